@@ -1,0 +1,79 @@
+# Ticket system: nginx module + ticketctl + mailbridge.
+#   make run   -- install what is missing, build, start everything on :$(PORT)
+#   make test  -- install, build, run every test against real servers
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+NGX_SRC  ?= /usr/share/nginx/src
+BUILD    := $(CURDIR)/build
+PORT     ?= 8080
+VAR      ?= var
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+TK_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+            -D_GNU_SOURCE -Iredis-schema -I$(BUILD)/tpl
+
+# The shared library: one copy of keys, enums, escaping, the write path.
+TK_LIB_SRCS  := redis-schema/tk_str.c redis-schema/tk_schema.c \
+                redis-schema/tk_escape.c redis-schema/tk_cmd.c \
+                redis-schema/tk_ticket.c redis-schema/tk_redis_sync.c
+TK_LIB_OBJS  := $(patsubst redis-schema/%.c,$(BUILD)/obj/%.o,$(TK_LIB_SRCS))
+TK_HDRS      := $(wildcard redis-schema/*.h)
+
+TPL_HTML     := $(wildcard lua-free-templates/*.html)
+MODULE_FILES := $(wildcard ngx_ticket_module/*.c ngx_ticket_module/*.h) \
+                $(TK_HDRS) $(wildcard redis-schema/*.c)
+
+TICKETCTL_SRCS  := $(wildcard ticketctl/*.c)
+MAILBRIDGE_SRCS := $(wildcard mailbridge/*.c)
+MB_PKGS         := gmime-3.0 gpgme libxml-2.0 libpcre2-8 libcurl hiredis
+
+.PHONY: all module deps run test unit-test e2e-test bench clean format
+
+all: module $(BUILD)/ticketctl $(if $(MAILBRIDGE_SRCS),$(BUILD)/mailbridge)
+
+# ---- templates ---------------------------------------------------------
+$(BUILD)/tplc: lua-free-templates/tplc.c
+	@mkdir -p $(@D)
+	$(CC) $(TK_CFLAGS) -o $@ $<
+
+$(BUILD)/tpl/tk_tpl_all.c $(BUILD)/tpl/tk_tpl.h: $(BUILD)/tplc $(TPL_HTML)
+	@mkdir -p $(BUILD)/tpl
+	$(BUILD)/tplc -o $(BUILD)/tpl $(TPL_HTML)
+
+# ---- nginx module (built against Debian's nginx source and flags) -------
+$(BUILD)/ngx-build/Makefile: config
+	@mkdir -p $(BUILD)
+	cd $(NGX_SRC) && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
+	    --add-dynamic-module=$(CURDIR) --builddir=$(BUILD)/ngx-build >/dev/null
+
+module: $(BUILD)/ngx_http_ticket_module.so
+
+$(BUILD)/ngx_http_ticket_module.so: $(BUILD)/ngx-build/Makefile \
+                                    $(BUILD)/tpl/tk_tpl_all.c $(MODULE_FILES)
+	cd $(NGX_SRC) && $(MAKE) -s -f $(BUILD)/ngx-build/Makefile modules
+	cp $(BUILD)/ngx-build/ngx_http_ticket_module.so $@
+
+# ---- shared library, ticketctl, mailbridge ------------------------------
+$(BUILD)/obj/%.o: redis-schema/%.c $(TK_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TK_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libtk.a: $(TK_LIB_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/ticketctl: $(TICKETCTL_SRCS) $(wildcard ticketctl/*.h) $(BUILD)/libtk.a
+	$(CC) $(TK_CFLAGS) -Iticketctl -o $@ $(TICKETCTL_SRCS) $(BUILD)/libtk.a \
+	    -lhiredis -lcrypt
+
+$(BUILD)/mailbridge: $(MAILBRIDGE_SRCS) $(wildcard mailbridge/*.h) $(BUILD)/libtk.a
+	$(CC) $(TK_CFLAGS) -Imailbridge $$(pkg-config --cflags $(MB_PKGS)) \
+	    -o $@ $(MAILBRIDGE_SRCS) $(BUILD)/libtk.a $$(pkg-config --libs $(MB_PKGS)) -lcrypt
+
+clean:
+	rm -rf $(BUILD)
+
+format:
+	clang-format -i ngx_ticket_module/*.[ch] redis-schema/*.[ch] \
+	    ticketctl/*.[ch] mailbridge/*.[ch] lua-free-templates/*.c

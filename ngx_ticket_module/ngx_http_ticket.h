@@ -1,0 +1,254 @@
+/*
+ * ngx_http_ticket.h -- what the parts of ngx_http_ticket_module share:
+ * configuration, the request context, the Redis batch API, output and
+ * form helpers, and the entry point of each view family.
+ *
+ * A request meets the module in this order:
+ *   ngx_http_ticket_handler()          (ngx_http_ticket_module.c)
+ *     -> read the body of a POST       (ngx_http_ticket_form.c)
+ *     -> authenticate: session cookie or bearer token, one Redis batch
+ *                                      (ngx_http_ticket_session.c)
+ *     -> route to a view; the view sends batches and renders a compiled
+ *        template                      (ngx_http_ticket_overview.c, ...)
+ *
+ * Redis work is asynchronous: a step sends a batch and returns NGX_DONE;
+ * when every reply is in, the next step runs with ctx->replies.
+ */
+
+#ifndef NGX_HTTP_TICKET_H
+#define NGX_HTTP_TICKET_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "tk_cmd.h"
+#include "tk_escape.h"
+#include "tk_schema.h"
+#include "tk_str.h"
+#include "tk_ticket.h"
+
+/* ---- configuration ------------------------------------------------------ */
+
+typedef struct {
+    ngx_str_t                  redis;           /* "unix:/p" | "host:port" */
+    ngx_msec_t                 redis_timeout;
+    ngx_uint_t                 tx_connections;  /* WATCH connections/worker */
+} ngx_http_ticket_main_conf_t;
+
+typedef struct {
+    ngx_flag_t                 enable;          /* "ticket" */
+    ngx_str_t                  base_url;        /* "/" by default */
+    ngx_str_t                  static_url;      /* ticket_static_url */
+    ngx_flag_t                 cookie_secure;
+    time_t                     session_timeout;
+} ngx_http_ticket_loc_conf_t;
+
+extern ngx_module_t  ngx_http_ticket_module;
+
+/* ---- Redis replies ------------------------------------------------------ */
+
+/*
+ * A reply copied into the request pool: hiredis frees its own reply
+ * objects when the callback returns, and a batch completes only when all
+ * its replies are in.
+ */
+typedef struct ngx_http_ticket_reply_s  ngx_http_ticket_reply_t;
+
+struct ngx_http_ticket_reply_s {
+    int                        type;            /* REDIS_REPLY_* */
+    long long                  integer;
+    ngx_str_t                  str;             /* string, status, error */
+    size_t                     nelem;
+    ngx_http_ticket_reply_t   *element;
+};
+
+/* Helpers over replies: NULL/0 when the type does not match. */
+ngx_int_t ngx_http_ticket_reply_is_error(ngx_http_ticket_reply_t *rep);
+/* HGETALL result as field/value pairs of tk_str_t (for tk_*_parse) */
+tk_str_t *ngx_http_ticket_reply_pairs(ngx_http_request_t *r,
+    ngx_http_ticket_reply_t *rep, size_t *npairs);
+/* value of one field in an HGETALL reply, or NULL */
+ngx_str_t *ngx_http_ticket_reply_field(ngx_http_ticket_reply_t *rep,
+    const char *field);
+
+/* ---- users and rights --------------------------------------------------- */
+
+typedef struct {
+    ngx_str_t                  login;
+    ngx_str_t                  name;
+    ngx_str_t                  email;
+    ngx_str_t                  role;            /* admin | agent */
+    ngx_str_t                  rights;          /* "legal:full,ALSO:read" */
+    ngx_str_t                  lang;
+    ngx_flag_t                 admin;
+} ngx_http_ticket_user_t;
+
+typedef struct {
+    ngx_str_t                  name;
+    ngx_int_t                  right;           /* tk_right_e */
+} ngx_http_ticket_group_right_t;
+
+/* ---- request context ---------------------------------------------------- */
+
+typedef struct ngx_http_ticket_ctx_s  ngx_http_ticket_ctx_t;
+
+/* A step: returns NGX_DONE after sending another batch, otherwise the
+ * rc for ngx_http_finalize_request(). */
+typedef ngx_int_t (*ngx_http_ticket_step_pt)(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+struct ngx_http_ticket_ctx_s {
+    /* the last completed batch */
+    ngx_http_ticket_reply_t   *replies;
+    ngx_uint_t                 nreplies;
+    ngx_http_ticket_step_pt    next;
+    void                      *pending;         /* redis slot, core only */
+
+    /* set by authentication */
+    ngx_str_t                  sid;             /* session id, "" for API */
+    ngx_str_t                  csrf;            /* session's CSRF token   */
+    ngx_http_ticket_user_t     user;
+    ngx_array_t                groups;          /* of group_right_t, every
+                                                   group with a right,
+                                                   sorted by name */
+    unsigned                   api:1;           /* bearer token request  */
+    unsigned                   authenticated:1;
+    unsigned                   tx_conflict:1;   /* EXEC returned nil     */
+    ngx_uint_t                 tx_retries;
+
+    /* the request, parsed */
+    ngx_str_t                  path;            /* uri below base_url, "/t/5" */
+    ngx_str_t                  form;            /* raw urlencoded body   */
+
+    /* view-owned state */
+    void                      *view;
+};
+
+/* Right of the current user on a group (tk_right_e). */
+ngx_int_t ngx_http_ticket_right(ngx_http_ticket_ctx_t *ctx, ngx_str_t *group);
+
+/* ---- Redis batches (ngx_http_ticket_redis.c) ---------------------------- */
+
+/* Worker start/stop: connect, reconnect with backoff. */
+ngx_int_t ngx_http_ticket_redis_init_process(ngx_cycle_t *cycle);
+void ngx_http_ticket_redis_exit_process(ngx_cycle_t *cycle);
+
+/* A new, empty command list on the request pool. */
+tk_cmds_t *ngx_http_ticket_cmds(ngx_http_request_t *r);
+
+/*
+ * Send every command of cmds, pipelined, on the shared connection.  When
+ * all replies are in: ctx->replies/nreplies are set and step runs.  If
+ * Redis is down or does not answer within ticket_redis_timeout, the
+ * request gets the 503 page and step never runs.  Returns NGX_DONE.
+ * Must not be used for WATCH (the connection is shared by requests).
+ */
+ngx_int_t ngx_http_ticket_redis_send(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, tk_cmds_t *cmds, ngx_http_ticket_step_pt step);
+
+/*
+ * Optimistic transaction on a connection of its own:
+ *   tx_begin:  WATCH keys..., then the read commands; step sees the reads'
+ *              replies (the WATCH reply is not included).
+ *   tx_commit: MULTI, writes, EXEC; step sees ctx->tx_conflict = 1 when
+ *              EXEC returned nil (someone changed a watched key): the
+ *              caller may start again with tx_begin (at most 5 times).
+ *              Otherwise ctx->replies holds the EXEC array's elements.
+ *   tx_abort:  UNWATCH and give the connection back.
+ * The connection is released after commit/abort, and by a pool cleanup
+ * if the request dies in between.
+ */
+ngx_int_t ngx_http_ticket_tx_begin(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *watch_keys, ngx_uint_t nkeys,
+    tk_cmds_t *reads, ngx_http_ticket_step_pt step);
+ngx_int_t ngx_http_ticket_tx_commit(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, tk_cmds_t *writes,
+    ngx_http_ticket_step_pt step);
+void ngx_http_ticket_tx_abort(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+/* ---- output (ngx_http_ticket_output.c) ---------------------------------- */
+
+/* A tk_out_t that fills a chain of buffers from r->pool. */
+ngx_int_t ngx_http_ticket_out_init(ngx_http_request_t *r, tk_out_t *out);
+
+/*
+ * Send what was written to out with status and content type; adds the
+ * security headers (CSP, X-Content-Type-Options, Referrer-Policy,
+ * X-Frame-Options, Cache-Control: no-store).  Returns the rc for
+ * finalize.
+ */
+ngx_int_t ngx_http_ticket_out_send(ngx_http_request_t *r, tk_out_t *out,
+    ngx_uint_t status, const char *content_type);
+
+/*
+ * An HTML page: layout (header with navigation, user menu, CSRF token for
+ * the logout form) around what body() writes.  title is escaped.
+ */
+typedef void (*ngx_http_ticket_body_pt)(tk_out_t *out, void *data);
+
+ngx_int_t ngx_http_ticket_page(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, ngx_str_t *title,
+    ngx_http_ticket_body_pt body, void *data);
+
+/* Error page (404, 403, 400, 503 ...) or JSON error for the API. */
+ngx_int_t ngx_http_ticket_error(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *message);
+
+/* 303 See Other to base_url + path (path relative, e.g. "t/5"). */
+ngx_int_t ngx_http_ticket_redirect(ngx_http_request_t *r,
+    const char *path, size_t len);
+
+/* JSON response (API). */
+ngx_int_t ngx_http_ticket_json(ngx_http_request_t *r, tk_out_t *out,
+    ngx_uint_t status);
+
+/* ---- request parsing (ngx_http_ticket_form.c) --------------------------- */
+
+/* Value of a urlencoded field in the POST body / query string, decoded
+ * into r->pool.  NGX_OK, NGX_DECLINED (absent) or NGX_ERROR. */
+ngx_int_t ngx_http_ticket_form_arg(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const char *name, ngx_str_t *value);
+ngx_int_t ngx_http_ticket_query_arg(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
+
+/* POST only: the form's csrf field equals the session's token. */
+ngx_int_t ngx_http_ticket_check_csrf(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+/* Random bytes (getrandom) as lower-case hex into r->pool. */
+ngx_int_t ngx_http_ticket_random_hex(ngx_http_request_t *r, size_t bytes,
+    ngx_str_t *out);
+
+/* ---- views: entry points, one file per family --------------------------- */
+
+/* ngx_http_ticket_session.c: /login (GET form, POST), /logout (POST) and
+ * authentication of every other request. */
+ngx_int_t ngx_http_ticket_login(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+ngx_int_t ngx_http_ticket_logout(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+ngx_int_t ngx_http_ticket_authenticate(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt then);
+
+/* ngx_http_ticket_overview.c: "/" and "/overview/NAME" */
+ngx_int_t ngx_http_ticket_overview(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+/* ngx_http_ticket_view.c: "/t/N" GET, POST "/t/N/update", "/t/N/title" */
+ngx_int_t ngx_http_ticket_view(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+/* ngx_http_ticket_profile.c: "/profile" GET and POST */
+ngx_int_t ngx_http_ticket_profile(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+/* ngx_http_ticket_api.c: "/api/v1/..." */
+ngx_int_t ngx_http_ticket_api(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+/* ngx_ticket_str(): view an ngx_str_t as the shared tk_str_t. */
+#define ngx_ticket_str(s)  ((tk_str_t *) (s))
+
+#endif /* NGX_HTTP_TICKET_H */

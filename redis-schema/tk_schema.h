@@ -1,0 +1,254 @@
+/*
+ * tk_schema.h -- the one place that names every Redis key, field and enum
+ * of the ticket system.  The nginx module, ticketctl and mailbridge all
+ * include this file; SCHEMA.md documents each key with a redis-cli example.
+ *
+ * Layout rules:
+ *  - every key starts with "tk:";
+ *  - all keys of one ticket share the hash tag {t:NUMBER}, of one user
+ *    {u:LOGIN}, of one session {s:ID}: Redis Cluster keeps them together;
+ *  - overview indexes share the tag {ix} so one node holds them all;
+ *  - values are readable in redis-cli: numbers in decimal, times in Unix
+ *    seconds, enums as their number (names in tk_state_name() etc.).
+ *
+ * This header depends on libc only: it must build inside nginx (-Werror)
+ * as well as in the daemons.
+ */
+
+#ifndef TK_SCHEMA_H
+#define TK_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tk_str.h"
+
+/* Bumped on every incompatible change; checked by every program at start. */
+#define TK_SCHEMA_VERSION 1
+
+/* ---- global keys -------------------------------------------------------- */
+
+#define TK_KEY_SCHEMA        "tk:schema"        /* string: schema version   */
+#define TK_KEY_SEQ_TICKET    "tk:seq:ticket"    /* string: INCR -> number   */
+#define TK_KEY_SEQ_ARTICLE   "tk:seq:article"   /* string: INCR -> article  */
+#define TK_KEY_SEQ_CUSTOMER  "tk:seq:customer"  /* string: INCR -> customer */
+#define TK_KEY_USERS         "tk:users"         /* set of logins            */
+#define TK_KEY_GROUPS        "tk:groups"        /* set of group names       */
+#define TK_KEY_GROUPS_ALL    "tk:groups:all-agents" /* set: groups every
+                                                       agent may read/write */
+#define TK_KEY_CUSTOMER_BY_EMAIL "tk:customer-by-email" /* hash email -> id */
+#define TK_KEY_FT_ARTICLES   "tk:ft:articles"   /* RediSearch index name    */
+#define TK_KEY_QUARANTINE    "tk:quarantine"    /* zset id -> received time */
+
+/* ---- per-object key formats (printf style) ------------------------------ */
+
+#define TK_FMT_TICKET        "tk:{t:%llu}"             /* hash            */
+#define TK_FMT_TICKET_ARTS   "tk:{t:%llu}:articles"    /* list of ids     */
+#define TK_FMT_ARTICLE       "tk:{t:%llu}:a:%llu"      /* hash            */
+#define TK_FMT_ATTACHMENT    "tk:{t:%llu}:a:%llu:att:%u" /* hash          */
+#define TK_FMT_RAW           "tk:{t:%llu}:a:%llu:raw"  /* string: raw mail */
+#define TK_FMT_HISTORY       "tk:{t:%llu}:history"     /* list of JSON    */
+#define TK_FMT_PARTICIPANTS  "tk:{t:%llu}:participants" /* set of emails  */
+#define TK_FMT_USER          "tk:{u:%s}"               /* hash            */
+#define TK_FMT_USER_TOKENS   "tk:{u:%s}:tokens"        /* set of token ids */
+#define TK_FMT_GROUP         "tk:{g:%s}"               /* hash            */
+#define TK_FMT_CUSTOMER      "tk:{c:%llu}"             /* hash            */
+#define TK_FMT_SESSION       "tk:{s:%s}"               /* hash, EXPIREs   */
+#define TK_FMT_TOKEN         "tk:{k:%s}"               /* hash: API token */
+#define TK_FMT_MSGID         "tk:mid:%s"               /* string "N:A"    */
+#define TK_FMT_RL_LOGIN_USER "tk:rl:login:u:%s"        /* counter, EXPIRE */
+#define TK_FMT_RL_LOGIN_IP   "tk:rl:login:ip:%s"       /* counter, EXPIRE */
+
+/*
+ * Overview index: one sorted set per (group, state, owner, sort key).
+ * owner is a login, TK_OWNER_NONE for unassigned tickets or TK_OWNER_ANY
+ * (every ticket is also in the "any owner" set).  Numeric sort keys use
+ * the score; text sort keys use score 0 and the member "text\x1fNUMBER"
+ * (ZRANGEBYLEX).  See tk_index_key().
+ */
+#define TK_FMT_INDEX         "tk:{ix}:g:%s:s:%d:o:%s:by:%s"
+#define TK_OWNER_ANY         "*"
+#define TK_OWNER_NONE        "-"
+
+/* ---- enums -------------------------------------------------------------- */
+
+typedef enum {
+    TK_STATE_NEW = 1,          /* neu / unbearbeitet                     */
+    TK_STATE_OPEN = 2,         /* in Bearbeitung                         */
+    TK_STATE_WAITING = 3,      /* warte auf Rückmeldung                  */
+    TK_STATE_REMINDER = 4,     /* warte auf Rückmeldung mit Erinnerung   */
+    TK_STATE_DEFERRED = 5,     /* zurückgestellt                         */
+    TK_STATE_CLOSED = 6        /* erledigt                               */
+} tk_state_e;
+
+#define TK_STATE_MIN 1
+#define TK_STATE_MAX 6
+
+typedef enum {
+    TK_PRIO_LOW = 1,
+    TK_PRIO_NORMAL = 2,        /* the default */
+    TK_PRIO_HIGH = 3,
+    TK_PRIO_URGENT = 4
+} tk_prio_e;
+
+#define TK_PRIO_MIN 1
+#define TK_PRIO_MAX 4
+
+typedef enum {
+    TK_ART_IN = 1,             /* mail received             "in"   */
+    TK_ART_OUT = 2,            /* mail sent by an agent     "out"  */
+    TK_ART_NOTE = 3            /* internal note             "note" */
+} tk_article_kind_e;
+
+typedef enum {
+    TK_RIGHT_NONE = 0,
+    TK_RIGHT_READ = 1,         /* "read": see tickets, no changes      */
+    TK_RIGHT_FULL = 2          /* "full": see, answer, change          */
+} tk_right_e;
+
+/* The sort keys of the overview index, in column order. */
+typedef enum {
+    TK_SORT_UPDATED = 0,       /* "upd": score = updated        */
+    TK_SORT_CREATED,           /* "crt": score = number (= creation order) */
+    TK_SORT_PRIORITY,          /* "pri": score = prio*1e10 + updated */
+    TK_SORT_TITLE,             /* "ttl": lex                     */
+    TK_SORT_CUSTOMER,          /* "cst": lex                     */
+    TK_SORT_OWNER,             /* "own": lex (only in owner=* sets) */
+    TK_SORT_N
+} tk_sort_e;
+
+/* Names as stored/typed: "new", "open", ... and "low", "normal", ... */
+const char *tk_state_name(int state);          /* NULL if out of range */
+const char *tk_state_label_de(int state);      /* "in Bearbeitung"     */
+const char *tk_state_label_en(int state);      /* "in progress"        */
+int tk_state_parse(const char *s, size_t len); /* name or digit; 0 bad */
+int tk_state_is_open(int state);               /* 1..5                 */
+
+const char *tk_prio_name(int prio);
+const char *tk_prio_label_de(int prio);
+const char *tk_prio_label_en(int prio);
+int tk_prio_parse(const char *s, size_t len);
+
+const char *tk_article_kind_name(int kind);    /* "in" "out" "note" */
+int tk_article_kind_parse(const char *s, size_t len);
+
+const char *tk_right_name(int right);          /* "read" "full" */
+int tk_right_parse(const char *s, size_t len);
+
+const char *tk_sort_name(int sort);            /* "upd" ...          */
+const char *tk_sort_column(int sort);          /* "updated" ...      */
+int tk_sort_parse_column(const char *s, size_t len); /* -1 bad       */
+int tk_sort_is_lex(int sort);
+
+/* ---- field names -------------------------------------------------------- */
+
+/* ticket hash tk:{t:N} */
+#define TK_F_NUMBER          "number"
+#define TK_F_TITLE           "title"
+#define TK_F_GROUP           "group"
+#define TK_F_OWNER           "owner"           /* login or ""            */
+#define TK_F_CUSTOMER        "customer"        /* customer id            */
+#define TK_F_CUSTOMER_NAME   "customer_name"   /* copy for overviews     */
+#define TK_F_CUSTOMER_EMAIL  "customer_email"
+#define TK_F_STATE           "state"           /* 1..6                   */
+#define TK_F_PRIORITY        "priority"        /* 1..4                   */
+#define TK_F_CREATED         "created"         /* Unix seconds           */
+#define TK_F_UPDATED         "updated"
+#define TK_F_FIRST_RESPONSE  "first_response"  /* Unix seconds or ""     */
+#define TK_F_ESCALATION_AT   "escalation_at"
+#define TK_F_PENDING_UNTIL   "pending_until"
+#define TK_F_FLAGS           "flags"           /* comma list: auto,...   */
+#define TK_F_ARTICLE_COUNT   "articles"
+
+/* article hash tk:{t:N}:a:ID */
+#define TK_F_ID              "id"
+#define TK_F_TICKET          "ticket"
+#define TK_F_KIND            "kind"            /* in | out | note        */
+#define TK_F_FROM            "from"
+#define TK_F_TO              "to"
+#define TK_F_CC              "cc"
+#define TK_F_REPLY_TO        "reply_to"
+#define TK_F_SUBJECT         "subject"
+#define TK_F_MESSAGE_ID      "message_id"
+#define TK_F_IN_REPLY_TO     "in_reply_to"
+#define TK_F_BODY            "body"            /* text/plain, UTF-8      */
+#define TK_F_BODY_HTML       "body_html"       /* sanitised HTML or ""   */
+#define TK_F_AUTHOR          "author"          /* login; "" for mail in  */
+#define TK_F_TIME            "time"
+#define TK_F_ATTACHMENTS     "attachments"     /* count                  */
+#define TK_F_SIZE            "size"            /* raw size in bytes      */
+/* TK_F_FLAGS also on articles: bounced,signed,encrypted,auto,oversized */
+
+/* user hash tk:{u:LOGIN} */
+#define TK_F_LOGIN           "login"
+#define TK_F_NAME            "name"
+#define TK_F_EMAIL           "email"
+#define TK_F_PASSWORD        "password"        /* yescrypt "$y$..."       */
+#define TK_F_ROLE            "role"            /* admin | agent           */
+#define TK_F_RIGHTS          "rights"          /* "legal:full,ALSO:read"  */
+#define TK_F_LANG            "lang"            /* en | de                 */
+#define TK_F_DISABLED        "disabled"        /* "1" when disabled       */
+
+/* group hash tk:{g:NAME}: name, email, signature, all_agents */
+#define TK_F_SIGNATURE       "signature"
+#define TK_F_ALL_AGENTS      "all_agents"      /* "1": every agent, full  */
+
+/* session hash tk:{s:ID}: login, csrf, created, ip */
+#define TK_F_CSRF            "csrf"
+#define TK_F_IP              "ip"
+
+/* ---- limits ------------------------------------------------------------- */
+
+#define TK_LOGIN_MAX         64
+#define TK_GROUP_MAX         64
+#define TK_KEY_MAX           256               /* longest key we build   */
+#define TK_SESSION_ID_BYTES  32                /* 256 bits, hex in cookie */
+
+/* ---- key builders -------------------------------------------------------
+ * Each writes a NUL-terminated key into buf (size TK_KEY_MAX is always
+ * enough for valid names) and returns its length, or 0 if it did not fit.
+ */
+size_t tk_key_ticket(char *buf, size_t size, uint64_t number);
+size_t tk_key_ticket_articles(char *buf, size_t size, uint64_t number);
+size_t tk_key_article(char *buf, size_t size, uint64_t number, uint64_t id);
+size_t tk_key_history(char *buf, size_t size, uint64_t number);
+size_t tk_key_participants(char *buf, size_t size, uint64_t number);
+size_t tk_key_user(char *buf, size_t size, const tk_str_t *login);
+size_t tk_key_group(char *buf, size_t size, const tk_str_t *name);
+size_t tk_key_customer(char *buf, size_t size, uint64_t id);
+size_t tk_key_session(char *buf, size_t size, const tk_str_t *sid);
+size_t tk_key_token(char *buf, size_t size, const tk_str_t *token);
+size_t tk_key_msgid(char *buf, size_t size, const tk_str_t *message_id);
+size_t tk_key_index(char *buf, size_t size, const tk_str_t *group,
+    int state, const tk_str_t *owner, int sort);
+
+/* Names used inside keys must not break the key syntax. */
+int tk_valid_login(const tk_str_t *login);  /* [a-z0-9._-]{1,64}        */
+int tk_valid_group(const tk_str_t *name);   /* no space, ':', '{', '}', '*' */
+
+/* ---- rights ------------------------------------------------------------- */
+
+/*
+ * Right of a user on a group, from the user's "rights" field
+ * ("legal:full,ALSO:read") and the group's all-agents flag.  Every view
+ * and action asks this one function.
+ */
+int tk_rights_get(const tk_str_t *rights, const tk_str_t *group,
+    int group_all_agents);
+
+/* ---- index scores ------------------------------------------------------- */
+
+/* Score of a ticket in a numeric sort set (see tk_sort_e). */
+double tk_index_score(int sort, uint64_t number, int priority,
+    int64_t updated);
+
+/*
+ * Member of a ticket in a lexical sort set: the folded text (lower-case
+ * ASCII, at most 48 bytes, no 0x1f) then "\x1f" then the number padded
+ * to 20 digits, so equal texts sort by number.  Returns
+ * the length written to buf (size >= 80).
+ */
+size_t tk_index_lex_member(char *buf, size_t size, const tk_str_t *text,
+    uint64_t number);
+
+#endif /* TK_SCHEMA_H */

@@ -1,0 +1,31 @@
+/*
+ * tk_str.h -- a counted string shared by the module, ticketctl and
+ * mailbridge.  Its layout equals ngx_str_t (len, then data), so the module
+ * can pass an ngx_str_t * where a tk_str_t * is wanted (see
+ * ngx_ticket_str()).
+ */
+
+#ifndef TK_STR_H
+#define TK_STR_H
+
+#include <stddef.h>
+
+typedef struct {
+    size_t         len;
+    unsigned char *data;
+} tk_str_t;
+
+#define tk_string(s)     { sizeof(s) - 1, (unsigned char *) s }
+#define tk_null_string   { 0, NULL }
+#define tk_str_set(str, text)                                              \
+    (str)->len = sizeof(text) - 1; (str)->data = (unsigned char *) text
+
+/* Equal bytes; case-insensitive ASCII variant for header/email matching. */
+int tk_str_eq(const tk_str_t *a, const tk_str_t *b);
+int tk_str_eq_ci(const tk_str_t *a, const tk_str_t *b);
+int tk_str_eq_cstr(const tk_str_t *a, const char *b);
+
+/* Parse an unsigned decimal; returns -1 unless the whole string is one. */
+long long tk_str_atoll(const tk_str_t *s);
+
+#endif /* TK_STR_H */

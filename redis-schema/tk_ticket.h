@@ -1,0 +1,99 @@
+/*
+ * tk_ticket.h -- the shared write path: what a ticket, an article, a
+ * history entry, a customer look like in Redis and which commands keep
+ * the overview index consistent.  Module, ticketctl and mailbridge call
+ * these functions and wrap them in MULTI/EXEC (with WATCH on the ticket
+ * key when they change an existing ticket).
+ */
+
+#ifndef TK_TICKET_H
+#define TK_TICKET_H
+
+#include <stdint.h>
+
+#include "tk_cmd.h"
+#include "tk_schema.h"
+#include "tk_str.h"
+
+typedef struct {
+    uint64_t   number;
+    tk_str_t   title;
+    tk_str_t   group;
+    tk_str_t   owner;            /* login, or empty: unassigned */
+    uint64_t   customer;         /* 0: none */
+    tk_str_t   customer_name;
+    tk_str_t   customer_email;
+    int        state;            /* tk_state_e */
+    int        priority;         /* tk_prio_e  */
+    int64_t    created;
+    int64_t    updated;
+    int64_t    first_response;   /* 0: none yet */
+    int64_t    escalation_at;    /* 0: none */
+    int64_t    pending_until;    /* 0: none */
+    tk_str_t   flags;            /* "auto,..." */
+    uint64_t   articles;         /* count */
+} tk_ticket_t;
+
+typedef struct {
+    uint64_t   id;
+    uint64_t   ticket;
+    int        kind;             /* tk_article_kind_e */
+    tk_str_t   from;
+    tk_str_t   to;
+    tk_str_t   cc;
+    tk_str_t   reply_to;
+    tk_str_t   subject;
+    tk_str_t   message_id;
+    tk_str_t   in_reply_to;
+    tk_str_t   body;             /* text, UTF-8 */
+    tk_str_t   body_html;        /* sanitised, or empty */
+    tk_str_t   author;           /* login, empty for mail in */
+    int64_t    time;
+    unsigned   attachments;
+    uint64_t   size;
+    tk_str_t   flags;
+    tk_str_t   attachment_names; /* space-separated, for full text */
+} tk_article_t;
+
+/*
+ * Parse HGETALL field/value pairs (2*n strings) of a ticket hash.
+ * Unknown fields are ignored; returns 0, or -1 when number, state or
+ * priority is missing or out of range.
+ */
+int tk_ticket_parse(tk_ticket_t *t, const tk_str_t *pairs, size_t n);
+int tk_article_parse(tk_article_t *a, const tk_str_t *pairs, size_t n);
+
+/* HSET every field of the ticket hash. */
+void tk_ticket_write(tk_cmds_t *c, const tk_ticket_t *t);
+
+/* ZADD/ZREM the ticket in all its overview index sets. */
+void tk_ticket_index_add(tk_cmds_t *c, const tk_ticket_t *t);
+void tk_ticket_index_del(tk_cmds_t *c, const tk_ticket_t *t);
+
+/*
+ * Change an existing ticket: index_del(old), write(new), index_add(new),
+ * and one history entry per changed field (by = login, or "system").
+ */
+void tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old,
+    const tk_ticket_t *new, const tk_str_t *by, int64_t now);
+
+/* A new ticket: write + index + "created" history entry. */
+void tk_ticket_create(tk_cmds_t *c, const tk_ticket_t *t, const tk_str_t *by);
+
+/*
+ * Store an article: its hash, RPUSH to the ticket's list, the article
+ * counter, the Message-ID index and the full-text document (FT.ADD).
+ */
+void tk_article_write(tk_cmds_t *c, const tk_article_t *a,
+    const tk_str_t *group);
+
+/* One history entry (JSON, see SCHEMA.md); from/to may be NULL. */
+void tk_history_add(tk_cmds_t *c, uint64_t number, int64_t time,
+    const tk_str_t *by, const char *field, const tk_str_t *from,
+    const tk_str_t *to);
+
+/* Customer hash + email index. */
+void tk_customer_write(tk_cmds_t *c, uint64_t id, const tk_str_t *name,
+    const tk_str_t *email);
+
+#endif /* TK_TICKET_H */
