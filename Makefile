@@ -77,3 +77,18 @@ clean:
 format:
 	clang-format -i ngx_ticket_module/*.[ch] redis-schema/*.[ch] \
 	    ticketctl/*.[ch] mailbridge/*.[ch] lua-free-templates/*.c
+
+# ---- unit tests (cmocka): t/unit/test_*.c, test templates t/unit/tpl/ ---
+UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
+
+$(BUILD)/unit-tpl/tk_tpl_all.c: $(BUILD)/tplc $(wildcard t/unit/tpl/*.html)
+	@mkdir -p $(@D)
+	$(BUILD)/tplc -o $(BUILD)/unit-tpl $(wildcard t/unit/tpl/*.html)
+
+$(BUILD)/unit/%: t/unit/%.c $(BUILD)/libtk.a $(BUILD)/unit-tpl/tk_tpl_all.c
+	@mkdir -p $(@D)
+	$(CC) -I$(BUILD)/unit-tpl $(TK_CFLAGS) -o $@ $< \
+	    $(BUILD)/unit-tpl/tk_tpl_all.c $(BUILD)/libtk.a -lcmocka -lhiredis -lcrypt
+
+unit-test: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "# $$t"; $$t; done

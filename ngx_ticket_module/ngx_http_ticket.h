@@ -116,6 +116,8 @@ struct ngx_http_ticket_ctx_s {
     unsigned                   authenticated:1;
     unsigned                   tx_conflict:1;   /* EXEC returned nil     */
     ngx_uint_t                 tx_retries;
+    unsigned                   password_ok:1;
+    ngx_str_t                  password_hash;
 
     /* the request, parsed */
     ngx_str_t                  path;            /* uri below base_url, "/t/5" */
@@ -231,6 +233,19 @@ ngx_int_t ngx_http_ticket_logout(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 ngx_int_t ngx_http_ticket_authenticate(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt then);
+
+/*
+ * Passwords (yescrypt via libcrypt) take ~20 ms of CPU, so they run in
+ * nginx's "default" thread pool, never on the event loop.  check: step
+ * runs with ctx->password_ok set.  hash: step runs with ctx->password_hash
+ * set (empty on failure).
+ */
+ngx_int_t ngx_http_ticket_password_check(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *hash, ngx_str_t *password,
+    ngx_http_ticket_step_pt step);
+ngx_int_t ngx_http_ticket_password_hash(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *password,
+    ngx_http_ticket_step_pt step);
 
 /* ngx_http_ticket_overview.c: "/" and "/overview/NAME" */
 ngx_int_t ngx_http_ticket_overview(ngx_http_request_t *r,

@@ -67,6 +67,10 @@
  * (ZRANGEBYLEX).  See tk_index_key().
  */
 #define TK_FMT_INDEX         "tk:{ix}:g:%s:s:%d:o:%s:by:%s"
+/* hash "GROUP:STATE:OWNER" -> number of tickets in that partition; kept
+ * by tk_ticket_index_add/del (HINCRBY) so the sidebar counts of every
+ * overview are one HMGET.  "ticketctl reindex" rebuilds it. */
+#define TK_KEY_INDEX_COUNTS  "tk:{ix}:counts"
 #define TK_OWNER_ANY         "*"
 #define TK_OWNER_NONE        "-"
 
