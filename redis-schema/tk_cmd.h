@@ -43,7 +43,9 @@ void tk_cmds_init(tk_cmds_t *c, tk_alloc_pt alloc, void *alloc_data);
 /*
  * Append one command in hiredis style: the format is split on spaces into
  * arguments; inside an argument %s (C string), %b (pointer, size_t),
- * %S (const tk_str_t *), %d, %lld, %llu, %f (score) and %% expand.
+ * %S (const tk_str_t *), %d, %lld, %llu, %f (score) and %% expand
+ * (also %i %u %ld %lu %zu, and %g like %f).  An expansion to "" still
+ * makes an argument.  Any other conversion marks the list failed.
  * Example: tk_cmds_add(c, "HSET tk:{t:%llu} title %S", n, &title);
  */
 void tk_cmds_add(tk_cmds_t *c, const char *fmt, ...);
@@ -51,6 +53,9 @@ void tk_cmds_vadd(tk_cmds_t *c, const char *fmt, va_list ap);
 
 /* One command from an argument vector. */
 void tk_cmds_argv(tk_cmds_t *c, int argc, const tk_str_t *argv);
+
+/* One command already in RESP (e.g. taken from another list). */
+void tk_cmds_raw(tk_cmds_t *c, const void *resp, size_t len);
 
 /* Wrap everything added since 'from' (a command index) in MULTI/EXEC. */
 void tk_cmds_multi(tk_cmds_t *c);          /* appends MULTI */

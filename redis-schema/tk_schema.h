@@ -39,6 +39,9 @@
 #define TK_KEY_CUSTOMER_BY_EMAIL "tk:customer-by-email" /* hash email -> id */
 #define TK_KEY_FT_ARTICLES   "tk:ft:articles"   /* RediSearch index name    */
 #define TK_KEY_QUARANTINE    "tk:quarantine"    /* zset id -> received time */
+/* zset number -> updated: tickets flagged "auto" (newsletters,
+ * auto-replies, bounces); kept by mailbridge for the "auto" overview */
+#define TK_KEY_AUTO          "tk:{ix}:auto"
 
 /* ---- per-object key formats (printf style) ------------------------------ */
 
@@ -47,6 +50,10 @@
 #define TK_FMT_ARTICLE       "tk:{t:%llu}:a:%llu"      /* hash            */
 #define TK_FMT_ATTACHMENT    "tk:{t:%llu}:a:%llu:att:%u" /* hash          */
 #define TK_FMT_RAW           "tk:{t:%llu}:a:%llu:raw"  /* string: raw mail */
+#define TK_FMT_RAWHASH       "tk:raw:%s"    /* string "N:A": SHA-256 of a
+                                              mail without Message-ID */
+#define TK_FMT_QUARANTINE    "tk:quarantine:%s" /* hash: raw, reason, time,
+                                              source, size; id = SHA-256 */
 #define TK_FMT_HISTORY       "tk:{t:%llu}:history"     /* list of JSON    */
 #define TK_FMT_PARTICIPANTS  "tk:{t:%llu}:participants" /* set of emails  */
 #define TK_FMT_USER          "tk:{u:%s}"               /* hash            */
@@ -181,7 +188,19 @@ int tk_sort_is_lex(int sort);
 #define TK_F_TIME            "time"
 #define TK_F_ATTACHMENTS     "attachments"     /* count                  */
 #define TK_F_SIZE            "size"            /* raw size in bytes      */
+#define TK_F_ATTACHMENT_NAMES "attachment_names" /* space-separated    */
 /* TK_F_FLAGS also on articles: bounced,signed,encrypted,auto,oversized */
+
+/* attachment hash tk:{t:N}:a:A:att:K (K = 1..attachments): name, size */
+#define TK_F_CONTENT_TYPE    "content_type"    /* "image/png"             */
+#define TK_F_CONTENT_ID      "content_id"      /* without <>, or ""       */
+#define TK_F_DISPOSITION     "disposition"     /* attachment | inline     */
+#define TK_F_DATA            "data"            /* the bytes, decoded      */
+
+/* quarantine hash tk:quarantine:ID: raw, reason, time, source, size */
+#define TK_F_RAW             "raw"
+#define TK_F_REASON          "reason"
+#define TK_F_SOURCE          "source"
 
 /* user hash tk:{u:LOGIN} */
 #define TK_F_LOGIN           "login"

@@ -73,6 +73,8 @@ void tk_ticket_index_del(tk_cmds_t *c, const tk_ticket_t *t);
 /*
  * Change an existing ticket: index_del(old), write(new), index_add(new),
  * and one history entry per changed field (by = login, or "system").
+ * The stored "updated" is max(new->updated, now); the counts hash is
+ * only touched when group, state or owner change.
  */
 void tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old,
     const tk_ticket_t *new, const tk_str_t *by, int64_t now);
@@ -86,6 +88,14 @@ void tk_ticket_create(tk_cmds_t *c, const tk_ticket_t *t, const tk_str_t *by);
  */
 void tk_article_write(tk_cmds_t *c, const tk_article_t *a,
     const tk_str_t *group);
+
+/* The same with flags: TK_ARTICLE_NO_FULLTEXT leaves out the FT.ADD
+ * (bench data whose full text is not needed; reindexing it is up to the
+ * caller). */
+#define TK_ARTICLE_NO_FULLTEXT  0x01
+
+void tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
+    const tk_str_t *group, unsigned flags);
 
 /* One history entry (JSON, see SCHEMA.md); from/to may be NULL. */
 void tk_history_add(tk_cmds_t *c, uint64_t number, int64_t time,

@@ -1,0 +1,100 @@
+/*
+ * tk_redis_sync.h -- a blocking Redis connection (hiredis) for ticketctl
+ * and mailbridge: connect from an address string, run a tk_cmds_t
+ * pipelined, optimistic WATCH/MULTI/EXEC transactions with retry, and the
+ * schema version check every program does at start.  Not for the nginx
+ * module, which talks to Redis asynchronously on its event loop.
+ */
+
+#ifndef TK_REDIS_SYNC_H
+#define TK_REDIS_SYNC_H
+
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+#include "tk_cmd.h"
+
+/* results; r->err says what went wrong */
+#define TK_REDIS_OK         0
+#define TK_REDIS_ERROR     -1   /* connection / protocol / memory: retry later */
+#define TK_REDIS_EREPLY    -2   /* Redis answered with an error reply          */
+#define TK_REDIS_CONFLICT  -3   /* WATCHed key changed on every attempt        */
+#define TK_REDIS_NOSCHEMA  -4   /* tk:schema absent: run "ticketctl init"      */
+#define TK_REDIS_BADSCHEMA -5   /* tk:schema differs from TK_SCHEMA_VERSION    */
+#define TK_REDIS_ABORT      1   /* the transaction callback chose not to write */
+
+typedef struct {
+    redisContext  *ctx;
+    char           addr[256];     /* as given: "unix:/p" or "host:port" */
+    char           err[512];      /* last error, for the user           */
+} tk_redis_t;
+
+/*
+ * addr is "unix:/path/redis.sock", "/path/redis.sock", "host:port" or
+ * "[v6addr]:port"; timeout_ms bounds the connect and every command
+ * (0: none).  Returns TK_REDIS_OK or TK_REDIS_ERROR with r->err like
+ * "Redis at unix:/x.sock: No such file or directory".
+ */
+int tk_redis_connect(tk_redis_t *r, const char *addr, int timeout_ms);
+void tk_redis_close(tk_redis_t *r);
+
+/*
+ * One command, hiredis format ("GET %s", "HSET %b ..."); NULL on a
+ * connection error (r->err set).  An error reply is returned as such.
+ * Free with freeReplyObject().
+ */
+redisReply *tk_redis_command(tk_redis_t *r, const char *fmt, ...);
+
+/*
+ * Every command of cmds, pipelined: all are written, then every reply
+ * read.  *replies (if not NULL) receives a malloc'd array of cmds->n
+ * replies, freed by tk_redis_replies_free().  With replies == NULL any
+ * error reply -- also one inside an EXEC result -- fails the call with
+ * TK_REDIS_EREPLY and r->err = "command 3 (FT.ADD): ERR ...".
+ */
+int tk_redis_pipeline(tk_redis_t *r, const tk_cmds_t *cmds,
+    redisReply ***replies);
+void tk_redis_replies_free(redisReply **replies, size_t n);
+
+/*
+ * The same, handing each reply to cb(data, index, reply) as it comes;
+ * the reply is freed after cb returns.  cb returns 0, or -1 to make the
+ * call return TK_REDIS_EREPLY (the remaining replies are still read so
+ * the connection stays usable).
+ */
+typedef int (*tk_redis_reply_pt)(void *data, size_t i, redisReply *reply);
+
+int tk_redis_pipeline_cb(tk_redis_t *r, const tk_cmds_t *cmds,
+    tk_redis_reply_pt cb, void *data);
+
+/*
+ * Optimistic transaction:  WATCH keys; run reads; decide(data, reads,
+ * nreads, writes) adds the write commands (without MULTI/EXEC) and
+ * returns 0 to commit, TK_REDIS_ABORT to stop without writing, or
+ * TK_REDIS_ERROR/TK_REDIS_EREPLY (with r->err set by the callback
+ * through tk_redis_set_error).  The writes are sent as MULTI ... EXEC;
+ * when EXEC answers nil (a watched key changed) everything runs again,
+ * at most 'attempts' times.  On success *exec (if not NULL) holds the
+ * EXEC reply (free with freeReplyObject).  writes memory comes from an
+ * arena that lives for one attempt.
+ */
+typedef int (*tk_redis_tx_pt)(void *data, redisReply **reads, size_t nreads,
+    tk_cmds_t *writes);
+
+int tk_redis_tx(tk_redis_t *r, const char *const *keys, size_t nkeys,
+    const tk_cmds_t *reads, tk_redis_tx_pt decide, void *data, int attempts,
+    redisReply **exec);
+
+/*
+ * tk:schema must equal TK_SCHEMA_VERSION.  TK_REDIS_NOSCHEMA when it is
+ * absent (tell the admin to run "ticketctl init"), TK_REDIS_BADSCHEMA
+ * when it differs, TK_REDIS_ERROR when Redis is unreachable.
+ */
+int tk_redis_schema_check(tk_redis_t *r);
+
+/* printf into r->err (for callbacks and callers). */
+void tk_redis_set_error(tk_redis_t *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif /* TK_REDIS_SYNC_H */

@@ -1,0 +1,855 @@
+/*
+ * tk_ticket.c -- the shared write path: the commands that store a ticket,
+ * keep its overview index and counts right, record history, store
+ * articles (with full text, Message-ID and participants) and customers.
+ * Callers wrap the commands in MULTI/EXEC; see SCHEMA.md.
+ */
+
+#include <string.h>
+
+#include "tk_escape.h"
+#include "tk_ticket.h"
+
+
+#define TK_NUM_MAX          24        /* "-9223372036854775808" + NUL */
+#define TK_PARTICIPANTS_MAX 64        /* addresses per article        */
+
+
+static void tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add,
+    int counts);
+static void tk_ticket_index_partition(tk_cmds_t *c, const tk_ticket_t *t,
+    const tk_str_t *owner, int add, int counts);
+static const tk_str_t *tk_ticket_lex_text(const tk_ticket_t *t, int sort,
+    tk_str_t *tmp);
+static int tk_ticket_same_partition(const tk_ticket_t *a,
+    const tk_ticket_t *b);
+static void tk_history_str(tk_cmds_t *c, const tk_ticket_t *old,
+    const tk_ticket_t *new, const tk_str_t *by, int64_t now,
+    const char *field, const tk_str_t *from, const tk_str_t *to);
+static void tk_history_int(tk_cmds_t *c, const tk_ticket_t *new,
+    const tk_str_t *by, int64_t now, const char *field, int64_t from,
+    int64_t to, int empty_zero);
+static size_t tk_num(char *buf, int64_t v);
+static size_t tk_opt_num(char *buf, int64_t v);
+static int64_t tk_parse_num(const tk_str_t *s);
+static int tk_out_nomore(tk_out_t *out, size_t min);
+static tk_str_t *tk_lower_copy(tk_cmds_t *c, const unsigned char *p,
+    size_t len, tk_str_t *out);
+static void tk_participants_add(tk_cmds_t *c, const tk_article_t *a);
+static int tk_addr_list(tk_cmds_t *c, const tk_str_t *list, tk_str_t *argv,
+    int argc, int max);
+static int tk_addr_one(tk_cmds_t *c, const unsigned char *p, size_t len,
+    tk_str_t *addr);
+
+
+/* ---- parsing ------------------------------------------------------------ */
+
+/* "" (an unset optional time) and garbage both read as 0 */
+static int64_t
+tk_parse_num(const tk_str_t *s)
+{
+    long long  v;
+
+    if (s->len && s->data[0] == '-') {
+        tk_str_t  rest;
+
+        rest.data = s->data + 1;
+        rest.len = s->len - 1;
+        v = tk_str_atoll(&rest);
+        return v < 0 ? 0 : -v;
+    }
+
+    v = tk_str_atoll(s);
+    return v < 0 ? 0 : v;
+}
+
+
+int
+tk_ticket_parse(tk_ticket_t *t, const tk_str_t *pairs, size_t n)
+{
+    const tk_str_t  *f, *v;
+    size_t           i;
+
+    memset(t, 0, sizeof(tk_ticket_t));
+
+    for (i = 0; i < n; i++) {
+        f = &pairs[2 * i];
+        v = &pairs[2 * i + 1];
+
+        if (tk_str_eq_cstr(f, TK_F_NUMBER)) {
+            t->number = (uint64_t) tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_TITLE)) {
+            t->title = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_GROUP)) {
+            t->group = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_OWNER)) {
+            t->owner = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_CUSTOMER)) {
+            t->customer = (uint64_t) tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_CUSTOMER_NAME)) {
+            t->customer_name = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_CUSTOMER_EMAIL)) {
+            t->customer_email = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_STATE)) {
+            t->state = tk_state_parse((const char *) v->data, v->len);
+
+        } else if (tk_str_eq_cstr(f, TK_F_PRIORITY)) {
+            t->priority = tk_prio_parse((const char *) v->data, v->len);
+
+        } else if (tk_str_eq_cstr(f, TK_F_CREATED)) {
+            t->created = tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_UPDATED)) {
+            t->updated = tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_FIRST_RESPONSE)) {
+            t->first_response = tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_ESCALATION_AT)) {
+            t->escalation_at = tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_PENDING_UNTIL)) {
+            t->pending_until = tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_FLAGS)) {
+            t->flags = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_ARTICLE_COUNT)) {
+            t->articles = (uint64_t) tk_parse_num(v);
+        }
+    }
+
+    if (t->number == 0 || t->state == 0 || t->priority == 0) {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+tk_article_parse(tk_article_t *a, const tk_str_t *pairs, size_t n)
+{
+    const tk_str_t  *f, *v;
+    size_t           i;
+
+    memset(a, 0, sizeof(tk_article_t));
+
+    for (i = 0; i < n; i++) {
+        f = &pairs[2 * i];
+        v = &pairs[2 * i + 1];
+
+        if (tk_str_eq_cstr(f, TK_F_ID)) {
+            a->id = (uint64_t) tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_TICKET)) {
+            a->ticket = (uint64_t) tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_KIND)) {
+            a->kind = tk_article_kind_parse((const char *) v->data, v->len);
+
+        } else if (tk_str_eq_cstr(f, TK_F_FROM)) {
+            a->from = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_TO)) {
+            a->to = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_CC)) {
+            a->cc = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_REPLY_TO)) {
+            a->reply_to = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_SUBJECT)) {
+            a->subject = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_MESSAGE_ID)) {
+            a->message_id = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_IN_REPLY_TO)) {
+            a->in_reply_to = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_BODY)) {
+            a->body = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_BODY_HTML)) {
+            a->body_html = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_AUTHOR)) {
+            a->author = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_TIME)) {
+            a->time = tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_ATTACHMENTS)) {
+            a->attachments = (unsigned) tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_SIZE)) {
+            a->size = (uint64_t) tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_FLAGS)) {
+            a->flags = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_ATTACHMENT_NAMES)) {
+            a->attachment_names = *v;
+        }
+    }
+
+    if (a->id == 0 || a->ticket == 0 || a->kind == 0) {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* ---- ticket hash -------------------------------------------------------- */
+
+static size_t
+tk_num(char *buf, int64_t v)
+{
+    char      tmp[TK_NUM_MAX], *p;
+    uint64_t  u;
+    size_t    n;
+
+    u = v < 0 ? (uint64_t) -(v + 1) + 1 : (uint64_t) v;
+    p = tmp + sizeof(tmp);
+
+    do {
+        *--p = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
+
+    if (v < 0) {
+        *--p = '-';
+    }
+
+    n = (size_t) (tmp + sizeof(tmp) - p);
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+
+    return n;
+}
+
+
+/* optional times and ids: 0 is stored as "" so redis-cli shows "unset" */
+static size_t
+tk_opt_num(char *buf, int64_t v)
+{
+    if (v == 0) {
+        buf[0] = '\0';
+        return 0;
+    }
+
+    return tk_num(buf, v);
+}
+
+
+void
+tk_ticket_write(tk_cmds_t *c, const tk_ticket_t *t)
+{
+    char    key[TK_KEY_MAX];
+    char    cust[TK_NUM_MAX], first[TK_NUM_MAX], esc[TK_NUM_MAX];
+    char    pend[TK_NUM_MAX];
+    size_t  ncust, nfirst, nesc, npend;
+
+    if (tk_key_ticket(key, sizeof(key), t->number) == 0) {
+        c->failed = 1;
+        return;
+    }
+
+    ncust = tk_opt_num(cust, (int64_t) t->customer);
+    nfirst = tk_opt_num(first, t->first_response);
+    nesc = tk_opt_num(esc, t->escalation_at);
+    npend = tk_opt_num(pend, t->pending_until);
+
+    tk_cmds_add(c, "HSET %s"
+        " " TK_F_NUMBER " %llu"
+        " " TK_F_TITLE " %S"
+        " " TK_F_GROUP " %S"
+        " " TK_F_OWNER " %S"
+        " " TK_F_CUSTOMER " %b"
+        " " TK_F_CUSTOMER_NAME " %S"
+        " " TK_F_CUSTOMER_EMAIL " %S"
+        " " TK_F_STATE " %d"
+        " " TK_F_PRIORITY " %d"
+        " " TK_F_CREATED " %lld"
+        " " TK_F_UPDATED " %lld"
+        " " TK_F_FIRST_RESPONSE " %b"
+        " " TK_F_ESCALATION_AT " %b"
+        " " TK_F_PENDING_UNTIL " %b"
+        " " TK_F_FLAGS " %S"
+        " " TK_F_ARTICLE_COUNT " %llu",
+        key, (unsigned long long) t->number, &t->title, &t->group,
+        &t->owner, cust, ncust, &t->customer_name, &t->customer_email,
+        t->state, t->priority, (long long) t->created,
+        (long long) t->updated, first, nfirst, esc, nesc, pend, npend,
+        &t->flags, (unsigned long long) t->articles);
+}
+
+
+/* ---- overview index ----------------------------------------------------- */
+
+void
+tk_ticket_index_add(tk_cmds_t *c, const tk_ticket_t *t)
+{
+    tk_ticket_index(c, t, 1, 1);
+}
+
+
+void
+tk_ticket_index_del(tk_cmds_t *c, const tk_ticket_t *t)
+{
+    tk_ticket_index(c, t, 0, 1);
+}
+
+
+/*
+ * A ticket lives in two partitions: (group, state, its owner or "-")
+ * and (group, state, "*"), so "my tickets" and "all tickets" are each
+ * one set per group and state.
+ */
+static void
+tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add, int counts)
+{
+    static const tk_str_t  none = tk_string(TK_OWNER_NONE);
+    static const tk_str_t  any = tk_string(TK_OWNER_ANY);
+
+    tk_ticket_index_partition(c, t, t->owner.len ? &t->owner : &none, add,
+        counts);
+    tk_ticket_index_partition(c, t, &any, add, counts);
+}
+
+
+static void
+tk_ticket_index_partition(tk_cmds_t *c, const tk_ticket_t *t,
+    const tk_str_t *owner, int add, int counts)
+{
+    char             key[TK_KEY_MAX], member[128];
+    size_t           mlen;
+    int              sort, is_any;
+    tk_str_t         tmp;
+    const tk_str_t  *text;
+
+    is_any = owner->len == 1 && owner->data[0] == '*';
+
+    for (sort = 0; sort < TK_SORT_N; sort++) {
+
+        /* within one owner's partition every member has the same owner */
+        if (sort == TK_SORT_OWNER && !is_any) {
+            continue;
+        }
+
+        if (tk_key_index(key, sizeof(key), &t->group, t->state, owner, sort)
+            == 0)
+        {
+            c->failed = 1;
+            return;
+        }
+
+        if (tk_sort_is_lex(sort)) {
+            text = tk_ticket_lex_text(t, sort, &tmp);
+            mlen = tk_index_lex_member(member, sizeof(member), text,
+                                       t->number);
+            if (add) {
+                tk_cmds_add(c, "ZADD %s 0 %b", key, member, mlen);
+
+            } else {
+                tk_cmds_add(c, "ZREM %s %b", key, member, mlen);
+            }
+
+        } else if (add) {
+            tk_cmds_add(c, "ZADD %s %f %llu", key,
+                tk_index_score(sort, t->number, t->priority, t->updated),
+                (unsigned long long) t->number);
+
+        } else {
+            tk_cmds_add(c, "ZREM %s %llu", key,
+                (unsigned long long) t->number);
+        }
+    }
+
+    if (counts) {
+        tk_cmds_add(c, "HINCRBY " TK_KEY_INDEX_COUNTS " %S:%d:%S %d",
+            &t->group, t->state, owner, add ? 1 : -1);
+    }
+}
+
+
+/* the customer column shows the name, or the address when unnamed */
+static const tk_str_t *
+tk_ticket_lex_text(const tk_ticket_t *t, int sort, tk_str_t *tmp)
+{
+    switch (sort) {
+
+    case TK_SORT_TITLE:
+        return &t->title;
+
+    case TK_SORT_CUSTOMER:
+        return t->customer_name.len ? &t->customer_name : &t->customer_email;
+
+    case TK_SORT_OWNER:
+        return &t->owner;
+
+    default:
+        tmp->len = 0;
+        tmp->data = NULL;
+        return tmp;
+    }
+}
+
+
+static int
+tk_ticket_same_partition(const tk_ticket_t *a, const tk_ticket_t *b)
+{
+    return a->state == b->state && tk_str_eq(&a->group, &b->group)
+           && tk_str_eq(&a->owner, &b->owner);
+}
+
+
+/* ---- changes ------------------------------------------------------------ */
+
+/*
+ * Every sort member of the old state is removed and the new one added:
+ * a ZADD alone would leave the old lexical member (old title) behind.
+ * The counts only move when the partition does.  A change is a change:
+ * "updated" becomes at least now.
+ */
+void
+tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
+    const tk_str_t *by, int64_t now)
+{
+    tk_ticket_t  cur;
+    int          counts;
+
+    cur = *new;
+    if (now > cur.updated) {
+        cur.updated = now;
+    }
+
+    counts = !tk_ticket_same_partition(old, &cur);
+
+    tk_ticket_index(c, old, 0, counts);
+    tk_ticket_write(c, &cur);
+    tk_ticket_index(c, &cur, 1, counts);
+
+    tk_history_str(c, old, &cur, by, now, TK_F_TITLE, &old->title,
+                   &cur.title);
+    tk_history_str(c, old, &cur, by, now, TK_F_GROUP, &old->group,
+                   &cur.group);
+    tk_history_str(c, old, &cur, by, now, TK_F_OWNER, &old->owner,
+                   &cur.owner);
+    tk_history_int(c, &cur, by, now, TK_F_STATE, old->state, cur.state, 0);
+    tk_history_int(c, &cur, by, now, TK_F_PRIORITY, old->priority,
+                   cur.priority, 0);
+    tk_history_int(c, &cur, by, now, TK_F_CUSTOMER, (int64_t) old->customer,
+                   (int64_t) cur.customer, 1);
+    tk_history_int(c, &cur, by, now, TK_F_PENDING_UNTIL, old->pending_until,
+                   cur.pending_until, 1);
+}
+
+
+static void
+tk_history_str(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
+    const tk_str_t *by, int64_t now, const char *field, const tk_str_t *from,
+    const tk_str_t *to)
+{
+    if (tk_str_eq(from, to)) {
+        return;
+    }
+
+    tk_history_add(c, new->number, now, by, field, from, to);
+}
+
+
+static void
+tk_history_int(tk_cmds_t *c, const tk_ticket_t *new, const tk_str_t *by,
+    int64_t now, const char *field, int64_t from, int64_t to, int empty_zero)
+{
+    char      fbuf[TK_NUM_MAX], tbuf[TK_NUM_MAX];
+    tk_str_t  f, t;
+
+    if (from == to) {
+        return;
+    }
+
+    f.data = (unsigned char *) fbuf;
+    t.data = (unsigned char *) tbuf;
+    f.len = empty_zero ? tk_opt_num(fbuf, from) : tk_num(fbuf, from);
+    t.len = empty_zero ? tk_opt_num(tbuf, to) : tk_num(tbuf, to);
+
+    tk_history_add(c, new->number, now, by, field, &f, &t);
+}
+
+
+void
+tk_ticket_create(tk_cmds_t *c, const tk_ticket_t *t, const tk_str_t *by)
+{
+    tk_ticket_write(c, t);
+    tk_ticket_index_add(c, t);
+    tk_history_add(c, t->number, t->created, by, "created", NULL, NULL);
+}
+
+
+/* ---- history ------------------------------------------------------------ */
+
+static int
+tk_out_nomore(tk_out_t *out, size_t min)
+{
+    return -1;
+}
+
+
+/*
+ * {"time":N,"by":"login","field":"state","from":"1","to":"2"}, with
+ * null for a missing from/to.  The JSON is written into memory from the
+ * command list's allocator, sized for the worst case of tk_out_json (six
+ * bytes per input byte), so the sink never needs a second chunk.
+ */
+void
+tk_history_add(tk_cmds_t *c, uint64_t number, int64_t time,
+    const tk_str_t *by, const char *field, const tk_str_t *from,
+    const tk_str_t *to)
+{
+    static const tk_str_t  system = tk_string("system");
+
+    char            key[TK_KEY_MAX];
+    size_t          size;
+    unsigned char  *buf;
+    tk_out_t        out;
+
+    if (c->failed) {
+        return;
+    }
+
+    if (by == NULL || by->len == 0) {
+        by = &system;
+    }
+
+    if (tk_key_history(key, sizeof(key), number) == 0) {
+        c->failed = 1;
+        return;
+    }
+
+    size = 96 + 6 * (by->len + strlen(field) + (from ? from->len : 0)
+                     + (to ? to->len : 0));
+
+    buf = c->alloc(c->alloc_data, size);
+    if (buf == NULL) {
+        c->failed = 1;
+        return;
+    }
+
+    memset(&out, 0, sizeof(out));
+    out.pos = buf;
+    out.end = buf + size;
+    out.more = tk_out_nomore;
+
+    tk_out_cstr(&out, "{\"time\":");
+    tk_out_int(&out, time);
+    tk_out_cstr(&out, ",\"by\":");
+    tk_out_json(&out, by->data, by->len);
+    tk_out_cstr(&out, ",\"field\":");
+    tk_out_json(&out, field, strlen(field));
+    tk_out_cstr(&out, ",\"from\":");
+
+    if (from) {
+        tk_out_json(&out, from->data, from->len);
+    } else {
+        tk_out_cstr(&out, "null");
+    }
+
+    tk_out_cstr(&out, ",\"to\":");
+
+    if (to) {
+        tk_out_json(&out, to->data, to->len);
+    } else {
+        tk_out_cstr(&out, "null");
+    }
+
+    tk_out_cstr(&out, "}");
+
+    if (tk_out_failed(&out)) {
+        c->failed = 1;
+        return;
+    }
+
+    tk_cmds_add(c, "RPUSH %s %b", key, buf, (size_t) (out.pos - buf));
+}
+
+
+/* ---- articles ----------------------------------------------------------- */
+
+/*
+ * The article hash, its place in the ticket's list, the ticket's
+ * article counter, the Message-ID index (for threading replies), the
+ * participants (for the "is this reply really from someone in the
+ * conversation" check) and the full-text document.  FT.ADD uses NOSAVE:
+ * RediSearch 1.x would otherwise copy the fields into the hash named by
+ * the document id -- which is the article hash itself -- and overwrite
+ * "attachments" (a count there, file names in the index).  Searches
+ * still return the article hash's fields, read from that key.
+ */
+void
+tk_article_write(tk_cmds_t *c, const tk_article_t *a, const tk_str_t *group)
+{
+    tk_article_write_flags(c, a, group, 0);
+}
+
+
+void
+tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
+    const tk_str_t *group, unsigned flags)
+{
+    char         key[TK_KEY_MAX], list[TK_KEY_MAX], tkey[TK_KEY_MAX];
+    char         mid[TK_KEY_MAX];
+    const char  *kind;
+
+    kind = tk_article_kind_name(a->kind);
+
+    if (kind == NULL
+        || tk_key_article(key, sizeof(key), a->ticket, a->id) == 0
+        || tk_key_ticket_articles(list, sizeof(list), a->ticket) == 0
+        || tk_key_ticket(tkey, sizeof(tkey), a->ticket) == 0)
+    {
+        c->failed = 1;
+        return;
+    }
+
+    tk_cmds_add(c, "HSET %s"
+        " " TK_F_ID " %llu"
+        " " TK_F_TICKET " %llu"
+        " " TK_F_KIND " %s"
+        " " TK_F_FROM " %S"
+        " " TK_F_TO " %S"
+        " " TK_F_CC " %S"
+        " " TK_F_REPLY_TO " %S"
+        " " TK_F_SUBJECT " %S"
+        " " TK_F_MESSAGE_ID " %S"
+        " " TK_F_IN_REPLY_TO " %S"
+        " " TK_F_BODY " %S"
+        " " TK_F_BODY_HTML " %S"
+        " " TK_F_AUTHOR " %S"
+        " " TK_F_TIME " %lld"
+        " " TK_F_ATTACHMENTS " %u"
+        " " TK_F_ATTACHMENT_NAMES " %S"
+        " " TK_F_SIZE " %llu"
+        " " TK_F_FLAGS " %S",
+        key, (unsigned long long) a->id, (unsigned long long) a->ticket,
+        kind, &a->from, &a->to, &a->cc, &a->reply_to, &a->subject,
+        &a->message_id, &a->in_reply_to, &a->body, &a->body_html,
+        &a->author, (long long) a->time, a->attachments,
+        &a->attachment_names, (unsigned long long) a->size, &a->flags);
+
+    tk_cmds_add(c, "RPUSH %s %llu", list, (unsigned long long) a->id);
+    tk_cmds_add(c, "HINCRBY %s " TK_F_ARTICLE_COUNT " 1", tkey);
+
+    if (a->message_id.len) {
+        if (tk_key_msgid(mid, sizeof(mid), &a->message_id) == 0) {
+            c->failed = 1;
+            return;
+        }
+
+        tk_cmds_add(c, "SET %s %llu:%llu", mid,
+            (unsigned long long) a->ticket, (unsigned long long) a->id);
+    }
+
+    if (!(flags & TK_ARTICLE_NO_FULLTEXT)) {
+        tk_cmds_add(c, "FT.ADD " TK_KEY_FT_ARTICLES " %s 1.0 NOSAVE REPLACE"
+            " LANGUAGE german FIELDS"
+            " ticket %llu group %S kind %s subject %S body %S from %S"
+            " attachments %S time %lld",
+            key, (unsigned long long) a->ticket, group, kind, &a->subject,
+            &a->body, &a->from, &a->attachment_names, (long long) a->time);
+    }
+
+    if (a->kind == TK_ART_IN || a->kind == TK_ART_OUT) {
+        tk_participants_add(c, a);
+    }
+}
+
+
+static void
+tk_participants_add(tk_cmds_t *c, const tk_article_t *a)
+{
+    char      key[TK_KEY_MAX];
+    tk_str_t  argv[2 + 3 * TK_PARTICIPANTS_MAX];
+    int       argc;
+
+    argc = 2;
+    argc = tk_addr_list(c, &a->from, argv, argc, 2 + TK_PARTICIPANTS_MAX);
+    argc = tk_addr_list(c, &a->to, argv, argc, 2 + 2 * TK_PARTICIPANTS_MAX);
+    argc = tk_addr_list(c, &a->cc, argv, argc, 2 + 3 * TK_PARTICIPANTS_MAX);
+
+    if (c->failed || argc == 2) {
+        return;
+    }
+
+    argv[0].data = (unsigned char *) "SADD";
+    argv[0].len = 4;
+    argv[1].data = (unsigned char *) key;
+    argv[1].len = tk_key_participants(key, sizeof(key), a->ticket);
+
+    tk_cmds_argv(c, argc, argv);
+}
+
+
+/*
+ * An address header ("Ana <ana@x.org>, \"Doe, J\" <j@y.org>, b@z.org")
+ * to lower-cased bare addresses.  Commas inside quotes or angle brackets
+ * do not split; entries without '@' (group syntax, garbage) are skipped.
+ */
+static int
+tk_addr_list(tk_cmds_t *c, const tk_str_t *list, tk_str_t *argv, int argc,
+    int max)
+{
+    const unsigned char  *p, *end, *start;
+    int                   quoted, angle;
+
+    p = list->data;
+    end = p + list->len;
+    start = p;
+    quoted = 0;
+    angle = 0;
+
+    for (; argc < max; p++) {
+
+        if (p < end) {
+            if (*p == '"') {
+                quoted = !quoted;
+
+            } else if (*p == '\\' && quoted && p + 1 < end) {
+                p++;
+
+            } else if (*p == '<' && !quoted) {
+                angle = 1;
+
+            } else if (*p == '>' && !quoted) {
+                angle = 0;
+            }
+
+            if (*p != ',' || quoted || angle) {
+                continue;
+            }
+        }
+
+        if (tk_addr_one(c, start, (size_t) (p - start), &argv[argc])) {
+            argc++;
+        }
+
+        if (p >= end) {
+            break;
+        }
+
+        start = p + 1;
+    }
+
+    return argc;
+}
+
+
+/* One entry: the part in <...>, else the word with an '@'. */
+static int
+tk_addr_one(tk_cmds_t *c, const unsigned char *p, size_t len, tk_str_t *addr)
+{
+    const unsigned char  *lt, *gt, *at, *s, *e;
+
+    lt = memchr(p, '<', len);
+
+    if (lt) {
+        gt = memchr(lt, '>', len - (size_t) (lt - p));
+        if (gt == NULL) {
+            return 0;
+        }
+
+        s = lt + 1;
+        e = gt;
+
+    } else {
+        at = memchr(p, '@', len);
+        if (at == NULL) {
+            return 0;
+        }
+
+        for (s = at; s > p && s[-1] != ' ' && s[-1] != '\t'
+                     && s[-1] != '\r' && s[-1] != '\n'; s--) { /* void */ }
+
+        for (e = at; e < p + len && *e != ' ' && *e != '\t' && *e != '\r'
+                     && *e != '\n'; e++) { /* void */ }
+    }
+
+    while (s < e && (*s == ' ' || *s == '\t')) {
+        s++;
+    }
+
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t')) {
+        e--;
+    }
+
+    if (e == s || memchr(s, '@', (size_t) (e - s)) == NULL) {
+        return 0;
+    }
+
+    return tk_lower_copy(c, s, (size_t) (e - s), addr) != NULL;
+}
+
+
+static tk_str_t *
+tk_lower_copy(tk_cmds_t *c, const unsigned char *p, size_t len, tk_str_t *out)
+{
+    unsigned char  *d;
+    size_t          i;
+
+    d = c->alloc(c->alloc_data, len ? len : 1);
+    if (d == NULL) {
+        c->failed = 1;
+        return NULL;
+    }
+
+    for (i = 0; i < len; i++) {
+        d[i] = (p[i] >= 'A' && p[i] <= 'Z') ? p[i] | 0x20 : p[i];
+    }
+
+    out->data = d;
+    out->len = len;
+
+    return out;
+}
+
+
+/* ---- customers ---------------------------------------------------------- */
+
+/* Addresses are matched case-insensitively, so the index key is folded. */
+void
+tk_customer_write(tk_cmds_t *c, uint64_t id, const tk_str_t *name,
+    const tk_str_t *email)
+{
+    char      key[TK_KEY_MAX];
+    tk_str_t  lower;
+
+    if (tk_key_customer(key, sizeof(key), id) == 0) {
+        c->failed = 1;
+        return;
+    }
+
+    tk_cmds_add(c, "HSET %s " TK_F_ID " %llu " TK_F_NAME " %S " TK_F_EMAIL
+        " %S", key, (unsigned long long) id, name, email);
+
+    if (email->len == 0) {
+        return;
+    }
+
+    if (tk_lower_copy(c, email->data, email->len, &lower) == NULL) {
+        return;
+    }
+
+    tk_cmds_add(c, "HSET " TK_KEY_CUSTOMER_BY_EMAIL " %S %llu", &lower,
+        (unsigned long long) id);
+}

@@ -1,0 +1,501 @@
+# ticketctl end to end: a throwaway Redis with RediSearch, every
+# subcommand, its exit codes (sysexits) and what it leaves in Redis.
+# Self-contained (own Redis start/stop); needs build/ticketctl.
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use File::Spec;
+use FindBin;
+use POSIX qw(WNOHANG);
+use Net::EmptyPort qw(empty_port);
+use Redis;
+
+my $ROOT = File::Spec->rel2abs("$FindBin::Bin/..");
+my $CTL = "$ROOT/build/ticketctl";
+my $REDISEARCH = '/usr/lib/redis/modules/redisearch.so';
+
+plan skip_all => "$CTL not built (make all)" unless -x $CTL;
+plan skip_all => 'redis-server or RediSearch missing'
+    unless -f $REDISEARCH && grep { -x "$_/redis-server" } split /:/, $ENV{PATH};
+
+# ---- a Redis of our own --------------------------------------------------
+
+my $dir = tempdir('ticketctl-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0755, $dir;
+my $port = empty_port();
+my $sock = "$dir/redis.sock";
+my $redis_pid = start_redis();
+my $ADDR = "unix:$sock";
+my $r = Redis->new(sock => $sock, reconnect => 2);
+
+END { stop_redis() }
+
+sub start_redis {
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>', "$dir/redis.out";
+        open STDERR, '>&', \*STDOUT;
+        exec 'redis-server', '--port', $port, '--bind', '127.0.0.1',
+            '--dir', $dir, '--save', '', '--appendonly', 'no',
+            '--unixsocket', $sock, '--unixsocketperm', '700',
+            '--loadmodule', $REDISEARCH;
+        exit 127;
+    }
+    for (1 .. 100) {
+        last if -S $sock;
+        select undef, undef, undef, 0.05;
+    }
+    die "redis-server did not start: " . slurp("$dir/redis.out") unless -S $sock;
+    return $pid;
+}
+
+sub stop_redis {
+    return unless $redis_pid;
+    kill 'TERM', $redis_pid;
+    waitpid $redis_pid, 0;
+    $redis_pid = undef;
+}
+
+sub slurp { open my $f, '<', $_[0] or return ''; local $/; return scalar(<$f>) // '' }
+
+# ---- running ticketctl ---------------------------------------------------
+
+# ctl([stdin], ARGS...) -> (exit code, stdout, stderr); --redis prepended
+# unless the first argument is an option already.
+sub ctl {
+    my $in = ref $_[0] eq 'SCALAR' ? ${ shift() } : '';
+    my @args = @_;
+    unshift @args, '--redis', $ADDR unless @args && $args[0] =~ /^--redis/;
+    open my $fin, '>', "$dir/in" or die;
+    print $fin $in;
+    close $fin;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDIN, '<', "$dir/in";
+        open STDOUT, '>', "$dir/out";
+        open STDERR, '>', "$dir/err";
+        exec $CTL, @args;
+        exit 127;
+    }
+    waitpid $pid, 0;
+    return ($? >> 8, slurp("$dir/out"), slurp("$dir/err"));
+}
+
+sub ctl_ok {
+    my ($name, @args) = @_;
+    my ($rc, $out, $err) = ctl(@args);
+    is $rc, 0, $name or diag "stderr: $err\nstdout: $out";
+    return $out;
+}
+
+sub ctl_exit {
+    my ($code, $match, $name, @args) = @_;
+    my ($rc, $out, $err) = ctl(@args);
+    is $rc, $code, "$name: exit $code" or diag "stderr: $err\nstdout: $out";
+    like $err, $match, "$name: says why" if $match;
+    return $err;
+}
+
+sub ft { my @r = $r->__std_cmd(@_); return @r }
+
+# Sum of the counts hash over "*" / owner partitions, and a check that
+# every partition's sort sets have exactly that many members.
+sub check_index {
+    my ($name) = @_;
+    my %c = $r->hgetall('tk:{ix}:counts');
+    my ($any, $owners, $bad) = (0, 0, 0);
+    for my $f (keys %c) {
+        next unless $c{$f};
+        my ($g, $s, $o) = $f =~ /^(.+):(\d):(.+)$/ or do { $bad++; next };
+        $o eq '*' ? ($any += $c{$f}) : ($owners += $c{$f});
+        my @sorts = qw(upd crt pri ttl cst);
+        push @sorts, 'own' if $o eq '*';
+        for my $by (@sorts) {
+            my $z = $r->zcard("tk:{ix}:g:$g:s:$s:o:$o:by:$by");
+            $bad++, diag "$name: ZCARD $g:$s:$o:$by = $z, counts say $c{$f}"
+                if $z != $c{$f};
+        }
+    }
+    is $bad, 0, "$name: every sort set matches its count";
+    return ($any, $owners);
+}
+
+sub ticket_total {
+    my $n = 0;
+    my $cursor = 0;
+    do {
+        my ($next, $keys) = $r->scan($cursor, 'MATCH', 'tk:{t:*', 'COUNT', 1000,
+            'TYPE', 'hash');
+        $n += grep { /^tk:\{t:\d+\}$/ } @$keys;
+        $cursor = $next;
+    } while ($cursor);
+    return $n;
+}
+
+sub counts_snapshot {
+    my %c = $r->hgetall('tk:{ix}:counts');
+    delete $c{$_} for grep { !$c{$_} } keys %c;
+    return \%c;
+}
+
+# ---- usage and availability ----------------------------------------------
+
+ctl_exit(64, qr/usage/, 'no command', '--redis', $ADDR);
+ctl_exit(64, qr/unknown command "frobnicate"/, 'unknown command', 'frobnicate');
+ctl_exit(64, qr/unknown option "--bogus"/, 'unknown global option', '--bogus');
+ctl_exit(69, qr{Redis at unix:\Q$dir\E/nope\.sock: }, 'Redis socket missing',
+    '--redis', "unix:$dir/nope.sock", 'init');
+my $closed = empty_port();
+ctl_exit(69, qr/Redis at 127\.0\.0\.1:$closed: Connection refused/,
+    'Redis port closed', '--redis', "127.0.0.1:$closed", 'user', 'list');
+ctl_exit(64, qr/invalid Redis address "nowhere"/, 'bad address', '--redis', 'nowhere', 'init');
+ctl_exit(64, qr/invalid Redis address/, 'bad port', '--redis', 'localhost:99999', 'init');
+ctl_exit(69, qr/ticketctl init/, 'not initialised yet', 'user', 'list');
+{
+    local $ENV{TICKET_REDIS} = "unix:$dir/nope2.sock";
+    my ($rc, undef, $err) = ctl('--redis=' . "unix:$dir/nope3.sock", 'init');
+    like $err, qr/nope3\.sock/, '--redis= wins over $TICKET_REDIS';
+    ($rc, undef, $err) = ctl('--redis', $ADDR, 'init');
+    is $rc, 0, 'init works with --redis while TICKET_REDIS points elsewhere';
+}
+
+# ---- init -----------------------------------------------------------------
+
+$r->flushall;
+my $out = ctl_ok('init on an empty Redis', 'init');
+like $out, qr/schema version 1 set/, 'init sets the schema version';
+like $out, qr/tk:ft:articles created/, 'init creates the full-text index';
+is $r->get('tk:schema'), '1', 'tk:schema = 1';
+my %info = ft('FT.INFO', 'tk:ft:articles');
+is $info{index_name}, 'tk:ft:articles', 'RediSearch index exists';
+$out = ctl_ok('init again', 'init');
+like $out, qr/schema version 1 ok.*tk:ft:articles ok/s, 'init is idempotent';
+
+$r->set('tk:schema', '99');
+ctl_exit(65, qr/schema version "99"/, 'init refuses another schema', 'init');
+ctl_exit(69, qr/needs schema 1/, 'other commands refuse it too', 'group', 'list');
+$r->set('tk:schema', '1');
+
+# ---- groups ---------------------------------------------------------------
+
+ctl_ok('group add', 'group', 'add', 'Testgruppe', '--email', 'test@example.org',
+    '--signature', "-- \nGrüße");
+ctl_ok('group add all-agents', 'group', 'add', 'legal', '--all-agents',
+    '--email', 'legal@example.org');
+is_deeply [sort $r->smembers('tk:groups')], [qw(Testgruppe legal)], 'tk:groups';
+is_deeply [$r->smembers('tk:groups:all-agents')], ['legal'], 'all-agents set';
+my %g = $r->hgetall('tk:{g:Testgruppe}');
+is $g{email}, 'test@example.org', 'group email stored';
+is $g{signature}, "-- \nGrüße", 'group signature stored verbatim';
+is $g{all_agents}, '0', 'not all agents';
+ctl_exit(65, qr/group "Testgruppe" exists/, 'group add twice', 'group', 'add', 'Testgruppe');
+ctl_exit(65, qr/invalid group name "a:b"/, 'group name with colon', 'group', 'add', 'a:b');
+ctl_exit(65, qr/invalid group name/, 'group name with space', 'group', 'add', 'a b');
+ctl_exit(65, qr/invalid group name/, 'group name with brace', 'group', 'add', 'a{b');
+ctl_exit(65, qr/invalid email/, 'group with bad email', 'group', 'add', 'X', '--email', 'nope');
+ctl_exit(64, qr/usage/, 'group add without name', 'group', 'add');
+$out = ctl_ok('group list', 'group', 'list');
+like $out, qr/^Testgruppe\s+test\@example\.org\s+members/m, 'group list shows Testgruppe';
+like $out, qr/^legal\s+legal\@example\.org\s+all agents/m, 'group list shows legal';
+
+# ---- users ----------------------------------------------------------------
+
+ctl_ok('user add', \"supersecret\n", 'user', 'add', 'alice', '--name', 'Alice A.',
+    '--email', 'alice@example.org', '--groups', 'Testgruppe:full,legal:read',
+    '--lang', 'en', '--password-stdin');
+my %u = $r->hgetall('tk:{u:alice}');
+is $u{login}, 'alice', 'login stored';
+is $u{name}, 'Alice A.', 'name stored';
+is $u{role}, 'agent', 'role agent';
+is $u{rights}, 'Testgruppe:full,legal:read', 'rights stored';
+is $u{lang}, 'en', 'lang stored';
+is $u{disabled}, '0', 'enabled';
+like $u{password}, qr/^\$y\$/, 'yescrypt hash';
+is crypt('supersecret', $u{password}), $u{password}, 'hash verifies the password';
+ok $r->sismember('tk:users', 'alice'), 'in tk:users';
+
+ctl_exit(65, qr/user "alice" exists/, 'user add twice', \"supersecret\n",
+    'user', 'add', 'alice', '--name', 'A', '--email', 'a@example.org', '--password-stdin');
+ctl_exit(65, qr/invalid login "Alice"/, 'upper-case login', \"supersecret\n",
+    'user', 'add', 'Alice', '--name', 'A', '--email', 'a@example.org', '--password-stdin');
+ctl_exit(65, qr/invalid login "a:b"/, 'login with colon', \"supersecret\n",
+    'user', 'add', 'a:b', '--name', 'A', '--email', 'a@example.org', '--password-stdin');
+ctl_exit(65, qr/password too short/, 'short password', \"short\n",
+    'user', 'add', 'bob', '--name', 'B', '--email', 'b@example.org', '--password-stdin');
+ctl_exit(65, qr/no password on stdin/, 'empty stdin', \'',
+    'user', 'add', 'bob', '--name', 'B', '--email', 'b@example.org', '--password-stdin');
+ctl_exit(65, qr/unknown group "Nope"/, 'unknown group in rights', \"supersecret\n",
+    'user', 'add', 'bob', '--name', 'B', '--email', 'b@example.org',
+    '--groups', 'Nope:full', '--password-stdin');
+ctl_exit(65, qr/invalid rights entry "Testgruppe:write"/, 'bad right word', \"supersecret\n",
+    'user', 'add', 'bob', '--name', 'B', '--email', 'b@example.org',
+    '--groups', 'Testgruppe:write', '--password-stdin');
+ctl_exit(65, qr/invalid email address "bob"/, 'bad email', \"supersecret\n",
+    'user', 'add', 'bob', '--name', 'B', '--email', 'bob', '--password-stdin');
+ctl_exit(65, qr/invalid language "fr"/, 'bad language', \"supersecret\n",
+    'user', 'add', 'bob', '--name', 'B', '--email', 'b@example.org', '--lang', 'fr',
+    '--password-stdin');
+ctl_exit(64, qr/--password-stdin/, 'user add without --password-stdin',
+    'user', 'add', 'bob', '--name', 'B', '--email', 'b@example.org');
+ctl_exit(64, qr/usage/, 'user add without --name', \"supersecret\n",
+    'user', 'add', 'bob', '--email', 'b@example.org', '--password-stdin');
+ok !$r->exists('tk:{u:bob}'), 'no half-created user after failures';
+
+ctl_ok('second user, admin', \"anothersecret\n", 'user', 'add', 'bob', '--name', 'Bob',
+    '--email', 'bob@example.org', '--admin', '--password-stdin');
+is $r->hget('tk:{u:bob}', 'role'), 'admin', '--admin gives the admin role';
+is $r->hget('tk:{u:bob}', 'lang'), 'de', 'German by default';
+
+$out = ctl_ok('user list', 'user', 'list');
+like $out, qr/^alice\s+Alice A\.\s+alice\@example\.org\s+agent\s+en\s+active\s+Testgruppe:full/m,
+    'user list shows alice';
+like $out, qr/^bob\s+Bob\s+bob\@example\.org\s+admin/m, 'user list shows bob';
+
+my $old = $r->hget('tk:{u:alice}', 'password');
+ctl_ok('user passwd', \"evenbettersecret\n", 'user', 'passwd', 'alice', '--password-stdin');
+my $new = $r->hget('tk:{u:alice}', 'password');
+isnt $new, $old, 'hash changed';
+is crypt('evenbettersecret', $new), $new, 'new password verifies';
+ctl_exit(65, qr/password too short/, 'passwd too short', \"x\n",
+    'user', 'passwd', 'alice', '--password-stdin');
+ctl_exit(65, qr/no user "carol"/, 'passwd of unknown user', \"evenbettersecret\n",
+    'user', 'passwd', 'carol', '--password-stdin');
+ok !$r->exists('tk:{u:carol}'), 'passwd does not create a user';
+
+ctl_ok('user disable', 'user', 'disable', 'alice');
+is $r->hget('tk:{u:alice}', 'disabled'), '1', 'disabled = 1';
+like ctl_ok('user list after disable', 'user', 'list'), qr/^alice.*disabled/m, 'list says disabled';
+ctl_ok('user enable', 'user', 'enable', 'alice');
+is $r->hget('tk:{u:alice}', 'disabled'), '0', 'disabled = 0';
+ctl_exit(65, qr/no user "carol"/, 'disable unknown user', 'user', 'disable', 'carol');
+
+ctl_ok('user set', 'user', 'set', 'alice', '--name', 'Alice B.', '--groups',
+    'Testgruppe:read', '--admin');
+%u = $r->hgetall('tk:{u:alice}');
+is_deeply [@u{qw(name rights role)}], ['Alice B.', 'Testgruppe:read', 'admin'], 'user set changes fields';
+ctl_ok('user set --no-admin', 'user', 'set', 'alice', '--no-admin');
+is $r->hget('tk:{u:alice}', 'role'), 'agent', 'back to agent';
+ctl_exit(64, qr/at least one change/, 'user set without changes', 'user', 'set', 'alice');
+ctl_exit(64, qr/unknown user command "frob"/, 'unknown user command', 'user', 'frob');
+
+# ---- tokens ---------------------------------------------------------------
+
+$out = ctl_ok('token add', 'token', 'add', 'alice');
+my ($token) = $out =~ /^([0-9a-f]{64})$/m;
+ok $token, 'prints 64 hex digits';
+is $r->hget("tk:{k:$token}", 'login'), 'alice', 'token hash names the user';
+ok $r->hget("tk:{k:$token}", 'created') > 1e9, 'token has a creation time';
+ok $r->sismember('tk:{u:alice}:tokens', $token), 'token in the user\'s set';
+my ($rc2, $out2) = ctl('token', 'add', 'alice');
+isnt +($out2 =~ /([0-9a-f]{64})/)[0], $token, 'tokens differ';
+ctl_exit(65, qr/no user "carol"/, 'token for unknown user', 'token', 'add', 'carol');
+ctl_ok('token revoke', 'token', 'revoke', $token);
+ok !$r->exists("tk:{k:$token}"), 'token gone';
+ok !$r->sismember('tk:{u:alice}:tokens', $token), 'token not in the user\'s set';
+ctl_exit(65, qr/unknown token/, 'revoke twice', 'token', 'revoke', $token);
+ctl_exit(65, qr/invalid token/, 'revoke garbage', 'token', 'revoke', 'xyz');
+
+# ---- tickets --------------------------------------------------------------
+
+$out = ctl_ok('ticket create', 'ticket', 'create', '--group', 'Testgruppe',
+    '--title', 'Gewahrsam nach Demo', '--customer', 'Ana@Example.NET', '--name', 'Ana',
+    '--body', 'Hallo, mein Freund ist in Gewahrsam.');
+my ($t1) = $out =~ /ticket (\d+) created/;
+ok $t1, 'prints the number';
+my %t = $r->hgetall("tk:{t:$t1}");
+is_deeply [@t{qw(number title group owner state priority customer_name customer_email articles)}],
+    [$t1, 'Gewahrsam nach Demo', 'Testgruppe', '', 1, 2, 'Ana', 'Ana@Example.NET', 1],
+    'ticket hash';
+ok abs($t{created} - time) < 60, 'created is now (Unix seconds)';
+is $t{updated}, $t{created}, 'updated = created';
+is $r->hget('tk:customer-by-email', 'ana@example.net'), $t{customer}, 'customer by lower-cased email';
+is $r->hget("tk:{c:$t{customer}}", 'name'), 'Ana', 'customer hash';
+is $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:-:by:upd", $t1), $t{updated}, 'in the unassigned partition';
+is $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:*:by:crt", $t1), $t1, 'in the any-owner partition';
+is $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:*:by:pri", $t1), 2e10 + $t{updated}, 'priority score';
+is $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:*:by:ttl", "gewahrsam nach demo\x1f" . sprintf('%020d', $t1)),
+    0, 'title lex member';
+is $r->zcard("tk:{ix}:g:Testgruppe:s:1:o:-:by:own"), 0, 'no owner set in owner partitions';
+is $r->hget('tk:{ix}:counts', 'Testgruppe:1:-'), 1, 'count of the unassigned partition';
+is $r->hget('tk:{ix}:counts', 'Testgruppe:1:*'), 1, 'count of the any-owner partition';
+my @arts = $r->lrange("tk:{t:$t1}:articles", 0, -1);
+is scalar @arts, 1, 'one article';
+my %a = $r->hgetall("tk:{t:$t1}:a:$arts[0]");
+is_deeply [@a{qw(kind ticket from to body)}],
+    ['in', $t1, '"Ana" <Ana@Example.NET>', 'test@example.org', 'Hallo, mein Freund ist in Gewahrsam.'],
+    'inbound article';
+is_deeply [sort $r->smembers("tk:{t:$t1}:participants")], ['ana@example.net', 'test@example.org'],
+    'participants lower-cased';
+my @hist = $r->lrange("tk:{t:$t1}:history", 0, -1);
+like $hist[0], qr/^\{"time":\d+,"by":"system","field":"created","from":null,"to":null\}$/,
+    'history entry is JSON';
+my @hits = ft('FT.SEARCH', 'tk:ft:articles', 'Gewahrsam', 'NOCONTENT');
+is $hits[0], 1, 'full text finds the article';
+is $hits[1], "tk:{t:$t1}:a:$arts[0]", 'document id is the article key';
+@hits = ft('FT.SEARCH', 'tk:ft:articles', '@group:{Testgruppe} @ticket:[' . "$t1 $t1]", 'NOCONTENT');
+is $hits[0], 1, 'full text filters by group tag and ticket number';
+
+$out = ctl_ok('ticket create with owner, state, priority', 'ticket', 'create',
+    '--group', 'Testgruppe', '--title', 'Bußgeldbescheid', '--customer', 'ana@example.net',
+    '--owner', 'alice', '--state', 'open', '--priority', 'urgent');
+my ($t2) = $out =~ /ticket (\d+) created/;
+%t = $r->hgetall("tk:{t:$t2}");
+is_deeply [@t{qw(owner state priority articles)}], ['alice', 2, 4, 0], 'owner, state, priority, no article';
+is $t{customer}, $r->hget('tk:customer-by-email', 'ana@example.net'), 'same customer reused';
+is $r->hget('tk:{ix}:counts', 'Testgruppe:2:alice'), 1, 'owner partition counted';
+is $r->zscore("tk:{ix}:g:Testgruppe:s:2:o:*:by:own", "alice\x1f" . sprintf('%020d', $t2)), 0,
+    'owner lex member in the any-owner partition';
+is $r->zscore("tk:{ix}:g:Testgruppe:s:2:o:alice:by:pri", $t2), 4e10 + $t{updated}, 'urgent priority score';
+
+ctl_exit(65, qr/invalid state "bogus"/, 'bad state', 'ticket', 'create', '--group', 'Testgruppe',
+    '--title', 'x', '--customer', 'a@example.org', '--state', 'bogus');
+ctl_exit(65, qr/invalid priority "9"/, 'bad priority', 'ticket', 'create', '--group', 'Testgruppe',
+    '--title', 'x', '--customer', 'a@example.org', '--priority', '9');
+ctl_exit(65, qr/unknown group "Nope"/, 'unknown group', 'ticket', 'create', '--group', 'Nope',
+    '--title', 'x', '--customer', 'a@example.org');
+ctl_exit(65, qr/unknown owner "carol"/, 'unknown owner', 'ticket', 'create', '--group', 'Testgruppe',
+    '--title', 'x', '--customer', 'a@example.org', '--owner', 'carol');
+ctl_exit(65, qr/invalid customer address/, 'bad customer', 'ticket', 'create', '--group', 'Testgruppe',
+    '--title', 'x', '--customer', 'nobody');
+ctl_exit(64, qr/--title/, 'missing title', 'ticket', 'create', '--group', 'Testgruppe',
+    '--customer', 'a@example.org');
+
+# an update through the shared write path: index moves, counts, history
+my $upd_before = $r->hget("tk:{t:$t1}", 'updated');
+sleep 1;
+$out = ctl_ok('ticket update', 'ticket', 'update', $t1, '--state', 'open', '--owner', 'alice',
+    '--title', 'Gewahrsam (Kessel)');
+like $out, qr/ticket $t1 updated/, 'update reports';
+%t = $r->hgetall("tk:{t:$t1}");
+is_deeply [@t{qw(state owner title)}], [2, 'alice', 'Gewahrsam (Kessel)'], 'ticket hash changed';
+ok $t{updated} > $upd_before, 'updated moved on';
+ok !defined $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:-:by:upd", $t1), 'out of the old partition';
+ok !defined $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:*:by:ttl", "gewahrsam nach demo\x1f" . sprintf('%020d', $t1)),
+    'old title member removed';
+is $r->zscore("tk:{ix}:g:Testgruppe:s:2:o:alice:by:ttl", "gewahrsam (kessel)\x1f" . sprintf('%020d', $t1)), 0,
+    'new title member in the new partition';
+is $r->hget('tk:{ix}:counts', 'Testgruppe:1:-'), 0, 'old partition count down';
+is $r->hget('tk:{ix}:counts', 'Testgruppe:2:alice'), 2, 'new partition count up';
+@hist = $r->lrange("tk:{t:$t1}:history", 0, -1);
+is scalar @hist, 4, 'three history entries for three changed fields';
+like $hist[1], qr/"by":"ticketctl","field":"title","from":"Gewahrsam nach Demo","to":"Gewahrsam \(Kessel\)"/, 'title history';
+like $hist[2], qr/"field":"owner","from":"","to":"alice"/, 'owner history';
+like $hist[3], qr/"field":"state","from":"1","to":"2"/, 'state history';
+$out = ctl_ok('ticket update without change', 'ticket', 'update', $t1, '--state', '2');
+like $out, qr/unchanged/, 'nothing to change';
+is $r->llen("tk:{t:$t1}:history"), 4, 'no history for no change';
+ctl_ok('ticket update unassign', 'ticket', 'update', $t1, '--owner', '', '--state', 'new',
+    '--title', 'Gewahrsam nach Demo');
+is $r->hget('tk:{ix}:counts', 'Testgruppe:1:-'), 1, 'back in the unassigned partition';
+ctl_exit(65, qr/no ticket 99999/, 'update unknown ticket', 'ticket', 'update', 99999, '--state', 'open');
+ok !$r->exists('tk:{t:99999}'), 'update does not create a ticket';
+ctl_exit(65, qr/unknown owner "carol"/, 'update to unknown owner', 'ticket', 'update', $t1, '--owner', 'carol');
+ctl_exit(64, qr/at least one change/, 'update without changes', 'ticket', 'update', $t1);
+
+$out = ctl_ok('ticket list', 'ticket', 'list');
+like $out, qr/^$t2\s+open\s+urgent\s+Testgruppe\s+alice\s+ana\@example\.net/m, 'list shows the second ticket';
+like $out, qr/^$t1\s+new\s+normal\s+Testgruppe\s+-\s+/m, 'list shows the first ticket';
+$out = ctl_ok('ticket list --state open', 'ticket', 'list', '--state', 'open');
+ok $out =~ /^$t2\s/m && $out !~ /^$t1\s/m, '--state filters';
+$out = ctl_ok('ticket list --group legal', 'ticket', 'list', '--group', 'legal', '--limit', '5');
+unlike $out, qr/^\d+\s/m, 'no tickets in legal';
+ctl_exit(65, qr/unknown group "Nope"/, 'list unknown group', 'ticket', 'list', '--group', 'Nope');
+ctl_exit(64, qr/invalid --limit/, 'bad limit', 'ticket', 'list', '--limit', '0');
+
+my ($any, $owners) = check_index('after ticket create');
+is $any, 2, 'counts: two tickets in "*" partitions';
+is $owners, 2, 'counts: two tickets in owner partitions';
+
+# ---- reindex --------------------------------------------------------------
+
+my $before = counts_snapshot();
+$r->del("tk:{ix}:g:Testgruppe:s:1:o:-:by:upd");
+$r->hset('tk:{ix}:counts', 'Testgruppe:6:*', 7);
+$r->zadd("tk:{ix}:g:Gone:s:1:o:*:by:upd", 1, 999);
+$out = ctl_ok('reindex', 'reindex');
+like $out, qr/reindexed 2 tickets/, 'reindex reports the tickets';
+is_deeply counts_snapshot(), $before, 'reindex restores the counts';
+is $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:-:by:upd", $t1), $r->hget("tk:{t:$t1}", 'updated'),
+    'reindex restores a deleted set';
+ok !$r->exists("tk:{ix}:g:Gone:s:1:o:*:by:upd"), 'reindex drops stale sets';
+check_index('after reindex');
+
+# ---- demo -----------------------------------------------------------------
+
+$r->flushall;
+ctl_ok('init before demo', 'init');
+$out = ctl_ok('demo', 'demo');
+my ($admin_pw) = $out =~ /^login: admin  password: (\S+)$/m;
+ok $admin_pw && length $admin_pw == 16, 'demo prints the admin password (16 chars)';
+like $out, qr/^login: franka  password: \S+$/m, 'demo prints the agents\' passwords';
+my $admin_hash = $r->hget('tk:{u:admin}', 'password');
+is crypt($admin_pw, $admin_hash), $admin_hash, 'admin password works';
+is $r->hget('tk:{u:admin}', 'role'), 'admin', 'admin role';
+my @groups = sort $r->smembers('tk:groups');
+is_deeply \@groups, [sort qw(legal ALSO Bildung Standardmails Verfassungsrecht Verwaltungsrecht Zivilrecht)],
+    'the collective\'s groups';
+is_deeply [$r->smembers('tk:groups:all-agents')], ['legal'], 'legal is for all agents';
+is $r->hget('tk:{g:ALSO}', 'email'), 'also@example.org', 'group addresses';
+like $r->hget('tk:{u:admin}', 'rights'), qr/(^|,)Zivilrecht:full(,|$)/, 'admin has full rights';
+is ticket_total(), 12, 'twelve demo tickets';
+($any, $owners) = check_index('after demo');
+is $any, 12, 'demo counts: 12 in "*" partitions';
+is $owners, 12, 'demo counts: 12 in owner partitions';
+my %states = map { $r->hget("tk:{t:$_}", 'state') => 1 } 1 .. 12;
+ok keys %states >= 5, 'demo tickets in several states';
+my @notes = grep { $r->hget("tk:{t:$_->[0]}:a:$_->[1]", 'kind') eq 'note' }
+    map { my $n = $_; map { [$n, $_] } $r->lrange("tk:{t:$n}:articles", 0, -1) } 1 .. 12;
+ok @notes >= 1, 'demo has internal notes';
+@hits = ft('FT.SEARCH', 'tk:ft:articles', 'Hausdurchsuchung', 'NOCONTENT');
+ok $hits[0] >= 1, 'demo mails are searchable';
+
+$out = ctl_ok('demo again', 'demo');
+like $out, qr/admin account exists: admin \(password unchanged\)/, 'admin kept';
+unlike $out, qr/password: /, 'no new passwords';
+is $r->hget('tk:{u:admin}', 'password'), $admin_hash, 'admin hash unchanged';
+is ticket_total(), 12, 'no second set of demo tickets';
+
+# ---- gen ------------------------------------------------------------------
+
+my $t0 = time;
+my ($grc, $gout, $gerr) = ctl('gen', '--tickets', 2000, '--articles', 1, '--seed', 7);
+is $grc, 0, 'gen 2000 tickets' or diag $gerr;
+like $gout, qr/^login: anna  password: bench-password$/m, 'gen prints the bench login';
+like $gout, qr/generated 2000 tickets/, 'gen reports';
+note "gen took " . (time - $t0) . " s";
+is ticket_total(), 2012, 'ticket hashes: 12 demo + 2000';
+($any, $owners) = check_index('after gen');
+is $any, 2012, 'counts hash sums to the ticket count ("*")';
+is $owners, 2012, 'counts hash sums to the ticket count (owners)';
+my $c = counts_snapshot();
+my ($nclosed, $nopen) = (0, 0);
+for (keys %$c) { next unless /:\*$/; /:6:\*$/ ? ($nclosed += $c->{$_}) : ($nopen += $c->{$_}) }
+ok $nclosed > 0.85 * 2012, "most tickets closed ($nclosed)";
+ok $nopen > 20, "some open ($nopen)";
+my ($nu) = grep { /^anna$/ } $r->smembers('tk:users');
+ok $nu, 'bench agents created';
+my $anna = $r->hget('tk:{u:anna}', 'password');
+is crypt('bench-password', $anna), $anna, 'bench password works';
+@hits = ft('FT.SEARCH', 'tk:ft:articles', 'Gewahrsam', 'NOCONTENT', 'LIMIT', 0, 1);
+ok $hits[0] > 50, "gen bodies are searchable ($hits[0] hits)";
+my %ga = $r->hgetall('tk:{t:2000}:a:' . ($r->lrange('tk:{t:2000}:articles', 0, 0))[0]);
+ok length($ga{body}) >= 5000, 'gen bodies are about 5 KB';
+
+$before = counts_snapshot();
+ctl_ok('reindex after gen', 'reindex');
+is_deeply counts_snapshot(), $before, 'reindex reproduces the counts of gen';
+check_index('after reindex of gen');
+
+($grc, $gout, $gerr) = ctl('gen', '--tickets', 10, '--articles', 20, '--no-fulltext');
+is $grc, 0, 'gen can add to existing data' or diag $gerr;
+like $gout, qr/bench agents exist/, 'existing bench agents kept';
+is $r->llen('tk:{t:2022}:articles'), 20, 'twenty articles on a ticket';
+is $r->hget('tk:{t:2022}', 'articles'), 20, 'article counter';
+ctl_exit(64, qr/--tickets/, 'gen without --tickets', 'gen');
+ctl_exit(64, qr/invalid --tickets/, 'gen with bad count', 'gen', '--tickets', 'x');
+
+stop_redis();
+ctl_exit(69, qr/Redis at unix:/, 'Redis gone', 'user', 'list');
+
+done_testing;

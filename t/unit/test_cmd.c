@@ -1,0 +1,672 @@
+/*
+ * test_cmd.c -- the RESP command builder (tk_cmd.c) and the shared write
+ * path (tk_ticket.c), asserted on the exact bytes sent to Redis.
+ */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tk_cmd.h"
+#include "tk_ticket.h"
+
+#define S(lit)  { sizeof(lit) - 1, (unsigned char *) lit }
+
+typedef struct {
+    tk_arena_t  arena;
+    tk_cmds_t   cmds;
+    char       *text;              /* every command decoded, one per line */
+} fixture_t;
+
+
+static int
+setup(void **state)
+{
+    fixture_t  *f;
+
+    f = calloc(1, sizeof(fixture_t));
+    f->text = malloc(8 * 1024 * 1024);
+    tk_arena_init(&f->arena);
+    tk_cmds_init(&f->cmds, tk_arena_alloc, &f->arena);
+    *state = f;
+
+    return 0;
+}
+
+
+static int
+teardown(void **state)
+{
+    fixture_t  *f = *state;
+
+    tk_arena_reset(&f->arena);
+    free(f->text);
+    free(f);
+
+    return 0;
+}
+
+
+static tk_str_t
+resp(fixture_t *f, size_t i)
+{
+    assert_false(f->cmds.failed);
+    assert_true(i < f->cmds.n);
+    return tk_cmds_get(&f->cmds, i);
+}
+
+
+static void
+assert_resp(fixture_t *f, size_t i, const char *expect)
+{
+    tk_str_t  s = resp(f, i);
+
+    if (s.len != strlen(expect) || memcmp(s.data, expect, s.len) != 0) {
+        print_error("command %zu: got \"%.*s\"\n", i, (int) s.len, s.data);
+        fail();
+    }
+}
+
+
+/*
+ * Decodes every command back to "ARG ARG ..." lines (0x1f shown as '|')
+ * so tests on the write path read like the redis-cli MONITOR output.
+ * Also checks that each command is well-formed RESP.
+ */
+static const char *
+decode_all(fixture_t *f)
+{
+    char    *o = f->text;
+    size_t   i;
+
+    for (i = 0; i < f->cmds.n; i++) {
+        tk_str_t    s = resp(f, i);
+        const char *p = (const char *) s.data, *end = p + s.len;
+        long        argc, len, k, j;
+        char       *e;
+
+        assert_int_equal(*p, '*');
+        argc = strtol(p + 1, &e, 10);
+        assert_memory_equal(e, "\r\n", 2);
+        p = e + 2;
+
+        for (k = 0; k < argc; k++) {
+            assert_int_equal(*p, '$');
+            len = strtol(p + 1, &e, 10);
+            assert_memory_equal(e, "\r\n", 2);
+            p = e + 2;
+            assert_true(p + len + 2 <= end);
+
+            for (j = 0; j < len; j++) {
+                *o++ = p[j] == 0x1f ? '|' : p[j];
+            }
+
+            assert_memory_equal(p + len, "\r\n", 2);
+            p += len + 2;
+            *o++ = k + 1 < argc ? ' ' : '\n';
+        }
+
+        assert_true(p == end);
+    }
+
+    *o = '\0';
+    return f->text;
+}
+
+
+static void
+assert_has_line(fixture_t *f, const char *line)
+{
+    char  want[4096];
+
+    snprintf(want, sizeof(want), "%s\n", line);
+
+    if (strstr(f->text, want) == NULL) {
+        print_error("missing line \"%s\" in:\n%s", line, f->text);
+        fail();
+    }
+}
+
+
+static void
+assert_no_line_prefix(fixture_t *f, const char *prefix)
+{
+    if (strstr(f->text, prefix) != NULL) {
+        print_error("unexpected \"%s\" in:\n%s", prefix, f->text);
+        fail();
+    }
+}
+
+
+static size_t
+count_prefix(fixture_t *f, const char *prefix)
+{
+    const char  *p = f->text;
+    size_t       n = 0, len = strlen(prefix);
+
+    while (*p) {
+        if (strncmp(p, prefix, len) == 0) {
+            n++;
+        }
+        p = strchr(p, '\n') + 1;
+    }
+
+    return n;
+}
+
+
+/* ---- tk_cmds_add -------------------------------------------------------- */
+
+static void
+add_splits_on_spaces(void **state)
+{
+    fixture_t  *f = *state;
+
+    tk_cmds_add(&f->cmds, "SET  foo   bar");
+    assert_resp(f, 0, "*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$3\r\nbar\r\n");
+    assert_int_equal(f->cmds.n, 1);
+}
+
+
+static void
+add_expands_strings(void **state)
+{
+    fixture_t  *f = *state;
+    tk_str_t    title = S("Bu\xc3\x9f" "geld mit Leerzeichen");
+
+    tk_cmds_add(&f->cmds, "HSET tk:{t:%llu} title %S x%sy", 5ULL, &title,
+                "-");
+    assert_resp(f, 0, "*5\r\n$4\r\nHSET\r\n$8\r\ntk:{t:5}\r\n$5\r\ntitle\r\n"
+                "$24\r\nBu\xc3\x9f" "geld mit Leerzeichen\r\n$3\r\nx-y\r\n");
+}
+
+
+static void
+add_keeps_empty_arguments(void **state)
+{
+    fixture_t  *f = *state;
+    tk_str_t    empty = S("");
+
+    tk_cmds_add(&f->cmds, "HSET k a %s b %S", "", &empty);
+    assert_resp(f, 0, "*6\r\n$4\r\nHSET\r\n$1\r\nk\r\n$1\r\na\r\n$0\r\n\r\n"
+                "$1\r\nb\r\n$0\r\n\r\n");
+}
+
+
+static void
+add_is_binary_safe_with_b(void **state)
+{
+    fixture_t  *f = *state;
+    const char  bin[] = { 'a', '\0', '\r', '\n', ' ', 'z' };
+
+    tk_cmds_add(&f->cmds, "SET k %b", bin, sizeof(bin));
+    assert_int_equal(resp(f, 0).len, 32);
+    assert_memory_equal(resp(f, 0).data, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n"
+                        "$6\r\na\0\r\n z\r\n", 32);
+}
+
+
+static void
+add_formats_numbers(void **state)
+{
+    fixture_t  *f = *state;
+
+    tk_cmds_add(&f->cmds, "X %d %i %u %ld %lu %lld %llu %zu %d", -12, 7,
+                4000000000U, -5L, 6UL, -9223372036854775807LL - 1,
+                18446744073709551615ULL, (size_t) 3, 0);
+    assert_resp(f, 0, "*10\r\n$1\r\nX\r\n$3\r\n-12\r\n$1\r\n7\r\n"
+                "$10\r\n4000000000\r\n$2\r\n-5\r\n$1\r\n6\r\n"
+                "$20\r\n-9223372036854775808\r\n"
+                "$20\r\n18446744073709551615\r\n$1\r\n3\r\n$1\r\n0\r\n");
+}
+
+
+static void
+add_formats_scores_exactly(void **state)
+{
+    fixture_t  *f = *state;
+
+    tk_cmds_add(&f->cmds, "ZADD k %f m %f n %f o", 41700000000.0, 0.5, -2.0);
+    assert_resp(f, 0, "*8\r\n$4\r\nZADD\r\n$1\r\nk\r\n$11\r\n41700000000\r\n"
+                "$1\r\nm\r\n$3\r\n0.5\r\n$1\r\nn\r\n$2\r\n-2\r\n$1\r\no\r\n");
+}
+
+
+static void
+add_percent_and_joined_conversions(void **state)
+{
+    fixture_t  *f = *state;
+    tk_str_t    g = S("legal");
+
+    tk_cmds_add(&f->cmds, "HINCRBY c %S:%d:%s 100%%", &g, 2, "*");
+    assert_resp(f, 0, "*4\r\n$7\r\nHINCRBY\r\n$1\r\nc\r\n$9\r\nlegal:2:*\r\n"
+                "$4\r\n100%\r\n");
+}
+
+
+static void
+add_unknown_conversion_fails_the_list(void **state)
+{
+    fixture_t  *f = *state;
+
+    tk_cmds_add(&f->cmds, "GET %x", 1);
+    assert_true(f->cmds.failed);
+}
+
+
+static void
+argv_encodes_each_argument(void **state)
+{
+    fixture_t  *f = *state;
+    tk_str_t    argv[] = { S("SADD"), S("k"), S("a b"), S("") };
+
+    tk_cmds_argv(&f->cmds, 4, argv);
+    assert_resp(f, 0, "*4\r\n$4\r\nSADD\r\n$1\r\nk\r\n$3\r\na b\r\n$0\r\n\r\n");
+}
+
+
+static void
+multi_exec_wrap_commands(void **state)
+{
+    fixture_t  *f = *state;
+
+    tk_cmds_multi(&f->cmds);
+    tk_cmds_add(&f->cmds, "INCR n");
+    tk_cmds_exec(&f->cmds);
+
+    assert_int_equal(f->cmds.n, 3);
+    assert_resp(f, 0, "*1\r\n$5\r\nMULTI\r\n");
+    assert_resp(f, 2, "*1\r\n$4\r\nEXEC\r\n");
+    /* commands are contiguous: the whole buffer can be written at once */
+    assert_int_equal(f->cmds.len, resp(f, 0).len + resp(f, 1).len
+                     + resp(f, 2).len);
+}
+
+
+static void
+raw_appends_encoded_command(void **state)
+{
+    fixture_t  *f = *state;
+
+    tk_cmds_raw(&f->cmds, "*1\r\n$4\r\nPING\r\n", 14);
+    assert_resp(f, 0, "*1\r\n$4\r\nPING\r\n");
+}
+
+
+static void
+buffer_grows_across_many_commands(void **state)
+{
+    fixture_t  *f = *state;
+    char        big[10000];
+    int         i;
+
+    memset(big, 'x', sizeof(big));
+
+    for (i = 0; i < 500; i++) {
+        tk_cmds_add(&f->cmds, "SET k%d %b", i, big, (size_t) (i * 20));
+    }
+
+    assert_int_equal(f->cmds.n, 500);
+    decode_all(f);
+    assert_memory_equal(resp(f, 499).data, "*3\r\n$3\r\nSET\r\n$4\r\nk499\r\n"
+                        "$9980\r\nxxx", 30);
+}
+
+
+static void *
+failing_alloc(void *data, size_t size)
+{
+    return NULL;
+}
+
+
+static void
+allocation_failure_marks_list_failed(void **state)
+{
+    tk_cmds_t  c;
+
+    tk_cmds_init(&c, failing_alloc, NULL);
+    tk_cmds_add(&c, "PING");
+    assert_true(c.failed);
+}
+
+
+/* ---- the write path ----------------------------------------------------- */
+
+static void
+ticket_fixture(tk_ticket_t *t)
+{
+    memset(t, 0, sizeof(tk_ticket_t));
+    t->number = 7;
+    tk_str_set(&t->title, "Gewahrsam nach Demo");
+    tk_str_set(&t->group, "legal");
+    t->customer = 3;
+    tk_str_set(&t->customer_name, "Ana Beispiel");
+    tk_str_set(&t->customer_email, "ana@example.net");
+    t->state = TK_STATE_NEW;
+    t->priority = TK_PRIO_NORMAL;
+    t->created = 1700000000;
+    t->updated = 1700000000;
+}
+
+
+static void
+ticket_write_sets_every_field(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  t;
+
+    ticket_fixture(&t);
+    tk_ticket_write(&f->cmds, &t);
+    decode_all(f);
+
+    assert_has_line(f, "HSET tk:{t:7} number 7 title Gewahrsam nach Demo "
+                    "group legal owner  customer 3 customer_name Ana "
+                    "Beispiel customer_email ana@example.net state 1 "
+                    "priority 2 created 1700000000 updated 1700000000 "
+                    "first_response  escalation_at  pending_until  flags  "
+                    "articles 0");
+    assert_int_equal(f->cmds.n, 1);
+}
+
+
+static void
+ticket_index_add_covers_both_partitions(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  t;
+
+    ticket_fixture(&t);
+    tk_ticket_index_add(&f->cmds, &t);
+    decode_all(f);
+
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:-:by:upd 1700000000 7");
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:-:by:crt 7 7");
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:-:by:pri 21700000000 7");
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:-:by:ttl 0 "
+                    "gewahrsam nach demo|00000000000000000007");
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:-:by:cst 0 "
+                    "ana beispiel|00000000000000000007");
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:*:by:upd 1700000000 7");
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:*:by:own 0 "
+                    "|00000000000000000007");
+    assert_no_line_prefix(f, "o:-:by:own");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:- 1");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:* 1");
+    /* 5 sorts + 6 sorts + 2 counts */
+    assert_int_equal(f->cmds.n, 13);
+}
+
+
+static void
+ticket_index_del_mirrors_add(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  t;
+
+    ticket_fixture(&t);
+    tk_str_set(&t.owner, "ju");
+    tk_ticket_index_del(&f->cmds, &t);
+    decode_all(f);
+
+    assert_has_line(f, "ZREM tk:{ix}:g:legal:s:1:o:ju:by:upd 7");
+    assert_has_line(f, "ZREM tk:{ix}:g:legal:s:1:o:ju:by:ttl "
+                    "gewahrsam nach demo|00000000000000000007");
+    assert_has_line(f, "ZREM tk:{ix}:g:legal:s:1:o:*:by:own "
+                    "ju|00000000000000000007");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:ju -1");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:* -1");
+    assert_int_equal(count_prefix(f, "ZADD"), 0);
+}
+
+
+static void
+ticket_update_moves_index_and_records_history(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  old, new;
+    tk_str_t     by = S("franka");
+
+    ticket_fixture(&old);
+    new = old;
+    tk_str_set(&new.group, "ALSO");
+    tk_str_set(&new.owner, "franka");
+    new.state = TK_STATE_OPEN;
+
+    tk_ticket_update(&f->cmds, &old, &new, &by, 1700000100);
+    decode_all(f);
+
+    /* out of the old partitions */
+    assert_has_line(f, "ZREM tk:{ix}:g:legal:s:1:o:-:by:upd 7");
+    assert_has_line(f, "ZREM tk:{ix}:g:legal:s:1:o:*:by:own "
+                    "|00000000000000000007");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:- -1");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:* -1");
+    /* into the new ones, with the new updated time */
+    assert_has_line(f, "ZADD tk:{ix}:g:ALSO:s:2:o:franka:by:upd "
+                    "1700000100 7");
+    assert_has_line(f, "ZADD tk:{ix}:g:ALSO:s:2:o:*:by:own 0 "
+                    "franka|00000000000000000007");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts ALSO:2:franka 1");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts ALSO:2:* 1");
+    /* one history entry per changed field, nothing for the others */
+    assert_has_line(f, "RPUSH tk:{t:7}:history {\"time\":1700000100,"
+                    "\"by\":\"franka\",\"field\":\"group\",\"from\":"
+                    "\"legal\",\"to\":\"ALSO\"}");
+    assert_has_line(f, "RPUSH tk:{t:7}:history {\"time\":1700000100,"
+                    "\"by\":\"franka\",\"field\":\"owner\",\"from\":\"\","
+                    "\"to\":\"franka\"}");
+    assert_has_line(f, "RPUSH tk:{t:7}:history {\"time\":1700000100,"
+                    "\"by\":\"franka\",\"field\":\"state\",\"from\":\"1\","
+                    "\"to\":\"2\"}");
+    assert_int_equal(count_prefix(f, "RPUSH"), 3);
+    assert_int_equal(count_prefix(f, "HSET tk:{t:7} "), 1);
+    assert_int_equal(count_prefix(f, "ZREM"), 11);
+    assert_int_equal(count_prefix(f, "ZADD"), 11);
+}
+
+
+static void
+ticket_update_in_place_keeps_counts(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  old, new;
+    tk_str_t     by = S("ju");
+
+    ticket_fixture(&old);
+    new = old;
+    tk_str_set(&new.title, "Gewahrsam \"Kessel\"");
+
+    tk_ticket_update(&f->cmds, &old, &new, &by, 1700000200);
+    decode_all(f);
+
+    assert_int_equal(count_prefix(f, "HINCRBY"), 0);
+    assert_has_line(f, "ZREM tk:{ix}:g:legal:s:1:o:-:by:ttl "
+                    "gewahrsam nach demo|00000000000000000007");
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:-:by:ttl 0 "
+                    "gewahrsam \"kessel\"|00000000000000000007");
+    assert_has_line(f, "RPUSH tk:{t:7}:history {\"time\":1700000200,"
+                    "\"by\":\"ju\",\"field\":\"title\",\"from\":"
+                    "\"Gewahrsam nach Demo\",\"to\":"
+                    "\"Gewahrsam \\\"Kessel\\\"\"}");
+    assert_int_equal(count_prefix(f, "RPUSH"), 1);
+}
+
+
+static void
+ticket_create_writes_indexes_and_history(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  t;
+
+    ticket_fixture(&t);
+    tk_ticket_create(&f->cmds, &t, NULL);
+    decode_all(f);
+
+    assert_int_equal(count_prefix(f, "HSET tk:{t:7} "), 1);
+    assert_int_equal(count_prefix(f, "ZADD"), 11);
+    assert_has_line(f, "RPUSH tk:{t:7}:history {\"time\":1700000000,"
+                    "\"by\":\"system\",\"field\":\"created\",\"from\":null,"
+                    "\"to\":null}");
+}
+
+
+static void
+article_write_stores_indexes_and_participants(void **state)
+{
+    fixture_t     *f = *state;
+    tk_article_t   a;
+    tk_str_t       group = S("legal");
+
+    memset(&a, 0, sizeof(a));
+    a.id = 11;
+    a.ticket = 7;
+    a.kind = TK_ART_IN;
+    tk_str_set(&a.from, "\"Beispiel, Ana\" <Ana@Example.NET>");
+    tk_str_set(&a.to, "legal@example.org, Bob <bob@x.org>");
+    tk_str_set(&a.cc, "undisclosed-recipients:;");
+    tk_str_set(&a.subject, "Gewahrsam");
+    tk_str_set(&a.message_id, "<m1@example.net>");
+    tk_str_set(&a.body, "Hallo");
+    a.time = 1700000000;
+
+    tk_article_write(&f->cmds, &a, &group);
+    decode_all(f);
+
+    assert_has_line(f, "RPUSH tk:{t:7}:articles 11");
+    assert_has_line(f, "HINCRBY tk:{t:7} articles 1");
+    assert_has_line(f, "SET tk:mid:<m1@example.net> 7:11");
+    assert_has_line(f, "FT.ADD tk:ft:articles tk:{t:7}:a:11 1.0 NOSAVE "
+                    "REPLACE LANGUAGE german FIELDS ticket 7 group legal "
+                    "kind in subject Gewahrsam body Hallo from \"Beispiel, "
+                    "Ana\" <Ana@Example.NET> attachments  time 1700000000");
+    assert_has_line(f, "SADD tk:{t:7}:participants ana@example.net "
+                    "legal@example.org bob@x.org");
+    assert_int_equal(count_prefix(f, "HSET tk:{t:7}:a:11 id 11 ticket 7 "
+                                  "kind in "), 1);
+}
+
+
+static void
+note_has_no_participants_or_message_id(void **state)
+{
+    fixture_t     *f = *state;
+    tk_article_t   a;
+    tk_str_t       group = S("legal");
+
+    memset(&a, 0, sizeof(a));
+    a.id = 12;
+    a.ticket = 7;
+    a.kind = TK_ART_NOTE;
+    tk_str_set(&a.from, "franka@example.org");
+    tk_str_set(&a.body, "intern");
+
+    tk_article_write(&f->cmds, &a, &group);
+    decode_all(f);
+
+    assert_int_equal(count_prefix(f, "SADD"), 0);
+    assert_int_equal(count_prefix(f, "SET "), 0);
+    assert_int_equal(count_prefix(f, "FT.ADD"), 1);
+}
+
+
+static void
+customer_write_indexes_lower_case_email(void **state)
+{
+    fixture_t  *f = *state;
+    tk_str_t    name = S("Ana"), email = S("Ana@Example.NET");
+
+    tk_customer_write(&f->cmds, 3, &name, &email);
+    decode_all(f);
+
+    assert_has_line(f, "HSET tk:{c:3} id 3 name Ana email Ana@Example.NET");
+    assert_has_line(f, "HSET tk:customer-by-email ana@example.net 3");
+}
+
+
+static void
+ticket_parse_reads_what_write_wrote(void **state)
+{
+    tk_ticket_t  t;
+    tk_str_t     pairs[] = {
+        S("number"), S("7"), S("title"), S("T"), S("group"), S("legal"),
+        S("owner"), S(""), S("state"), S("3"), S("priority"), S("4"),
+        S("created"), S("100"), S("updated"), S("200"),
+        S("first_response"), S(""), S("customer"), S("3"),
+        S("articles"), S("2"), S("unknown"), S("x")
+    };
+
+    assert_int_equal(tk_ticket_parse(&t, pairs, 12), 0);
+    assert_int_equal(t.number, 7);
+    assert_int_equal(t.state, 3);
+    assert_int_equal(t.priority, 4);
+    assert_int_equal(t.updated, 200);
+    assert_int_equal(t.first_response, 0);
+    assert_int_equal(t.customer, 3);
+    assert_int_equal(t.articles, 2);
+    assert_int_equal(t.owner.len, 0);
+    assert_memory_equal(t.group.data, "legal", 5);
+
+    pairs[9] = (tk_str_t) S("9");   /* priority out of range */
+    assert_int_equal(tk_ticket_parse(&t, pairs, 12), -1);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test_setup_teardown(add_splits_on_spaces, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(add_expands_strings, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(add_keeps_empty_arguments, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(add_is_binary_safe_with_b, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(add_formats_numbers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(add_formats_scores_exactly, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(add_percent_and_joined_conversions,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(add_unknown_conversion_fails_the_list,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(argv_encodes_each_argument, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(multi_exec_wrap_commands, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(raw_appends_encoded_command, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(buffer_grows_across_many_commands,
+                                        setup, teardown),
+        cmocka_unit_test(allocation_failure_marks_list_failed),
+        cmocka_unit_test_setup_teardown(ticket_write_sets_every_field, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            ticket_index_add_covers_both_partitions, setup, teardown),
+        cmocka_unit_test_setup_teardown(ticket_index_del_mirrors_add, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            ticket_update_moves_index_and_records_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(ticket_update_in_place_keeps_counts,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            ticket_create_writes_indexes_and_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            article_write_stores_indexes_and_participants, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            note_has_no_participants_or_message_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            customer_write_indexes_lower_case_email, setup, teardown),
+        cmocka_unit_test(ticket_parse_reads_what_write_wrote),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1039 @@
+/*
+ * tc_user.c -- "ticketctl user|group|token": agent accounts (yescrypt
+ * passwords, rights per group), groups and API tokens.
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ticketctl.h"
+
+
+#define TC_PAIRS_MAX  16
+
+/* A change of an existing user: field/value pairs to HSET. */
+typedef struct {
+    const char  *login;
+    const char  *fields[TC_PAIRS_MAX];
+    const char  *values[TC_PAIRS_MAX];
+    int          n;
+    int          must_not_exist;   /* user add */
+    int          existed;
+    tc_user_t   *user;             /* user add: the whole record */
+} tc_user_change_t;
+
+
+static int tc_user_add(tc_ctx_t *ctx, int argc, char **argv);
+static int tc_user_list(tc_ctx_t *ctx, int argc, char **argv);
+static int tc_user_passwd(tc_ctx_t *ctx, int argc, char **argv);
+static int tc_user_enable(tc_ctx_t *ctx, int argc, char **argv, int enable);
+static int tc_user_set(tc_ctx_t *ctx, int argc, char **argv);
+static int tc_user_change(tc_ctx_t *ctx, tc_user_change_t *ch);
+static int tc_user_change_decide(void *data, redisReply **reads,
+    size_t nreads, tk_cmds_t *writes);
+static int tc_check_login(const char *login);
+static int tc_check_name(const char *name);
+static int tc_check_email(const char *email);
+static int tc_check_lang(const char *lang);
+static int tc_new_password(char *hash, size_t size);
+static int tc_group_add(tc_ctx_t *ctx, int argc, char **argv);
+static int tc_group_list(tc_ctx_t *ctx, int argc, char **argv);
+static int tc_token_add(tc_ctx_t *ctx, int argc, char **argv);
+static int tc_token_revoke(tc_ctx_t *ctx, int argc, char **argv);
+static int tc_strcmp(const void *a, const void *b);
+static const char *tc_reply_str(redisReply *r, size_t i);
+
+
+/* ---- shared writers ----------------------------------------------------- */
+
+void
+tc_user_write(tk_cmds_t *c, const tc_user_t *u, int64_t now)
+{
+    char  key[TK_KEY_MAX];
+
+    snprintf(key, sizeof(key), TK_FMT_USER, u->login);
+
+    tk_cmds_add(c, "HSET %s " TK_F_LOGIN " %s " TK_F_NAME " %s " TK_F_EMAIL
+                " %s " TK_F_ROLE " %s " TK_F_RIGHTS " %s " TK_F_LANG " %s "
+                TK_F_DISABLED " %s " TK_F_CREATED " %lld",
+                key, u->login, u->name, u->email,
+                u->admin ? "admin" : "agent", u->rights ? u->rights : "",
+                u->lang ? u->lang : "de", u->disabled ? "1" : "0",
+                (long long) now);
+
+    if (u->password_hash) {
+        tk_cmds_add(c, "HSET %s " TK_F_PASSWORD " %s", key,
+                    u->password_hash);
+    }
+
+    tk_cmds_add(c, "SADD " TK_KEY_USERS " %s", u->login);
+}
+
+
+void
+tc_group_write(tk_cmds_t *c, const char *name, const char *email,
+    const char *signature, int all_agents)
+{
+    char  key[TK_KEY_MAX];
+
+    snprintf(key, sizeof(key), TK_FMT_GROUP, name);
+
+    tk_cmds_add(c, "HSET %s " TK_F_NAME " %s " TK_F_EMAIL " %s "
+                TK_F_SIGNATURE " %s " TK_F_ALL_AGENTS " %s", key, name,
+                email ? email : "", signature ? signature : "",
+                all_agents ? "1" : "0");
+    tk_cmds_add(c, "SADD " TK_KEY_GROUPS " %s", name);
+
+    if (all_agents) {
+        tk_cmds_add(c, "SADD " TK_KEY_GROUPS_ALL " %s", name);
+
+    } else {
+        tk_cmds_add(c, "SREM " TK_KEY_GROUPS_ALL " %s", name);
+    }
+}
+
+
+int
+tc_group_exists(tc_ctx_t *ctx, const char *name)
+{
+    redisReply  *reply;
+    int          exists;
+
+    reply = tc_command(ctx, "SISMEMBER " TK_KEY_GROUPS " %s", name);
+    if (reply == NULL) {
+        return -1;
+    }
+
+    exists = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+    freeReplyObject(reply);
+
+    return exists;
+}
+
+
+int
+tc_rights_check(tc_ctx_t *ctx, const char *rights)
+{
+    char      *copy, *entry, *save, *colon;
+    tk_str_t   g;
+    int        rc, exists;
+
+    copy = strdup(rights);
+    if (copy == NULL) {
+        return tc_fail(EX_OSERR, "out of memory");
+    }
+
+    rc = EX_OK;
+
+    for (entry = strtok_r(copy, ",", &save); entry && rc == EX_OK;
+         entry = strtok_r(NULL, ",", &save))
+    {
+        colon = strrchr(entry, ':');
+
+        if (colon == NULL || tk_right_parse(colon + 1, strlen(colon + 1)) <= 0)
+        {
+            rc = tc_fail(EX_DATAERR, "invalid rights entry \"%s\": want "
+                         "GROUP:read or GROUP:full", entry);
+            break;
+        }
+
+        *colon = '\0';
+        g.data = (unsigned char *) entry;
+        g.len = strlen(entry);
+
+        if (!tk_valid_group(&g)) {
+            rc = tc_fail(EX_DATAERR, "invalid group name \"%s\" in rights",
+                         entry);
+            break;
+        }
+
+        exists = tc_group_exists(ctx, entry);
+
+        if (exists < 0) {
+            rc = EX_UNAVAILABLE;
+
+        } else if (exists == 0) {
+            rc = tc_fail(EX_DATAERR, "unknown group \"%s\" in rights (see "
+                         "\"ticketctl group list\")", entry);
+        }
+    }
+
+    free(copy);
+
+    return rc;
+}
+
+
+/* ---- validation --------------------------------------------------------- */
+
+static int
+tc_check_login(const char *login)
+{
+    tk_str_t  s;
+
+    s.data = (unsigned char *) login;
+    s.len = strlen(login);
+
+    if (!tk_valid_login(&s)) {
+        return tc_fail(EX_DATAERR, "invalid login \"%s\": use 1 to %d of "
+                       "a-z 0-9 . _ -", login, TK_LOGIN_MAX);
+    }
+
+    return EX_OK;
+}
+
+
+static int
+tc_check_name(const char *name)
+{
+    const unsigned char  *p;
+
+    if (*name == '\0' || strlen(name) > 200) {
+        return tc_fail(EX_DATAERR, "invalid name \"%s\": 1 to 200 bytes",
+                       name);
+    }
+
+    for (p = (const unsigned char *) name; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            return tc_fail(EX_DATAERR, "invalid name \"%s\": control "
+                           "characters", name);
+        }
+    }
+
+    return EX_OK;
+}
+
+
+/* Deliberately loose: one '@', something on both sides, no blanks. */
+static int
+tc_check_email(const char *email)
+{
+    const char  *at;
+    size_t       i;
+
+    at = strchr(email, '@');
+
+    if (at == NULL || at == email || at[1] == '\0' || strchr(at + 1, '@')
+        || strlen(email) > 254)
+    {
+        return tc_fail(EX_DATAERR, "invalid email address \"%s\"", email);
+    }
+
+    for (i = 0; email[i]; i++) {
+        if ((unsigned char) email[i] <= ' ' || strchr("<>,;\"()", email[i])) {
+            return tc_fail(EX_DATAERR, "invalid email address \"%s\"",
+                           email);
+        }
+    }
+
+    return EX_OK;
+}
+
+
+static int
+tc_check_lang(const char *lang)
+{
+    if (strcmp(lang, "de") != 0 && strcmp(lang, "en") != 0) {
+        return tc_fail(EX_DATAERR, "invalid language \"%s\": de or en",
+                       lang);
+    }
+
+    return EX_OK;
+}
+
+
+/* --password-stdin: one line, at least TC_PASSWORD_MIN characters */
+static int
+tc_new_password(char *hash, size_t size)
+{
+    char  password[TC_PASSWORD_MAX + 2];
+    int   rc;
+
+    if (tc_read_password(password, sizeof(password)) != 0) {
+        return tc_fail(EX_DATAERR, "no password on stdin (or longer than "
+                       "%d bytes)", TC_PASSWORD_MAX);
+    }
+
+    if (strlen(password) < TC_PASSWORD_MIN) {
+        explicit_bzero(password, sizeof(password));
+        return tc_fail(EX_DATAERR, "password too short: at least %d "
+                       "characters", TC_PASSWORD_MIN);
+    }
+
+    rc = tc_password_hash(password, hash, size);
+    explicit_bzero(password, sizeof(password));
+
+    if (rc != 0) {
+        return tc_fail(EX_SOFTWARE, "yescrypt hashing failed");
+    }
+
+    return EX_OK;
+}
+
+
+/* ---- user --------------------------------------------------------------- */
+
+int
+tc_cmd_user(tc_ctx_t *ctx, int argc, char **argv)
+{
+    if (argc < 2) {
+        return tc_usage("user");
+    }
+
+    argc--;
+    argv++;
+
+    if (strcmp(argv[0], "add") == 0) {
+        return tc_user_add(ctx, argc, argv);
+    }
+
+    if (strcmp(argv[0], "list") == 0) {
+        return tc_user_list(ctx, argc, argv);
+    }
+
+    if (strcmp(argv[0], "passwd") == 0) {
+        return tc_user_passwd(ctx, argc, argv);
+    }
+
+    if (strcmp(argv[0], "disable") == 0) {
+        return tc_user_enable(ctx, argc, argv, 0);
+    }
+
+    if (strcmp(argv[0], "enable") == 0) {
+        return tc_user_enable(ctx, argc, argv, 1);
+    }
+
+    if (strcmp(argv[0], "set") == 0) {
+        return tc_user_set(ctx, argc, argv);
+    }
+
+    tc_fail(EX_USAGE, "unknown user command \"%s\"", argv[0]);
+    return tc_usage("user");
+}
+
+
+static int
+tc_user_add(tc_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option  opts[] = {
+        { "name", required_argument, NULL, 'n' },
+        { "email", required_argument, NULL, 'e' },
+        { "admin", no_argument, NULL, 'a' },
+        { "groups", required_argument, NULL, 'g' },
+        { "lang", required_argument, NULL, 'l' },
+        { "password-stdin", no_argument, NULL, 'p' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    tc_user_t         u;
+    tc_user_change_t  ch;
+    char              hash[256];
+    int               c, rc, pw;
+
+    memset(&u, 0, sizeof(u));
+    u.lang = "de";
+    u.rights = "";
+    pw = 0;
+    optind = 0;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': u.name = optarg; break;
+        case 'e': u.email = optarg; break;
+        case 'a': u.admin = 1; break;
+        case 'g': u.rights = optarg; break;
+        case 'l': u.lang = optarg; break;
+        case 'p': pw = 1; break;
+        default: return tc_usage("user");
+        }
+    }
+
+    if (optind != argc - 1 || u.name == NULL || u.email == NULL || !pw) {
+        tc_fail(EX_USAGE, "user add needs LOGIN, --name, --email and "
+                "--password-stdin");
+        return tc_usage("user");
+    }
+
+    u.login = argv[optind];
+
+    if ((rc = tc_check_login(u.login)) || (rc = tc_check_name(u.name))
+        || (rc = tc_check_email(u.email)) || (rc = tc_check_lang(u.lang)))
+    {
+        return rc;
+    }
+
+    if ((rc = tc_connect(ctx, 1)) || (rc = tc_rights_check(ctx, u.rights))) {
+        return rc;
+    }
+
+    if ((rc = tc_new_password(hash, sizeof(hash)))) {
+        return rc;
+    }
+
+    u.password_hash = hash;
+
+    memset(&ch, 0, sizeof(ch));
+    ch.login = u.login;
+    ch.must_not_exist = 1;
+    ch.user = &u;
+
+    rc = tc_user_change(ctx, &ch);
+    if (rc == EX_OK) {
+        printf("user %s created (%s%s%s)\n", u.login,
+               u.admin ? "admin" : "agent", *u.rights ? ", " : "", u.rights);
+    }
+
+    return rc;
+}
+
+
+/*
+ * Every change of a user is WATCH tk:{u:LOGIN} / EXISTS / MULTI HSET
+ * EXEC: "user add" must not overwrite an account created at the same
+ * moment, the others must not resurrect a user deleted meanwhile.
+ */
+static int
+tc_user_change(tc_ctx_t *ctx, tc_user_change_t *ch)
+{
+    tk_arena_t         arena;
+    tk_cmds_t          reads;
+    char               key[TK_KEY_MAX];
+    const char        *keys[1];
+    int                rc;
+
+    snprintf(key, sizeof(key), TK_FMT_USER, ch->login);
+    keys[0] = key;
+
+    tk_arena_init(&arena);
+    tk_cmds_init(&reads, tk_arena_alloc, &arena);
+    tk_cmds_add(&reads, "EXISTS %s", key);
+
+    rc = tk_redis_tx(&ctx->redis, keys, 1, &reads, tc_user_change_decide, ch,
+                     5, NULL);
+    tk_arena_reset(&arena);
+
+    if (rc == TK_REDIS_ABORT) {
+        if (ch->must_not_exist) {
+            return tc_fail(EX_DATAERR, "user \"%s\" exists already (change "
+                           "it with \"ticketctl user set\")", ch->login);
+        }
+
+        return tc_fail(EX_DATAERR, "no user \"%s\" (see \"ticketctl user "
+                       "list\")", ch->login);
+    }
+
+    if (rc != TK_REDIS_OK) {
+        return tc_redis_fail(ctx, rc);
+    }
+
+    return EX_OK;
+}
+
+
+static int
+tc_user_change_decide(void *data, redisReply **reads, size_t nreads,
+    tk_cmds_t *writes)
+{
+    tc_user_change_t  *ch = data;
+    char               key[TK_KEY_MAX];
+    int                i;
+
+    ch->existed = reads[0]->type == REDIS_REPLY_INTEGER
+                  && reads[0]->integer == 1;
+
+    if (ch->existed == ch->must_not_exist) {
+        return TK_REDIS_ABORT;
+    }
+
+    if (ch->user) {
+        tc_user_write(writes, ch->user, (int64_t) time(NULL));
+        return 0;
+    }
+
+    snprintf(key, sizeof(key), TK_FMT_USER, ch->login);
+
+    for (i = 0; i < ch->n; i++) {
+        tk_cmds_add(writes, "HSET %s %s %s", key, ch->fields[i],
+                    ch->values[i]);
+    }
+
+    return 0;
+}
+
+
+static int
+tc_strcmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+
+static const char *
+tc_reply_str(redisReply *r, size_t i)
+{
+    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements
+        || r->element[i]->type != REDIS_REPLY_STRING)
+    {
+        return "";
+    }
+
+    return r->element[i]->str;
+}
+
+
+static int
+tc_user_list(tc_ctx_t *ctx, int argc, char **argv)
+{
+    tk_arena_t    arena;
+    tk_cmds_t     cmds;
+    redisReply   *set, **replies;
+    char        **logins;
+    char          key[TK_KEY_MAX];
+    size_t        i, n;
+    int           rc;
+
+    if (argc != 1) {
+        return tc_usage("user");
+    }
+
+    if ((rc = tc_connect(ctx, 1))) {
+        return rc;
+    }
+
+    set = tc_command(ctx, "SMEMBERS " TK_KEY_USERS);
+    if (set == NULL) {
+        return EX_UNAVAILABLE;
+    }
+
+    n = set->elements;
+    logins = calloc(n + 1, sizeof(char *));
+    if (logins == NULL) {
+        freeReplyObject(set);
+        return tc_fail(EX_OSERR, "out of memory");
+    }
+
+    for (i = 0; i < n; i++) {
+        logins[i] = set->element[i]->str;
+    }
+
+    qsort(logins, n, sizeof(char *), tc_strcmp);
+
+    tk_arena_init(&arena);
+    tk_cmds_init(&cmds, tk_arena_alloc, &arena);
+
+    for (i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), TK_FMT_USER, logins[i]);
+        tk_cmds_add(&cmds, "HMGET %s " TK_F_NAME " " TK_F_EMAIL " " TK_F_ROLE
+                    " " TK_F_LANG " " TK_F_DISABLED " " TK_F_RIGHTS, key);
+    }
+
+    replies = NULL;
+    rc = n ? tk_redis_pipeline(&ctx->redis, &cmds, &replies) : TK_REDIS_OK;
+
+    if (rc != TK_REDIS_OK) {
+        rc = tc_redis_fail(ctx, rc);
+
+    } else {
+        printf("%-16s %-24s %-30s %-5s %-4s %-8s %s\n", "LOGIN", "NAME",
+               "EMAIL", "ROLE", "LANG", "STATUS", "RIGHTS");
+
+        for (i = 0; i < n; i++) {
+            printf("%-16s %-24s %-30s %-5s %-4s %-8s %s\n", logins[i],
+                   tc_reply_str(replies[i], 0), tc_reply_str(replies[i], 1),
+                   tc_reply_str(replies[i], 2), tc_reply_str(replies[i], 3),
+                   strcmp(tc_reply_str(replies[i], 4), "1") == 0
+                       ? "disabled" : "active",
+                   tc_reply_str(replies[i], 5));
+        }
+
+        rc = EX_OK;
+    }
+
+    tk_redis_replies_free(replies, n);
+    tk_arena_reset(&arena);
+    free(logins);
+    freeReplyObject(set);
+
+    return rc;
+}
+
+
+static int
+tc_user_passwd(tc_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option  opts[] = {
+        { "password-stdin", no_argument, NULL, 'p' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    tc_user_change_t  ch;
+    char              hash[256];
+    int               c, rc, pw;
+
+    pw = 0;
+    optind = 0;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c != 'p') {
+            return tc_usage("user");
+        }
+        pw = 1;
+    }
+
+    if (optind != argc - 1 || !pw) {
+        tc_fail(EX_USAGE, "user passwd needs LOGIN and --password-stdin");
+        return tc_usage("user");
+    }
+
+    memset(&ch, 0, sizeof(ch));
+    ch.login = argv[optind];
+
+    if ((rc = tc_check_login(ch.login)) || (rc = tc_connect(ctx, 1))
+        || (rc = tc_new_password(hash, sizeof(hash))))
+    {
+        return rc;
+    }
+
+    ch.fields[0] = TK_F_PASSWORD;
+    ch.values[0] = hash;
+    ch.n = 1;
+
+    rc = tc_user_change(ctx, &ch);
+    if (rc == EX_OK) {
+        printf("password of %s changed\n", ch.login);
+    }
+
+    return rc;
+}
+
+
+static int
+tc_user_enable(tc_ctx_t *ctx, int argc, char **argv, int enable)
+{
+    tc_user_change_t  ch;
+    int               rc;
+
+    if (argc != 2) {
+        return tc_usage("user");
+    }
+
+    memset(&ch, 0, sizeof(ch));
+    ch.login = argv[1];
+
+    if ((rc = tc_check_login(ch.login)) || (rc = tc_connect(ctx, 1))) {
+        return rc;
+    }
+
+    ch.fields[0] = TK_F_DISABLED;
+    ch.values[0] = enable ? "0" : "1";
+    ch.n = 1;
+
+    rc = tc_user_change(ctx, &ch);
+    if (rc == EX_OK) {
+        printf("user %s %s\n", ch.login, enable ? "enabled" : "disabled");
+    }
+
+    return rc;
+}
+
+
+static int
+tc_user_set(tc_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option  opts[] = {
+        { "name", required_argument, NULL, 'n' },
+        { "email", required_argument, NULL, 'e' },
+        { "groups", required_argument, NULL, 'g' },
+        { "admin", no_argument, NULL, 'a' },
+        { "no-admin", no_argument, NULL, 'A' },
+        { "lang", required_argument, NULL, 'l' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    tc_user_change_t  ch;
+    const char       *name, *email, *rights, *lang, *role;
+    int               c, rc;
+
+    name = email = rights = lang = role = NULL;
+    optind = 0;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': name = optarg; break;
+        case 'e': email = optarg; break;
+        case 'g': rights = optarg; break;
+        case 'a': role = "admin"; break;
+        case 'A': role = "agent"; break;
+        case 'l': lang = optarg; break;
+        default: return tc_usage("user");
+        }
+    }
+
+    if (optind != argc - 1 || !(name || email || rights || lang || role)) {
+        tc_fail(EX_USAGE, "user set needs LOGIN and at least one change");
+        return tc_usage("user");
+    }
+
+    memset(&ch, 0, sizeof(ch));
+    ch.login = argv[optind];
+
+    if ((rc = tc_check_login(ch.login))
+        || (name && (rc = tc_check_name(name)))
+        || (email && (rc = tc_check_email(email)))
+        || (lang && (rc = tc_check_lang(lang)))
+        || (rc = tc_connect(ctx, 1))
+        || (rights && (rc = tc_rights_check(ctx, rights))))
+    {
+        return rc;
+    }
+
+#define TC_SET(f, v)                                                         \
+    if (v) {                                                                 \
+        ch.fields[ch.n] = f;                                                 \
+        ch.values[ch.n++] = v;                                               \
+    }
+
+    TC_SET(TK_F_NAME, name);
+    TC_SET(TK_F_EMAIL, email);
+    TC_SET(TK_F_RIGHTS, rights);
+    TC_SET(TK_F_ROLE, role);
+    TC_SET(TK_F_LANG, lang);
+
+#undef TC_SET
+
+    rc = tc_user_change(ctx, &ch);
+    if (rc == EX_OK) {
+        printf("user %s changed\n", ch.login);
+    }
+
+    return rc;
+}
+
+
+/* ---- group -------------------------------------------------------------- */
+
+int
+tc_cmd_group(tc_ctx_t *ctx, int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "add") == 0) {
+        return tc_group_add(ctx, argc - 1, argv + 1);
+    }
+
+    if (argc >= 2 && strcmp(argv[1], "list") == 0) {
+        return tc_group_list(ctx, argc - 1, argv + 1);
+    }
+
+    if (argc >= 2) {
+        tc_fail(EX_USAGE, "unknown group command \"%s\"", argv[1]);
+    }
+
+    return tc_usage("group");
+}
+
+
+static int
+tc_group_add(tc_ctx_t *ctx, int argc, char **argv)
+{
+    static const struct option  opts[] = {
+        { "email", required_argument, NULL, 'e' },
+        { "signature", required_argument, NULL, 's' },
+        { "all-agents", no_argument, NULL, 'a' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    tk_arena_t   arena;
+    tk_cmds_t    cmds;
+    tk_str_t     g;
+    const char  *name, *email, *signature;
+    int          c, rc, all, exists;
+
+    email = "";
+    signature = "";
+    all = 0;
+    optind = 0;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'e': email = optarg; break;
+        case 's': signature = optarg; break;
+        case 'a': all = 1; break;
+        default: return tc_usage("group");
+        }
+    }
+
+    if (optind != argc - 1) {
+        tc_fail(EX_USAGE, "group add needs exactly one NAME");
+        return tc_usage("group");
+    }
+
+    name = argv[optind];
+    g.data = (unsigned char *) name;
+    g.len = strlen(name);
+
+    if (!tk_valid_group(&g)) {
+        return tc_fail(EX_DATAERR, "invalid group name \"%s\": 1 to %d "
+                       "bytes, no blanks and none of : { } * ,", name,
+                       TK_GROUP_MAX);
+    }
+
+    if (*email && (rc = tc_check_email(email))) {
+        return rc;
+    }
+
+    if ((rc = tc_connect(ctx, 1))) {
+        return rc;
+    }
+
+    exists = tc_group_exists(ctx, name);
+    if (exists < 0) {
+        return EX_UNAVAILABLE;
+    }
+
+    if (exists) {
+        return tc_fail(EX_DATAERR, "group \"%s\" exists already", name);
+    }
+
+    tk_arena_init(&arena);
+    tk_cmds_init(&cmds, tk_arena_alloc, &arena);
+    tk_cmds_multi(&cmds);
+    tc_group_write(&cmds, name, email, signature, all);
+    tk_cmds_exec(&cmds);
+
+    rc = tc_run(ctx, &cmds);
+    tk_arena_reset(&arena);
+
+    if (rc == EX_OK) {
+        printf("group %s created%s\n", name, all ? " (all agents)" : "");
+    }
+
+    return rc;
+}
+
+
+/* open = states 1..5 of the "*" partitions in the counts hash */
+static int
+tc_group_list(tc_ctx_t *ctx, int argc, char **argv)
+{
+    tk_arena_t    arena;
+    tk_cmds_t     cmds;
+    redisReply   *set, **replies;
+    char        **names;
+    char          key[TK_KEY_MAX], field[TK_KEY_MAX];
+    size_t        i, n;
+    int           rc, s;
+    long long     open, total, v;
+
+    if (argc != 1) {
+        return tc_usage("group");
+    }
+
+    if ((rc = tc_connect(ctx, 1))) {
+        return rc;
+    }
+
+    set = tc_command(ctx, "SMEMBERS " TK_KEY_GROUPS);
+    if (set == NULL) {
+        return EX_UNAVAILABLE;
+    }
+
+    n = set->elements;
+    names = calloc(n + 1, sizeof(char *));
+    if (names == NULL) {
+        freeReplyObject(set);
+        return tc_fail(EX_OSERR, "out of memory");
+    }
+
+    for (i = 0; i < n; i++) {
+        names[i] = set->element[i]->str;
+    }
+
+    qsort(names, n, sizeof(char *), tc_strcmp);
+
+    tk_arena_init(&arena);
+    tk_cmds_init(&cmds, tk_arena_alloc, &arena);
+
+    for (i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), TK_FMT_GROUP, names[i]);
+        tk_cmds_add(&cmds, "HMGET %s " TK_F_EMAIL " " TK_F_ALL_AGENTS, key);
+        tk_cmds_add(&cmds, "HMGET " TK_KEY_INDEX_COUNTS
+                    " %s:1:* %s:2:* %s:3:* %s:4:* %s:5:* %s:6:*", names[i],
+                    names[i], names[i], names[i], names[i], names[i]);
+    }
+
+    replies = NULL;
+    rc = n ? tk_redis_pipeline(&ctx->redis, &cmds, &replies) : TK_REDIS_OK;
+
+    if (rc != TK_REDIS_OK) {
+        rc = tc_redis_fail(ctx, rc);
+
+    } else {
+        printf("%-20s %-32s %-10s %8s %8s\n", "GROUP", "EMAIL", "ACCESS",
+               "OPEN", "TOTAL");
+
+        for (i = 0; i < n; i++) {
+            open = total = 0;
+
+            for (s = 0; s < 6; s++) {
+                v = atoll(tc_reply_str(replies[2 * i + 1], (size_t) s));
+                total += v;
+                open += s < 5 ? v : 0;
+            }
+
+            snprintf(field, sizeof(field), "%s",
+                     strcmp(tc_reply_str(replies[2 * i], 1), "1") == 0
+                         ? "all agents" : "members");
+
+            printf("%-20s %-32s %-10s %8lld %8lld\n", names[i],
+                   tc_reply_str(replies[2 * i], 0), field, open, total);
+        }
+
+        rc = EX_OK;
+    }
+
+    tk_redis_replies_free(replies, 2 * n);
+    tk_arena_reset(&arena);
+    free(names);
+    freeReplyObject(set);
+
+    return rc;
+}
+
+
+/* ---- token -------------------------------------------------------------- */
+
+int
+tc_cmd_token(tc_ctx_t *ctx, int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "add") == 0) {
+        return tc_token_add(ctx, argc - 1, argv + 1);
+    }
+
+    if (argc == 3 && strcmp(argv[1], "revoke") == 0) {
+        return tc_token_revoke(ctx, argc - 1, argv + 1);
+    }
+
+    return tc_usage("token");
+}
+
+
+static int
+tc_token_add(tc_ctx_t *ctx, int argc, char **argv)
+{
+    tk_arena_t    arena;
+    tk_cmds_t     cmds;
+    redisReply   *reply;
+    const char   *login;
+    char          token[2 * TC_TOKEN_BYTES + 1];
+    char          key[TK_KEY_MAX], tokens[TK_KEY_MAX], user[TK_KEY_MAX];
+    int           rc, exists;
+
+    login = argv[1];
+
+    if ((rc = tc_check_login(login)) || (rc = tc_connect(ctx, 1))) {
+        return rc;
+    }
+
+    snprintf(user, sizeof(user), TK_FMT_USER, login);
+
+    reply = tc_command(ctx, "EXISTS %s", user);
+    if (reply == NULL) {
+        return EX_UNAVAILABLE;
+    }
+
+    exists = reply->integer == 1;
+    freeReplyObject(reply);
+
+    if (!exists) {
+        return tc_fail(EX_DATAERR, "no user \"%s\"", login);
+    }
+
+    if (tc_random_hex(token, TC_TOKEN_BYTES) != 0) {
+        return tc_fail(EX_OSERR, "getrandom failed");
+    }
+
+    snprintf(key, sizeof(key), TK_FMT_TOKEN, token);
+    snprintf(tokens, sizeof(tokens), TK_FMT_USER_TOKENS, login);
+
+    tk_arena_init(&arena);
+    tk_cmds_init(&cmds, tk_arena_alloc, &arena);
+    tk_cmds_multi(&cmds);
+    tk_cmds_add(&cmds, "HSET %s " TK_F_LOGIN " %s " TK_F_CREATED " %lld",
+                key, login, (long long) time(NULL));
+    tk_cmds_add(&cmds, "SADD %s %s", tokens, token);
+    tk_cmds_exec(&cmds);
+
+    rc = tc_run(ctx, &cmds);
+    tk_arena_reset(&arena);
+
+    if (rc == EX_OK) {
+        printf("%s\n", token);
+    }
+
+    return rc;
+}
+
+
+static int
+tc_token_revoke(tc_ctx_t *ctx, int argc, char **argv)
+{
+    tk_arena_t    arena;
+    tk_cmds_t     cmds;
+    redisReply   *reply;
+    const char   *token;
+    char          key[TK_KEY_MAX], tokens[TK_KEY_MAX];
+    char          login[TK_LOGIN_MAX + 1];
+    size_t        i;
+    int           rc;
+
+    token = argv[1];
+
+    for (i = 0; token[i]; i++) {
+        if (!strchr("0123456789abcdef", token[i])) {
+            break;
+        }
+    }
+
+    if (i != 2 * TC_TOKEN_BYTES || token[i] != '\0') {
+        return tc_fail(EX_DATAERR, "invalid token \"%s\": want %d hex "
+                       "digits", token, 2 * TC_TOKEN_BYTES);
+    }
+
+    if ((rc = tc_connect(ctx, 1))) {
+        return rc;
+    }
+
+    snprintf(key, sizeof(key), TK_FMT_TOKEN, token);
+
+    reply = tc_command(ctx, "HGET %s " TK_F_LOGIN, key);
+    if (reply == NULL) {
+        return EX_UNAVAILABLE;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        freeReplyObject(reply);
+        return tc_fail(EX_DATAERR, "unknown token \"%s\"", token);
+    }
+
+    snprintf(tokens, sizeof(tokens), TK_FMT_USER_TOKENS, reply->str);
+    snprintf(login, sizeof(login), "%s", reply->str);
+    freeReplyObject(reply);
+
+    tk_arena_init(&arena);
+    tk_cmds_init(&cmds, tk_arena_alloc, &arena);
+    tk_cmds_multi(&cmds);
+    tk_cmds_add(&cmds, "DEL %s", key);
+    tk_cmds_add(&cmds, "SREM %s %s", tokens, token);
+    tk_cmds_exec(&cmds);
+
+    rc = tc_run(ctx, &cmds);
+    tk_arena_reset(&arena);
+
+    if (rc == EX_OK) {
+        printf("token of %s revoked\n", login);
+    }
+
+    return rc;
+}

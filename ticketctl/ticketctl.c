@@ -1,0 +1,463 @@
+/*
+ * ticketctl.c -- the admin command line: option parsing, the Redis
+ * connection, exit codes (sysexits) and the helpers every subcommand
+ * uses.  The subcommands live in tc_*.c.
+ *
+ *   ticketctl [--redis ADDR] COMMAND ...      (see tc_usage below)
+ */
+
+#include <crypt.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "ticketctl.h"
+
+
+#define TC_DEFAULT_REDIS    "unix:var/redis/redis.sock"
+#define TC_TIMEOUT_MS       10000
+
+
+typedef struct {
+    const char  *name;
+    tc_cmd_pt    handler;
+} tc_command_t;
+
+
+static int tc_addr_valid(const char *addr);
+static int tc_random(void *buf, size_t n);
+
+
+static const tc_command_t  tc_commands[] = {
+    { "init", tc_cmd_init },
+    { "user", tc_cmd_user },
+    { "group", tc_cmd_group },
+    { "token", tc_cmd_token },
+    { "ticket", tc_cmd_ticket },
+    { "demo", tc_cmd_demo },
+    { "gen", tc_cmd_gen },
+    { "reindex", tc_cmd_reindex },
+    { NULL, NULL }
+};
+
+/* usage text per topic; tc_usage(NULL) prints them all */
+static const struct {
+    const char  *topic;
+    const char  *text;
+} tc_usages[] = {
+    { "init",
+      "  init                      set up an empty Redis (idempotent): schema\n"
+      "                            version, full-text index\n" },
+    { "user",
+      "  user add LOGIN --name NAME --email ADDR --password-stdin\n"
+      "           [--admin] [--groups G:full,H:read] [--lang de|en]\n"
+      "  user list\n"
+      "  user passwd LOGIN --password-stdin\n"
+      "  user disable LOGIN | user enable LOGIN\n"
+      "  user set LOGIN [--name N] [--email E] [--groups G:full,...]\n"
+      "           [--admin|--no-admin] [--lang de|en]\n" },
+    { "group",
+      "  group add NAME [--email ADDR] [--signature TEXT] [--all-agents]\n"
+      "  group list\n" },
+    { "token",
+      "  token add LOGIN           print a new API token for LOGIN\n"
+      "  token revoke TOKEN\n" },
+    { "ticket",
+      "  ticket list [--group G] [--state S] [--limit N]\n"
+      "  ticket create --group G --title T --customer EMAIL [--name N]\n"
+      "           [--body TEXT] [--owner LOGIN] [--priority P] [--state S]\n"
+      "  ticket update NUMBER [--state S] [--priority P] [--owner LOGIN|\"\"]\n"
+      "           [--group G] [--title T]\n" },
+    { "demo",
+      "  demo                      groups, admin account, demo agents and\n"
+      "                            tickets for a first start (idempotent)\n" },
+    { "gen",
+      "  gen --tickets N [--articles M] [--seed S] [--password-stdin]\n"
+      "           [--no-fulltext]  bench data, pipelined; agents anna..tilda\n"
+      "                            (password bench-password unless given)\n" },
+    { "reindex",
+      "  reindex                   rebuild overview indexes and counts from\n"
+      "                            the ticket hashes\n" },
+    { NULL, NULL }
+};
+
+
+int
+tc_fail(int code, const char *fmt, ...)
+{
+    va_list  ap;
+
+    fputs("ticketctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+
+    return code;
+}
+
+
+int
+tc_usage(const char *topic)
+{
+    int  i, found;
+
+    fputs("usage: ticketctl [--redis unix:/path|host:port] COMMAND ...\n"
+          "  (default Redis: $TICKET_REDIS, else " TC_DEFAULT_REDIS ")\n",
+          stderr);
+
+    found = 0;
+
+    for (i = 0; tc_usages[i].topic; i++) {
+        if (topic == NULL || strcmp(topic, tc_usages[i].topic) == 0) {
+            fputs(tc_usages[i].text, stderr);
+            found = 1;
+        }
+    }
+
+    if (!found) {
+        for (i = 0; tc_usages[i].topic; i++) {
+            fputs(tc_usages[i].text, stderr);
+        }
+    }
+
+    return EX_USAGE;
+}
+
+
+int
+tc_connect(tc_ctx_t *ctx, int need_schema)
+{
+    int  rc;
+
+    if (!ctx->connected) {
+        rc = tk_redis_connect(&ctx->redis, ctx->addr, ctx->timeout_ms);
+        if (rc != TK_REDIS_OK) {
+            return tc_fail(EX_UNAVAILABLE, "%s", ctx->redis.err);
+        }
+
+        ctx->connected = 1;
+    }
+
+    if (!need_schema) {
+        return EX_OK;
+    }
+
+    rc = tk_redis_schema_check(&ctx->redis);
+
+    return rc == TK_REDIS_OK ? EX_OK : tc_redis_fail(ctx, rc);
+}
+
+
+/*
+ * Redis unreachable or not initialised: 69 (try again / run init);
+ * Redis refusing a command means a bug or a broken data set: 70.
+ */
+int
+tc_redis_fail(tc_ctx_t *ctx, int rc)
+{
+    int  code;
+
+    switch (rc) {
+    case TK_REDIS_ERROR:
+    case TK_REDIS_NOSCHEMA:
+    case TK_REDIS_BADSCHEMA:
+        code = EX_UNAVAILABLE;
+        break;
+    case TK_REDIS_CONFLICT:
+        code = EX_TEMPFAIL;
+        break;
+    default:
+        code = EX_SOFTWARE;
+        break;
+    }
+
+    return tc_fail(code, "%s", ctx->redis.err);
+}
+
+
+int
+tc_run(tc_ctx_t *ctx, tk_cmds_t *cmds)
+{
+    int  rc;
+
+    rc = tk_redis_pipeline(&ctx->redis, cmds, NULL);
+
+    return rc == TK_REDIS_OK ? EX_OK : tc_redis_fail(ctx, rc);
+}
+
+
+redisReply *
+tc_command(tc_ctx_t *ctx, const char *fmt, ...)
+{
+    va_list      ap;
+    redisReply  *reply;
+
+    va_start(ap, fmt);
+    reply = redisvCommand(ctx->redis.ctx, fmt, ap);
+    va_end(ap);
+
+    if (reply == NULL) {
+        tk_redis_set_error(&ctx->redis, "Redis at %s: %s", ctx->redis.addr,
+                           ctx->redis.ctx->errstr);
+        tc_redis_fail(ctx, TK_REDIS_ERROR);
+        return NULL;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        tc_fail(EX_SOFTWARE, "Redis at %s: %s", ctx->redis.addr, reply->str);
+        freeReplyObject(reply);
+        return NULL;
+    }
+
+    return reply;
+}
+
+
+int
+tc_read_password(char *buf, size_t size)
+{
+    size_t  n;
+
+    if (fgets(buf, (int) size, stdin) == NULL) {
+        buf[0] = '\0';
+        return -1;
+    }
+
+    n = strlen(buf);
+
+    if (n == size - 1 && buf[n - 1] != '\n') {
+        return -1;                     /* longer than TC_PASSWORD_MAX */
+    }
+
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
+        buf[--n] = '\0';
+    }
+
+    return 0;
+}
+
+
+/* yescrypt with libxcrypt's default cost, the same as the module checks */
+int
+tc_password_hash(const char *password, char *out, size_t size)
+{
+    struct crypt_data  *data;
+    char               *salt;
+    const char         *hash;
+    int                 rc;
+
+    salt = crypt_gensalt_ra("$y$", 0, NULL, 0);
+    if (salt == NULL) {
+        return -1;
+    }
+
+    data = calloc(1, sizeof(struct crypt_data));
+    if (data == NULL) {
+        free(salt);
+        return -1;
+    }
+
+    hash = crypt_r(password, salt, data);
+    rc = -1;
+
+    if (hash && strncmp(hash, "$y$", 3) == 0 && strlen(hash) < size) {
+        strcpy(out, hash);
+        rc = 0;
+    }
+
+    free(data);
+    free(salt);
+
+    return rc;
+}
+
+
+static int
+tc_random(void *buf, size_t n)
+{
+    unsigned char  *p = buf;
+    ssize_t         got;
+
+    while (n) {
+        got = getrandom(p, n, 0);
+
+        if (got < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -1;
+        }
+
+        p += got;
+        n -= (size_t) got;
+    }
+
+    return 0;
+}
+
+
+int
+tc_random_hex(char *out, size_t n)
+{
+    static const char  hex[] = "0123456789abcdef";
+    unsigned char      bytes[256];
+    size_t             i;
+
+    if (n > sizeof(bytes) || tc_random(bytes, n) != 0) {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = hex[bytes[i] >> 4];
+        out[2 * i + 1] = hex[bytes[i] & 0xf];
+    }
+
+    out[2 * n] = '\0';
+
+    return 0;
+}
+
+
+/* no 0/O, 1/l/I: these passwords are read off a terminal and typed */
+int
+tc_random_password(char *out, size_t len)
+{
+    static const char  alphabet[] =
+        "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    unsigned char      bytes[256];
+    size_t             i, n;
+
+    n = sizeof(alphabet) - 1;
+
+    if (len > sizeof(bytes) || tc_random(bytes, len) != 0) {
+        return -1;
+    }
+
+    for (i = 0; i < len; i++) {
+        out[i] = alphabet[bytes[i] % n];
+    }
+
+    out[len] = '\0';
+
+    return 0;
+}
+
+
+char *
+tc_lower(char *s)
+{
+    char  *p;
+
+    for (p = s; *p; p++) {
+        if (*p >= 'A' && *p <= 'Z') {
+            *p |= 0x20;
+        }
+    }
+
+    return s;
+}
+
+
+/* "unix:/path", "/path" or "host:port" with a port 1..65535 */
+static int
+tc_addr_valid(const char *addr)
+{
+    const char  *colon;
+    char        *end;
+    long         port;
+
+    if (strncmp(addr, "unix:", 5) == 0) {
+        return addr[5] != '\0';
+    }
+
+    if (addr[0] == '/') {
+        return 1;
+    }
+
+    colon = strrchr(addr, ':');
+    if (colon == NULL || colon == addr) {
+        return 0;
+    }
+
+    port = strtol(colon + 1, &end, 10);
+
+    return *end == '\0' && colon[1] != '\0' && port > 0 && port <= 65535;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    tc_ctx_t     ctx;
+    const char  *env;
+    int          i, rc;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.timeout_ms = TC_TIMEOUT_MS;
+
+    env = getenv("TICKET_REDIS");
+    ctx.addr = (env && *env) ? env : TC_DEFAULT_REDIS;
+
+    argc--;
+    argv++;
+
+    while (argc > 0 && argv[0][0] == '-') {
+        if (strcmp(argv[0], "--redis") == 0 && argc > 1) {
+            ctx.addr = argv[1];
+            argc -= 2;
+            argv += 2;
+
+        } else if (strncmp(argv[0], "--redis=", 8) == 0) {
+            ctx.addr = argv[0] + 8;
+            argc--;
+            argv++;
+
+        } else if (strcmp(argv[0], "-h") == 0
+                   || strcmp(argv[0], "--help") == 0)
+        {
+            tc_usage(NULL);
+            return EX_OK;
+
+        } else {
+            tc_fail(EX_USAGE, "unknown option \"%s\"", argv[0]);
+            return tc_usage(NULL);
+        }
+    }
+
+    if (argc == 0) {
+        return tc_usage(NULL);
+    }
+
+    if (!tc_addr_valid(ctx.addr)) {
+        tc_fail(EX_USAGE, "invalid Redis address \"%s\": want "
+                "unix:/path/redis.sock or host:port", ctx.addr);
+        return tc_usage(NULL);
+    }
+
+    for (i = 0; tc_commands[i].name; i++) {
+        if (strcmp(argv[0], tc_commands[i].name) == 0) {
+            break;
+        }
+    }
+
+    if (tc_commands[i].name == NULL) {
+        tc_fail(EX_USAGE, "unknown command \"%s\"", argv[0]);
+        return tc_usage(NULL);
+    }
+
+    rc = tc_commands[i].handler(&ctx, argc, argv);
+
+    if (ctx.connected) {
+        tk_redis_close(&ctx.redis);
+    }
+
+    if (fflush(stdout) != 0 && rc == EX_OK) {
+        rc = tc_fail(EX_IOERR, "writing output: %s", strerror(errno));
+    }
+
+    return rc;
+}
