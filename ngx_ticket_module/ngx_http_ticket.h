@@ -34,6 +34,14 @@ typedef struct {
     ngx_str_t                  redis;           /* "unix:/p" | "host:port" */
     ngx_msec_t                 redis_timeout;
     ngx_uint_t                 tx_connections;  /* WATCH connections/worker */
+
+    /* core only: derived at configuration time */
+    ngx_str_t                  redis_host;      /* host, or socket path;
+                                                   NUL-terminated */
+    ngx_int_t                  redis_port;      /* 0: unix socket */
+    ngx_flag_t                 used;            /* a "ticket" location */
+    void                      *thread_pool;     /* "default" pool */
+    ngx_str_t                  static_version;  /* "?v=" of CSS/JS links */
 } ngx_http_ticket_main_conf_t;
 
 typedef struct {
@@ -125,6 +133,10 @@ struct ngx_http_ticket_ctx_s {
 
     /* view-owned state */
     void                      *view;
+
+    /* <body data-page="...">: set by the router ("overview", "ticket",
+     * "profile", "login", "error"); a view may override it */
+    const char                *page;
 };
 
 /* Right of the current user on a group (tk_right_e). */
@@ -143,7 +155,9 @@ tk_cmds_t *ngx_http_ticket_cmds(ngx_http_request_t *r);
  * Send every command of cmds, pipelined, on the shared connection.  When
  * all replies are in: ctx->replies/nreplies are set and step runs.  If
  * Redis is down or does not answer within ticket_redis_timeout, the
- * request gets the 503 page and step never runs.  Returns NGX_DONE.
+ * request gets the 503 page and step never runs.  Returns NGX_DONE (also
+ * when Redis is down: the 503 then comes from a posted event), so
+ * "return ngx_http_ticket_redis_send(...);" is always right.
  * Must not be used for WATCH (the connection is shared by requests).
  */
 ngx_int_t ngx_http_ticket_redis_send(ngx_http_request_t *r,
@@ -158,6 +172,9 @@ ngx_int_t ngx_http_ticket_redis_send(ngx_http_request_t *r,
  *              caller may start again with tx_begin (at most 5 times).
  *              Otherwise ctx->replies holds the EXEC array's elements.
  *   tx_abort:  UNWATCH and give the connection back.
+ * writes must not contain MULTI/EXEC (tx_commit adds them).  When all
+ * ticket_redis_tx_connections are busy, tx_begin waits for one (at most
+ * ticket_redis_timeout, then 503).
  * The connection is released after commit/abort, and by a pool cleanup
  * if the request dies in between.
  */
@@ -194,6 +211,11 @@ ngx_int_t ngx_http_ticket_page(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, ngx_str_t *title,
     ngx_http_ticket_body_pt body, void *data);
 
+/* 1 when pages are German: the user's choice, or before sign-in the
+ * browser's first language. */
+ngx_flag_t ngx_http_ticket_page_de(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
 /* Error page (404, 403, 400, 503 ...) or JSON error for the API. */
 ngx_int_t ngx_http_ticket_error(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *message);
@@ -215,13 +237,20 @@ ngx_int_t ngx_http_ticket_form_arg(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_query_arg(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
 
-/* POST only: the form's csrf field equals the session's token. */
+/* POST only: the form's csrf field equals the session's token (constant
+ * time).  NGX_OK, NGX_DECLINED (missing or wrong: answer 400) or NGX_ERROR
+ * (malformed body: 400).  Bearer-token requests have no session and pass. */
 ngx_int_t ngx_http_ticket_check_csrf(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
 /* Random bytes (getrandom) as lower-case hex into r->pool. */
 ngx_int_t ngx_http_ticket_random_hex(ngx_http_request_t *r, size_t bytes,
     ngx_str_t *out);
+
+/* Value of a request cookie (the first one of that name): NGX_OK or
+ * NGX_DECLINED.  Not decoded: our cookies are hex. */
+ngx_int_t ngx_http_ticket_cookie(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
 
 /* ---- views: entry points, one file per family --------------------------- */
 

@@ -1,0 +1,729 @@
+/*
+ * ngx_http_ticket_module.c -- the module itself: directives, configuration,
+ * worker start/stop and the content handler that reads a POST body,
+ * authenticates and routes a request to its view.
+ */
+
+#include "ngx_http_ticket.h"
+
+#if (NGX_THREADS)
+#include <ngx_thread_pool.h>
+#endif
+
+
+/* Form bodies are small; anything larger is refused before it is read. */
+#define NGX_HTTP_TICKET_MAX_BODY  (1024 * 1024)
+
+
+static ngx_int_t ngx_http_ticket_handler(ngx_http_request_t *r);
+static void ngx_http_ticket_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_ticket_read_body(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_route(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_dispatch(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_flag_t ngx_http_ticket_path_is(ngx_str_t *path, const char *name);
+
+static char *ngx_http_ticket(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_ticket_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ticket_url_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ticket_positive_msec(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_ticket_positive_sec(ngx_conf_t *cf, void *post,
+    void *data);
+
+static void *ngx_http_ticket_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_ticket_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_ticket_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_ticket_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+
+static ngx_int_t ngx_http_ticket_init_process(ngx_cycle_t *cycle);
+static void ngx_http_ticket_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_post_handler_pt  ngx_http_ticket_positive_msec_post =
+    ngx_http_ticket_positive_msec;
+static ngx_conf_post_handler_pt  ngx_http_ticket_positive_sec_post =
+    ngx_http_ticket_positive_sec;
+
+static ngx_conf_num_bounds_t  ngx_http_ticket_tx_bounds = {
+    ngx_conf_check_num_bounds, 1, 64
+};
+
+
+static ngx_command_t  ngx_http_ticket_commands[] = {
+
+    { ngx_string("ticket"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ticket,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ticket_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_ticket_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ticket_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ticket_main_conf_t, redis_timeout),
+      &ngx_http_ticket_positive_msec_post },
+
+    { ngx_string("ticket_redis_tx_connections"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ticket_main_conf_t, tx_connections),
+      &ngx_http_ticket_tx_bounds },
+
+    { ngx_string("ticket_base_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_ticket_url_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ticket_loc_conf_t, base_url),
+      NULL },
+
+    { ngx_string("ticket_static_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_ticket_url_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ticket_loc_conf_t, static_url),
+      NULL },
+
+    { ngx_string("ticket_cookie_secure"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ticket_loc_conf_t, cookie_secure),
+      NULL },
+
+    { ngx_string("ticket_session_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ticket_loc_conf_t, session_timeout),
+      &ngx_http_ticket_positive_sec_post },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_ticket_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_ticket_create_main_conf,      /* create main configuration */
+    ngx_http_ticket_init_main_conf,        /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_ticket_create_loc_conf,       /* create location configuration */
+    ngx_http_ticket_merge_loc_conf         /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_ticket_module = {
+    NGX_MODULE_V1,
+    &ngx_http_ticket_module_ctx,           /* module context */
+    ngx_http_ticket_commands,              /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_ticket_init_process,          /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_ticket_exit_process,          /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+/* ---- a request ---------------------------------------------------------- */
+
+static ngx_int_t
+ngx_http_ticket_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                    rc;
+    ngx_http_ticket_ctx_t       *ctx;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_ticket_module);
+
+    if (ngx_array_init(&ctx->groups, r->pool, 4,
+                       sizeof(ngx_http_ticket_group_right_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->page = "error";
+
+    /* the path below ticket_base_url, with its leading "/" */
+    if (r->uri.len < lcf->base_url.len
+        || ngx_strncmp(r->uri.data, lcf->base_url.data, lcf->base_url.len)
+           != 0)
+    {
+        (void) ngx_http_discard_request_body(r);
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    ctx->path.data = r->uri.data + lcf->base_url.len - 1;
+    ctx->path.len = r->uri.len - lcf->base_url.len + 1;
+
+    ctx->api = ngx_http_ticket_path_is(&ctx->path, "/api") ? 1 : 0;
+
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_ticket_route(r, ctx);
+    }
+
+    if (!(r->method & NGX_HTTP_POST)) {
+        (void) ngx_http_discard_request_body(r);
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
+    }
+
+    if (r->headers_in.content_length_n > NGX_HTTP_TICKET_MAX_BODY) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "ticket: request body of %O bytes refused",
+                      r->headers_in.content_length_n);
+        r->keepalive = 0;
+        (void) ngx_http_discard_request_body(r);
+        return ngx_http_ticket_error(r, ctx,
+                                     NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, NULL);
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_ticket_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_ticket_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t               rc;
+    ngx_http_ticket_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ticket_module);
+
+    rc = ngx_http_ticket_read_body(r, ctx);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_ticket_route(r, ctx);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * The whole body as one string in r->pool: nginx may have spooled part
+ * of it to a temporary file.  Returns NGX_OK or an HTTP status.
+ */
+static ngx_int_t
+ngx_http_ticket_read_body(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    off_t         len;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        ngx_str_set(&ctx->form, "");
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len > NGX_HTTP_TICKET_MAX_BODY) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "ticket: request body of %O bytes refused", len);
+        r->keepalive = 0;
+        return ngx_http_ticket_error(r, ctx,
+                                     NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, NULL);
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) len + 1);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->form.data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
+                          b->file_pos);
+
+        if (n != b->file_last - b->file_pos) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "ticket: could not read the request body from "
+                          "\"%V\" (%z of %O bytes)", &b->file->name, n,
+                          b->file_last - b->file_pos);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p += n;
+    }
+
+    ctx->form.len = p - ctx->form.data;
+    *p = '\0';
+
+    return NGX_OK;
+}
+
+
+/* /login and /logout need no session; everything else does. */
+static ngx_int_t
+ngx_http_ticket_route(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    static ngx_str_t  login = ngx_string("/login");
+    static ngx_str_t  logout = ngx_string("/logout");
+
+    if (ctx->path.len == login.len
+        && ngx_strncmp(ctx->path.data, login.data, login.len) == 0)
+    {
+        ctx->page = "login";
+        return ngx_http_ticket_login(r, ctx);
+    }
+
+    if (ctx->path.len == logout.len
+        && ngx_strncmp(ctx->path.data, logout.data, logout.len) == 0)
+    {
+        if (r->method != NGX_HTTP_POST) {
+            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
+        }
+
+        return ngx_http_ticket_logout(r, ctx);
+    }
+
+    return ngx_http_ticket_authenticate(r, ctx, ngx_http_ticket_dispatch);
+}
+
+
+/* Runs once the user is known. */
+static ngx_int_t
+ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_str_t  *path;
+
+    path = &ctx->path;
+
+    if (ctx->api) {
+        if (ngx_http_ticket_path_is(path, "/api/v1")) {
+            ctx->page = "api";
+            return ngx_http_ticket_api(r, ctx);
+        }
+
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    if ((path->len == 1 && path->data[0] == '/')
+        || ngx_http_ticket_path_is(path, "/overview"))
+    {
+        ctx->page = "overview";
+        return ngx_http_ticket_overview(r, ctx);
+    }
+
+    if (path->len > 3 && ngx_strncmp(path->data, "/t/", 3) == 0) {
+        ctx->page = "ticket";
+        return ngx_http_ticket_view(r, ctx);
+    }
+
+    if (ngx_http_ticket_path_is(path, "/profile")) {
+        ctx->page = "profile";
+        return ngx_http_ticket_profile(r, ctx);
+    }
+
+    return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+}
+
+
+/* path is name itself or lies below it ("/profile", "/profile/x"). */
+static ngx_flag_t
+ngx_http_ticket_path_is(ngx_str_t *path, const char *name)
+{
+    size_t  len;
+
+    len = ngx_strlen(name);
+
+    if (path->len < len || ngx_strncmp(path->data, name, len) != 0) {
+        return 0;
+    }
+
+    return path->len == len || path->data[len] == '/';
+}
+
+
+/* ---- worker ------------------------------------------------------------- */
+
+static ngx_int_t
+ngx_http_ticket_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_ticket_redis_init_process(cycle);
+}
+
+
+static void
+ngx_http_ticket_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_ticket_redis_exit_process(cycle);
+}
+
+
+/* ---- configuration ------------------------------------------------------ */
+
+static char *
+ngx_http_ticket(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ticket_loc_conf_t  *lcf = conf;
+
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_ticket_main_conf_t  *mcf;
+
+    if (lcf->enable == 1) {
+        return "is duplicate";
+    }
+
+    lcf->enable = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_ticket_handler;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ticket_module);
+    mcf->used = 1;
+
+#if (NGX_THREADS)
+    /* yescrypt runs in nginx's "default" pool, created here if needed */
+    if (mcf->thread_pool == NULL) {
+        mcf->thread_pool = ngx_thread_pool_add(cf, NULL);
+        if (mcf->thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+#endif
+
+    return NGX_CONF_OK;
+}
+
+
+/* "unix:/path/to/redis.sock" or "host:port" ("[::1]:6379" for IPv6) */
+static char *
+ngx_http_ticket_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ticket_main_conf_t  *mcf = conf;
+
+    u_char     *colon, *host, *last;
+    size_t      len;
+    ngx_int_t   port;
+    ngx_str_t  *value;
+
+    if (mcf->redis.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    mcf->redis = value[1];
+
+    if (value[1].len > 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+        host = value[1].data + 5;
+        len = value[1].len - 5;
+
+        if (host[0] != '/') {
+            goto invalid;
+        }
+
+        port = 0;
+
+    } else {
+        last = value[1].data + value[1].len;
+        colon = ngx_strlchr(value[1].data, last, ':');
+
+        /* the last colon separates the port: "[::1]:6379" */
+        while (colon) {
+            u_char  *next = ngx_strlchr(colon + 1, last, ':');
+
+            if (next == NULL) {
+                break;
+            }
+
+            colon = next;
+        }
+
+        if (colon == NULL || colon == value[1].data) {
+            goto invalid;
+        }
+
+        port = ngx_atoi(colon + 1, last - colon - 1);
+        if (port < 1 || port > 65535) {
+            goto invalid;
+        }
+
+        host = value[1].data;
+        len = colon - value[1].data;
+
+        if (host[0] == '[') {
+            if (len < 3 || host[len - 1] != ']') {
+                goto invalid;
+            }
+
+            host++;
+            len -= 2;
+
+        } else if (ngx_strlchr(host, host + len, ':') != NULL) {
+            goto invalid;
+        }
+    }
+
+    mcf->redis_host.data = ngx_pnalloc(cf->pool, len + 1);
+    if (mcf->redis_host.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->redis_host.len = len;
+    *ngx_cpymem(mcf->redis_host.data, host, len) = '\0';
+    mcf->redis_port = port;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\" directive, "
+                       "expected \"unix:/path\" or \"host:port\"",
+                       &value[1], &cmd->name);
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * ticket_base_url and ticket_static_url: both are joined with relative
+ * paths ("login", "ticket.css"), so both end in "/"; the base URL is
+ * also the cookie path and must be a local path.  Neither may contain
+ * what would break an HTML attribute or a Set-Cookie header.
+ */
+static char *
+ngx_http_ticket_url_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char       *rv;
+    u_char     *p;
+    ngx_str_t  *value;
+    ngx_flag_t  base, valid;
+
+    rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    value = cf->args->elts;
+    base = (cmd->offset == offsetof(ngx_http_ticket_loc_conf_t, base_url));
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '\'' || *p == '<'
+            || *p == '>' || *p == '\\' || *p == ';' || *p == ','
+            || *p == '?' || *p == '#')
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid value \"%V\" in \"%V\" directive, "
+                               "character \"%c\" is not allowed",
+                               &value[1], &cmd->name, *p);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (base) {
+        valid = (value[1].len > 0 && value[1].data[0] == '/'
+                 && value[1].data[value[1].len - 1] == '/');
+
+        /* "//" would make the path look like a host to browsers */
+        for (p = value[1].data + 1; p < value[1].data + value[1].len; p++) {
+            if (p[-1] == '/' && p[0] == '/') {
+                valid = 0;
+            }
+        }
+
+        if (!valid) {
+
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid value \"%V\" in \"%V\" directive, "
+                               "it must start and end with \"/\" and "
+                               "contain no \"//\"",
+                               &value[1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (value[1].len == 0 || value[1].data[value[1].len - 1] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive, "
+                           "it must end with \"/\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_ticket_positive_msec(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_msec_t  *ms = data;
+
+    if (*ms == 0) {
+        return "must be greater than 0";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_ticket_positive_sec(ngx_conf_t *cf, void *post, void *data)
+{
+    time_t  *sec = data;
+
+    if (*sec <= 0) {
+        return "must be greater than 0";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_ticket_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_ticket_main_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_ticket_main_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     mcf->redis = { 0, NULL };
+     *     mcf->redis_host = { 0, NULL };
+     *     mcf->redis_port = 0;
+     *     mcf->used = 0;
+     *     mcf->thread_pool = NULL;
+     */
+
+    mcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    mcf->tx_connections = NGX_CONF_UNSET_UINT;
+
+    return mcf;
+}
+
+
+static char *
+ngx_http_ticket_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_ticket_main_conf_t  *mcf = conf;
+
+    u_char  *p;
+
+    ngx_conf_init_msec_value(mcf->redis_timeout, 2000);
+    ngx_conf_init_uint_value(mcf->tx_connections, 4);
+
+    if (mcf->used && mcf->redis.data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the \"ticket\" directive is used, but "
+                           "\"ticket_redis\" is not set in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    /* a new value per configuration load busts the browsers' caches */
+    p = ngx_pnalloc(cf->pool, NGX_TIME_T_LEN);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->static_version.data = p;
+    mcf->static_version.len = ngx_sprintf(p, "%T", ngx_time()) - p;
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_ticket_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    lcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_ticket_loc_conf_t));
+    if (lcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     lcf->base_url = { 0, NULL };
+     *     lcf->static_url = { 0, NULL };
+     */
+
+    lcf->enable = NGX_CONF_UNSET;
+    lcf->cookie_secure = NGX_CONF_UNSET;
+    lcf->session_timeout = NGX_CONF_UNSET;
+
+    return lcf;
+}
+
+
+static char *
+ngx_http_ticket_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_ticket_loc_conf_t  *prev = parent;
+    ngx_http_ticket_loc_conf_t  *conf = child;
+
+    /* "ticket" is not inherited: only where it is written */
+    ngx_conf_init_value(conf->enable, 0);
+
+    ngx_conf_merge_str_value(conf->base_url, prev->base_url, "/");
+    ngx_conf_merge_str_value(conf->static_url, prev->static_url, "/static/");
+    ngx_conf_merge_value(conf->cookie_secure, prev->cookie_secure, 1);
+    ngx_conf_merge_sec_value(conf->session_timeout, prev->session_timeout,
+                             8 * 3600);
+
+    return NGX_CONF_OK;
+}

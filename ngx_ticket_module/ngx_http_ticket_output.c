@@ -1,0 +1,596 @@
+/*
+ * ngx_http_ticket_output.c -- responses: the tk_out_t sink over nginx
+ * buffers, the page layout, error pages, redirects and JSON, each with
+ * the same security headers.
+ */
+
+#include "ngx_http_ticket.h"
+#include "tk_tpl.h"
+
+
+#define NGX_HTTP_TICKET_CHUNK  8192
+
+
+/* State of a tk_out_t writing into a chain of r->pool buffers. */
+typedef struct {
+    ngx_pool_t                *pool;
+    ngx_chain_t               *first;
+    ngx_chain_t               *last;           /* the link being written */
+} ngx_http_ticket_out_chain_t;
+
+
+typedef struct {
+    ngx_uint_t                 status;
+    const char                *reason;
+    const char                *text;
+    const char                *reason_de;
+    const char                *text_de;
+    const char                *json;            /* {"error": ...} */
+} ngx_http_ticket_status_text_t;
+
+
+static int ngx_http_ticket_out_more(tk_out_t *out, size_t min);
+static ngx_int_t ngx_http_ticket_send(ngx_http_request_t *r,
+    ngx_chain_t *out, off_t len, ngx_uint_t status, const char *type);
+static ngx_int_t ngx_http_ticket_security_headers(ngx_http_request_t *r);
+static ngx_int_t ngx_http_ticket_add_header(ngx_http_request_t *r,
+    const char *key, const char *value);
+static void ngx_http_ticket_error_body(tk_out_t *out, void *data);
+static void ngx_http_ticket_str(tk_str_t *dst, const char *src);
+
+
+static ngx_http_ticket_status_text_t  ngx_http_ticket_status_texts[] = {
+
+    { NGX_HTTP_BAD_REQUEST, "Bad request",
+      "The form could not be read or has expired. Go back, reload the page "
+      "and try again.",
+      "Ungültige Anfrage",
+      "Das Formular war ungültig oder abgelaufen. Bitte die Seite neu laden "
+      "und es noch einmal versuchen.",
+      "bad request" },
+
+    { NGX_HTTP_UNAUTHORIZED, "Not signed in",
+      "Please sign in first.",
+      "Nicht angemeldet",
+      "Bitte zuerst anmelden.",
+      "unauthorized" },
+
+    { NGX_HTTP_FORBIDDEN, "Not allowed",
+      "You are not allowed to do this.",
+      "Nicht erlaubt",
+      "Das darfst du nicht.",
+      "forbidden" },
+
+    /* the same words for a ticket that does not exist and one the user
+     * may not see: a 404 must not tell which */
+    { NGX_HTTP_NOT_FOUND, "Not found",
+      "This page does not exist, or you have no access to it.",
+      "Nicht gefunden",
+      "Diese Seite gibt es nicht, oder du hast keinen Zugriff darauf.",
+      "not found" },
+
+    { NGX_HTTP_NOT_ALLOWED, "Method not allowed",
+      "This address does not accept this kind of request.",
+      "Methode nicht erlaubt",
+      "Diese Adresse nimmt diese Art von Anfrage nicht an.",
+      "method not allowed" },
+
+    { NGX_HTTP_CONFLICT, "Changed meanwhile",
+      "Someone else changed this at the same time. Reload the page and try "
+      "again.",
+      "Zwischenzeitlich geändert",
+      "Jemand anderes hat gleichzeitig etwas geändert. Bitte die Seite neu "
+      "laden und es noch einmal versuchen.",
+      "conflict" },
+
+    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "Too large",
+      "What you sent is too large.",
+      "Zu groß",
+      "Die gesendeten Daten sind zu groß.",
+      "request too large" },
+
+    { 429, "Too many attempts",
+      "Too many attempts. Wait a while and try again.",
+      "Zu viele Versuche",
+      "Zu viele Versuche. Bitte etwas warten und es dann noch einmal "
+      "versuchen.",
+      "too many requests" },
+
+    { NGX_HTTP_INTERNAL_SERVER_ERROR, "Internal error",
+      "Something went wrong on the server. The error has been logged.",
+      "Interner Fehler",
+      "Auf dem Server ist etwas schiefgegangen. Der Fehler wurde "
+      "protokolliert.",
+      "internal error" },
+
+    { NGX_HTTP_SERVICE_UNAVAILABLE, "Service unavailable",
+      "The database is unavailable right now. Try again in a moment.",
+      "Vorübergehend nicht verfügbar",
+      "Die Datenbank ist gerade nicht erreichbar. Bitte gleich noch einmal "
+      "versuchen.",
+      "database unavailable" },
+
+    { 0, "Error",
+      "The request could not be completed.",
+      "Fehler",
+      "Die Anfrage konnte nicht ausgeführt werden.",
+      "error" }
+};
+
+
+/* ---- the sink ----------------------------------------------------------- */
+
+ngx_int_t
+ngx_http_ticket_out_init(ngx_http_request_t *r, tk_out_t *out)
+{
+    ngx_http_ticket_out_chain_t  *oc;
+
+    ngx_memzero(out, sizeof(tk_out_t));
+
+    oc = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_out_chain_t));
+    if (oc == NULL) {
+        out->failed = 1;
+        return NGX_ERROR;
+    }
+
+    oc->pool = r->pool;
+
+    out->more = ngx_http_ticket_out_more;
+    out->data = oc;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Close the buffer being written and append a new one of at least min
+ * bytes.  An empty current buffer is replaced rather than kept: nginx
+ * warns about zero-size buffers in an output chain.
+ */
+static int
+ngx_http_ticket_out_more(tk_out_t *out, size_t min)
+{
+    size_t                        size;
+    ngx_buf_t                    *b;
+    ngx_chain_t                  *cl;
+    ngx_http_ticket_out_chain_t  *oc;
+
+    oc = out->data;
+
+    size = ngx_max(min, NGX_HTTP_TICKET_CHUNK);
+
+    b = ngx_create_temp_buf(oc->pool, size);
+    if (b == NULL) {
+        return -1;
+    }
+
+    if (oc->last && out->pos == oc->last->buf->pos) {
+        oc->last->buf = b;
+
+    } else {
+        if (oc->last) {
+            oc->last->buf->last = out->pos;
+        }
+
+        cl = ngx_alloc_chain_link(oc->pool);
+        if (cl == NULL) {
+            return -1;
+        }
+
+        cl->buf = b;
+        cl->next = NULL;
+
+        if (oc->last) {
+            oc->last->next = cl;
+
+        } else {
+            oc->first = cl;
+        }
+
+        oc->last = cl;
+    }
+
+    out->pos = b->pos;
+    out->end = b->end;
+
+    return 0;
+}
+
+
+ngx_int_t
+ngx_http_ticket_out_send(ngx_http_request_t *r, tk_out_t *out,
+    ngx_uint_t status, const char *content_type)
+{
+    off_t                         len;
+    ngx_chain_t                  *cl, **ll;
+    ngx_http_ticket_out_chain_t  *oc;
+
+    oc = out->data;
+
+    if (out->failed || oc == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ticket: could not allocate the response");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (oc->last) {
+        oc->last->buf->last = out->pos;
+    }
+
+    /* drop an empty last buffer; count the rest */
+    len = 0;
+
+    for (ll = &oc->first; *ll; /* void */) {
+        cl = *ll;
+
+        if (cl->buf->last == cl->buf->pos) {
+            *ll = cl->next;
+            continue;
+        }
+
+        len += cl->buf->last - cl->buf->pos;
+        ll = &cl->next;
+    }
+
+    return ngx_http_ticket_send(r, oc->first, len, status, content_type);
+}
+
+
+ngx_int_t
+ngx_http_ticket_json(ngx_http_request_t *r, tk_out_t *out, ngx_uint_t status)
+{
+    return ngx_http_ticket_out_send(r, out, status, "application/json");
+}
+
+
+/*
+ * Headers and body.  The last link gets last_buf (an empty special buffer
+ * when there is no body); HEAD stops after the headers.
+ */
+static ngx_int_t
+ngx_http_ticket_send(ngx_http_request_t *r, ngx_chain_t *out, off_t len,
+    ngx_uint_t status, const char *type)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+
+    if (type) {
+        r->headers_out.content_type.data = (u_char *) type;
+        r->headers_out.content_type.len = ngx_strlen(type);
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+        r->headers_out.content_type_lowcase = NULL;
+    }
+
+    if (ngx_http_ticket_security_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (out == NULL) {
+        b = ngx_calloc_buf(r->pool);
+        cl = ngx_alloc_chain_link(r->pool);
+        if (b == NULL || cl == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cl->buf = b;
+        cl->next = NULL;
+        out = cl;
+    }
+
+    for (cl = out; cl->next; cl = cl->next) { /* void */ }
+
+    cl->buf->last_buf = (r == r->main) ? 1 : 0;
+    cl->buf->last_in_chain = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, out);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_security_headers(ngx_http_request_t *r)
+{
+    if (ngx_http_ticket_add_header(r, "Content-Security-Policy",
+            "default-src 'none'; style-src 'self'; script-src 'self'; "
+            "img-src 'self' data:; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'")
+        != NGX_OK
+        || ngx_http_ticket_add_header(r, "X-Content-Type-Options", "nosniff")
+           != NGX_OK
+        || ngx_http_ticket_add_header(r, "Referrer-Policy", "same-origin")
+           != NGX_OK
+        || ngx_http_ticket_add_header(r, "X-Frame-Options", "DENY") != NGX_OK
+        || ngx_http_ticket_add_header(r, "Cache-Control", "no-store")
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ticket_add_header(ngx_http_request_t *r, const char *key,
+    const char *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+    h->lowcase_key = NULL;
+
+    return NGX_OK;
+}
+
+
+/* ---- pages -------------------------------------------------------------- */
+
+ngx_int_t
+ngx_http_ticket_page(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    ngx_uint_t status, ngx_str_t *title, ngx_http_ticket_body_pt body,
+    void *data)
+{
+    tk_out_t                      out;
+    tk_tpl_page_head_t            head;
+    tk_tpl_page_foot_t            foot;
+    ngx_http_ticket_loc_conf_t   *lcf;
+    ngx_http_ticket_main_conf_t  *mcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_ticket_module);
+
+    if (ngx_http_ticket_out_init(r, &out) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memzero(&head, sizeof(tk_tpl_page_head_t));
+
+    head.title = *ngx_ticket_str(title);
+    head.base = *ngx_ticket_str(&lcf->base_url);
+    head.static_url = *ngx_ticket_str(&lcf->static_url);
+    head.version = *ngx_ticket_str(&mcf->static_version);
+    head.de = ngx_http_ticket_page_de(r, ctx) ? 1 : 0;
+
+    ngx_http_ticket_str(&head.page,
+                        (ctx && ctx->page) ? ctx->page : "error");
+
+    if (ctx && ctx->authenticated && ctx->sid.len && ctx->page) {
+        head.logged_in = 1;
+        head.csrf = *ngx_ticket_str(&ctx->csrf);
+        head.user_name = *ngx_ticket_str(ctx->user.name.len ? &ctx->user.name
+                                                            : &ctx->user.login);
+        head.nav_overview = (ngx_strcmp(ctx->page, "overview") == 0);
+        head.nav_profile = (ngx_strcmp(ctx->page, "profile") == 0);
+    }
+
+    tk_tpl_page_head(&out, &head);
+
+    if (body) {
+        body(&out, data);
+    }
+
+    foot.base = head.base;
+    tk_tpl_page_foot(&out, &foot);
+
+    return ngx_http_ticket_out_send(r, &out, status,
+                                    "text/html; charset=utf-8");
+}
+
+
+/*
+ * German for users who chose it; before sign-in, for browsers whose first
+ * language is German.
+ */
+ngx_flag_t
+ngx_http_ticket_page_de(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    if (ctx && ctx->authenticated) {
+        return ctx->user.lang.len == 2
+               && ngx_strncmp(ctx->user.lang.data, "de", 2) == 0;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Accept-Language") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept-Language",
+                               sizeof("Accept-Language") - 1)
+               == 0)
+        {
+            return h[i].value.len >= 2
+                   && ngx_strncasecmp(h[i].value.data, (u_char *) "de", 2)
+                      == 0
+                   && (h[i].value.len == 2 || h[i].value.data[2] == '-'
+                       || h[i].value.data[2] == ',' || h[i].value.data[2] == ';');
+        }
+    }
+
+    return 0;
+}
+
+
+typedef struct {
+    tk_tpl_error_t             tpl;
+} ngx_http_ticket_error_page_t;
+
+
+ngx_int_t
+ngx_http_ticket_error(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    ngx_uint_t status, const char *message)
+{
+    u_char                         *p;
+    tk_out_t                        out;
+    ngx_str_t                       title;
+    ngx_flag_t                      de;
+    ngx_http_ticket_status_text_t  *st;
+    ngx_http_ticket_error_page_t   *page;
+    ngx_http_ticket_loc_conf_t     *lcf;
+
+    for (st = ngx_http_ticket_status_texts; st->status; st++) {
+        if (st->status == status) {
+            break;
+        }
+    }
+
+    /* a 404 says nothing more, whoever asks */
+    if (status == NGX_HTTP_NOT_FOUND) {
+        message = NULL;
+    }
+
+    if (status == NGX_HTTP_NOT_ALLOWED) {
+        if (ngx_http_ticket_add_header(r, "Allow", "GET, HEAD, POST")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (status == NGX_HTTP_UNAUTHORIZED && ctx && ctx->api) {
+        if (ngx_http_ticket_add_header(r, "WWW-Authenticate", "Bearer")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ctx && ctx->api) {
+        if (ngx_http_ticket_out_init(r, &out) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        tk_out_cstr(&out, "{\"error\":");
+        tk_out_json(&out, message ? message : st->json,
+                    ngx_strlen(message ? message : st->json));
+        tk_out_cstr(&out, "}\n");
+
+        return ngx_http_ticket_json(r, &out, status);
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+
+    page = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_error_page_t));
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (page == NULL || p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    de = ngx_http_ticket_page_de(r, ctx);
+
+    page->tpl.status.data = p;
+    page->tpl.status.len = ngx_sprintf(p, "%ui", status) - p;
+    ngx_http_ticket_str(&page->tpl.reason, de ? st->reason_de : st->reason);
+    ngx_http_ticket_str(&page->tpl.text, de ? st->text_de : st->text);
+    ngx_http_ticket_str(&page->tpl.detail, message);
+    page->tpl.home = *ngx_ticket_str(&lcf->base_url);
+
+    if (ctx && ctx->authenticated) {
+        ngx_http_ticket_str(&page->tpl.home_label,
+                            de ? "Zur Übersicht" : "Back to the overview");
+
+    } else {
+        ngx_http_ticket_str(&page->tpl.home_label,
+                            de ? "Zur Anmeldung" : "Go to sign in");
+    }
+
+    if (ctx) {
+        ctx->page = "error";
+    }
+
+    title.data = (u_char *) page->tpl.reason.data;
+    title.len = page->tpl.reason.len;
+
+    return ngx_http_ticket_page(r, ctx, status, &title,
+                                ngx_http_ticket_error_body, page);
+}
+
+
+static void
+ngx_http_ticket_error_body(tk_out_t *out, void *data)
+{
+    ngx_http_ticket_error_page_t  *page = data;
+
+    tk_tpl_error(out, &page->tpl);
+}
+
+
+ngx_int_t
+ngx_http_ticket_redirect(ngx_http_request_t *r, const char *path, size_t len)
+{
+    u_char                      *p;
+    ngx_table_elt_t             *h;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+
+    while (len && *path == '/') {
+        path++;
+        len--;
+    }
+
+    p = ngx_pnalloc(r->pool, lcf->base_url.len + len);
+    h = ngx_list_push(&r->headers_out.headers);
+    if (p == NULL || h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Location");
+    h->value.data = p;
+    p = ngx_cpymem(p, lcf->base_url.data, lcf->base_url.len);
+    p = ngx_cpymem(p, path, len);
+    h->value.len = p - h->value.data;
+    h->lowcase_key = NULL;
+
+    ngx_http_clear_location(r);
+    r->headers_out.location = h;
+
+    return ngx_http_ticket_send(r, NULL, 0, NGX_HTTP_SEE_OTHER, NULL);
+}
+
+
+static void
+ngx_http_ticket_str(tk_str_t *dst, const char *src)
+{
+    if (src == NULL) {
+        dst->len = 0;
+        dst->data = NULL;
+        return;
+    }
+
+    dst->len = ngx_strlen(src);
+    dst->data = (unsigned char *) src;
+}
