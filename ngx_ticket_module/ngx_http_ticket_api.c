@@ -1,0 +1,725 @@
+/*
+ * ngx_http_ticket_api.c -- the JSON API below "/api/v1" for scripts and
+ * other tools, authenticated by bearer token (ngx_http_ticket_session.c):
+ *
+ *   GET /api/v1/me              the token's user and their groups
+ *   GET /api/v1/tickets         a ticket list: the overviews and filters
+ *                               of the web pages, paged and sorted
+ *   GET /api/v1/tickets/N       one ticket with articles and history
+ *
+ * The list uses the same query as the overview pages; a ticket outside
+ * the user's groups is the same 404 as one that does not exist.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/read.h>
+
+#include "ngx_http_ticket_views.h"
+
+
+#define NGX_HTTP_TICKET_API_PER_PAGE   50
+#define NGX_HTTP_TICKET_API_MAX_PAGE   100
+#define NGX_HTTP_TICKET_API_PAGES      100000
+
+
+/* The list request; the query comes first (see views.h). */
+typedef struct {
+    ngx_http_ticket_query_t    query;
+    ngx_uint_t                 page;
+} ngx_http_ticket_api_list_t;
+
+
+typedef struct {
+    uint64_t                   number;
+    ngx_str_t                  key;
+    tk_ticket_t                ticket;
+    ngx_http_ticket_reply_t   *history;
+    ngx_uint_t                 narticles;
+} ngx_http_ticket_api_ticket_t;
+
+
+static ngx_int_t ngx_http_ticket_api_me(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_api_list(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_api_list_params(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_api_list_t *list,
+    ngx_http_ticket_filter_t *f, const char **error);
+static ngx_flag_t ngx_http_ticket_api_param(ngx_http_request_t *r,
+    const char *name, ngx_str_t *arg, ngx_flag_t *malformed);
+static ngx_int_t ngx_http_ticket_api_listed(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_api_ticket(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *digits);
+static ngx_int_t ngx_http_ticket_api_ticket_read(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static void ngx_http_ticket_api_ticket_fields(tk_out_t *out,
+    ngx_http_ticket_row_t *row);
+static void ngx_http_ticket_api_article(tk_out_t *out, tk_article_t *a);
+static void ngx_http_ticket_api_str(tk_out_t *out, const char *name,
+    tk_str_t *value, ngx_flag_t null_if_empty);
+static void ngx_http_ticket_api_time(tk_out_t *out, const char *name,
+    int64_t t);
+
+
+/* ---- routing -------------------------------------------------------------- */
+
+ngx_int_t
+ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_str_t  rest, digits;
+
+    /*
+     * A browser sends the session cookie along with any request, also one
+     * another site makes it send: the API takes bearer tokens only.
+     */
+    if (ctx->sid.len) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                     "use an API token (Authorization: "
+                                     "Bearer ...)");
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
+                                     "only GET is supported");
+    }
+
+    rest.data = ctx->path.data + sizeof("/api/v1") - 1;
+    rest.len = ctx->path.len - (sizeof("/api/v1") - 1);
+
+    if (rest.len == 3 && ngx_strncmp(rest.data, "/me", 3) == 0) {
+        return ngx_http_ticket_api_me(r, ctx);
+    }
+
+    if (rest.len == 8 && ngx_strncmp(rest.data, "/tickets", 8) == 0) {
+        return ngx_http_ticket_api_list(r, ctx);
+    }
+
+    if (rest.len > 9 && ngx_strncmp(rest.data, "/tickets/", 9) == 0) {
+        digits.data = rest.data + 9;
+        digits.len = rest.len - 9;
+        return ngx_http_ticket_api_ticket(r, ctx, &digits);
+    }
+
+    return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, "not found");
+}
+
+
+/* ---- /me ------------------------------------------------------------------- */
+
+/* Everything is known from authentication: no Redis round trip. */
+static ngx_int_t
+ngx_http_ticket_api_me(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    tk_out_t                        out;
+    ngx_uint_t                      i;
+    const char                     *right;
+    ngx_http_ticket_group_right_t  *gr;
+
+    if (ngx_http_ticket_out_init(r, &out) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_out_cstr(&out, "{");
+    ngx_http_ticket_api_str(&out, "login", ngx_ticket_str(&ctx->user.login),
+                            0);
+    tk_out_cstr(&out, ",");
+    ngx_http_ticket_api_str(&out, "name", ngx_ticket_str(&ctx->user.name), 0);
+    tk_out_cstr(&out, ",");
+    ngx_http_ticket_api_str(&out, "email", ngx_ticket_str(&ctx->user.email),
+                            0);
+    tk_out_cstr(&out, ",");
+    ngx_http_ticket_api_str(&out, "role", ngx_ticket_str(&ctx->user.role), 0);
+    tk_out_cstr(&out, ",");
+    ngx_http_ticket_api_str(&out, "lang", ngx_ticket_str(&ctx->user.lang), 0);
+    tk_out_cstr(&out, ",\"groups\":[");
+
+    gr = ctx->groups.elts;
+
+    for (i = 0; i < ctx->groups.nelts; i++) {
+        right = tk_right_name((int) gr[i].right);
+
+        tk_out_cstr(&out, i ? ",{" : "{");
+        ngx_http_ticket_api_str(&out, "name", ngx_ticket_str(&gr[i].name), 0);
+        tk_out_cstr(&out, ",\"right\":");
+        tk_out_json(&out, right ? right : "none",
+                    ngx_strlen(right ? right : "none"));
+        tk_out_cstr(&out, "}");
+    }
+
+    tk_out_cstr(&out, "]}\n");
+
+    return ngx_http_ticket_json(r, &out, NGX_HTTP_OK);
+}
+
+
+/* ---- /tickets -------------------------------------------------------------- */
+
+static ngx_int_t
+ngx_http_ticket_api_list(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_int_t                    rc;
+    const char                  *error;
+    ngx_http_ticket_filter_t     f;
+    ngx_http_ticket_api_list_t  *list;
+
+    list = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_api_list_t));
+    if (list == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_ticket_query_init(r, &list->query) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memzero(&f, sizeof(ngx_http_ticket_filter_t));
+    error = NULL;
+
+    if (ngx_http_ticket_api_list_params(r, ctx, list, &f, &error) != NGX_OK) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST, error);
+    }
+
+    rc = ngx_http_ticket_overview_query(r, ctx, &f, &list->query);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, "not found");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    list->query.done = ngx_http_ticket_api_listed;
+    ctx->view = list;
+
+    return ngx_http_ticket_query_run(r, ctx, &list->query);
+}
+
+
+/*
+ * overview, group, state (name or number), owner (login, "me", "none"),
+ * priority, page, per_page (at most 100), sort (a column, "-" in front
+ * for descending) and dir (asc|desc).  Anything malformed is a 400 that
+ * names the parameter: a script should fail loudly, not get a default.
+ */
+static ngx_int_t
+ngx_http_ticket_api_list_params(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_api_list_t *list,
+    ngx_http_ticket_filter_t *f, const char **error)
+{
+    ngx_int_t                 n;
+    ngx_str_t                 arg;
+    ngx_flag_t                desc, sorted, malformed;
+    ngx_http_ticket_query_t  *q;
+
+    q = &list->query;
+    malformed = 0;
+
+#define ngx_http_ticket_api_arg(name)                                        \
+    ngx_http_ticket_api_param(r, name, &arg, &malformed)
+
+    if (ngx_http_ticket_api_arg("overview")) {
+        f->overview = arg;
+    }
+
+    if (ngx_http_ticket_api_arg("group")) {
+        if (!tk_valid_group(ngx_ticket_str(&arg))) {
+            *error = "bad group";
+            return NGX_ERROR;
+        }
+
+        f->group = arg;
+    }
+
+    if (ngx_http_ticket_api_arg("state")) {
+        f->state = tk_state_parse((char *) arg.data, arg.len);
+        if (f->state < TK_STATE_MIN || f->state > TK_STATE_MAX) {
+            *error = "bad state: a name (new, open, waiting, reminder, "
+                     "deferred, closed) or 1 to 6";
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_ticket_api_arg("owner")) {
+        if (arg.len == 2 && ngx_strncmp(arg.data, "me", 2) == 0) {
+            f->owner = ctx->user.login;
+
+        } else if (arg.len == 4 && ngx_strncmp(arg.data, "none", 4) == 0) {
+            ngx_str_set(&f->owner, TK_OWNER_NONE);
+
+        } else if (tk_valid_login(ngx_ticket_str(&arg))) {
+            f->owner = arg;
+
+        } else {
+            *error = "bad owner: a login, \"me\" or \"none\"";
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_ticket_api_arg("priority")) {
+        q->priority = tk_prio_parse((char *) arg.data, arg.len);
+        if (q->priority < TK_PRIO_MIN || q->priority > TK_PRIO_MAX) {
+            *error = "bad priority: a name (low, normal, high, urgent) or "
+                     "1 to 4";
+            return NGX_ERROR;
+        }
+    }
+
+    list->page = 1;
+
+    if (ngx_http_ticket_api_arg("page")) {
+        n = ngx_atoi(arg.data, arg.len);
+        if (n < 1 || n > NGX_HTTP_TICKET_API_PAGES) {
+            *error = "bad page: a number from 1";
+            return NGX_ERROR;
+        }
+
+        list->page = n;
+    }
+
+    q->limit = NGX_HTTP_TICKET_API_PER_PAGE;
+
+    if (ngx_http_ticket_api_arg("per_page")) {
+        n = ngx_atoi(arg.data, arg.len);
+        if (n < 1 || n > NGX_HTTP_TICKET_API_MAX_PAGE) {
+            *error = "bad per_page: 1 to 100";
+            return NGX_ERROR;
+        }
+
+        q->limit = n;
+    }
+
+    q->offset = (list->page - 1) * q->limit;
+    q->column = NGX_HTTP_TICKET_COL_UPDATED;
+    q->desc = 1;
+    sorted = 0;
+
+    if (ngx_http_ticket_api_arg("sort")) {
+        desc = (arg.data[0] == '-');
+
+        if (desc) {
+            arg.data++;
+            arg.len--;
+        }
+
+        n = ngx_http_ticket_col_parse(&arg);
+        if (n == NGX_ERROR) {
+            *error = "bad sort: number, title, customer, group, owner, "
+                     "state, priority, created or updated, \"-\" in front "
+                     "for descending";
+            return NGX_ERROR;
+        }
+
+        q->column = n;
+        q->desc = desc;
+        sorted = desc;
+    }
+
+    if (ngx_http_ticket_api_arg("dir")) {
+        if (sorted) {
+            *error = "use either sort=-COLUMN or dir, not both";
+            return NGX_ERROR;
+        }
+
+        if (arg.len == 3 && ngx_strncmp(arg.data, "asc", 3) == 0) {
+            q->desc = 0;
+
+        } else if (arg.len == 4 && ngx_strncmp(arg.data, "desc", 4) == 0) {
+            q->desc = 1;
+
+        } else {
+            *error = "bad dir: asc or desc";
+            return NGX_ERROR;
+        }
+    }
+
+#undef ngx_http_ticket_api_arg
+
+    if (malformed) {
+        *error = "malformed query string";
+        return NGX_ERROR;
+    }
+
+    if (q->priority && !ngx_http_ticket_col_with_priority(q->column)) {
+        *error = "with a priority filter the list sorts by updated, "
+                 "priority, state or group only";
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* 1 when the parameter is there and not empty; a malformed escape sets
+ * *malformed. */
+static ngx_flag_t
+ngx_http_ticket_api_param(ngx_http_request_t *r, const char *name,
+    ngx_str_t *arg, ngx_flag_t *malformed)
+{
+    switch (ngx_http_ticket_query_arg(r, name, arg)) {
+
+    case NGX_OK:
+        return arg->len ? 1 : 0;
+
+    case NGX_DECLINED:
+        return 0;
+
+    default:
+        *malformed = 1;
+        return 0;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_ticket_api_listed(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    tk_out_t                     out;
+    ngx_uint_t                   i;
+    ngx_http_ticket_api_list_t  *list;
+
+    list = ctx->view;
+
+    if (ngx_http_ticket_out_init(r, &out) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_out_cstr(&out, "{\"tickets\":[");
+
+    for (i = 0; i < list->query.nrows; i++) {
+        tk_out_cstr(&out, i ? ",\n{" : "\n{");
+        ngx_http_ticket_api_ticket_fields(&out, &list->query.rows[i]);
+        tk_out_cstr(&out, "}");
+    }
+
+    tk_out_cstr(&out, "],\"total\":");
+    tk_out_uint(&out, list->query.total);
+    tk_out_cstr(&out, ",\"page\":");
+    tk_out_uint(&out, list->page);
+    tk_out_cstr(&out, ",\"per_page\":");
+    tk_out_uint(&out, list->query.limit);
+    tk_out_cstr(&out, "}\n");
+
+    return ngx_http_ticket_json(r, &out, NGX_HTTP_OK);
+}
+
+
+/* ---- /tickets/N ------------------------------------------------------------- */
+
+static ngx_int_t
+ngx_http_ticket_api_ticket(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    ngx_str_t *digits)
+{
+    u_char                        *p;
+    tk_cmds_t                     *cmds;
+    ngx_http_ticket_api_ticket_t  *t;
+
+    for (p = digits->data; p < digits->data + digits->len; p++) {
+        if (*p < '0' || *p > '9') {
+            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
+                                         "not found");
+        }
+    }
+
+    if (digits->len > 19 || digits->data[0] == '0') {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, "not found");
+    }
+
+    t = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_api_ticket_t));
+    if (t == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->view = t;
+
+    t->number = (uint64_t) ngx_atoof(digits->data, digits->len);
+
+    t->key.data = ngx_pnalloc(r->pool, TK_KEY_MAX);
+    cmds = ngx_http_ticket_cmds(r);
+    if (t->key.data == NULL || cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    t->key.len = tk_key_ticket((char *) t->key.data, TK_KEY_MAX, t->number);
+
+    tk_cmds_add(cmds, "HGETALL %S", ngx_ticket_str(&t->key));
+    tk_cmds_add(cmds, "LRANGE %S:articles 0 -1", ngx_ticket_str(&t->key));
+    tk_cmds_add(cmds, "LRANGE %S:history 0 -1", ngx_ticket_str(&t->key));
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_api_ticket_read);
+}
+
+
+/* The ticket is in: the right decides (none: 404), then the articles. */
+static ngx_int_t
+ngx_http_ticket_api_ticket_read(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    char                           key[TK_KEY_MAX];
+    size_t                         npairs, len;
+    tk_str_t                      *pairs;
+    tk_cmds_t                     *cmds;
+    long long                      id;
+    ngx_uint_t                     i;
+    ngx_http_ticket_reply_t       *ids;
+    ngx_http_ticket_api_ticket_t  *t;
+
+    t = ctx->view;
+
+    if (ctx->nreplies != 3) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pairs = ngx_http_ticket_reply_pairs(r, &ctx->replies[0], &npairs);
+
+    if (pairs == NULL || npairs == 0
+        || tk_ticket_parse(&t->ticket, pairs, npairs) != 0
+        || ngx_http_ticket_right(ctx, (ngx_str_t *) &t->ticket.group)
+           == TK_RIGHT_NONE)
+    {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, "not found");
+    }
+
+    ids = &ctx->replies[1];
+    t->history = &ctx->replies[2];
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ids->type == REDIS_REPLY_ARRAY) {
+        for (i = 0; i < ids->nelem; i++) {
+            id = tk_str_atoll(ngx_ticket_str(&ids->element[i].str));
+            if (id <= 0) {
+                continue;
+            }
+
+            len = tk_key_article(key, sizeof(key), t->number, (uint64_t) id);
+            if (len == 0) {
+                continue;
+            }
+
+            tk_cmds_add(cmds, "HGETALL %b", key, len);
+            t->narticles++;
+        }
+    }
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cmds->n == 0) {
+        ctx->nreplies = 0;
+        return ngx_http_ticket_api_ticket_send(r, ctx);
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_api_ticket_send);
+}
+
+
+/*
+ * The ticket's fields, then "articles" and "history".  History entries
+ * are stored as JSON objects; each is checked by parsing it before it
+ * goes out as is, so a damaged entry cannot break the document.
+ */
+static ngx_int_t
+ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    size_t                         npairs;
+    tk_out_t                       out;
+    tk_str_t                      *pairs;
+    ngx_uint_t                     i, n;
+    tk_article_t                   a;
+    tk_ticket_t                   *tk;
+    ngx_http_ticket_row_t          row;
+    ngx_http_ticket_hist_t         h;
+    ngx_http_ticket_api_ticket_t  *t;
+
+    t = ctx->view;
+    tk = &t->ticket;
+
+    if (ngx_http_ticket_out_init(r, &out) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memzero(&row, sizeof(ngx_http_ticket_row_t));
+    row.number = tk->number;
+    row.title = *(ngx_str_t *) &tk->title;
+    row.customer_name = *(ngx_str_t *) &tk->customer_name;
+    row.customer_email = *(ngx_str_t *) &tk->customer_email;
+    row.group = *(ngx_str_t *) &tk->group;
+    row.owner = *(ngx_str_t *) &tk->owner;
+    row.state = tk->state;
+    row.priority = tk->priority;
+    row.created = tk->created;
+    row.updated = tk->updated;
+
+    tk_out_cstr(&out, "{");
+    ngx_http_ticket_api_ticket_fields(&out, &row);
+    ngx_http_ticket_api_time(&out, "pending_until", tk->pending_until);
+    ngx_http_ticket_api_time(&out, "first_response", tk->first_response);
+    ngx_http_ticket_api_time(&out, "escalation_at", tk->escalation_at);
+    tk_out_cstr(&out, ",\"articles\":[");
+
+    n = 0;
+
+    for (i = 0; i < t->narticles && i < ctx->nreplies; i++) {
+        pairs = ngx_http_ticket_reply_pairs(r, &ctx->replies[i], &npairs);
+        if (pairs == NULL || npairs == 0) {
+            continue;
+        }
+
+        ngx_memzero(&a, sizeof(tk_article_t));
+
+        if (tk_article_parse(&a, pairs, npairs) != 0) {
+            continue;
+        }
+
+        tk_out_cstr(&out, n++ ? ",\n{" : "\n{");
+        ngx_http_ticket_api_article(&out, &a);
+        tk_out_cstr(&out, "}");
+    }
+
+    tk_out_cstr(&out, "],\"history\":[");
+
+    n = 0;
+
+    if (t->history->type == REDIS_REPLY_ARRAY) {
+        for (i = 0; i < t->history->nelem; i++) {
+            if (ngx_http_ticket_history_parse(r, &t->history->element[i].str,
+                                              &h)
+                != NGX_OK)
+            {
+                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                              "ticket: history entry %ui of %V is not a "
+                              "JSON object, left out", i, &t->key);
+                continue;
+            }
+
+            tk_out_cstr(&out, n++ ? ",\n" : "\n");
+            tk_out_raw(&out, t->history->element[i].str.data,
+                       t->history->element[i].str.len);
+        }
+    }
+
+    tk_out_cstr(&out, "]}\n");
+
+    return ngx_http_ticket_json(r, &out, NGX_HTTP_OK);
+}
+
+
+/* ---- JSON pieces ------------------------------------------------------------ */
+
+/* The fields of a ticket object, without the braces. */
+static void
+ngx_http_ticket_api_ticket_fields(tk_out_t *out, ngx_http_ticket_row_t *row)
+{
+    const char  *state, *prio;
+
+    state = tk_state_name((int) row->state);
+    prio = tk_prio_name((int) row->priority);
+
+    tk_out_cstr(out, "\"number\":");
+    tk_out_uint(out, row->number);
+    tk_out_cstr(out, ",");
+    ngx_http_ticket_api_str(out, "title", ngx_ticket_str(&row->title), 0);
+    tk_out_cstr(out, ",");
+    ngx_http_ticket_api_str(out, "group", ngx_ticket_str(&row->group), 0);
+    tk_out_cstr(out, ",");
+    ngx_http_ticket_api_str(out, "owner", ngx_ticket_str(&row->owner), 1);
+    tk_out_cstr(out, ",\"customer\":{");
+    ngx_http_ticket_api_str(out, "name", ngx_ticket_str(&row->customer_name),
+                            0);
+    tk_out_cstr(out, ",");
+    ngx_http_ticket_api_str(out, "email",
+                            ngx_ticket_str(&row->customer_email), 0);
+    tk_out_cstr(out, "},\"state\":");
+    tk_out_json(out, state ? state : "", state ? ngx_strlen(state) : 0);
+    tk_out_cstr(out, ",\"state_id\":");
+    tk_out_int(out, row->state);
+    tk_out_cstr(out, ",\"priority\":");
+    tk_out_json(out, prio ? prio : "", prio ? ngx_strlen(prio) : 0);
+    tk_out_cstr(out, ",\"priority_id\":");
+    tk_out_int(out, row->priority);
+    ngx_http_ticket_api_time(out, "created", row->created);
+    ngx_http_ticket_api_time(out, "updated", row->updated);
+}
+
+
+static void
+ngx_http_ticket_api_article(tk_out_t *out, tk_article_t *a)
+{
+    const char  *kind;
+
+    kind = tk_article_kind_name(a->kind);
+
+    tk_out_cstr(out, "\"id\":");
+    tk_out_uint(out, a->id);
+    tk_out_cstr(out, ",\"kind\":");
+    tk_out_json(out, kind ? kind : "", kind ? ngx_strlen(kind) : 0);
+    tk_out_cstr(out, ",");
+    ngx_http_ticket_api_str(out, "from", &a->from, 0);
+    tk_out_cstr(out, ",");
+    ngx_http_ticket_api_str(out, "to", &a->to, 0);
+    tk_out_cstr(out, ",");
+    ngx_http_ticket_api_str(out, "cc", &a->cc, 0);
+    tk_out_cstr(out, ",");
+    ngx_http_ticket_api_str(out, "subject", &a->subject, 0);
+    tk_out_cstr(out, ",");
+    ngx_http_ticket_api_str(out, "message_id", &a->message_id, 1);
+    tk_out_cstr(out, ",");
+    ngx_http_ticket_api_str(out, "body", &a->body, 0);
+    tk_out_cstr(out, ",");
+    ngx_http_ticket_api_str(out, "author", &a->author, 1);
+    ngx_http_ticket_api_time(out, "time", a->time);
+    tk_out_cstr(out, ",\"attachments\":");
+    tk_out_uint(out, a->attachments);
+}
+
+
+/* "name":"value", or "name":null for an empty value where it means none. */
+static void
+ngx_http_ticket_api_str(tk_out_t *out, const char *name, tk_str_t *value,
+    ngx_flag_t null_if_empty)
+{
+    tk_out_json(out, name, ngx_strlen(name));
+    tk_out_cstr(out, ":");
+
+    if (value->len == 0 && null_if_empty) {
+        tk_out_cstr(out, "null");
+        return;
+    }
+
+    tk_out_json(out, value->data, value->len);
+}
+
+
+/* ,"name":"2026-11-24T14:05:00Z" or ,"name":null */
+static void
+ngx_http_ticket_api_time(tk_out_t *out, const char *name, int64_t t)
+{
+    tk_out_cstr(out, ",");
+    tk_out_json(out, name, ngx_strlen(name));
+
+    if (t <= 0) {
+        tk_out_cstr(out, ":null");
+        return;
+    }
+
+    tk_out_cstr(out, ":\"");
+    tk_out_time_iso(out, t);
+    tk_out_cstr(out, "\"");
+}

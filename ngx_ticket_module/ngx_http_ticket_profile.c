@@ -1,0 +1,524 @@
+/*
+ * ngx_http_ticket_profile.c -- "/profile": the signed-in user's display
+ * name, notification address and language (POST /profile), and their
+ * password (POST /profile/password, the current one required).
+ *
+ * Success is a 303 back to "/profile?saved=..." (reloading the page
+ * does not post again); a refused form is shown again with status 400,
+ * the values as typed and a message saying what to fix.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/read.h>
+
+#include "ngx_http_ticket_views.h"
+#include "tk_tpl.h"
+
+
+#define NGX_HTTP_TICKET_NAME_MAX       100
+#define NGX_HTTP_TICKET_EMAIL_MAX      254
+#define NGX_HTTP_TICKET_PASSWORD_MIN   8
+#define NGX_HTTP_TICKET_PASSWORD_LIMIT 256
+
+
+typedef struct {
+    tk_tpl_profile_t           tpl;
+    ngx_str_t                  new_password;
+    ngx_str_t                  old_password;
+} ngx_http_ticket_profile_t;
+
+
+static ngx_int_t ngx_http_ticket_profile_show(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *error);
+static void ngx_http_ticket_profile_body(tk_out_t *out, void *data);
+static ngx_int_t ngx_http_ticket_profile_save(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_profile_saved(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_password(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_password_stored(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_password_checked(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_password_hashed(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_password_saved(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_flag_t ngx_http_ticket_valid_email(ngx_str_t *email);
+static ngx_int_t ngx_http_ticket_profile_csrf(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+
+ngx_int_t
+ngx_http_ticket_profile(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_http_ticket_profile_t  *pf;
+
+    pf = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_profile_t));
+    if (pf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->view = pf;
+
+    /* the form shows the stored values unless a POST brings others */
+    pf->tpl.name = *ngx_ticket_str(&ctx->user.name);
+    pf->tpl.email = *ngx_ticket_str(&ctx->user.email);
+    pf->tpl.lang_de = ngx_http_ticket_lang_de(ctx);
+
+    if (ctx->path.len == sizeof("/profile") - 1) {
+
+        if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+            return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_OK, NULL);
+        }
+
+        if (r->method == NGX_HTTP_POST) {
+            return ngx_http_ticket_profile_save(r, ctx);
+        }
+
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
+    }
+
+    if (ctx->path.len == sizeof("/profile/password") - 1
+        && ngx_strncmp(ctx->path.data, "/profile/password",
+                       ctx->path.len) == 0)
+    {
+        if (r->method == NGX_HTTP_POST) {
+            return ngx_http_ticket_password(r, ctx);
+        }
+
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
+    }
+
+    return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+}
+
+
+/* The page; error set: the form came back refused. */
+static ngx_int_t
+ngx_http_ticket_profile_show(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *error)
+{
+    ngx_str_t                   title, saved;
+    ngx_flag_t                  de;
+    ngx_http_ticket_profile_t  *pf;
+
+    pf = ctx->view;
+    de = ngx_http_ticket_lang_de(ctx);
+
+    pf->tpl.de = de;
+    pf->tpl.csrf = *ngx_ticket_str(&ctx->csrf);
+    pf->tpl.login = *ngx_ticket_str(&ctx->user.login);
+
+    if (ngx_http_ticket_url(r, "profile", sizeof("profile") - 1,
+                            &pf->tpl.profile_url) != NGX_OK
+        || ngx_http_ticket_url(r, "profile/password",
+                               sizeof("profile/password") - 1,
+                               &pf->tpl.password_url) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (error) {
+        ngx_http_ticket_cstr(&pf->tpl.flash_error, error);
+
+    } else if (ngx_http_ticket_query_arg(r, "saved", &saved) == NGX_OK) {
+
+        if (saved.len == 8 && ngx_strncmp(saved.data, "password", 8) == 0) {
+            ngx_http_ticket_cstr(&pf->tpl.flash_ok,
+                                 de ? "Dein Passwort ist ge\xc3\xa4ndert."
+                                    : "Your password has been changed.");
+        } else {
+            ngx_http_ticket_cstr(&pf->tpl.flash_ok,
+                                 de ? "Gespeichert."
+                                    : "Your profile has been saved.");
+        }
+    }
+
+    if (de) {
+        ngx_str_set(&title, "Profil");
+    } else {
+        ngx_str_set(&title, "Profile");
+    }
+
+    return ngx_http_ticket_page(r, ctx, status, &title,
+                                ngx_http_ticket_profile_body, pf);
+}
+
+
+static void
+ngx_http_ticket_profile_body(tk_out_t *out, void *data)
+{
+    ngx_http_ticket_profile_t  *pf = data;
+
+    tk_tpl_profile(out, &pf->tpl);
+}
+
+
+/* A POST without the session's token: 403, nothing is read or written.
+ * Called only after ngx_http_ticket_check_csrf() said no. */
+static ngx_int_t
+ngx_http_ticket_profile_csrf(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
+                                 ngx_http_ticket_lang_de(ctx)
+                                 ? "Das Formular war veraltet. Bitte lade "
+                                   "die Seite neu und versuche es noch "
+                                   "einmal."
+                                 : "The form was out of date. Please reload "
+                                   "the page and try again.");
+}
+
+
+/* ---- name, email, language ------------------------------------------------ */
+
+static ngx_int_t
+ngx_http_ticket_profile_save(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_int_t                   n;
+    ngx_str_t                   name, email, lang, key;
+    ngx_flag_t                  de;
+    tk_cmds_t                  *cmds;
+    ngx_http_ticket_profile_t  *pf;
+
+    if (ngx_http_ticket_check_csrf(r, ctx) != NGX_OK) {
+        return ngx_http_ticket_profile_csrf(r, ctx);
+    }
+
+    pf = ctx->view;
+    de = ngx_http_ticket_lang_de(ctx);
+
+    if (ngx_http_ticket_form_arg(r, ctx, "name", &name) != NGX_OK) {
+        ngx_str_set(&name, "");
+    }
+
+    if (ngx_http_ticket_form_arg(r, ctx, "email", &email) != NGX_OK) {
+        ngx_str_set(&email, "");
+    }
+
+    if (ngx_http_ticket_form_arg(r, ctx, "lang", &lang) != NGX_OK) {
+        lang = ctx->user.lang;
+    }
+
+    ngx_http_ticket_trim(&name);
+    ngx_http_ticket_trim(&email);
+
+    /* show what was typed, whatever happens next */
+    pf->tpl.name = *ngx_ticket_str(&name);
+    pf->tpl.email = *ngx_ticket_str(&email);
+
+    n = ngx_http_ticket_text_chars(&name, 0);
+
+    if (n < 1 || n > NGX_HTTP_TICKET_NAME_MAX) {
+        return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   de ? "Der Name muss 1 bis 100 Zeichen lang sein."
+                      : "The name must be 1 to 100 characters long.");
+    }
+
+    if (!ngx_http_ticket_valid_email(&email)) {
+        return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   de ? "Das ist keine E-Mail-Adresse "
+                        "(etwa name@example.org)."
+                      : "That is not an email address "
+                        "(like name@example.org).");
+    }
+
+    if (lang.len == 2 && ngx_strncmp(lang.data, "de", 2) == 0) {
+        pf->tpl.lang_de = 1;
+
+    } else if (lang.len == 2 && ngx_strncmp(lang.data, "en", 2) == 0) {
+        pf->tpl.lang_de = 0;
+
+    } else {
+        return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   de ? "Sprache: Deutsch oder English."
+                      : "Language: Deutsch or English.");
+    }
+
+    key.data = ngx_pnalloc(r->pool, TK_KEY_MAX);
+    cmds = ngx_http_ticket_cmds(r);
+    if (key.data == NULL || cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    key.len = tk_key_user((char *) key.data, TK_KEY_MAX,
+                          ngx_ticket_str(&ctx->user.login));
+    if (key.len == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_cmds_add(cmds, "HSET %S " TK_F_NAME " %S " TK_F_EMAIL " %S "
+                TK_F_LANG " %S", ngx_ticket_str(&key), ngx_ticket_str(&name),
+                ngx_ticket_str(&email), ngx_ticket_str(&lang));
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_profile_saved);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_profile_saved(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    if (ctx->nreplies != 1 || ngx_http_ticket_reply_is_error(&ctx->replies[0]))
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ticket: saving the profile of \"%V\" failed",
+                      &ctx->user.login);
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     NULL);
+    }
+
+    return ngx_http_ticket_redirect(r, "profile?saved=profile",
+                                    sizeof("profile?saved=profile") - 1);
+}
+
+
+/*
+ * Good enough to catch typos, not RFC 5322: one "@", something on both
+ * sides, a dot in the domain, no spaces or control characters.
+ */
+static ngx_flag_t
+ngx_http_ticket_valid_email(ngx_str_t *email)
+{
+    u_char  *p, *at, *last;
+
+    if (email->len < 3 || email->len > NGX_HTTP_TICKET_EMAIL_MAX
+        || ngx_http_ticket_text_chars(email, 0) < 0)
+    {
+        return 0;
+    }
+
+    last = email->data + email->len;
+    at = NULL;
+
+    for (p = email->data; p < last; p++) {
+        if (*p == ' ' || *p == '<' || *p == '>' || *p == ',' || *p == ';') {
+            return 0;
+        }
+
+        if (*p == '@') {
+            if (at) {
+                return 0;
+            }
+
+            at = p;
+        }
+    }
+
+    if (at == NULL || at == email->data || last - at < 4) {
+        return 0;
+    }
+
+    p = ngx_strlchr(at + 2, last, '.');
+
+    return p != NULL && p < last - 1;
+}
+
+
+/* ---- password ----------------------------------------------------------------- */
+
+/*
+ * Check the new password first (cheap), then the current one against
+ * the stored hash in the thread pool, then hash the new one there too.
+ */
+static ngx_int_t
+ngx_http_ticket_password(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    u_char                     *p;
+    ngx_int_t                   n;
+    ngx_str_t                   old, new, confirm;
+    ngx_flag_t                  de;
+    tk_cmds_t                  *cmds;
+    ngx_http_ticket_profile_t  *pf;
+
+    if (ngx_http_ticket_check_csrf(r, ctx) != NGX_OK) {
+        return ngx_http_ticket_profile_csrf(r, ctx);
+    }
+
+    pf = ctx->view;
+    de = ngx_http_ticket_lang_de(ctx);
+
+    if (ngx_http_ticket_form_arg(r, ctx, "old", &old) != NGX_OK) {
+        ngx_str_set(&old, "");
+    }
+
+    if (ngx_http_ticket_form_arg(r, ctx, "new", &new) != NGX_OK) {
+        ngx_str_set(&new, "");
+    }
+
+    if (ngx_http_ticket_form_arg(r, ctx, "confirm", &confirm) != NGX_OK) {
+        ngx_str_set(&confirm, "");
+    }
+
+    if (old.len == 0) {
+        return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   de ? "Bitte gib dein aktuelles Passwort ein."
+                      : "Please enter your current password.");
+    }
+
+    /* characters, not bytes: "ä" is one */
+    n = 0;
+
+    for (p = new.data; p < new.data + new.len; p++) {
+        if ((*p & 0xc0) != 0x80) {
+            n++;
+        }
+    }
+
+    if (n < NGX_HTTP_TICKET_PASSWORD_MIN) {
+        return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   de ? "Das neue Passwort muss mindestens 8 Zeichen lang "
+                        "sein."
+                      : "The new password must be at least 8 characters "
+                        "long.");
+    }
+
+    if (new.len > NGX_HTTP_TICKET_PASSWORD_LIMIT) {
+        return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   de ? "Das neue Passwort ist zu lang (h\xc3\xb6" "chstens "
+                        "256 Bytes)."
+                      : "The new password is too long (at most 256 "
+                        "bytes).");
+    }
+
+    if (new.len != confirm.len
+        || ngx_strncmp(new.data, confirm.data, new.len) != 0)
+    {
+        return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   de ? "Die beiden neuen Passw\xc3\xb6rter sind nicht "
+                        "gleich."
+                      : "The two new passwords are not the same.");
+    }
+
+    pf->old_password = old;
+    pf->new_password = new;
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_cmds_add(cmds, "HGET tk:{u:%S} " TK_F_PASSWORD,
+                ngx_ticket_str(&ctx->user.login));
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_password_stored);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_password_stored(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_str_t                   hash;
+    ngx_http_ticket_profile_t  *pf;
+
+    pf = ctx->view;
+
+    if (ctx->nreplies != 1 || ctx->replies[0].type != REDIS_REPLY_STRING) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ticket: \"%V\" has no password hash",
+                      &ctx->user.login);
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     NULL);
+    }
+
+    /* the hash must outlive this reply: crypt reads it in a thread */
+    hash.len = ctx->replies[0].str.len;
+    hash.data = ngx_pstrdup(r->pool, &ctx->replies[0].str);
+    if (hash.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_password_check(r, ctx, &hash, &pf->old_password,
+                                          ngx_http_ticket_password_checked);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_password_checked(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_http_ticket_profile_t  *pf;
+
+    pf = ctx->view;
+
+    if (!ctx->password_ok) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "ticket: \"%V\" gave a wrong current password when "
+                      "changing it", &ctx->user.login);
+
+        return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   ngx_http_ticket_lang_de(ctx)
+                   ? "Das aktuelle Passwort stimmt nicht."
+                   : "The current password is not right.");
+    }
+
+    return ngx_http_ticket_password_hash(r, ctx, &pf->new_password,
+                                         ngx_http_ticket_password_hashed);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_password_hashed(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    tk_cmds_t  *cmds;
+
+    if (ctx->password_hash.len == 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ticket: hashing the new password of \"%V\" failed",
+                      &ctx->user.login);
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     NULL);
+    }
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_cmds_add(cmds, "HSET tk:{u:%S} " TK_F_PASSWORD " %S",
+                ngx_ticket_str(&ctx->user.login),
+                ngx_ticket_str(&ctx->password_hash));
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_password_saved);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_password_saved(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    if (ctx->nreplies != 1 || ngx_http_ticket_reply_is_error(&ctx->replies[0]))
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ticket: saving the password of \"%V\" failed",
+                      &ctx->user.login);
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     NULL);
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "ticket: \"%V\" changed their password", &ctx->user.login);
+
+    return ngx_http_ticket_redirect(r, "profile?saved=password",
+                                    sizeof("profile?saved=password") - 1);
+}

@@ -1,0 +1,231 @@
+/*
+ * ngx_http_ticket_views.h -- what the view files share among themselves
+ * (overview, ticket page, profile, API): the ticket list query over the
+ * overview index, labels in the user's language, and small formatting
+ * helpers that produce strings for the compiled templates.
+ *
+ * Implemented in ngx_http_ticket_overview.c; private to the views (the
+ * contract between core and views is ngx_http_ticket.h).
+ */
+
+#ifndef NGX_HTTP_TICKET_VIEWS_H
+#define NGX_HTTP_TICKET_VIEWS_H
+
+#include "ngx_http_ticket.h"
+
+/* ---- ticket list query -------------------------------------------------- */
+
+/* Sortable columns of a ticket list, in table order. */
+typedef enum {
+    NGX_HTTP_TICKET_COL_NUMBER = 0,
+    NGX_HTTP_TICKET_COL_TITLE,
+    NGX_HTTP_TICKET_COL_CUSTOMER,
+    NGX_HTTP_TICKET_COL_GROUP,
+    NGX_HTTP_TICKET_COL_OWNER,
+    NGX_HTTP_TICKET_COL_STATE,
+    NGX_HTTP_TICKET_COL_PRIORITY,
+    NGX_HTTP_TICKET_COL_CREATED,
+    NGX_HTTP_TICKET_COL_UPDATED,
+    NGX_HTTP_TICKET_COL_N
+} ngx_http_ticket_col_e;
+
+/* One (group, state, owner) partition of the overview index. */
+typedef struct {
+    ngx_str_t                  group;
+    ngx_int_t                  state;
+    ngx_str_t                  owner;           /* login, "-" or "*" */
+    ngx_uint_t                 count;           /* tickets in it */
+    ngx_uint_t                 want;            /* entries to fetch */
+    ngx_uint_t                 index;           /* its reply in the batch */
+    ngx_http_ticket_reply_t   *reply;           /* the fetched range */
+    double                    *scores;          /* parsed, numeric sorts */
+    ngx_uint_t                 len;             /* entries fetched */
+    ngx_uint_t                 pos;             /* merge cursor */
+} ngx_http_ticket_part_t;
+
+/* Consecutive partitions of one state or group when sorting by it. */
+typedef struct {
+    ngx_uint_t                 first;           /* index in parts */
+    ngx_uint_t                 nparts;
+    ngx_uint_t                 total;
+    ngx_uint_t                 skip;            /* entries before the page */
+    ngx_uint_t                 end;             /* entries to merge */
+} ngx_http_ticket_seg_t;
+
+/* One ticket of a result page (only the fields lists show). */
+typedef struct {
+    uint64_t                   number;
+    ngx_str_t                  title;
+    ngx_str_t                  customer_name;
+    ngx_str_t                  customer_email;
+    ngx_str_t                  group;
+    ngx_str_t                  owner;
+    ngx_int_t                  state;
+    ngx_int_t                  priority;
+    int64_t                    created;
+    int64_t                    updated;
+} ngx_http_ticket_row_t;
+
+/*
+ * A ticket list: partitions (all with the same owner kind), a sort
+ * column and direction, an optional priority filter and a page.  The
+ * result is rows (at most limit) and total.
+ *
+ * Sorting by state or group concatenates "segments" (one per state or
+ * group, in sort order); within a segment, and for every other column,
+ * the partitions' sorted sets are k-way merged.
+ */
+typedef struct {
+    ngx_array_t                parts;           /* ngx_http_ticket_part_t */
+    ngx_uint_t                 column;          /* ngx_http_ticket_col_e */
+    ngx_flag_t                 desc;
+    ngx_int_t                  priority;        /* filter; 0: any */
+    ngx_uint_t                 offset;
+    ngx_uint_t                 limit;
+
+    ngx_uint_t                 total;
+    ngx_http_ticket_row_t     *rows;
+    ngx_uint_t                 nrows;
+
+    ngx_http_ticket_step_pt    done;            /* runs with the result */
+
+    /* internal: how the sets are read, the segments in page order */
+    ngx_int_t                  sort;            /* tk_sort_e of the sets */
+    ngx_flag_t                 lex;
+    ngx_flag_t                 set_desc;
+    ngx_http_ticket_seg_t     *segs;
+    ngx_uint_t                 nsegs;
+} ngx_http_ticket_query_t;
+
+/* Column by name ("number" ... "updated"), or NGX_ERROR. */
+ngx_int_t ngx_http_ticket_col_parse(ngx_str_t *name);
+const char *ngx_http_ticket_col_name(ngx_uint_t col);
+/* Direction a column is sorted in when first clicked (1: descending). */
+ngx_flag_t ngx_http_ticket_col_default_desc(ngx_uint_t col);
+void ngx_http_ticket_col_label(ngx_http_ticket_ctx_t *ctx, ngx_uint_t col,
+    tk_str_t *label);
+/*
+ * With a priority filter the lists come from the priority sets (score =
+ * priority, then updated), so only these columns keep their order:
+ * updated, priority, state, group.  Others fall back to updated.
+ */
+ngx_flag_t ngx_http_ticket_col_with_priority(ngx_uint_t col);
+
+ngx_int_t ngx_http_ticket_query_init(ngx_http_request_t *r,
+    ngx_http_ticket_query_t *q);
+/* Add one partition; every partition of a query has the same owner kind
+ * (a login, "-" or "*"). */
+ngx_int_t ngx_http_ticket_query_add(ngx_http_ticket_query_t *q,
+    ngx_str_t *group, ngx_int_t state, ngx_str_t *owner);
+
+/*
+ * Run the query.  ctx->view must point to q (or to a struct that starts
+ * with it): the steps in between find it there.  run() reads the counts
+ * first; fetch() expects part.count already set (the overview reads them
+ * together with its sidebar).  Both return NGX_DONE (or an error rc);
+ * q->done runs with rows and total.
+ */
+ngx_int_t ngx_http_ticket_query_run(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_query_t *q);
+ngx_int_t ngx_http_ticket_query_fetch(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_query_t *q);
+
+/* A ticket list as the API asks for it: an overview and filters. */
+typedef struct {
+    ngx_str_t                  overview;        /* "": all */
+    ngx_int_t                  state;           /* 0: any */
+    ngx_str_t                  group;           /* "": any */
+    ngx_str_t                  owner;           /* "": any, login, "-" */
+} ngx_http_ticket_filter_t;
+
+/* Add the partitions of f to q (ngx_http_ticket_overview.c); NGX_OK,
+ * NGX_DECLINED (no such overview for this user) or NGX_ERROR. */
+ngx_int_t ngx_http_ticket_overview_query(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_filter_t *f,
+    ngx_http_ticket_query_t *q);
+
+/* "G:S:O", a field of tk:{ix}:counts, into r->pool. */
+ngx_int_t ngx_http_ticket_count_field(ngx_http_request_t *r,
+    ngx_str_t *group, ngx_int_t state, ngx_str_t *owner, tk_str_t *field);
+
+/* ---- language and formatting ------------------------------------------- */
+
+/* 1 when the user reads German. */
+ngx_flag_t ngx_http_ticket_lang_de(ngx_http_ticket_ctx_t *ctx);
+void ngx_http_ticket_state_label(ngx_http_ticket_ctx_t *ctx, ngx_int_t state,
+    tk_str_t *label);
+void ngx_http_ticket_prio_label(ngx_http_ticket_ctx_t *ctx, ngx_int_t prio,
+    tk_str_t *label);
+
+/*
+ * Strings for template fields, in r->pool.  time: "2026-11-24 14:05" in
+ * the server's time zone, iso: "2026-11-24T14:05:00Z"; both "" for 0.
+ */
+ngx_int_t ngx_http_ticket_time_str(ngx_http_request_t *r, int64_t t,
+    tk_str_t *out);
+ngx_int_t ngx_http_ticket_iso_str(ngx_http_request_t *r, int64_t t,
+    tk_str_t *out);
+ngx_int_t ngx_http_ticket_uint_str(ngx_http_request_t *r, uint64_t v,
+    tk_str_t *out);
+
+/* Short, for lists: "14:05" today, "24.11. 14:05" / "24 Nov 14:05" this
+ * year, "2025-11-24" before. */
+ngx_int_t ngx_http_ticket_short_time(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, int64_t t, tk_str_t *out);
+
+/* base_url + path, e.g. "/tickets/" + "t/5", in r->pool. */
+ngx_int_t ngx_http_ticket_url(ngx_http_request_t *r, const char *path,
+    size_t len, tk_str_t *out);
+
+/*
+ * A tk_out_t that grows one contiguous buffer in r->pool, so that
+ * escaping helpers (tk_out_text_as_html, tk_out_time) can produce a
+ * string for a template field.  ngx_http_ticket_sink_str() returns what
+ * was written.
+ */
+typedef struct {
+    ngx_pool_t                *pool;
+    u_char                    *start;
+} ngx_http_ticket_sink_t;
+
+void ngx_http_ticket_sink_init(ngx_http_request_t *r, tk_out_t *out,
+    ngx_http_ticket_sink_t *sink, size_t size);
+ngx_int_t ngx_http_ticket_sink_str(tk_out_t *out, tk_str_t *str);
+
+/* A C string constant as a template field (tk_str_set needs a literal). */
+static ngx_inline void
+ngx_http_ticket_cstr(tk_str_t *str, const char *s)
+{
+    str->data = (u_char *) s;
+    str->len = ngx_strlen(s);
+}
+
+/* Trim ASCII white space at both ends. */
+void ngx_http_ticket_trim(ngx_str_t *s);
+
+/* Number of code points of valid UTF-8 without control characters, or
+ * -1. */
+ngx_int_t ngx_http_ticket_text_chars(ngx_str_t *s, ngx_flag_t multiline);
+
+/* Compare ASCII case-insensitively, then by length (for sorting). */
+ngx_int_t ngx_http_ticket_casecmp(tk_str_t *a, tk_str_t *b);
+
+/* HMGET/HGETALL reply element as a string ("" for nil). */
+void ngx_http_ticket_reply_str(ngx_http_ticket_reply_t *rep, ngx_str_t *s);
+
+/* ---- history entries (ngx_http_ticket_view.c) -------------------------- */
+
+/* {"time":N,"by":"login","field":"state","from":"1","to":"2"} */
+typedef struct {
+    int64_t                    time;
+    ngx_str_t                  by;
+    ngx_str_t                  field;
+    ngx_str_t                  from;            /* "" for null */
+    ngx_str_t                  to;
+} ngx_http_ticket_hist_t;
+
+/* Parse (and so validate) one entry; strings decoded into r->pool. */
+ngx_int_t ngx_http_ticket_history_parse(ngx_http_request_t *r,
+    ngx_str_t *json, ngx_http_ticket_hist_t *h);
+
+#endif /* NGX_HTTP_TICKET_VIEWS_H */

@@ -1,0 +1,126 @@
+/*
+ * ticket.js -- small conveniences on top of pages that work without it:
+ *  - filter and sort selects of an overview apply when changed;
+ *  - the reminder date shows only for "waiting with reminder" (state 4);
+ *  - on a phone the strip of overviews shows the current one;
+ *  - "g" then "o" goes to the overview, "g" then "p" to the profile.
+ * No inline code anywhere (the CSP forbids it), nothing loaded from
+ * elsewhere.
+ */
+(function () {
+    'use strict';
+
+    var root = document.documentElement;
+
+    root.classList.add('js');
+
+    function ready(fn) {
+        if (document.readyState === 'loading') {
+            document.addEventListener('DOMContentLoaded', fn);
+        } else {
+            fn();
+        }
+    }
+
+    /* overview: a changed select submits its form (the Apply button is
+     * hidden by the stylesheet when this script runs) */
+    function autosubmit() {
+        var selects = document.querySelectorAll('select[data-autosubmit]');
+
+        Array.prototype.forEach.call(selects, function (select) {
+            select.addEventListener('change', function () {
+                if (select.form) {
+                    select.form.submit();
+                }
+            });
+        });
+    }
+
+    /* ticket: the date field belongs to state 4 only */
+    function reminder() {
+        var form = document.getElementById('ticket-update'),
+            state, parts;
+
+        if (!form) {
+            return;
+        }
+
+        state = form.querySelector('select[name=state]');
+        parts = form.querySelectorAll('.pending');
+
+        if (!state || !parts.length) {
+            return;
+        }
+
+        function update() {
+            var hide = state.value !== '4';
+
+            Array.prototype.forEach.call(parts, function (el) {
+                el.hidden = hide;
+            });
+        }
+
+        state.addEventListener('change', update);
+        update();
+    }
+
+    /* phone: the overview strip scrolls sideways; bring the current one
+     * into view without moving the page */
+    function strip() {
+        var nav = document.getElementById('overviews'),
+            cur = nav && nav.querySelector('a.current');
+
+        if (!cur || nav.scrollWidth <= nav.clientWidth) {
+            return;
+        }
+
+        nav.scrollLeft = cur.offsetLeft - (nav.clientWidth - cur.offsetWidth) / 2;
+    }
+
+    /* keyboard: "g o" overview, "g p" profile -- not while typing */
+    function shortcuts() {
+        var base = document.querySelector('header.top a.brand'),
+            pending = false,
+            timer;
+
+        if (!base || !document.getElementById('logout')) {
+            return;
+        }
+
+        document.addEventListener('keydown', function (e) {
+            var t = e.target, tag = t && t.tagName;
+
+            if (e.ctrlKey || e.metaKey || e.altKey
+                || tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA'
+                || (t && t.isContentEditable))
+            {
+                return;
+            }
+
+            if (pending) {
+                pending = false;
+                clearTimeout(timer);
+
+                if (e.key === 'o') {
+                    location.href = base.getAttribute('href');
+                } else if (e.key === 'p') {
+                    location.href = base.getAttribute('href') + 'profile';
+                }
+
+                return;
+            }
+
+            if (e.key === 'g') {
+                pending = true;
+                timer = setTimeout(function () { pending = false; }, 1500);
+            }
+        });
+    }
+
+    ready(function () {
+        autosubmit();
+        strip();
+        reminder();
+        shortcuts();
+    });
+}());
