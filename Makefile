@@ -53,7 +53,7 @@ module: $(BUILD)/ngx_http_ticket_module.so
 $(BUILD)/ngx_http_ticket_module.so: $(BUILD)/ngx-build/Makefile \
                                     $(BUILD)/tpl/tk_tpl_all.c $(MODULE_FILES)
 	cd $(NGX_SRC) && $(MAKE) -s -f $(BUILD)/ngx-build/Makefile modules
-	cp $(BUILD)/ngx-build/ngx_http_ticket_module.so $@
+	cp $(BUILD)/ngx-build/ngx_http_ticket_module.so $@.tmp && mv -f $@.tmp $@
 
 # ---- shared library, ticketctl, mailbridge ------------------------------
 $(BUILD)/obj/%.o: redis-schema/%.c $(TK_HDRS)
@@ -92,3 +92,47 @@ $(BUILD)/unit/%: t/unit/%.c $(BUILD)/libtk.a $(BUILD)/unit-tpl/tk_tpl_all.c
 
 unit-test: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "# $$t"; $$t; done
+
+# ---- deps, run, end-to-end tests (scripts/, t/*.t, t/lib/TK.pm) --------
+#   make deps                       -- missing Debian packages, playwright-core
+#   make run [PORT=8080] [VAR=var]  -- everything in the foreground, Ctrl-C stops
+#   make test                       -- deps, build, unit tests, e2e tests
+#   make e2e-test [E2E=t/login.t]   -- only the e2e tests (prove)
+#   make screenshots                -- t/ui.t, then build/artifacts/*.png -> docs/img/
+PROVE       ?= prove
+PROVE_FLAGS ?= -r
+E2E         ?= t/
+
+deps:
+	@scripts/deps.sh
+
+run:
+	@PORT='$(PORT)' VAR='$(VAR)' MAKE='$(MAKE)' scripts/run.sh
+
+test:
+	@scripts/deps.sh
+	$(MAKE) all
+	$(MAKE) unit-test
+	$(MAKE) e2e-test
+
+e2e-test: all
+	$(PROVE) $(PROVE_FLAGS) $(E2E)
+
+.PHONY: screenshots
+screenshots: all
+	$(PROVE) -v t/ui.t
+	mkdir -p docs/img
+	cp $(BUILD)/artifacts/*.png docs/img/
+
+# ---- benchmarks (not part of make test): bench/run.sh, docs/performance.md
+#   make bench           -- 10 k and 1 M tickets, <= 15 min
+#   make bench QUICK=1   -- 10 k and 100 k tickets, <= 2 min
+# Parts that do not build yet become "n/a" rows, so the build may fail here.
+.PHONY: bench
+bench:
+	@scripts/deps.sh
+	-$(MAKE) -k all
+	QUICK='$(QUICK)' bench/run.sh
+
+# Relative names for the absolute build targets (make build/ticketctl).
+build/ticketctl build/mailbridge build/libtk.a build/tplc build/ngx_http_ticket_module.so: build/%: $(BUILD)/% ;

@@ -1,0 +1,167 @@
+# Signing in and out: session cookie, wrong passwords, disabled users,
+# logout with CSRF that ends the session in Redis.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use TK;
+
+my $tk = TK->new;
+$tk->standard_groups;
+my $anna = $tk->add_user('anna', name => 'Anna Agent', rights => 'ALSO:full');
+my $dora = $tk->add_user('dora', rights => 'ALSO:full');
+my $r = $tk->redis;
+
+sub sessions { scalar $r->keys('tk:{s:*}') }
+
+# The client is logged in: / answers with the overview page.
+sub logged_in {
+    my ($c) = @_;
+    my $res = $c->get('/');
+    return $res->{status} == 200 && $res->page eq 'overview';
+}
+
+subtest 'the login page has the form and sets the CSRF cookie' => sub {
+    my $c = $tk->client;
+    my $res = $c->get('/login');
+    is $res->{status}, 200, 'status 200';
+    is $res->page, 'login', 'body data-page="login"';
+    my $form = $res->dom->at('form#login');
+    ok $form, 'form#login';
+    is lc($form ? $form->attr('method') // '' : ''), 'post', 'method post';
+    ok $res->dom->at("form#login input[name=$_]"), "field $_" for qw(login password);
+    my $csrf = $res->dom->at('form#login input[type=hidden][name=csrf]');
+    ok $csrf && length($csrf->attr('value') // '') >= 16, 'hidden csrf field with a token';
+    ok $res->cookie('tk_csrf'), 'tk_csrf cookie set';
+};
+
+subtest 'anonymous requests go to the login page' => sub {
+    for my $path ('/', '/t/1', '/overview/all', '/profile') {
+        my $res = $tk->client->get($path);
+        like $res->{status}, qr/^30[23]$/, "$path redirects";
+        like $res->location // '', qr{/login}, "$path -> /login";
+    }
+};
+
+subtest 'right password: 303 and a HttpOnly SameSite=Strict session cookie' => sub {
+    my $before = sessions();
+    my $c = $tk->client;
+    my $res = $c->login('anna', $anna);
+    is $res->{status}, 303, '303 See Other';
+    my ($name, $cookie) = $res->session_cookie;
+    is $name, 'tk_session', 'the tk_session cookie is set' or return;
+    ok $cookie->{attrs}{httponly}, 'HttpOnly';
+    is lc($cookie->{attrs}{samesite} // ''), 'strict', 'SameSite=Strict';
+    is sessions(), $before + 1, 'one new session in Redis';
+    ok $r->exists("tk:{s:$cookie->{value}}"), 'stored as tk:{s:ID}';
+    ok logged_in($c), 'the overview opens';
+    my $page = $c->get('/');
+    like $page->dom->at('#user') ? $page->dom->at('#user')->text : '', qr/Anna Agent/,
+        '#user shows the display name';
+    ok $page->dom->at('meta[name=csrf]'), 'logged-in pages carry <meta name="csrf">';
+};
+
+subtest 'every page carries the security headers' => sub {
+    my $c = $tk->client;
+    for my $res ($c->get('/login'), $c->login('anna', $anna), $c->get('/'), $c->get('/t/424242')) {
+        my $p = $res->{path};
+        like $res->header('content-security-policy') // '', qr/default-src 'none'/, "$p: CSP";
+        unlike $res->header('content-security-policy') // '', qr/unsafe-inline/, "$p: no unsafe-inline";
+        is $res->header('x-content-type-options'), 'nosniff', "$p: nosniff";
+        is $res->header('x-frame-options'), 'DENY', "$p: X-Frame-Options";
+        like $res->header('cache-control') // '', qr/no-store/, "$p: no-store";
+    }
+    my $page = $c->get('/');
+    unlike $page->{content}, qr/<script(?![^>]*\bsrc=)[^>]*>/i, 'no inline script';
+    unlike $page->{content}, qr/\son[a-z]+\s*=/i, 'no inline event handlers';
+};
+
+subtest 'wrong password: an error, no session' => sub {
+    my $before = sessions();
+    my $c = $tk->client;
+    my $res = $c->login('anna', 'not-her-password');
+    isnt $res->{status}, 303, 'no redirect';
+    is $res->page, 'login', 'the login page again';
+    my $flash = $res->dom->at('.flash.error');
+    ok $flash && length $flash->text, 'with an error message';
+    ok !$res->session_cookie, 'no session cookie';
+    is sessions(), $before, 'no session in Redis';
+    ok !logged_in($c), 'still anonymous';
+};
+
+subtest 'unknown user: the same answer as a wrong password' => sub {
+    my $wrong = $tk->client->login('anna', 'nope');
+    my $unknown = $tk->client->login('nobody-here', 'nope');
+    is $unknown->{status}, $wrong->{status}, 'same status';
+    my ($fw, $fu) = map { $_->dom->at('.flash.error') } $wrong, $unknown;
+    is $fu ? $fu->text : undef, $fw ? $fw->text : '', 'same message';
+    ok !$unknown->session_cookie, 'no session cookie';
+};
+
+subtest 'login without the CSRF token is refused' => sub {
+    my $before = sessions();
+    my $c = $tk->client;
+    my $res = $c->login('anna', $anna, csrf => '');
+    isnt $res->{status}, 303, 'no redirect';
+    ok $res->{status} == 400 || $res->{status} == 403, '400/403';
+    ok !$res->session_cookie, 'no session cookie';
+    is sessions(), $before, 'no session in Redis';
+};
+
+subtest 'a disabled user cannot log in and loses an open session' => sub {
+    my $pw = $tk->add_user('dieter', rights => 'ALSO:full');
+    my $open = $tk->login_client('dieter', $pw);
+    ok logged_in($open), 'logged in before';
+    $tk->disable_user('dieter');
+    my $c = $tk->client;
+    my $res = $c->login('dieter', $pw);
+    isnt $res->{status}, 303, 'login refused';
+    ok !$res->session_cookie, 'no session cookie';
+    ok $res->dom->at('.flash.error'), 'with an error message';
+    ok !logged_in($open), 'the old session no longer works';
+};
+
+subtest 'logout requires the CSRF token' => sub {
+    my $c = $tk->login_client('dora', $dora);
+    ok logged_in($c), 'logged in';
+    my $sid = (grep { !/csrf/i } keys %{ $c->jar })[0];
+    my $res = $c->post('/logout', []);
+    ok $res->{status} == 403 || $res->{status} == 400, 'no token: 400/403';
+    $res = $c->post('/logout', [ csrf => 'f' x 64 ]);
+    ok $res->{status} == 403 || $res->{status} == 400, 'wrong token: 400/403';
+    ok logged_in($c), 'still logged in';
+    ok $r->exists("tk:{s:$c->{jar}{$sid}}"), 'session still in Redis';
+};
+
+subtest 'logout ends the session on the server' => sub {
+    my $c = $tk->login_client('dora', $dora);
+    my $page = $c->get('/');
+    my $form = $page->dom->at('form#logout');
+    ok $form, 'form#logout on the page';
+    ok $page->dom->at('form#logout input[name=csrf]'), 'with a csrf field';
+    my ($name) = grep { !/csrf/i } keys %{ $c->jar };
+    my $sid = $c->cookie($name);
+    my $res = $c->post_csrf('/logout');
+    is $res->{status}, 303, 'status 303';
+    like $res->location // '', qr{/login}, 'to /login';
+    ok !$r->exists("tk:{s:$sid}"), 'session deleted from Redis';
+    # a copy of the old cookie must not work any more
+    my $replay = $tk->client;
+    $replay->jar->{$name} = $sid;
+    ok !logged_in($replay), 'the old cookie is dead';
+};
+
+subtest 'the session ID is random and long' => sub {
+    my (%seen, $len);
+    for (1 .. 3) {
+        my $res = $tk->client->login('anna', $anna);
+        my (undef, $c) = $res->session_cookie;
+        $seen{ $c->{value} }++;
+        $len = length $c->{value};
+    }
+    is scalar keys %seen, 3, 'three logins, three sessions';
+    cmp_ok $len, '>=', 32, 'at least 128 bits as hex';
+};
+
+done_testing;

@@ -1,0 +1,194 @@
+# Overviews on 125 tickets: every column sorts both ways, 50 rows a page
+# with a pager and a total, and the sidebar counts are the real numbers.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Time::HiRes qw(sleep);
+use TK;
+
+my $tk = TK->new;
+$tk->standard_groups;
+my $pw = $tk->add_user('olga', name => 'Olga O', rights => 'ALSO:full');
+$tk->add_user('anton', name => 'Anton A', rights => 'ALSO:full,Zivilrecht:full');
+$tk->add_user('zora', name => 'Zora Z', rights => 'ALSO:full,Zivilrecht:full');
+
+# 125 tickets; every 6th in Zivilrecht (invisible for olga): 105 visible.
+# Titles, customers and owners are spread so that no column is in the
+# order of creation.
+my @words = qw(drucker fax akte frist klage mahnung vertrag miete kaution
+    bescheid widerspruch termin vollmacht rechnung anfrage);
+my @owners = ('', 'olga', 'anton', 'zora');
+my $N = 125;
+for my $i (1 .. $N) {
+    my $c = ($i * 37) % 41;
+    $tk->add_ticket(
+        group    => $i % 6 == 0 ? 'Zivilrecht' : $i % 2 ? 'ALSO' : 'legal',
+        title    => sprintf('%s %03d', $words[($i * 7) % @words], ($i * 53) % 101),
+        owner    => $owners[ ($i * 5 + int($i / 4)) % 4 ],
+        state    => 1 + ($i * 11) % 6,
+        priority => 1 + ($i * 3 + int($i / 5)) % 4,
+        customer => sprintf('Kundin %03d <kundin%03d@example.org>', $c, $c),
+    );
+}
+my $c = $tk->login_client('olga', $pw);
+
+# All were created within a second or two: change three old tickets a
+# second later, so "updated" has an order worth checking.
+sleep 1.1;
+for my $num (1, 3, 5) {
+    my $res = $c->submit("/t/$num", 'form#rename', title => "geaendert $num");
+    is $res->{status}, 303, "ticket $num renamed";
+}
+
+my $all = $tk->all_tickets;
+is scalar keys %$all, $N, "$N tickets in Redis";
+my %visible = map { $_ => $all->{$_} } grep { $all->{$_}{group} ne 'Zivilrecht' } keys %$all;
+my $V = keys %visible;
+
+sub rows {
+    my ($res) = @_;
+    return map { $_->attr('data-number') } $res->dom->find('table#tickets tr[data-number]');
+}
+
+# lexical index text: lower-case ASCII, at most 48 bytes
+sub fold { my $s = lc($_[0] // ''); return substr($s, 0, 48) }
+
+# column -> [sort key of a ticket, whether the key is unique with the
+# number as tie-break (exact order), lexical]
+my %key = (
+    number   => [ sub { $_[0]{number} }, 1, 0 ],
+    created  => [ sub { $_[0]{number} }, 1, 0 ],
+    title    => [ sub { fold($_[0]{title}) }, 1, 1 ],
+    customer => [ sub { fold($_[0]{customer_name} || $_[0]{customer_email}) }, 1, 1 ],
+    owner    => [ sub { fold($_[0]{owner}) }, 1, 1 ],
+    updated  => [ sub { $_[0]{updated} }, 0, 0 ],
+    priority => [ sub { $_[0]{priority} }, 0, 0 ],
+    state    => [ sub { $_[0]{state} }, 0, 0 ],
+    group    => [ sub { fold($_[0]{group}) }, 0, 1 ],
+);
+
+sub cmp_key {
+    my ($col, $x, $y) = @_;
+    my ($f, undef, $lex) = @{ $key{$col} };
+    my ($a, $b) = ($f->($x), $f->($y));
+    return $lex ? $a cmp $b : $a <=> $b;
+}
+
+for my $col (sort keys %key) {
+    for my $dir (qw(asc desc)) {
+        subtest "sort by $col $dir" => sub {
+            my $res = $c->get("/overview/all?sort=$col&dir=$dir");
+            is $res->{status}, 200, 'status 200' or return;
+            my @got = rows($res);
+            is scalar @got, 50, '50 rows';
+            my $sign = $dir eq 'asc' ? 1 : -1;
+            my @want = sort {
+                $sign * (cmp_key($col, $visible{$a}, $visible{$b}) || $a <=> $b)
+            } keys %visible;
+            my ($f, $exact) = @{ $key{$col} };
+            if ($exact) {
+                is_deeply \@got, [ @want[0 .. 49] ], 'exact order (ties by number)';
+            } else {
+                my @keys = map { $f->($visible{$_} // {}) } @got;
+                is_deeply \@keys, [ map { $f->($visible{$_}) } @want[0 .. 49] ],
+                    "the first 50 by $col, in order";
+            }
+            ok !(grep { !$visible{$_} } @got), 'only visible tickets';
+            if ($col eq 'updated') {
+                my @top = $dir eq 'desc' ? @got[0 .. 2] : ();
+                is_deeply [ sort { $a <=> $b } @top ], [ 1, 3, 5 ], 'the changed tickets first'
+                    if $dir eq 'desc';
+            }
+            my $th = $res->dom->at("table#tickets th a[data-sort=$col]");
+            ok $th, "header link th a[data-sort=$col]";
+        };
+    }
+}
+
+subtest 'cells show the ticket' => sub {
+    my $res = $c->get('/overview/all?sort=number&dir=asc');
+    my $row = $res->dom->at('table#tickets tr[data-number]') or return fail 'no rows';
+    my $t = $visible{ $row->attr('data-number') };
+    for my $cell (qw(number title customer group owner state priority created updated)) {
+        ok $row->at("td.$cell"), "td.$cell";
+    }
+    like $row->at('td.number')->text, qr/\b$t->{number}\b/, 'number';
+    is $row->at('td.title')->text, $t->{title}, 'title';
+    like $row->at('td.customer')->text, qr/\Q$t->{customer_name}\E/, 'customer name';
+    is $row->at('td.group')->text, $t->{group}, 'group';
+};
+
+subtest 'paging: 50 rows, next, prev, total' => sub {
+    my $p1 = $c->get('/overview/all?sort=number&dir=asc');
+    my @r1 = rows($p1);
+    is scalar @r1, 50, 'page 1: 50 rows';
+    like $p1->dom->at('#total') ? $p1->dom->at('#total')->text : '', qr/\b$V\b/, "#total says $V";
+    ok !$p1->dom->at('nav.pager a[rel=prev]'), 'page 1 has no prev';
+    my $next = $p1->dom->at('nav.pager a[rel=next]');
+    ok $next, 'page 1 has next' or return;
+    my $p2 = $c->get(href($next, '/overview/all'));
+    my @r2 = rows($p2);
+    is scalar @r2, 50, 'page 2: 50 rows';
+    ok $p2->dom->at('nav.pager a[rel=prev]'), 'page 2 has prev';
+    my $p3 = $c->get(href($p2->dom->at('nav.pager a[rel=next]'), '/overview/all'));
+    my @r3 = rows($p3);
+    is scalar @r3, $V - 100, 'page 3: the rest';
+    ok !$p3->dom->at('nav.pager a[rel=next]'), 'last page has no next';
+    my @want = sort { $a <=> $b } keys %visible;
+    is_deeply [ @r1, @r2, @r3 ], \@want, 'the pages together: every ticket once, in order';
+    my $again = $c->get('/overview/all?sort=number&dir=asc&page=2');
+    is_deeply [ rows($again) ], \@r2, '?page=2 is page 2';
+    my $desc2 = $c->get('/overview/all?sort=number&dir=desc&page=2');
+    is_deeply [ rows($desc2) ], [ (reverse @want)[50 .. 99] ], 'page 2 descending';
+};
+
+sub href {
+    my ($a, $base) = @_;
+    my $h = $a->attr('href') // '';
+    $h =~ s{^https?://[^/]+}{};
+    $h = "$base$h" if $h =~ /^\?/;
+    return $h;
+}
+
+subtest 'sidebar counts are the real numbers' => sub {
+    my $open = sub { $_[0]{state} >= 1 && $_[0]{state} <= 5 };
+    my @v = values %visible;
+    my %want = (
+        my         => scalar(grep { $_->{owner} eq 'olga' && $open->($_) } @v),
+        unassigned => scalar(grep { $_->{owner} eq '' && $open->($_) } @v),
+        open       => scalar(grep { $open->($_) } @v),
+        waiting    => scalar(grep { $_->{owner} eq 'olga' && $_->{state} >= 3 && $_->{state} <= 5 } @v),
+        all        => $V,
+        'group-ALSO'  => scalar(grep { $_->{group} eq 'ALSO' } @v),
+        'group-legal' => scalar(grep { $_->{group} eq 'legal' } @v),
+    );
+    my $res = $c->get('/');
+    for my $name (sort keys %want) {
+        my $count = $res->dom->at("nav#overviews a[data-overview=$name] span.count");
+        is $count ? $count->text : undef, $want{$name}, "$name: $want{$name}";
+    }
+    ok !$res->dom->at('nav#overviews a[data-overview=group-Zivilrecht]'), 'no Zivilrecht';
+    # each overview lists as many tickets as its count says
+    for my $name (sort keys %want) {
+        my $page = $c->get("/overview/$name");
+        my $total = $page->dom->at('#total');
+        like $total ? $total->text : '', qr/\b$want{$name}\b/, "/overview/$name total";
+        my $n = () = rows($page);
+        is $n, $want{$name} > 50 ? 50 : $want{$name}, "/overview/$name rows";
+        my $cur = $page->dom->at("nav#overviews a[data-overview=$name]");
+        ok $cur && $cur->has_class('current'), "$name is marked current";
+    }
+};
+
+subtest 'unknown overview, bad sort, bad page' => sub {
+    is $c->get('/overview/nonsense')->{status}, 404, 'unknown overview: 404';
+    my $res = $c->get('/overview/all?sort=bogus&dir=sideways');
+    ok $res->{status} == 200 || $res->{status} == 400, 'bad sort: default or 400';
+    $res = $c->get('/overview/all?page=999');
+    ok $res->{status} == 200 || $res->{status} == 404, 'page past the end: empty or 404';
+    is scalar(() = rows($res)), 0, 'no rows' if $res->{status} == 200;
+};
+
+done_testing;

@@ -1,0 +1,141 @@
+# nginx with the module under valgrind (one process, master_process off):
+# login, overview, ticket page, API, a client that goes away while Redis
+# is busy, a Redis timeout; then QUIT.  No invalid reads or writes, no
+# definite leaks.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use IO::Socket::INET;
+use Net::EmptyPort qw(empty_port wait_port);
+use Time::HiRes qw(sleep time);
+use TK;
+
+plan skip_all => 'valgrind is not installed (make deps)' unless -x '/usr/bin/valgrind';
+
+my $tk = TK->new(nginx => 0);
+$tk->standard_groups;
+my $pw = $tk->add_user('vera', rights => 'ALSO:full');
+my $n = $tk->add_ticket(title => 'Under valgrind', group => 'ALSO',
+    customer => 'Val Grind <vg@example.org>', body => 'checking memory');
+$tk->add_ticket(title => "Second one $_", group => 'legal') for 1 .. 5;
+my $token = $tk->add_token('vera');
+
+my $d = $tk->dir;
+my $port = empty_port();
+$tk->{port} = $port;
+my $prefix = "$d/vg";
+mkdir $prefix;
+mkdir "$prefix/conf";
+TK::write_file("$prefix/conf/nginx.conf",
+    $tk->nginx_conf(prefix => $prefix, port => $port, workers => 1, redis_timeout => '3s'));
+# nginx core's two exit-time leaks (TOOLCHAIN.md section 2)
+TK::write_file("$d/ngx.supp", <<'SUPP');
+{
+ env
+ Memcheck:Leak
+ match-leak-kinds: definite
+ fun:malloc
+ fun:ngx_alloc
+ fun:ngx_set_environment
+}
+{
+ epoll
+ Memcheck:Leak
+ match-leak-kinds: definite,indirect
+ fun:malloc
+ fun:ngx_alloc
+ obj:/usr/sbin/nginx
+ fun:ngx_single_process_cycle
+}
+SUPP
+
+my $vglog = "$d/vg.log";
+$tk->spawn('valgrind', 'valgrind', '--leak-check=full', '--keep-debuginfo=yes',
+    '--errors-for-leak-kinds=definite', '--error-exitcode=9',
+    "--suppressions=$d/ngx.supp", "--log-file=$vglog",
+    split(' ', $ENV{TK_VALGRIND_OPTS} // ''),    # e.g. --track-origins=yes
+    'nginx', '-p', $prefix, '-c', "$prefix/conf/nginx.conf",
+    '-g', 'daemon off; master_process off; timer_resolution 100ms;');
+ok wait_port({ port => $port, max_wait => 60 }), 'nginx under valgrind listens'
+    or BAIL_OUT("nginx did not start under valgrind:\n" . TK::tail($vglog, 30));
+
+sub slow_client {
+    my $c = $tk->client;
+    $c->{http}->timeout(60);
+    return $c;
+}
+
+my $c = slow_client();
+
+subtest 'requests' => sub {
+    isnt $c->login('vera', 'wrong')->{status}, 303, 'failed login';
+    is $c->login('vera', $pw)->{status}, 303, 'login';
+    is $c->get('/')->{status}, 200, 'overview';
+    is $c->get('/overview/all?sort=title&dir=desc')->{status}, 200, 'sorted overview';
+    is $c->get("/t/$n")->{status}, 200, 'ticket page';
+    is $c->submit("/t/$n", 'form#ticket-update', state => 2)->{status}, 303, 'update';
+    is $c->submit("/t/$n", 'form#rename', title => 'Renamed under valgrind')->{status}, 303, 'rename';
+    is $c->get('/t/424242')->{status}, 404, 'status 404';
+    is $c->post('/logout', [])->{status} >= 400, 1, 'logout without csrf refused';
+    is $c->api(GET => '/api/v1/tickets', $token)->{status}, 200, 'API list';
+    is $c->api(GET => "/api/v1/tickets/$n", $token)->{status}, 200, 'API ticket';
+    is $c->api(GET => '/api/v1/me', 'bad')->{status}, 401, 'API 401';
+};
+
+sub redis_sleep {
+    my ($seconds) = @_;
+    my $pid = fork // die;
+    if ($pid == 0) {
+        my $r = Redis->new(sock => $tk->redis_sock);
+        eval { $r->__std_cmd('DEBUG', 'SLEEP', $seconds) };
+        POSIX::_exit(0);
+    }
+    sleep 0.3;
+    return $pid;
+}
+
+subtest 'a client goes away while its Redis reply is pending' => sub {
+    my $cookie = join '; ', map { "$_=$c->{jar}{$_}" } keys %{ $c->jar };
+    my $pid = redis_sleep(2);
+    for my $path ('/', "/t/$n") {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
+            or die "connect: $!";
+        print $s "GET $path HTTP/1.1\r\nHost: localhost\r\nCookie: $cookie\r\n\r\n";
+        sleep 0.3;
+        close $s;
+    }
+    waitpid $pid, 0;
+    sleep 0.5;
+    is $c->get('/')->{status}, 200, 'served normally afterwards';
+};
+
+subtest 'Redis slower than ticket_redis_timeout: 503' => sub {
+    my $pid = redis_sleep(5);
+    is $c->get('/')->{status}, 503, 'status 503';
+    waitpid $pid, 0;
+    TK::wait_for('recovery', 30, sub { $c->get('/')->{status} == 200 });
+    pass 'recovered';
+};
+
+subtest 'Redis restarted: 503, then served again' => sub {
+    $tk->stop_redis;
+    is $c->get('/')->{status}, 503, '503 while down';
+    $tk->start_redis;
+    TK::wait_for('recovery', 30, sub { $c->get('/')->{status} == 200 });
+    pass 'recovered';
+};
+
+subtest 'QUIT: clean exit, no memory errors, no definite leaks' => sub {
+    my $st = $tk->stop_proc('valgrind', 'QUIT', 60);
+    my $log = TK::read_file($vglog);
+    is $st >> 8, 0, 'valgrind exit 0 (9 would mean errors or definite leaks)'
+        or diag TK::tail($vglog, 60);
+    like $log, qr/ERROR SUMMARY: 0 errors/, 'ERROR SUMMARY: 0 errors';
+    unlike $log, qr/Invalid (read|write|free)/, 'no invalid reads/writes/frees';
+    unlike $log, qr/uninitialised/, 'no use of uninitialised values';
+    unlike $log, qr/definitely lost: [1-9]/, 'no definite leaks';
+};
+
+done_testing;
