@@ -89,3 +89,59 @@ tk_str_atoll(const tk_str_t *s)
 
     return v;
 }
+
+
+/* Second byte of a two-byte sequence lead..b1 -> lower-case lead/b1. */
+static void
+tk_utf8_lower2(unsigned char *lead, unsigned char *b1)
+{
+    unsigned  cp, lo;
+
+    cp = ((unsigned) (*lead & 0x1f) << 6) | (*b1 & 0x3f);
+    lo = cp;
+
+    if ((cp >= 0xc0 && cp <= 0xde && cp != 0xd7)      /* Latin-1       */
+        || (cp >= 0x391 && cp <= 0x3ab && cp != 0x3a2) /* Greek         */
+        || (cp >= 0x410 && cp <= 0x42f))               /* Cyrillic А-Я  */
+    {
+        lo = cp + 0x20;
+
+    } else if (cp >= 0x400 && cp <= 0x40f) {           /* Cyrillic Ѐ-Џ  */
+        lo = cp + 0x50;
+
+    } else if (cp == 0x178) {                          /* Ÿ             */
+        lo = 0xff;
+
+    } else if ((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14a && cp <= 0x177))
+    {
+        lo = cp | 1;                                   /* even capitals */
+
+    } else if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17e))
+    {
+        lo = (cp & 1) ? cp + 1 : cp;                   /* odd capitals  */
+    }
+
+    *lead = (unsigned char) (0xc0 | (lo >> 6));
+    *b1 = (unsigned char) (0x80 | (lo & 0x3f));
+}
+
+void
+tk_utf8_lower(unsigned char *dst, const unsigned char *src, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        dst[i] = src[i];
+
+        if (src[i] < 0x80) {
+            dst[i] = tk_str_lower(src[i]);
+
+        } else if ((src[i] & 0xe0) == 0xc0 && i + 1 < len
+                   && (src[i + 1] & 0xc0) == 0x80)
+        {
+            dst[i + 1] = src[i + 1];
+            tk_utf8_lower2(&dst[i], &dst[i + 1]);
+            i++;
+        }
+    }
+}

@@ -28,4 +28,13 @@ int tk_str_eq_cstr(const tk_str_t *a, const char *b);
 /* Parse an unsigned decimal; returns -1 unless the whole string is one. */
 long long tk_str_atoll(const tk_str_t *s);
 
+/*
+ * Lower-case UTF-8 for the full-text index and its queries: ASCII,
+ * Latin-1, Latin Extended-A, Greek and Cyrillic capitals.  RediSearch 1.2
+ * folds ASCII only, so without this "Ärger" would never match "ärger".
+ * Every mapping keeps the byte length, so dst has len bytes (dst may be
+ * src); other bytes are copied unchanged.
+ */
+void tk_utf8_lower(unsigned char *dst, const unsigned char *src, size_t len);
+
 #endif /* TK_STR_H */

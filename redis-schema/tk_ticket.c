@@ -35,6 +35,7 @@ static int64_t tk_parse_num(const tk_str_t *s);
 static int tk_out_nomore(tk_out_t *out, size_t min);
 static tk_str_t *tk_lower_copy(tk_cmds_t *c, const unsigned char *p,
     size_t len, tk_str_t *out);
+static int tk_ft_lower(tk_cmds_t *c, const tk_str_t *in, tk_str_t *out);
 static void tk_participants_add(tk_cmds_t *c, const tk_article_t *a);
 static int tk_addr_list(tk_cmds_t *c, const tk_str_t *list, tk_str_t *argv,
     int argc, int max);
@@ -662,17 +663,52 @@ tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
     }
 
     if (!(flags & TK_ARTICLE_NO_FULLTEXT)) {
+        tk_str_t  subject, body, from, names;
+
+        if (tk_ft_lower(c, &a->subject, &subject) != 0
+            || tk_ft_lower(c, &a->body, &body) != 0
+            || tk_ft_lower(c, &a->from, &from) != 0
+            || tk_ft_lower(c, &a->attachment_names, &names) != 0)
+        {
+            return;
+        }
+
         tk_cmds_add(c, "FT.ADD " TK_KEY_FT_ARTICLES " %s 1.0 NOSAVE REPLACE"
             " LANGUAGE german FIELDS"
             " ticket %llu group %S kind %s subject %S body %S from %S"
             " attachments %S time %lld",
-            key, (unsigned long long) a->ticket, group, kind, &a->subject,
-            &a->body, &a->from, &a->attachment_names, (long long) a->time);
+            key, (unsigned long long) a->ticket, group, kind, &subject,
+            &body, &from, &names, (long long) a->time);
     }
 
     if (a->kind == TK_ART_IN || a->kind == TK_ART_OUT) {
         tk_participants_add(c, a);
     }
+}
+
+
+/*
+ * The full-text index gets lower-cased text (tk_utf8_lower): RediSearch
+ * 1.2 folds only ASCII.  The stored article keeps the original.
+ */
+static int
+tk_ft_lower(tk_cmds_t *c, const tk_str_t *in, tk_str_t *out)
+{
+    out->len = in->len;
+    out->data = in->data;
+
+    if (in->len == 0) {
+        return 0;
+    }
+
+    out->data = c->alloc(c->alloc_data, in->len);
+    if (out->data == NULL) {
+        c->failed = 1;
+        return -1;
+    }
+
+    tk_utf8_lower(out->data, in->data, in->len);
+    return 0;
 }
 
 

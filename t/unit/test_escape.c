@@ -583,6 +583,27 @@ str_atoll_accepts_only_whole_decimals(void **state)
     assert_int_equal(tk_str_atoll(&e), -1);
 }
 
+/* RediSearch 1.2 folds ASCII only; the index must see "ärger" for "Ärger". */
+static void
+utf8_lower_folds_german_and_cyrillic_capitals(void **state)
+{
+    const char     *in = "\xc3\x84" "RGER \xc3\x96l \xc3\x9c" "BER Stra\xc3\x9f"
+                         "e \xd0\x9c\xd0\x98\xd0\xa0 \xc5\x81\xc3\x97 \xe2\x82\xac";
+    const char     *want = "\xc3\xa4" "rger \xc3\xb6l \xc3\xbc" "ber stra\xc3\x9f"
+                           "e \xd0\xbc\xd0\xb8\xd1\x80 \xc5\x82\xc3\x97 \xe2\x82\xac";
+    unsigned char   out[64];
+    size_t          n;
+
+    (void) state;
+    n = strlen(in);
+    tk_utf8_lower(out, (const unsigned char *) in, n);
+    assert_memory_equal(out, want, n);
+
+    /* a truncated sequence is copied, not read past */
+    tk_utf8_lower(out, (const unsigned char *) "A\xc3", 2);
+    assert_memory_equal(out, "a\xc3", 2);
+}
+
 int
 main(void)
 {
@@ -616,6 +637,7 @@ main(void)
         cmocka_unit_test(failed_sink_stays_failed),
         cmocka_unit_test(sink_without_more_fails),
         cmocka_unit_test(str_compare),
+        cmocka_unit_test(utf8_lower_folds_german_and_cyrillic_capitals),
         cmocka_unit_test(str_atoll_accepts_only_whole_decimals),
     };
 
