@@ -7,12 +7,13 @@
  *   ngx_http_ticket_handler()          (ngx_http_ticket_module.c)
  *     -> read the body of a POST       (ngx_http_ticket_form.c)
  *     -> authenticate: session cookie or bearer token, one Redis batch
- *                                      (ngx_http_ticket_session.c)
+ *                                      (ngx_http_ticket_auth.c)
  *     -> route to a view; the view sends batches and renders a compiled
  *        template                      (ngx_http_ticket_overview.c, ...)
  *
  * Redis work is asynchronous: a step sends a batch and returns NGX_DONE;
- * when every reply is in, the next step runs with ctx->replies.
+ * when every reply is in, the next step runs with ctx->replies
+ * (ngx_http_ticket_redis.c, _batch.c, _tx.c).
  */
 
 #ifndef NGX_HTTP_TICKET_H
@@ -79,6 +80,9 @@ tk_str_t *ngx_http_ticket_reply_pairs(ngx_http_request_t *r,
 /* value of one field in an HGETALL reply, or NULL */
 ngx_str_t *ngx_http_ticket_reply_field(ngx_http_ticket_reply_t *rep,
     const char *field);
+/* the same, "" when the field is absent */
+void ngx_http_ticket_reply_value(ngx_http_ticket_reply_t *rep,
+    const char *field, ngx_str_t *value);
 
 /* ---- users and rights --------------------------------------------------- */
 
@@ -96,6 +100,13 @@ typedef struct {
     ngx_str_t                  name;
     ngx_int_t                  right;           /* tk_right_e */
 } ngx_http_ticket_group_right_t;
+
+/* A "0"/"1" field of a hash, such as TK_F_DISABLED, is set. */
+static ngx_inline ngx_flag_t
+ngx_http_ticket_flag_on(ngx_str_t *value)
+{
+    return value->len == 1 && value->data[0] == '1';
+}
 
 /* ---- request context ---------------------------------------------------- */
 
@@ -142,7 +153,7 @@ struct ngx_http_ticket_ctx_s {
 /* Right of the current user on a group (tk_right_e). */
 ngx_int_t ngx_http_ticket_right(ngx_http_ticket_ctx_t *ctx, ngx_str_t *group);
 
-/* ---- Redis batches (ngx_http_ticket_redis.c) ---------------------------- */
+/* ---- Redis (ngx_http_ticket_redis.c, _batch.c, _tx.c) -------------------- */
 
 /* Worker start/stop: connect, reconnect with backoff. */
 ngx_int_t ngx_http_ticket_redis_init_process(ngx_cycle_t *cycle);
@@ -215,6 +226,8 @@ ngx_int_t ngx_http_ticket_page(ngx_http_request_t *r,
  * browser's first language. */
 ngx_flag_t ngx_http_ticket_page_de(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+/* 1 when the signed-in user reads German. */
+ngx_flag_t ngx_http_ticket_lang_de(ngx_http_ticket_ctx_t *ctx);
 
 /* Error page (404, 403, 400, 503 ...) or JSON error for the API. */
 ngx_int_t ngx_http_ticket_error(ngx_http_request_t *r,
@@ -223,6 +236,10 @@ ngx_int_t ngx_http_ticket_error(ngx_http_request_t *r,
 /* 303 See Other to base_url + path (path relative, e.g. "t/5"). */
 ngx_int_t ngx_http_ticket_redirect(ngx_http_request_t *r,
     const char *path, size_t len);
+
+/* base_url + path, e.g. "/tickets/" + "t/5", in r->pool. */
+ngx_int_t ngx_http_ticket_url(ngx_http_request_t *r, const char *path,
+    size_t len, tk_str_t *out);
 
 /* JSON response (API). */
 ngx_int_t ngx_http_ticket_json(ngx_http_request_t *r, tk_out_t *out,
@@ -236,38 +253,67 @@ ngx_int_t ngx_http_ticket_form_arg(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, const char *name, ngx_str_t *value);
 ngx_int_t ngx_http_ticket_query_arg(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+/* A form field, "" when absent or malformed. */
+void ngx_http_ticket_form_value(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const char *name, ngx_str_t *value);
 
 /* POST only: the form's csrf field equals the session's token (constant
  * time).  NGX_OK, NGX_DECLINED (missing or wrong: answer 400) or NGX_ERROR
  * (malformed body: 400).  Bearer-token requests have no session and pass. */
 ngx_int_t ngx_http_ticket_check_csrf(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+/* The 403 page when check_csrf() said no to a signed-in user's form. */
+ngx_int_t ngx_http_ticket_csrf_refused(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 
 /* Random bytes (getrandom) as lower-case hex into r->pool. */
 ngx_int_t ngx_http_ticket_random_hex(ngx_http_request_t *r, size_t bytes,
     ngx_str_t *out);
+
+/* s is exactly len lower-case hex digits (a token of ours). */
+ngx_flag_t ngx_http_ticket_is_hex(ngx_str_t *s, size_t len);
 
 /* Value of a request cookie (the first one of that name): NGX_OK or
  * NGX_DECLINED.  Not decoded: our cookies are hex. */
 ngx_int_t ngx_http_ticket_cookie(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
 
+/* Set-Cookie below base_url, HttpOnly, SameSite=Strict (Secure unless
+ * ticket_cookie_secure is off); max_age in seconds, 0 deletes the
+ * cookie, -1 makes it last as long as the browser runs. */
+ngx_int_t ngx_http_ticket_set_cookie(ngx_http_request_t *r,
+    const char *name, ngx_str_t *value, ngx_int_t max_age);
+/* Set-Cookie that deletes it. */
+ngx_int_t ngx_http_ticket_clear_cookie(ngx_http_request_t *r,
+    const char *name);
+
+/* The session id cookie (ngx_http_ticket_session.c sets it,
+ * ngx_http_ticket_auth.c reads it). */
+#define NGX_HTTP_TICKET_SESSION_COOKIE  "tk_session"
+
 /* ---- views: entry points, one file per family --------------------------- */
 
-/* ngx_http_ticket_session.c: /login (GET form, POST), /logout (POST) and
- * authentication of every other request. */
+/* ngx_http_ticket_session.c: /login (GET form, POST), /logout (POST). */
 ngx_int_t ngx_http_ticket_login(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 ngx_int_t ngx_http_ticket_logout(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+
+/* ngx_http_ticket_auth.c: authentication of every other request; then
+ * runs once the user is known.  Without a valid session or token the
+ * answer is a redirect to /login (401 for the API) -- or, for auth_start
+ * with a fail step, that step (sign-out of an expired session). */
 ngx_int_t ngx_http_ticket_authenticate(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt then);
+ngx_int_t ngx_http_ticket_auth_start(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt then,
+    ngx_http_ticket_step_pt fail);
 
 /*
- * Passwords (yescrypt via libcrypt) take ~20 ms of CPU, so they run in
- * nginx's "default" thread pool, never on the event loop.  check: step
- * runs with ctx->password_ok set.  hash: step runs with ctx->password_hash
- * set (empty on failure).
+ * ngx_http_ticket_password.c: passwords (yescrypt via libcrypt) take
+ * ~20 ms of CPU, so they run in nginx's "default" thread pool, never on
+ * the event loop.  check: step runs with ctx->password_ok set.  hash:
+ * step runs with ctx->password_hash set (empty on failure).
  */
 ngx_int_t ngx_http_ticket_password_check(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_str_t *hash, ngx_str_t *password,
@@ -280,7 +326,8 @@ ngx_int_t ngx_http_ticket_password_hash(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_overview(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
-/* ngx_http_ticket_view.c: "/t/N" GET, POST "/t/N/update", "/t/N/title" */
+/* ngx_http_ticket_view.c: "/t/N" GET; POST "/t/N/update", "/t/N/title"
+ * (ngx_http_ticket_action.c) */
 ngx_int_t ngx_http_ticket_view(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
@@ -294,5 +341,14 @@ ngx_int_t ngx_http_ticket_api(ngx_http_request_t *r,
 
 /* ngx_ticket_str(): view an ngx_str_t as the shared tk_str_t. */
 #define ngx_ticket_str(s)  ((tk_str_t *) (s))
+
+/* A C string constant (or NULL: empty) as a template field; tk_str_set
+ * needs a literal. */
+static ngx_inline void
+ngx_http_ticket_cstr(tk_str_t *str, const char *s)
+{
+    str->data = (u_char *) s;
+    str->len = s ? ngx_strlen(s) : 0;
+}
 
 #endif /* NGX_HTTP_TICKET_H */

@@ -1,6 +1,6 @@
 /*
  * ngx_http_ticket_api.c -- the JSON API below "/api/v1" for scripts and
- * other tools, authenticated by bearer token (ngx_http_ticket_session.c):
+ * other tools, authenticated by bearer token (ngx_http_ticket_auth.c):
  *
  *   GET /api/v1/me              the token's user and their groups
  *   GET /api/v1/tickets         a ticket list: the overviews and filters
@@ -65,6 +65,8 @@ static void ngx_http_ticket_api_str(tk_out_t *out, const char *name,
     tk_str_t *value, ngx_flag_t null_if_empty);
 static void ngx_http_ticket_api_time(tk_out_t *out, const char *name,
     int64_t t);
+static void ngx_http_ticket_api_name(tk_out_t *out, const char *name,
+    const char *unknown);
 
 
 /* ---- routing -------------------------------------------------------------- */
@@ -147,8 +149,7 @@ ngx_http_ticket_api_me(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         tk_out_cstr(&out, i ? ",{" : "{");
         ngx_http_ticket_api_str(&out, "name", ngx_ticket_str(&gr[i].name), 0);
         tk_out_cstr(&out, ",\"right\":");
-        tk_out_json(&out, right ? right : "none",
-                    ngx_strlen(right ? right : "none"));
+        ngx_http_ticket_api_name(&out, right, "none");
         tk_out_cstr(&out, "}");
     }
 
@@ -415,18 +416,14 @@ static ngx_int_t
 ngx_http_ticket_api_ticket(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_str_t *digits)
 {
-    u_char                        *p;
+    uint64_t                       number;
     tk_cmds_t                     *cmds;
     ngx_http_ticket_api_ticket_t  *t;
 
-    for (p = digits->data; p < digits->data + digits->len; p++) {
-        if (*p < '0' || *p > '9') {
-            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
-                                         "not found");
-        }
-    }
-
-    if (digits->len > 19 || digits->data[0] == '0') {
+    if (ngx_http_ticket_number(digits->data, digits->data + digits->len,
+                               &number)
+        != digits->len)
+    {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, "not found");
     }
 
@@ -437,19 +434,16 @@ ngx_http_ticket_api_ticket(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     ctx->view = t;
 
-    t->number = (uint64_t) ngx_atoof(digits->data, digits->len);
+    t->number = number;
 
-    t->key.data = ngx_pnalloc(r->pool, TK_KEY_MAX);
     cmds = ngx_http_ticket_cmds(r);
-    if (t->key.data == NULL || cmds == NULL) {
+    if (cmds == NULL
+        || ngx_http_ticket_ticket_key(r, number, &t->key) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    t->key.len = tk_key_ticket((char *) t->key.data, TK_KEY_MAX, t->number);
-
-    tk_cmds_add(cmds, "HGETALL %S", ngx_ticket_str(&t->key));
-    tk_cmds_add(cmds, "LRANGE %S:articles 0 -1", ngx_ticket_str(&t->key));
-    tk_cmds_add(cmds, "LRANGE %S:history 0 -1", ngx_ticket_str(&t->key));
+    ngx_http_ticket_ticket_read(cmds, &t->key);
 
     if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -465,13 +459,7 @@ static ngx_int_t
 ngx_http_ticket_api_ticket_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    char                           key[TK_KEY_MAX];
-    size_t                         npairs, len;
-    tk_str_t                      *pairs;
     tk_cmds_t                     *cmds;
-    long long                      id;
-    ngx_uint_t                     i;
-    ngx_http_ticket_reply_t       *ids;
     ngx_http_ticket_api_ticket_t  *t;
 
     t = ctx->view;
@@ -480,40 +468,25 @@ ngx_http_ticket_api_ticket_read(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    pairs = ngx_http_ticket_reply_pairs(r, &ctx->replies[0], &npairs);
-
-    if (pairs == NULL || npairs == 0
-        || tk_ticket_parse(&t->ticket, pairs, npairs) != 0
+    if (ngx_http_ticket_ticket_parse(r,
+                                &ctx->replies[NGX_HTTP_TICKET_READ_TICKET],
+                                &t->ticket)
+            != NGX_OK
         || ngx_http_ticket_right(ctx, (ngx_str_t *) &t->ticket.group)
            == TK_RIGHT_NONE)
     {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, "not found");
     }
 
-    ids = &ctx->replies[1];
-    t->history = &ctx->replies[2];
+    t->history = &ctx->replies[NGX_HTTP_TICKET_READ_HISTORY];
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ids->type == REDIS_REPLY_ARRAY) {
-        for (i = 0; i < ids->nelem; i++) {
-            id = tk_str_atoll(ngx_ticket_str(&ids->element[i].str));
-            if (id <= 0) {
-                continue;
-            }
-
-            len = tk_key_article(key, sizeof(key), t->number, (uint64_t) id);
-            if (len == 0) {
-                continue;
-            }
-
-            tk_cmds_add(cmds, "HGETALL %b", key, len);
-            t->narticles++;
-        }
-    }
+    t->narticles = ngx_http_ticket_articles_read(cmds, t->number,
+                               &ctx->replies[NGX_HTTP_TICKET_READ_ARTICLES]);
 
     if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -538,9 +511,7 @@ static ngx_int_t
 ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    size_t                         npairs;
     tk_out_t                       out;
-    tk_str_t                      *pairs;
     ngx_uint_t                     i, n;
     tk_article_t                   a;
     tk_ticket_t                   *tk;
@@ -577,14 +548,7 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
     n = 0;
 
     for (i = 0; i < t->narticles && i < ctx->nreplies; i++) {
-        pairs = ngx_http_ticket_reply_pairs(r, &ctx->replies[i], &npairs);
-        if (pairs == NULL || npairs == 0) {
-            continue;
-        }
-
-        ngx_memzero(&a, sizeof(tk_article_t));
-
-        if (tk_article_parse(&a, pairs, npairs) != 0) {
+        if (ngx_http_ticket_article_parse(r, &ctx->replies[i], &a) != NGX_OK) {
             continue;
         }
 
@@ -647,11 +611,11 @@ ngx_http_ticket_api_ticket_fields(tk_out_t *out, ngx_http_ticket_row_t *row)
     ngx_http_ticket_api_str(out, "email",
                             ngx_ticket_str(&row->customer_email), 0);
     tk_out_cstr(out, "},\"state\":");
-    tk_out_json(out, state ? state : "", state ? ngx_strlen(state) : 0);
+    ngx_http_ticket_api_name(out, state, "");
     tk_out_cstr(out, ",\"state_id\":");
     tk_out_int(out, row->state);
     tk_out_cstr(out, ",\"priority\":");
-    tk_out_json(out, prio ? prio : "", prio ? ngx_strlen(prio) : 0);
+    ngx_http_ticket_api_name(out, prio, "");
     tk_out_cstr(out, ",\"priority_id\":");
     tk_out_int(out, row->priority);
     ngx_http_ticket_api_time(out, "created", row->created);
@@ -669,7 +633,7 @@ ngx_http_ticket_api_article(tk_out_t *out, tk_article_t *a)
     tk_out_cstr(out, "\"id\":");
     tk_out_uint(out, a->id);
     tk_out_cstr(out, ",\"kind\":");
-    tk_out_json(out, kind ? kind : "", kind ? ngx_strlen(kind) : 0);
+    ngx_http_ticket_api_name(out, kind, "");
     tk_out_cstr(out, ",");
     ngx_http_ticket_api_str(out, "from", &a->from, 0);
     tk_out_cstr(out, ",");
@@ -722,4 +686,17 @@ ngx_http_ticket_api_time(tk_out_t *out, const char *name, int64_t t)
     tk_out_cstr(out, ":\"");
     tk_out_time_iso(out, t);
     tk_out_cstr(out, "\"");
+}
+
+
+/* An enum's name as a JSON string; unknown where the schema has none. */
+static void
+ngx_http_ticket_api_name(tk_out_t *out, const char *name,
+    const char *unknown)
+{
+    if (name == NULL) {
+        name = unknown;
+    }
+
+    tk_out_json(out, name, ngx_strlen(name));
 }

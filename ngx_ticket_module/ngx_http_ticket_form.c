@@ -1,7 +1,7 @@
 /*
- * ngx_http_ticket_form.c -- reading what the browser sent: urlencoded
- * fields of a POST body or query string, cookies, the CSRF token check,
- * and random tokens.
+ * ngx_http_ticket_form.c -- what the browser sent and keeps: urlencoded
+ * fields of a POST body or query string, cookies (read and set), the
+ * CSRF token check, and random tokens.
  */
 
 #include "ngx_http_ticket.h"
@@ -21,6 +21,18 @@ ngx_http_ticket_form_arg(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     const char *name, ngx_str_t *value)
 {
     return ngx_http_ticket_urlencoded_arg(r, &ctx->form, name, value);
+}
+
+
+/* Forms that show the typed values again treat a missing or malformed
+ * field as empty: the checks that follow then say what is wrong. */
+void
+ngx_http_ticket_form_value(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    const char *name, ngx_str_t *value)
+{
+    if (ngx_http_ticket_form_arg(r, ctx, name, value) != NGX_OK) {
+        ngx_str_set(value, "");
+    }
 }
 
 
@@ -204,6 +216,21 @@ ngx_http_ticket_check_csrf(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 }
 
 
+/* The 403 of a form whose token is not the session's: an old tab, or a
+ * page of another site posting here. */
+ngx_int_t
+ngx_http_ticket_csrf_refused(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
+                                 ngx_http_ticket_lang_de(ctx)
+                                 ? "Das Formular war veraltet. Bitte lade "
+                                   "die Seite neu und versuche es noch "
+                                   "einmal."
+                                 : "The form was out of date. Please reload "
+                                   "the page and try again.");
+}
+
+
 ngx_int_t
 ngx_http_ticket_random_hex(ngx_http_request_t *r, size_t bytes,
     ngx_str_t *out)
@@ -260,4 +287,85 @@ ngx_http_ticket_cookie(ngx_http_request_t *r, const char *name,
     }
 
     return NGX_OK;
+}
+
+
+/* max_age: seconds, 0 deletes the cookie, -1 makes a browser-session one */
+ngx_int_t
+ngx_http_ticket_set_cookie(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value, ngx_int_t max_age)
+{
+    u_char                      *p;
+    size_t                       len;
+    ngx_table_elt_t             *h;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+
+    len = ngx_strlen(name) + 1 + value->len
+          + sizeof("; Path=") - 1 + lcf->base_url.len
+          + sizeof("; Max-Age=") - 1 + NGX_INT_T_LEN
+          + sizeof("; HttpOnly; SameSite=Strict; Secure") - 1;
+
+    p = ngx_pnalloc(r->pool, len);
+    h = ngx_list_push(&r->headers_out.headers);
+    if (p == NULL || h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Set-Cookie");
+    h->value.data = p;
+    h->lowcase_key = NULL;
+
+    p = ngx_sprintf(p, "%s=%V; Path=%V", name, value, &lcf->base_url);
+
+    if (max_age >= 0) {
+        p = ngx_sprintf(p, "; Max-Age=%i", max_age);
+    }
+
+    p = ngx_cpymem(p, "; HttpOnly; SameSite=Strict",
+                   sizeof("; HttpOnly; SameSite=Strict") - 1);
+
+    if (lcf->cookie_secure) {
+        p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
+    }
+
+    h->value.len = p - h->value.data;
+
+    return NGX_OK;
+}
+
+
+/* An empty value that expires at once: the browser drops the cookie. */
+ngx_int_t
+ngx_http_ticket_clear_cookie(ngx_http_request_t *r, const char *name)
+{
+    ngx_str_t  empty;
+
+    ngx_str_set(&empty, "");
+
+    return ngx_http_ticket_set_cookie(r, name, &empty, 0);
+}
+
+
+/* s is len lower-case hex digits (our tokens; anything else is foreign) */
+ngx_flag_t
+ngx_http_ticket_is_hex(ngx_str_t *s, size_t len)
+{
+    size_t  i;
+
+    if (s->len != len) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((s->data[i] >= '0' && s->data[i] <= '9')
+              || (s->data[i] >= 'a' && s->data[i] <= 'f')))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }

@@ -36,7 +36,6 @@ static ngx_int_t ngx_http_ticket_security_headers(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ticket_add_header(ngx_http_request_t *r,
     const char *key, const char *value);
 static void ngx_http_ticket_error_body(tk_out_t *out, void *data);
-static void ngx_http_ticket_str(tk_str_t *dst, const char *src);
 
 
 static ngx_http_ticket_status_text_t  ngx_http_ticket_status_texts[] = {
@@ -369,7 +368,7 @@ ngx_http_ticket_page(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     head.version = *ngx_ticket_str(&mcf->static_version);
     head.de = ngx_http_ticket_page_de(r, ctx) ? 1 : 0;
 
-    ngx_http_ticket_str(&head.page,
+    ngx_http_ticket_cstr(&head.page,
                         (ctx && ctx->page) ? ctx->page : "error");
 
     if (ctx && ctx->authenticated && ctx->sid.len && ctx->page) {
@@ -407,8 +406,7 @@ ngx_http_ticket_page_de(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     ngx_table_elt_t  *h;
 
     if (ctx && ctx->authenticated) {
-        return ctx->user.lang.len == 2
-               && ngx_strncmp(ctx->user.lang.data, "de", 2) == 0;
+        return ngx_http_ticket_lang_de(ctx);
     }
 
     part = &r->headers_in.headers.part;
@@ -440,6 +438,14 @@ ngx_http_ticket_page_de(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     return 0;
+}
+
+
+ngx_flag_t
+ngx_http_ticket_lang_de(ngx_http_ticket_ctx_t *ctx)
+{
+    return ctx->user.lang.len == 2
+           && ngx_strncmp(ctx->user.lang.data, "de", 2) == 0;
 }
 
 
@@ -512,17 +518,17 @@ ngx_http_ticket_error(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     page->tpl.status.data = p;
     page->tpl.status.len = ngx_sprintf(p, "%ui", status) - p;
-    ngx_http_ticket_str(&page->tpl.reason, de ? st->reason_de : st->reason);
-    ngx_http_ticket_str(&page->tpl.text, de ? st->text_de : st->text);
-    ngx_http_ticket_str(&page->tpl.detail, message);
+    ngx_http_ticket_cstr(&page->tpl.reason, de ? st->reason_de : st->reason);
+    ngx_http_ticket_cstr(&page->tpl.text, de ? st->text_de : st->text);
+    ngx_http_ticket_cstr(&page->tpl.detail, message);
     page->tpl.home = *ngx_ticket_str(&lcf->base_url);
 
     if (ctx && ctx->authenticated) {
-        ngx_http_ticket_str(&page->tpl.home_label,
+        ngx_http_ticket_cstr(&page->tpl.home_label,
                             de ? "Zur Übersicht" : "Back to the overview");
 
     } else {
-        ngx_http_ticket_str(&page->tpl.home_label,
+        ngx_http_ticket_cstr(&page->tpl.home_label,
                             de ? "Zur Anmeldung" : "Go to sign in");
     }
 
@@ -550,29 +556,23 @@ ngx_http_ticket_error_body(tk_out_t *out, void *data)
 ngx_int_t
 ngx_http_ticket_redirect(ngx_http_request_t *r, const char *path, size_t len)
 {
-    u_char                      *p;
-    ngx_table_elt_t             *h;
-    ngx_http_ticket_loc_conf_t  *lcf;
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+    ngx_table_elt_t  *h;
 
     while (len && *path == '/') {
         path++;
         len--;
     }
 
-    p = ngx_pnalloc(r->pool, lcf->base_url.len + len);
     h = ngx_list_push(&r->headers_out.headers);
-    if (p == NULL || h == NULL) {
+    if (h == NULL
+        || ngx_http_ticket_url(r, path, len, ngx_ticket_str(&h->value))
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     h->hash = 1;
     ngx_str_set(&h->key, "Location");
-    h->value.data = p;
-    p = ngx_cpymem(p, lcf->base_url.data, lcf->base_url.len);
-    p = ngx_cpymem(p, path, len);
-    h->value.len = p - h->value.data;
     h->lowcase_key = NULL;
 
     ngx_http_clear_location(r);
@@ -582,15 +582,24 @@ ngx_http_ticket_redirect(ngx_http_request_t *r, const char *path, size_t len)
 }
 
 
-static void
-ngx_http_ticket_str(tk_str_t *dst, const char *src)
+ngx_int_t
+ngx_http_ticket_url(ngx_http_request_t *r, const char *path, size_t len,
+    tk_str_t *str)
 {
-    if (src == NULL) {
-        dst->len = 0;
-        dst->data = NULL;
-        return;
+    u_char                      *p;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+
+    p = ngx_pnalloc(r->pool, lcf->base_url.len + len);
+    if (p == NULL) {
+        return NGX_ERROR;
     }
 
-    dst->len = ngx_strlen(src);
-    dst->data = (unsigned char *) src;
+    str->data = p;
+    p = ngx_cpymem(p, lcf->base_url.data, lcf->base_url.len);
+    p = ngx_cpymem(p, path, len);
+    str->len = p - str->data;
+
+    return NGX_OK;
 }

@@ -34,6 +34,8 @@ typedef struct {
 static ngx_int_t ngx_http_ticket_profile_show(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *error);
 static void ngx_http_ticket_profile_body(tk_out_t *out, void *data);
+static ngx_int_t ngx_http_ticket_profile_post(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt save);
 static ngx_int_t ngx_http_ticket_profile_save(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_profile_saved(ngx_http_request_t *r,
@@ -48,9 +50,9 @@ static ngx_int_t ngx_http_ticket_password_hashed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_password_saved(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_flag_t ngx_http_ticket_profile_written(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const char *what);
 static ngx_flag_t ngx_http_ticket_valid_email(ngx_str_t *email);
-static ngx_int_t ngx_http_ticket_profile_csrf(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx);
 
 
 ngx_int_t
@@ -77,7 +79,8 @@ ngx_http_ticket_profile(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         }
 
         if (r->method == NGX_HTTP_POST) {
-            return ngx_http_ticket_profile_save(r, ctx);
+            return ngx_http_ticket_profile_post(r, ctx,
+                                                ngx_http_ticket_profile_save);
         }
 
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
@@ -88,7 +91,8 @@ ngx_http_ticket_profile(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                        ctx->path.len) == 0)
     {
         if (r->method == NGX_HTTP_POST) {
-            return ngx_http_ticket_password(r, ctx);
+            return ngx_http_ticket_profile_post(r, ctx,
+                                                ngx_http_ticket_password);
         }
 
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
@@ -159,18 +163,16 @@ ngx_http_ticket_profile_body(tk_out_t *out, void *data)
 }
 
 
-/* A POST without the session's token: 403, nothing is read or written.
- * Called only after ngx_http_ticket_check_csrf() said no. */
+/* A POST without the session's token: 403, nothing is read or written. */
 static ngx_int_t
-ngx_http_ticket_profile_csrf(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+ngx_http_ticket_profile_post(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_step_pt save)
 {
-    return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                 ngx_http_ticket_lang_de(ctx)
-                                 ? "Das Formular war veraltet. Bitte lade "
-                                   "die Seite neu und versuche es noch "
-                                   "einmal."
-                                 : "The form was out of date. Please reload "
-                                   "the page and try again.");
+    if (ngx_http_ticket_check_csrf(r, ctx) != NGX_OK) {
+        return ngx_http_ticket_csrf_refused(r, ctx);
+    }
+
+    return save(r, ctx);
 }
 
 
@@ -185,20 +187,11 @@ ngx_http_ticket_profile_save(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     tk_cmds_t                  *cmds;
     ngx_http_ticket_profile_t  *pf;
 
-    if (ngx_http_ticket_check_csrf(r, ctx) != NGX_OK) {
-        return ngx_http_ticket_profile_csrf(r, ctx);
-    }
-
     pf = ctx->view;
     de = ngx_http_ticket_lang_de(ctx);
 
-    if (ngx_http_ticket_form_arg(r, ctx, "name", &name) != NGX_OK) {
-        ngx_str_set(&name, "");
-    }
-
-    if (ngx_http_ticket_form_arg(r, ctx, "email", &email) != NGX_OK) {
-        ngx_str_set(&email, "");
-    }
+    ngx_http_ticket_form_value(r, ctx, "name", &name);
+    ngx_http_ticket_form_value(r, ctx, "email", &email);
 
     if (ngx_http_ticket_form_arg(r, ctx, "lang", &lang) != NGX_OK) {
         lang = ctx->user.lang;
@@ -267,17 +260,31 @@ ngx_http_ticket_profile_save(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 static ngx_int_t
 ngx_http_ticket_profile_saved(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
-    if (ctx->nreplies != 1 || ngx_http_ticket_reply_is_error(&ctx->replies[0]))
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "ticket: saving the profile of \"%V\" failed",
-                      &ctx->user.login);
+    if (!ngx_http_ticket_profile_written(r, ctx, "profile")) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                      NULL);
     }
 
     return ngx_http_ticket_redirect(r, "profile?saved=profile",
                                     sizeof("profile?saved=profile") - 1);
+}
+
+
+/* The one HSET of a save is in; what ("profile", "password") names it
+ * in the log when Redis refused it. */
+static ngx_flag_t
+ngx_http_ticket_profile_written(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const char *what)
+{
+    if (ctx->nreplies != 1 || ngx_http_ticket_reply_is_error(&ctx->replies[0]))
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ticket: saving the %s of \"%V\" failed", what,
+                      &ctx->user.login);
+        return 0;
+    }
+
+    return 1;
 }
 
 
@@ -339,24 +346,12 @@ ngx_http_ticket_password(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     tk_cmds_t                  *cmds;
     ngx_http_ticket_profile_t  *pf;
 
-    if (ngx_http_ticket_check_csrf(r, ctx) != NGX_OK) {
-        return ngx_http_ticket_profile_csrf(r, ctx);
-    }
-
     pf = ctx->view;
     de = ngx_http_ticket_lang_de(ctx);
 
-    if (ngx_http_ticket_form_arg(r, ctx, "old", &old) != NGX_OK) {
-        ngx_str_set(&old, "");
-    }
-
-    if (ngx_http_ticket_form_arg(r, ctx, "new", &new) != NGX_OK) {
-        ngx_str_set(&new, "");
-    }
-
-    if (ngx_http_ticket_form_arg(r, ctx, "confirm", &confirm) != NGX_OK) {
-        ngx_str_set(&confirm, "");
-    }
+    ngx_http_ticket_form_value(r, ctx, "old", &old);
+    ngx_http_ticket_form_value(r, ctx, "new", &new);
+    ngx_http_ticket_form_value(r, ctx, "confirm", &confirm);
 
     if (old.len == 0) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
@@ -507,11 +502,7 @@ static ngx_int_t
 ngx_http_ticket_password_saved(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    if (ctx->nreplies != 1 || ngx_http_ticket_reply_is_error(&ctx->replies[0]))
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "ticket: saving the password of \"%V\" failed",
-                      &ctx->user.login);
+    if (!ngx_http_ticket_profile_written(r, ctx, "password")) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                      NULL);
     }

@@ -1,11 +1,12 @@
 /*
  * ngx_http_ticket_views.h -- what the view files share among themselves
- * (overview, ticket page, profile, API): the ticket list query over the
- * overview index, labels in the user's language, and small formatting
- * helpers that produce strings for the compiled templates.
+ * (overview, ticket page and actions, profile, API): the ticket list
+ * query over the overview index, reading a ticket, history entries,
+ * labels in the user's language, and small formatting helpers that
+ * produce strings for the compiled templates.
  *
- * Implemented in ngx_http_ticket_overview.c; private to the views (the
- * contract between core and views is ngx_http_ticket.h).
+ * Private to the views (the contract between core and views is
+ * ngx_http_ticket.h); each section names the file that implements it.
  */
 
 #ifndef NGX_HTTP_TICKET_VIEWS_H
@@ -13,7 +14,10 @@
 
 #include "ngx_http_ticket.h"
 
-/* ---- ticket list query -------------------------------------------------- */
+/* ---- ticket list query (ngx_http_ticket_query.c) ------------------------ */
+
+/* Tickets on a page of a list, unless the API asks for another number. */
+#define NGX_HTTP_TICKET_PER_PAGE       50
 
 /* Sortable columns of a ticket list, in table order. */
 typedef enum {
@@ -148,10 +152,8 @@ ngx_int_t ngx_http_ticket_overview_query(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_count_field(ngx_http_request_t *r,
     ngx_str_t *group, ngx_int_t state, ngx_str_t *owner, tk_str_t *field);
 
-/* ---- language and formatting ------------------------------------------- */
+/* ---- language and formatting (ngx_http_ticket_format.c) ----------------- */
 
-/* 1 when the user reads German. */
-ngx_flag_t ngx_http_ticket_lang_de(ngx_http_ticket_ctx_t *ctx);
 void ngx_http_ticket_state_label(ngx_http_ticket_ctx_t *ctx, ngx_int_t state,
     tk_str_t *label);
 void ngx_http_ticket_prio_label(ngx_http_ticket_ctx_t *ctx, ngx_int_t prio,
@@ -173,10 +175,6 @@ ngx_int_t ngx_http_ticket_uint_str(ngx_http_request_t *r, uint64_t v,
 ngx_int_t ngx_http_ticket_short_time(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, int64_t t, tk_str_t *out);
 
-/* base_url + path, e.g. "/tickets/" + "t/5", in r->pool. */
-ngx_int_t ngx_http_ticket_url(ngx_http_request_t *r, const char *path,
-    size_t len, tk_str_t *out);
-
 /*
  * A tk_out_t that grows one contiguous buffer in r->pool, so that
  * escaping helpers (tk_out_text_as_html, tk_out_time) can produce a
@@ -192,14 +190,6 @@ void ngx_http_ticket_sink_init(ngx_http_request_t *r, tk_out_t *out,
     ngx_http_ticket_sink_t *sink, size_t size);
 ngx_int_t ngx_http_ticket_sink_str(tk_out_t *out, tk_str_t *str);
 
-/* A C string constant as a template field (tk_str_set needs a literal). */
-static ngx_inline void
-ngx_http_ticket_cstr(tk_str_t *str, const char *s)
-{
-    str->data = (u_char *) s;
-    str->len = ngx_strlen(s);
-}
-
 /* Trim ASCII white space at both ends. */
 void ngx_http_ticket_trim(ngx_str_t *s);
 
@@ -213,7 +203,45 @@ ngx_int_t ngx_http_ticket_casecmp(tk_str_t *a, tk_str_t *b);
 /* HMGET/HGETALL reply element as a string ("" for nil). */
 void ngx_http_ticket_reply_str(ngx_http_ticket_reply_t *rep, ngx_str_t *s);
 
-/* ---- history entries (ngx_http_ticket_view.c) -------------------------- */
+/* Is member in a SMEMBERS reply? */
+ngx_flag_t ngx_http_ticket_set_has(ngx_http_ticket_reply_t *set,
+    ngx_str_t *member);
+
+/* ---- one ticket (ngx_http_ticket_read.c) -------------------------------- */
+
+/*
+ * A ticket number in a URL ("/t/N", "/api/v1/tickets/N"): 1 to 19
+ * digits, no leading zero.  Returns how many bytes from p it takes, 0
+ * when there is none (the 404 of a ticket that does not exist).
+ */
+size_t ngx_http_ticket_number(u_char *p, u_char *last, uint64_t *number);
+
+/* tk:{t:N} into r->pool. */
+ngx_int_t ngx_http_ticket_ticket_key(ngx_http_request_t *r, uint64_t number,
+    ngx_str_t *key);
+
+/*
+ * Reading a ticket takes two batches.  The first starts with
+ * ticket_read()'s commands (replies NGX_HTTP_TICKET_READ_*); when the
+ * ticket parses and the user has a right on its group, the second
+ * starts with articles_read()'s HGETALLs, one reply per article.
+ */
+#define NGX_HTTP_TICKET_READ_TICKET    0        /* HGETALL tk:{t:N} */
+#define NGX_HTTP_TICKET_READ_ARTICLES  1        /* LRANGE ...:articles */
+#define NGX_HTTP_TICKET_READ_HISTORY   2        /* LRANGE ...:history */
+
+void ngx_http_ticket_ticket_read(tk_cmds_t *cmds, ngx_str_t *key);
+/* NGX_OK, NGX_DECLINED (no such ticket) or NGX_ERROR (not valid). */
+ngx_int_t ngx_http_ticket_ticket_parse(ngx_http_request_t *r,
+    ngx_http_ticket_reply_t *rep, tk_ticket_t *t);
+/* Returns the number of articles (and so of replies) added. */
+ngx_uint_t ngx_http_ticket_articles_read(tk_cmds_t *cmds, uint64_t number,
+    ngx_http_ticket_reply_t *ids);
+/* NGX_OK, NGX_DECLINED (gone meanwhile) or NGX_ERROR (not valid). */
+ngx_int_t ngx_http_ticket_article_parse(ngx_http_request_t *r,
+    ngx_http_ticket_reply_t *rep, tk_article_t *a);
+
+/* ---- history entries (ngx_http_ticket_read.c) --------------------------- */
 
 /* {"time":N,"by":"login","field":"state","from":"1","to":"2"} */
 typedef struct {
@@ -227,5 +255,18 @@ typedef struct {
 /* Parse (and so validate) one entry; strings decoded into r->pool. */
 ngx_int_t ngx_http_ticket_history_parse(ngx_http_request_t *r,
     ngx_str_t *json, ngx_http_ticket_hist_t *h);
+
+/* "franka changed state from new to in progress", in the user's words. */
+ngx_int_t ngx_http_ticket_history_text(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_hist_t *h, tk_str_t *text);
+
+/* ---- ticket changes (ngx_http_ticket_action.c) -------------------------- */
+
+/* a POST to "/t/N/update" or "/t/N/title" (routed by the ticket page) */
+#define NGX_HTTP_TICKET_UPDATE         1
+#define NGX_HTTP_TICKET_RENAME         2
+
+ngx_int_t ngx_http_ticket_action(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number, ngx_uint_t action);
 
 #endif /* NGX_HTTP_TICKET_VIEWS_H */

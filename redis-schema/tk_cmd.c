@@ -365,12 +365,7 @@ tk_fmt_uint(tk_fmt_state_t *st, unsigned long long v, int neg)
     char   tmp[24];
     char  *p;
 
-    p = tmp + sizeof(tmp);
-
-    do {
-        *--p = (char) ('0' + v % 10);
-        v /= 10;
-    } while (v);
+    p = tk_str_utoa(tmp + sizeof(tmp), v);
 
     if (neg) {
         *--p = '-';

@@ -375,15 +375,10 @@ tk_kb_cstr(tk_keybuf_t *kb, const char *s)
 static void
 tk_kb_uint(tk_keybuf_t *kb, uint64_t v)
 {
-    char   tmp[24];
+    char   tmp[TK_UINT_LEN];
     char  *p;
 
-    p = tmp + sizeof(tmp);
-
-    do {
-        *--p = (char) ('0' + v % 10);
-        v /= 10;
-    } while (v);
+    p = tk_str_utoa(tmp + sizeof(tmp), v);
 
     tk_kb_bytes(kb, p, (size_t) (tmp + sizeof(tmp) - p));
 }

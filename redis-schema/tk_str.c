@@ -145,3 +145,19 @@ tk_utf8_lower(unsigned char *dst, const unsigned char *src, size_t len)
         }
     }
 }
+
+
+char *
+tk_str_utoa(char *end, unsigned long long v)
+{
+    char  *p;
+
+    p = end;
+
+    do {
+        *--p = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v);
+
+    return p;
+}

@@ -29,6 +29,14 @@ int tk_str_eq_cstr(const tk_str_t *a, const char *b);
 long long tk_str_atoll(const tk_str_t *s);
 
 /*
+ * v in decimal, written backwards so that the digits end at end: a buffer
+ * of TK_UINT_LEN bytes before end is enough.  Returns the first digit.
+ * (Keys and RESP are assembled with counted bytes, not snprintf.)
+ */
+#define TK_UINT_LEN  20
+char *tk_str_utoa(char *end, unsigned long long v);
+
+/*
  * Lower-case UTF-8 for the full-text index and its queries: ASCII,
  * Latin-1, Latin Extended-A, Greek and Cyrillic capitals.  RediSearch 1.2
  * folds ASCII only, so without this "Ärger" would never match "ärger".

@@ -28,7 +28,6 @@ static int tc_demo_agents(tc_ctx_t *ctx);
 static int tc_demo_tickets(tc_ctx_t *ctx);
 static int tc_demo_create_user(tc_ctx_t *ctx, const tc_user_t *u,
     const char *password);
-static int tc_user_exists(tc_ctx_t *ctx, const char *login);
 static int tc_all_rights(tc_ctx_t *ctx, char *buf, size_t size);
 
 
@@ -217,24 +216,6 @@ tc_cmd_demo(tc_ctx_t *ctx, int argc, char **argv)
 }
 
 
-static int
-tc_user_exists(tc_ctx_t *ctx, const char *login)
-{
-    redisReply  *reply;
-    int          exists;
-
-    reply = tc_command(ctx, "SISMEMBER " TK_KEY_USERS " %s", login);
-    if (reply == NULL) {
-        return -1;
-    }
-
-    exists = reply->integer == 1;
-    freeReplyObject(reply);
-
-    return exists;
-}
-
-
 /* "legal:full,ALSO:full,..." over every group there is */
 static int
 tc_all_rights(tc_ctx_t *ctx, char *buf, size_t size)
@@ -402,7 +383,7 @@ tc_demo_agents(tc_ctx_t *ctx)
     {
         a = &tc_demo_agents_list[i];
 
-        exists = tc_user_exists(ctx, a->login);
+        exists = tc_user_listed(ctx, a->login);
         if (exists < 0) {
             return EX_UNAVAILABLE;
         }

@@ -1,7 +1,7 @@
 /*
- * tc_ticket.c -- "ticketctl ticket list|create" and "ticketctl reindex":
- * tickets written through the shared write path (tk_ticket.c), listed
- * from the overview index, and the index rebuilt from the ticket hashes.
+ * tc_ticket.c -- "ticketctl ticket list|create|update": tickets written
+ * through the shared write path (tk_ticket.c) and listed from the
+ * overview index.
  */
 
 #include <getopt.h>
@@ -15,7 +15,6 @@
 
 #define TC_LIST_DEFAULT   50
 #define TC_LIST_MAX       10000
-#define TC_SCAN_COUNT     1000
 
 typedef struct {
     uint64_t   number;
@@ -44,40 +43,21 @@ static int tc_hit_cmp(const void *a, const void *b);
 static int tc_customer_id(tc_ctx_t *ctx, const char *email, uint64_t *id,
     int *created);
 static long long tc_incrby(tc_ctx_t *ctx, const char *key, long long by);
-static void tc_str(tk_str_t *s, const char *p);
-static int tc_reindex_clear(tc_ctx_t *ctx, unsigned long *deleted);
-static int tc_reindex_batch(tc_ctx_t *ctx, redisReply *keys,
-    unsigned long *done, unsigned long *skipped);
+static int tc_owner_check(tc_ctx_t *ctx, const char *owner);
+
+
+static const tc_command_t  tc_ticket_commands[] = {
+    { "list", tc_ticket_list },
+    { "create", tc_ticket_create },
+    { "update", tc_ticket_update },
+    { NULL, NULL }
+};
 
 
 int
 tc_cmd_ticket(tc_ctx_t *ctx, int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "list") == 0) {
-        return tc_ticket_list(ctx, argc - 1, argv + 1);
-    }
-
-    if (argc >= 2 && strcmp(argv[1], "create") == 0) {
-        return tc_ticket_create(ctx, argc - 1, argv + 1);
-    }
-
-    if (argc >= 2 && strcmp(argv[1], "update") == 0) {
-        return tc_ticket_update(ctx, argc - 1, argv + 1);
-    }
-
-    if (argc >= 2) {
-        tc_fail(EX_USAGE, "unknown ticket command \"%s\"", argv[1]);
-    }
-
-    return tc_usage("ticket");
-}
-
-
-static void
-tc_str(tk_str_t *s, const char *p)
-{
-    s->data = (unsigned char *) (p ? p : "");
-    s->len = p ? strlen(p) : 0;
+    return tc_subcommand(ctx, argc, argv, "ticket", tc_ticket_commands);
 }
 
 
@@ -116,7 +96,7 @@ tc_ticket_list(tc_ctx_t *ctx, int argc, char **argv)
     redisReply   *set, **replies, *r;
     tk_str_t      g, any = tk_string(TK_OWNER_ANY);
     const char   *group, *state_arg, **groups;
-    char          key[TK_KEY_MAX], when[32], *end;
+    char          key[TK_KEY_MAX], when[32], *end, **names;
     tc_hit_t     *hits;
     size_t        ngroups, nhits, ncmds, i, j, k;
     long          limit;
@@ -165,31 +145,21 @@ tc_ticket_list(tc_ctx_t *ctx, int argc, char **argv)
     set = NULL;
 
     if (group) {
-        rc = tc_group_exists(ctx, group);
-        if (rc <= 0) {
-            return rc < 0 ? EX_UNAVAILABLE
-                          : tc_fail(EX_DATAERR, "unknown group \"%s\"", group);
+        if ((rc = tc_group_check(ctx, group))) {
+            return rc;
         }
 
         groups = &group;
         ngroups = 1;
 
     } else {
-        set = tc_command(ctx, "SMEMBERS " TK_KEY_GROUPS);
-        if (set == NULL) {
-            return EX_UNAVAILABLE;
+        if ((rc = tc_members_sorted(ctx, TK_KEY_GROUPS, &set, &names,
+                                    &ngroups)))
+        {
+            return rc;
         }
 
-        ngroups = set->elements;
-        groups = malloc((ngroups + 1) * sizeof(char *));
-        if (groups == NULL) {
-            freeReplyObject(set);
-            return tc_fail(EX_OSERR, "out of memory");
-        }
-
-        for (i = 0; i < ngroups; i++) {
-            groups[i] = set->element[i]->str;
-        }
+        groups = (const char **) names;
     }
 
     s0 = state ? state : TK_STATE_MIN;
@@ -481,24 +451,8 @@ tc_ticket_new(tc_ctx_t *ctx, const tc_ticket_new_t *tn, uint64_t *number)
     snprintf(group_email, sizeof(group_email), "%s", reply->str);
     freeReplyObject(reply);
 
-    if (owner.len) {
-        if (!tk_valid_login(&owner)) {
-            return tc_fail(EX_DATAERR, "invalid owner login \"%s\"",
-                           tn->owner);
-        }
-
-        snprintf(key, sizeof(key), TK_FMT_USER, tn->owner);
-        reply = tc_command(ctx, "EXISTS %s", key);
-        if (reply == NULL) {
-            return EX_UNAVAILABLE;
-        }
-
-        rc = reply->integer == 1;
-        freeReplyObject(reply);
-
-        if (!rc) {
-            return tc_fail(EX_DATAERR, "unknown owner \"%s\"", tn->owner);
-        }
+    if (owner.len && (rc = tc_owner_check(ctx, tn->owner))) {
+        return rc;
     }
 
     if ((rc = tc_customer_id(ctx, tn->customer_email, &customer,
@@ -624,8 +578,6 @@ tc_ticket_update(tc_ctx_t *ctx, int argc, char **argv)
     tc_ticket_change_t   ch;
     tk_arena_t           arena;
     tk_cmds_t            reads;
-    redisReply          *reply;
-    tk_str_t             s;
     const char          *keys[1];
     char                 key[TK_KEY_MAX], *end;
     int                  c, rc;
@@ -677,35 +629,10 @@ tc_ticket_update(tc_ctx_t *ctx, int argc, char **argv)
         return rc;
     }
 
-    if (ch.group) {
-        rc = tc_group_exists(ctx, ch.group);
-        if (rc <= 0) {
-            return rc < 0 ? EX_UNAVAILABLE
-                          : tc_fail(EX_DATAERR, "unknown group \"%s\"",
-                                    ch.group);
-        }
-    }
-
-    if (ch.owner && *ch.owner) {
-        tc_str(&s, ch.owner);
-        snprintf(key, sizeof(key), TK_FMT_USER, ch.owner);
-
-        if (!tk_valid_login(&s)) {
-            return tc_fail(EX_DATAERR, "invalid owner login \"%s\"",
-                           ch.owner);
-        }
-
-        reply = tc_command(ctx, "EXISTS %s", key);
-        if (reply == NULL) {
-            return EX_UNAVAILABLE;
-        }
-
-        rc = reply->integer == 1;
-        freeReplyObject(reply);
-
-        if (!rc) {
-            return tc_fail(EX_DATAERR, "unknown owner \"%s\"", ch.owner);
-        }
+    if ((ch.group && (rc = tc_group_check(ctx, ch.group)))
+        || (ch.owner && *ch.owner && (rc = tc_owner_check(ctx, ch.owner))))
+    {
+        return rc;
     }
 
     tk_key_ticket(key, sizeof(key), ch.number);
@@ -749,21 +676,15 @@ tc_ticket_update_decide(void *data, redisReply **reads, size_t nreads,
     tk_ticket_t          old, new;
     tk_str_t            *pairs;
     redisReply          *r = reads[0];
-    size_t               i;
 
     ch->found = r->type == REDIS_REPLY_ARRAY && r->elements > 0;
     if (!ch->found) {
         return TK_REDIS_ABORT;
     }
 
-    pairs = writes->alloc(writes->alloc_data, r->elements * sizeof(tk_str_t));
+    pairs = tc_reply_pairs(r, writes->alloc, writes->alloc_data);
     if (pairs == NULL) {
         return TK_REDIS_ERROR;
-    }
-
-    for (i = 0; i < r->elements; i++) {
-        pairs[i].data = (unsigned char *) r->element[i]->str;
-        pairs[i].len = r->element[i]->len;
     }
 
     if (tk_ticket_parse(&old, pairs, r->elements / 2) != 0) {
@@ -805,185 +726,27 @@ tc_ticket_update_decide(void *data, redisReply **reads, size_t nreads,
 }
 
 
-/* ---- reindex ------------------------------------------------------------ */
-
-/*
- * Drops every overview set and the counts hash, then adds every ticket
- * again from its hash.  Writers running meanwhile may be lost from the
- * index: stop nginx and mailbridge first (SCHEMA.md).
- */
-int
-tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv)
+/* An owner named for a ticket: the login of an existing user. */
+static int
+tc_owner_check(tc_ctx_t *ctx, const char *owner)
 {
-    redisReply     *reply;
-    char           *cursor;
-    unsigned long   done, skipped, deleted;
-    int             rc;
+    tk_str_t  s;
+    int       exists;
 
-    if (argc != 1) {
-        return tc_usage("reindex");
+    tc_str(&s, owner);
+
+    if (!tk_valid_login(&s)) {
+        return tc_fail(EX_DATAERR, "invalid owner login \"%s\"", owner);
     }
 
-    if ((rc = tc_connect(ctx, 1)) || (rc = tc_reindex_clear(ctx, &deleted))) {
-        return rc;
+    exists = tc_user_exists(ctx, owner);
+    if (exists < 0) {
+        return EX_UNAVAILABLE;
     }
 
-    done = skipped = 0;
-    cursor = strdup("0");
-
-    do {
-        reply = tc_command(ctx, "SCAN %s MATCH tk:{t:* COUNT %d TYPE hash",
-                           cursor, TC_SCAN_COUNT);
-        free(cursor);
-        cursor = NULL;
-
-        if (reply == NULL) {
-            return EX_UNAVAILABLE;
-        }
-
-        cursor = strdup(reply->element[0]->str);
-        rc = tc_reindex_batch(ctx, reply->element[1], &done, &skipped);
-        freeReplyObject(reply);
-
-        if (rc != EX_OK) {
-            free(cursor);
-            return rc;
-        }
-
-    } while (cursor && strcmp(cursor, "0") != 0);
-
-    free(cursor);
-
-    printf("reindexed %lu tickets (%lu index keys dropped first)\n", done,
-           deleted);
-
-    if (skipped) {
-        printf("skipped %lu ticket hashes without a valid number, state or "
-               "priority\n", skipped);
+    if (!exists) {
+        return tc_fail(EX_DATAERR, "unknown owner \"%s\"", owner);
     }
 
     return EX_OK;
-}
-
-
-static int
-tc_reindex_clear(tc_ctx_t *ctx, unsigned long *deleted)
-{
-    redisReply  *reply, *del;
-    char        *cursor;
-    size_t       i;
-
-    *deleted = 0;
-    cursor = strdup("0");
-
-    do {
-        reply = tc_command(ctx, "SCAN %s MATCH tk:{ix}:* COUNT %d", cursor,
-                           TC_SCAN_COUNT);
-        free(cursor);
-        cursor = NULL;
-
-        if (reply == NULL) {
-            return EX_UNAVAILABLE;
-        }
-
-        for (i = 0; i < reply->element[1]->elements; i++) {
-            /* the "auto" list is mailbridge's, not derived from here */
-            if (strcmp(reply->element[1]->element[i]->str, TK_KEY_AUTO)
-                == 0)
-            {
-                continue;
-            }
-
-            del = tc_command(ctx, "UNLINK %s",
-                             reply->element[1]->element[i]->str);
-            if (del == NULL) {
-                freeReplyObject(reply);
-                return EX_UNAVAILABLE;
-            }
-
-            *deleted += (unsigned long) del->integer;
-            freeReplyObject(del);
-        }
-
-        cursor = strdup(reply->element[0]->str);
-        freeReplyObject(reply);
-
-    } while (cursor && strcmp(cursor, "0") != 0);
-
-    free(cursor);
-
-    return EX_OK;
-}
-
-
-/* One SCAN page: HGETALL the ticket hashes (not tk:{t:N}:a:ID) and
- * index them. */
-static int
-tc_reindex_batch(tc_ctx_t *ctx, redisReply *keys, unsigned long *done,
-    unsigned long *skipped)
-{
-    tk_arena_t    arena;
-    tk_cmds_t     reads, writes;
-    redisReply  **replies, *r;
-    tk_ticket_t   t;
-    tk_str_t     *pairs;
-    const char   *k;
-    size_t        i, j, n, len;
-    int           rc;
-
-    tk_arena_init(&arena);
-    tk_cmds_init(&reads, tk_arena_alloc, &arena);
-    tk_cmds_init(&writes, tk_arena_alloc, &arena);
-
-    for (i = 0; i < keys->elements; i++) {
-        k = keys->element[i]->str;
-        len = strlen(k);
-
-        if (len && k[len - 1] == '}') {
-            tk_cmds_add(&reads, "HGETALL %s", k);
-        }
-    }
-
-    if (reads.n == 0) {
-        tk_arena_reset(&arena);
-        return EX_OK;
-    }
-
-    n = reads.n;
-    rc = tk_redis_pipeline(&ctx->redis, &reads, &replies);
-    if (rc != TK_REDIS_OK) {
-        tk_arena_reset(&arena);
-        return tc_redis_fail(ctx, rc);
-    }
-
-    for (i = 0; i < n; i++) {
-        r = replies[i];
-
-        pairs = tk_arena_alloc(&arena, (r->elements + 1) * sizeof(tk_str_t));
-        if (pairs == NULL) {
-            break;
-        }
-
-        for (j = 0; j < r->elements; j++) {
-            pairs[j].data = (unsigned char *) r->element[j]->str;
-            pairs[j].len = r->element[j]->len;
-        }
-
-        if (tk_ticket_parse(&t, pairs, r->elements / 2) != 0
-            || !tk_valid_group(&t.group))
-        {
-            (*skipped)++;
-            continue;
-        }
-
-        tk_ticket_index_add(&writes, &t);
-        (*done)++;
-    }
-
-    rc = writes.n ? tc_run(ctx, &writes) : EX_OK;
-
-    tk_redis_replies_free(replies, n);
-    tk_arena_reset(&arena);
-
-    return rc;
 }

@@ -1,6 +1,7 @@
 /*
- * tc_user.c -- "ticketctl user|group|token": agent accounts (yescrypt
- * passwords, rights per group), groups and API tokens.
+ * tc_user.c -- "ticketctl user": agent accounts (yescrypt passwords,
+ * rights per group), and the user writer and checks that demo, gen and
+ * "token" reuse.
  */
 
 #include <getopt.h>
@@ -29,25 +30,30 @@ typedef struct {
 static int tc_user_add(tc_ctx_t *ctx, int argc, char **argv);
 static int tc_user_list(tc_ctx_t *ctx, int argc, char **argv);
 static int tc_user_passwd(tc_ctx_t *ctx, int argc, char **argv);
-static int tc_user_enable(tc_ctx_t *ctx, int argc, char **argv, int enable);
+static int tc_user_disable(tc_ctx_t *ctx, int argc, char **argv);
+static int tc_user_enable(tc_ctx_t *ctx, int argc, char **argv);
+static int tc_user_able(tc_ctx_t *ctx, int argc, char **argv, int enable);
 static int tc_user_set(tc_ctx_t *ctx, int argc, char **argv);
 static int tc_user_change(tc_ctx_t *ctx, tc_user_change_t *ch);
 static int tc_user_change_decide(void *data, redisReply **reads,
     size_t nreads, tk_cmds_t *writes);
-static int tc_check_login(const char *login);
 static int tc_check_name(const char *name);
-static int tc_check_email(const char *email);
 static int tc_check_lang(const char *lang);
 static int tc_new_password(char *hash, size_t size);
-static int tc_group_add(tc_ctx_t *ctx, int argc, char **argv);
-static int tc_group_list(tc_ctx_t *ctx, int argc, char **argv);
-static int tc_token_add(tc_ctx_t *ctx, int argc, char **argv);
-static int tc_token_revoke(tc_ctx_t *ctx, int argc, char **argv);
-static int tc_strcmp(const void *a, const void *b);
-static const char *tc_reply_str(redisReply *r, size_t i);
 
 
-/* ---- shared writers ----------------------------------------------------- */
+static const tc_command_t  tc_user_commands[] = {
+    { "add", tc_user_add },
+    { "list", tc_user_list },
+    { "passwd", tc_user_passwd },
+    { "disable", tc_user_disable },
+    { "enable", tc_user_enable },
+    { "set", tc_user_set },
+    { NULL, NULL }
+};
+
+
+/* ---- shared writer and checks ------------------------------------------- */
 
 void
 tc_user_write(tk_cmds_t *c, const tc_user_t *u, int64_t now)
@@ -73,109 +79,44 @@ tc_user_write(tk_cmds_t *c, const tc_user_t *u, int64_t now)
 }
 
 
-void
-tc_group_write(tk_cmds_t *c, const char *name, const char *email,
-    const char *signature, int all_agents)
+/* In tk:users: the list of accounts (demo and gen create missing ones). */
+int
+tc_user_listed(tc_ctx_t *ctx, const char *login)
 {
-    char  key[TK_KEY_MAX];
-
-    snprintf(key, sizeof(key), TK_FMT_GROUP, name);
-
-    tk_cmds_add(c, "HSET %s " TK_F_NAME " %s " TK_F_EMAIL " %s "
-                TK_F_SIGNATURE " %s " TK_F_ALL_AGENTS " %s", key, name,
-                email ? email : "", signature ? signature : "",
-                all_agents ? "1" : "0");
-    tk_cmds_add(c, "SADD " TK_KEY_GROUPS " %s", name);
-
-    if (all_agents) {
-        tk_cmds_add(c, "SADD " TK_KEY_GROUPS_ALL " %s", name);
-
-    } else {
-        tk_cmds_add(c, "SREM " TK_KEY_GROUPS_ALL " %s", name);
-    }
+    return tc_sismember(ctx, TK_KEY_USERS, login);
 }
 
 
+/* The account's hash: what owners and tokens need. */
 int
-tc_group_exists(tc_ctx_t *ctx, const char *name)
+tc_user_exists(tc_ctx_t *ctx, const char *login)
 {
     redisReply  *reply;
+    char         key[TK_KEY_MAX];
     int          exists;
 
-    reply = tc_command(ctx, "SISMEMBER " TK_KEY_GROUPS " %s", name);
+    snprintf(key, sizeof(key), TK_FMT_USER, login);
+
+    reply = tc_command(ctx, "EXISTS %s", key);
     if (reply == NULL) {
         return -1;
     }
 
-    exists = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+    exists = reply->integer == 1;
     freeReplyObject(reply);
 
     return exists;
 }
 
 
-int
-tc_rights_check(tc_ctx_t *ctx, const char *rights)
-{
-    char      *copy, *entry, *save, *colon;
-    tk_str_t   g;
-    int        rc, exists;
-
-    copy = strdup(rights);
-    if (copy == NULL) {
-        return tc_fail(EX_OSERR, "out of memory");
-    }
-
-    rc = EX_OK;
-
-    for (entry = strtok_r(copy, ",", &save); entry && rc == EX_OK;
-         entry = strtok_r(NULL, ",", &save))
-    {
-        colon = strrchr(entry, ':');
-
-        if (colon == NULL || tk_right_parse(colon + 1, strlen(colon + 1)) <= 0)
-        {
-            rc = tc_fail(EX_DATAERR, "invalid rights entry \"%s\": want "
-                         "GROUP:read or GROUP:full", entry);
-            break;
-        }
-
-        *colon = '\0';
-        g.data = (unsigned char *) entry;
-        g.len = strlen(entry);
-
-        if (!tk_valid_group(&g)) {
-            rc = tc_fail(EX_DATAERR, "invalid group name \"%s\" in rights",
-                         entry);
-            break;
-        }
-
-        exists = tc_group_exists(ctx, entry);
-
-        if (exists < 0) {
-            rc = EX_UNAVAILABLE;
-
-        } else if (exists == 0) {
-            rc = tc_fail(EX_DATAERR, "unknown group \"%s\" in rights (see "
-                         "\"ticketctl group list\")", entry);
-        }
-    }
-
-    free(copy);
-
-    return rc;
-}
-
-
 /* ---- validation --------------------------------------------------------- */
 
-static int
+int
 tc_check_login(const char *login)
 {
     tk_str_t  s;
 
-    s.data = (unsigned char *) login;
-    s.len = strlen(login);
+    tc_str(&s, login);
 
     if (!tk_valid_login(&s)) {
         return tc_fail(EX_DATAERR, "invalid login \"%s\": use 1 to %d of "
@@ -208,7 +149,7 @@ tc_check_name(const char *name)
 
 
 /* Deliberately loose: one '@', something on both sides, no blanks. */
-static int
+int
 tc_check_email(const char *email)
 {
     const char  *at;
@@ -279,39 +220,7 @@ tc_new_password(char *hash, size_t size)
 int
 tc_cmd_user(tc_ctx_t *ctx, int argc, char **argv)
 {
-    if (argc < 2) {
-        return tc_usage("user");
-    }
-
-    argc--;
-    argv++;
-
-    if (strcmp(argv[0], "add") == 0) {
-        return tc_user_add(ctx, argc, argv);
-    }
-
-    if (strcmp(argv[0], "list") == 0) {
-        return tc_user_list(ctx, argc, argv);
-    }
-
-    if (strcmp(argv[0], "passwd") == 0) {
-        return tc_user_passwd(ctx, argc, argv);
-    }
-
-    if (strcmp(argv[0], "disable") == 0) {
-        return tc_user_enable(ctx, argc, argv, 0);
-    }
-
-    if (strcmp(argv[0], "enable") == 0) {
-        return tc_user_enable(ctx, argc, argv, 1);
-    }
-
-    if (strcmp(argv[0], "set") == 0) {
-        return tc_user_set(ctx, argc, argv);
-    }
-
-    tc_fail(EX_USAGE, "unknown user command \"%s\"", argv[0]);
-    return tc_usage("user");
+    return tc_subcommand(ctx, argc, argv, "user", tc_user_commands);
 }
 
 
@@ -465,26 +374,6 @@ tc_user_change_decide(void *data, redisReply **reads, size_t nreads,
 
 
 static int
-tc_strcmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-
-static const char *
-tc_reply_str(redisReply *r, size_t i)
-{
-    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements
-        || r->element[i]->type != REDIS_REPLY_STRING)
-    {
-        return "";
-    }
-
-    return r->element[i]->str;
-}
-
-
-static int
 tc_user_list(tc_ctx_t *ctx, int argc, char **argv)
 {
     tk_arena_t    arena;
@@ -499,27 +388,11 @@ tc_user_list(tc_ctx_t *ctx, int argc, char **argv)
         return tc_usage("user");
     }
 
-    if ((rc = tc_connect(ctx, 1))) {
+    if ((rc = tc_connect(ctx, 1))
+        || (rc = tc_members_sorted(ctx, TK_KEY_USERS, &set, &logins, &n)))
+    {
         return rc;
     }
-
-    set = tc_command(ctx, "SMEMBERS " TK_KEY_USERS);
-    if (set == NULL) {
-        return EX_UNAVAILABLE;
-    }
-
-    n = set->elements;
-    logins = calloc(n + 1, sizeof(char *));
-    if (logins == NULL) {
-        freeReplyObject(set);
-        return tc_fail(EX_OSERR, "out of memory");
-    }
-
-    for (i = 0; i < n; i++) {
-        logins[i] = set->element[i]->str;
-    }
-
-    qsort(logins, n, sizeof(char *), tc_strcmp);
 
     tk_arena_init(&arena);
     tk_cmds_init(&cmds, tk_arena_alloc, &arena);
@@ -611,7 +484,21 @@ tc_user_passwd(tc_ctx_t *ctx, int argc, char **argv)
 
 
 static int
-tc_user_enable(tc_ctx_t *ctx, int argc, char **argv, int enable)
+tc_user_disable(tc_ctx_t *ctx, int argc, char **argv)
+{
+    return tc_user_able(ctx, argc, argv, 0);
+}
+
+
+static int
+tc_user_enable(tc_ctx_t *ctx, int argc, char **argv)
+{
+    return tc_user_able(ctx, argc, argv, 1);
+}
+
+
+static int
+tc_user_able(tc_ctx_t *ctx, int argc, char **argv, int enable)
 {
     tc_user_change_t  ch;
     int               rc;
@@ -707,332 +594,6 @@ tc_user_set(tc_ctx_t *ctx, int argc, char **argv)
     rc = tc_user_change(ctx, &ch);
     if (rc == EX_OK) {
         printf("user %s changed\n", ch.login);
-    }
-
-    return rc;
-}
-
-
-/* ---- group -------------------------------------------------------------- */
-
-int
-tc_cmd_group(tc_ctx_t *ctx, int argc, char **argv)
-{
-    if (argc >= 2 && strcmp(argv[1], "add") == 0) {
-        return tc_group_add(ctx, argc - 1, argv + 1);
-    }
-
-    if (argc >= 2 && strcmp(argv[1], "list") == 0) {
-        return tc_group_list(ctx, argc - 1, argv + 1);
-    }
-
-    if (argc >= 2) {
-        tc_fail(EX_USAGE, "unknown group command \"%s\"", argv[1]);
-    }
-
-    return tc_usage("group");
-}
-
-
-static int
-tc_group_add(tc_ctx_t *ctx, int argc, char **argv)
-{
-    static const struct option  opts[] = {
-        { "email", required_argument, NULL, 'e' },
-        { "signature", required_argument, NULL, 's' },
-        { "all-agents", no_argument, NULL, 'a' },
-        { NULL, 0, NULL, 0 }
-    };
-
-    tk_arena_t   arena;
-    tk_cmds_t    cmds;
-    tk_str_t     g;
-    const char  *name, *email, *signature;
-    int          c, rc, all, exists;
-
-    email = "";
-    signature = "";
-    all = 0;
-    optind = 0;
-
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'e': email = optarg; break;
-        case 's': signature = optarg; break;
-        case 'a': all = 1; break;
-        default: return tc_usage("group");
-        }
-    }
-
-    if (optind != argc - 1) {
-        tc_fail(EX_USAGE, "group add needs exactly one NAME");
-        return tc_usage("group");
-    }
-
-    name = argv[optind];
-    g.data = (unsigned char *) name;
-    g.len = strlen(name);
-
-    if (!tk_valid_group(&g)) {
-        return tc_fail(EX_DATAERR, "invalid group name \"%s\": 1 to %d "
-                       "bytes, no blanks and none of : { } * ,", name,
-                       TK_GROUP_MAX);
-    }
-
-    if (*email && (rc = tc_check_email(email))) {
-        return rc;
-    }
-
-    if ((rc = tc_connect(ctx, 1))) {
-        return rc;
-    }
-
-    exists = tc_group_exists(ctx, name);
-    if (exists < 0) {
-        return EX_UNAVAILABLE;
-    }
-
-    if (exists) {
-        return tc_fail(EX_DATAERR, "group \"%s\" exists already", name);
-    }
-
-    tk_arena_init(&arena);
-    tk_cmds_init(&cmds, tk_arena_alloc, &arena);
-    tk_cmds_multi(&cmds);
-    tc_group_write(&cmds, name, email, signature, all);
-    tk_cmds_exec(&cmds);
-
-    rc = tc_run(ctx, &cmds);
-    tk_arena_reset(&arena);
-
-    if (rc == EX_OK) {
-        printf("group %s created%s\n", name, all ? " (all agents)" : "");
-    }
-
-    return rc;
-}
-
-
-/* open = states 1..5 of the "*" partitions in the counts hash */
-static int
-tc_group_list(tc_ctx_t *ctx, int argc, char **argv)
-{
-    tk_arena_t    arena;
-    tk_cmds_t     cmds;
-    redisReply   *set, **replies;
-    char        **names;
-    char          key[TK_KEY_MAX], field[TK_KEY_MAX];
-    size_t        i, n;
-    int           rc, s;
-    long long     open, total, v;
-
-    if (argc != 1) {
-        return tc_usage("group");
-    }
-
-    if ((rc = tc_connect(ctx, 1))) {
-        return rc;
-    }
-
-    set = tc_command(ctx, "SMEMBERS " TK_KEY_GROUPS);
-    if (set == NULL) {
-        return EX_UNAVAILABLE;
-    }
-
-    n = set->elements;
-    names = calloc(n + 1, sizeof(char *));
-    if (names == NULL) {
-        freeReplyObject(set);
-        return tc_fail(EX_OSERR, "out of memory");
-    }
-
-    for (i = 0; i < n; i++) {
-        names[i] = set->element[i]->str;
-    }
-
-    qsort(names, n, sizeof(char *), tc_strcmp);
-
-    tk_arena_init(&arena);
-    tk_cmds_init(&cmds, tk_arena_alloc, &arena);
-
-    for (i = 0; i < n; i++) {
-        snprintf(key, sizeof(key), TK_FMT_GROUP, names[i]);
-        tk_cmds_add(&cmds, "HMGET %s " TK_F_EMAIL " " TK_F_ALL_AGENTS, key);
-        tk_cmds_add(&cmds, "HMGET " TK_KEY_INDEX_COUNTS
-                    " %s:1:* %s:2:* %s:3:* %s:4:* %s:5:* %s:6:*", names[i],
-                    names[i], names[i], names[i], names[i], names[i]);
-    }
-
-    replies = NULL;
-    rc = n ? tk_redis_pipeline(&ctx->redis, &cmds, &replies) : TK_REDIS_OK;
-
-    if (rc != TK_REDIS_OK) {
-        rc = tc_redis_fail(ctx, rc);
-
-    } else {
-        printf("%-20s %-32s %-10s %8s %8s\n", "GROUP", "EMAIL", "ACCESS",
-               "OPEN", "TOTAL");
-
-        for (i = 0; i < n; i++) {
-            open = total = 0;
-
-            for (s = 0; s < 6; s++) {
-                v = atoll(tc_reply_str(replies[2 * i + 1], (size_t) s));
-                total += v;
-                open += s < 5 ? v : 0;
-            }
-
-            snprintf(field, sizeof(field), "%s",
-                     strcmp(tc_reply_str(replies[2 * i], 1), "1") == 0
-                         ? "all agents" : "members");
-
-            printf("%-20s %-32s %-10s %8lld %8lld\n", names[i],
-                   tc_reply_str(replies[2 * i], 0), field, open, total);
-        }
-
-        rc = EX_OK;
-    }
-
-    tk_redis_replies_free(replies, 2 * n);
-    tk_arena_reset(&arena);
-    free(names);
-    freeReplyObject(set);
-
-    return rc;
-}
-
-
-/* ---- token -------------------------------------------------------------- */
-
-int
-tc_cmd_token(tc_ctx_t *ctx, int argc, char **argv)
-{
-    if (argc == 3 && strcmp(argv[1], "add") == 0) {
-        return tc_token_add(ctx, argc - 1, argv + 1);
-    }
-
-    if (argc == 3 && strcmp(argv[1], "revoke") == 0) {
-        return tc_token_revoke(ctx, argc - 1, argv + 1);
-    }
-
-    return tc_usage("token");
-}
-
-
-static int
-tc_token_add(tc_ctx_t *ctx, int argc, char **argv)
-{
-    tk_arena_t    arena;
-    tk_cmds_t     cmds;
-    redisReply   *reply;
-    const char   *login;
-    char          token[2 * TC_TOKEN_BYTES + 1];
-    char          key[TK_KEY_MAX], tokens[TK_KEY_MAX], user[TK_KEY_MAX];
-    int           rc, exists;
-
-    login = argv[1];
-
-    if ((rc = tc_check_login(login)) || (rc = tc_connect(ctx, 1))) {
-        return rc;
-    }
-
-    snprintf(user, sizeof(user), TK_FMT_USER, login);
-
-    reply = tc_command(ctx, "EXISTS %s", user);
-    if (reply == NULL) {
-        return EX_UNAVAILABLE;
-    }
-
-    exists = reply->integer == 1;
-    freeReplyObject(reply);
-
-    if (!exists) {
-        return tc_fail(EX_DATAERR, "no user \"%s\"", login);
-    }
-
-    if (tc_random_hex(token, TC_TOKEN_BYTES) != 0) {
-        return tc_fail(EX_OSERR, "getrandom failed");
-    }
-
-    snprintf(key, sizeof(key), TK_FMT_TOKEN, token);
-    snprintf(tokens, sizeof(tokens), TK_FMT_USER_TOKENS, login);
-
-    tk_arena_init(&arena);
-    tk_cmds_init(&cmds, tk_arena_alloc, &arena);
-    tk_cmds_multi(&cmds);
-    tk_cmds_add(&cmds, "HSET %s " TK_F_LOGIN " %s " TK_F_CREATED " %lld",
-                key, login, (long long) time(NULL));
-    tk_cmds_add(&cmds, "SADD %s %s", tokens, token);
-    tk_cmds_exec(&cmds);
-
-    rc = tc_run(ctx, &cmds);
-    tk_arena_reset(&arena);
-
-    if (rc == EX_OK) {
-        printf("%s\n", token);
-    }
-
-    return rc;
-}
-
-
-static int
-tc_token_revoke(tc_ctx_t *ctx, int argc, char **argv)
-{
-    tk_arena_t    arena;
-    tk_cmds_t     cmds;
-    redisReply   *reply;
-    const char   *token;
-    char          key[TK_KEY_MAX], tokens[TK_KEY_MAX];
-    char          login[TK_LOGIN_MAX + 1];
-    size_t        i;
-    int           rc;
-
-    token = argv[1];
-
-    for (i = 0; token[i]; i++) {
-        if (!strchr("0123456789abcdef", token[i])) {
-            break;
-        }
-    }
-
-    if (i != 2 * TC_TOKEN_BYTES || token[i] != '\0') {
-        return tc_fail(EX_DATAERR, "invalid token \"%s\": want %d hex "
-                       "digits", token, 2 * TC_TOKEN_BYTES);
-    }
-
-    if ((rc = tc_connect(ctx, 1))) {
-        return rc;
-    }
-
-    snprintf(key, sizeof(key), TK_FMT_TOKEN, token);
-
-    reply = tc_command(ctx, "HGET %s " TK_F_LOGIN, key);
-    if (reply == NULL) {
-        return EX_UNAVAILABLE;
-    }
-
-    if (reply->type != REDIS_REPLY_STRING) {
-        freeReplyObject(reply);
-        return tc_fail(EX_DATAERR, "unknown token \"%s\"", token);
-    }
-
-    snprintf(tokens, sizeof(tokens), TK_FMT_USER_TOKENS, reply->str);
-    snprintf(login, sizeof(login), "%s", reply->str);
-    freeReplyObject(reply);
-
-    tk_arena_init(&arena);
-    tk_cmds_init(&cmds, tk_arena_alloc, &arena);
-    tk_cmds_multi(&cmds);
-    tk_cmds_add(&cmds, "DEL %s", key);
-    tk_cmds_add(&cmds, "SREM %s %s", tokens, token);
-    tk_cmds_exec(&cmds);
-
-    rc = tc_run(ctx, &cmds);
-    tk_arena_reset(&arena);
-
-    if (rc == EX_OK) {
-        printf("token of %s revoked\n", login);
     }
 
     return rc;

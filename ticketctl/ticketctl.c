@@ -21,14 +21,9 @@
 #define TC_TIMEOUT_MS       10000
 
 
-typedef struct {
-    const char  *name;
-    tc_cmd_pt    handler;
-} tc_command_t;
-
-
 static int tc_addr_valid(const char *addr);
 static int tc_random(void *buf, size_t n);
+static int tc_strcmp(const void *a, const void *b);
 
 
 static const tc_command_t  tc_commands[] = {
@@ -129,6 +124,28 @@ tc_usage(const char *topic)
 
 
 int
+tc_subcommand(tc_ctx_t *ctx, int argc, char **argv, const char *topic,
+    const tc_command_t *subs)
+{
+    int  i;
+
+    if (argc < 2) {
+        return tc_usage(topic);
+    }
+
+    for (i = 0; subs[i].name; i++) {
+        if (strcmp(argv[1], subs[i].name) == 0) {
+            return subs[i].handler(ctx, argc - 1, argv + 1);
+        }
+    }
+
+    tc_fail(EX_USAGE, "unknown %s command \"%s\"", topic, argv[1]);
+
+    return tc_usage(topic);
+}
+
+
+int
 tc_connect(tc_ctx_t *ctx, int need_schema)
 {
     int  rc;
@@ -214,6 +231,93 @@ tc_command(tc_ctx_t *ctx, const char *fmt, ...)
     }
 
     return reply;
+}
+
+
+int
+tc_sismember(tc_ctx_t *ctx, const char *set, const char *member)
+{
+    redisReply  *reply;
+    int          is;
+
+    reply = tc_command(ctx, "SISMEMBER %s %s", set, member);
+    if (reply == NULL) {
+        return -1;
+    }
+
+    is = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+    freeReplyObject(reply);
+
+    return is;
+}
+
+
+/* Listings are sorted by name: Redis returns set members in any order. */
+int
+tc_members_sorted(tc_ctx_t *ctx, const char *key, redisReply **set,
+    char ***names, size_t *n)
+{
+    size_t  i;
+
+    *set = tc_command(ctx, "SMEMBERS %s", key);
+    if (*set == NULL) {
+        return EX_UNAVAILABLE;
+    }
+
+    *n = (*set)->elements;
+    *names = calloc(*n + 1, sizeof(char *));
+    if (*names == NULL) {
+        freeReplyObject(*set);
+        return tc_fail(EX_OSERR, "out of memory");
+    }
+
+    for (i = 0; i < *n; i++) {
+        (*names)[i] = (*set)->element[i]->str;
+    }
+
+    qsort(*names, *n, sizeof(char *), tc_strcmp);
+
+    return EX_OK;
+}
+
+
+static int
+tc_strcmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+
+const char *
+tc_reply_str(redisReply *r, size_t i)
+{
+    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements
+        || r->element[i]->type != REDIS_REPLY_STRING)
+    {
+        return "";
+    }
+
+    return r->element[i]->str;
+}
+
+
+tk_str_t *
+tc_reply_pairs(redisReply *r, tk_alloc_pt alloc, void *data)
+{
+    tk_str_t  *pairs;
+    size_t     i;
+
+    pairs = alloc(data, (r->elements + 1) * sizeof(tk_str_t));
+    if (pairs == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < r->elements; i++) {
+        pairs[i].data = (unsigned char *) r->element[i]->str;
+        pairs[i].len = r->element[i]->len;
+    }
+
+    return pairs;
 }
 
 
@@ -344,6 +448,14 @@ tc_random_password(char *out, size_t len)
     out[len] = '\0';
 
     return 0;
+}
+
+
+void
+tc_str(tk_str_t *s, const char *p)
+{
+    s->data = (unsigned char *) (p ? p : "");
+    s->len = p ? strlen(p) : 0;
 }
 
 

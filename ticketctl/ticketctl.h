@@ -29,6 +29,12 @@ typedef struct {
 /* One subcommand: argv[0] is its name ("user", "add", ...). */
 typedef int (*tc_cmd_pt)(tc_ctx_t *ctx, int argc, char **argv);
 
+/* A table of them, ended by a NULL name. */
+typedef struct {
+    const char  *name;
+    tc_cmd_pt    handler;
+} tc_command_t;
+
 /* ---- ticketctl.c: plumbing ---------------------------------------------- */
 
 /* Prints "ticketctl: ..." to stderr and returns code (for "return"). */
@@ -37,6 +43,13 @@ int tc_fail(int code, const char *fmt, ...)
 
 /* Prints usage (of one subcommand, or everything) and returns EX_USAGE. */
 int tc_usage(const char *topic);
+
+/*
+ * "TOPIC SUB ARGS": runs the handler of subs named SUB with argv + 1, or
+ * says "unknown TOPIC command" and prints the topic's usage.
+ */
+int tc_subcommand(tc_ctx_t *ctx, int argc, char **argv, const char *topic,
+    const tc_command_t *subs);
 
 /*
  * Connects (once) and checks the schema version; returns 0 or an exit
@@ -53,6 +66,23 @@ int tc_run(tc_ctx_t *ctx, tk_cmds_t *cmds);
 /* One command (hiredis format); NULL after printing the error. */
 redisReply *tc_command(tc_ctx_t *ctx, const char *fmt, ...);
 
+/* 1 if member is in the set, 0 if not, -1 on error (printed). */
+int tc_sismember(tc_ctx_t *ctx, const char *set, const char *member);
+
+/*
+ * SMEMBERS key, sorted by name: *names point into *set; the caller
+ * frees *names and *set.  0 or an exit code (printed).
+ */
+int tc_members_sorted(tc_ctx_t *ctx, const char *key, redisReply **set,
+    char ***names, size_t *n);
+
+/* Element i of an array reply as a string, "" where there is none. */
+const char *tc_reply_str(redisReply *r, size_t i);
+
+/* An HGETALL reply as field/value pairs for tk_*_parse(); memory from
+ * alloc, NULL when there is none. */
+tk_str_t *tc_reply_pairs(redisReply *r, tk_alloc_pt alloc, void *data);
+
 /* Reads one line (the password) from stdin, without the newline. */
 int tc_read_password(char *buf, size_t size);
 
@@ -65,10 +95,13 @@ int tc_random_hex(char *out, size_t n);
 /* A random password of len letters and digits (no look-alikes). */
 int tc_random_password(char *out, size_t len);
 
+/* A C string (NULL: "") as a tk_str_t. */
+void tc_str(tk_str_t *s, const char *p);
+
 /* Lower-cases ASCII in place; returns s. */
 char *tc_lower(char *s);
 
-/* ---- tc_user.c: users, groups, tokens ----------------------------------- */
+/* ---- tc_user.c, tc_group.c, tc_token.c: users, groups, tokens ---------- */
 
 int tc_cmd_user(tc_ctx_t *ctx, int argc, char **argv);
 int tc_cmd_group(tc_ctx_t *ctx, int argc, char **argv);
@@ -88,6 +121,16 @@ typedef struct {
 /* HSET the user hash + SADD tk:users (no existence check). */
 void tc_user_write(tk_cmds_t *c, const tc_user_t *u, int64_t now);
 
+/* 1 if LOGIN is in tk:users / its hash tk:{u:LOGIN} exists, 0 if not,
+ * -1 on error (printed). */
+int tc_user_listed(tc_ctx_t *ctx, const char *login);
+int tc_user_exists(tc_ctx_t *ctx, const char *login);
+
+/* A login ("a-z 0-9 . _ -") or an address a user may give; 0 or
+ * EX_DATAERR (printed). */
+int tc_check_login(const char *login);
+int tc_check_email(const char *email);
+
 /* HSET the group hash, SADD tk:groups, tk:groups:all-agents if flagged. */
 void tc_group_write(tk_cmds_t *c, const char *name, const char *email,
     const char *signature, int all_agents);
@@ -101,7 +144,10 @@ int tc_rights_check(tc_ctx_t *ctx, const char *rights);
 /* 1 if the group exists, 0 if not, -1 on error (printed). */
 int tc_group_exists(tc_ctx_t *ctx, const char *name);
 
-/* ---- tc_ticket.c: tickets ----------------------------------------------- */
+/* The same as an exit code: 0, or "unknown group" printed. */
+int tc_group_check(tc_ctx_t *ctx, const char *name);
+
+/* ---- tc_ticket.c, tc_reindex.c: tickets ---------------------------------- */
 
 int tc_cmd_ticket(tc_ctx_t *ctx, int argc, char **argv);
 int tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv);

@@ -1,0 +1,374 @@
+/*
+ * ngx_http_ticket_format.c -- strings for the views' templates: labels
+ * in the user's language, times and numbers, a growing string sink for
+ * the escaping helpers; and the checks views make on what users type
+ * and on what Redis returns.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/read.h>
+
+#include "ngx_http_ticket_views.h"
+
+
+static void ngx_http_ticket_label(const char *s, tk_str_t *label);
+static ngx_int_t ngx_http_ticket_time_format(ngx_http_request_t *r,
+    int64_t t, ngx_flag_t iso, tk_str_t *str);
+static int ngx_http_ticket_utc_offset(int64_t t);
+static int ngx_http_ticket_sink_more(tk_out_t *out, size_t min);
+
+
+/* ---- language and formatting ---------------------------------------------- */
+
+void
+ngx_http_ticket_state_label(ngx_http_ticket_ctx_t *ctx, ngx_int_t state,
+    tk_str_t *label)
+{
+    const char  *s;
+
+    s = ngx_http_ticket_lang_de(ctx) ? tk_state_label_de((int) state)
+                                     : tk_state_label_en((int) state);
+
+    ngx_http_ticket_label(s, label);
+}
+
+
+void
+ngx_http_ticket_prio_label(ngx_http_ticket_ctx_t *ctx, ngx_int_t prio,
+    tk_str_t *label)
+{
+    const char  *s;
+
+    s = ngx_http_ticket_lang_de(ctx) ? tk_prio_label_de((int) prio)
+                                     : tk_prio_label_en((int) prio);
+
+    ngx_http_ticket_label(s, label);
+}
+
+
+/* A value the schema has no word for still shows as something. */
+static void
+ngx_http_ticket_label(const char *s, tk_str_t *label)
+{
+    ngx_http_ticket_cstr(label, s ? s : "?");
+}
+
+
+ngx_int_t
+ngx_http_ticket_time_str(ngx_http_request_t *r, int64_t t, tk_str_t *str)
+{
+    return ngx_http_ticket_time_format(r, t, 0, str);
+}
+
+
+ngx_int_t
+ngx_http_ticket_iso_str(ngx_http_request_t *r, int64_t t, tk_str_t *str)
+{
+    return ngx_http_ticket_time_format(r, t, 1, str);
+}
+
+
+/* The escaping library formats times; this gives them a pool string. */
+static ngx_int_t
+ngx_http_ticket_time_format(ngx_http_request_t *r, int64_t t, ngx_flag_t iso,
+    tk_str_t *str)
+{
+    tk_out_t                out;
+    ngx_http_ticket_sink_t  sink;
+
+    if (t <= 0) {
+        tk_str_set(str, "");
+        return NGX_OK;
+    }
+
+    ngx_http_ticket_sink_init(r, &out, &sink, 32);
+
+    if (iso) {
+        tk_out_time_iso(&out, t);
+
+    } else {
+        tk_out_time(&out, t, ngx_http_ticket_utc_offset(t));
+    }
+
+    return ngx_http_ticket_sink_str(&out, str);
+}
+
+
+/* Minutes east of UTC at time t, from the server's time zone. */
+static int
+ngx_http_ticket_utc_offset(int64_t t)
+{
+    struct tm  tm;
+    time_t     tt;
+
+    tt = (time_t) t;
+    ngx_libc_localtime(tt, &tm);
+
+#if (NGX_HAVE_GMTOFF)
+    return (int) (tm.tm_gmtoff / 60);
+#else
+    return 0;
+#endif
+}
+
+
+ngx_int_t
+ngx_http_ticket_short_time(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    int64_t t, tk_str_t *str)
+{
+    u_char      *p;
+    struct tm    tm, now;
+    static char  *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+    if (t <= 0) {
+        tk_str_set(str, "");
+        return NGX_OK;
+    }
+
+    ngx_libc_localtime((time_t) t, &tm);
+    ngx_libc_localtime(ngx_time(), &now);
+
+    p = ngx_pnalloc(r->pool, 32);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    str->data = p;
+
+    if (tm.tm_year == now.tm_year && tm.tm_yday == now.tm_yday) {
+        p = ngx_sprintf(p, "%02d:%02d", tm.tm_hour, tm.tm_min);
+
+    } else if (tm.tm_year == now.tm_year) {
+        p = ngx_http_ticket_lang_de(ctx)
+            ? ngx_sprintf(p, "%02d.%02d. %02d:%02d", tm.tm_mday,
+                          tm.tm_mon + 1, tm.tm_hour, tm.tm_min)
+            : ngx_sprintf(p, "%d %s %02d:%02d", tm.tm_mday,
+                          months[tm.tm_mon % 12], tm.tm_hour, tm.tm_min);
+
+    } else {
+        p = ngx_sprintf(p, "%04d-%02d-%02d", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday);
+    }
+
+    str->len = p - str->data;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_ticket_uint_str(ngx_http_request_t *r, uint64_t v, tk_str_t *str)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    str->data = p;
+    str->len = ngx_sprintf(p, "%uL", v) - p;
+
+    return NGX_OK;
+}
+
+
+/* ---- a growing string sink -------------------------------------------------- */
+
+/*
+ * more(): the next chunk must continue the same string, so grow by
+ * copying into a buffer at least twice as big.  Large sizes come from the
+ * pool's large allocations and go with the request.
+ */
+static int
+ngx_http_ticket_sink_more(tk_out_t *out, size_t min)
+{
+    u_char                  *p;
+    size_t                   used, size;
+    ngx_http_ticket_sink_t  *sink = out->data;
+
+    if (sink->start == NULL) {
+        return -1;
+    }
+
+    used = out->pos - sink->start;
+    size = ngx_max(2 * (size_t) (out->end - sink->start), used + min + 64);
+
+    p = ngx_pnalloc(sink->pool, size);
+    if (p == NULL) {
+        return -1;
+    }
+
+    ngx_memcpy(p, sink->start, used);
+
+    sink->start = p;
+    out->pos = p + used;
+    out->end = p + size;
+
+    return 0;
+}
+
+
+void
+ngx_http_ticket_sink_init(ngx_http_request_t *r, tk_out_t *out,
+    ngx_http_ticket_sink_t *sink, size_t size)
+{
+    ngx_memzero(out, sizeof(tk_out_t));
+
+    sink->pool = r->pool;
+    sink->start = ngx_pnalloc(r->pool, size);
+
+    out->more = ngx_http_ticket_sink_more;
+    out->data = sink;
+
+    if (sink->start == NULL) {
+        out->failed = 1;
+        return;
+    }
+
+    out->pos = sink->start;
+    out->end = sink->start + size;
+}
+
+
+ngx_int_t
+ngx_http_ticket_sink_str(tk_out_t *out, tk_str_t *str)
+{
+    ngx_http_ticket_sink_t  *sink = out->data;
+
+    if (tk_out_failed(out) || sink->start == NULL) {
+        return NGX_ERROR;
+    }
+
+    str->data = sink->start;
+    str->len = out->pos - sink->start;
+
+    return NGX_OK;
+}
+
+
+/* ---- input checks and replies ---------------------------------------------- */
+
+void
+ngx_http_ticket_trim(ngx_str_t *s)
+{
+    while (s->len && (s->data[0] == ' ' || s->data[0] == '\t'
+                      || s->data[0] == '\r' || s->data[0] == '\n'))
+    {
+        s->data++;
+        s->len--;
+    }
+
+    while (s->len && (s->data[s->len - 1] == ' '
+                      || s->data[s->len - 1] == '\t'
+                      || s->data[s->len - 1] == '\r'
+                      || s->data[s->len - 1] == '\n'))
+    {
+        s->len--;
+    }
+}
+
+
+/*
+ * Titles, names and the like end up in mail headers, index members and
+ * history entries: only valid UTF-8, no control characters (line breaks
+ * only where the field is multi-line).
+ */
+ngx_int_t
+ngx_http_ticket_text_chars(ngx_str_t *s, ngx_flag_t multiline)
+{
+    u_char     *p, *last;
+    uint32_t    c;
+    ngx_int_t   n;
+
+    p = s->data;
+    last = s->data + s->len;
+    n = 0;
+
+    while (p < last) {
+
+        if (*p < 0x80) {
+            if ((*p < 0x20 || *p == 0x7f)
+                && !(multiline && (*p == '\n' || *p == '\r' || *p == '\t')))
+            {
+                return -1;
+            }
+
+            p++;
+            n++;
+            continue;
+        }
+
+        c = ngx_utf8_decode(&p, last - p);
+
+        if (c > 0x10ffff || (c >= 0x80 && c < 0xa0)) {
+            return -1;
+        }
+
+        n++;
+    }
+
+    return n;
+}
+
+
+ngx_int_t
+ngx_http_ticket_casecmp(tk_str_t *a, tk_str_t *b)
+{
+    size_t  i, n;
+    u_char  ca, cb;
+
+    n = ngx_min(a->len, b->len);
+
+    for (i = 0; i < n; i++) {
+        ca = ngx_tolower(a->data[i]);
+        cb = ngx_tolower(b->data[i]);
+
+        if (ca != cb) {
+            return ca < cb ? -1 : 1;
+        }
+    }
+
+    return a->len == b->len ? 0 : (a->len < b->len ? -1 : 1);
+}
+
+
+void
+ngx_http_ticket_reply_str(ngx_http_ticket_reply_t *rep, ngx_str_t *s)
+{
+    if (rep != NULL
+        && (rep->type == REDIS_REPLY_STRING || rep->type == REDIS_REPLY_STATUS))
+    {
+        *s = rep->str;
+        return;
+    }
+
+    ngx_str_set(s, "");
+}
+
+
+/* Is member in a SMEMBERS reply?  Sets here are tens of names. */
+ngx_flag_t
+ngx_http_ticket_set_has(ngx_http_ticket_reply_t *set, ngx_str_t *member)
+{
+    ngx_uint_t  i;
+
+    if (set == NULL || set->type != REDIS_REPLY_ARRAY) {
+        return 0;
+    }
+
+    for (i = 0; i < set->nelem; i++) {
+        if (set->element[i].str.len == member->len
+            && ngx_strncmp(set->element[i].str.data, member->data,
+                           member->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}

@@ -1,0 +1,540 @@
+/*
+ * ngx_http_ticket_overview_page.c -- the overview page, made once the
+ * query is done: the sidebar with every overview and its count, the
+ * sortable columns, the filters, the rows and the pager, each link
+ * keeping the others' settings.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_ticket_overview.h"
+#include "tk_tpl.h"
+
+
+typedef struct {
+    ngx_http_request_t        *r;
+    tk_tpl_overview_t         *tpl;
+} ngx_http_ticket_overview_body_t;
+
+
+static void ngx_http_ticket_overview_body(tk_out_t *out, void *data);
+static ngx_int_t ngx_http_ticket_overview_sidebar(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl, ngx_str_t *heading);
+static ngx_int_t ngx_http_ticket_overview_columns(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl);
+static ngx_int_t ngx_http_ticket_overview_filters(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl);
+static ngx_int_t ngx_http_ticket_overview_rows(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl);
+static ngx_int_t ngx_http_ticket_overview_link(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov, ngx_str_t *name, ngx_uint_t col,
+    ngx_flag_t desc, ngx_uint_t page, ngx_flag_t filters, tk_str_t *out);
+
+
+/* The query is done: fill the template and send the page. */
+ngx_int_t
+ngx_http_ticket_overview_render(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_uint_t                        last, to;
+    ngx_str_t                         heading;
+    tk_tpl_overview_t                *tpl;
+    ngx_http_ticket_overview_t       *ov;
+    ngx_http_ticket_overview_body_t  *body;
+
+    ov = ctx->view;
+
+    tpl = ngx_pcalloc(r->pool, sizeof(tk_tpl_overview_t));
+    body = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_overview_body_t));
+    if (tpl == NULL || body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tpl->de = ngx_http_ticket_lang_de(ctx);
+    tpl->desc = ov->query.desc;
+    tpl->filtered = (ov->filter_state || ov->filter_prio
+                     || ov->filter_group.len);
+
+    ngx_str_set(&heading, "Tickets");
+
+    if (ngx_http_ticket_overview_sidebar(r, ctx, ov, tpl, &heading)
+            != NGX_OK
+        || ngx_http_ticket_overview_columns(r, ctx, ov, tpl) != NGX_OK
+        || ngx_http_ticket_overview_filters(r, ctx, ov, tpl) != NGX_OK
+        || ngx_http_ticket_overview_rows(r, ctx, ov, tpl) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a bare group name says little as a heading */
+    if (ov->def == NGX_HTTP_TICKET_OV_GROUP) {
+        heading.len = ov->group.len + sizeof("Group ") - 1;
+        heading.data = ngx_pnalloc(r->pool, heading.len);
+        if (heading.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        heading.len = ngx_sprintf(heading.data, "%s%V",
+                                  tpl->de ? "AG " : "Group ", &ov->group)
+                      - heading.data;
+    }
+
+    tpl->heading = *ngx_ticket_str(&heading);
+
+    if (ngx_http_ticket_overview_link(r, ov, &ov->name, 0, 0, 0, 0,
+                                      &tpl->self_url)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* "clear filters" keeps the sort order */
+    tpl->reset_url = tpl->self_url;
+
+    if (tpl->filtered
+        && ngx_http_ticket_overview_link(r, ov, &ov->name, ov->query.column,
+                                         ov->query.desc, 1, 0,
+                                         &tpl->reset_url)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (tpl->filtered) {
+        ngx_http_ticket_cstr(&tpl->empty_text,
+                             tpl->de ? "Keine Tickets passen zu diesen "
+                                       "Filtern."
+                                     : "No tickets match these filters.");
+
+    } else if (ov->def < NGX_HTTP_TICKET_OV_N) {
+        ngx_http_ticket_cstr(&tpl->empty_text,
+                             tpl->de ? ngx_http_ticket_ov_defs[ov->def].empty_de
+                                     : ngx_http_ticket_ov_defs[ov->def].empty_en);
+
+    } else {
+        ngx_http_ticket_cstr(&tpl->empty_text,
+                             tpl->de ? "Keine Tickets in dieser AG."
+                                     : "No tickets in this group.");
+    }
+
+    /* pager: "51–100 of 1234", prev/next only where there is a page */
+    to = ov->query.offset + ov->query.nrows;
+    last = (ov->query.total + NGX_HTTP_TICKET_PER_PAGE - 1)
+           / NGX_HTTP_TICKET_PER_PAGE;
+
+    if (ngx_http_ticket_uint_str(r, ov->query.total, &tpl->total) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tpl->range.data = ngx_pnalloc(r->pool, 2 * NGX_INT64_LEN + 4);
+    if (tpl->range.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tpl->range.len = ngx_sprintf(tpl->range.data, "%ui\xe2\x80\x93%ui",
+                                 ov->query.nrows ? ov->query.offset + 1 : 0,
+                                 to)
+                     - tpl->range.data;
+
+    if (ov->page > 1
+        && ngx_http_ticket_overview_link(r, ov, &ov->name, ov->query.column,
+                                         ov->query.desc,
+                                         ngx_min(ov->page - 1,
+                                                 ngx_max(last, 1)),
+                                         1, &tpl->prev_url)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ov->page < last
+        && ngx_http_ticket_overview_link(r, ov, &ov->name, ov->query.column,
+                                         ov->query.desc, ov->page + 1, 1,
+                                         &tpl->next_url)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body->r = r;
+    body->tpl = tpl;
+
+    return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &heading,
+                                ngx_http_ticket_overview_body, body);
+}
+
+
+static void
+ngx_http_ticket_overview_body(tk_out_t *out, void *data)
+{
+    ngx_http_ticket_overview_body_t  *body = data;
+
+    tk_tpl_overview(out, body->tpl);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_overview_sidebar(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl, ngx_str_t *heading)
+{
+    ngx_int_t                       s;
+    ngx_uint_t                      i, g, n, count;
+    ngx_flag_t                      de;
+    ngx_str_t                       name;
+    tk_tpl_overview_overviews_t    *item;
+    ngx_http_ticket_ov_def_t       *def;
+    ngx_http_ticket_group_right_t  *gr;
+
+    de = ngx_http_ticket_lang_de(ctx);
+    gr = ctx->groups.elts;
+    n = NGX_HTTP_TICKET_OV_N + ctx->groups.nelts;
+
+    item = ngx_pcalloc(r->pool, n * sizeof(tk_tpl_overview_overviews_t));
+    if (item == NULL) {
+        return NGX_ERROR;
+    }
+
+    tpl->overviews = item;
+    tpl->overviews_n = n;
+
+    for (i = 0; i < n; i++) {
+
+        count = 0;
+
+        if (i < NGX_HTTP_TICKET_OV_N) {
+            def = &ngx_http_ticket_ov_defs[i];
+            name.data = (u_char *) def->name;
+            name.len = ngx_strlen(def->name);
+
+            for (g = 0; g < ctx->groups.nelts; g++) {
+                for (s = def->state_min; s <= def->state_max; s++) {
+                    count += ngx_http_ticket_overview_count(ctx, ov, g, s,
+                                                            def->owner);
+                }
+            }
+
+            item[i].label.data = (u_char *) (de ? def->label_de
+                                                : def->label_en);
+            item[i].label.len = ngx_strlen(item[i].label.data);
+            item[i].current = (ov->def == i);
+
+        } else {
+            g = i - NGX_HTTP_TICKET_OV_N;
+
+            name.len = sizeof("group-") - 1 + gr[g].name.len;
+            name.data = ngx_pnalloc(r->pool, name.len);
+            if (name.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_sprintf(name.data, "group-%V", &gr[g].name);
+
+            for (s = TK_STATE_MIN; s <= TK_STATE_MAX; s++) {
+                count += ngx_http_ticket_overview_count(ctx, ov, g, s,
+                                                    NGX_HTTP_TICKET_OWNER_ANY);
+            }
+
+            item[i].label = *ngx_ticket_str(&gr[g].name);
+            item[i].group = 1;
+            item[i].current = (ov->def == NGX_HTTP_TICKET_OV_GROUP
+                               && ov->group.len == gr[g].name.len
+                               && ngx_strncmp(ov->group.data,
+                                              gr[g].name.data,
+                                              ov->group.len) == 0);
+        }
+
+        if (ngx_http_ticket_overview_link(r, ov, &name, 0, 0, 0, 0,
+                                          &item[i].url)
+                != NGX_OK
+            || ngx_http_ticket_uint_str(r, count, &item[i].count) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        item[i].name = *ngx_ticket_str(&name);
+
+        if (item[i].current) {
+            heading->data = item[i].label.data;
+            heading->len = item[i].label.len;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ticket_overview_columns(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl)
+{
+    ngx_uint_t                    c;
+    ngx_flag_t                    desc;
+    tk_tpl_overview_cols_t       *col;
+    tk_tpl_overview_sort_opts_t  *opt;
+
+    col = ngx_pcalloc(r->pool, NGX_HTTP_TICKET_COL_N * sizeof(*col));
+    opt = ngx_pcalloc(r->pool, NGX_HTTP_TICKET_COL_N * sizeof(*opt));
+    if (col == NULL || opt == NULL) {
+        return NGX_ERROR;
+    }
+
+    tpl->cols = col;
+    tpl->cols_n = NGX_HTTP_TICKET_COL_N;
+    tpl->sort_opts = opt;
+    tpl->sort_opts_n = NGX_HTTP_TICKET_COL_N;
+
+    for (c = 0; c < NGX_HTTP_TICKET_COL_N; c++) {
+
+        /* the current column's header link turns the order around */
+        if (c == ov->query.column) {
+            desc = !ov->query.desc;
+            col[c].current = 1;
+            ngx_http_ticket_cstr(&col[c].dir, ov->query.desc ? "desc"
+                                                             : "asc");
+            ngx_http_ticket_cstr(&col[c].aria, ov->query.desc ? "descending"
+                                                              : "ascending");
+        } else {
+            desc = ngx_http_ticket_col_default_desc(c);
+        }
+
+        if (ngx_http_ticket_overview_link(r, ov, &ov->name, c, desc, 1, 1,
+                                          &col[c].url)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        col[c].name.data = (u_char *) ngx_http_ticket_col_name(c);
+        col[c].name.len = ngx_strlen(col[c].name.data);
+        ngx_http_ticket_col_label(ctx, c, &col[c].label);
+
+        opt[c].value = col[c].name;
+        opt[c].label = col[c].label;
+        opt[c].selected = (c == ov->query.column);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ticket_overview_filters(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl)
+{
+    ngx_int_t                       s;
+    ngx_uint_t                      i, n;
+    tk_tpl_overview_state_opts_t   *so;
+    tk_tpl_overview_prio_opts_t    *po;
+    tk_tpl_overview_group_opts_t   *go;
+    ngx_http_ticket_group_right_t  *gr;
+
+    n = ov->state_max - ov->state_min + 1;
+
+    so = ngx_pcalloc(r->pool, n * sizeof(*so));
+    po = ngx_pcalloc(r->pool, TK_PRIO_MAX * sizeof(*po));
+    if (so == NULL || po == NULL) {
+        return NGX_ERROR;
+    }
+
+    tpl->state_opts = so;
+    tpl->state_opts_n = n;
+
+    for (s = ov->state_min, i = 0; s <= ov->state_max; s++, i++) {
+        if (ngx_http_ticket_uint_str(r, s, &so[i].value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_ticket_state_label(ctx, s, &so[i].label);
+        so[i].selected = (s == ov->filter_state);
+    }
+
+    tpl->prio_opts = po;
+    tpl->prio_opts_n = TK_PRIO_MAX;
+
+    for (s = TK_PRIO_MIN, i = 0; s <= TK_PRIO_MAX; s++, i++) {
+        if (ngx_http_ticket_uint_str(r, s, &po[i].value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_ticket_prio_label(ctx, s, &po[i].label);
+        po[i].selected = (s == ov->filter_prio);
+    }
+
+    /* a group overview is one group already; one group offers no choice */
+    if (ov->def == NGX_HTTP_TICKET_OV_GROUP || ctx->groups.nelts < 2) {
+        return NGX_OK;
+    }
+
+    go = ngx_pcalloc(r->pool, ctx->groups.nelts * sizeof(*go));
+    if (go == NULL) {
+        return NGX_ERROR;
+    }
+
+    tpl->group_opts = go;
+    tpl->group_opts_n = ctx->groups.nelts;
+    gr = ctx->groups.elts;
+
+    for (i = 0; i < ctx->groups.nelts; i++) {
+        go[i].value = *ngx_ticket_str(&gr[i].name);
+        go[i].label = go[i].value;
+        go[i].selected = (ov->filter_group.len == gr[i].name.len
+                          && ngx_strncmp(ov->filter_group.data,
+                                         gr[i].name.data,
+                                         gr[i].name.len) == 0);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ticket_overview_rows(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl)
+{
+    u_char                  *p;
+    size_t                   len;
+    ngx_uint_t               i;
+    ngx_flag_t               de;
+    tk_tpl_overview_rows_t  *row;
+    ngx_http_ticket_row_t   *src;
+
+    de = ngx_http_ticket_lang_de(ctx);
+
+    row = ngx_pcalloc(r->pool, (ov->query.nrows + 1) * sizeof(*row));
+    if (row == NULL) {
+        return NGX_ERROR;
+    }
+
+    tpl->rows = row;
+    tpl->rows_n = ov->query.nrows;
+
+    for (i = 0; i < ov->query.nrows; i++) {
+        src = &ov->query.rows[i];
+
+        p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 2);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        len = ngx_sprintf(p, "t/%uL", src->number) - p;
+
+        if (ngx_http_ticket_url(r, (char *) p, len, &row[i].url) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        row[i].number.data = p + 2;
+        row[i].number.len = len - 2;
+        row[i].title = *ngx_ticket_str(&src->title);
+
+        ngx_http_ticket_cstr(&row[i].no_title, de ? "(ohne Betreff)"
+                                                  : "(no subject)");
+
+        row[i].customer = *ngx_ticket_str(src->customer_name.len
+                                          ? &src->customer_name
+                                          : &src->customer_email);
+        row[i].customer_email = *ngx_ticket_str(&src->customer_email);
+        row[i].group = *ngx_ticket_str(&src->group);
+        row[i].owner = *ngx_ticket_str(&src->owner);
+
+        ngx_http_ticket_state_label(ctx, src->state, &row[i].state);
+        ngx_http_ticket_prio_label(ctx, src->priority, &row[i].priority);
+
+        if (ngx_http_ticket_uint_str(r, src->state, &row[i].state_id)
+                != NGX_OK
+            || ngx_http_ticket_uint_str(r, src->priority,
+                                        &row[i].priority_id) != NGX_OK
+            || ngx_http_ticket_short_time(r, ctx, src->created,
+                                          &row[i].created) != NGX_OK
+            || ngx_http_ticket_short_time(r, ctx, src->updated,
+                                          &row[i].updated) != NGX_OK
+            || ngx_http_ticket_time_str(r, src->created,
+                                        &row[i].created_full) != NGX_OK
+            || ngx_http_ticket_time_str(r, src->updated,
+                                        &row[i].updated_full) != NGX_OK
+            || ngx_http_ticket_iso_str(r, src->created, &row[i].created_iso)
+               != NGX_OK
+            || ngx_http_ticket_iso_str(r, src->updated, &row[i].updated_iso)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A link to an overview: base_url "overview/NAME", then (when col is
+ * given, i.e. page > 0) sort, dir, the current filters and the page.
+ * The name and the group filter are percent-encoded; the template
+ * escapes the whole URL for HTML.
+ */
+static ngx_int_t
+ngx_http_ticket_overview_link(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov, ngx_str_t *name, ngx_uint_t col,
+    ngx_flag_t desc, ngx_uint_t page, ngx_flag_t filters, tk_str_t *out)
+{
+    u_char                      *p;
+    size_t                       len;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+
+    len = lcf->base_url.len + sizeof("overview/") - 1
+          + name->len + 2 * ngx_escape_uri(NULL, name->data, name->len,
+                                            NGX_ESCAPE_URI_COMPONENT)
+          + sizeof("?sort=&dir=desc&state=&priority=&group=&page=") - 1
+          + 10 + 2 * NGX_INT_T_LEN + 3 * ov->filter_group.len;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    p = ngx_sprintf(p, "%Voverview/", &lcf->base_url);
+    p = (u_char *) ngx_escape_uri(p, name->data, name->len,
+                                  NGX_ESCAPE_URI_COMPONENT);
+
+    if (page == 0) {
+        out->len = p - out->data;
+        return NGX_OK;
+    }
+
+    p = ngx_sprintf(p, "?sort=%s&dir=%s", ngx_http_ticket_col_name(col),
+                    desc ? "desc" : "asc");
+
+    if (filters && ov->filter_state) {
+        p = ngx_sprintf(p, "&state=%i", ov->filter_state);
+    }
+
+    if (filters && ov->filter_prio) {
+        p = ngx_sprintf(p, "&priority=%i", ov->filter_prio);
+    }
+
+    if (filters && ov->filter_group.len) {
+        p = ngx_cpymem(p, "&group=", sizeof("&group=") - 1);
+        p = (u_char *) ngx_escape_uri(p, ov->filter_group.data,
+                                      ov->filter_group.len, NGX_ESCAPE_ARGS);
+    }
+
+    if (page > 1) {
+        p = ngx_sprintf(p, "&page=%ui", page);
+    }
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}

@@ -1,0 +1,137 @@
+/*
+ * ngx_http_ticket_redis.h -- the Redis layer's insides, shared by its
+ * three files and by nothing else (views use ngx_http_ticket.h):
+ *   ngx_http_ticket_redis.c  connections and the hiredis adapter
+ *   ngx_http_ticket_batch.c  batches in flight, replies into the pool
+ *   ngx_http_ticket_tx.c     the pool of WATCH connections
+ */
+
+#ifndef NGX_HTTP_TICKET_REDIS_H
+#define NGX_HTTP_TICKET_REDIS_H
+
+#include "ngx_http_ticket.h"
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+
+#define NGX_HTTP_TICKET_SLOTS_GROW       64
+
+
+typedef enum {
+    NGX_HTTP_TICKET_DOWN = 0,          /* no connection; timer: reconnect */
+    NGX_HTTP_TICKET_CONNECTING,        /* waiting for GET tk:schema     */
+    NGX_HTTP_TICKET_BAD_SCHEMA,        /* connected, wrong schema       */
+    NGX_HTTP_TICKET_READY
+} ngx_http_ticket_conn_state_e;
+
+
+typedef enum {
+    NGX_HTTP_TICKET_BATCH = 0,
+    NGX_HTTP_TICKET_TX_BEGIN,          /* WATCH + reads                 */
+    NGX_HTTP_TICKET_TX_COMMIT          /* MULTI + writes + EXEC         */
+} ngx_http_ticket_batch_kind_e;
+
+
+typedef struct ngx_http_ticket_conn_s    ngx_http_ticket_conn_t;
+typedef struct ngx_http_ticket_slot_s    ngx_http_ticket_slot_t;
+typedef struct ngx_http_ticket_rstate_s  ngx_http_ticket_rstate_t;
+
+
+/* A Redis connection: the shared one (id 0) or a transaction one. */
+struct ngx_http_ticket_conn_s {
+    redisAsyncContext             *ac;
+    ngx_connection_t              *connection;     /* wraps ac->c.fd */
+    ngx_event_t                    timer;          /* connect timeout,
+                                                      reconnect, recheck */
+    ngx_msec_t                     backoff;
+    ngx_uint_t                     state;
+    ngx_uint_t                     epoch;          /* +1 per lost link */
+    ngx_uint_t                     id;
+    unsigned                       dying:1;        /* being freed by us */
+    unsigned                       held:1;         /* tx: in use */
+    unsigned                       logged_down:1;
+    unsigned                       logged_schema:1;
+    ngx_http_ticket_rstate_t      *owner;          /* tx: its request */
+    ngx_http_ticket_slot_t        *slot;           /* tx: batch in flight */
+};
+
+
+/* One batch in flight; privdata of its hiredis callbacks. */
+struct ngx_http_ticket_slot_s {
+    ngx_http_ticket_slot_t        *next;           /* free list */
+    ngx_uint_t                     generation;
+    ngx_http_ticket_conn_t        *conn;
+    ngx_http_request_t            *request;        /* NULL once orphaned */
+    ngx_http_ticket_ctx_t         *ctx;
+    ngx_http_ticket_step_pt        step;
+    ngx_http_ticket_reply_t       *replies;        /* in the request pool */
+    ngx_uint_t                     nreplies;       /* kept for the step */
+    ngx_uint_t                     skip;           /* leading ones not */
+    ngx_uint_t                     sent;
+    ngx_uint_t                     received;
+    ngx_uint_t                     kind;
+    ngx_uint_t                     status;         /* 0 or error status */
+    unsigned                       orphaned:1;
+    ngx_event_t                    timer;          /* ticket_redis_timeout */
+    ngx_event_t                    post;           /* finish without I/O */
+};
+
+
+/* What a request has to do with Redis (ctx->pending), in its pool. */
+struct ngx_http_ticket_rstate_s {
+    ngx_http_request_t            *request;
+    ngx_http_ticket_ctx_t         *ctx;
+    ngx_http_ticket_slot_t        *slot;
+    ngx_uint_t                     generation;     /* of slot */
+    ngx_http_ticket_conn_t        *tx;
+    ngx_uint_t                     tx_epoch;
+
+    /* waiting for a free transaction connection */
+    ngx_queue_t                    queue;
+    unsigned                       waiting:1;
+    ngx_event_t                    wait_timer;
+    tk_cmds_t                     *wait_cmds[2];
+    ngx_http_ticket_step_pt        wait_step;
+};
+
+
+typedef struct {
+    ngx_log_t                     *log;
+    ngx_pool_t                    *pool;           /* the cycle's */
+    ngx_http_ticket_main_conf_t   *mcf;
+    ngx_http_ticket_conn_t         main;
+    ngx_http_ticket_conn_t        *tx;
+    ngx_uint_t                     ntx;
+    ngx_http_ticket_slot_t        *free;
+    ngx_queue_t                    waiters;
+    ngx_event_t                    dispatch;       /* serve waiters */
+    unsigned                       exiting:1;
+} ngx_http_ticket_worker_t;
+
+
+/* The worker's Redis state; NULL outside workers and while exiting. */
+extern ngx_http_ticket_worker_t  *ngx_http_ticket_worker;
+
+
+/* ngx_http_ticket_redis.c: connections */
+void ngx_http_ticket_conn_connect(ngx_http_ticket_conn_t *conn);
+ngx_flag_t ngx_http_ticket_conn_usable(ngx_http_ticket_conn_t *conn);
+void ngx_http_ticket_conn_kill(ngx_http_ticket_conn_t *conn);
+
+/* ngx_http_ticket_batch.c: slots and batches */
+ngx_int_t ngx_http_ticket_slots_grow(ngx_http_ticket_worker_t *w,
+    ngx_uint_t n);
+ngx_http_ticket_rstate_t *ngx_http_ticket_rstate(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+ngx_int_t ngx_http_ticket_batch(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_conn_t *conn,
+    tk_cmds_t **lists, ngx_uint_t nlists, ngx_uint_t kind,
+    ngx_http_ticket_step_pt step, ngx_flag_t take_ref);
+
+/* ngx_http_ticket_tx.c: transaction connections */
+void ngx_http_ticket_tx_release(ngx_http_ticket_conn_t *conn,
+    ngx_flag_t unwatch);
+void ngx_http_ticket_tx_dispatch(ngx_event_t *ev);
+
+#endif /* NGX_HTTP_TICKET_REDIS_H */
