@@ -540,7 +540,7 @@ mb_store_new_ticket(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p, int64_t time,
     uint64_t *customer)
 {
     static const tk_str_t  no_subject = tk_string("(no subject)");
-    static const tk_str_t  autoflag = tk_string("auto");
+    static const tk_str_t  autoflag = tk_string(TK_FLAG_AUTO);
     mb_msg_t              *m = p->m;
     mb_bticket_t          *bt;
     tk_ticket_t            t;
@@ -584,12 +584,9 @@ mb_store_new_ticket(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p, int64_t time,
         t.flags = autoflag;
     }
 
+    /* flagged auto and unassigned: tk_ticket_create() indexes it under
+     * the owner "!" of the "newsletters / automatic" overview */
     tk_ticket_create(c, &t, NULL);
-
-    if (m->flags & MB_F_AUTO) {
-        tk_cmds_add(c, "ZADD " TK_KEY_AUTO " %lld %llu", (long long) time,
-                    (unsigned long long) t.number);
-    }
 
     bt = &b->tickets[b->ntickets++];
     memset(bt, 0, sizeof(*bt));
@@ -635,13 +632,6 @@ mb_store_follow_up(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p, int64_t time)
         t.updated = time;
     }
     bt->cur = t;
-
-    if (mb_has_word((const char *) t.flags.data ? (char *) t.flags.data
-                                                : "", "auto"))
-    {
-        tk_cmds_add(c, "ZADD " TK_KEY_AUTO " %lld %llu",
-                    (long long) t.updated, (unsigned long long) t.number);
-    }
 }
 
 

@@ -146,8 +146,15 @@ struct ngx_http_ticket_ctx_s {
     void                      *view;
 
     /* <body data-page="...">: set by the router ("overview", "ticket",
-     * "profile", "login", "error"); a view may override it */
+     * "profile", "admin", "login", "error"); a view may override it */
     const char                *page;
+
+    /* the page's Content-Security-Policy when a view needs another one
+     * (NULL: NGX_HTTP_TICKET_CSP) */
+    const char                *csp;
+
+    /* entries in the mail quarantine, for an admin's navigation */
+    ngx_uint_t                 quarantined;
 };
 
 /* Right of the current user on a group (tk_right_e). */
@@ -200,6 +207,19 @@ void ngx_http_ticket_tx_abort(ngx_http_request_t *r,
 
 /* ---- output (ngx_http_ticket_output.c) ---------------------------------- */
 
+/* Every page's CSP: no inline script or style, nothing from elsewhere. */
+#define NGX_HTTP_TICKET_CSP                                                  \
+    "default-src 'none'; style-src 'self'; script-src 'self'; "              \
+    "img-src 'self' data:; form-action 'self'; "                             \
+    "frame-ancestors 'none'; base-uri 'none'"
+
+/* The same, with remote images allowed: only for the one response in
+ * which an agent asked to see a mail's images. */
+#define NGX_HTTP_TICKET_CSP_IMAGES                                           \
+    "default-src 'none'; style-src 'self'; script-src 'self'; "              \
+    "img-src 'self' data: https: http:; form-action 'self'; "                \
+    "frame-ancestors 'none'; base-uri 'none'"
+
 /* A tk_out_t that fills a chain of buffers from r->pool. */
 ngx_int_t ngx_http_ticket_out_init(ngx_http_request_t *r, tk_out_t *out);
 
@@ -211,6 +231,16 @@ ngx_int_t ngx_http_ticket_out_init(ngx_http_request_t *r, tk_out_t *out);
  */
 ngx_int_t ngx_http_ticket_out_send(ngx_http_request_t *r, tk_out_t *out,
     ngx_uint_t status, const char *content_type);
+
+/*
+ * A file (attachment, raw mail): data byte for byte with content_type,
+ * Content-Disposition inline or attachment with the file name (RFC 6266,
+ * cleaned of path separators and control characters), nosniff, a
+ * sandboxing CSP and Cache-Control: private, max-age=0.  The caller
+ * decides the type from an allow-list; data stays in r->pool.
+ */
+ngx_int_t ngx_http_ticket_file(ngx_http_request_t *r, ngx_str_t *data,
+    const char *content_type, ngx_flag_t show_inline, ngx_str_t *name);
 
 /*
  * An HTML page: layout (header with navigation, user menu, CSRF token for
@@ -327,8 +357,13 @@ ngx_int_t ngx_http_ticket_overview(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
 /* ngx_http_ticket_view.c: "/t/N" GET; POST "/t/N/update", "/t/N/title"
- * (ngx_http_ticket_action.c) */
+ * (ngx_http_ticket_action.c); GET "/t/N/a/A/..." files of an article
+ * (ngx_http_ticket_download.c) */
 ngx_int_t ngx_http_ticket_view(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+/* ngx_http_ticket_admin.c: "/admin/quarantine" (role admin only) */
+ngx_int_t ngx_http_ticket_admin(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
 /* ngx_http_ticket_profile.c: "/profile" GET and POST */

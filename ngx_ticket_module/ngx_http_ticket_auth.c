@@ -211,6 +211,10 @@ ngx_http_ticket_auth_load_user(ngx_http_request_t *r,
     tk_cmds_add(cmds, "SMEMBERS " TK_KEY_GROUPS_ALL);
 
     if (ctx->sid.len) {
+        /* the header of an admin's pages shows it; O(1) and in this
+         * round trip anyway, so not worth a role check first */
+        tk_cmds_add(cmds, "ZCARD " TK_KEY_QUARANTINE);
+
         lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
 
         if (ngx_http_ticket_key(r, tk_key_session, &ctx->sid, &key)
@@ -270,6 +274,13 @@ ngx_http_ticket_auth_user(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     u->admin = (u->role.len == 5 && ngx_strncmp(u->role.data, "admin", 5)
                                     == 0);
+
+    if (ctx->sid.len && ctx->nreplies > 2
+        && ctx->replies[2].type == REDIS_REPLY_INTEGER
+        && ctx->replies[2].integer > 0)
+    {
+        ctx->quarantined = (ngx_uint_t) ctx->replies[2].integer;
+    }
 
     if (ngx_http_ticket_rights(r, ctx, &ctx->replies[1]) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -177,6 +177,43 @@ ngx_http_ticket_uint_str(ngx_http_request_t *r, uint64_t v, tk_str_t *str)
 }
 
 
+/*
+ * Sizes as file managers show them, 1024 based: whole KB rounded up (a
+ * 10-byte file over 1 KB is "1 KB", never "0 KB"), one decimal for MB.
+ */
+ngx_int_t
+ngx_http_ticket_size_str(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    uint64_t bytes, tk_str_t *str)
+{
+    u_char    *p;
+    uint64_t   tenths;
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 8);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    str->data = p;
+
+    if (bytes < 1024) {
+        p = ngx_sprintf(p, "%uL B", bytes);
+
+    } else if (bytes < 1024 * 1024) {
+        p = ngx_sprintf(p, "%uL KB", (bytes + 1023) / 1024);
+
+    } else {
+        tenths = (bytes * 10 + 1024 * 1024 / 2) / (1024 * 1024);
+        p = ngx_sprintf(p, "%uL%c%uL MB", tenths / 10,
+                        ngx_http_ticket_lang_de(ctx) ? ',' : '.',
+                        tenths % 10);
+    }
+
+    str->len = p - str->data;
+
+    return NGX_OK;
+}
+
+
 /* ---- a growing string sink -------------------------------------------------- */
 
 /*

@@ -373,6 +373,11 @@ ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_profile(r, ctx);
     }
 
+    if (ngx_http_ticket_path_is(path, "/admin")) {
+        ctx->page = "admin";
+        return ngx_http_ticket_admin(r, ctx);
+    }
+
     return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
 }
 

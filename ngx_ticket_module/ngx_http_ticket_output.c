@@ -29,13 +29,40 @@ typedef struct {
 } ngx_http_ticket_status_text_t;
 
 
+/* What a response is, for its security headers. */
+typedef struct {
+    const char                *csp;
+    const char                *cache;
+} ngx_http_ticket_headers_t;
+
+
 static int ngx_http_ticket_out_more(tk_out_t *out, size_t min);
+static ngx_int_t ngx_http_ticket_chain_send(ngx_http_request_t *r,
+    tk_out_t *out, ngx_uint_t status, const char *type, const char *csp);
 static ngx_int_t ngx_http_ticket_send(ngx_http_request_t *r,
-    ngx_chain_t *out, off_t len, ngx_uint_t status, const char *type);
-static ngx_int_t ngx_http_ticket_security_headers(ngx_http_request_t *r);
+    ngx_chain_t *out, off_t len, ngx_uint_t status, const char *type,
+    ngx_http_ticket_headers_t *headers);
+static ngx_int_t ngx_http_ticket_security_headers(ngx_http_request_t *r,
+    ngx_http_ticket_headers_t *headers);
 static ngx_int_t ngx_http_ticket_add_header(ngx_http_request_t *r,
     const char *key, const char *value);
+static ngx_int_t ngx_http_ticket_disposition(ngx_http_request_t *r,
+    ngx_flag_t show_inline, ngx_str_t *name, ngx_str_t *value);
 static void ngx_http_ticket_error_body(tk_out_t *out, void *data);
+
+
+static ngx_http_ticket_headers_t  ngx_http_ticket_page_headers = {
+    NGX_HTTP_TICKET_CSP, "no-store"
+};
+
+/*
+ * A file from a mail: sandboxed and inert even when opened directly (an
+ * HTML or SVG file renamed to .png must not run in our origin), private
+ * to this browser.
+ */
+static ngx_http_ticket_headers_t  ngx_http_ticket_file_headers = {
+    "default-src 'none'; sandbox", "private, max-age=0"
+};
 
 
 static ngx_http_ticket_status_text_t  ngx_http_ticket_status_texts[] = {
@@ -200,7 +227,18 @@ ngx_int_t
 ngx_http_ticket_out_send(ngx_http_request_t *r, tk_out_t *out,
     ngx_uint_t status, const char *content_type)
 {
+    return ngx_http_ticket_chain_send(r, out, status, content_type, NULL);
+}
+
+
+/* What was written to out, with the page headers and a CSP (NULL: the
+ * default one). */
+static ngx_int_t
+ngx_http_ticket_chain_send(ngx_http_request_t *r, tk_out_t *out,
+    ngx_uint_t status, const char *content_type, const char *csp)
+{
     off_t                         len;
+    ngx_http_ticket_headers_t     headers;
     ngx_chain_t                  *cl, **ll;
     ngx_http_ticket_out_chain_t  *oc;
 
@@ -231,7 +269,153 @@ ngx_http_ticket_out_send(ngx_http_request_t *r, tk_out_t *out,
         ll = &cl->next;
     }
 
-    return ngx_http_ticket_send(r, oc->first, len, status, content_type);
+    headers = ngx_http_ticket_page_headers;
+
+    if (csp) {
+        headers.csp = csp;
+    }
+
+    return ngx_http_ticket_send(r, oc->first, len, status, content_type,
+                                &headers);
+}
+
+
+/*
+ * The bytes as they are (binary, never escaped or cut at a NUL) from
+ * memory the request pool owns, with a file's headers: type and
+ * disposition are the caller's choice, nosniff keeps browsers to them.
+ */
+ngx_int_t
+ngx_http_ticket_file(ngx_http_request_t *r, ngx_str_t *data,
+    const char *content_type, ngx_flag_t show_inline, ngx_str_t *name)
+{
+    ngx_buf_t        *b;
+    ngx_chain_t      *cl;
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Content-Disposition");
+    h->lowcase_key = NULL;
+
+    if (ngx_http_ticket_disposition(r, show_inline, name, &h->value)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cl = NULL;
+
+    if (data->len) {
+        b = ngx_calloc_buf(r->pool);
+        cl = ngx_alloc_chain_link(r->pool);
+        if (b == NULL || cl == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        b->pos = data->data;
+        b->last = data->data + data->len;
+        b->memory = 1;
+
+        cl->buf = b;
+        cl->next = NULL;
+    }
+
+    return ngx_http_ticket_send(r, cl, data->len, NGX_HTTP_OK, content_type,
+                                &ngx_http_ticket_file_headers);
+}
+
+
+/*
+ * Content-Disposition (RFC 6266) for a name from a mail: path separators
+ * and control characters go (the name is a file name, not a path), so do
+ * leading dots (no hidden files); filename= gets an ASCII fallback for
+ * old clients, filename*= the UTF-8 name percent-encoded (RFC 8187).
+ */
+static ngx_int_t
+ngx_http_ticket_disposition(ngx_http_request_t *r, ngx_flag_t show_inline,
+    ngx_str_t *name, ngx_str_t *value)
+{
+    u_char            *p, *s, *last, *clean, c;
+    size_t             n;
+    static u_char      hex[] = "0123456789ABCDEF";
+
+    /* the clean name: at most 200 bytes, cut on a character boundary */
+    clean = ngx_pnalloc(r->pool, ngx_max(ngx_min(name->len, 200), 8));
+    if (clean == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = 0;
+    last = name->data + name->len;
+
+    for (s = name->data; s < last; s++) {
+        c = *s;
+
+        if (c < 0x20 || c == 0x7f || c == '/' || c == '\\'
+            || (n == 0 && (c == '.' || c == ' ')))
+        {
+            continue;
+        }
+
+        if (n >= 200 - 4 && (c < 0x80 || c >= 0xc0)) {
+            break;
+        }
+
+        clean[n++] = c;
+    }
+
+    if (n == 0) {
+        ngx_memcpy(clean, "download", 8);
+        n = 8;
+    }
+
+    value->data = ngx_pnalloc(r->pool, sizeof("attachment; filename=\"\"; "
+                                              "filename*=UTF-8''") + 4 * n);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(value->data, "%s; filename=\"",
+                    show_inline ? "inline" : "attachment");
+
+    /* ASCII fallback: a non-ASCII character becomes one "_" */
+    for (s = clean; s < clean + n; s++) {
+        c = *s;
+
+        if (c >= 0x80 && c < 0xc0) {
+            continue;
+        }
+
+        *p++ = (c >= 0x80 || c == '"' || c == '%') ? '_' : c;
+    }
+
+    p = ngx_cpymem(p, "\"; filename*=UTF-8''",
+                   sizeof("\"; filename*=UTF-8''") - 1);
+
+    /* RFC 8187 attr-char stays, everything else is %XX */
+    for (s = clean; s < clean + n; s++) {
+        c = *s;
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || ngx_strchr("!#$&+-.^_`|~", c))
+        {
+            *p++ = c;
+            continue;
+        }
+
+        *p++ = '%';
+        *p++ = hex[c >> 4];
+        *p++ = hex[c & 0x0f];
+    }
+
+    value->len = p - value->data;
+
+    return NGX_OK;
 }
 
 
@@ -248,7 +432,7 @@ ngx_http_ticket_json(ngx_http_request_t *r, tk_out_t *out, ngx_uint_t status)
  */
 static ngx_int_t
 ngx_http_ticket_send(ngx_http_request_t *r, ngx_chain_t *out, off_t len,
-    ngx_uint_t status, const char *type)
+    ngx_uint_t status, const char *type, ngx_http_ticket_headers_t *headers)
 {
     ngx_int_t     rc;
     ngx_buf_t    *b;
@@ -264,7 +448,7 @@ ngx_http_ticket_send(ngx_http_request_t *r, ngx_chain_t *out, off_t len,
         r->headers_out.content_type_lowcase = NULL;
     }
 
-    if (ngx_http_ticket_security_headers(r) != NGX_OK) {
+    if (ngx_http_ticket_security_headers(r, headers) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -296,19 +480,18 @@ ngx_http_ticket_send(ngx_http_request_t *r, ngx_chain_t *out, off_t len,
 
 
 static ngx_int_t
-ngx_http_ticket_security_headers(ngx_http_request_t *r)
+ngx_http_ticket_security_headers(ngx_http_request_t *r,
+    ngx_http_ticket_headers_t *headers)
 {
     if (ngx_http_ticket_add_header(r, "Content-Security-Policy",
-            "default-src 'none'; style-src 'self'; script-src 'self'; "
-            "img-src 'self' data:; form-action 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'")
+                                   headers->csp)
         != NGX_OK
         || ngx_http_ticket_add_header(r, "X-Content-Type-Options", "nosniff")
            != NGX_OK
         || ngx_http_ticket_add_header(r, "Referrer-Policy", "same-origin")
            != NGX_OK
         || ngx_http_ticket_add_header(r, "X-Frame-Options", "DENY") != NGX_OK
-        || ngx_http_ticket_add_header(r, "Cache-Control", "no-store")
+        || ngx_http_ticket_add_header(r, "Cache-Control", headers->cache)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -378,6 +561,23 @@ ngx_http_ticket_page(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
                                                             : &ctx->user.login);
         head.nav_overview = (ngx_strcmp(ctx->page, "overview") == 0);
         head.nav_profile = (ngx_strcmp(ctx->page, "profile") == 0);
+
+        /* only admins may open the quarantine, so only they see it */
+        if (ctx->user.admin) {
+            head.is_admin = 1;
+            head.nav_admin = (ngx_strcmp(ctx->page, "admin") == 0);
+
+            if (ctx->quarantined) {
+                head.quarantined.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+                if (head.quarantined.data == NULL) {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
+
+                head.quarantined.len = ngx_sprintf(head.quarantined.data,
+                                                   "%ui", ctx->quarantined)
+                                       - head.quarantined.data;
+            }
+        }
     }
 
     tk_tpl_page_head(&out, &head);
@@ -389,8 +589,9 @@ ngx_http_ticket_page(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     foot.base = head.base;
     tk_tpl_page_foot(&out, &foot);
 
-    return ngx_http_ticket_out_send(r, &out, status,
-                                    "text/html; charset=utf-8");
+    return ngx_http_ticket_chain_send(r, &out, status,
+                                      "text/html; charset=utf-8",
+                                      ctx ? ctx->csp : NULL);
 }
 
 
@@ -578,7 +779,8 @@ ngx_http_ticket_redirect(ngx_http_request_t *r, const char *path, size_t len)
     ngx_http_clear_location(r);
     r->headers_out.location = h;
 
-    return ngx_http_ticket_send(r, NULL, 0, NGX_HTTP_SEE_OTHER, NULL);
+    return ngx_http_ticket_send(r, NULL, 0, NGX_HTTP_SEE_OTHER, NULL,
+                                &ngx_http_ticket_page_headers);
 }
 
 

@@ -25,7 +25,8 @@
 #define NGX_HTTP_TICKET_CF_ANY         0        /* states 1..6, owner "*" */
 #define NGX_HTTP_TICKET_CF_NONE        6        /* states 1..5, owner "-" */
 #define NGX_HTTP_TICKET_CF_ME          11       /* states 1..5, owner me  */
-#define NGX_HTTP_TICKET_CF_PER_GROUP   16
+#define NGX_HTTP_TICKET_CF_AUTO        16       /* states 1..5, owner "!" */
+#define NGX_HTTP_TICKET_CF_PER_GROUP   21
 
 
 static ngx_int_t ngx_http_ticket_overview_parse(ngx_http_request_t *r,
@@ -59,6 +60,12 @@ ngx_http_ticket_ov_def_t  ngx_http_ticket_ov_defs[NGX_HTTP_TICKET_OV_N] = {
     { "all", "All tickets", "Alle Tickets",
       "No tickets yet.", "Noch keine Tickets.",
       TK_STATE_NEW, TK_STATE_CLOSED, NGX_HTTP_TICKET_OWNER_ANY },
+    /* unassigned open tickets started by auto-generated mail: out of
+     * "unassigned", still in "open", "all" and the group overviews */
+    { "auto", "Newsletters / automatic", "Newsletter / automatisch",
+      "No open tickets from newsletters or automatic mail.",
+      "Keine offenen Tickets aus Newslettern oder automatischen Mails.",
+      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_AUTO },
 };
 
 
@@ -71,7 +78,7 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     ngx_uint_t                    g, s, i, nfields;
     tk_str_t                     *argv;
     tk_cmds_t                    *cmds;
-    ngx_str_t                     me, none, any, *owner;
+    ngx_str_t                     me, none, any, autogen, *owner;
     ngx_http_ticket_overview_t   *ov;
     ngx_http_ticket_group_right_t *gr;
 
@@ -99,8 +106,8 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     /*
      * One HMGET for the whole sidebar: per visible group the counts of
-     * every state with any owner, unassigned, and mine.  The current
-     * overview's partitions are among them.
+     * every state with any owner, unassigned, mine and automatic.  The
+     * current overview's partitions are among them.
      */
     nfields = ctx->groups.nelts * NGX_HTTP_TICKET_CF_PER_GROUP;
 
@@ -119,6 +126,7 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     ngx_str_set(&any, TK_OWNER_ANY);
     ngx_str_set(&none, TK_OWNER_NONE);
+    ngx_str_set(&autogen, TK_OWNER_AUTO);
     me = ctx->user.login;
 
     gr = ctx->groups.elts;
@@ -135,9 +143,13 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                 owner = &none;
                 state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_NONE;
 
-            } else {
+            } else if (s < NGX_HTTP_TICKET_CF_AUTO) {
                 owner = &me;
                 state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_ME;
+
+            } else {
+                owner = &autogen;
+                state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_AUTO;
             }
 
             if (ngx_http_ticket_count_field(r, &gr[g].name, state, owner,
@@ -316,6 +328,9 @@ ngx_http_ticket_overview_resolve(ngx_http_ticket_ctx_t *ctx, ngx_str_t *name,
         break;
     case NGX_HTTP_TICKET_OWNER_NONE:
         ngx_str_set(&ov->owner, TK_OWNER_NONE);
+        break;
+    case NGX_HTTP_TICKET_OWNER_AUTO:
+        ngx_str_set(&ov->owner, TK_OWNER_AUTO);
         break;
     default:
         ngx_str_set(&ov->owner, TK_OWNER_ANY);
@@ -535,6 +550,12 @@ ngx_http_ticket_overview_count(ngx_http_ticket_ctx_t *ctx,
             return 0;
         }
         i += NGX_HTTP_TICKET_CF_NONE + state - TK_STATE_MIN;
+        break;
+    case NGX_HTTP_TICKET_OWNER_AUTO:
+        if (state == TK_STATE_CLOSED) {
+            return 0;
+        }
+        i += NGX_HTTP_TICKET_CF_AUTO + state - TK_STATE_MIN;
         break;
     case NGX_HTTP_TICKET_OWNER_OTHER:
         return 0;

@@ -16,9 +16,10 @@
 #define NGX_HTTP_TICKET_OWNER_NONE     1
 #define NGX_HTTP_TICKET_OWNER_ANY      2
 #define NGX_HTTP_TICKET_OWNER_OTHER    3        /* API: someone else */
+#define NGX_HTTP_TICKET_OWNER_AUTO     4        /* unassigned, flag auto */
 
 #define NGX_HTTP_TICKET_OV_GROUP       ((ngx_uint_t) -1)   /* "group-NAME" */
-#define NGX_HTTP_TICKET_OV_N           ((ngx_uint_t) 5)    /* named ones */
+#define NGX_HTTP_TICKET_OV_N           ((ngx_uint_t) 6)    /* named ones */
 
 
 typedef struct {

@@ -1,8 +1,10 @@
 /*
- * ngx_http_ticket_view.c -- one ticket: "/t/N" shows it (articles,
- * properties, history) with the forms that change it; the changes are
- * POSTed to "/t/N/update" and "/t/N/title" (ngx_http_ticket_action.c).
- * How a ticket and its articles are read is shared with the JSON API.
+ * ngx_http_ticket_view.c -- one ticket: "/t/N" shows it (articles with
+ * their attachments and raw mail links, properties, history) with the
+ * forms that change it; the changes are POSTed to "/t/N/update" and
+ * "/t/N/title" (ngx_http_ticket_action.c), the files are served below
+ * "/t/N/a/" (ngx_http_ticket_download.c).  How a ticket and its articles
+ * are read is shared with the JSON API.
  */
 
 #include <ngx_config.h>
@@ -22,17 +24,44 @@
 #define NGX_HTTP_TICKET_R_ALL_AGENTS   5
 #define NGX_HTTP_TICKET_R_FIRST_N      6
 
+/* Parts of one mail listed on the page; more are rare, and reachable. */
+#define NGX_HTTP_TICKET_MAX_PARTS      200
+
+/* Fields of a part the list shows, in HMGET order (never its data). */
+#define NGX_HTTP_TICKET_PART_FIELDS                                          \
+    TK_F_NAME " " TK_F_CONTENT_TYPE " " TK_F_SIZE
+#define NGX_HTTP_TICKET_PART_NFIELDS   3
+
+
+/* An article as the page shows it, with what the later batches say. */
+typedef struct {
+    tk_article_t               a;
+    long long                  raw_size;        /* 0: no raw mail kept */
+    ngx_uint_t                 parts;           /* listed attachments */
+    ngx_uint_t                 first;           /* its first part reply */
+} ngx_http_ticket_view_art_t;
+
 
 typedef struct {
     uint64_t                   number;
     ngx_str_t                  key;             /* tk:{t:N} */
     tk_ticket_t                ticket;
     ngx_int_t                  right;
+    uint64_t                   images;          /* ?images=A: load them */
     ngx_http_ticket_reply_t   *history;
     ngx_http_ticket_reply_t   *users;           /* SMEMBERS tk:users */
     ngx_http_ticket_reply_t   *groups;          /* SMEMBERS tk:groups */
     ngx_http_ticket_reply_t   *all_agents;
     ngx_uint_t                 narticles;
+
+    /* the second batch: per article HGETALL, then per article STRLEN of
+     * its raw mail, then per user HMGET (from users_base on) */
+    ngx_http_ticket_reply_t   *second;
+    ngx_uint_t                 nsecond;
+    ngx_uint_t                 users_base;
+
+    ngx_http_ticket_view_art_t *arts;
+    ngx_uint_t                 narts;
 } ngx_http_ticket_view_t;
 
 
@@ -44,11 +73,23 @@ static ngx_int_t ngx_http_ticket_view_show(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number);
 static ngx_int_t ngx_http_ticket_view_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static void ngx_http_ticket_view_raw_sizes(tk_cmds_t *cmds, uint64_t number,
+    ngx_http_ticket_reply_t *ids);
+static ngx_int_t ngx_http_ticket_view_parts(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_view_render(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_view_articles(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
     tk_tpl_ticket_t *tpl);
+static ngx_int_t ngx_http_ticket_view_body_html(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    tk_article_t *a, tk_tpl_ticket_articles_t *art);
+static ngx_int_t ngx_http_ticket_view_files(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_view_art_t *va, tk_tpl_ticket_articles_t *art);
+static ngx_int_t ngx_http_ticket_view_link(ngx_http_request_t *r,
+    tk_str_t *out, const char *fmt, ...);
 static ngx_int_t ngx_http_ticket_view_history(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
     tk_tpl_ticket_t *tpl);
@@ -67,8 +108,9 @@ static ngx_int_t ngx_http_ticket_local_input(ngx_http_request_t *r,
 /* ---- routing -------------------------------------------------------------- */
 
 /*
- * "/t/N", "/t/N/update", "/t/N/title".  N is digits only; anything else
- * is the same 404 as a ticket that does not exist.
+ * "/t/N", "/t/N/update", "/t/N/title", and the files of an article below
+ * "/t/N/a/".  N is digits only; anything else is the same 404 as a
+ * ticket that does not exist.
  */
 ngx_int_t
 ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
@@ -96,6 +138,10 @@ ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         }
 
         return ngx_http_ticket_view_show(r, ctx, number);
+    }
+
+    if (rest.len > 3 && ngx_strncmp(rest.data, "/a/", 3) == 0) {
+        return ngx_http_ticket_download(r, ctx, number, &rest);
     }
 
     if (rest.len == 7 && ngx_strncmp(rest.data, "/update", 7) == 0) {
@@ -127,6 +173,7 @@ static ngx_int_t
 ngx_http_ticket_view_show(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     uint64_t number)
 {
+    ngx_str_t                arg;
     tk_cmds_t               *cmds;
     ngx_http_ticket_view_t  *v;
 
@@ -137,6 +184,14 @@ ngx_http_ticket_view_show(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     ctx->view = v;
     v->number = number;
+
+    /* "?images=A": show article A's remote images, in this response only */
+    if (ngx_http_ticket_query_arg(r, "images", &arg) == NGX_OK
+        && ngx_http_ticket_number(arg.data, arg.data + arg.len, &v->images)
+           != arg.len)
+    {
+        v->images = 0;
+    }
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL
@@ -211,9 +266,13 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* replies: one HGETALL per article, then one HMGET per user */
+    /* replies: one HGETALL per article, one STRLEN of each raw mail,
+     * then one HMGET per user */
     v->narticles = ngx_http_ticket_articles_read(cmds, v->number,
                                &ctx->replies[NGX_HTTP_TICKET_READ_ARTICLES]);
+    ngx_http_ticket_view_raw_sizes(cmds, v->number,
+                               &ctx->replies[NGX_HTTP_TICKET_READ_ARTICLES]);
+    v->users_base = cmds->n;
 
     if (v->right == TK_RIGHT_FULL && users->type == REDIS_REPLY_ARRAY) {
         for (i = 0; i < users->nelem; i++) {
@@ -237,6 +296,114 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     if (cmds->n == 0) {
+        ctx->nreplies = 0;
+        return ngx_http_ticket_view_parts(r, ctx);
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_view_parts);
+}
+
+
+/*
+ * STRLEN of every article's raw mail, for the ".eml" link: exactly the
+ * ids ngx_http_ticket_articles_read() took, in its order, so reply
+ * narticles + i belongs to article reply i.
+ */
+static void
+ngx_http_ticket_view_raw_sizes(tk_cmds_t *cmds, uint64_t number,
+    ngx_http_ticket_reply_t *ids)
+{
+    char        key[TK_KEY_MAX];
+    size_t      len;
+    long long   id;
+    ngx_uint_t  i;
+
+    if (ids->type != REDIS_REPLY_ARRAY) {
+        return;
+    }
+
+    for (i = 0; i < ids->nelem; i++) {
+        id = tk_str_atoll(ngx_ticket_str(&ids->element[i].str));
+        if (id <= 0) {
+            continue;
+        }
+
+        len = tk_key_raw(key, sizeof(key), number, (uint64_t) id);
+        if (len == 0) {
+            continue;
+        }
+
+        tk_cmds_add(cmds, "STRLEN %b", key, len);
+    }
+}
+
+
+/*
+ * Articles and users are in; keep them (the next batch replaces
+ * ctx->replies).  An article with attachments needs their names, types
+ * and sizes -- a third round trip, only for tickets that have files.
+ */
+static ngx_int_t
+ngx_http_ticket_view_parts(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    char                         key[TK_KEY_MAX];
+    size_t                       len;
+    tk_cmds_t                   *cmds;
+    ngx_uint_t                   i, k;
+    ngx_http_ticket_reply_t     *raw;
+    ngx_http_ticket_view_t      *v;
+    ngx_http_ticket_view_art_t  *va;
+
+    v = ctx->view;
+    v->second = ctx->replies;
+    v->nsecond = ctx->nreplies;
+
+    v->arts = ngx_pcalloc(r->pool, (v->narticles + 1)
+                                   * sizeof(ngx_http_ticket_view_art_t));
+    cmds = ngx_http_ticket_cmds(r);
+    if (v->arts == NULL || cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < v->narticles && v->narticles + i < v->nsecond; i++) {
+        va = &v->arts[v->narts];
+
+        switch (ngx_http_ticket_article_parse(r, &v->second[i], &va->a)) {
+        case NGX_OK:
+            break;
+
+        case NGX_DECLINED:
+            continue;
+
+        default:
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "ticket: an article of ticket %uL is not valid",
+                          v->number);
+            continue;
+        }
+
+        raw = &v->second[v->narticles + i];
+        va->raw_size = (raw->type == REDIS_REPLY_INTEGER) ? raw->integer : 0;
+        va->parts = ngx_min(va->a.attachments, NGX_HTTP_TICKET_MAX_PARTS);
+        va->first = cmds->n;
+
+        for (k = 1; k <= va->parts; k++) {
+            len = tk_key_attachment(key, sizeof(key), v->number, va->a.id,
+                                    (unsigned) k);
+            tk_cmds_add(cmds, "HMGET %b " NGX_HTTP_TICKET_PART_FIELDS, key,
+                        len);
+        }
+
+        v->narts++;
+    }
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cmds->n == 0) {
+        ctx->replies = NULL;
         ctx->nreplies = 0;
         return ngx_http_ticket_view_render(r, ctx);
     }
@@ -366,124 +533,287 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
     tk_tpl_ticket_t *tpl)
 {
-    u_char                    *p;
-    tk_out_t                   out;
-    ngx_uint_t                 i, n;
-    ngx_flag_t                 de;
-    tk_article_t               a;
-    tk_tpl_ticket_articles_t  *art;
-    ngx_http_ticket_sink_t     sink;
+    u_char                      *p;
+    tk_out_t                     out;
+    ngx_uint_t                   i;
+    ngx_flag_t                   de;
+    tk_article_t                *a;
+    tk_tpl_ticket_articles_t    *art;
+    ngx_http_ticket_sink_t       sink;
+    ngx_http_ticket_view_art_t  *va;
 
     de = ngx_http_ticket_lang_de(ctx);
 
-    art = ngx_pcalloc(r->pool, (v->narticles + 1) * sizeof(*art));
+    art = ngx_pcalloc(r->pool, (v->narts + 1) * sizeof(*art));
     if (art == NULL) {
         return NGX_ERROR;
     }
 
     tpl->articles = art;
-    n = 0;
+    tpl->articles_n = v->narts;
 
-    for (i = 0; i < v->narticles && i < ctx->nreplies; i++) {
+    for (i = 0; i < v->narts; i++, art++) {
+        va = &v->arts[i];
+        a = &va->a;
 
-        switch (ngx_http_ticket_article_parse(r, &ctx->replies[i], &a)) {
-        case NGX_OK:
-            break;
-
-        case NGX_DECLINED:
-            continue;
-
-        default:
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "ticket: an article of ticket %uL is not valid",
-                          v->number);
-            continue;
-        }
-
-        if (ngx_http_ticket_uint_str(r, a.id, &art[n].id) != NGX_OK) {
+        if (ngx_http_ticket_uint_str(r, a->id, &art->id) != NGX_OK) {
             return NGX_ERROR;
         }
 
-        switch (a.kind) {
+        switch (a->kind) {
 
         case TK_ART_OUT:
-            tk_str_set(&art[n].kind, "out");
-            ngx_http_ticket_cstr(&art[n].kind_label,
+            tk_str_set(&art->kind, "out");
+            ngx_http_ticket_cstr(&art->kind_label,
                                  de ? "E-Mail gesendet" : "Mail sent");
             break;
 
         case TK_ART_NOTE:
-            tk_str_set(&art[n].kind, "note");
-            ngx_http_ticket_cstr(&art[n].kind_label,
+            tk_str_set(&art->kind, "note");
+            ngx_http_ticket_cstr(&art->kind_label,
                                  de ? "Interne Notiz \xe2\x80\x94 nicht "
                                       "versendet"
                                     : "Internal note \xe2\x80\x94 not sent");
             break;
 
         default:
-            tk_str_set(&art[n].kind, "in");
-            ngx_http_ticket_cstr(&art[n].kind_label,
+            tk_str_set(&art->kind, "in");
+            ngx_http_ticket_cstr(&art->kind_label,
                                  de ? "E-Mail erhalten" : "Mail received");
         }
 
         /* a note comes from an agent, not from an address */
-        art[n].from = (a.kind == TK_ART_NOTE && a.author.len) ? a.author
-                                                              : a.from;
-        if (art[n].from.len == 0) {
-            art[n].from = a.author;
+        art->from = (a->kind == TK_ART_NOTE && a->author.len) ? a->author
+                                                              : a->from;
+        if (art->from.len == 0) {
+            art->from = a->author;
         }
 
-        art[n].to = a.to;
-        art[n].cc = a.cc;
-        art[n].subject = a.subject;
+        art->to = a->to;
+        art->cc = a->cc;
+        art->subject = a->subject;
 
-        ngx_http_ticket_cstr(&art[n].from_label, de ? "Von" : "From");
-        ngx_http_ticket_cstr(&art[n].to_label, de ? "An" : "To");
-        ngx_http_ticket_cstr(&art[n].subject_label,
+        ngx_http_ticket_cstr(&art->from_label, de ? "Von" : "From");
+        ngx_http_ticket_cstr(&art->to_label, de ? "An" : "To");
+        ngx_http_ticket_cstr(&art->subject_label,
                              de ? "Betreff" : "Subject");
 
-        if (ngx_http_ticket_time_str(r, a.time, &art[n].time) != NGX_OK
-            || ngx_http_ticket_iso_str(r, a.time, &art[n].time_iso)
+        if (ngx_http_ticket_time_str(r, a->time, &art->time) != NGX_OK
+            || ngx_http_ticket_iso_str(r, a->time, &art->time_iso)
                != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        if (a.body_html.len) {
-            art[n].is_html = 1;
-            art[n].body = a.body_html;
-            ngx_http_ticket_cstr(&art[n].html_note,
-                                 de ? "HTML-Mail, bereinigt angezeigt"
-                                    : "HTML mail, shown sanitised");
+        if (a->body_html.len) {
+            if (ngx_http_ticket_view_body_html(r, ctx, v, a, art) != NGX_OK) {
+                return NGX_ERROR;
+            }
 
         } else {
-            ngx_http_ticket_sink_init(r, &out, &sink, a.body.len + 64);
-            tk_out_text_as_html(&out, a.body.data, a.body.len);
+            ngx_http_ticket_sink_init(r, &out, &sink, a->body.len + 64);
+            tk_out_text_as_html(&out, a->body.data, a->body.len);
 
-            if (ngx_http_ticket_sink_str(&out, &art[n].body) != NGX_OK) {
+            if (ngx_http_ticket_sink_str(&out, &art->body) != NGX_OK) {
                 return NGX_ERROR;
             }
         }
 
-        if (a.attachments) {
+        if (a->attachments) {
             p = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 16);
             if (p == NULL) {
                 return NGX_ERROR;
             }
 
-            art[n].attachments.data = p;
-            art[n].attachments.len =
-                ngx_sprintf(p, "%ui %s", (ngx_uint_t) a.attachments,
-                            de ? (a.attachments == 1 ? "Anhang" : "Anh\xc3\xa4nge")
-                               : (a.attachments == 1 ? "attachment"
-                                                     : "attachments"))
+            art->attachments.data = p;
+            art->attachments.len =
+                ngx_sprintf(p, "%ui %s", (ngx_uint_t) a->attachments,
+                            de ? (a->attachments == 1 ? "Anhang"
+                                                      : "Anh\xc3\xa4nge")
+                               : (a->attachments == 1 ? "attachment"
+                                                      : "attachments"))
                 - p;
         }
 
-        n++;
+        if (ngx_http_ticket_view_files(r, ctx, v, va, art) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
-    tpl->articles_n = n;
+    return NGX_OK;
+}
+
+
+/*
+ * HTML mail: inline images to their part's URL, remote ones loaded only
+ * for the article named by "?images=" -- and then this response alone
+ * gets a CSP that lets them load.  Without it, a link offers to.
+ */
+static ngx_int_t
+ngx_http_ticket_view_body_html(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, tk_article_t *a,
+    tk_tpl_ticket_articles_t *art)
+{
+    tk_out_t                    out;
+    ngx_flag_t                  de;
+    ngx_http_ticket_sink_t      sink;
+    ngx_http_ticket_mailhtml_t  mh;
+
+    de = ngx_http_ticket_lang_de(ctx);
+
+    ngx_memzero(&mh, sizeof(ngx_http_ticket_mailhtml_t));
+    mh.load_remote = (v->images == a->id);
+
+    if (ngx_http_ticket_view_link(r, &mh.cid_prefix, "t/%uL/a/%uL/cid/",
+                                  v->number, a->id)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_ticket_sink_init(r, &out, &sink, a->body_html.len + 256);
+    ngx_http_ticket_mailhtml(&out, &a->body_html, &mh);
+
+    if (ngx_http_ticket_sink_str(&out, &art->body) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    art->is_html = 1;
+    ngx_http_ticket_cstr(&art->html_note,
+                         de ? "HTML-Mail, bereinigt angezeigt"
+                            : "HTML mail, shown sanitised");
+
+    if (mh.remote == 0) {
+        return NGX_OK;
+    }
+
+    if (mh.load_remote) {
+        ctx->csp = NGX_HTTP_TICKET_CSP_IMAGES;
+        ngx_http_ticket_cstr(&art->images_label,
+                             de ? "Externe Bilder ausblenden"
+                                : "Hide remote images");
+
+        return ngx_http_ticket_view_link(r, &art->images_url, "t/%uL#a-%uL",
+                                         v->number, a->id);
+    }
+
+    ngx_http_ticket_cstr(&art->images_label,
+                         de ? "Externe Bilder laden"
+                            : "Load remote images");
+    ngx_http_ticket_cstr(&art->images_hint,
+                         de ? "Externe Bilder wurden nicht geladen: der "
+                              "Absender k\xc3\xb6nnte sonst sehen, dass "
+                              "die Mail gelesen wurde."
+                            : "Remote images were not loaded: the sender "
+                              "could see that the mail was read.");
+
+    return ngx_http_ticket_view_link(r, &art->images_url,
+                                     "t/%uL?images=%uL#a-%uL", v->number,
+                                     a->id, a->id);
+}
+
+
+/*
+ * The article's attachments (name, size, type, link) and, for a mail
+ * kept as received, the link to its raw message.  The part replies are
+ * the third batch's, from va->first on.
+ */
+static ngx_int_t
+ngx_http_ticket_view_files(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_view_art_t *va, tk_tpl_ticket_articles_t *art)
+{
+    long long                        size;
+    ngx_str_t                        value;
+    ngx_uint_t                       k;
+    ngx_flag_t                       de;
+    tk_str_t                         size_label;
+    ngx_http_ticket_reply_t         *rep;
+    tk_tpl_ticket_articles_files_t  *f;
+
+    de = ngx_http_ticket_lang_de(ctx);
+
+    if (va->raw_size > 0) {
+        if (ngx_http_ticket_view_link(r, &art->raw_url, "t/%uL/a/%uL/raw",
+                                      v->number, va->a.id) != NGX_OK
+            || ngx_http_ticket_size_str(r, ctx, (uint64_t) va->raw_size,
+                                        &size_label) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        art->raw_label.data = ngx_pnalloc(r->pool, size_label.len + 64);
+        if (art->raw_label.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        art->raw_label.len = ngx_sprintf(art->raw_label.data, "%s (.eml, %V)",
+                                         de ? "Originalnachricht"
+                                            : "raw message",
+                                         (ngx_str_t *) &size_label)
+                             - art->raw_label.data;
+    }
+
+    if (va->parts == 0) {
+        return NGX_OK;
+    }
+
+    f = ngx_pcalloc(r->pool, va->parts * sizeof(*f));
+    if (f == NULL) {
+        return NGX_ERROR;
+    }
+
+    art->files = f;
+
+    for (k = 1; k <= va->parts; k++) {
+        if (va->first + k - 1 >= ctx->nreplies) {
+            break;
+        }
+
+        rep = &ctx->replies[va->first + k - 1];
+
+        /* a part that is gone meanwhile is left out */
+        if (rep->type != REDIS_REPLY_ARRAY
+            || rep->nelem != NGX_HTTP_TICKET_PART_NFIELDS
+            || rep->element[2].type != REDIS_REPLY_STRING)
+        {
+            continue;
+        }
+
+        ngx_http_ticket_reply_str(&rep->element[0], &value);
+        f->name = *ngx_ticket_str(&value);
+
+        ngx_http_ticket_reply_str(&rep->element[1], &value);
+        f->type = *ngx_ticket_str(&value);
+
+        if (f->type.len == 0) {
+            tk_str_set(&f->type, "application/octet-stream");
+        }
+
+        size = tk_str_atoll(ngx_ticket_str(&rep->element[2].str));
+
+        if (ngx_http_ticket_size_str(r, ctx, size > 0 ? size : 0, &f->size)
+                != NGX_OK
+            || ngx_http_ticket_view_link(r, &f->url, "t/%uL/a/%uL/att/%ui",
+                                         v->number, va->a.id, k)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (f->name.len == 0) {
+            f->name.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 8);
+            if (f->name.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            f->name.len = ngx_sprintf(f->name.data, "part-%ui", k)
+                          - f->name.data;
+        }
+
+        f++;
+        art->files_n++;
+    }
 
     return NGX_OK;
 }
@@ -633,14 +963,14 @@ ngx_http_ticket_view_owners(ngx_http_request_t *r,
     ngx_http_ticket_reply_t     *rep;
     tk_tpl_ticket_owner_opts_t  *oo, tmp;
 
-    base = v->narticles;
+    base = v->users_base;
     all_agents = ngx_http_ticket_set_has(v->all_agents,
                                          (ngx_str_t *) &v->ticket.group);
 
     if (!tpl->can_write) {
         /* one HMGET of the owner, if any */
-        if (v->ticket.owner.len && base < ctx->nreplies) {
-            rep = &ctx->replies[base];
+        if (v->ticket.owner.len && base < v->nsecond) {
+            rep = &v->second[base];
             if (rep->type == REDIS_REPLY_ARRAY && rep->nelem == 3) {
                 ngx_http_ticket_reply_str(&rep->element[0], &name);
                 if (name.len) {
@@ -663,9 +993,9 @@ ngx_http_ticket_view_owners(ngx_http_request_t *r,
 
     n = 0;
 
-    for (i = 0; i < v->users->nelem && base + i < ctx->nreplies; i++) {
+    for (i = 0; i < v->users->nelem && base + i < v->nsecond; i++) {
         login = v->users->element[i].str;
-        rep = &ctx->replies[base + i];
+        rep = &v->second[base + i];
 
         if (rep->type != REDIS_REPLY_ARRAY || rep->nelem != 3) {
             continue;
@@ -771,4 +1101,20 @@ ngx_http_ticket_local_input(ngx_http_request_t *r, int64_t t, tk_str_t *str)
                - p;
 
     return NGX_OK;
+}
+
+
+/* base_url + a path made from fmt (ngx_sprintf), for a template field. */
+static ngx_int_t
+ngx_http_ticket_view_link(ngx_http_request_t *r, tk_str_t *out,
+    const char *fmt, ...)
+{
+    u_char   buf[3 * NGX_INT64_LEN + 32], *last;
+    va_list  args;
+
+    va_start(args, fmt);
+    last = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    return ngx_http_ticket_url(r, (char *) buf, last - buf, out);
 }

@@ -37,7 +37,7 @@ typedef enum {
 typedef struct {
     ngx_str_t                  group;
     ngx_int_t                  state;
-    ngx_str_t                  owner;           /* login, "-" or "*" */
+    ngx_str_t                  owner;           /* login, "-", "!", "*" */
     ngx_uint_t                 count;           /* tickets in it */
     ngx_uint_t                 want;            /* entries to fetch */
     ngx_uint_t                 index;           /* its reply in the batch */
@@ -118,7 +118,7 @@ ngx_flag_t ngx_http_ticket_col_with_priority(ngx_uint_t col);
 ngx_int_t ngx_http_ticket_query_init(ngx_http_request_t *r,
     ngx_http_ticket_query_t *q);
 /* Add one partition; every partition of a query has the same owner kind
- * (a login, "-" or "*"). */
+ * (a login, "-", "!" or "*"). */
 ngx_int_t ngx_http_ticket_query_add(ngx_http_ticket_query_t *q,
     ngx_str_t *group, ngx_int_t state, ngx_str_t *owner);
 
@@ -169,6 +169,9 @@ ngx_int_t ngx_http_ticket_iso_str(ngx_http_request_t *r, int64_t t,
     tk_str_t *out);
 ngx_int_t ngx_http_ticket_uint_str(ngx_http_request_t *r, uint64_t v,
     tk_str_t *out);
+/* A file size for people: "512 B", "12 KB", "3.4 MB" ("3,4 MB"). */
+ngx_int_t ngx_http_ticket_size_str(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t bytes, tk_str_t *out);
 
 /* Short, for lists: "14:05" today, "24.11. 14:05" / "24 Nov 14:05" this
  * year, "2025-11-24" before. */
@@ -259,6 +262,29 @@ ngx_int_t ngx_http_ticket_history_parse(ngx_http_request_t *r,
 /* "franka changed state from new to in progress", in the user's words. */
 ngx_int_t ngx_http_ticket_history_text(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_hist_t *h, tk_str_t *text);
+
+/* ---- files of an article (ngx_http_ticket_download.c) ------------------- */
+
+/* GET "/t/N" + rest, rest one of "/a/A/att/K", "/a/A/cid/CONTENT-ID",
+ * "/a/A/raw". */
+ngx_int_t ngx_http_ticket_download(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number, ngx_str_t *rest);
+
+/* ---- HTML mail at render time (ngx_http_ticket_mailhtml.c) -------------- */
+
+typedef struct {
+    tk_str_t                   cid_prefix;      /* ".../t/5/a/9/cid/" */
+    ngx_flag_t                 load_remote;     /* data-src becomes src */
+    ngx_uint_t                 remote;          /* out: remote images */
+} ngx_http_ticket_mailhtml_t;
+
+/*
+ * Write sanitised mail HTML to out with src="cid:ID" pointing to
+ * cid_prefix + ID and, with load_remote, remote images' data-src turned
+ * into src; counts the remote images either way.
+ */
+void ngx_http_ticket_mailhtml(tk_out_t *out, tk_str_t *html,
+    ngx_http_ticket_mailhtml_t *mh);
 
 /* ---- ticket changes (ngx_http_ticket_action.c) -------------------------- */
 

@@ -459,6 +459,40 @@ tk_key_article(char *buf, size_t size, uint64_t number, uint64_t id)
 
 
 size_t
+tk_key_attachment(char *buf, size_t size, uint64_t number, uint64_t id,
+    unsigned k)
+{
+    tk_keybuf_t  kb;
+
+    tk_kb_init(&kb, buf, size);
+    tk_kb_cstr(&kb, "tk:{t:");
+    tk_kb_uint(&kb, number);
+    tk_kb_cstr(&kb, "}:a:");
+    tk_kb_uint(&kb, id);
+    tk_kb_cstr(&kb, ":att:");
+    tk_kb_uint(&kb, k);
+
+    return tk_kb_done(&kb, buf, size);
+}
+
+
+size_t
+tk_key_raw(char *buf, size_t size, uint64_t number, uint64_t id)
+{
+    tk_keybuf_t  kb;
+
+    tk_kb_init(&kb, buf, size);
+    tk_kb_cstr(&kb, "tk:{t:");
+    tk_kb_uint(&kb, number);
+    tk_kb_cstr(&kb, "}:a:");
+    tk_kb_uint(&kb, id);
+    tk_kb_cstr(&kb, ":raw");
+
+    return tk_kb_done(&kb, buf, size);
+}
+
+
+size_t
 tk_key_customer(char *buf, size_t size, uint64_t id)
 {
     tk_keybuf_t  kb;
@@ -568,6 +602,43 @@ tk_key_index(char *buf, size_t size, const tk_str_t *group, int state,
 
 
 /* ---- validators --------------------------------------------------------- */
+
+/*
+ * Flags are a comma list without blanks ("auto,bounce"); a word must
+ * match a whole entry, so "autoreply" is not "auto".
+ */
+int
+tk_flags_has(const tk_str_t *flags, const char *word)
+{
+    size_t                n, len;
+    const unsigned char  *p, *end, *comma;
+
+    if (flags == NULL || flags->len == 0) {
+        return 0;
+    }
+
+    n = strlen(word);
+    p = flags->data;
+    end = p + flags->len;
+
+    while (p < end) {
+        comma = memchr(p, ',', (size_t) (end - p));
+        len = (size_t) ((comma ? comma : end) - p);
+
+        if (len == n && memcmp(p, word, n) == 0) {
+            return 1;
+        }
+
+        if (comma == NULL) {
+            break;
+        }
+
+        p = comma + 1;
+    }
+
+    return 0;
+}
+
 
 int
 tk_valid_login(const tk_str_t *login)

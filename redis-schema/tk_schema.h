@@ -39,9 +39,6 @@
 #define TK_KEY_CUSTOMER_BY_EMAIL "tk:customer-by-email" /* hash email -> id */
 #define TK_KEY_FT_ARTICLES   "tk:ft:articles"   /* RediSearch index name    */
 #define TK_KEY_QUARANTINE    "tk:quarantine"    /* zset id -> received time */
-/* zset number -> updated: tickets flagged "auto" (newsletters,
- * auto-replies, bounces); kept by mailbridge for the "auto" overview */
-#define TK_KEY_AUTO          "tk:{ix}:auto"
 
 /* ---- per-object key formats (printf style) ------------------------------ */
 
@@ -68,8 +65,10 @@
 
 /*
  * Overview index: one sorted set per (group, state, owner, sort key).
- * owner is a login, TK_OWNER_NONE for unassigned tickets or TK_OWNER_ANY
- * (every ticket is also in the "any owner" set).  Numeric sort keys use
+ * owner is a login, TK_OWNER_NONE for unassigned tickets, TK_OWNER_AUTO
+ * for unassigned tickets flagged "auto" (newsletters, auto-replies,
+ * bounces: kept out of the work overviews) or TK_OWNER_ANY (every ticket
+ * is also in the "any owner" set; see tk_ticket_owner_partition()).  Numeric sort keys use
  * the score; text sort keys use score 0 and the member "text\x1fNUMBER"
  * (ZRANGEBYLEX).  See tk_index_key().
  */
@@ -80,6 +79,10 @@
 #define TK_KEY_INDEX_COUNTS  "tk:{ix}:counts"
 #define TK_OWNER_ANY         "*"
 #define TK_OWNER_NONE        "-"
+#define TK_OWNER_AUTO        "!"
+
+/* The ticket flag of auto-generated mail (set by mailbridge). */
+#define TK_FLAG_AUTO         "auto"
 
 /* ---- enums -------------------------------------------------------------- */
 
@@ -234,6 +237,10 @@ int tk_sort_is_lex(int sort);
 size_t tk_key_ticket(char *buf, size_t size, uint64_t number);
 size_t tk_key_ticket_articles(char *buf, size_t size, uint64_t number);
 size_t tk_key_article(char *buf, size_t size, uint64_t number, uint64_t id);
+/* tk:{t:N}:a:ID:att:K and tk:{t:N}:a:ID:raw */
+size_t tk_key_attachment(char *buf, size_t size, uint64_t number,
+    uint64_t id, unsigned k);
+size_t tk_key_raw(char *buf, size_t size, uint64_t number, uint64_t id);
 size_t tk_key_history(char *buf, size_t size, uint64_t number);
 size_t tk_key_participants(char *buf, size_t size, uint64_t number);
 size_t tk_key_user(char *buf, size_t size, const tk_str_t *login);
@@ -244,6 +251,9 @@ size_t tk_key_token(char *buf, size_t size, const tk_str_t *token);
 size_t tk_key_msgid(char *buf, size_t size, const tk_str_t *message_id);
 size_t tk_key_index(char *buf, size_t size, const tk_str_t *group,
     int state, const tk_str_t *owner, int sort);
+
+/* A comma list ("auto,bounce") holds word; flags fields are such lists. */
+int tk_flags_has(const tk_str_t *flags, const char *word);
 
 /* Names used inside keys must not break the key syntax. */
 int tk_valid_login(const tk_str_t *login);  /* [a-z0-9._-]{1,64}        */

@@ -312,18 +312,31 @@ tk_ticket_index_del(tk_cmds_t *c, const tk_ticket_t *t)
 }
 
 
+const tk_str_t *
+tk_ticket_owner_partition(const tk_ticket_t *t)
+{
+    static const tk_str_t  none = tk_string(TK_OWNER_NONE);
+    static const tk_str_t  autogen = tk_string(TK_OWNER_AUTO);
+
+    if (t->owner.len) {
+        return &t->owner;
+    }
+
+    return tk_flags_has(&t->flags, TK_FLAG_AUTO) ? &autogen : &none;
+}
+
+
 /*
- * A ticket lives in two partitions: (group, state, its owner or "-")
- * and (group, state, "*"), so "my tickets" and "all tickets" are each
- * one set per group and state.
+ * A ticket lives in two partitions: (group, state, its owner, "-" or
+ * "!") and (group, state, "*"), so "my tickets" and "all tickets" are
+ * each one set per group and state.
  */
 static void
 tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add, int counts)
 {
-    static const tk_str_t  none = tk_string(TK_OWNER_NONE);
     static const tk_str_t  any = tk_string(TK_OWNER_ANY);
 
-    tk_ticket_index_partition(c, t, t->owner.len ? &t->owner : &none, add,
+    tk_ticket_index_partition(c, t, tk_ticket_owner_partition(t), add,
         counts);
     tk_ticket_index_partition(c, t, &any, add, counts);
 }
@@ -407,11 +420,13 @@ tk_ticket_lex_text(const tk_ticket_t *t, int sort, tk_str_t *tmp)
 }
 
 
+/* the owner partition, not the owner: "auto" coming or going moves it */
 static int
 tk_ticket_same_partition(const tk_ticket_t *a, const tk_ticket_t *b)
 {
     return a->state == b->state && tk_str_eq(&a->group, &b->group)
-           && tk_str_eq(&a->owner, &b->owner);
+           && tk_str_eq(tk_ticket_owner_partition(a),
+                        tk_ticket_owner_partition(b));
 }
 
 
@@ -420,7 +435,8 @@ tk_ticket_same_partition(const tk_ticket_t *a, const tk_ticket_t *b)
 /*
  * Every sort member of the old state is removed and the new one added:
  * a ZADD alone would leave the old lexical member (old title) behind.
- * The counts only move when the partition does.  A change is a change:
+ * The counts only move when the partition does -- group, state, owner,
+ * or the flag "auto" of an unassigned ticket.  A change is a change:
  * "updated" becomes at least now.
  */
 void

@@ -66,6 +66,14 @@ int tk_article_parse(tk_article_t *a, const tk_str_t *pairs, size_t n);
 /* HSET every field of the ticket hash. */
 void tk_ticket_write(tk_cmds_t *c, const tk_ticket_t *t);
 
+/*
+ * The owner partition of a ticket: its owner's login; unassigned, "-" --
+ * or "!" when it is flagged auto, so newsletters and auto-replies never
+ * show up among the unassigned work.  Each ticket is in this partition
+ * and in "*".
+ */
+const tk_str_t *tk_ticket_owner_partition(const tk_ticket_t *t);
+
 /* ZADD/ZREM the ticket in all its overview index sets. */
 void tk_ticket_index_add(tk_cmds_t *c, const tk_ticket_t *t);
 void tk_ticket_index_del(tk_cmds_t *c, const tk_ticket_t *t);
@@ -74,7 +82,8 @@ void tk_ticket_index_del(tk_cmds_t *c, const tk_ticket_t *t);
  * Change an existing ticket: index_del(old), write(new), index_add(new),
  * and one history entry per changed field (by = login, or "system").
  * The stored "updated" is max(new->updated, now); the counts hash is
- * only touched when group, state or owner change.
+ * only touched when group, state or owner partition change (the owner
+ * partition also moves when the flag "auto" comes or goes).
  */
 void tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old,
     const tk_ticket_t *new, const tk_str_t *by, int64_t now);

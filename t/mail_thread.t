@@ -109,7 +109,7 @@ subtest 'auto-generated mail never reopens' => sub {
     unlike MB::ticket($tk, $t)->{flags}, qr/auto/, 'a human ticket is not flagged auto';
 };
 
-subtest 'auto-generated first mails: ticket flag auto, tk:{ix}:auto' => sub {
+subtest 'auto-generated first mails: ticket flag auto, owner partition "!"' => sub {
     my %cases = (
         'Auto-Submitted'   => [ 'Auto-Submitted' => 'auto-generated' ],
         'Precedence bulk'  => [ Precedence => 'bulk' ],
@@ -127,7 +127,11 @@ subtest 'auto-generated first mails: ticket flag auto, tk:{ix}:auto' => sub {
         my ($rn, $a) = deliver_ok($m, $name);
         like MB::ticket($tk, $rn)->{flags}, qr/\bauto\b/, "$name: ticket flag";
         like $a->{flags}, qr/\bauto\b/, "$name: article flag";
-        ok defined $tk->redis->zscore('tk:{ix}:auto', $rn), "$name: in tk:{ix}:auto";
+        my $t = MB::ticket($tk, $rn);
+        ok defined $tk->redis->zscore("tk:{ix}:g:$t->{group}:s:1:o:!:by:upd", $rn),
+            "$name: in the \"!\" (automatic) partition";
+        ok !defined $tk->redis->zscore("tk:{ix}:g:$t->{group}:s:1:o:-:by:upd", $rn),
+            "$name: not among the unassigned";
     }
     my $m = MB::mail(subject => 'Null sender');
     my ($rn) = deliver_ok($m, 'null envelope sender', '--sender', '');

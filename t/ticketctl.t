@@ -421,6 +421,20 @@ is $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:-:by:upd", $t1), $r->hget("tk:{t:$t1}"
 ok !$r->exists("tk:{ix}:g:Gone:s:1:o:*:by:upd"), 'reindex drops stale sets';
 check_index('after reindex');
 
+# an unassigned ticket flagged auto belongs to the owner partition "!"
+# (and the old mailbridge list tk:{ix}:auto is derived data: dropped)
+$r->hset("tk:{t:$t1}", 'flags', 'auto');
+$r->zadd('tk:{ix}:auto', 1, $t1);
+ctl_ok('reindex with an auto ticket', 'reindex');
+is $r->hget('tk:{ix}:counts', 'Testgruppe:1:!'), 1, 'reindex: counted under "!"';
+ok !$r->hget('tk:{ix}:counts', 'Testgruppe:1:-'), 'reindex: not under "-"';
+ok defined $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:!:by:upd", $t1), 'reindex: in the "!" sets';
+ok !$r->exists('tk:{ix}:auto'), 'reindex drops tk:{ix}:auto';
+check_index('after reindex with auto');
+$r->hset("tk:{t:$t1}", 'flags', '');
+ctl_ok('reindex without', 'reindex');
+is_deeply counts_snapshot(), $before, 'flag gone, reindexed: counts as before';
+
 # ---- demo -----------------------------------------------------------------
 
 $r->flushall;

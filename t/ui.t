@@ -1,7 +1,8 @@
 # The UI in a real browser (headless Chromium via playwright-core, t/ui/):
-# login, overview and ticket page at 1280x800 and on a 390x844 phone.
-# Screenshots go to build/artifacts/ (make screenshots copies them to
-# docs/img/).
+# login, overview and ticket page at 1280x800 and on a 390x844 phone, and
+# a ticket with a hostile HTML mail (delivered by mailbridge) whose
+# scripts must not run.  Screenshots go to build/artifacts/ (make
+# screenshots copies them to docs/img/).
 use strict;
 use warnings;
 use FindBin;
@@ -10,6 +11,7 @@ use Test::More;
 use File::Path qw(make_path);
 use JSON::PP;
 use TK;
+require "$FindBin::Bin/mail_lib.pl";
 
 my $ui = "$FindBin::Bin/ui";
 plan skip_all => 'node is not installed (make deps)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
@@ -29,6 +31,37 @@ my $n = $tk->add_ticket(title => $title, group => 'ALSO', priority => 4,
 $tk->add_ticket(title => "Anfrage $_ zum Mietrecht", group => $_ % 2 ? 'ALSO' : 'legal',
     customer => "Kunde $_ <k$_\@example.org>") for 1 .. 12;
 
+# an HTML mail trying everything: script, handler, javascript: link,
+# a tracker image; with an inline logo and a PDF
+my $mail_n;
+if (TK::mailbridge_bin()) {
+    MB::write_conf($tk);
+    my $png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    my $id = "ui.$$\@example.net";
+    my $mail = join "\r\n", 'From: Nora Newsletter <nora@example.net>', 'To: also@example.org',
+        'Subject: Einladung zur Verhandlung', "Message-ID: <$id>", 'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="M"', '',
+        '--M', 'Content-Type: multipart/related; boundary="R"', '',
+        '--R', 'Content-Type: text/html; charset=utf-8', '',
+        '<html><head><title>x</title><script>window.tkPwned = "head"</script></head><body>',
+        '<h2>Einladung</h2><p>Die Verhandlung ist am <b>3. Dezember</b>.</p>',
+        '<script>window.tkPwned = "script"; document.title = "pwned"</script>',
+        '<img src="x" onerror="window.tkPwned = \'onerror\'; document.title = \'pwned\'">',
+        '<svg><script>window.tkPwned = "svg"</script></svg>',
+        '<p><a href="javascript:window.tkPwned=1">Link</a> <img src="cid:logo@example.net" alt="logo" width="32" height="32"></p>',
+        '<p><img src="https://tracker.example.com/p.gif" alt="tracker"></p>',
+        '<table><tr><td>' . ('breite Tabelle ' x 30) . '</td></tr></table>',
+        '</body></html>',
+        '--R', 'Content-Type: image/png', 'Content-Transfer-Encoding: base64',
+        'Content-ID: <logo@example.net>', '', $png, '--R--',
+        '--M', 'Content-Type: application/pdf', 'Content-Transfer-Encoding: base64',
+        "Content-Disposition: attachment; filename*=UTF-8''Ladung%20%C3%BCber%20Termin.pdf", '',
+        'JVBERi0xLjQKJcOkw7zDtsOfCjEgMCBvYmoKPDw+PgplbmRvYmoKJSVFT0YK', '--M--', '';
+    my ($rc, undef, $err) = MB::deliver($tk, $mail, '--recipient', 'also@example.org');
+    die "deliver: $rc $err" if $rc;
+    ($mail_n) = MB::stored($tk, $id);
+}
+
 my $out = "$TK::BUILD/artifacts";
 make_path($out);
 unlink glob "$out/*.png";
@@ -38,6 +71,7 @@ local $ENV{LOGIN} = 'uta';
 local $ENV{PASSWORD} = $pw;
 local $ENV{TICKET} = $n;
 local $ENV{OUT} = $out;
+local $ENV{MAIL_TICKET} = $mail_n if $mail_n;
 my ($rc, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/ui.js");
 # decoded as bytes, like the string literals of this file
 my $r = eval { JSON::PP->new->decode((split /\n/, $stdout)[-1] // '') };
@@ -52,7 +86,7 @@ for my $view (qw(desktop mobile)) {
         is $v->{login}{page}, 'login', 'login page';
         is $v->{overview}{page}, 'overview', 'after login: overview';
         is $v->{overview}{url}, '/', 'at /';
-        is $v->{overview}{rows}, 13, '13 rows';
+        is $v->{overview}{rows}, $mail_n ? 14 : 13, 'a row per ticket';
         like $v->{overview}{user} // '', qr/Uta Oberfläche/, 'user menu shows the name';
         ok $v->{overview}{stylesheets} >= 1, 'a stylesheet is loaded';
         is $v->{ticket}{page}, 'ticket', 'ticket page';
@@ -64,6 +98,24 @@ for my $view (qw(desktop mobile)) {
             ok -s "$out/$p-$view.png", "$p-$view.png saved";
         }
         is_deeply $v->{errors}, [], 'no script errors, CSP violations or failed loads';
+        is_deeply $v->{foreign}, [], 'nothing requested from elsewhere';
+        SKIP: {
+            skip 'build/mailbridge is not built', 12 unless $mail_n;
+            my $m = $v->{mail};
+            is $m->{page}, 'ticket', 'HTML mail: ticket page';
+            ok $m->{htmlBody}, 'shown as HTML';
+            is $m->{pwned}, undef, 'no script of the mail ran';
+            like $m->{title}, qr/^Einladung zur Verhandlung/, 'title untouched';
+            is_deeply $m->{violations}, [], 'no CSP violations (nothing even tried)';
+            is $m->{files}, 2, 'both attachments listed';
+            ok((grep { $_ eq 'Ladung über Termin.pdf' } @{ $m->{fileNames} }), 'PDF under its name');
+            ok $m->{rawLink}, '.eml link';
+            ok $m->{loadImages}, '"load images" link';
+            ok $m->{logoLoaded}, 'the inline image (cid:) loaded';
+            is $m->{trackerSrc}, undef, 'the tracker has no src';
+            cmp_ok $m->{scrollWidth}, '<=', $width, 'no horizontal scrolling';
+        }
+        ok -s "$out/mail-$view.png", "mail-$view.png saved" if $mail_n;
     };
 }
 

@@ -1,6 +1,7 @@
 # nginx with the module under valgrind (one process, master_process off):
-# login, overview, ticket page, API, a client that goes away while Redis
-# is busy, a Redis timeout; then QUIT.  No invalid reads or writes, no
+# login, overview, ticket page, API, an HTML mail's page and files, the
+# quarantine, a client that goes away while Redis is busy, a Redis
+# timeout; then QUIT.  No invalid reads or writes, no
 # definite leaks.
 use strict;
 use warnings;
@@ -21,6 +22,27 @@ my $n = $tk->add_ticket(title => 'Under valgrind', group => 'ALSO',
     customer => 'Val Grind <vg@example.org>', body => 'checking memory');
 $tk->add_ticket(title => "Second one $_", group => 'legal') for 1 .. 5;
 my $token = $tk->add_token('vera');
+my $admin_pw = $tk->add_user('adam', rights => 'ALSO:read', admin => 1);
+
+# an HTML mail with an inline image and an attachment, and a quarantined
+# one, through mailbridge (when it is built)
+require "$FindBin::Bin/mail_lib.pl";
+my ($mn, $ma);
+if (TK::mailbridge_bin()) {
+    MB::write_conf($tk);
+    my $id = "vg.$$\@example.net";
+    my $mail = join "\r\n", 'From: a@example.net', 'To: also@example.org',
+        'Subject: HTML', "Message-ID: <$id>", 'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="B"', '', '--B',
+        'Content-Type: text/html', '',
+        '<p>x<img src="cid:i@x"><img src="https://example.com/t.gif" alt=a></p>',
+        '--B', 'Content-Type: image/png', 'Content-ID: <i@x>', '', 'PNGDATA',
+        '--B', 'Content-Type: application/pdf; name="\xc3\xa4.pdf"', '', "%PDF\0x",
+        '--B--', '';
+    MB::deliver($tk, $mail, '--recipient', 'also@example.org');
+    MB::deliver($tk, "\0junk\n");
+    ($mn, undef, $ma) = MB::stored($tk, $id);
+}
 
 my $d = $tk->dir;
 my $port = empty_port();
@@ -82,6 +104,23 @@ subtest 'requests' => sub {
     is $c->api(GET => '/api/v1/tickets', $token)->{status}, 200, 'API list';
     is $c->api(GET => "/api/v1/tickets/$n", $token)->{status}, 200, 'API ticket';
     is $c->api(GET => '/api/v1/me', 'bad')->{status}, 401, 'API 401';
+};
+
+subtest 'an HTML mail: page, files, quarantine' => sub {
+    plan skip_all => 'build/mailbridge is not built' unless $mn;
+    is $c->get("/t/$mn")->{status}, 200, 'ticket page';
+    is $c->get("/t/$mn?images=$ma")->{status}, 200, 'with remote images';
+    is $c->get("/t/$mn/a/$ma/att/$_")->{status}, 200, "attachment $_" for 1 .. 2;
+    is $c->get("/t/$mn/a/$ma/cid/i\@x")->{status}, 200, 'by Content-ID';
+    is $c->get("/t/$mn/a/$ma/cid/nope")->{status}, 404, 'unknown Content-ID';
+    is $c->get("/t/$mn/a/$ma/raw")->{status}, 200, 'raw mail';
+    is $c->get("/t/$mn/a/$ma/att/9")->{status}, 404, 'no such part';
+    my $a = slow_client();
+    is $a->login('adam', $admin_pw)->{status}, 303, 'admin login';
+    my $q = $a->get('/admin/quarantine');
+    is $q->{status}, 200, 'quarantine';
+    my $link = $q->dom->at('table#quarantine a.raw');
+    is $link && $a->get($link->attr('href'))->{status}, 200, 'quarantined mail';
 };
 
 sub redis_sleep {

@@ -21,8 +21,10 @@ static int tc_reindex_batch(tc_ctx_t *ctx, redisReply *keys,
 
 /*
  * Drops every overview set and the counts hash, then adds every ticket
- * again from its hash.  Writers running meanwhile may be lost from the
- * index: stop nginx and mailbridge first (SCHEMA.md).
+ * again from its hash (tk_ticket_index_add: an unassigned ticket flagged
+ * "auto" goes to the owner partition "!", as when it was stored).
+ * Writers running meanwhile may be lost from the index: stop nginx and
+ * mailbridge first (SCHEMA.md).
  */
 int
 tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv)
@@ -98,14 +100,10 @@ tc_reindex_clear(tc_ctx_t *ctx, unsigned long *deleted)
             return EX_UNAVAILABLE;
         }
 
+        /* everything under {ix} is derived from the ticket hashes (also
+         * the "tk:{ix}:auto" list of schema 1's first mailbridge, which
+         * the owner partition "!" replaced) */
         for (i = 0; i < reply->element[1]->elements; i++) {
-            /* the "auto" list is mailbridge's, not derived from here */
-            if (strcmp(reply->element[1]->element[i]->str, TK_KEY_AUTO)
-                == 0)
-            {
-                continue;
-            }
-
             del = tc_command(ctx, "UNLINK %s",
                              reply->element[1]->element[i]->str);
             if (del == NULL) {

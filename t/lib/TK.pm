@@ -354,12 +354,13 @@ sub ticket_hash {
 
 # The index counts recomputed from the tickets themselves, in the form
 # of tk:{ix}:counts ("GROUP:STATE:OWNER" and "GROUP:STATE:*"; "-" for no
-# owner); zero entries left out.
+# owner, "!" for no owner and the flag auto); zero entries left out.
 sub expected_counts {
     my ($self) = @_;
     my %c;
     for my $t (values %{ $self->all_tickets }) {
-        my $o = length $t->{owner} ? $t->{owner} : '-';
+        my $o = length $t->{owner} ? $t->{owner}
+              : ($t->{flags} // '') =~ /(?:^|,)auto(?:,|$)/ ? '!' : '-';
         $c{"$t->{group}:$t->{state}:$o"}++;
         $c{"$t->{group}:$t->{state}:*"}++;
     }

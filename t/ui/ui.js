@@ -1,8 +1,10 @@
 // ui.js -- drives Debian's Chromium through playwright-core for t/ui.t:
-// logs in, opens the overview and a ticket at desktop and phone sizes,
-// saves screenshots and prints what it saw as one JSON object.
+// logs in, opens the overview, a ticket and (with MAIL_TICKET) a ticket
+// holding a hostile HTML mail at desktop and phone sizes, saves
+// screenshots and prints what it saw as one JSON object.
 //
-//   BASE=http://127.0.0.1:PORT LOGIN=... PASSWORD=... TICKET=N OUT=dir node ui.js
+//   BASE=http://127.0.0.1:PORT LOGIN=... PASSWORD=... TICKET=N OUT=dir \
+//     [MAIL_TICKET=N] node ui.js
 'use strict';
 const { chromium } = require('playwright-core');
 
@@ -11,6 +13,31 @@ const env = (k) => {
   return process.env[k];
 };
 const BASE = env('BASE'), OUT = env('OUT'), TICKET = env('TICKET');
+const MAIL_TICKET = process.env.MAIL_TICKET;
+
+// What the mail's HTML could have done, had anything of it run.
+async function mailFacts(page) {
+  return page.evaluate(() => {
+    const body = document.querySelector('article .body-html');
+    const imgs = body ? Array.from(body.querySelectorAll('img')) : [];
+    const logo = imgs.find((i) => i.getAttribute('alt') === 'logo');
+    const tracker = imgs.find((i) => i.getAttribute('alt') === 'tracker');
+    return {
+      pwned: typeof window.tkPwned === 'undefined' ? null : String(window.tkPwned),
+      title: document.title,
+      violations: window.__tkCsp || [],
+      htmlBody: !!body,
+      files: document.querySelectorAll('article .files li.file a.download').length,
+      fileNames: Array.from(document.querySelectorAll('article .files li.file a.download'))
+        .map((a) => a.textContent.trim()),
+      rawLink: !!document.querySelector('article a.raw-mail[href$="/raw"]'),
+      loadImages: !!document.querySelector('article a.load-images'),
+      logoLoaded: !!(logo && logo.complete && logo.naturalWidth > 0),
+      trackerSrc: tracker ? tracker.getAttribute('src') : 'missing',
+      scrollWidth: document.documentElement.scrollWidth,
+    };
+  });
+}
 
 const viewports = [
   { name: 'desktop', viewport: { width: 1280, height: 800 } },
@@ -46,8 +73,18 @@ async function facts(page) {
         viewport: v.viewport, isMobile: !!v.isMobile, hasTouch: !!v.hasTouch,
         deviceScaleFactor: v.deviceScaleFactor || 1,
       });
+      // CSP violations as the page sees them (an init script comes from
+      // the browser's side, not from the page, so the CSP does not apply)
+      await context.addInitScript(() => {
+        window.__tkCsp = [];
+        document.addEventListener('securitypolicyviolation', (e) => {
+          window.__tkCsp.push(`${e.violatedDirective} ${e.blockedURI}`);
+        });
+      });
       const page = await context.newPage();
       const errors = [];
+      const foreign = [];
+      page.on('request', (q) => { if (!q.url().startsWith(BASE) && !q.url().startsWith('data:')) foreign.push(q.url()); });
       page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
       page.on('console', (m) => {
         const where = (m.location() && m.location().url) || '';
@@ -82,6 +119,14 @@ async function facts(page) {
       r.clicked = !!link;
       r.ticket = await facts(page);
       await page.screenshot({ path: `${OUT}/ticket-${v.name}.png`, fullPage: true });
+
+      if (MAIL_TICKET) {
+        await page.goto(`${BASE}/t/${MAIL_TICKET}`, { waitUntil: 'load' });
+        r.mail = await mailFacts(page);
+        r.mail.page = (await facts(page)).page;
+        await page.screenshot({ path: `${OUT}/mail-${v.name}.png`, fullPage: true });
+      }
+      r.foreign = foreign;
 
       result.views[v.name] = r;
       await context.close();

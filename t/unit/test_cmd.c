@@ -499,6 +499,114 @@ ticket_update_in_place_keeps_counts(void **state)
 }
 
 
+/* Newsletters and auto-replies must not clutter "unassigned": owner "!". */
+static void
+ticket_index_puts_unassigned_auto_under_bang(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  t;
+
+    ticket_fixture(&t);
+    tk_str_set(&t.flags, "bounce,auto");
+    tk_ticket_index_add(&f->cmds, &t);
+    decode_all(f);
+
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:!:by:upd 1700000000 7");
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:!:by:ttl 0 "
+                    "gewahrsam nach demo|00000000000000000007");
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:*:by:upd 1700000000 7");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:! 1");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:* 1");
+    assert_no_line_prefix(f, "o:-:");
+    assert_no_line_prefix(f, "o:!:by:own");
+    assert_int_equal(f->cmds.n, 13);
+}
+
+
+static void
+ticket_index_auto_with_owner_stays_the_owners(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  t;
+
+    ticket_fixture(&t);
+    tk_str_set(&t.flags, "auto");
+    tk_str_set(&t.owner, "ju");
+    tk_ticket_index_add(&f->cmds, &t);
+    decode_all(f);
+
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:ju 1");
+    assert_no_line_prefix(f, "o:!:");
+    assert_no_line_prefix(f, "legal:1:!");
+}
+
+
+static void
+ticket_update_flag_auto_moves_partition_and_counts(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  old, new;
+
+    ticket_fixture(&old);
+    new = old;
+    tk_str_set(&new.flags, "auto");
+
+    tk_ticket_update(&f->cmds, &old, &new, NULL, 1700000000);
+    decode_all(f);
+
+    assert_has_line(f, "ZREM tk:{ix}:g:legal:s:1:o:-:by:upd 7");
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:!:by:upd 1700000000 7");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:- -1");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:! 1");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:* -1");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:* 1");
+    /* flags have no history entry of their own */
+    assert_int_equal(count_prefix(f, "RPUSH"), 0);
+}
+
+
+static void
+ticket_update_assigning_auto_leaves_bang(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  old, new;
+    tk_str_t     by = S("franka");
+
+    ticket_fixture(&old);
+    tk_str_set(&old.flags, "auto");
+    new = old;
+    tk_str_set(&new.owner, "franka");
+
+    tk_ticket_update(&f->cmds, &old, &new, &by, 1700000100);
+    decode_all(f);
+
+    assert_has_line(f, "ZREM tk:{ix}:g:legal:s:1:o:!:by:upd 7");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:! -1");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:franka 1");
+    assert_no_line_prefix(f, "legal:1:- ");
+}
+
+
+static void
+ticket_update_auto_in_place_keeps_counts(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  old, new;
+
+    ticket_fixture(&old);
+    tk_str_set(&old.flags, "auto");
+    old.state = TK_STATE_OPEN;
+    new = old;
+    tk_str_set(&new.title, "Newsletter");
+
+    tk_ticket_update(&f->cmds, &old, &new, NULL, 1700000200);
+    decode_all(f);
+
+    assert_int_equal(count_prefix(f, "HINCRBY"), 0);
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:2:o:!:by:upd 1700000200 7");
+}
+
+
 static void
 ticket_create_writes_indexes_and_history(void **state)
 {
@@ -657,6 +765,17 @@ main(void)
             ticket_update_moves_index_and_records_history, setup, teardown),
         cmocka_unit_test_setup_teardown(ticket_update_in_place_keeps_counts,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            ticket_index_puts_unassigned_auto_under_bang, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            ticket_index_auto_with_owner_stays_the_owners, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            ticket_update_flag_auto_moves_partition_and_counts, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            ticket_update_assigning_auto_leaves_bang, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            ticket_update_auto_in_place_keeps_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(
             ticket_create_writes_indexes_and_history, setup, teardown),
         cmocka_unit_test_setup_teardown(

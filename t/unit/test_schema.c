@@ -143,6 +143,10 @@ key_builders_use_hash_tags(void **unused)
     assert_string_equal(buf, "tk:{t:42}:history");
     tk_key_participants(buf, sizeof(buf), 42);
     assert_string_equal(buf, "tk:{t:42}:participants");
+    tk_key_attachment(buf, sizeof(buf), 42, 7, 3);
+    assert_string_equal(buf, "tk:{t:42}:a:7:att:3");
+    tk_key_raw(buf, sizeof(buf), 42, 7);
+    assert_string_equal(buf, "tk:{t:42}:a:7:raw");
     tk_key_user(buf, sizeof(buf), &login);
     assert_string_equal(buf, "tk:{u:franka}");
     tk_key_group(buf, sizeof(buf), &group);
@@ -174,6 +178,23 @@ key_index_names_partition_and_sort(void **unused)
     assert_int_equal(tk_key_index(buf, sizeof(buf), &group, 7, &any, 0), 0);
     assert_int_equal(tk_key_index(buf, sizeof(buf), &group, 1, &any,
                                   TK_SORT_N), 0);
+}
+
+
+static void
+flags_match_whole_entries(void **unused)
+{
+    tk_str_t  one = S("auto"), list = S("bounce,auto,html");
+    tk_str_t  longer = S("autoreply,noauto"), empty = S(""), edge = S(",auto,");
+
+    assert_true(tk_flags_has(&one, TK_FLAG_AUTO));
+    assert_true(tk_flags_has(&list, TK_FLAG_AUTO));
+    assert_true(tk_flags_has(&list, "bounce"));
+    assert_true(tk_flags_has(&list, "html"));
+    assert_false(tk_flags_has(&longer, TK_FLAG_AUTO));
+    assert_false(tk_flags_has(&empty, TK_FLAG_AUTO));
+    assert_false(tk_flags_has(NULL, TK_FLAG_AUTO));
+    assert_true(tk_flags_has(&edge, TK_FLAG_AUTO));
 }
 
 
@@ -365,6 +386,7 @@ main(void)
         cmocka_unit_test(key_builders_use_hash_tags),
         cmocka_unit_test(key_index_names_partition_and_sort),
         cmocka_unit_test(key_builders_report_overflow),
+        cmocka_unit_test(flags_match_whole_entries),
         cmocka_unit_test(login_validator),
         cmocka_unit_test(group_validator),
         cmocka_unit_test(rights_from_list),
