@@ -34,9 +34,9 @@ MB_PKGS         := gmime-3.0 gpgme libxml-2.0 libpcre2-8 libcurl hiredis
 all: module $(BUILD)/ticketctl $(if $(MAILBRIDGE_SRCS),$(BUILD)/mailbridge)
 
 # ---- templates ---------------------------------------------------------
-$(BUILD)/tplc: lua-free-templates/tplc.c
+$(BUILD)/tplc: $(wildcard lua-free-templates/tplc*.c) lua-free-templates/tplc.h
 	@mkdir -p $(@D)
-	$(CC) $(TK_CFLAGS) -o $@ $<
+	$(CC) $(TK_CFLAGS) -o $@ $(filter %.c,$^)
 
 $(BUILD)/tpl/tk_tpl_all.c $(BUILD)/tpl/tk_tpl.h: $(BUILD)/tplc $(TPL_HTML)
 	@mkdir -p $(BUILD)/tpl
@@ -125,7 +125,7 @@ screenshots: all
 	cp $(BUILD)/artifacts/*.png docs/img/
 
 # ---- benchmarks (not part of make test): bench/run.sh, docs/performance.md
-#   make bench           -- 10 k and 1 M tickets, <= 15 min
+#   make bench           -- 10 k and 1 M tickets, ~20 min (1 M takes ~16 to generate)
 #   make bench QUICK=1   -- 10 k and 100 k tickets, <= 2 min
 # Parts that do not build yet become "n/a" rows, so the build may fail here.
 .PHONY: bench

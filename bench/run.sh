@@ -1,0 +1,712 @@
+#!/usr/bin/env bash
+# run.sh -- "make bench": speed, memory and scale of the ticket system,
+# measured against nginx's own limit (a static file of the same size from
+# the same nginx), in one run.  Not part of "make test".
+#
+#   bench/run.sh            full:  10 k and 1 M tickets   (~20 min here: see
+#                           docs/performance.md, generating 1 M takes ~16)
+#   QUICK=1 bench/run.sh    quick: 10 k and 100 k tickets (<= 2 min)
+#
+# Starts its own Redis (RediSearch; AOF and RDB off: bench speed, not
+# durability) and nginx with the module (2 workers, as in production,
+# access log off) on free loopback ports under a temp dir, generates data
+# with "ticketctl gen", logs in as the bench user and drives wrk.  Prints
+# one table, writes bench/results/latest.json (and, for a full run, the
+# table into docs/performance.md).  A part that is missing or broken gives
+# its row "n/a: <reason>"; no number is ever made up.
+#
+# Knobs (environment): BENCH_SCALES="10000 1000000", BENCH_DURATION=5,
+# BENCH_CONNECTIONS=32, BENCH_THREADS=2, BENCH_ARTICLES=1 (articles per
+# generated ticket; more multiplies the generation time: RediSearch's
+# FT.ADD of a 5 kB body is most of it), BENCH_CG_REQUESTS=100, BENCH_KEEP=1 (keep the temp
+# dir), BENCH_DOC=0/1 (write docs/performance.md; default: full runs only),
+# BENCH_PERF=1 (perf profile of the overview run at the largest scale),
+# BENCH_BUDGET=1500 (seconds; QUICK 120): data generation stops when the
+# budget is used up and the rows of that scale say so.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$ROOT/build
+BP="perl $ROOT/bench/bench.pl"
+QUICK=${QUICK:-}
+[ "$QUICK" = 0 ] && QUICK=
+
+if [ -n "$QUICK" ]; then
+    MODE=quick
+    SCALES=${BENCH_SCALES:-"10000 100000"}
+    DUR=${BENCH_DURATION:-2}
+    # FT.ADD of a 5 kB body costs Redis ~0.5 ms: 90 k more would take the
+    # whole 2 minutes.  So QUICK's larger set has no full text (search and
+    # memory rows say so); the full run indexes all 1 M.
+    NOFT_ABOVE=${BENCH_NOFT_ABOVE:-10000}
+    BUDGET=${BENCH_BUDGET:-120}   # seconds for the whole run
+    RESERVE=35                    # of which after the last gen
+    CG_N=${BENCH_CG_REQUESTS:-40}
+    WARM=0
+else
+    MODE=full
+    SCALES=${BENCH_SCALES:-"10000 1000000"}
+    DUR=${BENCH_DURATION:-5}
+    CG_N=${BENCH_CG_REQUESTS:-100}
+    WARM=1
+    NOFT_ABOVE=${BENCH_NOFT_ABOVE:-0}
+    BUDGET=${BENCH_BUDGET:-1500}
+    RESERVE=200
+fi
+THREADS=${BENCH_THREADS:-2}
+CONNS=${BENCH_CONNECTIONS:-32}
+ARTICLES=${BENCH_ARTICLES:-1}
+TICKET_ARTICLES=20            # the ticket page is measured on one with 20
+T0=$(date +%s)
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+T=$(mktemp -d /tmp/tkbench.XXXXXX)
+chmod 755 "$T"                # nginx workers (nobody) traverse it
+RES=$T/results.txt
+: > "$RES"
+put() { printf '%s=%s\n' "$1" "$2" >> "$RES"; }
+na() { put "$1.na" "$2"; say "$1: n/a: $2"; }
+
+REDIS_PID='' NGINX_PID='' CG_PID=''
+cleanup() {
+    local p
+    for p in $CG_PID $NGINX_PID; do
+        kill -QUIT "$p" 2>/dev/null
+    done
+    for p in $CG_PID $NGINX_PID; do
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    if [ -n "$REDIS_PID" ]; then
+        redis-cli -s "$SOCK" shutdown nosave >/dev/null 2>&1 || kill "$REDIS_PID" 2>/dev/null
+        for _ in $(seq 50); do kill -0 "$REDIS_PID" 2>/dev/null || break; sleep 0.1; done
+    fi
+    if [ -n "${BENCH_KEEP:-}" ]; then say "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+label() {
+    local n=$1
+    if [ "$n" -ge 1000000 ]; then echo "$((n / 1000000))M"
+    elif [ "$n" -ge 1000 ]; then echo "$((n / 1000))k"
+    else echo "$n"; fi
+}
+
+# ---- what is there ----------------------------------------------------------
+
+MODULE=$BUILD/ngx_http_ticket_module.so
+TICKETCTL=$BUILD/ticketctl
+REDISEARCH=/usr/lib/redis/modules/redisearch.so
+HAVE_WRK=1 HAVE_MODULE=1 HAVE_CTL=1 HAVE_VG=1
+command -v wrk >/dev/null || HAVE_WRK=0
+command -v valgrind >/dev/null || HAVE_VG=0
+[ -f "$MODULE" ] || HAVE_MODULE=0
+[ -x "$TICKETCTL" ] || HAVE_CTL=0
+
+put meta.mode "$MODE"
+put meta.date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+put meta.git "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+put meta.scales "$SCALES"
+put meta.host.nproc "$(nproc)"
+put meta.host.cpu "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+put meta.host.kernel "$(uname -r)"
+put meta.wrk "-t$THREADS -c$CONNS -d${DUR}s --latency"
+put meta.articles_per_ticket "$ARTICLES"
+put meta.loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+MODULE_SUM=$(sha256sum "$MODULE" 2>/dev/null | cut -c1-12)
+put meta.module_sha256 "${MODULE_SUM:-none}"
+put meta.setup "$(nproc) cores shared by wrk, nginx and Redis; wrk -t$THREADS -c$CONNS -d${DUR}s; nginx 2 workers, access log off; Redis AOF/RDB off, unix socket."
+
+if ! command -v redis-server >/dev/null || [ ! -f "$REDISEARCH" ]; then
+    say "redis-server or RediSearch missing (make deps): nothing to measure"
+    exit 1
+fi
+
+# ---- Redis ----------------------------------------------------------------------
+
+mkdir -p "$T/redis"
+SOCK=$T/redis/redis.sock
+RPORT=$($BP port)
+redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$T/redis" \
+    --appendonly no --save '' \
+    --unixsocket "$SOCK" --unixsocketperm 777 \
+    --logfile "$T/redis/redis.log" --daemonize no \
+    --loadmodule "$REDISEARCH" >/dev/null 2>&1 &
+REDIS_PID=$!
+for _ in $(seq 50); do
+    redis-cli -s "$SOCK" ping >/dev/null 2>&1 && break
+    sleep 0.1
+done
+R() { redis-cli -s "$SOCK" "$@"; }
+R ping >/dev/null || { say "Redis did not start: $(tail -3 "$T/redis/redis.log")"; exit 1; }
+put meta.redis "$(R info server | sed -n 's/^redis_version://p' | tr -d '\r')"
+
+# ---- nginx ----------------------------------------------------------------------
+
+mkdir -p "$T/static" "$T/nginx"
+cp -r "$ROOT/static/." "$T/static/" 2>/dev/null
+NPORT=$($BP port)
+BASE=http://127.0.0.1:$NPORT
+NGINX_NA=''
+if [ "$HAVE_MODULE" = 0 ]; then
+    NGINX_NA="module not built ($MODULE missing)"
+elif [ ! -x "$ROOT/scripts/nginx-conf.sh" ]; then
+    NGINX_NA="scripts/nginx-conf.sh missing"
+else
+    "$ROOT/scripts/nginx-conf.sh" --prefix "$T/nginx" --port "$NPORT" \
+        --redis "unix:$SOCK" --static "$T/static" --workers 2 \
+        --server 'access_log off;' > "$T/nginx/nginx.conf" 2> "$T/nginx/conf.err"
+    if ! nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -t >"$T/nginx/t.log" 2>&1; then
+        NGINX_NA="nginx -t failed: $(grep -m1 emerg "$T/nginx/t.log")"
+    else
+        nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -g 'daemon off;' \
+            > "$T/nginx/stdout.log" 2>&1 &
+        NGINX_PID=$!
+        for _ in $(seq 50); do
+            curl -s -o /dev/null "$BASE/login" && break
+            sleep 0.1
+        done
+        curl -s -o /dev/null "$BASE/login" ||
+            NGINX_NA="nginx did not answer: $(tail -2 "$T/nginx/logs/error.log")"
+    fi
+fi
+[ -n "$NGINX_NA" ] && say "$NGINX_NA"
+put meta.nginx "$(nginx -v 2>&1 | sed 's/.*nginx\///')"
+
+# ---- helpers ----------------------------------------------------------------
+
+tkctl() { TK_REDIS=unix:$SOCK timeout "${TKCTL_TIMEOUT:-60}" "$TICKETCTL" --redis "unix:$SOCK" "$@"; }
+
+# wrk_row KEY NAME URL [HEADER]: one wrk run; req/s, p50, p99 or n/a
+wrk_row() {
+    local key=$1 name=$2 url=$3 hdr=${4:-} out=$T/wrk.${1//\//_}.txt
+    local -a h=()
+    [ -n "$hdr" ] && h=(-H "$hdr")
+    put "$key.name" "$name"
+    put "$key.url" "${url#"$BASE"}"
+    if [ "$HAVE_WRK" = 0 ]; then na "$key" "wrk not installed"; return 1; fi
+    [ "$WARM" = 1 ] && wrk -t"$THREADS" -c"$CONNS" -d1s "${h[@]}" "$url" >/dev/null 2>&1
+    local perf_pid=''
+    if [ "${PERF_FOR:-}" = "$key" ] && command -v perf >/dev/null; then
+        # CPU profile of the nginx workers and Redis during this run
+        local pids
+        pids=$( (worker_pids; echo "$REDIS_PID") | paste -sd, -)
+        perf record -q -F 499 -g -p "$pids" -o "$T/perf.data" -- sleep "$DUR" \
+            > "$T/perf.log" 2>&1 &
+        perf_pid=$!
+    fi
+    timeout $((DUR + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency \
+        "${h[@]}" "$url" > "$out" 2>&1
+    if [ -n "$perf_pid" ]; then
+        wait "$perf_pid"
+        perf_report "$key"
+    fi
+    local v
+    if ! v=$($BP wrk "$out"); then na "$key" "wrk failed: $(head -c 200 "$out" | tr '\n' ' ')"; return 1; fi
+    set -- $v
+    if [ "$4" != 0 ] || [ "$5" != 0 ]; then
+        put "$key.invalid" "$v"
+        na "$key" "$4 non-2xx/3xx responses, $5 socket errors in the wrk run"
+        return 1
+    fi
+    put "$key.rps" "$1"; put "$key.p50" "$2"; put "$key.p99" "$3"
+    say "$(printf '%-40s %8s req/s  p50 %7s ms  p99 %7s ms' "$name" "$1" "$2" "$3")"
+}
+
+# fetch URL FILE [HEADER] -> prints the HTTP status
+fetch() {
+    local -a h=()
+    [ -n "${3:-}" ] && h=(-H "$3")
+    curl -s -o "$2" -w '%{http_code}' "${h[@]}" "$1"
+}
+
+# login: GET /login (tk_csrf cookie + hidden csrf field), POST; sets SID
+login() {
+    local user=$1 pass=$2 csrf cookie
+    SID='' LOGIN_WHY=''
+    : > "$T/login.h"; : > "$T/login2.h"
+    curl -s -D "$T/login.h" -o "$T/login.html" "$BASE/login" ||
+        { LOGIN_WHY="GET /login failed (curl $?)"; return 1; }
+    cookie=$($BP set-cookie "$T/login.h" tk_csrf) ||
+        { LOGIN_WHY="GET /login: no tk_csrf cookie ($(head -1 "$T/login.h" | tr -d '\r'))"; return 1; }
+    csrf=$($BP form-csrf "$T/login.html") ||
+        { LOGIN_WHY="GET /login: no hidden csrf field"; return 1; }
+    curl -s -D "$T/login2.h" -o /dev/null -b "tk_csrf=$cookie" \
+        --data-urlencode "login=$user" --data-urlencode "password=$pass" \
+        --data-urlencode "csrf=$csrf" "$BASE/login" ||
+        { LOGIN_WHY="POST /login failed (curl $?)"; return 1; }
+    SID=$($BP set-cookie "$T/login2.h" tk_session) ||
+        { LOGIN_WHY="POST /login: no tk_session cookie ($(head -1 "$T/login2.h" | tr -d '\r'))"; return 1; }
+}
+
+# pids of the nginx workers (children of our master)
+worker_pids() {
+    local p pp
+    for p in /proc/[0-9]*; do
+        pp=$(awk '{print $4}' "$p/stat" 2>/dev/null) || continue
+        [ "$pp" = "$NGINX_PID" ] || continue
+        grep -q 'worker process' "$p/cmdline" 2>/dev/null || continue
+        echo "${p#/proc/}"
+    done
+}
+
+# worker RSS in kB, from /proc
+worker_rss() {
+    local p rss out=''
+    for p in $(worker_pids); do
+        rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+        [ -n "$rss" ] && out+="$rss "
+    done
+    echo "$out"
+}
+
+# perf report of a wrk run: share of samples per program and library,
+# then the top symbols
+perf_report() {
+    local f=$ROOT/bench/results/perf-${1//./-}.txt
+    mkdir -p "$ROOT/bench/results"
+    {
+        echo "# perf record -F 499 -g on the nginx workers + Redis during wrk ($1)"
+        echo "# by program and library:"
+        perf report -i "$T/perf.data" --stdio --no-children --sort comm,dso 2>/dev/null |
+            grep -E '^ +[0-9.]+%' | head -25
+        echo "# top symbols:"
+        perf report -i "$T/perf.data" --stdio --no-children --sort comm,dso,sym -g none 2>/dev/null |
+            grep -E '^ +[0-9.]+%' | head -50
+    } > "$f"
+    say "perf profile: ${f#"$ROOT"/}"
+}
+
+# Redis commands per request: reset the stats, N requests, count.
+cmds_per_request() {
+    local key=$1 url=$2 n=20 i
+    R config resetstat >/dev/null
+    for i in $(seq $n); do
+        curl -s -o /dev/null -H "Cookie: tk_session=$SID" "$url"
+    done
+    set -- $($BP cmdstats "$SOCK")
+    put "$key.per_req" "$(awk -v t="$1" -v n=$n 'BEGIN { printf "%.2f", t / n }')"
+    put "$key.redis_usec_per_req" "$(awk -v t="$3" -v n=$n 'BEGIN { printf "%.1f", t / n }')"
+    put "$key.by_command" "$2"
+}
+
+# ---- callgrind: instructions per request ------------------------------
+
+# Single-process nginx under callgrind; after 5 warm-up requests the
+# counters are zeroed, N requests run, a dump; then zero, the same time
+# idle, a dump.  (Ir_requests - Ir_idle) / N.
+callgrind_page() {
+    local sc=$1 page=$2 url=$3 key=cg.$1.$2 P=$T/ngx-cg-$2 port i t0 t1 dt
+    if [ "$HAVE_VG" = 0 ]; then na "$key" "valgrind not installed"; return; fi
+    rm -rf "$P"; mkdir -p "$P"
+    port=$($BP port)
+    "$ROOT/scripts/nginx-conf.sh" --prefix "$P" --port "$port" --redis "unix:$SOCK" \
+        --static "$T/static" --workers 1 --server 'access_log off;' \
+        --main 'timer_resolution 500ms;' > "$P/nginx.conf"
+    valgrind --tool=callgrind --callgrind-out-file="$P/cg.out" \
+        nginx -p "$P" -c "$P/nginx.conf" -g 'daemon off; master_process off;' \
+        > "$P/vg.log" 2>&1 &
+    CG_PID=$!
+    local u=http://127.0.0.1:$port${url#"$BASE"}
+    for _ in $(seq 300); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/static/bench-overview.html" && break
+        sleep 0.2
+    done
+    for i in 1 2 3 4 5; do
+        curl -s -o /dev/null -H "Cookie: tk_session=$SID" "$u"
+    done
+    : > "$P/curl.cfg"
+    for i in $(seq "$CG_N"); do printf 'url = "%s"\noutput = "/dev/null"\n' "$u" >> "$P/curl.cfg"; done
+    callgrind_control -z "$CG_PID" >/dev/null 2>&1
+    t0=$(date +%s.%N)
+    curl -s -K "$P/curl.cfg" -H "Cookie: tk_session=$SID" -w '%{http_code}\n' > "$P/codes"
+    t1=$(date +%s.%N)
+    callgrind_control -d "$CG_PID" >/dev/null 2>&1
+    callgrind_control -z "$CG_PID" >/dev/null 2>&1
+    dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+    sleep "$dt"
+    callgrind_control -d "$CG_PID" >/dev/null 2>&1
+    kill -QUIT "$CG_PID"; wait "$CG_PID" 2>/dev/null; CG_PID=''
+    local ok ir1 ir2
+    ok=$(grep -c '^200$' "$P/codes")
+    ir1=$(sed -n 's/^summary: //p' "$P/cg.out.1" 2>/dev/null)
+    ir2=$(sed -n 's/^summary: //p' "$P/cg.out.2" 2>/dev/null)
+    if [ "$ok" != "$CG_N" ]; then na "$key" "only $ok of $CG_N requests under callgrind answered 200"; return; fi
+    if [ -z "$ir1" ] || [ -z "$ir2" ]; then na "$key" "no callgrind dump ($(tail -1 "$P/vg.log"))"; return; fi
+    put "$key.requests" "$CG_N"
+    put "$key.seconds" "$dt"
+    put "$key.ir_requests" "$ir1"
+    put "$key.ir_idle" "$ir2"
+    put "$key.ir_per_req" "$(( (ir1 - ir2) / CG_N ))"
+    mkdir -p "$ROOT/bench/results"
+    {
+        echo "# callgrind, $CG_N $page requests (${url#"$BASE"}, $(label "$sc") tickets), $(( (ir1 - ir2) / CG_N )) Ir/request"
+        echo "# self cost (exclusive), then inclusive; nginx itself is stripped (???)"
+        callgrind_annotate --inclusive=no --threshold=100 "$P/cg.out.1" 2>/dev/null |
+            grep -E '^ *[0-9,]+ \(' | grep -v 'PROGRAM TOTALS' | head -45
+        echo
+        callgrind_annotate --inclusive=yes --threshold=100 "$P/cg.out.1" 2>/dev/null |
+            grep -E '^ *[0-9,]+ \(' | grep -v 'PROGRAM TOTALS' | head -45
+    } > "$ROOT/bench/results/callgrind-$page-$(label "$sc").txt"
+    say "callgrind: $(( (ir1 - ir2) / CG_N )) Ir per $page request ($CG_N requests, idle $ir2 Ir subtracted)"
+}
+
+# ---- one scale ----------------------------------------------------------------------
+
+RSS_MAX=0
+SID='' TOKEN=''
+
+# The scales build on each other: the larger set is the smaller one plus
+# the difference (gen numbers on from tk:seq:ticket).
+USED_EMPTY='' NOFT=0
+gen_data() {
+    local sc=$1 t0 t1 base have add
+    have=$(R get tk:seq:ticket)
+    if [ -z "$USED_EMPTY" ] || [ "${have:-0}" -gt "$sc" ]; then
+        R flushall >/dev/null
+        if tkctl init > "$T/init.log" 2>&1; then :; else
+            say "ticketctl init: $(tail -1 "$T/init.log") (continuing)"
+        fi
+        USED_EMPTY=$(R info memory | sed -n 's/^used_memory://p' | tr -d '\r')
+        have=0
+    fi
+    base=$USED_EMPTY
+    add=$((sc - ${have:-0}))
+    put "mem.$sc.used_empty" "$base"
+    t0=$(date +%s.%N)
+    local -a ft=()
+    if [ "$NOFT_ABOVE" -gt 0 ] && [ "$have" -ge "$NOFT_ABOVE" ]; then
+        ft=(--no-fulltext)
+        NOFT=1
+        put "gen.$sc.fulltext" "only the first $have tickets"
+    fi
+    # Redis must hold it: the smaller set's bytes per ticket, times sc
+    local avail need
+    avail=$(awk '/^MemAvailable:/ {printf "%.0f", $2 * 1024}' /proc/meminfo)
+    if [ -n "${PER_TICKET_SEEN:-}" ]; then
+        need=$(( PER_TICKET_SEEN * add * 11 / 10 ))
+        if [ "$need" -gt $(( avail - 2 * 1024 * 1024 * 1024 )) ]; then
+            GEN_NA="$((need >> 20)) MB for $add more tickets, only $((avail >> 20)) MB available"
+            return 1
+        fi
+    fi
+    # the time left of the run's budget, less what the measurements need
+    local left rc
+    left=$(( BUDGET - ($(date +%s) - T0) - RESERVE ))
+    [ "$left" -lt 60 ] && left=60
+    TKCTL_TIMEOUT=$left tkctl gen --tickets "$add" --articles "$ARTICLES" "${ft[@]}" \
+        > "$T/gen.$sc.log" 2>&1
+    rc=$?
+    if [ $rc != 0 ]; then
+        if [ $rc = 124 ]; then
+            GEN_NA="gen reached $(R get tk:seq:ticket) of $sc tickets in the ${left} s left of the ${BUDGET} s budget (load $(cut -d' ' -f1 /proc/loadavg))"
+        else
+            GEN_NA="ticketctl gen failed: $(tail -1 "$T/gen.$sc.log")"
+        fi
+        put "gen.$sc.reached" "$(R get tk:seq:ticket)"
+        return 1
+    fi
+    t1=$(date +%s.%N)
+    put "gen.$sc.seconds" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+    put "gen.$sc.tickets" "$add"
+    put "gen.$sc.tickets_per_s" "$(awk -v a="$t0" -v b="$t1" -v n="$add" 'BEGIN { printf "%.0f", n / (b - a) }')"
+    # "login: anna  password: bench-password" (only when gen made the agents)
+    local l p
+    l=$(sed -n 's/^login:[ ]*\([a-z0-9._-]\+\).*/\1/p' "$T/gen.$sc.log" | head -1)
+    p=$(sed -n 's/^login:.*password:[ ]*\([^ ]\+\).*/\1/p' "$T/gen.$sc.log" | head -1)
+    [ -n "$l" ] && BENCH_LOGIN=$l BENCH_PASS=$p
+    # memory of the generated set, before the few extra tickets below
+    local used
+    used=$(R info memory | sed -n 's/^used_memory://p' | tr -d '\r')
+    put "mem.$sc.used" "$used"
+    $BP memsample "$SOCK" 2000 > "$T/mem.$sc" 2>&1
+    sed "s/^/mem.$sc./" "$T/mem.$sc" >> "$RES"
+    local n raw
+    n=$(sed -n 's/^tickets=//p' "$T/mem.$sc")
+    raw=$(sed -n 's/^raw_per_ticket=//p' "$T/mem.$sc")
+    if [ -n "$n" ] && [ "$n" -gt 0 ]; then
+        put "mem.$sc.per_ticket" "$(( (used - base) / n ))"
+        PER_TICKET_SEEN=$(( (used - base) / n ))
+    fi
+    $BP membreak "$SOCK" 200 2>/dev/null | sed "s/^/mem.$sc.per_ticket_by_key./" >> "$RES"
+    if [ "$NOFT" = 1 ]; then
+        na "mem.$sc" "QUICK: tickets above $NOFT_ABOVE have no full-text index"
+    elif [ -z "$raw" ]; then
+        na "mem.$sc" "articles carry no raw size (field size), cannot relate to raw mail"
+    fi
+    # a ticket page with 20 articles: a few extra tickets, if gen has none
+    set -- $($BP pick-ticket "$SOCK" "$TICKET_ARTICLES" 2>/dev/null)
+    if [ "${2:-0}" != "$TICKET_ARTICLES" ]; then
+        tkctl gen --tickets 10 --articles "$TICKET_ARTICLES" >> "$T/gen.$sc.log" 2>&1
+    fi
+    return 0
+}
+
+measure_scale() {
+    local sc=$1 L
+    L=$(label "$sc")
+    say "---- $L tickets ----"
+    GEN_NA=''
+    if [ "$HAVE_CTL" = 0 ]; then
+        GEN_NA="ticketctl not built"
+    else
+        gen_data "$sc"
+    fi
+    local rows="static_overview overview static_ticket ticket api search_http search_frequent search_medium search_rare"
+    if [ -n "$GEN_NA" ]; then
+        say "$GEN_NA"
+        for r in $rows; do na "$sc.$r" "$GEN_NA"; done
+        na "mem.$sc" "$GEN_NA"; na "cg.$sc.overview" "$GEN_NA"; na "cg.$sc.ticket" "$GEN_NA"
+        return
+    fi
+    say "generated $(sed -n "s/^gen.$sc.tickets=//p" "$RES") tickets in $(sed -n "s/^gen.$sc.seconds=//p" "$RES") s"
+    put "$sc.loadavg" "$(cut -d' ' -f1 /proc/loadavg)"
+
+    # full-text search straight on Redis (the HTTP one is below)
+    local words kind w hits v
+    if [ "$NOFT" = 1 ]; then
+        for kind in frequent medium rare; do
+            na "$sc.search_$kind" "QUICK: tickets above $NOFT_ABOVE have no full-text index (full run: all)"
+        done
+    elif words=${WORDS:-$($BP words "$SOCK" 2>"$T/words.err")} && [ -n "$words" ]; then
+        # the terms of the smallest set, so the scale ratio compares like with like
+        WORDS=$words
+        for kind in frequent medium rare; do
+            set -- $words
+            case $kind in
+            frequent) w=$1 hits=$2 ;;
+            medium) w=$3 hits=$4 ;;
+            rare) w=$5 hits=$6 ;;
+            esac
+            hits=$($BP fthits "$SOCK" "$w" 2>/dev/null || echo "$hits")
+            put "$sc.search_$kind.name" "FT.SEARCH $kind \"$w\" ($hits hits)"
+            if [ $kind = rare ] && [ "$w" = "$3" ]; then
+                na "$sc.search_$kind" "the rarest sampled word is the medium one"; continue
+            fi
+            if v=$($BP ftbench "$SOCK" "$DUR" FT.SEARCH tk:ft:articles "$w" LIMIT 0 20 NOCONTENT 2>&1); then
+                set -- $v
+                put "$sc.search_$kind.queries" "$1"; put "$sc.search_$kind.p50" "$2"
+                put "$sc.search_$kind.p99" "$3"; put "$sc.search_$kind.term" "$w"
+                put "$sc.search_$kind.hits" "$hits"
+                say "FT.SEARCH $kind '$w' ($hits hits): p50 $2 ms p99 $3 ms ($1 queries, 1 client)"
+            else
+                na "$sc.search_$kind" "FT.SEARCH failed: $v"
+            fi
+        done
+    else
+        for kind in frequent medium rare; do
+            na "$sc.search_$kind" "no full-text index tk:ft:articles or no words in it ($(head -c 100 "$T/words.err"))"
+        done
+    fi
+
+    if [ -n "$NGINX_NA" ]; then
+        for r in static_overview overview static_ticket ticket api search_http; do na "$sc.$r" "$NGINX_NA"; done
+        na "cg.$sc.overview" "$NGINX_NA"; na "cg.$sc.ticket" "$NGINX_NA"
+        return
+    fi
+    if [ -z "${BENCH_LOGIN:-}" ] || ! login "$BENCH_LOGIN" "$BENCH_PASS"; then
+        local why="no session for '${BENCH_LOGIN:-?}': ${LOGIN_WHY:-gen printed no credentials}"
+        kill -0 "$NGINX_PID" 2>/dev/null || why+="; nginx exited"
+        grep -q 'exited on signal' "$T/nginx/logs/error.log" 2>/dev/null &&
+            why+="; workers crash ($(grep -c 'exited on signal' "$T/nginx/logs/error.log")x 'exited on signal' in error.log)"
+        for r in static_overview overview static_ticket ticket api search_http; do na "$sc.$r" "$why"; done
+        na "cg.$sc.overview" "$why"; na "cg.$sc.ticket" "$why"
+        return
+    fi
+    local CK="Cookie: tk_session=$SID"
+
+    # overview with >= 50 rows
+    local ov='' best=0 bestov='' name code n
+    fetch "$BASE/" "$T/home.html" "$CK" >/dev/null
+    for name in all open $($BP overviews "$T/home.html" | grep -vxE 'all|open'); do
+        code=$(fetch "$BASE/overview/$name" "$T/ov.html" "$CK")
+        [ "$code" = 200 ] || continue
+        n=$($BP count-rows "$T/ov.html")
+        if [ "$n" -gt "$best" ]; then best=$n; bestov=$name; cp "$T/ov.html" "$T/ov.best.html"; fi
+        [ "$n" -ge 50 ] && { ov=$name; break; }
+    done
+    [ -z "$ov" ] && ov=$bestov
+    if [ -z "$ov" ]; then
+        na "$sc.overview" "no overview answered 200 (/overview/all: $(fetch "$BASE/overview/all" /dev/null "$CK"))"
+        na "$sc.static_overview" "no overview page to copy the size of"
+    else
+        fetch "$BASE/overview/$ov" "$T/ov.html" "$CK" >/dev/null
+        local bytes
+        bytes=$(stat -c %s "$T/ov.html")
+        cp "$T/ov.html" "$T/static/bench-overview.html"
+        put "$sc.overview.rows" "$best"
+        put "$sc.overview.bytes" "$bytes"
+        [ "$best" -lt 50 ] && put "$sc.overview.note" "page shows only $best rows"
+        [ -z "$QUICK" ] || [ "$sc" = "${SCALES%% *}" ] &&
+            wrk_row "$sc.static_overview" "static file, $bytes B (= overview)" "$BASE/static/bench-overview.html"
+        wrk_row "$sc.overview" "overview /overview/$ov ($best rows)" "$BASE/overview/$ov" "$CK"
+    fi
+
+    # ticket with 20 articles
+    local tn ta
+    set -- $($BP pick-ticket "$SOCK" "$TICKET_ARTICLES" 2>/dev/null)
+    tn=${1:-} ta=${2:-0}
+    if [ -z "$tn" ]; then
+        na "$sc.ticket" "no ticket found"; na "$sc.static_ticket" "no ticket page"
+    elif [ "$(fetch "$BASE/t/$tn" "$T/t.html" "$CK")" != 200 ]; then
+        na "$sc.ticket" "GET /t/$tn answered $(fetch "$BASE/t/$tn" /dev/null "$CK")"
+        na "$sc.static_ticket" "no ticket page"
+    else
+        local bytes arts
+        bytes=$(stat -c %s "$T/t.html")
+        arts=$(grep -o '<article[^>]*class="article' "$T/t.html" | wc -l)
+        cp "$T/t.html" "$T/static/bench-ticket.html"
+        put "$sc.ticket.bytes" "$bytes"; put "$sc.ticket.articles" "$arts"
+        [ -z "$QUICK" ] || [ "$sc" = "${SCALES%% *}" ] &&
+            wrk_row "$sc.static_ticket" "static file, $bytes B (= ticket)" "$BASE/static/bench-ticket.html"
+        wrk_row "$sc.ticket" "ticket /t/$tn ($arts articles)" "$BASE/t/$tn" "$CK"
+    fi
+
+    # API list, bearer token
+    if [ -z "$TOKEN" ]; then
+        TOKEN=$(tkctl token add "$BENCH_LOGIN" 2>"$T/token.err" | grep -oE '[A-Za-z0-9_-]{20,}' | head -1)
+    fi
+    if [ -z "$TOKEN" ]; then
+        na "$sc.api" "ticketctl token add gave no token ($(head -c 100 "$T/token.err"))"
+    else
+        code=$(fetch "$BASE/api/v1/tickets" "$T/api.json" "Authorization: Bearer $TOKEN")
+        if [ "$code" != 200 ]; then
+            na "$sc.api" "GET /api/v1/tickets answered $code"
+        else
+            put "$sc.api.bytes" "$(stat -c %s "$T/api.json")"
+            wrk_row "$sc.api" "API /api/v1/tickets ($(stat -c %s "$T/api.json") B)" \
+                "$BASE/api/v1/tickets" "Authorization: Bearer $TOKEN"
+        fi
+    fi
+    # the token lives in Redis: flushed with the next scale
+    TOKEN=''
+
+    # HTTP search, if the module has it
+    local term
+    term=$(sed -n "s/^$sc.search_medium.term=//p" "$RES")
+    if [ -z "$term" ]; then
+        na "$sc.search_http" "no search term (no full-text index)"
+    else
+        code=$(fetch "$BASE/search?q=$term" "$T/s.html" "$CK")
+        if [ "$code" = 200 ] && ! grep -q 'data-page="error"' "$T/s.html"; then
+            wrk_row "$sc.search_http" "search /search?q=$term" "$BASE/search?q=$term" "$CK"
+        else
+            na "$sc.search_http" "no HTTP search (GET /search?q= answered $code); FT.SEARCH measured directly"
+        fi
+    fi
+
+    # Redis commands per request
+    [ -n "$ov" ] && cmds_per_request "cmds.$sc.overview" "$BASE/overview/$ov"
+    [ -n "$tn" ] && cmds_per_request "cmds.$sc.ticket" "$BASE/t/$tn"
+
+    # RSS after the load
+    local rss r
+    rss=$(worker_rss)
+    put "rss.$sc.nginx_workers_kb" "$rss"
+    for r in $rss; do [ "$r" -gt "$RSS_MAX" ] && RSS_MAX=$r; done
+    say "nginx worker RSS (kB): $rss"
+
+    # callgrind: smallest scale always, largest in full runs
+    if [ "$sc" = "${SCALES%% *}" ] || [ "$MODE" = full ]; then
+        if [ -n "$ov" ]; then callgrind_page "$sc" overview "$BASE/overview/$ov"
+        else na "cg.$sc.overview" "no overview page"; fi
+        if [ -n "$tn" ]; then callgrind_page "$sc" ticket "$BASE/t/$tn"
+        else na "cg.$sc.ticket" "no ticket page"; fi
+    fi
+}
+
+# BENCH_PERF=1: CPU profile (perf) of the overview run at the largest scale
+[ -n "${BENCH_PERF:-}" ] && PERF_FOR="${SCALES##* }.overview"
+for sc in $SCALES; do
+    measure_scale "$sc"
+done
+if [ "$RSS_MAX" -gt 0 ]; then put rss.nginx_worker_max_kb "$RSS_MAX"
+else put rss.na "${NGINX_NA:-no worker measured}"; fi
+
+# ---- ingest ------------------------------------------------------------------------
+
+# Peak RSS of mailbridge processes below PID, polled: "VmHWM maxRssAnon
+# maxRssFile" in kB (file pages are e.g. an mmap'ed mailbox).
+mailbridge_hwm() {
+    local parent=$1 max=0 anon=0 file=0 p pp gp h a f
+    while kill -0 "$parent" 2>/dev/null; do
+        for p in /proc/[0-9]*; do
+            [ "$(cat "$p/comm" 2>/dev/null)" = mailbridge ] || continue
+            pp=$(awk '{print $4}' "$p/stat" 2>/dev/null)
+            gp=$(awk '{print $4}' "/proc/$pp/stat" 2>/dev/null)
+            [ "$pp" = "$parent" ] || [ "$gp" = "$parent" ] || continue
+            read -r h a f < <(awk '/^VmHWM:/ {h=$2} /^RssAnon:/ {a=$2} /^RssFile:/ {f=$2}
+                END {print h+0, a+0, f+0}' "$p/status" 2>/dev/null)
+            [ "${h:-0}" -gt "$max" ] && max=$h
+            [ "${a:-0}" -gt "$anon" ] && anon=$a
+            [ "${f:-0}" -gt "$file" ] && file=$f
+        done
+        sleep 0.1
+    done
+    echo "$max $anon $file"
+}
+
+if [ -x "$ROOT/bench/import.sh" ]; then
+    # its own Redis and mailbox; QUICK imports fewer mails
+    NMAILS=$([ -n "$QUICK" ] && echo 3000 || echo 20000)
+    say "---- ingest: bench/import.sh $NMAILS ----"
+    env -u BENCH_KEEP timeout $([ -n "$QUICK" ] && echo 120 || echo 400) \
+        "$ROOT/bench/import.sh" "$NMAILS" > "$T/import.log" 2>&1 &
+    IMPORT_PID=$!
+    read -r mbrss mbanon mbfile < <(mailbridge_hwm "$IMPORT_PID")
+    wait "$IMPORT_PID"
+    rc=$?
+    rate=$(sed -n 's/^import rate: *\([0-9.]\+\) *mails\/s.*/\1/p' "$T/import.log" | tail -1)
+    if [ $rc = 0 ] && [ -n "$rate" ]; then
+        put ingest.rate "$rate"
+        put ingest.mails "$NMAILS"
+        put ingest.cpu "$(grep -m1 '^cpu per mail' "$T/import.log")"
+        put ingest.loadavg "$(sed -n 's/^load average: //p' "$T/import.log")"
+        say "ingest: $rate mails/s ($(grep -m1 '^cpu per mail' "$T/import.log"))"
+        # Redis memory of the imported mails (raw mail stored too) vs the mbox
+        mbox_mb=$(sed -n 's/^generated [0-9]* mails, \([0-9]*\) MB.*/\1/p' "$T/import.log")
+        mem_h=$(sed -n 's/.*redis memory \([0-9.]*[KMG]\).*/\1/p' "$T/import.log" | head -1)
+        if [ -n "$mbox_mb" ] && [ -n "$mem_h" ]; then
+            put ingest.mbox_mb "$mbox_mb"
+            put ingest.redis_memory "$mem_h"
+            put ingest.tickets "$(sed -n 's/^tickets \([0-9]*\), .*/\1/p' "$T/import.log")"
+            put ingest.mem_ratio "$(awk -v m="$mem_h" -v b="$mbox_mb" 'BEGIN {
+                u = substr(m, length(m)); v = substr(m, 1, length(m) - 1);
+                f = (u == "K") ? 1 / 1024 : (u == "G") ? 1024 : 1;
+                printf "%.3f", v * f / b }')"
+        fi
+    else
+        na ingest "bench/import.sh $NMAILS: exit $rc$([ $rc = 124 ] && echo ' (timed out)'): $(grep -v '^kept' "$T/import.log" | tail -1 | head -c 100)"
+    fi
+    if [ "${mbrss:-0}" -gt 0 ]; then
+        put rss.mailbridge_kb "$mbrss"; put rss.mailbridge_what "peak RSS (VmHWM) of mailbridge import"
+        put rss.mailbridge_anon_kb "$mbanon"; put rss.mailbridge_file_kb "$mbfile"
+    else put rss.mailbridge_na "no mailbridge process seen during bench/import.sh"; fi
+else
+    na ingest "bench/import.sh not there yet"
+    put rss.mailbridge_na "mailbridge not running"
+fi
+
+# ---- report ------------------------------------------------------------------------
+
+put meta.seconds "$(( $(date +%s) - T0 ))"
+put meta.loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "$MODULE_SUM" ] && [ "$(sha256sum "$MODULE" 2>/dev/null | cut -c1-12)" != "$MODULE_SUM" ]; then
+    put meta.warning "the module was rebuilt during the run: later rows (callgrind starts a new nginx) may measure other code"
+    say "WARNING: $MODULE changed during the run"
+fi
+mkdir -p "$ROOT/bench/results"
+$BP report "$RES" "$ROOT/bench/results/latest.json.tmp" "$T/table.md" &&
+    mv "$ROOT/bench/results/latest.json.tmp" "$ROOT/bench/results/latest.json"
+cp "$ROOT/bench/results/latest.json" "$ROOT/bench/results/$MODE.json" 2>/dev/null
+
+DOC=$ROOT/docs/performance.md
+if { [ "${BENCH_DOC:-}" = 1 ] || { [ "$MODE" = full ] && [ "${BENCH_DOC:-}" != 0 ]; }; } &&
+    [ -f "$DOC" ] && grep -q '<!-- bench:begin -->' "$DOC"; then
+    perl -0pi -e 'BEGIN { local $/; open my $f, "<", shift @ARGV; $t = <$f> }
+        s/(<!-- bench:begin -->\n).*?(<!-- bench:end -->)/$1$t$2/s' "$T/table.md" "$DOC"
+    say "table written to docs/performance.md"
+fi
+say "done in $(( $(date +%s) - T0 )) s; bench/results/latest.json"
