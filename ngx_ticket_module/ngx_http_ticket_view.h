@@ -1,0 +1,70 @@
+/*
+ * ngx_http_ticket_view.h -- what the ticket page's files share: the
+ * page's state between its batches and the parts that fill the template.
+ *   ngx_http_ticket_view.c          routing, the reads, the page
+ *   ngx_http_ticket_view_article.c  articles: bodies, HTML mail, files
+ *   ngx_http_ticket_view_form.c     the options of the change forms
+ */
+
+#ifndef NGX_HTTP_TICKET_VIEW_H
+#define NGX_HTTP_TICKET_VIEW_H
+
+#include "ngx_http_ticket_views.h"
+#include "tk_tpl.h"
+
+
+/* Parts of one mail listed on the page; more are rare, and reachable. */
+#define NGX_HTTP_TICKET_MAX_PARTS      200
+
+/* Fields of a part the list shows, in HMGET order (never its data). */
+#define NGX_HTTP_TICKET_PART_FIELDS                                          \
+    TK_F_NAME " " TK_F_CONTENT_TYPE " " TK_F_SIZE
+#define NGX_HTTP_TICKET_PART_NFIELDS   3
+
+
+/* An article as the page shows it, with what the later batches say. */
+typedef struct {
+    tk_article_t               a;
+    long long                  raw_size;        /* 0: no raw mail kept */
+    ngx_uint_t                 parts;           /* listed attachments */
+    ngx_uint_t                 first;           /* its first part reply */
+} ngx_http_ticket_view_art_t;
+
+
+typedef struct {
+    uint64_t                   number;
+    ngx_str_t                  key;             /* tk:{t:N} */
+    tk_ticket_t                ticket;
+    ngx_int_t                  right;
+    uint64_t                   images;          /* ?images=A: load them */
+    ngx_http_ticket_reply_t   *history;
+    ngx_http_ticket_reply_t   *users;           /* SMEMBERS tk:users */
+    ngx_http_ticket_reply_t   *groups;          /* SMEMBERS tk:groups */
+    ngx_http_ticket_reply_t   *all_agents;
+    ngx_uint_t                 narticles;
+
+    /* the second batch: per article HGETALL, then per article STRLEN of
+     * its raw mail, then per user HMGET (from users_base on) */
+    ngx_http_ticket_reply_t   *second;
+    ngx_uint_t                 nsecond;
+    ngx_uint_t                 users_base;
+
+    ngx_http_ticket_view_art_t *arts;
+    ngx_uint_t                 narts;
+} ngx_http_ticket_view_t;
+
+
+/* Articles, their bodies and files (ngx_http_ticket_view_article.c). */
+ngx_int_t ngx_http_ticket_view_articles(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    tk_tpl_ticket_t *tpl);
+
+/* The change forms' choices (ngx_http_ticket_view_form.c). */
+ngx_int_t ngx_http_ticket_view_options(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    tk_tpl_ticket_t *tpl);
+ngx_int_t ngx_http_ticket_view_owners(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    tk_tpl_ticket_t *tpl);
+
+#endif /* NGX_HTTP_TICKET_VIEW_H */
