@@ -17,7 +17,10 @@
 static void ngx_http_ticket_label(const char *s, tk_str_t *label);
 static ngx_int_t ngx_http_ticket_time_format(ngx_http_request_t *r,
     int64_t t, ngx_flag_t iso, tk_str_t *str);
-static int ngx_http_ticket_utc_offset(int64_t t);
+static long ngx_http_ticket_gmtoff(int64_t t);
+static u_char *ngx_http_ticket_digits(u_char *p, int v, int width);
+static ngx_int_t ngx_http_ticket_short_time_libc(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, int64_t t, tk_str_t *str);
 static int ngx_http_ticket_sink_more(tk_out_t *out, size_t min);
 
 
@@ -90,44 +93,98 @@ ngx_http_ticket_time_format(ngx_http_request_t *r, int64_t t, ngx_flag_t iso,
         tk_out_time_iso(&out, t);
 
     } else {
-        tk_out_time(&out, t, ngx_http_ticket_utc_offset(t));
+        tk_out_time(&out, t, (int) (ngx_http_ticket_gmtoff(t) / 60));
     }
 
     return ngx_http_ticket_sink_str(&out, str);
 }
 
 
-/* Minutes east of UTC at time t, from the server's time zone. */
-static int
-ngx_http_ticket_utc_offset(int64_t t)
+/*
+ * Seconds east of UTC at time t in the server's time zone, which the
+ * worker reads once (localtime_r does not re-read TZ).  A page formats
+ * hundreds of times, so the offset is cached per day: when it is the same
+ * at the first and the last second of a day it holds for the whole day
+ * (a zone never changes twice within one day); a day with a change asks
+ * localtime_r every time, as before.
+ */
+
+#define NGX_HTTP_TICKET_GMTOFF_DAYS  256
+#define NGX_HTTP_TICKET_GMTOFF_MAX   253402300799LL   /* 9999-12-31 */
+
+typedef struct {
+    int64_t     day;
+    long        gmtoff;
+    ngx_flag_t  valid;          /* 1: cached; 2: offset changes that day */
+} ngx_http_ticket_gmtoff_t;
+
+static ngx_http_ticket_gmtoff_t
+    ngx_http_ticket_gmtoffs[NGX_HTTP_TICKET_GMTOFF_DAYS];
+
+
+static long
+ngx_http_ticket_libc_gmtoff(int64_t t)
 {
-    struct tm  tm;
-    time_t     tt;
-
-    tt = (time_t) t;
-    ngx_libc_localtime(tt, &tm);
-
 #if (NGX_HAVE_GMTOFF)
-    return (int) (tm.tm_gmtoff / 60);
+    struct tm  tm;
+
+    ngx_libc_localtime((time_t) t, &tm);
+
+    return tm.tm_gmtoff;
 #else
     return 0;
 #endif
 }
 
 
-ngx_int_t
-ngx_http_ticket_short_time(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
-    int64_t t, tk_str_t *str)
+static long
+ngx_http_ticket_gmtoff(int64_t t)
+{
+    long                       last;
+    int64_t                    day;
+    ngx_http_ticket_gmtoff_t  *c;
+
+    if (t < 0 || t > NGX_HTTP_TICKET_GMTOFF_MAX) {
+        return ngx_http_ticket_libc_gmtoff(t);
+    }
+
+    day = t / 86400;
+    c = &ngx_http_ticket_gmtoffs[day % NGX_HTTP_TICKET_GMTOFF_DAYS];
+
+    if (c->valid == 0 || c->day != day) {
+        c->day = day;
+        c->gmtoff = ngx_http_ticket_libc_gmtoff(day * 86400);
+        last = ngx_http_ticket_libc_gmtoff(day * 86400 + 86399);
+        c->valid = (last == c->gmtoff) ? 1 : 2;
+    }
+
+    return c->valid == 1 ? c->gmtoff : ngx_http_ticket_libc_gmtoff(t);
+}
+
+
+static u_char *
+ngx_http_ticket_digits(u_char *p, int v, int width)
+{
+    int  i;
+
+    for (i = width - 1; i >= 0; i--) {
+        p[i] = (u_char) ('0' + v % 10);
+        v /= 10;
+    }
+
+    return p + width;
+}
+
+
+/* Times outside the years 0..9999, as libc formats them. */
+static ngx_int_t
+ngx_http_ticket_short_time_libc(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, int64_t t, tk_str_t *str)
 {
     u_char      *p;
     struct tm    tm, now;
     static char  *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-
-    if (t <= 0) {
-        tk_str_set(str, "");
-        return NGX_OK;
-    }
 
     ngx_libc_localtime((time_t) t, &tm);
     ngx_libc_localtime(ngx_time(), &now);
@@ -152,6 +209,76 @@ ngx_http_ticket_short_time(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     } else {
         p = ngx_sprintf(p, "%04d-%02d-%02d", tm.tm_year + 1900,
                         tm.tm_mon + 1, tm.tm_mday);
+    }
+
+    str->len = p - str->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Today: "14:05"; this year: "24.11. 14:05" or "24 Nov 14:05"; else
+ * "2025-11-24", all in the server's time zone.
+ */
+ngx_int_t
+ngx_http_ticket_short_time(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    int64_t t, tk_str_t *str)
+{
+    u_char        *p;
+    tk_tm_t        tm, now;
+    static char   *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+    if (t <= 0) {
+        tk_str_set(str, "");
+        return NGX_OK;
+    }
+
+    if (tk_time_split(t + ngx_http_ticket_gmtoff(t), &tm) != 0
+        || tk_time_split(ngx_time() + ngx_http_ticket_gmtoff(ngx_time()),
+                         &now)
+           != 0)
+    {
+        return ngx_http_ticket_short_time_libc(r, ctx, t, str);
+    }
+
+    p = ngx_pnalloc(r->pool, 32);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    str->data = p;
+
+    if (tm.days == now.days) {
+        p = ngx_http_ticket_digits(p, tm.hour, 2);
+        *p++ = ':';
+        p = ngx_http_ticket_digits(p, tm.min, 2);
+
+    } else if (tm.year == now.year) {
+        if (ngx_http_ticket_lang_de(ctx)) {
+            p = ngx_http_ticket_digits(p, tm.mday, 2);
+            *p++ = '.';
+            p = ngx_http_ticket_digits(p, tm.mon, 2);
+            *p++ = '.';
+
+        } else {
+            p = ngx_http_ticket_digits(p, tm.mday, tm.mday < 10 ? 1 : 2);
+            *p++ = ' ';
+            p = ngx_cpymem(p, months[(tm.mon - 1) % 12], 3);
+        }
+
+        *p++ = ' ';
+        p = ngx_http_ticket_digits(p, tm.hour, 2);
+        *p++ = ':';
+        p = ngx_http_ticket_digits(p, tm.min, 2);
+
+    } else {
+        p = ngx_http_ticket_digits(p, tm.year, 4);
+        *p++ = '-';
+        p = ngx_http_ticket_digits(p, tm.mon, 2);
+        *p++ = '-';
+        p = ngx_http_ticket_digits(p, tm.mday, 2);
     }
 
     str->len = p - str->data;

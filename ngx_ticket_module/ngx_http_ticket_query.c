@@ -1,8 +1,8 @@
 /*
  * ngx_http_ticket_query.c -- a ticket list over the overview index: the
- * (group, state, owner) partitions it covers are counted, the first
- * offset + limit entries of each are read and k-way merged into a page,
- * then the page's tickets are read.  The overview pages and the JSON API
+ * (group, state, owner) partitions it covers are counted, the top of
+ * each is read (in two rounds, only as deep as the page can reach) and
+ * k-way merged into a page, then the page's tickets are read.  The overview pages and the JSON API
  * both list tickets this way; see ngx_http_ticket_views.h.
  */
 
@@ -27,6 +27,13 @@ typedef struct {
 static ngx_int_t ngx_http_ticket_query_counted(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_query_ranged(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
+    ngx_http_ticket_part_t *part, tk_cmds_t *cmds, ngx_uint_t from,
+    ngx_uint_t n);
+static ngx_int_t ngx_http_ticket_query_refilled(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_query_merged(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_query_rows(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
@@ -389,18 +396,21 @@ ngx_http_ticket_query_segments(ngx_http_request_t *r,
 
 
 /*
- * Read the first (offset + limit) entries of every partition the page
- * touches; partitions counted empty and segments outside the page are
- * not read at all.
+ * Read the top of every partition the page touches, in up to two rounds
+ * (partitions counted empty and segments outside the page are not read).
+ * A segment must merge its first "end" entries.  Round 1 reads the first
+ * m = max(3, ceil(2 * end / P)) of each of its P partitions; a partition
+ * whose m entries all rank within the segment's first "end" may hold more
+ * that do, and only those partitions are read on, up to "end", in round
+ * 2 (ngx_http_ticket_query_ranged).  The merge then sees every entry that
+ * can reach the page, exactly as if "end" had been read from each.
  */
 ngx_int_t
 ngx_http_ticket_query_fetch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_query_t *q)
 {
-    char                     key[TK_KEY_MAX];
-    long long                lo, hi;
     tk_cmds_t               *cmds;
-    ngx_uint_t               s, i, cum, end;
+    ngx_uint_t               s, i, cum, end, nparts, m;
     ngx_http_ticket_seg_t   *seg;
     ngx_http_ticket_part_t  *part;
 
@@ -417,8 +427,6 @@ ngx_http_ticket_query_fetch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     part = q->parts.elts;
     end = q->offset + q->limit;
-    lo = (long long) q->priority * 10000000000LL;
-    hi = lo + 10000000000LL;
     cum = 0;
 
     for (s = 0; s < q->nsegs; s++) {
@@ -433,47 +441,32 @@ ngx_http_ticket_query_fetch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         seg->end = ngx_min(seg->total, end - cum);
         cum += seg->total;
 
+        nparts = 0;
+
+        for (i = seg->first; i < seg->first + seg->nparts; i++) {
+            nparts += (part[i].count != 0);
+        }
+
+        if (nparts == 0) {
+            continue;
+        }
+
+        m = ngx_max(3, (2 * seg->end + nparts - 1) / nparts);
+        m = ngx_min(m, seg->end);
+
         for (i = seg->first; i < seg->first + seg->nparts; i++) {
 
             if (part[i].count == 0) {
                 continue;
             }
 
-            if (tk_key_index(key, sizeof(key), ngx_ticket_str(&part[i].group),
-                             (int) part[i].state,
-                             ngx_ticket_str(&part[i].owner), q->sort)
-                == 0)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            part[i].want = seg->end;
+            part[i].want = m;
             part[i].index = cmds->n;
 
-            if (q->priority) {
-                if (q->set_desc) {
-                    tk_cmds_add(cmds, "ZREVRANGEBYSCORE %s (%lld %lld "
-                                "WITHSCORES LIMIT 0 %llu", key, hi, lo,
-                                (unsigned long long) seg->end);
-                } else {
-                    tk_cmds_add(cmds, "ZRANGEBYSCORE %s %lld (%lld "
-                                "WITHSCORES LIMIT 0 %llu", key, lo, hi,
-                                (unsigned long long) seg->end);
-                }
-
-            } else if (q->lex) {
-                if (q->set_desc) {
-                    tk_cmds_add(cmds, "ZREVRANGEBYLEX %s + - LIMIT 0 %llu",
-                                key, (unsigned long long) seg->end);
-                } else {
-                    tk_cmds_add(cmds, "ZRANGEBYLEX %s - + LIMIT 0 %llu",
-                                key, (unsigned long long) seg->end);
-                }
-
-            } else {
-                tk_cmds_add(cmds, "%s %s 0 %llu WITHSCORES",
-                            q->set_desc ? "ZREVRANGE" : "ZRANGE", key,
-                            (unsigned long long) seg->end - 1);
+            if (ngx_http_ticket_query_range(q, &part[i], cmds, 0, m)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
         }
     }
@@ -492,7 +485,155 @@ ngx_http_ticket_query_fetch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 }
 
 
-/* Is entry i of part a before entry j of part b in the page's order? */
+/* Entries [from, from + n) of a partition's set in the set's order. */
+static ngx_int_t
+ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
+    ngx_http_ticket_part_t *part, tk_cmds_t *cmds, ngx_uint_t from,
+    ngx_uint_t n)
+{
+    char       key[TK_KEY_MAX];
+    long long  lo, hi;
+
+    if (tk_key_index(key, sizeof(key), ngx_ticket_str(&part->group),
+                     (int) part->state, ngx_ticket_str(&part->owner), q->sort)
+        == 0)
+    {
+        return NGX_ERROR;
+    }
+
+    lo = (long long) q->priority * 10000000000LL;
+    hi = lo + 10000000000LL;
+
+    if (q->priority) {
+        if (q->set_desc) {
+            tk_cmds_add(cmds, "ZREVRANGEBYSCORE %s (%lld %lld "
+                        "WITHSCORES LIMIT %llu %llu", key, hi, lo,
+                        (unsigned long long) from, (unsigned long long) n);
+        } else {
+            tk_cmds_add(cmds, "ZRANGEBYSCORE %s %lld (%lld "
+                        "WITHSCORES LIMIT %llu %llu", key, lo, hi,
+                        (unsigned long long) from, (unsigned long long) n);
+        }
+
+    } else if (q->lex) {
+        if (q->set_desc) {
+            tk_cmds_add(cmds, "ZREVRANGEBYLEX %s + - LIMIT %llu %llu",
+                        key, (unsigned long long) from,
+                        (unsigned long long) n);
+        } else {
+            tk_cmds_add(cmds, "ZRANGEBYLEX %s - + LIMIT %llu %llu",
+                        key, (unsigned long long) from,
+                        (unsigned long long) n);
+        }
+
+    } else {
+        tk_cmds_add(cmds, "%s %s %llu %llu WITHSCORES",
+                    q->set_desc ? "ZREVRANGE" : "ZRANGE", key,
+                    (unsigned long long) from,
+                    (unsigned long long) (from + n - 1));
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A score as Redis prints it.  The index's scores are integers below
+ * 2^53 (times, priority * 1e10 + time), which are read exactly without
+ * strtod; anything else ("1.5e+20", "inf") still goes through strtod.
+ */
+static double
+ngx_http_ticket_query_score(ngx_str_t *s)
+{
+    u_char     buf[64], *p, *last;
+    size_t     n;
+    int64_t    v;
+    ngx_flag_t neg;
+
+    p = s->data;
+    last = p + s->len;
+    neg = (p < last && *p == '-');
+    p += neg;
+
+    if (p < last && last - p <= 15) {
+        v = 0;
+
+        while (p < last && *p >= '0' && *p <= '9') {
+            v = v * 10 + (*p++ - '0');
+        }
+
+        if (p == last) {
+            return neg ? -(double) v : (double) v;
+        }
+    }
+
+    n = ngx_min(s->len, sizeof(buf) - 1);
+    ngx_memcpy(buf, s->data, n);
+    buf[n] = '\0';
+
+    return strtod((char *) buf, NULL);
+}
+
+
+/*
+ * Append a range reply to a partition's entries: members (and scores)
+ * of the first round, then of the second.  A failed read leaves the
+ * partition as it was.
+ */
+static ngx_int_t
+ngx_http_ticket_query_take(ngx_http_request_t *r, ngx_http_ticket_query_t *q,
+    ngx_http_ticket_part_t *part, ngx_http_ticket_reply_t *rep)
+{
+    ngx_uint_t   k, n, step;
+    ngx_str_t   *members;
+    double      *scores;
+
+    if (rep->type != REDIS_REPLY_ARRAY) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ticket: reading index %V:%i:%V failed: %V",
+                      &part->group, part->state, &part->owner, &rep->str);
+        return NGX_OK;
+    }
+
+    step = q->lex ? 1 : 2;
+    n = rep->nelem / step;
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    members = ngx_palloc(r->pool, (part->len + n) * sizeof(ngx_str_t));
+    scores = q->lex ? NULL
+                    : ngx_palloc(r->pool, (part->len + n) * sizeof(double));
+    if (members == NULL || (!q->lex && scores == NULL)) {
+        return NGX_ERROR;
+    }
+
+    if (part->len) {
+        ngx_memcpy(members, part->members, part->len * sizeof(ngx_str_t));
+        if (scores) {
+            ngx_memcpy(scores, part->scores, part->len * sizeof(double));
+        }
+    }
+
+    for (k = 0; k < n; k++) {
+        members[part->len + k] = rep->element[step * k].str;
+
+        if (scores) {
+            scores[part->len + k] =
+                ngx_http_ticket_query_score(&rep->element[2 * k + 1].str);
+        }
+    }
+
+    part->members = members;
+    part->scores = scores;
+    part->len += n;
+
+    return NGX_OK;
+}
+
+
+/* Is the head of part a before the head of part b in the page's order? */
 static ngx_flag_t
 ngx_http_ticket_query_before(ngx_http_ticket_query_t *q,
     ngx_http_ticket_part_t *a, ngx_http_ticket_part_t *b)
@@ -500,14 +641,13 @@ ngx_http_ticket_query_before(ngx_http_ticket_query_t *q,
     ngx_int_t   rc;
     ngx_str_t  *ma, *mb;
 
+    ma = &a->members[a->pos];
+    mb = &b->members[b->pos];
+
     if (q->lex) {
-        ma = &a->reply->element[a->pos].str;
-        mb = &b->reply->element[b->pos].str;
         rc = 0;
 
     } else {
-        ma = &a->reply->element[2 * a->pos].str;
-        mb = &b->reply->element[2 * b->pos].str;
         rc = (a->scores[a->pos] < b->scores[b->pos])
              ? -1 : (a->scores[a->pos] > b->scores[b->pos]);
     }
@@ -544,20 +684,64 @@ ngx_http_ticket_query_number(ngx_str_t *member)
 }
 
 
-/* The ranges are in: k-way merge each segment, then read the rows. */
+/*
+ * K-way merge of one segment's first "end" entries; the ones from "skip"
+ * on go to numbers (at most limit in all).  Without numbers it only moves
+ * the cursors, which then tell how far each partition was consumed.
+ */
+static void
+ngx_http_ticket_query_merge(ngx_http_ticket_query_t *q,
+    ngx_http_ticket_seg_t *seg, uint64_t *numbers, ngx_uint_t *n)
+{
+    ngx_uint_t               i, k;
+    ngx_http_ticket_part_t  *part, *best;
+
+    part = q->parts.elts;
+
+    for (i = seg->first; i < seg->first + seg->nparts; i++) {
+        part[i].pos = 0;
+    }
+
+    for (k = 0; k < seg->end && (numbers == NULL || *n < q->limit); k++) {
+        best = NULL;
+
+        for (i = seg->first; i < seg->first + seg->nparts; i++) {
+            if (part[i].pos < part[i].len
+                && (best == NULL
+                    || ngx_http_ticket_query_before(q, &part[i], best)))
+            {
+                best = &part[i];
+            }
+        }
+
+        if (best == NULL) {
+            break;
+        }
+
+        if (numbers && k >= seg->skip) {
+            numbers[(*n)++] =
+                ngx_http_ticket_query_number(&best->members[best->pos]);
+        }
+
+        best->pos++;
+    }
+}
+
+
+/*
+ * Round 1 is in.  A partition that returned all it was asked for and
+ * was consumed entirely by a trial merge may hold more entries that rank
+ * within the segment: read those, up to the segment's end, in round 2.
+ */
 static ngx_int_t
 ngx_http_ticket_query_ranged(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    u_char                    buf[64];
-    uint64_t                 *numbers;
-    ngx_uint_t                s, i, k, n, f;
-    tk_str_t                 *argv;
+    ngx_uint_t                s, i;
     tk_cmds_t                *cmds;
     ngx_http_ticket_seg_t    *seg;
-    ngx_http_ticket_part_t   *part, *best;
+    ngx_http_ticket_part_t   *part;
     ngx_http_ticket_query_t  *q;
-    ngx_http_ticket_reply_t  *rep, *score;
 
     q = ctx->view;
     part = q->parts.elts;
@@ -565,42 +749,115 @@ ngx_http_ticket_query_ranged(ngx_http_request_t *r,
     for (i = 0; i < q->parts.nelts; i++) {
         part[i].len = 0;
         part[i].pos = 0;
+        part[i].refill = 0;
+        part[i].members = NULL;
+        part[i].scores = NULL;
 
         if (part[i].want == 0 || part[i].index >= ctx->nreplies) {
             continue;
         }
 
-        rep = &ctx->replies[part[i].index];
-
-        if (rep->type != REDIS_REPLY_ARRAY) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "ticket: reading index %V:%i:%V failed: %V",
-                          &part[i].group, part[i].state, &part[i].owner,
-                          &rep->str);
-            continue;
-        }
-
-        part[i].reply = rep;
-        part[i].len = q->lex ? rep->nelem : rep->nelem / 2;
-
-        if (q->lex) {
-            continue;
-        }
-
-        part[i].scores = ngx_palloc(r->pool, (part[i].len + 1)
-                                             * sizeof(double));
-        if (part[i].scores == NULL) {
+        if (ngx_http_ticket_query_take(r, q, &part[i],
+                                       &ctx->replies[part[i].index])
+            != NGX_OK)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
 
-        for (k = 0; k < part[i].len; k++) {
-            score = &rep->element[2 * k + 1];
-            n = ngx_min(score->str.len, sizeof(buf) - 1);
-            ngx_memcpy(buf, score->str.data, n);
-            buf[n] = '\0';
-            part[i].scores[k] = strtod((char *) buf, NULL);
+    cmds = NULL;
+
+    for (s = 0; s < q->nsegs; s++) {
+        seg = &q->segs[s];
+
+        if (seg->end == 0) {
+            continue;
+        }
+
+        ngx_http_ticket_query_merge(q, seg, NULL, NULL);
+
+        for (i = seg->first; i < seg->first + seg->nparts; i++) {
+
+            if (part[i].want == 0 || part[i].want >= seg->end
+                || part[i].len != part[i].want
+                || part[i].pos != part[i].len)
+            {
+                continue;
+            }
+
+            if (cmds == NULL) {
+                cmds = ngx_http_ticket_cmds(r);
+                if (cmds == NULL) {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
+            }
+
+            part[i].refill = 1;
+            part[i].index = cmds->n;
+
+            if (ngx_http_ticket_query_range(q, &part[i], cmds, part[i].want,
+                                            seg->end - part[i].want)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
         }
     }
+
+    if (cmds == NULL) {
+        return ngx_http_ticket_query_merged(r, ctx);
+    }
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_query_refilled);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_query_refilled(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_uint_t                i;
+    ngx_http_ticket_part_t   *part;
+    ngx_http_ticket_query_t  *q;
+
+    q = ctx->view;
+    part = q->parts.elts;
+
+    for (i = 0; i < q->parts.nelts; i++) {
+
+        if (!part[i].refill || part[i].index >= ctx->nreplies) {
+            continue;
+        }
+
+        if (ngx_http_ticket_query_take(r, q, &part[i],
+                                       &ctx->replies[part[i].index])
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_http_ticket_query_merged(r, ctx);
+}
+
+
+/* Every entry that can reach the page is in: merge, then read the rows. */
+static ngx_int_t
+ngx_http_ticket_query_merged(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    uint64_t                 *numbers;
+    ngx_uint_t                s, i, n, f;
+    tk_str_t                 *argv;
+    tk_cmds_t                *cmds;
+    ngx_http_ticket_query_t  *q;
+
+    q = ctx->view;
 
     numbers = ngx_palloc(r->pool, (q->limit + 1) * sizeof(uint64_t));
     if (numbers == NULL) {
@@ -610,33 +867,7 @@ ngx_http_ticket_query_ranged(ngx_http_request_t *r,
     n = 0;
 
     for (s = 0; s < q->nsegs && n < q->limit; s++) {
-        seg = &q->segs[s];
-
-        for (k = 0; k < seg->end && n < q->limit; k++) {
-            best = NULL;
-
-            for (i = seg->first; i < seg->first + seg->nparts; i++) {
-                if (part[i].pos < part[i].len
-                    && (best == NULL
-                        || ngx_http_ticket_query_before(q, &part[i], best)))
-                {
-                    best = &part[i];
-                }
-            }
-
-            if (best == NULL) {
-                break;
-            }
-
-            if (k >= seg->skip) {
-                numbers[n++] = ngx_http_ticket_query_number(
-                               &best->reply->element[q->lex ? best->pos
-                                                            : 2 * best->pos]
-                                    .str);
-            }
-
-            best->pos++;
-        }
+        ngx_http_ticket_query_merge(q, &q->segs[s], numbers, &n);
     }
 
     q->nrows = 0;

@@ -39,9 +39,10 @@ typedef struct {
     ngx_int_t                  state;
     ngx_str_t                  owner;           /* login, "-", "!", "*" */
     ngx_uint_t                 count;           /* tickets in it */
-    ngx_uint_t                 want;            /* entries to fetch */
+    ngx_uint_t                 want;            /* entries asked for */
     ngx_uint_t                 index;           /* its reply in the batch */
-    ngx_http_ticket_reply_t   *reply;           /* the fetched range */
+    ngx_flag_t                 refill;          /* read in round 2 too */
+    ngx_str_t                 *members;         /* the fetched range */
     double                    *scores;          /* parsed, numeric sorts */
     ngx_uint_t                 len;             /* entries fetched */
     ngx_uint_t                 pos;             /* merge cursor */

@@ -25,6 +25,40 @@
 
 static const char  tk_hex[] = "0123456789ABCDEF";
 
+/*
+ * Byte classes for the HTML writers, so the hot loops skip plain bytes
+ * with one table load each and copy them as one run.  1..5 index
+ * tk_html_entities; TK_C_H may start a link, TK_C_HIGH a UTF-8 sequence
+ * (both only for tk_out_text_as_html).
+ */
+#define TK_C_H     6
+#define TK_C_HIGH  7
+
+#define TK_C_ENTITIES                                                        \
+    ['&'] = 1, ['<'] = 2, ['>'] = 3, ['"'] = 4, ['\''] = 5
+
+static const unsigned char  tk_html_class[256] = { TK_C_ENTITIES };
+
+static const unsigned char  tk_text_class[256] = {
+    TK_C_ENTITIES,
+    ['h'] = TK_C_H, ['H'] = TK_C_H,
+    [0x80 ... 0xff] = TK_C_HIGH
+};
+
+/* ASCII letters and digits: a link does not start after one. */
+static const unsigned char  tk_alnum[256] = {
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1
+};
+
+static const struct {
+    const char  *s;
+    size_t       len;
+} tk_html_entities[6] = {
+    { NULL, 0 },
+    { "&amp;", 5 }, { "&lt;", 4 }, { "&gt;", 4 }, { "&quot;", 6 },
+    { "&#39;", 5 }
+};
+
 static int tk_out_more(tk_out_t *out, size_t min);
 static int tk_out_mem_more(tk_out_t *out, size_t min);
 static const char *tk_html_entity(unsigned char c, size_t *len);
@@ -209,19 +243,114 @@ tk_out_int(tk_out_t *out, int64_t v)
 
 /* ---- times -------------------------------------------------------------- */
 
+/* 0000-01-01T00:00:00Z .. 9999-12-31T23:59:59Z */
+#define TK_TIME_MIN  (-62167219200LL)
+#define TK_TIME_MAX  253402300799LL
+
+/*
+ * Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+ * civil_from_days): the page formats hundreds of times, and gmtime_r
+ * takes a lock and consults the time zone for each.
+ */
+int
+tk_time_split(int64_t t, tk_tm_t *tm)
+{
+    int64_t   days, secs, z, era, doe, yoe, doy, mp;
+
+    if (t < TK_TIME_MIN || t > TK_TIME_MAX) {
+        return -1;
+    }
+
+    days = t / 86400;
+    secs = t % 86400;
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+
+    tm->days = days;
+    tm->hour = (int) (secs / 3600);
+    tm->min = (int) (secs / 60 % 60);
+    tm->sec = (int) (secs % 60);
+
+    z = days + 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+
+    tm->mday = (int) (doy - (153 * mp + 2) / 5 + 1);
+    tm->mon = (int) (mp < 10 ? mp + 3 : mp - 9);
+    tm->year = (int) (yoe + era * 400 + (tm->mon <= 2));
+
+    return 0;
+}
+
+
+static char *
+tk_digits(char *p, int v, int width)
+{
+    int  i;
+
+    for (i = width - 1; i >= 0; i--) {
+        p[i] = (char) ('0' + v % 10);
+        v /= 10;
+    }
+
+    return p + width;
+}
+
+
+/* "2026-11-24 14:05" into buf (16 bytes), or NULL outside 0..9999. */
+static char *
+tk_time_fmt(char *p, int64_t t, char sep)
+{
+    tk_tm_t  tm;
+
+    if (tk_time_split(t, &tm) != 0) {
+        return NULL;
+    }
+
+    p = tk_digits(p, tm.year, 4);
+    *p++ = '-';
+    p = tk_digits(p, tm.mon, 2);
+    *p++ = '-';
+    p = tk_digits(p, tm.mday, 2);
+    *p++ = sep;
+    p = tk_digits(p, tm.hour, 2);
+    *p++ = ':';
+    p = tk_digits(p, tm.min, 2);
+
+    if (sep == 'T') {
+        *p++ = ':';
+        p = tk_digits(p, tm.sec, 2);
+        *p++ = 'Z';
+    }
+
+    return p;
+}
+
+
 void
 tk_out_time(tk_out_t *out, int64_t t, int utc_offset_minutes)
 {
     struct tm  tm;
     time_t     tt;
     int64_t    local;
-    char       buf[80];
+    char       buf[80], *p;
     int        n;
 
     if (__builtin_add_overflow(t, (int64_t) utc_offset_minutes * 60, &local)
         || (time_t) local != local)
     {
         tk_out_raw(out, "?", 1);
+        return;
+    }
+
+    p = tk_time_fmt(buf, local, ' ');
+    if (p != NULL) {
+        tk_out_raw(out, buf, p - buf);
         return;
     }
 
@@ -245,11 +374,22 @@ tk_out_time_iso(tk_out_t *out, int64_t t)
 {
     struct tm  tm;
     time_t     tt;
-    char       buf[80];
+    char       buf[80], *p;
     int        n;
 
     tt = (time_t) t;
-    if ((int64_t) tt != t || gmtime_r(&tt, &tm) == NULL) {
+    if ((int64_t) tt != t) {
+        tk_out_raw(out, "?", 1);
+        return;
+    }
+
+    p = tk_time_fmt(buf, t, 'T');
+    if (p != NULL) {
+        tk_out_raw(out, buf, p - buf);
+        return;
+    }
+
+    if (gmtime_r(&tt, &tm) == NULL) {
         tk_out_raw(out, "?", 1);
         return;
     }
@@ -273,33 +413,22 @@ tk_out_time_iso(tk_out_t *out, int64_t t)
 static const char *
 tk_html_entity(unsigned char c, size_t *len)
 {
-    switch (c) {
-    case '&':
-        *len = 5;
-        return "&amp;";
-    case '<':
-        *len = 4;
-        return "&lt;";
-    case '>':
-        *len = 4;
-        return "&gt;";
-    case '"':
-        *len = 6;
-        return "&quot;";
-    case '\'':
-        *len = 5;
-        return "&#39;";
-    default:
+    unsigned char  k;
+
+    k = tk_html_class[c];
+    if (k == 0) {
         return NULL;
     }
+
+    *len = tk_html_entities[k].len;
+    return tk_html_entities[k].s;
 }
 
 void
 tk_out_html(tk_out_t *out, const void *p, size_t n)
 {
     const unsigned char  *s, *e, *run;
-    const char           *entity;
-    size_t                len;
+    unsigned char         k;
 
     if (out->failed || n == 0) {
         return;
@@ -307,16 +436,21 @@ tk_out_html(tk_out_t *out, const void *p, size_t n)
 
     s = p;
     e = s + n;
+    run = s;
 
-    for (run = s; s < e; s++) {
-        entity = tk_html_entity(*s, &len);
-        if (entity == NULL) {
-            continue;
+    for ( ;; ) {
+        while (s < e && tk_html_class[*s] == 0) {
+            s++;
         }
 
+        if (s == e) {
+            break;
+        }
+
+        k = tk_html_class[*s];
         tk_out_raw(out, run, s - run);
-        tk_out_raw(out, entity, len);
-        run = s + 1;
+        tk_out_raw(out, tk_html_entities[k].s, tk_html_entities[k].len);
+        run = ++s;
     }
 
     tk_out_raw(out, run, s - run);
@@ -656,10 +790,9 @@ void
 tk_out_text_as_html(tk_out_t *out, const void *p, size_t n)
 {
     const unsigned char  *start, *s, *e, *run;
-    const char           *entity;
     size_t                len;
     int                   k;
-    unsigned char         c;
+    unsigned char         c, cls;
 
     if (out->failed || n == 0) {
         return;
@@ -672,25 +805,31 @@ tk_out_text_as_html(tk_out_t *out, const void *p, size_t n)
 
     while (s < e) {
         c = *s;
+        cls = tk_text_class[c];
 
-        /* a link starts at a word boundary: not inside "xhttp://" */
-        if ((c == 'h' || c == 'H')
-            && (s == start
-                || !((s[-1] >= 'a' && s[-1] <= 'z')
-                     || (s[-1] >= 'A' && s[-1] <= 'Z')
-                     || (s[-1] >= '0' && s[-1] <= '9'))))
-        {
-            len = tk_url_length(s, e);
-            if (len) {
-                tk_out_raw(out, run, s - run);
-                tk_out_link(out, s, len);
-                s += len;
-                run = s;
-                continue;
-            }
+        if (cls == 0) {
+            s++;
+            continue;
         }
 
-        if (c >= 0x80) {
+        if (cls == TK_C_H) {
+            /* a link starts at a word boundary: not inside "xhttp://" */
+            if (s == start || !tk_alnum[s[-1]]) {
+                len = tk_url_length(s, e);
+                if (len) {
+                    tk_out_raw(out, run, s - run);
+                    tk_out_link(out, s, len);
+                    s += len;
+                    run = s;
+                    continue;
+                }
+            }
+
+            s++;
+            continue;
+        }
+
+        if (cls == TK_C_HIGH) {
             k = tk_utf8_seq(s, e - s);
             if (k > 0) {
                 s += k;
@@ -704,14 +843,10 @@ tk_out_text_as_html(tk_out_t *out, const void *p, size_t n)
             continue;
         }
 
-        entity = tk_html_entity(c, &len);
-        if (entity) {
-            tk_out_raw(out, run, s - run);
-            tk_out_raw(out, entity, len);
-            run = s + 1;
-        }
-
+        tk_out_raw(out, run, s - run);
+        tk_out_raw(out, tk_html_entities[cls].s, tk_html_entities[cls].len);
         s++;
+        run = s;
     }
 
     tk_out_raw(out, run, s - run);

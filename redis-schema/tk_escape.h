@@ -52,6 +52,24 @@ void tk_out_time(tk_out_t *out, int64_t t, int utc_offset_minutes);
 void tk_out_time_iso(tk_out_t *out, int64_t t);
 
 /*
+ * Unix seconds split into a UTC calendar date without gmtime_r (no lock,
+ * no time zone lookup).  Returns 0, or -1 outside the years 0..9999,
+ * where callers fall back to gmtime_r.  yday counts days since
+ * 1970-01-01, so two times are on the same day when their days are equal.
+ */
+typedef struct {
+    int      year;          /* 2026 */
+    int      mon;           /* 1..12 */
+    int      mday;          /* 1..31 */
+    int      hour;
+    int      min;
+    int      sec;
+    int64_t  days;
+} tk_tm_t;
+
+int tk_time_split(int64_t t, tk_tm_t *tm);
+
+/*
  * Plain-text mail body to HTML: escapes, keeps line breaks (the page
  * shows it in white-space: pre-wrap), turns http(s) URLs into links with
  * rel="noopener noreferrer nofollow".  Invalid UTF-8 is replaced by U+FFFD.
