@@ -14,7 +14,7 @@
 
 #include "ngx_http_ticket.h"
 
-/* ---- ticket list query (ngx_http_ticket_query.c) ------------------------ */
+/* ---- ticket list query (ngx_http_ticket_query.c, _merge.c) ------------- */
 
 /* Tickets on a page of a list, unless the API asks for another number. */
 #define NGX_HTTP_TICKET_PER_PAGE       50
@@ -134,6 +134,10 @@ ngx_int_t ngx_http_ticket_query_run(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_query_t *q);
 ngx_int_t ngx_http_ticket_query_fetch(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_query_t *q);
+/* The merge's page is in numbers (ngx_http_ticket_merge.c): read its rows
+ * and run q->done (ngx_http_ticket_query.c). */
+ngx_int_t ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t *numbers, ngx_uint_t n);
 
 /* A ticket list as the API asks for it: an overview and filters. */
 typedef struct {

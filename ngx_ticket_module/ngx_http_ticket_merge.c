@@ -1,0 +1,689 @@
+/*
+ * ngx_http_ticket_merge.c -- the partition reads of a ticket list: the
+ * top of each partition the page reaches is read in up to two rounds and
+ * k-way merged into the page's ticket numbers (ngx_http_ticket_query.c).
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <stdlib.h>
+#include <hiredis/read.h>
+
+#include "ngx_http_ticket_views.h"
+
+
+static ngx_int_t ngx_http_ticket_query_ranged(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
+    ngx_http_ticket_part_t *part, tk_cmds_t *cmds, ngx_uint_t from,
+    ngx_uint_t n);
+static ngx_int_t ngx_http_ticket_query_refilled(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_query_merged(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+
+/* Partitions of one state (then group) side by side. */
+static ngx_int_t ngx_libc_cdecl
+ngx_http_ticket_part_cmp_state(const void *one, const void *two)
+{
+    const ngx_http_ticket_part_t  *a = one, *b = two;
+
+    if (a->state != b->state) {
+        return a->state < b->state ? -1 : 1;
+    }
+
+    return ngx_memn2cmp(a->group.data, b->group.data, a->group.len,
+                        b->group.len);
+}
+
+
+/* Groups as people read them: case does not matter ("also" < "Legal"). */
+static ngx_int_t ngx_libc_cdecl
+ngx_http_ticket_part_cmp_group(const void *one, const void *two)
+{
+    ngx_http_ticket_part_t  *a, *b;
+    ngx_int_t                rc;
+
+    a = (ngx_http_ticket_part_t *) one;
+    b = (ngx_http_ticket_part_t *) two;
+
+    rc = ngx_http_ticket_casecmp(ngx_ticket_str(&a->group),
+                                 ngx_ticket_str(&b->group));
+    if (rc == 0) {
+        rc = ngx_memn2cmp(a->group.data, b->group.data, a->group.len,
+                          b->group.len);
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return a->state - b->state;
+}
+
+
+/*
+ * Which sets to read and how: the sort key of the index, lexical or by
+ * score, and the order within a set.  A sort the sets cannot give falls
+ * back to "updated, newest first" (owner in owner-specific partitions,
+ * where it is the same for all; other columns with a priority filter).
+ */
+static void
+ngx_http_ticket_query_plan(ngx_http_ticket_query_t *q)
+{
+    ngx_http_ticket_part_t  *part;
+
+    q->sort = TK_SORT_UPDATED;
+    q->lex = 0;
+    q->set_desc = 1;
+
+    if (q->priority) {
+        q->sort = TK_SORT_PRIORITY;
+
+        if (q->column == NGX_HTTP_TICKET_COL_UPDATED
+            || q->column == NGX_HTTP_TICKET_COL_PRIORITY)
+        {
+            q->set_desc = q->desc;
+        }
+
+        return;
+    }
+
+    switch (q->column) {
+
+    case NGX_HTTP_TICKET_COL_NUMBER:
+    case NGX_HTTP_TICKET_COL_CREATED:
+        q->sort = TK_SORT_CREATED;
+        q->set_desc = q->desc;
+        break;
+
+    case NGX_HTTP_TICKET_COL_PRIORITY:
+        q->sort = TK_SORT_PRIORITY;
+        q->set_desc = q->desc;
+        break;
+
+    case NGX_HTTP_TICKET_COL_UPDATED:
+        q->set_desc = q->desc;
+        break;
+
+    case NGX_HTTP_TICKET_COL_TITLE:
+        q->sort = TK_SORT_TITLE;
+        q->lex = 1;
+        q->set_desc = q->desc;
+        break;
+
+    case NGX_HTTP_TICKET_COL_CUSTOMER:
+        q->sort = TK_SORT_CUSTOMER;
+        q->lex = 1;
+        q->set_desc = q->desc;
+        break;
+
+    case NGX_HTTP_TICKET_COL_OWNER:
+        part = q->parts.elts;
+        if (q->parts.nelts
+            && part[0].owner.len == 1 && part[0].owner.data[0] == '*')
+        {
+            q->sort = TK_SORT_OWNER;
+            q->lex = 1;
+            q->set_desc = q->desc;
+        }
+        break;
+
+    default:
+        /* state, group: segments, each by updated, newest first */
+        break;
+    }
+}
+
+
+/*
+ * Cut the partitions into segments in page order: one per state or group
+ * when sorting by that column (the partitions' order decides, the sets
+ * are read newest first), otherwise a single segment merging them all.
+ */
+static ngx_int_t
+ngx_http_ticket_query_segments(ngx_http_request_t *r,
+    ngx_http_ticket_query_t *q)
+{
+    ngx_uint_t               i, n;
+    ngx_flag_t               concat, by_state;
+    ngx_http_ticket_seg_t   *seg, tmp;
+    ngx_http_ticket_part_t  *part;
+
+    part = q->parts.elts;
+    n = q->parts.nelts;
+    by_state = (q->column == NGX_HTTP_TICKET_COL_STATE);
+    concat = by_state || q->column == NGX_HTTP_TICKET_COL_GROUP;
+
+    if (concat && n > 1) {
+        ngx_sort(part, n, sizeof(ngx_http_ticket_part_t),
+                 by_state ? ngx_http_ticket_part_cmp_state
+                          : ngx_http_ticket_part_cmp_group);
+    }
+
+    seg = ngx_pcalloc(r->pool, (n + 1) * sizeof(ngx_http_ticket_seg_t));
+    if (seg == NULL) {
+        return NGX_ERROR;
+    }
+
+    q->segs = seg;
+    q->nsegs = 0;
+    q->total = 0;
+
+    for (i = 0; i < n; i++) {
+
+        if (q->nsegs == 0
+            || (concat && by_state
+                && part[i].state != part[seg[q->nsegs - 1].first].state)
+            || (concat && !by_state
+                && ngx_memn2cmp(part[i].group.data,
+                                part[seg[q->nsegs - 1].first].group.data,
+                                part[i].group.len,
+                                part[seg[q->nsegs - 1].first].group.len)
+                   != 0))
+        {
+            seg[q->nsegs].first = i;
+            q->nsegs++;
+        }
+
+        seg[q->nsegs - 1].nparts++;
+        seg[q->nsegs - 1].total += part[i].count;
+        q->total += part[i].count;
+    }
+
+    if (concat && q->desc) {
+        for (i = 0; i < q->nsegs / 2; i++) {
+            tmp = seg[i];
+            seg[i] = seg[q->nsegs - 1 - i];
+            seg[q->nsegs - 1 - i] = tmp;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Read the top of every partition the page touches, in up to two rounds
+ * (partitions counted empty and segments outside the page are not read).
+ * A segment must merge its first "end" entries.  Round 1 reads the first
+ * m = max(3, ceil(2 * end / P)) of each of its P partitions; a partition
+ * whose m entries all rank within the segment's first "end" may hold more
+ * that do, and only those partitions are read on, up to "end", in round
+ * 2 (ngx_http_ticket_query_ranged).  The merge then sees every entry that
+ * can reach the page, exactly as if "end" had been read from each.
+ */
+ngx_int_t
+ngx_http_ticket_query_fetch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_query_t *q)
+{
+    tk_cmds_t               *cmds;
+    ngx_uint_t               s, i, cum, end, nparts, m;
+    ngx_http_ticket_seg_t   *seg;
+    ngx_http_ticket_part_t  *part;
+
+    ngx_http_ticket_query_plan(q);
+
+    if (ngx_http_ticket_query_segments(r, q) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    part = q->parts.elts;
+    end = q->offset + q->limit;
+    cum = 0;
+
+    for (s = 0; s < q->nsegs; s++) {
+        seg = &q->segs[s];
+
+        if (cum + seg->total <= q->offset || cum >= end) {
+            cum += seg->total;
+            continue;
+        }
+
+        seg->skip = q->offset > cum ? q->offset - cum : 0;
+        seg->end = ngx_min(seg->total, end - cum);
+        cum += seg->total;
+
+        nparts = 0;
+
+        for (i = seg->first; i < seg->first + seg->nparts; i++) {
+            nparts += (part[i].count != 0);
+        }
+
+        if (nparts == 0) {
+            continue;
+        }
+
+        m = ngx_max(3, (2 * seg->end + nparts - 1) / nparts);
+        m = ngx_min(m, seg->end);
+
+        for (i = seg->first; i < seg->first + seg->nparts; i++) {
+
+            if (part[i].count == 0) {
+                continue;
+            }
+
+            part[i].want = m;
+            part[i].index = cmds->n;
+
+            if (ngx_http_ticket_query_range(q, &part[i], cmds, 0, m)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+    }
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cmds->n == 0) {
+        q->nrows = 0;
+        return q->done(r, ctx);
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_query_ranged);
+}
+
+
+/* Entries [from, from + n) of a partition's set in the set's order. */
+static ngx_int_t
+ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
+    ngx_http_ticket_part_t *part, tk_cmds_t *cmds, ngx_uint_t from,
+    ngx_uint_t n)
+{
+    char       key[TK_KEY_MAX];
+    long long  lo, hi;
+
+    if (tk_key_index(key, sizeof(key), ngx_ticket_str(&part->group),
+                     (int) part->state, ngx_ticket_str(&part->owner), q->sort)
+        == 0)
+    {
+        return NGX_ERROR;
+    }
+
+    lo = (long long) q->priority * 10000000000LL;
+    hi = lo + 10000000000LL;
+
+    if (q->priority) {
+        if (q->set_desc) {
+            tk_cmds_add(cmds, "ZREVRANGEBYSCORE %s (%lld %lld "
+                        "WITHSCORES LIMIT %llu %llu", key, hi, lo,
+                        (unsigned long long) from, (unsigned long long) n);
+        } else {
+            tk_cmds_add(cmds, "ZRANGEBYSCORE %s %lld (%lld "
+                        "WITHSCORES LIMIT %llu %llu", key, lo, hi,
+                        (unsigned long long) from, (unsigned long long) n);
+        }
+
+    } else if (q->lex) {
+        if (q->set_desc) {
+            tk_cmds_add(cmds, "ZREVRANGEBYLEX %s + - LIMIT %llu %llu",
+                        key, (unsigned long long) from,
+                        (unsigned long long) n);
+        } else {
+            tk_cmds_add(cmds, "ZRANGEBYLEX %s - + LIMIT %llu %llu",
+                        key, (unsigned long long) from,
+                        (unsigned long long) n);
+        }
+
+    } else {
+        tk_cmds_add(cmds, "%s %s %llu %llu WITHSCORES",
+                    q->set_desc ? "ZREVRANGE" : "ZRANGE", key,
+                    (unsigned long long) from,
+                    (unsigned long long) (from + n - 1));
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A score as Redis prints it.  The index's scores are integers below
+ * 2^53 (times, priority * 1e10 + time), which are read exactly without
+ * strtod; anything else ("1.5e+20", "inf") still goes through strtod.
+ */
+static double
+ngx_http_ticket_query_score(ngx_str_t *s)
+{
+    u_char     buf[64], *p, *last;
+    size_t     n;
+    int64_t    v;
+    ngx_flag_t neg;
+
+    p = s->data;
+    last = p + s->len;
+    neg = (p < last && *p == '-');
+    p += neg;
+
+    if (p < last && last - p <= 15) {
+        v = 0;
+
+        while (p < last && *p >= '0' && *p <= '9') {
+            v = v * 10 + (*p++ - '0');
+        }
+
+        if (p == last) {
+            return neg ? -(double) v : (double) v;
+        }
+    }
+
+    n = ngx_min(s->len, sizeof(buf) - 1);
+    ngx_memcpy(buf, s->data, n);
+    buf[n] = '\0';
+
+    return strtod((char *) buf, NULL);
+}
+
+
+/*
+ * Append a range reply to a partition's entries: members (and scores)
+ * of the first round, then of the second.  A failed read leaves the
+ * partition as it was.
+ */
+static ngx_int_t
+ngx_http_ticket_query_take(ngx_http_request_t *r, ngx_http_ticket_query_t *q,
+    ngx_http_ticket_part_t *part, ngx_http_ticket_reply_t *rep)
+{
+    ngx_uint_t   k, n, step;
+    ngx_str_t   *members;
+    double      *scores;
+
+    if (rep->type != REDIS_REPLY_ARRAY) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ticket: reading index %V:%i:%V failed: %V",
+                      &part->group, part->state, &part->owner, &rep->str);
+        return NGX_OK;
+    }
+
+    step = q->lex ? 1 : 2;
+    n = rep->nelem / step;
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    members = ngx_palloc(r->pool, (part->len + n) * sizeof(ngx_str_t));
+    scores = q->lex ? NULL
+                    : ngx_palloc(r->pool, (part->len + n) * sizeof(double));
+    if (members == NULL || (!q->lex && scores == NULL)) {
+        return NGX_ERROR;
+    }
+
+    if (part->len) {
+        ngx_memcpy(members, part->members, part->len * sizeof(ngx_str_t));
+        if (scores) {
+            ngx_memcpy(scores, part->scores, part->len * sizeof(double));
+        }
+    }
+
+    for (k = 0; k < n; k++) {
+        members[part->len + k] = rep->element[step * k].str;
+
+        if (scores) {
+            scores[part->len + k] =
+                ngx_http_ticket_query_score(&rep->element[2 * k + 1].str);
+        }
+    }
+
+    part->members = members;
+    part->scores = scores;
+    part->len += n;
+
+    return NGX_OK;
+}
+
+
+/* Is the head of part a before the head of part b in the page's order? */
+static ngx_flag_t
+ngx_http_ticket_query_before(ngx_http_ticket_query_t *q,
+    ngx_http_ticket_part_t *a, ngx_http_ticket_part_t *b)
+{
+    ngx_int_t   rc;
+    ngx_str_t  *ma, *mb;
+
+    ma = &a->members[a->pos];
+    mb = &b->members[b->pos];
+
+    if (q->lex) {
+        rc = 0;
+
+    } else {
+        rc = (a->scores[a->pos] < b->scores[b->pos])
+             ? -1 : (a->scores[a->pos] > b->scores[b->pos]);
+    }
+
+    /* equal scores: Redis orders by member, so do we */
+    if (rc == 0) {
+        rc = ngx_memn2cmp(ma->data, mb->data, ma->len, mb->len);
+    }
+
+    return q->set_desc ? rc > 0 : rc < 0;
+}
+
+
+/* The ticket number in an index member: "N", or "text\x1fNNNN...". */
+static uint64_t
+ngx_http_ticket_query_number(ngx_str_t *member)
+{
+    u_char     *p;
+    tk_str_t    digits;
+    long long   n;
+
+    p = member->data + member->len;
+
+    while (p > member->data && p[-1] != 0x1f) {
+        p--;
+    }
+
+    digits.data = p;
+    digits.len = member->data + member->len - p;
+
+    n = tk_str_atoll(&digits);
+
+    return n > 0 ? (uint64_t) n : 0;
+}
+
+
+/*
+ * K-way merge of one segment's first "end" entries; the ones from "skip"
+ * on go to numbers (at most limit in all).  Without numbers it only moves
+ * the cursors, which then tell how far each partition was consumed.
+ */
+static void
+ngx_http_ticket_query_merge(ngx_http_ticket_query_t *q,
+    ngx_http_ticket_seg_t *seg, uint64_t *numbers, ngx_uint_t *n)
+{
+    ngx_uint_t               i, k;
+    ngx_http_ticket_part_t  *part, *best;
+
+    part = q->parts.elts;
+
+    for (i = seg->first; i < seg->first + seg->nparts; i++) {
+        part[i].pos = 0;
+    }
+
+    for (k = 0; k < seg->end && (numbers == NULL || *n < q->limit); k++) {
+        best = NULL;
+
+        for (i = seg->first; i < seg->first + seg->nparts; i++) {
+            if (part[i].pos < part[i].len
+                && (best == NULL
+                    || ngx_http_ticket_query_before(q, &part[i], best)))
+            {
+                best = &part[i];
+            }
+        }
+
+        if (best == NULL) {
+            break;
+        }
+
+        if (numbers && k >= seg->skip) {
+            numbers[(*n)++] =
+                ngx_http_ticket_query_number(&best->members[best->pos]);
+        }
+
+        best->pos++;
+    }
+}
+
+
+/*
+ * Round 1 is in.  A partition that returned all it was asked for and
+ * was consumed entirely by a trial merge may hold more entries that rank
+ * within the segment: read those, up to the segment's end, in round 2.
+ */
+static ngx_int_t
+ngx_http_ticket_query_ranged(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_uint_t                s, i;
+    tk_cmds_t                *cmds;
+    ngx_http_ticket_seg_t    *seg;
+    ngx_http_ticket_part_t   *part;
+    ngx_http_ticket_query_t  *q;
+
+    q = ctx->view;
+    part = q->parts.elts;
+
+    for (i = 0; i < q->parts.nelts; i++) {
+        part[i].len = 0;
+        part[i].pos = 0;
+        part[i].refill = 0;
+        part[i].members = NULL;
+        part[i].scores = NULL;
+
+        if (part[i].want == 0 || part[i].index >= ctx->nreplies) {
+            continue;
+        }
+
+        if (ngx_http_ticket_query_take(r, q, &part[i],
+                                       &ctx->replies[part[i].index])
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    cmds = NULL;
+
+    for (s = 0; s < q->nsegs; s++) {
+        seg = &q->segs[s];
+
+        if (seg->end == 0) {
+            continue;
+        }
+
+        ngx_http_ticket_query_merge(q, seg, NULL, NULL);
+
+        for (i = seg->first; i < seg->first + seg->nparts; i++) {
+
+            if (part[i].want == 0 || part[i].want >= seg->end
+                || part[i].len != part[i].want
+                || part[i].pos != part[i].len)
+            {
+                continue;
+            }
+
+            if (cmds == NULL) {
+                cmds = ngx_http_ticket_cmds(r);
+                if (cmds == NULL) {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
+            }
+
+            part[i].refill = 1;
+            part[i].index = cmds->n;
+
+            if (ngx_http_ticket_query_range(q, &part[i], cmds, part[i].want,
+                                            seg->end - part[i].want)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+    }
+
+    if (cmds == NULL) {
+        return ngx_http_ticket_query_merged(r, ctx);
+    }
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_query_refilled);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_query_refilled(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_uint_t                i;
+    ngx_http_ticket_part_t   *part;
+    ngx_http_ticket_query_t  *q;
+
+    q = ctx->view;
+    part = q->parts.elts;
+
+    for (i = 0; i < q->parts.nelts; i++) {
+
+        if (!part[i].refill || part[i].index >= ctx->nreplies) {
+            continue;
+        }
+
+        if (ngx_http_ticket_query_take(r, q, &part[i],
+                                       &ctx->replies[part[i].index])
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_http_ticket_query_merged(r, ctx);
+}
+
+
+/* Every entry that can reach the page is in: merge, then read the rows. */
+static ngx_int_t
+ngx_http_ticket_query_merged(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    uint64_t                 *numbers;
+    ngx_uint_t                s, n;
+    ngx_http_ticket_query_t  *q;
+
+    q = ctx->view;
+
+    numbers = ngx_palloc(r->pool, (q->limit + 1) * sizeof(uint64_t));
+    if (numbers == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = 0;
+
+    for (s = 0; s < q->nsegs && n < q->limit; s++) {
+        ngx_http_ticket_query_merge(q, &q->segs[s], numbers, &n);
+    }
+
+    q->nrows = 0;
+
+    if (n == 0) {
+        return q->done(r, ctx);
+    }
+
+    return ngx_http_ticket_query_read_rows(r, ctx, numbers, n);
+}
