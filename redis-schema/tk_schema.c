@@ -1,6 +1,6 @@
 /*
- * tk_schema.c -- enum names and labels, key builders, name validators,
- * rights lookup and overview index scores: everything tk_schema.h
+ * tk_schema.c -- enum names and labels, name validators, rights lookup
+ * and overview index scores (key builders: tk_keys.c): everything tk_schema.h
  * declares.  libc only; compiled into the nginx module and libtk.a.
  */
 
@@ -16,25 +16,16 @@ typedef struct {
     const char  *en;           /* shown to English users      */
 } tk_enum_names_t;
 
-typedef struct {
-    unsigned char *pos;
-    unsigned char *end;
-    int            overflow;
-} tk_keybuf_t;
 
 
+static const tk_enum_names_t *tk_enum_get(const tk_enum_names_t *names,
+    int min, int max, int v);
+static const char *tk_enum_field(const tk_enum_names_t *e, int which);
+static const tk_enum_names_t *tk_state_entry(int state);
+static const tk_enum_names_t *tk_prio_entry(int prio);
 static int tk_enum_parse(const tk_enum_names_t *names, int min, int max,
     const char *s, size_t len);
 static int tk_cstr_eq_ci(const char *name, const char *s, size_t len);
-static void tk_kb_init(tk_keybuf_t *kb, char *buf, size_t size);
-static void tk_kb_cstr(tk_keybuf_t *kb, const char *s);
-static void tk_kb_bytes(tk_keybuf_t *kb, const void *p, size_t n);
-static void tk_kb_uint(tk_keybuf_t *kb, uint64_t v);
-static size_t tk_kb_done(tk_keybuf_t *kb, char *buf, size_t size);
-static size_t tk_key_ticket_sub(char *buf, size_t size, uint64_t number,
-    const char *suffix);
-static size_t tk_key_tagged_str(char *buf, size_t size, const char *tag,
-    const tk_str_t *name);
 static int tk_rights_entry(const unsigned char *p, size_t len,
     const tk_str_t *group);
 
@@ -84,36 +75,61 @@ static const char  *tk_sort_columns[TK_SORT_N] = {
 
 /* ---- enums -------------------------------------------------------------- */
 
-const char *
-tk_state_name(int state)
+enum { TK_ENUM_NAME, TK_ENUM_DE, TK_ENUM_EN };
+
+/* The table entry of v, or NULL when v is out of the enum's range. */
+static const tk_enum_names_t *
+tk_enum_get(const tk_enum_names_t *names, int min, int max, int v)
 {
-    if (state < TK_STATE_MIN || state > TK_STATE_MAX) {
+    return (v < min || v > max) ? NULL : &names[v];
+}
+
+
+/* One name of an entry; NULL for a NULL entry, so callers need no check. */
+static const char *
+tk_enum_field(const tk_enum_names_t *e, int which)
+{
+    if (e == NULL) {
         return NULL;
     }
 
-    return tk_states[state].name;
+    return which == TK_ENUM_DE ? e->de : which == TK_ENUM_EN ? e->en : e->name;
+}
+
+
+static const tk_enum_names_t *
+tk_state_entry(int state)
+{
+    return tk_enum_get(tk_states, TK_STATE_MIN, TK_STATE_MAX, state);
+}
+
+
+static const tk_enum_names_t *
+tk_prio_entry(int prio)
+{
+    return tk_enum_get(tk_prios, TK_PRIO_MIN, TK_PRIO_MAX, prio);
+}
+
+
+
+const char *
+tk_state_name(int state)
+{
+    return tk_enum_field(tk_state_entry(state), TK_ENUM_NAME);
 }
 
 
 const char *
 tk_state_label_de(int state)
 {
-    if (state < TK_STATE_MIN || state > TK_STATE_MAX) {
-        return NULL;
-    }
-
-    return tk_states[state].de;
+    return tk_enum_field(tk_state_entry(state), TK_ENUM_DE);
 }
 
 
 const char *
 tk_state_label_en(int state)
 {
-    if (state < TK_STATE_MIN || state > TK_STATE_MAX) {
-        return NULL;
-    }
-
-    return tk_states[state].en;
+    return tk_enum_field(tk_state_entry(state), TK_ENUM_EN);
 }
 
 
@@ -134,33 +150,21 @@ tk_state_is_open(int state)
 const char *
 tk_prio_name(int prio)
 {
-    if (prio < TK_PRIO_MIN || prio > TK_PRIO_MAX) {
-        return NULL;
-    }
-
-    return tk_prios[prio].name;
+    return tk_enum_field(tk_prio_entry(prio), TK_ENUM_NAME);
 }
 
 
 const char *
 tk_prio_label_de(int prio)
 {
-    if (prio < TK_PRIO_MIN || prio > TK_PRIO_MAX) {
-        return NULL;
-    }
-
-    return tk_prios[prio].de;
+    return tk_enum_field(tk_prio_entry(prio), TK_ENUM_DE);
 }
 
 
 const char *
 tk_prio_label_en(int prio)
 {
-    if (prio < TK_PRIO_MIN || prio > TK_PRIO_MAX) {
-        return NULL;
-    }
-
-    return tk_prios[prio].en;
+    return tk_enum_field(tk_prio_entry(prio), TK_ENUM_EN);
 }
 
 
@@ -174,11 +178,8 @@ tk_prio_parse(const char *s, size_t len)
 const char *
 tk_article_kind_name(int kind)
 {
-    if (kind < TK_ART_IN || kind > TK_ART_NOTE) {
-        return NULL;
-    }
-
-    return tk_kinds[kind].name;
+    return tk_enum_field(tk_enum_get(tk_kinds, TK_ART_IN, TK_ART_NOTE, kind),
+                         TK_ENUM_NAME);
 }
 
 
@@ -192,11 +193,8 @@ tk_article_kind_parse(const char *s, size_t len)
 const char *
 tk_right_name(int right)
 {
-    if (right < TK_RIGHT_NONE || right > TK_RIGHT_FULL) {
-        return NULL;
-    }
-
-    return tk_rights[right].name;
+    return tk_enum_field(tk_enum_get(tk_rights, TK_RIGHT_NONE, TK_RIGHT_FULL,
+                                     right), TK_ENUM_NAME);
 }
 
 
@@ -331,273 +329,6 @@ tk_cstr_eq_ci(const char *name, const char *s, size_t len)
     }
 
     return name[len] == '\0';
-}
-
-
-/* ---- key builders ------------------------------------------------------- */
-
-/*
- * Keys are assembled with memcpy, not snprintf("%s"): names come as
- * counted strings that are not NUL-terminated (nginx's ngx_str_t).
- */
-static void
-tk_kb_init(tk_keybuf_t *kb, char *buf, size_t size)
-{
-    kb->pos = (unsigned char *) buf;
-    kb->end = (unsigned char *) buf + (size ? size - 1 : 0);
-    kb->overflow = (size == 0);
-}
-
-
-static void
-tk_kb_bytes(tk_keybuf_t *kb, const void *p, size_t n)
-{
-    if (kb->overflow || (size_t) (kb->end - kb->pos) < n) {
-        kb->overflow = 1;
-        return;
-    }
-
-    if (n) {
-        memcpy(kb->pos, p, n);
-    }
-
-    kb->pos += n;
-}
-
-
-static void
-tk_kb_cstr(tk_keybuf_t *kb, const char *s)
-{
-    tk_kb_bytes(kb, s, strlen(s));
-}
-
-
-static void
-tk_kb_uint(tk_keybuf_t *kb, uint64_t v)
-{
-    char   tmp[TK_UINT_LEN];
-    char  *p;
-
-    p = tk_str_utoa(tmp + sizeof(tmp), v);
-
-    tk_kb_bytes(kb, p, (size_t) (tmp + sizeof(tmp) - p));
-}
-
-
-static size_t
-tk_kb_done(tk_keybuf_t *kb, char *buf, size_t size)
-{
-    if (kb->overflow) {
-        if (size) {
-            buf[0] = '\0';
-        }
-        return 0;
-    }
-
-    *kb->pos = '\0';
-    return (size_t) (kb->pos - (unsigned char *) buf);
-}
-
-
-/* "tk:{t:N}" followed by suffix: every key of a ticket shares the tag */
-static size_t
-tk_key_ticket_sub(char *buf, size_t size, uint64_t number, const char *suffix)
-{
-    tk_keybuf_t  kb;
-
-    tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{t:");
-    tk_kb_uint(&kb, number);
-    tk_kb_cstr(&kb, "}");
-    tk_kb_cstr(&kb, suffix);
-
-    return tk_kb_done(&kb, buf, size);
-}
-
-
-size_t
-tk_key_ticket(char *buf, size_t size, uint64_t number)
-{
-    return tk_key_ticket_sub(buf, size, number, "");
-}
-
-
-size_t
-tk_key_ticket_articles(char *buf, size_t size, uint64_t number)
-{
-    return tk_key_ticket_sub(buf, size, number, ":articles");
-}
-
-
-size_t
-tk_key_history(char *buf, size_t size, uint64_t number)
-{
-    return tk_key_ticket_sub(buf, size, number, ":history");
-}
-
-
-size_t
-tk_key_participants(char *buf, size_t size, uint64_t number)
-{
-    return tk_key_ticket_sub(buf, size, number, ":participants");
-}
-
-
-size_t
-tk_key_article(char *buf, size_t size, uint64_t number, uint64_t id)
-{
-    tk_keybuf_t  kb;
-
-    tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{t:");
-    tk_kb_uint(&kb, number);
-    tk_kb_cstr(&kb, "}:a:");
-    tk_kb_uint(&kb, id);
-
-    return tk_kb_done(&kb, buf, size);
-}
-
-
-size_t
-tk_key_attachment(char *buf, size_t size, uint64_t number, uint64_t id,
-    unsigned k)
-{
-    tk_keybuf_t  kb;
-
-    tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{t:");
-    tk_kb_uint(&kb, number);
-    tk_kb_cstr(&kb, "}:a:");
-    tk_kb_uint(&kb, id);
-    tk_kb_cstr(&kb, ":att:");
-    tk_kb_uint(&kb, k);
-
-    return tk_kb_done(&kb, buf, size);
-}
-
-
-size_t
-tk_key_raw(char *buf, size_t size, uint64_t number, uint64_t id)
-{
-    tk_keybuf_t  kb;
-
-    tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{t:");
-    tk_kb_uint(&kb, number);
-    tk_kb_cstr(&kb, "}:a:");
-    tk_kb_uint(&kb, id);
-    tk_kb_cstr(&kb, ":raw");
-
-    return tk_kb_done(&kb, buf, size);
-}
-
-
-size_t
-tk_key_customer(char *buf, size_t size, uint64_t id)
-{
-    tk_keybuf_t  kb;
-
-    tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{c:");
-    tk_kb_uint(&kb, id);
-    tk_kb_cstr(&kb, "}");
-
-    return tk_kb_done(&kb, buf, size);
-}
-
-
-/* "tk:{TAG:NAME}" for users, groups, sessions and tokens */
-static size_t
-tk_key_tagged_str(char *buf, size_t size, const char *tag,
-    const tk_str_t *name)
-{
-    tk_keybuf_t  kb;
-
-    tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{");
-    tk_kb_cstr(&kb, tag);
-    tk_kb_cstr(&kb, ":");
-    tk_kb_bytes(&kb, name->data, name->len);
-    tk_kb_cstr(&kb, "}");
-
-    return tk_kb_done(&kb, buf, size);
-}
-
-
-size_t
-tk_key_user(char *buf, size_t size, const tk_str_t *login)
-{
-    return tk_key_tagged_str(buf, size, "u", login);
-}
-
-
-size_t
-tk_key_group(char *buf, size_t size, const tk_str_t *name)
-{
-    return tk_key_tagged_str(buf, size, "g", name);
-}
-
-
-size_t
-tk_key_session(char *buf, size_t size, const tk_str_t *sid)
-{
-    return tk_key_tagged_str(buf, size, "s", sid);
-}
-
-
-size_t
-tk_key_token(char *buf, size_t size, const tk_str_t *token)
-{
-    return tk_key_tagged_str(buf, size, "k", token);
-}
-
-
-size_t
-tk_key_msgid(char *buf, size_t size, const tk_str_t *message_id)
-{
-    tk_keybuf_t  kb;
-
-    tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:mid:");
-    tk_kb_bytes(&kb, message_id->data, message_id->len);
-
-    return tk_kb_done(&kb, buf, size);
-}
-
-
-size_t
-tk_key_index(char *buf, size_t size, const tk_str_t *group, int state,
-    const tk_str_t *owner, int sort)
-{
-    tk_keybuf_t  kb;
-
-    if (sort < 0 || sort >= TK_SORT_N || state < TK_STATE_MIN
-        || state > TK_STATE_MAX)
-    {
-        if (size) {
-            buf[0] = '\0';
-        }
-        return 0;
-    }
-
-    tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{ix}:g:");
-    tk_kb_bytes(&kb, group->data, group->len);
-    tk_kb_cstr(&kb, ":s:");
-    tk_kb_uint(&kb, (uint64_t) state);
-    tk_kb_cstr(&kb, ":o:");
-
-    if (owner == NULL || owner->len == 0) {
-        tk_kb_cstr(&kb, TK_OWNER_NONE);
-
-    } else {
-        tk_kb_bytes(&kb, owner->data, owner->len);
-    }
-
-    tk_kb_cstr(&kb, ":by:");
-    tk_kb_cstr(&kb, tk_sort_names[sort]);
-
-    return tk_kb_done(&kb, buf, size);
 }
 
 
