@@ -89,6 +89,7 @@ tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
 
     tk_cmds_add(c, "RPUSH %s %llu", list, (unsigned long long) a->id);
     tk_cmds_add(c, "HINCRBY %s " TK_F_ARTICLE_COUNT " 1", tkey);
+    tk_cmds_add(c, "HINCRBY %s " TK_F_REV " 1", tkey);
 
     if (a->message_id.len) {
         if (tk_key_msgid(mid, sizeof(mid), &a->message_id) == 0) {

@@ -77,6 +77,11 @@
  * by tk_ticket_index_add/del (HINCRBY) so the sidebar counts of every
  * overview are one HMGET.  "ticketctl reindex" rebuilds it. */
 #define TK_KEY_INDEX_COUNTS  "tk:{ix}:counts"
+/* counter: INCR'd in the same MULTI as every change of the overview
+ * index and of anything an overview shows (tk_index_touch()), so a
+ * rendered overview cached under generation G is current while the
+ * counter still reads G.  See nginx's ticket_cache. */
+#define TK_KEY_INDEX_GEN     "tk:{ix}:gen"
 #define TK_OWNER_ANY         "*"
 #define TK_OWNER_NONE        "-"
 #define TK_OWNER_AUTO        "!"
@@ -173,6 +178,9 @@ int tk_sort_is_lex(int sort);
 #define TK_F_PENDING_UNTIL   "pending_until"
 #define TK_F_FLAGS           "flags"           /* comma list: auto,...   */
 #define TK_F_ARTICLE_COUNT   "articles"
+#define TK_F_REV             "rev"             /* HINCRBY'd by every write
+                                                  to the ticket or its
+                                                  articles: page cache */
 
 /* article hash tk:{t:N}:a:ID */
 #define TK_F_ID              "id"

@@ -284,6 +284,9 @@ tk_ticket_write(tk_cmds_t *c, const tk_ticket_t *t)
         t->state, t->priority, (long long) t->created,
         (long long) t->updated, first, nfirst, esc, nesc, pend, npend,
         &t->flags, (unsigned long long) t->articles);
+
+    /* not part of the HSET: a rewrite must never set it back */
+    tk_cmds_add(c, "HINCRBY %s " TK_F_REV " 1", key);
 }
 
 
@@ -330,6 +333,14 @@ tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add, int counts)
     tk_ticket_index_partition(c, t, tk_ticket_owner_partition(t), add,
         counts);
     tk_ticket_index_partition(c, t, &any, add, counts);
+    tk_index_touch(c);
+}
+
+
+void
+tk_index_touch(tk_cmds_t *c)
+{
+    tk_cmds_add(c, "INCR " TK_KEY_INDEX_GEN);
 }
 
 

@@ -77,6 +77,8 @@ const tk_str_t *tk_ticket_owner_partition(const tk_ticket_t *t);
 /* ZADD/ZREM the ticket in all its overview index sets. */
 void tk_ticket_index_add(tk_cmds_t *c, const tk_ticket_t *t);
 void tk_ticket_index_del(tk_cmds_t *c, const tk_ticket_t *t);
+/* INCR tk:{ix}:gen: whatever overviews show has changed (cache) */
+void tk_index_touch(tk_cmds_t *c);
 
 /*
  * Change an existing ticket: index_del(old), write(new), index_add(new),
