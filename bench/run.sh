@@ -68,13 +68,14 @@ RES=$T/results.txt
 put() { printf '%s=%s\n' "$1" "$2" >> "$RES"; }
 na() { put "$1.na" "$2"; say "$1: n/a: $2"; }
 
-REDIS_PID='' NGINX_PID='' CG_PID=''
+REDIS_PID='' NGINX_PID='' NGINX2_PID='' CG_PID='' WRITER_PID=''
 cleanup() {
     local p
-    for p in $CG_PID $NGINX_PID; do
+    [ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null
+    for p in $CG_PID $NGINX_PID $NGINX2_PID; do
         kill -QUIT "$p" 2>/dev/null
     done
-    for p in $CG_PID $NGINX_PID; do
+    for p in $CG_PID $NGINX_PID $NGINX2_PID; do
         for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$p" 2>/dev/null
     done
@@ -173,6 +174,35 @@ else
     fi
 fi
 [ -n "$NGINX_NA" ] && say "$NGINX_NA"
+
+# A second nginx with the page cache off (same Redis, same sessions): the
+# cost of a page rendered from Redis, i.e. of every first view after a
+# change.  Only when the module has the directive.
+BASE2='' NGINX2_NA=''
+if [ -n "$NGINX_NA" ]; then
+    NGINX2_NA=$NGINX_NA
+elif ! grep -q ticket_cache_zone "$MODULE"; then
+    NGINX2_NA="the module has no page cache (ticket_cache)"
+else
+    mkdir -p "$T/nginx2"
+    NPORT2=$($BP port)
+    "$ROOT/scripts/nginx-conf.sh" --prefix "$T/nginx2" --port "$NPORT2" \
+        --redis "unix:$SOCK" --static "$T/static" --workers 2 \
+        --server 'access_log off; ticket_cache off;' > "$T/nginx2/nginx.conf"
+    nginx -p "$T/nginx2" -c "$T/nginx2/nginx.conf" -g 'daemon off;' \
+        > "$T/nginx2/stdout.log" 2>&1 &
+    NGINX2_PID=$!
+    for _ in $(seq 50); do
+        curl -s -o /dev/null "http://127.0.0.1:$NPORT2/login" && break
+        sleep 0.1
+    done
+    if curl -s -o /dev/null "http://127.0.0.1:$NPORT2/login"; then
+        BASE2=http://127.0.0.1:$NPORT2
+    else
+        NGINX2_NA="nginx with ticket_cache off did not answer: $(tail -2 "$T/nginx2/logs/error.log" 2>/dev/null)"
+    fi
+fi
+[ -n "$NGINX2_NA" ] && say "cache-off rows: $NGINX2_NA"
 put meta.nginx "$(nginx -v 2>&1 | sed 's/.*nginx\///')"
 
 # ---- helpers ----------------------------------------------------------------
@@ -351,6 +381,28 @@ callgrind_page() {
             grep -E '^ *[0-9,]+ \(' | grep -v 'PROGRAM TOTALS' | head -45
     } > "$ROOT/bench/results/callgrind-$page-$(label "$sc").txt"
     say "callgrind: $(( (ir1 - ir2) / CG_N )) Ir per $page request ($CG_N requests, idle $ir2 Ir subtracted)"
+}
+
+# overview_with_writes SCALE OVERVIEW COOKIE: the cached overview under
+# wrk while a writer changes a ticket ~20 times a second (ticketctl, one
+# MULTI each: far more than a collective's hundreds of mails a week).
+# Every write bumps tk:{ix}:gen, so the pages in between are re-rendered.
+overview_with_writes() {
+    local sc=$1 ov=$2 ck=$3 wt n0 n1
+    wt=1    # any ticket: every write bumps the generation; this one
+            # moves to the top of an overview sorted by "updated"
+    n0=$(R get tk:{ix}:gen)
+    ( i=0; while :; do
+          tkctl ticket update "$wt" --priority $(( i % 4 + 1 )) >/dev/null 2>&1
+          i=$((i + 1)); sleep 0.05
+      done ) &
+    WRITER_PID=$!
+    wrk_row "$sc.overview_writes" "overview /overview/$ov, writes meanwhile" \
+        "$BASE/overview/$ov" "$ck"
+    kill "$WRITER_PID" 2>/dev/null; wait "$WRITER_PID" 2>/dev/null; WRITER_PID=''
+    n1=$(R get tk:{ix}:gen)
+    put "$sc.overview_writes.gen_bumps" "$(( ${n1:-0} - ${n0:-0} ))"
+    put "$sc.overview_writes.name" "overview /overview/$ov, $(( (${n1:-0} - ${n0:-0}) / 2 / (DUR + WARM) )) ticket writes/s meanwhile"
 }
 
 # ---- one scale ----------------------------------------------------------------------
@@ -564,6 +616,18 @@ measure_scale() {
         wrk_row "$sc.ticket" "ticket /t/$tn ($arts articles)" "$BASE/t/$tn" "$CK"
     fi
 
+    # the same pages with the page cache off, and the overview while
+    # tickets change (every write invalidates every cached overview)
+    if [ -z "$BASE2" ]; then
+        na "$sc.overview_nocache" "$NGINX2_NA"; na "$sc.ticket_nocache" "$NGINX2_NA"
+        na "$sc.overview_writes" "$NGINX2_NA"
+    else
+        [ -n "$ov" ] && wrk_row "$sc.overview_nocache" "overview /overview/$ov, cache off" \
+            "$BASE2/overview/$ov" "$CK"
+        [ -n "$tn" ] && wrk_row "$sc.ticket_nocache" "ticket /t/$tn, cache off" "$BASE2/t/$tn" "$CK"
+        [ -n "$ov" ] && overview_with_writes "$sc" "$ov" "$CK"
+    fi
+
     # API list, bearer token
     if [ -z "$TOKEN" ]; then
         TOKEN=$(tkctl token add "$BENCH_LOGIN" 2>"$T/token.err" | grep -oE '[A-Za-z0-9_-]{20,}' | head -1)
@@ -600,6 +664,10 @@ measure_scale() {
     # Redis commands per request
     [ -n "$ov" ] && cmds_per_request "cmds.$sc.overview" "$BASE/overview/$ov"
     [ -n "$tn" ] && cmds_per_request "cmds.$sc.ticket" "$BASE/t/$tn"
+    if [ -n "$BASE2" ]; then
+        [ -n "$ov" ] && cmds_per_request "cmds.$sc.overview_nocache" "$BASE2/overview/$ov"
+        [ -n "$tn" ] && cmds_per_request "cmds.$sc.ticket_nocache" "$BASE2/t/$tn"
+    fi
 
     # RSS after the load
     local rss r
