@@ -140,7 +140,10 @@ ngx_http_ticket_redis_exit_process(ngx_cycle_t *cycle)
 
     for (i = 0; i < w->ntx; i++) {
         ngx_http_ticket_conn_kill(&w->tx[i]);
+        ngx_http_ticket_reader_done(&w->tx[i]);
     }
+
+    ngx_http_ticket_reader_done(&w->main);
 
     ngx_http_ticket_worker = NULL;
 }
@@ -213,6 +216,8 @@ ngx_http_ticket_conn_connect(ngx_http_ticket_conn_t *conn)
     conn->dying = 0;
 
     ac->data = conn;
+    ngx_http_ticket_reader_init(conn, ac);
+
     ac->ev.data = c;
     ac->ev.addRead = ngx_http_ticket_ev_add_read;
     ac->ev.delRead = ngx_http_ticket_ev_del_read;
@@ -435,10 +440,10 @@ ngx_http_ticket_schema_handler(redisAsyncContext *ac, void *reply,
     u_char                     want[NGX_INT_T_LEN];
     size_t                     len;
     ngx_uint_t                 level;
-    redisReply                *rr;
+    ngx_http_ticket_reply_t   *rr;
     ngx_http_ticket_worker_t  *w;
 
-    rr = reply;
+    rr = ngx_http_ticket_reader_reply(reply);
     w = ngx_http_ticket_worker;
 
     if (rr == NULL || conn->ac != ac || w == NULL || w->exiting) {
@@ -451,8 +456,8 @@ ngx_http_ticket_schema_handler(redisAsyncContext *ac, void *reply,
 
     len = ngx_sprintf(want, "%d", TK_SCHEMA_VERSION) - want;
 
-    if (rr->type == REDIS_REPLY_STRING && rr->len == len
-        && ngx_strncmp(rr->str, want, len) == 0)
+    if (rr->type == REDIS_REPLY_STRING && rr->str.len == len
+        && ngx_strncmp(rr->str.data, want, len) == 0)
     {
         level = (conn->logged_down || conn->logged_schema)
                 ? NGX_LOG_NOTICE : NGX_LOG_INFO;
@@ -475,9 +480,10 @@ ngx_http_ticket_schema_handler(redisAsyncContext *ac, void *reply,
                       "\"ticketctl init\" or migrate the data)",
                       &w->mcf->redis, TK_KEY_SCHEMA,
                       rr->type == REDIS_REPLY_STRING ? "=" : "of type",
-                      rr->type == REDIS_REPLY_STRING ? (size_t) rr->len
+                      rr->type == REDIS_REPLY_STRING ? rr->str.len
                       : (size_t) 3,
-                      rr->type == REDIS_REPLY_STRING ? rr->str : "nil",
+                      rr->type == REDIS_REPLY_STRING ? rr->str.data
+                      : (u_char *) "nil",
                       TK_SCHEMA_VERSION);
         conn->logged_schema = 1;
     }

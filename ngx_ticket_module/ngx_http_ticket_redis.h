@@ -2,7 +2,7 @@
  * ngx_http_ticket_redis.h -- the Redis layer's insides, shared by its
  * three files and by nothing else (views use ngx_http_ticket.h):
  *   ngx_http_ticket_redis.c  connections and the hiredis adapter
- *   ngx_http_ticket_batch.c  batches in flight, replies into the pool
+ *   ngx_http_ticket_batch.c  batches in flight, replies built in the pool
  *   ngx_http_ticket_tx.c     the pool of WATCH connections
  */
 
@@ -16,6 +16,8 @@
 
 
 #define NGX_HTTP_TICKET_SLOTS_GROW       64
+#define NGX_HTTP_TICKET_SCRATCH_SIZE     1024
+#define NGX_HTTP_TICKET_READER_MAXBUF    (64 * 1024)
 
 
 typedef enum {
@@ -38,6 +40,29 @@ typedef struct ngx_http_ticket_slot_s    ngx_http_ticket_slot_t;
 typedef struct ngx_http_ticket_rstate_s  ngx_http_ticket_rstate_t;
 
 
+/*
+ * The reply hiredis is reading on a connection (ngx_http_ticket_batch.c):
+ * its reader's privdata, and the root object hiredis holds, hands to the
+ * callback and frees.  It lives in the connection, in worker memory, so
+ * hiredis never holds a pointer into a request pool, not even while a
+ * request dies with its reply half read.
+ */
+typedef struct {
+    ngx_http_ticket_reply_t        reply;          /* first: the root of a
+                                                      scratch reply (hiredis
+                                                      reads an unexpected
+                                                      error through it) */
+    ngx_http_ticket_reply_t       *root;           /* NULL: discarded */
+    ngx_pool_t                    *pool;           /* where it is built */
+    ngx_http_ticket_slot_t        *slot;           /* NULL: not a request's */
+    ngx_uint_t                     generation;     /* of slot */
+    redisAsyncContext             *ac;
+    ngx_pool_t                    *scratch;        /* replies no request
+                                                      keeps, one at a time */
+    unsigned                       scratch_used:1;
+} ngx_http_ticket_parse_t;
+
+
 /* A Redis connection: the shared one (id 0) or a transaction one. */
 struct ngx_http_ticket_conn_s {
     redisAsyncContext             *ac;
@@ -54,6 +79,7 @@ struct ngx_http_ticket_conn_s {
     unsigned                       logged_schema:1;
     ngx_http_ticket_rstate_t      *owner;          /* tx: its request */
     ngx_http_ticket_slot_t        *slot;           /* tx: batch in flight */
+    ngx_http_ticket_parse_t        parse;
 };
 
 
@@ -128,6 +154,12 @@ ngx_int_t ngx_http_ticket_batch(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_conn_t *conn,
     tk_cmds_t **lists, ngx_uint_t nlists, ngx_uint_t kind,
     ngx_http_ticket_step_pt step, ngx_flag_t take_ref);
+
+/* ngx_http_ticket_batch.c: replies built where they are used */
+void ngx_http_ticket_reader_init(ngx_http_ticket_conn_t *conn,
+    redisAsyncContext *ac);
+void ngx_http_ticket_reader_done(ngx_http_ticket_conn_t *conn);
+ngx_http_ticket_reply_t *ngx_http_ticket_reader_reply(void *reply);
 
 /* ngx_http_ticket_tx.c: transaction connections */
 void ngx_http_ticket_tx_release(ngx_http_ticket_conn_t *conn,

@@ -1,8 +1,11 @@
 # nginx with the module under valgrind (one process, master_process off):
 # login, overview, ticket page, API, an HTML mail's page and files, the
-# quarantine, a client that goes away while Redis is busy, a Redis
-# timeout; then QUIT.  No invalid reads or writes, no
-# definite leaks.
+# quarantine, a client that goes away while Redis is busy, a reply that
+# arrives in two parts (with the client gone, or Redis timing out, in
+# between), a Redis timeout; then QUIT.  No invalid reads or writes, no
+# definite leaks.  nginx talks to Redis through a small proxy that can
+# hold back half of an answer: hiredis builds replies straight into the
+# request pool, so a request that dies mid-reply must not be written to.
 use strict;
 use warnings;
 use FindBin;
@@ -45,13 +48,89 @@ if (TK::mailbridge_bin()) {
 }
 
 my $d = $tk->dir;
+
+# The proxy: forwards both ways; when $d/hold exists ("SECONDS [PREFIX]"),
+# it passes on the first half of Redis's next answer (that starts with
+# PREFIX), waits, then the rest, and logs "held back N of M bytes".
+my $PROXY = <<'PERL';
+use strict; use warnings; use IO::Socket::UNIX; use IO::Select; use Socket;
+my ($listen, $upstream, $hold) = @ARGV;
+$SIG{PIPE} = 'IGNORE';
+$| = 1;
+unlink $listen;
+my $srv = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $listen, Listen => 64)
+    or die "listen $listen: $!";
+chmod 0777, $listen;
+my $sel = IO::Select->new($srv);
+my (%peer, %redis);
+sub drop {
+    my ($s) = @_;
+    for my $x ($s, delete $peer{$s} // ()) {
+        $sel->remove($x); delete $peer{$x}; delete $redis{$x}; close $x;
+    }
+}
+sub put {
+    my ($s, $buf) = @_;
+    while (length $buf) {
+        my $n = syswrite($s, $buf) or return 0;
+        substr($buf, 0, $n) = '';
+    }
+    return 1;
+}
+while (1) {
+    for my $s ($sel->can_read) {
+        if ($s == $srv) {
+            my $c = $srv->accept or next;
+            my $r = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $upstream);
+            if (!$r) { close $c; next }
+            @peer{$c, $r} = ($r, $c);
+            $redis{$r} = 1;
+            $sel->add($c, $r);
+            next;
+        }
+        next unless $peer{$s};
+        my $n = sysread($s, my $buf, 1 << 20);
+        if (!$n) { drop($s); next }
+        my $to = $peer{$s};
+        if ($redis{$s} && length $buf > 1 && open my $f, '<', $hold) {
+            my ($secs, $prefix) = split ' ', scalar(<$f>) // '', 2;
+            $prefix //= '';
+            chomp $prefix;
+            close $f;
+            if (substr($buf, 0, length $prefix) ne $prefix) {
+                drop($s) unless put($to, $buf);
+                next;
+            }
+            unlink $hold;
+            my $half = int(length($buf) / 2);
+            put($to, substr($buf, 0, $half, ''));
+            print "held back ", length $buf, " of ", length($buf) + $half, " bytes\n";
+            select undef, undef, undef, $secs;
+        }
+        drop($s) unless put($to, $buf);
+    }
+}
+PERL
+$tk->spawn('redis-proxy', $^X, '-e', $PROXY, "$d/proxy.sock", $tk->redis_sock, "$d/hold");
+TK::wait_for('the redis proxy', 10, sub { -S "$d/proxy.sock" });
+
+# The next answer from Redis (that starts with $prefix) arrives in two
+# parts, $seconds apart.
+sub hold_next_answer {
+    my ($seconds, $prefix) = @_;
+    TK::write_file("$d/hold", "$seconds " . ($prefix // '') . "\n");
+}
+
+sub held_back { scalar(() = TK::read_file($tk->log_file('redis-proxy')) =~ /^held back/mg) }
+
 my $port = empty_port();
 $tk->{port} = $port;
 my $prefix = "$d/vg";
 mkdir $prefix;
 mkdir "$prefix/conf";
 TK::write_file("$prefix/conf/nginx.conf",
-    $tk->nginx_conf(prefix => $prefix, port => $port, workers => 1, redis_timeout => '3s'));
+    $tk->nginx_conf(prefix => $prefix, port => $port, workers => 1, redis_timeout => '3s',
+        redis => "unix:$d/proxy.sock"));
 # nginx core's two exit-time leaks (TOOLCHAIN.md section 2)
 TK::write_file("$d/ngx.supp", <<'SUPP');
 {
@@ -148,6 +227,67 @@ subtest 'a client goes away while its Redis reply is pending' => sub {
     waitpid $pid, 0;
     sleep 0.5;
     is $c->get('/')->{status}, 200, 'served normally afterwards';
+};
+
+subtest 'a reply that arrives in two parts is read whole' => sub {
+    my $before = held_back();
+    hold_next_answer(0.5);
+    my $res = $c->get("/t/$n");
+    is $res->{status}, 200, 'ticket page';
+    like $res->{content}, qr/Renamed under valgrind/, 'with its data';
+    is held_back(), $before + 1, 'the proxy split an answer';
+};
+
+subtest 'a client goes away with its reply half read' => sub {
+    my $cookie = join '; ', map { "$_=$c->{jar}{$_}" } keys %{ $c->jar };
+    my $before = held_back();
+    hold_next_answer(2);
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
+        or die "connect: $!";
+    print $s "GET /overview/all HTTP/1.1\r\nHost: localhost\r\nCookie: $cookie\r\n\r\n";
+    TK::wait_for('the split', 10, sub { held_back() > $before });
+    sleep 0.5;
+    close $s;
+    sleep 2;
+    TK::wait_for('499 in the access log', 10, sub {
+        TK::read_file("$prefix/logs/access.log") =~ m{"GET /overview/all HTTP/1.1" 499 } });
+    pass 'nginx saw the client go before the reply was in';
+    is $c->get('/')->{status}, 200, 'served normally afterwards';
+};
+
+subtest 'a ticket that changes between WATCH and EXEC: done again, saved' => sub {
+    my $r = $tk->redis;
+    my $watches = sub { ($r->info('commandstats')->{cmdstat_watch} // '') =~ /calls=(\d+)/ ? $1 : 0 };
+    my $watched = $watches->();
+    my $rev = $tk->ticket_hash($n)->{rev} // 0;
+    my ($action, $pairs) = $c->form_values($c->get("/t/$n"), 'form#ticket-update', state => 3);
+    my $before = held_back();
+    hold_next_answer(1, '+OK');    # WATCH's, at the head of the reads
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        # another writer, while nginx has WATCH's answer but not all reads
+        eval {
+            TK::wait_for('the held answer', 30, sub { held_back() > $before });
+            Redis->new(sock => $tk->redis_sock)->hincrby("tk:{t:$n}", 'rev', 1);
+        };
+        POSIX::_exit($@ ? 1 : 0);
+    }
+    is $c->post($action, $pairs)->{status}, 303, 'saved';
+    waitpid $pid, 0;
+    is $?, 0, 'the other write happened while the answer was held';
+    is $watches->() - $watched, 2, 'WATCH twice: EXEC saw the change, the update ran again';
+    my $t = $tk->ticket_hash($n);
+    is $t->{state}, 3, 'state 3';
+    is $t->{rev}, $rev + 2, 'both writes counted in rev';
+};
+
+subtest 'Redis stops in the middle of a reply: 503 at the timeout' => sub {
+    my $before = held_back();
+    hold_next_answer(4);
+    is $c->get("/t/$n")->{status}, 503, 'status 503';
+    is held_back(), $before + 1, 'the proxy split an answer';
+    TK::wait_for('recovery', 30, sub { $c->get('/')->{status} == 200 });
+    pass 'recovered';
 };
 
 subtest 'Redis slower than ticket_redis_timeout: 503' => sub {
