@@ -43,6 +43,10 @@ typedef struct {
     ngx_flag_t                 used;            /* a "ticket" location */
     void                      *thread_pool;     /* "default" pool */
     ngx_str_t                  static_version;  /* "?v=" of CSS/JS links */
+
+    ssize_t                    cache_size;      /* ticket_cache_zone; 0:
+                                                   off */
+    ngx_shm_zone_t            *cache_zone;      /* NULL: no page cache */
 } ngx_http_ticket_main_conf_t;
 
 typedef struct {
@@ -51,6 +55,7 @@ typedef struct {
     ngx_str_t                  static_url;      /* ticket_static_url */
     ngx_flag_t                 cookie_secure;
     time_t                     session_timeout;
+    ngx_flag_t                 cache;           /* ticket_cache */
 } ngx_http_ticket_loc_conf_t;
 
 extern ngx_module_t  ngx_http_ticket_module;
@@ -58,9 +63,9 @@ extern ngx_module_t  ngx_http_ticket_module;
 /* ---- Redis replies ------------------------------------------------------ */
 
 /*
- * A reply copied into the request pool: hiredis frees its own reply
- * objects when the callback returns, and a batch completes only when all
- * its replies are in.
+ * A reply, built by hiredis's reader straight into the request pool
+ * (ngx_http_ticket_batch.c); a batch completes only when all its replies
+ * are in.
  */
 typedef struct ngx_http_ticket_reply_s  ngx_http_ticket_reply_t;
 
@@ -155,6 +160,12 @@ struct ngx_http_ticket_ctx_s {
 
     /* entries in the mail quarantine, for an admin's navigation */
     ngx_uint_t                 quarantined;
+
+    /* the page cache (ngx_http_ticket_cache.h): tk:{ix}:gen as
+     * authentication read it, before any data a view reads */
+    uint64_t                   cache_gen;
+    ngx_uint_t                 cache_epoch;
+    unsigned                   cache:1;         /* cache_gen is set */
 };
 
 /* Right of the current user on a group (tk_right_e). */
@@ -222,6 +233,18 @@ void ngx_http_ticket_tx_abort(ngx_http_request_t *r,
 
 /* A tk_out_t that fills a chain of buffers from r->pool. */
 ngx_int_t ngx_http_ticket_out_init(ngx_http_request_t *r, tk_out_t *out);
+
+/*
+ * Close out: what was written as a chain of non-empty buffers (NULL when
+ * nothing was) and its length.  Then nothing more is written to out.
+ */
+ngx_int_t ngx_http_ticket_out_chain(tk_out_t *out, ngx_chain_t **chain,
+    off_t *len);
+
+/* Append a closed chain, or len bytes at data, to out without copying
+ * (both must live as long as the request); writing goes on after it. */
+ngx_int_t ngx_http_ticket_out_link(tk_out_t *out, ngx_chain_t *in);
+ngx_int_t ngx_http_ticket_out_ref(tk_out_t *out, u_char *data, size_t len);
 
 /*
  * Send what was written to out with status and content type; adds the

@@ -18,6 +18,7 @@
 #include <hiredis/read.h>
 
 #include "ngx_http_ticket_views.h"
+#include "ngx_http_ticket_cache.h"
 
 
 #define NGX_HTTP_TICKET_API_PER_PAGE   50
@@ -29,6 +30,7 @@
 typedef struct {
     ngx_http_ticket_query_t    query;
     ngx_uint_t                 page;
+    ngx_http_ticket_cache_item_t  cache;        /* the page cache's */
 } ngx_http_ticket_api_list_t;
 
 
@@ -50,6 +52,9 @@ static ngx_int_t ngx_http_ticket_api_list_params(ngx_http_request_t *r,
     ngx_http_ticket_filter_t *f, const char **error);
 static ngx_flag_t ngx_http_ticket_api_param(ngx_http_request_t *r,
     const char *name, ngx_str_t *arg, ngx_flag_t *malformed);
+static ngx_int_t ngx_http_ticket_api_list_cache_key(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_api_list_t *list,
+    ngx_http_ticket_filter_t *f);
 static ngx_int_t ngx_http_ticket_api_listed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_api_ticket(ngx_http_request_t *r,
@@ -165,6 +170,7 @@ static ngx_int_t
 ngx_http_ticket_api_list(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     ngx_int_t                    rc;
+    tk_out_t                     out;
     const char                  *error;
     ngx_http_ticket_filter_t     f;
     ngx_http_ticket_api_list_t  *list;
@@ -195,10 +201,77 @@ ngx_http_ticket_api_list(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* the same list under the same generation: the JSON made before */
+    if (ctx->cache) {
+        if (ngx_http_ticket_api_list_cache_key(r, ctx, list, &f) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        switch (ngx_http_ticket_cache_get(r, ctx, &list->cache)) {
+
+        case NGX_OK:
+            if (ngx_http_ticket_out_init(r, &out) != NGX_OK
+                || ngx_http_ticket_out_ref(&out, list->cache.body.data,
+                                           list->cache.body.len)
+                   != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_ticket_json(r, &out, NGX_HTTP_OK);
+
+        case NGX_DECLINED:
+            break;
+
+        default:
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
     list->query.done = ngx_http_ticket_api_listed;
     ctx->view = list;
 
     return ngx_http_ticket_query_run(r, ctx, &list->query);
+}
+
+
+/*
+ * The list depends on the user's groups and login (owner "me", the "my"
+ * overviews) and on the parameters as parsed -- never on how they were
+ * spelled.  No URLs and no language in it.
+ */
+static ngx_int_t
+ngx_http_ticket_api_list_cache_key(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_api_list_t *list,
+    ngx_http_ticket_filter_t *f)
+{
+    u_char                   *p;
+    size_t                    len;
+    ngx_http_ticket_query_t  *q;
+
+    q = &list->query;
+
+    len = sizeof("api|||||||||||") + ctx->user.login.len
+          + ngx_http_ticket_cache_groups_len(ctx) + f->overview.len
+          + f->group.len + f->owner.len + 7 * NGX_INT_T_LEN;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    list->cache.key.data = p;
+
+    p = ngx_sprintf(p, "api|%V|", &ctx->user.login);
+    p = ngx_http_ticket_cache_groups(p, ctx);
+    p = ngx_sprintf(p, "|%V|%V|%i|%V|%i|%ui|%ui|%ui|%ui", &f->overview,
+                    &f->group, f->state, &f->owner, q->priority, list->page,
+                    q->limit, q->column, (ngx_uint_t) q->desc);
+
+    list->cache.key.len = p - list->cache.key.data;
+    list->cache.version = ctx->cache_gen;
+
+    return NGX_OK;
 }
 
 
@@ -380,8 +453,10 @@ ngx_http_ticket_api_param(ngx_http_request_t *r, const char *name,
 static ngx_int_t
 ngx_http_ticket_api_listed(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
+    off_t                        len;
     tk_out_t                     out;
     ngx_uint_t                   i;
+    ngx_chain_t                 *chain;
     ngx_http_ticket_api_list_t  *list;
 
     list = ctx->view;
@@ -405,6 +480,14 @@ ngx_http_ticket_api_listed(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     tk_out_cstr(&out, ",\"per_page\":");
     tk_out_uint(&out, list->query.limit);
     tk_out_cstr(&out, "}\n");
+
+    if (list->cache.key.len) {
+        if (ngx_http_ticket_out_chain(&out, &chain, &len) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_ticket_cache_put(r, ctx, &list->cache, chain);
+    }
 
     return ngx_http_ticket_json(r, &out, NGX_HTTP_OK);
 }

@@ -5,6 +5,7 @@
  */
 
 #include "ngx_http_ticket.h"
+#include "ngx_http_ticket_cache.h"
 
 #include <hiredis/read.h>
 
@@ -15,6 +16,8 @@ typedef struct {
     ngx_http_ticket_step_pt    fail;            /* NULL: redirect / 401 */
     ngx_str_t                  login;
     ngx_flag_t                 had_cookie;
+    ngx_uint_t                 gen_reply;       /* GET tk:{ix}:gen; 0:
+                                                   not asked */
 } ngx_http_ticket_auth_t;
 
 
@@ -26,6 +29,8 @@ static ngx_int_t ngx_http_ticket_auth_user(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_auth_fail(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_auth_t *auth);
+static void ngx_http_ticket_auth_gen(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_t *rep);
 static ngx_int_t ngx_http_ticket_rights(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_t *all_agents);
 static ngx_int_t ngx_http_ticket_cmp_group(const void *one,
@@ -227,6 +232,17 @@ ngx_http_ticket_auth_load_user(ngx_http_request_t *r,
                     (long long) lcf->session_timeout);
     }
 
+    /*
+     * The page cache's version, in this round trip rather than another.
+     * It must be read before the data a view renders (which comes in
+     * later batches): then what is rendered is at least as new as the
+     * version it is cached under.  See ngx_http_ticket_cache.c.
+     */
+    if (ngx_http_ticket_cache_enabled(r)) {
+        auth->gen_reply = cmds->n;
+        tk_cmds_add(cmds, "GET " TK_KEY_INDEX_GEN);
+    }
+
     return ngx_http_ticket_redis_send(r, ctx, cmds,
                                       ngx_http_ticket_auth_user);
 }
@@ -286,6 +302,10 @@ ngx_http_ticket_auth_user(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (auth->gen_reply && auth->gen_reply < ctx->nreplies) {
+        ngx_http_ticket_auth_gen(r, ctx, &ctx->replies[auth->gen_reply]);
+    }
+
     ctx->authenticated = 1;
     ctx->view = NULL;
     ctx->replies = NULL;
@@ -342,6 +362,35 @@ ngx_http_ticket_auth_fail(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
                next.data, next.len);
 
     return ngx_http_ticket_redirect(r, (char *) p, len);
+}
+
+
+/* The generation: a number, or nil before the first ticket (0).  Anything
+ * else leaves this request uncached. */
+static void
+ngx_http_ticket_auth_gen(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_reply_t *rep)
+{
+    long long  gen;
+
+    if (rep->type == REDIS_REPLY_NIL) {
+        gen = 0;
+
+    } else if (rep->type == REDIS_REPLY_STRING) {
+        gen = tk_str_atoll(ngx_ticket_str(&rep->str));
+
+    } else {
+        gen = -1;
+    }
+
+    if (gen < 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ticket: %s is not a number: pages are not cached",
+                      TK_KEY_INDEX_GEN);
+        return;
+    }
+
+    ngx_http_ticket_cache_generation(r, ctx, (uint64_t) gen);
 }
 
 

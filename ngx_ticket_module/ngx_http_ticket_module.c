@@ -5,6 +5,7 @@
  */
 
 #include "ngx_http_ticket.h"
+#include "ngx_http_ticket_cache.h"
 
 #if (NGX_THREADS)
 #include <ngx_thread_pool.h>
@@ -13,6 +14,12 @@
 
 /* Form bodies are small; anything larger is refused before it is read. */
 #define NGX_HTTP_TICKET_MAX_BODY  (1024 * 1024)
+
+/* The page cache where "ticket" is used and ticket_cache_zone is not
+ * set: a few hundred overviews or some dozen long tickets, and a modest
+ * share of the workers' memory (the zone's touched pages count in each
+ * worker's RSS). */
+#define NGX_HTTP_TICKET_CACHE_SIZE  (8 * 1024 * 1024)
 
 
 static ngx_int_t ngx_http_ticket_handler(ngx_http_request_t *r);
@@ -29,6 +36,8 @@ static char *ngx_http_ticket(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_ticket_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ticket_url_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ticket_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ticket_positive_msec(ngx_conf_t *cf, void *post,
     void *data);
@@ -112,6 +121,20 @@ static ngx_command_t  ngx_http_ticket_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_ticket_loc_conf_t, session_timeout),
       &ngx_http_ticket_positive_sec_post },
+
+    { ngx_string("ticket_cache_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_ticket_cache_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ticket_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ticket_loc_conf_t, cache),
+      NULL },
 
       ngx_null_command
 };
@@ -607,6 +630,53 @@ ngx_http_ticket_url_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * ticket_cache_zone SIZE | off: the shared memory of the page cache.  It
+ * must hold a few pages; an entry may take an eighth of it.
+ */
+static char *
+ngx_http_ticket_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ticket_main_conf_t  *mcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+
+    if (mcf->cache_size != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0) {
+        mcf->cache_size = 0;
+        return NGX_CONF_OK;
+    }
+
+    size = ngx_parse_size(&value[1]);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive, "
+                           "expected a size (\"8m\") or \"off\"",
+                           &value[1], &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive, "
+                           "it must be at least %uik",
+                           &value[1], &cmd->name, 8 * ngx_pagesize / 1024);
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->cache_size = size;
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_http_ticket_positive_msec(ngx_conf_t *cf, void *post, void *data)
 {
@@ -651,10 +721,12 @@ ngx_http_ticket_create_main_conf(ngx_conf_t *cf)
      *     mcf->redis_port = 0;
      *     mcf->used = 0;
      *     mcf->thread_pool = NULL;
+     *     mcf->cache_zone = NULL;
      */
 
     mcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     mcf->tx_connections = NGX_CONF_UNSET_UINT;
+    mcf->cache_size = NGX_CONF_UNSET;
 
     return mcf;
 }
@@ -675,6 +747,18 @@ ngx_http_ticket_init_main_conf(ngx_conf_t *cf, void *conf)
                            "the \"ticket\" directive is used, but "
                            "\"ticket_redis\" is not set in the http block");
         return NGX_CONF_ERROR;
+    }
+
+    if (mcf->cache_size == NGX_CONF_UNSET) {
+        mcf->cache_size = NGX_HTTP_TICKET_CACHE_SIZE;
+    }
+
+    if (mcf->used && mcf->cache_size > 0) {
+        mcf->cache_zone = ngx_http_ticket_cache_add_zone(cf,
+                                                  (size_t) mcf->cache_size);
+        if (mcf->cache_zone == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     /* a new value per configuration load busts the browsers' caches */
@@ -710,6 +794,7 @@ ngx_http_ticket_create_loc_conf(ngx_conf_t *cf)
     lcf->enable = NGX_CONF_UNSET;
     lcf->cookie_secure = NGX_CONF_UNSET;
     lcf->session_timeout = NGX_CONF_UNSET;
+    lcf->cache = NGX_CONF_UNSET;
 
     return lcf;
 }
@@ -729,6 +814,7 @@ ngx_http_ticket_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->cookie_secure, prev->cookie_secure, 1);
     ngx_conf_merge_sec_value(conf->session_timeout, prev->session_timeout,
                              8 * 3600);
+    ngx_conf_merge_value(conf->cache, prev->cache, 1);
 
     return NGX_CONF_OK;
 }

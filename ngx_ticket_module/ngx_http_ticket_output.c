@@ -231,31 +231,30 @@ ngx_http_ticket_out_send(ngx_http_request_t *r, tk_out_t *out,
 }
 
 
-/* What was written to out, with the page headers and a CSP (NULL: the
- * default one). */
-static ngx_int_t
-ngx_http_ticket_chain_send(ngx_http_request_t *r, tk_out_t *out,
-    ngx_uint_t status, const char *content_type, const char *csp)
+/*
+ * Close out: what was written as a chain of non-empty buffers (NULL when
+ * nothing was) and its length.  Nothing more may be written to out then;
+ * the chain may go into another out (ngx_http_ticket_out_link).
+ */
+ngx_int_t
+ngx_http_ticket_out_chain(tk_out_t *out, ngx_chain_t **chain, off_t *len)
 {
-    off_t                         len;
-    ngx_http_ticket_headers_t     headers;
+    off_t                         n;
     ngx_chain_t                  *cl, **ll;
     ngx_http_ticket_out_chain_t  *oc;
 
     oc = out->data;
 
     if (out->failed || oc == NULL) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "ticket: could not allocate the response");
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     if (oc->last) {
         oc->last->buf->last = out->pos;
     }
 
-    /* drop an empty last buffer; count the rest */
-    len = 0;
+    /* drop empty buffers; count the rest */
+    n = 0;
 
     for (ll = &oc->first; *ll; /* void */) {
         cl = *ll;
@@ -265,8 +264,123 @@ ngx_http_ticket_chain_send(ngx_http_request_t *r, tk_out_t *out,
             continue;
         }
 
-        len += cl->buf->last - cl->buf->pos;
+        n += cl->buf->last - cl->buf->pos;
         ll = &cl->next;
+    }
+
+    *chain = oc->first;
+    *len = n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Append a closed chain (another out's, or memory the request owns) to
+ * out without copying it, then go on writing in what is left of the
+ * current buffer.  A failure marks out as failed, like any write.
+ */
+ngx_int_t
+ngx_http_ticket_out_link(tk_out_t *out, ngx_chain_t *in)
+{
+    ngx_buf_t                    *b;
+    ngx_chain_t                  *cl, *tail;
+    ngx_http_ticket_out_chain_t  *oc;
+
+    oc = out->data;
+
+    if (out->failed || oc == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (in == NULL) {
+        return NGX_OK;
+    }
+
+    for (tail = in; tail->next; tail = tail->next) { /* void */ }
+
+    /* the rest of the current buffer, as a link of its own after in */
+    b = ngx_calloc_buf(oc->pool);
+    cl = ngx_alloc_chain_link(oc->pool);
+    if (b == NULL || cl == NULL) {
+        out->failed = 1;
+        return NGX_ERROR;
+    }
+
+    if (oc->last) {
+        oc->last->buf->last = out->pos;
+        oc->last->next = in;
+
+    } else {
+        oc->first = in;
+    }
+
+    b->start = out->pos;
+    b->pos = out->pos;
+    b->last = out->pos;
+    b->end = out->end;
+    b->temporary = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+    tail->next = cl;
+    oc->last = cl;
+
+    return NGX_OK;
+}
+
+
+/* len bytes at data, which live as long as the request, appended to out
+ * as they are (no copy). */
+ngx_int_t
+ngx_http_ticket_out_ref(tk_out_t *out, u_char *data, size_t len)
+{
+    ngx_buf_t                    *b;
+    ngx_chain_t                  *cl;
+    ngx_http_ticket_out_chain_t  *oc;
+
+    oc = out->data;
+
+    if (out->failed || oc == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    b = ngx_calloc_buf(oc->pool);
+    cl = ngx_alloc_chain_link(oc->pool);
+    if (b == NULL || cl == NULL) {
+        out->failed = 1;
+        return NGX_ERROR;
+    }
+
+    b->pos = data;
+    b->last = data + len;
+    b->memory = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return ngx_http_ticket_out_link(out, cl);
+}
+
+
+/* What was written to out, with the page headers and a CSP (NULL: the
+ * default one). */
+static ngx_int_t
+ngx_http_ticket_chain_send(ngx_http_request_t *r, tk_out_t *out,
+    ngx_uint_t status, const char *content_type, const char *csp)
+{
+    off_t                         len;
+    ngx_chain_t                  *chain;
+    ngx_http_ticket_headers_t     headers;
+
+    if (ngx_http_ticket_out_chain(out, &chain, &len) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ticket: could not allocate the response");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     headers = ngx_http_ticket_page_headers;
@@ -275,7 +389,7 @@ ngx_http_ticket_chain_send(ngx_http_request_t *r, tk_out_t *out,
         headers.csp = csp;
     }
 
-    return ngx_http_ticket_send(r, oc->first, len, status, content_type,
+    return ngx_http_ticket_send(r, chain, len, status, content_type,
                                 &headers);
 }
 

@@ -37,6 +37,8 @@ static ngx_int_t ngx_http_ticket_overview_parts(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_counted(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
 
 
 ngx_http_ticket_ov_def_t  ngx_http_ticket_ov_defs[NGX_HTTP_TICKET_OV_N] = {
@@ -102,6 +104,27 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                                      "There is no such overview.");
     default:
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /*
+     * Rendered before, under the generation this request read: the page
+     * costs no more Redis than the authentication did.  (Whether the
+     * user may see this overview at all was decided just now, by
+     * parse(), from this request's rights.)
+     */
+    if (ctx->cache) {
+        if (ngx_http_ticket_overview_cache_key(r, ctx, ov) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        switch (ngx_http_ticket_cache_get(r, ctx, &ov->cache)) {
+        case NGX_OK:
+            return ngx_http_ticket_overview_cached(r, ctx, ov);
+        case NGX_DECLINED:
+            break;
+        default:
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     /*
@@ -271,6 +294,53 @@ ngx_http_ticket_overview_parse(ngx_http_request_t *r,
     ov->query.limit = NGX_HTTP_TICKET_PER_PAGE;
     ov->query.offset = (ov->page - 1) * NGX_HTTP_TICKET_PER_PAGE;
     ov->query.done = ngx_http_ticket_overview_render;
+
+    return NGX_OK;
+}
+
+
+/*
+ * What an overview page depends on besides the data, all of it: the
+ * location (links), the user (the "my" counts, which groups with which
+ * right), language, today's date (short times say "14:05" today, a date
+ * tomorrow), and the overview, sort, filters and page as parse() made
+ * them.  The version is the generation authentication read.
+ */
+static ngx_int_t
+ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov)
+{
+    size_t                       len;
+    u_char                      *p;
+    ngx_time_t                  *tp;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+    tp = ngx_timeofday();
+
+    len = sizeof("ov||||||||||||||") + lcf->base_url.len
+          + ctx->user.login.len + ctx->user.lang.len
+          + ngx_http_ticket_cache_groups_len(ctx) + ov->name.len
+          + ov->filter_group.len + 7 * NGX_INT_T_LEN + NGX_TIME_T_LEN;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ov->cache.key.data = p;
+
+    p = ngx_sprintf(p, "ov|%V|%V|%V|%T|", &lcf->base_url, &ctx->user.login,
+                    &ctx->user.lang,
+                    (time_t) ((tp->sec + tp->gmtoff * 60) / 86400));
+    p = ngx_http_ticket_cache_groups(p, ctx);
+    p = ngx_sprintf(p, "|%V|%ui|%ui|%ui|%ui|%i|%i|%V", &ov->name,
+                    (ngx_uint_t) ov->home, ov->query.column,
+                    (ngx_uint_t) ov->query.desc, ov->page, ov->filter_state,
+                    ov->filter_prio, &ov->filter_group);
+
+    ov->cache.key.len = p - ov->cache.key.data;
+    ov->cache.version = ctx->cache_gen;
 
     return NGX_OK;
 }

@@ -9,6 +9,7 @@
 #define NGX_HTTP_TICKET_OVERVIEW_H
 
 #include "ngx_http_ticket_views.h"
+#include "ngx_http_ticket_cache.h"
 
 
 /* Owner kinds of the overviews; a partition's owner is one of these. */
@@ -53,6 +54,9 @@ typedef struct {
     unsigned                   home:1;          /* "/": my, or unassigned */
 
     ngx_http_ticket_reply_t   *counts;          /* HMGET tk:{ix}:counts */
+
+    /* the page cache: key and version when this page may be cached */
+    ngx_http_ticket_cache_item_t  cache;
 } ngx_http_ticket_overview_t;
 
 
@@ -66,5 +70,9 @@ ngx_uint_t ngx_http_ticket_overview_count(ngx_http_ticket_ctx_t *ctx,
 /* The query is done: the page (ngx_http_ticket_overview_page.c). */
 ngx_int_t ngx_http_ticket_overview_render(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+
+/* The page around a fragment the cache had (ov->cache). */
+ngx_int_t ngx_http_ticket_overview_cached(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
 
 #endif /* NGX_HTTP_TICKET_OVERVIEW_H */

@@ -13,12 +13,8 @@
 #include "tk_tpl.h"
 
 
-typedef struct {
-    ngx_http_request_t        *r;
-    tk_tpl_overview_t         *tpl;
-} ngx_http_ticket_overview_body_t;
-
-
+static ngx_int_t ngx_http_ticket_overview_send(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *heading, ngx_chain_t *fragment);
 static void ngx_http_ticket_overview_body(tk_out_t *out, void *data);
 static ngx_int_t ngx_http_ticket_overview_sidebar(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
@@ -42,17 +38,18 @@ ngx_int_t
 ngx_http_ticket_overview_render(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_uint_t                        last, to;
-    ngx_str_t                         heading;
-    tk_tpl_overview_t                *tpl;
-    ngx_http_ticket_overview_t       *ov;
-    ngx_http_ticket_overview_body_t  *body;
+    off_t                        len;
+    tk_out_t                     out;
+    ngx_uint_t                   last, to;
+    ngx_str_t                    heading;
+    ngx_chain_t                 *fragment;
+    tk_tpl_overview_t           *tpl;
+    ngx_http_ticket_overview_t  *ov;
 
     ov = ctx->view;
 
     tpl = ngx_pcalloc(r->pool, sizeof(tk_tpl_overview_t));
-    body = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_overview_body_t));
-    if (tpl == NULL || body == NULL) {
+    if (tpl == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -162,20 +159,66 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    body->r = r;
-    body->tpl = tpl;
+    /* the part between the page's head and foot is the same for every
+     * user with this key: rendered on its own, it can be cached */
+    if (ngx_http_ticket_out_init(r, &out) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &heading,
-                                ngx_http_ticket_overview_body, body);
+    tk_tpl_overview(&out, tpl);
+
+    if (ngx_http_ticket_out_chain(&out, &fragment, &len) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ov->cache.key.len) {
+        ov->cache.meta = heading;
+        ngx_http_ticket_cache_put(r, ctx, &ov->cache, fragment);
+    }
+
+    return ngx_http_ticket_overview_send(r, ctx, &heading, fragment);
+}
+
+
+/* A hit: the heading and the fragment as they were rendered. */
+ngx_int_t
+ngx_http_ticket_overview_cached(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    b = ngx_calloc_buf(r->pool);
+    cl = ngx_alloc_chain_link(r->pool);
+    if (b == NULL || cl == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = ov->cache.body.data;
+    b->last = ov->cache.body.data + ov->cache.body.len;
+    b->memory = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return ngx_http_ticket_overview_send(r, ctx, &ov->cache.meta,
+                                         b->pos == b->last ? NULL : cl);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_overview_send(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *heading, ngx_chain_t *fragment)
+{
+    return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, heading,
+                                ngx_http_ticket_overview_body, fragment);
 }
 
 
 static void
 ngx_http_ticket_overview_body(tk_out_t *out, void *data)
 {
-    ngx_http_ticket_overview_body_t  *body = data;
-
-    tk_tpl_overview(out, body->tpl);
+    (void) ngx_http_ticket_out_link(out, data);
 }
 
 

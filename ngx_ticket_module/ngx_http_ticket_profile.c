@@ -244,9 +244,18 @@ ngx_http_ticket_profile_save(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /*
+     * The name is what others see of the user -- as a ticket's owner and
+     * in the owner choice, which the page cache keeps per generation --
+     * so tk:{ix}:gen goes up with it, in the same MULTI: the cache relies
+     * on the bump and the change being one write.
+     */
+    tk_cmds_add(cmds, "MULTI");
     tk_cmds_add(cmds, "HSET %S " TK_F_NAME " %S " TK_F_EMAIL " %S "
                 TK_F_LANG " %S", ngx_ticket_str(&key), ngx_ticket_str(&name),
                 ngx_ticket_str(&email), ngx_ticket_str(&lang));
+    tk_index_touch(cmds);
+    tk_cmds_add(cmds, "EXEC");
 
     if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -270,14 +279,33 @@ ngx_http_ticket_profile_saved(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 }
 
 
-/* The one HSET of a save is in; what ("profile", "password") names it
- * in the log when Redis refused it. */
+/* The save is in: one HSET, or MULTI ... EXEC (whose last reply is the
+ * array of results, nil when aborted); what ("profile", "password")
+ * names it in the log when Redis refused it. */
 static ngx_flag_t
 ngx_http_ticket_profile_written(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, const char *what)
 {
-    if (ctx->nreplies != 1 || ngx_http_ticket_reply_is_error(&ctx->replies[0]))
-    {
+    ngx_uint_t                i;
+    ngx_http_ticket_reply_t  *last;
+
+    last = ctx->nreplies ? &ctx->replies[ctx->nreplies - 1] : NULL;
+
+    if (last && ctx->nreplies > 1) {
+        if (last->type != REDIS_REPLY_ARRAY) {
+            last = NULL;
+
+        } else {
+            for (i = 0; i < last->nelem; i++) {
+                if (ngx_http_ticket_reply_is_error(&last->element[i])) {
+                    last = NULL;
+                    break;
+                }
+            }
+        }
+    }
+
+    if (last == NULL || ngx_http_ticket_reply_is_error(last)) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "ticket: saving the %s of \"%V\" failed", what,
                       &ctx->user.login);

@@ -27,23 +27,24 @@
 #define NGX_HTTP_TICKET_R_FIRST_N      6
 
 
-typedef struct {
-    tk_tpl_ticket_t            tpl;
-} ngx_http_ticket_view_page_t;
-
 static ngx_int_t ngx_http_ticket_view_show(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number);
 static ngx_int_t ngx_http_ticket_view_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_view_cache_get(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v);
 static void ngx_http_ticket_view_raw_sizes(tk_cmds_t *cmds, uint64_t number,
     ngx_http_ticket_reply_t *ids);
 static ngx_int_t ngx_http_ticket_view_parts(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_view_render(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_view_thread(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_view_page_t *page);
 static ngx_int_t ngx_http_ticket_view_history(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
-    tk_tpl_ticket_t *tpl);
+    tk_tpl_ticket_side_t *tpl);
 static void ngx_http_ticket_view_body(tk_out_t *out, void *data);
 
 static ngx_int_t ngx_http_ticket_local_input(ngx_http_request_t *r,
@@ -161,7 +162,8 @@ ngx_http_ticket_view_show(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
 /*
  * The ticket is in: check the right (none: the 404 of a missing ticket),
- * then read every article and the users that could own it.
+ * then read every article -- unless the page cache has them for the
+ * ticket's revision -- and the users that could own it.
  */
 static ngx_int_t
 ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
@@ -211,15 +213,28 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ctx->cache
+        && (ngx_http_ticket_view_cache_get(r, ctx, v) != NGX_OK
+            || ngx_http_ticket_view_users_cached(r, ctx, v) != NGX_OK))
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     /* replies: one HGETALL per article, one STRLEN of each raw mail,
      * then one HMGET per user */
-    v->narticles = ngx_http_ticket_articles_read(cmds, v->number,
+    if (!v->cached) {
+        v->narticles = ngx_http_ticket_articles_read(cmds, v->number,
                                &ctx->replies[NGX_HTTP_TICKET_READ_ARTICLES]);
-    ngx_http_ticket_view_raw_sizes(cmds, v->number,
+        ngx_http_ticket_view_raw_sizes(cmds, v->number,
                                &ctx->replies[NGX_HTTP_TICKET_READ_ARTICLES]);
+    }
+
     v->users_base = cmds->n;
 
-    if (v->right == TK_RIGHT_FULL && users->type == REDIS_REPLY_ARRAY) {
+    if (v->users_list) {
+        /* the page cache had them */
+
+    } else if (v->right == TK_RIGHT_FULL && users->type == REDIS_REPLY_ARRAY) {
         for (i = 0; i < users->nelem; i++) {
             if (!tk_valid_login(ngx_ticket_str(&users->element[i].str))) {
                 tk_cmds_add(cmds, "ECHO -");
@@ -247,6 +262,60 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     return ngx_http_ticket_redis_send(r, ctx, cmds,
                                       ngx_http_ticket_view_parts);
+}
+
+
+/*
+ * The articles as rendered for this revision of the ticket ("rev", read
+ * with the ticket, before any article): every write to the ticket or an
+ * article bumps it in the same MULTI.  The key is what else the articles'
+ * HTML depends on -- the location (links), the language, the article
+ * whose remote images are shown -- and nothing about the user: whoever
+ * may read the ticket (checked just before) sees the same articles.
+ */
+static ngx_int_t
+ngx_http_ticket_view_cache_get(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v)
+{
+    u_char                      *p;
+    long long                    rev;
+    ngx_str_t                   *value;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    value = ngx_http_ticket_reply_field(
+                              &ctx->replies[NGX_HTTP_TICKET_READ_TICKET],
+                              TK_F_REV);
+
+    /* no rev yet: a ticket never written since it was created */
+    rev = (value == NULL) ? 0 : tk_str_atoll(ngx_ticket_str(value));
+
+    if (rev < 0) {
+        return NGX_OK;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+
+    p = ngx_pnalloc(r->pool, sizeof("tk||||") + lcf->base_url.len
+                             + ctx->user.lang.len + 2 * NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->cache.key.data = p;
+    v->cache.key.len = ngx_sprintf(p, "tk|%V|%uL|%V|%uL", &lcf->base_url,
+                                   v->number, &ctx->user.lang, v->images)
+                       - p;
+    v->cache.version = (uint64_t) rev;
+
+    switch (ngx_http_ticket_cache_get(r, ctx, &v->cache)) {
+    case NGX_OK:
+        v->cached = 1;
+        return NGX_OK;
+    case NGX_DECLINED:
+        return NGX_OK;
+    default:
+        return NGX_ERROR;
+    }
 }
 
 
@@ -364,7 +433,8 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     ngx_flag_t                    de;
     ngx_str_t                     title;
     tk_ticket_t                  *t;
-    tk_tpl_ticket_t              *tpl;
+    tk_tpl_ticket_t              *head;
+    tk_tpl_ticket_side_t         *side;
     ngx_http_ticket_view_t       *v;
     ngx_http_ticket_view_page_t  *page;
 
@@ -377,71 +447,83 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    tpl = &page->tpl;
+    head = &page->head;
+    side = &page->side;
 
-    tpl->de = de;
-    tpl->can_write = (v->right == TK_RIGHT_FULL);
-    tpl->csrf = *ngx_ticket_str(&ctx->csrf);
-    tpl->title = t->title;
-    tpl->group = t->group;
-    tpl->has_owner = t->owner.len ? 1 : 0;
-    tpl->owner_name = t->owner;
-    tpl->owner_login = t->owner;
-    tpl->customer_name = t->customer_name.len ? t->customer_name
-                                              : t->customer_email;
+    head->de = de;
+    head->can_write = (v->right == TK_RIGHT_FULL);
+    head->csrf = *ngx_ticket_str(&ctx->csrf);
+    head->title = t->title;
+    head->group = t->group;
+    head->has_owner = t->owner.len ? 1 : 0;
+    head->owner_name = t->owner;
+
+    side->de = de;
+    side->can_write = head->can_write;
+    side->csrf = head->csrf;
+    side->group = t->group;
+    side->owner_login = t->owner;
+    side->customer_name = t->customer_name.len ? t->customer_name
+                                               : t->customer_email;
     if (t->customer_name.len) {
-        tpl->customer_email = t->customer_email;
+        side->customer_email = t->customer_email;
     }
 
-    ngx_http_ticket_state_label(ctx, t->state, &tpl->state);
-    ngx_http_ticket_prio_label(ctx, t->priority, &tpl->priority);
+    ngx_http_ticket_state_label(ctx, t->state, &head->state);
+    ngx_http_ticket_prio_label(ctx, t->priority, &head->priority);
 
-    if (ngx_http_ticket_uint_str(r, t->number, &tpl->number) != NGX_OK
-        || ngx_http_ticket_uint_str(r, t->state, &tpl->state_id) != NGX_OK
-        || ngx_http_ticket_uint_str(r, t->priority, &tpl->priority_id)
+    if (ngx_http_ticket_uint_str(r, t->number, &head->number) != NGX_OK
+        || ngx_http_ticket_uint_str(r, t->state, &head->state_id) != NGX_OK
+        || ngx_http_ticket_uint_str(r, t->priority, &head->priority_id)
            != NGX_OK
-        || ngx_http_ticket_time_str(r, t->created, &tpl->created) != NGX_OK
-        || ngx_http_ticket_time_str(r, t->updated, &tpl->updated) != NGX_OK
-        || ngx_http_ticket_iso_str(r, t->created, &tpl->created_iso)
+        || ngx_http_ticket_time_str(r, t->created, &side->created) != NGX_OK
+        || ngx_http_ticket_time_str(r, t->updated, &side->updated) != NGX_OK
+        || ngx_http_ticket_iso_str(r, t->created, &side->created_iso)
            != NGX_OK
-        || ngx_http_ticket_iso_str(r, t->updated, &tpl->updated_iso)
+        || ngx_http_ticket_iso_str(r, t->updated, &side->updated_iso)
            != NGX_OK
-        || ngx_http_ticket_url(r, "", 0, &tpl->back_url) != NGX_OK)
+        || ngx_http_ticket_url(r, "", 0, &head->back_url) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    side->state_id = head->state_id;
+    side->priority_id = head->priority_id;
+
     if (t->pending_until) {
-        if (ngx_http_ticket_time_str(r, t->pending_until, &tpl->pending_label)
+        if (ngx_http_ticket_time_str(r, t->pending_until,
+                                     &side->pending_label)
                 != NGX_OK
             || ngx_http_ticket_local_input(r, t->pending_until,
-                                           &tpl->pending_until)
+                                           &side->pending_until)
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    tpl->rename_url.data = ngx_pnalloc(r->pool, 2 * NGX_INT64_LEN + 32);
-    tpl->update_url.data = ngx_pnalloc(r->pool, 2 * NGX_INT64_LEN + 32);
-    if (tpl->rename_url.data == NULL || tpl->update_url.data == NULL) {
+    head->rename_url.data = ngx_pnalloc(r->pool, 2 * NGX_INT64_LEN + 32);
+    side->update_url.data = ngx_pnalloc(r->pool, 2 * NGX_INT64_LEN + 32);
+    if (head->rename_url.data == NULL || side->update_url.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    tpl->rename_url.len = ngx_sprintf(tpl->rename_url.data, "t/%uL/title",
-                                      t->number) - tpl->rename_url.data;
-    tpl->update_url.len = ngx_sprintf(tpl->update_url.data, "t/%uL/update",
-                                      t->number) - tpl->update_url.data;
+    head->rename_url.len = ngx_sprintf(head->rename_url.data, "t/%uL/title",
+                                       t->number) - head->rename_url.data;
+    side->update_url.len = ngx_sprintf(side->update_url.data,
+                                       "t/%uL/update", t->number)
+                           - side->update_url.data;
 
-    if (ngx_http_ticket_url(r, (char *) tpl->rename_url.data,
-                            tpl->rename_url.len, &tpl->rename_url) != NGX_OK
-        || ngx_http_ticket_url(r, (char *) tpl->update_url.data,
-                               tpl->update_url.len, &tpl->update_url)
+    if (ngx_http_ticket_url(r, (char *) head->rename_url.data,
+                            head->rename_url.len, &head->rename_url)
+            != NGX_OK
+        || ngx_http_ticket_url(r, (char *) side->update_url.data,
+                               side->update_url.len, &side->update_url)
            != NGX_OK
-        || ngx_http_ticket_view_articles(r, ctx, v, tpl) != NGX_OK
-        || ngx_http_ticket_view_history(r, ctx, v, tpl) != NGX_OK
-        || ngx_http_ticket_view_options(r, ctx, v, tpl) != NGX_OK
-        || ngx_http_ticket_view_owners(r, ctx, v, tpl) != NGX_OK)
+        || ngx_http_ticket_view_thread(r, ctx, v, page) != NGX_OK
+        || ngx_http_ticket_view_history(r, ctx, v, side) != NGX_OK
+        || ngx_http_ticket_view_options(r, ctx, v, page) != NGX_OK
+        || ngx_http_ticket_view_owners(r, ctx, v, page) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -458,12 +540,86 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 }
 
 
+/*
+ * The articles: from the cache, or rendered and then cached under the
+ * revision read before them.  A page that shows an article's remote
+ * images needs the CSP that allows them, cached or not.
+ */
+static ngx_int_t
+ngx_http_ticket_view_thread(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_view_t *v, ngx_http_ticket_view_page_t *page)
+{
+    off_t         len;
+    tk_out_t      out;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (v->cached) {
+        if (v->cache.flags & NGX_HTTP_TICKET_CACHE_CSP_IMAGES) {
+            ctx->csp = NGX_HTTP_TICKET_CSP_IMAGES;
+        }
+
+        if (v->cache.body.len == 0) {
+            return NGX_OK;
+        }
+
+        b = ngx_calloc_buf(r->pool);
+        cl = ngx_alloc_chain_link(r->pool);
+        if (b == NULL || cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->pos = v->cache.body.data;
+        b->last = v->cache.body.data + v->cache.body.len;
+        b->memory = 1;
+
+        cl->buf = b;
+        cl->next = NULL;
+        page->articles = cl;
+
+        return NGX_OK;
+    }
+
+    page->thread.de = page->head.de;
+    v->cache.flags = 0;
+
+    if (ngx_http_ticket_view_articles(r, ctx, v, &page->thread,
+                                      &v->cache.flags)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (v->cache.flags & NGX_HTTP_TICKET_CACHE_CSP_IMAGES) {
+        ctx->csp = NGX_HTTP_TICKET_CSP_IMAGES;
+    }
+
+    if (ngx_http_ticket_out_init(r, &out) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    tk_tpl_thread(&out, &page->thread);
+
+    if (ngx_http_ticket_out_chain(&out, &page->articles, &len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (v->cache.key.len) {
+        ngx_http_ticket_cache_put(r, ctx, &v->cache, page->articles);
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_ticket_view_body(tk_out_t *out, void *data)
 {
     ngx_http_ticket_view_page_t  *page = data;
 
-    tk_tpl_ticket(out, &page->tpl);
+    tk_tpl_ticket(out, &page->head);
+    (void) ngx_http_ticket_out_link(out, page->articles);
+    tk_tpl_ticket_side(out, &page->side);
 }
 
 
@@ -472,11 +628,11 @@ ngx_http_ticket_view_body(tk_out_t *out, void *data)
 static ngx_int_t
 ngx_http_ticket_view_history(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
-    tk_tpl_ticket_t *tpl)
+    tk_tpl_ticket_side_t *tpl)
 {
-    ngx_uint_t                i, n;
-    ngx_http_ticket_hist_t    h;
-    tk_tpl_ticket_history_t  *item;
+    ngx_uint_t                     i, n;
+    ngx_http_ticket_hist_t         h;
+    tk_tpl_ticket_side_history_t  *item;
 
     if (v->history->type != REDIS_REPLY_ARRAY || v->history->nelem == 0) {
         return NGX_OK;

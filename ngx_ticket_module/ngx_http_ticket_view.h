@@ -10,6 +10,7 @@
 #define NGX_HTTP_TICKET_VIEW_H
 
 #include "ngx_http_ticket_views.h"
+#include "ngx_http_ticket_cache.h"
 #include "tk_tpl.h"
 
 
@@ -20,6 +21,15 @@
 #define NGX_HTTP_TICKET_PART_FIELDS                                          \
     TK_F_NAME " " TK_F_CONTENT_TYPE " " TK_F_SIZE
 #define NGX_HTTP_TICKET_PART_NFIELDS   3
+
+
+/* A user as the owner choice knows them. */
+typedef struct {
+    ngx_str_t                  login;
+    ngx_str_t                  name;
+    ngx_flag_t                 eligible;        /* enabled, a right on the
+                                                   ticket's group */
+} ngx_http_ticket_view_user_t;
 
 
 /* An article as the page shows it, with what the later batches say. */
@@ -51,20 +61,42 @@ typedef struct {
 
     ngx_http_ticket_view_art_t *arts;
     ngx_uint_t                 narts;
+
+    /* the page cache: the articles as thread.html made them, per ticket
+     * revision (cache.body on a hit); the users for the owner choice, per
+     * group and generation */
+    ngx_http_ticket_cache_item_t  cache;
+    unsigned                   cached:1;
+    ngx_http_ticket_cache_item_t  users_cache;
+    ngx_array_t               *users_list;      /* view_user_t, or NULL */
 } ngx_http_ticket_view_t;
 
 
-/* Articles, their bodies and files (ngx_http_ticket_view_article.c). */
+/* The page: ticket.html, the articles (thread.html), ticket_side.html. */
+typedef struct {
+    tk_tpl_ticket_t            head;
+    tk_tpl_thread_t            thread;
+    tk_tpl_ticket_side_t       side;
+    ngx_chain_t               *articles;        /* thread.html's output */
+} ngx_http_ticket_view_page_t;
+
+
+/* Articles, their bodies and files (ngx_http_ticket_view_article.c);
+ * sets NGX_HTTP_TICKET_CACHE_CSP_IMAGES in *flags when the page needs
+ * the CSP that lets remote images load. */
 ngx_int_t ngx_http_ticket_view_articles(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
-    tk_tpl_ticket_t *tpl);
+    tk_tpl_thread_t *tpl, ngx_uint_t *flags);
 
-/* The change forms' choices (ngx_http_ticket_view_form.c). */
+/* The change forms' choices, the owner's name (ngx_http_ticket_view_form.c). */
 ngx_int_t ngx_http_ticket_view_options(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
-    tk_tpl_ticket_t *tpl);
+    ngx_http_ticket_view_page_t *page);
 ngx_int_t ngx_http_ticket_view_owners(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
-    tk_tpl_ticket_t *tpl);
+    ngx_http_ticket_view_page_t *page);
+/* The users from the cache (v->users_list), if it has them. */
+ngx_int_t ngx_http_ticket_view_users_cached(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v);
 
 #endif /* NGX_HTTP_TICKET_VIEW_H */

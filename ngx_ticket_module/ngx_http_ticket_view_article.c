@@ -15,10 +15,10 @@
 
 static ngx_int_t ngx_http_ticket_view_body_html(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
-    tk_article_t *a, tk_tpl_ticket_articles_t *art);
+    tk_article_t *a, tk_tpl_thread_articles_t *art, ngx_uint_t *flags);
 static ngx_int_t ngx_http_ticket_view_files(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
-    ngx_http_ticket_view_art_t *va, tk_tpl_ticket_articles_t *art);
+    ngx_http_ticket_view_art_t *va, tk_tpl_thread_articles_t *art);
 static ngx_int_t ngx_http_ticket_view_link(ngx_http_request_t *r,
     tk_str_t *out, const char *fmt, ...);
 
@@ -32,14 +32,14 @@ static ngx_int_t ngx_http_ticket_view_link(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_ticket_view_articles(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
-    tk_tpl_ticket_t *tpl)
+    tk_tpl_thread_t *tpl, ngx_uint_t *flags)
 {
     u_char                      *p;
     tk_out_t                     out;
     ngx_uint_t                   i;
     ngx_flag_t                   de;
     tk_article_t                *a;
-    tk_tpl_ticket_articles_t    *art;
+    tk_tpl_thread_articles_t    *art;
     ngx_http_ticket_sink_t       sink;
     ngx_http_ticket_view_art_t  *va;
 
@@ -107,7 +107,9 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
         }
 
         if (a->body_html.len) {
-            if (ngx_http_ticket_view_body_html(r, ctx, v, a, art) != NGX_OK) {
+            if (ngx_http_ticket_view_body_html(r, ctx, v, a, art, flags)
+                != NGX_OK)
+            {
                 return NGX_ERROR;
             }
 
@@ -148,12 +150,13 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
 /*
  * HTML mail: inline images to their part's URL, remote ones loaded only
  * for the article named by "?images=" -- and then this response alone
- * gets a CSP that lets them load.  Without it, a link offers to.
+ * gets a CSP that lets them load (the caller sets it, from *flags, also
+ * when the articles come from the cache).  Without it, a link offers to.
  */
 static ngx_int_t
 ngx_http_ticket_view_body_html(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, tk_article_t *a,
-    tk_tpl_ticket_articles_t *art)
+    tk_tpl_thread_articles_t *art, ngx_uint_t *flags)
 {
     tk_out_t                    out;
     ngx_flag_t                  de;
@@ -189,7 +192,7 @@ ngx_http_ticket_view_body_html(ngx_http_request_t *r,
     }
 
     if (mh.load_remote) {
-        ctx->csp = NGX_HTTP_TICKET_CSP_IMAGES;
+        *flags |= NGX_HTTP_TICKET_CACHE_CSP_IMAGES;
         ngx_http_ticket_cstr(&art->images_label,
                              de ? "Externe Bilder ausblenden"
                                 : "Hide remote images");
@@ -222,7 +225,7 @@ ngx_http_ticket_view_body_html(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_ticket_view_files(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
-    ngx_http_ticket_view_art_t *va, tk_tpl_ticket_articles_t *art)
+    ngx_http_ticket_view_art_t *va, tk_tpl_thread_articles_t *art)
 {
     long long                        size;
     ngx_str_t                        value;
@@ -230,7 +233,7 @@ ngx_http_ticket_view_files(ngx_http_request_t *r,
     ngx_flag_t                       de;
     tk_str_t                         size_label;
     ngx_http_ticket_reply_t         *rep;
-    tk_tpl_ticket_articles_files_t  *f;
+    tk_tpl_thread_articles_files_t  *f;
 
     de = ngx_http_ticket_lang_de(ctx);
 

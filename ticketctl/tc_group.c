@@ -46,6 +46,10 @@ tc_group_write(tk_cmds_t *c, const char *name, const char *email,
     } else {
         tk_cmds_add(c, "SREM " TK_KEY_GROUPS_ALL " %s", name);
     }
+
+    /* who sees which group is part of rendered pages: nginx's page
+     * cache must not keep what was made before (SCHEMA.md, tk:{ix}:gen) */
+    tk_index_touch(c);
 }
 
 

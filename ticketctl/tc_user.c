@@ -76,6 +76,10 @@ tc_user_write(tk_cmds_t *c, const tc_user_t *u, int64_t now)
     }
 
     tk_cmds_add(c, "SADD " TK_KEY_USERS " %s", u->login);
+
+    /* names and rights are part of rendered pages: nginx's page cache
+     * must not keep what was made before (SCHEMA.md, tk:{ix}:gen) */
+    tk_index_touch(c);
 }
 
 
@@ -368,6 +372,9 @@ tc_user_change_decide(void *data, redisReply **reads, size_t nreads,
         tk_cmds_add(writes, "HSET %s %s %s", key, ch->fields[i],
                     ch->values[i]);
     }
+
+    /* a name, rights, a disabled account: pages cached before are out */
+    tk_index_touch(writes);
 
     return 0;
 }
