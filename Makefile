@@ -28,7 +28,7 @@ MODULE_FILES := $(wildcard ngx_ticket_module/*.c ngx_ticket_module/*.h) \
 
 TICKETCTL_SRCS  := $(wildcard ticketctl/*.c)
 MAILBRIDGE_SRCS := $(wildcard mailbridge/*.c)
-MB_PKGS         := gmime-3.0 gpgme libxml-2.0 libpcre2-8 libcurl hiredis
+MB_PKGS         := gmime-3.0 gpgme libxml-2.0 libpcre2-8 libcurl hiredis zlib
 
 .PHONY: all module deps run test unit-test e2e-test bench clean format
 

@@ -29,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-redis-server --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 \
+redis-server "$ROOT/redis-schema/redis.conf" --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 \
     --dir "$T" --save '' --appendonly no --logfile "$T/redis.log" \
     --loadmodule /usr/lib/redis/modules/redisearch.so &
 REDIS_PID=$!

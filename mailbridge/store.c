@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "mb_batch.h"
 
 #define MB_TX_ATTEMPTS  10
@@ -40,6 +42,8 @@ static void mb_store_follow_up(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p,
     int64_t time);
 static void mb_store_article(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p,
     int64_t time);
+static void mb_store_raw(mb_batch_t *b, tk_cmds_t *c, const char *key,
+    const mb_msg_t *m);
 static int64_t mb_msg_time(const mb_msg_t *m);
 static int mb_has_word(const char *list, const char *word);
 
@@ -367,7 +371,7 @@ mb_store_pipeline(mb_store_t *st, tk_cmds_t *c, redisReply ***replies)
 {
     tk_str_t  first;
     size_t    i;
-    int       rc;
+    int             rc;
 
     if (c->failed) {
         tk_redis_set_error(&st->redis, "could not build the commands");
@@ -635,6 +639,59 @@ mb_store_follow_up(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p, int64_t time)
 }
 
 
+/*
+ * The raw mail, gzip-compressed (SCHEMA.md): mail text shrinks to about
+ * a third, and the raw copy was the largest single part of an imported
+ * mail in Redis.  gzip rather than raw deflate so an admin can read it
+ * with "redis-cli --raw GET key | gunzip".  Level 6 (zlib's default):
+ * ~0.1 ms for 5 KB, small next to parsing.  A mail that does not shrink
+ * (already compressed attachments only), or a zlib failure, is stored
+ * as it is -- the download tells the two apart by the gzip magic.
+ */
+static void
+mb_store_raw(mb_batch_t *b, tk_cmds_t *c, const char *key, const mb_msg_t *m)
+{
+    z_stream        z;
+    uLong           bound;
+    unsigned char  *out;
+    int             rc;
+
+    memset(&z, 0, sizeof(z));
+
+    if (m->raw_len == 0 || m->raw_len > UINT32_MAX
+        || deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY)
+           != Z_OK)
+    {
+        tk_cmds_add(c, "SET %s %b", key, m->raw, m->raw_len);
+        return;
+    }
+
+    bound = deflateBound(&z, (uLong) m->raw_len);
+    out = tk_arena_alloc(&b->arena, bound);
+
+    if (out == NULL) {
+        deflateEnd(&z);
+        c->failed = 1;
+        return;
+    }
+
+    z.next_in = (Bytef *) m->raw;
+    z.avail_in = (uInt) m->raw_len;
+    z.next_out = out;
+    z.avail_out = (uInt) bound;
+
+    rc = deflate(&z, Z_FINISH);
+    deflateEnd(&z);
+
+    if (rc != Z_STREAM_END || z.total_out >= m->raw_len) {
+        tk_cmds_add(c, "SET %s %b", key, m->raw, m->raw_len);
+        return;
+    }
+
+    tk_cmds_add(c, "SET %s %b", key, out, (size_t) z.total_out);
+}
+
+
 /* The article, its attachments, the raw mail, the dedup key, a bounce. */
 static void
 mb_store_article(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p, int64_t time)
@@ -710,7 +767,7 @@ mb_store_article(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p, int64_t time)
 
     snprintf(key, sizeof(key), TK_FMT_RAW, (unsigned long long) p->number,
              (unsigned long long) p->article);
-    tk_cmds_add(c, "SET %s %b", key, m->raw, m->raw_len);
+    mb_store_raw(b, c, key, m);
 
     if (m->message_id.len == 0) {
         /* tk_article_write indexed nothing: remember the bytes instead */

@@ -2,7 +2,8 @@
  * ngx_http_ticket_download.c -- the files of a mail article:
  * "/t/N/a/A/att/K" an attachment, "/t/N/a/A/cid/CONTENT-ID" an inline
  * image by its Content-ID (what src="cid:..." in HTML mail points to),
- * "/t/N/a/A/raw" the mail as received.  The right is checked as for the
+ * "/t/N/a/A/raw" the mail as received (stored gzip-compressed by
+ * mailbridge, inflated here).  The right is checked as for the
  * ticket page: no right on the ticket's group is the 404 of a ticket
  * that does not exist.  A file is never shown as a page of ours: only
  * a few image types and plain text open in the browser, sandboxed.
@@ -13,9 +14,13 @@
 #include <ngx_http.h>
 
 #include <hiredis/read.h>
+#include <zlib.h>
 
 #include "ngx_http_ticket_views.h"
 
+
+/* A stored raw mail that claims to inflate to more than this is broken. */
+#define NGX_HTTP_TICKET_DL_RAW_MAX     (256 * 1024 * 1024)
 
 /* More parts than this in one mail are not looked at for a cid. */
 #define NGX_HTTP_TICKET_DL_MAX_PARTS   1000
@@ -54,6 +59,11 @@ static ngx_int_t ngx_http_ticket_dl_send_part(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_dl_send_raw(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_dl_gunzip(ngx_http_request_t *r,
+    ngx_str_t *raw);
+static void *ngx_http_ticket_dl_zalloc(void *opaque, u_int items,
+    u_int size);
+static void ngx_http_ticket_dl_zfree(void *opaque, void *address);
 static const char *ngx_http_ticket_dl_type(ngx_str_t *stored,
     ngx_flag_t *show_inline);
 
@@ -348,7 +358,7 @@ static ngx_int_t
 ngx_http_ticket_dl_send_raw(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     u_char                *p;
-    ngx_str_t              name;
+    ngx_str_t              name, raw;
     ngx_http_ticket_dl_t  *dl;
 
     dl = ctx->view;
@@ -368,8 +378,100 @@ ngx_http_ticket_dl_send_raw(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                            dl->article)
                - p;
 
-    return ngx_http_ticket_file(r, &ctx->replies[0].str, "message/rfc822", 0,
-                                &name);
+    raw = ctx->replies[0].str;
+
+    if (ngx_http_ticket_dl_gunzip(r, &raw) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_file(r, &raw, "message/rfc822", 0, &name);
+}
+
+
+/*
+ * mailbridge stores raw mail gzip-compressed (SCHEMA.md); values written
+ * before that, or that did not shrink, are the mail itself.  A mail
+ * starts with a header line, never with the gzip magic 1f 8b, so the
+ * first two bytes tell which.  The whole mail is inflated into the
+ * request pool in one go: its size is in the gzip trailer (ISIZE), and
+ * zlib's own state comes from the pool too (no malloc here).  We inflate
+ * instead of sending "Content-Encoding: gzip": the .eml is a download
+ * that must be byte-exact for every client, also ones that do not send
+ * "Accept-Encoding: gzip", and a raw mail is small and rarely fetched.
+ */
+static ngx_int_t
+ngx_http_ticket_dl_gunzip(ngx_http_request_t *r, ngx_str_t *raw)
+{
+    u_char    *in, *out;
+    size_t     size;
+    z_stream   z;
+    ngx_int_t  rc;
+
+    in = raw->data;
+
+    if (raw->len < 18 || in[0] != 0x1f || in[1] != 0x8b) {
+        return NGX_OK;
+    }
+
+    /* ISIZE: the uncompressed length mod 2^32, little-endian */
+    size = (size_t) in[raw->len - 4] | (size_t) in[raw->len - 3] << 8
+           | (size_t) in[raw->len - 2] << 16
+           | (size_t) in[raw->len - 1] << 24;
+
+    if (size == 0 || size > NGX_HTTP_TICKET_DL_RAW_MAX) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "raw mail: gzip value of %uz bytes claims %uz bytes",
+                      raw->len, size);
+        return NGX_ERROR;
+    }
+
+    out = ngx_pnalloc(r->pool, size);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&z, sizeof(z_stream));
+    z.zalloc = ngx_http_ticket_dl_zalloc;
+    z.zfree = ngx_http_ticket_dl_zfree;
+    z.opaque = r->pool;
+
+    if (inflateInit2(&z, 15 + 16) != Z_OK) {
+        return NGX_ERROR;
+    }
+
+    z.next_in = in;
+    z.avail_in = (uInt) raw->len;
+    z.next_out = out;
+    z.avail_out = (uInt) size;
+
+    rc = inflate(&z, Z_FINISH);
+    inflateEnd(&z);
+
+    if (rc != Z_STREAM_END || z.total_out != size) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "raw mail: inflate failed (%i, %uz of %uz bytes)",
+                      rc, (size_t) z.total_out, size);
+        return NGX_ERROR;
+    }
+
+    raw->data = out;
+    raw->len = size;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_ticket_dl_zalloc(void *opaque, u_int items, u_int size)
+{
+    return ngx_palloc(opaque, (size_t) items * size);
+}
+
+
+/* freed with the request pool */
+static void
+ngx_http_ticket_dl_zfree(void *opaque, void *address)
+{
 }
 
 

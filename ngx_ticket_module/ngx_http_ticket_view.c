@@ -320,7 +320,8 @@ ngx_http_ticket_view_cache_get(ngx_http_request_t *r,
 
 
 /*
- * STRLEN of every article's raw mail, for the ".eml" link: exactly the
+ * STRLEN of every article's raw mail, for the ".eml" link (is there
+ * one?): exactly the
  * ids ngx_http_ticket_articles_read() took, in its order, so reply
  * narticles + i belongs to article reply i.
  */
@@ -397,8 +398,14 @@ ngx_http_ticket_view_parts(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
             continue;
         }
 
+        /* STRLEN says whether the raw mail is there; it is stored
+         * gzip-compressed, so the size shown is the article's "size"
+         * (as received) when it has one */
         raw = &v->second[v->narticles + i];
         va->raw_size = (raw->type == REDIS_REPLY_INTEGER) ? raw->integer : 0;
+        if (va->raw_size > 0 && va->a.size > 0) {
+            va->raw_size = (long long) va->a.size;
+        }
         va->parts = ngx_min(va->a.attachments, NGX_HTTP_TICKET_MAX_PARTS);
         va->first = cmds->n;
 

@@ -30,7 +30,12 @@ static int tk_addr_one(tk_cmds_t *c, const unsigned char *p, size_t len,
  * The article hash, its place in the ticket's list, the ticket's
  * article counter, the Message-ID index (for threading replies), the
  * participants (for the "is this reply really from someone in the
- * conversation" check) and the full-text document.  FT.ADD uses NOSAVE:
+ * conversation" check) and the full-text document.  FT.SAFEADD is
+ * FT.ADD done in Redis's main thread: inside MULTI (every writer but
+ * "ticketctl gen") RediSearch 1.2 does that anyway, and outside it
+ * plain FT.ADD hands each document to a thread pool and blocks the
+ * client until it is back -- for a pipelined bulk load 1.4x slower and
+ * half again the CPU (measured with gen, SCHEMA.md).  It uses NOSAVE:
  * RediSearch 1.x would otherwise copy the fields into the hash named by
  * the document id -- which is the article hash itself -- and overwrite
  * "attachments" (a count there, file names in the index).  Searches
@@ -60,6 +65,10 @@ tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
     {
         c->failed = 1;
         return;
+    }
+
+    if (flags & TK_ARTICLE_FT_ONLY) {
+        goto fulltext;
     }
 
     tk_cmds_add(c, "HSET %s"
@@ -101,6 +110,8 @@ tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
             (unsigned long long) a->ticket, (unsigned long long) a->id);
     }
 
+fulltext:
+
     if (!(flags & TK_ARTICLE_NO_FULLTEXT)) {
         tk_str_t  subject, body, from, names;
 
@@ -112,7 +123,8 @@ tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
             return;
         }
 
-        tk_cmds_add(c, "FT.ADD " TK_KEY_FT_ARTICLES " %s 1.0 NOSAVE REPLACE"
+        tk_cmds_add(c, "FT.SAFEADD " TK_KEY_FT_ARTICLES " %s 1.0 NOSAVE"
+            " REPLACE"
             " LANGUAGE german FIELDS"
             " ticket %llu group %S kind %s subject %S body %S from %S"
             " attachments %S time %lld",
@@ -120,7 +132,9 @@ tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
             &body, &from, &names, (long long) a->time);
     }
 
-    if (a->kind == TK_ART_IN || a->kind == TK_ART_OUT) {
+    if ((a->kind == TK_ART_IN || a->kind == TK_ART_OUT)
+        && !(flags & TK_ARTICLE_FT_ONLY))
+    {
         tk_participants_add(c, a);
     }
 }

@@ -40,6 +40,37 @@
 #define TK_KEY_FT_ARTICLES   "tk:ft:articles"   /* RediSearch index name    */
 #define TK_KEY_QUARANTINE    "tk:quarantine"    /* zset id -> received time */
 
+/*
+ * Stop words of tk:ft:articles (FT.CREATE ... STOPWORDS N words, see
+ * SCHEMA.md "Full text"): German and English articles, pronouns, the
+ * forms of sein/haben/werden/be/have/do, conjunctions and the common
+ * prepositions -- about 40 % of the words of a mail, never what anyone
+ * searches for; leaving them out makes the index smaller and FT.ADD
+ * faster.  Deliberately NOT stop words, because they change what a
+ * sentence says in a legal question: negations (nicht kein keine nichts
+ * nie ohne no not never), modals (muss kann soll darf must can may
+ * will -- English "will" is also a testament), and words that are also
+ * names or nouns here ("also" is a group, "war", "man", "may").
+ * Lower case: the index holds lower-cased text (tk_utf8_lower).
+ * TK_FT_STOPWORDS_N must be the number of words (t/unit/test_schema.c).
+ */
+#define TK_FT_STOPWORDS_N    "169"
+
+#define TK_FT_STOPWORDS                                                      \
+    "der die das den dem des ein eine einer eines einem einen und oder "    \
+    "aber denn sondern ich du er sie es wir ihr mich mir dich dir uns "     \
+    "euch ihm ihn ihnen sich mein meine meinen meinem meiner dein deine "   \
+    "sein seine seinen seinem seiner ihre ihren ihrem ihrer unser unsere "  \
+    "euer eure ist bin bist sind seid wird werden wurde wurden hat habe "   \
+    "haben hast hatte hatten zu zum zur im in ins am an auf aus bei beim "  \
+    "mit von vom nach vor f\xc3\xbc" "r \xc3\xbc" "ber um durch als auch "  \
+    "so wie dass da noch nur schon dann doch ja hier was wenn dieser "      \
+    "diese dieses diesem diesen the a and or but of to on at by for from "  \
+    "with as into about is are were be been being i you he she it we "     \
+    "they me him her us them my your his its our their this that these "   \
+    "those there here do does did have has had would could should if "     \
+    "then than just"
+
 /* ---- per-object key formats (printf style) ------------------------------ */
 
 #define TK_FMT_TICKET        "tk:{t:%llu}"             /* hash            */

@@ -104,6 +104,9 @@ void tk_article_write(tk_cmds_t *c, const tk_article_t *a,
  * (bench data whose full text is not needed; reindexing it is up to the
  * caller). */
 #define TK_ARTICLE_NO_FULLTEXT  0x01
+/* ... and TK_ARTICLE_FT_ONLY writes only the full-text document, nothing
+ * else (ticketctl reindex --fulltext) */
+#define TK_ARTICLE_FT_ONLY      0x02
 
 void tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
     const tk_str_t *group, unsigned flags);

@@ -19,7 +19,7 @@ PACKAGES=(
     libcurl4-openssl-dev curl
     dovecot-imapd postfix gnupg wrk valgrind chromium fonts-dejavu-core
     libredis-perl libmail-imapclient-perl libtest-tcp-perl
-    libcmocka-dev libcrypt-dev
+    libcmocka-dev libcrypt-dev zlib1g-dev
 )
 
 say() { printf 'deps: %s\n' "$*" >&2; }

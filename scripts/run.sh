@@ -112,6 +112,8 @@ save ""
 daemonize no
 logfile $VAR/redis/redis.log
 loadmodule /usr/lib/redis/modules/redisearch.so
+# data-layout tuning shared with the tests and the bench
+include "$ROOT/redis-schema/redis.conf"
 CONF
 rm -f "$SOCK"
 # setsid: a Ctrl-C in the terminal reaches only this script, which then

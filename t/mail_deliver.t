@@ -7,9 +7,19 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use TK;
+use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 require "$FindBin::Bin/mail_lib.pl";
 
-my $tk = MB::setup(extra => "max_size = 64k\n");
+# The raw mail as stored: gzip (SCHEMA.md) unless it did not shrink.
+sub raw_of {
+    my ($key) = @_;
+    my $v = $main::tk->redis->get($key);
+    return $v unless defined $v && substr($v, 0, 2) eq "\x1f\x8b";
+    gunzip(\$v => \my $out) or die "gunzip $key: $GunzipError\n";
+    return $out;
+}
+
+our $tk = MB::setup(extra => "max_size = 64k\n");
 
 subtest 'a first mail becomes a new ticket in the recipient\'s group' => sub {
     my $mail = MB::mail(subject => '=?UTF-8?Q?Polizei_hat_mein_Handy_beschlagnahmt?=',
@@ -32,9 +42,24 @@ subtest 'a first mail becomes a new ticket in the recipient\'s group' => sub {
     like $a->{body}, qr/^Hallo,\nbitte helft mir\.$/, 'body text, LF line ends';
     is $a->{author}, '', 'no author';
     ok $tk->redis->exists("tk:{t:$n}:a:$a->{id}:raw"), 'raw mail kept';
-    is $tk->redis->get("tk:{t:$n}:a:$a->{id}:raw"), $mail, 'raw mail byte-exact';
+    is raw_of("tk:{t:$n}:a:$a->{id}:raw"), $mail, 'raw mail byte-exact';
     ok $tk->redis->sismember("tk:{t:$n}:participants", 'anna@example.net'), 'customer is a participant';
     is_deeply $tk->index_counts, $tk->expected_counts, 'overview counts consistent';
+};
+
+subtest 'the raw mail is stored gzip-compressed, readable with gunzip' => sub {
+    my $text = "Die Polizei hat bei der Demo meine Personalien aufgenommen.\r\n" x 80;
+    my $mail = MB::mail(subject => 'Komprimiert', body => $text);
+    my ($rc, undef, $err) = MB::deliver($tk, $mail);
+    is $rc, 0, 'exit 0' or diag $err;
+    my ($n, $a) = MB::stored($tk, MB::msgid_of($mail));
+    my $stored = $tk->redis->get("tk:{t:$n}:a:$a->{id}:raw");
+    is substr($stored, 0, 2), "\x1f\x8b", 'gzip magic';
+    ok length($stored) < length($mail) / 4, 'much smaller than the mail ('
+        . length($stored) . ' of ' . length($mail) . ' bytes)';
+    ok gunzip(\$stored => \my $plain), 'gunzip reads it' or diag $GunzipError;
+    is $plain, $mail, 'gunzip gives the mail byte for byte';
+    is $a->{size}, length($mail), 'size is the uncompressed size';
 };
 
 subtest '--group wins, the address map and default_group apply otherwise' => sub {
@@ -94,7 +119,7 @@ subtest 'an mbox "From " line (procmail, .forward) is not part of the mail' => s
     my ($rc, undef, $err) = MB::deliver($tk, "From anna\@example.net  Mon Nov 23 10:00:00 2026\n$mail");
     is $rc, 0, 'exit 0' or diag $err;
     my ($n, $a) = MB::stored($tk, MB::msgid_of($mail));
-    is $tk->redis->get("tk:{t:$n}:a:$a->{id}:raw"), $mail, 'raw mail without the From_ line';
+    is raw_of("tk:{t:$n}:a:$a->{id}:raw"), $mail, 'raw mail without the From_ line';
     my $bounce = MB::mail(subject => 'Von MAILER-DAEMON');
     ($rc) = MB::deliver($tk, "From MAILER-DAEMON Mon Nov 23 10:00:00 2026\n$bounce");
     ($n) = MB::stored($tk, MB::msgid_of($bounce));
@@ -118,7 +143,7 @@ subtest 'oversized mail: a ticket that says so, headers only' => sub {
     like $a->{flags}, qr/\boversized\b/, 'flag oversized';
     like $a->{body}, qr/larger|more than the limit/, 'the article says so';
     is $a->{size}, length($mail), 'real size recorded';
-    my $raw = $tk->redis->get("tk:{t:$n}:a:$a->{id}:raw");
+    my $raw = raw_of("tk:{t:$n}:a:$a->{id}:raw");
     ok length($raw) < 1000, 'only the headers kept';
     like $raw, qr/^Subject: Riesig/m, 'headers kept';
 };

@@ -7,6 +7,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use IO::Uncompress::Gunzip ();
 use Net::SMTP;
 use Net::EmptyPort qw(empty_port);
 use File::Path qw(make_path);
@@ -86,7 +87,9 @@ subtest 'SMTP -> Postfix -> pipe -> mailbridge deliver -> ticket' => sub {
     my ($n, $a) = MB::stored($tk, MB::msgid_of($mail));
     is MB::ticket($tk, $n)->{group}, 'ALSO', 'group from ${recipient}';
     like TK::read_file("$P/maillog"), qr/relay=mailbridge.*status=sent/, 'Postfix: sent';
-    like $tk->redis->get("tk:{t:$n}:a:$a->{id}:raw"), qr/^Return-Path: <anna\@example\.net>/,
+    my $raw = $tk->redis->get("tk:{t:$n}:a:$a->{id}:raw");
+    IO::Uncompress::Gunzip::gunzip(\(my $gz = $raw) => \$raw) if substr($raw, 0, 2) eq "\x1f\x8b";
+    like $raw, qr/^Return-Path: <anna\@example\.net>/,
         'flags=R: Return-Path kept in the raw mail';
 };
 

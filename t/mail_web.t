@@ -241,6 +241,21 @@ subtest 'raw message: the delivered bytes' => sub {
         qq{attachment; filename="ticket-$n-article-$a.eml"; filename*=UTF-8''ticket-$n-article-$a.eml},
         'raw');
     ok $res->{content} eq $mail, 'equal to what mailbridge was given';
+    is substr($tk->redis->get("tk:{t:$n}:a:$a:raw"), 0, 2), "\x1f\x8b",
+        'stored gzip-compressed: the download inflated it';
+};
+
+subtest 'raw message stored before compression: served as it is' => sub {
+    my $key = "tk:{t:$n}:a:$a:raw";
+    my $gz = $tk->redis->get($key);
+    $tk->redis->set($key, $mail);
+    my $res = $anna->get("/t/$n/a/$a/raw");
+    is $res->{status}, 200, '200';
+    ok $res->{content} eq $mail, 'the stored bytes';
+    is $res->header('content-length'), length $mail, 'length';
+    $tk->redis->set($key, substr($gz, 0, 20) . ("\0" x 4));
+    is $anna->get("/t/$n/a/$a/raw")->{status}, 500, 'broken gzip value: 500, not garbage';
+    $tk->redis->set($key, $gz);
 };
 
 subtest 'types: only the allow-list is shown inline' => sub {

@@ -4,6 +4,7 @@
 use strict;
 use warnings;
 use Test::More;
+use Encode ();
 use File::Temp qw(tempdir);
 use File::Spec;
 use FindBin;
@@ -496,6 +497,31 @@ ok $hits[0] > 50, "gen bodies are searchable ($hits[0] hits)";
 my %ga = $r->hgetall('tk:{t:2000}:a:' . ($r->lrange('tk:{t:2000}:articles', 0, 0))[0]);
 ok length($ga{body}) >= 5000, 'gen bodies are about 5 KB';
 
+# the stop word list (TK_FT_STOPWORDS) and German stemming
+@hits = ft('FT.SEARCH', 'tk:ft:articles', 'und', 'NOCONTENT', 'LIMIT', 0, 1);
+is $hits[0], 0, 'a stop word ("und") is not indexed';
+@hits = ft('FT.SEARCH', 'tk:ft:articles', 'nicht', 'NOCONTENT', 'LIMIT', 0, 1);
+ok $hits[0] > 50, "a negation is not a stop word (\"nicht\": $hits[0] hits)";
+@hits = ft('FT.SEARCH', 'tk:ft:articles', 'Personalie', 'NOCONTENT', 'LIMIT', 0, 1);
+ok $hits[0] > 50, "German stemming: \"Personalie\" finds \"Personalien\" ($hits[0] hits)";
+@hits = ft('FT.SEARCH', 'tk:ft:articles', 'an die Polizei', 'NOCONTENT', 'LIMIT', 0, 1);
+ok $hits[0] > 50, "stop words in a query are dropped, not an error ($hits[0] hits)";
+@hits = ft('FT.SEARCH', 'tk:ft:articles', '"polizei ungefähr"', 'NOCONTENT', 'LIMIT', 0, 1);
+ok $hits[0] > 50, "a phrase matches across left-out stop words (\"Polizei hat uns nach ungefähr\")";
+
+# what agents search for: a file reference, a person's name
+like $ga{body}, qr{Js 2000/2\d\b}, 'an incoming article cites its ticket\'s file reference';
+@hits = ft('FT.SEARCH', 'tk:ft:articles', '"js 2000"', 'NOCONTENT');
+is_deeply [@hits[0, 1]], [1, 'tk:{t:2000}:a:' . ($r->lrange('tk:{t:2000}:articles', 0, 0))[0]],
+    'the file reference finds exactly its ticket';
+my $cname = $r->hget('tk:{t:2000}', 'customer_name');
+my $cid = $r->hget('tk:{t:2000}', 'customer');
+@hits = ft('FT.SEARCH', 'tk:ft:articles', Encode::encode('UTF-8', lc Encode::decode('UTF-8', $cname)),
+    'NOCONTENT', 'LIMIT', 0, 100);
+my @other = grep { /^tk:\{t:(\d+)\}/ && $r->hget("tk:{t:$1}", 'customer') != $cid } @hits[1 .. $#hits];
+ok $hits[0] >= 1 && $hits[0] <= 20, "a customer's full name has a few hits ($cname: $hits[0])";
+is scalar @other, 0, 'all of them tickets of that customer';
+
 $before = counts_snapshot();
 ctl_ok('reindex after gen', 'reindex');
 is_deeply counts_snapshot(), $before, 'reindex reproduces the counts of gen';
@@ -506,6 +532,28 @@ is $grc, 0, 'gen can add to existing data' or diag $gerr;
 like $gout, qr/bench agents exist/, 'existing bench agents kept';
 is $r->llen('tk:{t:2022}:articles'), 20, 'twenty articles on a ticket';
 is $r->hget('tk:{t:2022}', 'articles'), 20, 'article counter';
+# an index of an older definition (STOPWORDS 0) is rebuilt by reindex --fulltext
+my $akey = 'tk:{t:2000}:a:' . ($r->lrange('tk:{t:2000}:articles', 0, 0))[0];
+my %abefore = $r->hgetall($akey);
+ft('FT.DROP', 'tk:ft:articles', 'KEEPDOCS');
+ft('FT.CREATE', 'tk:ft:articles', 'STOPWORDS', 0, 'SCHEMA', 'ticket', 'NUMERIC', 'SORTABLE',
+   'group', 'TAG', 'kind', 'TAG', 'subject', 'TEXT', 'WEIGHT', '5.0', 'body', 'TEXT',
+   'from', 'TEXT', 'attachments', 'TEXT', 'time', 'NUMERIC', 'SORTABLE');
+ft('FT.ADD', 'tk:ft:articles', $akey, '1.0', 'NOSAVE', 'FIELDS', 'body', 'und gewahrsam', 'ticket', 2000);
+is((ft('FT.SEARCH', 'tk:ft:articles', 'und', 'NOCONTENT'))[0], 1, 'old index: "und" indexed');
+$out = ctl_ok('reindex --fulltext', 'reindex', '--fulltext');
+my $narticles = grep { /:a:\d+$/ } $r->keys('tk:{t:*}:a:*');
+like $out, qr/full-text index tk:ft:articles rebuilt: $narticles articles/, 'every article hash';
+my %fi = ft('FT.INFO', 'tk:ft:articles');
+is $fi{num_docs}, $narticles, 'one document per article';
+is((ft('FT.SEARCH', 'tk:ft:articles', 'und', 'NOCONTENT'))[0], 0, 'new definition: stop words left out');
+is((ft('FT.SEARCH', 'tk:ft:articles', '"js 2000"', 'NOCONTENT'))[0], 1, 'the file reference again');
+my $g2000 = $r->hget('tk:{t:2000}', 'group');
+@hits = ft('FT.SEARCH', 'tk:ft:articles', "\@group:{$g2000} \@ticket:[2000 2000]", 'NOCONTENT');
+is_deeply [@hits], [1, $akey], "the ticket's group tag and number again";
+is_deeply {$r->hgetall($akey)}, \%abefore, 'the article hash itself untouched (KEEPDOCS, NOSAVE)';
+ctl_exit(64, qr/reindex/, 'reindex with an unknown option', 'reindex', '--full');
+
 ctl_exit(64, qr/--tickets/, 'gen without --tickets', 'gen');
 ctl_exit(64, qr/invalid --tickets/, 'gen with bad count', 'gen', '--tickets', 'x');
 

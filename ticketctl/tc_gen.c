@@ -2,14 +2,22 @@
  * tc_gen.c -- "ticketctl gen": bench data that looks like a collective's
  * years of legal mail: most tickets closed, a few percent open over
  * states 1-5, some urgent, owners among twenty agents, customers who
- * write more than once, 5 KB bodies in German and English.
+ * write more than once, 5 KB bodies in German and English.  What agents
+ * search for has the same few hits at any scale: each incoming mail of
+ * ticket N cites the file reference "Aktenzeichen 231 Js N/26", and the
+ * customers' surnames come from a pool that grows with the archive
+ * (tc_gen_text.c).
  *
  * Speed comes from pipelining without waiting: batch k is written to
  * the socket, batch k+1 is built while Redis works on k, then k's
- * replies are read.  Redis is the limit: RediSearch 1.2 spends about
- * 0.5 ms of CPU on FT.ADD of a 5 KB body, everything else of a ticket
- * about 0.08 ms; --no-fulltext leaves the FT.ADD out.  No MULTI/EXEC here: bench data is written into an
- * idle Redis, and "reindex" repairs the index if a run is interrupted.
+ * replies are read.  Redis is the limit, gen itself uses ~5 % of a core:
+ * RediSearch 1.2 spends ~0.35 ms of CPU on FT.SAFEADD of a 5 KB body
+ * (more as the index grows: ~0.5 ms at a million), everything else of a
+ * ticket ~0.09 ms; --no-fulltext leaves it out.  One connection: plain
+ * FT.ADD on two connections was slower than FT.SAFEADD on one
+ * (tk_article.c).  No MULTI/EXEC here: bench data is written into an
+ * idle Redis, and "reindex [--fulltext]" repairs the indexes if a run
+ * is interrupted.
  */
 
 #include <getopt.h>
@@ -598,19 +606,20 @@ tc_gen_ticket(tc_gen_t *g, tk_cmds_t *c, tk_arena_t *arena, long k)
             a.from.len = strlen(from);
             a.to.data = (unsigned char *) gemail;
             a.to.len = strlen(gemail);
-            a.body = tc_gen_body(&g->rng, arena, german, 0, cname);
+            a.body = tc_gen_body(&g->rng, arena, german, 0, cname,
+                                 t.number);
 
         } else if (kind == TK_ART_OUT) {
             a.from.data = (unsigned char *) gemail;
             a.from.len = strlen(gemail);
             a.to = t.customer_email;
             a.author = t.owner;
-            a.body = tc_gen_body(&g->rng, arena, german, 1, owner_name);
+            a.body = tc_gen_body(&g->rng, arena, german, 1, owner_name, 0);
 
         } else {
             a.from = t.owner;
             a.author = t.owner;
-            a.body = tc_gen_body(&g->rng, arena, german, 1, owner_name);
+            a.body = tc_gen_body(&g->rng, arena, german, 1, owner_name, 0);
         }
 
         if (kind != TK_ART_NOTE) {

@@ -28,8 +28,9 @@ void tc_gen_customer(uint64_t id, char *name, size_t nsize, char *email,
 /* A subject as activists write them, "DRINGEND: " in front when urgent. */
 void tc_gen_title(tc_rng_t *rng, int german, int urgent, char *title,
     size_t size);
-/* A body of about TC_GEN_BODY bytes, from arena (data NULL without). */
+/* A body of about TC_GEN_BODY bytes, from arena (data NULL without);
+ * with the file reference of ticket file_ref unless it is 0. */
 tk_str_t tc_gen_body(tc_rng_t *rng, tk_arena_t *arena, int german,
-    int reply, const char *signer);
+    int reply, const char *signer, uint64_t file_ref);
 
 #endif /* TC_GEN_H */

@@ -21,15 +21,37 @@ static const char  *tc_gen_first[][2] = {
     { "Yusuf", "yusuf" }, { "Hannah", "hannah" }, { "Ren\xc3\xa9", "rene" }
 };
 
-static const char  *tc_gen_last[][2] = {
-    { "Sommer", "sommer" }, { "M\xc3\xbcller", "mueller" },
-    { "Yilmaz", "yilmaz" }, { "Taylor", "taylor" }, { "Schmidt", "schmidt" },
-    { "Okafor", "okafor" }, { "Becker", "becker" }, { "Nowak", "nowak" },
-    { "Wei\xc3\x9f", "weiss" }, { "Hoffmann", "hoffmann" },
-    { "Krause", "krause" }, { "Demir", "demir" }, { "Fischer", "fischer" },
-    { "Kowalski", "kowalski" }, { "Lange", "lange" }, { "Brandt", "brandt" },
-    { "G\xc3\xbcnther", "guenther" }, { "Wolff", "wolff" }
+/*
+ * Surnames are made of three syllables, so there are 32^3 of them and
+ * the pool grows with the archive: 16 customers in a row share one
+ * (customer id / 16), each with another first name.  A full name is one
+ * person and a surname a handful of tickets at any scale, as in a real
+ * archive -- not thousands of "Müller"s in a million tickets.
+ */
+#define TC_GEN_SURNAME_BLOCK  16
+
+static const char  *tc_gen_sur1[] = {
+    "Ber", "Hal", "Kron", "Lin", "Mar", "Nol", "Ost", "Ried", "Sel", "Tann",
+    "Wal", "Eck", "Fal", "Gro", "Hel", "Kar", "Lau", "Mol", "Neu", "Ror",
+    "Sach", "Sto", "Ul", "Van", "Wer", "Zeh", "Bra", "Dor", "Fen", "Gun",
+    "Hor", "Jel"
 };
+
+static const char  *tc_gen_sur2[] = {
+    "ken", "ter", "man", "del", "ho", "li", "gen", "sa", "ber", "to",
+    "ra", "ne", "wi", "ko", "da", "bi", "ste", "lo", "ru", "pe",
+    "ga", "mi", "tu", "fe", "no", "si", "ka", "re", "vo", "zi",
+    "la", "go"
+};
+
+static const char  *tc_gen_sur3[] = {
+    "dorf", "mann", "berg", "stein", "hagen", "wald", "feld", "kamp",
+    "rath", "thal", "beck", "hoff", "horst", "brink", "loh", "meier",
+    "ski", "wicz", "oglu", "escu", "ak", "ovic", "ens", "ing", "ert",
+    "sen", "bach", "au", "kow", "eit", "rup", "aus"
+};
+
+#define TC_GEN_N(a)  (sizeof(a) / sizeof((a)[0]))
 
 static const char  *tc_gen_domains[] = {
     "example.net", "example.org", "example.com", "posteo.example",
@@ -218,19 +240,65 @@ static const char  *tc_gen_reply_en =
 
 /* ---- putting them together ---------------------------------------------- */
 
+/*
+ * Customer id -> "First Surname" and "first.surname@domain".  The
+ * surname is syllables of id / TC_GEN_SURNAME_BLOCK; within a block the
+ * first names differ, so a full name is one customer until the surnames
+ * wrap (32^3 * 16 customers: ~1.5 M tickets).  The address carries no
+ * number, so a ticket number is a term of its file reference only.
+ */
 void
 tc_gen_customer(uint64_t id, char *name, size_t nsize, char *email,
     size_t esize)
 {
-    size_t  f, l, d;
+    char      sur[64], lower[64];
+    size_t    f, d, i;
+    uint64_t  s;
 
-    f = id % (sizeof(tc_gen_first) / sizeof(tc_gen_first[0]));
-    l = (id / 7) % (sizeof(tc_gen_last) / sizeof(tc_gen_last[0]));
-    d = (id / 3) % (sizeof(tc_gen_domains) / sizeof(tc_gen_domains[0]));
+    s = id / TC_GEN_SURNAME_BLOCK;
+    f = id % TC_GEN_N(tc_gen_first);
+    d = (id / 3) % TC_GEN_N(tc_gen_domains);
 
-    snprintf(name, nsize, "%s %s", tc_gen_first[f][0], tc_gen_last[l][0]);
-    snprintf(email, esize, "%s.%s.%llu@%s", tc_gen_first[f][1],
-             tc_gen_last[l][1], (unsigned long long) id, tc_gen_domains[d]);
+    snprintf(sur, sizeof(sur), "%s%s%s",
+             tc_gen_sur1[s % TC_GEN_N(tc_gen_sur1)],
+             tc_gen_sur2[(s / TC_GEN_N(tc_gen_sur1)) % TC_GEN_N(tc_gen_sur2)],
+             tc_gen_sur3[(s / (TC_GEN_N(tc_gen_sur1) * TC_GEN_N(tc_gen_sur2)))
+                         % TC_GEN_N(tc_gen_sur3)]);
+
+    for (i = 0; sur[i]; i++) {
+        lower[i] = (char) (sur[i] >= 'A' && sur[i] <= 'Z' ? sur[i] | 0x20
+                                                           : sur[i]);
+    }
+    lower[i] = '\0';
+
+    snprintf(name, nsize, "%s %s", tc_gen_first[f][0], sur);
+    snprintf(email, esize, "%s.%s@%s", tc_gen_first[f][1], lower,
+             tc_gen_domains[d]);
+}
+
+
+/*
+ * The court file reference of ticket N, "Aktenzeichen 231 Js 10010/26":
+ * office (100 + N % 900), register "Js", the ticket number itself, year
+ * (20 + N % 7).  The phrase "js N" is in the incoming articles of
+ * ticket N and nowhere else; so is the term "N" for N >= 1000 (no other
+ * number in gen's text has more than three digits).  A search for it
+ * has the same few hits at any scale.
+ */
+static size_t
+tc_gen_file_ref(char *buf, size_t size, int german, uint64_t number)
+{
+    int  n;
+
+    n = snprintf(buf, size, german
+                 ? "es geht um das Verfahren mit dem Aktenzeichen "
+                   "%u Js %llu/%u.\n\n"
+                 : "this is about the case with the file number "
+                   "%u Js %llu/%u.\n\n",
+                 (unsigned) (100 + number % 900), (unsigned long long) number,
+                 (unsigned) (20 + number % 7));
+
+    return n > 0 && (size_t) n < size ? (size_t) n : 0;
 }
 
 
@@ -263,13 +331,15 @@ tc_gen_title(tc_rng_t *rng, int german, int urgent, char *title,
 
 
 /*
- * A body of about TC_GEN_BODY bytes: greeting, paragraphs (mostly in
- * the mail's language, sometimes a quoted one in the other), signature.
+ * A body of about TC_GEN_BODY bytes: greeting, the file reference of
+ * ticket file_ref (0: none), paragraphs (mostly in the mail's language,
+ * sometimes a quoted one in the other), signature.
  */
 tk_str_t
 tc_gen_body(tc_rng_t *rng, tk_arena_t *arena, int german, int reply,
-    const char *signer)
+    const char *signer, uint64_t file_ref)
 {
+    char           ref[160];
     tk_str_t      body;
     const char   *p;
     size_t        len, cap, n;
@@ -297,6 +367,10 @@ tc_gen_body(tc_rng_t *rng, tk_arena_t *arena, int german, int reply,
     len = 0;
     TC_PUT(german ? (reply ? "Hallo,\n\n" : "Hallo Legal-Team,\n\n")
                   : (reply ? "Hi,\n\n" : "Hi legal team,\n\n"));
+
+    if (file_ref && tc_gen_file_ref(ref, sizeof(ref), german, file_ref)) {
+        TC_PUT(ref);
+    }
 
     if (reply) {
         TC_PUT(german ? tc_gen_reply_de : tc_gen_reply_en);

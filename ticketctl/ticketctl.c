@@ -74,8 +74,10 @@ static const struct {
       "           [--no-fulltext]  bench data, pipelined; agents anna..tilda\n"
       "                            (password bench-password unless given)\n" },
     { "reindex",
-      "  reindex                   rebuild overview indexes and counts from\n"
-      "                            the ticket hashes\n" },
+      "  reindex [--fulltext]      rebuild overview indexes and counts from\n"
+      "                            the ticket hashes; --fulltext also drops\n"
+      "                            and rebuilds the full-text index (after\n"
+      "                            an upgrade that changed its definition)\n" },
     { NULL, NULL }
 };
 

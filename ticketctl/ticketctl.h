@@ -151,6 +151,8 @@ int tc_group_check(tc_ctx_t *ctx, const char *name);
 
 int tc_cmd_ticket(tc_ctx_t *ctx, int argc, char **argv);
 int tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv);
+/* FT.CREATE of the full-text index (tc_init.c; reindex --fulltext) */
+int tc_init_ft_create(tc_ctx_t *ctx);
 
 /* A new ticket with an inbound first article, as "ticket create" and
  * "demo" make them. */

@@ -152,6 +152,7 @@ daemonize no
 loglevel notice
 loadmodule $REDISEARCH
 enable-debug-command local
+include "$ROOT/redis-schema/redis.conf"
 EOF
     $self->spawn('redis', 'redis-server', "$d/redis.conf");
     wait_for('redis to answer PING', 10, sub {

@@ -653,7 +653,7 @@ article_write_stores_indexes_and_participants(void **state)
     assert_has_line(f, "RPUSH tk:{t:7}:articles 11");
     assert_has_line(f, "HINCRBY tk:{t:7} articles 1");
     assert_has_line(f, "SET tk:mid:<m1@example.net> 7:11");
-    assert_has_line(f, "FT.ADD tk:ft:articles tk:{t:7}:a:11 1.0 NOSAVE "
+    assert_has_line(f, "FT.SAFEADD tk:ft:articles tk:{t:7}:a:11 1.0 NOSAVE "
                     "REPLACE LANGUAGE german FIELDS ticket 7 group legal "
                     "kind in subject gewahrsam body hallo from \"beispiel, "
                     "ana\" <ana@example.net> attachments  time 1700000000");
@@ -683,7 +683,7 @@ note_has_no_participants_or_message_id(void **state)
 
     assert_int_equal(count_prefix(f, "SADD"), 0);
     assert_int_equal(count_prefix(f, "SET "), 0);
-    assert_int_equal(count_prefix(f, "FT.ADD"), 1);
+    assert_int_equal(count_prefix(f, "FT.SAFEADD"), 1);
 }
 
 

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -159,6 +160,32 @@ key_builders_use_hash_tags(void **unused)
     assert_string_equal(buf, "tk:{k:abc}");
     tk_key_msgid(buf, sizeof(buf), &mid);
     assert_string_equal(buf, "tk:mid:<m1@x.test>");
+}
+
+
+/* FT.CREATE takes the count, then the words: they must agree, and every
+ * word must be lower case (the index holds lower-cased text). */
+static void
+ft_stopwords_count_matches_the_list(void **state)
+{
+    const char  *p = TK_FT_STOPWORDS;
+    int          n = 0, in = 0;
+
+    for (; *p; p++) {
+        assert_false(*p >= 'A' && *p <= 'Z');
+        if (*p == ' ') {
+            in = 0;
+        } else if (!in) {
+            in = 1;
+            n++;
+        }
+    }
+
+    assert_int_equal(n, atoi(TK_FT_STOPWORDS_N));
+    assert_non_null(strstr(" " TK_FT_STOPWORDS " ", " und "));
+    assert_null(strstr(" " TK_FT_STOPWORDS " ", " nicht "));
+    assert_null(strstr(" " TK_FT_STOPWORDS " ", " kein "));
+    assert_null(strstr(" " TK_FT_STOPWORDS " ", " not "));
 }
 
 
@@ -377,6 +404,7 @@ int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(ft_stopwords_count_matches_the_list),
         cmocka_unit_test(state_names_round_trip),
         cmocka_unit_test(state_labels_follow_the_faq),
         cmocka_unit_test(state_parse_accepts_digits_and_labels_only),
