@@ -536,7 +536,7 @@ sub report {
                 : "n/a: $why", "<= 2x $res"];
     }
     for my $sc (@scales) {
-        for my $page (qw(overview ticket)) {
+        for my $page (qw(overview overview_nocache ticket ticket_nocache)) {
             my $v = $r{"cg.$sc.$page.ir_per_req"};
             next unless defined $v || defined $r{"cg.$sc.$page.na"};
             push @extra, ["callgrind Ir / $page request (" . $lab->($sc) . ')',

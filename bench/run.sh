@@ -3,7 +3,7 @@
 # measured against nginx's own limit (a static file of the same size from
 # the same nginx), in one run.  Not part of "make test".
 #
-#   bench/run.sh            full:  10 k and 1 M tickets   (~20 min here: see
+#   bench/run.sh            full:  10 k and 1 M tickets   (~15 min here: see
 #                           docs/performance.md, generating 1 M takes ~16)
 #   QUICK=1 bench/run.sh    quick: 10 k and 100 k tickets (<= 2 min)
 #
@@ -15,7 +15,7 @@
 # table into docs/performance.md).  A part that is missing or broken gives
 # its row "n/a: <reason>"; no number is ever made up.
 #
-# Knobs (environment): BENCH_SCALES="10000 1000000", BENCH_DURATION=5,
+# Knobs (environment): BENCH_SCALES="10000 1000000", BENCH_DURATION=3,
 # BENCH_CONNECTIONS=32, BENCH_THREADS=2, BENCH_ARTICLES=1 (articles per
 # generated ticket; more multiplies the generation time: RediSearch's
 # FT.ADD of a 5 kB body is most of it), BENCH_CG_REQUESTS=100, BENCH_KEEP=1 (keep the temp
@@ -46,7 +46,7 @@ if [ -n "$QUICK" ]; then
 else
     MODE=full
     SCALES=${BENCH_SCALES:-"10000 1000000"}
-    DUR=${BENCH_DURATION:-5}
+    DUR=${BENCH_DURATION:-3}
     CG_N=${BENCH_CG_REQUESTS:-100}
     WARM=1
     NOFT_ABOVE=${BENCH_NOFT_ABOVE:-0}
@@ -328,12 +328,12 @@ cmds_per_request() {
 # counters are zeroed, N requests run, a dump; then zero, the same time
 # idle, a dump.  (Ir_requests - Ir_idle) / N.
 callgrind_page() {
-    local sc=$1 page=$2 url=$3 key=cg.$1.$2 P=$T/ngx-cg-$2 port i t0 t1 dt
+    local sc=$1 page=$2 url=$3 extra=${4:-} key=cg.$1.$2 P=$T/ngx-cg-$2 port i t0 t1 dt
     if [ "$HAVE_VG" = 0 ]; then na "$key" "valgrind not installed"; return; fi
     rm -rf "$P"; mkdir -p "$P"
     port=$($BP port)
     "$ROOT/scripts/nginx-conf.sh" --prefix "$P" --port "$port" --redis "unix:$SOCK" \
-        --static "$T/static" --workers 1 --server 'access_log off;' \
+        --static "$T/static" --workers 1 --server "access_log off; $extra" \
         --main 'timer_resolution 500ms;' > "$P/nginx.conf"
     valgrind --tool=callgrind --callgrind-out-file="$P/cg.out" \
         nginx -p "$P" -c "$P/nginx.conf" -g 'daemon off; master_process off;' \
@@ -679,11 +679,18 @@ measure_scale() {
     for r in $rss; do [ "$r" -gt "$RSS_MAX" ] && RSS_MAX=$r; done
     say "nginx worker RSS (kB): $rss"
 
-    # callgrind: smallest scale always, largest in full runs
-    if [ "$sc" = "${SCALES%% *}" ] || [ "$MODE" = full ]; then
-        if [ -n "$ov" ]; then callgrind_page "$sc" overview "$BASE/overview/$ov"
+    # callgrind at the smallest scale: Ir per request does not depend on
+    # the machine's load, and the pages' cost does not grow with the data
+    # (the p99 ratio shows that); with the page cache (a hit) and without
+    # (what every first view after a change costs)
+    if [ "$sc" = "${SCALES%% *}" ]; then
+        if [ -n "$ov" ]; then
+            callgrind_page "$sc" overview "$BASE/overview/$ov"
+            [ -n "$BASE2" ] && callgrind_page "$sc" overview_nocache "$BASE/overview/$ov" 'ticket_cache off;'
         else na "cg.$sc.overview" "no overview page"; fi
-        if [ -n "$tn" ]; then callgrind_page "$sc" ticket "$BASE/t/$tn"
+        if [ -n "$tn" ]; then
+            callgrind_page "$sc" ticket "$BASE/t/$tn"
+            [ -n "$BASE2" ] && callgrind_page "$sc" ticket_nocache "$BASE/t/$tn" 'ticket_cache off;'
         else na "cg.$sc.ticket" "no ticket page"; fi
     fi
 }
@@ -721,7 +728,7 @@ mailbridge_hwm() {
 
 if [ -x "$ROOT/bench/import.sh" ]; then
     # its own Redis and mailbox; QUICK imports fewer mails
-    NMAILS=$([ -n "$QUICK" ] && echo 3000 || echo 20000)
+    NMAILS=$([ -n "$QUICK" ] && echo 3000 || echo 10000)
     say "---- ingest: bench/import.sh $NMAILS ----"
     env -u BENCH_KEEP timeout $([ -n "$QUICK" ] && echo 120 || echo 400) \
         "$ROOT/bench/import.sh" "$NMAILS" > "$T/import.log" 2>&1 &
