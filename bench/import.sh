@@ -30,8 +30,7 @@ cleanup() {
 trap cleanup EXIT
 
 redis-server "$ROOT/redis-schema/redis.conf" --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 \
-    --dir "$T" --save '' --appendonly no --logfile "$T/redis.log" \
-    --loadmodule /usr/lib/redis/modules/redisearch.so &
+    --dir "$T" --save '' --appendonly no --logfile "$T/redis.log" &
 REDIS_PID=$!
 for _ in $(seq 50); do [ -S "$T/redis.sock" ] && break; sleep 0.1; done
 "$TC" --redis "unix:$T/redis.sock" init >/dev/null

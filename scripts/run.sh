@@ -111,8 +111,7 @@ appendfsync everysec
 save ""
 daemonize no
 logfile $VAR/redis/redis.log
-loadmodule /usr/lib/redis/modules/redisearch.so
-# data-layout tuning shared with the tests and the bench
+# RediSearch and the data-layout tuning, shared with the tests and the bench
 include "$ROOT/redis-schema/redis.conf"
 CONF
 rm -f "$SOCK"

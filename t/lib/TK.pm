@@ -150,7 +150,6 @@ appendfsync everysec
 save ""
 daemonize no
 loglevel notice
-loadmodule $REDISEARCH
 enable-debug-command local
 include "$ROOT/redis-schema/redis.conf"
 EOF
