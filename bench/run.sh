@@ -147,6 +147,29 @@ put meta.redis "$(R info server | sed -n 's/^redis_version://p' | tr -d '\r')"
 
 mkdir -p "$T/static" "$T/nginx"
 cp -r "$ROOT/static/." "$T/static/" 2>/dev/null
+# start_nginx DIR PORT SERVER_DIRECTIVES: nginx with the module, 2 workers,
+# in the background; sets STARTED_PID, or STARTED_NA to why not
+start_nginx() {
+    local dir=$1 port=$2 extra=$3
+    STARTED_PID='' STARTED_NA=''
+    mkdir -p "$dir"
+    "$ROOT/scripts/nginx-conf.sh" --prefix "$dir" --port "$port" \
+        --redis "unix:$SOCK" --static "$T/static" --workers 2 \
+        --server "$extra" > "$dir/nginx.conf" 2> "$dir/conf.err"
+    if ! nginx -p "$dir" -c "$dir/nginx.conf" -t >"$dir/t.log" 2>&1; then
+        STARTED_NA="nginx -t failed: $(grep -m1 emerg "$dir/t.log")"
+        return 1
+    fi
+    nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' > "$dir/stdout.log" 2>&1 &
+    STARTED_PID=$!
+    for _ in $(seq 50); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/login" && return 0
+        sleep 0.1
+    done
+    STARTED_NA="nginx did not answer: $(tail -2 "$dir/logs/error.log" 2>/dev/null)"
+    return 1
+}
+
 NPORT=$($BP port)
 BASE=http://127.0.0.1:$NPORT
 NGINX_NA=''
@@ -155,22 +178,8 @@ if [ "$HAVE_MODULE" = 0 ]; then
 elif [ ! -x "$ROOT/scripts/nginx-conf.sh" ]; then
     NGINX_NA="scripts/nginx-conf.sh missing"
 else
-    "$ROOT/scripts/nginx-conf.sh" --prefix "$T/nginx" --port "$NPORT" \
-        --redis "unix:$SOCK" --static "$T/static" --workers 2 \
-        --server 'access_log off;' > "$T/nginx/nginx.conf" 2> "$T/nginx/conf.err"
-    if ! nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -t >"$T/nginx/t.log" 2>&1; then
-        NGINX_NA="nginx -t failed: $(grep -m1 emerg "$T/nginx/t.log")"
-    else
-        nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -g 'daemon off;' \
-            > "$T/nginx/stdout.log" 2>&1 &
-        NGINX_PID=$!
-        for _ in $(seq 50); do
-            curl -s -o /dev/null "$BASE/login" && break
-            sleep 0.1
-        done
-        curl -s -o /dev/null "$BASE/login" ||
-            NGINX_NA="nginx did not answer: $(tail -2 "$T/nginx/logs/error.log")"
-    fi
+    start_nginx "$T/nginx" "$NPORT" 'access_log off;'
+    NGINX_PID=$STARTED_PID NGINX_NA=$STARTED_NA
 fi
 [ -n "$NGINX_NA" ] && say "$NGINX_NA"
 
@@ -183,23 +192,10 @@ if [ -n "$NGINX_NA" ]; then
 elif ! grep -q ticket_cache_zone "$MODULE"; then
     NGINX2_NA="the module has no page cache (ticket_cache)"
 else
-    mkdir -p "$T/nginx2"
     NPORT2=$($BP port)
-    "$ROOT/scripts/nginx-conf.sh" --prefix "$T/nginx2" --port "$NPORT2" \
-        --redis "unix:$SOCK" --static "$T/static" --workers 2 \
-        --server 'access_log off; ticket_cache off;' > "$T/nginx2/nginx.conf"
-    nginx -p "$T/nginx2" -c "$T/nginx2/nginx.conf" -g 'daemon off;' \
-        > "$T/nginx2/stdout.log" 2>&1 &
-    NGINX2_PID=$!
-    for _ in $(seq 50); do
-        curl -s -o /dev/null "http://127.0.0.1:$NPORT2/login" && break
-        sleep 0.1
-    done
-    if curl -s -o /dev/null "http://127.0.0.1:$NPORT2/login"; then
+    start_nginx "$T/nginx2" "$NPORT2" 'access_log off; ticket_cache off;' &&
         BASE2=http://127.0.0.1:$NPORT2
-    else
-        NGINX2_NA="nginx with ticket_cache off did not answer: $(tail -2 "$T/nginx2/logs/error.log" 2>/dev/null)"
-    fi
+    NGINX2_PID=$STARTED_PID NGINX2_NA=$STARTED_NA
 fi
 [ -n "$NGINX2_NA" ] && say "cache-off rows: $NGINX2_NA"
 put meta.nginx "$(nginx -v 2>&1 | sed 's/.*nginx\///')"

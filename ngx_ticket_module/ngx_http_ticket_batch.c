@@ -33,6 +33,8 @@ static void *ngx_http_ticket_reader_array(const redisReadTask *task,
 static void *ngx_http_ticket_reader_integer(const redisReadTask *task,
     long long value);
 static void *ngx_http_ticket_reader_nil(const redisReadTask *task);
+static void *ngx_http_ticket_reader_scalar(const redisReadTask *task, int type,
+    long long value);
 static void ngx_http_ticket_reader_free(void *obj);
 static void ngx_http_ticket_reader_release(ngx_http_ticket_parse_t *parse);
 static ngx_int_t ngx_http_ticket_reader_node(const redisReadTask *task,
@@ -751,25 +753,21 @@ ngx_http_ticket_reader_array(const redisReadTask *task, int elements)
 static void *
 ngx_http_ticket_reader_integer(const redisReadTask *task, long long value)
 {
-    void                     *obj;
-    ngx_int_t                 rc;
-    ngx_http_ticket_reply_t  *node;
-
-    rc = ngx_http_ticket_reader_node(task, &node, &obj);
-
-    if (rc != NGX_OK) {
-        return rc == NGX_DECLINED ? obj : NULL;
-    }
-
-    ngx_http_ticket_reader_init_node(node, REDIS_REPLY_INTEGER);
-    node->integer = value;
-
-    return obj;
+    return ngx_http_ticket_reader_scalar(task, REDIS_REPLY_INTEGER, value);
 }
 
 
 static void *
 ngx_http_ticket_reader_nil(const redisReadTask *task)
+{
+    return ngx_http_ticket_reader_scalar(task, REDIS_REPLY_NIL, 0);
+}
+
+
+/* An integer or a nil: a node without a string or elements. */
+static void *
+ngx_http_ticket_reader_scalar(const redisReadTask *task, int type,
+    long long value)
 {
     void                     *obj;
     ngx_int_t                 rc;
@@ -781,7 +779,8 @@ ngx_http_ticket_reader_nil(const redisReadTask *task)
         return rc == NGX_DECLINED ? obj : NULL;
     }
 
-    ngx_http_ticket_reader_init_node(node, REDIS_REPLY_NIL);
+    ngx_http_ticket_reader_init_node(node, type);
+    node->integer = value;
 
     return obj;
 }

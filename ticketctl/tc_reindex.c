@@ -23,6 +23,11 @@ static int tc_reindex_ft_batch(tc_ctx_t *ctx, redisReply *keys,
     unsigned long *done, unsigned long *skipped);
 static int tc_is_article_key(const char *k);
 
+typedef int (*tc_reindex_batch_pt)(tc_ctx_t *ctx, redisReply *keys,
+    unsigned long *done, unsigned long *skipped);
+static int tc_reindex_scan(tc_ctx_t *ctx, const char *match,
+    tc_reindex_batch_pt batch, unsigned long *done, unsigned long *skipped);
+
 /* tc_init.c: FT.CREATE with the current definition */
 
 
@@ -36,8 +41,6 @@ static int tc_is_article_key(const char *k);
 int
 tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv)
 {
-    redisReply     *reply;
-    char           *cursor;
     unsigned long   done, skipped, deleted;
     int             rc, fulltext;
 
@@ -52,30 +55,10 @@ tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv)
     }
 
     done = skipped = 0;
-    cursor = strdup("0");
-
-    do {
-        reply = tc_command(ctx, "SCAN %s MATCH tk:{t:* COUNT %d TYPE hash",
-                           cursor, TC_SCAN_COUNT);
-        free(cursor);
-        cursor = NULL;
-
-        if (reply == NULL) {
-            return EX_UNAVAILABLE;
-        }
-
-        cursor = strdup(reply->element[0]->str);
-        rc = tc_reindex_batch(ctx, reply->element[1], &done, &skipped);
-        freeReplyObject(reply);
-
-        if (rc != EX_OK) {
-            free(cursor);
-            return rc;
-        }
-
-    } while (cursor && strcmp(cursor, "0") != 0);
-
-    free(cursor);
+    rc = tc_reindex_scan(ctx, "tk:{t:*", tc_reindex_batch, &done, &skipped);
+    if (rc != EX_OK) {
+        return rc;
+    }
 
     printf("reindexed %lu tickets (%lu index keys dropped first)\n", done,
            deleted);
@@ -101,7 +84,6 @@ static int
 tc_reindex_fulltext(tc_ctx_t *ctx)
 {
     redisReply     *reply;
-    char           *cursor;
     unsigned long   done, skipped;
     int             rc;
 
@@ -120,11 +102,39 @@ tc_reindex_fulltext(tc_ctx_t *ctx)
     }
 
     done = skipped = 0;
+    rc = tc_reindex_scan(ctx, "tk:{t:*}:a:*", tc_reindex_ft_batch, &done,
+                         &skipped);
+    if (rc != EX_OK) {
+        return rc;
+    }
+
+    printf("full-text index %s rebuilt: %lu articles\n", TK_KEY_FT_ARTICLES,
+           done);
+
+    if (skipped) {
+        printf("skipped %lu article hashes without id, ticket or kind, or "
+               "whose ticket has no group\n", skipped);
+    }
+
+    return EX_OK;
+}
+
+
+/* SCAN every hash matching MATCH, a page at a time, through BATCH: the
+ * keyspace is never read at once (a million tickets, a small client) */
+static int
+tc_reindex_scan(tc_ctx_t *ctx, const char *match, tc_reindex_batch_pt batch,
+    unsigned long *done, unsigned long *skipped)
+{
+    redisReply  *reply;
+    char        *cursor;
+    int          rc;
+
     cursor = strdup("0");
 
     do {
-        reply = tc_command(ctx, "SCAN %s MATCH tk:{t:*}:a:* COUNT %d TYPE "
-                           "hash", cursor, TC_SCAN_COUNT);
+        reply = tc_command(ctx, "SCAN %s MATCH %s COUNT %d TYPE hash",
+                           cursor, match, TC_SCAN_COUNT);
         free(cursor);
         cursor = NULL;
 
@@ -133,7 +143,7 @@ tc_reindex_fulltext(tc_ctx_t *ctx)
         }
 
         cursor = strdup(reply->element[0]->str);
-        rc = tc_reindex_ft_batch(ctx, reply->element[1], &done, &skipped);
+        rc = batch(ctx, reply->element[1], done, skipped);
         freeReplyObject(reply);
 
         if (rc != EX_OK) {
@@ -144,14 +154,6 @@ tc_reindex_fulltext(tc_ctx_t *ctx)
     } while (cursor && strcmp(cursor, "0") != 0);
 
     free(cursor);
-
-    printf("full-text index %s rebuilt: %lu articles\n", TK_KEY_FT_ARTICLES,
-           done);
-
-    if (skipped) {
-        printf("skipped %lu article hashes without id, ticket or kind, or "
-               "whose ticket has no group\n", skipped);
-    }
 
     return EX_OK;
 }
