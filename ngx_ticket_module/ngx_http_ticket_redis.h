@@ -160,6 +160,9 @@ void ngx_http_ticket_reader_init(ngx_http_ticket_conn_t *conn,
     redisAsyncContext *ac);
 void ngx_http_ticket_reader_done(ngx_http_ticket_conn_t *conn);
 ngx_http_ticket_reply_t *ngx_http_ticket_reader_reply(void *reply);
+/* the callback of every batch command: the reader knows a slot by it */
+void ngx_http_ticket_reply_handler(redisAsyncContext *ac, void *reply,
+    void *privdata);
 
 /* ngx_http_ticket_tx.c: transaction connections */
 void ngx_http_ticket_tx_release(ngx_http_ticket_conn_t *conn,
