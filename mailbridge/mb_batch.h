@@ -78,4 +78,8 @@ mb_bticket_t *mb_batch_ticket(mb_batch_t *b, uint64_t number);
 uint64_t mb_subject_tag(const tk_str_t *subject, const char *tag);
 char *mb_batch_strdup(mb_batch_t *b, const char *p, size_t n);
 
+/* store_write.c: the writes of a batch, into the MULTI store.c runs */
+void mb_store_writes(mb_batch_t *b, tk_cmds_t *c, uint64_t ticket,
+    uint64_t article, uint64_t customer);
+
 #endif /* MB_BATCH_H */

@@ -4,7 +4,7 @@
  * form helpers, and the entry point of each view family.
  *
  * A request meets the module in this order:
- *   ngx_http_ticket_handler()          (ngx_http_ticket_module.c)
+ *   ngx_http_ticket_handler()          (ngx_http_ticket_request.c)
  *     -> read the body of a POST       (ngx_http_ticket_form.c)
  *     -> authenticate: session cookie or bearer token, one Redis batch
  *                                      (ngx_http_ticket_auth.c)
@@ -59,6 +59,9 @@ typedef struct {
 } ngx_http_ticket_loc_conf_t;
 
 extern ngx_module_t  ngx_http_ticket_module;
+
+/* the content handler of a "ticket" location (ngx_http_ticket_request.c) */
+ngx_int_t ngx_http_ticket_handler(ngx_http_request_t *r);
 
 /* ---- Redis replies ------------------------------------------------------ */
 

@@ -1,0 +1,270 @@
+/*
+ * ngx_http_ticket_request.c -- the content handler: reads the body of a
+ * POST, authenticates and routes a request to its view.
+ */
+
+#include "ngx_http_ticket.h"
+
+
+/* Form bodies are small; anything larger is refused before it is read. */
+#define NGX_HTTP_TICKET_MAX_BODY  (1024 * 1024)
+
+
+static void ngx_http_ticket_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_ticket_read_body(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_route(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_dispatch(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_flag_t ngx_http_ticket_path_is(ngx_str_t *path, const char *name);
+
+
+/* ---- a request ---------------------------------------------------------- */
+
+ngx_int_t
+ngx_http_ticket_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                    rc;
+    ngx_http_ticket_ctx_t       *ctx;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_ticket_module);
+
+    if (ngx_array_init(&ctx->groups, r->pool, 4,
+                       sizeof(ngx_http_ticket_group_right_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->page = "error";
+
+    /* the path below ticket_base_url, with its leading "/" */
+    if (r->uri.len < lcf->base_url.len
+        || ngx_strncmp(r->uri.data, lcf->base_url.data, lcf->base_url.len)
+           != 0)
+    {
+        (void) ngx_http_discard_request_body(r);
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    ctx->path.data = r->uri.data + lcf->base_url.len - 1;
+    ctx->path.len = r->uri.len - lcf->base_url.len + 1;
+
+    ctx->api = ngx_http_ticket_path_is(&ctx->path, "/api") ? 1 : 0;
+
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_ticket_route(r, ctx);
+    }
+
+    if (!(r->method & NGX_HTTP_POST)) {
+        (void) ngx_http_discard_request_body(r);
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
+    }
+
+    if (r->headers_in.content_length_n > NGX_HTTP_TICKET_MAX_BODY) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "ticket: request body of %O bytes refused",
+                      r->headers_in.content_length_n);
+        r->keepalive = 0;
+        (void) ngx_http_discard_request_body(r);
+        return ngx_http_ticket_error(r, ctx,
+                                     NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, NULL);
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_ticket_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_ticket_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t               rc;
+    ngx_http_ticket_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ticket_module);
+
+    rc = ngx_http_ticket_read_body(r, ctx);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_ticket_route(r, ctx);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * The whole body as one string in r->pool: nginx may have spooled part
+ * of it to a temporary file.  Returns NGX_OK or an HTTP status.
+ */
+static ngx_int_t
+ngx_http_ticket_read_body(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    off_t         len;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        ngx_str_set(&ctx->form, "");
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len > NGX_HTTP_TICKET_MAX_BODY) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "ticket: request body of %O bytes refused", len);
+        r->keepalive = 0;
+        return ngx_http_ticket_error(r, ctx,
+                                     NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, NULL);
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) len + 1);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->form.data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
+                          b->file_pos);
+
+        if (n != b->file_last - b->file_pos) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "ticket: could not read the request body from "
+                          "\"%V\" (%z of %O bytes)", &b->file->name, n,
+                          b->file_last - b->file_pos);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p += n;
+    }
+
+    ctx->form.len = p - ctx->form.data;
+    *p = '\0';
+
+    return NGX_OK;
+}
+
+
+/* /login and /logout need no session; everything else does. */
+static ngx_int_t
+ngx_http_ticket_route(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    static ngx_str_t  login = ngx_string("/login");
+    static ngx_str_t  logout = ngx_string("/logout");
+
+    if (ctx->path.len == login.len
+        && ngx_strncmp(ctx->path.data, login.data, login.len) == 0)
+    {
+        ctx->page = "login";
+        return ngx_http_ticket_login(r, ctx);
+    }
+
+    if (ctx->path.len == logout.len
+        && ngx_strncmp(ctx->path.data, logout.data, logout.len) == 0)
+    {
+        if (r->method != NGX_HTTP_POST) {
+            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
+        }
+
+        return ngx_http_ticket_logout(r, ctx);
+    }
+
+    return ngx_http_ticket_authenticate(r, ctx, ngx_http_ticket_dispatch);
+}
+
+
+/* Runs once the user is known. */
+static ngx_int_t
+ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_str_t  *path;
+
+    path = &ctx->path;
+
+    if (ctx->api) {
+        if (ngx_http_ticket_path_is(path, "/api/v1")) {
+            ctx->page = "api";
+            return ngx_http_ticket_api(r, ctx);
+        }
+
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    if ((path->len == 1 && path->data[0] == '/')
+        || ngx_http_ticket_path_is(path, "/overview"))
+    {
+        ctx->page = "overview";
+        return ngx_http_ticket_overview(r, ctx);
+    }
+
+    if (path->len > 3 && ngx_strncmp(path->data, "/t/", 3) == 0) {
+        ctx->page = "ticket";
+        return ngx_http_ticket_view(r, ctx);
+    }
+
+    if (ngx_http_ticket_path_is(path, "/profile")) {
+        ctx->page = "profile";
+        return ngx_http_ticket_profile(r, ctx);
+    }
+
+    if (ngx_http_ticket_path_is(path, "/admin")) {
+        ctx->page = "admin";
+        return ngx_http_ticket_admin(r, ctx);
+    }
+
+    return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+}
+
+
+/* path is name itself or lies below it ("/profile", "/profile/x"). */
+static ngx_flag_t
+ngx_http_ticket_path_is(ngx_str_t *path, const char *name)
+{
+    size_t  len;
+
+    len = ngx_strlen(name);
+
+    if (path->len < len || ngx_strncmp(path->data, name, len) != 0) {
+        return 0;
+    }
+
+    return path->len == len || path->data[len] == '/';
+}
