@@ -403,7 +403,7 @@ overview_with_writes() {
     kill "$WRITER_PID" 2>/dev/null; wait "$WRITER_PID" 2>/dev/null; WRITER_PID=''
     n1=$(R get tk:{ix}:gen)
     put "$sc.overview_writes.gen_bumps" "$(( ${n1:-0} - ${n0:-0} ))"
-    put "$sc.overview_writes.name" "overview /overview/$ov, $(( (${n1:-0} - ${n0:-0}) / 2 / (DUR + WARM) )) ticket writes/s meanwhile"
+    put "$sc.overview_writes.name" "overview /overview/$ov, $(( (${n1:-0} - ${n0:-0}) / (DUR + WARM) )) ticket writes/s meanwhile"
 }
 
 # ---- one scale ----------------------------------------------------------------------

@@ -296,6 +296,7 @@ void
 tk_ticket_index_add(tk_cmds_t *c, const tk_ticket_t *t)
 {
     tk_ticket_index(c, t, 1, 1);
+    tk_index_touch(c);
 }
 
 
@@ -303,6 +304,7 @@ void
 tk_ticket_index_del(tk_cmds_t *c, const tk_ticket_t *t)
 {
     tk_ticket_index(c, t, 0, 1);
+    tk_index_touch(c);
 }
 
 
@@ -333,7 +335,6 @@ tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add, int counts)
     tk_ticket_index_partition(c, t, tk_ticket_owner_partition(t), add,
         counts);
     tk_ticket_index_partition(c, t, &any, add, counts);
-    tk_index_touch(c);
 }
 
 
@@ -458,6 +459,7 @@ tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
     tk_ticket_index(c, old, 0, counts);
     tk_ticket_write(c, &cur);
     tk_ticket_index(c, &cur, 1, counts);
+    tk_index_touch(c);
 
     tk_history_str(c, old, &cur, by, now, TK_F_TITLE, &old->title,
                    &cur.title);

@@ -472,6 +472,8 @@ ticket_update_moves_index_and_records_history(void **state)
     assert_int_equal(count_prefix(f, "HSET tk:{t:7} "), 1);
     assert_int_equal(count_prefix(f, "ZREM"), 11);
     assert_int_equal(count_prefix(f, "ZADD"), 11);
+    /* one generation bump per change, not one per index pass */
+    assert_int_equal(count_prefix(f, "INCR tk:{ix}:gen"), 1);
 }
 
 
