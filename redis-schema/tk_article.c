@@ -96,6 +96,12 @@ tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
         &a->author, (long long) a->time, a->attachments,
         &a->attachment_names, (unsigned long long) a->size, &a->flags);
 
+    /* outbound fields: inbound mail (most articles) never pays for them */
+    if (a->bcc.len || a->references.len || a->crypt.len) {
+        tk_cmds_add(c, "HSET %s " TK_F_BCC " %S " TK_F_REFERENCES " %S "
+            TK_F_CRYPT " %S", key, &a->bcc, &a->references, &a->crypt);
+    }
+
     tk_cmds_add(c, "RPUSH %s %llu", list, (unsigned long long) a->id);
     tk_cmds_add(c, "HINCRBY %s " TK_F_ARTICLE_COUNT " 1", tkey);
     tk_cmds_add(c, "HINCRBY %s " TK_F_REV " 1", tkey);

@@ -41,6 +41,18 @@
 #define TK_KEY_QUARANTINE    "tk:quarantine"    /* zset id -> received time */
 
 /*
+ * Outbound mail queue (see tk_outbox.h, SCHEMA.md "Outbox"): a stream
+ * whose entries name an outbound article (fields ticket, article, kind);
+ * the article hash holds the mail.  Written in the same MULTI as the
+ * article; consumed by mailbridge with the consumer group below, XACK'd
+ * and XDEL'd only when the article's delivery is final (sent or failed).
+ * Never trimmed by MAXLEN: an entry is a promise to send.  {ix} like the
+ * index keys, since the same MULTI writes those.
+ */
+#define TK_KEY_OUTBOX        "tk:{ix}:outbox"
+#define TK_OUTBOX_GROUP      "mailbridge"
+
+/*
  * Stop words of tk:ft:articles (FT.CREATE ... STOPWORDS N words, see
  * SCHEMA.md "Full text"): German and English articles, pronouns, the
  * forms of sein/haben/werden/be/have/do, conjunctions and the common
@@ -232,6 +244,15 @@ int tk_sort_is_lex(int sort);
 #define TK_F_SIZE            "size"            /* raw size in bytes      */
 #define TK_F_ATTACHMENT_NAMES "attachment_names" /* space-separated    */
 /* TK_F_FLAGS also on articles: bounced,signed,encrypted,auto,oversized */
+/* outbound articles only (written only when not empty): */
+#define TK_F_BCC             "bcc"             /* never in a header      */
+#define TK_F_REFERENCES      "references"      /* "<a@x> <b@y>"          */
+#define TK_F_CRYPT           "crypt"           /* asked for: comma list of
+                                                  encrypt,sign; "" plain */
+#define TK_F_DELIVERY        "delivery"        /* queued | sent | failed */
+#define TK_F_DELIVERY_INFO   "delivery_info"   /* last SMTP reply/error  */
+#define TK_F_DELIVERY_TRIES  "delivery_tries"  /* attempts so far        */
+#define TK_F_DELIVERY_TIME   "delivery_time"   /* Unix s of last change  */
 
 /* attachment hash tk:{t:N}:a:A:att:K (K = 1..attachments): name, size */
 #define TK_F_CONTENT_TYPE    "content_type"    /* "image/png"             */

@@ -191,6 +191,21 @@ tk_article_parse(tk_article_t *a, const tk_str_t *pairs, size_t n)
 
         } else if (tk_str_eq_cstr(f, TK_F_ATTACHMENT_NAMES)) {
             a->attachment_names = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_BCC)) {
+            a->bcc = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_REFERENCES)) {
+            a->references = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_CRYPT)) {
+            a->crypt = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_DELIVERY)) {
+            a->delivery = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_DELIVERY_INFO)) {
+            a->delivery_info = *v;
         }
     }
 

@@ -53,6 +53,12 @@ typedef struct {
     uint64_t   size;
     tk_str_t   flags;
     tk_str_t   attachment_names; /* space-separated, for full text */
+    /* outbound only; HSET only when not empty (see tk_outbox.h) */
+    tk_str_t   bcc;
+    tk_str_t   references;
+    tk_str_t   crypt;            /* "encrypt,sign", "sign" or "" */
+    tk_str_t   delivery;         /* queued | sent | failed, read only */
+    tk_str_t   delivery_info;    /* read only */
 } tk_article_t;
 
 /*

@@ -1,0 +1,95 @@
+/*
+ * tk_outbox.c -- queueing outbound articles and recording their delivery
+ * (see tk_outbox.h).
+ */
+
+#include <string.h>
+
+#include "tk_outbox.h"
+
+static const char  *tk_delivery_names[] = {
+    NULL, "queued", "sent", "failed"
+};
+
+
+const char *
+tk_delivery_name(int state)
+{
+    if (state < TK_DELIVERY_QUEUED || state > TK_DELIVERY_FAILED) {
+        return NULL;
+    }
+
+    return tk_delivery_names[state];
+}
+
+
+int
+tk_delivery_parse(const char *s, size_t len)
+{
+    int  i;
+
+    for (i = TK_DELIVERY_QUEUED; i <= TK_DELIVERY_FAILED; i++) {
+        if (strlen(tk_delivery_names[i]) == len
+            && memcmp(tk_delivery_names[i], s, len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return 0;
+}
+
+
+void
+tk_outbox_enqueue(tk_cmds_t *c, uint64_t number, uint64_t article,
+    int64_t now)
+{
+    char  key[TK_KEY_MAX];
+
+    if (tk_key_article(key, sizeof(key), number, article) == 0) {
+        c->failed = 1;
+        return;
+    }
+
+    tk_cmds_add(c, "HSET %s " TK_F_DELIVERY " queued " TK_F_DELIVERY_TRIES
+        " 0 " TK_F_DELIVERY_TIME " %lld", key, (long long) now);
+
+    tk_cmds_add(c, "XADD " TK_KEY_OUTBOX " * " TK_F_TICKET " %llu article"
+        " %llu kind " TK_OUTBOX_KIND_ARTICLE, (unsigned long long) number,
+        (unsigned long long) article);
+}
+
+
+void
+tk_outbox_delivery(tk_cmds_t *c, uint64_t number, uint64_t article,
+    int state, const tk_str_t *info, unsigned tries, int64_t now)
+{
+    static const tk_str_t  none = tk_null_string;
+
+    char         key[TK_KEY_MAX], tkey[TK_KEY_MAX];
+    const char  *name;
+
+    name = tk_delivery_name(state);
+
+    if (name == NULL
+        || tk_key_article(key, sizeof(key), number, article) == 0
+        || tk_key_ticket(tkey, sizeof(tkey), number) == 0)
+    {
+        c->failed = 1;
+        return;
+    }
+
+    tk_cmds_add(c, "HSET %s " TK_F_DELIVERY " %s " TK_F_DELIVERY_INFO " %S "
+        TK_F_DELIVERY_TRIES " %u " TK_F_DELIVERY_TIME " %lld", key, name,
+        info ? info : &none, tries, (long long) now);
+
+    tk_cmds_add(c, "HINCRBY %s " TK_F_REV " 1", tkey);
+}
+
+
+void
+tk_outbox_done(tk_cmds_t *c, const tk_str_t *entry_id)
+{
+    tk_cmds_add(c, "XACK " TK_KEY_OUTBOX " " TK_OUTBOX_GROUP " %S", entry_id);
+    tk_cmds_add(c, "XDEL " TK_KEY_OUTBOX " %S", entry_id);
+}
