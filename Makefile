@@ -12,20 +12,32 @@ VAR      ?= var
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 TK_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
-            -D_GNU_SOURCE -Iredis-schema -I$(BUILD)/tpl
+            -D_GNU_SOURCE -Iredis-schema -Iredis-schema/support -I$(BUILD)/tpl
 
-# The shared library: one copy of keys, enums, escaping, the write path.
-TK_LIB_SRCS  := redis-schema/tk_str.c redis-schema/tk_schema.c redis-schema/tk_keys.c \
-                redis-schema/tk_escape.c redis-schema/tk_time.c redis-schema/tk_cmd.c \
+# The support library (redis-schema/support/): strings, the output sink
+# and escaping, time formatting, RESP commands, the blocking client.  It
+# knows no key: compiled without -Iredis-schema, so an include of a schema
+# header there fails the build.  Archive build/libtksupport.a.
+TK_SUPPORT_SRCS := redis-schema/support/tk_str.c redis-schema/support/tk_escape.c \
+                   redis-schema/support/tk_time.c redis-schema/support/tk_cmd.c \
+                   redis-schema/support/tk_redis_sync.c
+TK_SUPPORT_OBJS := $(patsubst redis-schema/support/%.c,$(BUILD)/obj/support/%.o,$(TK_SUPPORT_SRCS))
+TK_SUPPORT_HDRS := $(wildcard redis-schema/support/*.h)
+TK_SUPPORT_CFLAGS = $(filter-out -Iredis-schema -I$(BUILD)/tpl,$(TK_CFLAGS))
+
+# The schema proper: one copy of keys, enums, the write path.  build/libtk.a
+# holds it and the support objects (one archive to link).
+TK_LIB_SRCS  := redis-schema/tk_schema.c redis-schema/tk_keys.c \
                 redis-schema/tk_ticket.c redis-schema/tk_article.c \
                 redis-schema/tk_outbox.c \
-                redis-schema/tk_redis_sync.c
+                redis-schema/tk_schema_sync.c
 TK_LIB_OBJS  := $(patsubst redis-schema/%.c,$(BUILD)/obj/%.o,$(TK_LIB_SRCS))
-TK_HDRS      := $(wildcard redis-schema/*.h)
+TK_HDRS      := $(wildcard redis-schema/*.h) $(TK_SUPPORT_HDRS)
 
-TPL_HTML     := $(wildcard lua-free-templates/*.html)
+# The application's templates (one list; add a file to the directory).
+TPL_HTML     := $(wildcard ngx_ticket_module/templates/*.html)
 MODULE_FILES := $(wildcard ngx_ticket_module/*.c ngx_ticket_module/*.h) \
-                $(TK_HDRS) $(wildcard redis-schema/*.c)
+                $(TK_HDRS) $(wildcard redis-schema/*.c redis-schema/support/*.c)
 
 TICKETCTL_SRCS  := $(wildcard ticketctl/*.c)
 MAILBRIDGE_SRCS := $(wildcard mailbridge/*.c)
@@ -58,12 +70,19 @@ $(BUILD)/ngx_http_ticket_module.so: $(BUILD)/ngx-build/Makefile \
 	cp $(BUILD)/ngx-build/ngx_http_ticket_module.so $@.tmp && mv -f $@.tmp $@
 
 # ---- shared library, ticketctl, mailbridge ------------------------------
+$(BUILD)/obj/support/%.o: redis-schema/support/%.c $(TK_SUPPORT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TK_SUPPORT_CFLAGS) -c -o $@ $<
+
 $(BUILD)/obj/%.o: redis-schema/%.c $(TK_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(TK_CFLAGS) -c -o $@ $<
 
-$(BUILD)/libtk.a: $(TK_LIB_OBJS)
-	ar rcs $@ $^
+$(BUILD)/libtksupport.a: $(TK_SUPPORT_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libtk.a: $(TK_LIB_OBJS) $(TK_SUPPORT_OBJS) $(BUILD)/libtksupport.a
+	rm -f $@ && ar rcs $@ $(TK_LIB_OBJS) $(TK_SUPPORT_OBJS)
 
 $(BUILD)/ticketctl: $(TICKETCTL_SRCS) $(wildcard ticketctl/*.h) $(BUILD)/libtk.a
 	$(CC) $(TK_CFLAGS) -Iticketctl -o $@ $(TICKETCTL_SRCS) $(BUILD)/libtk.a \
@@ -77,7 +96,7 @@ clean:
 	rm -rf $(BUILD)
 
 format:
-	clang-format -i ngx_ticket_module/*.[ch] redis-schema/*.[ch] \
+	clang-format -i ngx_ticket_module/*.[ch] redis-schema/*.[ch] redis-schema/support/*.[ch] \
 	    ticketctl/*.[ch] mailbridge/*.[ch] lua-free-templates/*.c
 
 # ---- unit tests (cmocka): t/unit/test_*.c, test templates t/unit/tpl/ ---

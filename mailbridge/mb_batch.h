@@ -11,6 +11,7 @@
 
 #include "mailbridge.h"
 #include "tk_redis_sync.h"
+#include "tk_schema_sync.h"
 #include "tk_ticket.h"
 
 #define MB_MAX_REFS  20             /* threading candidates looked up */

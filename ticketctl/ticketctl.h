@@ -13,6 +13,7 @@
 #include "tk_cmd.h"
 #include "tk_redis_sync.h"
 #include "tk_schema.h"
+#include "tk_schema_sync.h"
 #include "tk_ticket.h"
 
 #define TC_PASSWORD_MIN     8

@@ -1,9 +1,10 @@
 /*
  * tk_redis_sync.h -- a blocking Redis connection (hiredis) for ticketctl
  * and mailbridge: connect from an address string, run a tk_cmds_t
- * pipelined, optimistic WATCH/MULTI/EXEC transactions with retry, and the
- * schema version check every program does at start.  Not for the nginx
- * module, which talks to Redis asynchronously on its event loop.
+ * pipelined, optimistic WATCH/MULTI/EXEC transactions with retry.  Not
+ * for the nginx module, which talks to Redis asynchronously on its event
+ * loop.  Knows no key: the schema version check every program does at
+ * start is tk_schema_sync.h.
  */
 
 #ifndef TK_REDIS_SYNC_H
@@ -20,8 +21,8 @@
 #define TK_REDIS_ERROR     -1   /* connection / protocol / memory: retry later */
 #define TK_REDIS_EREPLY    -2   /* Redis answered with an error reply          */
 #define TK_REDIS_CONFLICT  -3   /* WATCHed key changed on every attempt        */
-#define TK_REDIS_NOSCHEMA  -4   /* tk:schema absent: run "ticketctl init"      */
-#define TK_REDIS_BADSCHEMA -5   /* tk:schema differs from TK_SCHEMA_VERSION    */
+#define TK_REDIS_NOSCHEMA  -4   /* schema version absent (tk_schema_sync.h)    */
+#define TK_REDIS_BADSCHEMA -5   /* schema version differs (tk_schema_sync.h)   */
 #define TK_REDIS_ABORT      1   /* the transaction callback chose not to write */
 
 typedef struct {
@@ -85,13 +86,6 @@ typedef int (*tk_redis_tx_pt)(void *data, redisReply **reads, size_t nreads,
 int tk_redis_tx(tk_redis_t *r, const char *const *keys, size_t nkeys,
     const tk_cmds_t *reads, tk_redis_tx_pt decide, void *data, int attempts,
     redisReply **exec);
-
-/*
- * tk:schema must equal TK_SCHEMA_VERSION.  TK_REDIS_NOSCHEMA when it is
- * absent (tell the admin to run "ticketctl init"), TK_REDIS_BADSCHEMA
- * when it differs, TK_REDIS_ERROR when Redis is unreachable.
- */
-int tk_redis_schema_check(tk_redis_t *r);
 
 /* printf into r->err (for callbacks and callers). */
 void tk_redis_set_error(tk_redis_t *r, const char *fmt, ...)
