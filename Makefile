@@ -48,9 +48,22 @@ MB_PKGS         := gmime-3.0 gpgme libxml-2.0 libpcre2-8 libcurl hiredis zlib
 all: module $(BUILD)/ticketctl $(if $(MAILBRIDGE_SRCS),$(BUILD)/mailbridge)
 
 # ---- templates ---------------------------------------------------------
-$(BUILD)/tplc: $(wildcard lua-free-templates/tplc*.c) lua-free-templates/tplc.h
+# The compiler is build/libtplc.a (driver, stages, helpers); tplc.c is its
+# command line.
+TPLC_LIB_SRCS := $(filter-out lua-free-templates/tplc.c,$(wildcard lua-free-templates/tplc*.c))
+TPLC_LIB_OBJS := $(patsubst lua-free-templates/%.c,$(BUILD)/obj/tplc/%.o,$(TPLC_LIB_SRCS))
+TPLC_CFLAGS    = $(filter-out -I%,$(TK_CFLAGS)) -Ilua-free-templates
+
+$(BUILD)/obj/tplc/%.o: lua-free-templates/%.c $(wildcard lua-free-templates/tplc*.h)
 	@mkdir -p $(@D)
-	$(CC) $(TK_CFLAGS) -o $@ $(filter %.c,$^)
+	$(CC) $(TPLC_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libtplc.a: $(TPLC_LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tplc: lua-free-templates/tplc.c $(BUILD)/libtplc.a
+	@mkdir -p $(@D)
+	$(CC) $(TPLC_CFLAGS) -o $@ $< $(BUILD)/libtplc.a
 
 $(BUILD)/tpl/tk_tpl_all.c $(BUILD)/tpl/tk_tpl.h: $(BUILD)/tplc $(TPL_HTML)
 	@mkdir -p $(BUILD)/tpl

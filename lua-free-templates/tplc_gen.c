@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tplc.h"
+#include "tplc_gen.h"
 
 static void tplc_gen_struct(tplc_buf_t *b, tplc_struct_t *s);
 static void tplc_gen_nodes(tplc_buf_t *b, tplc_node_t *n, int indent);

@@ -1,6 +1,6 @@
 /*
  * tplc_parse.c -- the template compiler's front end: reads a template
- * and turns {{ }}, {% %} and {# #} tags into a tree of nodes (tplc.h).
+ * and turns {{ }}, {% %} and {# #} tags into a tree of nodes (tplc_tree.h).
  */
 
 #include <errno.h>
@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tplc.h"
+#include "tplc_parse.h"
+#include "tplc_types.h"
 
 static int tplc_tag(tplc_parser_t *p, char kind, const char *s, size_t n);
 static int tplc_tag_print(tplc_parser_t *p, const char *s, size_t n);
@@ -64,49 +65,6 @@ tplc_read_file(tplc_tpl_t *tpl)
     fclose(f);
     tpl->src = b.data;
     tpl->len = b.len;
-
-    return 0;
-}
-
-int
-tplc_valid_name(const char *s, size_t n)
-{
-    size_t  i;
-
-    if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_')) {
-        return 0;
-    }
-
-    for (i = 1; i < n; i++) {
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')
-              || s[i] == '_'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-/* Names become struct members: a C keyword would not compile. */
-int
-tplc_is_keyword(const char *s)
-{
-    static const char  *kw[] = {
-        "auto", "break", "case", "char", "const", "continue", "default",
-        "do", "double", "else", "enum", "extern", "float", "for", "goto",
-        "if", "inline", "int", "long", "register", "restrict", "return",
-        "short", "signed", "sizeof", "static", "struct", "switch",
-        "typedef", "union", "unsigned", "void", "volatile", "while",
-        "asm", "typeof", NULL
-    };
-    int                 i;
-
-    for (i = 0; kw[i]; i++) {
-        if (strcmp(s, kw[i]) == 0) {
-            return 1;
-        }
-    }
 
     return 0;
 }

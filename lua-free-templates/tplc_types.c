@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tplc.h"
+#include "tplc_types.h"
 
 /*
  * "name" is a field of the template's struct, also inside loops;

@@ -1,13 +1,24 @@
 /*
- * tplc.h -- what the parts of the template compiler share: the parse
- * tree, the inferred structs and the functions each stage offers
- * (tplc.c: driver and helpers, tplc_parse.c, tplc_types.c, tplc_gen.c).
+ * tplc_tree.h -- what the stages of the template compiler share: the
+ * parse tree, the inferred structs, the parser position, and the facts
+ * about names and errors every stage asks (tplc_tree.c).  Each file
+ * includes only what stands below it (no circle):
+ *
+ *   tplc.c (main)
+ *     tplc_driver      runs the stages, writes the outputs
+ *       tplc_parse     text -> tree (records uses through tplc_types)
+ *         tplc_types   uses -> struct fields and C types
+ *       tplc_gen       tree -> C
+ *           tplc_tree  this header: tree, parser position, names, errors
+ *             tplc_util  memory, byte buffers
  */
 
-#ifndef TPLC_H
-#define TPLC_H
+#ifndef TPLC_TREE_H
+#define TPLC_TREE_H
 
 #include <stddef.h>
+
+#include "tplc_util.h"
 
 
 #define TPLC_MAX_DEPTH  32          /* nested if/for blocks */
@@ -32,17 +43,10 @@ typedef enum {
     TPLC_FILTER_RAW
 } tplc_filter_e;
 
-typedef struct tplc_buf_s     tplc_buf_t;
 typedef struct tplc_field_s   tplc_field_t;
 typedef struct tplc_struct_s  tplc_struct_t;
 typedef struct tplc_node_s    tplc_node_t;
 typedef struct tplc_tpl_s     tplc_tpl_t;
-
-struct tplc_buf_s {
-    char           *data;
-    size_t          len;
-    size_t          cap;
-};
 
 struct tplc_field_s {
     char           *name;
@@ -104,31 +108,12 @@ typedef struct {
     tplc_node_t     **tail;         /* top level                    */
 } tplc_parser_t;
 
-/* tplc.c: helpers every stage uses */
-void *tplc_alloc(size_t size);
-char *tplc_strndup(const char *s, size_t n);
-void tplc_buf_add(tplc_buf_t *b, const char *p, size_t n);
-void tplc_buf_printf(tplc_buf_t *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* "file:line: message" for the tag being parsed; returns -1. */
 int tplc_error(tplc_parser_t *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* tplc_parse.c: template text -> node tree */
-int tplc_read_file(tplc_tpl_t *tpl);
+/* Template and field names: [a-z_][a-z0-9_]*, and no C keyword. */
 int tplc_valid_name(const char *s, size_t n);
 int tplc_is_keyword(const char *s);
-int tplc_parse(tplc_tpl_t *tpl);
 
-/* tplc_types.c: names -> struct fields and their C types */
-int tplc_resolve(tplc_parser_t *p, const char *s, size_t n, unsigned use,
-    tplc_field_t **field, int *depth);
-tplc_struct_t *tplc_struct_new(tplc_tpl_t *tpl, const char *prefix,
-    const char *name, int line);
-int tplc_check_structs(tplc_tpl_t *tpl);
-int tplc_check_types(tplc_tpl_t *tpls, int ntpls);
-
-/* tplc_gen.c: node tree -> tk_tpl.h and tk_tpl_all.c */
-void tplc_gen_header(tplc_buf_t *b, tplc_tpl_t *tpls, int ntpls);
-void tplc_gen_source(tplc_buf_t *b, tplc_tpl_t *tpls, int ntpls);
-
-#endif /* TPLC_H */
+#endif /* TPLC_TREE_H */
