@@ -112,6 +112,13 @@ format:
 	clang-format -i ngx_ticket_module/*.[ch] redis-schema/*.[ch] redis-schema/support/*.[ch] \
 	    ticketctl/*.[ch] mailbridge/*.[ch] lua-free-templates/*.c
 
+# ---- the schema's names for the Perl tests (t/lib/TK.pm, t/*.t) ---------
+all: $(BUILD)/TKSchema.pm
+
+$(BUILD)/TKSchema.pm: redis-schema/tk_schema.h scripts/schema-pm.pl
+	@mkdir -p $(@D)
+	scripts/schema-pm.pl redis-schema/tk_schema.h > $@.tmp && mv -f $@.tmp $@
+
 # ---- unit tests (cmocka): t/unit/test_*.c, test templates t/unit/tpl/ ---
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
 

@@ -308,8 +308,9 @@ ngx_http_ticket_action_begin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     if (act->owner_check.len) {
-        tk_cmds_add(cmds, "HMGET tk:{u:%S} " TK_F_LOGIN " " TK_F_RIGHTS " "
-                    TK_F_DISABLED, ngx_ticket_str(&act->owner_check));
+        tk_cmds_add(cmds, "HMGET " TK_FMTS_USER " " TK_F_LOGIN " "
+                    TK_F_RIGHTS " " TK_F_DISABLED,
+                    ngx_ticket_str(&act->owner_check));
     }
 
     if (cmds->failed) {

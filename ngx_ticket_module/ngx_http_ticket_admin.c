@@ -171,7 +171,7 @@ ngx_http_ticket_quarantine_ids(ngx_http_request_t *r,
             continue;
         }
 
-        tk_cmds_add(cmds, "HMGET " TK_KEY_QUARANTINE ":%S "
+        tk_cmds_add(cmds, "HMGET " TK_FMTS_QUARANTINE " "
                     NGX_HTTP_TICKET_Q_FIELDS, ngx_ticket_str(id));
     }
 
@@ -315,7 +315,7 @@ ngx_http_ticket_quarantine_raw(ngx_http_request_t *r,
     *keep = *id;
     ctx->view = keep;
 
-    tk_cmds_add(cmds, "HGET " TK_KEY_QUARANTINE ":%S " TK_F_RAW,
+    tk_cmds_add(cmds, "HGET " TK_FMTS_QUARANTINE " " TK_F_RAW,
                 ngx_ticket_str(id));
 
     if (cmds->failed) {

@@ -429,7 +429,7 @@ ngx_http_ticket_password(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    tk_cmds_add(cmds, "HGET tk:{u:%S} " TK_F_PASSWORD,
+    tk_cmds_add(cmds, "HGET " TK_FMTS_USER " " TK_F_PASSWORD,
                 ngx_ticket_str(&ctx->user.login));
 
     if (cmds->failed) {
@@ -513,7 +513,7 @@ ngx_http_ticket_password_hashed(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    tk_cmds_add(cmds, "HSET tk:{u:%S} " TK_F_PASSWORD " %S",
+    tk_cmds_add(cmds, "HSET " TK_FMTS_USER " " TK_F_PASSWORD " %S",
                 ngx_ticket_str(&ctx->user.login),
                 ngx_ticket_str(&ctx->password_hash));
 

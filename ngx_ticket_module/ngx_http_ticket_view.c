@@ -241,14 +241,15 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                 continue;
             }
 
-            tk_cmds_add(cmds, "HMGET tk:{u:%S} " TK_F_NAME " " TK_F_RIGHTS
-                        " " TK_F_DISABLED, ngx_ticket_str(&users->element[i].str));
+            tk_cmds_add(cmds, "HMGET " TK_FMTS_USER " " TK_F_NAME " "
+                        TK_F_RIGHTS " " TK_F_DISABLED,
+                        ngx_ticket_str(&users->element[i].str));
         }
 
     } else if (v->ticket.owner.len && tk_valid_login(&v->ticket.owner)) {
         /* read only: just the owner's name */
-        tk_cmds_add(cmds, "HMGET tk:{u:%S} " TK_F_NAME " " TK_F_RIGHTS " "
-                    TK_F_DISABLED, &v->ticket.owner);
+        tk_cmds_add(cmds, "HMGET " TK_FMTS_USER " " TK_F_NAME " "
+                    TK_F_RIGHTS " " TK_F_DISABLED, &v->ticket.owner);
     }
 
     if (cmds->failed) {

@@ -1,6 +1,7 @@
 /*
  * tk_keys.c -- the key builders of tk_schema.h: every Redis key any
- * program uses is assembled here, from the formats named in the header.
+ * program uses is assembled here, from the pieces (TK_PFX_*, TK_SFX_*)
+ * named in the header, and parsed back here (tk_key_parse, for SCAN).
  * libc only; compiled into the nginx module and libtk.a.
  */
 
@@ -24,8 +25,10 @@ static void tk_kb_uint(tk_keybuf_t *kb, uint64_t v);
 static size_t tk_kb_done(tk_keybuf_t *kb, char *buf, size_t size);
 static size_t tk_key_ticket_sub(char *buf, size_t size, uint64_t number,
     const char *suffix);
-static size_t tk_key_tagged_str(char *buf, size_t size, const char *tag,
+static size_t tk_key_tagged_str(char *buf, size_t size, const char *prefix,
     const tk_str_t *name);
+static const char *tk_key_digits(const char *p, const char *end,
+    uint64_t *v);
 
 
 /* ---- key builders ------------------------------------------------------- */
@@ -100,7 +103,7 @@ tk_key_ticket_sub(char *buf, size_t size, uint64_t number, const char *suffix)
     tk_keybuf_t  kb;
 
     tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{t:");
+    tk_kb_cstr(&kb, TK_PFX_TICKET);
     tk_kb_uint(&kb, number);
     tk_kb_cstr(&kb, "}");
     tk_kb_cstr(&kb, suffix);
@@ -119,21 +122,21 @@ tk_key_ticket(char *buf, size_t size, uint64_t number)
 size_t
 tk_key_ticket_articles(char *buf, size_t size, uint64_t number)
 {
-    return tk_key_ticket_sub(buf, size, number, ":articles");
+    return tk_key_ticket_sub(buf, size, number, TK_SFX_ARTICLES);
 }
 
 
 size_t
 tk_key_history(char *buf, size_t size, uint64_t number)
 {
-    return tk_key_ticket_sub(buf, size, number, ":history");
+    return tk_key_ticket_sub(buf, size, number, TK_SFX_HISTORY);
 }
 
 
 size_t
 tk_key_participants(char *buf, size_t size, uint64_t number)
 {
-    return tk_key_ticket_sub(buf, size, number, ":participants");
+    return tk_key_ticket_sub(buf, size, number, TK_SFX_PARTICIPANTS);
 }
 
 
@@ -143,9 +146,9 @@ tk_key_article(char *buf, size_t size, uint64_t number, uint64_t id)
     tk_keybuf_t  kb;
 
     tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{t:");
+    tk_kb_cstr(&kb, TK_PFX_TICKET);
     tk_kb_uint(&kb, number);
-    tk_kb_cstr(&kb, "}:a:");
+    tk_kb_cstr(&kb, "}" TK_SFX_ARTICLE);
     tk_kb_uint(&kb, id);
 
     return tk_kb_done(&kb, buf, size);
@@ -159,11 +162,11 @@ tk_key_attachment(char *buf, size_t size, uint64_t number, uint64_t id,
     tk_keybuf_t  kb;
 
     tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{t:");
+    tk_kb_cstr(&kb, TK_PFX_TICKET);
     tk_kb_uint(&kb, number);
-    tk_kb_cstr(&kb, "}:a:");
+    tk_kb_cstr(&kb, "}" TK_SFX_ARTICLE);
     tk_kb_uint(&kb, id);
-    tk_kb_cstr(&kb, ":att:");
+    tk_kb_cstr(&kb, TK_SFX_ATTACHMENT);
     tk_kb_uint(&kb, k);
 
     return tk_kb_done(&kb, buf, size);
@@ -176,11 +179,11 @@ tk_key_raw(char *buf, size_t size, uint64_t number, uint64_t id)
     tk_keybuf_t  kb;
 
     tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{t:");
+    tk_kb_cstr(&kb, TK_PFX_TICKET);
     tk_kb_uint(&kb, number);
-    tk_kb_cstr(&kb, "}:a:");
+    tk_kb_cstr(&kb, "}" TK_SFX_ARTICLE);
     tk_kb_uint(&kb, id);
-    tk_kb_cstr(&kb, ":raw");
+    tk_kb_cstr(&kb, TK_SFX_RAW);
 
     return tk_kb_done(&kb, buf, size);
 }
@@ -192,7 +195,7 @@ tk_key_customer(char *buf, size_t size, uint64_t id)
     tk_keybuf_t  kb;
 
     tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{c:");
+    tk_kb_cstr(&kb, TK_PFX_CUSTOMER);
     tk_kb_uint(&kb, id);
     tk_kb_cstr(&kb, "}");
 
@@ -202,15 +205,13 @@ tk_key_customer(char *buf, size_t size, uint64_t id)
 
 /* "tk:{TAG:NAME}" for users, groups, sessions and tokens */
 static size_t
-tk_key_tagged_str(char *buf, size_t size, const char *tag,
+tk_key_tagged_str(char *buf, size_t size, const char *prefix,
     const tk_str_t *name)
 {
     tk_keybuf_t  kb;
 
     tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{");
-    tk_kb_cstr(&kb, tag);
-    tk_kb_cstr(&kb, ":");
+    tk_kb_cstr(&kb, prefix);
     tk_kb_bytes(&kb, name->data, name->len);
     tk_kb_cstr(&kb, "}");
 
@@ -221,28 +222,28 @@ tk_key_tagged_str(char *buf, size_t size, const char *tag,
 size_t
 tk_key_user(char *buf, size_t size, const tk_str_t *login)
 {
-    return tk_key_tagged_str(buf, size, "u", login);
+    return tk_key_tagged_str(buf, size, TK_PFX_USER, login);
 }
 
 
 size_t
 tk_key_group(char *buf, size_t size, const tk_str_t *name)
 {
-    return tk_key_tagged_str(buf, size, "g", name);
+    return tk_key_tagged_str(buf, size, TK_PFX_GROUP, name);
 }
 
 
 size_t
 tk_key_session(char *buf, size_t size, const tk_str_t *sid)
 {
-    return tk_key_tagged_str(buf, size, "s", sid);
+    return tk_key_tagged_str(buf, size, TK_PFX_SESSION, sid);
 }
 
 
 size_t
 tk_key_token(char *buf, size_t size, const tk_str_t *token)
 {
-    return tk_key_tagged_str(buf, size, "k", token);
+    return tk_key_tagged_str(buf, size, TK_PFX_TOKEN, token);
 }
 
 
@@ -252,7 +253,7 @@ tk_key_msgid(char *buf, size_t size, const tk_str_t *message_id)
     tk_keybuf_t  kb;
 
     tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:mid:");
+    tk_kb_cstr(&kb, TK_PFX_MSGID);
     tk_kb_bytes(&kb, message_id->data, message_id->len);
 
     return tk_kb_done(&kb, buf, size);
@@ -275,7 +276,7 @@ tk_key_index(char *buf, size_t size, const tk_str_t *group, int state,
     }
 
     tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, "tk:{ix}:g:");
+    tk_kb_cstr(&kb, TK_PFX_INDEX);
     tk_kb_bytes(&kb, group->data, group->len);
     tk_kb_cstr(&kb, ":s:");
     tk_kb_uint(&kb, (uint64_t) state);
@@ -292,4 +293,63 @@ tk_key_index(char *buf, size_t size, const tk_str_t *group, int state,
     tk_kb_cstr(&kb, tk_sort_name(sort));
 
     return tk_kb_done(&kb, buf, size);
+}
+
+
+/* digits of a number in a key: the end of them, or NULL if none */
+static const char *
+tk_key_digits(const char *p, const char *end, uint64_t *v)
+{
+    const char  *start;
+
+    *v = 0;
+
+    for (start = p; p < end && *p >= '0' && *p <= '9'; p++) {
+        *v = *v * 10 + (uint64_t) (*p - '0');
+    }
+
+    return (p == start || p - start > 19) ? NULL : p;
+}
+
+
+int
+tk_key_parse(const char *key, size_t len, uint64_t *number,
+    uint64_t *article)
+{
+    const char  *p, *end;
+    size_t       n;
+    uint64_t     a;
+
+    end = key + len;
+    n = sizeof(TK_PFX_TICKET) - 1;
+
+    if (len <= n || memcmp(key, TK_PFX_TICKET, n) != 0) {
+        return 0;
+    }
+
+    p = tk_key_digits(key + n, end, number);
+    if (p == NULL || p == end || *p++ != '}') {
+        return 0;
+    }
+
+    if (p == end) {
+        return TK_KEY_IS_TICKET;
+    }
+
+    n = sizeof(TK_SFX_ARTICLE) - 1;
+
+    if ((size_t) (end - p) <= n || memcmp(p, TK_SFX_ARTICLE, n) != 0) {
+        return 0;
+    }
+
+    p = tk_key_digits(p + n, end, &a);
+    if (p != end) {
+        return 0;
+    }
+
+    if (article) {
+        *article = a;
+    }
+
+    return TK_KEY_IS_ARTICLE;
 }

@@ -83,28 +83,66 @@
     "those there here do does did have has had would could should if "     \
     "then than just"
 
-/* ---- per-object key formats (printf style) ------------------------------ */
+/* ---- per-object keys ---------------------------------------------------
+ * Only this header spells a key (t/unit/test_schema.c pins the result;
+ * build/TKSchema.pm gives the tests the same names).  A key of one object
+ * is its tag opener TK_PFX_*, the id, "}" and a suffix TK_SFX_*; the
+ * builders (tk_keys.c), the printf formats TK_FMT_* and the SCAN
+ * patterns TK_PATTERN_* are all made of these pieces.
+ */
 
-#define TK_FMT_TICKET        "tk:{t:%llu}"             /* hash            */
-#define TK_FMT_TICKET_ARTS   "tk:{t:%llu}:articles"    /* list of ids     */
-#define TK_FMT_ARTICLE       "tk:{t:%llu}:a:%llu"      /* hash            */
-#define TK_FMT_ATTACHMENT    "tk:{t:%llu}:a:%llu:att:%u" /* hash          */
-#define TK_FMT_RAW           "tk:{t:%llu}:a:%llu:raw"  /* string: raw mail */
-#define TK_FMT_RAWHASH       "tk:raw:%s"    /* string "N:A": SHA-256 of a
-                                              mail without Message-ID */
-#define TK_FMT_QUARANTINE    "tk:quarantine:%s" /* hash: raw, reason, time,
-                                              source, size; id = SHA-256 */
-#define TK_FMT_HISTORY       "tk:{t:%llu}:history"     /* list of JSON    */
-#define TK_FMT_PARTICIPANTS  "tk:{t:%llu}:participants" /* set of emails  */
-#define TK_FMT_USER          "tk:{u:%s}"               /* hash            */
-#define TK_FMT_USER_TOKENS   "tk:{u:%s}:tokens"        /* set of token ids */
-#define TK_FMT_GROUP         "tk:{g:%s}"               /* hash            */
-#define TK_FMT_CUSTOMER      "tk:{c:%llu}"             /* hash            */
-#define TK_FMT_SESSION       "tk:{s:%s}"               /* hash, EXPIREs   */
-#define TK_FMT_TOKEN         "tk:{k:%s}"               /* hash: API token */
-#define TK_FMT_MSGID         "tk:mid:%s"               /* string "N:A"    */
+#define TK_PFX_TICKET        "tk:{t:"                  /* + number "}"    */
+#define TK_PFX_USER          "tk:{u:"                  /* + login "}"     */
+#define TK_PFX_GROUP         "tk:{g:"                  /* + name "}"      */
+#define TK_PFX_CUSTOMER      "tk:{c:"                  /* + id "}"        */
+#define TK_PFX_SESSION       "tk:{s:"                  /* + id "}"        */
+#define TK_PFX_TOKEN         "tk:{k:"                  /* + token "}"     */
+#define TK_PFX_MSGID         "tk:mid:"                 /* + Message-ID    */
+#define TK_PFX_RAWHASH       "tk:raw:"                 /* + SHA-256       */
+#define TK_PFX_QUARANTINE    TK_KEY_QUARANTINE ":"     /* + SHA-256       */
+#define TK_PFX_INDEX         "tk:{ix}:g:"              /* + see below     */
+#define TK_SFX_ARTICLES      ":articles"
+#define TK_SFX_ARTICLE       ":a:"                     /* + article id    */
+#define TK_SFX_ATTACHMENT    ":att:"                   /* + K, after that */
+#define TK_SFX_RAW           ":raw"
+#define TK_SFX_HISTORY       ":history"
+#define TK_SFX_PARTICIPANTS  ":participants"
+#define TK_SFX_TOKENS        ":tokens"
+
+/* printf style (snprintf, tk_cmds_add with C strings) */
+#define TK_FMT_TICKET        TK_PFX_TICKET "%llu}"     /* hash            */
+#define TK_FMT_TICKET_ARTS   TK_FMT_TICKET TK_SFX_ARTICLES /* list of ids */
+#define TK_FMT_ARTICLE       TK_FMT_TICKET TK_SFX_ARTICLE "%llu" /* hash  */
+#define TK_FMT_ATTACHMENT    TK_FMT_ARTICLE TK_SFX_ATTACHMENT "%u" /* hash */
+#define TK_FMT_RAW           TK_FMT_ARTICLE TK_SFX_RAW /* string: raw mail */
+#define TK_FMT_RAWHASH       TK_PFX_RAWHASH "%s"  /* string "N:A": SHA-256
+                                              of a mail without Message-ID */
+#define TK_FMT_QUARANTINE    TK_PFX_QUARANTINE "%s" /* hash: raw, reason,
+                                              time, source, size; id =
+                                              SHA-256 */
+#define TK_FMT_HISTORY       TK_FMT_TICKET TK_SFX_HISTORY /* list of JSON */
+#define TK_FMT_PARTICIPANTS  TK_FMT_TICKET TK_SFX_PARTICIPANTS /* emails  */
+#define TK_FMT_USER          TK_PFX_USER "%s}"         /* hash            */
+#define TK_FMT_USER_TOKENS   TK_FMT_USER TK_SFX_TOKENS /* set of token ids */
+#define TK_FMT_GROUP         TK_PFX_GROUP "%s}"        /* hash            */
+#define TK_FMT_CUSTOMER      TK_PFX_CUSTOMER "%llu}"   /* hash            */
+#define TK_FMT_SESSION       TK_PFX_SESSION "%s}"      /* hash, EXPIREs   */
+#define TK_FMT_TOKEN         TK_PFX_TOKEN "%s}"        /* hash: API token */
+#define TK_FMT_MSGID         TK_PFX_MSGID "%s"         /* string "N:A"    */
 #define TK_FMT_RL_LOGIN_USER "tk:rl:login:u:%s"        /* counter, EXPIRE */
 #define TK_FMT_RL_LOGIN_IP   "tk:rl:login:ip:%s"       /* counter, EXPIRE */
+
+/* the same for tk_cmds_add() with a counted name (%S, a tk_str_t *) */
+#define TK_FMTS_USER         TK_PFX_USER "%S}"
+#define TK_FMTS_QUARANTINE   TK_PFX_QUARANTINE "%S"
+
+/* SCAN MATCH patterns (ticketctl reindex) */
+#define TK_PATTERN_TICKET_KEYS TK_PFX_TICKET "*"  /* every key of every
+                                              ticket: tk_key_parse() says
+                                              which are ticket hashes */
+#define TK_PATTERN_ARTICLES  TK_PFX_TICKET "*}" TK_SFX_ARTICLE "*" /* and
+                                              their attachments, raw */
+#define TK_PATTERN_INDEX     TK_PFX_INDEX "*"     /* the overview sets    */
 
 /*
  * Overview index: one sorted set per (group, state, owner, sort key).
@@ -115,7 +153,7 @@
  * the score; text sort keys use score 0 and the member "text\x1fNUMBER"
  * (ZRANGEBYLEX).  See tk_index_key().
  */
-#define TK_FMT_INDEX         "tk:{ix}:g:%s:s:%d:o:%s:by:%s"
+#define TK_FMT_INDEX         TK_PFX_INDEX "%s:s:%d:o:%s:by:%s"
 /* hash "GROUP:STATE:OWNER" -> number of tickets in that partition; kept
  * by tk_ticket_index_add/del (HINCRBY) so the sidebar counts of every
  * overview are one HMGET.  "ticketctl reindex" rebuilds it. */
@@ -125,6 +163,9 @@
  * rendered overview cached under generation G is current while the
  * counter still reads G.  See nginx's ticket_cache. */
 #define TK_KEY_INDEX_GEN     "tk:{ix}:gen"
+/* schema 1's first mailbridge kept auto tickets in this list; the owner
+ * partition "!" replaced it and "ticketctl reindex" drops it */
+#define TK_KEY_INDEX_AUTO_OLD "tk:{ix}:auto"
 #define TK_OWNER_ANY         "*"
 #define TK_OWNER_NONE        "-"
 #define TK_OWNER_AUTO        "!"
@@ -311,6 +352,17 @@ size_t tk_key_token(char *buf, size_t size, const tk_str_t *token);
 size_t tk_key_msgid(char *buf, size_t size, const tk_str_t *message_id);
 size_t tk_key_index(char *buf, size_t size, const tk_str_t *group,
     int state, const tk_str_t *owner, int sort);
+
+/*
+ * What a key found by SCAN is: TK_KEY_IS_TICKET for tk:{t:N} (*number
+ * set), TK_KEY_IS_ARTICLE for tk:{t:N}:a:A (*number and *article set),
+ * 0 for anything else (attachments, raw mail, history, other objects).
+ */
+#define TK_KEY_IS_TICKET     1
+#define TK_KEY_IS_ARTICLE    2
+
+int tk_key_parse(const char *key, size_t len, uint64_t *number,
+    uint64_t *article);
 
 /* A comma list ("auto,bounce") holds word; flags fields are such lists. */
 int tk_flags_has(const tk_str_t *flags, const char *word);

@@ -226,13 +226,13 @@ subtest 'the API list: cached, fresh, per user' => sub {
 subtest 'the counter went back (Redis reset): the cache starts over' => sub {
     my $r = $tk->redis;
     after_change($c{anna}, '/overview/all', sub { });
-    my $gen = $r->get('tk:{ix}:gen');
+    my $gen = $r->get(TK_KEY_INDEX_GEN);
     # behind the write path's back: only a reset could do this
-    $r->hset("tk:{t:$also}", 'title', 'Nach Reset');
-    $r->set('tk:{ix}:gen', 1);
+    $r->hset(tk_key_ticket($also), 'title', 'Nach Reset');
+    $r->set(TK_KEY_INDEX_GEN, 1);
     my $ov = $c{anna}->get('/overview/all');
     is row_text($ov, $also, 'title'), 'Nach Reset', 'lower generation: rendered anew';
-    $r->set('tk:{ix}:gen', $gen);
+    $r->set(TK_KEY_INDEX_GEN, $gen);
     is row_text($c{anna}->get('/overview/all'), $also, 'title'), 'Nach Reset',
         'the old generation again: not the page cached under it before';
     like $tk->error_log(200), qr/went back .*the page cache starts over/, 'logged';
@@ -324,7 +324,7 @@ subtest 'nginx -t: the directives and their bad values' => sub {
 subtest 'nginx -s reload empties the cache' => sub {
     my $r = $tk->redis;
     after_change($c{anna}, '/overview/all', sub { });
-    $r->hset("tk:{t:$also}", 'title', 'Hinter dem Rücken');
+    $r->hset(tk_key_ticket($also), 'title', 'Hinter dem Rücken');
     is row_text($c{anna}->get('/overview/all'), $also, 'title'), 'Akte ALSO',
         'a change that bypasses the write path is not seen (the cache works)';
     kill 'HUP', $tk->pid('nginx');

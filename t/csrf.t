@@ -21,10 +21,10 @@ my $foreign_token = $other->csrf;
 
 sub snapshot {
     return join "\n",
-        $tk->json->encode({ $r->hgetall("tk:{t:$n}") }),
-        $r->llen("tk:{t:$n}:history"),
-        $tk->json->encode({ $r->hgetall('tk:{u:clara}') }),
-        $tk->json->encode({ $r->hgetall('tk:{ix}:counts') });
+        $tk->json->encode({ $r->hgetall(tk_key_ticket($n)) }),
+        $r->llen(tk_key_history($n)),
+        $tk->json->encode({ $r->hgetall(tk_key_user('clara')) }),
+        $tk->json->encode({ $r->hgetall(TK_KEY_INDEX_COUNTS) });
 }
 
 sub refused {
@@ -65,7 +65,7 @@ subtest 'with the right token the same POST works (control)' => sub {
     my $before = snapshot();
     my $res = $c->post("/t/$n/title", [ csrf => $token, title => 'Renamed with token' ]);
     is $res->{status}, 303, 'status 303';
-    is $r->hget("tk:{t:$n}", 'title'), 'Renamed with token', 'title changed';
+    is $r->hget(tk_key_ticket($n), 'title'), 'Renamed with token', 'title changed';
     isnt snapshot(), $before, 'Redis changed';
 };
 

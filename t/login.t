@@ -13,7 +13,7 @@ my $anna = $tk->add_user('anna', name => 'Anna Agent', rights => 'ALSO:full');
 my $dora = $tk->add_user('dora', rights => 'ALSO:full');
 my $r = $tk->redis;
 
-sub sessions { scalar $r->keys('tk:{s:*}') }
+sub sessions { scalar $r->keys(tk_key_session('*')) }
 
 # The client is logged in: / answers with the overview page.
 sub logged_in {
@@ -54,7 +54,7 @@ subtest 'right password: 303 and a HttpOnly SameSite=Strict session cookie' => s
     ok $cookie->{attrs}{httponly}, 'HttpOnly';
     is lc($cookie->{attrs}{samesite} // ''), 'strict', 'SameSite=Strict';
     is sessions(), $before + 1, 'one new session in Redis';
-    ok $r->exists("tk:{s:$cookie->{value}}"), 'stored as tk:{s:ID}';
+    ok $r->exists(tk_key_session($cookie->{value})), 'stored as tk:{s:ID}';
     ok logged_in($c), 'the overview opens';
     my $page = $c->get('/');
     like $page->dom->at('#user') ? $page->dom->at('#user')->text : '', qr/Anna Agent/,
@@ -131,7 +131,7 @@ subtest 'logout requires the CSRF token' => sub {
     $res = $c->post('/logout', [ csrf => 'f' x 64 ]);
     ok $res->{status} == 403 || $res->{status} == 400, 'wrong token: 400/403';
     ok logged_in($c), 'still logged in';
-    ok $r->exists("tk:{s:$c->{jar}{$sid}}"), 'session still in Redis';
+    ok $r->exists(tk_key_session($c->{jar}{$sid})), 'session still in Redis';
 };
 
 subtest 'logout ends the session on the server' => sub {
@@ -145,7 +145,7 @@ subtest 'logout ends the session on the server' => sub {
     my $res = $c->post_csrf('/logout');
     is $res->{status}, 303, 'status 303';
     like $res->location // '', qr{/login}, 'to /login';
-    ok !$r->exists("tk:{s:$sid}"), 'session deleted from Redis';
+    ok !$r->exists(tk_key_session($sid)), 'session deleted from Redis';
     # a copy of the old cookie must not work any more
     my $replay = $tk->client;
     $replay->jar->{$name} = $sid;

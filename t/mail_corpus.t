@@ -40,7 +40,7 @@ ok $outcome{stored} >= @files - 5, 'nearly all stored as tickets';
 
 subtest 'everything stored is UTF-8, its HTML has no active content' => sub {
     my $r = $tk->redis;
-    my $max = $r->get('tk:seq:ticket');
+    my $max = $r->get(TK_KEY_SEQ_TICKET);
     for my $n (1 .. $max) {
         for my $a (@{ MB::article_ids($tk, $n) }) {
             my $h = MB::article($tk, $n, $a);

@@ -36,14 +36,14 @@ subtest 'a first mail becomes a new ticket in the recipient\'s group' => sub {
     is $t->{owner}, '', 'unassigned';
     is $t->{customer_email}, 'anna@example.net', 'customer address';
     is $t->{customer_name}, 'Anna Aktiv', 'customer name';
-    is $tk->redis->hget('tk:customer-by-email', 'anna@example.net'), $t->{customer},
+    is $tk->redis->hget(TK_KEY_CUSTOMER_BY_EMAIL, 'anna@example.net'), $t->{customer},
         'customer indexed by address';
     is $a->{kind}, 'in', 'article kind in';
     like $a->{body}, qr/^Hallo,\nbitte helft mir\.$/, 'body text, LF line ends';
     is $a->{author}, '', 'no author';
-    ok $tk->redis->exists("tk:{t:$n}:a:$a->{id}:raw"), 'raw mail kept';
-    is raw_of("tk:{t:$n}:a:$a->{id}:raw"), $mail, 'raw mail byte-exact';
-    ok $tk->redis->sismember("tk:{t:$n}:participants", 'anna@example.net'), 'customer is a participant';
+    ok $tk->redis->exists(tk_key_raw($n, $a->{id})), 'raw mail kept';
+    is raw_of(tk_key_raw($n, $a->{id})), $mail, 'raw mail byte-exact';
+    ok $tk->redis->sismember(tk_key_participants($n), 'anna@example.net'), 'customer is a participant';
     is_deeply $tk->index_counts, $tk->expected_counts, 'overview counts consistent';
 };
 
@@ -53,7 +53,7 @@ subtest 'the raw mail is stored gzip-compressed, readable with gunzip' => sub {
     my ($rc, undef, $err) = MB::deliver($tk, $mail);
     is $rc, 0, 'exit 0' or diag $err;
     my ($n, $a) = MB::stored($tk, MB::msgid_of($mail));
-    my $stored = $tk->redis->get("tk:{t:$n}:a:$a->{id}:raw");
+    my $stored = $tk->redis->get(tk_key_raw($n, $a->{id}));
     is substr($stored, 0, 2), "\x1f\x8b", 'gzip magic';
     ok length($stored) < length($mail) / 4, 'much smaller than the mail ('
         . length($stored) . ' of ' . length($mail) . ' bytes)';
@@ -93,7 +93,7 @@ subtest 'without Message-ID: duplicates found by the raw bytes' => sub {
     is((MB::deliver($tk, $mail))[0], 0, 'first');
     is((MB::deliver($tk, $mail))[0], 0, 'second');
     is MB::ticket_count($tk), $tickets + 1, 'one ticket';
-    my @raw = $tk->redis->keys('tk:raw:*');
+    my @raw = $tk->redis->keys(tk_key_rawhash('*'));
     ok scalar(@raw) >= 1, 'tk:raw:SHA256 dedup key';
     my $other = MB::mail(subject => 'Ohne ID', message_id => undef, body => "anders\r\n");
     is((MB::deliver($tk, $other))[0], 0, 'different bytes');
@@ -119,7 +119,7 @@ subtest 'an mbox "From " line (procmail, .forward) is not part of the mail' => s
     my ($rc, undef, $err) = MB::deliver($tk, "From anna\@example.net  Mon Nov 23 10:00:00 2026\n$mail");
     is $rc, 0, 'exit 0' or diag $err;
     my ($n, $a) = MB::stored($tk, MB::msgid_of($mail));
-    is raw_of("tk:{t:$n}:a:$a->{id}:raw"), $mail, 'raw mail without the From_ line';
+    is raw_of(tk_key_raw($n, $a->{id})), $mail, 'raw mail without the From_ line';
     my $bounce = MB::mail(subject => 'Von MAILER-DAEMON');
     ($rc) = MB::deliver($tk, "From MAILER-DAEMON Mon Nov 23 10:00:00 2026\n$bounce");
     ($n) = MB::stored($tk, MB::msgid_of($bounce));
@@ -143,7 +143,7 @@ subtest 'oversized mail: a ticket that says so, headers only' => sub {
     like $a->{flags}, qr/\boversized\b/, 'flag oversized';
     like $a->{body}, qr/larger|more than the limit/, 'the article says so';
     is $a->{size}, length($mail), 'real size recorded';
-    my $raw = raw_of("tk:{t:$n}:a:$a->{id}:raw");
+    my $raw = raw_of(tk_key_raw($n, $a->{id}));
     ok length($raw) < 1000, 'only the headers kept';
     like $raw, qr/^Subject: Riesig/m, 'headers kept';
 };
@@ -151,9 +151,9 @@ subtest 'oversized mail: a ticket that says so, headers only' => sub {
 subtest 'nothing parseable: quarantined, exit 0' => sub {
     my ($rc, undef, $err) = MB::deliver($tk, '');
     is $rc, 0, 'empty input: exit 0';
-    my @q = $tk->redis->zrange('tk:quarantine', 0, -1);
+    my @q = $tk->redis->zrange(TK_KEY_QUARANTINE, 0, -1);
     is scalar(@q), 1, 'one quarantined entry';
-    my %h = $tk->redis->hgetall("tk:quarantine:$q[0]");
+    my %h = $tk->redis->hgetall(tk_key_quarantine($q[0]));
     like $h{reason}, qr/empty/, 'reason';
     ok $h{time} > 0, 'time';
     is $h{source}, 'deliver', 'source';

@@ -94,20 +94,20 @@ sub msgid_of {
 # "N:A" for a Message-ID, or undef
 sub where {
     my ($tk, $id) = @_;
-    return $tk->redis->get("tk:mid:$id");
+    return $tk->redis->get(tk_key_msgid($id));
 }
 
 sub ticket  { $_[0]->ticket_hash($_[1]) }
 
 sub article {
     my ($tk, $n, $a) = @_;
-    my %h = $tk->redis->hgetall("tk:{t:$n}:a:$a");
+    my %h = $tk->redis->hgetall(tk_key_article($n, $a));
     return \%h;
 }
 
 sub article_ids {
     my ($tk, $n) = @_;
-    return [ $tk->redis->lrange("tk:{t:$n}:articles", 0, -1) ];
+    return [ $tk->redis->lrange(tk_key_ticket_arts($n), 0, -1) ];
 }
 
 # The article a Message-ID was stored as: (ticket, article hash)
@@ -120,11 +120,11 @@ sub stored {
 
 sub attachment {
     my ($tk, $n, $a, $k) = @_;
-    my %h = $tk->redis->hgetall("tk:{t:$n}:a:$a:att:$k");
+    my %h = $tk->redis->hgetall(tk_key_attachment($n, $a, $k));
     return \%h;
 }
 
-sub ticket_count { $_[0]->redis->get('tk:seq:ticket') // 0 }
-sub article_count { $_[0]->redis->get('tk:seq:article') // 0 }
+sub ticket_count { $_[0]->redis->get(TK_KEY_SEQ_TICKET) // 0 }
+sub article_count { $_[0]->redis->get(TK_KEY_SEQ_ARTICLE) // 0 }
 
 1;

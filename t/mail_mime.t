@@ -291,7 +291,7 @@ subtest 'attachments and inline images round-trip byte-exact' => sub {
     # the CRLF before a boundary belongs to the boundary (RFC 2046)
     is $txt->{data}, "Text im Anhang", 'text attachment not taken as body';
     like $a->{attachment_names}, qr/Ärger Beweis\.bin/, 'names for the full-text index';
-    my @r = $tk->redis->__std_cmd('FT.SEARCH', 'tk:ft:articles', 'Beweis', 'NOCONTENT');
+    my @r = $tk->redis->__std_cmd('FT.SEARCH', TK_KEY_FT_ARTICLES, 'Beweis', 'NOCONTENT');
     ok $r[0] >= 1, 'full-text search finds the attachment name';
 };
 

@@ -87,7 +87,7 @@ subtest 'SMTP -> Postfix -> pipe -> mailbridge deliver -> ticket' => sub {
     my ($n, $a) = MB::stored($tk, MB::msgid_of($mail));
     is MB::ticket($tk, $n)->{group}, 'ALSO', 'group from ${recipient}';
     like TK::read_file("$P/maillog"), qr/relay=mailbridge.*status=sent/, 'Postfix: sent';
-    my $raw = $tk->redis->get("tk:{t:$n}:a:$a->{id}:raw");
+    my $raw = $tk->redis->get(tk_key_raw($n, $a->{id}));
     IO::Uncompress::Gunzip::gunzip(\(my $gz = $raw) => \$raw) if substr($raw, 0, 2) eq "\x1f\x8b";
     like $raw, qr/^Return-Path: <anna\@example\.net>/,
         'flags=R: Return-Path kept in the raw mail';

@@ -43,7 +43,7 @@ subtest 'reply by References only (newest known wins)' => sub {
 };
 
 subtest 'reply to our own outbound mail (tk:mid: of an outbound article)' => sub {
-    $tk->redis->set('tk:mid:out-1@example.org', "$n:999");
+    $tk->redis->set(tk_key_msgid('out-1@example.org'), "$n:999");
     my $reply = MB::mail(subject => 'Re: Ihre Anfrage', from => 'lawyer@kanzlei.example',
         in_reply_to => '<out-1@example.org>');
     my ($rn) = deliver_ok($reply, 'reply');
@@ -62,7 +62,7 @@ subtest 'subject tag from a stranger starts a new ticket' => sub {
     my ($rn) = deliver_ok($m, 'stranger');
     isnt $rn, $n, 'not threaded';
     is MB::ticket_count($tk), $before + 1, 'a new ticket';
-    ok !$tk->redis->sismember("tk:{t:$n}:participants", 'spy@evil.example'), 'not made a participant';
+    ok !$tk->redis->sismember(tk_key_participants($n), 'spy@evil.example'), 'not made a participant';
 };
 
 subtest 'tag of a ticket that does not exist: new ticket' => sub {
@@ -128,9 +128,9 @@ subtest 'auto-generated first mails: ticket flag auto, owner partition "!"' => s
         like MB::ticket($tk, $rn)->{flags}, qr/\bauto\b/, "$name: ticket flag";
         like $a->{flags}, qr/\bauto\b/, "$name: article flag";
         my $t = MB::ticket($tk, $rn);
-        ok defined $tk->redis->zscore("tk:{ix}:g:$t->{group}:s:1:o:!:by:upd", $rn),
+        ok defined $tk->redis->zscore(tk_key_index($t->{group}, 1, '!', 'upd'), $rn),
             "$name: in the \"!\" (automatic) partition";
-        ok !defined $tk->redis->zscore("tk:{ix}:g:$t->{group}:s:1:o:-:by:upd", $rn),
+        ok !defined $tk->redis->zscore(tk_key_index($t->{group}, 1, '-', 'upd'), $rn),
             "$name: not among the unassigned";
     }
     my $m = MB::mail(subject => 'Null sender');
@@ -147,9 +147,9 @@ sub outbound {
     my $t = $tk->add_ticket(title => 'Antwort raus', group => 'legal', state => 3,
         customer => 'dora@example.net', body => 'x');
     my $a = 90000 + $t;
-    $tk->redis->hset("tk:{t:$t}:a:$a", id => $a, ticket => $t, kind => 'out',
+    $tk->redis->hset(tk_key_article($t, $a), id => $a, ticket => $t, kind => 'out',
         message_id => $mid, flags => '');
-    $tk->redis->set("tk:mid:$mid", "$t:$a");
+    $tk->redis->set(tk_key_msgid($mid), "$t:$a");
     return ($t, $a);
 }
 

@@ -159,7 +159,7 @@ subtest '?images=A: remote images load, CSP allows them for this response' => su
 
 subtest 'the render-time rewrite: only <img> src/data-src change' => sub {
     my $r = $tk->redis;
-    my $key = "tk:{t:$n}:a:$a";
+    my $key = tk_key_article($n, $a);
     my $orig = $r->hget($key, 'body_html');
     my $html = join "\n",
         q{<p title="&lt;img src=&quot;cid:t&quot;&gt;">text with cid:x and data-src="http://x"</p>},
@@ -173,7 +173,7 @@ subtest 'the render-time rewrite: only <img> src/data-src change' => sub {
         q{<imgx src="cid:notimg"><image src="cid:alsonot">},
         q{<img alt="6" src="cid:trunc};
     $r->hset($key, 'body_html', $html);
-    $r->hincrby("tk:{t:$n}", 'rev', 1);     # as every writer does: the page cache
+    $r->hincrby(tk_key_ticket($n), 'rev', 1);     # as every writer does: the page cache
     my $body = sub {
         my $c = $anna->get($_[0])->{content};
         return $c =~ m{<div class="body body-html">(.*?)</div>\n}s ? $1 : '';
@@ -195,7 +195,7 @@ subtest 'the render-time rewrite: only <img> src/data-src change' => sub {
     $want =~ s{<img alt="4" data-src=}{<img alt="4" src=};
     is $body->("/t/$n?images=$a"), $want, 'with images: http(s) and // become src, ftp stays';
     $r->hset($key, 'body_html', $orig);
-    $r->hincrby("tk:{t:$n}", 'rev', 1);
+    $r->hincrby(tk_key_ticket($n), 'rev', 1);
 };
 
 # ---- files -----------------------------------------------------------------
@@ -241,12 +241,12 @@ subtest 'raw message: the delivered bytes' => sub {
         qq{attachment; filename="ticket-$n-article-$a.eml"; filename*=UTF-8''ticket-$n-article-$a.eml},
         'raw');
     ok $res->{content} eq $mail, 'equal to what mailbridge was given';
-    is substr($tk->redis->get("tk:{t:$n}:a:$a:raw"), 0, 2), "\x1f\x8b",
+    is substr($tk->redis->get(tk_key_raw($n, $a)), 0, 2), "\x1f\x8b",
         'stored gzip-compressed: the download inflated it';
 };
 
 subtest 'raw message stored before compression: served as it is' => sub {
-    my $key = "tk:{t:$n}:a:$a:raw";
+    my $key = tk_key_raw($n, $a);
     my $gz = $tk->redis->get($key);
     $tk->redis->set($key, $mail);
     my $res = $anna->get("/t/$n/a/$a/raw");
@@ -260,7 +260,7 @@ subtest 'raw message stored before compression: served as it is' => sub {
 
 subtest 'types: only the allow-list is shown inline' => sub {
     my $r = $tk->redis;
-    my $key = "tk:{t:$n}:a:$a:att:$kpdf";
+    my $key = tk_key_attachment($n, $a, $kpdf);
     my %orig = $r->hgetall($key);
     my %cases = (
         'text/html'                    => [ 'application/octet-stream', 'attachment' ],
@@ -348,8 +348,8 @@ subtest 'auto-generated mail: in "auto", not in "unassigned"' => sub {
     ok((grep { $_ == $t } rows($anna, 'group-legal')), 'and in its group');
     is count($anna, 'auto'), $before_auto + 1, 'auto count +1';
     is count($anna, 'unassigned'), $before_un, 'unassigned count unchanged';
-    is $tk->redis->hget('tk:{ix}:counts', "legal:1:!"), 1, 'counts field legal:1:!';
-    ok !$tk->redis->exists('tk:{ix}:auto'), 'no second list of auto tickets';
+    is $tk->redis->hget(TK_KEY_INDEX_COUNTS, "legal:1:!"), 1, 'counts field legal:1:!';
+    ok !$tk->redis->exists(TK_KEY_INDEX_AUTO_OLD), 'no second list of auto tickets';
     my $page = $anna->get('/overview/auto');
     like $page->dom->at('h1.overview-title')->text, qr{Newsletters / automatic}, 'heading';
     is_deeply $tk->index_counts, $tk->expected_counts, 'index counts consistent';
@@ -384,9 +384,9 @@ subtest 'quarantine: admins only, raw bytes as received' => sub {
     my $junk = "\x00\x01\x02\xff\xfe binary junk, no header at all \x00\n";
     my ($rc) = MB::deliver($tk, $junk);
     is $rc, 0, 'junk delivered (exit 0)';
-    my @q = $tk->redis->zrange('tk:quarantine', 0, -1);
+    my @q = $tk->redis->zrange(TK_KEY_QUARANTINE, 0, -1);
     ok @q >= 1, 'quarantined';
-    my ($id) = grep { ($tk->redis->hget("tk:quarantine:$_", 'raw') // '') eq $junk } @q;
+    my ($id) = grep { ($tk->redis->hget(tk_key_quarantine($_), 'raw') // '') eq $junk } @q;
     ok $id, 'our junk among them';
     $id //= '0' x 64;
 

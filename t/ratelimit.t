@@ -24,11 +24,11 @@ subtest 'then the right password gets 429 and no session' => sub {
     my $res = $tk->client->login('rosa', $rosa);
     is $res->{status}, 429, '429 Too Many Requests';
     ok !$res->session_cookie, 'no session cookie';
-    is scalar($tk->redis->keys('tk:{s:*}')), 0, 'no session in Redis';
+    is scalar($tk->redis->keys(tk_key_session('*'))), 0, 'no session in Redis';
 };
 
 subtest 'the lock is temporary' => sub {
-    my $ttl = $tk->redis->ttl('tk:rl:login:u:rosa');
+    my $ttl = $tk->redis->ttl(tk_key_rl_login_user('rosa'));
     cmp_ok $ttl, '>', 0, 'the counter tk:rl:login:u:rosa expires';
     cmp_ok $ttl, '<=', 24 * 3600, 'within a day';
 };
@@ -40,7 +40,7 @@ subtest 'another account is not affected' => sub {
 };
 
 subtest 'when the counter expires, the right password works again' => sub {
-    $tk->redis->del('tk:rl:login:u:rosa');
+    $tk->redis->del(tk_key_rl_login_user('rosa'));
     my $res = $tk->client->login('rosa', $rosa);
     is $res->{status}, 303, 'rosa logs in';
 };
@@ -58,7 +58,7 @@ subtest '30 failures from one address lock every account from it' => sub {
     my $res = $tk->client->login('karl', $karl);
     is $res->{status}, 429, 'karl too, right password or not';
     ok !$res->session_cookie, 'no session';
-    my @ip = $tk->redis->keys('tk:rl:login:ip:*');
+    my @ip = $tk->redis->keys(tk_key_rl_login_ip('*'));
     is scalar @ip, 1, 'one per-address counter';
     cmp_ok $tk->redis->ttl($ip[0]), '>', 0, 'which expires';
 };

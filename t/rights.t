@@ -19,8 +19,8 @@ my $r = $tk->redis;
 
 sub state_of {
     my ($n) = @_;
-    return join "\n", $tk->json->encode({ $r->hgetall("tk:{t:$n}") }),
-        $r->llen("tk:{t:$n}:history");
+    return join "\n", $tk->json->encode({ $r->hgetall(tk_key_ticket($n)) }),
+        $r->llen(tk_key_history($n));
 }
 
 sub rows {
@@ -101,7 +101,7 @@ subtest 'read right: sees the ticket, cannot change it' => sub {
     $rc->get("/t/$legal");
     $res = $rc->post_csrf("/t/$legal/title", [ title => 'Legal renamed by rita' ]);
     is $res->{status}, 303, 'rename in an all-agents group: 303';
-    is $r->hget("tk:{t:$legal}", 'title'), 'Legal renamed by rita', 'changed';
+    is $r->hget(tk_key_ticket($legal), 'title'), 'Legal renamed by rita', 'changed';
 };
 
 subtest 'rights are checked on every request, not cached' => sub {

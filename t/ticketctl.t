@@ -11,6 +11,8 @@ use FindBin;
 use POSIX qw(WNOHANG);
 use Net::EmptyPort qw(empty_port);
 use Redis;
+use lib "$FindBin::Bin/../build";
+use TKSchema;    # the schema's names: build/TKSchema.pm from tk_schema.h
 
 my $ROOT = File::Spec->rel2abs("$FindBin::Bin/..");
 my $CTL = "$ROOT/build/ticketctl";
@@ -104,7 +106,7 @@ sub ft { my @r = $r->__std_cmd(@_); return @r }
 # every partition's sort sets have exactly that many members.
 sub check_index {
     my ($name) = @_;
-    my %c = $r->hgetall('tk:{ix}:counts');
+    my %c = $r->hgetall(TK_KEY_INDEX_COUNTS);
     my ($any, $owners, $bad) = (0, 0, 0);
     for my $f (keys %c) {
         next unless $c{$f};
@@ -113,7 +115,7 @@ sub check_index {
         my @sorts = qw(upd crt pri ttl cst);
         push @sorts, 'own' if $o eq '*';
         for my $by (@sorts) {
-            my $z = $r->zcard("tk:{ix}:g:$g:s:$s:o:$o:by:$by");
+            my $z = $r->zcard(tk_key_index($g, $s, $o, $by));
             $bad++, diag "$name: ZCARD $g:$s:$o:$by = $z, counts say $c{$f}"
                 if $z != $c{$f};
         }
@@ -126,7 +128,7 @@ sub ticket_total {
     my $n = 0;
     my $cursor = 0;
     do {
-        my ($next, $keys) = $r->scan($cursor, 'MATCH', 'tk:{t:*', 'COUNT', 1000,
+        my ($next, $keys) = $r->scan($cursor, 'MATCH', TK_PATTERN_TICKET_KEYS, 'COUNT', 1000,
             'TYPE', 'hash');
         $n += grep { /^tk:\{t:\d+\}$/ } @$keys;
         $cursor = $next;
@@ -135,7 +137,7 @@ sub ticket_total {
 }
 
 sub counts_snapshot {
-    my %c = $r->hgetall('tk:{ix}:counts');
+    my %c = $r->hgetall(TK_KEY_INDEX_COUNTS);
     delete $c{$_} for grep { !$c{$_} } keys %c;
     return \%c;
 }
@@ -167,16 +169,16 @@ $r->flushall;
 my $out = ctl_ok('init on an empty Redis', 'init');
 like $out, qr/schema version 1 set/, 'init sets the schema version';
 like $out, qr/tk:ft:articles created/, 'init creates the full-text index';
-is $r->get('tk:schema'), '1', 'tk:schema = 1';
-my %info = ft('FT.INFO', 'tk:ft:articles');
-is $info{index_name}, 'tk:ft:articles', 'RediSearch index exists';
+is $r->get(TK_KEY_SCHEMA), '1', 'tk:schema = 1';
+my %info = ft('FT.INFO', TK_KEY_FT_ARTICLES);
+is $info{index_name}, TK_KEY_FT_ARTICLES, 'RediSearch index exists';
 $out = ctl_ok('init again', 'init');
 like $out, qr/schema version 1 ok.*tk:ft:articles ok/s, 'init is idempotent';
 
-$r->set('tk:schema', '99');
+$r->set(TK_KEY_SCHEMA, '99');
 ctl_exit(65, qr/schema version "99"/, 'init refuses another schema', 'init');
 ctl_exit(69, qr/needs schema 1/, 'other commands refuse it too', 'group', 'list');
-$r->set('tk:schema', '1');
+$r->set(TK_KEY_SCHEMA, '1');
 
 # ---- groups ---------------------------------------------------------------
 
@@ -184,9 +186,9 @@ ctl_ok('group add', 'group', 'add', 'Testgruppe', '--email', 'test@example.org',
     '--signature', "-- \nGrüße");
 ctl_ok('group add all-agents', 'group', 'add', 'legal', '--all-agents',
     '--email', 'legal@example.org');
-is_deeply [sort $r->smembers('tk:groups')], [qw(Testgruppe legal)], 'tk:groups';
-is_deeply [$r->smembers('tk:groups:all-agents')], ['legal'], 'all-agents set';
-my %g = $r->hgetall('tk:{g:Testgruppe}');
+is_deeply [sort $r->smembers(TK_KEY_GROUPS)], [qw(Testgruppe legal)], 'tk:groups';
+is_deeply [$r->smembers(TK_KEY_GROUPS_ALL)], ['legal'], 'all-agents set';
+my %g = $r->hgetall(tk_key_group('Testgruppe'));
 is $g{email}, 'test@example.org', 'group email stored';
 is $g{signature}, "-- \nGrüße", 'group signature stored verbatim';
 is $g{all_agents}, '0', 'not all agents';
@@ -205,7 +207,7 @@ like $out, qr/^legal\s+legal\@example\.org\s+all agents/m, 'group list shows leg
 ctl_ok('user add', \"supersecret\n", 'user', 'add', 'alice', '--name', 'Alice A.',
     '--email', 'alice@example.org', '--groups', 'Testgruppe:full,legal:read',
     '--lang', 'en', '--password-stdin');
-my %u = $r->hgetall('tk:{u:alice}');
+my %u = $r->hgetall(tk_key_user('alice'));
 is $u{login}, 'alice', 'login stored';
 is $u{name}, 'Alice A.', 'name stored';
 is $u{role}, 'agent', 'role agent';
@@ -214,7 +216,7 @@ is $u{lang}, 'en', 'lang stored';
 is $u{disabled}, '0', 'enabled';
 like $u{password}, qr/^\$y\$/, 'yescrypt hash';
 is crypt('supersecret', $u{password}), $u{password}, 'hash verifies the password';
-ok $r->sismember('tk:users', 'alice'), 'in tk:users';
+ok $r->sismember(TK_KEY_USERS, 'alice'), 'in tk:users';
 
 ctl_exit(65, qr/user "alice" exists/, 'user add twice', \"supersecret\n",
     'user', 'add', 'alice', '--name', 'A', '--email', 'a@example.org', '--password-stdin');
@@ -241,42 +243,42 @@ ctl_exit(64, qr/--password-stdin/, 'user add without --password-stdin',
     'user', 'add', 'bob', '--name', 'B', '--email', 'b@example.org');
 ctl_exit(64, qr/usage/, 'user add without --name', \"supersecret\n",
     'user', 'add', 'bob', '--email', 'b@example.org', '--password-stdin');
-ok !$r->exists('tk:{u:bob}'), 'no half-created user after failures';
+ok !$r->exists(tk_key_user('bob')), 'no half-created user after failures';
 
 ctl_ok('second user, admin', \"anothersecret\n", 'user', 'add', 'bob', '--name', 'Bob',
     '--email', 'bob@example.org', '--admin', '--password-stdin');
-is $r->hget('tk:{u:bob}', 'role'), 'admin', '--admin gives the admin role';
-is $r->hget('tk:{u:bob}', 'lang'), 'de', 'German by default';
+is $r->hget(tk_key_user('bob'), 'role'), 'admin', '--admin gives the admin role';
+is $r->hget(tk_key_user('bob'), 'lang'), 'de', 'German by default';
 
 $out = ctl_ok('user list', 'user', 'list');
 like $out, qr/^alice\s+Alice A\.\s+alice\@example\.org\s+agent\s+en\s+active\s+Testgruppe:full/m,
     'user list shows alice';
 like $out, qr/^bob\s+Bob\s+bob\@example\.org\s+admin/m, 'user list shows bob';
 
-my $old = $r->hget('tk:{u:alice}', 'password');
+my $old = $r->hget(tk_key_user('alice'), 'password');
 ctl_ok('user passwd', \"evenbettersecret\n", 'user', 'passwd', 'alice', '--password-stdin');
-my $new = $r->hget('tk:{u:alice}', 'password');
+my $new = $r->hget(tk_key_user('alice'), 'password');
 isnt $new, $old, 'hash changed';
 is crypt('evenbettersecret', $new), $new, 'new password verifies';
 ctl_exit(65, qr/password too short/, 'passwd too short', \"x\n",
     'user', 'passwd', 'alice', '--password-stdin');
 ctl_exit(65, qr/no user "carol"/, 'passwd of unknown user', \"evenbettersecret\n",
     'user', 'passwd', 'carol', '--password-stdin');
-ok !$r->exists('tk:{u:carol}'), 'passwd does not create a user';
+ok !$r->exists(tk_key_user('carol')), 'passwd does not create a user';
 
 ctl_ok('user disable', 'user', 'disable', 'alice');
-is $r->hget('tk:{u:alice}', 'disabled'), '1', 'disabled = 1';
+is $r->hget(tk_key_user('alice'), 'disabled'), '1', 'disabled = 1';
 like ctl_ok('user list after disable', 'user', 'list'), qr/^alice.*disabled/m, 'list says disabled';
 ctl_ok('user enable', 'user', 'enable', 'alice');
-is $r->hget('tk:{u:alice}', 'disabled'), '0', 'disabled = 0';
+is $r->hget(tk_key_user('alice'), 'disabled'), '0', 'disabled = 0';
 ctl_exit(65, qr/no user "carol"/, 'disable unknown user', 'user', 'disable', 'carol');
 
 ctl_ok('user set', 'user', 'set', 'alice', '--name', 'Alice B.', '--groups',
     'Testgruppe:read', '--admin');
-%u = $r->hgetall('tk:{u:alice}');
+%u = $r->hgetall(tk_key_user('alice'));
 is_deeply [@u{qw(name rights role)}], ['Alice B.', 'Testgruppe:read', 'admin'], 'user set changes fields';
 ctl_ok('user set --no-admin', 'user', 'set', 'alice', '--no-admin');
-is $r->hget('tk:{u:alice}', 'role'), 'agent', 'back to agent';
+is $r->hget(tk_key_user('alice'), 'role'), 'agent', 'back to agent';
 ctl_exit(64, qr/at least one change/, 'user set without changes', 'user', 'set', 'alice');
 ctl_exit(64, qr/unknown user command "frob"/, 'unknown user command', 'user', 'frob');
 
@@ -285,15 +287,15 @@ ctl_exit(64, qr/unknown user command "frob"/, 'unknown user command', 'user', 'f
 $out = ctl_ok('token add', 'token', 'add', 'alice');
 my ($token) = $out =~ /^([0-9a-f]{64})$/m;
 ok $token, 'prints 64 hex digits';
-is $r->hget("tk:{k:$token}", 'login'), 'alice', 'token hash names the user';
-ok $r->hget("tk:{k:$token}", 'created') > 1e9, 'token has a creation time';
-ok $r->sismember('tk:{u:alice}:tokens', $token), 'token in the user\'s set';
+is $r->hget(tk_key_token($token), 'login'), 'alice', 'token hash names the user';
+ok $r->hget(tk_key_token($token), 'created') > 1e9, 'token has a creation time';
+ok $r->sismember(tk_key_user_tokens('alice'), $token), 'token in the user\'s set';
 my ($rc2, $out2) = ctl('token', 'add', 'alice');
 isnt +($out2 =~ /([0-9a-f]{64})/)[0], $token, 'tokens differ';
 ctl_exit(65, qr/no user "carol"/, 'token for unknown user', 'token', 'add', 'carol');
 ctl_ok('token revoke', 'token', 'revoke', $token);
-ok !$r->exists("tk:{k:$token}"), 'token gone';
-ok !$r->sismember('tk:{u:alice}:tokens', $token), 'token not in the user\'s set';
+ok !$r->exists(tk_key_token($token)), 'token gone';
+ok !$r->sismember(tk_key_user_tokens('alice'), $token), 'token not in the user\'s set';
 ctl_exit(65, qr/unknown token/, 'revoke twice', 'token', 'revoke', $token);
 ctl_exit(65, qr/invalid token/, 'revoke garbage', 'token', 'revoke', 'xyz');
 
@@ -304,50 +306,50 @@ $out = ctl_ok('ticket create', 'ticket', 'create', '--group', 'Testgruppe',
     '--body', 'Hallo, mein Freund ist in Gewahrsam.');
 my ($t1) = $out =~ /ticket (\d+) created/;
 ok $t1, 'prints the number';
-my %t = $r->hgetall("tk:{t:$t1}");
+my %t = $r->hgetall(tk_key_ticket($t1));
 is_deeply [@t{qw(number title group owner state priority customer_name customer_email articles)}],
     [$t1, 'Gewahrsam nach Demo', 'Testgruppe', '', 1, 2, 'Ana', 'Ana@Example.NET', 1],
     'ticket hash';
 ok abs($t{created} - time) < 60, 'created is now (Unix seconds)';
 is $t{updated}, $t{created}, 'updated = created';
-is $r->hget('tk:customer-by-email', 'ana@example.net'), $t{customer}, 'customer by lower-cased email';
-is $r->hget("tk:{c:$t{customer}}", 'name'), 'Ana', 'customer hash';
-is $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:-:by:upd", $t1), $t{updated}, 'in the unassigned partition';
-is $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:*:by:crt", $t1), $t1, 'in the any-owner partition';
-is $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:*:by:pri", $t1), 2e10 + $t{updated}, 'priority score';
-is $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:*:by:ttl", "gewahrsam nach demo\x1f" . sprintf('%020d', $t1)),
+is $r->hget(TK_KEY_CUSTOMER_BY_EMAIL, 'ana@example.net'), $t{customer}, 'customer by lower-cased email';
+is $r->hget(tk_key_customer($t{customer}), 'name'), 'Ana', 'customer hash';
+is $r->zscore(tk_key_index('Testgruppe', 1, '-', 'upd'), $t1), $t{updated}, 'in the unassigned partition';
+is $r->zscore(tk_key_index('Testgruppe', 1, '*', 'crt'), $t1), $t1, 'in the any-owner partition';
+is $r->zscore(tk_key_index('Testgruppe', 1, '*', 'pri'), $t1), 2e10 + $t{updated}, 'priority score';
+is $r->zscore(tk_key_index('Testgruppe', 1, '*', 'ttl'), "gewahrsam nach demo\x1f" . sprintf('%020d', $t1)),
     0, 'title lex member';
-is $r->zcard("tk:{ix}:g:Testgruppe:s:1:o:-:by:own"), 0, 'no owner set in owner partitions';
-is $r->hget('tk:{ix}:counts', 'Testgruppe:1:-'), 1, 'count of the unassigned partition';
-is $r->hget('tk:{ix}:counts', 'Testgruppe:1:*'), 1, 'count of the any-owner partition';
-my @arts = $r->lrange("tk:{t:$t1}:articles", 0, -1);
+is $r->zcard(tk_key_index('Testgruppe', 1, '-', 'own')), 0, 'no owner set in owner partitions';
+is $r->hget(TK_KEY_INDEX_COUNTS, 'Testgruppe:1:-'), 1, 'count of the unassigned partition';
+is $r->hget(TK_KEY_INDEX_COUNTS, 'Testgruppe:1:*'), 1, 'count of the any-owner partition';
+my @arts = $r->lrange(tk_key_ticket_arts($t1), 0, -1);
 is scalar @arts, 1, 'one article';
-my %a = $r->hgetall("tk:{t:$t1}:a:$arts[0]");
+my %a = $r->hgetall(tk_key_article($t1, $arts[0]));
 is_deeply [@a{qw(kind ticket from to body)}],
     ['in', $t1, '"Ana" <Ana@Example.NET>', 'test@example.org', 'Hallo, mein Freund ist in Gewahrsam.'],
     'inbound article';
-is_deeply [sort $r->smembers("tk:{t:$t1}:participants")], ['ana@example.net', 'test@example.org'],
+is_deeply [sort $r->smembers(tk_key_participants($t1))], ['ana@example.net', 'test@example.org'],
     'participants lower-cased';
-my @hist = $r->lrange("tk:{t:$t1}:history", 0, -1);
+my @hist = $r->lrange(tk_key_history($t1), 0, -1);
 like $hist[0], qr/^\{"time":\d+,"by":"system","field":"created","from":null,"to":null\}$/,
     'history entry is JSON';
-my @hits = ft('FT.SEARCH', 'tk:ft:articles', 'Gewahrsam', 'NOCONTENT');
+my @hits = ft('FT.SEARCH', TK_KEY_FT_ARTICLES, 'Gewahrsam', 'NOCONTENT');
 is $hits[0], 1, 'full text finds the article';
-is $hits[1], "tk:{t:$t1}:a:$arts[0]", 'document id is the article key';
-@hits = ft('FT.SEARCH', 'tk:ft:articles', '@group:{Testgruppe} @ticket:[' . "$t1 $t1]", 'NOCONTENT');
+is $hits[1], tk_key_article($t1, $arts[0]), 'document id is the article key';
+@hits = ft('FT.SEARCH', TK_KEY_FT_ARTICLES, '@group:{Testgruppe} @ticket:[' . "$t1 $t1]", 'NOCONTENT');
 is $hits[0], 1, 'full text filters by group tag and ticket number';
 
 $out = ctl_ok('ticket create with owner, state, priority', 'ticket', 'create',
     '--group', 'Testgruppe', '--title', 'Bußgeldbescheid', '--customer', 'ana@example.net',
     '--owner', 'alice', '--state', 'open', '--priority', 'urgent');
 my ($t2) = $out =~ /ticket (\d+) created/;
-%t = $r->hgetall("tk:{t:$t2}");
+%t = $r->hgetall(tk_key_ticket($t2));
 is_deeply [@t{qw(owner state priority articles)}], ['alice', 2, 4, 0], 'owner, state, priority, no article';
-is $t{customer}, $r->hget('tk:customer-by-email', 'ana@example.net'), 'same customer reused';
-is $r->hget('tk:{ix}:counts', 'Testgruppe:2:alice'), 1, 'owner partition counted';
-is $r->zscore("tk:{ix}:g:Testgruppe:s:2:o:*:by:own", "alice\x1f" . sprintf('%020d', $t2)), 0,
+is $t{customer}, $r->hget(TK_KEY_CUSTOMER_BY_EMAIL, 'ana@example.net'), 'same customer reused';
+is $r->hget(TK_KEY_INDEX_COUNTS, 'Testgruppe:2:alice'), 1, 'owner partition counted';
+is $r->zscore(tk_key_index('Testgruppe', 2, '*', 'own'), "alice\x1f" . sprintf('%020d', $t2)), 0,
     'owner lex member in the any-owner partition';
-is $r->zscore("tk:{ix}:g:Testgruppe:s:2:o:alice:by:pri", $t2), 4e10 + $t{updated}, 'urgent priority score';
+is $r->zscore(tk_key_index('Testgruppe', 2, 'alice', 'pri'), $t2), 4e10 + $t{updated}, 'urgent priority score';
 
 ctl_exit(65, qr/invalid state "bogus"/, 'bad state', 'ticket', 'create', '--group', 'Testgruppe',
     '--title', 'x', '--customer', 'a@example.org', '--state', 'bogus');
@@ -363,34 +365,34 @@ ctl_exit(64, qr/--title/, 'missing title', 'ticket', 'create', '--group', 'Testg
     '--customer', 'a@example.org');
 
 # an update through the shared write path: index moves, counts, history
-my $upd_before = $r->hget("tk:{t:$t1}", 'updated');
+my $upd_before = $r->hget(tk_key_ticket($t1), 'updated');
 sleep 1;
 $out = ctl_ok('ticket update', 'ticket', 'update', $t1, '--state', 'open', '--owner', 'alice',
     '--title', 'Gewahrsam (Kessel)');
 like $out, qr/ticket $t1 updated/, 'update reports';
-%t = $r->hgetall("tk:{t:$t1}");
+%t = $r->hgetall(tk_key_ticket($t1));
 is_deeply [@t{qw(state owner title)}], [2, 'alice', 'Gewahrsam (Kessel)'], 'ticket hash changed';
 ok $t{updated} > $upd_before, 'updated moved on';
-ok !defined $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:-:by:upd", $t1), 'out of the old partition';
-ok !defined $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:*:by:ttl", "gewahrsam nach demo\x1f" . sprintf('%020d', $t1)),
+ok !defined $r->zscore(tk_key_index('Testgruppe', 1, '-', 'upd'), $t1), 'out of the old partition';
+ok !defined $r->zscore(tk_key_index('Testgruppe', 1, '*', 'ttl'), "gewahrsam nach demo\x1f" . sprintf('%020d', $t1)),
     'old title member removed';
-is $r->zscore("tk:{ix}:g:Testgruppe:s:2:o:alice:by:ttl", "gewahrsam (kessel)\x1f" . sprintf('%020d', $t1)), 0,
+is $r->zscore(tk_key_index('Testgruppe', 2, 'alice', 'ttl'), "gewahrsam (kessel)\x1f" . sprintf('%020d', $t1)), 0,
     'new title member in the new partition';
-is $r->hget('tk:{ix}:counts', 'Testgruppe:1:-'), 0, 'old partition count down';
-is $r->hget('tk:{ix}:counts', 'Testgruppe:2:alice'), 2, 'new partition count up';
-@hist = $r->lrange("tk:{t:$t1}:history", 0, -1);
+is $r->hget(TK_KEY_INDEX_COUNTS, 'Testgruppe:1:-'), 0, 'old partition count down';
+is $r->hget(TK_KEY_INDEX_COUNTS, 'Testgruppe:2:alice'), 2, 'new partition count up';
+@hist = $r->lrange(tk_key_history($t1), 0, -1);
 is scalar @hist, 4, 'three history entries for three changed fields';
 like $hist[1], qr/"by":"ticketctl","field":"title","from":"Gewahrsam nach Demo","to":"Gewahrsam \(Kessel\)"/, 'title history';
 like $hist[2], qr/"field":"owner","from":"","to":"alice"/, 'owner history';
 like $hist[3], qr/"field":"state","from":"1","to":"2"/, 'state history';
 $out = ctl_ok('ticket update without change', 'ticket', 'update', $t1, '--state', '2');
 like $out, qr/unchanged/, 'nothing to change';
-is $r->llen("tk:{t:$t1}:history"), 4, 'no history for no change';
+is $r->llen(tk_key_history($t1)), 4, 'no history for no change';
 ctl_ok('ticket update unassign', 'ticket', 'update', $t1, '--owner', '', '--state', 'new',
     '--title', 'Gewahrsam nach Demo');
-is $r->hget('tk:{ix}:counts', 'Testgruppe:1:-'), 1, 'back in the unassigned partition';
+is $r->hget(TK_KEY_INDEX_COUNTS, 'Testgruppe:1:-'), 1, 'back in the unassigned partition';
 ctl_exit(65, qr/no ticket 99999/, 'update unknown ticket', 'ticket', 'update', 99999, '--state', 'open');
-ok !$r->exists('tk:{t:99999}'), 'update does not create a ticket';
+ok !$r->exists(tk_key_ticket(99999)), 'update does not create a ticket';
 ctl_exit(65, qr/unknown owner "carol"/, 'update to unknown owner', 'ticket', 'update', $t1, '--owner', 'carol');
 ctl_exit(64, qr/at least one change/, 'update without changes', 'ticket', 'update', $t1);
 
@@ -411,28 +413,32 @@ is $owners, 2, 'counts: two tickets in owner partitions';
 # ---- reindex --------------------------------------------------------------
 
 my $before = counts_snapshot();
-$r->del("tk:{ix}:g:Testgruppe:s:1:o:-:by:upd");
-$r->hset('tk:{ix}:counts', 'Testgruppe:6:*', 7);
-$r->zadd("tk:{ix}:g:Gone:s:1:o:*:by:upd", 1, 999);
+$r->del(tk_key_index('Testgruppe', 1, '-', 'upd'));
+$r->hset(TK_KEY_INDEX_COUNTS, 'Testgruppe:6:*', 7);
+$r->zadd(tk_key_index('Gone', 1, '*', 'upd'), 1, 999);
+# not derived from the tickets, so never dropped: mail still to be sent
+$r->xadd(TK_KEY_OUTBOX, '*', ticket => $t1, article => 1, kind => 'out');
 $out = ctl_ok('reindex', 'reindex');
+is $r->xlen(TK_KEY_OUTBOX), 1, 'reindex keeps the outbox';
+$r->del(TK_KEY_OUTBOX);
 like $out, qr/reindexed 2 tickets/, 'reindex reports the tickets';
 is_deeply counts_snapshot(), $before, 'reindex restores the counts';
-is $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:-:by:upd", $t1), $r->hget("tk:{t:$t1}", 'updated'),
+is $r->zscore(tk_key_index('Testgruppe', 1, '-', 'upd'), $t1), $r->hget(tk_key_ticket($t1), 'updated'),
     'reindex restores a deleted set';
-ok !$r->exists("tk:{ix}:g:Gone:s:1:o:*:by:upd"), 'reindex drops stale sets';
+ok !$r->exists(tk_key_index('Gone', 1, '*', 'upd')), 'reindex drops stale sets';
 check_index('after reindex');
 
 # an unassigned ticket flagged auto belongs to the owner partition "!"
 # (and the old mailbridge list tk:{ix}:auto is derived data: dropped)
-$r->hset("tk:{t:$t1}", 'flags', 'auto');
-$r->zadd('tk:{ix}:auto', 1, $t1);
+$r->hset(tk_key_ticket($t1), 'flags', 'auto');
+$r->zadd(TK_KEY_INDEX_AUTO_OLD, 1, $t1);
 ctl_ok('reindex with an auto ticket', 'reindex');
-is $r->hget('tk:{ix}:counts', 'Testgruppe:1:!'), 1, 'reindex: counted under "!"';
-ok !$r->hget('tk:{ix}:counts', 'Testgruppe:1:-'), 'reindex: not under "-"';
-ok defined $r->zscore("tk:{ix}:g:Testgruppe:s:1:o:!:by:upd", $t1), 'reindex: in the "!" sets';
-ok !$r->exists('tk:{ix}:auto'), 'reindex drops tk:{ix}:auto';
+is $r->hget(TK_KEY_INDEX_COUNTS, 'Testgruppe:1:!'), 1, 'reindex: counted under "!"';
+ok !$r->hget(TK_KEY_INDEX_COUNTS, 'Testgruppe:1:-'), 'reindex: not under "-"';
+ok defined $r->zscore(tk_key_index('Testgruppe', 1, '!', 'upd'), $t1), 'reindex: in the "!" sets';
+ok !$r->exists(TK_KEY_INDEX_AUTO_OLD), 'reindex drops tk:{ix}:auto';
 check_index('after reindex with auto');
-$r->hset("tk:{t:$t1}", 'flags', '');
+$r->hset(tk_key_ticket($t1), 'flags', '');
 ctl_ok('reindex without', 'reindex');
 is_deeply counts_snapshot(), $before, 'flag gone, reindexed: counts as before';
 
@@ -444,31 +450,31 @@ $out = ctl_ok('demo', 'demo');
 my ($admin_pw) = $out =~ /^login: admin  password: (\S+)$/m;
 ok $admin_pw && length $admin_pw == 16, 'demo prints the admin password (16 chars)';
 like $out, qr/^login: franka  password: \S+$/m, 'demo prints the agents\' passwords';
-my $admin_hash = $r->hget('tk:{u:admin}', 'password');
+my $admin_hash = $r->hget(tk_key_user('admin'), 'password');
 is crypt($admin_pw, $admin_hash), $admin_hash, 'admin password works';
-is $r->hget('tk:{u:admin}', 'role'), 'admin', 'admin role';
-my @groups = sort $r->smembers('tk:groups');
+is $r->hget(tk_key_user('admin'), 'role'), 'admin', 'admin role';
+my @groups = sort $r->smembers(TK_KEY_GROUPS);
 is_deeply \@groups, [sort qw(legal ALSO Bildung Standardmails Verfassungsrecht Verwaltungsrecht Zivilrecht)],
     'the collective\'s groups';
-is_deeply [$r->smembers('tk:groups:all-agents')], ['legal'], 'legal is for all agents';
-is $r->hget('tk:{g:ALSO}', 'email'), 'also@example.org', 'group addresses';
-like $r->hget('tk:{u:admin}', 'rights'), qr/(^|,)Zivilrecht:full(,|$)/, 'admin has full rights';
+is_deeply [$r->smembers(TK_KEY_GROUPS_ALL)], ['legal'], 'legal is for all agents';
+is $r->hget(tk_key_group('ALSO'), 'email'), 'also@example.org', 'group addresses';
+like $r->hget(tk_key_user('admin'), 'rights'), qr/(^|,)Zivilrecht:full(,|$)/, 'admin has full rights';
 is ticket_total(), 12, 'twelve demo tickets';
 ($any, $owners) = check_index('after demo');
 is $any, 12, 'demo counts: 12 in "*" partitions';
 is $owners, 12, 'demo counts: 12 in owner partitions';
-my %states = map { $r->hget("tk:{t:$_}", 'state') => 1 } 1 .. 12;
+my %states = map { $r->hget(tk_key_ticket($_), 'state') => 1 } 1 .. 12;
 ok keys %states >= 5, 'demo tickets in several states';
-my @notes = grep { $r->hget("tk:{t:$_->[0]}:a:$_->[1]", 'kind') eq 'note' }
-    map { my $n = $_; map { [$n, $_] } $r->lrange("tk:{t:$n}:articles", 0, -1) } 1 .. 12;
+my @notes = grep { $r->hget(tk_key_article($_->[0], $_->[1]), 'kind') eq 'note' }
+    map { my $n = $_; map { [$n, $_] } $r->lrange(tk_key_ticket_arts($n), 0, -1) } 1 .. 12;
 ok @notes >= 1, 'demo has internal notes';
-@hits = ft('FT.SEARCH', 'tk:ft:articles', 'Hausdurchsuchung', 'NOCONTENT');
+@hits = ft('FT.SEARCH', TK_KEY_FT_ARTICLES, 'Hausdurchsuchung', 'NOCONTENT');
 ok $hits[0] >= 1, 'demo mails are searchable';
 
 $out = ctl_ok('demo again', 'demo');
 like $out, qr/admin account exists: admin \(password unchanged\)/, 'admin kept';
 unlike $out, qr/password: /, 'no new passwords';
-is $r->hget('tk:{u:admin}', 'password'), $admin_hash, 'admin hash unchanged';
+is $r->hget(tk_key_user('admin'), 'password'), $admin_hash, 'admin hash unchanged';
 is ticket_total(), 12, 'no second set of demo tickets';
 
 # ---- gen ------------------------------------------------------------------
@@ -488,37 +494,37 @@ my ($nclosed, $nopen) = (0, 0);
 for (keys %$c) { next unless /:\*$/; /:6:\*$/ ? ($nclosed += $c->{$_}) : ($nopen += $c->{$_}) }
 ok $nclosed > 0.85 * 2012, "most tickets closed ($nclosed)";
 ok $nopen > 20, "some open ($nopen)";
-my ($nu) = grep { /^anna$/ } $r->smembers('tk:users');
+my ($nu) = grep { /^anna$/ } $r->smembers(TK_KEY_USERS);
 ok $nu, 'bench agents created';
-my $anna = $r->hget('tk:{u:anna}', 'password');
+my $anna = $r->hget(tk_key_user('anna'), 'password');
 is crypt('bench-password', $anna), $anna, 'bench password works';
-@hits = ft('FT.SEARCH', 'tk:ft:articles', 'Gewahrsam', 'NOCONTENT', 'LIMIT', 0, 1);
+@hits = ft('FT.SEARCH', TK_KEY_FT_ARTICLES, 'Gewahrsam', 'NOCONTENT', 'LIMIT', 0, 1);
 ok $hits[0] > 50, "gen bodies are searchable ($hits[0] hits)";
-my %ga = $r->hgetall('tk:{t:2000}:a:' . ($r->lrange('tk:{t:2000}:articles', 0, 0))[0]);
+my %ga = $r->hgetall(tk_key_article(2000, ($r->lrange(tk_key_ticket_arts(2000), 0, 0))[0]));
 ok length($ga{body}) >= 5000, 'gen bodies are about 5 KB';
 
 # the stop word list (TK_FT_STOPWORDS) and German stemming
-@hits = ft('FT.SEARCH', 'tk:ft:articles', 'und', 'NOCONTENT', 'LIMIT', 0, 1);
+@hits = ft('FT.SEARCH', TK_KEY_FT_ARTICLES, 'und', 'NOCONTENT', 'LIMIT', 0, 1);
 is $hits[0], 0, 'a stop word ("und") is not indexed';
-@hits = ft('FT.SEARCH', 'tk:ft:articles', 'nicht', 'NOCONTENT', 'LIMIT', 0, 1);
+@hits = ft('FT.SEARCH', TK_KEY_FT_ARTICLES, 'nicht', 'NOCONTENT', 'LIMIT', 0, 1);
 ok $hits[0] > 50, "a negation is not a stop word (\"nicht\": $hits[0] hits)";
-@hits = ft('FT.SEARCH', 'tk:ft:articles', 'Personalie', 'NOCONTENT', 'LIMIT', 0, 1);
+@hits = ft('FT.SEARCH', TK_KEY_FT_ARTICLES, 'Personalie', 'NOCONTENT', 'LIMIT', 0, 1);
 ok $hits[0] > 50, "German stemming: \"Personalie\" finds \"Personalien\" ($hits[0] hits)";
-@hits = ft('FT.SEARCH', 'tk:ft:articles', 'an die Polizei', 'NOCONTENT', 'LIMIT', 0, 1);
+@hits = ft('FT.SEARCH', TK_KEY_FT_ARTICLES, 'an die Polizei', 'NOCONTENT', 'LIMIT', 0, 1);
 ok $hits[0] > 50, "stop words in a query are dropped, not an error ($hits[0] hits)";
-@hits = ft('FT.SEARCH', 'tk:ft:articles', '"polizei ungefähr"', 'NOCONTENT', 'LIMIT', 0, 1);
+@hits = ft('FT.SEARCH', TK_KEY_FT_ARTICLES, '"polizei ungefähr"', 'NOCONTENT', 'LIMIT', 0, 1);
 ok $hits[0] > 50, "a phrase matches across left-out stop words (\"Polizei hat uns nach ungefähr\")";
 
 # what agents search for: a file reference, a person's name
 like $ga{body}, qr{Js 2000/2\d\b}, 'an incoming article cites its ticket\'s file reference';
-@hits = ft('FT.SEARCH', 'tk:ft:articles', '"js 2000"', 'NOCONTENT');
-is_deeply [@hits[0, 1]], [1, 'tk:{t:2000}:a:' . ($r->lrange('tk:{t:2000}:articles', 0, 0))[0]],
+@hits = ft('FT.SEARCH', TK_KEY_FT_ARTICLES, '"js 2000"', 'NOCONTENT');
+is_deeply [@hits[0, 1]], [1, tk_key_article(2000, ($r->lrange(tk_key_ticket_arts(2000), 0, 0))[0])],
     'the file reference finds exactly its ticket';
-my $cname = $r->hget('tk:{t:2000}', 'customer_name');
-my $cid = $r->hget('tk:{t:2000}', 'customer');
-@hits = ft('FT.SEARCH', 'tk:ft:articles', Encode::encode('UTF-8', lc Encode::decode('UTF-8', $cname)),
+my $cname = $r->hget(tk_key_ticket(2000), 'customer_name');
+my $cid = $r->hget(tk_key_ticket(2000), 'customer');
+@hits = ft('FT.SEARCH', TK_KEY_FT_ARTICLES, Encode::encode('UTF-8', lc Encode::decode('UTF-8', $cname)),
     'NOCONTENT', 'LIMIT', 0, 100);
-my @other = grep { /^tk:\{t:(\d+)\}/ && $r->hget("tk:{t:$1}", 'customer') != $cid } @hits[1 .. $#hits];
+my @other = grep { /^tk:\{t:(\d+)\}/ && $r->hget(tk_key_ticket($1), 'customer') != $cid } @hits[1 .. $#hits];
 ok $hits[0] >= 1 && $hits[0] <= 20, "a customer's full name has a few hits ($cname: $hits[0])";
 is scalar @other, 0, 'all of them tickets of that customer';
 
@@ -530,26 +536,26 @@ check_index('after reindex of gen');
 ($grc, $gout, $gerr) = ctl('gen', '--tickets', 10, '--articles', 20, '--no-fulltext');
 is $grc, 0, 'gen can add to existing data' or diag $gerr;
 like $gout, qr/bench agents exist/, 'existing bench agents kept';
-is $r->llen('tk:{t:2022}:articles'), 20, 'twenty articles on a ticket';
-is $r->hget('tk:{t:2022}', 'articles'), 20, 'article counter';
+is $r->llen(tk_key_ticket_arts(2022)), 20, 'twenty articles on a ticket';
+is $r->hget(tk_key_ticket(2022), 'articles'), 20, 'article counter';
 # an index of an older definition (STOPWORDS 0) is rebuilt by reindex --fulltext
-my $akey = 'tk:{t:2000}:a:' . ($r->lrange('tk:{t:2000}:articles', 0, 0))[0];
+my $akey = tk_key_article(2000, ($r->lrange(tk_key_ticket_arts(2000), 0, 0))[0]);
 my %abefore = $r->hgetall($akey);
-ft('FT.DROP', 'tk:ft:articles', 'KEEPDOCS');
-ft('FT.CREATE', 'tk:ft:articles', 'STOPWORDS', 0, 'SCHEMA', 'ticket', 'NUMERIC', 'SORTABLE',
+ft('FT.DROP', TK_KEY_FT_ARTICLES, 'KEEPDOCS');
+ft('FT.CREATE', TK_KEY_FT_ARTICLES, 'STOPWORDS', 0, 'SCHEMA', 'ticket', 'NUMERIC', 'SORTABLE',
    'group', 'TAG', 'kind', 'TAG', 'subject', 'TEXT', 'WEIGHT', '5.0', 'body', 'TEXT',
    'from', 'TEXT', 'attachments', 'TEXT', 'time', 'NUMERIC', 'SORTABLE');
-ft('FT.ADD', 'tk:ft:articles', $akey, '1.0', 'NOSAVE', 'FIELDS', 'body', 'und gewahrsam', 'ticket', 2000);
-is((ft('FT.SEARCH', 'tk:ft:articles', 'und', 'NOCONTENT'))[0], 1, 'old index: "und" indexed');
+ft('FT.ADD', TK_KEY_FT_ARTICLES, $akey, '1.0', 'NOSAVE', 'FIELDS', 'body', 'und gewahrsam', 'ticket', 2000);
+is((ft('FT.SEARCH', TK_KEY_FT_ARTICLES, 'und', 'NOCONTENT'))[0], 1, 'old index: "und" indexed');
 $out = ctl_ok('reindex --fulltext', 'reindex', '--fulltext');
-my $narticles = grep { /:a:\d+$/ } $r->keys('tk:{t:*}:a:*');
+my $narticles = grep { /:a:\d+$/ } $r->keys(TK_PATTERN_ARTICLES);
 like $out, qr/full-text index tk:ft:articles rebuilt: $narticles articles/, 'every article hash';
-my %fi = ft('FT.INFO', 'tk:ft:articles');
+my %fi = ft('FT.INFO', TK_KEY_FT_ARTICLES);
 is $fi{num_docs}, $narticles, 'one document per article';
-is((ft('FT.SEARCH', 'tk:ft:articles', 'und', 'NOCONTENT'))[0], 0, 'new definition: stop words left out');
-is((ft('FT.SEARCH', 'tk:ft:articles', '"js 2000"', 'NOCONTENT'))[0], 1, 'the file reference again');
-my $g2000 = $r->hget('tk:{t:2000}', 'group');
-@hits = ft('FT.SEARCH', 'tk:ft:articles', "\@group:{$g2000} \@ticket:[2000 2000]", 'NOCONTENT');
+is((ft('FT.SEARCH', TK_KEY_FT_ARTICLES, 'und', 'NOCONTENT'))[0], 0, 'new definition: stop words left out');
+is((ft('FT.SEARCH', TK_KEY_FT_ARTICLES, '"js 2000"', 'NOCONTENT'))[0], 1, 'the file reference again');
+my $g2000 = $r->hget(tk_key_ticket(2000), 'group');
+@hits = ft('FT.SEARCH', TK_KEY_FT_ARTICLES, "\@group:{$g2000} \@ticket:[2000 2000]", 'NOCONTENT');
 is_deeply [@hits], [1, $akey], "the ticket's group tag and number again";
 is_deeply {$r->hgetall($akey)}, \%abefore, 'the article hash itself untouched (KEEPDOCS, NOSAVE)';
 ctl_exit(64, qr/reindex/, 'reindex with an unknown option', 'reindex', '--full');

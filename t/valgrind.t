@@ -268,7 +268,7 @@ subtest 'a ticket that changes between WATCH and EXEC: done again, saved' => sub
         # another writer, while nginx has WATCH's answer but not all reads
         eval {
             TK::wait_for('the held answer', 30, sub { held_back() > $before });
-            Redis->new(sock => $tk->redis_sock)->hincrby("tk:{t:$n}", 'rev', 1);
+            Redis->new(sock => $tk->redis_sock)->hincrby(tk_key_ticket($n), 'rev', 1);
         };
         POSIX::_exit($@ ? 1 : 0);
     }

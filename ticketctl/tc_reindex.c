@@ -21,7 +21,6 @@ static int tc_reindex_batch(tc_ctx_t *ctx, redisReply *keys,
 static int tc_reindex_fulltext(tc_ctx_t *ctx);
 static int tc_reindex_ft_batch(tc_ctx_t *ctx, redisReply *keys,
     unsigned long *done, unsigned long *skipped);
-static int tc_is_article_key(const char *k);
 
 typedef int (*tc_reindex_batch_pt)(tc_ctx_t *ctx, redisReply *keys,
     unsigned long *done, unsigned long *skipped);
@@ -55,7 +54,8 @@ tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv)
     }
 
     done = skipped = 0;
-    rc = tc_reindex_scan(ctx, "tk:{t:*", tc_reindex_batch, &done, &skipped);
+    rc = tc_reindex_scan(ctx, TK_PATTERN_TICKET_KEYS, tc_reindex_batch, &done,
+                         &skipped);
     if (rc != EX_OK) {
         return rc;
     }
@@ -102,7 +102,7 @@ tc_reindex_fulltext(tc_ctx_t *ctx)
     }
 
     done = skipped = 0;
-    rc = tc_reindex_scan(ctx, "tk:{t:*}:a:*", tc_reindex_ft_batch, &done,
+    rc = tc_reindex_scan(ctx, TK_PATTERN_ARTICLES, tc_reindex_ft_batch, &done,
                          &skipped);
     if (rc != EX_OK) {
         return rc;
@@ -159,23 +159,6 @@ tc_reindex_scan(tc_ctx_t *ctx, const char *match, tc_reindex_batch_pt batch,
 }
 
 
-/* "tk:{t:N}:a:ID", not "tk:{t:N}:a:ID:att:K" */
-static int
-tc_is_article_key(const char *k)
-{
-    const char  *p;
-
-    p = strstr(k, "}:a:");
-    if (p == NULL) {
-        return 0;
-    }
-
-    p += 4;
-
-    return *p && p[strspn(p, "0123456789")] == '\0';
-}
-
-
 /* One SCAN page: each article hash and its ticket's group, then the
  * documents. */
 static int
@@ -188,7 +171,9 @@ tc_reindex_ft_batch(tc_ctx_t *ctx, redisReply *keys, unsigned long *done,
     tk_article_t   a;
     tk_str_t      *pairs, group;
     const char    *k;
-    size_t         i, n, len;
+    char           tkey[TK_KEY_MAX];
+    uint64_t       number;
+    size_t         i, n;
     int            rc;
 
     tk_arena_init(&arena);
@@ -198,14 +183,14 @@ tc_reindex_ft_batch(tc_ctx_t *ctx, redisReply *keys, unsigned long *done,
     for (i = 0; i < keys->elements; i++) {
         k = keys->element[i]->str;
 
-        if (!tc_is_article_key(k)) {
+        /* article hashes, not their attachments or raw mail */
+        if (tk_key_parse(k, strlen(k), &number, NULL) != TK_KEY_IS_ARTICLE) {
             continue;
         }
 
-        /* "tk:{t:N}" is the article key up to its "}" */
-        len = (size_t) (strchr(k, '}') - k) + 1;
+        tk_key_ticket(tkey, sizeof(tkey), number);
         tk_cmds_add(&reads, "HGETALL %s", k);
-        tk_cmds_add(&reads, "HGET %b " TK_F_GROUP, k, len);
+        tk_cmds_add(&reads, "HGET %s " TK_F_GROUP, tkey);
     }
 
     if (reads.n == 0) {
@@ -258,12 +243,27 @@ tc_reindex_clear(tc_ctx_t *ctx, unsigned long *deleted)
     char        *cursor;
     size_t       i;
 
-    *deleted = 0;
+    /*
+     * Derived from the ticket hashes: the overview sets, their counts and
+     * the list of schema 1's first mailbridge, which the owner partition
+     * "!" replaced.  Not the other keys under {ix}: the outbox holds mail
+     * still to be sent, and the generation counter must only ever grow
+     * (nginx keeps pages cached under the values it has seen).
+     */
+    del = tc_command(ctx, "UNLINK %s %s", TK_KEY_INDEX_COUNTS,
+                     TK_KEY_INDEX_AUTO_OLD);
+    if (del == NULL) {
+        return EX_UNAVAILABLE;
+    }
+
+    *deleted = (unsigned long) del->integer;
+    freeReplyObject(del);
+
     cursor = strdup("0");
 
     do {
-        reply = tc_command(ctx, "SCAN %s MATCH tk:{ix}:* COUNT %d", cursor,
-                           TC_SCAN_COUNT);
+        reply = tc_command(ctx, "SCAN %s MATCH %s COUNT %d", cursor,
+                           TK_PATTERN_INDEX, TC_SCAN_COUNT);
         free(cursor);
         cursor = NULL;
 
@@ -271,18 +271,7 @@ tc_reindex_clear(tc_ctx_t *ctx, unsigned long *deleted)
             return EX_UNAVAILABLE;
         }
 
-        /* everything under {ix} is derived from the ticket hashes (also
-         * the "tk:{ix}:auto" list of schema 1's first mailbridge, which
-         * the owner partition "!" replaced) */
         for (i = 0; i < reply->element[1]->elements; i++) {
-            /* the generation counter must only ever grow: nginx keeps
-             * pages cached under the values it has seen */
-            if (strcmp(reply->element[1]->element[i]->str,
-                       TK_KEY_INDEX_GEN) == 0)
-            {
-                continue;
-            }
-
             del = tc_command(ctx, "UNLINK %s",
                              reply->element[1]->element[i]->str);
             if (del == NULL) {
@@ -317,7 +306,8 @@ tc_reindex_batch(tc_ctx_t *ctx, redisReply *keys, unsigned long *done,
     tk_ticket_t   t;
     tk_str_t     *pairs;
     const char   *k;
-    size_t        i, n, len;
+    uint64_t      number;
+    size_t        i, n;
     int           rc;
 
     tk_arena_init(&arena);
@@ -326,9 +316,8 @@ tc_reindex_batch(tc_ctx_t *ctx, redisReply *keys, unsigned long *done,
 
     for (i = 0; i < keys->elements; i++) {
         k = keys->element[i]->str;
-        len = strlen(k);
 
-        if (len && k[len - 1] == '}') {
+        if (tk_key_parse(k, strlen(k), &number, NULL) == TK_KEY_IS_TICKET) {
             tk_cmds_add(&reads, "HGETALL %s", k);
         }
     }

@@ -31,6 +31,14 @@ use Redis;
 use Test::More ();
 use Time::HiRes qw(sleep time);
 
+# The schema's names (TK_KEY_*, TK_F_*, tk_key_ticket($n), ...), generated
+# from redis-schema/tk_schema.h into build/TKSchema.pm by make; "use TK"
+# exports them to the test too.
+BEGIN { unshift @INC, abs_path(dirname(abs_path(__FILE__)) . '/../../build') }
+use TKSchema;
+
+sub import { TKSchema->export_to_level(1, @_) }
+
 our $ROOT  = abs_path(dirname(abs_path(__FILE__)) . '/../..');
 our $BUILD = "$ROOT/build";
 our $REDISEARCH = '/usr/lib/redis/modules/redisearch.so';
@@ -347,7 +355,7 @@ sub ctl_stdin {
 
 sub ticket_hash {
     my ($self, $n) = @_;
-    my %h = $self->redis->hgetall("tk:{t:$n}");
+    my %h = $self->redis->hgetall(tk_key_ticket($n));
     $h{owner} //= '' if %h;
     return \%h;
 }
@@ -369,7 +377,7 @@ sub expected_counts {
 
 sub index_counts {
     my ($self) = @_;
-    my %h = $self->redis->hgetall('tk:{ix}:counts');
+    my %h = $self->redis->hgetall(TK_KEY_INDEX_COUNTS);
     delete $h{$_} for grep { !$h{$_} } keys %h;
     return \%h;
 }
@@ -377,17 +385,17 @@ sub index_counts {
 sub history {
     my ($self, $n) = @_;
     return [ map { $self->{json}->decode($_) }
-        $self->redis->lrange("tk:{t:$n}:history", 0, -1) ];
+        $self->redis->lrange(tk_key_history($n), 0, -1) ];
 }
 
 # Every ticket as a hash (number => {field => value}).
 sub all_tickets {
     my ($self) = @_;
     my $r = $self->redis;
-    my $max = $r->get('tk:seq:ticket') // 0;
+    my $max = $r->get(TK_KEY_SEQ_TICKET) // 0;
     my %t;
     for my $n (1 .. $max) {
-        my %h = $r->hgetall("tk:{t:$n}");
+        my %h = $r->hgetall(tk_key_ticket($n));
         next unless %h;
         $h{$_} //= '' for qw(owner customer_name customer_email title group);
         $t{$n} = \%h;

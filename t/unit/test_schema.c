@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,6 +161,79 @@ key_builders_use_hash_tags(void **unused)
     assert_string_equal(buf, "tk:{k:abc}");
     tk_key_msgid(buf, sizeof(buf), &mid);
     assert_string_equal(buf, "tk:mid:<m1@x.test>");
+}
+
+
+/* The printf formats and the builders are made of the same pieces: they
+ * must spell every key alike (and the SCAN patterns must match them). */
+static void
+key_formats_agree_with_builders(void **unused)
+{
+    char      buf[TK_KEY_MAX], fmt[TK_KEY_MAX];
+    tk_str_t  login = S("franka"), group = S("ALSO"), sid = S("abc");
+    tk_str_t  mid = S("m1@x.test"), owner = S("-");
+
+#define SAME(build, ...)                                                     \
+    build;                                                                   \
+    snprintf(fmt, sizeof(fmt), __VA_ARGS__);                                 \
+    assert_string_equal(buf, fmt)
+
+    SAME(tk_key_ticket(buf, sizeof(buf), 42), TK_FMT_TICKET, 42ULL);
+    SAME(tk_key_ticket_articles(buf, sizeof(buf), 42), TK_FMT_TICKET_ARTS,
+         42ULL);
+    SAME(tk_key_article(buf, sizeof(buf), 42, 7), TK_FMT_ARTICLE, 42ULL, 7ULL);
+    SAME(tk_key_attachment(buf, sizeof(buf), 42, 7, 3), TK_FMT_ATTACHMENT,
+         42ULL, 7ULL, 3U);
+    SAME(tk_key_raw(buf, sizeof(buf), 42, 7), TK_FMT_RAW, 42ULL, 7ULL);
+    SAME(tk_key_history(buf, sizeof(buf), 42), TK_FMT_HISTORY, 42ULL);
+    SAME(tk_key_participants(buf, sizeof(buf), 42), TK_FMT_PARTICIPANTS,
+         42ULL);
+    SAME(tk_key_user(buf, sizeof(buf), &login), TK_FMT_USER, "franka");
+    SAME(tk_key_group(buf, sizeof(buf), &group), TK_FMT_GROUP, "ALSO");
+    SAME(tk_key_customer(buf, sizeof(buf), 9), TK_FMT_CUSTOMER, 9ULL);
+    SAME(tk_key_session(buf, sizeof(buf), &sid), TK_FMT_SESSION, "abc");
+    SAME(tk_key_token(buf, sizeof(buf), &sid), TK_FMT_TOKEN, "abc");
+    SAME(tk_key_msgid(buf, sizeof(buf), &mid), TK_FMT_MSGID, "m1@x.test");
+    SAME(tk_key_index(buf, sizeof(buf), &group, 2, &owner, TK_SORT_TITLE),
+         TK_FMT_INDEX, "ALSO", 2, "-", "ttl");
+#undef SAME
+
+    assert_string_equal(TK_FMTS_USER, "tk:{u:%S}");
+    assert_string_equal(TK_FMTS_QUARANTINE, "tk:quarantine:%S");
+    assert_string_equal(TK_PATTERN_TICKET_KEYS, "tk:{t:*");
+    assert_string_equal(TK_PATTERN_ARTICLES, "tk:{t:*}:a:*");
+    assert_string_equal(TK_PATTERN_INDEX, "tk:{ix}:g:*");
+}
+
+
+/* reindex finds ticket and article hashes among SCAN results by this */
+static void
+key_parse_tells_tickets_and_articles(void **unused)
+{
+    uint64_t  n, a;
+
+#define PARSE(k) tk_key_parse(k, sizeof(k) - 1, &n, &a)
+
+    n = a = 0;
+    assert_int_equal(PARSE("tk:{t:42}"), TK_KEY_IS_TICKET);
+    assert_int_equal(n, 42);
+    assert_int_equal(PARSE("tk:{t:42}:a:7"), TK_KEY_IS_ARTICLE);
+    assert_int_equal(n, 42);
+    assert_int_equal(a, 7);
+    assert_int_equal(PARSE("tk:{t:42}:a:7:att:1"), 0);
+    assert_int_equal(PARSE("tk:{t:42}:a:7:raw"), 0);
+    assert_int_equal(PARSE("tk:{t:42}:a:"), 0);
+    assert_int_equal(PARSE("tk:{t:42}:history"), 0);
+    assert_int_equal(PARSE("tk:{t:42}:articles"), 0);
+    assert_int_equal(PARSE("tk:{t:}"), 0);
+    assert_int_equal(PARSE("tk:{t:4x}"), 0);
+    assert_int_equal(PARSE("tk:{t:42"), 0);
+    assert_int_equal(PARSE("tk:{t:99999999999999999999}"), 0);
+    assert_int_equal(PARSE("tk:{u:42}"), 0);
+    assert_int_equal(PARSE("tk:{t:"), 0);
+    assert_int_equal(tk_key_parse("tk:{t:42}:a:7", 9, &n, NULL),
+                     TK_KEY_IS_TICKET);
+#undef PARSE
 }
 
 
@@ -413,6 +487,8 @@ main(void)
         cmocka_unit_test(kinds_rights_and_sorts_round_trip),
         cmocka_unit_test(key_builders_use_hash_tags),
         cmocka_unit_test(key_index_names_partition_and_sort),
+        cmocka_unit_test(key_formats_agree_with_builders),
+        cmocka_unit_test(key_parse_tells_tickets_and_articles),
         cmocka_unit_test(key_builders_report_overflow),
         cmocka_unit_test(flags_match_whole_entries),
         cmocka_unit_test(login_validator),
