@@ -24,6 +24,9 @@ use IO::Socket::UNIX;
 use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(time);
 use JSON::PP;
+use FindBin;
+use lib "$FindBin::Bin/../build";
+use TKSchema;    # the schema's names: build/TKSchema.pm from tk_schema.h
 
 my $cmd = shift @ARGV // die "usage: bench.pl COMMAND ...\n";
 
@@ -155,14 +158,14 @@ elsif ($cmd eq 'pick-ticket') {
     # last), then an even sample of the rest.  Prints the closest found.
     my ($sock, $want) = @ARGV;
     my $s = rconnect($sock);
-    my $n = r1($s, 'GET', 'tk:seq:ticket') // 0;
+    my $n = r1($s, 'GET', TK_KEY_SEQ_TICKET) // 0;
     exit 1 unless $n > 0;
     my %cand;
     $cand{$_} = 1 for grep { $_ >= 1 } ($n - 2000 .. $n);
     my $step = $n > 20000 ? int($n / 20000) : 1;
     for (my $i = 1; $i <= $n; $i += $step) { $cand{$i} = 1 }
     my @num = sort { $b <=> $a } keys %cand;
-    my @len = rcall($s, map { ['LLEN', "tk:{t:$_}:articles"] } @num);
+    my @len = rcall($s, map { ['LLEN', tk_key_ticket_arts($_)] } @num);
     my ($best, $bestlen);
     for my $i (0 .. $#num) {
         my $l = ref $len[$i] ? 0 : $len[$i];
@@ -189,20 +192,20 @@ elsif ($cmd eq 'words') {
     # module will.
     my ($sock) = @ARGV;
     my $s = rconnect($sock);
-    my $n = r1($s, 'GET', 'tk:seq:ticket') // 0;
+    my $n = r1($s, 'GET', TK_KEY_SEQ_TICKET) // 0;
     exit 1 unless $n > 0;
     my %w;
     for my $t (map { int($n * $_ / 20) + 1 } 0 .. 19) {
-        my $ids = r1($s, 'LRANGE', "tk:{t:$t}:articles", 0, 1);
+        my $ids = r1($s, 'LRANGE', tk_key_ticket_arts($t), 0, 1);
         next unless ref $ids eq 'ARRAY';
         for my $id (@$ids) {
-            my $body = r1($s, 'HGET', "tk:{t:$t}:a:$id", 'body') // '';
+            my $body = r1($s, 'HGET', tk_key_article($t, $id), 'body') // '';
             $w{lc $_}++ for $body =~ /(?<![\w-])([a-z]{4,14})(?![\w-])/gi;
         }
     }
     my @words = sort keys %w;
     exit 1 unless @words;
-    my @r = rcall($s, map { ['FT.SEARCH', 'tk:ft:articles', $_, 'LIMIT', 0, 1, 'NOCONTENT', 'LANGUAGE', 'german'] } @words);
+    my @r = rcall($s, map { ['FT.SEARCH', TK_KEY_FT_ARTICLES, $_, 'LIMIT', 0, 1, 'NOCONTENT', 'LANGUAGE', 'german'] } @words);
     my %hits;
     for my $i (0 .. $#words) {
         $hits{$words[$i]} = $r[$i][0] if ref $r[$i] eq 'ARRAY' && $r[$i][0];
@@ -210,7 +213,7 @@ elsif ($cmd eq 'words') {
     exit 1 unless %hits;
     my ($freq) = sort { $hits{$b} <=> $hits{$a} || $a cmp $b } keys %hits;
     my $t = $n >= 5001 ? 5001 : int($n / 2) + 1;
-    my $name = r1($s, 'HGET', "tk:{t:$t}", 'customer_name') // '';
+    my $name = r1($s, 'HGET', tk_key_ticket($t), 'customer_name') // '';
     utf8::decode($name);
     $name = lc $name;
     $name =~ s/[^\w ]+/ /g;
@@ -218,7 +221,7 @@ elsif ($cmd eq 'words') {
     utf8::encode($name);
     $name = '' if $name !~ /\w/;
     my $fq = sub {
-        my $r = r1($s, 'FT.SEARCH', 'tk:ft:articles', $_[0], 'LIMIT', 0, 1, 'NOCONTENT', 'LANGUAGE', 'german');
+        my $r = r1($s, 'FT.SEARCH', TK_KEY_FT_ARTICLES, $_[0], 'LIMIT', 0, 1, 'NOCONTENT', 'LANGUAGE', 'german');
         return ref $r eq 'ARRAY' ? $r->[0] : 0;
     };
     my $nh = $name ne '' ? $fq->($name) : 0;
@@ -231,7 +234,7 @@ elsif ($cmd eq 'words') {
 
 elsif ($cmd eq 'fthits') {
     my ($sock, $w) = @ARGV;
-    my $r = r1(rconnect($sock), 'FT.SEARCH', 'tk:ft:articles', $w, 'LIMIT', 0, 1, 'NOCONTENT', 'LANGUAGE', 'german');
+    my $r = r1(rconnect($sock), 'FT.SEARCH', TK_KEY_FT_ARTICLES, $w, 'LIMIT', 0, 1, 'NOCONTENT', 'LANGUAGE', 'german');
     exit 1 unless ref $r eq 'ARRAY';
     print "$r->[0]\n";
 }
@@ -258,7 +261,7 @@ elsif ($cmd eq 'memsample') {
     # size as received) of an even sample of tickets.
     my ($sock, $samples) = @ARGV;
     my $s = rconnect($sock);
-    my $n = r1($s, 'GET', 'tk:seq:ticket') // 0;
+    my $n = r1($s, 'GET', TK_KEY_SEQ_TICKET) // 0;
     my $info = r1($s, 'INFO', 'memory');
     my ($used) = $info =~ /used_memory:(\d+)/;
     my $keys = r1($s, 'DBSIZE');
@@ -267,13 +270,13 @@ elsif ($cmd eq 'memsample') {
     my $step = $n > $samples ? $n / $samples : 1;
     my @num;
     for (my $i = 1; $i <= $n; $i += $step) { push @num, int($i) }
-    my @lists = rcall($s, map { ['LRANGE', "tk:{t:$_}:articles", 0, -1] } @num);
+    my @lists = rcall($s, map { ['LRANGE', tk_key_ticket_arts($_), 0, -1] } @num);
     my (@q, @qraw);
     for my $i (0 .. $#num) {
         next unless ref $lists[$i] eq 'ARRAY';
         for my $id (@{ $lists[$i] }) {
-            push @q, ['HMGET', "tk:{t:$num[$i]}:a:$id", 'size', 'body', 'body_html'];
-            push @qraw, ['STRLEN', "tk:{t:$num[$i]}:a:$id:raw"];
+            push @q, ['HMGET', tk_key_article($num[$i], $id), 'size', 'body', 'body_html'];
+            push @qraw, ['STRLEN', tk_key_raw($num[$i], $id)];
         }
     }
     my @r = rcall($s, @q);
@@ -299,32 +302,32 @@ elsif ($cmd eq 'membreak') {
     # and RediSearch's own accounting (FT.INFO).  Bytes per ticket.
     my ($sock, $samples) = @ARGV;
     my $s = rconnect($sock);
-    my $n = r1($s, 'GET', 'tk:seq:ticket') // 0;
+    my $n = r1($s, 'GET', TK_KEY_SEQ_TICKET) // 0;
     exit 1 unless $n > 0;
     my $step = $n > $samples ? $n / $samples : 1;
     my @num;
     for (my $i = 1; $i <= $n; $i += $step) { push @num, int($i) }
     my %sum;
-    my @lists = rcall($s, map { ['LRANGE', "tk:{t:$_}:articles", 0, -1] } @num);
+    my @lists = rcall($s, map { ['LRANGE', tk_key_ticket_arts($_), 0, -1] } @num);
     my (@q, @cls);
     for my $i (0 .. $#num) {
         my $t = $num[$i];
-        for (['ticket_hash', "tk:{t:$t}"], ['article_list', "tk:{t:$t}:articles"],
-            ['history', "tk:{t:$t}:history"], ['participants', "tk:{t:$t}:participants"]) {
+        for (['ticket_hash', tk_key_ticket($t)], ['article_list', tk_key_ticket_arts($t)],
+            ['history', tk_key_history($t)], ['participants', tk_key_participants($t)]) {
             push @q, ['MEMORY', 'USAGE', $_->[1], 'SAMPLES', 0]; push @cls, $_->[0];
         }
         next unless ref $lists[$i] eq 'ARRAY';
         for my $id (@{ $lists[$i] }) {
-            push @q, ['MEMORY', 'USAGE', "tk:{t:$t}:a:$id", 'SAMPLES', 0]; push @cls, 'article_hashes';
+            push @q, ['MEMORY', 'USAGE', tk_key_article($t, $id), 'SAMPLES', 0]; push @cls, 'article_hashes';
         }
     }
     my @r = rcall($s, @q);
     for my $i (0 .. $#r) { $sum{ $cls[$i] } += $r[$i] // 0 unless ref $r[$i] }
     printf "%s=%.0f\n", $_, $sum{$_} / @num for sort keys %sum;
     # Message-ID index: one string per article
-    my @mids = rcall($s, map { ['HGET', "tk:{t:$num[$_]}:a:" . ($lists[$_][0] // 0), 'message_id'] }
+    my @mids = rcall($s, map { ['HGET', tk_key_article($num[$_], $lists[$_][0] // 0), 'message_id'] }
         grep { ref $lists[$_] eq 'ARRAY' && @{ $lists[$_] } } 0 .. $#num);
-    my @mu = rcall($s, map { ['MEMORY', 'USAGE', "tk:mid:$_"] } grep { defined && length } @mids);
+    my @mu = rcall($s, map { ['MEMORY', 'USAGE', tk_key_msgid($_)] } grep { defined && length } @mids);
     my $m = 0; $m += $_ // 0 for grep { !ref } @mu;
     printf "msgid_first_article=%.0f\n", $m / @num if @mu;
     # overview index
@@ -338,7 +341,7 @@ elsif ($cmd eq 'membreak') {
         $nix += @k;
     } while ($cursor ne '0');
     printf "overview_index=%.0f\noverview_index_keys=%d\n", $ix / $n, $nix;
-    my $fi = r1($s, 'FT.INFO', 'tk:ft:articles');
+    my $fi = r1($s, 'FT.INFO', TK_KEY_FT_ARTICLES);
     if (ref $fi eq 'ARRAY') {
         my %f = @$fi;
         my $mb = 0;
