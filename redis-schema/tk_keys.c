@@ -27,8 +27,7 @@ static size_t tk_key_ticket_sub(char *buf, size_t size, uint64_t number,
     const char *suffix);
 static size_t tk_key_tagged_str(char *buf, size_t size, const char *prefix,
     const tk_str_t *name);
-static const char *tk_key_digits(const char *p, const char *end,
-    uint64_t *v);
+static const char *tk_key_digits(const char *p, const char *end, uint64_t *v);
 
 
 /* ---- key builders ------------------------------------------------------- */
@@ -278,9 +277,9 @@ tk_key_index(char *buf, size_t size, const tk_str_t *group, int state,
     tk_kb_init(&kb, buf, size);
     tk_kb_cstr(&kb, TK_PFX_INDEX);
     tk_kb_bytes(&kb, group->data, group->len);
-    tk_kb_cstr(&kb, ":s:");
+    tk_kb_cstr(&kb, TK_SFX_INDEX_STATE);
     tk_kb_uint(&kb, (uint64_t) state);
-    tk_kb_cstr(&kb, ":o:");
+    tk_kb_cstr(&kb, TK_SFX_INDEX_OWNER);
 
     if (owner == NULL || owner->len == 0) {
         tk_kb_cstr(&kb, TK_OWNER_NONE);
@@ -289,7 +288,7 @@ tk_key_index(char *buf, size_t size, const tk_str_t *group, int state,
         tk_kb_bytes(&kb, owner->data, owner->len);
     }
 
-    tk_kb_cstr(&kb, ":by:");
+    tk_kb_cstr(&kb, TK_SFX_INDEX_SORT);
     tk_kb_cstr(&kb, tk_sort_name(sort));
 
     return tk_kb_done(&kb, buf, size);
@@ -313,8 +312,7 @@ tk_key_digits(const char *p, const char *end, uint64_t *v)
 
 
 int
-tk_key_parse(const char *key, size_t len, uint64_t *number,
-    uint64_t *article)
+tk_key_parse(const char *key, size_t len, uint64_t *number, uint64_t *article)
 {
     const char  *p, *end;
     size_t       n;

@@ -153,7 +153,11 @@
  * the score; text sort keys use score 0 and the member "text\x1fNUMBER"
  * (ZRANGEBYLEX).  See tk_index_key().
  */
-#define TK_FMT_INDEX         TK_PFX_INDEX "%s:s:%d:o:%s:by:%s"
+#define TK_SFX_INDEX_STATE   ":s:"
+#define TK_SFX_INDEX_OWNER   ":o:"
+#define TK_SFX_INDEX_SORT    ":by:"
+#define TK_FMT_INDEX         TK_PFX_INDEX "%s" TK_SFX_INDEX_STATE "%d"      \
+                             TK_SFX_INDEX_OWNER "%s" TK_SFX_INDEX_SORT "%s"
 /* hash "GROUP:STATE:OWNER" -> number of tickets in that partition; kept
  * by tk_ticket_index_add/del (HINCRBY) so the sidebar counts of every
  * overview are one HMGET.  "ticketctl reindex" rebuilds it. */
