@@ -418,8 +418,10 @@ $r->hset(TK_KEY_INDEX_COUNTS, 'Testgruppe:6:*', 7);
 $r->zadd(tk_key_index('Gone', 1, '*', 'upd'), 1, 999);
 # not derived from the tickets, so never dropped: mail still to be sent
 $r->xadd(TK_KEY_OUTBOX, '*', ticket => $t1, article => 1, kind => 'out');
+my $gen = $r->incrby(TK_KEY_INDEX_GEN, 1000);    # > 0, so a drop would show
 $out = ctl_ok('reindex', 'reindex');
 is $r->xlen(TK_KEY_OUTBOX), 1, 'reindex keeps the outbox';
+cmp_ok $r->get(TK_KEY_INDEX_GEN) // 0, '>=', $gen, 'reindex never lowers the generation';
 $r->del(TK_KEY_OUTBOX);
 like $out, qr/reindexed 2 tickets/, 'reindex reports the tickets';
 is_deeply counts_snapshot(), $before, 'reindex restores the counts';
