@@ -66,6 +66,8 @@ static ngx_int_t ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
 static void ngx_http_ticket_api_ticket_fields(tk_out_t *out,
     ngx_http_ticket_row_t *row);
 static void ngx_http_ticket_api_article(tk_out_t *out, tk_article_t *a);
+static void ngx_http_ticket_api_history(tk_out_t *out,
+    ngx_http_ticket_hist_t *h);
 static void ngx_http_ticket_api_str(tk_out_t *out, const char *name,
     tk_str_t *value, ngx_flag_t null_if_empty);
 static void ngx_http_ticket_api_time(tk_out_t *out, const char *name,
@@ -586,9 +588,8 @@ ngx_http_ticket_api_ticket_read(ngx_http_request_t *r,
 
 
 /*
- * The ticket's fields, then "articles" and "history".  History entries
- * are stored as JSON objects; each is checked by parsing it before it
- * goes out as is, so a damaged entry cannot break the document.
+ * The ticket's fields, then "articles" and "history" (the entries of
+ * the history stream as JSON objects, as they always looked here).
  */
 static ngx_int_t
 ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
@@ -646,19 +647,17 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
 
     if (t->history->type == REDIS_REPLY_ARRAY) {
         for (i = 0; i < t->history->nelem; i++) {
-            if (ngx_http_ticket_history_parse(r, &t->history->element[i].str,
-                                              &h)
+            if (ngx_http_ticket_history_entry(&t->history->element[i], &h)
                 != NGX_OK)
             {
                 ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                              "ticket: history entry %ui of %V is not a "
-                              "JSON object, left out", i, &t->key);
+                              "ticket: history entry %ui of %V is not "
+                              "one of ours, left out", i, &t->key);
                 continue;
             }
 
             tk_out_cstr(&out, n++ ? ",\n" : "\n");
-            tk_out_raw(&out, t->history->element[i].str.data,
-                       t->history->element[i].str.len);
+            ngx_http_ticket_api_history(&out, &h);
         }
     }
 
@@ -669,6 +668,37 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
 
 
 /* ---- JSON pieces ------------------------------------------------------------ */
+
+/* {"time":N,"by":"login","field":"state","from":"1","to":"2"}, null for
+ * a from/to the entry does not have. */
+static void
+ngx_http_ticket_api_history(tk_out_t *out, ngx_http_ticket_hist_t *h)
+{
+    tk_out_cstr(out, "{\"time\":");
+    tk_out_int(out, h->time);
+    tk_out_cstr(out, ",\"by\":");
+    tk_out_json(out, h->by.data, h->by.len);
+    tk_out_cstr(out, ",\"field\":");
+    tk_out_json(out, h->field.data, h->field.len);
+    tk_out_cstr(out, ",\"from\":");
+
+    if (h->has_from) {
+        tk_out_json(out, h->from.data, h->from.len);
+    } else {
+        tk_out_cstr(out, "null");
+    }
+
+    tk_out_cstr(out, ",\"to\":");
+
+    if (h->has_to) {
+        tk_out_json(out, h->to.data, h->to.len);
+    } else {
+        tk_out_cstr(out, "null");
+    }
+
+    tk_out_cstr(out, "}");
+}
+
 
 /* The fields of a ticket object, without the braces. */
 static void

@@ -24,7 +24,7 @@
 #include "tk_str.h"
 
 /* Bumped on every incompatible change; checked by every program at start. */
-#define TK_SCHEMA_VERSION 1
+#define TK_SCHEMA_VERSION 2
 
 /* ---- global keys -------------------------------------------------------- */
 
@@ -94,7 +94,7 @@
                                               mail without Message-ID */
 #define TK_FMT_QUARANTINE    "tk:quarantine:%s" /* hash: raw, reason, time,
                                               source, size; id = SHA-256 */
-#define TK_FMT_HISTORY       "tk:{t:%llu}:history"     /* list of JSON    */
+#define TK_FMT_HISTORY       "tk:{t:%llu}:history"     /* stream          */
 #define TK_FMT_PARTICIPANTS  "tk:{t:%llu}:participants" /* set of emails  */
 #define TK_FMT_USER          "tk:{u:%s}"               /* hash            */
 #define TK_FMT_USER_TOKENS   "tk:{u:%s}:tokens"        /* set of token ids */

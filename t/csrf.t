@@ -22,7 +22,7 @@ my $foreign_token = $other->csrf;
 sub snapshot {
     return join "\n",
         $tk->json->encode({ $r->hgetall("tk:{t:$n}") }),
-        $r->llen("tk:{t:$n}:history"),
+        $r->xlen("tk:{t:$n}:history"),
         $tk->json->encode({ $r->hgetall('tk:{u:clara}') }),
         $tk->json->encode({ $r->hgetall('tk:{ix}:counts') });
 }

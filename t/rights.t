@@ -20,7 +20,7 @@ my $r = $tk->redis;
 sub state_of {
     my ($n) = @_;
     return join "\n", $tk->json->encode({ $r->hgetall("tk:{t:$n}") }),
-        $r->llen("tk:{t:$n}:history");
+        $r->xlen("tk:{t:$n}:history");
 }
 
 sub rows {

@@ -165,18 +165,18 @@ ctl_exit(69, qr/ticketctl init/, 'not initialised yet', 'user', 'list');
 
 $r->flushall;
 my $out = ctl_ok('init on an empty Redis', 'init');
-like $out, qr/schema version 1 set/, 'init sets the schema version';
+like $out, qr/schema version 2 set/, 'init sets the schema version';
 like $out, qr/tk:ft:articles created/, 'init creates the full-text index';
-is $r->get('tk:schema'), '1', 'tk:schema = 1';
+is $r->get('tk:schema'), '2', 'tk:schema = 2';
 my %info = ft('FT.INFO', 'tk:ft:articles');
 is $info{index_name}, 'tk:ft:articles', 'RediSearch index exists';
 $out = ctl_ok('init again', 'init');
-like $out, qr/schema version 1 ok.*tk:ft:articles ok/s, 'init is idempotent';
+like $out, qr/schema version 2 ok.*tk:ft:articles ok/s, 'init is idempotent';
 
 $r->set('tk:schema', '99');
 ctl_exit(65, qr/schema version "99"/, 'init refuses another schema', 'init');
-ctl_exit(69, qr/needs schema 1/, 'other commands refuse it too', 'group', 'list');
-$r->set('tk:schema', '1');
+ctl_exit(69, qr/needs schema 2/, 'other commands refuse it too', 'group', 'list');
+$r->set('tk:schema', '2');
 
 # ---- groups ---------------------------------------------------------------
 
@@ -328,9 +328,11 @@ is_deeply [@a{qw(kind ticket from to body)}],
     'inbound article';
 is_deeply [sort $r->smembers("tk:{t:$t1}:participants")], ['ana@example.net', 'test@example.org'],
     'participants lower-cased';
-my @hist = $r->lrange("tk:{t:$t1}:history", 0, -1);
-like $hist[0], qr/^\{"time":\d+,"by":"system","field":"created","from":null,"to":null\}$/,
-    'history entry is JSON';
+my @hist = $r->xrange("tk:{t:$t1}:history", '-', '+');
+like $hist[0][0], qr/^\d+-\d+$/, 'history is a stream';
+is_deeply [ @{ $hist[0][1] }[0, 2 .. 5] ], [qw(time by system field created)],
+    'history entry: time, by, field; no from/to for the creation';
+like $hist[0][1][1], qr/^\d{10}$/, 'history time in Unix seconds';
 my @hits = ft('FT.SEARCH', 'tk:ft:articles', 'Gewahrsam', 'NOCONTENT');
 is $hits[0], 1, 'full text finds the article';
 is $hits[1], "tk:{t:$t1}:a:$arts[0]", 'document id is the article key';
@@ -378,14 +380,15 @@ is $r->zscore("tk:{ix}:g:Testgruppe:s:2:o:alice:by:ttl", "gewahrsam (kessel)\x1f
     'new title member in the new partition';
 is $r->hget('tk:{ix}:counts', 'Testgruppe:1:-'), 0, 'old partition count down';
 is $r->hget('tk:{ix}:counts', 'Testgruppe:2:alice'), 2, 'new partition count up';
-@hist = $r->lrange("tk:{t:$t1}:history", 0, -1);
+@hist = @{ $tk->history($t1) };
 is scalar @hist, 4, 'three history entries for three changed fields';
-like $hist[1], qr/"by":"ticketctl","field":"title","from":"Gewahrsam nach Demo","to":"Gewahrsam \(Kessel\)"/, 'title history';
-like $hist[2], qr/"field":"owner","from":"","to":"alice"/, 'owner history';
-like $hist[3], qr/"field":"state","from":"1","to":"2"/, 'state history';
+is_deeply [ @{ $hist[1] }{qw(by field from to)} ],
+    ['ticketctl', 'title', 'Gewahrsam nach Demo', 'Gewahrsam (Kessel)'], 'title history';
+is_deeply [ @{ $hist[2] }{qw(field from to)} ], ['owner', '', 'alice'], 'owner history';
+is_deeply [ @{ $hist[3] }{qw(field from to)} ], ['state', '1', '2'], 'state history';
 $out = ctl_ok('ticket update without change', 'ticket', 'update', $t1, '--state', '2');
 like $out, qr/unchanged/, 'nothing to change';
-is $r->llen("tk:{t:$t1}:history"), 4, 'no history for no change';
+is $r->xlen("tk:{t:$t1}:history"), 4, 'no history for no change';
 ctl_ok('ticket update unassign', 'ticket', 'update', $t1, '--owner', '', '--state', 'new',
     '--title', 'Gewahrsam nach Demo');
 is $r->hget('tk:{ix}:counts', 'Testgruppe:1:-'), 1, 'back in the unassigned partition';
