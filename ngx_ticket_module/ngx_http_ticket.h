@@ -278,8 +278,9 @@ ngx_int_t ngx_http_ticket_page(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, ngx_str_t *title,
     ngx_http_ticket_body_pt body, void *data);
 
-/* 1 when pages are German: the user's choice, or before sign-in the
- * browser's first language. */
+/* 1 when pages are German: the user's choice; before sign-in the
+ * language of whoever signed out in this browser (NGX_HTTP_TICKET_LANG_
+ * COOKIE), else the one of ours Accept-Language prefers, else German. */
 ngx_flag_t ngx_http_ticket_page_de(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 /* 1 when the signed-in user reads German. */
@@ -346,6 +347,9 @@ ngx_int_t ngx_http_ticket_clear_cookie(ngx_http_request_t *r,
 /* The session id cookie (ngx_http_ticket_session.c sets it,
  * ngx_http_ticket_auth.c reads it). */
 #define NGX_HTTP_TICKET_SESSION_COOKIE  "tk_session"
+/* "de" or "en": the language of the user who signed out last here */
+#define NGX_HTTP_TICKET_LANG_COOKIE     "tk_lang"
+#define NGX_HTTP_TICKET_LANG_MAX_AGE    (365 * 86400)
 
 /* ---- views: entry points, one file per family --------------------------- */
 

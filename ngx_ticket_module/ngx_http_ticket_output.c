@@ -37,6 +37,8 @@ static ngx_int_t ngx_http_ticket_add_header(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_disposition(ngx_http_request_t *r,
     ngx_flag_t show_inline, ngx_str_t *name, ngx_str_t *value);
 static void ngx_http_ticket_error_body(tk_out_t *out, void *data);
+static ngx_flag_t ngx_http_ticket_accept_de(ngx_str_t *value);
+static ngx_int_t ngx_http_ticket_qvalue(u_char *p, u_char *last);
 
 
 static ngx_http_ticket_headers_t  ngx_http_ticket_page_headers = {
@@ -491,12 +493,26 @@ ngx_http_ticket_page(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 ngx_flag_t
 ngx_http_ticket_page_de(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
+    ngx_str_t         lang;
     ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
     if (ctx && ctx->authenticated) {
         return ngx_http_ticket_lang_de(ctx);
+    }
+
+    if (ngx_http_ticket_cookie(r, NGX_HTTP_TICKET_LANG_COOKIE, &lang)
+        == NGX_OK
+        && lang.len == 2)
+    {
+        if (ngx_strncmp(lang.data, "en", 2) == 0) {
+            return 0;
+        }
+
+        if (ngx_strncmp(lang.data, "de", 2) == 0) {
+            return 1;
+        }
     }
 
     part = &r->headers_in.headers.part;
@@ -519,15 +535,103 @@ ngx_http_ticket_page_de(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                                sizeof("Accept-Language") - 1)
                == 0)
         {
-            return h[i].value.len >= 2
-                   && ngx_strncasecmp(h[i].value.data, (u_char *) "de", 2)
-                      == 0
-                   && (h[i].value.len == 2 || h[i].value.data[2] == '-'
-                       || h[i].value.data[2] == ',' || h[i].value.data[2] == ';');
+            return ngx_http_ticket_accept_de(&h[i].value);
         }
     }
 
-    return 0;
+    return 1;
+}
+
+
+/*
+ * Accept-Language ("en-US,en;q=0.9,de;q=0.8"): English only when the
+ * browser ranks it above German (by q, then by order); German when it
+ * asks for neither.
+ */
+static ngx_flag_t
+ngx_http_ticket_accept_de(ngx_str_t *value)
+{
+    u_char      *p, *last, *tag, *tag_end;
+    ngx_int_t    q, de, en, pos, de_pos, en_pos;
+
+    p = value->data;
+    last = p + value->len;
+    de = -1;
+    en = -1;
+    de_pos = 0;
+    en_pos = 0;
+
+    for (pos = 0; p < last; pos++) {
+
+        while (p < last && (*p == ' ' || *p == ',')) {
+            p++;
+        }
+
+        tag = p;
+
+        while (p < last && *p != ';' && *p != ',' && *p != ' ') {
+            p++;
+        }
+
+        tag_end = p;
+        q = 1000;
+
+        /* parameters: only q counts ("q=0.8" in thousandths) */
+        while (p < last && *p != ',') {
+            if (*p == 'q' && p + 1 < last && p[1] == '=') {
+                q = ngx_http_ticket_qvalue(p + 2, last);
+            }
+
+            p++;
+        }
+
+        if (tag_end - tag >= 2
+            && (tag_end - tag == 2 || tag[2] == '-'))
+        {
+            if (ngx_strncasecmp(tag, (u_char *) "de", 2) == 0 && q > de) {
+                de = q;
+                de_pos = pos;
+
+            } else if (ngx_strncasecmp(tag, (u_char *) "en", 2) == 0
+                       && q > en)
+            {
+                en = q;
+                en_pos = pos;
+            }
+        }
+    }
+
+    if (en <= 0) {
+        return 1;
+    }
+
+    return de > en || (de == en && de_pos < en_pos);
+}
+
+
+/* "1", "0.8", "0.125" as thousandths; garbage as 0. */
+static ngx_int_t
+ngx_http_ticket_qvalue(u_char *p, u_char *last)
+{
+    ngx_int_t  q, scale;
+
+    if (p == last || (*p != '0' && *p != '1')) {
+        return 0;
+    }
+
+    q = (*p++ - '0') * 1000;
+
+    if (p < last && *p == '.') {
+        p++;
+
+        for (scale = 100; scale && p < last && *p >= '0' && *p <= '9';
+             scale /= 10)
+        {
+            q += (*p++ - '0') * scale;
+        }
+    }
+
+    return ngx_min(q, 1000);
 }
 
 
@@ -611,6 +715,12 @@ ngx_http_ticket_error(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_cstr(&page->tpl.reason, de ? st->reason_de : st->reason);
     ngx_http_ticket_cstr(&page->tpl.text, de ? st->text_de : st->text);
     ngx_http_ticket_cstr(&page->tpl.detail, message);
+
+    /* a 400 that says what was wrong is no broken or expired form */
+    if (status == NGX_HTTP_BAD_REQUEST && message) {
+        page->tpl.text = page->tpl.detail;
+        ngx_str_null((ngx_str_t *) &page->tpl.detail);
+    }
     page->tpl.home = *ngx_ticket_str(&lcf->base_url);
 
     if (ctx && ctx->authenticated) {
