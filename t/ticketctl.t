@@ -196,8 +196,25 @@ ctl_exit(65, qr/invalid group name/, 'group name with space', 'group', 'add', 'a
 ctl_exit(65, qr/invalid group name/, 'group name with brace', 'group', 'add', 'a{b');
 ctl_exit(65, qr/invalid email/, 'group with bad email', 'group', 'add', 'X', '--email', 'nope');
 ctl_exit(64, qr/usage/, 'group add without name', 'group', 'add');
+# the terminal column where word starts in line: what a terminal shows
+# (combining marks take none, wide characters two), not bytes
+sub term_col {
+    my ($line, $word) = @_;
+    my $l = Encode::decode('UTF-8', $line // '');
+    my $i = index $l, Encode::decode('UTF-8', $word);
+    return -1 if $i < 0;
+    my $pre = substr $l, 0, $i;
+    return length($pre) - (() = $pre =~ /\p{Mn}/g) + (() = $pre =~ /\p{East_Asian_Width=Wide}/g);
+}
+
 $out = ctl_ok('group list', 'group', 'list');
 like $out, qr/^Testgruppe\s+test\@example\.org\s+members/m, 'group list shows Testgruppe';
+ctl_ok('group with umlauts', 'group', 'add', 'Bündnisgrün', '--email', 'bündnis@example.org');
+$out = ctl_ok('group list with umlauts', 'group', 'list');
+my %gl = map { /^(\S+)/ ? ($1 => $_) : () } split /\n/, $out;
+my %acc = map { term_col($gl{$_}, $_ eq 'GROUP' ? 'ACCESS' : 'members') => 1 } qw(GROUP Testgruppe Bündnisgrün);
+is_deeply [ keys %acc ], [ term_col($gl{GROUP}, 'ACCESS') ],
+    'group list: ACCESS in the same terminal column on every line' or diag $out;
 like $out, qr/^legal\s+legal\@example\.org\s+all agents/m, 'group list shows legal';
 
 # ---- users ----------------------------------------------------------------
@@ -252,6 +269,20 @@ $out = ctl_ok('user list', 'user', 'list');
 like $out, qr/^alice\s+Alice A\.\s+alice\@example\.org\s+agent\s+en\s+active\s+Testgruppe:full/m,
     'user list shows alice';
 like $out, qr/^bob\s+Bob\s+bob\@example\.org\s+admin/m, 'user list shows bob';
+ctl_ok('user with umlauts', \"umlautsecret1\n", 'user', 'add', 'joerg', '--name', 'Jörg Müller-Lüdenscheid',
+    '--email', 'jörg@example.org', '--password-stdin');
+ctl_ok('user with a combining accent and a wide character', \"umlautsecret2\n", 'user', 'add', 'zoe',
+    '--name', "Zoe\xcc\x88 \xe6\x9d\x8e", '--email', 'zoe@example.org', '--password-stdin');
+$out = ctl_ok('user list with umlauts', 'user', 'list');
+my %ul = map { /^(\S+)/ ? ($1 => $_) : () } split /\n/, $out;
+my %role = (LOGIN => 'ROLE', alice => 'agent', bob => 'admin', joerg => 'agent', zoe => 'agent');
+my %email = (LOGIN => 'EMAIL', alice => 'alice@', bob => 'bob@', joerg => 'jörg@', zoe => 'zoe@');
+for my $col ([ EMAIL => \%email ], [ ROLE => \%role ]) {
+    my %at = map { term_col($ul{$_}, $col->[1]{$_}) => 1 } sort keys %role;
+    is_deeply [ keys %at ], [ term_col($ul{LOGIN}, $col->[0]) ],
+        "user list: $col->[0] starts in the same terminal column on every line"
+        or diag $out;
+}
 
 my $old = $r->hget('tk:{u:alice}', 'password');
 ctl_ok('user passwd', \"evenbettersecret\n", 'user', 'passwd', 'alice', '--password-stdin');
@@ -380,7 +411,7 @@ is $r->zscore("tk:{ix}:g:Testgruppe:s:2:o:alice:by:ttl", "gewahrsam (kessel)\x1f
     'new title member in the new partition';
 is $r->hget('tk:{ix}:counts', 'Testgruppe:1:-'), 0, 'old partition count down';
 is $r->hget('tk:{ix}:counts', 'Testgruppe:2:alice'), 2, 'new partition count up';
-@hist = @{ $tk->history($t1) };
+@hist = map { +{ @{ $_->[1] } } } $r->xrange("tk:{t:$t1}:history", '-', '+');
 is scalar @hist, 4, 'three history entries for three changed fields';
 is_deeply [ @{ $hist[1] }{qw(by field from to)} ],
     ['ticketctl', 'title', 'Gewahrsam nach Demo', 'Gewahrsam (Kessel)'], 'title history';

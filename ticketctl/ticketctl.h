@@ -101,6 +101,11 @@ void tc_str(tk_str_t *s, const char *p);
 /* Lower-cases ASCII in place; returns s. */
 char *tc_lower(char *s);
 
+/* tc_text.c: columns a string takes on a terminal (UTF-8 aware), and a
+ * table cell padded to width columns plus one blank. */
+size_t tc_text_width(const char *s);
+void tc_print_col(const char *s, size_t width);
+
 /* ---- tc_user.c, tc_group.c, tc_token.c: users, groups, tokens ---------- */
 
 int tc_cmd_user(tc_ctx_t *ctx, int argc, char **argv);
