@@ -164,6 +164,9 @@ struct ngx_http_ticket_ctx_s {
     /* entries in the mail quarantine, for an admin's navigation */
     ngx_uint_t                 quarantined;
 
+    /* a notice for the page head (e.g. "go to" found no such ticket) */
+    tk_str_t                   notice;
+
     /* the page cache (ngx_http_ticket_cache.h): tk:{ix}:gen as
      * authentication read it, before any data a view reads */
     uint64_t                   cache_gen;
@@ -390,6 +393,10 @@ ngx_int_t ngx_http_ticket_overview(ngx_http_request_t *r,
  * (ngx_http_ticket_action.c); GET "/t/N/a/A/..." files of an article
  * (ngx_http_ticket_download.c) */
 ngx_int_t ngx_http_ticket_view(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+/* ngx_http_ticket_goto.c: GET "/go?n=123" -- to "/t/123" if visible */
+ngx_int_t ngx_http_ticket_goto(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
 /* ngx_http_ticket_admin.c: "/admin/quarantine" (role admin only) */

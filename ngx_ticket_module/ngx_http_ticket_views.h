@@ -267,6 +267,14 @@ typedef struct {
 ngx_int_t ngx_http_ticket_history_entry(ngx_http_ticket_reply_t *entry,
     ngx_http_ticket_hist_t *h);
 
+/* ---- go to a ticket by number (ngx_http_ticket_goto.c) ------------------ */
+
+/* "123", "#123", "Ticket#123", "[Ticket#123]" with blanks: N, or 0. */
+uint64_t ngx_http_ticket_goto_parse(ngx_str_t *input);
+/* "?goto=..." of the overview as ctx->notice. */
+ngx_int_t ngx_http_ticket_goto_notice(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
 /* ---- files of an article (ngx_http_ticket_download.c) ------------------- */
 
 /* GET "/t/N" + rest, rest one of "/a/A/att/K", "/a/A/cid/CONTENT-ID",
