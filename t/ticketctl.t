@@ -178,6 +178,42 @@ ctl_exit(65, qr/schema version "99"/, 'init refuses another schema', 'init');
 ctl_exit(69, qr/needs schema 2/, 'other commands refuse it too', 'group', 'list');
 $r->set('tk:schema', '2');
 
+# ---- migration: schema 1 kept the history as lists of JSON strings ----------
+
+$r->set('tk:schema', '1');
+ctl_exit(69, qr/needs schema 2 \(an older one: stop nginx and mailbridge, then "ticketctl init"/,
+    'schema 1: commands refuse it and say what to do', 'group', 'list');
+$r->rpush('tk:{t:9001}:history',
+    '{"time":1795236093,"by":"system","field":"created","from":null,"to":null}',
+    '{"time":1795236100,"by":"franka","field":"title","from":"Alt \"zitiert\" \\\\ <b>","to":"Neu\u2028Zeile \u00fcber \ud83d\ude00 und Jörg"}',
+    '{"time":1795236200,"by":"franka","field":"owner","from":"","to":"franka"}');
+$r->rpush('tk:{t:9002}:history', '{"time":1795236300,"by":"system","field":"created","from":null,"to":null}');
+$r->xadd('tk:{t:9003}:history', '*', time => 1, by => 'x', field => 'created');
+$out = ctl_ok('init migrates schema 1', 'init');
+like $out, qr/history of 2 tickets converted to streams \(4 entries\)/, 'says what it converted';
+like $out, qr/schema version 1 -> 2/, 'and the new version';
+is $r->get('tk:schema'), '2', 'tk:schema = 2';
+is $r->type('tk:{t:9001}:history'), 'stream', 'the list is a stream now';
+my @m = map { $_->[1] } $r->xrange('tk:{t:9001}:history', '-', '+');
+is_deeply \@m, [
+    [ time => 1795236093, by => 'system', field => 'created' ],
+    [ time => 1795236100, by => 'franka', field => 'title', from => 'Alt "zitiert" \\ <b>',
+      to => "Neu\xe2\x80\xa8Zeile \xc3\xbcber \xf0\x9f\x98\x80 und Jörg" ],
+    [ time => 1795236200, by => 'franka', field => 'owner', from => '', to => 'franka' ],
+], 'every entry, in order, decoded (null: no field; "" stays "")';
+is $r->xlen('tk:{t:9002}:history'), 1, 'the other ticket too';
+is $r->xlen('tk:{t:9003}:history'), 1, 'a stream already: left alone';
+like ctl_ok('init after the migration', 'init'), qr/schema version 2 ok/, 'then init is as always';
+
+$r->set('tk:schema', '1');
+$r->rpush('tk:{t:9004}:history', '{"time":1,"by":"a","field":"state","from":"1","to":"2"}', 'kaputt');
+ctl_exit(65, qr/entry 1 of tk:\{t:9004\}:history is not a history entry of schema 1/,
+    'an entry it cannot read: refused, named', 'init');
+is $r->type('tk:{t:9004}:history'), 'list', '  nothing of that ticket converted';
+is $r->get('tk:schema'), '1', '  and the schema stays 1';
+$r->del(map { "tk:{t:$_}:history" } 9001 .. 9004);
+$r->set('tk:schema', '2');
+
 # ---- groups ---------------------------------------------------------------
 
 ctl_ok('group add', 'group', 'add', 'Testgruppe', '--email', 'test@example.org',

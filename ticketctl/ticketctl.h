@@ -188,6 +188,8 @@ int tc_cmd_gen(tc_ctx_t *ctx, int argc, char **argv);
 
 /* init without output unless something was created; 0 or exit code. */
 int tc_init_quiet(tc_ctx_t *ctx, int verbose);
+/* tc_migrate.c: an older schema ('from') to TK_SCHEMA_VERSION, by init */
+int tc_migrate(tc_ctx_t *ctx, long from, int verbose);
 
 /* The collective's groups (demo and gen create them when missing). */
 typedef struct {
