@@ -231,6 +231,12 @@ subtest 'history names people by display name, the login in a tooltip' => sub {
         qr/^system hat das Ticket angelegt$/, 'no user: as it is');
 };
 
+subtest 'a ticket\'s history stream stays small (redis.conf stream-node-max-bytes)' => sub {
+    is $tk->redis->type("tk:{t:$other}:history"), 'stream', 'a stream';
+    my $bytes = $tk->redis->memory('usage', "tk:{t:$other}:history");
+    cmp_ok $bytes, '<', 1024, "$bytes bytes for its one entry (Redis' default preallocates 4 KB)";
+};
+
 subtest 'the other ticket was not touched' => sub {
     my $o = $tk->ticket_hash($other);
     is $o->{title}, 'Anderes Ticket', 'title';
