@@ -81,7 +81,8 @@ subtest 'moving an own ticket into a foreign group is refused' => sub {
     my $before = state_of($also);
     my $res = $c->post_csrf("/t/$also/update",
         [ group => 'Zivilrecht', owner => '', state => 1, priority => 2 ]);
-    is $res->{status}, 400, '400 (a group you may not use)';
+    is $res->{status}, 422, '422: the form again (a group you may not use)';
+    ok $res->dom->at('#f-group-error'), 'with the message at the group';
     is state_of($also), $before, 'ticket unchanged';
 };
 
