@@ -14,8 +14,21 @@
 #include "ngx_http_ticket_views.h"
 
 
+/* One attribute of a tag: where it starts (blanks before it included),
+ * its name and its value. */
+typedef struct {
+    u_char                    *start;          /* blanks before it */
+    u_char                    *name;
+    u_char                    *name_end;
+    u_char                    *value;          /* NULL: no value */
+    u_char                    *value_end;
+} ngx_http_ticket_mailhtml_attr_t;
+
+
 static u_char *ngx_http_ticket_mailhtml_img(tk_out_t *out, u_char *p,
     u_char *last, ngx_http_ticket_mailhtml_t *mh);
+static u_char *ngx_http_ticket_mailhtml_attr(u_char *p, u_char *last,
+    ngx_http_ticket_mailhtml_attr_t *a);
 static u_char *ngx_http_ticket_mailhtml_skip(u_char *p, u_char *last);
 static void ngx_http_ticket_mailhtml_cid(tk_out_t *out, u_char *p,
     u_char *last, ngx_http_ticket_mailhtml_t *mh);
@@ -26,6 +39,16 @@ static ngx_flag_t ngx_http_ticket_mailhtml_prefix(u_char *p, u_char *last,
 
 #define ngx_http_ticket_mailhtml_space(c)                                    \
     ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r' || (c) == '\f')
+
+/* the attribute's name is s, ASCII case ignored */
+#define ngx_http_ticket_mailhtml_is(a, s)                                    \
+    ((size_t) ((a)->name_end - (a)->name) == sizeof(s) - 1                   \
+     && ngx_strncasecmp((a)->name, (u_char *) s, sizeof(s) - 1) == 0)
+
+/* data-src="http..." (mailbridge's remote image) */
+#define ngx_http_ticket_mailhtml_is_remote(a)                                \
+    ((a)->value && ngx_http_ticket_mailhtml_is(a, "data-src")                \
+     && ngx_http_ticket_mailhtml_remote((a)->value, (a)->value_end))
 
 
 void
@@ -103,16 +126,6 @@ ngx_http_ticket_mailhtml_skip(u_char *p, u_char *last)
 }
 
 
-/* One attribute of a tag: [start, *end) with its name and value. */
-typedef struct {
-    u_char                    *start;          /* blanks before it */
-    u_char                    *name;
-    u_char                    *name_end;
-    u_char                    *value;          /* NULL: no value */
-    u_char                    *value_end;
-} ngx_http_ticket_mailhtml_attr_t;
-
-
 /*
  * The next attribute from p; returns where it ends, or NULL at the end
  * of the tag: then [a->start, a->name) are the blanks (or "/") before
@@ -178,12 +191,6 @@ ngx_http_ticket_mailhtml_attr(u_char *p, u_char *last,
 
     return p;
 }
-
-
-#define ngx_http_ticket_mailhtml_is(a, s)                                        ((size_t) ((a)->name_end - (a)->name) == sizeof(s) - 1                        && ngx_strncasecmp((a)->name, (u_char *) s, sizeof(s) - 1) == 0)
-
-/* data-src="http..." (mailbridge's remote image) */
-#define ngx_http_ticket_mailhtml_is_remote(a)                                    ((a)->value && ngx_http_ticket_mailhtml_is(a, "data-src")                     && ngx_http_ticket_mailhtml_remote((a)->value, (a)->value_end))
 
 
 /*

@@ -169,7 +169,8 @@ ngx_http_ticket_history_entry(ngx_http_ticket_reply_t *entry,
         name = &kv[i].str;
         value = &kv[i + 1].str;
 
-#define ngx_http_ticket_name_is(s)                                               (name->len == sizeof(s) - 1 && ngx_strncmp(name->data, s, name->len) == 0)
+#define ngx_http_ticket_name_is(s)                                           \
+    (name->len == sizeof(s) - 1 && ngx_strncmp(name->data, s, name->len) == 0)
 
         if (ngx_http_ticket_name_is("time")) {
             h->time = ngx_atotm(value->data, value->len);
