@@ -215,6 +215,17 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
 
+    /* a refused form of someone who may not change the ticket at all:
+     * that is the answer, not the form (which they do not get) */
+    if (v->again && v->right != TK_RIGHT_FULL) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
+                                     ngx_http_ticket_lang_de(ctx)
+                                     ? "Du hast f\xc3\xbcr diese AG nur "
+                                       "Lesezugriff."
+                                     : "You have read access to this group "
+                                       "only.");
+    }
+
     v->history = &ctx->replies[NGX_HTTP_TICKET_READ_HISTORY];
     users = &ctx->replies[NGX_HTTP_TICKET_R_USERS];
     v->users = users;

@@ -95,6 +95,8 @@ subtest 'read right: sees the ticket, cannot change it' => sub {
     my $res = $rc->post_csrf("/t/$also/update",
         [ group => 'ALSO', owner => 'rita', state => 2, priority => 4 ]);
     is $res->{status}, 403, 'update: 403';
+    $res = $rc->post_csrf("/t/$also/update", [ state => 9 ]);
+    is $res->{status}, 403, 'update with a bad value: 403 too (no form for a reader)';
     $res = $rc->post_csrf("/t/$also/title", [ title => 'read-only rename' ]);
     is $res->{status}, 403, 'rename: 403';
     is state_of($also), $before, 'ticket unchanged';
