@@ -66,8 +66,6 @@ static ngx_int_t ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
 static void ngx_http_ticket_api_ticket_fields(tk_out_t *out,
     ngx_http_ticket_row_t *row);
 static void ngx_http_ticket_api_article(tk_out_t *out, tk_article_t *a);
-static void ngx_http_ticket_api_history(tk_out_t *out,
-    ngx_http_ticket_hist_t *h);
 static void ngx_http_ticket_api_str(tk_out_t *out, const char *name,
     tk_str_t *value, ngx_flag_t null_if_empty);
 static void ngx_http_ticket_api_time(tk_out_t *out, const char *name,
@@ -657,7 +655,7 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
             }
 
             tk_out_cstr(&out, n++ ? ",\n" : "\n");
-            ngx_http_ticket_api_history(&out, &h);
+            ngx_http_ticket_history_json(&out, &h);
         }
     }
 
@@ -668,37 +666,6 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
 
 
 /* ---- JSON pieces ------------------------------------------------------------ */
-
-/* {"time":N,"by":"login","field":"state","from":"1","to":"2"}, null for
- * a from/to the entry does not have. */
-static void
-ngx_http_ticket_api_history(tk_out_t *out, ngx_http_ticket_hist_t *h)
-{
-    tk_out_cstr(out, "{\"time\":");
-    tk_out_int(out, h->time);
-    tk_out_cstr(out, ",\"by\":");
-    tk_out_json(out, h->by.data, h->by.len);
-    tk_out_cstr(out, ",\"field\":");
-    tk_out_json(out, h->field.data, h->field.len);
-    tk_out_cstr(out, ",\"from\":");
-
-    if (h->has_from) {
-        tk_out_json(out, h->from.data, h->from.len);
-    } else {
-        tk_out_cstr(out, "null");
-    }
-
-    tk_out_cstr(out, ",\"to\":");
-
-    if (h->has_to) {
-        tk_out_json(out, h->to.data, h->to.len);
-    } else {
-        tk_out_cstr(out, "null");
-    }
-
-    tk_out_cstr(out, "}");
-}
-
 
 /* The fields of a ticket object, without the braces. */
 static void

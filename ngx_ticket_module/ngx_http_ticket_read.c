@@ -199,3 +199,34 @@ ngx_http_ticket_history_entry(ngx_http_ticket_reply_t *entry,
 
     return h->field.len ? NGX_OK : NGX_ERROR;
 }
+
+
+/* {"time":N,"by":"login","field":"state","from":"1","to":"2"}, null for
+ * a from/to the entry does not have. */
+void
+ngx_http_ticket_history_json(tk_out_t *out, ngx_http_ticket_hist_t *h)
+{
+    tk_out_cstr(out, "{\"time\":");
+    tk_out_int(out, h->time);
+    tk_out_cstr(out, ",\"by\":");
+    tk_out_json(out, h->by.data, h->by.len);
+    tk_out_cstr(out, ",\"field\":");
+    tk_out_json(out, h->field.data, h->field.len);
+    tk_out_cstr(out, ",\"from\":");
+
+    if (h->has_from) {
+        tk_out_json(out, h->from.data, h->from.len);
+    } else {
+        tk_out_cstr(out, "null");
+    }
+
+    tk_out_cstr(out, ",\"to\":");
+
+    if (h->has_to) {
+        tk_out_json(out, h->to.data, h->to.len);
+    } else {
+        tk_out_cstr(out, "null");
+    }
+
+    tk_out_cstr(out, "}");
+}

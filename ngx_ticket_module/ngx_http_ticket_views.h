@@ -266,6 +266,8 @@ typedef struct {
  * The strings point into the reply. */
 ngx_int_t ngx_http_ticket_history_entry(ngx_http_ticket_reply_t *entry,
     ngx_http_ticket_hist_t *h);
+/* The entry as the API's JSON object (null for a missing from/to). */
+void ngx_http_ticket_history_json(tk_out_t *out, ngx_http_ticket_hist_t *h);
 
 /* ---- go to a ticket by number (ngx_http_ticket_goto.c) ------------------ */
 
