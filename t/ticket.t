@@ -150,6 +150,8 @@ subtest 'rename: title, history, escaping, sort order' => sub {
     is $first ? $first->attr('data-number') : 0, $n, 'first by title now';
     $res = $c->submit("/t/$n", 'form#rename', title => '');
     is $res->{status}, 400, 'empty title: 400';
+    like $res->dom->at('.flash.error')->text, qr/Titel muss 1 bis 200 Zeichen/, 'says what is wrong';
+    unlike $res->{content}, qr/abgelaufen|neu laden/, 'and nothing about an expired form';
     $res = $c->submit("/t/$n", 'form#rename', title => 'x' x 5000);
     is $res->{status}, 400, 'over-long title: 400';
     is t()->{title}, 'Aaa <b>Toner</b> & Co', 'title unchanged';
