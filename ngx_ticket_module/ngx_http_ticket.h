@@ -164,6 +164,9 @@ struct ngx_http_ticket_ctx_s {
     /* entries in the mail quarantine, for an admin's navigation */
     ngx_uint_t                 quarantined;
 
+    /* a notice for the page head (e.g. "go to" found no such ticket) */
+    tk_str_t                   notice;
+
     /* the page cache (ngx_http_ticket_cache.h): tk:{ix}:gen as
      * authentication read it, before any data a view reads */
     uint64_t                   cache_gen;
@@ -278,8 +281,9 @@ ngx_int_t ngx_http_ticket_page(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, ngx_str_t *title,
     ngx_http_ticket_body_pt body, void *data);
 
-/* 1 when pages are German: the user's choice, or before sign-in the
- * browser's first language. */
+/* 1 when pages are German: the user's choice; before sign-in the
+ * language of whoever signed out in this browser (NGX_HTTP_TICKET_LANG_
+ * COOKIE), else the one of ours Accept-Language prefers, else German. */
 ngx_flag_t ngx_http_ticket_page_de(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 /* 1 when the signed-in user reads German. */
@@ -346,6 +350,9 @@ ngx_int_t ngx_http_ticket_clear_cookie(ngx_http_request_t *r,
 /* The session id cookie (ngx_http_ticket_session.c sets it,
  * ngx_http_ticket_auth.c reads it). */
 #define NGX_HTTP_TICKET_SESSION_COOKIE  "tk_session"
+/* "de" or "en": the language of the user who signed out last here */
+#define NGX_HTTP_TICKET_LANG_COOKIE     "tk_lang"
+#define NGX_HTTP_TICKET_LANG_MAX_AGE    (365 * 86400)
 
 /* ---- views: entry points, one file per family --------------------------- */
 
@@ -386,6 +393,10 @@ ngx_int_t ngx_http_ticket_overview(ngx_http_request_t *r,
  * (ngx_http_ticket_action.c); GET "/t/N/a/A/..." files of an article
  * (ngx_http_ticket_download.c) */
 ngx_int_t ngx_http_ticket_view(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+/* ngx_http_ticket_goto.c: GET "/go?n=123" -- to "/t/123" if visible */
+ngx_int_t ngx_http_ticket_goto(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
 /* ngx_http_ticket_admin.c: "/admin/quarantine" (role admin only) */

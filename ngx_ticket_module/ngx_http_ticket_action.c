@@ -51,13 +51,17 @@ static ngx_int_t ngx_http_ticket_action_field(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_ticket_action_form(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_action_t *act,
-    const char **error);
+    const char **error, const char **field);
 static ngx_int_t ngx_http_ticket_action_begin(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_action_change(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_action_refuse(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *message);
+static ngx_int_t ngx_http_ticket_action_invalid(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const char *field, const char *message);
+static ngx_int_t ngx_http_ticket_action_no_access(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *name, tk_str_t *group);
 static ngx_int_t ngx_http_ticket_action_committed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_action_back(ngx_http_request_t *r,
@@ -76,7 +80,7 @@ ngx_int_t
 ngx_http_ticket_action(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     uint64_t number, ngx_uint_t action)
 {
-    const char                *error;
+    const char                *error, *field;
     ngx_http_ticket_action_t  *act;
 
     act = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_action_t));
@@ -97,7 +101,11 @@ ngx_http_ticket_action(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         return ngx_http_ticket_csrf_refused(r, ctx);
     }
 
-    if (ngx_http_ticket_action_form(r, ctx, act, &error) != NGX_OK) {
+    if (ngx_http_ticket_action_form(r, ctx, act, &error, &field) != NGX_OK) {
+        if (error && action == NGX_HTTP_TICKET_UPDATE) {
+            return ngx_http_ticket_action_invalid(r, ctx, field, error);
+        }
+
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST, error);
     }
 
@@ -145,11 +153,11 @@ ngx_http_ticket_action_field(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
 /*
  * Read and check the posted fields: NGX_OK, or NGX_ERROR with *error
- * set to what the 400 page says (NULL for a malformed body).
+ * set to what is wrong with *field (NULL for a malformed body).
  */
 static ngx_int_t
 ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
-    ngx_http_ticket_action_t *act, const char **error)
+    ngx_http_ticket_action_t *act, const char **error, const char **field)
 {
     ngx_int_t   n, rc;
     ngx_str_t   value;
@@ -157,6 +165,7 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     de = ngx_http_ticket_lang_de(ctx);
     *error = NULL;
+    *field = NULL;
 
     if (act->action == NGX_HTTP_TICKET_RENAME) {
         rc = ngx_http_ticket_form_arg(r, ctx, "title", &value);
@@ -191,6 +200,7 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     if (rc == NGX_OK) {
         act->state = tk_state_parse((char *) value.data, value.len);
         if (act->state < TK_STATE_MIN || act->state > TK_STATE_MAX) {
+            *field = "state";
             *error = de ? "Diesen Status gibt es nicht (1 bis 6)."
                         : "There is no such state (1 to 6).";
             return NGX_ERROR;
@@ -207,6 +217,7 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     if (rc == NGX_OK) {
         act->priority = tk_prio_parse((char *) value.data, value.len);
         if (act->priority < TK_PRIO_MIN || act->priority > TK_PRIO_MAX) {
+            *field = "priority";
             *error = de ? "Diese Priorit\xc3\xa4t gibt es nicht (1 bis 4)."
                         : "There is no such priority (1 to 4).";
             return NGX_ERROR;
@@ -222,6 +233,7 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     if (rc == NGX_OK) {
         if (!tk_valid_group(ngx_ticket_str(&value))) {
+            *field = "group";
             *error = de ? "Diese AG gibt es nicht."
                         : "There is no such group.";
             return NGX_ERROR;
@@ -246,6 +258,7 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     if (rc == NGX_OK) {
         if (value.len && !tk_valid_login(ngx_ticket_str(&value))) {
+            *field = "owner";
             *error = de ? "Diese Person gibt es nicht."
                         : "There is no such agent.";
             return NGX_ERROR;
@@ -267,6 +280,7 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
             && ngx_http_ticket_parse_local_time(&value, &act->pending_until)
                != NGX_OK)
         {
+            *field = "pending_until";
             *error = de ? "Das Erinnerungsdatum ist ung\xc3\xbcltig "
                           "(JJJJ-MM-TT SS:MM)."
                         : "The reminder date is not valid "
@@ -309,7 +323,7 @@ ngx_http_ticket_action_begin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (act->owner_check.len) {
         tk_cmds_add(cmds, "HMGET " TK_FMTS_USER " " TK_F_LOGIN " "
-                    TK_F_RIGHTS " " TK_F_DISABLED,
+                    TK_F_RIGHTS " " TK_F_DISABLED " " TK_F_NAME,
                     ngx_ticket_str(&act->owner_check));
     }
 
@@ -332,7 +346,7 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     tk_cmds_t                 *cmds;
     ngx_int_t                  right;
-    ngx_str_t                  rights, disabled, login;
+    ngx_str_t                  rights, disabled, login, name;
     ngx_flag_t                 de, all_agents, moved;
     tk_ticket_t                old, new;
     ngx_http_ticket_reply_t   *rep;
@@ -381,13 +395,13 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         if (!ngx_http_ticket_set_has(&ctx->replies[NGX_HTTP_TICKET_U_GROUPS],
                                      &act->group))
         {
-            return ngx_http_ticket_action_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_ticket_action_invalid(r, ctx, "group",
                                    de ? "Diese AG gibt es nicht."
                                       : "There is no such group.");
         }
 
         if (ngx_http_ticket_right(ctx, &act->group) != TK_RIGHT_FULL) {
-            return ngx_http_ticket_action_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_ticket_action_invalid(r, ctx, "group",
                                    de ? "In diese AG darfst du keine "
                                         "Tickets verschieben."
                                       : "You may not move tickets into "
@@ -430,10 +444,9 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                && ctx->nreplies > NGX_HTTP_TICKET_U_OWNER)
               ? &ctx->replies[NGX_HTTP_TICKET_U_OWNER] : NULL;
 
-        if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->nelem != 3) {
+        if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->nelem != 4) {
             if (act->set_owner) {
-                return ngx_http_ticket_action_refuse(r, ctx,
-                                   NGX_HTTP_BAD_REQUEST,
+                return ngx_http_ticket_action_invalid(r, ctx, "owner",
                                    de ? "Diese Person gibt es nicht."
                                       : "There is no such agent.");
             }
@@ -444,13 +457,14 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         ngx_http_ticket_reply_str(&rep->element[0], &login);
         ngx_http_ticket_reply_str(&rep->element[1], &rights);
         ngx_http_ticket_reply_str(&rep->element[2], &disabled);
+        ngx_http_ticket_reply_str(&rep->element[3], &name);
 
         all_agents = ngx_http_ticket_set_has(
                          &ctx->replies[NGX_HTTP_TICKET_U_ALL_AGENTS],
                          (ngx_str_t *) &new.group);
 
         if (login.len == 0 || ngx_http_ticket_flag_on(&disabled)) {
-            return ngx_http_ticket_action_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_ticket_action_invalid(r, ctx, "owner",
                                    de ? "Diese Person gibt es nicht."
                                       : "There is no such agent.");
         }
@@ -458,11 +472,9 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         if (tk_rights_get(ngx_ticket_str(&rights), &new.group, all_agents)
             == TK_RIGHT_NONE)
         {
-            return ngx_http_ticket_action_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   de ? "Diese Person hat keinen Zugriff "
-                                        "auf die AG des Tickets."
-                                      : "That agent has no access to the "
-                                        "ticket's group.");
+            return ngx_http_ticket_action_no_access(r, ctx,
+                                                    name.len ? &name : &login,
+                                                    &new.group);
         }
     }
 
@@ -506,6 +518,67 @@ ngx_http_ticket_action_refuse(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_tx_abort(r, ctx);
 
     return ngx_http_ticket_error(r, ctx, status, message);
+}
+
+
+/*
+ * A value of the update form that cannot be taken: the ticket page
+ * again, its form as submitted, the message next to the field -- not an
+ * error page (ngx_http_ticket_view_again).
+ */
+static ngx_int_t
+ngx_http_ticket_action_invalid(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const char *field, const char *message)
+{
+    ngx_str_t                  msg;
+    ngx_http_ticket_action_t  *act;
+
+    act = ctx->view;
+
+    ngx_http_ticket_tx_abort(r, ctx);
+    msg.data = (u_char *) message;
+    msg.len = ngx_strlen(message);
+
+    return ngx_http_ticket_view_again(r, ctx, act->number, field, &msg);
+}
+
+
+/* "Sanne Weber hat keinen Zugriff auf ALSO: ..." -- and what to do. */
+static ngx_int_t
+ngx_http_ticket_action_no_access(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *name, tk_str_t *group)
+{
+    u_char                    *p;
+    size_t                     len;
+    ngx_str_t                  msg;
+    ngx_flag_t                 de;
+    ngx_http_ticket_action_t  *act;
+
+    act = ctx->view;
+    de = ngx_http_ticket_lang_de(ctx);
+
+    len = name->len + group->len + 128;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        ngx_http_ticket_tx_abort(r, ctx);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    msg.data = p;
+    msg.len = ngx_snprintf(p, len,
+                           de ? "%V hat keinen Zugriff auf %V: "
+                                "\xe2\x80\x9eZust\xc3\xa4ndig\xe2\x80\x9c "
+                                "leeren oder jemand anderen w\xc3\xa4hlen."
+                              : "%V has no access to %V: clear "
+                                "\xe2\x80\x9cOwner\xe2\x80\x9d or choose "
+                                "someone else.",
+                           name, (ngx_str_t *) group)
+              - p;
+
+    ngx_http_ticket_tx_abort(r, ctx);
+
+    return ngx_http_ticket_view_again(r, ctx, act->number, "owner", &msg);
 }
 
 

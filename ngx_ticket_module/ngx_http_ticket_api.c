@@ -586,9 +586,8 @@ ngx_http_ticket_api_ticket_read(ngx_http_request_t *r,
 
 
 /*
- * The ticket's fields, then "articles" and "history".  History entries
- * are stored as JSON objects; each is checked by parsing it before it
- * goes out as is, so a damaged entry cannot break the document.
+ * The ticket's fields, then "articles" and "history" (the entries of
+ * the history stream as JSON objects, as they always looked here).
  */
 static ngx_int_t
 ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
@@ -646,19 +645,17 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
 
     if (t->history->type == REDIS_REPLY_ARRAY) {
         for (i = 0; i < t->history->nelem; i++) {
-            if (ngx_http_ticket_history_parse(r, &t->history->element[i].str,
-                                              &h)
+            if (ngx_http_ticket_history_entry(&t->history->element[i], &h)
                 != NGX_OK)
             {
                 ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                              "ticket: history entry %ui of %V is not a "
-                              "JSON object, left out", i, &t->key);
+                              "ticket: history entry %ui of %V is not "
+                              "one of ours, left out", i, &t->key);
                 continue;
             }
 
             tk_out_cstr(&out, n++ ? ",\n" : "\n");
-            tk_out_raw(&out, t->history->element[i].str.data,
-                       t->history->element[i].str.len);
+            ngx_http_ticket_history_json(&out, &h);
         }
     }
 

@@ -14,8 +14,21 @@
 #include "ngx_http_ticket_views.h"
 
 
+/* One attribute of a tag: where it starts (blanks before it included),
+ * its name and its value. */
+typedef struct {
+    u_char                    *start;          /* blanks before it */
+    u_char                    *name;
+    u_char                    *name_end;
+    u_char                    *value;          /* NULL: no value */
+    u_char                    *value_end;
+} ngx_http_ticket_mailhtml_attr_t;
+
+
 static u_char *ngx_http_ticket_mailhtml_img(tk_out_t *out, u_char *p,
     u_char *last, ngx_http_ticket_mailhtml_t *mh);
+static u_char *ngx_http_ticket_mailhtml_attr(u_char *p, u_char *last,
+    ngx_http_ticket_mailhtml_attr_t *a);
 static u_char *ngx_http_ticket_mailhtml_skip(u_char *p, u_char *last);
 static void ngx_http_ticket_mailhtml_cid(tk_out_t *out, u_char *p,
     u_char *last, ngx_http_ticket_mailhtml_t *mh);
@@ -26,6 +39,16 @@ static ngx_flag_t ngx_http_ticket_mailhtml_prefix(u_char *p, u_char *last,
 
 #define ngx_http_ticket_mailhtml_space(c)                                    \
     ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r' || (c) == '\f')
+
+/* the attribute's name is s, ASCII case ignored */
+#define ngx_http_ticket_mailhtml_is(a, s)                                    \
+    ((size_t) ((a)->name_end - (a)->name) == sizeof(s) - 1                   \
+     && ngx_strncasecmp((a)->name, (u_char *) s, sizeof(s) - 1) == 0)
+
+/* data-src="http..." (mailbridge's remote image) */
+#define ngx_http_ticket_mailhtml_is_remote(a)                                \
+    ((a)->value && ngx_http_ticket_mailhtml_is(a, "data-src")                \
+     && ngx_http_ticket_mailhtml_remote((a)->value, (a)->value_end))
 
 
 void
@@ -104,101 +127,129 @@ ngx_http_ticket_mailhtml_skip(u_char *p, u_char *last)
 
 
 /*
+ * The next attribute from p; returns where it ends, or NULL at the end
+ * of the tag: then [a->start, a->name) are the blanks (or "/") before
+ * the '>' or the end of the input.
+ */
+static u_char *
+ngx_http_ticket_mailhtml_attr(u_char *p, u_char *last,
+    ngx_http_ticket_mailhtml_attr_t *a)
+{
+    u_char  quote;
+
+    a->start = p;
+
+    while (p < last && (ngx_http_ticket_mailhtml_space(*p) || *p == '/')) {
+        p++;
+    }
+
+    if (p == last || *p == '>') {
+        a->name = p;
+        return NULL;
+    }
+
+    a->name = p;
+
+    while (p < last && !ngx_http_ticket_mailhtml_space(*p) && *p != '/'
+           && *p != '>' && *p != '=')
+    {
+        p++;
+    }
+
+    a->name_end = p;
+    a->value = NULL;
+    a->value_end = NULL;
+
+    if (p < last && *p == '=') {
+        p++;
+        quote = (p < last && (*p == '"' || *p == '\'')) ? *p : 0;
+
+        if (quote) {
+            a->value = ++p;
+            p = ngx_strlchr(p, last, quote);
+            if (p == NULL) {
+                p = last;
+            }
+
+            a->value_end = p;
+            if (p < last) {
+                p++;
+            }
+
+        } else {
+            a->value = p;
+
+            while (p < last && !ngx_http_ticket_mailhtml_space(*p)
+                   && *p != '>')
+            {
+                p++;
+            }
+
+            a->value_end = p;
+        }
+    }
+
+    return p;
+}
+
+
+/*
  * The attributes of an <img> (p just after "<img"), each copied as it
  * is except src="cid:ID" (to the part's URL) and, when remote images
- * are to load, data-src="http..." (renamed src).  Returns where the tag
- * ended.
+ * are to load, data-src="http..." (renamed src).  A remote image that
+ * does not load keeps no alt text (a browser would show it as a broken
+ * image with that text inside the mail): alt="", which the stylesheet
+ * turns into a neutral placeholder; the note above the mail offers to
+ * load it.  Returns where the tag ended.
  */
 static u_char *
 ngx_http_ticket_mailhtml_img(tk_out_t *out, u_char *p, u_char *last,
     ngx_http_ticket_mailhtml_t *mh)
 {
-    u_char     *start, *name, *name_end, *value, *value_end, quote;
-    ngx_flag_t  remote;
+    u_char                           *q;
+    ngx_flag_t                        blocked;
+    ngx_http_ticket_mailhtml_attr_t   a;
+
+    /* first pass: is it a remote image that stays blocked? */
+    blocked = 0;
+
+    for (q = p; (q = ngx_http_ticket_mailhtml_attr(q, last, &a)); ) {
+        if (ngx_http_ticket_mailhtml_is_remote(&a)) {
+            mh->remote++;
+            blocked = !mh->load_remote;
+        }
+    }
 
     tk_out_cstr(out, "<img");
 
-    while (p < last) {
-        start = p;
+    while ((q = ngx_http_ticket_mailhtml_attr(p, last, &a))) {
 
-        while (p < last && (ngx_http_ticket_mailhtml_space(*p) || *p == '/'))
+        if (a.value && ngx_http_ticket_mailhtml_is(&a, "src")
+            && ngx_http_ticket_mailhtml_prefix(a.value, a.value_end, "cid:"))
         {
-            p++;
-        }
+            tk_out_raw(out, a.start, a.name - a.start);
+            ngx_http_ticket_mailhtml_cid(out, a.value + 4, a.value_end, mh);
 
-        if (p == last || *p == '>') {
-            tk_out_raw(out, start, p - start);
-            break;
-        }
+        } else if (blocked && ngx_http_ticket_mailhtml_is(&a, "alt")) {
+            tk_out_raw(out, a.start, a.name_end - a.start);
+            tk_out_cstr(out, "=\"\"");
 
-        name = p;
-
-        while (p < last && !ngx_http_ticket_mailhtml_space(*p) && *p != '/'
-               && *p != '>' && *p != '=')
-        {
-            p++;
-        }
-
-        name_end = p;
-        value = NULL;
-        value_end = NULL;
-
-        if (p < last && *p == '=') {
-            p++;
-            quote = (p < last && (*p == '"' || *p == '\'')) ? *p : 0;
-
-            if (quote) {
-                value = ++p;
-                p = ngx_strlchr(p, last, quote);
-                if (p == NULL) {
-                    p = last;
-                }
-
-                value_end = p;
-                if (p < last) {
-                    p++;
-                }
-
-            } else {
-                value = p;
-
-                while (p < last && !ngx_http_ticket_mailhtml_space(*p)
-                       && *p != '>')
-                {
-                    p++;
-                }
-
-                value_end = p;
-            }
-        }
-
-        if (value && name_end - name == 3
-            && ngx_strncasecmp(name, (u_char *) "src", 3) == 0
-            && ngx_http_ticket_mailhtml_prefix(value, value_end, "cid:"))
-        {
-            tk_out_raw(out, start, name - start);
-            ngx_http_ticket_mailhtml_cid(out, value + 4, value_end, mh);
-            continue;
-        }
-
-        remote = value && name_end - name == 8
-                 && ngx_strncasecmp(name, (u_char *) "data-src", 8) == 0
-                 && ngx_http_ticket_mailhtml_remote(value, value_end);
-
-        if (remote) {
-            mh->remote++;
-        }
-
-        if (remote && mh->load_remote) {
+        } else if (mh->load_remote && ngx_http_ticket_mailhtml_is_remote(&a)) {
             /* the same value, quotes and all, now under the name src */
-            tk_out_raw(out, start, name - start);
+            tk_out_raw(out, a.start, a.name - a.start);
             tk_out_cstr(out, "src");
-            tk_out_raw(out, name_end, p - name_end);
-            continue;
+            tk_out_raw(out, a.name_end, q - a.name_end);
+
+        } else {
+            tk_out_raw(out, a.start, q - a.start);
         }
 
-        tk_out_raw(out, start, p - start);
+        p = q;
     }
+
+    /* blanks or a "/" after the last attribute */
+    tk_out_raw(out, a.start, a.name - a.start);
+    p = a.name;
 
     if (p < last && *p == '>') {
         tk_out_raw(out, p, 1);

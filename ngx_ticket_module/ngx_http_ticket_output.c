@@ -449,6 +449,7 @@ ngx_http_ticket_page(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         head.user_name = *ngx_ticket_str(ctx->user.name.len ? &ctx->user.name
                                                             : &ctx->user.login);
         head.nav_overview = (ngx_strcmp(ctx->page, "overview") == 0);
+        head.notice = ctx->notice;
         head.nav_profile = (ngx_strcmp(ctx->page, "profile") == 0);
 
         /* only admins may open the quarantine, so only they see it */
@@ -488,49 +489,6 @@ ngx_http_ticket_page(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
  * German for users who chose it; before sign-in, for browsers whose first
  * language is German.
  */
-ngx_flag_t
-ngx_http_ticket_page_de(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    if (ctx && ctx->authenticated) {
-        return ngx_http_ticket_lang_de(ctx);
-    }
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Accept-Language") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept-Language",
-                               sizeof("Accept-Language") - 1)
-               == 0)
-        {
-            return h[i].value.len >= 2
-                   && ngx_strncasecmp(h[i].value.data, (u_char *) "de", 2)
-                      == 0
-                   && (h[i].value.len == 2 || h[i].value.data[2] == '-'
-                       || h[i].value.data[2] == ',' || h[i].value.data[2] == ';');
-        }
-    }
-
-    return 0;
-}
-
-
 ngx_flag_t
 ngx_http_ticket_lang_de(ngx_http_ticket_ctx_t *ctx)
 {
@@ -611,6 +569,12 @@ ngx_http_ticket_error(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_cstr(&page->tpl.reason, de ? st->reason_de : st->reason);
     ngx_http_ticket_cstr(&page->tpl.text, de ? st->text_de : st->text);
     ngx_http_ticket_cstr(&page->tpl.detail, message);
+
+    /* a 400 that says what was wrong is no broken or expired form */
+    if (status == NGX_HTTP_BAD_REQUEST && message) {
+        page->tpl.text = page->tpl.detail;
+        ngx_str_null((ngx_str_t *) &page->tpl.detail);
+    }
     page->tpl.home = *ngx_ticket_str(&lcf->base_url);
 
     if (ctx && ctx->authenticated) {

@@ -96,6 +96,10 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     ctx->view = ov;
 
+    if (ngx_http_ticket_goto_notice(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     switch (ngx_http_ticket_overview_parse(r, ctx, ov)) {
     case NGX_OK:
         break;

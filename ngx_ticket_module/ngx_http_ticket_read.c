@@ -1,9 +1,8 @@
 /*
  * ngx_http_ticket_read.c -- one ticket as the ticket page and the JSON
  * API read it: its number in a URL, its hash and articles, and its
- * history entries, parsed from the JSON tk_history_add() stores (the
- * API passes them on only after this check) and told in words in the
- * user's language for the page.
+ * history entries (the stream tk_history_add() writes), told in words
+ * in the user's language for the page.
  */
 
 #include <ngx_config.h>
@@ -13,11 +12,6 @@
 #include <hiredis/read.h>
 
 #include "ngx_http_ticket_views.h"
-
-
-static void ngx_http_ticket_history_value(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_str_t *field, ngx_str_t *value,
-    ngx_str_t *label);
 
 
 /* ---- a ticket and its articles ------------------------------------------ */
@@ -69,7 +63,7 @@ ngx_http_ticket_ticket_read(tk_cmds_t *cmds, ngx_str_t *key)
 {
     tk_cmds_add(cmds, "HGETALL %S", ngx_ticket_str(key));
     tk_cmds_add(cmds, "LRANGE %S:articles 0 -1", ngx_ticket_str(key));
-    tk_cmds_add(cmds, "LRANGE %S:history 0 -1", ngx_ticket_str(key));
+    tk_cmds_add(cmds, "XRANGE %S:history - +", ngx_ticket_str(key));
 }
 
 
@@ -149,390 +143,90 @@ ngx_http_ticket_article_parse(ngx_http_request_t *r,
 /* ---- history entries ---------------------------------------------------- */
 
 /*
- * A history entry as written by tk_history_add(): a flat JSON object of
- * strings, numbers and nulls.  Anything else is refused (the API passes
- * entries through as raw JSON only after this check).
+ * One entry of XRANGE tk:{t:N}:history as tk_history_add() wrote it:
+ * [ID, [time T by LOGIN field F from X to Y]], from/to left out when
+ * there is no value.  An entry without a field is none of ours.
  */
 ngx_int_t
-ngx_http_ticket_history_parse(ngx_http_request_t *r, ngx_str_t *json,
+ngx_http_ticket_history_entry(ngx_http_ticket_reply_t *entry,
     ngx_http_ticket_hist_t *h)
 {
-    u_char      *p, *last, *d, *start;
-    uint32_t     c, lo;
-    ngx_str_t    key, val;
-    ngx_int_t    i;
-    ngx_flag_t   is_str;
+    ngx_str_t                *name, *value;
+    ngx_uint_t                i;
+    ngx_http_ticket_reply_t  *kv;
 
     ngx_memzero(h, sizeof(ngx_http_ticket_hist_t));
-    ngx_str_null(&key);
-    ngx_str_set(&h->by, "");
-    ngx_str_set(&h->field, "");
-    ngx_str_set(&h->from, "");
-    ngx_str_set(&h->to, "");
 
-    p = json->data;
-    last = json->data + json->len;
-
-#define ngx_http_ticket_ws()                                                 \
-    while (p < last && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))\
-        p++
-
-    ngx_http_ticket_ws();
-
-    if (p == last || *p != '{') {
+    if (entry->type != REDIS_REPLY_ARRAY || entry->nelem != 2
+        || entry->element[1].type != REDIS_REPLY_ARRAY)
+    {
         return NGX_ERROR;
     }
 
-    p++;
+    kv = entry->element[1].element;
 
-    /* room for every decoded string: never longer than the input */
-    d = ngx_pnalloc(r->pool, json->len + 1);
-    if (d == NULL) {
-        return NGX_ERROR;
+    for (i = 0; i + 1 < entry->element[1].nelem; i += 2) {
+        name = &kv[i].str;
+        value = &kv[i + 1].str;
+
+#define ngx_http_ticket_name_is(s)                                           \
+    (name->len == sizeof(s) - 1 && ngx_strncmp(name->data, s, name->len) == 0)
+
+        if (ngx_http_ticket_name_is("time")) {
+            h->time = ngx_atotm(value->data, value->len);
+
+        } else if (ngx_http_ticket_name_is("by")) {
+            h->by = *value;
+
+        } else if (ngx_http_ticket_name_is("field")) {
+            h->field = *value;
+
+        } else if (ngx_http_ticket_name_is("from")) {
+            h->from = *value;
+            h->has_from = 1;
+
+        } else if (ngx_http_ticket_name_is("to")) {
+            h->to = *value;
+            h->has_to = 1;
+        }
+
+#undef ngx_http_ticket_name_is
     }
 
-    ngx_http_ticket_ws();
-
-    if (p < last && *p == '}') {
-        p++;
-        goto done;
+    if (h->time == NGX_ERROR) {
+        h->time = 0;
     }
 
-    for ( ;; ) {
-
-        /* a key, then a value: both strings go through the same code */
-        for (i = 0; i < 2; i++) {
-            ngx_http_ticket_ws();
-
-            if (p == last) {
-                return NGX_ERROR;
-            }
-
-            is_str = (*p == '"');
-
-            if (!is_str) {
-                if (i == 0) {
-                    return NGX_ERROR;
-                }
-
-                start = p;
-
-                while (p < last && (*p == '-' || *p == '+' || *p == '.'
-                                    || *p == 'e' || *p == 'E'
-                                    || (*p >= '0' && *p <= '9')
-                                    || (*p >= 'a' && *p <= 'z')))
-                {
-                    p++;
-                }
-
-                val.data = start;
-                val.len = p - start;
-
-                if (val.len == 0
-                    || (val.data[0] >= 'a' && val.data[0] <= 'z'
-                        && !(val.len == 4
-                             && ngx_strncmp(val.data, "null", 4) == 0)
-                        && !(val.len == 4
-                             && ngx_strncmp(val.data, "true", 4) == 0)
-                        && !(val.len == 5
-                             && ngx_strncmp(val.data, "false", 5) == 0)))
-                {
-                    return NGX_ERROR;
-                }
-
-                if (val.data[0] == 'n') {
-                    ngx_str_set(&val, "");
-                }
-
-                break;
-            }
-
-            p++;
-            start = d;
-
-            while (p < last && *p != '"') {
-
-                if (*p < 0x20) {
-                    return NGX_ERROR;
-                }
-
-                if (*p != '\\') {
-                    *d++ = *p++;
-                    continue;
-                }
-
-                if (++p == last) {
-                    return NGX_ERROR;
-                }
-
-                switch (*p++) {
-                case '"':  *d++ = '"';  break;
-                case '\\': *d++ = '\\'; break;
-                case '/':  *d++ = '/';  break;
-                case 'b':  *d++ = '\b'; break;
-                case 'f':  *d++ = '\f'; break;
-                case 'n':  *d++ = '\n'; break;
-                case 'r':  *d++ = '\r'; break;
-                case 't':  *d++ = '\t'; break;
-
-                case 'u':
-                    if (last - p < 4
-                        || ngx_hextoi(p, 4) == NGX_ERROR)
-                    {
-                        return NGX_ERROR;
-                    }
-
-                    c = (uint32_t) ngx_hextoi(p, 4);
-                    p += 4;
-
-                    if (c >= 0xd800 && c <= 0xdbff) {
-                        if (last - p < 6 || p[0] != '\\' || p[1] != 'u'
-                            || ngx_hextoi(p + 2, 4) == NGX_ERROR)
-                        {
-                            return NGX_ERROR;
-                        }
-
-                        lo = (uint32_t) ngx_hextoi(p + 2, 4);
-                        if (lo < 0xdc00 || lo > 0xdfff) {
-                            return NGX_ERROR;
-                        }
-
-                        p += 6;
-                        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-
-                    } else if (c >= 0xdc00 && c <= 0xdfff) {
-                        return NGX_ERROR;
-                    }
-
-                    /* UTF-8 is never longer than the escape it came from */
-                    if (c < 0x80) {
-                        *d++ = (u_char) c;
-                    } else if (c < 0x800) {
-                        *d++ = (u_char) (0xc0 | (c >> 6));
-                        *d++ = (u_char) (0x80 | (c & 0x3f));
-                    } else if (c < 0x10000) {
-                        *d++ = (u_char) (0xe0 | (c >> 12));
-                        *d++ = (u_char) (0x80 | ((c >> 6) & 0x3f));
-                        *d++ = (u_char) (0x80 | (c & 0x3f));
-                    } else {
-                        *d++ = (u_char) (0xf0 | (c >> 18));
-                        *d++ = (u_char) (0x80 | ((c >> 12) & 0x3f));
-                        *d++ = (u_char) (0x80 | ((c >> 6) & 0x3f));
-                        *d++ = (u_char) (0x80 | (c & 0x3f));
-                    }
-
-                    break;
-
-                default:
-                    return NGX_ERROR;
-                }
-            }
-
-            if (p == last) {
-                return NGX_ERROR;
-            }
-
-            p++;
-
-            if (i == 0) {
-                key.data = start;
-                key.len = d - start;
-
-                ngx_http_ticket_ws();
-
-                if (p == last || *p != ':') {
-                    return NGX_ERROR;
-                }
-
-                p++;
-                continue;
-            }
-
-            val.data = start;
-            val.len = d - start;
-        }
-
-        if (key.len == 4 && ngx_strncmp(key.data, "time", 4) == 0) {
-            h->time = ngx_atotm(val.data, val.len);
-            if (h->time == NGX_ERROR) {
-                h->time = 0;
-            }
-
-        } else if (key.len == 2 && ngx_strncmp(key.data, "by", 2) == 0) {
-            h->by = val;
-
-        } else if (key.len == 5 && ngx_strncmp(key.data, "field", 5) == 0) {
-            h->field = val;
-
-        } else if (key.len == 4 && ngx_strncmp(key.data, "from", 4) == 0) {
-            h->from = val;
-
-        } else if (key.len == 2 && ngx_strncmp(key.data, "to", 2) == 0) {
-            h->to = val;
-        }
-
-        ngx_http_ticket_ws();
-
-        if (p < last && *p == ',') {
-            p++;
-            continue;
-        }
-
-        if (p < last && *p == '}') {
-            p++;
-            break;
-        }
-
-        return NGX_ERROR;
-    }
-
-done:
-
-    ngx_http_ticket_ws();
-
-#undef ngx_http_ticket_ws
-
-    return p == last ? NGX_OK : NGX_ERROR;
+    return h->field.len ? NGX_OK : NGX_ERROR;
 }
 
 
-/* The label of a history value: states and priorities as words. */
-static void
-ngx_http_ticket_history_value(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_str_t *field, ngx_str_t *value,
-    ngx_str_t *label)
+/* {"time":N,"by":"login","field":"state","from":"1","to":"2"}, null for
+ * a from/to the entry does not have. */
+void
+ngx_http_ticket_history_json(tk_out_t *out, ngx_http_ticket_hist_t *h)
 {
-    long long  n;
-    tk_str_t   s;
+    tk_out_cstr(out, "{\"time\":");
+    tk_out_int(out, h->time);
+    tk_out_cstr(out, ",\"by\":");
+    tk_out_json(out, h->by.data, h->by.len);
+    tk_out_cstr(out, ",\"field\":");
+    tk_out_json(out, h->field.data, h->field.len);
+    tk_out_cstr(out, ",\"from\":");
 
-    *label = *value;
-
-    if (value->len == 0) {
-        return;
-    }
-
-    if (field->len == sizeof(TK_F_STATE) - 1
-        && ngx_strncmp(field->data, TK_F_STATE, field->len) == 0)
-    {
-        ngx_http_ticket_state_label(ctx,
-                            tk_state_parse((char *) value->data, value->len),
-                            &s);
-        label->data = s.data;
-        label->len = s.len;
-
-    } else if (field->len == sizeof(TK_F_PRIORITY) - 1
-               && ngx_strncmp(field->data, TK_F_PRIORITY, field->len) == 0)
-    {
-        ngx_http_ticket_prio_label(ctx,
-                            tk_prio_parse((char *) value->data, value->len),
-                            &s);
-        label->data = s.data;
-        label->len = s.len;
-
-    } else if (field->len == sizeof(TK_F_PENDING_UNTIL) - 1
-               && ngx_strncmp(field->data, TK_F_PENDING_UNTIL, field->len)
-                  == 0)
-    {
-        n = tk_str_atoll(ngx_ticket_str(value));
-        if (n > 0 && ngx_http_ticket_time_str(r, n, &s) == NGX_OK) {
-            label->data = s.data;
-            label->len = s.len;
-        }
-    }
-}
-
-
-/* "franka changed state from new to in progress", in the user's words. */
-ngx_int_t
-ngx_http_ticket_history_text(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_hist_t *h, tk_str_t *text)
-{
-    u_char      *p;
-    size_t       len;
-    ngx_flag_t   de;
-    ngx_str_t    from, to, *f;
-    const char  *what;
-
-    de = ngx_http_ticket_lang_de(ctx);
-    f = &h->field;
-
-    ngx_http_ticket_history_value(r, ctx, f, &h->from, &from);
-    ngx_http_ticket_history_value(r, ctx, f, &h->to, &to);
-
-    len = h->by.len + f->len + from.len + to.len + 128;
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    text->data = p;
-
-#define ngx_http_ticket_field_is(name)                                       \
-    (f->len == sizeof(name) - 1 && ngx_strncmp(f->data, name, f->len) == 0)
-
-    if (ngx_http_ticket_field_is("created")) {
-        p = ngx_sprintf(p, de ? "%V hat das Ticket angelegt"
-                              : "%V created the ticket", &h->by);
-
-    } else if (ngx_http_ticket_field_is(TK_F_OWNER) && from.len == 0) {
-        p = ngx_sprintf(p, de ? "%V hat das Ticket %V zugewiesen"
-                              : "%V assigned the ticket to %V", &h->by, &to);
-
-    } else if (ngx_http_ticket_field_is(TK_F_OWNER) && to.len == 0) {
-        p = ngx_sprintf(p, de ? "%V hat die Zuweisung an %V aufgehoben"
-                              : "%V unassigned %V", &h->by, &from);
-
-    } else if (ngx_http_ticket_field_is(TK_F_PENDING_UNTIL) && to.len == 0) {
-        p = ngx_sprintf(p, de ? "%V hat die Erinnerung entfernt"
-                              : "%V removed the reminder", &h->by);
-
-    } else if (ngx_http_ticket_field_is(TK_F_PENDING_UNTIL)) {
-        p = ngx_sprintf(p, de ? "%V hat eine Erinnerung f\xc3\xbcr %V gesetzt"
-                              : "%V set a reminder for %V", &h->by, &to);
-
+    if (h->has_from) {
+        tk_out_json(out, h->from.data, h->from.len);
     } else {
-        what = NULL;
-
-        if (ngx_http_ticket_field_is(TK_F_STATE)) {
-            what = de ? "den Status" : "state";
-
-        } else if (ngx_http_ticket_field_is(TK_F_PRIORITY)) {
-            what = de ? "die Priorit\xc3\xa4t" : "priority";
-
-        } else if (ngx_http_ticket_field_is(TK_F_GROUP)) {
-            what = de ? "die AG" : "group";
-
-        } else if (ngx_http_ticket_field_is(TK_F_OWNER)) {
-            what = de ? "die Zust\xc3\xa4ndigkeit" : "owner";
-
-        } else if (ngx_http_ticket_field_is(TK_F_TITLE)) {
-            what = de ? "den Titel" : "title";
-
-        } else if (ngx_http_ticket_field_is(TK_F_CUSTOMER)) {
-            what = de ? "die Kund*in" : "customer";
-        }
-
-        if (what) {
-            p = ngx_sprintf(p, de ? "%V hat %s von \xe2\x80\x9e%V\xe2\x80\x9c "
-                                    "auf \xe2\x80\x9e%V\xe2\x80\x9c ge\xc3\xa4ndert"
-                                  : "%V changed %s from \xe2\x80\x9c%V\xe2\x80\x9d"
-                                    " to \xe2\x80\x9c%V\xe2\x80\x9d",
-                            &h->by, what, &from, &to);
-
-        } else {
-            /* a field this page does not know yet: still say something */
-            p = ngx_sprintf(p, de ? "%V: %V \xe2\x80\x9e%V\xe2\x80\x9c "
-                                    "\xe2\x86\x92 \xe2\x80\x9e%V\xe2\x80\x9c"
-                                  : "%V: %V \xe2\x80\x9c%V\xe2\x80\x9d "
-                                    "\xe2\x86\x92 \xe2\x80\x9c%V\xe2\x80\x9d",
-                            &h->by, f, &from, &to);
-        }
+        tk_out_cstr(out, "null");
     }
 
-#undef ngx_http_ticket_field_is
+    tk_out_cstr(out, ",\"to\":");
 
-    text->len = p - text->data;
+    if (h->has_to) {
+        tk_out_json(out, h->to.data, h->to.len);
+    } else {
+        tk_out_cstr(out, "null");
+    }
 
-    return NGX_OK;
+    tk_out_cstr(out, "}");
 }

@@ -240,6 +240,11 @@ ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_view(r, ctx);
     }
 
+    if (path->len == 3 && ngx_strncmp(path->data, "/go", 3) == 0) {
+        ctx->page = "overview";
+        return ngx_http_ticket_goto(r, ctx);
+    }
+
     if (ngx_http_ticket_path_is(path, "/profile")) {
         ctx->page = "profile";
         return ngx_http_ticket_profile(r, ctx);

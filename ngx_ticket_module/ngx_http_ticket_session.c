@@ -657,11 +657,27 @@ ngx_http_ticket_logout_session(ngx_http_request_t *r,
 }
 
 
+/* The sign-in page that follows speaks the language of who just left. */
 static ngx_int_t
 ngx_http_ticket_logout_done(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
+    ngx_str_t  lang;
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "ticket: \"%V\" signed out", &ctx->user.login);
+
+    ngx_str_set(&lang, "en");
+
+    if (ngx_http_ticket_lang_de(ctx)) {
+        ngx_str_set(&lang, "de");
+    }
+
+    if (ngx_http_ticket_set_cookie(r, NGX_HTTP_TICKET_LANG_COOKIE, &lang,
+                                   NGX_HTTP_TICKET_LANG_MAX_AGE)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     return ngx_http_ticket_logout_anonymous(r, ctx);
 }

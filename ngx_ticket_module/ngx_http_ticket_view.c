@@ -28,7 +28,8 @@
 
 
 static ngx_int_t ngx_http_ticket_view_show(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, uint64_t number);
+    ngx_http_ticket_ctx_t *ctx, uint64_t number, const char *again,
+    ngx_str_t *message);
 static ngx_int_t ngx_http_ticket_view_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_view_cache_get(ngx_http_request_t *r,
@@ -42,9 +43,6 @@ static ngx_int_t ngx_http_ticket_view_render(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_view_thread(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
     ngx_http_ticket_view_page_t *page);
-static ngx_int_t ngx_http_ticket_view_history(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
-    tk_tpl_ticket_side_t *tpl);
 static void ngx_http_ticket_view_body(tk_out_t *out, void *data);
 
 static ngx_int_t ngx_http_ticket_local_input(ngx_http_request_t *r,
@@ -83,7 +81,7 @@ ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
             return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
         }
 
-        return ngx_http_ticket_view_show(r, ctx, number);
+        return ngx_http_ticket_view_show(r, ctx, number, NULL, NULL);
     }
 
     if (rest.len > 3 && ngx_strncmp(rest.data, "/a/", 3) == 0) {
@@ -110,6 +108,16 @@ ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
 /* ---- the page ------------------------------------------------------------- */
 
+ngx_int_t
+ngx_http_ticket_view_again(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    uint64_t number, const char *field, ngx_str_t *message)
+{
+    ctx->page = "ticket";
+
+    return ngx_http_ticket_view_show(r, ctx, number, field, message);
+}
+
+
 /*
  * First batch: the ticket, its article ids, its history, and the lists
  * the forms need (users, groups, all-agents groups) -- read before the
@@ -117,7 +125,7 @@ ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
  */
 static ngx_int_t
 ngx_http_ticket_view_show(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
-    uint64_t number)
+    uint64_t number, const char *again, ngx_str_t *message)
 {
     ngx_str_t                arg;
     tk_cmds_t               *cmds;
@@ -130,6 +138,11 @@ ngx_http_ticket_view_show(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     ctx->view = v;
     v->number = number;
+
+    if (again) {
+        v->again = again;
+        v->again_message = *message;
+    }
 
     /* "?images=A": show article A's remote images, in this response only */
     if (ngx_http_ticket_query_arg(r, "images", &arg) == NGX_OK
@@ -202,6 +215,17 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
 
+    /* a refused form of someone who may not change the ticket at all:
+     * that is the answer, not the form (which they do not get) */
+    if (v->again && v->right != TK_RIGHT_FULL) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
+                                     ngx_http_ticket_lang_de(ctx)
+                                     ? "Du hast f\xc3\xbcr diese AG nur "
+                                       "Lesezugriff."
+                                     : "You have read access to this group "
+                                       "only.");
+    }
+
     v->history = &ctx->replies[NGX_HTTP_TICKET_READ_HISTORY];
     users = &ctx->replies[NGX_HTTP_TICKET_R_USERS];
     v->users = users;
@@ -250,6 +274,15 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         /* read only: just the owner's name */
         tk_cmds_add(cmds, "HMGET " TK_FMTS_USER " " TK_F_NAME " "
                     TK_F_RIGHTS " " TK_F_DISABLED, &v->ticket.owner);
+    }
+
+    /* every user's name comes with the owner choice (full right) */
+    if (ngx_http_ticket_view_history_read(r, v, cmds,
+                                          v->users_list != NULL
+                                          || v->right == TK_RIGHT_FULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (cmds->failed) {
@@ -510,6 +543,8 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         }
     }
 
+    side->was_pending_until = side->pending_until;
+
     head->rename_url.data = ngx_pnalloc(r->pool, 2 * NGX_INT64_LEN + 32);
     side->update_url.data = ngx_pnalloc(r->pool, 2 * NGX_INT64_LEN + 32);
     if (head->rename_url.data == NULL || side->update_url.data == NULL) {
@@ -529,9 +564,9 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                                side->update_url.len, &side->update_url)
            != NGX_OK
         || ngx_http_ticket_view_thread(r, ctx, v, page) != NGX_OK
-        || ngx_http_ticket_view_history(r, ctx, v, side) != NGX_OK
         || ngx_http_ticket_view_options(r, ctx, v, page) != NGX_OK
-        || ngx_http_ticket_view_owners(r, ctx, v, page) != NGX_OK)
+        || ngx_http_ticket_view_owners(r, ctx, v, page) != NGX_OK
+        || ngx_http_ticket_view_history(r, ctx, v, side) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -543,7 +578,8 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         ngx_str_set(&title, "Ticket");
     }
 
-    return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,
+    /* a refused form: the page again, with what it said (422) */
+    return ngx_http_ticket_page(r, ctx, v->again ? 422 : NGX_HTTP_OK, &title,
                                 ngx_http_ticket_view_body, page);
 }
 
@@ -628,54 +664,6 @@ ngx_http_ticket_view_body(tk_out_t *out, void *data)
     tk_tpl_ticket(out, &page->head);
     (void) ngx_http_ticket_out_link(out, page->articles);
     tk_tpl_ticket_side(out, &page->side);
-}
-
-
-/* ---- history ---------------------------------------------------------------- */
-
-static ngx_int_t
-ngx_http_ticket_view_history(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
-    tk_tpl_ticket_side_t *tpl)
-{
-    ngx_uint_t                     i, n;
-    ngx_http_ticket_hist_t         h;
-    tk_tpl_ticket_side_history_t  *item;
-
-    if (v->history->type != REDIS_REPLY_ARRAY || v->history->nelem == 0) {
-        return NGX_OK;
-    }
-
-    item = ngx_pcalloc(r->pool, v->history->nelem * sizeof(*item));
-    if (item == NULL) {
-        return NGX_ERROR;
-    }
-
-    tpl->history = item;
-    n = 0;
-
-    for (i = 0; i < v->history->nelem; i++) {
-
-        if (ngx_http_ticket_history_parse(r, &v->history->element[i].str, &h)
-            != NGX_OK)
-        {
-            continue;
-        }
-
-        if (ngx_http_ticket_history_text(r, ctx, &h, &item[n].text) != NGX_OK
-            || ngx_http_ticket_time_str(r, h.time, &item[n].time) != NGX_OK
-            || ngx_http_ticket_iso_str(r, h.time, &item[n].time_iso)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        n++;
-    }
-
-    tpl->history_n = n;
-
-    return NGX_OK;
 }
 
 

@@ -4,6 +4,7 @@
  *   ngx_http_ticket_view.c          routing, the reads, the page
  *   ngx_http_ticket_view_article.c  articles: bodies, HTML mail, files
  *   ngx_http_ticket_view_form.c     the options of the change forms
+ *   ngx_http_ticket_view_history.c  the history, people by their names
  */
 
 #ifndef NGX_HTTP_TICKET_VIEW_H
@@ -47,6 +48,8 @@ typedef struct {
     tk_ticket_t                ticket;
     ngx_int_t                  right;
     uint64_t                   images;          /* ?images=A: load them */
+    const char                *again;           /* a refused form: field */
+    ngx_str_t                  again_message;
     ngx_http_ticket_reply_t   *history;
     ngx_http_ticket_reply_t   *users;           /* SMEMBERS tk:users */
     ngx_http_ticket_reply_t   *groups;          /* SMEMBERS tk:groups */
@@ -69,6 +72,13 @@ typedef struct {
     unsigned                   cached:1;
     ngx_http_ticket_cache_item_t  users_cache;
     ngx_array_t               *users_list;      /* view_user_t, or NULL */
+
+    /* the history's entries; without users_list, the logins they name
+     * (ngx_str_t), whose HGET name replies start at names_base */
+    ngx_http_ticket_hist_t    *hist;
+    ngx_uint_t                 nhist;
+    ngx_array_t               *name_logins;
+    ngx_uint_t                 names_base;
 } ngx_http_ticket_view_t;
 
 
@@ -95,6 +105,19 @@ ngx_int_t ngx_http_ticket_view_options(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_view_owners(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
     ngx_http_ticket_view_page_t *page);
+/* The history (ngx_http_ticket_view_history.c): its entries parsed
+ * after the first batch, adding the names to read to the second unless
+ * the page reads every user anyway (have_users); then its sentences. */
+ngx_int_t ngx_http_ticket_view_history_read(ngx_http_request_t *r,
+    ngx_http_ticket_view_t *v, tk_cmds_t *cmds, ngx_flag_t have_users);
+ngx_int_t ngx_http_ticket_view_history(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    tk_tpl_ticket_side_t *tpl);
+/* A refused form's value of name when the agent changed it (posted and
+ * different from was_NAME): NGX_OK; else NGX_DECLINED. */
+ngx_int_t ngx_http_ticket_view_posted(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, const char *name,
+    ngx_str_t *value);
 /* The users from the cache (v->users_list), if it has them. */
 ngx_int_t ngx_http_ticket_view_users_cached(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v);

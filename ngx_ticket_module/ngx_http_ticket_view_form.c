@@ -3,7 +3,8 @@
  * form offers: states, priorities, groups and owners, each list keeping
  * the ticket's current value so an unchanged form changes nothing.  The
  * users behind the owner choice come from the page cache when it has
- * them.
+ * them.  A refused form comes back showing what the agent changed, on
+ * top of the stored ticket, with the message next to its field.
  */
 
 #include <ngx_config.h>
@@ -19,6 +20,69 @@ static u_char *ngx_http_ticket_view_user_str(u_char *p, u_char *last,
     ngx_str_t *s);
 static ngx_int_t ngx_http_ticket_view_users(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v);
+static void ngx_http_ticket_view_errors(ngx_http_ticket_view_t *v,
+    tk_tpl_ticket_side_t *tpl);
+
+
+/*
+ * What the refused form changed: a field posted with a value other than
+ * the one the form showed (was_NAME), as the action counts it.  Fields
+ * the agent left alone show the stored ticket, which others may have
+ * changed meanwhile -- so sending the form again changes only what the
+ * agent meant to.
+ */
+ngx_int_t
+ngx_http_ticket_view_posted(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_view_t *v, const char *name, ngx_str_t *value)
+{
+    u_char     buf[32];
+    ngx_str_t  was;
+
+    if (v->again == NULL
+        || ngx_http_ticket_form_arg(r, ctx, name, value) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_snprintf(buf, sizeof(buf), "was_%s%Z", name);
+
+    if (ngx_http_ticket_form_arg(r, ctx, (char *) buf, &was) == NGX_OK
+        && was.len == value->len
+        && ngx_strncmp(was.data, value->data, was.len) == 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* The message of a refused form next to its field. */
+static void
+ngx_http_ticket_view_errors(ngx_http_ticket_view_t *v,
+    tk_tpl_ticket_side_t *tpl)
+{
+    tk_str_t  *msg;
+
+    if (v->again == NULL) {
+        return;
+    }
+
+    msg = ngx_ticket_str(&v->again_message);
+
+    if (ngx_strcmp(v->again, "owner") == 0) {
+        tpl->owner_error = *msg;
+
+    } else if (ngx_strcmp(v->again, "group") == 0) {
+        tpl->group_error = *msg;
+
+    } else if (ngx_strcmp(v->again, "pending_until") == 0) {
+        tpl->pending_error = *msg;
+
+    } else {
+        tpl->form_error = *msg;
+    }
+}
 
 
 /*
@@ -31,9 +95,10 @@ ngx_http_ticket_view_options(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
     ngx_http_ticket_view_page_t *page)
 {
-    ngx_int_t                         s;
+    ngx_int_t                         s, state, prio;
+    ngx_str_t                         value, group;
     ngx_uint_t                        i, n;
-    ngx_flag_t                        own;
+    ngx_flag_t                        own, sel;
     tk_tpl_ticket_side_t             *tpl;
     tk_tpl_ticket_side_state_opts_t  *so;
     tk_tpl_ticket_side_prio_opts_t   *po;
@@ -44,6 +109,32 @@ ngx_http_ticket_view_options(ngx_http_request_t *r,
 
     if (!tpl->can_write) {
         return NGX_OK;
+    }
+
+    ngx_http_ticket_view_errors(v, tpl);
+
+    /* what is selected: the stored ticket, or what a refused form
+     * changed (a value no option has selects nothing: the first) */
+    state = v->ticket.state;
+    prio = v->ticket.priority;
+    group = *(ngx_str_t *) &v->ticket.group;
+
+    if (ngx_http_ticket_view_posted(r, ctx, v, "state", &value) == NGX_OK) {
+        state = tk_state_parse((char *) value.data, value.len);
+    }
+
+    if (ngx_http_ticket_view_posted(r, ctx, v, "priority", &value) == NGX_OK) {
+        prio = tk_prio_parse((char *) value.data, value.len);
+    }
+
+    if (ngx_http_ticket_view_posted(r, ctx, v, "group", &value) == NGX_OK) {
+        group = value;
+    }
+
+    if (ngx_http_ticket_view_posted(r, ctx, v, "pending_until", &value)
+        == NGX_OK)
+    {
+        tpl->pending_until = *ngx_ticket_str(&value);
     }
 
     so = ngx_pcalloc(r->pool, TK_STATE_MAX * sizeof(*so));
@@ -59,7 +150,7 @@ ngx_http_ticket_view_options(ngx_http_request_t *r,
         }
 
         ngx_http_ticket_state_label(ctx, s, &so[s - 1].label);
-        so[s - 1].selected = (s == v->ticket.state);
+        so[s - 1].selected = (s == state);
     }
 
     for (s = TK_PRIO_MIN; s <= TK_PRIO_MAX; s++) {
@@ -68,7 +159,7 @@ ngx_http_ticket_view_options(ngx_http_request_t *r,
         }
 
         ngx_http_ticket_prio_label(ctx, s, &po[s - 1].label);
-        po[s - 1].selected = (s == v->ticket.priority);
+        po[s - 1].selected = (s == prio);
     }
 
     tpl->state_opts = so;
@@ -89,9 +180,12 @@ ngx_http_ticket_view_options(ngx_http_request_t *r,
             continue;
         }
 
+        sel = (gr[i].name.len == group.len
+               && ngx_strncmp(gr[i].name.data, group.data, group.len) == 0);
+
         go[n].value = *ngx_ticket_str(&gr[i].name);
         go[n].label = go[n].value;
-        go[n].selected = own;
+        go[n].selected = sel;
         n++;
     }
 
@@ -294,9 +388,10 @@ ngx_http_ticket_view_owners(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
     ngx_http_ticket_view_page_t *page)
 {
-    ngx_str_t                         name;
+    tk_str_t                          owner;
+    ngx_str_t                         name, value;
     ngx_uint_t                        i, j, n, base;
-    ngx_flag_t                        own;
+    ngx_flag_t                        own, sel;
     ngx_http_ticket_reply_t          *rep;
     tk_tpl_ticket_side_t             *tpl;
     ngx_http_ticket_view_user_t      *u;
@@ -332,6 +427,15 @@ ngx_http_ticket_view_owners(ngx_http_request_t *r,
         }
     }
 
+    /* selected: the stored owner, or the one a refused form named */
+    owner = v->ticket.owner;
+
+    if (ngx_http_ticket_view_posted(r, ctx, v, "owner", &value) == NGX_OK
+        && (value.len == 0 || tk_valid_login(ngx_ticket_str(&value))))
+    {
+        owner = *ngx_ticket_str(&value);
+    }
+
     u = v->users_list->elts;
 
     oo = ngx_pcalloc(r->pool, (v->users_list->nelts + 1) * sizeof(*oo));
@@ -343,12 +447,13 @@ ngx_http_ticket_view_owners(ngx_http_request_t *r,
 
     for (i = 0; i < v->users_list->nelts; i++) {
         own = tk_str_eq(ngx_ticket_str(&u[i].login), &v->ticket.owner);
+        sel = tk_str_eq(ngx_ticket_str(&u[i].login), &owner);
 
         if (own && u[i].name.len) {
             page->head.owner_name = *ngx_ticket_str(&u[i].name);
         }
 
-        if (!tpl->can_write || (!own && !u[i].eligible)) {
+        if (!tpl->can_write || (!own && !sel && !u[i].eligible)) {
             continue;
         }
 
@@ -368,7 +473,7 @@ ngx_http_ticket_view_owners(ngx_http_request_t *r,
             oo[n].label = oo[n].value;
         }
 
-        oo[n].selected = own;
+        oo[n].selected = sel;
         n++;
     }
 
@@ -377,7 +482,7 @@ ngx_http_ticket_view_owners(ngx_http_request_t *r,
     }
 
     /* an owner who is no user any more: keep them selectable */
-    if (v->ticket.owner.len) {
+    if (owner.len) {
         for (i = 0; i < n; i++) {
             if (oo[i].selected) {
                 break;
@@ -385,8 +490,8 @@ ngx_http_ticket_view_owners(ngx_http_request_t *r,
         }
 
         if (i == n) {
-            oo[n].value = v->ticket.owner;
-            oo[n].label = v->ticket.owner;
+            oo[n].value = owner;
+            oo[n].label = owner;
             oo[n].selected = 1;
             n++;
         }

@@ -236,7 +236,7 @@ ngx_int_t ngx_http_ticket_ticket_key(ngx_http_request_t *r, uint64_t number,
  */
 #define NGX_HTTP_TICKET_READ_TICKET    0        /* HGETALL tk:{t:N} */
 #define NGX_HTTP_TICKET_READ_ARTICLES  1        /* LRANGE ...:articles */
-#define NGX_HTTP_TICKET_READ_HISTORY   2        /* LRANGE ...:history */
+#define NGX_HTTP_TICKET_READ_HISTORY   2        /* XRANGE ...:history */
 
 void ngx_http_ticket_ticket_read(tk_cmds_t *cmds, ngx_str_t *key);
 /* NGX_OK, NGX_DECLINED (no such ticket) or NGX_ERROR (not valid). */
@@ -251,22 +251,31 @@ ngx_int_t ngx_http_ticket_article_parse(ngx_http_request_t *r,
 
 /* ---- history entries (ngx_http_ticket_read.c) --------------------------- */
 
-/* {"time":N,"by":"login","field":"state","from":"1","to":"2"} */
+/* An entry of tk:{t:N}:history: time, by, field, from, to (SCHEMA.md). */
 typedef struct {
     int64_t                    time;
     ngx_str_t                  by;
     ngx_str_t                  field;
-    ngx_str_t                  from;            /* "" for null */
+    ngx_str_t                  from;            /* "" when left out */
     ngx_str_t                  to;
+    unsigned                   has_from:1;
+    unsigned                   has_to:1;
 } ngx_http_ticket_hist_t;
 
-/* Parse (and so validate) one entry; strings decoded into r->pool. */
-ngx_int_t ngx_http_ticket_history_parse(ngx_http_request_t *r,
-    ngx_str_t *json, ngx_http_ticket_hist_t *h);
+/* One element of the XRANGE reply; NGX_ERROR when it is none of ours.
+ * The strings point into the reply. */
+ngx_int_t ngx_http_ticket_history_entry(ngx_http_ticket_reply_t *entry,
+    ngx_http_ticket_hist_t *h);
+/* The entry as the API's JSON object (null for a missing from/to). */
+void ngx_http_ticket_history_json(tk_out_t *out, ngx_http_ticket_hist_t *h);
 
-/* "franka changed state from new to in progress", in the user's words. */
-ngx_int_t ngx_http_ticket_history_text(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_hist_t *h, tk_str_t *text);
+/* ---- go to a ticket by number (ngx_http_ticket_goto.c) ------------------ */
+
+/* "123", "#123", "Ticket#123", "[Ticket#123]" with blanks: N, or 0. */
+uint64_t ngx_http_ticket_goto_parse(ngx_str_t *input);
+/* "?goto=..." of the overview as ctx->notice. */
+ngx_int_t ngx_http_ticket_goto_notice(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 
 /* ---- files of an article (ngx_http_ticket_download.c) ------------------- */
 
@@ -299,5 +308,15 @@ void ngx_http_ticket_mailhtml(tk_out_t *out, tk_str_t *html,
 
 ngx_int_t ngx_http_ticket_action(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number, ngx_uint_t action);
+
+/*
+ * A refused update form (ngx_http_ticket_view.c): the ticket page again
+ * (422), the form showing what was posted on top of the stored ticket,
+ * message next to field ("state", "priority", "group", "owner",
+ * "pending_until").
+ */
+ngx_int_t ngx_http_ticket_view_again(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number, const char *field,
+    ngx_str_t *message);
 
 #endif /* NGX_HTTP_TICKET_VIEWS_H */

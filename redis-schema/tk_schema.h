@@ -24,7 +24,7 @@
 #include "tk_str.h"
 
 /* Bumped on every incompatible change; checked by every program at start. */
-#define TK_SCHEMA_VERSION 1
+#define TK_SCHEMA_VERSION 2
 
 /* ---- global keys -------------------------------------------------------- */
 
@@ -120,7 +120,7 @@
 #define TK_FMT_QUARANTINE    TK_PFX_QUARANTINE "%s" /* hash: raw, reason,
                                               time, source, size; id =
                                               SHA-256 */
-#define TK_FMT_HISTORY       TK_FMT_TICKET TK_SFX_HISTORY /* list of JSON */
+#define TK_FMT_HISTORY       TK_FMT_TICKET TK_SFX_HISTORY /* stream       */
 #define TK_FMT_PARTICIPANTS  TK_FMT_TICKET TK_SFX_PARTICIPANTS /* emails  */
 #define TK_FMT_USER          TK_PFX_USER "%s}"         /* hash            */
 #define TK_FMT_USER_TOKENS   TK_FMT_USER TK_SFX_TOKENS /* set of token ids */
@@ -143,6 +143,7 @@
 #define TK_PATTERN_ARTICLES  TK_PFX_TICKET "*}" TK_SFX_ARTICLE "*" /* and
                                               their attachments, raw */
 #define TK_PATTERN_INDEX     TK_PFX_INDEX "*"     /* the overview sets    */
+#define TK_PATTERN_HISTORY   TK_PFX_TICKET "*}" TK_SFX_HISTORY /* migration */
 
 /*
  * Overview index: one sorted set per (group, state, owner, sort key).

@@ -37,10 +37,15 @@ tk_redis_schema_check(tk_redis_t *r)
                || (v = strtoll(reply->str, NULL, 10)) != TK_SCHEMA_VERSION)
     {
         tk_redis_set_error(r, "Redis at %s: %s is \"%s\" but this program "
-                           "needs schema %d", r->addr, TK_KEY_SCHEMA,
+                           "needs schema %d%s", r->addr, TK_KEY_SCHEMA,
                            reply->type == REDIS_REPLY_STRING ? reply->str
                                                              : "(not a string)",
-                           TK_SCHEMA_VERSION);
+                           TK_SCHEMA_VERSION,
+                           reply->type == REDIS_REPLY_STRING
+                           && strtoll(reply->str, NULL, 10) < TK_SCHEMA_VERSION
+                           ? " (an older one: stop nginx and mailbridge, "
+                             "then \"ticketctl init\" brings it up to date)"
+                           : "");
         rc = TK_REDIS_BADSCHEMA;
     }
 

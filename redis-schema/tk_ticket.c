@@ -7,7 +7,6 @@
 
 #include <string.h>
 
-#include "tk_escape.h"
 #include "tk_ticket.h"
 
 
@@ -31,7 +30,7 @@ static void tk_history_int(tk_cmds_t *c, const tk_ticket_t *new,
 static size_t tk_num(char *buf, int64_t v);
 static size_t tk_opt_num(char *buf, int64_t v);
 static int64_t tk_parse_num(const tk_str_t *s);
-static int tk_out_nomore(tk_out_t *out, size_t min);
+static tk_str_t tk_history_cstr(const char *s);
 
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -536,18 +535,24 @@ tk_ticket_create(tk_cmds_t *c, const tk_ticket_t *t, const tk_str_t *by)
 
 /* ---- history ------------------------------------------------------------ */
 
-static int
-tk_out_nomore(tk_out_t *out, size_t min)
+static tk_str_t
+tk_history_cstr(const char *s)
 {
-    return -1;
+    tk_str_t  str;
+
+    str.data = (unsigned char *) s;
+    str.len = strlen(s);
+
+    return str;
 }
 
 
 /*
- * {"time":N,"by":"login","field":"state","from":"1","to":"2"}, with
- * null for a missing from/to.  The JSON is written into memory from the
- * command list's allocator, sized for the worst case of tk_out_json (six
- * bytes per input byte), so the sink never needs a second chunk.
+ * XADD tk:{t:N}:history * time T by LOGIN field F [from X] [to Y]: one
+ * stream entry per changed field, its fields as they are (no encoding to
+ * undo), a missing from/to left out.  The entry id only orders the
+ * entries; "time" is the time of the change (a ticket created from an
+ * old mail, bench data).
  */
 void
 tk_history_add(tk_cmds_t *c, uint64_t number, int64_t time,
@@ -556,10 +561,10 @@ tk_history_add(tk_cmds_t *c, uint64_t number, int64_t time,
 {
     static const tk_str_t  system = tk_string("system");
 
-    char            key[TK_KEY_MAX];
-    size_t          size;
-    unsigned char  *buf;
-    tk_out_t        out;
+    char      key[TK_KEY_MAX], when[TK_NUM_MAX];
+    int       argc;
+    size_t    len;
+    tk_str_t  argv[13];
 
     if (c->failed) {
         return;
@@ -569,53 +574,34 @@ tk_history_add(tk_cmds_t *c, uint64_t number, int64_t time,
         by = &system;
     }
 
-    if (tk_key_history(key, sizeof(key), number) == 0) {
+    len = tk_key_history(key, sizeof(key), number);
+    if (len == 0) {
         c->failed = 1;
         return;
     }
 
-    size = 96 + 6 * (by->len + strlen(field) + (from ? from->len : 0)
-                     + (to ? to->len : 0));
-
-    buf = c->alloc(c->alloc_data, size);
-    if (buf == NULL) {
-        c->failed = 1;
-        return;
-    }
-
-    memset(&out, 0, sizeof(out));
-    out.pos = buf;
-    out.end = buf + size;
-    out.more = tk_out_nomore;
-
-    tk_out_cstr(&out, "{\"time\":");
-    tk_out_int(&out, time);
-    tk_out_cstr(&out, ",\"by\":");
-    tk_out_json(&out, by->data, by->len);
-    tk_out_cstr(&out, ",\"field\":");
-    tk_out_json(&out, field, strlen(field));
-    tk_out_cstr(&out, ",\"from\":");
+    argc = 0;
+    argv[argc++] = tk_history_cstr("XADD");
+    argv[argc].data = (unsigned char *) key;
+    argv[argc++].len = len;
+    argv[argc++] = tk_history_cstr("*");
+    argv[argc++] = tk_history_cstr("time");
+    argv[argc].data = (unsigned char *) when;
+    argv[argc++].len = tk_num(when, time);
+    argv[argc++] = tk_history_cstr("by");
+    argv[argc++] = *by;
+    argv[argc++] = tk_history_cstr("field");
+    argv[argc++] = tk_history_cstr(field);
 
     if (from) {
-        tk_out_json(&out, from->data, from->len);
-    } else {
-        tk_out_cstr(&out, "null");
+        argv[argc++] = tk_history_cstr("from");
+        argv[argc++] = *from;
     }
-
-    tk_out_cstr(&out, ",\"to\":");
 
     if (to) {
-        tk_out_json(&out, to->data, to->len);
-    } else {
-        tk_out_cstr(&out, "null");
+        argv[argc++] = tk_history_cstr("to");
+        argv[argc++] = *to;
     }
 
-    tk_out_cstr(&out, "}");
-
-    if (tk_out_failed(&out)) {
-        c->failed = 1;
-        return;
-    }
-
-    tk_cmds_add(c, "RPUSH %s %b", key, buf, (size_t) (out.pos - buf));
+    tk_cmds_argv(c, argc, argv);
 }

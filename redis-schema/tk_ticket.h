@@ -117,7 +117,8 @@ void tk_article_write(tk_cmds_t *c, const tk_article_t *a,
 void tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
     const tk_str_t *group, unsigned flags);
 
-/* One history entry (JSON, see SCHEMA.md); from/to may be NULL. */
+/* One history entry (XADD to the ticket's history stream, see
+ * SCHEMA.md); from/to may be NULL: the field is left out. */
 void tk_history_add(tk_cmds_t *c, uint64_t number, int64_t time,
     const tk_str_t *by, const char *field, const tk_str_t *from,
     const tk_str_t *to);

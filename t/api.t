@@ -105,6 +105,18 @@ subtest 'one ticket: JSON shape' => sub {
     like $t->{state}, qr/^(new|open|waiting|reminder|deferred|closed|[1-6])$/, 'state';
     like $t->{created}, qr/^\d{4}-\d\d-\d\dT|^\d+$/, 'created time';
     ok ref $t->{articles} eq 'ARRAY', 'articles list';
+    # the history stream as JSON objects, null where an entry has no value
+    $tk->ctl("ticket", "update", $n, "--owner", "bea", "--title", "Neu \"zitiert\" \xc3\xa4");
+    $t = api("/api/v1/tickets/$n")->json;
+    my @h = @{ $t->{history} // [] };
+    is scalar @h, 3, 'history: creation and two changes';
+    is_deeply [ @{ $h[0] }{qw(by field from to)} ], [ 'system', 'created', undef, undef ],
+        'the creation: from/to null';
+    like $h[0]{time}, qr/^\d{10}$/, 'time in Unix seconds';
+    my ($own) = grep { $_->{field} eq 'owner' } @h;
+    is_deeply [ @$own{qw(by from to)} ], [ 'ticketctl', '', 'bea' ], 'owner: "" to bea';
+    my ($ttl) = grep { $_->{field} eq 'title' } @h;
+    is $ttl->{to}, "Neu \"zitiert\" \x{e4}", 'a title with quotes and an umlaut, as JSON';
     is api('/api/v1/tickets/999999')->{status}, 404, 'unknown: 404';
 };
 

@@ -167,6 +167,28 @@ subtest 'names: ticketctl user set, and the owner on the ticket page' => sub {
     like $opt->text, qr/Carl C/, 'owner list has the new name';
 };
 
+# the history is rendered per request; the names in it come from the
+# owner choice's user list (cached under the generation a rename bumps)
+# or, for a reader without that list, from HGETs in the article batch
+subtest 'names in the history: a rename shows on the next ticket page' => sub {
+    is $c{bert}->submit("/t/$also", 'form#ticket-update', priority => 3)->{status}, 303, 'bert changes it';
+    my $who = sub {
+        my ($res) = @_;
+        my ($li) = grep { $_->at('.user[title=bert]') } $res->dom->find('ol#history li');
+        return $li ? $li->at('.user[title=bert]')->text : '';
+    };
+    is $who->($c{anna}->get("/t/$also")), 'Bert B', 'display name in the history';
+    $c{anna}->get("/t/$also");
+    my $n = calls(sub { $c{anna}->get("/t/$also") });
+    ok !$n->{hget} && !$n->{hmget}, 'cached page: the names cost no command of their own';
+    my $res = after_change($c{anna}, "/t/$also", sub { $tk->ctl('user', 'set', 'bert', '--name', 'Bert Neu') });
+    is $who->($res), 'Bert Neu', 'ticketctl user set: the new name at once';
+    $res = after_change($c{anna}, "/t/$also",
+        sub { $c{bert}->submit('/profile', 'form#profile', name => 'Bert Profil') });
+    is $who->($res), 'Bert Profil', 'renamed on the profile page: at once';
+    $tk->ctl('user', 'set', 'bert', '--name', 'Bert B');
+};
+
 subtest 'same URL, other groups: each sees only their own' => sub {
     $c{anna}->get('/overview/all') for 1 .. 2;
     my $o = $c{otto}->get('/overview/all');

@@ -22,7 +22,7 @@ my $foreign_token = $other->csrf;
 sub snapshot {
     return join "\n",
         $tk->json->encode({ $r->hgetall(tk_key_ticket($n)) }),
-        $r->llen(tk_key_history($n)),
+        $r->xlen(tk_key_history($n)),
         $tk->json->encode({ $r->hgetall(tk_key_user('clara')) }),
         $tk->json->encode({ $r->hgetall(TK_KEY_INDEX_COUNTS) });
 }

@@ -152,6 +152,58 @@ subtest 'logout ends the session on the server' => sub {
     ok !logged_in($replay), 'the old cookie is dead';
 };
 
+# every user is German: the sign-in page too, unless the browser
+# prefers English; after sign-out, the language of who just left
+sub lang_of {
+    my ($res) = @_;
+    my ($lang) = ($res->{content} // '') =~ /<html lang="([^"]+)"/;
+    my $h1 = $res->dom->at('.login h1');
+    return ($lang // '', $h1 ? $h1->text : '');
+}
+
+subtest 'the login page is German unless Accept-Language prefers English' => sub {
+    my %want = (
+        ''                                => 'de',
+        'de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7' => 'de',
+        'fr-FR,fr;q=0.9'                  => 'de',
+        'en-US,en;q=0.9,de;q=0.8'         => 'en',
+        'en'                              => 'en',
+        'fr, en;q=0.5'                    => 'en',
+        'en;q=0.5, de'                    => 'de',
+        'de, en'                          => 'de',
+        'en, de'                          => 'en',
+        'en;q=0'                          => 'de',
+        'EN-gb'                           => 'en',
+    );
+    for my $al (sort keys %want) {
+        my $res = $tk->client->get('/login', headers => { length $al ? ('accept-language' => $al) : () });
+        my ($lang, $h1) = lang_of($res);
+        is $lang, $want{$al}, "Accept-Language '$al': lang=\"$want{$al}\"";
+        is $h1, $want{$al} eq 'de' ? 'Anmelden' : 'Sign in', "  heading in it";
+    }
+    my $res = $tk->client->login('anna', 'nope');
+    is $res->dom->at('.flash.error')->text, 'Benutzername oder Passwort falsch.',
+        'wrong password: the message in German'
+        or diag $res->dom->at('.flash.error')->text;
+};
+
+subtest 'after logout the login page speaks the language of who left' => sub {
+    my $en_pw = $tk->add_user('emma', rights => 'ALSO:full', lang => 'en');
+    for my $u ([ 'anna', $anna, 'de', 'en-US,en' ], [ 'emma', $en_pw, 'en', 'de-DE,de' ]) {
+        my ($login, $pw, $lang, $browser) = @$u;
+        my $c = $tk->client;
+        $c->login($login, $pw);
+        my $res = $c->logout;
+        is $res->{status}, 303, "$login signs out";
+        is $res->cookie('tk_lang') ? $res->cookie('tk_lang')->{value} : '', $lang, "tk_lang=$lang";
+        # the browser asks for the other language: the user's wins
+        $res = $c->get('/login', headers => { 'accept-language' => $browser });
+        is((lang_of($res))[0], $lang, "the login page after it: $lang");
+        $res = $c->login($login, 'wrong');
+        is((lang_of($res))[0], $lang, "  and after a wrong password");
+    }
+};
+
 subtest 'the session ID is random and long' => sub {
     my (%seen, $len);
     for (1 .. 3) {

@@ -20,7 +20,7 @@ my $r = $tk->redis;
 sub state_of {
     my ($n) = @_;
     return join "\n", $tk->json->encode({ $r->hgetall(tk_key_ticket($n)) }),
-        $r->llen(tk_key_history($n));
+        $r->xlen(tk_key_history($n));
 }
 
 sub rows {
@@ -81,7 +81,8 @@ subtest 'moving an own ticket into a foreign group is refused' => sub {
     my $before = state_of($also);
     my $res = $c->post_csrf("/t/$also/update",
         [ group => 'Zivilrecht', owner => '', state => 1, priority => 2 ]);
-    is $res->{status}, 400, '400 (a group you may not use)';
+    is $res->{status}, 422, '422: the form again (a group you may not use)';
+    ok $res->dom->at('#f-group-error'), 'with the message at the group';
     is state_of($also), $before, 'ticket unchanged';
 };
 
@@ -94,6 +95,8 @@ subtest 'read right: sees the ticket, cannot change it' => sub {
     my $res = $rc->post_csrf("/t/$also/update",
         [ group => 'ALSO', owner => 'rita', state => 2, priority => 4 ]);
     is $res->{status}, 403, 'update: 403';
+    $res = $rc->post_csrf("/t/$also/update", [ state => 9 ]);
+    is $res->{status}, 403, 'update with a bad value: 403 too (no form for a reader)';
     $res = $rc->post_csrf("/t/$also/title", [ title => 'read-only rename' ]);
     is $res->{status}, 403, 'rename: 403';
     is state_of($also), $before, 'ticket unchanged';

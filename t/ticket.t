@@ -128,7 +128,8 @@ subtest 'invalid values are refused and change nothing' => sub {
     my $before = $tk->json->encode(t());
     for my $bad ([ state => 9 ], [ priority => 0 ], [ group => 'NoSuchGroup' ], [ owner => 'ghost' ]) {
         my $res = $c->submit("/t/$n", 'form#ticket-update', @$bad);
-        is $res->{status}, 400, "$bad->[0]=$bad->[1]: 400";
+        is $res->{status}, 422, "$bad->[0]=$bad->[1]: 422, the form again";
+        ok $res->dom->at('form#ticket-update .field-error'), 'with a message in the form';
     }
     is $tk->json->encode(t()), $before, 'ticket unchanged';
 };
@@ -149,9 +150,93 @@ subtest 'rename: title, history, escaping, sort order' => sub {
     is $first ? $first->attr('data-number') : 0, $n, 'first by title now';
     $res = $c->submit("/t/$n", 'form#rename', title => '');
     is $res->{status}, 400, 'empty title: 400';
+    like $res->dom->at('.flash.error')->text, qr/Titel muss 1 bis 200 Zeichen/, 'says what is wrong';
+    unlike $res->{content}, qr/abgelaufen|neu laden/, 'and nothing about an expired form';
     $res = $c->submit("/t/$n", 'form#rename', title => 'x' x 5000);
     is $res->{status}, 400, 'over-long title: 400';
     is t()->{title}, 'Aaa <b>Toner</b> & Co', 'title unchanged';
+};
+
+subtest 'a move the owner may not follow: the form again, one message at the owner' => sub {
+    # sanne may work in legal (all agents) only; tina moves sanne's
+    # ticket to ALSO without changing the owner
+    $tk->add_user('sanne', name => 'Sanne Weber');
+    my $m = $tk->add_ticket(title => 'Umzug nach ALSO', group => 'legal', owner => 'sanne');
+    my $before = $tk->json->encode($tk->ticket_hash($m));
+    my $h0 = @{ $tk->history($m) };
+    my $res = $c->submit("/t/$m", 'form#ticket-update', group => 'ALSO', priority => 3);
+    is $res->{status}, 422, 'status 422: the ticket page again';
+    is $res->page, 'ticket', 'data-page="ticket", not the error page';
+    my $d = $res->dom;
+    my @msg = $d->find('form#ticket-update .field-error');
+    is scalar @msg, 1, 'one message in the form';
+    is $msg[0] ? $msg[0]->attr('id') : '', 'f-owner-error', 'next to the owner field';
+    is $msg[0] ? $msg[0]->text : '',
+        'Sanne Weber hat keinen Zugriff auf ALSO: „Zuständig“ leeren oder jemand anderen wählen.',
+        'names the person (display name), the group and what to do';
+    is $d->at('select[name=owner]')->attr('aria-describedby'), 'f-owner-error', 'select points to it';
+    ok !$d->at('.flash.error'), 'no error banner';
+    unlike $res->{content}, qr/abgelaufen|neu laden/, 'nothing about an expired form';
+    my $sel = sub { my $o = $d->at("select[name=$_[0]] option[selected]"); $o ? $o->attr('value') : '' };
+    is $sel->('group'), 'ALSO', 'group as submitted';
+    is $sel->('owner'), 'sanne', 'owner as submitted';
+    is $sel->('priority'), 3, 'priority as submitted';
+    is $d->at('input[name=was_group]')->attr('value'), 'legal', 'was_group: the stored group';
+    is $tk->json->encode($tk->ticket_hash($m)), $before, 'ticket unchanged';
+    is scalar @{ $tk->history($m) }, $h0, 'no history entry';
+
+    # clearing the owner in the form shown and sending it again works
+    my ($action, $pairs) = $c->form_values($res, 'form#ticket-update', owner => '');
+    is $c->post($action, $pairs)->{status}, 303, 'sent again without owner: 303';
+    my $t = $tk->ticket_hash($m);
+    is_deeply [ @$t{qw(group owner priority)} ], [ 'ALSO', '', 3 ], 'moved, unassigned, priority 3';
+    counts_consistent();
+};
+
+subtest 'other refused values: the form again, message at the field' => sub {
+    my $before = $tk->json->encode(t());
+    my $res = $c->submit("/t/$n", 'form#ticket-update', owner => 'ghost');
+    is $res->{status}, 422, 'unknown owner: 422';
+    is $res->dom->at('.field-error') ? $res->dom->at('.field-error')->attr('id') : '', 'f-owner-error',
+        'at the owner';
+    $res = $c->submit("/t/$n", 'form#ticket-update', group => 'NoSuchGroup');
+    is $res->dom->at('.field-error') ? $res->dom->at('.field-error')->attr('id') : '', 'f-group-error',
+        'unknown group: at the group';
+    $res = $c->submit("/t/$n", 'form#ticket-update', state => 4, pending_until => 'morgen');
+    is $res->dom->at('.field-error') ? $res->dom->at('.field-error')->attr('id') : '', 'f-pending-error',
+        'bad reminder date: at the date';
+    is $res->dom->at('input[name=pending_until]')->attr('value'), 'morgen', 'the date as typed';
+    is $tk->json->encode(t()), $before, 'ticket unchanged';
+};
+
+subtest 'history names people by display name, the login in a tooltip' => sub {
+    my $m = $tk->add_ticket(title => 'Namen im Verlauf', group => 'ALSO');
+    is $c->submit("/t/$m", 'form#ticket-update', owner => 'otto')->{status}, 303, 'assigned to otto';
+    my $li = ($c->get("/t/$m")->dom->find('ol#history li'))[-1];
+    is $li->at('.what')->text, 'Tina T hat das Ticket Otto O zugewiesen', 'display names in the sentence';
+    is_deeply [ map { $_->attr('title') } $li->find('.what .user') ], [qw(tina otto)], 'logins as tooltips';
+    unlike $li->at('.what')->text, qr/\btina\b|\botto\b/, 'no login in the text';
+
+    # a read-only reader (no owner list on the page) sees the names too
+    my $rpw = $tk->add_user('rita', name => 'Rita Lesend', rights => 'ALSO:read');
+    my $rita = $tk->login_client('rita', $rpw);
+    $li = ($rita->get("/t/$m")->dom->find('ol#history li'))[-1];
+    is $li->at('.what')->text, 'Tina T hat das Ticket Otto O zugewiesen', 'read right: names as well';
+
+    # renaming oneself shows at once (the cached user list is versioned)
+    is $otto->submit('/profile', 'form#profile', name => 'Otto Neuname')->{status}, 303, 'otto renames himself';
+    $li = ($c->get("/t/$m")->dom->find('ol#history li'))[-1];
+    is $li->at('.what')->text, 'Tina T hat das Ticket Otto Neuname zugewiesen', 'the new name (full right)';
+    $li = ($rita->get("/t/$m")->dom->find('ol#history li'))[-1];
+    is $li->at('.what')->text, 'Tina T hat das Ticket Otto Neuname zugewiesen', 'the new name (read right)';
+    like(($c->get("/t/$m")->dom->find('ol#history li'))[0]->at('.what')->text,
+        qr/^system hat das Ticket angelegt$/, 'no user: as it is');
+};
+
+subtest 'a ticket\'s history stream stays small (redis.conf stream-node-max-bytes)' => sub {
+    is $tk->redis->type("tk:{t:$other}:history"), 'stream', 'a stream';
+    my $bytes = $tk->redis->memory('usage', "tk:{t:$other}:history");
+    cmp_ok $bytes, '<', 1024, "$bytes bytes for its one entry (Redis' default preallocates 4 KB)";
 };
 
 subtest 'the other ticket was not touched' => sub {

@@ -167,18 +167,54 @@ ctl_exit(69, qr/ticketctl init/, 'not initialised yet', 'user', 'list');
 
 $r->flushall;
 my $out = ctl_ok('init on an empty Redis', 'init');
-like $out, qr/schema version 1 set/, 'init sets the schema version';
+like $out, qr/schema version 2 set/, 'init sets the schema version';
 like $out, qr/tk:ft:articles created/, 'init creates the full-text index';
-is $r->get(TK_KEY_SCHEMA), '1', 'tk:schema = 1';
+is $r->get(TK_KEY_SCHEMA), '2', 'tk:schema = 2';
 my %info = ft('FT.INFO', TK_KEY_FT_ARTICLES);
 is $info{index_name}, TK_KEY_FT_ARTICLES, 'RediSearch index exists';
 $out = ctl_ok('init again', 'init');
-like $out, qr/schema version 1 ok.*tk:ft:articles ok/s, 'init is idempotent';
+like $out, qr/schema version 2 ok.*tk:ft:articles ok/s, 'init is idempotent';
 
 $r->set(TK_KEY_SCHEMA, '99');
 ctl_exit(65, qr/schema version "99"/, 'init refuses another schema', 'init');
-ctl_exit(69, qr/needs schema 1/, 'other commands refuse it too', 'group', 'list');
+ctl_exit(69, qr/needs schema 2/, 'other commands refuse it too', 'group', 'list');
+$r->set(TK_KEY_SCHEMA, '2');
+
+# ---- migration: schema 1 kept the history as lists of JSON strings ----------
+
 $r->set(TK_KEY_SCHEMA, '1');
+ctl_exit(69, qr/needs schema 2 \(an older one: stop nginx and mailbridge, then "ticketctl init"/,
+    'schema 1: commands refuse it and say what to do', 'group', 'list');
+$r->rpush(tk_key_history(9001),
+    '{"time":1795236093,"by":"system","field":"created","from":null,"to":null}',
+    '{"time":1795236100,"by":"franka","field":"title","from":"Alt \"zitiert\" \\\\ <b>","to":"Neu\u2028Zeile \u00fcber \ud83d\ude00 und Jörg"}',
+    '{"time":1795236200,"by":"franka","field":"owner","from":"","to":"franka"}');
+$r->rpush(tk_key_history(9002), '{"time":1795236300,"by":"system","field":"created","from":null,"to":null}');
+$r->xadd(tk_key_history(9003), '*', time => 1, by => 'x', field => 'created');
+$out = ctl_ok('init migrates schema 1', 'init');
+like $out, qr/history of 2 tickets converted to streams \(4 entries\)/, 'says what it converted';
+like $out, qr/schema version 1 -> 2/, 'and the new version';
+is $r->get(TK_KEY_SCHEMA), '2', 'tk:schema = 2';
+is $r->type(tk_key_history(9001)), 'stream', 'the list is a stream now';
+my @m = map { $_->[1] } $r->xrange(tk_key_history(9001), '-', '+');
+is_deeply \@m, [
+    [ time => 1795236093, by => 'system', field => 'created' ],
+    [ time => 1795236100, by => 'franka', field => 'title', from => 'Alt "zitiert" \\ <b>',
+      to => "Neu\xe2\x80\xa8Zeile \xc3\xbcber \xf0\x9f\x98\x80 und Jörg" ],
+    [ time => 1795236200, by => 'franka', field => 'owner', from => '', to => 'franka' ],
+], 'every entry, in order, decoded (null: no field; "" stays "")';
+is $r->xlen(tk_key_history(9002)), 1, 'the other ticket too';
+is $r->xlen(tk_key_history(9003)), 1, 'a stream already: left alone';
+like ctl_ok('init after the migration', 'init'), qr/schema version 2 ok/, 'then init is as always';
+
+$r->set(TK_KEY_SCHEMA, '1');
+$r->rpush(tk_key_history(9004), '{"time":1,"by":"a","field":"state","from":"1","to":"2"}', 'kaputt');
+ctl_exit(65, qr/entry 1 of tk:\{t:9004\}:history is not a history entry of schema 1/,
+    'an entry it cannot read: refused, named', 'init');
+is $r->type(tk_key_history(9004)), 'list', '  nothing of that ticket converted';
+is $r->get(TK_KEY_SCHEMA), '1', '  and the schema stays 1';
+$r->del(map { tk_key_history($_) } 9001 .. 9004);
+$r->set(TK_KEY_SCHEMA, '2');
 
 # ---- groups ---------------------------------------------------------------
 
@@ -198,8 +234,25 @@ ctl_exit(65, qr/invalid group name/, 'group name with space', 'group', 'add', 'a
 ctl_exit(65, qr/invalid group name/, 'group name with brace', 'group', 'add', 'a{b');
 ctl_exit(65, qr/invalid email/, 'group with bad email', 'group', 'add', 'X', '--email', 'nope');
 ctl_exit(64, qr/usage/, 'group add without name', 'group', 'add');
+# the terminal column where word starts in line: what a terminal shows
+# (combining marks take none, wide characters two), not bytes
+sub term_col {
+    my ($line, $word) = @_;
+    my $l = Encode::decode('UTF-8', $line // '');
+    my $i = index $l, Encode::decode('UTF-8', $word);
+    return -1 if $i < 0;
+    my $pre = substr $l, 0, $i;
+    return length($pre) - (() = $pre =~ /\p{Mn}/g) + (() = $pre =~ /\p{East_Asian_Width=Wide}/g);
+}
+
 $out = ctl_ok('group list', 'group', 'list');
 like $out, qr/^Testgruppe\s+test\@example\.org\s+members/m, 'group list shows Testgruppe';
+ctl_ok('group with umlauts', 'group', 'add', 'Bündnisgrün', '--email', 'bündnis@example.org');
+$out = ctl_ok('group list with umlauts', 'group', 'list');
+my %gl = map { /^(\S+)/ ? ($1 => $_) : () } split /\n/, $out;
+my %acc = map { term_col($gl{$_}, $_ eq 'GROUP' ? 'ACCESS' : 'members') => 1 } qw(GROUP Testgruppe Bündnisgrün);
+is_deeply [ keys %acc ], [ term_col($gl{GROUP}, 'ACCESS') ],
+    'group list: ACCESS in the same terminal column on every line' or diag $out;
 like $out, qr/^legal\s+legal\@example\.org\s+all agents/m, 'group list shows legal';
 
 # ---- users ----------------------------------------------------------------
@@ -254,6 +307,20 @@ $out = ctl_ok('user list', 'user', 'list');
 like $out, qr/^alice\s+Alice A\.\s+alice\@example\.org\s+agent\s+en\s+active\s+Testgruppe:full/m,
     'user list shows alice';
 like $out, qr/^bob\s+Bob\s+bob\@example\.org\s+admin/m, 'user list shows bob';
+ctl_ok('user with umlauts', \"umlautsecret1\n", 'user', 'add', 'joerg', '--name', 'Jörg Müller-Lüdenscheid',
+    '--email', 'jörg@example.org', '--password-stdin');
+ctl_ok('user with a combining accent and a wide character', \"umlautsecret2\n", 'user', 'add', 'zoe',
+    '--name', "Zoe\xcc\x88 \xe6\x9d\x8e", '--email', 'zoe@example.org', '--password-stdin');
+$out = ctl_ok('user list with umlauts', 'user', 'list');
+my %ul = map { /^(\S+)/ ? ($1 => $_) : () } split /\n/, $out;
+my %role = (LOGIN => 'ROLE', alice => 'agent', bob => 'admin', joerg => 'agent', zoe => 'agent');
+my %email = (LOGIN => 'EMAIL', alice => 'alice@', bob => 'bob@', joerg => 'jörg@', zoe => 'zoe@');
+for my $col ([ EMAIL => \%email ], [ ROLE => \%role ]) {
+    my %at = map { term_col($ul{$_}, $col->[1]{$_}) => 1 } sort keys %role;
+    is_deeply [ keys %at ], [ term_col($ul{LOGIN}, $col->[0]) ],
+        "user list: $col->[0] starts in the same terminal column on every line"
+        or diag $out;
+}
 
 my $old = $r->hget(tk_key_user('alice'), 'password');
 ctl_ok('user passwd', \"evenbettersecret\n", 'user', 'passwd', 'alice', '--password-stdin');
@@ -330,9 +397,11 @@ is_deeply [@a{qw(kind ticket from to body)}],
     'inbound article';
 is_deeply [sort $r->smembers(tk_key_participants($t1))], ['ana@example.net', 'test@example.org'],
     'participants lower-cased';
-my @hist = $r->lrange(tk_key_history($t1), 0, -1);
-like $hist[0], qr/^\{"time":\d+,"by":"system","field":"created","from":null,"to":null\}$/,
-    'history entry is JSON';
+my @hist = $r->xrange(tk_key_history($t1), '-', '+');
+like $hist[0][0], qr/^\d+-\d+$/, 'history is a stream';
+is_deeply [ @{ $hist[0][1] }[0, 2 .. 5] ], [qw(time by system field created)],
+    'history entry: time, by, field; no from/to for the creation';
+like $hist[0][1][1], qr/^\d{10}$/, 'history time in Unix seconds';
 my @hits = ft('FT.SEARCH', TK_KEY_FT_ARTICLES, 'Gewahrsam', 'NOCONTENT');
 is $hits[0], 1, 'full text finds the article';
 is $hits[1], tk_key_article($t1, $arts[0]), 'document id is the article key';
@@ -380,14 +449,15 @@ is $r->zscore(tk_key_index('Testgruppe', 2, 'alice', 'ttl'), "gewahrsam (kessel)
     'new title member in the new partition';
 is $r->hget(TK_KEY_INDEX_COUNTS, 'Testgruppe:1:-'), 0, 'old partition count down';
 is $r->hget(TK_KEY_INDEX_COUNTS, 'Testgruppe:2:alice'), 2, 'new partition count up';
-@hist = $r->lrange(tk_key_history($t1), 0, -1);
+@hist = map { +{ @{ $_->[1] } } } $r->xrange(tk_key_history($t1), '-', '+');
 is scalar @hist, 4, 'three history entries for three changed fields';
-like $hist[1], qr/"by":"ticketctl","field":"title","from":"Gewahrsam nach Demo","to":"Gewahrsam \(Kessel\)"/, 'title history';
-like $hist[2], qr/"field":"owner","from":"","to":"alice"/, 'owner history';
-like $hist[3], qr/"field":"state","from":"1","to":"2"/, 'state history';
+is_deeply [ @{ $hist[1] }{qw(by field from to)} ],
+    ['ticketctl', 'title', 'Gewahrsam nach Demo', 'Gewahrsam (Kessel)'], 'title history';
+is_deeply [ @{ $hist[2] }{qw(field from to)} ], ['owner', '', 'alice'], 'owner history';
+is_deeply [ @{ $hist[3] }{qw(field from to)} ], ['state', '1', '2'], 'state history';
 $out = ctl_ok('ticket update without change', 'ticket', 'update', $t1, '--state', '2');
 like $out, qr/unchanged/, 'nothing to change';
-is $r->llen(tk_key_history($t1)), 4, 'no history for no change';
+is $r->xlen(tk_key_history($t1)), 4, 'no history for no change';
 ctl_ok('ticket update unassign', 'ticket', 'update', $t1, '--owner', '', '--state', 'new',
     '--title', 'Gewahrsam nach Demo');
 is $r->hget(TK_KEY_INDEX_COUNTS, 'Testgruppe:1:-'), 1, 'back in the unassigned partition';

@@ -30,6 +30,13 @@ my $n = $tk->add_ticket(title => $title, group => 'ALSO', priority => 4,
         . "\nhttps://example.org/ein/sehr/langer/pfad/der/nicht/umbricht/" . ('x' x 120));
 $tk->add_ticket(title => "Anfrage $_ zum Mietrecht", group => $_ % 2 ? 'ALSO' : 'legal',
     customer => "Kunde $_ <k$_\@example.org>") for 1 .. 12;
+# a change by uta, for the history; and sanne's ticket in legal, which
+# uta tries to move to ALSO, where sanne has no right
+my $uc = $tk->login_client('uta', $pw);
+$uc->submit("/t/$n", 'form#ticket-update', state => 2) ;
+$tk->add_user('sanne', name => 'Sanne Weber');
+my $move = $tk->add_ticket(title => 'Mietminderung wegen Schimmel', group => 'legal', owner => 'sanne',
+    customer => 'Karl Klein <karl@example.org>', body => "Guten Tag,\n\nim Bad ist wieder Schimmel.");
 
 # an HTML mail trying everything: script, handler, javascript: link,
 # a tracker image; with an inline logo and a PDF
@@ -72,6 +79,8 @@ local $ENV{PASSWORD} = $pw;
 local $ENV{TICKET} = $n;
 local $ENV{OUT} = $out;
 local $ENV{MAIL_TICKET} = $mail_n if $mail_n;
+local $ENV{MOVE_TICKET} = $move;
+local $ENV{MOVE_TO} = 'ALSO';
 my ($rc, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/ui.js");
 # decoded as bytes, like the string literals of this file
 my $r = eval { JSON::PP->new->decode((split /\n/, $stdout)[-1] // '') };
@@ -84,15 +93,42 @@ for my $view (qw(desktop mobile)) {
     my $width = $view eq 'mobile' ? 390 : 1280;
     subtest "$view ($width px)" => sub {
         is $v->{login}{page}, 'login', 'login page';
+        is $v->{login}{lang}, 'de', 'a German browser: <html lang="de">';
+        is $v->{login}{h1}, 'Anmelden', '  "Anmelden"';
+        is $v->{loginEn}{lang}, 'en', 'an English browser: lang="en"';
+        is $v->{loginEn}{h1}, 'Sign in', '  "Sign in"';
         is $v->{overview}{page}, 'overview', 'after login: overview';
         is $v->{overview}{url}, '/', 'at /';
-        is $v->{overview}{rows}, $mail_n ? 14 : 13, 'a row per ticket';
+        is $v->{overview}{rows}, $mail_n ? 14 : 13, 'a row per unassigned ticket';
         like $v->{overview}{user} // '', qr/Uta Oberfläche/, 'user menu shows the name';
         ok $v->{overview}{stylesheets} >= 1, 'a stylesheet is loaded';
         is $v->{ticket}{page}, 'ticket', 'ticket page';
         is $v->{ticket}{url}, "/t/$n", "at /t/$n";
         is $v->{ticket}{title}, $title, 'h1#title';
         ok $v->{clicked}, 'reached through a link in its overview row';
+        is $v->{goto}{url}, "/t/$n", 'go to "[Ticket#N]" from the head opens it';
+        cmp_ok $v->{overview}{gotoRight}, '<=', $width, 'the go-to field fits the screen';
+        cmp_ok $v->{overview}{gotoWidth}, '>=', 100, '  and wide enough for "Ticket-Nr." or a number';
+        cmp_ok $v->{overview}{headerHeight}, '<=', $view eq 'mobile' ? 110 : 60, '  the top bar stays compact';
+        my ($h) = grep { $_->{text} =~ /Status/ } @{ $v->{ticket}{history} };
+        is $h && $h->{text}, 'Uta Oberfläche hat den Status von „neu“ auf „in Bearbeitung“ geändert',
+            'history names uta by her display name';
+        is_deeply $h && $h->{titles}, ['uta'], '  her login as the tooltip';
+        my $i = $v->{invalid};
+        is $i->{status}, 422, 'moving sanne\'s ticket to ALSO: the form again (422)';
+        is $i->{page}, 'ticket', '  the ticket page';
+        is $i->{messages}, 1, '  one message';
+        is $i->{id}, 'f-owner-error', '  at the owner';
+        is $i->{text}, 'Sanne Weber hat keinen Zugriff auf ALSO: „Zuständig“ leeren oder jemand anderen wählen.',
+            '  saying who, where and what to do';
+        ok $i->{visible}, '  visible';
+        ok defined $i->{gap} && $i->{gap} >= 0 && $i->{gap} <= 16, '  right under the owner field'
+            or diag "gap $i->{gap}";
+        ok $i->{sameColumn}, '  in its column';
+        ok !$i->{banner}, '  no error banner';
+        is_deeply [ $i->{group}, $i->{owner} ], [ 'ALSO', 'sanne' ], '  the form as submitted';
+        cmp_ok $i->{scrollWidth}, '<=', $width, '  no horizontal scrolling';
+        ok -s "$out/ticket-error-$view.png", "ticket-error-$view.png saved";
         for my $p (qw(login overview ticket)) {
             cmp_ok $v->{$p}{scrollWidth}, '<=', $width, "$p: no horizontal scrolling";
             ok -s "$out/$p-$view.png", "$p-$view.png saved";
@@ -100,7 +136,7 @@ for my $view (qw(desktop mobile)) {
         is_deeply $v->{errors}, [], 'no script errors, CSP violations or failed loads';
         is_deeply $v->{foreign}, [], 'nothing requested from elsewhere';
         SKIP: {
-            skip 'build/mailbridge is not built', 12 unless $mail_n;
+            skip 'build/mailbridge is not built', 15 unless $mail_n;
             my $m = $v->{mail};
             is $m->{page}, 'ticket', 'HTML mail: ticket page';
             ok $m->{htmlBody}, 'shown as HTML';
@@ -113,6 +149,10 @@ for my $view (qw(desktop mobile)) {
             ok $m->{loadImages}, '"load images" link';
             ok $m->{logoLoaded}, 'the inline image (cid:) loaded';
             is $m->{trackerSrc}, undef, 'the tracker has no src';
+            is $m->{trackerAlt}, '', '  and no alt text to show as a broken image';
+            ok $m->{trackerBox} && $m->{trackerBox}[0] >= 20 && $m->{trackerBox}[1] >= 20,
+                '  a placeholder box instead' or diag explain $m->{trackerBox};
+            isnt $m->{trackerBg} // 'rgba(0, 0, 0, 0)', 'rgba(0, 0, 0, 0)', '  with a neutral background';
             cmp_ok $m->{scrollWidth}, '<=', $width, 'no horizontal scrolling';
         }
         ok -s "$out/mail-$view.png", "mail-$view.png saved" if $mail_n;

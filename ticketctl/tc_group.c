@@ -272,8 +272,10 @@ tc_group_list(tc_ctx_t *ctx, int argc, char **argv)
                      strcmp(tc_reply_str(replies[2 * i], 1), "1") == 0
                          ? "all agents" : "members");
 
-            printf("%-20s %-32s %-10s %8lld %8lld\n", names[i],
-                   tc_reply_str(replies[2 * i], 0), field, open, total);
+            /* group names may hold umlauts ("Bündnis"): by width */
+            tc_print_col(names[i], 20);
+            tc_print_col(tc_reply_str(replies[2 * i], 0), 32);
+            printf("%-10s %8lld %8lld\n", field, open, total);
         }
 
         rc = EX_OK;

@@ -101,6 +101,12 @@ tc_init_schema(tc_ctx_t *ctx, int verbose)
         return EX_UNAVAILABLE;
     }
 
+    /* an older schema this ticketctl knows how to bring up to date */
+    if (reply->type == REDIS_REPLY_STRING && strcmp(reply->str, "1") == 0) {
+        freeReplyObject(reply);
+        return tc_migrate(ctx, 1, verbose);
+    }
+
     if (reply->type != REDIS_REPLY_STRING
         || strtol(reply->str, NULL, 10) != TK_SCHEMA_VERSION
         || reply->str[strspn(reply->str, "0123456789")] != '\0')

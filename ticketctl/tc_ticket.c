@@ -246,11 +246,13 @@ tc_ticket_list(tc_ctx_t *ctx, int argc, char **argv)
         localtime_r(&t, &tm);
         strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 
-        printf("%-8llu %-9s %-7s %-16s %-12s %-28s %-16s %s\n",
-               (unsigned long long) hits[i].number,
+        printf("%-8llu %-9s %-7s ", (unsigned long long) hits[i].number,
                tk_state_name(s) ? tk_state_name(s) : "?",
-               tk_prio_name(atoi(F(1))) ? tk_prio_name(atoi(F(1))) : "?",
-               F(2), *F(3) ? F(3) : "-", F(4), when, F(6));
+               tk_prio_name(atoi(F(1))) ? tk_prio_name(atoi(F(1))) : "?");
+        tc_print_col(F(2), 16);
+        tc_print_col(*F(3) ? F(3) : "-", 12);
+        tc_print_col(F(4), 28);
+        printf("%-16s %s\n", when, F(6));
 #undef F
     }
 

@@ -420,9 +420,12 @@ tc_user_list(tc_ctx_t *ctx, int argc, char **argv)
         printf("%-16s %-24s %-30s %-5s %-4s %-8s %s\n", "LOGIN", "NAME",
                "EMAIL", "ROLE", "LANG", "STATUS", "RIGHTS");
 
+        /* names and addresses may hold umlauts: padded by width */
         for (i = 0; i < n; i++) {
-            printf("%-16s %-24s %-30s %-5s %-4s %-8s %s\n", logins[i],
-                   tc_reply_str(replies[i], 0), tc_reply_str(replies[i], 1),
+            tc_print_col(logins[i], 16);
+            tc_print_col(tc_reply_str(replies[i], 0), 24);
+            tc_print_col(tc_reply_str(replies[i], 1), 30);
+            printf("%-5s %-4s %-8s %s\n",
                    tc_reply_str(replies[i], 2), tc_reply_str(replies[i], 3),
                    strcmp(tc_reply_str(replies[i], 4), "1") == 0
                        ? "disabled" : "active",

@@ -102,6 +102,11 @@ void tc_str(tk_str_t *s, const char *p);
 /* Lower-cases ASCII in place; returns s. */
 char *tc_lower(char *s);
 
+/* tc_text.c: columns a string takes on a terminal (UTF-8 aware), and a
+ * table cell padded to width columns plus one blank. */
+size_t tc_text_width(const char *s);
+void tc_print_col(const char *s, size_t width);
+
 /* ---- tc_user.c, tc_group.c, tc_token.c: users, groups, tokens ---------- */
 
 int tc_cmd_user(tc_ctx_t *ctx, int argc, char **argv);
@@ -184,6 +189,8 @@ int tc_cmd_gen(tc_ctx_t *ctx, int argc, char **argv);
 
 /* init without output unless something was created; 0 or exit code. */
 int tc_init_quiet(tc_ctx_t *ctx, int verbose);
+/* tc_migrate.c: an older schema ('from') to TK_SCHEMA_VERSION, by init */
+int tc_migrate(tc_ctx_t *ctx, long from, int verbose);
 
 /* The collective's groups (demo and gen create them when missing). */
 typedef struct {

@@ -382,10 +382,12 @@ sub index_counts {
     return \%h;
 }
 
+# The ticket's history stream as hashes (time by field from to; from/to
+# undef where the entry has none), oldest first.
 sub history {
     my ($self, $n) = @_;
-    return [ map { $self->{json}->decode($_) }
-        $self->redis->lrange(tk_key_history($n), 0, -1) ];
+    return [ map { +{ from => undef, to => undef, @{ $_->[1] } } }
+        $self->redis->xrange(tk_key_history($n), '-', '+') ];
 }
 
 # Every ticket as a hash (number => {field => value}).

@@ -4,7 +4,10 @@
 // screenshots and prints what it saw as one JSON object.
 //
 //   BASE=http://127.0.0.1:PORT LOGIN=... PASSWORD=... TICKET=N OUT=dir \
-//     [MAIL_TICKET=N] node ui.js
+//     [MAIL_TICKET=N] [MOVE_TICKET=N MOVE_TO=GROUP] node ui.js
+//
+// MOVE_TICKET: a ticket whose owner has no right on MOVE_TO; moving it
+// there must bring the form back with the message at the owner field.
 'use strict';
 const { chromium } = require('playwright-core');
 
@@ -14,6 +17,7 @@ const env = (k) => {
 };
 const BASE = env('BASE'), OUT = env('OUT'), TICKET = env('TICKET');
 const MAIL_TICKET = process.env.MAIL_TICKET;
+const MOVE_TICKET = process.env.MOVE_TICKET, MOVE_TO = process.env.MOVE_TO;
 
 // What the mail's HTML could have done, had anything of it run.
 async function mailFacts(page) {
@@ -21,7 +25,8 @@ async function mailFacts(page) {
     const body = document.querySelector('article .body-html');
     const imgs = body ? Array.from(body.querySelectorAll('img')) : [];
     const logo = imgs.find((i) => i.getAttribute('alt') === 'logo');
-    const tracker = imgs.find((i) => i.getAttribute('alt') === 'tracker');
+    const tracker = imgs.find((i) => /tracker/.test(i.getAttribute('data-src') || ''));
+    const tbox = tracker ? tracker.getBoundingClientRect() : null;
     return {
       pwned: typeof window.tkPwned === 'undefined' ? null : String(window.tkPwned),
       title: document.title,
@@ -34,6 +39,10 @@ async function mailFacts(page) {
       loadImages: !!document.querySelector('article a.load-images'),
       logoLoaded: !!(logo && logo.complete && logo.naturalWidth > 0),
       trackerSrc: tracker ? tracker.getAttribute('src') : 'missing',
+      trackerAlt: tracker ? tracker.getAttribute('alt') : 'missing',
+      // a neutral box: some size, no broken-image rendering of an alt text
+      trackerBox: tbox ? [Math.round(tbox.width), Math.round(tbox.height)] : null,
+      trackerBg: tracker ? getComputedStyle(tracker).backgroundColor : null,
       scrollWidth: document.documentElement.scrollWidth,
     };
   });
@@ -57,6 +66,17 @@ async function facts(page) {
       scrollWidth: document.documentElement.scrollWidth,
       clientWidth: document.documentElement.clientWidth,
       stylesheets: document.styleSheets.length,
+      lang: document.documentElement.getAttribute('lang'),
+      h1: q('h1') ? q('h1').textContent.trim() : null,
+      // the top bar with "go to ticket": height, and whether the field
+      // fits the screen
+      headerHeight: q('header.top') ? Math.round(q('header.top').getBoundingClientRect().height) : null,
+      gotoRight: q('form#goto') ? Math.round(q('form#goto').getBoundingClientRect().right) : null,
+      gotoWidth: q('form#goto input') ? Math.round(q('form#goto input').getBoundingClientRect().width) : null,
+      history: Array.from(document.querySelectorAll('ol#history li .what')).map((e) => ({
+        text: e.textContent.trim(),
+        titles: Array.from(e.querySelectorAll('.user')).map((u) => u.getAttribute('title')),
+      })),
     };
   });
 }
@@ -69,9 +89,10 @@ async function facts(page) {
   const result = { browser: browser.version(), views: {} };
   try {
     for (const v of viewports) {
+      // the collective's browsers are German (Accept-Language: de-DE)
       const context = await browser.newContext({
         viewport: v.viewport, isMobile: !!v.isMobile, hasTouch: !!v.hasTouch,
-        deviceScaleFactor: v.deviceScaleFactor || 1,
+        deviceScaleFactor: v.deviceScaleFactor || 1, locale: 'de-DE',
       });
       // CSP violations as the page sees them (an init script comes from
       // the browser's side, not from the page, so the CSP does not apply)
@@ -89,12 +110,27 @@ async function facts(page) {
       page.on('console', (m) => {
         const where = (m.location() && m.location().url) || '';
         // a browser asks for /favicon.ico on its own; not the page's fault
-        if (m.type() === 'error' && !where.endsWith('/favicon.ico')) {
+        // and the refused move below answers 422 on purpose
+        if (m.type() === 'error' && !where.endsWith('/favicon.ico')
+            && !/status of 422 .*\/update$/.test(`${m.text()} ${where}`)) {
           errors.push(`console: ${m.text()} ${where}`);
         }
       });
-      page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.url()}`); });
+      // 422: the refused move below, on purpose (checked there)
+      page.on('response', (r) => {
+        if (r.status() >= 400 && !(r.status() === 422 && r.url().endsWith('/update'))) {
+          errors.push(`HTTP ${r.status()} ${r.url()}`);
+        }
+      });
       const r = { errors };
+
+      // a browser set to English gets English, one set to German (the
+      // context below) German
+      const en = await browser.newContext({ viewport: v.viewport, locale: 'en-US' });
+      const enPage = await en.newPage();
+      await enPage.goto(`${BASE}/login`);
+      r.loginEn = await facts(enPage);
+      await en.close();
 
       await page.goto(`${BASE}/login`);
       r.login = await facts(page);
@@ -109,6 +145,15 @@ async function facts(page) {
       r.overview = await facts(page);
       await page.screenshot({ path: `${OUT}/overview-${v.name}.png`, fullPage: true });
 
+      // "go to ticket" as a number is read out on the phone
+      await page.fill('form#goto input[name=n]', ` [Ticket#${TICKET}] `);
+      await Promise.all([
+        page.waitForNavigation(),
+        page.press('form#goto input[name=n]', 'Enter'),
+      ]);
+      r.goto = await facts(page);
+      await page.goto(`${BASE}/`);
+
       // a click on a row's title opens the ticket
       const link = await page.$(`table#tickets tr[data-number="${TICKET}"] a[href$="/t/${TICKET}"]`);
       if (link) {
@@ -119,6 +164,39 @@ async function facts(page) {
       r.clicked = !!link;
       r.ticket = await facts(page);
       await page.screenshot({ path: `${OUT}/ticket-${v.name}.png`, fullPage: true });
+
+      if (MOVE_TICKET) {
+        await page.goto(`${BASE}/t/${MOVE_TICKET}`);
+        await page.selectOption('form#ticket-update select[name=group]', MOVE_TO);
+        const [resp] = await Promise.all([
+          page.waitForNavigation(),
+          page.click('form#ticket-update button[type=submit]'),
+        ]);
+        r.invalid = await page.evaluate(() => {
+          const q = (s) => document.querySelector(s);
+          const sel = q('form#ticket-update select[name=owner]');
+          const msg = q('form#ticket-update .field-error');
+          const sb = sel ? sel.getBoundingClientRect() : null;
+          const mb = msg ? msg.getBoundingClientRect() : null;
+          return {
+            page: document.body.getAttribute('data-page'),
+            messages: document.querySelectorAll('form#ticket-update .field-error').length,
+            text: msg ? msg.textContent.trim() : null,
+            id: msg ? msg.id : null,
+            visible: !!(mb && mb.width > 0 && mb.height > 0),
+            // right under the owner select, as wide as the form column
+            gap: sb && mb ? Math.round(mb.top - sb.bottom) : null,
+            sameColumn: sb && mb ? Math.abs(sb.left - mb.left) < 2 : false,
+            banner: !!q('.flash.error'),
+            group: q('select[name=group]').value,
+            owner: sel ? sel.value : null,
+            scrollWidth: document.documentElement.scrollWidth,
+          };
+        });
+        r.invalid.status = resp ? resp.status() : null;
+        await page.locator('form#ticket-update').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: `${OUT}/ticket-error-${v.name}.png` });
+      }
 
       if (MAIL_TICKET) {
         await page.goto(`${BASE}/t/${MAIL_TICKET}`, { waitUntil: 'load' });
