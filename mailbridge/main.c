@@ -20,6 +20,7 @@
 #include <libxml/parser.h>
 
 #include "mailbridge.h"
+#include "mb_crypto.h"
 
 volatile int mb_stop;
 
@@ -129,8 +130,12 @@ main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     xmlInitParser();
     mb_parse_init();
+    rc = mb_crypto_init(&cfg);              /* PGP keyring, crypto.c */
 
-    if (strcmp(mode, "deliver") == 0) {
+    if (rc != 0) {
+        rc = deliver ? EX_TEMPFAIL : rc;
+
+    } else if (strcmp(mode, "deliver") == 0) {
         rc = mb_deliver(&cfg, group, recipient, sender);
 
     } else if (strcmp(mode, "run") == 0) {
@@ -158,6 +163,7 @@ main(int argc, char **argv)
         rc = EX_USAGE;
     }
 
+    mb_crypto_done();
     mb_parse_done();
     xmlCleanupParser();
     curl_global_cleanup();
