@@ -563,6 +563,7 @@ mb_crypto_encrypted_part(const char *armour, size_t len)
     GMimeDataWrapper         *dw;
 
     mp = g_mime_multipart_encrypted_new();
+    g_mime_multipart_set_boundary((GMimeMultipart *) mp, NULL);
     g_mime_object_set_content_type_parameter((GMimeObject *) mp, "protocol",
                                              "application/pgp-encrypted");
 

@@ -88,6 +88,10 @@ main(int argc, char **argv)
             if (first_path == 0) {
                 first_path = i;
             }
+        } else if (mode && strcmp(mode, "pgp-protect") == 0) {
+            if (first_path == 0) {
+                first_path = i;         /* the rest: crypto_cli.c */
+            }
         } else {
             fprintf(stderr, "mailbridge: unexpected argument \"%s\"\n",
                     argv[i]);
@@ -157,6 +161,13 @@ main(int argc, char **argv)
 
     } else if (strcmp(mode, "check") == 0) {
         rc = mb_check(&cfg);
+
+    } else if (strcmp(mode, "keys") == 0) {
+        rc = mb_keys_run(&cfg);                 /* keys.c */
+
+    } else if (strcmp(mode, "pgp-protect") == 0) {
+        rc = mb_crypto_cli(&cfg, first_path ? argc - first_path : 0,
+                           argv + first_path);
 
     } else {
         fprintf(stderr, "mailbridge: unknown mode \"%s\"\n", mode);
@@ -255,6 +266,9 @@ mb_usage(int code)
         "  import [--no-progress] PATH...\n"
         "                    mbox files, maildirs, directories of .eml\n"
         "  check             config and Redis reachable\n"
+        "  keys              the PGP key role (key requests from the web)\n"
+        "  pgp-protect [--sign FPR] [--sign-only] [--count N] RCPT...\n"
+        "                    encrypt/sign the mail on stdin (tests)\n"
         "see docs/mailbridge.md\n");
     return code;
 }

@@ -74,6 +74,13 @@ gpgme_key_t mb_crypto_key_for(const char *addr, time_t now, char *err,
 int mb_crypto_protect(GMimeMessage *msg, const char *const *recipients,
     size_t n, const char *sign_fpr, int encrypt, char *err, size_t errlen);
 
+/*
+ * crypto_cli.c: "mailbridge pgp-protect [--sign FPR] [--sign-only]
+ * [--count N] RCPT..." -- mb_crypto_protect() on the mail on stdin, the
+ * result on stdout, the rate on stderr (tests, benchmark).
+ */
+int mb_crypto_cli(const mb_config_t *cfg, int argc, char **argv);
+
 /* ---- crypto_in.c: hooks of the MIME walk (parse_body.c) ---------------- */
 
 struct mb_walk_s;

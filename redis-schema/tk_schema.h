@@ -69,6 +69,7 @@
 #define TK_KEY_PGP_REQUESTS  "tk:pgp:requests"
 #define TK_FMT_PGP_RESULT    "tk:pgp:result:%s"
 #define TK_PGP_RESULT_TTL    86400
+#define TK_PGP_GROUP         "mailbridge"      /* consumer group        */
 /* key hash tk:pgp:key:FPR */
 #define TK_F_PGP_FPR         "fpr"
 #define TK_F_PGP_UIDS        "uids"            /* user ids, "\n"-joined  */
