@@ -199,4 +199,190 @@ subtest 'undecryptable mail: stored raw, decrypt-failed, never lost' => sub {
     is $tk->redis->zcard('tk:quarantine'), 0, 'not quarantined';
 };
 
+# ---- outbound: mailbridge pgp-protect = mb_crypto_protect ----------------
+
+import_to('mb', export('stranger', 'fremd@example.com'));
+import_to('stranger', export('mb', 'legal@example.org'));
+my $out_mail = crlf("From: Legal Gruppe <legal\@example.org>\nTo: anna\@example.net\n"
+    . "Cc: fremd\@example.com\nSubject: [Ticket#1] Antwort\nMessage-ID: <tk.1.2.x\@example.org>\n"
+    . "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n\n"
+    . "Hallo Anna,\nhier die Antwort. \xc3\xa4\n");
+
+sub protect {
+    my (@args) = @_;
+    return TK::run_cmd({ stdin => $out_mail }, MB::bin(), '-c', MB::conf($tk), 'pgp-protect', @args);
+}
+sub armour_of { $_[0] =~ /(-----BEGIN PGP MESSAGE-----.*?-----END PGP MESSAGE-----)/s ? $1 : '' }
+
+subtest 'outbound: encrypted to every recipient and the group, signed' => sub {
+    my ($rc, $out, $err) = protect('--sign', $legal, 'anna@example.net', 'fremd@example.com');
+    is $rc, 0, 'pgp-protect exit 0' or diag $err;
+    like $out, qr{^Content-Type: multipart/encrypted;.*protocol="application/pgp-encrypted"}ms, 'multipart/encrypted';
+    like $out, qr{^Subject: \[Ticket#1\] Antwort}m, 'headers kept';
+    unlike $out, qr/hier die Antwort/, 'no plaintext';
+    my $ct = armour_of($out);
+    for my $who (qw(anna stranger mb)) {
+        my ($drc, $plain, $log) = gpg($who, $ct, '--status-fd', '2', '--decrypt');
+        is $drc, 0, "$who decrypts it" or diag $log;
+        like $plain, qr/^Content-Type: text\/plain; charset=UTF-8\r$/m, "$who: a MIME entity inside";
+        like $log, qr/VALIDSIG $legal /, "$who: signature by the group key verifies" if $who ne 'mb';
+    }
+    my ($n, $a) = deliver_ok($out, 'the sent mail, delivered back');
+    like $a->{body}, qr/^Hallo Anna,\nhier die Antwort\. /, 'mailbridge decrypts its own sent mail';
+    like $a->{pgp_sig}, qr/^valid $legal Legal Gruppe/, 'and verifies the group signature';
+
+    my ($r2, $o2, $e2) = protect('--count', 60, '--sign', $legal, 'anna@example.net', 'fremd@example.com');
+    my ($rate) = $e2 =~ /([\d.]+) mails\/s/;
+    ok $rate, "encrypt+sign rate measured: @{[ $rate // '?' ]} mails/s";
+    diag "encrypt+sign (2 recipients + group): $rate mails/s" if $rate;
+};
+
+subtest 'outbound: sign only (multipart/signed)' => sub {
+    my ($rc, $out, $err) = protect('--sign-only', '--sign', $legal);
+    is $rc, 0, 'exit 0' or diag $err;
+    like $out, qr{^Content-Type: multipart/signed;.*protocol="application/pgp-signature"}ms, 'multipart/signed';
+    my (undef, $a) = deliver_ok($out, 'signed mail delivered back');
+    like $a->{pgp_sig}, qr/^valid $legal /, 'signature verifies';
+    like $a->{body}, qr/hier die Antwort/, 'text readable';
+};
+
+subtest 'outbound: a recipient without a usable key fails permanently' => sub {
+    my ($rc, $out, $err) = protect('--sign', $legal, 'anna@example.net', 'nobody@example.com');
+    is $rc, 65, 'exit EX_DATAERR (MB_CRYPTO_PERM)';
+    like $err, qr/no usable key for nobody\@example\.com/, 'names the address';
+    is $out, '', 'nothing written';
+    ($rc, undef, $err) = protect('--sign', 'DEADBEEFDEADBEEFDEADBEEF', 'anna@example.net');
+    is $rc, 65, 'unknown signing key: permanent';
+    like $err, qr/no usable secret key/, 'says so';
+};
+
+# ---- key metadata and requests: mailbridge keys ---------------------------
+
+my $R = $tk->redis;
+$tk->spawn('keys', MB::bin(), '-c', MB::conf($tk), 'keys');
+sub members { [ sort $R->smembers('tk:pgp:keys') ] }
+TK::wait_for('key metadata', 10, sub { @{ members() } >= 3 });
+
+my $seq = 0;
+sub request {
+    my (%f) = @_;
+    my $id = $R->xadd('tk:pgp:requests', '*', login => $f{login} // 'anna', role => $f{role} // 'agent',
+        map { $_ => $f{$_} } grep { !/^(login|role)$/ } sort keys %f);
+    my %res;
+    TK::wait_for("result of $id", 15, sub { %res = $R->hgetall("tk:pgp:result:$id"); %res });
+    $res{ttl} = $R->ttl("tk:pgp:result:$id");
+    return \%res;
+}
+
+subtest 'key metadata: the keyring in Redis' => sub {
+    is_deeply members(), [ sort $legal, $anna, $stranger ], 'tk:pgp:keys';
+    is $R->hget('tk:pgp:addr', 'legal@example.org'), "$legal 0", 'addr: group key, never expires';
+    is $R->hget('tk:pgp:addr', 'anna@example.net'), "$anna 0", 'addr: anna';
+    my %k = $R->hgetall("tk:pgp:key:$legal");
+    is $k{fpr}, $legal, 'fpr';
+    is $k{uids}, 'Legal Gruppe <legal@example.org>', 'uids';
+    is $k{emails}, 'legal@example.org', 'emails';
+    is_deeply [ @k{qw(expires revoked can_encrypt can_sign secret)} ], [ 0, 0, 1, 1, 1 ], 'flags of the group key';
+    ok $k{created} > 1e9, 'created';
+    is $R->hget("tk:pgp:key:$anna", 'secret'), 0, 'anna: public only';
+};
+
+subtest 'requests: agent import, secret refused, delete admin-only' => sub {
+    newhome('bert');
+    my $bert = genkey('bert', 'Bert B <bert@example.net>');
+    my $res = request(op => 'import', text => export('bert', 'bert@example.net'));
+    is $res->{status}, 'ok', 'agent imports a public key' or diag $res->{message};
+    is $res->{fprs}, $bert, 'result names the fingerprint';
+    ok $res->{ttl} > 86000 && $res->{ttl} <= 86400, 'result expires in a day';
+    is $R->hget('tk:pgp:addr', 'bert@example.net'), "$bert 0", 'addr written after the import';
+    ok((grep { $_ eq $bert } @{ members() }), 'in tk:pgp:keys');
+    is $R->xlen('tk:pgp:requests'), 0, 'request acknowledged and removed';
+
+    my (undef, $sec) = gpg('bert', '', '--armor', '--export-secret-keys', 'bert@example.net');
+    like $sec, qr/PRIVATE KEY BLOCK/, 'a secret key export';
+    gpg('mb', '', '--yes', '--delete-keys', $bert);
+    TK::wait_for('bert gone after gpg on the server deleted it', 10,
+        sub { !grep { $_ eq $bert } @{ members() } });
+    ok !defined $R->hget('tk:pgp:addr', 'bert@example.net'), 'addr follows a change made by gpg directly';
+    $res = request(op => 'import', text => $sec);
+    is $res->{status}, 'error', 'agent: secret key refused';
+    like $res->{message}, qr/only be imported by admins/, 'says why';
+    ok !(grep { $_ eq $bert } @{ members() }), 'nothing imported';
+    my (undef, $list) = gpg('mb', '', '--list-keys', 'bert@example.net');
+    is $list, '', 'keyring unchanged';
+
+    $res = request(op => 'import', text => "not a key\n");
+    is $res->{status}, 'error', 'garbage: error';
+
+    $res = request(op => 'delete', fpr => $stranger);
+    is $res->{status}, 'error', 'agent cannot delete';
+    ok((grep { $_ eq $stranger } @{ members() }), 'still there');
+    $res = request(op => 'delete', fpr => $stranger, role => 'admin', login => 'admin');
+    is $res->{status}, 'ok', 'admin deletes' or diag $res->{message};
+    ok !(grep { $_ eq $stranger } @{ members() }), 'gone from tk:pgp:keys';
+    ok !$R->exists("tk:pgp:key:$stranger"), 'key hash gone';
+    ok !defined $R->hget('tk:pgp:addr', 'fremd@example.com'), 'address gone';
+    my ($rc, undef, $err) = protect('anna@example.net', 'fremd@example.com');
+    like $err, qr/no usable key for fremd\@example\.com/, 'and no longer used for sending';
+};
+
+subtest 'expired and revoked keys are never in tk:pgp:addr' => sub {
+    newhome('old');
+    my ($rc, undef, $err) = gpg('old', '', '--faked-system-time', '20200101T000000!',
+        '--quick-gen-key', 'Alt <alt@example.net>', 'future-default', 'default', '1y');
+    is $rc, 0, 'key that expired in 2021' or diag $err;
+    my $old = fpr('old', 'alt@example.net');
+    newhome('rev');
+    my $rev = genkey('rev', 'Widerrufen <rev@example.net>');
+    my $cert = TK::read_file("$homes{rev}/openpgp-revocs.d/$rev.rev");
+    $cert =~ s/^:-----/-----/m;
+    import_to('rev', $cert);
+    my $res = request(op => 'import', text => export('old', 'alt@example.net') . export('rev', 'rev@example.net'),
+        role => 'admin');
+    is $res->{status}, 'ok', 'imported' or diag $res->{message};
+    ok((grep { $_ eq $old } @{ members() }), 'expired key listed');
+    ok((grep { $_ eq $rev } @{ members() }), 'revoked key listed');
+    ok !defined $R->hget('tk:pgp:addr', 'alt@example.net'), 'expired key: not in addr';
+    ok !defined $R->hget('tk:pgp:addr', 'rev@example.net'), 'revoked key: not in addr';
+    is $R->hget("tk:pgp:key:$rev", 'revoked'), 1, 'revoked=1';
+    is $R->hget("tk:pgp:key:$rev", 'can_encrypt'), 0, 'revoked: can_encrypt=0';
+    ok $R->hget("tk:pgp:key:$old", 'expires') < time, 'expires in the past';
+    ($rc, undef, $err) = protect('rev@example.net');
+    like $err, qr/no usable key for rev\@example\.net/, 'revoked key not used for sending';
+    ($rc, undef, $err) = protect('alt@example.net');
+    like $err, qr/no usable key for alt\@example\.net/, 'expired key not used for sending';
+
+    newhome('short');
+    ($rc, undef, $err) = gpg('short', '', '--quick-gen-key', 'Kurz <kurz@example.net>',
+        'future-default', 'default', 'seconds=4');
+    my $short = fpr('short', 'kurz@example.net');
+    $res = request(op => 'import', text => export('short', 'kurz@example.net'));
+    my $v = $R->hget('tk:pgp:addr', 'kurz@example.net') // '';
+    my ($f, $exp) = split ' ', $v;
+    is $f, $short, 'a key expiring in 4 s is listed';
+    ok $exp > time - 5 && $exp <= time + 5, 'with its expiry';
+    TK::wait_for('the key to drop out when it expires', 15,
+        sub { !defined $R->hget('tk:pgp:addr', 'kurz@example.net') });
+    pass 'dropped from tk:pgp:addr when its time came';
+};
+
+subtest 'import an attached key (application/pgp-keys) of an article' => sub {
+    newhome('carla');
+    my $carla = genkey('carla', 'Carla <carla@example.net>');
+    my $key = export('carla', 'carla@example.net');
+    my $mail = MB::mail(from => 'Carla <carla@example.net>', 'MIME-Version' => '1.0',
+        'Content-Type' => 'multipart/mixed; boundary="K"',
+        body => crlf("--K\nContent-Type: text/plain\n\nmein Schluessel\n--K\n"
+            . "Content-Type: application/pgp-keys; name=\"carla.asc\"\n"
+            . "Content-Disposition: attachment; filename=\"carla.asc\"\n\n$key\n--K--\n"));
+    my ($n, $a) = deliver_ok($mail, 'mail with a key');
+    is $R->hget("tk:{t:$n}:a:$a->{id}:att:1", 'content_type'), 'application/pgp-keys', 'attachment type';
+    my $res = request(op => 'import-att', ticket => $n, article => $a->{id}, att => 1);
+    is $res->{status}, 'ok', 'imported from the attachment' or diag $res->{message};
+    is $res->{fprs}, $carla, 'its fingerprint';
+    is $R->hget('tk:pgp:addr', 'carla@example.net'), "$carla 0", 'usable for carla@';
+    $res = request(op => 'import-att', ticket => $n, article => $a->{id}, att => 7);
+    is $res->{status}, 'error', 'no such attachment: error';
+};
+
 done_testing;
