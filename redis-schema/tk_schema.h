@@ -66,8 +66,10 @@
 #define TK_KEY_PGP_ADDR      "tk:pgp:addr"
 #define TK_KEY_PGP_KEYS      "tk:pgp:keys"
 #define TK_FMT_PGP_KEY       "tk:pgp:key:%s"
+#define TK_KEY_PGP_KEY_PREFIX "tk:pgp:key:"     /* + FPR (%S in tk_cmds) */
 #define TK_KEY_PGP_REQUESTS  "tk:pgp:requests"
 #define TK_FMT_PGP_RESULT    "tk:pgp:result:%s"
+#define TK_KEY_PGP_RESULT_PREFIX "tk:pgp:result:" /* + stream entry ID */
 #define TK_PGP_RESULT_TTL    86400
 #define TK_PGP_GROUP         "mailbridge"      /* consumer group        */
 /* key hash tk:pgp:key:FPR */

@@ -16,7 +16,8 @@ require "$FindBin::Bin/mail_lib.pl";
 
 plan skip_all => 'gpg is not installed' unless -x '/usr/bin/gpg';
 
-our $tk = MB::setup();
+our $tk = TK->new;                     # Redis, nginx (the key page)
+$tk->add_group($_) for qw(legal ALSO);
 my $dir = $tk->dir;
 my $home = "$dir/mb-gnupg";           # mailbridge's keyring
 MB::write_conf($tk, extra => "gnupg_home = $home\n");
@@ -383,6 +384,121 @@ subtest 'import an attached key (application/pgp-keys) of an article' => sub {
     is $R->hget('tk:pgp:addr', 'carla@example.net'), "$carla 0", 'usable for carla@';
     $res = request(op => 'import-att', ticket => $n, article => $a->{id}, att => 7);
     is $res->{status}, 'error', 'no such attachment: error';
+};
+
+# ---- the key page (nginx) -----------------------------------------------
+
+my $anna_pw = $tk->add_user('agentin', rights => 'legal:full', lang => 'en');
+my $otto_pw = $tk->add_user('otto', rights => 'ALSO:full', lang => 'en');
+my $root_pw = $tk->add_user('root', rights => 'legal:full', admin => 1, lang => 'de');
+my $agent = $tk->login_client('agentin', $anna_pw);
+my $otto = $tk->login_client('otto', $otto_pw);
+my $root = $tk->login_client('root', $root_pw);
+
+# follow a request's redirect until mailbridge answered
+sub outcome {
+    my ($c, $res) = @_;
+    my $loc = $res->location // return;
+    $loc =~ s{^/}{};
+    my $page;
+    TK::wait_for("result page $loc", 15, sub {
+        $page = $c->get("/$loc");
+        my $r = $page->dom->at('#key-result');
+        $r && $r->attr('data-status') ne 'pending';
+    });
+    return $page;
+}
+sub fprs_on { my ($page) = @_; [ map { $_->attr('data-fpr') } $page->dom->find('table#keys tr[data-fpr]') ] }
+
+subtest 'key page: agents list and import, only admins delete' => sub {
+    my $page = $agent->get('/admin/keys');
+    is $page->{status}, 200, 'agent: 200';
+    my %on = map { $_ => 1 } @{ fprs_on($page) };
+    ok $on{$legal} && $on{$anna}, 'lists the keys';
+    my $row = $page->dom->at("tr[data-fpr=$legal]");
+    like $row->at('td.uids')->text, qr/Legal Gruppe <legal\@example\.org>/, 'user id';
+    is $row->at('td.emails')->text, 'legal@example.org', 'addresses covered';
+    like $row->at('td.expires')->text, qr/never/, 'expiry';
+    like $row->at('td.status')->text, qr/valid.*secret key/, 'status, secret key';
+    my $alt = $page->dom->at('tr[data-fpr] td.status');
+    ok $page->dom->at('form#key-import textarea[name=key]'), 'import form';
+    ok !$page->dom->at('form.key-delete'), 'no delete for agents';
+    like $page->dom->at("tr.key-expired td.status")->text, qr/expired/, 'an expired key says so';
+
+    my $res = $agent->post_csrf('/admin/keys/delete', [ fpr => $anna ]);
+    is $res->{status}, 403, 'agent: delete refused with 403';
+    ok((grep { $_ eq $anna } @{ members() }), 'key still there');
+    $res = $agent->post('/admin/keys/import', [ key => export('anna', 'anna@example.net') ]);
+    is $res->{status}, 403, 'import without CSRF token: 403';
+    $res = $agent->post_csrf('/admin/keys/import', [ key => 'hello' ]);
+    is $res->{status}, 400, 'not a key: 400';
+
+    newhome('dora');
+    my $dora = genkey('dora', 'Dora <dora@example.net>');
+    $agent->get('/admin/keys');
+    $res = $agent->post_csrf('/admin/keys/import', [ key => export('dora', 'dora@example.net') ]);
+    is $res->{status}, 303, 'import: 303';
+    like $res->location, qr{/admin/keys\?r=\d+-\d+$}, 'to the result';
+    $page = outcome($agent, $res);
+    is $page->dom->at('#key-result')->attr('data-status'), 'ok', 'result ok';
+    like $page->dom->at('#key-result')->text, qr/$dora/, 'names the fingerprint';
+    ok((grep { $_ eq $dora } @{ fprs_on($page) }), 'listed after the import');
+    my (undef, $sec) = gpg('dora', '', '--armor', '--export-secret-keys', 'dora@example.net');
+    $res = $agent->post_csrf('/admin/keys/import', [ key => $sec ]);
+    is $res->{status}, 403, 'agent: secret key refused by the web';
+
+    $page = $root->get('/admin/keys');
+    is $page->{status}, 200, 'admin: 200';
+    ok $page->dom->at("tr[data-fpr=$dora] form.key-delete"), 'admin: delete button';
+    $res = $root->submit('/admin/keys', "tr[data-fpr=$dora] form.key-delete");
+    is $res->{status}, 303, 'admin delete: 303';
+    $page = outcome($root, $res);
+    is $page->dom->at('#key-result')->attr('data-status'), 'ok', 'deleted';
+    ok !(grep { $_ eq $dora } @{ fprs_on($page) }), 'no longer listed';
+    ok !defined $R->hget('tk:pgp:addr', 'dora@example.net'), 'and not in tk:pgp:addr';
+
+    $res = $root->post_csrf('/admin/keys/delete', [ fpr => 'xyz' ]);
+    is $res->{status}, 400, 'bad fingerprint: 400';
+    is $agent->get('/admin/keysx')->{status}, 404, 'no other admin pages for agents';
+    is $agent->get('/admin/quarantine')->{status}, 404, 'quarantine still admin-only';
+};
+
+subtest 'ticket page: PGP status, import an attached key' => sub {
+    my $mail = pgpmime_encrypted('anna', 'anna@example.net', $inner);
+    my ($n, $a) = deliver_ok($mail, 'encrypted');
+    my $page = $agent->get("/t/$n");
+    my $p = $page->dom->at("article#a-$a->{id} p.pgp");
+    ok $p, 'PGP line';
+    is $p->attr('data-pgp'), 'valid', 'data-pgp valid';
+    like $p->text, qr/Encrypted .* valid signature \($anna Anna Aktiv/, 'says encrypted, valid, signer';
+
+    newhome('emil');
+    my $emil = genkey('emil', 'Emil <emil@example.net>');
+    my $key = export('emil', 'emil@example.net');
+    $mail = MB::mail('MIME-Version' => '1.0', 'Content-Type' => 'multipart/mixed; boundary="K"',
+        body => crlf("--K\nContent-Type: text/plain\n\nSchluessel anbei\n--K\n"
+            . "Content-Type: application/pgp-keys; name=\"emil.asc\"\n"
+            . "Content-Disposition: attachment; filename=\"emil.asc\"\n\n$key\n--K--\n"));
+    ($n, $a) = deliver_ok($mail, 'key attached');
+    $page = $agent->get("/t/$n");
+    my $link = $page->dom->at("article#a-$a->{id} li.file a.import-key");
+    ok $link, 'import-key link';
+    (my $href = $link->attr('href')) =~ s{^https?://[^/]+}{};
+    like $href, qr{/admin/keys\?import=$n/$a->{id}/1$}, 'to the key page';
+
+    is $otto->get($href)->{status}, 404, 'a user who cannot see the ticket: 404';
+    $otto->get('/admin/keys');
+    is $otto->post_csrf('/admin/keys/import-att', [ ticket => $n, article => $a->{id}, att => 1 ])->{status},
+        404, 'and cannot import from it';
+
+    $page = $agent->get($href);
+    ok $page->dom->at('form#key-import-att'), 'confirmation form';
+    like $page->dom->at('form#key-import-att')->text, qr/emil\.asc/, 'names the file';
+    my $res = $agent->submit($href, 'form#key-import-att');
+    is $res->{status}, 303, 'confirmed: 303';
+    $page = outcome($agent, $res);
+    is $page->dom->at('#key-result')->attr('data-status'), 'ok', 'imported';
+    ok((grep { $_ eq $emil } @{ fprs_on($page) }), 'listed');
 };
 
 done_testing;
