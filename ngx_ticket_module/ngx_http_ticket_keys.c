@@ -86,6 +86,7 @@ ngx_http_ticket_keys(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     ngx_str_t  rest;
 
+    ctx->page = "keys";
     rest.data = ctx->path.data + sizeof("/admin/keys") - 1;
     rest.len = ctx->path.len - (sizeof("/admin/keys") - 1);
 
