@@ -58,7 +58,7 @@ static int mb_keys_meta(tk_cmds_t *w, redisReply *old, time_t now,
     char *digest);
 static void mb_keys_key(tk_cmds_t *w, GChecksum *ck, gpgme_key_t key,
     time_t now);
-static void mb_keys_handle(mb_keys_t *k, redisReply *entry);
+static int mb_keys_handle(mb_keys_t *k, redisReply *entry);
 static int mb_keys_import(const char *data, size_t len, int admin,
     char *msg, size_t msglen, GString *fprs);
 static int mb_keys_delete(const char *fpr, char *msg, size_t msglen);
@@ -178,7 +178,11 @@ mb_keys_read(mb_keys_t *k, const char *id)
         for (i = 0; entries->type == REDIS_REPLY_ARRAY
                     && i < entries->elements && !mb_stop; i++)
         {
-            mb_keys_handle(k, entries->element[i]);
+            if (mb_keys_handle(k, entries->element[i]) != 0) {
+                /* unacknowledged: read again ("0") after reconnecting */
+                freeReplyObject(reply);
+                return -1;
+            }
         }
     }
 
@@ -189,7 +193,7 @@ mb_keys_read(mb_keys_t *k, const char *id)
 
 /* ---- one request -------------------------------------------------------- */
 
-static void
+static int
 mb_keys_handle(mb_keys_t *k, redisReply *entry)
 {
     redisReply  *fields, *att = NULL;
@@ -199,12 +203,12 @@ mb_keys_handle(mb_keys_t *k, redisReply *entry)
     const char  *id, *op, *login, *role, *text, *fpr;
     char         msg[512], key[TK_KEY_MAX];
     size_t       len;
-    int          admin, ok = 0;
+    int          admin, ok = 0, rc;
 
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
         || entry->element[0]->type != REDIS_REPLY_STRING)
     {
-        return;
+        return 0;
     }
 
     id = entry->element[0]->str;
@@ -275,11 +279,13 @@ mb_keys_handle(mb_keys_t *k, redisReply *entry)
     tk_cmds_add(&extra, "XDEL %s %s", TK_KEY_PGP_REQUESTS, id);
     g_string_free(fprs, TRUE);
 
-    if (mb_keys_sync(k, &extra, 1) != 0) {
+    rc = mb_keys_sync(k, &extra, 1);
+    if (rc != 0) {
         /* not acknowledged: the request runs again after reconnecting */
         mb_warn("keys: request %s: %s", id, k->r.err);
     }
     tk_arena_reset(&arena);
+    return rc;
 }
 
 

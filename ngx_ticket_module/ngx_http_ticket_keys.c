@@ -372,10 +372,20 @@ static ngx_int_t
 ngx_http_ticket_keys_result(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_keys_t *kv)
 {
-    ngx_str_t       *status;
+    ngx_str_t       *status, *login;
     tk_tpl_keys_t   *tpl = &kv->tpl;
 
     status = ngx_http_ticket_reply_field(kv->result, TK_F_PGP_STATUS);
+    login = ngx_http_ticket_reply_field(kv->result, TK_F_LOGIN);
+
+    /* another agent's outcome is none of this one's business */
+    if (status && !ctx->user.admin
+        && (login == NULL || login->len != ctx->user.login.len
+            || ngx_strncmp(login->data, ctx->user.login.data, login->len)
+               != 0))
+    {
+        return NGX_OK;
+    }
 
     if (status == NULL) {
         tk_str_set(&tpl->result_status, "pending");
