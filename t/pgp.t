@@ -386,6 +386,14 @@ subtest 'import an attached key (application/pgp-keys) of an article' => sub {
     is $res->{status}, 'error', 'no such attachment: error';
 };
 
+subtest 'the keys role stops on SIGTERM' => sub {
+    my $t0 = time;
+    my $st = $tk->stop_proc('keys', 'TERM', 8);
+    is $st, 0, 'exit 0';
+    ok time - $t0 < 4, 'within the BLOCK time (' . sprintf('%.1f', time - $t0) . ' s)';
+    $tk->spawn('keys', MB::bin(), '-c', MB::conf($tk), 'keys');
+};
+
 # ---- the key page (nginx) -----------------------------------------------
 
 my $anna_pw = $tk->add_user('agentin', rights => 'legal:full', lang => 'en');
