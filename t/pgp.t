@@ -12,6 +12,7 @@ use Test::More;
 use TK;
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 use Time::HiRes qw(time sleep);
+use JSON::PP ();
 require "$FindBin::Bin/mail_lib.pl";
 
 plan skip_all => 'gpg is not installed' unless -x '/usr/bin/gpg';
@@ -507,6 +508,48 @@ subtest 'ticket page: PGP status, import an attached key' => sub {
     $page = outcome($agent, $res);
     is $page->dom->at('#key-result')->attr('data-status'), 'ok', 'imported';
     ok((grep { $_ eq $emil } @{ fprs_on($page) }), 'listed');
+};
+
+subtest 'in a browser: one click imports an attached key' => sub {
+    my $ui = "$FindBin::Bin/ui";
+    plan skip_all => 'no node/chromium/playwright-core'
+        unless -x '/usr/bin/chromium' && -e "$ui/node_modules/playwright-core/package.json"
+            && grep { -x "$_/node" } split /:/, $ENV{PATH};
+    newhome('fritz');
+    my $fritz = genkey('fritz', 'Fritz <fritz@example.net>');
+    my ($rc, $ct) = gpg('anna', "Bitte meinen Schluessel importieren.\n", '--armor', '--encrypt',
+        '--sign', '--local-user', 'anna@example.net', '--recipient', 'legal@example.org');
+    my $mail = MB::mail(subject => 'Mein Schluessel', 'MIME-Version' => '1.0',
+        'Content-Type' => 'multipart/mixed; boundary="K"',
+        body => crlf("--K\nContent-Type: text/plain\n\n$ct\n--K\n"
+            . "Content-Type: application/pgp-keys; name=\"fritz.asc\"\n"
+            . "Content-Disposition: attachment; filename=\"fritz.asc\"\n\n"
+            . export('fritz', 'fritz@example.net') . "\n--K--\n"));
+    my ($n) = deliver_ok($mail, 'mail with a key');
+    my $out = "$TK::BUILD/artifacts";
+    mkdir $out;
+    local $ENV{BASE} = $tk->base;
+    local $ENV{LOGIN} = 'agentin';
+    local $ENV{PASSWORD} = $anna_pw;
+    local $ENV{TICKET} = $n;
+    local $ENV{OUT} = $out;
+    my ($nrc, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/pgp.js");
+    my $r = eval { JSON::PP->new->decode((split /\n/, $stdout)[-1] // '') };
+    ok $r && !$r->{fatal}, 'the browser script ran' or return diag "exit $nrc\n$stdout\n$stderr";
+    for my $view (qw(desktop mobile)) {
+        my $v = $r->{views}{$view};
+        is $v->{pgp}{status}, 'valid', "$view: PGP line says valid";
+        like $v->{pgp}{text}, qr/Encrypted/, "$view: and encrypted";
+        is_deeply $v->{ticketCsp}, [], "$view: no CSP violation on the ticket page";
+        like $v->{keys}{url}, qr{^/admin/keys\?r=}, "$view: one click, on the result page";
+        is $v->{keys}{status}, 'ok', "$view: imported";
+        ok $v->{keys}{navCurrent}, "$view: the key page is current in the navigation";
+        ok $v->{keys}{scrollWidth} <= $v->{keys}{clientWidth}, "$view: no horizontal scrolling"
+            or diag "$v->{keys}{scrollWidth} > $v->{keys}{clientWidth}";
+        is_deeply $v->{keys}{csp}, [], "$view: no CSP violation on the key page";
+        is_deeply $v->{errors}, [], "$view: no page errors";
+    }
+    ok((grep { $_ eq $fritz } @{ members() }), 'the key is in the keyring');
 };
 
 done_testing;
