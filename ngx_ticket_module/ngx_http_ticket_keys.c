@@ -395,6 +395,7 @@ ngx_http_ticket_keys_result(ngx_http_request_t *r,
     }
 
     if (status->len == 2 && ngx_strncmp(status->data, "ok", 2) == 0) {
+        tpl->result_ok = 1;
         tk_str_set(&tpl->result_status, "ok");
         tk_str_set(&tpl->result_class, "ok");
     } else {

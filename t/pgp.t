@@ -368,6 +368,26 @@ subtest 'expired and revoked keys are never in tk:pgp:addr' => sub {
     pass 'dropped from tk:pgp:addr when its time came';
 };
 
+subtest 'signatures by an expired and by a revoked key' => sub {
+    # made in 2020 while the key was valid; it expired in 2021
+    my ($rc, $cs, $err) = gpg('old', "Alte Unterschrift.\n", '--faked-system-time', '20200601T000000!',
+        '--clearsign', '--local-user', 'alt@example.net');
+    is $rc, 0, 'signed in 2020' or diag $err;
+    my (undef, $a) = deliver_ok(MB::mail(body => crlf($cs)), 'expired signer');
+    my $old = fpr('old', 'alt@example.net');
+    like $a->{pgp_sig}, qr/^expired-key $old /, 'expired-key FPR';
+
+    newhome('rev2');
+    my $rev2 = genkey('rev2', 'Spaeter Widerrufen <rev2@example.net>');
+    ($rc, $cs) = gpg('rev2', "Vor dem Widerruf.\n", '--clearsign', '--local-user', 'rev2@example.net');
+    my $cert = TK::read_file("$homes{rev2}/openpgp-revocs.d/$rev2.rev");
+    $cert =~ s/^:-----/-----/m;
+    import_to('rev2', $cert);
+    import_to('mb', export('rev2', 'rev2@example.net'));
+    (undef, $a) = deliver_ok(MB::mail(body => crlf($cs)), 'revoked signer');
+    like $a->{pgp_sig}, qr/^revoked-key $rev2 /, 'revoked-key FPR';
+};
+
 subtest 'import an attached key (application/pgp-keys) of an article' => sub {
     newhome('carla');
     my $carla = genkey('carla', 'Carla <carla@example.net>');
