@@ -5,7 +5,8 @@
  *  - on a phone the strip of overviews shows the current one;
  *  - "g" then "o" goes to the overview, "g" then "p" to the profile;
  *  - "import key" of an attached PGP key posts the import right away
- *    (without the script the link leads to a confirmation form).
+ *    (without the script the link leads to a confirmation form);
+ *  - a key file chosen on the key page fills its textarea.
  * No inline code anywhere (the CSP forbids it), nothing loaded from
  * elsewhere.
  */
@@ -159,7 +160,29 @@
             });
     }
 
+    /* key page: a chosen key file is read into the textarea (armoured
+     * keys are text; the form stays urlencoded) */
+    function keyFile() {
+        var input = document.getElementById('key-file'),
+            text = document.getElementById('key-text');
+
+        if (!input || !text || !window.FileReader) {
+            return;
+        }
+
+        input.addEventListener('change', function () {
+            var reader = new FileReader();
+
+            if (!input.files || !input.files[0]) {
+                return;
+            }
+            reader.onload = function () { text.value = reader.result; };
+            reader.readAsText(input.files[0]);
+        });
+    }
+
     ready(function () {
+        keyFile();
         autosubmit();
         strip();
         reminder();

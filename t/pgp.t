@@ -553,6 +553,9 @@ subtest 'in a browser: one click imports an attached key' => sub {
     local $ENV{PASSWORD} = $anna_pw;
     local $ENV{TICKET} = $n;
     local $ENV{OUT} = $out;
+    my $keyfile = "$dir/fritz.asc";
+    TK::write_file($keyfile, export('fritz', 'fritz@example.net'));
+    local $ENV{KEY_FILE} = $keyfile;
     my ($nrc, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/pgp.js");
     my $r = eval { JSON::PP->new->decode((split /\n/, $stdout)[-1] // '') };
     ok $r && !$r->{fatal}, 'the browser script ran' or return diag "exit $nrc\n$stdout\n$stderr";
@@ -568,6 +571,7 @@ subtest 'in a browser: one click imports an attached key' => sub {
             or diag "$v->{keys}{scrollWidth} > $v->{keys}{clientWidth}";
         is_deeply $v->{keys}{csp}, [], "$view: no CSP violation on the key page";
         is_deeply $v->{errors}, [], "$view: no page errors";
+        like $v->{fileText} // '', qr/^-----BEGIN PGP PUBLIC KEY BLOCK-----/, "$view: a chosen key file fills the textarea";
     }
     ok((grep { $_ eq $fritz } @{ members() }), 'the key is in the keyring');
 };

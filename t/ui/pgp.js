@@ -69,6 +69,12 @@ const viewports = [
         csp: window.__tkCsp,
       }));
       await page.screenshot({ path: `${OUT}/pgp-keys-${v.name}.png`, fullPage: true });
+      // a key file chosen in the file input lands in the textarea
+      if (process.env.KEY_FILE) {
+        await page.setInputFiles('#key-file', process.env.KEY_FILE);
+        await page.waitForFunction(() => document.getElementById('key-text').value.length > 0);
+        r.fileText = await page.evaluate(() => document.getElementById('key-text').value);
+      }
       result.views[v.name] = r;
       await context.close();
     }
