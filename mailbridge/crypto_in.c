@@ -35,6 +35,7 @@ static void mb_crypto_gpgme_sigs(mb_walk_t *w, gpgme_verify_result_t r);
 static void mb_crypto_set_sig(mb_walk_t *w, const char *status,
     const char *id);
 static void mb_crypto_notice(mb_walk_t *w, const char *why);
+static const char *mb_crypto_uid_for(gpgme_key_t key, mb_msg_t *m);
 static int mb_crypto_inline_run(mb_walk_t *w, const unsigned char *p,
     size_t n, int decrypt, GByteArray *plain, char *why, size_t whylen);
 static const unsigned char *mb_find(const unsigned char *p, size_t n,
@@ -329,7 +330,7 @@ mb_crypto_set_sig(mb_walk_t *w, const char *status, const char *id)
                 && strcasecmp(keys[i]->fpr + strlen(keys[i]->fpr) - len, id)
                    == 0 && keys[i]->uids)
             {
-                uid = keys[i]->uids->uid;
+                uid = mb_crypto_uid_for(keys[i], w->m);
                 if (strlen(keys[i]->fpr) > len) {
                     id = keys[i]->fpr;      /* the full fingerprint */
                 }
@@ -351,6 +352,28 @@ mb_crypto_set_sig(mb_walk_t *w, const char *status, const char *id)
         }
     }
     w->m->pgp_sig = mb_utf8_clean(w->m, buf);
+}
+
+
+/*
+ * The user id shown with a signature: the one with the mail's From
+ * address if the key has it, else the first -- so a valid signature by
+ * somebody else's key shows somebody else's address (the page warns).
+ */
+static const char *
+mb_crypto_uid_for(gpgme_key_t key, mb_msg_t *m)
+{
+    gpgme_user_id_t  u;
+
+    for (u = key->uids; u && m->from_addr.len; u = u->next) {
+        if (u->email && !u->revoked
+            && strcasecmp(u->email, (const char *) m->from_addr.data) == 0)
+        {
+            return u->uid;
+        }
+    }
+
+    return key->uids->uid;
 }
 
 

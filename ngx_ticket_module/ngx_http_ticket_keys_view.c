@@ -15,10 +15,15 @@
 #include "ngx_http_ticket_views.h"
 
 
+static ngx_flag_t ngx_http_ticket_keys_same_addr(ngx_str_t *sig_rest,
+    tk_str_t *from);
+static void ngx_http_ticket_keys_addr(u_char *p, size_t len, ngx_str_t *out);
+
+
 ngx_int_t
 ngx_http_ticket_keys_article(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, tk_str_t *flags, ngx_str_t *sig,
-    tk_str_t *label, tk_str_t *status)
+    tk_str_t *from, tk_str_t *label, tk_str_t *status)
 {
     u_char      *p, *last;
     size_t       n;
@@ -63,6 +68,13 @@ ngx_http_ticket_keys_article(ngx_http_request_t *r,
         } else {
             tk_str_set(status, "none");
         }
+    } else if (NGX_KEYS_IS(st, "valid")
+               && !ngx_http_ticket_keys_same_addr(&rest, from))
+    {
+        /* a good signature, by a key of someone else than From says */
+        verdict = de ? "Signatur g\xc3\xbcltig, aber NICHT vom Absender"
+                     : "valid signature, but NOT by the sender";
+        tk_str_set(status, "valid-other");
     } else if (NGX_KEYS_IS(st, "valid")) {
         verdict = de ? "Signatur g\xc3\xbcltig" : "valid signature";
         tk_str_set(status, "valid");
@@ -129,4 +141,57 @@ ngx_http_ticket_keys_file(ngx_http_request_t *r, tk_str_t *type,
                         number, article, k);
 
     return ngx_http_ticket_url(r, (char *) buf, last - buf, url);
+}
+
+
+/*
+ * The address in "FPR Name <addr>" is From's address (or the user id has
+ * none: nothing to compare).  Addresses compare case-insensitively.
+ */
+static ngx_flag_t
+ngx_http_ticket_keys_same_addr(ngx_str_t *sig_rest, tk_str_t *from)
+{
+    ngx_str_t  a, b;
+
+    ngx_http_ticket_keys_addr(sig_rest->data, sig_rest->len, &a);
+    if (a.len == 0 || ngx_strlchr(sig_rest->data,
+                                  sig_rest->data + sig_rest->len, '<')
+                      == NULL)
+    {
+        return 1;
+    }
+
+    ngx_http_ticket_keys_addr(from->data, from->len, &b);
+
+    return a.len == b.len && ngx_strncasecmp(a.data, b.data, a.len) == 0;
+}
+
+
+/* "Name <addr>" -> addr; without <>: the last word. */
+static void
+ngx_http_ticket_keys_addr(u_char *p, size_t len, ngx_str_t *out)
+{
+    u_char  *lt, *gt, *end = p + len;
+
+    ngx_str_null(out);
+
+    for (lt = end; lt > p && lt[-1] != '<'; lt--) {
+        /* void */
+    }
+
+    if (lt > p) {
+        gt = ngx_strlchr(lt, end, '>');
+        if (gt) {
+            out->data = lt;
+            out->len = gt - lt;
+        }
+        return;
+    }
+
+    for (lt = end; lt > p && lt[-1] != ' '; lt--) {
+        /* void */
+    }
+
+    out->data = lt;
+    out->len = end - lt;
 }

@@ -140,7 +140,8 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
 
         if (ngx_http_ticket_view_files(r, ctx, v, va, art) != NGX_OK
             || ngx_http_ticket_keys_article(r, ctx, &a->flags, &va->pgp_sig,
-                                            &art->pgp, &art->pgp_status)
+                                            &a->from, &art->pgp,
+                                            &art->pgp_status)
                != NGX_OK)
         {
             return NGX_ERROR;

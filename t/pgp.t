@@ -530,6 +530,16 @@ subtest 'ticket page: PGP status, import an attached key' => sub {
     ok((grep { $_ eq $emil } @{ fprs_on($page) }), 'listed');
 };
 
+subtest 'ticket page: a valid signature by someone else than From is flagged' => sub {
+    my (undef, $cs) = gpg('anna', "Ich bin die Gruppe.\n", '--clearsign', '--local-user', 'anna@example.net');
+    my ($n, $a) = deliver_ok(MB::mail(from => 'Legal Gruppe <legal@example.org>', body => crlf($cs)),
+        'forged From');
+    like $a->{pgp_sig}, qr/^valid $anna Anna Aktiv <anna\@example\.net>$/, 'pgp_sig names the real signer';
+    my $p = $agent->get("/t/$n")->dom->at("article#a-$a->{id} p.pgp");
+    is $p->attr('data-pgp'), 'valid-other', 'data-pgp valid-other';
+    like $p->text, qr/NOT by the sender/, 'says so';
+};
+
 subtest 'in a browser: one click imports an attached key' => sub {
     my $ui = "$FindBin::Bin/ui";
     plan skip_all => 'no node/chromium/playwright-core'
