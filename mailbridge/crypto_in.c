@@ -11,6 +11,7 @@
  * a missing key does not appear by retrying.
  */
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,19 @@
 #define MB_ARMOUR_MSG_END   "-----END PGP MESSAGE-----"
 #define MB_ARMOUR_SIGNED    "-----BEGIN PGP SIGNED MESSAGE-----"
 #define MB_ARMOUR_SIG_END   "-----END PGP SIGNATURE-----"
+
+/* decrypted data beyond this is refused (compression bombs) */
+#define MB_CRYPTO_MAX_PLAIN (64u << 20)
+
+typedef struct {
+    GByteArray  *b;
+    int          over;
+} mb_sink_t;
+
+static ssize_t mb_sink_write(void *handle, const void *buf, size_t n);
+
+static struct gpgme_data_cbs  mb_sink_cbs = { NULL, mb_sink_write, NULL,
+                                              NULL };
 
 static const char  mb_notice[] =
     "[Diese Nachricht ist verschl\xc3\xbcsselt und konnte nicht "
@@ -45,46 +59,59 @@ static const unsigned char *mb_find(const unsigned char *p, size_t n,
 void
 mb_crypto_walk_encrypted(mb_walk_t *w, GMimeMultipart *mp, int depth)
 {
-    GMimeDecryptResult  *res = NULL;
-    GMimeSignatureList  *sigs;
-    GMimeObject         *obj = NULL;
-    GError              *err = NULL;
-    const char          *why = "PGP is not set up on this server";
-    int                  i, n;
+    GMimeObject       *part, *obj = NULL;
+    GMimeDataWrapper  *dw;
+    GMimeStream       *mem;
+    GMimeParser       *parser;
+    GByteArray        *cipher, *plain;
+    char               why[256];
+    int                i, n;
 
     w->m->flags |= MB_F_ENCRYPTED;
+    snprintf(why, sizeof(why), "PGP is not set up on this server");
+    n = g_mime_multipart_get_count(mp);
+    part = n >= 2 ? g_mime_multipart_get_part(mp, 1) : NULL;
 
-    if (mb_crypto_enabled() && GMIME_IS_MULTIPART_ENCRYPTED(mp)) {
-        obj = g_mime_multipart_encrypted_decrypt(
-            (GMimeMultipartEncrypted *) mp, GMIME_DECRYPT_NONE, NULL, &res,
-            &err);
-        why = err ? err->message : "unknown error";
+    /* gpgme, not gmime's decrypt: the plain text is capped (a small
+     * compressed message must not inflate into all of our memory) */
+    if (mb_crypto_enabled() && part && GMIME_IS_PART(part)) {
+        cipher = g_byte_array_new();
+        dw = g_mime_part_get_content((GMimePart *) part);
+        if (dw) {
+            mem = g_mime_stream_mem_new_with_byte_array(cipher);
+            g_mime_stream_mem_set_owner((GMimeStreamMem *) mem, FALSE);
+            g_mime_data_wrapper_write_to_stream(dw, mem);
+            g_object_unref(mem);
+        }
+
+        plain = g_byte_array_new();
+        if (mb_crypto_inline_run(w, cipher->data, cipher->len, 1, plain, why,
+                                 sizeof(why)) == 0)
+        {
+            mem = g_mime_stream_mem_new_with_buffer((const char *) plain->data,
+                                                    plain->len);
+            parser = g_mime_parser_new_with_stream(mem);
+            g_object_unref(mem);
+            obj = g_mime_parser_construct_part(parser, mb_opts);
+            g_object_unref(parser);
+            if (obj == NULL) {
+                snprintf(why, sizeof(why), "the decrypted data is not MIME");
+            }
+        }
+        g_byte_array_unref(plain);
+        g_byte_array_unref(cipher);
     }
 
     if (obj) {
-        sigs = res ? g_mime_decrypt_result_get_signatures(res) : NULL;
-        if (sigs && g_mime_signature_list_length(sigs) > 0) {
-            w->m->flags |= MB_F_SIGNED;
-            mb_crypto_gmime_sigs(w, sigs);
-        }
         mb_walk(w, obj, depth + 1);
         g_object_unref(obj);
-        if (res) {
-            g_object_unref(res);
-        }
-        g_clear_error(&err);
         return;
     }
 
     mb_info("pgp: cannot decrypt: %s", why);
     mb_crypto_notice(w, why);
-    g_clear_error(&err);
-    if (res) {
-        g_object_unref(res);
-    }
 
     /* the encrypted part as a file: nothing of the mail is hidden */
-    n = g_mime_multipart_get_count(mp);
     for (i = 1; i < n; i++) {
         mb_walk(w, g_mime_multipart_get_part(mp, i), depth + 1);
     }
@@ -193,12 +220,14 @@ mb_crypto_inline_run(mb_walk_t *w, const unsigned char *p, size_t n,
     gpgme_data_t           in = NULL, out = NULL;
     gpgme_error_t          e;
     gpgme_verify_result_t  vr;
-    char                   *buf;
-    size_t                 len;
+    mb_sink_t              sink;
+
+    sink.b = plain;
+    sink.over = 0;
 
     e = gpgme_data_new_from_mem(&in, (const char *) p, n, 0);
     if (e == 0) {
-        e = gpgme_data_new(&out);
+        e = gpgme_data_new_from_cbs(&out, &mb_sink_cbs, &sink);
     }
 
     if (e == 0) {
@@ -207,10 +236,15 @@ mb_crypto_inline_run(mb_walk_t *w, const unsigned char *p, size_t n,
     }
 
     gpgme_data_release(in);
+    gpgme_data_release(out);
 
-    if (e) {
-        snprintf(why, whylen, "%s", gpgme_strerror(e));
-        gpgme_data_release(out);
+    if (e || sink.over) {
+        if (sink.over) {
+            snprintf(why, whylen, "the decrypted text is larger than %u MB",
+                     MB_CRYPTO_MAX_PLAIN >> 20);
+        } else {
+            snprintf(why, whylen, "%s", gpgme_strerror(e));
+        }
         return -1;
     }
 
@@ -218,12 +252,6 @@ mb_crypto_inline_run(mb_walk_t *w, const unsigned char *p, size_t n,
     if (vr && vr->signatures) {
         w->m->flags |= MB_F_SIGNED;
         mb_crypto_gpgme_sigs(w, vr);
-    }
-
-    buf = gpgme_data_release_and_get_mem(out, &len);
-    if (buf) {
-        g_byte_array_append(plain, (const guint8 *) buf, (guint) len);
-        gpgme_free(buf);
     }
 
     return 0;
@@ -390,6 +418,23 @@ mb_crypto_notice(mb_walk_t *w, const char *why)
                         (size_t) n < sizeof(buf) ? (size_t) n
                                                  : sizeof(buf) - 1);
     }
+}
+
+
+/* gpgme's output into a GByteArray, at most MB_CRYPTO_MAX_PLAIN bytes */
+static ssize_t
+mb_sink_write(void *handle, const void *buf, size_t n)
+{
+    mb_sink_t  *s = handle;
+
+    if (s->b->len + n > MB_CRYPTO_MAX_PLAIN) {
+        s->over = 1;
+        errno = ENOSPC;
+        return -1;
+    }
+
+    g_byte_array_append(s->b, buf, (guint) n);
+    return (ssize_t) n;
 }
 
 

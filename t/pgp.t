@@ -188,6 +188,15 @@ subtest 'PGP/MIME signed: valid, bad, unknown key' => sub {
     like $stranger, qr/\Q@{[ (split ' ', $a->{pgp_sig})[1] ]}\E$/, 'the ID is the signer\'s';
 };
 
+subtest 'a compression bomb is not decrypted into memory' => sub {
+    my $payload = "Content-Type: text/plain\r\n\r\n" . ("\0" x (80 << 20));
+    my $mail = pgpmime_encrypted('anna', undef, $payload);
+    ok length($mail) < 2 << 20, 'an 80 MB text in a ' . int(length($mail) / 1024) . ' KB mail';
+    my ($n, $a) = deliver_ok($mail, 'bomb');
+    ok flags($a)->{'decrypt-failed'}, 'decrypt-failed';
+    like $a->{body}, qr/larger than 64 MB/, 'says why';
+};
+
 subtest 'undecryptable mail: stored raw, decrypt-failed, never lost' => sub {
     import_to('stranger', export('anna', 'anna@example.net'));
     my $mail = pgpmime_encrypted('stranger', undef, $inner, to_key => 'anna@example.net');
