@@ -23,6 +23,7 @@
 
 typedef struct {
     int            on;
+    size_t         max_plain;     /* cfg->max_size                    */
     char          *home;
     gpgme_ctx_t    ctx;
     gpgme_key_t   *keys;
@@ -98,6 +99,7 @@ mb_crypto_init(const mb_config_t *cfg)
                                    g_mime_gpg_context_new);
 
     mb_crypto.home = strdup(cfg->gnupg_home);
+    mb_crypto.max_plain = cfg->max_size;
     mb_crypto.on = 1;
     mb_debug("pgp: keyring %s", cfg->gnupg_home);
     return 0;
@@ -150,6 +152,13 @@ int
 mb_crypto_enabled(void)
 {
     return mb_crypto.on;
+}
+
+
+size_t
+mb_crypto_max_plain(void)
+{
+    return mb_crypto.max_plain ? mb_crypto.max_plain : 25u << 20;
 }
 
 

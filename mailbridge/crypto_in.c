@@ -23,8 +23,8 @@
 #define MB_ARMOUR_SIGNED    "-----BEGIN PGP SIGNED MESSAGE-----"
 #define MB_ARMOUR_SIG_END   "-----END PGP SIGNATURE-----"
 
-/* decrypted data beyond this is refused (compression bombs) */
-#define MB_CRYPTO_MAX_PLAIN (64u << 20)
+/* decrypted data beyond max_size is refused (compression bombs) */
+#define MB_CRYPTO_MAX_PLAIN mb_crypto_max_plain()
 
 typedef struct {
     GByteArray  *b;
@@ -240,8 +240,8 @@ mb_crypto_inline_run(mb_walk_t *w, const unsigned char *p, size_t n,
 
     if (e || sink.over) {
         if (sink.over) {
-            snprintf(why, whylen, "the decrypted text is larger than %u MB",
-                     MB_CRYPTO_MAX_PLAIN >> 20);
+            snprintf(why, whylen, "the decrypted text is larger than "
+                     "max_size (%zu MB)", MB_CRYPTO_MAX_PLAIN >> 20);
         } else {
             snprintf(why, whylen, "%s", gpgme_strerror(e));
         }

@@ -39,6 +39,8 @@
 int mb_crypto_init(const mb_config_t *cfg);
 int mb_crypto_enabled(void);
 const char *mb_crypto_home(void);
+/* Decrypted data larger than this (max_size) is refused: decrypt-failed. */
+size_t mb_crypto_max_plain(void);
 void mb_crypto_done(void);
 
 /* The process's gpgme context: armour on, loopback pinentry. */

@@ -194,7 +194,7 @@ subtest 'a compression bomb is not decrypted into memory' => sub {
     ok length($mail) < 2 << 20, 'an 80 MB text in a ' . int(length($mail) / 1024) . ' KB mail';
     my ($n, $a) = deliver_ok($mail, 'bomb');
     ok flags($a)->{'decrypt-failed'}, 'decrypt-failed';
-    like $a->{body}, qr/larger than 64 MB/, 'says why';
+    like $a->{body}, qr/larger than max_size \(25 MB\)/, 'says why (max_size)';
 };
 
 subtest 'undecryptable mail: stored raw, decrypt-failed, never lost' => sub {
