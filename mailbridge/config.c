@@ -19,6 +19,7 @@
 
 #define MB_DEFAULT_MAX_SIZE  (25u * 1024 * 1024)
 #define MB_DEFAULT_POLL      30
+#define MB_DEFAULT_GNUPG_HOME "/var/lib/mailbridge/gnupg"
 
 static int mb_config_line(mb_config_t *cfg, char *key, char *val,
     unsigned lineno, int *has_password);
@@ -49,6 +50,7 @@ mb_config_load(mb_config_t *cfg, const char *path)
     cfg->max_size = MB_DEFAULT_MAX_SIZE;
     cfg->subject_tag = strdup("Ticket#");
     cfg->batch = 50;
+    cfg->gnupg_home = strdup(MB_DEFAULT_GNUPG_HOME);
 
     f = fopen(path, "r");
     if (f == NULL) {
@@ -155,6 +157,13 @@ mb_config_line(mb_config_t *cfg, char *key, char *val, unsigned lineno,
     if (strcmp(key, "subject_tag") == 0) {
         free(cfg->subject_tag);
         cfg->subject_tag = strdup(val);
+        return 0;
+    }
+
+    if (strcmp(key, "gnupg_home") == 0) {
+        free(cfg->gnupg_home);
+        cfg->gnupg_home = strdup(val);
+        cfg->gnupg_home_set = 1;
         return 0;
     }
 
@@ -402,6 +411,7 @@ mb_config_free(mb_config_t *cfg)
     free(cfg->redis);
     free(cfg->default_group);
     free(cfg->subject_tag);
+    free(cfg->gnupg_home);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -69,6 +69,8 @@ typedef struct {
     size_t         nmailboxes;
     mb_address_t  *addresses;
     size_t         naddresses;
+    char          *gnupg_home;    /* PGP keyring (crypto.c)             */
+    int            gnupg_home_set; /* configured, not the default       */
 } mb_config_t;
 
 /* Returns 0, or a sysexits code (EX_CONFIG, EX_NOINPUT) after logging. */
@@ -89,7 +91,8 @@ enum {
     MB_F_ENCRYPTED  = 1 << 5,
     MB_F_HTML       = 1 << 6,     /* body derived from HTML              */
     MB_F_BROKEN     = 1 << 7,     /* MIME structure was repaired         */
-    MB_F_NOSENDER   = 1 << 8      /* no usable From address             */
+    MB_F_NOSENDER   = 1 << 8,     /* no usable From address             */
+    MB_F_DECRYPT_FAILED = 1 << 9  /* encrypted, and we have no key       */
 };
 
 typedef struct {
@@ -141,6 +144,7 @@ typedef struct {
     mb_att_t      *atts;
     unsigned       natts;
     unsigned       flags;         /* MB_F_*                             */
+    tk_str_t       pgp_sig;       /* "valid FPR UID" (crypto_in.c)      */
     char           raw_hash[65];  /* SHA-256 of raw, hex                */
 
     /* parse failure: the reason for the quarantine */

@@ -20,6 +20,7 @@
 #include <libxml/parser.h>
 
 #include "mailbridge.h"
+#include "mb_crypto.h"
 
 volatile int mb_stop;
 
@@ -87,6 +88,10 @@ main(int argc, char **argv)
             if (first_path == 0) {
                 first_path = i;
             }
+        } else if (mode && strcmp(mode, "pgp-protect") == 0) {
+            if (first_path == 0) {
+                first_path = i;         /* the rest: crypto_cli.c */
+            }
         } else {
             fprintf(stderr, "mailbridge: unexpected argument \"%s\"\n",
                     argv[i]);
@@ -129,8 +134,12 @@ main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     xmlInitParser();
     mb_parse_init();
+    rc = mb_crypto_init(&cfg);              /* PGP keyring, crypto.c */
 
-    if (strcmp(mode, "deliver") == 0) {
+    if (rc != 0) {
+        rc = deliver ? EX_TEMPFAIL : rc;
+
+    } else if (strcmp(mode, "deliver") == 0) {
         rc = mb_deliver(&cfg, group, recipient, sender);
 
     } else if (strcmp(mode, "run") == 0) {
@@ -153,11 +162,19 @@ main(int argc, char **argv)
     } else if (strcmp(mode, "check") == 0) {
         rc = mb_check(&cfg);
 
+    } else if (strcmp(mode, "keys") == 0) {
+        rc = mb_keys_run(&cfg);                 /* keys.c */
+
+    } else if (strcmp(mode, "pgp-protect") == 0) {
+        rc = mb_crypto_cli(&cfg, first_path ? argc - first_path : 0,
+                           argv + first_path);
+
     } else {
         fprintf(stderr, "mailbridge: unknown mode \"%s\"\n", mode);
         rc = EX_USAGE;
     }
 
+    mb_crypto_done();
     mb_parse_done();
     xmlCleanupParser();
     curl_global_cleanup();
@@ -249,6 +266,9 @@ mb_usage(int code)
         "  import [--no-progress] PATH...\n"
         "                    mbox files, maildirs, directories of .eml\n"
         "  check             config and Redis reachable\n"
+        "  keys              the PGP key role (key requests from the web)\n"
+        "  pgp-protect [--sign FPR] [--sign-only] [--count N] RCPT...\n"
+        "                    encrypt/sign the mail on stdin (tests)\n"
         "see docs/mailbridge.md\n");
     return code;
 }

@@ -15,7 +15,7 @@
 #include "mailbridge.h"
 
 /* What the walk over the MIME tree collects. */
-typedef struct {
+typedef struct mb_walk_s {
     mb_msg_t    *m;
     GString     *text;          /* text/plain parts                  */
     GString     *html_text;     /* text derived from HTML parts       */

@@ -20,6 +20,7 @@ static const struct {
     { MB_F_HTML, "html" },
     { MB_F_BROKEN, "broken-mime" },
     { MB_F_NOSENDER, "no-sender" },
+    { MB_F_DECRYPT_FAILED, "decrypt-failed" },
     { 0, NULL }
 };
 

@@ -11,6 +11,7 @@
 
 #include <gmime/gmime.h>
 
+#include "mb_crypto.h"
 #include "mb_parse.h"
 
 #define MB_MAX_DEPTH        32          /* nested multiparts/messages */
@@ -62,20 +63,12 @@ mb_walk(mb_walk_t *w, GMimeObject *obj, int depth)
     }
 
     if (g_mime_content_type_is_type(ct, "multipart", "signed")) {
-        /* the content; the signature stays in the raw mail */
-        w->m->flags |= MB_F_SIGNED;
-        if (n > 0) {
-            mb_walk(w, g_mime_multipart_get_part(mp, 0), depth + 1);
-        }
+        mb_crypto_walk_signed(w, mp, depth);        /* crypto_in.c */
         return;
     }
 
     if (g_mime_content_type_is_type(ct, "multipart", "encrypted")) {
-        /* kept as an attachment until the crypto stage decrypts it */
-        w->m->flags |= MB_F_ENCRYPTED;
-        for (i = 1; i < n; i++) {
-            mb_walk(w, g_mime_multipart_get_part(mp, i), depth + 1);
-        }
+        mb_crypto_walk_encrypted(w, mp, depth);     /* crypto_in.c */
         return;
     }
 
@@ -144,6 +137,7 @@ mb_walk_part(mb_walk_t *w, GMimePart *part)
     bytes = mb_part_bytes(part);
 
     if (mb_is_body_text(obj, "plain")) {
+        mb_crypto_inline(w, part, &bytes);          /* inline PGP */
         charset = g_mime_object_get_content_type_parameter(obj, "charset");
         text = mb_to_utf8(w->m, charset, bytes->data, bytes->len, &guessed);
         mb_append_block(w->text, (char *) text.data, text.len);

@@ -282,6 +282,12 @@ mb_store_article(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p, int64_t time)
     tk_article_write(c, &a, &bt->cur.group);
     bt->cur.articles++;
 
+    if (m->pgp_sig.len) {
+        /* the signature check of crypto_in.c, next to the flags */
+        tk_key_article(key, sizeof(key), p->number, p->article);
+        tk_cmds_add(c, "HSET %s " TK_F_PGP_SIG " %S", key, &m->pgp_sig);
+    }
+
     for (i = 0; i < m->natts; i++) {
         mb_att_t *att = &m->atts[i];
 

@@ -61,6 +61,16 @@ ngx_http_ticket_admin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     ngx_str_t   rest, id;
     const char  *prefix = "/admin/quarantine";
 
+    /* the PGP key page is for agents too (ngx_http_ticket_keys.c) */
+    if (ctx->path.len >= sizeof("/admin/keys") - 1
+        && ngx_strncmp(ctx->path.data, "/admin/keys", sizeof("/admin/keys") - 1)
+           == 0
+        && (ctx->path.len == sizeof("/admin/keys") - 1
+            || ctx->path.data[sizeof("/admin/keys") - 1] == '/'))
+    {
+        return ngx_http_ticket_keys(r, ctx);
+    }
+
     if (!ctx->user.admin) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }

@@ -451,6 +451,7 @@ ngx_http_ticket_page(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         head.nav_overview = (ngx_strcmp(ctx->page, "overview") == 0);
         head.notice = ctx->notice;
         head.nav_profile = (ngx_strcmp(ctx->page, "profile") == 0);
+        head.nav_keys = (ngx_strcmp(ctx->page, "keys") == 0);
 
         /* only admins may open the quarantine, so only they see it */
         if (ctx->user.admin) {

@@ -420,6 +420,8 @@ ngx_http_ticket_view_parts(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
         switch (ngx_http_ticket_article_parse(r, &v->second[i], &va->a)) {
         case NGX_OK:
+            ngx_http_ticket_reply_value(&v->second[i], TK_F_PGP_SIG,
+                                        &va->pgp_sig);
             break;
 
         case NGX_DECLINED:

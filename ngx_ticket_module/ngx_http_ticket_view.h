@@ -39,6 +39,7 @@ typedef struct {
     long long                  raw_size;        /* 0: no raw mail kept */
     ngx_uint_t                 parts;           /* listed attachments */
     ngx_uint_t                 first;           /* its first part reply */
+    ngx_str_t                  pgp_sig;         /* TK_F_PGP_SIG, or "" */
 } ngx_http_ticket_view_art_t;
 
 

@@ -138,7 +138,12 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
                 - p;
         }
 
-        if (ngx_http_ticket_view_files(r, ctx, v, va, art) != NGX_OK) {
+        if (ngx_http_ticket_view_files(r, ctx, v, va, art) != NGX_OK
+            || ngx_http_ticket_keys_article(r, ctx, &a->flags, &va->pgp_sig,
+                                            &a->from, &art->pgp,
+                                            &art->pgp_status)
+               != NGX_OK)
+        {
             return NGX_ERROR;
         }
     }
@@ -304,6 +309,16 @@ ngx_http_ticket_view_files(ngx_http_request_t *r,
         {
             return NGX_ERROR;
         }
+
+        /* a key file: a link to the key page's import (keys.c) */
+        if (ngx_http_ticket_keys_file(r, &f->type, v->number, va->a.id, k,
+                                      &f->import_url) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+        ngx_http_ticket_cstr(&f->import_label, de ? "Schl\xc3\xbcssel "
+                                                    "importieren"
+                                                  : "import key");
 
         if (f->name.len == 0) {
             f->name.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 8);

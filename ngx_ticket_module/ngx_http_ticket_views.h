@@ -157,6 +157,19 @@ ngx_int_t ngx_http_ticket_overview_query(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_count_field(ngx_http_request_t *r,
     ngx_str_t *group, ngx_int_t state, ngx_str_t *owner, tk_str_t *field);
 
+/* ---- PGP on the ticket page (ngx_http_ticket_keys.c) -------------------- */
+
+/* "Verschlüsselt · Signatur gültig (FPR, UID)" from an article's flags and
+ * pgp_sig, and its class (valid, valid-other: the signer's user id is not
+ * the From address, bad, unknown-key, ..., failed); "" when the mail had
+ * no PGP. */
+ngx_int_t ngx_http_ticket_keys_article(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, tk_str_t *flags, ngx_str_t *sig,
+    tk_str_t *from, tk_str_t *label, tk_str_t *status);
+/* For an application/pgp-keys part: the key page's import URL, else "". */
+ngx_int_t ngx_http_ticket_keys_file(ngx_http_request_t *r, tk_str_t *type,
+    uint64_t number, uint64_t article, ngx_uint_t k, tk_str_t *url);
+
 /* ---- language and formatting (ngx_http_ticket_format.c) ----------------- */
 
 void ngx_http_ticket_state_label(ngx_http_ticket_ctx_t *ctx, ngx_int_t state,

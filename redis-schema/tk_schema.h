@@ -53,6 +53,49 @@
 #define TK_OUTBOX_GROUP      "mailbridge"
 
 /*
+ * PGP keys (SCHEMA.md "PGP keys"), written only by mailbridge (keys.c)
+ * from its keyring, each time in one MULTI; read by the module.
+ *   tk:pgp:addr      hash lower-case email -> "FPR EXPIRES" of the best
+ *                    usable encryption key (EXPIRES Unix s, 0 never);
+ *                    expired/revoked keys are never listed
+ *   tk:pgp:keys      set of fingerprints in the keyring
+ *   tk:pgp:key:FPR   hash, fields TK_F_PGP_* below
+ *   tk:pgp:requests  stream: import/delete requests from the web
+ *   tk:pgp:result:ID hash: the outcome of request ID (EXPIRE 1 day)
+ */
+#define TK_KEY_PGP_ADDR      "tk:pgp:addr"
+#define TK_KEY_PGP_KEYS      "tk:pgp:keys"
+#define TK_FMT_PGP_KEY       "tk:pgp:key:%s"
+#define TK_KEY_PGP_KEY_PREFIX "tk:pgp:key:"     /* + FPR (%S in tk_cmds) */
+#define TK_KEY_PGP_REQUESTS  "tk:pgp:requests"
+#define TK_FMT_PGP_RESULT    "tk:pgp:result:%s"
+#define TK_KEY_PGP_RESULT_PREFIX "tk:pgp:result:" /* + stream entry ID */
+#define TK_PGP_RESULT_TTL    86400
+#define TK_PGP_GROUP         "mailbridge"      /* consumer group        */
+/* key hash tk:pgp:key:FPR */
+#define TK_F_PGP_FPR         "fpr"
+#define TK_F_PGP_UIDS        "uids"            /* user ids, "\n"-joined  */
+#define TK_F_PGP_EMAILS      "emails"          /* usable for: space list  */
+#define TK_F_PGP_EXPIRES     "expires"         /* Unix s, 0 never        */
+#define TK_F_PGP_REVOKED     "revoked"         /* 0 | 1                  */
+#define TK_F_PGP_CAN_ENCRYPT "can_encrypt"     /* 0 | 1                  */
+#define TK_F_PGP_CAN_SIGN    "can_sign"        /* 0 | 1                  */
+#define TK_F_PGP_SECRET      "secret"          /* 0 | 1: secret key here */
+#define TK_F_PGP_CREATED     "created"         /* Unix s                 */
+/* request stream entry: op, login, role, and text | ticket article k |
+ * fpr; result hash: status (ok | error), message, fprs (space list) */
+#define TK_F_PGP_OP          "op"              /* import | import-att |
+                                                  delete                 */
+#define TK_F_PGP_TEXT        "text"            /* armoured key(s)        */
+#define TK_F_PGP_ARTICLE     "article"
+#define TK_F_PGP_ATT         "att"
+#define TK_F_PGP_STATUS      "status"          /* ok | error             */
+#define TK_F_PGP_MESSAGE     "message"
+#define TK_F_PGP_FPRS        "fprs"
+/* group hash field: fingerprint of the group's signing key, or "" */
+#define TK_F_PGP_SIGN        "pgp_sign"
+
+/*
  * Stop words of tk:ft:articles (FT.CREATE ... STOPWORDS N words, see
  * SCHEMA.md "Full text"): German and English articles, pronouns, the
  * forms of sein/haben/werden/be/have/do, conjunctions and the common
@@ -290,6 +333,11 @@ int tk_sort_is_lex(int sort);
 #define TK_F_SIZE            "size"            /* raw size in bytes      */
 #define TK_F_ATTACHMENT_NAMES "attachment_names" /* space-separated    */
 /* TK_F_FLAGS also on articles: bounced,signed,encrypted,auto,oversized */
+/* inbound articles with a PGP signature (mailbridge/crypto_in.c):
+ * "STATUS ID [UID]", STATUS valid | bad | unknown-key | expired-key |
+ * revoked-key, ID the signer's fingerprint (key id when unknown);
+ * flags then also hold signed / encrypted / decrypt-failed */
+#define TK_F_PGP_SIG         "pgp_sig"
 /* outbound articles only (written only when not empty): */
 #define TK_F_BCC             "bcc"             /* never in a header      */
 #define TK_F_REFERENCES      "references"      /* "<a@x> <b@y>"          */

@@ -3,7 +3,10 @@
  *  - filter and sort selects of an overview apply when changed;
  *  - the reminder date shows only for "waiting with reminder" (state 4);
  *  - on a phone the strip of overviews shows the current one;
- *  - "g" then "o" goes to the overview, "g" then "p" to the profile.
+ *  - "g" then "o" goes to the overview, "g" then "p" to the profile;
+ *  - "import key" of an attached PGP key posts the import right away
+ *    (without the script the link leads to a confirmation form);
+ *  - a key file chosen on the key page fills its textarea.
  * No inline code anywhere (the CSP forbids it), nothing loaded from
  * elsewhere.
  */
@@ -117,10 +120,73 @@
         });
     }
 
+    /* ticket: a.import-key ".../admin/keys?import=T/A/K" -> POST
+     * ".../admin/keys/import-att" with the page's CSRF token (the thread
+     * is cached for every user, so the token cannot be in it) */
+    function importKey() {
+        var meta = document.querySelector('meta[name=csrf]');
+
+        if (!meta) {
+            return;
+        }
+
+        Array.prototype.forEach.call(document.querySelectorAll('a.import-key'),
+            function (a) {
+                a.addEventListener('click', function (e) {
+                    var m = /^(.*)\?import=(\d+)\/(\d+)\/(\d+)$/.exec(a.getAttribute('href')),
+                        form, fields;
+
+                    if (!m) {
+                        return;
+                    }
+
+                    e.preventDefault();
+                    form = document.createElement('form');
+                    form.method = 'post';
+                    form.action = m[1] + '/import-att';
+                    fields = { csrf: meta.getAttribute('content'), ticket: m[2],
+                               article: m[3], att: m[4] };
+                    Object.keys(fields).forEach(function (name) {
+                        var input = document.createElement('input');
+
+                        input.type = 'hidden';
+                        input.name = name;
+                        input.value = fields[name];
+                        form.appendChild(input);
+                    });
+                    document.body.appendChild(form);
+                    form.submit();
+                });
+            });
+    }
+
+    /* key page: a chosen key file is read into the textarea (armoured
+     * keys are text; the form stays urlencoded) */
+    function keyFile() {
+        var input = document.getElementById('key-file'),
+            text = document.getElementById('key-text');
+
+        if (!input || !text || !window.FileReader) {
+            return;
+        }
+
+        input.addEventListener('change', function () {
+            var reader = new FileReader();
+
+            if (!input.files || !input.files[0]) {
+                return;
+            }
+            reader.onload = function () { text.value = reader.result; };
+            reader.readAsText(input.files[0]);
+        });
+    }
+
     ready(function () {
+        keyFile();
         autosubmit();
         strip();
         reminder();
         shortcuts();
+        importKey();
     });
 }());
