@@ -23,6 +23,7 @@
 
 #include "mb_crypto.h"
 #include "tk_redis_sync.h"
+#include "tk_schema_sync.h"
 
 #define MB_KEYS_CONSUMER    "keys"
 #define MB_KEYS_BATCH       16
