@@ -66,6 +66,74 @@ subtest 'ticketctl ticket update: one entry with the changed fields' => sub {
     is scalar @$e, 0, 'an update that changes nothing: no entry';
 };
 
+# A proxy in front of Redis that holds back the first answer starting
+# with "+OK" (WATCH's) for a second once $d/hold exists: time for another
+# writer to change the watched ticket (as in t/valgrind.t).
+my $d = $tk->dir;
+my $PROXY = <<'PERL';
+use strict; use warnings; use IO::Socket::UNIX; use IO::Select; use Socket;
+my ($listen, $upstream, $hold) = @ARGV;
+$SIG{PIPE} = 'IGNORE';
+$| = 1;
+my $srv = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $listen, Listen => 16)
+    or die "listen $listen: $!";
+my $sel = IO::Select->new($srv);
+my (%peer, %redis);
+while (1) {
+    for my $s ($sel->can_read) {
+        if ($s == $srv) {
+            my $c = $srv->accept or next;
+            my $r = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $upstream)
+                or do { close $c; next };
+            @peer{$c, $r} = ($r, $c);
+            $redis{$r} = 1;
+            $sel->add($c, $r);
+            next;
+        }
+        my $to = $peer{$s} or next;
+        my $n = sysread($s, my $buf, 1 << 20);
+        if (!$n) { $sel->remove($_), close $_ for $s, $to; delete @peer{$s, $to}; next }
+        if ($redis{$s} && substr($buf, 0, 3) eq '+OK' && -e $hold) {
+            unlink $hold;
+            print "held\n";
+            select undef, undef, undef, 1;
+        }
+        syswrite($to, $buf);
+    }
+}
+PERL
+$tk->spawn('feed-proxy', $^X, '-e', $PROXY, "$d/proxy.sock", $tk->redis_sock, "$d/hold");
+TK::wait_for('the redis proxy', 10, sub { -S "$d/proxy.sock" });
+
+subtest 'a WATCH conflict: the failed EXEC leaves no entry, the retry one' => sub {
+    my $rev = rev_of($n);
+    TK::write_file("$d/hold", "1\n");
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        # another writer while ticketctl holds WATCH's answer
+        eval {
+            TK::wait_for('the held answer', 30, sub {
+                (TK::read_file($tk->log_file('feed-proxy')) // '') =~ /^held/m });
+            Redis->new(sock => $tk->redis_sock)->hincrby("tk:{t:$n}", 'rev', 1);
+        };
+        POSIX::_exit($@ ? 1 : 0);
+    }
+    my $watch = sub { ($r->info('commandstats')->{cmdstat_watch} // '') =~ /calls=(\d+)/ ? $1 : 0 };
+    my $watched = $watch->();
+    my $e = appended(sub {
+        my ($rc, $out, $err) = TK::run_cmd("$TK::BUILD/ticketctl", '--redis', "unix:$d/proxy.sock",
+            'ticket', 'update', $n, '--priority', 'low');
+        is $rc, 0, 'updated' or diag "$out$err";
+    });
+    waitpid $pid, 0;
+    is $?, 0, 'the other write came in between';
+    is $watch->() - $watched, 2, 'WATCH twice: the first EXEC failed';
+    my $got = one_entry_ok($e, { event => 'update', changed => 'priority', priority => 1 },
+        'after the retry');
+    is $got->{rev}, $rev + 2, 'rev counts the other write and this one';
+    is $got->{rev}, rev_of($n), '... and is the ticket\'s';
+};
+
 subtest 'web: the update form makes one entry, src web, by the login' => sub {
     my $e = appended(sub {
         my $res = $web->submit("/t/$n", 'form#ticket-update', state => 3, owner => 'sanne');
