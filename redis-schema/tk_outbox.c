@@ -88,7 +88,13 @@ tk_outbox_delivery(tk_cmds_t *c, uint64_t number, uint64_t article,
 
     tk_cmds_add(c, "HINCRBY %s " TK_F_REV " 1", tkey);
 
-    /* "delivery failed" is what a notification tells the agent */
+    /* "delivery failed" is what a notification tells the agent; only
+     * mailbridge's sender records deliveries, so a list that did not say
+     * who it is, is mailbridge's */
+    if (c->actor.len == 0 && c->src == TK_SRC_SYSTEM) {
+        tk_cmds_actor(c, &mailbridge, TK_SRC_MAIL);
+    }
+
     f = tk_feed_open(c, number, TK_FEED_DELIVERY, &mailbridge);
     tk_feed_bump(f);
     tk_feed_num(c, f, "article", article);
