@@ -21,14 +21,21 @@ static void mb_store_article(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p,
     int64_t time);
 static void mb_store_raw(mb_batch_t *b, tk_cmds_t *c, const char *key,
     const mb_msg_t *m);
+static void mb_store_bounced(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p);
 static int64_t mb_msg_time(const mb_msg_t *m);
 static int mb_has_word(const char *list, const char *word);
 
 
+/*
+ * The change feed (tk_feed.h) names the sender of each mail as who made
+ * its change: that is who a trigger or notification reacts to.
+ */
 void
 mb_store_writes(mb_batch_t *b, tk_cmds_t *c, uint64_t ticket,
     uint64_t article, uint64_t customer)
 {
+    static const tk_str_t  mailbridge = tk_string("mailbridge");
+
     mb_plan_t  *p;
     size_t      i;
     int64_t     time;
@@ -36,6 +43,9 @@ mb_store_writes(mb_batch_t *b, tk_cmds_t *c, uint64_t ticket,
     for (i = 0; i < b->n; i++) {
         p = &b->plan[i];
         time = mb_msg_time(p->m);
+
+        tk_cmds_actor(c, p->m->from_addr.len ? &p->m->from_addr : &mailbridge,
+                      TK_SRC_MAIL);
 
         switch (p->action) {
 
@@ -122,6 +132,7 @@ mb_store_new_ticket(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p, int64_t time,
     /* flagged auto and unassigned: tk_ticket_create() indexes it under
      * the owner "!" of the "newsletters / automatic" overview */
     tk_ticket_create(c, &t, NULL);
+    t.rev = 1;                  /* what the create's HINCRBY makes it */
 
     bt = &b->tickets[b->ntickets++];
     memset(bt, 0, sizeof(*bt));
@@ -163,6 +174,9 @@ mb_store_follow_up(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p, int64_t time)
     }
 
     tk_ticket_update(c, &bt->cur, &t, NULL, time);
+    if (t.rev) {
+        t.rev++;                /* a second mail's feed entry needs it */
+    }
     if (time > t.updated) {
         t.updated = time;
     }
@@ -281,6 +295,9 @@ mb_store_article(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p, int64_t time)
 
     tk_article_write(c, &a, &bt->cur.group);
     bt->cur.articles++;
+    if (bt->cur.rev) {
+        bt->cur.rev++;
+    }
 
     if (m->pgp_sig.len) {
         /* the signature check of crypto_in.c, next to the flags */
@@ -313,13 +330,49 @@ mb_store_article(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p, int64_t time)
                     (unsigned long long) p->article);
     }
 
-    if (p->bounced_article && p->bounced_flags
-        && !mb_has_word(p->bounced_flags, "bounced"))
+    mb_store_bounced(b, c, p);
+}
+
+
+/*
+ * A bounce marks the outbound article it reports "bounced", through the
+ * write path: the ticket's rev moves (the cached page shows the flag)
+ * and the feed tells "delivery came back" to whoever listens.
+ */
+static void
+mb_store_bounced(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p)
+{
+    static const tk_str_t  mailbridge = tk_string("mailbridge");
+
+    mb_bticket_t  *bt;
+    tk_str_t       flags;
+    size_t         len;
+    char          *q;
+
+    if (p->bounced_article == 0 || p->bounced_flags == NULL
+        || mb_has_word(p->bounced_flags, "bounced"))
     {
-        tk_key_article(key, sizeof(key), p->bounced_ticket,
-                       p->bounced_article);
-        tk_cmds_add(c, "HSET %s " TK_F_FLAGS " %s%sbounced", key,
-                    p->bounced_flags, *p->bounced_flags ? "," : "");
+        return;
+    }
+
+    len = strlen(p->bounced_flags);
+    q = tk_arena_alloc(&b->arena, len + sizeof(",bounced"));
+    if (q == NULL) {
+        c->failed = 1;
+        return;
+    }
+
+    flags.data = (unsigned char *) q;
+    flags.len = (size_t) snprintf(q, len + sizeof(",bounced"), "%s%sbounced",
+                                  p->bounced_flags, len ? "," : "");
+
+    tk_cmds_actor(c, &mailbridge, TK_SRC_MAIL);
+    tk_article_flag(c, p->bounced_ticket, p->bounced_article, &flags,
+                    "bounced");
+
+    bt = mb_batch_ticket(b, p->bounced_ticket);
+    if (bt && bt->cur.rev) {
+        bt->cur.rev++;
     }
 }
 

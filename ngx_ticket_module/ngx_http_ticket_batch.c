@@ -203,10 +203,16 @@ ngx_http_ticket_rstate_cleanup(void *data)
 
 /* ---- batches ------------------------------------------------------------ */
 
+/*
+ * Every list of an authenticated request names its user and whether the
+ * change came from a form or the API: the shared write path puts both
+ * into the change feed (tk_feed.h), so no view has to.
+ */
 tk_cmds_t *
 ngx_http_ticket_cmds(ngx_http_request_t *r)
 {
-    tk_cmds_t  *cmds;
+    tk_cmds_t              *cmds;
+    ngx_http_ticket_ctx_t  *ctx;
 
     cmds = ngx_palloc(r->pool, sizeof(tk_cmds_t));
     if (cmds == NULL) {
@@ -214,6 +220,13 @@ ngx_http_ticket_cmds(ngx_http_request_t *r)
     }
 
     tk_cmds_init(cmds, ngx_http_ticket_pool_alloc, r->pool);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ticket_module);
+
+    if (ctx && ctx->authenticated) {
+        cmds->actor = *ngx_ticket_str(&ctx->user.login);
+        cmds->src = ctx->api ? TK_SRC_API : TK_SRC_WEB;
+    }
 
     return cmds;
 }

@@ -55,6 +55,7 @@ tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
     char         key[TK_KEY_MAX], list[TK_KEY_MAX], tkey[TK_KEY_MAX];
     char         mid[TK_KEY_MAX];
     const char  *kind;
+    tk_feed_t   *f;
 
     kind = tk_article_kind_name(a->kind);
 
@@ -68,8 +69,12 @@ tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
     }
 
     if (flags & TK_ARTICLE_FT_ONLY) {
+        /* a repair of the index, not a change */
+        f = NULL;
         goto fulltext;
     }
+
+    f = tk_feed_open(c, a->ticket, TK_FEED_ARTICLE, &a->author);
 
     tk_cmds_add(c, "HSET %s"
         " " TK_F_ID " %llu"
@@ -105,6 +110,7 @@ tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
     tk_cmds_add(c, "RPUSH %s %llu", list, (unsigned long long) a->id);
     tk_cmds_add(c, "HINCRBY %s " TK_F_ARTICLE_COUNT " 1", tkey);
     tk_cmds_add(c, "HINCRBY %s " TK_F_REV " 1", tkey);
+    tk_feed_bump(f);
 
     if (a->message_id.len) {
         if (tk_key_msgid(mid, sizeof(mid), &a->message_id) == 0) {
@@ -143,6 +149,47 @@ fulltext:
     {
         tk_participants_add(c, a);
     }
+
+    /* what SLA timers and notifications need without reading the
+     * article: which one and of what kind ("first outbound reply") */
+    tk_feed_group(c, f, group);
+    tk_feed_num(c, f, "article", a->id);
+    tk_feed_word(c, f, TK_F_KIND, kind);
+    tk_feed_close(c, f);
+}
+
+
+/*
+ * A flag set on an article after it was stored (mailbridge: "bounced"
+ * when the bounce of an outbound mail comes back).  Bumps the ticket's
+ * rev like every other write to an article, so the cached ticket page
+ * shows the flag at once.
+ */
+void
+tk_article_flag(tk_cmds_t *c, uint64_t number, uint64_t article,
+    const tk_str_t *flags, const char *flag)
+{
+    static const tk_str_t  mailbridge = tk_string("mailbridge");
+
+    char        key[TK_KEY_MAX], tkey[TK_KEY_MAX];
+    tk_feed_t  *f;
+
+    if (tk_key_article(key, sizeof(key), number, article) == 0
+        || tk_key_ticket(tkey, sizeof(tkey), number) == 0)
+    {
+        c->failed = 1;
+        return;
+    }
+
+    f = tk_feed_open(c, number, TK_FEED_FLAG, &mailbridge);
+
+    tk_cmds_add(c, "HSET %s " TK_F_FLAGS " %S", key, flags);
+    tk_cmds_add(c, "HINCRBY %s " TK_F_REV " 1", tkey);
+    tk_feed_bump(f);
+
+    tk_feed_num(c, f, "article", article);
+    tk_feed_word(c, f, "flag", flag);
+    tk_feed_close(c, f);
 }
 
 

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "tk_feed.h"
 #include "tk_outbox.h"
 
 static const char  *tk_delivery_names[] = {
@@ -65,9 +66,11 @@ tk_outbox_delivery(tk_cmds_t *c, uint64_t number, uint64_t article,
     int state, const tk_str_t *info, unsigned tries, int64_t now)
 {
     static const tk_str_t  none = tk_null_string;
+    static const tk_str_t  mailbridge = tk_string("mailbridge");
 
     char         key[TK_KEY_MAX], tkey[TK_KEY_MAX];
     const char  *name;
+    tk_feed_t   *f;
 
     name = tk_delivery_name(state);
 
@@ -84,6 +87,25 @@ tk_outbox_delivery(tk_cmds_t *c, uint64_t number, uint64_t article,
         info ? info : &none, tries, (long long) now);
 
     tk_cmds_add(c, "HINCRBY %s " TK_F_REV " 1", tkey);
+
+    /* "delivery failed" is what a notification tells the agent; only
+     * mailbridge's sender records deliveries, so a list that did not say
+     * who it is, is mailbridge's */
+    if (c->actor.len == 0 && c->src == TK_SRC_SYSTEM) {
+        tk_cmds_actor(c, &mailbridge, TK_SRC_MAIL);
+    }
+
+    f = tk_feed_open(c, number, TK_FEED_DELIVERY, &mailbridge);
+    tk_feed_bump(f);
+    tk_feed_num(c, f, "article", article);
+    tk_feed_word(c, f, TK_F_DELIVERY, name);
+    tk_feed_num(c, f, TK_F_DELIVERY_TRIES, tries);
+
+    if (info && info->len) {
+        tk_feed_str(c, f, TK_F_DELIVERY_INFO, info);
+    }
+
+    tk_feed_close(c, f);
 }
 
 

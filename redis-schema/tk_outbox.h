@@ -42,7 +42,8 @@ void tk_outbox_enqueue(tk_cmds_t *c, uint64_t number, uint64_t article,
  * reply or our error, the number of tries so far) and bump the ticket's
  * rev, so a cached ticket page never shows a stale delivery state.  The
  * caller XACKs/XDELs the stream entry in the same MULTI once the state is
- * final (tk_outbox_done).
+ * final (tk_outbox_done).  Appends the change feed entry "delivery"
+ * (tk_feed.h), by "mailbridge", src "mail" unless the list says otherwise.
  */
 void tk_outbox_delivery(tk_cmds_t *c, uint64_t number, uint64_t article,
     int state, const tk_str_t *info, unsigned tries, int64_t now);

@@ -96,6 +96,28 @@
 #define TK_F_PGP_SIGN        "pgp_sign"
 
 /*
+ * Change feed (see tk_feed.h, SCHEMA.md "Change feed"): a stream with one
+ * entry per committed change of a ticket (created, fields changed, an
+ * article added, a delivery outcome, an article flag), XADDed by the
+ * shared write path in the same MULTI as the change.  Consumers (outbox
+ * trigger, reminders, SLA timers, notifications) read it with their own
+ * consumer groups.  Trimmed with MAXLEN ~ TK_FEED_MAXLEN (about 150
+ * bytes per entry, SCHEMA.md): nothing that must not be lost depends on
+ * it.  {ix}: the same MULTI writes the index.
+ */
+#define TK_KEY_FEED          "tk:{ix}:feed"
+#define TK_FEED_MAXLEN       "100000"
+
+/* Where a change came from (field "src" of a feed entry, tk_src_name()). */
+typedef enum {
+    TK_SRC_SYSTEM = 0,         /* nobody said: default of a command list  */
+    TK_SRC_WEB = 1,            /* a form of the web UI                    */
+    TK_SRC_API = 2,            /* the JSON API (bearer token)             */
+    TK_SRC_MAIL = 3,           /* mailbridge: inbound mail, deliveries    */
+    TK_SRC_CLI = 4             /* ticketctl                               */
+} tk_src_e;
+
+/*
  * Stop words of tk:ft:articles (FT.CREATE ... STOPWORDS N words, see
  * SCHEMA.md "Full text"): German and English articles, pronouns, the
  * forms of sein/haben/werden/be/have/do, conjunctions and the common

@@ -21,12 +21,12 @@ static const tk_str_t *tk_ticket_lex_text(const tk_ticket_t *t, int sort,
     tk_str_t *tmp);
 static int tk_ticket_same_partition(const tk_ticket_t *a,
     const tk_ticket_t *b);
-static void tk_history_str(tk_cmds_t *c, const tk_ticket_t *old,
+static void tk_history_str(tk_cmds_t *c, tk_feed_t *f,
     const tk_ticket_t *new, const tk_str_t *by, int64_t now,
     const char *field, const tk_str_t *from, const tk_str_t *to);
-static void tk_history_int(tk_cmds_t *c, const tk_ticket_t *new,
-    const tk_str_t *by, int64_t now, const char *field, int64_t from,
-    int64_t to, int empty_zero);
+static void tk_history_int(tk_cmds_t *c, tk_feed_t *f,
+    const tk_ticket_t *new, const tk_str_t *by, int64_t now,
+    const char *field, int64_t from, int64_t to, int empty_zero);
 static size_t tk_num(char *buf, int64_t v);
 static size_t tk_opt_num(char *buf, int64_t v);
 static int64_t tk_parse_num(const tk_str_t *s);
@@ -114,6 +114,9 @@ tk_ticket_parse(tk_ticket_t *t, const tk_str_t *pairs, size_t n)
 
         } else if (tk_str_eq_cstr(f, TK_F_ARTICLE_COUNT)) {
             t->articles = (uint64_t) tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_REV)) {
+            t->rev = (uint64_t) tk_parse_num(v);
         }
     }
 
@@ -461,6 +464,7 @@ tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
     const tk_str_t *by, int64_t now)
 {
     tk_ticket_t  cur;
+    tk_feed_t   *f;
     int          counts;
 
     cur = *new;
@@ -470,29 +474,48 @@ tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
 
     counts = !tk_ticket_same_partition(old, &cur);
 
+    f = tk_feed_open(c, cur.number, TK_FEED_FIELDS, by);
+
+    /* 0: a ticket not read from Redis (or from before rev existed) */
+    if (old->rev) {
+        tk_feed_rev_base(f, old->rev);
+    }
+
     tk_ticket_index(c, old, 0, counts);
     tk_ticket_write(c, &cur);
+    tk_feed_bump(f);
     tk_ticket_index(c, &cur, 1, counts);
     tk_index_touch(c);
 
-    tk_history_str(c, old, &cur, by, now, TK_F_TITLE, &old->title,
+    tk_feed_group(c, f, &cur.group);
+
+    tk_history_str(c, f, &cur, by, now, TK_F_TITLE, &old->title,
                    &cur.title);
-    tk_history_str(c, old, &cur, by, now, TK_F_GROUP, &old->group,
+    tk_history_str(c, f, &cur, by, now, TK_F_GROUP, &old->group,
                    &cur.group);
-    tk_history_str(c, old, &cur, by, now, TK_F_OWNER, &old->owner,
+    tk_history_str(c, f, &cur, by, now, TK_F_OWNER, &old->owner,
                    &cur.owner);
-    tk_history_int(c, &cur, by, now, TK_F_STATE, old->state, cur.state, 0);
-    tk_history_int(c, &cur, by, now, TK_F_PRIORITY, old->priority,
+    tk_history_int(c, f, &cur, by, now, TK_F_STATE, old->state, cur.state,
+                   0);
+    tk_history_int(c, f, &cur, by, now, TK_F_PRIORITY, old->priority,
                    cur.priority, 0);
-    tk_history_int(c, &cur, by, now, TK_F_CUSTOMER, (int64_t) old->customer,
-                   (int64_t) cur.customer, 1);
-    tk_history_int(c, &cur, by, now, TK_F_PENDING_UNTIL, old->pending_until,
-                   cur.pending_until, 1);
+    tk_history_int(c, f, &cur, by, now, TK_F_CUSTOMER,
+                   (int64_t) old->customer, (int64_t) cur.customer, 1);
+    tk_history_int(c, f, &cur, by, now, TK_F_PENDING_UNTIL,
+                   old->pending_until, cur.pending_until, 1);
+
+    /* flags have no history entry, but a consumer may care ("auto") */
+    if (!tk_str_eq(&old->flags, &cur.flags)) {
+        tk_feed_changed(c, f, TK_F_FLAGS, &old->flags, &cur.flags);
+    }
+
+    tk_feed_close(c, f);
 }
 
 
+/* A changed field: its history entry and its part of the feed entry. */
 static void
-tk_history_str(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
+tk_history_str(tk_cmds_t *c, tk_feed_t *f, const tk_ticket_t *new,
     const tk_str_t *by, int64_t now, const char *field, const tk_str_t *from,
     const tk_str_t *to)
 {
@@ -501,35 +524,47 @@ tk_history_str(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
     }
 
     tk_history_add(c, new->number, now, by, field, from, to);
+    tk_feed_changed(c, f, field, from, to);
 }
 
 
 static void
-tk_history_int(tk_cmds_t *c, const tk_ticket_t *new, const tk_str_t *by,
-    int64_t now, const char *field, int64_t from, int64_t to, int empty_zero)
+tk_history_int(tk_cmds_t *c, tk_feed_t *f, const tk_ticket_t *new,
+    const tk_str_t *by, int64_t now, const char *field, int64_t from,
+    int64_t to, int empty_zero)
 {
     char      fbuf[TK_NUM_MAX], tbuf[TK_NUM_MAX];
-    tk_str_t  f, t;
+    tk_str_t  fs, ts;
 
     if (from == to) {
         return;
     }
 
-    f.data = (unsigned char *) fbuf;
-    t.data = (unsigned char *) tbuf;
-    f.len = empty_zero ? tk_opt_num(fbuf, from) : tk_num(fbuf, from);
-    t.len = empty_zero ? tk_opt_num(tbuf, to) : tk_num(tbuf, to);
+    fs.data = (unsigned char *) fbuf;
+    ts.data = (unsigned char *) tbuf;
+    fs.len = empty_zero ? tk_opt_num(fbuf, from) : tk_num(fbuf, from);
+    ts.len = empty_zero ? tk_opt_num(tbuf, to) : tk_num(tbuf, to);
 
-    tk_history_add(c, new->number, now, by, field, &f, &t);
+    tk_history_add(c, new->number, now, by, field, &fs, &ts);
+    tk_feed_changed(c, f, field, &fs, &ts);
 }
 
 
 void
 tk_ticket_create(tk_cmds_t *c, const tk_ticket_t *t, const tk_str_t *by)
 {
+    tk_feed_t  *f;
+
+    f = tk_feed_open(c, t->number, TK_FEED_CREATED, by);
+    tk_feed_rev_base(f, 0);
+
     tk_ticket_write(c, t);
+    tk_feed_bump(f);
     tk_ticket_index_add(c, t);
     tk_history_add(c, t->number, t->created, by, "created", NULL, NULL);
+
+    tk_feed_group(c, f, &t->group);
+    tk_feed_close(c, f);
 }
 
 

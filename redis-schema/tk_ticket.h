@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "tk_cmd.h"
+#include "tk_feed.h"
 #include "tk_schema.h"
 #include "tk_str.h"
 
@@ -32,6 +33,8 @@ typedef struct {
     int64_t    pending_until;    /* 0: none */
     tk_str_t   flags;            /* "auto,..." */
     uint64_t   articles;         /* count */
+    uint64_t   rev;              /* read only (HINCRBY'd by the writes);
+                                    as read, for the feed entry's rev  */
 } tk_ticket_t;
 
 typedef struct {
@@ -88,7 +91,8 @@ void tk_index_touch(tk_cmds_t *c);
 
 /*
  * Change an existing ticket: index_del(old), write(new), index_add(new),
- * and one history entry per changed field (by = login, or "system").
+ * and one history entry per changed field (by = login, or "system"),
+ * and one change feed entry (tk_feed.h) naming the changed fields.
  * The stored "updated" is max(new->updated, now); the counts hash is
  * only touched when group, state or owner partition change (the owner
  * partition also moves when the flag "auto" comes or goes).
@@ -96,12 +100,14 @@ void tk_index_touch(tk_cmds_t *c);
 void tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old,
     const tk_ticket_t *new, const tk_str_t *by, int64_t now);
 
-/* A new ticket: write + index + "created" history entry. */
+/* A new ticket: write + index + "created" history entry + feed entry
+ * "created" (which its first article joins when written right after). */
 void tk_ticket_create(tk_cmds_t *c, const tk_ticket_t *t, const tk_str_t *by);
 
 /*
  * Store an article: its hash, RPUSH to the ticket's list, the article
- * counter, the Message-ID index and the full-text document (FT.ADD).
+ * counter, the Message-ID index and the full-text document (FT.ADD),
+ * and the change feed entry "article" (kind, id).
  */
 void tk_article_write(tk_cmds_t *c, const tk_article_t *a,
     const tk_str_t *group);
@@ -116,6 +122,14 @@ void tk_article_write(tk_cmds_t *c, const tk_article_t *a,
 
 void tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
     const tk_str_t *group, unsigned flags);
+
+/*
+ * Set an article's flags (the whole new list, e.g. "auto,bounced") and
+ * one word that came with it ("bounced"): HSET, the ticket's rev (so no
+ * cached page shows the old flags) and a feed entry "flag".
+ */
+void tk_article_flag(tk_cmds_t *c, uint64_t number, uint64_t article,
+    const tk_str_t *flags, const char *flag);
 
 /* One history entry (XADD to the ticket's history stream, see
  * SCHEMA.md); from/to may be NULL: the field is left out. */

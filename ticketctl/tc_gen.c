@@ -295,6 +295,7 @@ tc_cmd_gen(tc_ctx_t *ctx, int argc, char **argv)
 
     for (k = 0; k < n && rc == EX_OK; ) {
         tk_cmds_init(&cmds, tk_arena_alloc, &arena[cur]);
+        tk_cmds_nofeed(&cmds);      /* bench data: nothing to act on */
 
         for (c = 0; c < per_batch && k < n; c++, k++) {
             tc_gen_ticket(g, &cmds, &arena[cur], k);

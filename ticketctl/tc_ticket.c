@@ -490,6 +490,7 @@ tc_ticket_new(tc_ctx_t *ctx, const tc_ticket_new_t *tn, uint64_t *number)
 
     tk_arena_init(&arena);
     tk_cmds_init(&cmds, tk_arena_alloc, &arena);
+    tc_actor(&cmds);
     tk_cmds_multi(&cmds);
 
     if (created_customer) {
@@ -642,6 +643,7 @@ tc_ticket_update(tc_ctx_t *ctx, int argc, char **argv)
 
     tk_arena_init(&arena);
     tk_cmds_init(&reads, tk_arena_alloc, &arena);
+    tc_actor(&reads);               /* the writes inherit it */
     tk_cmds_add(&reads, "HGETALL %s", key);
 
     rc = tk_redis_tx(&ctx->redis, keys, 1, &reads, tc_ticket_update_decide,

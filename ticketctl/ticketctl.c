@@ -8,11 +8,13 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "ticketctl.h"
 
@@ -206,6 +208,26 @@ tc_run(tc_ctx_t *ctx, tk_cmds_t *cmds)
     rc = tk_redis_pipeline(&ctx->redis, cmds, NULL);
 
     return rc == TK_REDIS_OK ? EX_OK : tc_redis_fail(ctx, rc);
+}
+
+
+/* root behind sudo is not who did it: the one who ran sudo is */
+void
+tc_actor(tk_cmds_t *cmds)
+{
+    const char     *who;
+    struct passwd  *pw;
+    tk_str_t        s;
+
+    who = getenv("SUDO_USER");
+
+    if (who == NULL || *who == '\0') {
+        pw = getpwuid(getuid());
+        who = pw ? pw->pw_name : "ticketctl";
+    }
+
+    tc_str(&s, who);
+    tk_cmds_actor(cmds, &s, TK_SRC_CLI);
 }
 
 

@@ -64,6 +64,10 @@ int tc_redis_fail(tc_ctx_t *ctx, int rc);
 /* Runs cmds (e.g. a MULTI/EXEC) and fails on any error reply. */
 int tc_run(tc_ctx_t *ctx, tk_cmds_t *cmds);
 
+/* The change feed's actor of ticketctl's ticket writes: the admin's Unix
+ * login ($SUDO_USER behind sudo), source "cli" (tk_cmds_actor). */
+void tc_actor(tk_cmds_t *cmds);
+
 /* One command (hiredis format); NULL after printing the error. */
 redisReply *tc_command(tc_ctx_t *ctx, const char *fmt, ...);
 

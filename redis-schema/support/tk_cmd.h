@@ -36,6 +36,13 @@ typedef struct {
     tk_alloc_pt    alloc;
     void          *alloc_data;
     int            failed;     /* allocation failed: do not send */
+    /* who makes the change: set by tk_cmds_actor() (tk_feed.h), read by
+     * the write path for the change feed tk:{ix}:feed */
+    tk_str_t       actor;      /* login, sender address, "mailbridge" */
+    int            src;        /* tk_src_e; 0: system                 */
+    int            nofeed;     /* tk_cmds_nofeed(): bulk data, no feed */
+    void          *feed;       /* entry being built (tk_feed.c)       */
+    size_t         feed_end;   /* n right after that entry's XADD     */
 } tk_cmds_t;
 
 void tk_cmds_init(tk_cmds_t *c, tk_alloc_pt alloc, void *alloc_data);

@@ -448,6 +448,13 @@ tk_redis_tx(tk_redis_t *r, const char *const *keys, size_t nkeys,
         tk_cmds_init(&writes, tk_arena_alloc, &arena);
         tk_cmds_multi(&writes);
 
+        /* who reads is who writes (tk_cmds_actor on the reads) */
+        if (reads) {
+            writes.actor = reads->actor;
+            writes.src = reads->src;
+            writes.nofeed = reads->nofeed;
+        }
+
         rc = decide(data, replies + (nkeys ? 1 : 0), nreads, &writes);
         tk_redis_replies_free(replies, watch.n);
 

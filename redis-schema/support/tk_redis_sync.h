@@ -76,7 +76,8 @@ int tk_redis_pipeline_cb(tk_redis_t *r, const tk_cmds_t *cmds,
  * TK_REDIS_ERROR/TK_REDIS_EREPLY (with r->err set by the callback
  * through tk_redis_set_error).  The writes are sent as MULTI ... EXEC;
  * when EXEC answers nil (a watched key changed) everything runs again,
- * at most 'attempts' times.  On success *exec (if not NULL) holds the
+ * at most 'attempts' times.  writes has the actor and source of reads
+ * (tk_cmds_actor, tk_feed.h).  On success *exec (if not NULL) holds the
  * EXEC reply (free with freeReplyObject).  writes memory comes from an
  * arena that lives for one attempt.
  */
