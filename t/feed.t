@@ -155,13 +155,13 @@ subtest 'web: the update form makes one entry, src web, by the login' => sub {
 subtest 'web: a refused or empty change makes no entry' => sub {
     my $e = appended(sub {
         my $res = $web->post_csrf("/t/$n/update", { state => 9 });
-        is $res->{status}, 400, 'invalid state refused';
+        is $res->{status}, 422, 'invalid state refused (the form again, 422)';
         $res = $web->post_csrf("/t/$n/update", { owner => 'niemand' });
-        is $res->{status}, 400, 'unknown owner refused inside the transaction';
+        is $res->{status}, 422, 'unknown owner refused inside the transaction';
         $res = $web->post_csrf("/t/$n/update", { group => 'Zivilrecht' });
-        is $res->{status}, 400, 'group without the right refused';
+        is $res->{status}, 422, 'group without the right refused (the form again, 422)';
         $res = $web->post("/t/$n/update", { state => 6 });
-        is $res->{status}, 403, 'no CSRF token: refused';
+        is $res->{status}, 403, 'no CSRF token: refused (the form again, 422)';
         $res = $web->post_csrf("/t/$n/update", { state => 3 });
         is $res->{status}, 303, 'the state it already has: back to the page';
     });
