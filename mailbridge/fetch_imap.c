@@ -1,5 +1,6 @@
 /*
- * fetch_imap.c -- "mailbridge run": poll IMAP mailboxes with libcurl.
+ * fetch_imap.c -- the imap role of "mailbridge run" (and "run --once"):
+ * poll IMAP mailboxes with libcurl, each on its own schedule.
  * For each message: fetch by UID, store, and only after the Redis
  * transaction committed move it to the processed folder (UID MOVE, or
  * COPY + \Deleted + EXPUNGE) or expunge it.  If Redis is down the mail
@@ -23,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "mailbridge.h"
+#include "mb_roles.h"
 
 typedef struct {
     unsigned char  *data;
@@ -41,7 +43,7 @@ typedef struct {
     char                *source;    /* "imap:NAME"                     */
     int                  created;   /* processed folder CREATEd        */
     int                  no_move;   /* server lacks MOVE               */
-    time_t               next;
+    int64_t              next;      /* mb_now_ms() of the next poll    */
 } mb_imap_t;
 
 static int mb_imap_open(mb_imap_t *im);
@@ -52,8 +54,22 @@ static int mb_imap_fetch(mb_imap_t *im, unsigned long uid, mb_buf_t *out);
 static int mb_imap_ack(mb_imap_t *im, unsigned long uid);
 static int mb_imap_search(mb_imap_t *im, unsigned long **uids, size_t *n);
 static size_t mb_imap_write(char *p, size_t size, size_t n, void *data);
-static void mb_sleep_until(time_t t);
 static int mb_is_loopback(const char *base);
+
+
+/* The imap role: poll every mailbox on its schedule until mb_stop. */
+int
+mb_imap_run(const mb_config_t *cfg)
+{
+    return mb_run(cfg, 0);
+}
+
+
+int
+mb_imap_enabled(const mb_config_t *cfg)
+{
+    return cfg->nmailboxes > 0;
+}
 
 
 int
@@ -62,7 +78,7 @@ mb_run(const mb_config_t *cfg, int once)
     mb_imap_t   *boxes;
     mb_store_t  *st;
     size_t       i, failures = 0;
-    time_t       now, next;
+    int64_t      now, next;
 
     if (cfg->nmailboxes == 0) {
         mb_err("no mailbox.NAME.url in %s: nothing to poll", cfg->path);
@@ -94,15 +110,16 @@ mb_run(const mb_config_t *cfg, int once)
             once ? " once" : "");
 
     while (!mb_stop) {
-        now = time(NULL);
-        next = now + 3600;
+        now = mb_now_ms();
+        next = now + 3600 * 1000;
 
         for (i = 0; i < cfg->nmailboxes && !mb_stop; i++) {
             if (boxes[i].next <= now) {
                 if (mb_imap_poll(&boxes[i], st) != 0) {
                     failures++;
                 }
-                boxes[i].next = time(NULL) + boxes[i].box->poll;
+                boxes[i].next = mb_now_ms()
+                                + (int64_t) boxes[i].box->poll * 1000;
             }
             if (boxes[i].next < next) {
                 next = boxes[i].next;
@@ -113,7 +130,9 @@ mb_run(const mb_config_t *cfg, int once)
             break;
         }
 
-        mb_sleep_until(next);
+        /* one sleep until the next mailbox is due; SIGTERM ends it */
+        next -= mb_now_ms();
+        mb_wait(-1, next > 0 ? next : 0);
     }
 
     for (i = 0; i < cfg->nmailboxes; i++) {
@@ -540,16 +559,6 @@ mb_imap_write(char *p, size_t size, size_t n, void *data)
     b->len += take;
     b->data[b->len] = '\0';
     return len;
-}
-
-
-/* Sleep, but wake up for SIGTERM within a second. */
-static void
-mb_sleep_until(time_t t)
-{
-    while (!mb_stop && time(NULL) < t) {
-        sleep(1);
-    }
 }
 
 
