@@ -23,8 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mb_feed.h"
 #include "mb_roles.h"
-#include "tk_redis_sync.h"
 
 /* until the change feed (branch feed) defines them in tk_schema.h */
 #ifndef TK_KEY_FEED
@@ -39,22 +39,6 @@
 #define MB_FEED_BACKOFF_MAX  30000
 
 typedef struct {
-    const char    *id;            /* "1764745200000-0"                 */
-    redisReply    *fields;        /* array name, value, ...; NULL: the
-                                     entry was trimmed away            */
-} mb_feed_entry_t;
-
-typedef struct mb_feed_s mb_feed_t;
-
-/* 0: done; -1: not now -- the entry stays pending for the next sweep */
-typedef int (*mb_feed_handler_pt)(mb_feed_t *f, const mb_feed_entry_t *e);
-
-typedef struct {
-    const char          *name;
-    mb_feed_handler_pt   handler;
-} mb_feed_handler_t;
-
-struct mb_feed_s {
     const mb_config_t  *cfg;
     tk_redis_t          redis;
     int                 connected;
@@ -63,7 +47,7 @@ struct mb_feed_s {
     int64_t             next_sweep;     /* mb_now_ms()                  */
     char                consumer[256];
     unsigned long       handled;
-};
+} mb_feed_t;
 
 /* Every entry is handed to each of these, in order. */
 static const mb_feed_handler_t  mb_feed_handlers[] = {
@@ -425,7 +409,7 @@ mb_feed_entries(mb_feed_t *f, redisReply *list, const char **last)
         *last = e.id;
 
         for (h = mb_feed_handlers; e.fields && h->name; h++) {
-            if (h->handler(f, &e) != 0) {
+            if (h->handler(f->cfg, &f->redis, &e) != 0) {
                 mb_warn("feed: entry %s: %s: not done, stays pending",
                         e.id, h->name);
                 break;
@@ -485,6 +469,27 @@ mb_feed_ack(mb_feed_t *f, const char **ids, size_t n)
 
     freeReplyObject(r);
     return rc;
+}
+
+
+const char *
+mb_feed_field(const mb_feed_entry_t *e, const char *name, size_t *len)
+{
+    size_t  i;
+
+    for (i = 0; e->fields && i + 1 < e->fields->elements; i += 2) {
+        if (e->fields->element[i]->type == REDIS_REPLY_STRING
+            && strcmp(e->fields->element[i]->str, name) == 0
+            && e->fields->element[i + 1]->type == REDIS_REPLY_STRING)
+        {
+            if (len) {
+                *len = e->fields->element[i + 1]->len;
+            }
+            return e->fields->element[i + 1]->str;
+        }
+    }
+
+    return NULL;
 }
 
 

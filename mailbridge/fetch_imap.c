@@ -351,6 +351,16 @@ mb_imap_search(mb_imap_t *im, unsigned long **uids, size_t *n)
     size_t          cap = 0;
     char           *p, *end;
 
+    /*
+     * The session is kept between polls, and Dovecot brings a selected
+     * mailbox up to date only at the end of a command: without the NOOP
+     * the SEARCH would not see mail that arrived since the last poll,
+     * and every mail would wait one poll interval longer.
+     */
+    if (mb_imap_command(im, "NOOP", NULL) != 0) {
+        return -1;
+    }
+
     memset(&buf, 0, sizeof(buf));
     buf.keep = 16 * 1024 * 1024;
 

@@ -20,7 +20,7 @@ my $GROUP    = 'mailbridge';
 my $CONSUMER = 'loop-test';
 
 my $tk = MB::setup();
-my $dc = $tk->start_dovecot(users => { agent => 'secret' });
+my $dc = $tk->start_dovecot(users => { agent => 'secret', other => 'secret2' });
 
 sub conf_for {
     my (%o) = @_;
@@ -36,9 +36,10 @@ sub conf_for {
 }
 
 sub append {
-    my ($mail) = @_;
+    my ($mail, $user, $pw) = @_;
     my $i = Mail::IMAPClient->new(Server => '127.0.0.1', Port => $dc->{port},
-        User => 'agent', Password => 'secret', Uid => 1) or die "IMAP: $@";
+        User => $user // 'agent', Password => $pw // 'secret', Uid => 1)
+        or die "IMAP: $@";
     $i->append_string('INBOX', $mail) or die 'append: ' . $i->LastError;
     $i->logout;
 }
@@ -141,6 +142,35 @@ subtest 'idle: the roles and the supervisor sleep, no 1 s poll, no busy loop' =>
         cmp_ok $sw - $before{$name}[1], '<=', 1, "$name: no wake-ups in 3 s";
     }
     is $tk->stop_proc('mailbridge', 'TERM', 10), 0, 'stopped';
+};
+
+subtest 'imap role: each mailbox on its own poll interval' => sub {
+    MB::write_conf($tk, extra => join '', map {
+        my ($name, $user, $pw, $poll) = @$_;
+        "mailbox.$name.url = imap://127.0.0.1:$dc->{port}/INBOX\n"
+        . "mailbox.$name.user = $user\nmailbox.$name.password = $pw\n"
+        . "mailbox.$name.tls = none\nmailbox.$name.poll = $poll\n"
+    } [ 'fast', 'agent', 'secret', 1 ], [ 'slow', 'other', 'secret2', 4 ]);
+    my @first = (MB::mail(subject => 'schnell 1'), MB::mail(subject => 'langsam 1'));
+    append($first[0]);
+    append($first[1], 'other', 'secret2');
+    $tk->spawn('imap', MB::bin(), '-c', MB::conf($tk), 'run', '--role', 'imap');
+    TK::wait_for('first polls', 15, sub { !grep { !MB::where($tk, MB::msgid_of($_)) } @first });
+    my ($fast, $slow) = (MB::mail(subject => 'schnell 2'), MB::mail(subject => 'langsam 2'));
+    my $t0 = time;
+    append($fast);
+    append($slow, 'other', 'secret2');
+    my %at;
+    TK::wait_for('both stored', 15, sub {
+        for ([ fast => $fast ], [ slow => $slow ]) {
+            $at{ $_->[0] } //= time - $t0 if MB::where($tk, MB::msgid_of($_->[1]));
+        }
+        keys %at == 2;
+    });
+    diag sprintf 'stored after: fast %.2f s, slow %.2f s', $at{fast}, $at{slow};
+    cmp_ok $at{fast}, '<', 1.8, 'poll = 1: within a second or so';
+    ok $at{slow} > 2.5 && $at{slow} < 6, 'poll = 4: at its next poll, not before';
+    is $tk->stop_proc('imap', 'TERM', 10), 0, 'SIGTERM: exit 0';
 };
 
 subtest 'a feed entry is acknowledged within 100 ms while IMAP polls' => sub {
