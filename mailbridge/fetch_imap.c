@@ -43,6 +43,7 @@ typedef struct {
     char                *source;    /* "imap:NAME"                     */
     int                  created;   /* processed folder CREATEd        */
     int                  no_move;   /* server lacks MOVE               */
+    int                  abortable; /* a stop may cut the transfer     */
     int64_t              next;      /* mb_now_ms() of the next poll    */
 } mb_imap_t;
 
@@ -54,6 +55,8 @@ static int mb_imap_fetch(mb_imap_t *im, unsigned long uid, mb_buf_t *out);
 static int mb_imap_ack(mb_imap_t *im, unsigned long uid);
 static int mb_imap_search(mb_imap_t *im, unsigned long **uids, size_t *n);
 static size_t mb_imap_write(char *p, size_t size, size_t n, void *data);
+static int mb_imap_progress(void *data, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow);
 static int mb_is_loopback(const char *base);
 
 
@@ -240,6 +243,9 @@ mb_imap_handle(mb_imap_t *im)
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, mb_imap_write);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, mb_imap_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, im);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     if (mb_log_level >= MB_LOG_DEBUG && getenv("MAILBRIDGE_CURL_VERBOSE")) {
         curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     }
@@ -260,12 +266,18 @@ mb_imap_poll(mb_imap_t *im, mb_store_t *st)
     char            cmd[128];
     int             rc, failed = 0;
 
+    /* until a mail is stored there is nothing to lose: SIGTERM may cut
+     * a hanging server short instead of waiting for curl's timeouts */
+    im->abortable = 1;
+
     if (mb_imap_search(im, &uids, &n) != 0) {
-        if (im->curl != NULL) {
+        if (im->curl != NULL || mb_stop) {
+            im->abortable = 0;
             return -1;
         }
         /* the session had died (server timeout): once more, fresh */
         if (mb_imap_search(im, &uids, &n) != 0) {
+            im->abortable = 0;
             return -1;
         }
     }
@@ -278,11 +290,13 @@ mb_imap_poll(mb_imap_t *im, mb_store_t *st)
         memset(&buf, 0, sizeof(buf));
         buf.keep = im->cfg->max_size + 1;
 
+        im->abortable = 1;
         if (mb_imap_fetch(im, uids[i], &buf) != 0) {
             free(buf.data);
             failed = 1;
             break;              /* the server is unwell: next poll */
         }
+        im->abortable = 0;      /* from here on this mail is finished */
 
         mb_msg_init(&m);
         m.raw = buf.data ? buf.data : (unsigned char *) "";
@@ -338,6 +352,7 @@ mb_imap_poll(mb_imap_t *im, mb_store_t *st)
         }
     }
 
+    im->abortable = 0;
     free(uids);
     return failed ? -1 : 0;
 }
@@ -439,7 +454,10 @@ mb_imap_command(mb_imap_t *im, const char *cmd, mb_buf_t *out)
     if (rc != CURLE_OK) {
         mb_debug("%s: \"%s\": %s", im->source, cmd, curl_easy_strerror(rc));
         if (rc != CURLE_QUOTE_ERROR) {
-            mb_warn("%s: %s: %s", im->source, cmd, curl_easy_strerror(rc));
+            mb_log(rc == CURLE_ABORTED_BY_CALLBACK ? MB_LOG_INFO : MB_LOG_WARN,
+                   "%s: %s: %s", im->source, cmd,
+                   rc == CURLE_ABORTED_BY_CALLBACK ? "cut short by the stop"
+                   : curl_easy_strerror(rc));
             /* connection trouble: a fresh session next time */
             curl_easy_cleanup(im->curl);
             im->curl = NULL;
@@ -476,8 +494,10 @@ mb_imap_fetch(mb_imap_t *im, unsigned long uid, mb_buf_t *out)
     free(url);
 
     if (rc != CURLE_OK) {
-        mb_warn("%s uid %lu: fetch failed: %s", im->source, uid,
-                curl_easy_strerror(rc));
+        mb_log(rc == CURLE_ABORTED_BY_CALLBACK ? MB_LOG_INFO : MB_LOG_WARN,
+               "%s uid %lu: fetch failed: %s", im->source, uid,
+               rc == CURLE_ABORTED_BY_CALLBACK ? "cut short by the stop"
+               : curl_easy_strerror(rc));
         curl_easy_cleanup(im->curl);
         im->curl = NULL;
         return -1;
@@ -569,6 +589,17 @@ mb_imap_write(char *p, size_t size, size_t n, void *data)
     b->len += take;
     b->data[b->len] = '\0';
     return len;
+}
+
+
+/* Called by curl about once a second: a non-zero answer aborts. */
+static int
+mb_imap_progress(void *data, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+    mb_imap_t  *im = data;
+
+    return mb_stop && im->abortable;
 }
 
 

@@ -10,6 +10,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use IO::Socket::INET;
 use Mail::IMAPClient;
 use Time::HiRes qw(sleep time);
 use TK;
@@ -171,6 +172,20 @@ subtest 'imap role: each mailbox on its own poll interval' => sub {
     cmp_ok $at{fast}, '<', 1.8, 'poll = 1: within a second or so';
     ok $at{slow} > 2.5 && $at{slow} < 6, 'poll = 4: at its next poll, not before';
     is $tk->stop_proc('imap', 'TERM', 10), 0, 'SIGTERM: exit 0';
+};
+
+subtest 'imap role: SIGTERM cuts short a server that does not answer' => sub {
+    # accepts connections (the kernel does, from the backlog), says nothing
+    my $silent = IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1',
+        LocalPort => 0, Proto => 'tcp') or die "listen: $!";
+    MB::write_conf($tk, extra => "mailbox.mute.url = imap://127.0.0.1:"
+        . $silent->sockport . "/INBOX\nmailbox.mute.user = u\n"
+        . "mailbox.mute.tls = none\nfeed = no\n");
+    $tk->spawn('mute', MB::bin(), '-c', MB::conf($tk), 'run', '--role', 'imap');
+    sleep 1.5;                                # inside curl, waiting
+    my $t0 = time;
+    is $tk->stop_proc('mute', 'TERM', 20), 0, 'SIGTERM: exit 0';
+    cmp_ok time - $t0, '<', 3, 'within a second or two, not curl\'s 30 s';
 };
 
 subtest 'a feed entry is acknowledged within 100 ms while IMAP polls' => sub {
