@@ -313,6 +313,34 @@ subtest 'kill -9 of the supervisor: the roles stop too' => sub {
     ok 1, 'no orphaned role';
 };
 
+subtest 'run under valgrind: supervisor and roles without invalid accesses or leaks' => sub {
+    plan skip_all => 'valgrind not installed' unless -x '/usr/bin/valgrind';
+    conf_for(poll => 1, claim_idle => 500);
+    my $mail = MB::mail(subject => 'Valgrind Schleife');
+    append($mail);
+    my $vg = $tk->dir . '/vg';
+    mkdir $vg;
+    local $ENV{G_SLICE} = 'always-malloc';
+    $tk->spawn('mailbridge', '/usr/bin/valgrind', '--leak-check=full',
+        '--errors-for-leak-kinds=definite', '--error-exitcode=9',
+        "--log-file=$vg/%p.log", MB::bin(), '-c', MB::conf($tk), 'run');
+    TK::wait_for('mail stored', 60, sub { MB::where($tk, MB::msgid_of($mail)) });
+    consumer_ready();
+    my $theirs = xadd('claimed under valgrind');
+    r()->xreadgroup('GROUP', $GROUP, 'gone-again', 'COUNT', 1, 'STREAMS', $FEED, '>');
+    my @ids = map { xadd("vg $_") } 1 .. 5;
+    TK::wait_for('all acknowledged', 30, sub { acked($ids[-1]) });
+    is $tk->stop_proc('mailbridge', 'TERM', 30), 0, 'stopped, exit 0';
+    my @logs = glob "$vg/*.log";
+    is scalar(@logs), 3, 'supervisor and two roles ran under valgrind';
+    for my $l (@logs) {
+        my $t = TK::read_file($l);
+        like $t, qr/ERROR SUMMARY: 0 errors/, "clean: $l" or diag TK::tail($l, 40);
+        unlike $t, qr/definitely lost: [1-9]/, "no definite leak: $l";
+    }
+    unlike log_text(), qr/exited with status 9/, 'no role exited with valgrind\'s error code';
+};
+
 subtest 'run --role NAME: one role in the foreground' => sub {
     conf_for(poll => 1);
     $tk->spawn('feed', MB::bin(), '-c', MB::conf($tk), 'run', '--role', 'feed');
