@@ -79,6 +79,7 @@ int
 mb_feed_run(const mb_config_t *cfg)
 {
     mb_feed_t  f;
+    int        rc;
 
     memset(&f, 0, sizeof(f));
     f.cfg = cfg;
@@ -95,23 +96,20 @@ mb_feed_run(const mb_config_t *cfg)
             f.consumer);
 
     while (!mb_stop) {
-        if (!f.connected && mb_feed_connect(&f) != 0) {
-            /* Redis away: wait, but a SIGTERM still ends the wait */
-            f.backoff = f.backoff ? f.backoff * 2 : MB_FEED_BACKOFF_MIN;
-            if (f.backoff > MB_FEED_BACKOFF_MAX) {
-                f.backoff = MB_FEED_BACKOFF_MAX;
-            }
-            mb_wait(-1, f.backoff);
-            continue;
-        }
-
-        if (mb_now_ms() >= f.next_sweep) {
-            if (mb_feed_sweep(&f) != 0) {
+        if (f.connected || mb_feed_connect(&f) == 0) {
+            rc = mb_now_ms() >= f.next_sweep ? mb_feed_sweep(&f) : 0;
+            if (rc == 0 && mb_feed_next(&f) == 0) {
+                f.backoff = 0;
                 continue;
             }
         }
 
-        mb_feed_next(&f);
+        /* Redis away or in trouble: wait, but a SIGTERM ends the wait */
+        f.backoff = f.backoff ? f.backoff * 2 : MB_FEED_BACKOFF_MIN;
+        if (f.backoff > MB_FEED_BACKOFF_MAX) {
+            f.backoff = MB_FEED_BACKOFF_MAX;
+        }
+        mb_wait(-1, f.backoff);
     }
 
     mb_feed_drop(&f, NULL);
@@ -151,7 +149,6 @@ mb_feed_connect(mb_feed_t *f)
         mb_info("feed: Redis at %s is back", f->cfg->redis);
     }
     f->down = 0;
-    f->backoff = 0;
     f->next_sweep = 0;
     return 0;
 }
