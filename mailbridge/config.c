@@ -51,6 +51,9 @@ mb_config_load(mb_config_t *cfg, const char *path)
     cfg->subject_tag = strdup("Ticket#");
     cfg->batch = 50;
     cfg->gnupg_home = strdup(MB_DEFAULT_GNUPG_HOME);
+    cfg->stop_timeout = 10;
+    cfg->feed = 1;
+    cfg->feed_claim_idle = 60000;
 
     f = fopen(path, "r");
     if (f == NULL) {
@@ -203,6 +206,41 @@ mb_config_line(mb_config_t *cfg, char *key, char *val, unsigned lineno,
         *dot = '\0';
         return mb_config_mailbox(cfg, name, dot + 1, val, lineno,
                                  has_password);
+    }
+
+    /* "run": the supervisor and the feed role (docs/mailbridge.md) */
+    if (strcmp(key, "stop_timeout") == 0) {
+        num = strtol(val, &dot, 10);
+        if (*dot || num < 1 || num > 3600) {
+            goto bad;
+        }
+        cfg->stop_timeout = (int) num;
+        return 0;
+    }
+
+    if (strcmp(key, "feed") == 0) {
+        if (mb_parse_bool(val, &cfg->feed) != 0) {
+            goto bad;
+        }
+        return 0;
+    }
+
+    if (strcmp(key, "feed_consumer") == 0) {
+        if (*val == '\0' || strpbrk(val, " \t\r\n")) {
+            goto bad;
+        }
+        free(cfg->feed_consumer);
+        cfg->feed_consumer = strdup(val);
+        return 0;
+    }
+
+    if (strcmp(key, "feed_claim_idle") == 0) {
+        num = strtol(val, &dot, 10);
+        if (*dot || num < 100 || num > 86400000) {
+            goto bad;
+        }
+        cfg->feed_claim_idle = (int) num;
+        return 0;
     }
 
     mb_err("%s:%u: unknown key \"%s\"", cfg->path, lineno, key);
@@ -412,6 +450,7 @@ mb_config_free(mb_config_t *cfg)
     free(cfg->default_group);
     free(cfg->subject_tag);
     free(cfg->gnupg_home);
+    free(cfg->feed_consumer);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -7,8 +7,9 @@
 # MTA: every .eml file dropped into VAR/mailbridge/drop/ is handed to
 # "mailbridge deliver" like Postfix's pipe(8) would, and moved to done/
 # on exit 0 (stored), left for the next round on 75 (try again), moved
-# to failed/ otherwise.  The first start drops one welcome mail.  Ends on
-# SIGTERM/SIGINT.
+# to failed/ otherwise.  The first start drops one welcome mail.  Next to
+# it runs the daemon, "mailbridge run" (its roles: the feed consumer, and
+# IMAP once a mailbox is configured).  Ends on SIGTERM/SIGINT.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +44,9 @@ fi
 
 echo "mailbridge: delivering .eml files from $DIR/drop (config $CONF)" >&2
 
+"$MB" -c "$CONF" run &
+RUN_PID=$!
+
 stop=0
 trap 'stop=1' TERM INT
 while [ "$stop" = 0 ]; do
@@ -57,3 +61,6 @@ while [ "$stop" = 0 ]; do
     done
     sleep 2 & wait $! 2>/dev/null
 done
+
+kill -TERM "$RUN_PID" 2>/dev/null
+wait "$RUN_PID" 2>/dev/null

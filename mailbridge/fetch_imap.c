@@ -1,5 +1,6 @@
 /*
- * fetch_imap.c -- "mailbridge run": poll IMAP mailboxes with libcurl.
+ * fetch_imap.c -- the imap role of "mailbridge run" (and "run --once"):
+ * poll IMAP mailboxes with libcurl, each on its own schedule.
  * For each message: fetch by UID, store, and only after the Redis
  * transaction committed move it to the processed folder (UID MOVE, or
  * COPY + \Deleted + EXPUNGE) or expunge it.  If Redis is down the mail
@@ -23,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "mailbridge.h"
+#include "mb_roles.h"
 
 typedef struct {
     unsigned char  *data;
@@ -41,7 +43,8 @@ typedef struct {
     char                *source;    /* "imap:NAME"                     */
     int                  created;   /* processed folder CREATEd        */
     int                  no_move;   /* server lacks MOVE               */
-    time_t               next;
+    int                  abortable; /* a stop may cut the transfer     */
+    int64_t              next;      /* mb_now_ms() of the next poll    */
 } mb_imap_t;
 
 static int mb_imap_open(mb_imap_t *im);
@@ -52,8 +55,24 @@ static int mb_imap_fetch(mb_imap_t *im, unsigned long uid, mb_buf_t *out);
 static int mb_imap_ack(mb_imap_t *im, unsigned long uid);
 static int mb_imap_search(mb_imap_t *im, unsigned long **uids, size_t *n);
 static size_t mb_imap_write(char *p, size_t size, size_t n, void *data);
-static void mb_sleep_until(time_t t);
+static int mb_imap_progress(void *data, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow);
 static int mb_is_loopback(const char *base);
+
+
+/* The imap role: poll every mailbox on its schedule until mb_stop. */
+int
+mb_imap_run(const mb_config_t *cfg)
+{
+    return mb_run(cfg, 0);
+}
+
+
+int
+mb_imap_enabled(const mb_config_t *cfg)
+{
+    return cfg->nmailboxes > 0;
+}
 
 
 int
@@ -62,7 +81,7 @@ mb_run(const mb_config_t *cfg, int once)
     mb_imap_t   *boxes;
     mb_store_t  *st;
     size_t       i, failures = 0;
-    time_t       now, next;
+    int64_t      now, next;
 
     if (cfg->nmailboxes == 0) {
         mb_err("no mailbox.NAME.url in %s: nothing to poll", cfg->path);
@@ -94,15 +113,16 @@ mb_run(const mb_config_t *cfg, int once)
             once ? " once" : "");
 
     while (!mb_stop) {
-        now = time(NULL);
-        next = now + 3600;
+        now = mb_now_ms();
+        next = now + 3600 * 1000;
 
         for (i = 0; i < cfg->nmailboxes && !mb_stop; i++) {
             if (boxes[i].next <= now) {
                 if (mb_imap_poll(&boxes[i], st) != 0) {
                     failures++;
                 }
-                boxes[i].next = time(NULL) + boxes[i].box->poll;
+                boxes[i].next = mb_now_ms()
+                                + (int64_t) boxes[i].box->poll * 1000;
             }
             if (boxes[i].next < next) {
                 next = boxes[i].next;
@@ -113,7 +133,9 @@ mb_run(const mb_config_t *cfg, int once)
             break;
         }
 
-        mb_sleep_until(next);
+        /* one sleep until the next mailbox is due; SIGTERM ends it */
+        next -= mb_now_ms();
+        mb_wait(-1, next > 0 ? next : 0);
     }
 
     for (i = 0; i < cfg->nmailboxes; i++) {
@@ -221,6 +243,9 @@ mb_imap_handle(mb_imap_t *im)
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, mb_imap_write);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, mb_imap_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, im);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     if (mb_log_level >= MB_LOG_DEBUG && getenv("MAILBRIDGE_CURL_VERBOSE")) {
         curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     }
@@ -241,12 +266,18 @@ mb_imap_poll(mb_imap_t *im, mb_store_t *st)
     char            cmd[128];
     int             rc, failed = 0;
 
+    /* until a mail is stored there is nothing to lose: SIGTERM may cut
+     * a hanging server short instead of waiting for curl's timeouts */
+    im->abortable = 1;
+
     if (mb_imap_search(im, &uids, &n) != 0) {
-        if (im->curl != NULL) {
+        if (im->curl != NULL || mb_stop) {
+            im->abortable = 0;
             return -1;
         }
         /* the session had died (server timeout): once more, fresh */
         if (mb_imap_search(im, &uids, &n) != 0) {
+            im->abortable = 0;
             return -1;
         }
     }
@@ -259,11 +290,13 @@ mb_imap_poll(mb_imap_t *im, mb_store_t *st)
         memset(&buf, 0, sizeof(buf));
         buf.keep = im->cfg->max_size + 1;
 
+        im->abortable = 1;
         if (mb_imap_fetch(im, uids[i], &buf) != 0) {
             free(buf.data);
             failed = 1;
             break;              /* the server is unwell: next poll */
         }
+        im->abortable = 0;      /* from here on this mail is finished */
 
         mb_msg_init(&m);
         m.raw = buf.data ? buf.data : (unsigned char *) "";
@@ -319,6 +352,7 @@ mb_imap_poll(mb_imap_t *im, mb_store_t *st)
         }
     }
 
+    im->abortable = 0;
     free(uids);
     return failed ? -1 : 0;
 }
@@ -331,6 +365,16 @@ mb_imap_search(mb_imap_t *im, unsigned long **uids, size_t *n)
     unsigned long  *list = NULL, *nl, v;
     size_t          cap = 0;
     char           *p, *end;
+
+    /*
+     * The session is kept between polls, and Dovecot brings a selected
+     * mailbox up to date only at the end of a command: without the NOOP
+     * the SEARCH would not see mail that arrived since the last poll,
+     * and every mail would wait one poll interval longer.
+     */
+    if (mb_imap_command(im, "NOOP", NULL) != 0) {
+        return -1;
+    }
 
     memset(&buf, 0, sizeof(buf));
     buf.keep = 16 * 1024 * 1024;
@@ -410,7 +454,10 @@ mb_imap_command(mb_imap_t *im, const char *cmd, mb_buf_t *out)
     if (rc != CURLE_OK) {
         mb_debug("%s: \"%s\": %s", im->source, cmd, curl_easy_strerror(rc));
         if (rc != CURLE_QUOTE_ERROR) {
-            mb_warn("%s: %s: %s", im->source, cmd, curl_easy_strerror(rc));
+            mb_log(rc == CURLE_ABORTED_BY_CALLBACK ? MB_LOG_INFO : MB_LOG_WARN,
+                   "%s: %s: %s", im->source, cmd,
+                   rc == CURLE_ABORTED_BY_CALLBACK ? "cut short by the stop"
+                   : curl_easy_strerror(rc));
             /* connection trouble: a fresh session next time */
             curl_easy_cleanup(im->curl);
             im->curl = NULL;
@@ -447,8 +494,10 @@ mb_imap_fetch(mb_imap_t *im, unsigned long uid, mb_buf_t *out)
     free(url);
 
     if (rc != CURLE_OK) {
-        mb_warn("%s uid %lu: fetch failed: %s", im->source, uid,
-                curl_easy_strerror(rc));
+        mb_log(rc == CURLE_ABORTED_BY_CALLBACK ? MB_LOG_INFO : MB_LOG_WARN,
+               "%s uid %lu: fetch failed: %s", im->source, uid,
+               rc == CURLE_ABORTED_BY_CALLBACK ? "cut short by the stop"
+               : curl_easy_strerror(rc));
         curl_easy_cleanup(im->curl);
         im->curl = NULL;
         return -1;
@@ -543,13 +592,14 @@ mb_imap_write(char *p, size_t size, size_t n, void *data)
 }
 
 
-/* Sleep, but wake up for SIGTERM within a second. */
-static void
-mb_sleep_until(time_t t)
+/* Called by curl about once a second: a non-zero answer aborts. */
+static int
+mb_imap_progress(void *data, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
 {
-    while (!mb_stop && time(NULL) < t) {
-        sleep(1);
-    }
+    mb_imap_t  *im = data;
+
+    return mb_stop && im->abortable;
 }
 
 

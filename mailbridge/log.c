@@ -14,6 +14,7 @@
 #include "mailbridge.h"
 
 int mb_log_level = MB_LOG_INFO;
+const char *mb_log_role;        /* "imap": lines read mailbridge/imap[PID] */
 
 static const char *mb_log_names[] = { "error", "warn", "info", "debug" };
 
@@ -44,8 +45,9 @@ mb_log(int level, const char *fmt, ...)
     }
 
     /* one write(2) per line keeps lines whole when processes share stderr */
-    fprintf(stderr, "%s mailbridge[%ld]: %s: %s\n", stamp, (long) getpid(),
-            mb_log_names[level], line);
+    fprintf(stderr, "%s mailbridge%s%s[%ld]: %s: %s\n", stamp,
+            mb_log_role ? "/" : "", mb_log_role ? mb_log_role : "",
+            (long) getpid(), mb_log_names[level], line);
     fflush(stderr);
 }
 

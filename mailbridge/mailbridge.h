@@ -23,6 +23,7 @@
 enum { MB_LOG_ERROR = 0, MB_LOG_WARN, MB_LOG_INFO, MB_LOG_DEBUG };
 
 extern int mb_log_level;
+extern const char *mb_log_role; /* set in a role process (supervise.c) */
 
 void mb_log(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -71,6 +72,11 @@ typedef struct {
     size_t         naddresses;
     char          *gnupg_home;    /* PGP keyring (crypto.c)             */
     int            gnupg_home_set; /* configured, not the default       */
+    /* "run": the supervisor and the feed role (supervise.c, feed.c) */
+    int            stop_timeout;  /* s the supervisor waits on stop     */
+    int            feed;          /* the feed role is enabled           */
+    char          *feed_consumer; /* consumer name; NULL: the host name */
+    int            feed_claim_idle; /* ms: take over others' entries    */
 } mb_config_t;
 
 /* Returns 0, or a sysexits code (EX_CONFIG, EX_NOINPUT) after logging. */

@@ -2,7 +2,7 @@
  * main.c -- mailbridge: inbound mail for the ticket system.
  *
  *   mailbridge -c FILE deliver [--group G | --recipient ADDR] [--sender S]
- *   mailbridge -c FILE run [--once]
+ *   mailbridge -c FILE run [--once | --role NAME]
  *   mailbridge -c FILE import [--no-progress] PATH...
  *   mailbridge -c FILE check
  *
@@ -21,6 +21,7 @@
 
 #include "mailbridge.h"
 #include "mb_crypto.h"
+#include "mb_roles.h"
 
 volatile int mb_stop;
 
@@ -36,7 +37,7 @@ main(int argc, char **argv)
 {
     mb_config_t   cfg;
     const char   *conf = NULL, *mode = NULL, *group = NULL;
-    const char   *recipient = NULL, *sender = NULL;
+    const char   *recipient = NULL, *sender = NULL, *role = NULL;
     int           i, rc, verbose = 0, once = 0, progress = 1, deliver = 0;
     int           first_path = 0;
     tk_str_t      g;
@@ -78,6 +79,10 @@ main(int argc, char **argv)
                    && strcmp(argv[i], "--once") == 0)
         {
             once = 1;
+        } else if (mode && strcmp(mode, "run") == 0
+                   && strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+        {
+            role = argv[++i];
         } else if (mode && strcmp(mode, "import") == 0
                    && strcmp(argv[i], "--no-progress") == 0)
         {
@@ -143,7 +148,9 @@ main(int argc, char **argv)
         rc = mb_deliver(&cfg, group, recipient, sender);
 
     } else if (strcmp(mode, "run") == 0) {
-        rc = mb_run(&cfg, once);
+        /* --once: one IMAP poll in this process (cron, tests) */
+        rc = once ? mb_run(&cfg, 1)
+             : role ? mb_role_foreground(&cfg, role) : mb_supervise(&cfg);
 
     } else if (strcmp(mode, "import") == 0) {
         if (first_path == 0) {
@@ -262,7 +269,9 @@ mb_usage(int code)
         "usage: mailbridge -c FILE [-v] MODE ...\n"
         "  deliver [--group G | --recipient ADDR] [--sender ADDR]\n"
         "          one mail on stdin; exit 0 stored, 75 try again later\n"
-        "  run [--once]      poll the IMAP mailboxes of the config\n"
+        "  run [--once | --role NAME]\n"
+        "                    supervise the roles (imap, feed, ...); --once:\n"
+        "                    poll the IMAP mailboxes once; --role: one role\n"
         "  import [--no-progress] PATH...\n"
         "                    mbox files, maildirs, directories of .eml\n"
         "  check             config and Redis reachable\n"

@@ -107,6 +107,8 @@
  */
 #define TK_KEY_FEED          "tk:{ix}:feed"
 #define TK_FEED_MAXLEN       "100000"
+/* mailbridge's feed role's consumer group (other consumers: their own) */
+#define TK_FEED_GROUP        "mailbridge"
 
 /* Where a change came from (field "src" of a feed entry, tk_src_name()). */
 typedef enum {

@@ -1,0 +1,16 @@
+/*
+ * roles.c -- the processes "mailbridge run" starts: one line per role.
+ * The supervisor (supervise.c) forks one child for each role whose
+ * enabled() says yes and restarts it when it dies.  To add a role, write
+ * NAME_run / NAME_enabled (mb_roles.h) and add its line here.
+ */
+
+#include "mb_crypto.h"
+#include "mb_roles.h"
+
+const mb_role_t  mb_roles[] = {
+    { "imap",   mb_imap_run,   mb_imap_enabled },    /* fetch_imap.c */
+    { "feed",   mb_feed_run,   mb_feed_enabled },    /* feed.c       */
+    { "keys",   mb_keys_run,   mb_keys_enabled },    /* keys.c       */
+    { NULL, NULL, NULL }
+};
