@@ -5,6 +5,7 @@
  *   mailbridge -c FILE run [--once]
  *   mailbridge -c FILE import [--no-progress] PATH...
  *   mailbridge -c FILE check
+ *   mailbridge -c FILE outbox        (until the supervisor merge)
  *
  * Reads the configuration, sets up signals and logging, and hands over
  * to one mode.  See docs/mailbridge.md for the guarantees of each.
@@ -20,6 +21,7 @@
 #include <libxml/parser.h>
 
 #include "mailbridge.h"
+#include "mb_outbox.h"
 
 volatile int mb_stop;
 
@@ -153,6 +155,9 @@ main(int argc, char **argv)
     } else if (strcmp(mode, "check") == 0) {
         rc = mb_check(&cfg);
 
+    } else if (strcmp(mode, "outbox") == 0) {
+        rc = mb_outbox_run(&cfg);
+
     } else {
         fprintf(stderr, "mailbridge: unknown mode \"%s\"\n", mode);
         rc = EX_USAGE;
@@ -249,6 +254,7 @@ mb_usage(int code)
         "  import [--no-progress] PATH...\n"
         "                    mbox files, maildirs, directories of .eml\n"
         "  check             config and Redis reachable\n"
+        "  outbox            send queued outbound mail (smtp.url)\n"
         "see docs/mailbridge.md\n");
     return code;
 }
