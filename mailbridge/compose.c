@@ -40,6 +40,7 @@ static void mb_compose_ids(GMimeObject *obj, const char *header,
 static GMimeObject *mb_compose_body(const mb_out_t *o);
 static GMimeObject *mb_compose_att(const mb_att_t *att);
 static char *mb_safe_filename(const tk_str_t *name);
+static void mb_utf8_param(GMimeParamList *list, const char *name);
 static int mb_compose_protect(GMimeMessage *msg, const mb_out_t *o,
     const mb_mail_t *mail, char *err, size_t errlen);
 static int mb_compose_write(GMimeMessage *msg, mb_mail_t *mail);
@@ -122,10 +123,15 @@ mb_compose(const mb_out_t *o, const char *envelope_from, mb_mail_t *mail,
 
     internet_address_list_append(
         g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_FROM), from);
-    internet_address_list_append(
-        g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), to);
-    internet_address_list_append(
-        g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC), cc);
+    /* an empty list would still write an empty header */
+    if (internet_address_list_length(to)) {
+        internet_address_list_append(
+            g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), to);
+    }
+    if (internet_address_list_length(cc)) {
+        internet_address_list_append(
+            g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC), cc);
+    }
 
     s = mb_cstr(&o->subject);
     g_mime_message_set_subject(msg, s, "utf-8");
@@ -416,13 +422,20 @@ mb_compose_ids(GMimeObject *obj, const char *header, const tk_str_t *ids)
 static GMimeObject *
 mb_compose_body(const mb_out_t *o)
 {
-    GMimeTextPart  *part;
-    char           *text;
+    GMimeTextPart     *part;
+    GMimeStream       *stream;
+    GMimeDataWrapper  *content;
 
+    /* the bytes as stored: g_mime_text_part_set_text() would convert
+       them to the "best" charset (latin1), we promise UTF-8 */
     part = g_mime_text_part_new_with_subtype("plain");
-    text = mb_cstr(&o->body);
-    g_mime_text_part_set_text(part, text);
-    free(text);
+    stream = g_mime_stream_mem_new_with_buffer((const char *) o->body.data,
+                                               o->body.len);
+    content = g_mime_data_wrapper_new_with_stream(stream,
+                  GMIME_CONTENT_ENCODING_DEFAULT);
+    g_object_unref(stream);
+    g_mime_part_set_content(GMIME_PART(part), content);
+    g_object_unref(content);
     g_mime_text_part_set_charset(part, "utf-8");
     g_mime_part_set_content_encoding(GMIME_PART(part),
                                      GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
@@ -472,6 +485,11 @@ mb_compose_att(const mb_att_t *att)
     name = mb_safe_filename(&att->name);
     g_mime_part_set_filename(part, name);
     free(name);
+    mb_utf8_param(g_mime_content_disposition_get_parameters(
+        g_mime_object_get_content_disposition(GMIME_OBJECT(part))),
+        "filename");
+    mb_utf8_param(g_mime_content_type_get_parameters(
+        g_mime_object_get_content_type(GMIME_OBJECT(part))), "name");
 
     if (att->content_id.len && mb_compose_check("Content-ID",
             &att->content_id, (char[1]) {0}, 0) == MB_SEND_OK)
@@ -482,6 +500,19 @@ mb_compose_att(const mb_att_t *att)
     }
 
     return GMIME_OBJECT(part);
+}
+
+
+/* A non-ASCII parameter in UTF-8, not gmime's "best" charset. */
+static void
+mb_utf8_param(GMimeParamList *list, const char *name)
+{
+    GMimeParam  *p;
+
+    p = list ? g_mime_param_list_get_parameter(list, name) : NULL;
+    if (p) {
+        g_mime_param_set_charset(p, "utf-8");
+    }
 }
 
 

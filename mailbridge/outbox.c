@@ -242,6 +242,7 @@ mb_outbox_reclaim(mb_outbox_t *ob)
     redisReply  *r;
     char         cursor[64] = "0-0";
     int64_t      now = mb_now_ms();
+    int          n;
 
     if (now < ob->next_claim) {
         return 0;
@@ -265,13 +266,15 @@ mb_outbox_reclaim(mb_outbox_t *ob)
         }
 
         snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-        if (r->element[1]->elements) {
-            mb_info("outbox: reclaimed %zu entr%s of a stopped consumer",
-                    r->element[1]->elements,
-                    r->element[1]->elements == 1 ? "y" : "ies");
-        }
-        mb_outbox_batch(ob, r->element[1], 1);
+        n = mb_outbox_batch(ob, r->element[1], 1);
         freeReplyObject(r);
+        if (n > 0) {
+            mb_info("outbox: reclaimed %d entr%s of a stopped consumer",
+                    n, n == 1 ? "y" : "ies");
+        }
+        if (n < 0) {
+            return -1;
+        }
 
     } while (strcmp(cursor, "0-0") != 0 && !mb_stop);
 
@@ -415,7 +418,10 @@ mb_outbox_wait(mb_outbox_t *ob)
 }
 
 
-/* Load and handle a list of entries; skip = leave scheduled ones alone. */
+/*
+ * Load and handle a list of entries; skip = leave scheduled ones alone.
+ * Returns how many were handled, -1 on a Redis error.
+ */
 static int
 mb_outbox_batch(mb_outbox_t *ob, redisReply *entries, int skip)
 {
@@ -456,7 +462,7 @@ mb_outbox_batch(mb_outbox_t *ob, redisReply *entries, int skip)
         mb_entry_free(&ob->e[i]);
     }
 
-    return 0;
+    return (int) n;
 }
 
 
@@ -577,7 +583,7 @@ mb_outbox_notice(mb_outbox_t *ob, mb_entry_t *e, mb_out_t *o, char *buf,
 {
     const char  *at, *from;
     char        *subj, *mid, *body;
-    size_t       fl, sl, ml;
+    size_t       fl, sl, ml, i;
 
     if (e->author_email.len == 0) {
         mb_warn("outbox: ticket %llu article %llu failed, but its author "
@@ -600,6 +606,12 @@ mb_outbox_notice(mb_outbox_t *ob, mb_entry_t *e, mb_out_t *o, char *buf,
     sl = (size_t) snprintf(subj, size / 4, "Unzustellbar: %.*s",
                            (int) e->a.subject.len, e->a.subject.data);
     sl = sl < size / 4 ? sl : size / 4 - 1;
+    /* the failed subject may be why it failed: no line breaks here */
+    for (i = 0; i < sl; i++) {
+        if (subj[i] == '\r' || subj[i] == '\n' || subj[i] == '\0') {
+            subj[i] = ' ';
+        }
+    }
     mid = subj + sl + 1;
     ml = (size_t) snprintf(mid, size / 4, "tk.notice.%llu.%llu.%lld@%.*s",
                            (unsigned long long) e->ticket,

@@ -33,6 +33,9 @@ struct mb_smtp_s {
     char                errbuf[CURL_ERROR_SIZE];
     char                last[512];      /* last reply line from the server */
     char                verb[8];        /* last command we sent            */
+    char                fail[512];      /* first 4xx/5xx reply of the mail */
+    char                fail_verb[8];   /* the command it answered         */
+    int                 fail_data;      /* ... or it answered the data     */
     int                 in_data;        /* the 354 came: next reply ends it */
     int                 data_reply;     /* that reply was the data's       */
 
@@ -177,6 +180,9 @@ mb_smtp_send(mb_smtp_t *s, const mb_mail_t *mail, char *reply,
     s->verb[0] = '\0';
     s->in_data = 0;
     s->data_reply = 0;
+    s->fail[0] = '\0';
+    s->fail_verb[0] = '\0';
+    s->fail_data = 0;
 
     res = curl_easy_perform(s->curl);
 
@@ -189,15 +195,21 @@ mb_smtp_send(mb_smtp_t *s, const mb_mail_t *mail, char *reply,
         return MB_SEND_OK;
     }
 
-    perm_phase = s->data_reply || strcasecmp(s->verb, "MAIL") == 0
-                 || strcasecmp(s->verb, "RCPT") == 0
-                 || strcasecmp(s->verb, "DATA") == 0;
+    /* libcurl's QUIT after a failure overwrote the code: use the reply
+       that failed the mail */
+    if (s->fail[0]) {
+        code = strtol(s->fail, NULL, 10);
+    }
 
-    rc = (code >= 500 && code < 600 && perm_phase) ? MB_SEND_PERM
-                                                   : MB_SEND_TEMP;
+    perm_phase = s->fail_data || strcasecmp(s->fail_verb, "MAIL") == 0
+                 || strcasecmp(s->fail_verb, "RCPT") == 0
+                 || strcasecmp(s->fail_verb, "DATA") == 0;
 
-    if (s->last[0] && code >= 400) {
-        snprintf(reply, replylen, "%s", s->last);
+    rc = (s->fail[0] && code >= 500 && code < 600 && perm_phase)
+         ? MB_SEND_PERM : MB_SEND_TEMP;
+
+    if (s->fail[0]) {
+        snprintf(reply, replylen, "%s", s->fail);
     } else {
         snprintf(reply, replylen, "%s (%s)",
                  s->errbuf[0] ? s->errbuf : curl_easy_strerror(res),
@@ -254,6 +266,12 @@ mb_smtp_debug(CURL *c, curl_infotype type, char *p, size_t n, void *data)
         } else if (s->in_data == 2) {
             s->data_reply = 1;
             s->in_data = 0;
+        }
+
+        if (s->fail[0] == '\0' && n >= 3 && (p[0] == '4' || p[0] == '5')) {
+            memcpy(s->fail, s->last, k + 1);
+            memcpy(s->fail_verb, s->verb, sizeof(s->verb));
+            s->fail_data = s->data_reply;
         }
 
     } else if (type == CURLINFO_HEADER_OUT) {
