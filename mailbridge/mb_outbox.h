@@ -8,6 +8,7 @@
  *   compose.c       one outbound mail (mb_out_t) -> MIME bytes (gmime),
  *                   header-injection checks, the crypto stage
  *   smtp.c          MIME bytes -> SMTP server (libcurl), result classified
+ *   notice.c        the German failure notice to an article's author
  *
  * See docs/mailbridge.md "Outbound mail" and SCHEMA.md "Outbox".
  */
@@ -148,5 +149,14 @@ int mb_entry_commit(tk_redis_t *r, const mb_entry_t *e, int outcome,
 int64_t mb_retry_next(tk_redis_t *r);
 /* Is the entry scheduled for a retry?  1 yes, 0 no, -1 Redis error. */
 int mb_retry_scheduled(tk_redis_t *r, const char *id);
+
+/* ---- notice.c ---------------------------------------------------------- */
+
+/*
+ * The failure notice for entry e (kind notice, article and author
+ * loaded) into o; its strings live in buf.  -1: nobody to tell (logged).
+ */
+int mb_notice_build(const mb_config_t *cfg, const mb_entry_t *e, mb_out_t *o,
+    char *buf, size_t size);
 
 #endif /* MB_OUTBOX_H */

@@ -48,12 +48,11 @@ static int mb_outbox_connect(mb_outbox_t *ob);
 static void mb_outbox_drop(mb_outbox_t *ob);
 static int mb_outbox_pending(mb_outbox_t *ob);
 static int mb_outbox_reclaim(mb_outbox_t *ob);
+static void mb_outbox_forget(mb_outbox_t *ob);
 static int mb_outbox_due(mb_outbox_t *ob);
 static int mb_outbox_wait(mb_outbox_t *ob);
 static int mb_outbox_batch(mb_outbox_t *ob, redisReply *entries, int skip);
 static void mb_outbox_one(mb_outbox_t *ob, mb_entry_t *e);
-static int mb_outbox_notice(mb_outbox_t *ob, mb_entry_t *e, mb_out_t *o,
-    char *buf, size_t size);
 static void mb_outbox_commit(mb_outbox_t *ob, mb_entry_t *e, int outcome,
     const char *info, unsigned tries, int64_t due);
 static int64_t mb_backoff(const mb_config_t *cfg, const mb_entry_t *e,
@@ -278,7 +277,58 @@ mb_outbox_reclaim(mb_outbox_t *ob)
 
     } while (strcmp(cursor, "0-0") != 0 && !mb_stop);
 
+    mb_outbox_forget(ob);
     return 0;
+}
+
+
+/*
+ * Every start is a new consumer name (host:pid): forget the old ones
+ * once they hold nothing.  Harmless for a live one, which XREADGROUP
+ * simply creates again.
+ */
+static void
+mb_outbox_forget(mb_outbox_t *ob)
+{
+    redisReply  *r, *c, *d;
+    size_t       i, k;
+    const char  *name;
+    long long    pending, idle;
+
+    r = tk_redis_command(&ob->redis, "XINFO CONSUMERS %s %s", TK_KEY_OUTBOX,
+                         TK_OUTBOX_GROUP);
+
+    for (i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        c = r->element[i];
+        name = NULL;
+        pending = idle = -1;
+
+        for (k = 0; c->type == REDIS_REPLY_ARRAY && k + 1 < c->elements;
+             k += 2)
+        {
+            if (strcmp(c->element[k]->str, "name") == 0) {
+                name = c->element[k + 1]->str;
+            } else if (strcmp(c->element[k]->str, "pending") == 0) {
+                pending = c->element[k + 1]->integer;
+            } else if (strcmp(c->element[k]->str, "idle") == 0) {
+                idle = c->element[k + 1]->integer;
+            }
+        }
+
+        if (name && pending == 0 && strcmp(name, ob->consumer) != 0
+            && idle > (long long) ob->cfg->outbox.claim_idle * 2000)
+        {
+            d = tk_redis_command(&ob->redis, "XGROUP DELCONSUMER %s %s %s",
+                                 TK_KEY_OUTBOX, TK_OUTBOX_GROUP, name);
+            if (d) {
+                freeReplyObject(d);
+            }
+        }
+    }
+
+    if (r) {
+        freeReplyObject(r);
+    }
 }
 
 
@@ -489,7 +539,7 @@ mb_outbox_one(mb_outbox_t *ob, mb_entry_t *e)
     tries = e->tries + 1;
 
     if (e->kind == MB_ENTRY_NOTICE) {
-        if (mb_outbox_notice(ob, e, &o, text, sizeof(text)) != 0) {
+        if (mb_notice_build(cfg, e, &o, text, sizeof(text)) != 0) {
             mb_outbox_commit(ob, e, MB_SEND_OK, NULL, 0, 0);
             return;
         }
@@ -569,88 +619,6 @@ mb_outbox_one(mb_outbox_t *ob, mb_entry_t *e)
                          mb_now_ms() + mb_backoff(cfg, e, tries));
         break;
     }
-}
-
-
-/*
- * The failure notice to the article's author: German, from outbox.from
- * (default: the group's From), Auto-Submitted, threaded to the article.
- * -1: nobody to tell (logged).
- */
-static int
-mb_outbox_notice(mb_outbox_t *ob, mb_entry_t *e, mb_out_t *o, char *buf,
-    size_t size)
-{
-    const char  *at, *from;
-    char        *subj, *mid, *body;
-    size_t       fl, sl, ml, i;
-
-    if (e->author_email.len == 0) {
-        mb_warn("outbox: ticket %llu article %llu failed, but its author "
-                "\"%.*s\" has no e-mail address: no notice",
-                (unsigned long long) e->ticket,
-                (unsigned long long) e->article, (int) e->a.author.len,
-                e->a.author.data);
-        return -1;
-    }
-
-    from = ob->cfg->outbox.from;
-    fl = from ? strlen(from) : e->a.from.len;
-    if (from == NULL) {
-        from = (const char *) e->a.from.data;
-    }
-    at = memchr(from, '@', fl);
-
-    /* three strings in buf: subject, Message-ID, body */
-    subj = buf;
-    sl = (size_t) snprintf(subj, size / 4, "Unzustellbar: %.*s",
-                           (int) e->a.subject.len, e->a.subject.data);
-    sl = sl < size / 4 ? sl : size / 4 - 1;
-    /* the failed subject may be why it failed: no line breaks here */
-    for (i = 0; i < sl; i++) {
-        if (subj[i] == '\r' || subj[i] == '\n' || subj[i] == '\0') {
-            subj[i] = ' ';
-        }
-    }
-    mid = subj + sl + 1;
-    ml = (size_t) snprintf(mid, size / 4, "tk.notice.%llu.%llu.%lld@%.*s",
-                           (unsigned long long) e->ticket,
-                           (unsigned long long) e->article,
-                           (long long) e->id_ms,
-                           at ? (int) strcspn(at + 1, ">") : 9,
-                           at ? at + 1 : "localhost");
-    ml = ml < size / 4 ? ml : size / 4 - 1;
-    body = mid + ml + 1;
-    snprintf(body, size - sl - ml - 2,
-        "Hallo %.*s,\n\n"
-        "deine Nachricht in Ticket #%llu konnte nicht zugestellt werden.\n\n"
-        "Betreff:    %.*s\n"
-        "An:         %.*s\n"
-        "Antwort des Mailservers:\n"
-        "    %.*s\n\n"
-        "Die Nachricht ist im Ticket als \"fehlgeschlagen\" markiert. Bitte "
-        "pr\xc3\xbc" "fe die\nAdresse und schreibe die Antwort erneut.\n\n"
-        "-- \nTicketsystem (automatische Nachricht)\n",
-        (int) (e->author_name.len ? e->author_name.len : e->a.author.len),
-        e->author_name.len ? e->author_name.data : e->a.author.data,
-        (unsigned long long) e->ticket,
-        (int) e->a.subject.len, e->a.subject.data,
-        (int) e->a.to.len, e->a.to.data,
-        (int) e->a.delivery_info.len, e->a.delivery_info.data);
-
-    o->from.data = (unsigned char *) from;
-    o->from.len = fl;
-    o->to = e->author_email;
-    o->subject.data = (unsigned char *) subj;
-    o->subject.len = strlen(subj);
-    o->message_id.data = (unsigned char *) mid;
-    o->message_id.len = strlen(mid);
-    o->in_reply_to = e->a.message_id;
-    o->body.data = (unsigned char *) body;
-    o->body.len = strlen(body);
-    o->date = (int64_t) time(NULL);
-    o->auto_submitted = 1;
-    return 0;
 }
 
 
