@@ -198,6 +198,15 @@ wait_delivery($n, $ids[-1], 'sent');
 wait_delivery($n, $_, 'sent') for @ids;
 is $smtp->connections, $conns, 'five more mails, no new connection (reused)';
 
+# a kept connection the server dropped (idle timeout): reconnect at once
+$smtp->set(close_after_data => 1);
+my ($ra) = queue_out($n);
+wait_delivery($n, $ra, 'sent');
+my ($rb) = queue_out($n);
+$art = wait_delivery($n, $rb, 'sent', 5);
+is $art->{delivery_tries}, 1, 'dropped connection: sent on the first try, reconnected';
+$smtp->reset;
+
 # ---- header injection --------------------------------------------------------
 
 my $before = () = $smtp->mails;

@@ -16,7 +16,8 @@ package SMTPTest;
 # reject_rcpt (a regex: the rcpt reply applies only to matching
 # addresses, others get 250), kill_after_data (a pid: KILLed once the
 # mail is recorded, before the 250 is written -- once),
-# stall_after_data (seconds to wait before answering the dot).
+# stall_after_data (seconds to wait before answering the dot),
+# close_after_data (drop the connection after each mail, without 421).
 # Accepted mails go to DIR/NNNN.eml (data, dot-unstuffed) and DIR/NNNN.env
 # ("MAIL FROM:<a>\nRCPT TO:<b>\n..."); connections are counted in
 # DIR/connections.
@@ -161,6 +162,7 @@ sub _serve {
                 }
                 $say->($end);
                 ($from, @rcpt) = ();
+                last if $b->{close_after_data};     # an idle timeout, say
             } elsif ($line =~ /^RSET$/i) {
                 ($from, @rcpt) = ();
                 $say->('250 2.0.0 Ok');
