@@ -324,6 +324,41 @@ SKIP: {
     ok !mails_with_mid($mid8), 'never sent in plain text';
 }
 
+# ---- AUTH, and STARTTLS required but not offered ------------------------------
+
+sub restart_outbox_with {
+    my ($extra) = @_;
+    $tk->stop_proc('outbox', 'TERM', 5);
+    MB::write_conf($tk, extra => $conf_extra . $extra);
+    start_outbox();
+}
+
+$smtp->set(auth => 'legal-relay:geheim 1');
+restart_outbox_with("smtp.user = legal-relay\nsmtp.password = geheim 1\n");
+my ($a10, $mid10) = queue_out($n);
+$art = wait_delivery($n, $a10, 'sent');
+is $art->{delivery}, 'sent', 'AUTH PLAIN with smtp.user/smtp.password: sent';
+is TK::read_file($smtp->dir . '/auth'), "legal-relay\n", 'the relay saw our login';
+
+restart_outbox_with("smtp.user = legal-relay\nsmtp.password = falsch\n");
+my ($a11, $mid11) = queue_out($n);
+TK::wait_for('auth failure', 15, sub { (art($n, $a11)->{delivery_tries} // 0) >= 1 });
+$art = art($n, $a11);
+is $art->{delivery}, 'queued', 'wrong password (535 to AUTH): temporary, the admin fixes the config';
+like $art->{delivery_info}, qr/535 5\.7\.8/, 'the reply in delivery_info';
+ok !mails_with_mid($mid11), 'nothing sent';
+$smtp->reset;
+
+restart_outbox_with("smtp.starttls = require\n");
+TK::wait_for('starttls failure', 15, sub { (art($n, $a11)->{delivery_tries} // 0) >= 2 });
+$art = art($n, $a11);
+is $art->{delivery}, 'queued', 'STARTTLS required, server has none: queued';
+like $art->{delivery_info}, qr/STARTTLS|SSL|TLS/i, 'says TLS';
+ok !mails_with_mid($mid11), 'never sent in plain text';
+restart_outbox_with('');
+$art = wait_delivery($n, $a11, 'sent', 20);
+is scalar(mails_with_mid($mid11)), 1, 'sent once the config allows it';
+
 # ---- Postfix's smtp-sink: plain capture -----------------------------------------
 
 $tk->stop_proc('outbox', 'TERM', 5);

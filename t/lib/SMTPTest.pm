@@ -17,7 +17,9 @@ package SMTPTest;
 # addresses, others get 250), kill_after_data (a pid: KILLed once the
 # mail is recorded, before the 250 is written -- once),
 # stall_after_data (seconds to wait before answering the dot),
-# close_after_data (drop the connection after each mail, without 421).
+# close_after_data (drop the connection after each mail, without 421),
+# auth ("user:password": offer AUTH PLAIN and accept only that; the user
+# name tried last is in DIR/auth).
 # Accepted mails go to DIR/NNNN.eml (data, dot-unstuffed) and DIR/NNNN.env
 # ("MAIL FROM:<a>\nRCPT TO:<b>\n..."); connections are counted in
 # DIR/connections.
@@ -25,6 +27,7 @@ package SMTPTest;
 use strict;
 use warnings;
 use IO::Socket::INET;
+use MIME::Base64 ();
 use Net::EmptyPort qw(empty_port wait_port);
 use POSIX ();
 use File::Path qw(make_path);
@@ -122,7 +125,15 @@ sub _serve {
             $b = $self->behaviour;
             if ($line =~ /^(EHLO|HELO)\b/i) {
                 if ($b->{ehlo}) { $say->($b->{ehlo}); next }
-                print $c "250-smtptest.example\r\n250-8BITMIME\r\n250 SIZE 52428800\r\n";
+                print $c "250-smtptest.example\r\n250-8BITMIME\r\n",
+                    ($b->{auth} ? "250-AUTH PLAIN\r\n" : ''), "250 SIZE 52428800\r\n";
+            } elsif ($line =~ /^AUTH PLAIN\s*(\S*)$/i) {
+                my $resp = $1;
+                if ($resp eq '') { $say->('334 '); $resp = <$c> // ''; $resp =~ s/\r?\n$//; }
+                my (undef, $user, $pass) = split /\0/, MIME::Base64::decode_base64($resp), 3;
+                TK::write_file("$d/auth", "$user\n");
+                $say->("$user:$pass" eq $b->{auth} ? '235 2.7.0 Authentication successful'
+                                                   : '535 5.7.8 Error: authentication failed');
             } elsif ($line =~ /^MAIL FROM:\s*<([^>]*)>/i) {
                 my $addr = $1;
                 my $r = $b->{mail} // '250 2.1.0 Ok';
