@@ -105,6 +105,13 @@ sub start_outbox {
     return $pid;
 }
 
+sub restart_outbox_with {
+    my ($extra) = @_;
+    $tk->stop_proc('outbox', 'TERM', 5);
+    MB::write_conf($tk, extra => $conf_extra . $extra);
+    start_outbox();
+}
+
 # headers (unfolded, decoded) and body of a mail as received
 sub parse_mail {
     my ($data) = @_;
@@ -313,6 +320,22 @@ is((() = $dups[1]{data} =~ /^Message-ID:\s*<\Q$mid7\E>/mig), 1, 'with the same M
 is pending(), 0, 'nothing pending';
 like TK::read_file($tk->log_file('outbox')), qr/reclaimed 1 entry/, 'reclaim logged';
 
+# ---- TERM while sending: the mail in flight finishes, the rest is handed on ---
+
+$tk->stop_proc('outbox', 'TERM', 5);
+$smtp->set(stall_after_data => 2);
+my @hand = map { [ queue_out($n) ] } 1 .. 3;
+start_outbox();                      # takes all three in one XREADGROUP
+sleep 1;                             # the first one's 250 is stalled
+$tk->stop_proc('outbox', 'TERM', 10);
+$smtp->reset;
+is art($n, $hand[0][0])->{delivery}, 'sent', 'TERM during the SMTP dialogue: that mail is finished and recorded';
+is $r->zcard('tk:{ix}:outbox:retry'), 2, 'the two taken but untried entries are handed on (due now)';
+restart_outbox_with("outbox.claim_idle = 600\n");
+wait_delivery($n, $_->[0], 'sent', 10) for @hand;
+is scalar(grep { mails_with_mid($_->[1]) == 1 } @hand), 3, 'next consumer sends them at once (no claim_idle wait), each once';
+restart_outbox_with('');
+
 # ---- PGP asked for but not built in: waits, never plain ----------------------
 
 SKIP: {
@@ -326,12 +349,6 @@ SKIP: {
 
 # ---- AUTH, and STARTTLS required but not offered ------------------------------
 
-sub restart_outbox_with {
-    my ($extra) = @_;
-    $tk->stop_proc('outbox', 'TERM', 5);
-    MB::write_conf($tk, extra => $conf_extra . $extra);
-    start_outbox();
-}
 
 $smtp->set(auth => 'legal-relay:geheim 1');
 restart_outbox_with("smtp.user = legal-relay\nsmtp.password = geheim 1\n");
