@@ -320,6 +320,49 @@ is((() = $dups[1]{data} =~ /^Message-ID:\s*<\Q$mid7\E>/mig), 1, 'with the same M
 is pending(), 0, 'nothing pending';
 like TK::read_file($tk->log_file('outbox')), qr/reclaimed 1 entry/, 'reclaim logged';
 
+# ---- TLS: STARTTLS with the certificate verified, and implicit TLS (smtps) -----
+
+SKIP: {
+    skip 'needs openssl and IO::Socket::SSL', 6
+        unless -x '/usr/bin/openssl' && eval { require IO::Socket::SSL; 1 };
+    my $d = $tk->dir;
+    my ($crc, undef, $cerr) = TK::run_cmd('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
+        '-keyout', "$d/key.pem", '-out', "$d/cert.pem", '-days', '2', '-subj', '/CN=127.0.0.1',
+        '-addext', 'subjectAltName=IP:127.0.0.1');
+    is $crc, 0, 'self-signed certificate' or diag $cerr;
+    @{$smtp}{qw(cert key)} = ("$d/cert.pem", "$d/key.pem");
+    $smtp->restart;
+    $smtp->set(starttls => 1);
+
+    restart_outbox_with("smtp.starttls = require\nsmtp.ca_file = $d/cert.pem\n");
+    my ($t1, $tm1) = queue_out($n);
+    wait_delivery($n, $t1, 'sent');
+    my ($tl) = mails_with_mid($tm1);
+    ok $tl && $tl->{tls}, 'STARTTLS required, certificate verified with smtp.ca_file: sent over TLS';
+
+    restart_outbox_with("smtp.starttls = require\n");
+    my ($t2, $tm2) = queue_out($n);
+    TK::wait_for('untrusted certificate', 15, sub { (art($n, $t2)->{delivery_tries} // 0) >= 1 });
+    is art($n, $t2)->{delivery}, 'queued', 'certificate not trusted: queued';
+    like art($n, $t2)->{delivery_info}, qr/certificate|SSL/i, 'says why';
+    ok !mails_with_mid($tm2), 'nothing sent';
+    $smtp->reset;
+
+    my $smtps = SMTPTest->start($tk, name => 'smtps', implicit_tls => 1,
+        cert => "$d/cert.pem", key => "$d/key.pem");
+    my $extra = "smtp.ca_file = $d/cert.pem\n";
+    $tk->stop_proc('outbox', 'TERM', 5);
+    MB::write_conf($tk, extra => ($conf_extra =~ s/^smtp\.url = .*$/'smtp.url = ' . $smtps->url/mer) . $extra);
+    start_outbox();
+    wait_delivery($n, $t2, 'sent', 20);
+    my ($s1) = grep { $_->{data} =~ /^Message-ID:\s*<\Q$tm2\E>/mi } $smtps->mails;
+    ok $s1 && $s1->{tls}, 'smtps:// (implicit TLS): sent';
+    $smtps->stop;
+    $smtp->{$_} = undef for qw(cert key);
+    $smtp->restart;
+    restart_outbox_with('');
+}
+
 # ---- TERM while sending: the mail in flight finishes, the rest is handed on ---
 
 $tk->stop_proc('outbox', 'TERM', 5);

@@ -9,6 +9,7 @@ package SMTPTest;
 #   $s->set(kill_after_data => $pid);           # kill -9 PID after the 250
 #   my @m = $s->mails;                          # [{from, rcpt => [...], data}]
 #   $s->stop; $s->restart;                      # same port
+#   SMTPTest->start($tk, name => 'smtps', implicit_tls => 1, cert => C, key => K)
 #
 # The behaviour is a file re-read at every command, so a test changes it
 # while mailbridge is connected.  Keys: greeting, ehlo, mail, rcpt, data
@@ -18,7 +19,7 @@ package SMTPTest;
 # mail is recorded, before the 250 is written -- once),
 # stall_after_data (seconds to wait before answering the dot),
 # close_after_data (drop the connection after each mail, without 421),
-# auth ("user:password": offer AUTH PLAIN and accept only that; the user
+# starttls (offer STARTTLS; needs cert/key), auth ("user:password": offer AUTH PLAIN and accept only that; the user
 # name tried last is in DIR/auth).
 # Accepted mails go to DIR/NNNN.eml (data, dot-unstuffed) and DIR/NNNN.env
 # ("MAIL FROM:<a>\nRCPT TO:<b>\n..."); connections are counted in
@@ -34,7 +35,10 @@ use File::Path qw(make_path);
 
 sub start {
     my ($class, $tk, %o) = @_;
-    my $self = bless { tk => $tk, dir => $tk->dir . '/smtptest', port => $o{port} // empty_port() }, $class;
+    my $name = $o{name} // 'smtptest';
+    my $self = bless { tk => $tk, name => $name, dir => $tk->dir . "/$name",
+        port => $o{port} // empty_port(), cert => $o{cert}, key => $o{key},
+        implicit_tls => $o{implicit_tls} }, $class;
     make_path($self->{dir});
     $self->_write_behaviour({}) unless -e "$self->{dir}/behaviour";
     $self->_spawn;
@@ -43,7 +47,7 @@ sub start {
 
 sub port { $_[0]{port} }
 sub dir  { $_[0]{dir} }
-sub url  { "smtp://127.0.0.1:$_[0]{port}" }
+sub url  { ($_[0]{implicit_tls} ? 'smtps' : 'smtp') . "://127.0.0.1:$_[0]{port}" }
 
 sub set {
     my ($self, %kv) = @_;
@@ -81,7 +85,8 @@ sub mails {
         my $e = TK::read_file($env);
         my ($from) = $e =~ /^MAIL FROM:<([^>]*)>/m;
         my @rcpt = $e =~ /^RCPT TO:<([^>]*)>/mg;
-        push @m, { from => $from, rcpt => \@rcpt, data => TK::read_file($eml), file => $eml };
+        push @m, { from => $from, rcpt => \@rcpt, data => TK::read_file($eml), file => $eml,
+                   tls => $e =~ /^TLS: yes$/m ? 1 : 0 };
     }
     return @m;
 }
@@ -90,7 +95,7 @@ sub connections { my $c = TK::read_file("$_[0]{dir}/connections"); $c =~ tr/\n//
 
 sub stop {
     my ($self) = @_;
-    $self->{tk}->stop_proc('smtptest', 'KILL', 5);
+    $self->{tk}->stop_proc($self->{name}, 'KILL', 5);
 }
 
 sub restart { my ($self) = @_; $self->stop; $self->_spawn; $self }
@@ -106,8 +111,18 @@ sub _spawn {
         POSIX::_exit(0);
     }
     close $listen;
-    $self->{tk}{procs}{smtptest} = { pid => $pid, log => "$self->{dir}/log" };
+    $self->{tk}{procs}{ $self->{name} } = { pid => $pid, log => "$self->{dir}/log" };
     wait_port({ port => $self->{port}, max_wait => 10 }) or die "SMTPTest did not start";
+}
+
+# The connection upgraded to TLS (IO::Socket::SSL), or undef when the
+# client gave up (e.g. it did not trust the certificate).
+sub _tls {
+    my ($self, $c) = @_;
+    require IO::Socket::SSL;
+    my $ok = IO::Socket::SSL->start_SSL($c, SSL_server => 1,
+        SSL_cert_file => $self->{cert}, SSL_key_file => $self->{key});
+    return $ok ? $c : undef;
 }
 
 sub _serve {
@@ -116,6 +131,11 @@ sub _serve {
     while (my $c = $listen->accept) {
         open my $cf, '>>', "$d/connections"; print $cf time, "\n"; close $cf;
         $c->autoflush(1);
+        my $tls = 0;
+        if ($self->{implicit_tls}) {
+            $c = $self->_tls($c) or next;
+            $tls = 1;
+        }
         my $b = $self->behaviour;
         my $say = sub { print $c "$_[0]\r\n" };
         $say->($b->{greeting} // '220 smtptest.example ESMTP');
@@ -126,7 +146,12 @@ sub _serve {
             if ($line =~ /^(EHLO|HELO)\b/i) {
                 if ($b->{ehlo}) { $say->($b->{ehlo}); next }
                 print $c "250-smtptest.example\r\n250-8BITMIME\r\n",
+                    ($b->{starttls} && !$tls ? "250-STARTTLS\r\n" : ''),
                     ($b->{auth} ? "250-AUTH PLAIN\r\n" : ''), "250 SIZE 52428800\r\n";
+            } elsif ($line =~ /^STARTTLS$/i && $b->{starttls} && !$tls) {
+                $say->('220 2.0.0 Ready to start TLS');
+                $c = $self->_tls($c) or last;
+                $tls = 1;
             } elsif ($line =~ /^AUTH PLAIN\s*(\S*)$/i) {
                 my $resp = $1;
                 if ($resp eq '') { $say->('334 '); $resp = <$c> // ''; $resp =~ s/\r?\n$//; }
@@ -165,7 +190,8 @@ sub _serve {
                 if ($end =~ /^2/) {
                     my $n = sprintf '%04d', 1 + scalar(() = glob("$d/*.env"));
                     TK::write_file("$d/$n.eml", $data);
-                    TK::write_file("$d/$n.env", "MAIL FROM:<$from>\n" . join('', map { "RCPT TO:<$_>\n" } @rcpt));
+                    TK::write_file("$d/$n.env", "MAIL FROM:<$from>\n" . join('', map { "RCPT TO:<$_>\n" } @rcpt)
+                        . "TLS: " . ($tls ? 'yes' : 'no') . "\n");
                 }
                 if ($kill) {
                     kill 'KILL', $kill;
