@@ -252,6 +252,26 @@ TK::wait_for('notice for 5xx', 10, sub { grep { $_->{data} =~ /^In-Reply-To:\s*<
 ($notice) = grep { $_->{data} =~ /^In-Reply-To:\s*<\Q$mid3\E>/mi } $smtp->mails;
 like decode('UTF-8', decode_qp($notice->{data} =~ s/\r\n/\n/gr)), qr/User unknown/, 'notice carries the reply';
 
+# a 5xx to the data itself is permanent too; 4xx/421 anywhere is not
+$smtp->set(data_end => '554 5.7.1 Message rejected as spam', reject_rcpt => undef, rcpt => undef);
+my ($a3b, $mid3b) = queue_out($n, author => '');
+$art = wait_delivery($n, $a3b, 'failed');
+is $art->{delivery_info}, '554 5.7.1 Message rejected as spam', '5xx after the data: failed with the reply';
+for my $case ([greeting => '421 4.3.2 Service not available'], [mail => '452 4.3.1 Insufficient system storage'],
+              [data => '451 4.3.0 Local error in processing']) {
+    $smtp->reset;
+    $smtp->set(@$case);
+    my ($ax) = queue_out($n);
+    TK::wait_for("$case->[0] $case->[1]", 15, sub { (art($n, $ax)->{delivery_tries} // 0) >= 1 });
+    $art = art($n, $ax);
+    is $art->{delivery}, 'queued', "$case->[1] (to " . ($case->[0] eq 'greeting' ? 'the connect' : uc $case->[0]) . "): queued";
+    like $art->{delivery_info}, qr/^\Q$case->[1]\E/, 'reply kept';
+    $smtp->reset;
+    wait_delivery($n, $ax, 'sent', 20);
+}
+$smtp->set(rcpt => '550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown',
+    reject_rcpt => 'nobody');
+
 # a failing notice is never noticed again
 $smtp->set(reject_rcpt => 'nobody|franka');
 my ($a4) = queue_out($n, to => 'nobody@example.net');
