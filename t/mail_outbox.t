@@ -439,6 +439,21 @@ restart_outbox_with('');
 $art = wait_delivery($n, $a11, 'sent', 20);
 is scalar(mails_with_mid($mid11)), 1, 'sent once the config allows it';
 
+# ---- Redis away and back: the role waits (no busy loop) and carries on -------
+
+my $log0 = () = TK::read_file($tk->log_file('outbox')) =~ /\n/g;
+$tk->stop_redis;
+sleep 3;
+ok $tk->alive('outbox'), 'Redis down: the outbox role keeps running';
+my $log1 = () = TK::read_file($tk->log_file('outbox')) =~ /\n/g;
+cmp_ok $log1 - $log0, '<', 15, 'and retries with backoff, not in a loop (' . ($log1 - $log0) . ' log lines in 3 s)';
+$tk->start_redis;
+$r = $tk->redis;
+my ($a12, $mid12) = queue_out($n);
+$art = wait_delivery($n, $a12, 'sent', 40);
+is $art->{delivery}, 'sent', 'Redis back: queued mail goes out';
+is scalar(mails_with_mid($mid12)), 1, 'once';
+
 # ---- Postfix's smtp-sink: plain capture -----------------------------------------
 
 $tk->stop_proc('outbox', 'TERM', 5);
