@@ -297,6 +297,11 @@ for my $try (1 .. 3) {
 ok $due[1] - $due[0] > 1500 && $due[2] - $due[1] > $due[1] - $due[0] + 500,
     "backoff grows (due times @due)";
 is pending(), 1, 'temporarily failed entry stays pending (not acked)';
+my ($qrc, $queue) = $tk->ctl_run('outbox');
+is $qrc, 0, 'ticketctl outbox';
+like $queue, qr/^1 entries, 1 waiting for a retry$/m, 'admin sees the queue: counts';
+like $queue, qr/^\d+-\d+\s+article\s+$n\s+$a5\s+queued\s+[3-9]\s+\S+ \S+\s+\d{4}-\S+ \S+\s+\S+:\d+\s+451 4\.3\.0 Greylisted/m,
+    'admin sees the queue: entry with state, tries, next try, holder, last reply' or diag $queue;
 $smtp->reset;
 $art = wait_delivery($n, $a5, 'sent', 20);
 is $art->{delivery}, 'sent', 'sent once the server takes it';
