@@ -345,6 +345,21 @@ is((() = $dups[1]{data} =~ /^Message-ID:\s*<\Q$mid7\E>/mig), 1, 'with the same M
 is pending(), 0, 'nothing pending';
 like TK::read_file($tk->log_file('outbox')), qr/reclaimed 1 entry/, 'reclaim logged';
 
+# ---- retries exhausted: failed, with the last error, and the author told ------
+
+$smtp->set(rcpt => '451 4.7.1 Please try again later', reject_rcpt => 'late');
+restart_outbox_with("outbox.retry_for = 3\n");
+my ($a13, $mid13) = queue_out($n, to => 'late@example.net');
+$art = wait_delivery($n, $a13, 'failed', 20);
+like $art->{delivery_info}, qr/^gave up after \d+ attempts in 3 s; last error: 451 4\.7\.1 Please try again later$/,
+    'temporary failures for longer than outbox.retry_for: failed with the last error';
+cmp_ok $art->{delivery_tries}, '>=', 2, 'after several tries';
+TK::wait_for('notice for exhausted retries', 10,
+    sub { grep { $_->{data} =~ /^In-Reply-To:\s*<\Q$mid13\E>/mi } $smtp->mails });
+pass 'the author is told';
+$smtp->reset;
+restart_outbox_with('');
+
 # ---- TLS: STARTTLS with the certificate verified, and implicit TLS (smtps) -----
 
 SKIP: {
