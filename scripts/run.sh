@@ -6,7 +6,9 @@
 #
 # Starts Redis (AOF, RediSearch, unix socket $VAR/redis/redis.sock, no TCP
 # port), nginx with the module (config from scripts/nginx-conf.sh) and, when
-# it is built, mailbridge.  The first start runs "ticketctl init" and
+# it is built, mailbridge (inbound, and the outbox role for outgoing mail,
+# sent to a local smtp-sink writing $VAR/sent-mail/ unless SMTP_RELAY or
+# smtp.url names a relay).  The first start runs "ticketctl init" and
 # "ticketctl demo" and saves the admin password in $VAR/admin-password;
 # later starts reuse the data.  Ctrl-C (or TERM) stops everything.
 set -euo pipefail
