@@ -768,6 +768,9 @@ else
     put rss.mailbridge_na "mailbridge not running"
 fi
 
+# outbound: drain of plain mails to smtp-sink (target >= 500 mails/s), its own script
+[ -x "$ROOT/bench/outbox.sh" ] && { r=$(env -u BENCH_KEEP timeout 120 "$ROOT/bench/outbox.sh" $([ -n "$QUICK" ] && echo 2000 || echo 10000) 2>&1 | tail -1); say "$r"; put outbox.result "$r"; }
+
 # ---- report ------------------------------------------------------------------------
 
 put meta.seconds "$(( $(date +%s) - T0 ))"

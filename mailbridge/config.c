@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "mailbridge.h"
 
 #define MB_DEFAULT_MAX_SIZE  (25u * 1024 * 1024)
@@ -29,6 +31,9 @@ static int mb_config_check(mb_config_t *cfg);
 static char *mb_trim(char *s);
 static int mb_parse_size(const char *s, size_t *out);
 static int mb_parse_bool(const char *s, int *out);
+static int mb_config_outbound(mb_config_t *cfg, const char *key,
+    const char *val, int *has_password);
+static int mb_parse_duration(const char *s, int *out);
 
 
 int
@@ -54,6 +59,13 @@ mb_config_load(mb_config_t *cfg, const char *path)
     cfg->stop_timeout = 10;
     cfg->feed = 1;
     cfg->feed_claim_idle = 60000;
+    cfg->smtp.starttls = -1;                  /* auto */
+    cfg->smtp.tls_verify = 1;
+    cfg->smtp.timeout = 60;
+    cfg->outbox.retry_min = 60;
+    cfg->outbox.retry_max = 3600;
+    cfg->outbox.retry_for = 5 * 86400;
+    cfg->outbox.claim_idle = 600;
 
     f = fopen(path, "r");
     if (f == NULL) {
@@ -195,6 +207,16 @@ mb_config_line(mb_config_t *cfg, char *key, char *val, unsigned lineno,
         }
         a->group = strdup(val);
         return 0;
+    }
+
+    if (strncmp(key, "smtp.", 5) == 0 || strncmp(key, "outbox.", 7) == 0) {
+        i = mb_config_outbound(cfg, key, val, has_password);
+        if (i < 0) {
+            goto bad;
+        }
+        if (i == 0) {
+            return 0;
+        }
     }
 
     if (strncmp(key, "mailbox.", 8) == 0) {
@@ -389,6 +411,20 @@ mb_config_check(mb_config_t *cfg)
         }
     }
 
+    if (cfg->smtp.starttls < 0) {
+        /* auto: STARTTLS required, except to a relay on this machine */
+        cfg->smtp.starttls = cfg->smtp.url
+            && (strstr(cfg->smtp.url, "://127.") || strstr(cfg->smtp.url,
+                "://localhost") || strstr(cfg->smtp.url, "://[::1]"))
+            ? CURLUSESSL_TRY : CURLUSESSL_ALL;
+    }
+
+    if (cfg->outbox.retry_min > cfg->outbox.retry_max) {
+        mb_err("%s: outbox.retry_min is larger than outbox.retry_max",
+               cfg->path);
+        return EX_CONFIG;
+    }
+
     for (i = 0; i < cfg->nmailboxes; i++) {
         mb_mailbox_t *mb = &cfg->mailboxes[i];
 
@@ -451,6 +487,17 @@ mb_config_free(mb_config_t *cfg)
     free(cfg->subject_tag);
     free(cfg->gnupg_home);
     free(cfg->feed_consumer);
+    free(cfg->smtp.url);
+    free(cfg->smtp.user);
+    if (cfg->smtp.password) {
+        explicit_bzero(cfg->smtp.password, strlen(cfg->smtp.password));
+    }
+    free(cfg->smtp.password);
+    free(cfg->smtp.ca_file);
+    free(cfg->smtp.helo);
+    free(cfg->smtp.envelope_from);
+    free(cfg->outbox.from);
+    free(cfg->outbox.consumer);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -551,4 +598,121 @@ mb_parse_bool(const char *s, int *out)
     }
 
     return -1;
+}
+
+
+/*
+ * smtp.* and outbox.* (docs/mailbridge.md "Outbound mail").  Returns 0
+ * when taken, -1 for a bad value, 1 for a key it does not know.
+ */
+static int
+mb_config_outbound(mb_config_t *cfg, const char *key, const char *val,
+    int *has_password)
+{
+    char  **str = NULL;
+
+    if (strcmp(key, "smtp.url") == 0) {
+        if (strncmp(val, "smtp://", 7) && strncmp(val, "smtps://", 8)) {
+            return -1;
+        }
+        str = &cfg->smtp.url;
+
+    } else if (strcmp(key, "smtp.starttls") == 0) {
+        if (strcasecmp(val, "require") == 0) {
+            cfg->smtp.starttls = CURLUSESSL_ALL;
+        } else if (strcasecmp(val, "try") == 0) {
+            cfg->smtp.starttls = CURLUSESSL_TRY;
+        } else if (strcasecmp(val, "none") == 0) {
+            cfg->smtp.starttls = CURLUSESSL_NONE;
+        } else if (strcasecmp(val, "auto") == 0) {
+            cfg->smtp.starttls = -1;
+        } else {
+            return -1;
+        }
+        return 0;
+
+    } else if (strcmp(key, "smtp.user") == 0) {
+        str = &cfg->smtp.user;
+
+    } else if (strcmp(key, "smtp.password") == 0) {
+        *has_password = 1;
+        str = &cfg->smtp.password;
+
+    } else if (strcmp(key, "smtp.tls_verify") == 0) {
+        return mb_parse_bool(val, &cfg->smtp.tls_verify);
+
+    } else if (strcmp(key, "smtp.ca_file") == 0) {
+        str = &cfg->smtp.ca_file;
+
+    } else if (strcmp(key, "smtp.timeout") == 0) {
+        return mb_parse_duration(val, &cfg->smtp.timeout) == 0
+               && cfg->smtp.timeout > 0 ? 0 : -1;
+
+    } else if (strcmp(key, "smtp.helo") == 0) {
+        str = &cfg->smtp.helo;
+
+    } else if (strcmp(key, "smtp.envelope_from") == 0) {
+        str = &cfg->smtp.envelope_from;
+
+    } else if (strcmp(key, "outbox.from") == 0) {
+        str = &cfg->outbox.from;
+
+    } else if (strcmp(key, "outbox.consumer") == 0) {
+        str = &cfg->outbox.consumer;
+
+    } else if (strcmp(key, "outbox.retry_min") == 0) {
+        return mb_parse_duration(val, &cfg->outbox.retry_min) == 0
+               && cfg->outbox.retry_min > 0 ? 0 : -1;
+
+    } else if (strcmp(key, "outbox.retry_max") == 0) {
+        return mb_parse_duration(val, &cfg->outbox.retry_max) == 0
+               && cfg->outbox.retry_max > 0 ? 0 : -1;
+
+    } else if (strcmp(key, "outbox.retry_for") == 0) {
+        return mb_parse_duration(val, &cfg->outbox.retry_for);
+
+    } else if (strcmp(key, "outbox.claim_idle") == 0) {
+        return mb_parse_duration(val, &cfg->outbox.claim_idle) == 0
+               && cfg->outbox.claim_idle > 0 ? 0 : -1;
+
+    } else {
+        return 1;
+    }
+
+    if (strpbrk(val, "\r\n") != NULL) {
+        return -1;
+    }
+    free(*str);
+    *str = strdup(val);
+    return 0;
+}
+
+
+/* "90", "90s", "5m", "1h", "5d": seconds, as admins write them. */
+static int
+mb_parse_duration(const char *s, int *out)
+{
+    long   v;
+    char  *end;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || v < 0) {
+        return -1;
+    }
+
+    switch (*end) {
+    case 's': end++; break;
+    case 'm': v *= 60; end++; break;
+    case 'h': v *= 3600; end++; break;
+    case 'd': v *= 86400; end++; break;
+    default: break;
+    }
+
+    if (*end || v > 365L * 86400) {
+        return -1;
+    }
+
+    *out = (int) v;
+    return 0;
 }

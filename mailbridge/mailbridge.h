@@ -57,6 +57,28 @@ typedef struct {
     char          *group;
 } mb_address_t;
 
+/* outbound (mb_outbox.h): smtp.* and outbox.* keys */
+typedef struct {
+    char          *url;           /* smtp[s]://host[:port][/EHLO-NAME]  */
+    int            starttls;      /* CURLUSESSL_* (auto: see config.c)  */
+    char          *user;
+    char          *password;
+    int            tls_verify;
+    char          *ca_file;
+    int            timeout;       /* seconds, connect and per reply     */
+    char          *helo;          /* EHLO name, default host name       */
+    char          *envelope_from; /* MAIL FROM, default From's address  */
+} mb_smtp_conf_t;
+
+typedef struct {
+    char          *from;          /* sender of failure notices          */
+    int            retry_min;     /* seconds: first retry after this    */
+    int            retry_max;     /* seconds: backoff stops doubling    */
+    int            retry_for;     /* seconds: then it fails for good    */
+    int            claim_idle;    /* seconds: a dead consumer's entries */
+    char          *consumer;      /* consumer name, default host:pid    */
+} mb_outbox_conf_t;
+
 typedef struct {
     char          *path;
     char          *redis;         /* host:port or a unix socket path    */
@@ -77,6 +99,8 @@ typedef struct {
     int            feed;          /* the feed role is enabled           */
     char          *feed_consumer; /* consumer name; NULL: the host name */
     int            feed_claim_idle; /* ms: take over others' entries    */
+    mb_smtp_conf_t smtp;
+    mb_outbox_conf_t outbox;
 } mb_config_t;
 
 /* Returns 0, or a sysexits code (EX_CONFIG, EX_NOINPUT) after logging. */

@@ -5,6 +5,7 @@
  *   mailbridge -c FILE run [--once | --role NAME]
  *   mailbridge -c FILE import [--no-progress] PATH...
  *   mailbridge -c FILE check
+ *   mailbridge -c FILE outbox        (until the supervisor merge)
  *
  * Reads the configuration, sets up signals and logging, and hands over
  * to one mode.  See docs/mailbridge.md for the guarantees of each.
@@ -22,6 +23,7 @@
 #include "mailbridge.h"
 #include "mb_crypto.h"
 #include "mb_roles.h"
+#include "mb_outbox.h"
 
 volatile int mb_stop;
 
@@ -175,6 +177,8 @@ main(int argc, char **argv)
     } else if (strcmp(mode, "pgp-protect") == 0) {
         rc = mb_crypto_cli(&cfg, first_path ? argc - first_path : 0,
                            argv + first_path);
+    } else if (strcmp(mode, "outbox") == 0) {
+        rc = mb_outbox_run(&cfg);
 
     } else {
         fprintf(stderr, "mailbridge: unknown mode \"%s\"\n", mode);
@@ -278,6 +282,7 @@ mb_usage(int code)
         "  keys              the PGP key role (key requests from the web)\n"
         "  pgp-protect [--sign FPR] [--sign-only] [--count N] RCPT...\n"
         "                    encrypt/sign the mail on stdin (tests)\n"
+        "  outbox            send queued outbound mail (smtp.url)\n"
         "see docs/mailbridge.md\n");
     return code;
 }

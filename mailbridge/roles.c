@@ -6,11 +6,13 @@
  */
 
 #include "mb_crypto.h"
+#include "mb_outbox.h"
 #include "mb_roles.h"
 
 const mb_role_t  mb_roles[] = {
     { "imap",   mb_imap_run,   mb_imap_enabled },    /* fetch_imap.c */
     { "feed",   mb_feed_run,   mb_feed_enabled },    /* feed.c       */
+    { "outbox", mb_outbox_run, mb_outbox_enabled },  /* outbox.c     */
     { "keys",   mb_keys_run,   mb_keys_enabled },    /* keys.c       */
     { NULL, NULL, NULL }
 };

@@ -114,4 +114,22 @@ tk_outbox_done(tk_cmds_t *c, const tk_str_t *entry_id)
 {
     tk_cmds_add(c, "XACK " TK_KEY_OUTBOX " " TK_OUTBOX_GROUP " %S", entry_id);
     tk_cmds_add(c, "XDEL " TK_KEY_OUTBOX " %S", entry_id);
+    tk_cmds_add(c, "ZREM " TK_KEY_OUTBOX_RETRY " %S", entry_id);
+}
+
+
+void
+tk_outbox_retry(tk_cmds_t *c, const tk_str_t *entry_id, int64_t due_ms)
+{
+    tk_cmds_add(c, "ZADD " TK_KEY_OUTBOX_RETRY " %lld %S",
+        (long long) due_ms, entry_id);
+}
+
+
+void
+tk_outbox_notice(tk_cmds_t *c, uint64_t number, uint64_t article)
+{
+    tk_cmds_add(c, "XADD " TK_KEY_OUTBOX " * " TK_F_TICKET " %llu article"
+        " %llu kind " TK_OUTBOX_KIND_NOTICE, (unsigned long long) number,
+        (unsigned long long) article);
 }

@@ -24,6 +24,7 @@ typedef enum {
 
 /* What an outbox entry asks for (field "kind" of the stream entry). */
 #define TK_OUTBOX_KIND_ARTICLE  "article"   /* send outbound article A   */
+#define TK_OUTBOX_KIND_NOTICE   "notice"    /* tell A's author it failed */
 
 const char *tk_delivery_name(int state);          /* "queued" ... or NULL */
 int tk_delivery_parse(const char *s, size_t len); /* 0: unknown           */
@@ -48,7 +49,22 @@ void tk_outbox_enqueue(tk_cmds_t *c, uint64_t number, uint64_t article,
 void tk_outbox_delivery(tk_cmds_t *c, uint64_t number, uint64_t article,
     int state, const tk_str_t *info, unsigned tries, int64_t now);
 
-/* XACK + XDEL of a finished entry (id "1700000000000-0"). */
+/* XACK + XDEL of a finished entry (id "1700000000000-0"), and no
+   longer scheduled for a retry. */
 void tk_outbox_done(tk_cmds_t *c, const tk_str_t *entry_id);
+
+/*
+ * A temporarily failed entry stays pending (never XACK'd) and waits in
+ * tk:{ix}:outbox:retry until due_ms (Unix ms), so a restarted consumer
+ * keeps the schedule.  Call with tk_outbox_delivery(QUEUED, ...).
+ */
+void tk_outbox_retry(tk_cmds_t *c, const tk_str_t *entry_id, int64_t due_ms);
+
+/*
+ * Queue a notice to the author of article A that its delivery failed
+ * (mailbridge, in the MULTI that records FAILED).  A failing notice is
+ * only logged, never noticed again.
+ */
+void tk_outbox_notice(tk_cmds_t *c, uint64_t number, uint64_t article);
 
 #endif /* TK_OUTBOX_H */

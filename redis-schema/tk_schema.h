@@ -51,6 +51,9 @@
  */
 #define TK_KEY_OUTBOX        "tk:{ix}:outbox"
 #define TK_OUTBOX_GROUP      "mailbridge"
+/* sorted set: score = due time (Unix ms), member = outbox entry id of a
+   temporarily failed entry waiting for its retry (SCHEMA.md "Outbox") */
+#define TK_KEY_OUTBOX_RETRY  "tk:{ix}:outbox:retry"
 
 /*
  * PGP keys (SCHEMA.md "PGP keys"), written only by mailbridge (keys.c)

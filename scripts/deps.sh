@@ -18,7 +18,7 @@ PACKAGES=(
     libgpgme-dev libgmime-3.0-dev libxml2-dev libpcre2-dev
     libcurl4-openssl-dev curl
     dovecot-imapd postfix gnupg wrk valgrind chromium fonts-dejavu-core
-    libredis-perl libmail-imapclient-perl libtest-tcp-perl
+    libredis-perl libmail-imapclient-perl libtest-tcp-perl libio-socket-ssl-perl
     libcmocka-dev libcrypt-dev zlib1g-dev
 )
 

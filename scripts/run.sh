@@ -6,7 +6,9 @@
 #
 # Starts Redis (AOF, RediSearch, unix socket $VAR/redis/redis.sock, no TCP
 # port), nginx with the module (config from scripts/nginx-conf.sh) and, when
-# it is built, mailbridge.  The first start runs "ticketctl init" and
+# it is built, mailbridge (inbound, and the outbox role for outgoing mail,
+# sent to a local smtp-sink writing $VAR/sent-mail/ unless SMTP_RELAY or
+# smtp.url names a relay).  The first start runs "ticketctl init" and
 # "ticketctl demo" and saves the admin password in $VAR/admin-password;
 # later starts reuse the data.  Ctrl-C (or TERM) stops everything.
 set -euo pipefail
@@ -78,7 +80,7 @@ chmod 755 "$VAR" "$RUNDIR"
 chmod 711 "$VAR/redis" "$SOCKDIR"     # traverse to the socket, not list
 
 # ---- stop everything on Ctrl-C, TERM or when one server dies --------------
-REDIS_PID='' NGINX_PID='' MB_PID=''
+REDIS_PID='' NGINX_PID='' MB_PID='' OUTBOX_PID='' SINK_PID='' SENT_MAIL=''
 stopping=0
 stop_all() {
     [ "$stopping" = 1 ] && return
@@ -86,6 +88,9 @@ stop_all() {
     trap '' INT TERM
     say "stopping"
     [ -n "$MB_PID" ] && kill -TERM "$MB_PID" 2>/dev/null
+    [ -n "$OUTBOX_PID" ] && kill -TERM "$OUTBOX_PID" 2>/dev/null
+    [ -n "$OUTBOX_PID" ] && wait "$OUTBOX_PID" 2>/dev/null
+    [ -n "$SINK_PID" ] && kill -TERM "$SINK_PID" 2>/dev/null
     [ -n "$NGINX_PID" ] && kill -QUIT "$NGINX_PID" 2>/dev/null
     [ -n "$MB_PID" ] && wait "$MB_PID" 2>/dev/null
     [ -n "$NGINX_PID" ] && wait "$NGINX_PID" 2>/dev/null
@@ -175,6 +180,48 @@ if [ -x "$ROOT/build/mailbridge" ] && [ -x "$ROOT/mailbridge/dev-run.sh" ]; then
     MB_PID=$!
 fi
 
+# ---- outgoing mail: the outbox role and a local SMTP sink ------------------
+# Mail answered in the web goes through mailbridge's outbox to SMTP.  With
+# SMTP_RELAY=smtp[s]://host:port (or smtp.url in the config) it goes to that
+# relay; otherwise to Postfix's smtp-sink on a loopback port, which writes
+# one file per mail into $VAR/sent-mail/, so a demo user sees what was sent.
+# (Until mailbridge's supervisor runs the outbox role itself, it is its own
+# process: mailbridge -c VAR/mailbridge/outbox.conf outbox.)
+if [ -x "$ROOT/build/mailbridge" ]; then
+    MB_CONF=$("$ROOT/scripts/mailbridge-conf.sh" "$VAR" "$REDIS_URL") || die "mailbridge-conf.sh failed"
+    OUTBOX_CONF=$(dirname "$MB_CONF")/outbox.conf
+    RELAY=${SMTP_RELAY:-}
+    if [ -z "$RELAY" ] && grep -q '^[[:space:]]*smtp\.url' "$MB_CONF"; then
+        RELAY=configured
+    fi
+    if [ -z "$RELAY" ] && [ -x /usr/sbin/smtp-sink ]; then
+        SENT_MAIL=$VAR/sent-mail
+        mkdir -p "$SENT_MAIL"
+        SINK_USER=$(id -un)
+        if [ "$(id -u)" = 0 ]; then SINK_USER=nobody; chown nobody "$SENT_MAIL"; fi
+        SINK_PORT=''
+        for p in $(seq 10025 10125); do
+            (: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { SINK_PORT=$p; break; }
+        done
+        [ -n "$SINK_PORT" ] || die "no free loopback port for the SMTP sink"
+        setsid /usr/sbin/smtp-sink -u "$SINK_USER" -d "$SENT_MAIL/%Y%m%d%H%M%S." \
+            "127.0.0.1:$SINK_PORT" 100 >"$VAR/smtp-sink.log" 2>&1 &
+        SINK_PID=$!
+        RELAY=smtp://127.0.0.1:$SINK_PORT
+    fi
+    if [ -n "$RELAY" ]; then
+        (umask 077
+         grep -v '^[[:space:]]*smtp\.url' "$MB_CONF"
+         [ "$RELAY" = configured ] && grep '^[[:space:]]*smtp\.url' "$MB_CONF"
+         [ "$RELAY" != configured ] && echo "smtp.url = $RELAY"
+         grep -q '^[[:space:]]*outbox\.from' "$MB_CONF" || echo 'outbox.from = "Ticketsystem" <tickets@example.org>'
+        ) >"$OUTBOX_CONF"
+        chmod 600 "$OUTBOX_CONF"
+        setsid "$ROOT/build/mailbridge" -c "$OUTBOX_CONF" outbox >>"$VAR/outbox.log" 2>&1 &
+        OUTBOX_PID=$!
+    fi
+fi
+
 # ---- ready -------------------------------------------------------------------
 cat >&2 <<MSG
 
@@ -183,6 +230,7 @@ cat >&2 <<MSG
   Data (Redis AOF):       $VAR/redis
   Logs:                   $RUNDIR/nginx/logs/error.log, $VAR/redis/redis.log
   Mail:                   $([ -n "$MB_PID" ] && echo "mailbridge running (config in $VAR/mailbridge)" || echo "not started (no build/mailbridge or mailbridge/dev-run.sh)")
+  Sent mail:              $(if [ -n "$SENT_MAIL" ]; then echo "one file per mail in $SENT_MAIL (local SMTP sink; SMTP_RELAY=smtp://host:port for a real relay)"; elif [ -n "$OUTBOX_PID" ]; then echo "through $RELAY (log $VAR/outbox.log)"; else echo "not sent (no build/mailbridge or smtp-sink)"; fi)
   Stop:                   Ctrl-C
 
 MSG

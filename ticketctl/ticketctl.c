@@ -37,6 +37,7 @@ static const tc_command_t  tc_commands[] = {
     { "demo", tc_cmd_demo },
     { "gen", tc_cmd_gen },
     { "reindex", tc_cmd_reindex },
+    { "outbox", tc_cmd_outbox },
     { NULL, NULL }
 };
 
@@ -80,6 +81,9 @@ static const struct {
       "                            the ticket hashes; --fulltext also drops\n"
       "                            and rebuilds the full-text index (after\n"
       "                            an upgrade that changed its definition)\n" },
+    { "outbox",
+      "  outbox [--limit N]        outbound mail not yet final: state, tries,\n"
+      "                            next retry, last SMTP reply\n" },
     { NULL, NULL }
 };
 

@@ -116,6 +116,7 @@ void tc_print_col(const char *s, size_t width);
 int tc_cmd_user(tc_ctx_t *ctx, int argc, char **argv);
 int tc_cmd_group(tc_ctx_t *ctx, int argc, char **argv);
 int tc_cmd_token(tc_ctx_t *ctx, int argc, char **argv);
+int tc_cmd_outbox(tc_ctx_t *ctx, int argc, char **argv);   /* tc_outbox.c */
 
 typedef struct {
     const char  *login;
