@@ -534,9 +534,7 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
 
-    len = lcf->base_url.len + sizeof("overview/") - 1
-          + name->len + 2 * ngx_escape_uri(NULL, name->data, name->len,
-                                            NGX_ESCAPE_URI_COMPONENT)
+    len = lcf->base_url.len + sizeof("overview/") - 1 + 3 * name->len
           + sizeof("?sort=&dir=desc&state=&priority=&group=&page=") - 1
           + 10 + 2 * NGX_INT_T_LEN + 3 * ov->filter_group.len;
 
@@ -548,8 +546,8 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
     out->data = p;
 
     p = ngx_sprintf(p, "%Voverview/", &lcf->base_url);
-    p = (u_char *) ngx_escape_uri(p, name->data, name->len,
-                                  NGX_ESCAPE_URI_COMPONENT);
+    p += tk_escape_url(p, 3 * name->len, name->data, name->len,
+                       TK_URL_COMPONENT);
 
     if (page == 0) {
         out->len = p - out->data;
@@ -569,8 +567,9 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
 
     if (filters && ov->filter_group.len) {
         p = ngx_cpymem(p, "&group=", sizeof("&group=") - 1);
-        p = (u_char *) ngx_escape_uri(p, ov->filter_group.data,
-                                      ov->filter_group.len, NGX_ESCAPE_ARGS);
+        p += tk_escape_url(p, 3 * ov->filter_group.len,
+                           ov->filter_group.data, ov->filter_group.len,
+                           TK_URL_COMPONENT);
     }
 
     if (page > 1) {
