@@ -94,6 +94,12 @@ main(int argc, char **argv)
         }
     }
 
+    if (mode && strcmp(mode, "html-allowlist") == 0) {
+        /* needs no configuration: what the sanitiser lets through */
+        mb_sanitize_allowlist();
+        return EX_OK;
+    }
+
     if (conf == NULL || mode == NULL) {
         return mb_usage(deliver ? EX_TEMPFAIL : EX_USAGE);
     }
@@ -249,6 +255,7 @@ mb_usage(int code)
         "  import [--no-progress] PATH...\n"
         "                    mbox files, maildirs, directories of .eml\n"
         "  check             config and Redis reachable\n"
+        "  html-allowlist    the HTML sanitiser's allow-list (no -c)\n"
         "see docs/mailbridge.md\n");
     return code;
 }

@@ -8,6 +8,7 @@
  * renders a plain-text version for search and quoting.
  */
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -90,6 +91,20 @@ static const char *const mb_attrs[] = {
     "bgcolor", "color", "face", "size", "start", "alt", "summary", "span",
     "nowrap", "abbr", "scope", "headers", "datetime", "reversed", "value",
     "clear", "hspace", "vspace", "noshade", "type",
+    NULL
+};
+
+/*
+ * Attributes the walk writes itself, each only with a checked value
+ * (mb_san_attrs): links (http, https, mailto), inline images (cid:) and
+ * remote images, kept as data-src until the agent asks.
+ */
+static const char *const mb_own_attrs[] = {
+    "a", "href", "http:// https:// mailto:",
+    "a", "rel", "",
+    "a", "target", "",
+    "img", "src", "cid:",
+    "img", "data-src", "http:// https:// //",
     NULL
 };
 
@@ -551,5 +566,33 @@ mb_esc(GString *out, const char *p, int attr)
         default:
             g_string_append_c(out, *p);
         }
+    }
+}
+
+
+/*
+ * The allow-list as data, for tests and admins ("mailbridge
+ * html-allowlist"): "element NAME", "drop NAME" (removed with its
+ * content), "attribute NAME" (on every kept element), "own ELEMENT
+ * ATTRIBUTE [PREFIX...]" (written by the walk, values starting with one
+ * of the prefixes).  Anything else is never in stored HTML.
+ */
+void
+mb_sanitize_allowlist(void)
+{
+    const mb_elem_t    *e;
+    const char *const  *a;
+
+    for (e = mb_elems; e->name; e++) {
+        printf("%s %s\n", (e->flags & E_KEEP) ? "element" : "drop",
+                e->name);
+    }
+
+    for (a = mb_attrs; *a; a++) {
+        printf("attribute %s\n", *a);
+    }
+
+    for (a = mb_own_attrs; *a; a += 3) {
+        printf("own %s %s%s%s\n", a[0], a[1], *a[2] ? " " : "", a[2]);
     }
 }
