@@ -95,9 +95,10 @@ static const char *const mb_attrs[] = {
 };
 
 /*
- * Attributes the walk writes itself, each only with a checked value
- * (mb_san_attrs): links (http, https, mailto), inline images (cid:) and
- * remote images, kept as data-src until the agent asks.
+ * Attributes the walk writes itself, each only with a value that starts
+ * with one of the prefixes (mb_san_attrs checks them here): links (http,
+ * https, mailto), inline images (cid:) and remote images, kept as
+ * data-src until the agent asks.
  */
 static const char *const mb_own_attrs[] = {
     "a", "href", "http:// https:// mailto:",
@@ -114,6 +115,8 @@ static void mb_san_attrs(mb_san_t *s, xmlNode *node, const char *href);
 static void mb_san_text(mb_san_t *s, const char *p);
 static const mb_elem_t *mb_elem_find(const char *name);
 static int mb_attr_allowed(const char *name);
+static int mb_own_value_ok(const char *elem, const char *attr,
+    const char *value);
 static int mb_value_dangerous(const char *v);
 static char *mb_url_clean(const char *v);
 static void mb_esc(GString *out, const char *p, int attr);
@@ -323,11 +326,7 @@ mb_san_attrs(mb_san_t *s, xmlNode *node, const char *href)
         xmlFree(v);
     }
 
-    if (is_a && href
-        && (strncmp(href, "http://", 7) == 0
-            || strncmp(href, "https://", 8) == 0
-            || strncmp(href, "mailto:", 7) == 0))
-    {
+    if (is_a && href && mb_own_value_ok("a", "href", href)) {
         g_string_append(s->html, " href=\"");
         mb_esc(s->html, href, 1);
         g_string_append(s->html, "\" rel=\"noopener noreferrer nofollow\""
@@ -339,16 +338,13 @@ mb_san_attrs(mb_san_t *s, xmlNode *node, const char *href)
         url = v ? mb_url_clean((const char *) v) : NULL;
         xmlFree(v);
 
-        if (url && strncmp(url, "cid:", 4) == 0) {
+        if (url && mb_own_value_ok("img", "src", url)) {
             /* inert in a browser; the ticket page maps it to the part */
             g_string_append(s->html, " src=\"");
             mb_esc(s->html, url, 1);
             g_string_append_c(s->html, '"');
 
-        } else if (url && (strncmp(url, "http://", 7) == 0
-                           || strncmp(url, "https://", 8) == 0
-                           || strncmp(url, "//", 2) == 0))
-        {
+        } else if (url && mb_own_value_ok("img", "data-src", url)) {
             g_string_append(s->html, " data-src=\"");
             mb_esc(s->html, url, 1);
             g_string_append_c(s->html, '"');
@@ -476,6 +472,37 @@ mb_attr_allowed(const char *name)
     for (a = mb_attrs; *a; a++) {
         if (strcmp(*a, name) == 0) {
             return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* value starts with one of the prefixes mb_own_attrs has for elem attr */
+static int
+mb_own_value_ok(const char *elem, const char *attr, const char *value)
+{
+    const char *const  *a;
+    const char         *p, *end;
+    size_t              n;
+
+    for (a = mb_own_attrs; *a; a += 3) {
+        if (strcmp(a[0], elem) != 0 || strcmp(a[1], attr) != 0) {
+            continue;
+        }
+
+        for (p = a[2]; *p; p = *end ? end + 1 : end) {
+            end = strchr(p, ' ');
+            if (end == NULL) {
+                end = p + strlen(p);
+            }
+
+            n = (size_t) (end - p);
+
+            if (n && strncmp(value, p, n) == 0) {
+                return 1;
+            }
         }
     }
 
