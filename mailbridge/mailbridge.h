@@ -233,6 +233,9 @@ unsigned mb_classify(struct _GMimeMessage *msg, const char *envelope_from,
 void mb_sanitize_html(mb_msg_t *m, const unsigned char *html, size_t len,
     tk_str_t *out_html, tk_str_t *out_text);
 
+/* The allow-list on stdout, one rule a line ("mailbridge html-allowlist"). */
+void mb_sanitize_allowlist(void);
+
 /* ---- quarantine.c ------------------------------------------------------ */
 
 /* The commands that keep an unparseable mail (m->reason says why). */

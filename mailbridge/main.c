@@ -106,6 +106,12 @@ main(int argc, char **argv)
         }
     }
 
+    if (mode && strcmp(mode, "html-allowlist") == 0) {
+        /* needs no configuration: what the sanitiser lets through */
+        mb_sanitize_allowlist();
+        return EX_OK;
+    }
+
     if (conf == NULL || mode == NULL) {
         return mb_usage(deliver ? EX_TEMPFAIL : EX_USAGE);
     }
@@ -283,6 +289,7 @@ mb_usage(int code)
         "  pgp-protect [--sign FPR] [--sign-only] [--count N] RCPT...\n"
         "                    encrypt/sign the mail on stdin (tests)\n"
         "  outbox            send queued outbound mail (smtp.url)\n"
+        "  html-allowlist    the HTML sanitiser's allow-list (no -c)\n"
         "see docs/mailbridge.md\n");
     return code;
 }

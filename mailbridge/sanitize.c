@@ -8,6 +8,7 @@
  * renders a plain-text version for search and quoting.
  */
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -93,12 +94,29 @@ static const char *const mb_attrs[] = {
     NULL
 };
 
+/*
+ * Attributes the walk writes itself, each only with a value that starts
+ * with one of the prefixes (mb_san_attrs checks them here): links (http,
+ * https, mailto), inline images (cid:) and remote images, kept as
+ * data-src until the agent asks.
+ */
+static const char *const mb_own_attrs[] = {
+    "a", "href", "http:// https:// mailto:",
+    "a", "rel", "",
+    "a", "target", "",
+    "img", "src", "cid:",
+    "img", "data-src", "http:// https:// //",
+    NULL
+};
+
 static void mb_san_walk(mb_san_t *s, xmlNode *node, int depth);
 static void mb_san_element(mb_san_t *s, xmlNode *node, int depth);
 static void mb_san_attrs(mb_san_t *s, xmlNode *node, const char *href);
 static void mb_san_text(mb_san_t *s, const char *p);
 static const mb_elem_t *mb_elem_find(const char *name);
 static int mb_attr_allowed(const char *name);
+static int mb_own_value_ok(const char *elem, const char *attr,
+    const char *value);
 static int mb_value_dangerous(const char *v);
 static char *mb_url_clean(const char *v);
 static void mb_esc(GString *out, const char *p, int attr);
@@ -308,11 +326,7 @@ mb_san_attrs(mb_san_t *s, xmlNode *node, const char *href)
         xmlFree(v);
     }
 
-    if (is_a && href
-        && (strncmp(href, "http://", 7) == 0
-            || strncmp(href, "https://", 8) == 0
-            || strncmp(href, "mailto:", 7) == 0))
-    {
+    if (is_a && href && mb_own_value_ok("a", "href", href)) {
         g_string_append(s->html, " href=\"");
         mb_esc(s->html, href, 1);
         g_string_append(s->html, "\" rel=\"noopener noreferrer nofollow\""
@@ -324,16 +338,13 @@ mb_san_attrs(mb_san_t *s, xmlNode *node, const char *href)
         url = v ? mb_url_clean((const char *) v) : NULL;
         xmlFree(v);
 
-        if (url && strncmp(url, "cid:", 4) == 0) {
+        if (url && mb_own_value_ok("img", "src", url)) {
             /* inert in a browser; the ticket page maps it to the part */
             g_string_append(s->html, " src=\"");
             mb_esc(s->html, url, 1);
             g_string_append_c(s->html, '"');
 
-        } else if (url && (strncmp(url, "http://", 7) == 0
-                           || strncmp(url, "https://", 8) == 0
-                           || strncmp(url, "//", 2) == 0))
-        {
+        } else if (url && mb_own_value_ok("img", "data-src", url)) {
             g_string_append(s->html, " data-src=\"");
             mb_esc(s->html, url, 1);
             g_string_append_c(s->html, '"');
@@ -468,6 +479,37 @@ mb_attr_allowed(const char *name)
 }
 
 
+/* value starts with one of the prefixes mb_own_attrs has for elem attr */
+static int
+mb_own_value_ok(const char *elem, const char *attr, const char *value)
+{
+    const char *const  *a;
+    const char         *p, *end;
+    size_t              n;
+
+    for (a = mb_own_attrs; *a; a += 3) {
+        if (strcmp(a[0], elem) != 0 || strcmp(a[1], attr) != 0) {
+            continue;
+        }
+
+        for (p = a[2]; *p; p = *end ? end + 1 : end) {
+            end = strchr(p, ' ');
+            if (end == NULL) {
+                end = p + strlen(p);
+            }
+
+            n = (size_t) (end - p);
+
+            if (n && strncmp(value, p, n) == 0) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
 /*
  * Belt and braces for harmless-looking attributes: a value that names a
  * script scheme or CSS function is dropped even where it couldn't run.
@@ -551,5 +593,33 @@ mb_esc(GString *out, const char *p, int attr)
         default:
             g_string_append_c(out, *p);
         }
+    }
+}
+
+
+/*
+ * The allow-list as data, for tests and admins ("mailbridge
+ * html-allowlist"): "element NAME", "drop NAME" (removed with its
+ * content), "attribute NAME" (on every kept element), "own ELEMENT
+ * ATTRIBUTE [PREFIX...]" (written by the walk, values starting with one
+ * of the prefixes).  Anything else is never in stored HTML.
+ */
+void
+mb_sanitize_allowlist(void)
+{
+    const mb_elem_t    *e;
+    const char *const  *a;
+
+    for (e = mb_elems; e->name; e++) {
+        printf("%s %s\n", (e->flags & E_KEEP) ? "element" : "drop",
+                e->name);
+    }
+
+    for (a = mb_attrs; *a; a++) {
+        printf("attribute %s\n", *a);
+    }
+
+    for (a = mb_own_attrs; *a; a += 3) {
+        printf("own %s %s%s%s\n", a[0], a[1], *a[2] ? " " : "", a[2]);
     }
 }

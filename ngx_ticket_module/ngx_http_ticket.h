@@ -31,15 +31,16 @@
 
 /* ---- configuration ------------------------------------------------------ */
 
+/* ticket_redis, resolved (ngx_http_ticket_endpoint.h) */
+typedef struct ngx_http_ticket_endpoint_s  ngx_http_ticket_endpoint_t;
+
 typedef struct {
     ngx_str_t                  redis;           /* "unix:/p" | "host:port" */
     ngx_msec_t                 redis_timeout;
     ngx_uint_t                 tx_connections;  /* WATCH connections/worker */
 
     /* core only: derived at configuration time */
-    ngx_str_t                  redis_host;      /* host, or socket path;
-                                                   NUL-terminated */
-    ngx_int_t                  redis_port;      /* 0: unix socket */
+    ngx_http_ticket_endpoint_t *endpoint;       /* ticket_redis, resolved */
     ngx_flag_t                 used;            /* a "ticket" location */
     void                      *thread_pool;     /* "default" pool */
     ngx_str_t                  static_version;  /* "?v=" of CSS/JS links */

@@ -592,34 +592,13 @@ static ngx_int_t
 ngx_http_ticket_url_encode(ngx_http_request_t *r, ngx_str_t *src,
     ngx_str_t *dst)
 {
-    u_char        *p, c;
-    size_t         i;
-    static u_char  hex[] = "0123456789ABCDEF";
-
-    p = ngx_pnalloc(r->pool, src->len * 3 + 1);
-    if (p == NULL) {
+    dst->data = ngx_pnalloc(r->pool, src->len * 3 + 1);
+    if (dst->data == NULL) {
         return NGX_ERROR;
     }
 
-    dst->data = p;
-
-    for (i = 0; i < src->len; i++) {
-        c = src->data[i];
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
-            || c == '~' || c == '/')
-        {
-            *p++ = c;
-            continue;
-        }
-
-        *p++ = '%';
-        *p++ = hex[c >> 4];
-        *p++ = hex[c & 0xf];
-    }
-
-    dst->len = p - dst->data;
+    dst->len = tk_escape_url(dst->data, src->len * 3, src->data, src->len,
+                             TK_URL_PATH);
 
     return NGX_OK;
 }

@@ -9,6 +9,9 @@
  * pool: its privdata is a slot owned by the worker, its reply objects
  * are the connection's parse state; a pool cleanup orphans the slot, and
  * the rest of its replies, even of one half read, is discarded.
+ *
+ * Below the WATCH pool (ngx_http_ticket_tx.c): a transaction connection
+ * goes back through its conn->release hook, never by calling up.
  */
 
 #include "ngx_http_ticket_redis.h"
@@ -195,7 +198,7 @@ ngx_http_ticket_rstate_cleanup(void *data)
         conn->owner = NULL;
 
         if (conn->slot == NULL) {
-            ngx_http_ticket_tx_release(conn, 1);
+            conn->release(conn, 1);
         }
     }
 }
@@ -504,8 +507,7 @@ ngx_http_ticket_slot_done(ngx_http_ticket_slot_t *slot)
         || ngx_http_ticket_worker->exiting)
     {
         if (conn && conn->id && conn->held && conn->owner == NULL) {
-            ngx_http_ticket_tx_release(conn,
-                                       kind != NGX_HTTP_TICKET_TX_COMMIT);
+            conn->release(conn, kind != NGX_HTTP_TICKET_TX_COMMIT);
         }
 
         ngx_http_ticket_slot_put(slot);
@@ -529,13 +531,13 @@ ngx_http_ticket_slot_done(ngx_http_ticket_slot_t *slot)
 
     if (kind == NGX_HTTP_TICKET_TX_BEGIN && status) {
         if (conn && conn->owner == rs) {
-            ngx_http_ticket_tx_release(conn, 1);
+            conn->release(conn, 1);
         }
 
     } else if (kind == NGX_HTTP_TICKET_TX_COMMIT) {
         if (conn && conn->owner == rs) {
             /* EXEC (or its failure) ended the WATCH */
-            ngx_http_ticket_tx_release(conn, status != 0);
+            conn->release(conn, status != 0);
         }
 
         if (status == 0) {

@@ -270,8 +270,7 @@ static void
 ngx_http_ticket_mailhtml_cid(tk_out_t *out, u_char *p, u_char *last,
     ngx_http_ticket_mailhtml_t *mh)
 {
-    u_char         c, buf[3];
-    static u_char  hex[] = "0123456789ABCDEF";
+    u_char  c;
 
     tk_out_cstr(out, "src=\"");
     tk_out_str(out, &mh->cid_prefix);
@@ -301,20 +300,7 @@ ngx_http_ticket_mailhtml_cid(tk_out_t *out, u_char *p, u_char *last,
             }
         }
 
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
-            || c == '~' || c == '!' || c == '$' || c == '(' || c == ')'
-            || c == '*' || c == '+' || c == ',' || c == ';' || c == '='
-            || c == ':' || c == '@' || c == '%')
-        {
-            tk_out_raw(out, &c, 1);
-            continue;
-        }
-
-        buf[0] = '%';
-        buf[1] = hex[c >> 4];
-        buf[2] = hex[c & 0x0f];
-        tk_out_raw(out, buf, 3);
+        tk_out_url_keep(out, &c, 1, TK_URL_CID);
     }
 
     tk_out_cstr(out, "\"");

@@ -1,7 +1,9 @@
 /*
  * ngx_http_ticket_merge.c -- the partition reads of a ticket list: the
  * top of each partition the page reaches is read in up to two rounds and
- * k-way merged into the page's ticket numbers (ngx_http_ticket_query.c).
+ * k-way merged into the page's ticket numbers, handed back up to the
+ * query through q->merged (ngx_http_ticket_query.c sits above this file
+ * and is never called from here).
  */
 
 #include <ngx_config.h>
@@ -685,5 +687,9 @@ ngx_http_ticket_query_merged(ngx_http_request_t *r,
         return q->done(r, ctx);
     }
 
-    return ngx_http_ticket_query_read_rows(r, ctx, numbers, n);
+    /* up to the query, which reads the rows (ngx_http_ticket_query.c) */
+    q->numbers = numbers;
+    q->nnumbers = n;
+
+    return q->merged(r, ctx);
 }

@@ -6,6 +6,7 @@
 
 #include "ngx_http_ticket.h"
 #include "ngx_http_ticket_cache.h"
+#include "ngx_http_ticket_endpoint.h"
 
 #if (NGX_THREADS)
 #include <ngx_thread_pool.h>
@@ -204,21 +205,27 @@ ngx_http_ticket(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
     }
+#else
+    /* a password costs ~20 ms of CPU: never on a worker's event loop */
+    return "needs nginx built with thread support (--with-threads): "
+           "passwords are hashed in a thread pool, never in a worker";
 #endif
 
     return NGX_CONF_OK;
 }
 
 
-/* "unix:/path/to/redis.sock" or "host:port" ("[::1]:6379" for IPv6) */
+/*
+ * "unix:/path/to/redis.sock", "host:port" or "[::1]:6379": parsed and a
+ * host name resolved now, by nginx's URL parser, never in a worker
+ * (ngx_http_ticket_endpoint.c).
+ */
 static char *
 ngx_http_ticket_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_ticket_main_conf_t  *mcf = conf;
 
-    u_char     *colon, *host, *last;
-    size_t      len;
-    ngx_int_t   port;
+    char       *rv;
     ngx_str_t  *value;
 
     if (mcf->redis.data) {
@@ -228,74 +235,20 @@ ngx_http_ticket_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
     mcf->redis = value[1];
 
-    if (value[1].len > 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
-        host = value[1].data + 5;
-        len = value[1].len - 5;
+    rv = ngx_http_ticket_endpoint_parse(cf, &value[1], &mcf->endpoint);
 
-        if (host[0] != '/') {
-            goto invalid;
-        }
-
-        port = 0;
-
-    } else {
-        last = value[1].data + value[1].len;
-        colon = ngx_strlchr(value[1].data, last, ':');
-
-        /* the last colon separates the port: "[::1]:6379" */
-        while (colon) {
-            u_char  *next = ngx_strlchr(colon + 1, last, ':');
-
-            if (next == NULL) {
-                break;
-            }
-
-            colon = next;
-        }
-
-        if (colon == NULL || colon == value[1].data) {
-            goto invalid;
-        }
-
-        port = ngx_atoi(colon + 1, last - colon - 1);
-        if (port < 1 || port > 65535) {
-            goto invalid;
-        }
-
-        host = value[1].data;
-        len = colon - value[1].data;
-
-        if (host[0] == '[') {
-            if (len < 3 || host[len - 1] != ']') {
-                goto invalid;
-            }
-
-            host++;
-            len -= 2;
-
-        } else if (ngx_strlchr(host, host + len, ':') != NULL) {
-            goto invalid;
-        }
+    if (rv == NGX_CONF_ERROR) {
+        return rv;
     }
 
-    mcf->redis_host.data = ngx_pnalloc(cf->pool, len + 1);
-    if (mcf->redis_host.data == NULL) {
+    if (rv != NGX_CONF_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\" directive: %s",
+                           &value[1], &cmd->name, rv);
         return NGX_CONF_ERROR;
     }
 
-    mcf->redis_host.len = len;
-    *ngx_cpymem(mcf->redis_host.data, host, len) = '\0';
-    mcf->redis_port = port;
-
     return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid value \"%V\" in \"%V\" directive, "
-                       "expected \"unix:/path\" or \"host:port\"",
-                       &value[1], &cmd->name);
-    return NGX_CONF_ERROR;
 }
 
 
@@ -454,8 +407,7 @@ ngx_http_ticket_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     mcf->redis = { 0, NULL };
-     *     mcf->redis_host = { 0, NULL };
-     *     mcf->redis_port = 0;
+     *     mcf->endpoint = NULL;
      *     mcf->used = 0;
      *     mcf->thread_pool = NULL;
      *     mcf->cache_zone = NULL;

@@ -231,7 +231,6 @@ ngx_http_ticket_disposition(ngx_http_request_t *r, ngx_flag_t show_inline,
 {
     u_char            *p, *s, *last, *clean, c;
     size_t             n;
-    static u_char      hex[] = "0123456789ABCDEF";
 
     /* the clean name: at most 200 bytes, cut on a character boundary */
     clean = ngx_pnalloc(r->pool, ngx_max(ngx_min(name->len, 200), 8));
@@ -287,20 +286,7 @@ ngx_http_ticket_disposition(ngx_http_request_t *r, ngx_flag_t show_inline,
                    sizeof("\"; filename*=UTF-8''") - 1);
 
     /* RFC 8187 attr-char stays, everything else is %XX */
-    for (s = clean; s < clean + n; s++) {
-        c = *s;
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9') || ngx_strchr("!#$&+-.^_`|~", c))
-        {
-            *p++ = c;
-            continue;
-        }
-
-        *p++ = '%';
-        *p++ = hex[c >> 4];
-        *p++ = hex[c & 0x0f];
-    }
+    p += tk_escape_url(p, 3 * n, clean, n, TK_URL_ATTR_CHAR);
 
     value->len = p - value->data;
 

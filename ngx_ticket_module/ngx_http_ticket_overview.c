@@ -3,8 +3,10 @@
  * agents work from.  What each overview covers (groups x states x owner)
  * is defined here once, also for the JSON API; one read of the counts
  * gives the sidebar and the sizes of the partitions, the query
- * (ngx_http_ticket_query.c) the page's rows, and
- * ngx_http_ticket_overview_page.c makes the page of them.
+ * (ngx_http_ticket_query.c) the page's rows.  The view's entry point and
+ * its page are ngx_http_ticket_overview_page.c, above this file: it
+ * calls parse(), cache_key() and read() here and is never called from
+ * here (the page comes back through query.done).
  */
 
 #include <ngx_config.h>
@@ -29,16 +31,12 @@
 #define NGX_HTTP_TICKET_CF_PER_GROUP   21
 
 
-static ngx_int_t ngx_http_ticket_overview_parse(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_resolve(ngx_http_ticket_ctx_t *ctx,
     ngx_str_t *name, ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_parts(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_counted(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
-static ngx_int_t ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
 
 
 ngx_http_ticket_ov_def_t  ngx_http_ticket_ov_defs[NGX_HTTP_TICKET_OV_N] = {
@@ -73,8 +71,14 @@ ngx_http_ticket_ov_def_t  ngx_http_ticket_ov_defs[NGX_HTTP_TICKET_OV_N] = {
 
 /* ---- the overview view --------------------------------------------------- */
 
+/*
+ * The sidebar's counts, and from them the page's tickets: the view's
+ * work below its page (ngx_http_ticket_overview_page.c starts it, after
+ * parse() and the page cache, and gets it back through query.done).
+ */
 ngx_int_t
-ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+ngx_http_ticket_overview_read(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
 {
     ngx_int_t                     state;
     ngx_uint_t                    g, s, i, nfields;
@@ -84,52 +88,7 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     ngx_http_ticket_overview_t   *ov;
     ngx_http_ticket_group_right_t *gr;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
-                                     "Overviews can only be read.");
-    }
-
-    ov = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_overview_t));
-    if (ov == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->view = ov;
-
-    if (ngx_http_ticket_goto_notice(r, ctx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    switch (ngx_http_ticket_overview_parse(r, ctx, ov)) {
-    case NGX_OK:
-        break;
-    case NGX_DECLINED:
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
-                                     "There is no such overview.");
-    default:
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /*
-     * Rendered before, under the generation this request read: the page
-     * costs no more Redis than the authentication did.  (Whether the
-     * user may see this overview at all was decided just now, by
-     * parse(), from this request's rights.)
-     */
-    if (ctx->cache) {
-        if (ngx_http_ticket_overview_cache_key(r, ctx, ov) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        switch (ngx_http_ticket_cache_get(r, ctx, &ov->cache)) {
-        case NGX_OK:
-            return ngx_http_ticket_overview_cached(r, ctx, ov);
-        case NGX_DECLINED:
-            break;
-        default:
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
+    ov = ctx->view;
 
     /*
      * One HMGET for the whole sidebar: per visible group the counts of
@@ -206,7 +165,7 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
  * page values fall back to the defaults (links get edited by hand, a
  * list is still more useful than an error).
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_ticket_overview_parse(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov)
 {
@@ -297,7 +256,6 @@ ngx_http_ticket_overview_parse(ngx_http_request_t *r,
     ov->query.priority = ov->filter_prio;
     ov->query.limit = NGX_HTTP_TICKET_PER_PAGE;
     ov->query.offset = (ov->page - 1) * NGX_HTTP_TICKET_PER_PAGE;
-    ov->query.done = ngx_http_ticket_overview_render;
 
     return NGX_OK;
 }
@@ -310,7 +268,7 @@ ngx_http_ticket_overview_parse(ngx_http_request_t *r,
  * tomorrow), and the overview, sort, filters and page as parse() made
  * them.  The version is the generation authentication read.
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov)
 {

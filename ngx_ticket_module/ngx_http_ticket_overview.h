@@ -1,8 +1,9 @@
 /*
  * ngx_http_ticket_overview.h -- what the overview view's two files share:
  * the overviews there are, and the view's state between its steps.
+ *   ngx_http_ticket_overview_page.c  the entry point and the page
  *   ngx_http_ticket_overview.c       which tickets an overview lists
- *   ngx_http_ticket_overview_page.c  the page made of them
+ * The page file uses the other, never the other way round.
  */
 
 #ifndef NGX_HTTP_TICKET_OVERVIEW_H
@@ -67,12 +68,17 @@ ngx_uint_t ngx_http_ticket_overview_count(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov, ngx_uint_t g, ngx_int_t state,
     ngx_uint_t owner_kind);
 
-/* The query is done: the page (ngx_http_ticket_overview_page.c). */
-ngx_int_t ngx_http_ticket_overview_render(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx);
-
-/* The page around a fragment the cache had (ov->cache). */
-ngx_int_t ngx_http_ticket_overview_cached(ngx_http_request_t *r,
+/* Which overview, page, sort and filters (ctx->view = ov): NGX_OK,
+ * NGX_DECLINED (no such overview for this user: 404) or NGX_ERROR. */
+ngx_int_t ngx_http_ticket_overview_parse(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
+
+/* ov->cache's key and version for this request's page. */
+ngx_int_t ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
+
+/* Read the counts, then the query; ov->query.done gets the result. */
+ngx_int_t ngx_http_ticket_overview_read(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 
 #endif /* NGX_HTTP_TICKET_OVERVIEW_H */

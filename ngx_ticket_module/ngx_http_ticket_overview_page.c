@@ -1,8 +1,10 @@
 /*
- * ngx_http_ticket_overview_page.c -- the overview page, made once the
- * query is done: the sidebar with every overview and its count, the
- * sortable columns, the filters, the rows and the pager, each link
- * keeping the others' settings.
+ * ngx_http_ticket_overview_page.c -- the overview view's entry point and
+ * its page, made once the query is done: the sidebar with every overview
+ * and its count, the sortable columns, the filters, the rows and the
+ * pager, each link keeping the others' settings.  Above
+ * ngx_http_ticket_overview.c (which tickets an overview lists), which
+ * never calls up here.
  */
 
 #include <ngx_config.h>
@@ -13,6 +15,10 @@
 #include "tk_tpl.h"
 
 
+static ngx_int_t ngx_http_ticket_overview_render(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_overview_cached(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_send(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_str_t *heading, ngx_chain_t *fragment);
 static void ngx_http_ticket_overview_body(tk_out_t *out, void *data);
@@ -33,8 +39,73 @@ static ngx_int_t ngx_http_ticket_overview_link(ngx_http_request_t *r,
     ngx_flag_t desc, ngx_uint_t page, ngx_flag_t filters, tk_str_t *out);
 
 
-/* The query is done: fill the template and send the page. */
+/* ---- the overview view ------------------------------------------------- */
+
+/*
+ * "/" and "/overview/NAME": which overview (parse(), with this request's
+ * rights), then the page cache, else the counts and the tickets
+ * (ngx_http_ticket_overview_read(), which ends in render() below).
+ */
 ngx_int_t
+ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_http_ticket_overview_t  *ov;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
+                                     "Overviews can only be read.");
+    }
+
+    ov = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_overview_t));
+    if (ov == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->view = ov;
+
+    if (ngx_http_ticket_goto_notice(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    switch (ngx_http_ticket_overview_parse(r, ctx, ov)) {
+    case NGX_OK:
+        break;
+    case NGX_DECLINED:
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
+                                     "There is no such overview.");
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ov->query.done = ngx_http_ticket_overview_render;
+
+    /*
+     * Rendered before, under the generation this request read: the page
+     * costs no more Redis than the authentication did.  (Whether the
+     * user may see this overview at all was decided just now, by
+     * parse(), from this request's rights.)
+     */
+    if (ctx->cache) {
+        if (ngx_http_ticket_overview_cache_key(r, ctx, ov) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        switch (ngx_http_ticket_cache_get(r, ctx, &ov->cache)) {
+        case NGX_OK:
+            return ngx_http_ticket_overview_cached(r, ctx, ov);
+        case NGX_DECLINED:
+            break;
+        default:
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_http_ticket_overview_read(r, ctx);
+}
+
+
+/* The query is done: fill the template and send the page. */
+static ngx_int_t
 ngx_http_ticket_overview_render(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
@@ -181,7 +252,7 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
 
 
 /* A hit: the heading and the fragment as they were rendered. */
-ngx_int_t
+static ngx_int_t
 ngx_http_ticket_overview_cached(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov)
 {
@@ -534,9 +605,7 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
 
-    len = lcf->base_url.len + sizeof("overview/") - 1
-          + name->len + 2 * ngx_escape_uri(NULL, name->data, name->len,
-                                            NGX_ESCAPE_URI_COMPONENT)
+    len = lcf->base_url.len + sizeof("overview/") - 1 + 3 * name->len
           + sizeof("?sort=&dir=desc&state=&priority=&group=&page=") - 1
           + 10 + 2 * NGX_INT_T_LEN + 3 * ov->filter_group.len;
 
@@ -548,8 +617,8 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
     out->data = p;
 
     p = ngx_sprintf(p, "%Voverview/", &lcf->base_url);
-    p = (u_char *) ngx_escape_uri(p, name->data, name->len,
-                                  NGX_ESCAPE_URI_COMPONENT);
+    p += tk_escape_url(p, 3 * name->len, name->data, name->len,
+                       TK_URL_COMPONENT);
 
     if (page == 0) {
         out->len = p - out->data;
@@ -569,8 +638,9 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
 
     if (filters && ov->filter_group.len) {
         p = ngx_cpymem(p, "&group=", sizeof("&group=") - 1);
-        p = (u_char *) ngx_escape_uri(p, ov->filter_group.data,
-                                      ov->filter_group.len, NGX_ESCAPE_ARGS);
+        p += tk_escape_url(p, 3 * ov->filter_group.len,
+                           ov->filter_group.data, ov->filter_group.len,
+                           TK_URL_COMPONENT);
     }
 
     if (page > 1) {

@@ -1,7 +1,8 @@
 /*
  * ngx_http_ticket_password.c -- passwords checked and hashed (yescrypt,
  * libcrypt) in nginx's "default" thread pool: ~20 ms of CPU each, too
- * long for the event loop.
+ * long for the event loop.  There is no fallback in the worker: without
+ * thread support "ticket" fails nginx -t.
  */
 
 #include "ngx_http_ticket.h"
@@ -34,10 +35,12 @@ typedef struct {
 static ngx_int_t ngx_http_ticket_crypt(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_str_t *setting, ngx_str_t *password,
     ngx_flag_t hash, ngx_http_ticket_step_pt step);
+#if (NGX_THREADS)
 static void ngx_http_ticket_crypt_thread(void *data, ngx_log_t *log);
 static void ngx_http_ticket_crypt_done(ngx_event_t *ev);
 static ngx_int_t ngx_http_ticket_crypt_finish(ngx_http_request_t *r,
     ngx_http_ticket_crypt_t *job);
+#endif
 
 
 ngx_int_t
@@ -68,10 +71,10 @@ ngx_http_ticket_crypt(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_str_t *setting, ngx_str_t *password, ngx_flag_t hash,
     ngx_http_ticket_step_pt step)
 {
-    ngx_http_ticket_crypt_t      *job;
-    ngx_http_ticket_main_conf_t  *mcf;
 #if (NGX_THREADS)
     ngx_thread_task_t            *task;
+    ngx_http_ticket_crypt_t      *job;
+    ngx_http_ticket_main_conf_t  *mcf;
 #endif
 
     ctx->password_ok = 0;
@@ -83,21 +86,22 @@ ngx_http_ticket_crypt(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         return step(r, ctx);
     }
 
+#if (NGX_THREADS)
     mcf = ngx_http_get_module_main_conf(r, ngx_http_ticket_module);
 
-#if (NGX_THREADS)
+    if (mcf->thread_pool == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "ticket: no thread pool for password hashing");
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     NULL);
+    }
+
     task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_ticket_crypt_t));
     if (task == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     job = task->ctx;
-#else
-    job = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_crypt_t));
-    if (job == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-#endif
 
     job->request = r;
     job->ctx = ctx;
@@ -115,30 +119,29 @@ ngx_http_ticket_crypt(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         *ngx_cpymem(job->setting, setting->data, setting->len) = '\0';
     }
 
-#if (NGX_THREADS)
-    if (mcf->thread_pool) {
-        task->handler = ngx_http_ticket_crypt_thread;
-        task->event.handler = ngx_http_ticket_crypt_done;
-        task->event.data = job;
-        task->event.log = r->connection->log;
+    task->handler = ngx_http_ticket_crypt_thread;
+    task->event.handler = ngx_http_ticket_crypt_done;
+    task->event.data = job;
+    task->event.log = r->connection->log;
 
-        if (ngx_thread_task_post(mcf->thread_pool, task) != NGX_OK) {
-            return ngx_http_ticket_error(r, ctx,
-                                         NGX_HTTP_SERVICE_UNAVAILABLE, NULL);
-        }
-
-        r->main->blocked++;
-        r->main->count++;
-
-        return NGX_DONE;
+    if (ngx_thread_task_post(mcf->thread_pool, task) != NGX_OK) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     NULL);
     }
+
+    r->main->blocked++;
+    r->main->count++;
+
+    return NGX_DONE;
+#else
+    /* unreachable: "ticket" refuses a configuration without threads
+     * (ngx_http_ticket_module.c), and a worker never hashes itself */
+    return ngx_http_ticket_error(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE, NULL);
 #endif
-
-    ngx_http_ticket_crypt_thread(job, r->connection->log);
-
-    return ngx_http_ticket_crypt_finish(r, job);
 }
 
+
+#if (NGX_THREADS)
 
 /* In a pool thread: touches nothing but the job. */
 static void
@@ -247,3 +250,5 @@ ngx_http_ticket_crypt_finish(ngx_http_request_t *r,
 
     return job->step(r, ctx);
 }
+
+#endif /* NGX_THREADS */

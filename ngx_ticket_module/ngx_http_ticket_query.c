@@ -25,6 +25,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_ticket_query_counted(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_query_rows(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
@@ -63,6 +65,7 @@ ngx_http_ticket_query_init(ngx_http_request_t *r, ngx_http_ticket_query_t *q)
     q->column = NGX_HTTP_TICKET_COL_UPDATED;
     q->desc = 1;
     q->limit = NGX_HTTP_TICKET_PER_PAGE;
+    q->merged = ngx_http_ticket_query_read_rows;
 
     return ngx_array_init(&q->parts, r->pool, 16,
                           sizeof(ngx_http_ticket_part_t));
@@ -204,14 +207,20 @@ ngx_http_ticket_query_counted(ngx_http_request_t *r,
 }
 
 
-/* Read the rows of the page's tickets, numbers[0 .. n), n > 0. */
-ngx_int_t
+/* The merge's page is in q->numbers: read the rows of its tickets. */
+static ngx_int_t
 ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, uint64_t *numbers, ngx_uint_t n)
+    ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_uint_t                i, f;
+    uint64_t                 *numbers;
+    ngx_uint_t                i, f, n;
     tk_str_t                 *argv;
     tk_cmds_t                *cmds;
+    ngx_http_ticket_query_t  *q;
+
+    q = ctx->view;
+    numbers = q->numbers;
+    n = q->nnumbers;
 
     cmds = ngx_http_ticket_cmds(r);
     argv = ngx_pnalloc(r->pool,

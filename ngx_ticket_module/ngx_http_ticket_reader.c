@@ -1,8 +1,10 @@
 /*
  * ngx_http_ticket_reader.c -- hiredis's reader builds every reply
  * straight into the memory of the request that waits for it (no malloc,
- * no copy; the slots of ngx_http_ticket_batch.c say whose it is), and
- * the helpers views use to read replies.
+ * no copy; the slots of ngx_http_ticket_batch.c say whose it is: a
+ * callback parse->batch_fn has a slot as privdata), and the helpers
+ * views use to read replies.  The bottom of the Redis I/O: calls none of
+ * its other files.
  */
 
 #include "ngx_http_ticket_redis.h"
@@ -335,7 +337,7 @@ ngx_http_ticket_reader_begin(ngx_http_ticket_parse_t *parse)
         return NGX_DECLINED;
     }
 
-    if (cb && cb->fn == ngx_http_ticket_reply_handler) {
+    if (cb && cb->fn == parse->batch_fn) {
         slot = cb->privdata;
         i = slot->received;
 

@@ -1,10 +1,11 @@
 /*
- * ngx_http_ticket_redis.c -- Redis for the module: one pipelined hiredis
- * connection per worker on nginx's event loop (and the connections of
- * the WATCH pool, ngx_http_ticket_tx.c), connected, checked against the
- * schema version, reconnected with backoff, and driven by a hiredis
- * adapter over nginx events.  Batches on these connections:
- * ngx_http_ticket_batch.c.
+ * ngx_http_ticket_redis.c -- Redis connections of a worker: the one
+ * pipelined hiredis connection on nginx's event loop (and those of the
+ * WATCH pool, ngx_http_ticket_tx.c), opened to the endpoint's address
+ * (ngx_http_ticket_endpoint.c), taken through the connect state machine
+ * (AUTH, ROLE, schema), reconnected -- next address, then backoff -- and
+ * driven by a hiredis adapter over nginx events.  Batches on these
+ * connections: ngx_http_ticket_batch.c, above this file.
  */
 
 #include "ngx_http_ticket_redis.h"
@@ -15,8 +16,6 @@
 #define NGX_HTTP_TICKET_SCHEMA_RECHECK   5000
 
 
-static void ngx_http_ticket_conn_init(ngx_http_ticket_worker_t *w,
-    ngx_http_ticket_conn_t *conn, ngx_uint_t id);
 static void ngx_http_ticket_conn_retry(ngx_http_ticket_conn_t *conn);
 static void ngx_http_ticket_conn_lost(ngx_http_ticket_conn_t *conn,
     const redisAsyncContext *ac);
@@ -27,8 +26,17 @@ static void ngx_http_ticket_on_connect(const redisAsyncContext *ac,
     int status);
 static void ngx_http_ticket_on_disconnect(const redisAsyncContext *ac,
     int status);
-static void ngx_http_ticket_schema_handler(redisAsyncContext *ac,
+static void ngx_http_ticket_conn_advance(ngx_http_ticket_conn_t *conn);
+static void ngx_http_ticket_conn_send(ngx_http_ticket_conn_t *conn,
+    ngx_uint_t state);
+static void ngx_http_ticket_conn_refuse(ngx_http_ticket_conn_t *conn,
+    const char *why, ngx_str_t *detail);
+static void ngx_http_ticket_handshake_handler(redisAsyncContext *ac,
     void *reply, void *privdata);
+static ngx_int_t ngx_http_ticket_role_check(ngx_http_ticket_conn_t *conn,
+    ngx_http_ticket_reply_t *rr);
+static ngx_int_t ngx_http_ticket_schema_check(ngx_http_ticket_conn_t *conn,
+    ngx_http_ticket_reply_t *rr);
 
 static void ngx_http_ticket_ev_read(ngx_event_t *ev);
 static void ngx_http_ticket_ev_write(ngx_event_t *ev);
@@ -41,115 +49,9 @@ static void ngx_http_ticket_ev_del_write(void *data);
 static void ngx_http_ticket_ev_cleanup(void *data);
 
 
-ngx_http_ticket_worker_t  *ngx_http_ticket_worker;
+/* ---- connections ------------------------------------------------------ */
 
-
-/* ---- worker start and stop ---------------------------------------------- */
-
-ngx_int_t
-ngx_http_ticket_redis_init_process(ngx_cycle_t *cycle)
-{
-    ngx_uint_t                    i, n;
-    ngx_http_ticket_worker_t     *w;
-    ngx_http_ticket_main_conf_t  *mcf;
-
-    ngx_http_ticket_worker = NULL;
-
-    if (ngx_process != NGX_PROCESS_WORKER
-        && ngx_process != NGX_PROCESS_SINGLE)
-    {
-        return NGX_OK;
-    }
-
-    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_ticket_module);
-
-    if (mcf == NULL || !mcf->used) {
-        return NGX_OK;
-    }
-
-    w = ngx_pcalloc(cycle->pool, sizeof(ngx_http_ticket_worker_t));
-    if (w == NULL) {
-        return NGX_ERROR;
-    }
-
-    w->log = cycle->log;
-    w->pool = cycle->pool;
-    w->mcf = mcf;
-    w->ntx = mcf->tx_connections;
-
-    w->tx = ngx_pcalloc(cycle->pool, w->ntx * sizeof(ngx_http_ticket_conn_t));
-    if (w->tx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_ticket_conn_init(w, &w->main, 0);
-
-    for (i = 0; i < w->ntx; i++) {
-        ngx_http_ticket_conn_init(w, &w->tx[i], i + 1);
-    }
-
-    ngx_queue_init(&w->waiters);
-
-    w->dispatch.handler = ngx_http_ticket_tx_dispatch;
-    w->dispatch.data = w;
-    w->dispatch.log = cycle->log;
-
-    /* at most one batch per request in flight: one slot per connection,
-     * more only while replies of dead requests are still on the way */
-    n = ngx_max(cycle->connection_n, NGX_HTTP_TICKET_SLOTS_GROW);
-
-    if (ngx_http_ticket_slots_grow(w, n) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_ticket_worker = w;
-
-    ngx_http_ticket_conn_connect(&w->main);
-
-    return NGX_OK;
-}
-
-
-/*
- * Frees the hiredis contexts (pending callbacks run with NULL replies and
- * only recycle their slots now); the rest lives in the cycle pool.
- */
 void
-ngx_http_ticket_redis_exit_process(ngx_cycle_t *cycle)
-{
-    ngx_uint_t                 i;
-    ngx_http_ticket_worker_t  *w;
-
-    w = ngx_http_ticket_worker;
-
-    if (w == NULL) {
-        return;
-    }
-
-    w->exiting = 1;
-
-    if (w->dispatch.posted) {
-        ngx_delete_posted_event(&w->dispatch);
-    }
-
-    ngx_http_ticket_conn_kill(&w->main);
-
-    if (w->main.timer.timer_set) {
-        ngx_del_timer(&w->main.timer);
-    }
-
-    for (i = 0; i < w->ntx; i++) {
-        ngx_http_ticket_conn_kill(&w->tx[i]);
-        ngx_http_ticket_reader_done(&w->tx[i]);
-    }
-
-    ngx_http_ticket_reader_done(&w->main);
-
-    ngx_http_ticket_worker = NULL;
-}
-
-
-static void
 ngx_http_ticket_conn_init(ngx_http_ticket_worker_t *w,
     ngx_http_ticket_conn_t *conn, ngx_uint_t id)
 {
@@ -163,25 +65,32 @@ ngx_http_ticket_conn_init(ngx_http_ticket_worker_t *w,
     conn->timer.cancelable = 1;
 }
 
-/* ---- connections -------------------------------------------------------- */
-
+/*
+ * Open a link to the endpoint's address in use: a numeric address or a
+ * socket path, so hiredis resolves nothing.  The shared connection then
+ * walks the connect state machine; a transaction connection pipelines
+ * its handshake in front of the batch that needed it.
+ */
 void
 ngx_http_ticket_conn_connect(ngx_http_ticket_conn_t *conn)
 {
-    ngx_connection_t             *c;
-    redisAsyncContext            *ac;
-    ngx_http_ticket_worker_t     *w;
-    ngx_http_ticket_main_conf_t  *mcf;
+    ngx_connection_t                 *c;
+    redisAsyncContext                *ac;
+    ngx_http_ticket_worker_t         *w;
+    ngx_http_ticket_endpoint_t       *ep;
+    ngx_http_ticket_endpoint_addr_t  *addr;
 
     w = ngx_http_ticket_worker;
-    mcf = w->mcf;
+    ep = w->mcf->endpoint;
+    addr = ngx_http_ticket_endpoint_addr(ep);
 
-    if (mcf->redis_port) {
-        ac = redisAsyncConnect((char *) mcf->redis_host.data,
-                               (int) mcf->redis_port);
+    conn->ep_generation = ep->generation;
+
+    if (addr->port) {
+        ac = redisAsyncConnect(addr->host, addr->port);
 
     } else {
-        ac = redisAsyncConnectUnix((char *) mcf->redis_host.data);
+        ac = redisAsyncConnectUnix(addr->host);
     }
 
     if (ac == NULL) {
@@ -229,17 +138,117 @@ ngx_http_ticket_conn_connect(ngx_http_ticket_conn_t *conn)
     (void) redisAsyncSetDisconnectCallback(ac, ngx_http_ticket_on_disconnect);
 
     if (conn->id) {
-        /* transaction connections are checked by their batch's timer */
+        /* the batch's timer covers the handshake */
+        conn->auth_pending = 0;
+
+        if (ep->password.len) {
+            ngx_http_ticket_conn_send(conn, NGX_HTTP_TICKET_AUTH);
+            conn->auth_pending = 1;
+        }
+
+        ngx_http_ticket_conn_send(conn, NGX_HTTP_TICKET_ROLE);
         conn->state = NGX_HTTP_TICKET_READY;
         return;
     }
 
     conn->state = NGX_HTTP_TICKET_CONNECTING;
+    ngx_http_ticket_conn_advance(conn);
 
-    (void) redisAsyncCommand(ac, ngx_http_ticket_schema_handler, conn,
-                             "GET %s", TK_KEY_SCHEMA);
+    ngx_add_timer(&conn->timer, w->mcf->redis_timeout);
+}
 
-    ngx_add_timer(&conn->timer, mcf->redis_timeout);
+
+/*
+ * The next state of the shared connection's handshake, and its command:
+ * connect -> AUTH (when there is a password) -> ROLE -> schema -> ready.
+ */
+static void
+ngx_http_ticket_conn_advance(ngx_http_ticket_conn_t *conn)
+{
+    ngx_uint_t                 level;
+    ngx_http_ticket_worker_t  *w;
+
+    w = ngx_http_ticket_worker;
+
+    switch (conn->state) {
+
+    case NGX_HTTP_TICKET_CONNECTING:
+        if (w->mcf->endpoint->password.len) {
+            conn->state = NGX_HTTP_TICKET_AUTH;
+            break;
+        }
+
+        /* fall through */
+
+    case NGX_HTTP_TICKET_AUTH:
+        conn->state = NGX_HTTP_TICKET_ROLE;
+        break;
+
+    case NGX_HTTP_TICKET_ROLE:
+    case NGX_HTTP_TICKET_BAD_SCHEMA:
+        conn->state = NGX_HTTP_TICKET_SCHEMA;
+        break;
+
+    case NGX_HTTP_TICKET_SCHEMA:
+        if (conn->timer.timer_set) {
+            ngx_del_timer(&conn->timer);
+        }
+
+        level = (conn->logged_down || conn->logged_schema
+                 || conn->logged_role)
+                ? NGX_LOG_NOTICE : NGX_LOG_INFO;
+
+        ngx_log_error(level, w->log, 0,
+                      "ticket: redis at \"%V\" (%V) is ready (schema %d)",
+                      &w->mcf->endpoint->name,
+                      &ngx_http_ticket_endpoint_addr(w->mcf->endpoint)->text,
+                      TK_SCHEMA_VERSION);
+
+        conn->state = NGX_HTTP_TICKET_READY;
+        conn->backoff = NGX_HTTP_TICKET_BACKOFF_MIN;
+        conn->tried = 0;
+        conn->logged_down = 0;
+        conn->logged_schema = 0;
+        conn->logged_role = 0;
+        return;
+
+    default:
+        return;
+    }
+
+    ngx_http_ticket_conn_send(conn, conn->state);
+}
+
+
+/* The one command of a handshake state; its reply comes to
+ * ngx_http_ticket_handshake_handler(). */
+static void
+ngx_http_ticket_conn_send(ngx_http_ticket_conn_t *conn, ngx_uint_t state)
+{
+    ngx_str_t          *password;
+    redisAsyncContext  *ac;
+
+    ac = conn->ac;
+
+    switch (state) {
+
+    case NGX_HTTP_TICKET_AUTH:
+        password = &ngx_http_ticket_worker->mcf->endpoint->password;
+        (void) redisAsyncCommand(ac, ngx_http_ticket_handshake_handler,
+                                 conn, "AUTH %b", password->data,
+                                 password->len);
+        break;
+
+    case NGX_HTTP_TICKET_ROLE:
+        (void) redisAsyncCommand(ac, ngx_http_ticket_handshake_handler,
+                                 conn, "ROLE");
+        break;
+
+    case NGX_HTTP_TICKET_SCHEMA:
+        (void) redisAsyncCommand(ac, ngx_http_ticket_handshake_handler,
+                                 conn, "GET %s", TK_KEY_SCHEMA);
+        break;
+    }
 }
 
 
@@ -256,10 +265,17 @@ ngx_http_ticket_conn_usable(ngx_http_ticket_conn_t *conn)
 }
 
 
+/*
+ * The link failed or was refused: the next of the endpoint's addresses
+ * at once, and once every one of them failed, the same again after a
+ * backoff (100 ms doubling to 5 s).
+ */
 static void
 ngx_http_ticket_conn_retry(ngx_http_ticket_conn_t *conn)
 {
-    ngx_http_ticket_worker_t  *w;
+    ngx_msec_t                   delay;
+    ngx_http_ticket_worker_t    *w;
+    ngx_http_ticket_endpoint_t  *ep;
 
     w = ngx_http_ticket_worker;
 
@@ -270,13 +286,25 @@ ngx_http_ticket_conn_retry(ngx_http_ticket_conn_t *conn)
         return;
     }
 
+    ep = w->mcf->endpoint;
+
+    ngx_http_ticket_endpoint_next(ep);
+
+    if (++conn->tried < ep->naddrs) {
+        delay = 0;
+
+    } else {
+        conn->tried = 0;
+        delay = conn->backoff;
+        conn->backoff = ngx_min(conn->backoff * 2,
+                                NGX_HTTP_TICKET_BACKOFF_MAX);
+    }
+
     if (conn->timer.timer_set) {
         ngx_del_timer(&conn->timer);
     }
 
-    ngx_add_timer(&conn->timer, conn->backoff);
-
-    conn->backoff = ngx_min(conn->backoff * 2, NGX_HTTP_TICKET_BACKOFF_MAX);
+    ngx_add_timer(&conn->timer, delay);
 }
 
 
@@ -335,8 +363,9 @@ ngx_http_ticket_conn_lost(ngx_http_ticket_conn_t *conn,
 static void
 ngx_http_ticket_conn_log_down(ngx_http_ticket_conn_t *conn, const char *err)
 {
-    ngx_uint_t                 level;
-    ngx_http_ticket_worker_t  *w;
+    ngx_uint_t                   level;
+    ngx_http_ticket_worker_t    *w;
+    ngx_http_ticket_endpoint_t  *ep;
 
     w = ngx_http_ticket_worker;
 
@@ -344,11 +373,14 @@ ngx_http_ticket_conn_log_down(ngx_http_ticket_conn_t *conn, const char *err)
         return;
     }
 
+    ep = w->mcf->endpoint;
     level = conn->logged_down ? NGX_LOG_INFO : NGX_LOG_ERR;
 
     ngx_log_error(level, w->log, 0,
-                  "ticket: redis connection %ui to \"%V\" failed: %s",
-                  conn->id, &w->mcf->redis, err ? err : "unknown error");
+                  "ticket: redis connection %ui to \"%V\" (%V) failed: %s",
+                  conn->id, &ep->name,
+                  &ngx_http_ticket_endpoint_addr(ep)->text,
+                  err ? err : "unknown error");
 
     if (conn->id == 0) {
         conn->logged_down = 1;
@@ -376,6 +408,9 @@ ngx_http_ticket_conn_timer(ngx_event_t *ev)
         break;
 
     case NGX_HTTP_TICKET_CONNECTING:
+    case NGX_HTTP_TICKET_AUTH:
+    case NGX_HTTP_TICKET_ROLE:
+    case NGX_HTTP_TICKET_SCHEMA:
         ngx_http_ticket_conn_log_down(conn, "timed out");
         ngx_http_ticket_conn_kill(conn);
         break;
@@ -383,9 +418,7 @@ ngx_http_ticket_conn_timer(ngx_event_t *ev)
     case NGX_HTTP_TICKET_BAD_SCHEMA:
         /* has the administrator initialised or migrated meanwhile? */
         if (conn->ac) {
-            conn->state = NGX_HTTP_TICKET_CONNECTING;
-            (void) redisAsyncCommand(conn->ac, ngx_http_ticket_schema_handler,
-                                     conn, "GET %s", TK_KEY_SCHEMA);
+            ngx_http_ticket_conn_advance(conn);
             ngx_add_timer(&conn->timer, w->mcf->redis_timeout);
         }
 
@@ -427,19 +460,19 @@ ngx_http_ticket_on_disconnect(const redisAsyncContext *ac, int status)
 
 
 /*
- * The first reply on the shared connection: tk:schema must be the version
+ * A reply of the handshake.  AUTH must say OK; ROLE must say "master"
+ * (a replica refuses every write, so it is treated like a Redis that is
+ * down: 503, the next address, backoff); tk:schema must be the version
  * this module was built for, otherwise it refuses service (503) rather
  * than misread the data, and asks again every few seconds.
  */
 static void
-ngx_http_ticket_schema_handler(redisAsyncContext *ac, void *reply,
+ngx_http_ticket_handshake_handler(redisAsyncContext *ac, void *reply,
     void *privdata)
 {
     ngx_http_ticket_conn_t *conn = privdata;
 
-    u_char                     want[NGX_INT_T_LEN];
-    size_t                     len;
-    ngx_uint_t                 level;
+    ngx_uint_t                 state;
     ngx_http_ticket_reply_t   *rr;
     ngx_http_ticket_worker_t  *w;
 
@@ -450,27 +483,100 @@ ngx_http_ticket_schema_handler(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    if (conn->timer.timer_set) {
-        ngx_del_timer(&conn->timer);
+    if (conn->id) {
+        /* a transaction connection's pipelined handshake: AUTH?, ROLE */
+        state = conn->auth_pending ? NGX_HTTP_TICKET_AUTH
+                                   : NGX_HTTP_TICKET_ROLE;
+        conn->auth_pending = 0;
+
+    } else {
+        state = conn->state;
     }
+
+    switch (state) {
+
+    case NGX_HTTP_TICKET_AUTH:
+        if (rr->type == REDIS_REPLY_STATUS) {
+            break;
+        }
+
+        ngx_http_ticket_conn_refuse(conn, "AUTH failed", &rr->str);
+        return;
+
+    case NGX_HTTP_TICKET_ROLE:
+        if (ngx_http_ticket_role_check(conn, rr) != NGX_OK) {
+            return;
+        }
+
+        break;
+
+    case NGX_HTTP_TICKET_SCHEMA:
+        if (ngx_http_ticket_schema_check(conn, rr) != NGX_OK) {
+            return;
+        }
+
+        break;
+
+    default:
+        return;
+    }
+
+    if (conn->id == 0) {
+        ngx_http_ticket_conn_advance(conn);
+    }
+}
+
+
+/* ROLE's first element is "master", "slave" or "sentinel". */
+static ngx_int_t
+ngx_http_ticket_role_check(ngx_http_ticket_conn_t *conn,
+    ngx_http_ticket_reply_t *rr)
+{
+    ngx_str_t   role;
+
+    if (rr->type == REDIS_REPLY_ARRAY && rr->nelem > 0
+        && rr->element[0].type == REDIS_REPLY_STRING)
+    {
+        role = rr->element[0].str;
+
+        if (role.len == 6 && ngx_strncmp(role.data, "master", 6) == 0) {
+            return NGX_OK;
+        }
+
+        ngx_http_ticket_conn_refuse(conn, "it is a replica, not the master "
+                                    "(writes to a replica fail), ROLE",
+                                    &role);
+        return NGX_DECLINED;
+    }
+
+    ngx_str_set(&role, "no role");
+    ngx_http_ticket_conn_refuse(conn, "ROLE failed",
+                                rr->type == REDIS_REPLY_ERROR ? &rr->str
+                                                              : &role);
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_ticket_schema_check(ngx_http_ticket_conn_t *conn,
+    ngx_http_ticket_reply_t *rr)
+{
+    u_char                     want[NGX_INT_T_LEN];
+    size_t                     len;
+    ngx_http_ticket_worker_t  *w;
+
+    w = ngx_http_ticket_worker;
 
     len = ngx_sprintf(want, "%d", TK_SCHEMA_VERSION) - want;
 
     if (rr->type == REDIS_REPLY_STRING && rr->str.len == len
         && ngx_strncmp(rr->str.data, want, len) == 0)
     {
-        level = (conn->logged_down || conn->logged_schema)
-                ? NGX_LOG_NOTICE : NGX_LOG_INFO;
+        return NGX_OK;
+    }
 
-        ngx_log_error(level, w->log, 0,
-                      "ticket: redis at \"%V\" is ready (schema %d)",
-                      &w->mcf->redis, TK_SCHEMA_VERSION);
-
-        conn->state = NGX_HTTP_TICKET_READY;
-        conn->backoff = NGX_HTTP_TICKET_BACKOFF_MIN;
-        conn->logged_down = 0;
-        conn->logged_schema = 0;
-        return;
+    if (conn->timer.timer_set) {
+        ngx_del_timer(&conn->timer);
     }
 
     if (!conn->logged_schema) {
@@ -478,7 +584,7 @@ ngx_http_ticket_schema_handler(redisAsyncContext *ac, void *reply,
                       "ticket: redis at \"%V\" has %s %s \"%*s\", this module "
                       "needs %d: refusing service until it matches (run "
                       "\"ticketctl init\" or migrate the data)",
-                      &w->mcf->redis, TK_KEY_SCHEMA,
+                      &w->mcf->endpoint->name, TK_KEY_SCHEMA,
                       rr->type == REDIS_REPLY_STRING ? "=" : "of type",
                       rr->type == REDIS_REPLY_STRING ? rr->str.len
                       : (size_t) 3,
@@ -490,6 +596,37 @@ ngx_http_ticket_schema_handler(redisAsyncContext *ac, void *reply,
 
     conn->state = NGX_HTTP_TICKET_BAD_SCHEMA;
     ngx_add_timer(&conn->timer, NGX_HTTP_TICKET_SCHEMA_RECHECK);
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * This server will not do (wrong password, a replica): said once per
+ * outage at "error", and the link dropped like a dead one.
+ */
+static void
+ngx_http_ticket_conn_refuse(ngx_http_ticket_conn_t *conn, const char *why,
+    ngx_str_t *detail)
+{
+    ngx_uint_t                   level;
+    ngx_http_ticket_worker_t    *w;
+    ngx_http_ticket_endpoint_t  *ep;
+
+    w = ngx_http_ticket_worker;
+    ep = w->mcf->endpoint;
+    level = conn->logged_role ? NGX_LOG_INFO : NGX_LOG_ERR;
+
+    ngx_log_error(level, w->log, 0,
+                  "ticket: redis connection %ui to \"%V\" (%V) refused: "
+                  "%s \"%V\"", conn->id, &ep->name,
+                  &ngx_http_ticket_endpoint_addr(ep)->text, why, detail);
+
+    if (conn->id == 0) {
+        conn->logged_role = 1;
+    }
+
+    ngx_http_ticket_conn_kill(conn);
 }
 
 

@@ -1,15 +1,23 @@
 /*
  * ngx_http_ticket_redis.h -- the Redis layer's insides, shared by its
- * three files and by nothing else (views use ngx_http_ticket.h):
- *   ngx_http_ticket_redis.c  connections and the hiredis adapter
- *   ngx_http_ticket_batch.c  batches in flight, replies built in the pool
- *   ngx_http_ticket_tx.c     the pool of WATCH connections
+ * files and by nothing else (views use ngx_http_ticket.h).  Its layers,
+ * each using only those below it (ngx_http_ticket_worker.c wires the
+ * hooks through which a lower one reaches up):
+ *   ngx_http_ticket_worker.c    worker start/stop
+ *   ngx_http_ticket_tx.c        the pool of WATCH connections
+ *   ngx_http_ticket_batch.c     batches in flight
+ *   ngx_http_ticket_redis.c     connections, connect state machine,
+ *                               the hiredis adapter
+ *   ngx_http_ticket_reader.c    replies built in the pool
+ *   ngx_http_ticket_endpoint.c  the address (ngx_http_ticket_endpoint.h)
+ * The structs are declared here, below all of them.
  */
 
 #ifndef NGX_HTTP_TICKET_REDIS_H
 #define NGX_HTTP_TICKET_REDIS_H
 
 #include "ngx_http_ticket.h"
+#include "ngx_http_ticket_endpoint.h"
 
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
@@ -20,10 +28,22 @@
 #define NGX_HTTP_TICKET_READER_MAXBUF    (64 * 1024)
 
 
+/*
+ * The connect state machine of the shared connection (ngx_http_ticket_
+ * redis.c): each state waits for the reply to its one command, the reply
+ * decides the next state.  A failure anywhere drops the link: the next
+ * address of the endpoint, then backoff.  Transaction connections
+ * pipeline AUTH and ROLE in front of their first batch and are READY at
+ * once (the shared connection has checked the schema).
+ */
 typedef enum {
     NGX_HTTP_TICKET_DOWN = 0,          /* no connection; timer: reconnect */
-    NGX_HTTP_TICKET_CONNECTING,        /* waiting for GET tk:schema     */
-    NGX_HTTP_TICKET_BAD_SCHEMA,        /* connected, wrong schema       */
+    NGX_HTTP_TICKET_CONNECTING,        /* socket opened, nothing sent   */
+    NGX_HTTP_TICKET_AUTH,              /* waiting for AUTH (a password) */
+    NGX_HTTP_TICKET_ROLE,              /* waiting for ROLE: a master?   */
+    NGX_HTTP_TICKET_SCHEMA,            /* waiting for GET tk:schema     */
+    NGX_HTTP_TICKET_BAD_SCHEMA,        /* connected, wrong schema; timer:
+                                          ask again                     */
     NGX_HTTP_TICKET_READY
 } ngx_http_ticket_conn_state_e;
 
@@ -56,11 +76,18 @@ typedef struct {
     ngx_pool_t                    *pool;           /* where it is built */
     ngx_http_ticket_slot_t        *slot;           /* NULL: not a request's */
     ngx_uint_t                     generation;     /* of slot */
+    redisCallbackFn               *batch_fn;       /* a callback whose
+                                                      privdata is a slot */
     redisAsyncContext             *ac;
     ngx_pool_t                    *scratch;        /* replies no request
                                                       keeps, one at a time */
     unsigned                       scratch_used:1;
 } ngx_http_ticket_parse_t;
+
+
+/* tx: give a transaction connection back (UNWATCH first when asked). */
+typedef void (*ngx_http_ticket_conn_release_pt)(ngx_http_ticket_conn_t *conn,
+    ngx_flag_t unwatch);
 
 
 /* A Redis connection: the shared one (id 0) or a transaction one. */
@@ -73,12 +100,20 @@ struct ngx_http_ticket_conn_s {
     ngx_uint_t                     state;
     ngx_uint_t                     epoch;          /* +1 per lost link */
     ngx_uint_t                     id;
+    ngx_uint_t                     tried;          /* addresses failed
+                                                      since the last
+                                                      ready link */
+    ngx_uint_t                     ep_generation;  /* of the endpoint's
+                                                      address it uses */
     unsigned                       dying:1;        /* being freed by us */
     unsigned                       held:1;         /* tx: in use */
     unsigned                       logged_down:1;
     unsigned                       logged_schema:1;
+    unsigned                       logged_role:1;
+    unsigned                       auth_pending:1; /* tx: AUTH reply next */
     ngx_http_ticket_rstate_t      *owner;          /* tx: its request */
     ngx_http_ticket_slot_t        *slot;           /* tx: batch in flight */
+    ngx_http_ticket_conn_release_pt  release;      /* tx: back to the pool */
     ngx_http_ticket_parse_t        parse;
 };
 
@@ -140,7 +175,15 @@ typedef struct {
 extern ngx_http_ticket_worker_t  *ngx_http_ticket_worker;
 
 
+/* ngx_http_ticket_reader.c: replies built where they are used */
+void ngx_http_ticket_reader_init(ngx_http_ticket_conn_t *conn,
+    redisAsyncContext *ac);
+void ngx_http_ticket_reader_done(ngx_http_ticket_conn_t *conn);
+ngx_http_ticket_reply_t *ngx_http_ticket_reader_reply(void *reply);
+
 /* ngx_http_ticket_redis.c: connections */
+void ngx_http_ticket_conn_init(ngx_http_ticket_worker_t *w,
+    ngx_http_ticket_conn_t *conn, ngx_uint_t id);
 void ngx_http_ticket_conn_connect(ngx_http_ticket_conn_t *conn);
 ngx_flag_t ngx_http_ticket_conn_usable(ngx_http_ticket_conn_t *conn);
 void ngx_http_ticket_conn_kill(ngx_http_ticket_conn_t *conn);
@@ -154,13 +197,7 @@ ngx_int_t ngx_http_ticket_batch(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_conn_t *conn,
     tk_cmds_t **lists, ngx_uint_t nlists, ngx_uint_t kind,
     ngx_http_ticket_step_pt step, ngx_flag_t take_ref);
-
-/* ngx_http_ticket_batch.c: replies built where they are used */
-void ngx_http_ticket_reader_init(ngx_http_ticket_conn_t *conn,
-    redisAsyncContext *ac);
-void ngx_http_ticket_reader_done(ngx_http_ticket_conn_t *conn);
-ngx_http_ticket_reply_t *ngx_http_ticket_reader_reply(void *reply);
-/* the callback of every batch command: the reader knows a slot by it */
+/* the callback of every batch command (conn->parse.batch_fn) */
 void ngx_http_ticket_reply_handler(redisAsyncContext *ac, void *reply,
     void *privdata);
 

@@ -197,6 +197,12 @@ ngx_http_ticket_tx_acquire(void)
             continue;
         }
 
+        if (conn->ac && conn->ep_generation != w->mcf->endpoint->generation)
+        {
+            /* the shared connection moved to another address: follow */
+            ngx_http_ticket_conn_kill(conn);
+        }
+
         if (ngx_http_ticket_conn_usable(conn)) {
             return conn;
         }

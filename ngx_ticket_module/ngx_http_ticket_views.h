@@ -94,6 +94,12 @@ typedef struct {
 
     ngx_http_ticket_step_pt    done;            /* runs with the result */
 
+    /* internal: the merge (ngx_http_ticket_merge.c) hands the page's
+     * ticket numbers up through this step (ngx_http_ticket_query.c) */
+    ngx_http_ticket_step_pt    merged;
+    uint64_t                  *numbers;
+    ngx_uint_t                 nnumbers;
+
     /* internal: how the sets are read, the segments in page order */
     ngx_int_t                  sort;            /* tk_sort_e of the sets */
     ngx_flag_t                 lex;
@@ -134,10 +140,6 @@ ngx_int_t ngx_http_ticket_query_run(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_query_t *q);
 ngx_int_t ngx_http_ticket_query_fetch(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_query_t *q);
-/* The merge's page is in numbers (ngx_http_ticket_merge.c): read its rows
- * and run q->done (ngx_http_ticket_query.c). */
-ngx_int_t ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, uint64_t *numbers, ngx_uint_t n);
 
 /* A ticket list as the API asks for it: an overview and filters. */
 typedef struct {

@@ -45,6 +45,27 @@ for my $bad ('nohost', 'unix:', '127.0.0.1:99999', '127.0.0.1:abc', 'tcp://x:1')
     };
 }
 
+subtest 'ticket_redis with a host name passes (resolved when nginx starts)' => sub {
+    my ($rc, $out) = conf_test(redis => 'localhost:6399');
+    is $rc, 0, 'exit 0' or diag $out;
+    ($rc, $out) = conf_test(redis => '[::1]:6399');
+    is $rc, 0, 'an IPv6 address: exit 0' or diag $out;
+};
+
+subtest 'ticket_redis with a name that does not resolve fails nginx -t' => sub {
+    my ($rc, $out) = conf_test(redis => 'no-such-host.invalid:6379');
+    isnt $rc, 0, 'nginx -t fails';
+    like $out, qr/invalid value "no-such-host\.invalid:6379" in "ticket_redis" directive: host not found/,
+        'says which value and why';
+    unlike $out, qr/test is successful/;
+};
+
+subtest 'ticket_redis unix:relative/path is rejected' => sub {
+    my ($rc, $out) = conf_test(redis => 'unix:redis.sock');
+    isnt $rc, 0, 'nginx -t fails';
+    like $out, qr/ticket_redis.*absolute path/, 'wants an absolute path';
+};
+
 for my $bad ('abc', '-1s', '0') {
     subtest "ticket_redis_timeout \"$bad\" is rejected" => sub {
         my ($rc, $out) = conf_test(redis_timeout => "\"$bad\"");

@@ -329,40 +329,75 @@ tk_escape_html(unsigned char *dst, size_t size, const void *p, size_t n)
 
 /* ---- URL ---------------------------------------------------------------- */
 
+/*
+ * Percent-encoding, the one implementation (templates' "| url", the
+ * module's links, redirects, cid: images, Content-Disposition): the RFC
+ * 3986 unreserved characters and those in keep stay, every other byte
+ * becomes %XX (upper-case hex).  Like tk_escape_html: stops at the first
+ * character that does not fit, returns the bytes needed (3 * n at most).
+ */
+size_t
+tk_escape_url(unsigned char *dst, size_t size, const void *p, size_t n,
+              const char *keep)
+{
+    const unsigned char  *s;
+    unsigned char         c;
+    size_t                need, i;
+    int                   plain, full;
+
+    s = p;
+    need = 0;
+    full = 0;
+
+    for (i = 0; i < n; i++) {
+        c = s[i];
+        plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                || (c >= '0' && c <= '9') || c == '-' || c == '.'
+                || c == '_' || c == '~'
+                || (c != '\0' && keep != NULL && strchr(keep, c) != NULL);
+
+        if (!full && need + (plain ? 1 : 3) <= size) {
+            if (plain) {
+                dst[need] = c;
+
+            } else {
+                dst[need] = '%';
+                dst[need + 1] = tk_hex[c >> 4];
+                dst[need + 2] = tk_hex[c & 0xf];
+            }
+
+        } else {
+            full = 1;
+        }
+
+        need += plain ? 1 : 3;
+    }
+
+    return need;
+}
+
+void
+tk_out_url_keep(tk_out_t *out, const void *p, size_t n, const char *keep)
+{
+    const unsigned char  *s;
+    unsigned char         buf[3 * 256];
+    size_t                chunk, len;
+
+    s = p;
+
+    while (n && !out->failed) {
+        chunk = n < 256 ? n : 256;
+        len = tk_escape_url(buf, sizeof(buf), s, chunk, keep);
+        tk_out_raw(out, buf, len);
+        s += chunk;
+        n -= chunk;
+    }
+}
+
 void
 tk_out_url(tk_out_t *out, const void *p, size_t n)
 {
-    const unsigned char  *s, *e, *run;
-    unsigned char         c;
-    char                  pct[3];
-
-    if (out->failed || n == 0) {
-        return;
-    }
-
-    s = p;
-    e = s + n;
-
-    for (run = s; s < e; s++) {
-        c = *s;
-
-        /* RFC 3986 unreserved characters */
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-            || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
-            || c == '~')
-        {
-            continue;
-        }
-
-        tk_out_raw(out, run, s - run);
-        pct[0] = '%';
-        pct[1] = tk_hex[c >> 4];
-        pct[2] = tk_hex[c & 0xf];
-        tk_out_raw(out, pct, 3);
-        run = s + 1;
-    }
-
-    tk_out_raw(out, run, s - run);
+    tk_out_url_keep(out, p, n, TK_URL_COMPONENT);
 }
 
 /* ---- UTF-8 -------------------------------------------------------------- */

@@ -79,4 +79,20 @@ void tk_out_text_as_html(tk_out_t *out, const void *p, size_t n);
 /* Escaping into a caller buffer; returns bytes needed (may exceed size). */
 size_t tk_escape_html(unsigned char *dst, size_t size, const void *p, size_t n);
 
+/*
+ * Percent-encoding, the one implementation: RFC 3986 unreserved
+ * characters (A-Z a-z 0-9 - . _ ~) and those in keep stay, every other
+ * byte is %XX.  tk_escape_url returns the bytes needed (at most 3 * n)
+ * and writes what fits; tk_out_url is tk_out_url_keep(TK_URL_COMPONENT).
+ */
+#define TK_URL_COMPONENT  ""                /* path segment, query value */
+#define TK_URL_PATH       "/"               /* a path of segments        */
+#define TK_URL_CID        "!$()*+,;=:@%"    /* an encoded cid: URL (RFC
+                                               2392): '%' stays          */
+#define TK_URL_ATTR_CHAR  "!#$&+^`|"        /* RFC 8187 attr-char        */
+
+size_t tk_escape_url(unsigned char *dst, size_t size, const void *p, size_t n,
+                     const char *keep);
+void tk_out_url_keep(tk_out_t *out, const void *p, size_t n, const char *keep);
+
 #endif /* TK_ESCAPE_H */

@@ -237,6 +237,96 @@ url_keeps_only_unreserved_characters(void **state)
     assert_string_equal(render(tk_out_url, "\0\n", 2), "%00%0A");
 }
 
+/* tk_escape_url into a buffer, NUL-terminated, with its return value */
+static char *
+url_keep(const char *s, const char *keep, size_t *need)
+{
+    static char  buf[4096];
+    size_t       n;
+
+    n = tk_escape_url((unsigned char *) buf, sizeof(buf) - 1, s, strlen(s),
+                      keep);
+    assert_true(n < sizeof(buf));
+    buf[n] = '\0';
+
+    if (need) {
+        *need = n;
+    }
+
+    return buf;
+}
+
+static void
+url_escape_component_is_what_templates_write(void **state)
+{
+    assert_string_equal(url_keep("a b&c=d/e?f#g+h%", TK_URL_COMPONENT, NULL),
+                        "a%20b%26c%3Dd%2Fe%3Ff%23g%2Bh%25");
+    assert_string_equal(url_keep("group-Rechts hilfe", NULL, NULL),
+                        "group-Rechts%20hilfe");
+    assert_string_equal(url_keep("Ärger", TK_URL_COMPONENT, NULL),
+                        "%C3%84rger");
+}
+
+static void
+url_escape_path_keeps_slashes(void **state)
+{
+    assert_string_equal(url_keep("/t/5?x=1 2", TK_URL_PATH, NULL),
+                        "/t/5%3Fx%3D1%202");
+}
+
+static void
+url_escape_cid_keeps_its_percent_encoding(void **state)
+{
+    /* RFC 2392: a cid: URL is already encoded; nginx decodes it once */
+    assert_string_equal(url_keep("part1.%3Cx%3E@mail:a=b;c", TK_URL_CID, NULL),
+                        "part1.%3Cx%3E@mail:a=b;c");
+    assert_string_equal(url_keep("a b\"<>/?#", TK_URL_CID, NULL),
+                        "a%20b%22%3C%3E%2F%3F%23");
+}
+
+static void
+url_escape_attr_char_is_rfc_8187(void **state)
+{
+    assert_string_equal(url_keep("Brief an's Amt (2).pdf", TK_URL_ATTR_CHAR,
+                                 NULL),
+                        "Brief%20an%27s%20Amt%20%282%29.pdf");
+    assert_string_equal(url_keep("!#$&+^`|~-._", TK_URL_ATTR_CHAR, NULL),
+                        "!#$&+^`|~-._");
+    assert_string_equal(url_keep("Übersicht.pdf", TK_URL_ATTR_CHAR, NULL),
+                        "%C3%9Cbersicht.pdf");
+}
+
+static void
+url_escape_never_writes_a_partial_escape(void **state)
+{
+    unsigned char  buf[8];
+    size_t         n;
+
+    memset(buf, 'X', sizeof(buf));
+    n = tk_escape_url(buf, 4, "ab c", 4, NULL);
+    assert_int_equal(n, 6);                     /* what it needs */
+    assert_memory_equal(buf, "abXX", 4);        /* "%20" did not fit */
+
+    assert_int_equal(tk_escape_url(NULL, 0, "a\xff", 2, NULL), 4);
+}
+
+static void
+url_writer_escapes_long_values_whole(void **state)
+{
+    char    in[700], want[2100], *p;
+    size_t  i;
+
+    p = want;
+
+    for (i = 0; i < sizeof(in) - 1; i++) {
+        in[i] = (i % 3) ? 'a' : ' ';
+        p = stpcpy(p, (i % 3) ? "a" : "%20");
+    }
+
+    in[sizeof(in) - 1] = '\0';
+    assert_string_equal(render(tk_out_url, in, sizeof(in) - 1), want);
+}
+
 static void
 url_encodes_javascript_scheme(void **state)
 {
@@ -636,6 +726,12 @@ main(void)
         cmocka_unit_test(numbers_and_times_work_across_tiny_chunks),
         cmocka_unit_test(failed_sink_stays_failed),
         cmocka_unit_test(sink_without_more_fails),
+        cmocka_unit_test(url_escape_component_is_what_templates_write),
+        cmocka_unit_test(url_escape_path_keeps_slashes),
+        cmocka_unit_test(url_escape_cid_keeps_its_percent_encoding),
+        cmocka_unit_test(url_escape_attr_char_is_rfc_8187),
+        cmocka_unit_test(url_escape_never_writes_a_partial_escape),
+        cmocka_unit_test(url_writer_escapes_long_values_whole),
         cmocka_unit_test(str_compare),
         cmocka_unit_test(utf8_lower_folds_german_and_cyrillic_capitals),
         cmocka_unit_test(str_atoll_accepts_only_whole_decimals),
