@@ -56,6 +56,7 @@ typedef struct {
     ngx_flag_t                 cookie_secure;
     time_t                     session_timeout;
     ngx_flag_t                 cache;           /* ticket_cache */
+    ngx_str_t                  subject_tag;     /* ticket_subject_tag */
 } ngx_http_ticket_loc_conf_t;
 
 extern ngx_module_t  ngx_http_ticket_module;

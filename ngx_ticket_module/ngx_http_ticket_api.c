@@ -19,6 +19,7 @@
 
 #include "ngx_http_ticket_views.h"
 #include "ngx_http_ticket_cache.h"
+#include "ngx_http_ticket_compose.h"
 
 
 #define NGX_HTTP_TICKET_API_PER_PAGE   50
@@ -91,13 +92,34 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                                      "Bearer ...)");
     }
 
+    rest.data = ctx->path.data + sizeof("/api/v1") - 1;
+    rest.len = ctx->path.len - (sizeof("/api/v1") - 1);
+
+    /* POST /api/v1/tickets/N/articles: a reply or note (reply.c) */
+    if (r->method == NGX_HTTP_POST && rest.len > 18
+        && ngx_strncmp(rest.data, "/tickets/", 9) == 0
+        && ngx_strncmp(rest.data + rest.len - 9, "/articles", 9) == 0)
+    {
+        uint64_t  number;
+
+        digits.data = rest.data + 9;
+        digits.len = rest.len - 18;
+
+        if (ngx_http_ticket_number(digits.data, digits.data + digits.len,
+                                   &number)
+            != digits.len)
+        {
+            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
+                                         "not found");
+        }
+
+        return ngx_http_ticket_reply_api(r, ctx, number);
+    }
+
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
                                      "only GET is supported");
     }
-
-    rest.data = ctx->path.data + sizeof("/api/v1") - 1;
-    rest.len = ctx->path.len - (sizeof("/api/v1") - 1);
 
     if (rest.len == 3 && ngx_strncmp(rest.data, "/me", 3) == 0) {
         return ngx_http_ticket_api_me(r, ctx);

@@ -28,7 +28,8 @@
 
 
 static ngx_int_t ngx_http_ticket_view_show(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, uint64_t number);
+    ngx_http_ticket_ctx_t *ctx, uint64_t number,
+    ngx_http_ticket_compose_t *compose);
 static ngx_int_t ngx_http_ticket_view_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_view_cache_get(ngx_http_request_t *r,
@@ -83,7 +84,7 @@ ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
             return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
         }
 
-        return ngx_http_ticket_view_show(r, ctx, number);
+        return ngx_http_ticket_view_show(r, ctx, number, NULL);
     }
 
     if (rest.len > 3 && ngx_strncmp(rest.data, "/a/", 3) == 0) {
@@ -95,6 +96,14 @@ ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     } else if (rest.len == 6 && ngx_strncmp(rest.data, "/title", 6) == 0) {
         action = NGX_HTTP_TICKET_RENAME;
+
+    } else if (rest.len == 6 && ngx_strncmp(rest.data, "/reply", 6) == 0) {
+        return r->method == NGX_HTTP_POST
+               ? ngx_http_ticket_reply(r, ctx, number)
+               : ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
+
+    } else if (rest.len == 9 && ngx_strncmp(rest.data, "/security", 9) == 0) {
+        return ngx_http_ticket_compose_security_json(r, ctx, number);
 
     } else {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
@@ -115,9 +124,17 @@ ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
  * the forms need (users, groups, all-agents groups) -- read before the
  * rights are known because it saves a round trip and costs little.
  */
+ngx_int_t
+ngx_http_ticket_view_compose_again(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number, ngx_http_ticket_compose_t *c)
+{
+    return ngx_http_ticket_view_show(r, ctx, number, c);
+}
+
+
 static ngx_int_t
 ngx_http_ticket_view_show(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
-    uint64_t number)
+    uint64_t number, ngx_http_ticket_compose_t *compose)
 {
     ngx_str_t                arg;
     tk_cmds_t               *cmds;
@@ -130,6 +147,7 @@ ngx_http_ticket_view_show(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     ctx->view = v;
     v->number = number;
+    v->compose = compose;
 
     /* "?images=A": show article A's remote images, in this response only */
     if (ngx_http_ticket_query_arg(r, "images", &arg) == NGX_OK
@@ -203,6 +221,7 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     v->history = &ctx->replies[NGX_HTTP_TICKET_READ_HISTORY];
+    v->ids = &ctx->replies[NGX_HTTP_TICKET_READ_ARTICLES];
     users = &ctx->replies[NGX_HTTP_TICKET_R_USERS];
     v->users = users;
     v->groups = &ctx->replies[NGX_HTTP_TICKET_R_GROUPS];
@@ -295,15 +314,17 @@ ngx_http_ticket_view_cache_get(ngx_http_request_t *r,
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
 
-    p = ngx_pnalloc(r->pool, sizeof("tk||||") + lcf->base_url.len
+    p = ngx_pnalloc(r->pool, sizeof("tk|||||") + 1 + lcf->base_url.len
                              + ctx->user.lang.len + 2 * NGX_INT64_LEN);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     v->cache.key.data = p;
-    v->cache.key.len = ngx_sprintf(p, "tk|%V|%uL|%V|%uL", &lcf->base_url,
-                                   v->number, &ctx->user.lang, v->images)
+    /* the reply links of articles are for those who may reply */
+    v->cache.key.len = ngx_sprintf(p, "tk|%V|%uL|%V|%uL|%i", &lcf->base_url,
+                                   v->number, &ctx->user.lang, v->images,
+                                   v->right)
                        - p;
     v->cache.version = (uint64_t) rev;
 
@@ -449,6 +470,11 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     t = &v->ticket;
     de = ngx_http_ticket_lang_de(ctx);
 
+    if (!v->compose_loaded && (v->right == TK_RIGHT_FULL || v->compose)) {
+        return ngx_http_ticket_compose_load(r, ctx, v,
+                                            ngx_http_ticket_view_render);
+    }
+
     page = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_view_page_t));
     if (page == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -542,8 +568,12 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         ngx_str_set(&title, "Ticket");
     }
 
-    return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,
-                                ngx_http_ticket_view_body, page);
+    page->compose = v->compose ? v->compose->tpl : NULL;
+
+    return ngx_http_ticket_page(r, ctx,
+                                (v->compose && v->compose->status)
+                                ? v->compose->status : NGX_HTTP_OK,
+                                &title, ngx_http_ticket_view_body, page);
 }
 
 
@@ -626,6 +656,11 @@ ngx_http_ticket_view_body(tk_out_t *out, void *data)
 
     tk_tpl_ticket(out, &page->head);
     (void) ngx_http_ticket_out_link(out, page->articles);
+
+    if (page->compose) {
+        tk_tpl_compose(out, page->compose);
+    }
+
     tk_tpl_ticket_side(out, &page->side);
 }
 

@@ -11,6 +11,7 @@
 
 #include "ngx_http_ticket_views.h"
 #include "ngx_http_ticket_cache.h"
+#include "ngx_http_ticket_compose.h"
 #include "tk_tpl.h"
 
 
@@ -69,6 +70,12 @@ typedef struct {
     unsigned                   cached:1;
     ngx_http_ticket_cache_item_t  users_cache;
     ngx_array_t               *users_list;      /* view_user_t, or NULL */
+
+    /* the composer (ngx_http_ticket_compose.c): the form as posted when
+     * a reply comes back, the article ids of the first batch */
+    ngx_http_ticket_compose_t *compose;
+    ngx_http_ticket_reply_t   *ids;
+    unsigned                   compose_loaded:1;
 } ngx_http_ticket_view_t;
 
 
@@ -78,6 +85,7 @@ typedef struct {
     tk_tpl_thread_t            thread;
     tk_tpl_ticket_side_t       side;
     ngx_chain_t               *articles;        /* thread.html's output */
+    tk_tpl_compose_t          *compose;         /* NULL: no composer */
 } ngx_http_ticket_view_page_t;
 
 
@@ -98,5 +106,23 @@ ngx_int_t ngx_http_ticket_view_owners(ngx_http_request_t *r,
 /* The users from the cache (v->users_list), if it has them. */
 ngx_int_t ngx_http_ticket_view_users_cached(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v);
+
+/*
+ * The composer (ngx_http_ticket_compose.c) for a user with full right:
+ * reads what it needs once the page's own batches are in (ctx->replies
+ * is kept for step), then runs step again with v->compose_loaded set.
+ * compose_again: the ticket page once more, with the composer as posted
+ * (a reply that was not sent).
+ */
+ngx_int_t ngx_http_ticket_compose_load(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_step_pt step);
+/* An article's Reply-To, List-Id, delivery state and reply links. */
+ngx_int_t ngx_http_ticket_compose_article(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, tk_article_t *a,
+    tk_tpl_thread_articles_t *art);
+ngx_int_t ngx_http_ticket_view_compose_again(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number,
+    ngx_http_ticket_compose_t *c);
 
 #endif /* NGX_HTTP_TICKET_VIEW_H */

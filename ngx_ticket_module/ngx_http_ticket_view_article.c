@@ -138,7 +138,9 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
                 - p;
         }
 
-        if (ngx_http_ticket_view_files(r, ctx, v, va, art) != NGX_OK) {
+        if (ngx_http_ticket_view_files(r, ctx, v, va, art) != NGX_OK
+            || ngx_http_ticket_compose_article(r, ctx, v, a, art) != NGX_OK)
+        {
             return NGX_ERROR;
         }
     }

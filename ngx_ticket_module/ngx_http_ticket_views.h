@@ -300,4 +300,8 @@ void ngx_http_ticket_mailhtml(tk_out_t *out, tk_str_t *html,
 ngx_int_t ngx_http_ticket_action(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number, ngx_uint_t action);
 
+/* "2026-11-24T14:05" (datetime-local), "2026-11-24 14:05" or
+ * "2026-11-24" in the server's time zone; NGX_OK or NGX_ERROR. */
+ngx_int_t ngx_http_ticket_parse_local_time(ngx_str_t *s, int64_t *t);
+
 #endif /* NGX_HTTP_TICKET_VIEWS_H */

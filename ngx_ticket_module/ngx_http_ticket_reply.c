@@ -1,0 +1,825 @@
+/*
+ * ngx_http_ticket_reply.c -- sending a reply or saving a note: POST
+ * /t/N/reply (the composer) and POST /api/v1/tickets/N/articles.
+ *
+ * One optimistic transaction on the ticket (WATCH tk:{t:N}): the
+ * outbound article (tk_article_write), the ticket's state and history
+ * (tk_ticket_update) and the outbox entry mailbridge sends it from
+ * (tk_outbox_enqueue) commit together or not at all.  Two agents on one
+ * ticket: the form carries the ticket's rev and how many articles and
+ * history entries it saw; if mail came in or someone changed the ticket
+ * since, nothing is written and the page comes back with the form as
+ * typed and what changed.  A note is the same without an outbox entry.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/read.h>
+
+#include "ngx_http_ticket_reply.h"
+
+
+#define NGX_HTTP_TICKET_REPLY_RETRIES  5
+#define NGX_HTTP_TICKET_MSGID_BYTES    12
+
+/* replies of the transaction's reads */
+#define NGX_HTTP_TICKET_X_TICKET       0
+#define NGX_HTTP_TICKET_X_SORT         1
+#define NGX_HTTP_TICKET_X_HISTORY      2
+#define NGX_HTTP_TICKET_X_GROUP        3
+#define NGX_HTTP_TICKET_X_KEYS         4
+
+
+typedef struct {
+    uint64_t                   number;
+    ngx_str_t                  key;             /* tk:{t:N} */
+    ngx_http_ticket_compose_t *c;
+    ngx_flag_t                 api;
+    uint64_t                   id;              /* the new article */
+    ngx_str_t                  group;           /* read before WATCH */
+    ngx_uint_t                 retries;
+    ngx_flag_t                 keys;            /* HMGET of keys read */
+    tk_str_t                   crypt;
+    ngx_str_t                  message_id;
+} ngx_http_ticket_reply_req_t;
+
+
+static ngx_int_t ngx_http_ticket_reply_start(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_reply_begin(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_reply_decide(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_reply_changes(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_cs_art_t *arts,
+    ngx_uint_t narts, ngx_http_ticket_reply_t *history);
+static ngx_int_t ngx_http_ticket_reply_article(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_req_t *rq,
+    tk_article_t *a, ngx_http_ticket_cs_art_t *target,
+    ngx_http_ticket_reply_t *group);
+static ngx_int_t ngx_http_ticket_reply_committed(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_reply_back(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_uint_t status);
+static ngx_int_t ngx_http_ticket_reply_refuse(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *message);
+static ngx_int_t ngx_http_ticket_reply_addrs(ngx_http_request_t *r,
+    tk_addr_t *a, ngx_uint_t n, tk_str_t *out);
+
+
+/* ---- the two ways in -------------------------------------------------- */
+
+ngx_int_t
+ngx_http_ticket_reply(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    uint64_t number)
+{
+    ngx_http_ticket_compose_t    *c;
+    ngx_http_ticket_reply_req_t  *rq;
+
+    if (ngx_http_ticket_check_csrf(r, ctx) != NGX_OK) {
+        return ngx_http_ticket_csrf_refused(r, ctx);
+    }
+
+    c = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_compose_t));
+    rq = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_reply_req_t));
+    if (c == NULL || rq == NULL
+        || ngx_http_ticket_reply_form(r, ctx, c) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_ticket_reply_check(r, ctx, c) != NGX_OK) {
+        /* the page once more, the form as typed, nothing written (the
+         * page's reads decide 404/403 for those without the right) */
+        c->status = NGX_HTTP_BAD_REQUEST;
+        return ngx_http_ticket_view_compose_again(r, ctx, number, c);
+    }
+
+    rq->number = number;
+    rq->c = c;
+    ctx->view = rq;
+
+    return ngx_http_ticket_reply_start(r, ctx);
+}
+
+
+ngx_int_t
+ngx_http_ticket_reply_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    uint64_t number)
+{
+    const char                   *field, *message;
+    ngx_http_ticket_compose_t    *c;
+    ngx_http_ticket_reply_req_t  *rq;
+
+    c = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_compose_t));
+    rq = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_reply_req_t));
+    if (c == NULL || rq == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_ticket_reply_json(r, ctx, c, &field, &message) != NGX_OK) {
+        return ngx_http_ticket_compose_json_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  field, message);
+    }
+
+    if (ngx_http_ticket_reply_check(r, ctx, c) != NGX_OK) {
+        ngx_http_ticket_reply_first_error(c, &field, &message);
+        return ngx_http_ticket_compose_json_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  field, message);
+    }
+
+    rq->number = number;
+    rq->c = c;
+    rq->api = 1;
+    ctx->view = rq;
+
+    return ngx_http_ticket_reply_start(r, ctx);
+}
+
+
+/* ---- the transaction -------------------------------------------------- */
+
+/*
+ * Before WATCH: the ticket's group -- the group hash is read in the
+ * transaction and its key depends on it; and who may not write there
+ * is refused before anything, even an id, is taken.
+ */
+static ngx_int_t
+ngx_http_ticket_reply_start(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    tk_cmds_t                    *cmds;
+    ngx_http_ticket_reply_req_t  *rq;
+
+    rq = ctx->view;
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL
+        || (rq->key.len == 0
+            && ngx_http_ticket_ticket_key(r, rq->number, &rq->key) != NGX_OK))
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_cmds_add(cmds, "HGET %S " TK_F_GROUP, ngx_ticket_str(&rq->key));
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_reply_begin);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_reply_begin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    char                          gkey[TK_KEY_MAX];
+    long long                     hist;
+    tk_cmds_t                    *cmds;
+    ngx_http_ticket_compose_t    *c;
+    ngx_http_ticket_reply_req_t  *rq;
+
+    rq = ctx->view;
+    c = rq->c;
+
+    if (ctx->nreplies < 1 || ctx->replies[0].type != REDIS_REPLY_STRING
+        || !tk_valid_group(ngx_ticket_str(&ctx->replies[0].str)))
+    {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    rq->group = ctx->replies[0].str;
+
+    switch (ngx_http_ticket_right(ctx, &rq->group)) {
+    case TK_RIGHT_FULL:
+        break;
+    case TK_RIGHT_NONE:
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+    default:
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
+                                     ngx_http_ticket_lang_de(ctx)
+                                     ? "Du hast f\xc3\xbcr diese AG nur "
+                                       "Lesezugriff."
+                                     : "You have read access to this "
+                                       "group only.");
+    }
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL || tk_key_group(gkey, sizeof(gkey),
+                                     ngx_ticket_str(&rq->group)) == 0)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* history entries the form has not seen (none asked: none read) */
+    hist = c->hist >= 0 ? c->hist : 1000000000;
+
+    tk_cmds_add(cmds, "HGETALL %S", ngx_ticket_str(&rq->key));
+    ngx_http_ticket_compose_sort(cmds, rq->number);
+    tk_cmds_add(cmds, "LRANGE %S:history %lld -1", ngx_ticket_str(&rq->key),
+                hist);
+    tk_cmds_add(cmds, "HGETALL %s", gkey);
+
+    rq->keys = c->note ? 0
+                       : ngx_http_ticket_compose_keys(r, cmds, c->rcpt,
+                                               c->nto + c->ncc + c->nbcc);
+
+    /* the new article's id, once: INCR is no read of the watched key,
+     * and a retry or refusal leaves a gap, which is harmless */
+    if (rq->id == 0) {
+        tk_cmds_add(cmds, "INCR " TK_KEY_SEQ_ARTICLE);
+    }
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_tx_begin(r, ctx, &rq->key, 1, cmds,
+                                    ngx_http_ticket_reply_decide);
+}
+
+
+/*
+ * Everything is read under WATCH: rights, what changed since the form
+ * was opened, the security decision, then the writes.  Whatever says no
+ * aborts before anything is written.
+ */
+static ngx_int_t
+ngx_http_ticket_reply_decide(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    long long                     rev;
+    ngx_str_t                    *v;
+    ngx_int_t                     right;
+    ngx_uint_t                    i, narts;
+    ngx_flag_t                    de, changed;
+    tk_cmds_t                    *cmds;
+    tk_ticket_t                   old, new;
+    tk_article_t                  a;
+    ngx_http_ticket_cs_art_t     *arts, *target;
+    ngx_http_ticket_compose_t    *c;
+    ngx_http_ticket_security_t    sec;
+    ngx_http_ticket_reply_req_t  *rq;
+
+    rq = ctx->view;
+    c = rq->c;
+    de = ngx_http_ticket_lang_de(ctx);
+
+    if (ctx->nreplies < (ngx_uint_t) NGX_HTTP_TICKET_X_KEYS
+                        + (rq->keys ? 1 : 0) + (rq->id ? 0 : 1))
+    {
+        return ngx_http_ticket_reply_refuse(r, ctx,
+                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                            NULL);
+    }
+
+    if (rq->id == 0) {
+        i = NGX_HTTP_TICKET_X_KEYS + (rq->keys ? 1 : 0);
+
+        if (ctx->replies[i].type != REDIS_REPLY_INTEGER
+            || ctx->replies[i].integer <= 0)
+        {
+            return ngx_http_ticket_reply_refuse(r, ctx,
+                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                            NULL);
+        }
+
+        rq->id = (uint64_t) ctx->replies[i].integer;
+    }
+
+    if (ngx_http_ticket_ticket_parse(r,
+                                     &ctx->replies[NGX_HTTP_TICKET_X_TICKET],
+                                     &old)
+        != NGX_OK)
+    {
+        return ngx_http_ticket_reply_refuse(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    if (!tk_str_eq(&old.group, ngx_ticket_str(&rq->group))) {
+        /* moved between the first read and WATCH: read again */
+        ngx_http_ticket_tx_abort(r, ctx);
+
+        if (++rq->retries < NGX_HTTP_TICKET_REPLY_RETRIES) {
+            return ngx_http_ticket_reply_start(r, ctx);
+        }
+
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_CONFLICT, NULL);
+    }
+
+    right = ngx_http_ticket_right(ctx, (ngx_str_t *) &old.group);
+
+    if (right == TK_RIGHT_NONE) {
+        return ngx_http_ticket_reply_refuse(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    if (right != TK_RIGHT_FULL) {
+        return ngx_http_ticket_reply_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
+                                   de ? "Du hast f\xc3\xbcr diese AG nur "
+                                        "Lesezugriff."
+                                      : "You have read access to this "
+                                        "group only.");
+    }
+
+    if (ngx_http_ticket_compose_sorted(r,
+                                     &ctx->replies[NGX_HTTP_TICKET_X_SORT],
+                                     &arts, &narts)
+        != NGX_OK)
+    {
+        return ngx_http_ticket_reply_refuse(r, ctx,
+                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                            NULL);
+    }
+
+    /* two agents on one ticket: never a silent overwrite */
+    v = ngx_http_ticket_reply_field(&ctx->replies[NGX_HTTP_TICKET_X_TICKET],
+                                    TK_F_REV);
+    rev = v ? tk_str_atoll(ngx_ticket_str(v)) : 0;
+
+    if (c->rev >= 0 && rev != c->rev) {
+        if (rq->api) {
+            ngx_http_ticket_tx_abort(r, ctx);
+            return ngx_http_ticket_compose_json_error(r, NGX_HTTP_CONFLICT,
+                       "rev", "the ticket changed since that rev: read it "
+                       "again (GET /api/v1/tickets/N)");
+        }
+
+        /* a new delivery state alone (tk_outbox_delivery) bumps rev too:
+         * only articles and history entries are changes to show */
+        changed = (c->arts >= 0 && narts > (ngx_uint_t) c->arts)
+                  || (ctx->replies[NGX_HTTP_TICKET_X_HISTORY].type
+                          == REDIS_REPLY_ARRAY
+                      && ctx->replies[NGX_HTTP_TICKET_X_HISTORY].nelem);
+
+        if (changed) {
+            return ngx_http_ticket_reply_changes(r, ctx, arts, narts,
+                                  &ctx->replies[NGX_HTTP_TICKET_X_HISTORY]);
+        }
+    }
+
+    target = NULL;
+
+    for (i = narts; i > 0; i--) {
+        if (arts[i - 1].kind == TK_ART_NOTE) {
+            continue;
+        }
+
+        if (c->reply ? arts[i - 1].id == c->reply
+                     : arts[i - 1].kind == TK_ART_IN)
+        {
+            target = &arts[i - 1];
+            break;
+        }
+    }
+
+    if (c->reply && target == NULL) {
+        c->err = de ? "Die beantwortete Nachricht gibt es in diesem Ticket "
+                      "nicht."
+                    : "The message answered is not in this ticket.";
+        c->reply = 0;
+        return ngx_http_ticket_reply_back(r, ctx, NGX_HTTP_BAD_REQUEST);
+    }
+
+    ngx_memzero(&sec, sizeof(ngx_http_ticket_security_t));
+    tk_str_set(&rq->crypt, "");
+
+    if (!c->note) {
+        ngx_http_ticket_security(&sec, c->rcpt, c->nto + c->ncc + c->nbcc,
+                                 rq->keys && ctx->nreplies
+                                                > NGX_HTTP_TICKET_X_KEYS
+                                 ? &ctx->replies[NGX_HTTP_TICKET_X_KEYS]
+                                 : NULL,
+                                 &ctx->replies[NGX_HTTP_TICKET_X_GROUP],
+                                 arts, narts);
+        ngx_http_ticket_security_crypt(&sec, &rq->crypt);
+
+        if (sec.customer_encrypted && !sec.encrypt && !c->confirm_plain) {
+            c->err_confirm = de ? "Die Kundin hat in diesem Ticket "
+                                  "verschl\xc3\xbcsselt geschrieben. Diese "
+                                  "Antwort ginge unverschl\xc3\xbcsselt "
+                                  "hinaus: bitte best\xc3\xa4tigen."
+                                : "The customer wrote encrypted in this "
+                                  "ticket. This reply would go out "
+                                  "unencrypted: please confirm.";
+            return ngx_http_ticket_reply_back(r, ctx, NGX_HTTP_BAD_REQUEST);
+        }
+    }
+
+    if (ngx_http_ticket_reply_article(r, ctx, rq, &a, target,
+                                      &ctx->replies[NGX_HTTP_TICKET_X_GROUP])
+        != NGX_OK)
+    {
+        if (c->err) {
+            return ngx_http_ticket_reply_back(r, ctx, NGX_HTTP_BAD_REQUEST);
+        }
+
+        return ngx_http_ticket_reply_refuse(r, ctx,
+                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                            NULL);
+    }
+
+    /* the ticket: state afterwards (a note without one keeps it), the
+     * reminder only with "waiting with reminder", the first answer */
+    new = old;
+
+    if (c->state) {
+        new.state = (int) c->state;
+    }
+
+    new.pending_until = (new.state == TK_STATE_REMINDER)
+                        ? (c->state ? c->pending_until : old.pending_until)
+                        : 0;
+
+    if (!c->note && new.first_response == 0) {
+        new.first_response = a.time;
+    }
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return ngx_http_ticket_reply_refuse(r, ctx,
+                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                            NULL);
+    }
+
+    /* the ticket hash first: its HSET of "articles" must come before the
+     * article's HINCRBY */
+    tk_ticket_update(cmds, &old, &new, ngx_ticket_str(&ctx->user.login),
+                     a.time);
+    tk_article_write(cmds, &a, &new.group);
+
+    if (!c->note) {
+        tk_outbox_enqueue(cmds, rq->number, rq->id, a.time);
+    }
+
+    if (cmds->failed) {
+        return ngx_http_ticket_reply_refuse(r, ctx,
+                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                            NULL);
+    }
+
+    return ngx_http_ticket_tx_commit(r, ctx, cmds,
+                                     ngx_http_ticket_reply_committed);
+}
+
+
+/* What changed since the form was opened, in words, and the page again
+ * with the form as typed: nothing is written. */
+static ngx_int_t
+ngx_http_ticket_reply_changes(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_cs_art_t *arts,
+    ngx_uint_t narts, ngx_http_ticket_reply_t *history)
+{
+    u_char                       *p;
+    tk_str_t                     *s;
+    ngx_str_t                    *who;
+    ngx_uint_t                    i;
+    ngx_flag_t                    de;
+    const char                   *what;
+    ngx_http_ticket_hist_t        h;
+    ngx_http_ticket_compose_t    *c;
+    ngx_http_ticket_reply_req_t  *rq;
+
+    rq = ctx->view;
+    c = rq->c;
+    de = ngx_http_ticket_lang_de(ctx);
+
+    ngx_http_ticket_tx_abort(r, ctx);
+
+    c->changes = ngx_array_create(r->pool, 4, sizeof(tk_str_t));
+    if (c->changes == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = (c->arts >= 0 ? (ngx_uint_t) c->arts : narts); i < narts; i++) {
+        switch (arts[i].kind) {
+        case TK_ART_IN:
+            what = de ? "Neue E-Mail von " : "New mail from ";
+            who = &arts[i].from;
+            break;
+        case TK_ART_OUT:
+            what = de ? "E-Mail gesendet an " : "Mail sent to ";
+            who = &arts[i].to;
+            break;
+        default:
+            what = de ? "Neue interne Notiz" : "New internal note";
+            who = NULL;
+        }
+
+        s = ngx_array_push(c->changes);
+        p = ngx_pnalloc(r->pool, ngx_strlen(what) + (who ? who->len : 0));
+        if (s == NULL || p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        s->data = p;
+        s->len = (who ? ngx_sprintf(p, "%s%V", what, who)
+                      : ngx_sprintf(p, "%s", what)) - p;
+    }
+
+    for (i = 0; history->type == REDIS_REPLY_ARRAY && i < history->nelem;
+         i++)
+    {
+        if (ngx_http_ticket_history_parse(r, &history->element[i].str, &h)
+            != NGX_OK)
+        {
+            continue;
+        }
+
+        s = ngx_array_push(c->changes);
+        if (s == NULL
+            || ngx_http_ticket_history_text(r, ctx, &h, s) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    c->status = NGX_HTTP_CONFLICT;
+
+    return ngx_http_ticket_view_compose_again(r, ctx, rq->number, c);
+}
+
+
+/*
+ * The article as the contract in BRIEF.md has it: From from the group,
+ * the subject with its tag, a Message-ID of random bytes + ticket +
+ * article at the group's domain, In-Reply-To/References of the mail
+ * answered, the text with the group's signature.
+ */
+static ngx_int_t
+ngx_http_ticket_reply_article(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_req_t *rq,
+    tk_article_t *a, ngx_http_ticket_cs_art_t *target,
+    ngx_http_ticket_reply_t *group)
+{
+    u_char                      *p, *at, tag[64];
+    size_t                       tlen, i;
+    ngx_str_t                    email, name, sig, rnd, *prev;
+    ngx_flag_t                   de, tagged;
+    tk_addr_t                    from;
+    ngx_http_ticket_compose_t   *c;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    c = rq->c;
+    de = ngx_http_ticket_lang_de(ctx);
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+
+    ngx_memzero(a, sizeof(tk_article_t));
+
+    a->id = rq->id;
+    a->ticket = rq->number;
+    a->kind = c->note ? TK_ART_NOTE : TK_ART_OUT;
+    a->author = *ngx_ticket_str(&ctx->user.login);
+    a->time = (int64_t) ngx_time();
+    a->subject = *ngx_ticket_str(&c->subject);
+    a->body = *ngx_ticket_str(&c->body);
+
+    if (c->note) {
+        return NGX_OK;
+    }
+
+    ngx_http_ticket_reply_value(group, TK_F_EMAIL, &email);
+    ngx_http_ticket_reply_value(group, TK_F_NAME, &name);
+    ngx_http_ticket_reply_value(group, TK_F_SIGNATURE, &sig);
+
+    at = ngx_strlchr(email.data, email.data + email.len, '@');
+
+    if (!tk_addr_valid(email.data, email.len) || at == NULL
+        || tk_has_ctrl(ngx_ticket_str(&name)))
+    {
+        c->err = de ? "Diese AG hat keine g\xc3\xbcltige E-Mail-Adresse: "
+                      "so kann nichts gesendet werden (ticketctl group)."
+                    : "This group has no valid email address: nothing can "
+                      "be sent (ticketctl group).";
+        return NGX_ERROR;
+    }
+
+    /* From: "Group" <group@domain> */
+    from.name = *ngx_ticket_str(name.len ? &name : &rq->group);
+    from.addr = *ngx_ticket_str(&email);
+    from.name_quoted = 0;
+
+    if (ngx_http_ticket_reply_addrs(r, &from, 1, &a->from) != NGX_OK
+        || ngx_http_ticket_reply_addrs(r, c->rcpt, c->nto, &a->to) != NGX_OK
+        || ngx_http_ticket_reply_addrs(r, c->rcpt + c->nto, c->ncc, &a->cc)
+           != NGX_OK
+        || ngx_http_ticket_reply_addrs(r, c->rcpt + c->nto + c->ncc, c->nbcc,
+                                       &a->bcc)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* "[Ticket#42] " in front, unless it is in the subject already */
+    tlen = ngx_snprintf(tag, sizeof(tag), "[%V%uL]", &lcf->subject_tag,
+                        rq->number) - tag;
+    tagged = 0;
+
+    for (i = 0; i + tlen <= c->subject.len; i++) {
+        if (ngx_strncasecmp(c->subject.data + i, tag, tlen) == 0) {
+            tagged = 1;
+            break;
+        }
+    }
+
+    if (!tagged) {
+        p = ngx_pnalloc(r->pool, tlen + 1 + c->subject.len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        a->subject.data = p;
+        a->subject.len = ngx_sprintf(p, "%*s %V", tlen, tag, &c->subject) - p;
+    }
+
+    /* Message-ID: unguessable, ours, at the group's domain */
+    if (ngx_http_ticket_random_hex(r, NGX_HTTP_TICKET_MSGID_BYTES, &rnd)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, 2 * NGX_INT64_LEN + rnd.len
+                             + (email.data + email.len - at) + 8);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    a->message_id.data = p;
+    a->message_id.len = ngx_sprintf(p, "tk.%uL.%uL.%V%*s", rq->number, rq->id,
+                                    &rnd, (size_t) (email.data + email.len
+                                                    - at), at) - p;
+    rq->message_id = *(ngx_str_t *) &a->message_id;
+
+    if (target && target->message_id.len) {
+        a->in_reply_to = *ngx_ticket_str(&target->message_id);
+
+        prev = target->references.len ? &target->references
+                                      : &target->in_reply_to;
+
+        p = ngx_pnalloc(r->pool, prev->len + 1 + target->message_id.len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        a->references.data = p;
+        a->references.len = (prev->len
+                             ? ngx_sprintf(p, "%V %V", prev,
+                                           &target->message_id)
+                             : ngx_sprintf(p, "%V", &target->message_id))
+                            - p;
+    }
+
+    if (sig.len) {
+        p = ngx_pnalloc(r->pool, c->body.len + sig.len + 8);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        /* "-- " on a line of its own: mail programs know it */
+        while (c->body.len && (c->body.data[c->body.len - 1] == '\n'
+                               || c->body.data[c->body.len - 1] == ' '))
+        {
+            c->body.len--;
+        }
+
+        a->body.data = p;
+        a->body.len = ngx_sprintf(p, "%V\n\n-- \n%V\n", &c->body, &sig) - p;
+    }
+
+    a->crypt = rq->crypt;
+
+    return NGX_OK;
+}
+
+
+/* An address list in its one written form (tk_addr_write). */
+static ngx_int_t
+ngx_http_ticket_reply_addrs(ngx_http_request_t *r, tk_addr_t *a, ngx_uint_t n,
+    tk_str_t *out)
+{
+    tk_out_t                o;
+    ngx_uint_t              i;
+    size_t                  size;
+    ngx_http_ticket_sink_t  sink;
+
+    if (n == 0) {
+        out->len = 0;
+        out->data = (u_char *) "";
+        return NGX_OK;
+    }
+
+    size = 16;
+
+    for (i = 0; i < n; i++) {
+        size += 2 * a[i].name.len + a[i].addr.len + 8;
+    }
+
+    ngx_http_ticket_sink_init(r, &o, &sink, size);
+    tk_addr_write(&o, a, (int) n);
+
+    return ngx_http_ticket_sink_str(&o, out);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_reply_committed(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    tk_out_t                      out;
+    ngx_uint_t                    i;
+    ngx_http_ticket_reply_req_t  *rq;
+
+    rq = ctx->view;
+
+    if (ctx->tx_conflict) {
+        ctx->tx_conflict = 0;
+
+        /* someone wrote between our read and EXEC: read again -- and if
+         * it was a change the agent has not seen, they get to see it */
+        if (++rq->retries < NGX_HTTP_TICKET_REPLY_RETRIES) {
+            return ngx_http_ticket_reply_start(r, ctx);
+        }
+
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_CONFLICT, NULL);
+    }
+
+    for (i = 0; i < ctx->nreplies; i++) {
+        if (ngx_http_ticket_reply_is_error(&ctx->replies[i])) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "ticket: writing the reply to %V failed: %V",
+                          &rq->key, &ctx->replies[i].str);
+            return ngx_http_ticket_error(r, ctx,
+                                         NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         NULL);
+        }
+    }
+
+    if (!rq->api) {
+        u_char  buf[2 * NGX_INT64_LEN + 16], *last;
+
+        last = ngx_sprintf(buf, "t/%uL#a-%uL", rq->number, rq->id);
+        return ngx_http_ticket_redirect(r, (char *) buf, last - buf);
+    }
+
+    if (ngx_http_ticket_out_init(r, &out) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_out_cstr(&out, "{\"id\":");
+    tk_out_uint(&out, rq->id);
+    tk_out_cstr(&out, ",\"ticket\":");
+    tk_out_uint(&out, rq->number);
+    tk_out_cstr(&out, rq->c->note ? ",\"kind\":\"note\",\"delivery\":null"
+                                  : ",\"kind\":\"out\",\"delivery\":"
+                                    "\"queued\"");
+    tk_out_cstr(&out, ",\"message_id\":");
+
+    if (rq->message_id.len) {
+        tk_out_json(&out, rq->message_id.data, rq->message_id.len);
+    } else {
+        tk_out_cstr(&out, "null");
+    }
+
+    tk_out_cstr(&out, ",\"crypt\":");
+    tk_out_json(&out, rq->crypt.data, rq->crypt.len);
+    tk_out_cstr(&out, "}\n");
+
+    return ngx_http_ticket_json(r, &out, NGX_HTTP_CREATED);
+}
+
+
+/* Not sent: the page again with the message (API: the JSON error). */
+static ngx_int_t
+ngx_http_ticket_reply_back(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    ngx_uint_t status)
+{
+    const char                   *field, *message;
+    ngx_http_ticket_reply_req_t  *rq;
+
+    rq = ctx->view;
+
+    ngx_http_ticket_tx_abort(r, ctx);
+
+    if (rq->api) {
+        ngx_http_ticket_reply_first_error(rq->c, &field, &message);
+        return ngx_http_ticket_compose_json_error(r, status, field,
+                                                  message ? message
+                                                          : "refused");
+    }
+
+    rq->c->status = status;
+
+    return ngx_http_ticket_view_compose_again(r, ctx, rq->number, rq->c);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_reply_refuse(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    ngx_uint_t status, const char *message)
+{
+    ngx_http_ticket_tx_abort(r, ctx);
+
+    return ngx_http_ticket_error(r, ctx, status, message);
+}
