@@ -222,9 +222,11 @@ void ngx_http_ticket_tx_abort(ngx_http_request_t *r,
 
 /* ---- output (ngx_http_ticket_output.c) ---------------------------------- */
 
-/* Every page's CSP: no inline script or style, nothing from elsewhere. */
+/* Every page's CSP: no inline script or style, nothing from elsewhere
+ * (connect-src: the composer's script asks its own server). */
 #define NGX_HTTP_TICKET_CSP                                                  \
     "default-src 'none'; style-src 'self'; script-src 'self'; "              \
+    "connect-src 'self'; "                                                   \
     "img-src 'self' data:; form-action 'self'; "                             \
     "frame-ancestors 'none'; base-uri 'none'"
 
@@ -232,6 +234,7 @@ void ngx_http_ticket_tx_abort(ngx_http_request_t *r,
  * which an agent asked to see a mail's images. */
 #define NGX_HTTP_TICKET_CSP_IMAGES                                           \
     "default-src 'none'; style-src 'self'; script-src 'self'; "              \
+    "connect-src 'self'; "                                                   \
     "img-src 'self' data: https: http:; form-action 'self'; "                \
     "frame-ancestors 'none'; base-uri 'none'"
 
