@@ -24,19 +24,6 @@
 #define NGX_HTTP_TICKET_C_SORT         1
 
 
-typedef struct {
-    ngx_http_ticket_step_pt    step;            /* the page's, run after */
-    ngx_http_ticket_reply_t   *saved;           /* the page's replies */
-    ngx_uint_t                 nsaved;
-    ngx_http_ticket_reply_t   *group;
-    ngx_http_ticket_cs_art_t  *arts;
-    ngx_uint_t                 narts;
-    ngx_http_ticket_cs_art_t  *target;          /* the answered article */
-    ngx_int_t                  quote_at;        /* its HMGET, -1: none */
-    ngx_int_t                  keys_at;         /* HMGET of keys, -1 */
-} ngx_http_ticket_compose_load_t;
-
-
 static void ngx_http_ticket_compose_query(ngx_http_request_t *r,
     ngx_http_ticket_compose_t *c);
 static ngx_int_t ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
@@ -51,21 +38,14 @@ static ngx_int_t ngx_http_ticket_compose_list_addr(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_compose_others(ngx_http_request_t *r,
     ngx_http_ticket_cs_art_t *t, ngx_str_t *group_email, ngx_str_t *to,
     ngx_str_t *cc);
+static void ngx_http_ticket_compose_untag(ngx_http_request_t *r,
+    uint64_t number, ngx_str_t *subject);
+static ngx_int_t ngx_http_ticket_compose_re(ngx_http_request_t *r,
+    ngx_str_t *subject, ngx_str_t *out);
 static ngx_int_t ngx_http_ticket_compose_ready(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_compose_quote(ngx_http_request_t *r,
     ngx_flag_t de, ngx_http_ticket_reply_t *rep, ngx_str_t *body);
-static ngx_int_t ngx_http_ticket_compose_tpl(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
-    ngx_http_ticket_compose_t *c, ngx_http_ticket_compose_load_t *ld,
-    ngx_http_ticket_security_t *sec);
-static ngx_int_t ngx_http_ticket_compose_modes(ngx_http_request_t *r,
-    ngx_flag_t de, ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
-    ngx_http_ticket_compose_load_t *ld, tk_tpl_compose_t *tpl);
-static ngx_int_t ngx_http_ticket_compose_send_label(ngx_http_request_t *r,
-    ngx_flag_t de, ngx_http_ticket_compose_t *c, tk_str_t *label);
-static ngx_int_t ngx_http_ticket_compose_url(ngx_http_request_t *r,
-    tk_str_t *out, const char *fmt, ...);
 
 
 /* ---- the reads -------------------------------------------------------- */
@@ -211,7 +191,7 @@ ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
                                  ld->target->id);
             ld->quote_at = cmds->n;
             tk_cmds_add(cmds, "HMGET %b " TK_F_BODY " " TK_F_TIME " "
-                        TK_F_FROM, key, len);
+                        TK_F_FROM " " TK_F_SUBJECT, key, len);
         }
     }
 
@@ -277,8 +257,7 @@ ngx_http_ticket_compose_defaults(ngx_http_request_t *r,
     ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
     ngx_http_ticket_compose_load_t *ld)
 {
-    u_char                    *p;
-    ngx_str_t                  email, subject;
+    ngx_str_t                  email;
     tk_ticket_t               *t;
     ngx_http_ticket_cs_art_t  *a;
 
@@ -291,12 +270,11 @@ ngx_http_ticket_compose_defaults(ngx_http_request_t *r,
     if (a == NULL) {
         /* no mail yet: the customer */
         c->to = *(ngx_str_t *) &t->customer_email;
-        subject = *(ngx_str_t *) &t->title;
-        goto subject;
+        return ngx_http_ticket_compose_re(r, (ngx_str_t *) &t->title,
+                                          &c->subject);
     }
 
     c->reply = a->id;
-    subject.len = 0;
 
     if (a->kind == TK_ART_OUT) {
         c->to = a->to;
@@ -325,27 +303,58 @@ ngx_http_ticket_compose_defaults(ngx_http_request_t *r,
         }
     }
 
-    /* the subject of the answered mail (SORT does not read it: HMGET
-     * would cost a batch; the ticket's title is that subject, mostly) */
-    subject = *(ngx_str_t *) &t->title;
+    /* until the answered mail's own subject is read: the title, which
+     * is the first mail's subject */
+    return ngx_http_ticket_compose_re(r, (ngx_str_t *) &t->title,
+                                      &c->subject);
+}
 
-subject:
 
-    if (subject.len >= 3
-        && (ngx_strncasecmp(subject.data, (u_char *) "re:", 3) == 0
-            || ngx_strncasecmp(subject.data, (u_char *) "aw:", 3) == 0))
+/* "[Ticket#42] Re: x" -> "Re: x": our own tag is put in front on send */
+static void
+ngx_http_ticket_compose_untag(ngx_http_request_t *r, uint64_t number,
+    ngx_str_t *subject)
+{
+    u_char                       tag[64];
+    size_t                       len;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+
+    len = ngx_snprintf(tag, sizeof(tag), "[%V%uL] ", &lcf->subject_tag,
+                       number) - tag;
+
+    if (subject->len >= len
+        && ngx_strncasecmp(subject->data, tag, len) == 0)
     {
-        c->subject = subject;
+        subject->data += len;
+        subject->len -= len;
+    }
+}
+
+
+/* "Re: " in front, unless it is a reply already (Re:, AW:). */
+static ngx_int_t
+ngx_http_ticket_compose_re(ngx_http_request_t *r, ngx_str_t *subject,
+    ngx_str_t *out)
+{
+    u_char  *p;
+
+    if (subject->len >= 3
+        && (ngx_strncasecmp(subject->data, (u_char *) "re:", 3) == 0
+            || ngx_strncasecmp(subject->data, (u_char *) "aw:", 3) == 0))
+    {
+        *out = *subject;
         return NGX_OK;
     }
 
-    p = ngx_pnalloc(r->pool, subject.len + 4);
+    p = ngx_pnalloc(r->pool, subject->len + 4);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    c->subject.data = p;
-    c->subject.len = ngx_sprintf(p, "Re: %V", &subject) - p;
+    out->data = p;
+    out->len = ngx_sprintf(p, "Re: %V", subject) - p;
 
     return NGX_OK;
 }
@@ -457,8 +466,9 @@ static ngx_int_t
 ngx_http_ticket_compose_ready(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
+    ngx_str_t                        subject;
     ngx_http_ticket_view_t          *v;
-    ngx_http_ticket_reply_t         *keys;
+    ngx_http_ticket_reply_t         *keys, *rep;
     ngx_http_ticket_compose_t       *c;
     ngx_http_ticket_security_t       sec;
     ngx_http_ticket_compose_load_t  *ld;
@@ -467,13 +477,29 @@ ngx_http_ticket_compose_ready(ngx_http_request_t *r,
     c = v->compose;
     ld = c->load;
 
-    if (ld->quote_at >= 0 && (ngx_uint_t) ld->quote_at < ctx->nreplies
-        && ngx_http_ticket_compose_quote(r, ngx_http_ticket_lang_de(ctx),
-                                         &ctx->replies[ld->quote_at],
-                                         &c->body)
-           != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (ld->quote_at >= 0 && (ngx_uint_t) ld->quote_at < ctx->nreplies) {
+        rep = &ctx->replies[ld->quote_at];
+
+        if (ngx_http_ticket_compose_quote(r, ngx_http_ticket_lang_de(ctx),
+                                          rep, &c->body)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* the answered mail's subject (a mail we sent: without its tag,
+         * which goes in front again when it is sent) */
+        if (rep->type == REDIS_REPLY_ARRAY && rep->nelem == 4) {
+            ngx_http_ticket_reply_str(&rep->element[3], &subject);
+            ngx_http_ticket_compose_untag(r, v->number, &subject);
+
+            if (subject.len
+                && ngx_http_ticket_compose_re(r, &subject, &c->subject)
+                   != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
     }
 
     keys = (ld->keys_at >= 0 && (ngx_uint_t) ld->keys_at < ctx->nreplies)
@@ -506,7 +532,7 @@ ngx_http_ticket_compose_quote(ngx_http_request_t *r, ngx_flag_t de,
     ngx_str_t                text, time, from;
     ngx_http_ticket_sink_t   sink;
 
-    if (rep->type != REDIS_REPLY_ARRAY || rep->nelem != 3) {
+    if (rep->type != REDIS_REPLY_ARRAY || rep->nelem < 3) {
         return NGX_OK;
     }
 
@@ -553,341 +579,6 @@ ngx_http_ticket_compose_quote(ngx_http_request_t *r, ngx_flag_t de,
     }
 
     *body = *(ngx_str_t *) &s;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
-    ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
-    ngx_http_ticket_compose_load_t *ld, ngx_http_ticket_security_t *sec)
-{
-    ngx_int_t                         s;
-    ngx_uint_t                        i;
-    ngx_flag_t                        de, keep;
-    const char                       *kind;
-    tk_str_t                         *ch;
-    ngx_str_t                         sig, *rev;
-    tk_tpl_compose_t                 *tpl;
-    tk_tpl_compose_state_opts_t      *so;
-    ngx_http_ticket_loc_conf_t       *lcf;
-    ngx_http_ticket_main_conf_t      *mcf;
-
-    de = ngx_http_ticket_lang_de(ctx);
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_ticket_module);
-
-    tpl = ngx_pcalloc(r->pool, sizeof(tk_tpl_compose_t));
-    so = ngx_pcalloc(r->pool, TK_STATE_MAX * sizeof(*so));
-    if (tpl == NULL || so == NULL) {
-        return NGX_ERROR;
-    }
-
-    c->tpl = tpl;
-
-    tpl->de = de;
-    tpl->note = c->note;
-    tpl->csrf = *ngx_ticket_str(&ctx->csrf);
-    tpl->static_url = *ngx_ticket_str(&lcf->static_url);
-    tpl->version = *ngx_ticket_str(&mcf->static_version);
-    tpl->tag = *ngx_ticket_str(&lcf->subject_tag);
-    tpl->to = *ngx_ticket_str(&c->to);
-    tpl->cc = *ngx_ticket_str(&c->cc);
-    tpl->bcc = *ngx_ticket_str(&c->bcc);
-    tpl->subject = *ngx_ticket_str(&c->subject);
-    tpl->body = *ngx_ticket_str(&c->body);
-    tpl->pending = *ngx_ticket_str(&c->pending);
-
-    ngx_http_ticket_cstr(&tpl->err, c->err);
-    ngx_http_ticket_cstr(&tpl->err_to, c->err_to);
-    ngx_http_ticket_cstr(&tpl->err_cc, c->err_cc);
-    ngx_http_ticket_cstr(&tpl->err_bcc, c->err_bcc);
-    ngx_http_ticket_cstr(&tpl->err_subject, c->err_subject);
-    ngx_http_ticket_cstr(&tpl->err_body, c->err_body);
-    ngx_http_ticket_cstr(&tpl->err_state, c->err_state);
-    ngx_http_ticket_cstr(&tpl->err_confirm, c->err_confirm);
-
-    /* tag as it goes into the subject: "[Ticket#42]" */
-    tpl->tag.data = ngx_pnalloc(r->pool, lcf->subject_tag.len
-                                         + NGX_INT64_LEN + 2);
-    if (tpl->tag.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    tpl->tag.len = ngx_sprintf(tpl->tag.data, "[%V%uL]", &lcf->subject_tag,
-                               v->number) - tpl->tag.data;
-
-    if (c->changes) {
-        ch = c->changes->elts;
-        tpl->changes = ngx_pcalloc(r->pool, (c->changes->nelts + 1)
-                                            * sizeof(*tpl->changes));
-        if (tpl->changes == NULL) {
-            return NGX_ERROR;
-        }
-
-        for (i = 0; i < c->changes->nelts; i++) {
-            tpl->changes[i].text = ch[i];
-        }
-
-        tpl->changes_n = c->changes->nelts;
-    }
-
-    /* what the form saw: now, unless it comes back for another reason
-     * than a conflict (then a later send still notices what changed) */
-    keep = c->posted && !c->changes && c->rev >= 0;
-    rev = ngx_http_ticket_reply_field(v->ids - NGX_HTTP_TICKET_READ_ARTICLES,
-                                      TK_F_REV);
-
-    if (ngx_http_ticket_compose_url(r, &tpl->action, "t/%uL/reply",
-                                    v->number) != NGX_OK
-        || ngx_http_ticket_compose_url(r, &tpl->security_url,
-                                       "t/%uL/security", v->number) != NGX_OK
-        || ngx_http_ticket_uint_str(r, keep ? (uint64_t) c->rev
-                                    : (rev ? (uint64_t) tk_str_atoll(
-                                                  ngx_ticket_str(rev)) : 0),
-                                    &tpl->rev) != NGX_OK
-        || ngx_http_ticket_uint_str(r, keep ? (uint64_t) c->arts
-                                    : (v->ids->type == REDIS_REPLY_ARRAY
-                                       ? v->ids->nelem : 0),
-                                    &tpl->arts) != NGX_OK
-        || ngx_http_ticket_uint_str(r, keep ? (uint64_t) c->hist
-                                    : (v->history->type == REDIS_REPLY_ARRAY
-                                       ? v->history->nelem : 0),
-                                    &tpl->hist) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (c->reply
-        && ngx_http_ticket_uint_str(r, c->reply, &tpl->reply) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ngx_http_ticket_reply_value(ld->group, TK_F_SIGNATURE, &sig);
-    tpl->signature = *ngx_ticket_str(&sig);
-
-    /* the security line */
-    ngx_http_ticket_security_crypt(sec, &tpl->crypt);
-
-    if (ngx_http_ticket_security_text(r, de, sec, &tpl->security, &kind)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ngx_http_ticket_cstr(&tpl->sec_kind, kind);
-    tpl->confirmable = sec->customer_encrypted;
-    tpl->confirmed = c->confirm_plain;
-
-    /* state afterwards */
-    for (s = TK_STATE_MIN; s <= TK_STATE_MAX; s++) {
-        if (ngx_http_ticket_uint_str(r, s, &so[s - 1].value) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        ngx_http_ticket_state_label(ctx, s, &so[s - 1].label);
-        so[s - 1].selected = (s == (c->state ? c->state : TK_STATE_WAITING));
-    }
-
-    tpl->state_opts = so;
-    tpl->state_opts_n = TK_STATE_MAX;
-
-    if (ngx_http_ticket_compose_modes(r, de, v, c, ld, tpl) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_ticket_compose_send_label(r, de, c, &tpl->send_label);
-}
-
-
-/* One click each: reply (Reply-To or From), to all, and for a list mail
- * to the list or to the sender alone. */
-static ngx_int_t
-ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
-    ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
-    ngx_http_ticket_compose_load_t *ld, tk_tpl_compose_t *tpl)
-{
-    ngx_uint_t                   n, i;
-    ngx_http_ticket_cs_art_t    *a;
-    tk_tpl_compose_modes_t      *m;
-
-    static const char  *modes[] = { "", "all", "list", "sender" };
-    static const char  *de_labels[] = {
-        "Absender*in", "Alle", "Liste", "nur Absender*in" };
-    static const char  *en_labels[] = {
-        "Sender", "All", "List", "Sender only" };
-
-    a = ld->target;
-
-    if (a == NULL || a->kind != TK_ART_IN || c->posted) {
-        return NGX_OK;
-    }
-
-    m = ngx_pcalloc(r->pool, 4 * sizeof(*m));
-    if (m == NULL) {
-        return NGX_ERROR;
-    }
-
-    tpl->modes = m;
-    n = 0;
-
-    for (i = 0; i < 4; i++) {
-        if (i >= 2 && a->list_id.len == 0) {
-            break;
-        }
-
-        ngx_http_ticket_cstr(&m[n].mode, i ? modes[i] : "reply");
-        ngx_http_ticket_cstr(&m[n].label, de ? de_labels[i] : en_labels[i]);
-        m[n].current = (c->mode.len == ngx_strlen(modes[i])
-                        && ngx_strncmp(c->mode.data, modes[i], c->mode.len)
-                           == 0);
-
-        if ((i ? ngx_http_ticket_compose_url(r, &m[n].url,
-                                             "t/%uL?reply=%uL&to=%s#composer",
-                                             v->number, a->id, modes[i])
-               : ngx_http_ticket_compose_url(r, &m[n].url,
-                                             "t/%uL?reply=%uL#composer",
-                                             v->number, a->id))
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        n++;
-    }
-
-    tpl->modes_n = n;
-
-    return NGX_OK;
-}
-
-
-/* "Send email to ana@x.org" (and how many more): the button says what
- * will happen.  The script keeps it current as recipients change. */
-static ngx_int_t
-ngx_http_ticket_compose_send_label(ngx_http_request_t *r, ngx_flag_t de,
-    ngx_http_ticket_compose_t *c, tk_str_t *label)
-{
-    u_char      *p;
-    ngx_uint_t   n;
-    ngx_str_t   *first;
-
-    n = c->nto + c->ncc + c->nbcc;
-
-    if (n == 0) {
-        ngx_http_ticket_cstr(label, de ? "E-Mail senden" : "Send email");
-        return NGX_OK;
-    }
-
-    first = (ngx_str_t *) &c->rcpt[0].addr;
-
-    p = ngx_pnalloc(r->pool, first->len + NGX_INT_T_LEN + 64);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    label->data = p;
-
-    if (n == 1) {
-        p = de ? ngx_sprintf(p, "E-Mail an %V senden", first)
-               : ngx_sprintf(p, "Send email to %V", first);
-    } else {
-        p = de ? ngx_sprintf(p, "E-Mail an %V und %ui weitere senden", first,
-                             n - 1)
-               : ngx_sprintf(p, "Send email to %V and %ui more", first, n - 1);
-    }
-
-    label->len = p - label->data;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_ticket_compose_url(ngx_http_request_t *r, tk_str_t *out,
-    const char *fmt, ...)
-{
-    u_char   buf[3 * NGX_INT64_LEN + 64], *last;
-    va_list  args;
-
-    va_start(args, fmt);
-    last = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
-    va_end(args);
-
-    return ngx_http_ticket_url(r, (char *) buf, last - buf, out);
-}
-
-
-/* ---- in the article list ---------------------------------------------- */
-
-/*
- * What a mail's details show besides From/To/Cc/Subject: Reply-To and
- * List-Id; for mail we sent, how its delivery went (tk_outbox_delivery
- * bumps the ticket's rev, so the cached list never shows an old state);
- * for those who may answer, one link per way of answering it.
- */
-ngx_int_t
-ngx_http_ticket_compose_article(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, tk_article_t *a,
-    tk_tpl_thread_articles_t *art)
-{
-    ngx_flag_t  de;
-
-    de = ngx_http_ticket_lang_de(ctx);
-
-    art->reply_to = a->reply_to;
-    art->list_id = a->list_id;
-
-    if (a->kind == TK_ART_OUT && a->delivery.len) {
-        art->delivery = a->delivery;
-        art->delivery_info = a->delivery_info;
-
-        ngx_http_ticket_cstr(&art->delivery_label,
-            tk_str_eq_cstr(&a->delivery, "sent")
-            ? (de ? "Zugestellt an den Mailserver" : "Delivered to the server")
-            : tk_str_eq_cstr(&a->delivery, "failed")
-            ? (de ? "NICHT zugestellt" : "NOT delivered")
-            : (de ? "Wartet auf Versand" : "Waiting to be sent"));
-    }
-
-    if (v->right != TK_RIGHT_FULL || a->kind == TK_ART_NOTE) {
-        return NGX_OK;
-    }
-
-    ngx_http_ticket_cstr(&art->reply_label, de ? "Antworten" : "Reply");
-    ngx_http_ticket_cstr(&art->reply_all_label,
-                         de ? "Allen antworten" : "Reply all");
-
-    if (ngx_http_ticket_compose_url(r, &art->reply_url,
-                                    "t/%uL?reply=%uL#composer", v->number,
-                                    a->id) != NGX_OK
-        || ngx_http_ticket_compose_url(r, &art->reply_all_url,
-                                       "t/%uL?reply=%uL&to=all#composer",
-                                       v->number, a->id) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (a->list_id.len == 0 || a->kind != TK_ART_IN) {
-        return NGX_OK;
-    }
-
-    ngx_http_ticket_cstr(&art->list_label,
-                         de ? "An die Liste antworten" : "Reply to list");
-    ngx_http_ticket_cstr(&art->sender_label,
-                         de ? "Nur Absender*in antworten" : "Reply to sender");
-
-    if (ngx_http_ticket_compose_url(r, &art->list_url,
-                                    "t/%uL?reply=%uL&to=list#composer",
-                                    v->number, a->id) != NGX_OK
-        || ngx_http_ticket_compose_url(r, &art->sender_url,
-                                       "t/%uL?reply=%uL&to=sender#composer",
-                                       v->number, a->id) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
 
     return NGX_OK;
 }

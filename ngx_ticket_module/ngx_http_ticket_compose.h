@@ -110,6 +110,20 @@ typedef struct {
 } ngx_http_ticket_compose_t;
 
 
+/* What the page's composer read (ngx_http_ticket_compose.c). */
+typedef struct {
+    ngx_http_ticket_step_pt    step;            /* the page's, run after */
+    ngx_http_ticket_reply_t   *saved;           /* the page's replies */
+    ngx_uint_t                 nsaved;
+    ngx_http_ticket_reply_t   *group;
+    ngx_http_ticket_cs_art_t  *arts;
+    ngx_uint_t                 narts;
+    ngx_http_ticket_cs_art_t  *target;          /* the answered article */
+    ngx_int_t                  quote_at;        /* its HMGET, -1: none */
+    ngx_int_t                  keys_at;         /* HMGET of keys, -1 */
+} ngx_http_ticket_compose_load_t;
+
+
 /* ngx_http_ticket_compose.c ------------------------------------------- */
 
 /* SORT tk:{t:N}:articles BY nosort GET # GET ...->kind ... */

@@ -2,6 +2,7 @@
  * ngx_http_ticket_reply.h -- the two files of a reply being sent:
  *   ngx_http_ticket_reply_form.c   the request, parsed and checked
  *   ngx_http_ticket_reply.c        the transaction
+ *   ngx_http_ticket_reply_article.c  the article it writes
  */
 
 #ifndef NGX_HTTP_TICKET_REPLY_H
@@ -10,6 +11,21 @@
 #include "ngx_http_ticket_view.h"
 #include "tk_json.h"
 #include "tk_outbox.h"
+
+
+/* A reply or note being written (ctx->view). */
+typedef struct {
+    uint64_t                   number;
+    ngx_str_t                  key;             /* tk:{t:N} */
+    ngx_http_ticket_compose_t *c;
+    ngx_flag_t                 api;
+    uint64_t                   id;              /* the new article */
+    ngx_str_t                  group;           /* read before WATCH */
+    ngx_uint_t                 retries;
+    ngx_flag_t                 keys;            /* HMGET of keys read */
+    tk_str_t                   crypt;
+    ngx_str_t                  message_id;
+} ngx_http_ticket_reply_req_t;
 
 
 /* POST /t/N/reply's form into c (NGX_OK, NGX_ERROR: no memory). */
@@ -25,5 +41,13 @@ ngx_int_t ngx_http_ticket_reply_check(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_compose_t *c);
 void ngx_http_ticket_reply_first_error(ngx_http_ticket_compose_t *c,
     const char **field, const char **message);
+
+/* The article from c, the group hash and the mail answered (target,
+ * may be NULL) -- ngx_http_ticket_reply_article.c.  NGX_ERROR with
+ * rq->c->err set: the group cannot send (no valid address). */
+ngx_int_t ngx_http_ticket_reply_article(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_req_t *rq,
+    tk_article_t *a, ngx_http_ticket_cs_art_t *target,
+    ngx_http_ticket_reply_t *group);
 
 #endif /* NGX_HTTP_TICKET_REPLY_H */

@@ -117,6 +117,12 @@ ngx_int_t ngx_http_ticket_view_users_cached(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_compose_load(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
     ngx_http_ticket_step_pt step);
+/* The composer's template from what it read
+ * (ngx_http_ticket_compose_form.c). */
+ngx_int_t ngx_http_ticket_compose_tpl(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_compose_t *c, ngx_http_ticket_compose_load_t *ld,
+    ngx_http_ticket_security_t *sec);
 /* An article's Reply-To, List-Id, delivery state and reply links. */
 ngx_int_t ngx_http_ticket_compose_article(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, tk_article_t *a,

@@ -97,11 +97,13 @@ subtest 'the ticket page has the composer: reply by default, the mail answered q
 
 subtest 'reply: the outbound article of the contract and one outbox entry in the same MULTI' => sub {
     my $mon = "$tk->{dir}/monitor.log";
-    $tk->spawn('monitor', 'redis-cli', '-s', $tk->redis_sock, 'monitor');
-    sleep 0.3;
+    # line-buffered, or redis-cli keeps what it saw when it is stopped
+    $tk->spawn('monitor', 'stdbuf', '-oL', 'redis-cli', '-s', $tk->redis_sock, 'monitor');
+    TK::wait_for('MONITOR', 10, sub { -s $mon && TK::read_file($mon) =~ /^OK/m });
     my $t0 = time;
-    my $res = send_form($c, $n, body => "Hallo Kim,\nwir kümmern uns.\n\nAm ... schrieb Kim:\n> Hallo");
-    sleep 0.3;
+    my ($action, $pairs) = compose_form($c, $n, body => "Hallo Kim,\nwir kümmern uns.\n\nAm ... schrieb Kim:\n> Hallo");
+    my $res = $c->post($action, $pairs);
+    TK::wait_for('the MULTI in the monitor', 10, sub { TK::read_file($mon) =~ /"XADD".*\n(?:.*\n)*?.*"EXEC"/ });
     $tk->stop_proc('monitor');
     is $res->{status}, 303, '303';
     my ($id) = ($res->location // '') =~ m{/t/$n#a-(\d+)$};
