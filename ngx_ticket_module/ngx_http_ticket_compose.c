@@ -45,7 +45,8 @@ static ngx_int_t ngx_http_ticket_compose_re(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_compose_ready(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_compose_quote(ngx_http_request_t *r,
-    ngx_flag_t de, ngx_http_ticket_reply_t *rep, ngx_str_t *body);
+    ngx_flag_t de, ngx_http_ticket_compose_t *c, ngx_http_ticket_reply_t *rep,
+    ngx_str_t *body);
 
 
 /* ---- the reads -------------------------------------------------------- */
@@ -134,6 +135,13 @@ ngx_http_ticket_compose_query(ngx_http_request_t *r,
             || (arg.len == 6 && ngx_strncmp(arg.data, "sender", 6) == 0)))
     {
         c->mode = arg;
+    }
+
+    if (ngx_http_ticket_query_arg(r, "to", &arg) == NGX_OK
+        && arg.len == 7 && ngx_strncmp(arg.data, "forward", 7) == 0)
+    {
+        c->mode = arg;
+        c->forward = 1;
     }
 
     if (ngx_http_ticket_query_arg(r, "type", &arg) == NGX_OK
@@ -276,7 +284,10 @@ ngx_http_ticket_compose_defaults(ngx_http_request_t *r,
 
     c->reply = a->id;
 
-    if (a->kind == TK_ART_OUT) {
+    if (c->forward) {
+        /* to whom is the agent's to say */
+
+    } else if (a->kind == TK_ART_OUT) {
         c->to = a->to;
         c->cc = a->cc;
 
@@ -480,7 +491,7 @@ ngx_http_ticket_compose_ready(ngx_http_request_t *r,
     if (ld->quote_at >= 0 && (ngx_uint_t) ld->quote_at < ctx->nreplies) {
         rep = &ctx->replies[ld->quote_at];
 
-        if (ngx_http_ticket_compose_quote(r, ngx_http_ticket_lang_de(ctx),
+        if (ngx_http_ticket_compose_quote(r, ngx_http_ticket_lang_de(ctx), c,
                                           rep, &c->body)
             != NGX_OK)
         {
@@ -493,9 +504,18 @@ ngx_http_ticket_compose_ready(ngx_http_request_t *r,
             ngx_http_ticket_reply_str(&rep->element[3], &subject);
             ngx_http_ticket_compose_untag(r, v->number, &subject);
 
-            if (subject.len
-                && ngx_http_ticket_compose_re(r, &subject, &c->subject)
-                   != NGX_OK)
+            if (subject.len && c->forward) {
+                c->subject.data = ngx_pnalloc(r->pool, subject.len + 5);
+                if (c->subject.data == NULL) {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
+
+                c->subject.len = ngx_sprintf(c->subject.data, "Fwd: %V",
+                                             &subject) - c->subject.data;
+
+            } else if (subject.len
+                       && ngx_http_ticket_compose_re(r, &subject, &c->subject)
+                          != NGX_OK)
             {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -524,7 +544,8 @@ ngx_http_ticket_compose_ready(ngx_http_request_t *r,
  * answered quoted below where the agent writes. */
 static ngx_int_t
 ngx_http_ticket_compose_quote(ngx_http_request_t *r, ngx_flag_t de,
-    ngx_http_ticket_reply_t *rep, ngx_str_t *body)
+    ngx_http_ticket_compose_t *c, ngx_http_ticket_reply_t *rep,
+    ngx_str_t *body)
 {
     u_char                  *p, *e, *nl;
     tk_out_t                 out;
@@ -551,7 +572,21 @@ ngx_http_ticket_compose_quote(ngx_http_request_t *r, ngx_flag_t de,
         return NGX_ERROR;
     }
 
-    ngx_http_ticket_sink_init(r, &out, &sink, text.len + text.len / 8 + 128);
+    ngx_http_ticket_sink_init(r, &out, &sink, text.len + text.len / 8 + 256);
+
+    if (c->forward) {
+        /* a forwarded mail as mail programs show one: unquoted */
+        tk_out_cstr(&out, de ? "\n\n---------- Weitergeleitete Nachricht "
+                               "----------\nVon: "
+                             : "\n\n---------- Forwarded message "
+                               "----------\nFrom: ");
+        tk_out_raw(&out, from.data, from.len);
+        tk_out_cstr(&out, de ? "\nDatum: " : "\nDate: ");
+        tk_out_str(&out, &when);
+        tk_out_cstr(&out, "\n\n");
+        tk_out_raw(&out, text.data, text.len);
+        goto done;
+    }
 
     tk_out_cstr(&out, de ? "\n\nAm " : "\n\nOn ");
     tk_out_str(&out, &when);
@@ -573,6 +608,8 @@ ngx_http_ticket_compose_quote(ngx_http_request_t *r, ngx_flag_t de,
         tk_out_raw(&out, "\n", 1);
         p = nl + 1;
     }
+
+done:
 
     if (ngx_http_ticket_sink_str(&out, &s) != NGX_OK) {
         return NGX_ERROR;

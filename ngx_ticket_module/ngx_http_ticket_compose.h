@@ -33,7 +33,7 @@
 /* Fields SORT ... GET reads of every article of a ticket, in this order
  * (ngx_http_ticket_compose_sort), so the composer knows every article's
  * addresses and flags in one command. */
-#define NGX_HTTP_TICKET_CS_NFIELDS     11
+#define NGX_HTTP_TICKET_CS_NFIELDS     13
 
 
 /* One article as SORT ... GET gave it. */
@@ -49,6 +49,8 @@ typedef struct {
     ngx_str_t                  message_id;
     ngx_str_t                  references;
     ngx_str_t                  in_reply_to;
+    ngx_uint_t                 attachments;
+    ngx_str_t                  attachment_names;
 } ngx_http_ticket_cs_art_t;
 
 
@@ -71,6 +73,8 @@ typedef struct {
 typedef struct {
     ngx_flag_t                 posted;
     ngx_flag_t                 note;            /* type=note */
+    ngx_flag_t                 forward;         /* forward "reply" with
+                                                   its attachments */
     ngx_str_t                  mode;            /* ?to= sender|all|list */
     ngx_str_t                  to;
     ngx_str_t                  cc;

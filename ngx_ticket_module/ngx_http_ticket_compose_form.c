@@ -54,6 +54,23 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     tpl->de = de;
     tpl->note = c->note;
+    tpl->forward = c->forward;
+
+    /* a forward takes the mail's attachments along */
+    if (c->forward && ld->target && ld->target->attachments) {
+        tpl->forward_files.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 64);
+        if (tpl->forward_files.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        tpl->forward_files.len = ngx_sprintf(tpl->forward_files.data,
+                                   de ? "%ui Anh\xc3\xa4nge werden mit "
+                                        "weitergeleitet."
+                                      : "%ui attachments are forwarded "
+                                        "along.",
+                                   ld->target->attachments)
+                                 - tpl->forward_files.data;
+    }
     tpl->csrf = *ngx_ticket_str(&ctx->csrf);
     tpl->static_url = *ngx_ticket_str(&lcf->static_url);
     tpl->version = *ngx_ticket_str(&mcf->static_version);
@@ -168,8 +185,8 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 }
 
 
-/* One click each: reply (Reply-To or From), to all, and for a list mail
- * to the list or to the sender alone. */
+/* One click each: reply (Reply-To or From), to all, forward, and for a
+ * list mail to the list or to the sender alone. */
 static ngx_int_t
 ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
     ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
@@ -179,11 +196,11 @@ ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
     ngx_http_ticket_cs_art_t    *a;
     tk_tpl_compose_modes_t      *m;
 
-    static const char  *modes[] = { "", "all", "list", "sender" };
+    static const char  *modes[] = { "", "all", "forward", "list", "sender" };
     static const char  *de_labels[] = {
-        "Absender*in", "Alle", "Liste", "nur Absender*in" };
+        "Absender*in", "Alle", "Weiterleiten", "Liste", "nur Absender*in" };
     static const char  *en_labels[] = {
-        "Sender", "All", "List", "Sender only" };
+        "Sender", "All", "Forward", "List", "Sender only" };
 
     a = ld->target;
 
@@ -191,7 +208,7 @@ ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
         return NGX_OK;
     }
 
-    m = ngx_pcalloc(r->pool, 4 * sizeof(*m));
+    m = ngx_pcalloc(r->pool, 5 * sizeof(*m));
     if (m == NULL) {
         return NGX_ERROR;
     }
@@ -199,8 +216,8 @@ ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
     tpl->modes = m;
     n = 0;
 
-    for (i = 0; i < 4; i++) {
-        if (i >= 2 && a->list_id.len == 0) {
+    for (i = 0; i < 5; i++) {
+        if (i >= 3 && a->list_id.len == 0) {
             break;
         }
 
@@ -325,12 +342,17 @@ ngx_http_ticket_compose_article(ngx_http_request_t *r,
     ngx_http_ticket_cstr(&art->reply_label, de ? "Antworten" : "Reply");
     ngx_http_ticket_cstr(&art->reply_all_label,
                          de ? "Allen antworten" : "Reply all");
+    ngx_http_ticket_cstr(&art->forward_label,
+                         de ? "Weiterleiten" : "Forward");
 
     if (ngx_http_ticket_compose_url(r, &art->reply_url,
                                     "t/%uL?reply=%uL#composer", v->number,
                                     a->id) != NGX_OK
         || ngx_http_ticket_compose_url(r, &art->reply_all_url,
                                        "t/%uL?reply=%uL&to=all#composer",
+                                       v->number, a->id) != NGX_OK
+        || ngx_http_ticket_compose_url(r, &art->forward_url,
+                                       "t/%uL?reply=%uL&to=forward#composer",
                                        v->number, a->id) != NGX_OK)
     {
         return NGX_ERROR;

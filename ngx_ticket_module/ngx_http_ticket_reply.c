@@ -355,7 +355,7 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
         }
     }
 
-    if (c->reply && target == NULL) {
+    if ((c->reply || c->forward) && target == NULL) {
         c->err = de ? "Die beantwortete Nachricht gibt es in diesem Ticket "
                       "nicht."
                     : "The message answered is not in this ticket.";
@@ -429,6 +429,17 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
     tk_ticket_update(cmds, &old, &new, ngx_ticket_str(&ctx->user.login),
                      a.time);
     tk_article_write(cmds, &a, &new.group);
+
+    /* a forward's attachments: copied inside Redis, the data never
+     * passes through nginx (keys of one ticket share its slot) */
+    for (i = 1; c->forward && !c->note && i <= a.attachments; i++) {
+        tk_cmds_add(cmds, "COPY tk:{t:%llu}:a:%llu:att:%u"
+                    " tk:{t:%llu}:a:%llu:att:%u",
+                    (unsigned long long) rq->number,
+                    (unsigned long long) target->id, (unsigned) i,
+                    (unsigned long long) rq->number,
+                    (unsigned long long) rq->id, (unsigned) i);
+    }
 
     if (!c->note) {
         tk_outbox_enqueue(cmds, rq->number, rq->id, a.time);

@@ -129,7 +129,11 @@ ngx_http_ticket_reply_article(ngx_http_request_t *r,
                                                     - at), at) - p;
     rq->message_id = *(ngx_str_t *) &a->message_id;
 
-    if (target && target->message_id.len) {
+    if (c->forward && target) {
+        a->attachments = (unsigned) target->attachments;
+        a->attachment_names = *ngx_ticket_str(&target->attachment_names);
+
+    } else if (target && target->message_id.len) {
         a->in_reply_to = *ngx_ticket_str(&target->message_id);
 
         prev = target->references.len ? &target->references

@@ -34,7 +34,7 @@ ngx_http_ticket_reply_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_compose_t *c)
 {
     long long  v;
-    ngx_str_t  type, state, confirm;
+    ngx_str_t  type, state, confirm, forward;
 
     c->posted = 1;
 
@@ -47,9 +47,11 @@ ngx_http_ticket_reply_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_form_value(r, ctx, "state", &state);
     ngx_http_ticket_form_value(r, ctx, "pending_until", &c->pending);
     ngx_http_ticket_form_value(r, ctx, "confirm_plain", &confirm);
+    ngx_http_ticket_form_value(r, ctx, "forward", &forward);
 
     c->note = (type.len == 4 && ngx_strncmp(type.data, "note", 4) == 0);
     c->confirm_plain = (confirm.len == 1 && confirm.data[0] == '1');
+    c->forward = (forward.len == 1 && forward.data[0] == '1');
 
     ngx_http_ticket_reply_number(r, ctx, "reply", &v);
     c->reply = v > 0 ? (uint64_t) v : 0;
@@ -276,7 +278,7 @@ ngx_http_ticket_reply_json(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     static const char  *known[] = {
         "type", "to", "cc", "bcc", "subject", "body", "state",
         "pending_until", "attachments", "rev", "reply_to_article",
-        "confirm_plain", NULL
+        "confirm_plain", "forward", NULL
     };
 
     c->posted = 1;
@@ -391,6 +393,17 @@ ngx_http_ticket_reply_json(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     e = tk_json_get(m, n, "confirm_plain");
     c->confirm_plain = (e && e->type == TK_JSON_TRUE);
+
+    /* "forward": true sends reply_to_article on, with its attachments */
+    e = tk_json_get(m, n, "forward");
+    c->forward = (e && e->type == TK_JSON_TRUE);
+
+    if (c->forward && (c->reply == 0 || c->note)) {
+        *field = "forward";
+        *message = "a forward needs \"type\":\"reply\" and "
+                   "reply_to_article";
+        return NGX_DECLINED;
+    }
 
     return NGX_OK;
 }

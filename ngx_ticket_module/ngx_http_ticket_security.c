@@ -51,8 +51,10 @@ ngx_http_ticket_compose_sort(tk_cmds_t *cmds, uint64_t number)
         " GET tk:{t:%llu}:a:*->" TK_F_LIST_ID
         " GET tk:{t:%llu}:a:*->" TK_F_MESSAGE_ID
         " GET tk:{t:%llu}:a:*->" TK_F_REFERENCES
-        " GET tk:{t:%llu}:a:*->" TK_F_IN_REPLY_TO,
-        n, n, n, n, n, n, n, n, n, n, n);
+        " GET tk:{t:%llu}:a:*->" TK_F_IN_REPLY_TO
+        " GET tk:{t:%llu}:a:*->" TK_F_ATTACHMENTS
+        " GET tk:{t:%llu}:a:*->" TK_F_ATTACHMENT_NAMES,
+        n, n, n, n, n, n, n, n, n, n, n, n, n);
 }
 
 
@@ -103,6 +105,9 @@ ngx_http_ticket_compose_sorted(ngx_http_request_t *r,
         ngx_http_ticket_reply_str(&e[8], &a[k].message_id);
         ngx_http_ticket_reply_str(&e[9], &a[k].references);
         ngx_http_ticket_reply_str(&e[10], &a[k].in_reply_to);
+        ngx_http_ticket_reply_str(&e[12], &a[k].attachment_names);
+        id = tk_str_atoll(ngx_ticket_str(&e[11].str));
+        a[k].attachments = id > 0 ? (ngx_uint_t) id : 0;
 
         /* an id whose hash is gone has no kind: left out */
         if (a[k].kind) {

@@ -348,6 +348,35 @@ subtest 'reply all, reply to list, reply to sender' => sub {
     ok $ro->get("/t/$l")->dom->at("article#a-$la a.reply"), 'the links for those who may reply';
 };
 
+subtest 'forward: the mail and its attachments go along (copied inside Redis)' => sub {
+    my $mail = join "\r\n", 'From: Fa <fa@example.net>', 'To: also@example.org', 'Subject: Bescheid',
+        'Message-ID: <fw1@example.net>', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="B"', '',
+        '--B', 'Content-Type: text/plain; charset=utf-8', '', 'Anbei der Bescheid.',
+        '--B', 'Content-Type: application/pdf; name="bescheid.pdf"', 'Content-Disposition: attachment; filename="bescheid.pdf"',
+        '', '%PDF-1.4 bescheid', '--B--', '';
+    my ($rc, undef, $err) = MB::deliver($tk, $mail, '--recipient', 'also@example.org');
+    die $err if $rc;
+    my ($f, undef, $fa) = MB::stored($tk, 'fw1@example.net');
+    my $page = $c->get("/t/$f?reply=$fa&to=forward")->dom;
+    ok $page->at("article#a-$fa a.forward[href*=\"to=forward\"]"), 'a forward link on the mail';
+    is $page->at('form#compose input[name=to]')->attr('value'), '', 'forward: no recipient yet';
+    is $page->at('form#compose input[name=subject]')->attr('value'), 'Fwd: Bescheid', 'subject Fwd:';
+    like decode_utf8($page->at('form#compose textarea[name=body]')->raw_text), qr/Weitergeleitete Nachricht.*Anbei der Bescheid/s,
+        'the forwarded text';
+    ok $page->at('form#compose input[name=forward][value=1]'), 'the form says forward';
+    like dtext($page->at('form#compose .forward-files')), qr/1 Anh/, 'the attachment goes along';
+    my $res = send_form($c, "$f?reply=$fa&to=forward", to => 'Anwalt <anwalt@example.com>');
+    is $res->{status}, 303, 'sent';
+    my $id = ids($f)->[-1];
+    my $a = art($f, $id);
+    is $a->{attachments}, 1, 'one attachment';
+    is $a->{in_reply_to}, '', 'a forward answers nothing';
+    my %att = $r->hgetall("tk:{t:$f}:a:$id:att:1");
+    my %orig = $r->hgetall("tk:{t:$f}:a:$fa:att:1");
+    is_deeply \%att, \%orig, 'the attachment hash copied as it is';
+    is $c->get("/t/$f/a/$id/att/1")->{status}, 200, 'and served like any attachment';
+};
+
 subtest 'API: POST /api/v1/tickets/N/articles' => sub {
     my $token = $tk->add_token('anna');
     my $api = $tk->client;
