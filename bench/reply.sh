@@ -53,6 +53,10 @@ for i in $(seq "$NT"); do
 done
 FIRST=$($R get tk:seq:ticket)
 FIRST=$((FIRST - NT + 1))
+# the first mail of each ticket: what the composer answers (reply=A)
+A0=$($R lindex "tk:{t:$FIRST}:articles" 0)
+ALAST=$($R lindex "tk:{t:$((FIRST + NT - 1))}:articles" 0)
+[ "$ALAST" = $((A0 + NT - 1)) ] || { echo "reply.sh: article ids not consecutive" >&2; exit 1; }
 
 PORT=$(perl -MNet::EmptyPort=empty_port -e 'print empty_port()')
 mkdir -p "$T/nginx" "$T/static"
@@ -80,17 +84,21 @@ CSRF=$(sed -n 's/.*<meta name="csrf" content="\([0-9a-f]*\)".*/\1/p' "$T/t.html"
 grep -q 'id="compose"' "$T/t.html" || { echo "reply.sh: no composer on /t/$FIRST" >&2; exit 1; }
 
 # the form without rev/arts/hist: every POST is a fresh reply, never a
-# conflict (the two-agent check is t/compose.t's)
+# conflict (the two-agent check is t/compose.t's); it answers the
+# ticket's first mail, as the composer's form names it
 cat > "$T/reply.lua" <<LUA
-local first, n, i = $FIRST, $NT, 0
+local first, a0, n, i = $FIRST, $A0, $NT, 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = "tk_session=$SID"
 wrk.body = "csrf=$CSRF&type=reply&to=Kundin+%3Ckundin%40example.net%3E"
     .. "&subject=Re%3A+Frage&state=3&body=Hallo%2C%0A%0Awir+melden+uns+bald.%0A"
+local body = wrk.body
 request = function()
     i = i + 1
-    return wrk.format(nil, "/t/" .. (first + (i * 7919) % n) .. "/reply")
+    local k = (i * 7919) % n
+    return wrk.format(nil, "/t/" .. (first + k) .. "/reply", nil,
+        body .. "&reply=" .. (a0 + k))
 end
 LUA
 

@@ -21,18 +21,22 @@
 
 /* replies of the composer's first batch */
 #define NGX_HTTP_TICKET_C_GROUP        0
-#define NGX_HTTP_TICKET_C_SORT         1
+#define NGX_HTTP_TICKET_C_FLAGS        1
 
 
 static void ngx_http_ticket_compose_query(ngx_http_request_t *r,
     ngx_http_ticket_compose_t *c);
 static ngx_int_t ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
-static ngx_http_ticket_cs_art_t *ngx_http_ticket_compose_target(
-    ngx_http_ticket_compose_t *c, ngx_http_ticket_compose_load_t *ld);
+static ngx_int_t ngx_http_ticket_compose_kinds(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_compose_target(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_compose_more(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_compose_defaults(ngx_http_request_t *r,
-    ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
-    ngx_http_ticket_compose_load_t *ld);
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_compose_t *c, ngx_http_ticket_compose_load_t *ld);
 static ngx_int_t ngx_http_ticket_compose_list_addr(ngx_http_request_t *r,
     ngx_http_ticket_cs_art_t *t, ngx_str_t *to);
 static ngx_int_t ngx_http_ticket_compose_others(ngx_http_request_t *r,
@@ -45,7 +49,7 @@ static ngx_int_t ngx_http_ticket_compose_re(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_compose_ready(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_compose_quote(ngx_http_request_t *r,
-    ngx_flag_t de, ngx_http_ticket_compose_t *c, ngx_http_ticket_reply_t *rep,
+    ngx_flag_t de, ngx_http_ticket_compose_t *c, ngx_http_ticket_cs_art_t *a,
     ngx_str_t *body);
 
 
@@ -100,11 +104,28 @@ ngx_http_ticket_compose_load(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ld->step = step;
     ld->saved = ctx->replies;
     ld->nsaved = ctx->nreplies;
-    ld->quote_at = -1;
     ld->keys_at = -1;
 
+    /* the candidate for the mail answered: the one named, else the
+     * newest article (the page's LRANGE has the ids) */
+    ld->cand = c->reply;
+
+    if (ld->cand == 0 && !c->posted && v->ids->type == REDIS_REPLY_ARRAY
+        && v->ids->nelem)
+    {
+        long long  id;
+
+        id = tk_str_atoll(ngx_ticket_str(
+                              &v->ids->element[v->ids->nelem - 1].str));
+        ld->cand = id > 0 ? (uint64_t) id : 0;
+    }
+
     tk_cmds_add(cmds, "HGETALL %s", gkey);
-    ngx_http_ticket_compose_sort(cmds, v->number);
+    ngx_http_ticket_compose_flags(cmds, v->number);
+
+    if (ld->cand) {
+        ngx_http_ticket_compose_art_read(cmds, v->number, ld->cand);
+    }
 
     if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -152,12 +173,15 @@ ngx_http_ticket_compose_query(ngx_http_request_t *r,
 }
 
 
+/*
+ * The group, every article's kind and flags, and the candidate: the
+ * article named, else the newest -- the mail answered nearly always, so
+ * mostly no batch more is needed for it.
+ */
 static ngx_int_t
 ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    char                             key[TK_KEY_MAX];
-    size_t                           len;
     tk_cmds_t                       *cmds;
     ngx_http_ticket_view_t          *v;
     ngx_http_ticket_compose_t       *c;
@@ -167,17 +191,133 @@ ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
     c = v->compose;
     ld = c->load;
 
-    if (ctx->nreplies < 2
-        || ngx_http_ticket_compose_sorted(r,
-                                     &ctx->replies[NGX_HTTP_TICKET_C_SORT],
-                                     &ld->arts, &ld->narts)
+    if (ctx->nreplies < 2 + (ld->cand ? 1 : 0)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ld->group = &ctx->replies[NGX_HTTP_TICKET_C_GROUP];
+    ld->encrypted = ngx_http_ticket_compose_encrypted(
+                                     &ctx->replies[NGX_HTTP_TICKET_C_FLAGS]);
+
+    /* the candidate is a mail (in or out): the one answered */
+    if (ld->cand
+        && ngx_http_ticket_compose_art(&ctx->replies[2], ld->cand,
+                                       &ld->target_art)
+           == NGX_OK
+        && ld->target_art.kind != TK_ART_NOTE)
+    {
+        ld->target = &ld->target_art;
+        return ngx_http_ticket_compose_more(r, ctx);
+    }
+
+    if (c->posted || v->ids->type != REDIS_REPLY_ARRAY
+        || v->ids->nelem == 0)
+    {
+        return ngx_http_ticket_compose_more(r, ctx);
+    }
+
+    /* the newest article is a note (or the one named is none of this
+     * ticket's mails): look for the newest mail */
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_ticket_compose_sort(cmds, v->number);
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_compose_kinds);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_compose_kinds(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    tk_cmds_t                       *cmds;
+    ngx_uint_t                       i, n;
+    ngx_http_ticket_view_t          *v;
+    ngx_http_ticket_cs_art_t        *arts;
+    ngx_http_ticket_compose_load_t  *ld;
+
+    v = ctx->view;
+    ld = v->compose->load;
+    ld->cand = 0;
+
+    if (ctx->nreplies != 1
+        || ngx_http_ticket_compose_sorted(r, &ctx->replies[0], &arts, &n)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ld->group = &ctx->replies[NGX_HTTP_TICKET_C_GROUP];
-    ld->target = ngx_http_ticket_compose_target(c, ld);
+    for (i = n; ld->cand == 0 && i > 0; i--) {
+        if (arts[i - 1].kind != TK_ART_NOTE) {
+            ld->cand = arts[i - 1].id;
+        }
+    }
+
+    if (ld->cand == 0) {
+        return ngx_http_ticket_compose_more(r, ctx);
+    }
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_ticket_compose_art_read(cmds, v->number, ld->cand);
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_compose_target);
+}
+
+
+/* The mail answered, found by its kind. */
+static ngx_int_t
+ngx_http_ticket_compose_target(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_http_ticket_view_t          *v;
+    ngx_http_ticket_compose_load_t  *ld;
+
+    v = ctx->view;
+    ld = v->compose->load;
+
+    if (ctx->nreplies == 1
+        && ngx_http_ticket_compose_art(&ctx->replies[0], ld->cand,
+                                       &ld->target_art)
+           == NGX_OK)
+    {
+        ld->target = &ld->target_art;
+    }
+
+    return ngx_http_ticket_compose_more(r, ctx);
+}
+
+
+/* Defaults of a fresh form from the mail answered, then the keys of the
+ * recipients. */
+static ngx_int_t
+ngx_http_ticket_compose_more(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    tk_cmds_t                       *cmds;
+    ngx_http_ticket_view_t          *v;
+    ngx_http_ticket_compose_t       *c;
+    ngx_http_ticket_compose_load_t  *ld;
+
+    v = ctx->view;
+    c = v->compose;
+    ld = c->load;
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL) {
@@ -185,7 +325,7 @@ ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
     }
 
     if (!c->posted) {
-        if (ngx_http_ticket_compose_defaults(r, v, c, ld) != NGX_OK) {
+        if (ngx_http_ticket_compose_defaults(r, ctx, v, c, ld) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -193,17 +333,9 @@ ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
          * sending it is refused with the message next to the field */
         (void) ngx_http_ticket_compose_rcpt(c, ngx_http_ticket_lang_de(ctx));
         c->err_to = c->err_cc = c->err_bcc = NULL;
-
-        if (ld->target) {
-            len = tk_key_article(key, sizeof(key), v->number,
-                                 ld->target->id);
-            ld->quote_at = cmds->n;
-            tk_cmds_add(cmds, "HMGET %b " TK_F_BODY " " TK_F_TIME " "
-                        TK_F_FROM " " TK_F_SUBJECT, key, len);
-        }
     }
 
-    ld->keys_at = cmds->n;
+    ld->keys_at = 0;
 
     if (ngx_http_ticket_compose_keys(r, cmds, c->rcpt,
                                      c->nto + c->ncc + c->nbcc)
@@ -226,34 +358,6 @@ ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
 }
 
 
-/* The article named, if it is a mail of this ticket; else the newest
- * mail (in or out): what an agent answers nearly always. */
-static ngx_http_ticket_cs_art_t *
-ngx_http_ticket_compose_target(ngx_http_ticket_compose_t *c,
-    ngx_http_ticket_compose_load_t *ld)
-{
-    ngx_uint_t  i;
-
-    for (i = 0; c->reply && i < ld->narts; i++) {
-        if (ld->arts[i].id == c->reply && ld->arts[i].kind != TK_ART_NOTE) {
-            return &ld->arts[i];
-        }
-    }
-
-    if (c->posted) {
-        return NULL;
-    }
-
-    for (i = ld->narts; i > 0; i--) {
-        if (ld->arts[i - 1].kind != TK_ART_NOTE) {
-            return &ld->arts[i - 1];
-        }
-    }
-
-    return NULL;
-}
-
-
 /*
  * Recipients and subject of a fresh composer.  A mail we sent is
  * answered to the same people; a mail received to its Reply-To (or
@@ -262,10 +366,10 @@ ngx_http_ticket_compose_target(ngx_http_ticket_compose_t *c,
  */
 static ngx_int_t
 ngx_http_ticket_compose_defaults(ngx_http_request_t *r,
-    ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
-    ngx_http_ticket_compose_load_t *ld)
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_compose_t *c, ngx_http_ticket_compose_load_t *ld)
 {
-    ngx_str_t                  email;
+    ngx_str_t                  email, subject;
     tk_ticket_t               *t;
     ngx_http_ticket_cs_art_t  *a;
 
@@ -314,10 +418,31 @@ ngx_http_ticket_compose_defaults(ngx_http_request_t *r,
         }
     }
 
-    /* until the answered mail's own subject is read: the title, which
-     * is the first mail's subject */
-    return ngx_http_ticket_compose_re(r, (ngx_str_t *) &t->title,
-                                      &c->subject);
+    if (ngx_http_ticket_compose_quote(r, ngx_http_ticket_lang_de(ctx), c, a,
+                                      &c->body)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the answered mail's subject (a mail we sent: without its tag,
+     * which goes in front again when it is sent), else the title */
+    subject = a->subject.len ? a->subject : *(ngx_str_t *) &t->title;
+    ngx_http_ticket_compose_untag(r, v->number, &subject);
+
+    if (!c->forward) {
+        return ngx_http_ticket_compose_re(r, &subject, &c->subject);
+    }
+
+    c->subject.data = ngx_pnalloc(r->pool, subject.len + 5);
+    if (c->subject.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->subject.len = ngx_sprintf(c->subject.data, "Fwd: %V", &subject)
+                     - c->subject.data;
+
+    return NGX_OK;
 }
 
 
@@ -477,9 +602,8 @@ static ngx_int_t
 ngx_http_ticket_compose_ready(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_str_t                        subject;
     ngx_http_ticket_view_t          *v;
-    ngx_http_ticket_reply_t         *keys, *rep;
+    ngx_http_ticket_reply_t         *keys;
     ngx_http_ticket_compose_t       *c;
     ngx_http_ticket_security_t       sec;
     ngx_http_ticket_compose_load_t  *ld;
@@ -488,45 +612,11 @@ ngx_http_ticket_compose_ready(ngx_http_request_t *r,
     c = v->compose;
     ld = c->load;
 
-    if (ld->quote_at >= 0 && (ngx_uint_t) ld->quote_at < ctx->nreplies) {
-        rep = &ctx->replies[ld->quote_at];
-
-        if (ngx_http_ticket_compose_quote(r, ngx_http_ticket_lang_de(ctx), c,
-                                          rep, &c->body)
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        /* the answered mail's subject (a mail we sent: without its tag,
-         * which goes in front again when it is sent) */
-        if (rep->type == REDIS_REPLY_ARRAY && rep->nelem == 4) {
-            ngx_http_ticket_reply_str(&rep->element[3], &subject);
-            ngx_http_ticket_compose_untag(r, v->number, &subject);
-
-            if (subject.len && c->forward) {
-                c->subject.data = ngx_pnalloc(r->pool, subject.len + 5);
-                if (c->subject.data == NULL) {
-                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
-                }
-
-                c->subject.len = ngx_sprintf(c->subject.data, "Fwd: %V",
-                                             &subject) - c->subject.data;
-
-            } else if (subject.len
-                       && ngx_http_ticket_compose_re(r, &subject, &c->subject)
-                          != NGX_OK)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
-    }
-
     keys = (ld->keys_at >= 0 && (ngx_uint_t) ld->keys_at < ctx->nreplies)
            ? &ctx->replies[ld->keys_at] : NULL;
 
     ngx_http_ticket_security(&sec, c->rcpt, c->nto + c->ncc + c->nbcc, keys,
-                             ld->group, ld->arts, ld->narts);
+                             ld->group, ld->encrypted);
 
     if (ngx_http_ticket_compose_tpl(r, ctx, v, c, ld, &sec) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -544,30 +634,23 @@ ngx_http_ticket_compose_ready(ngx_http_request_t *r,
  * answered quoted below where the agent writes. */
 static ngx_int_t
 ngx_http_ticket_compose_quote(ngx_http_request_t *r, ngx_flag_t de,
-    ngx_http_ticket_compose_t *c, ngx_http_ticket_reply_t *rep,
+    ngx_http_ticket_compose_t *c, ngx_http_ticket_cs_art_t *a,
     ngx_str_t *body)
 {
     u_char                  *p, *e, *nl;
     tk_out_t                 out;
     tk_str_t                 when, s;
-    ngx_str_t                text, time, from;
+    ngx_str_t                text, from;
     ngx_http_ticket_sink_t   sink;
 
-    if (rep->type != REDIS_REPLY_ARRAY || rep->nelem < 3) {
-        return NGX_OK;
-    }
-
-    ngx_http_ticket_reply_str(&rep->element[0], &text);
-    ngx_http_ticket_reply_str(&rep->element[1], &time);
-    ngx_http_ticket_reply_str(&rep->element[2], &from);
+    text = a->body;
+    from = a->from;
 
     if (text.len == 0) {
         return NGX_OK;
     }
 
-    if (ngx_http_ticket_time_str(r, tk_str_atoll(ngx_ticket_str(&time)),
-                                 &when)
-        != NGX_OK)
+    if (ngx_http_ticket_time_str(r, a->time, &when) != NGX_OK)
     {
         return NGX_ERROR;
     }

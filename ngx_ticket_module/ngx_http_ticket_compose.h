@@ -30,13 +30,17 @@
 #endif
 
 
-/* Fields SORT ... GET reads of every article of a ticket, in this order
- * (ngx_http_ticket_compose_sort), so the composer knows every article's
- * addresses and flags in one command. */
-#define NGX_HTTP_TICKET_CS_NFIELDS     13
+/* What SORT ... GET reads of every article of a ticket -- one command,
+ * and little, since it grows with the ticket: every page and reply
+ * reads the flags (did the customer write encrypted?), the kinds only
+ * when the mail answered must be looked for; the article answered is
+ * read whole (ngx_http_ticket_compose_art_read). */
+#define NGX_HTTP_TICKET_CS_NFIELDS     2
+#define NGX_HTTP_TICKET_CA_NFIELDS     15
 
 
-/* One article as SORT ... GET gave it. */
+/* An article as the composer knows it: every one id, kind and flags;
+ * the one answered also the rest. */
 typedef struct {
     uint64_t                   id;
     ngx_int_t                  kind;            /* tk_article_kind_e */
@@ -51,6 +55,9 @@ typedef struct {
     ngx_str_t                  in_reply_to;
     ngx_uint_t                 attachments;
     ngx_str_t                  attachment_names;
+    ngx_str_t                  body;
+    int64_t                    time;
+    ngx_str_t                  subject;
 } ngx_http_ticket_cs_art_t;
 
 
@@ -120,22 +127,35 @@ typedef struct {
     ngx_http_ticket_reply_t   *saved;           /* the page's replies */
     ngx_uint_t                 nsaved;
     ngx_http_ticket_reply_t   *group;
-    ngx_http_ticket_cs_art_t  *arts;
-    ngx_uint_t                 narts;
-    ngx_http_ticket_cs_art_t  *target;          /* the answered article */
-    ngx_int_t                  quote_at;        /* its HMGET, -1: none */
+    ngx_flag_t                 encrypted;       /* the customer wrote so */
+    ngx_http_ticket_cs_art_t  *target;          /* the answered article,
+                                                   or NULL */
+    ngx_http_ticket_cs_art_t   target_art;      /* ... read whole */
+    uint64_t                   cand;            /* read with the first
+                                                   batch: the one named
+                                                   or the newest */
     ngx_int_t                  keys_at;         /* HMGET of keys, -1 */
 } ngx_http_ticket_compose_load_t;
 
 
 /* ngx_http_ticket_compose.c ------------------------------------------- */
 
-/* SORT tk:{t:N}:articles BY nosort GET # GET ...->kind ... */
+/* SORT tk:{t:N}:articles BY nosort GET # GET ...->kind */
 void ngx_http_ticket_compose_sort(tk_cmds_t *cmds, uint64_t number);
+/* SORT tk:{t:N}:articles BY nosort GET ...->flags, and whether one says
+ * "encrypted" (only mail received has that flag) */
+void ngx_http_ticket_compose_flags(tk_cmds_t *cmds, uint64_t number);
+ngx_flag_t ngx_http_ticket_compose_encrypted(ngx_http_ticket_reply_t *rep);
 /* Its reply as articles, oldest first; NGX_OK or NGX_ERROR. */
 ngx_int_t ngx_http_ticket_compose_sorted(ngx_http_request_t *r,
     ngx_http_ticket_reply_t *rep, ngx_http_ticket_cs_art_t **arts,
     ngx_uint_t *n);
+/* HMGET of everything the composer needs of the article answered, and
+ * its reply parsed: NGX_OK, NGX_DECLINED (no such article). */
+void ngx_http_ticket_compose_art_read(tk_cmds_t *cmds, uint64_t number,
+    uint64_t id);
+ngx_int_t ngx_http_ticket_compose_art(ngx_http_ticket_reply_t *rep,
+    uint64_t id, ngx_http_ticket_cs_art_t *a);
 
 /* HMGET tk:pgp:addr of every recipient (lower-cased); nothing when
  * there are none.  Returns how many commands were added (0 or 1). */
@@ -144,8 +164,7 @@ ngx_uint_t ngx_http_ticket_compose_keys(ngx_http_request_t *r,
 /* The decision from that reply and the group hash (HGETALL). */
 void ngx_http_ticket_security(ngx_http_ticket_security_t *sec,
     tk_addr_t *rcpt, ngx_uint_t n, ngx_http_ticket_reply_t *keys,
-    ngx_http_ticket_reply_t *group, ngx_http_ticket_cs_art_t *arts,
-    ngx_uint_t narts);
+    ngx_http_ticket_reply_t *group, ngx_flag_t customer_encrypted);
 /* "encrypt,sign", "encrypt", "sign" or "" */
 void ngx_http_ticket_security_crypt(ngx_http_ticket_security_t *sec,
     tk_str_t *crypt);

@@ -25,10 +25,10 @@
 
 /* replies of the transaction's reads */
 #define NGX_HTTP_TICKET_X_TICKET       0
-#define NGX_HTTP_TICKET_X_SORT         1
+#define NGX_HTTP_TICKET_X_FLAGS        1
 #define NGX_HTTP_TICKET_X_HISTORY      2
 #define NGX_HTTP_TICKET_X_GROUP        3
-#define NGX_HTTP_TICKET_X_KEYS         4
+#define NGX_HTTP_TICKET_X_N            4        /* then the optional ones */
 
 
 
@@ -39,9 +39,12 @@ static ngx_int_t ngx_http_ticket_reply_begin(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_reply_decide(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_reply_changed(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_reply_changes(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_cs_art_t *arts,
-    ngx_uint_t narts, ngx_http_ticket_reply_t *history);
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_t *history);
+static ngx_int_t ngx_http_ticket_reply_fresh(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_reply_committed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_reply_back(ngx_http_request_t *r,
@@ -145,6 +148,11 @@ ngx_http_ticket_reply_start(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     tk_cmds_add(cmds, "HGET %S " TK_F_GROUP, ngx_ticket_str(&rq->key));
 
+    /* no mail named (the API): the newest mail received is answered */
+    if (rq->c->reply == 0 && !rq->c->note) {
+        ngx_http_ticket_compose_sort(cmds, rq->number);
+    }
+
     if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -173,6 +181,24 @@ ngx_http_ticket_reply_begin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     rq->group = ctx->replies[0].str;
+    rq->tid = c->reply;
+
+    if (c->reply == 0 && !c->note && ctx->nreplies == 2) {
+        ngx_uint_t                 i, n;
+        ngx_http_ticket_cs_art_t  *arts;
+
+        if (ngx_http_ticket_compose_sorted(r, &ctx->replies[1], &arts, &n)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        for (i = n; rq->tid == 0 && i > 0; i--) {
+            if (arts[i - 1].kind == TK_ART_IN) {
+                rq->tid = arts[i - 1].id;
+            }
+        }
+    }
 
     switch (ngx_http_ticket_right(ctx, &rq->group)) {
     case TK_RIGHT_FULL:
@@ -199,18 +225,30 @@ ngx_http_ticket_reply_begin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     hist = c->hist >= 0 ? c->hist : 1000000000;
 
     tk_cmds_add(cmds, "HGETALL %S", ngx_ticket_str(&rq->key));
-    ngx_http_ticket_compose_sort(cmds, rq->number);
+    ngx_http_ticket_compose_flags(cmds, rq->number);
     tk_cmds_add(cmds, "LRANGE %S:history %lld -1", ngx_ticket_str(&rq->key),
                 hist);
     tk_cmds_add(cmds, "HGETALL %s", gkey);
 
+    rq->at_target = rq->at_keys = rq->at_incr = -1;
+
+    if (rq->tid) {
+        rq->at_target = cmds->n;
+        ngx_http_ticket_compose_art_read(cmds, rq->number, rq->tid);
+    }
+
+    rq->at_keys = cmds->n;
     rq->keys = c->note ? 0
                        : ngx_http_ticket_compose_keys(r, cmds, c->rcpt,
                                                c->nto + c->ncc + c->nbcc);
+    if (!rq->keys) {
+        rq->at_keys = -1;
+    }
 
     /* the new article's id, once: INCR is no read of the watched key,
      * and a retry or refusal leaves a gap, which is harmless */
     if (rq->id == 0) {
+        rq->at_incr = cmds->n;
         tk_cmds_add(cmds, "INCR " TK_KEY_SEQ_ARTICLE);
     }
 
@@ -235,12 +273,12 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
     long long                     rev;
     ngx_str_t                    *v;
     ngx_int_t                     right;
-    ngx_uint_t                    i, narts;
+    ngx_uint_t                    i;
     ngx_flag_t                    de, changed;
     tk_cmds_t                    *cmds;
     tk_ticket_t                   old, new;
     tk_article_t                  a;
-    ngx_http_ticket_cs_art_t     *arts, *target;
+    ngx_http_ticket_cs_art_t     *target;
     ngx_http_ticket_compose_t    *c;
     ngx_http_ticket_security_t    sec;
     ngx_http_ticket_reply_req_t  *rq;
@@ -249,8 +287,9 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
     c = rq->c;
     de = ngx_http_ticket_lang_de(ctx);
 
-    if (ctx->nreplies < (ngx_uint_t) NGX_HTTP_TICKET_X_KEYS
-                        + (rq->keys ? 1 : 0) + (rq->id ? 0 : 1))
+    if (ctx->nreplies < (ngx_uint_t) NGX_HTTP_TICKET_X_N
+                        + (rq->at_target >= 0) + (rq->at_keys >= 0)
+                        + (rq->at_incr >= 0))
     {
         return ngx_http_ticket_reply_refuse(r, ctx,
                                             NGX_HTTP_INTERNAL_SERVER_ERROR,
@@ -258,7 +297,7 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
     }
 
     if (rq->id == 0) {
-        i = NGX_HTTP_TICKET_X_KEYS + (rq->keys ? 1 : 0);
+        i = (ngx_uint_t) rq->at_incr;
 
         if (ctx->replies[i].type != REDIS_REPLY_INTEGER
             || ctx->replies[i].integer <= 0)
@@ -304,16 +343,6 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
                                         "group only.");
     }
 
-    if (ngx_http_ticket_compose_sorted(r,
-                                     &ctx->replies[NGX_HTTP_TICKET_X_SORT],
-                                     &arts, &narts)
-        != NGX_OK)
-    {
-        return ngx_http_ticket_reply_refuse(r, ctx,
-                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                            NULL);
-    }
-
     /* two agents on one ticket: never a silent overwrite */
     v = ngx_http_ticket_reply_field(&ctx->replies[NGX_HTTP_TICKET_X_TICKET],
                                     TK_F_REV);
@@ -329,30 +358,28 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
 
         /* a new delivery state alone (tk_outbox_delivery) bumps rev too:
          * only articles and history entries are changes to show */
-        changed = (c->arts >= 0 && narts > (ngx_uint_t) c->arts)
+        changed = (c->arts >= 0 && old.articles > (uint64_t) c->arts)
                   || (ctx->replies[NGX_HTTP_TICKET_X_HISTORY].type
                           == REDIS_REPLY_ARRAY
                       && ctx->replies[NGX_HTTP_TICKET_X_HISTORY].nelem);
 
         if (changed) {
-            return ngx_http_ticket_reply_changes(r, ctx, arts, narts,
+            return ngx_http_ticket_reply_changes(r, ctx,
                                   &ctx->replies[NGX_HTTP_TICKET_X_HISTORY]);
         }
     }
 
+    /* the mail answered: one of this ticket's mails (its key names the
+     * ticket), read whole */
     target = NULL;
 
-    for (i = narts; i > 0; i--) {
-        if (arts[i - 1].kind == TK_ART_NOTE) {
-            continue;
-        }
-
-        if (c->reply ? arts[i - 1].id == c->reply
-                     : arts[i - 1].kind == TK_ART_IN)
-        {
-            target = &arts[i - 1];
-            break;
-        }
+    if (rq->tid
+        && ngx_http_ticket_compose_art(&ctx->replies[rq->at_target], rq->tid,
+                                       &rq->target)
+           == NGX_OK
+        && rq->target.kind != TK_ART_NOTE)
+    {
+        target = &rq->target;
     }
 
     if ((c->reply || c->forward) && target == NULL) {
@@ -368,12 +395,11 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
 
     if (!c->note) {
         ngx_http_ticket_security(&sec, c->rcpt, c->nto + c->ncc + c->nbcc,
-                                 rq->keys && ctx->nreplies
-                                                > NGX_HTTP_TICKET_X_KEYS
-                                 ? &ctx->replies[NGX_HTTP_TICKET_X_KEYS]
-                                 : NULL,
+                                 rq->at_keys >= 0
+                                 ? &ctx->replies[rq->at_keys] : NULL,
                                  &ctx->replies[NGX_HTTP_TICKET_X_GROUP],
-                                 arts, narts);
+                                 ngx_http_ticket_compose_encrypted(
+                                     &ctx->replies[NGX_HTTP_TICKET_X_FLAGS]));
         ngx_http_ticket_security_crypt(&sec, &rq->crypt);
 
         if (sec.customer_encrypted && !sec.encrypt && !c->confirm_plain) {
@@ -456,12 +482,92 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
 }
 
 
-/* What changed since the form was opened, in words, and the page again
- * with the form as typed: nothing is written. */
+/*
+ * Not sent: the ticket changed since the form was opened.  Nothing is
+ * written; the articles the agent has not seen are read (who wrote,
+ * to whom) to say what changed.
+ */
 static ngx_int_t
 ngx_http_ticket_reply_changes(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_cs_art_t *arts,
-    ngx_uint_t narts, ngx_http_ticket_reply_t *history)
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_t *history)
+{
+    tk_cmds_t                    *cmds;
+    ngx_http_ticket_compose_t    *c;
+    ngx_http_ticket_reply_req_t  *rq;
+
+    rq = ctx->view;
+    c = rq->c;
+    rq->history = history;
+
+    ngx_http_ticket_tx_abort(r, ctx);
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_cmds_add(cmds, "LRANGE %S:articles %lld -1", ngx_ticket_str(&rq->key),
+                (long long) (c->arts >= 0 ? c->arts : 1000000000));
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_reply_fresh);
+}
+
+
+/* The ids of the articles not seen: each read whole. */
+static ngx_int_t
+ngx_http_ticket_reply_fresh(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    long long                     id;
+    tk_cmds_t                    *cmds;
+    ngx_uint_t                    i;
+    ngx_http_ticket_reply_t      *ids;
+    ngx_http_ticket_reply_req_t  *rq;
+
+    rq = ctx->view;
+    ids = ctx->nreplies ? &ctx->replies[0] : NULL;
+
+    cmds = ngx_http_ticket_cmds(r);
+    rq->fresh = ngx_pcalloc(r->pool, ((ids && ids->type == REDIS_REPLY_ARRAY)
+                                      ? ids->nelem : 0) * sizeof(*rq->fresh)
+                                     + 1);
+    if (cmds == NULL || rq->fresh == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; ids && ids->type == REDIS_REPLY_ARRAY && i < ids->nelem; i++)
+    {
+        id = tk_str_atoll(ngx_ticket_str(&ids->element[i].str));
+        if (id <= 0) {
+            continue;
+        }
+
+        rq->fresh[rq->nfresh++].id = (uint64_t) id;
+        ngx_http_ticket_compose_art_read(cmds, rq->number, (uint64_t) id);
+    }
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cmds->n == 0) {
+        ctx->nreplies = 0;
+        return ngx_http_ticket_reply_changed(r, ctx);
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_reply_changed);
+}
+
+
+/* What changed, in words, and the page again with the form as typed. */
+static ngx_int_t
+ngx_http_ticket_reply_changed(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
 {
     u_char                       *p;
     tk_str_t                     *s;
@@ -470,29 +576,36 @@ ngx_http_ticket_reply_changes(ngx_http_request_t *r,
     ngx_flag_t                    de;
     const char                   *what;
     ngx_http_ticket_hist_t        h;
+    ngx_http_ticket_cs_art_t      a;
+    ngx_http_ticket_reply_t      *history;
     ngx_http_ticket_compose_t    *c;
     ngx_http_ticket_reply_req_t  *rq;
 
     rq = ctx->view;
     c = rq->c;
     de = ngx_http_ticket_lang_de(ctx);
-
-    ngx_http_ticket_tx_abort(r, ctx);
+    history = rq->history;
 
     c->changes = ngx_array_create(r->pool, 4, sizeof(tk_str_t));
     if (c->changes == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    for (i = (c->arts >= 0 ? (ngx_uint_t) c->arts : narts); i < narts; i++) {
-        switch (arts[i].kind) {
+    for (i = 0; i < rq->nfresh && i < ctx->nreplies; i++) {
+        if (ngx_http_ticket_compose_art(&ctx->replies[i], rq->fresh[i].id, &a)
+            != NGX_OK)
+        {
+            continue;
+        }
+
+        switch (a.kind) {
         case TK_ART_IN:
             what = de ? "Neue E-Mail von " : "New mail from ";
-            who = &arts[i].from;
+            who = &a.from;
             break;
         case TK_ART_OUT:
             what = de ? "E-Mail gesendet an " : "Mail sent to ";
-            who = &arts[i].to;
+            who = &a.to;
             break;
         default:
             what = de ? "Neue interne Notiz" : "New internal note";

@@ -25,6 +25,18 @@ typedef struct {
     ngx_flag_t                 keys;            /* HMGET of keys read */
     tk_str_t                   crypt;
     ngx_str_t                  message_id;
+
+    /* the transaction's reads besides the fixed ones (-1: not read) */
+    uint64_t                   tid;             /* the mail answered */
+    ngx_int_t                  at_target;
+    ngx_int_t                  at_keys;
+    ngx_int_t                  at_incr;
+    ngx_http_ticket_cs_art_t   target;
+
+    /* a conflict: what to tell */
+    ngx_http_ticket_cs_art_t  *fresh;           /* articles not seen */
+    ngx_uint_t                 nfresh;
+    ngx_http_ticket_reply_t   *history;
 } ngx_http_ticket_reply_req_t;
 
 

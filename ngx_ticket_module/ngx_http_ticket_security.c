@@ -20,8 +20,7 @@
 typedef struct {
     uint64_t                   number;
     ngx_http_ticket_compose_t  c;
-    ngx_http_ticket_cs_art_t  *arts;
-    ngx_uint_t                 narts;
+    ngx_flag_t                 encrypted;
     ngx_flag_t                 has_keys;
 } ngx_http_ticket_security_req_t;
 
@@ -42,19 +41,87 @@ ngx_http_ticket_compose_sort(tk_cmds_t *cmds, uint64_t number)
     unsigned long long  n = number;
 
     tk_cmds_add(cmds, "SORT tk:{t:%llu}:articles BY nosort GET #"
-        " GET tk:{t:%llu}:a:*->" TK_F_KIND
-        " GET tk:{t:%llu}:a:*->" TK_F_FLAGS
-        " GET tk:{t:%llu}:a:*->" TK_F_FROM
-        " GET tk:{t:%llu}:a:*->" TK_F_REPLY_TO
-        " GET tk:{t:%llu}:a:*->" TK_F_TO
-        " GET tk:{t:%llu}:a:*->" TK_F_CC
-        " GET tk:{t:%llu}:a:*->" TK_F_LIST_ID
-        " GET tk:{t:%llu}:a:*->" TK_F_MESSAGE_ID
-        " GET tk:{t:%llu}:a:*->" TK_F_REFERENCES
-        " GET tk:{t:%llu}:a:*->" TK_F_IN_REPLY_TO
-        " GET tk:{t:%llu}:a:*->" TK_F_ATTACHMENTS
-        " GET tk:{t:%llu}:a:*->" TK_F_ATTACHMENT_NAMES,
-        n, n, n, n, n, n, n, n, n, n, n, n, n);
+        " GET tk:{t:%llu}:a:*->" TK_F_KIND, n, n);
+}
+
+
+void
+ngx_http_ticket_compose_flags(tk_cmds_t *cmds, uint64_t number)
+{
+    tk_cmds_add(cmds, "SORT tk:{t:%llu}:articles BY nosort"
+        " GET tk:{t:%llu}:a:*->" TK_F_FLAGS,
+        (unsigned long long) number, (unsigned long long) number);
+}
+
+
+ngx_flag_t
+ngx_http_ticket_compose_encrypted(ngx_http_ticket_reply_t *rep)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->nelem; i++) {
+        if (rep->element[i].type == REDIS_REPLY_STRING
+            && tk_flags_has(ngx_ticket_str(&rep->element[i].str),
+                            TK_FLAG_ENCRYPTED))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+void
+ngx_http_ticket_compose_art_read(tk_cmds_t *cmds, uint64_t number,
+    uint64_t id)
+{
+    tk_cmds_add(cmds, "HMGET tk:{t:%llu}:a:%llu " TK_F_KIND " " TK_F_FROM
+        " " TK_F_REPLY_TO " " TK_F_TO " " TK_F_CC " " TK_F_LIST_ID " "
+        TK_F_MESSAGE_ID " " TK_F_REFERENCES " " TK_F_IN_REPLY_TO " "
+        TK_F_ATTACHMENTS " " TK_F_ATTACHMENT_NAMES " " TK_F_BODY " "
+        TK_F_TIME " " TK_F_SUBJECT " " TK_F_FLAGS,
+        (unsigned long long) number, (unsigned long long) id);
+}
+
+
+ngx_int_t
+ngx_http_ticket_compose_art(ngx_http_ticket_reply_t *rep, uint64_t id,
+    ngx_http_ticket_cs_art_t *a)
+{
+    long long                 v;
+    ngx_http_ticket_reply_t  *e;
+
+    ngx_memzero(a, sizeof(ngx_http_ticket_cs_art_t));
+
+    if (rep->type != REDIS_REPLY_ARRAY
+        || rep->nelem != NGX_HTTP_TICKET_CA_NFIELDS)
+    {
+        return NGX_DECLINED;
+    }
+
+    e = rep->element;
+
+    a->id = id;
+    a->kind = tk_article_kind_parse((char *) e[0].str.data, e[0].str.len);
+    ngx_http_ticket_reply_str(&e[1], &a->from);
+    ngx_http_ticket_reply_str(&e[2], &a->reply_to);
+    ngx_http_ticket_reply_str(&e[3], &a->to);
+    ngx_http_ticket_reply_str(&e[4], &a->cc);
+    ngx_http_ticket_reply_str(&e[5], &a->list_id);
+    ngx_http_ticket_reply_str(&e[6], &a->message_id);
+    ngx_http_ticket_reply_str(&e[7], &a->references);
+    ngx_http_ticket_reply_str(&e[8], &a->in_reply_to);
+    v = tk_str_atoll(ngx_ticket_str(&e[9].str));
+    a->attachments = v > 0 ? (ngx_uint_t) v : 0;
+    ngx_http_ticket_reply_str(&e[10], &a->attachment_names);
+    ngx_http_ticket_reply_str(&e[11], &a->body);
+    v = tk_str_atoll(ngx_ticket_str(&e[12].str));
+    a->time = v > 0 ? v : 0;
+    ngx_http_ticket_reply_str(&e[13], &a->subject);
+    ngx_http_ticket_reply_str(&e[14], &a->flags);
+
+    return a->kind ? NGX_OK : NGX_DECLINED;
 }
 
 
@@ -96,18 +163,6 @@ ngx_http_ticket_compose_sorted(ngx_http_request_t *r,
         a[k].id = (uint64_t) id;
         a[k].kind = tk_article_kind_parse((char *) e[1].str.data,
                                           e[1].str.len);
-        ngx_http_ticket_reply_str(&e[2], &a[k].flags);
-        ngx_http_ticket_reply_str(&e[3], &a[k].from);
-        ngx_http_ticket_reply_str(&e[4], &a[k].reply_to);
-        ngx_http_ticket_reply_str(&e[5], &a[k].to);
-        ngx_http_ticket_reply_str(&e[6], &a[k].cc);
-        ngx_http_ticket_reply_str(&e[7], &a[k].list_id);
-        ngx_http_ticket_reply_str(&e[8], &a[k].message_id);
-        ngx_http_ticket_reply_str(&e[9], &a[k].references);
-        ngx_http_ticket_reply_str(&e[10], &a[k].in_reply_to);
-        ngx_http_ticket_reply_str(&e[12], &a[k].attachment_names);
-        id = tk_str_atoll(ngx_ticket_str(&e[11].str));
-        a[k].attachments = id > 0 ? (ngx_uint_t) id : 0;
 
         /* an id whose hash is gone has no kind: left out */
         if (a[k].kind) {
@@ -230,8 +285,7 @@ ngx_http_ticket_compose_keys(ngx_http_request_t *r, tk_cmds_t *cmds,
 void
 ngx_http_ticket_security(ngx_http_ticket_security_t *sec, tk_addr_t *rcpt,
     ngx_uint_t n, ngx_http_ticket_reply_t *keys,
-    ngx_http_ticket_reply_t *group, ngx_http_ticket_cs_art_t *arts,
-    ngx_uint_t narts)
+    ngx_http_ticket_reply_t *group, ngx_flag_t customer_encrypted)
 {
     u_char      *sp;
     ngx_str_t   *v, sign;
@@ -274,13 +328,7 @@ ngx_http_ticket_security(ngx_http_ticket_security_t *sec, tk_addr_t *rcpt,
     ngx_http_ticket_reply_value(group, TK_F_PGP_SIGN, &sign);
     sec->sign = sign.len ? 1 : 0;
 
-    for (i = 0; i < narts; i++) {
-        if (arts[i].kind == TK_ART_IN
-            && tk_flags_has(ngx_ticket_str(&arts[i].flags), TK_FLAG_ENCRYPTED))
-        {
-            sec->customer_encrypted = 1;
-        }
-    }
+    sec->customer_encrypted = customer_encrypted ? 1 : 0;
 }
 
 
@@ -402,7 +450,7 @@ ngx_http_ticket_compose_security_json(ngx_http_request_t *r,
     }
 
     tk_cmds_add(cmds, "HGETALL %S", ngx_ticket_str(&key));
-    ngx_http_ticket_compose_sort(cmds, number);
+    ngx_http_ticket_compose_flags(cmds, number);
 
     if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -433,12 +481,7 @@ ngx_http_ticket_security_read(ngx_http_request_t *r,
                                                "not found");
     }
 
-    if (ngx_http_ticket_compose_sorted(r, &ctx->replies[1], &sr->arts,
-                                       &sr->narts)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    sr->encrypted = ngx_http_ticket_compose_encrypted(&ctx->replies[1]);
 
     if (ngx_http_ticket_compose_rcpt(&sr->c, ngx_http_ticket_lang_de(ctx))
         != NGX_OK)
@@ -490,7 +533,7 @@ ngx_http_ticket_security_send(ngx_http_request_t *r,
     ngx_http_ticket_security(&sec, sr->c.rcpt, n,
                              sr->has_keys && ctx->nreplies > 1
                              ? &ctx->replies[1] : NULL,
-                             &ctx->replies[0], sr->arts, sr->narts);
+                             &ctx->replies[0], sr->encrypted);
     ngx_http_ticket_security_crypt(&sec, &crypt);
 
     if (ngx_http_ticket_security_text(r, ngx_http_ticket_lang_de(ctx), &sec,
