@@ -768,6 +768,9 @@ else
     put rss.mailbridge_na "mailbridge not running"
 fi
 
+# composer: reply POSTs/s through nginx to committed outbox entries (its own Redis and nginx)
+if [ -x "$ROOT/bench/reply.sh" ]; then r=$(env -u BENCH_KEEP timeout 300 "$ROOT/bench/reply.sh" 5 2000 2> "$T/reply.err" | sed -n 's/^reply rate: \([0-9]*\).*/\1/p'); if [ -n "$r" ]; then put reply.rps "$r"; say "reply: $r replies/s"; else na reply "bench/reply.sh: $(tail -1 "$T/reply.err" | head -c 100)"; fi; fi
+
 # ---- report ------------------------------------------------------------------------
 
 put meta.seconds "$(( $(date +%s) - T0 ))"
