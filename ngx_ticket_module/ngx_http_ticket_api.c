@@ -41,6 +41,7 @@ typedef struct {
     tk_ticket_t                ticket;
     ngx_http_ticket_reply_t   *history;
     ngx_uint_t                 narticles;
+    uint64_t                   rev;
 } ngx_http_ticket_api_ticket_t;
 
 
@@ -585,6 +586,15 @@ ngx_http_ticket_api_ticket_read(ngx_http_request_t *r,
 
     t->history = &ctx->replies[NGX_HTTP_TICKET_READ_HISTORY];
 
+    {
+        ngx_str_t  *rev;
+
+        rev = ngx_http_ticket_reply_field(
+                          &ctx->replies[NGX_HTTP_TICKET_READ_TICKET], TK_F_REV);
+        t->rev = (rev && tk_str_atoll(ngx_ticket_str(rev)) > 0)
+                 ? (uint64_t) tk_str_atoll(ngx_ticket_str(rev)) : 0;
+    }
+
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -648,6 +658,9 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
     ngx_http_ticket_api_time(&out, "pending_until", tk->pending_until);
     ngx_http_ticket_api_time(&out, "first_response", tk->first_response);
     ngx_http_ticket_api_time(&out, "escalation_at", tk->escalation_at);
+    /* what POST .../articles takes as "rev" (a stale one is a 409) */
+    tk_out_cstr(&out, ",\"rev\":");
+    tk_out_uint(&out, t->rev);
     tk_out_cstr(&out, ",\"articles\":[");
 
     n = 0;
@@ -756,6 +769,14 @@ ngx_http_ticket_api_article(tk_out_t *out, tk_article_t *a)
     ngx_http_ticket_api_time(out, "time", a->time);
     tk_out_cstr(out, ",\"attachments\":");
     tk_out_uint(out, a->attachments);
+
+    /* mail sent: how its delivery went (SCHEMA.md "Outbox") */
+    if (a->kind == TK_ART_OUT) {
+        tk_out_cstr(out, ",");
+        ngx_http_ticket_api_str(out, "delivery", &a->delivery, 1);
+        tk_out_cstr(out, ",");
+        ngx_http_ticket_api_str(out, "delivery_info", &a->delivery_info, 1);
+    }
 }
 
 

@@ -422,7 +422,10 @@ subtest 'API: POST /api/v1/tickets/N/articles' => sub {
     is $post->($n, '{"type":"note",')->{status}, 400, 'not JSON: 400';
     unchanged($before, $n, 'API errors');
 
-    my $rev = $tk->ticket_hash($n)->{rev};
+    my $rev = $api->api('GET', "/api/v1/tickets/$n", $token)->json->{rev};
+    is $rev, $tk->ticket_hash($n)->{rev}, 'GET /api/v1/tickets/N tells the rev';
+    my ($sent) = reverse grep { $_->{kind} eq 'out' } @{ $api->api('GET', "/api/v1/tickets/$n", $token)->json->{articles} };
+    is $sent->{delivery}, 'queued', 'and the delivery state of mail sent';
     $res = $post->($n, { type => 'note', body => 'stale', rev => $rev - 1 });
     is $res->{status}, 409, 'stale rev: 409';
     unchanged($before, $n, 'API stale rev');
