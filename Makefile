@@ -19,7 +19,7 @@ TK_LIB_SRCS  := redis-schema/tk_str.c redis-schema/tk_schema.c redis-schema/tk_k
                 redis-schema/tk_escape.c redis-schema/tk_time.c redis-schema/tk_cmd.c \
                 redis-schema/tk_ticket.c redis-schema/tk_article.c \
                 redis-schema/tk_outbox.c \
-                redis-schema/tk_addr.c redis-schema/tk_json.c \
+                redis-schema/tk_addr.c redis-schema/tk_json.c redis-schema/tk_multipart.c \
                 redis-schema/tk_redis_sync.c
 TK_LIB_OBJS  := $(patsubst redis-schema/%.c,$(BUILD)/obj/%.o,$(TK_LIB_SRCS))
 TK_HDRS      := $(wildcard redis-schema/*.h)

@@ -57,6 +57,7 @@ typedef struct {
     time_t                     session_timeout;
     ngx_flag_t                 cache;           /* ticket_cache */
     ngx_str_t                  subject_tag;     /* ticket_subject_tag */
+    size_t                     upload_max_size; /* ticket_upload_max_size */
 } ngx_http_ticket_loc_conf_t;
 
 extern ngx_module_t  ngx_http_ticket_module;
@@ -150,6 +151,9 @@ struct ngx_http_ticket_ctx_s {
     /* the request, parsed */
     ngx_str_t                  path;            /* uri below base_url, "/t/5" */
     ngx_str_t                  form;            /* raw urlencoded body   */
+    ngx_array_t               *uploads;         /* tk_part_t: the files of
+                                                   a multipart form
+                                                   (ngx_http_ticket_multipart) */
 
     /* view-owned state */
     void                      *view;
@@ -350,6 +354,15 @@ ngx_int_t ngx_http_ticket_clear_cookie(ngx_http_request_t *r,
 /* The session id cookie (ngx_http_ticket_session.c sets it,
  * ngx_http_ticket_auth.c reads it). */
 #define NGX_HTTP_TICKET_SESSION_COOKIE  "tk_session"
+
+/*
+ * A multipart/form-data body (the composer with files,
+ * ngx_http_ticket_multipart.c): its text fields become ctx->form as if
+ * urlencoded, its files ctx->uploads.  NGX_OK, NGX_DECLINED (not
+ * multipart: ctx->form stays) or NGX_ERROR (malformed: answer 400).
+ */
+ngx_int_t ngx_http_ticket_multipart(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 
 /* ---- views: entry points, one file per family --------------------------- */
 

@@ -108,6 +108,7 @@ typedef struct {
     const char                *err_body;
     const char                *err_state;
     const char                *err_confirm;
+    const char                *err_files;
     ngx_array_t               *changes;         /* tk_str_t: the conflict,
                                                    in words */
     ngx_uint_t                 status;          /* of the page, 0: 200 */

@@ -90,6 +90,17 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_cstr(&tpl->err_body, c->err_body);
     ngx_http_ticket_cstr(&tpl->err_state, c->err_state);
     ngx_http_ticket_cstr(&tpl->err_confirm, c->err_confirm);
+    ngx_http_ticket_cstr(&tpl->err_files, c->err_files);
+
+    /* "20 MB" */
+    tpl->upload_max.data = ngx_pnalloc(r->pool, NGX_SIZE_T_LEN + 4);
+    if (tpl->upload_max.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    tpl->upload_max.len = ngx_sprintf(tpl->upload_max.data, "%uz MB",
+                                      lcf->upload_max_size / (1024 * 1024))
+                          - tpl->upload_max.data;
 
     /* tag as it goes into the subject: "[Ticket#42]" */
     tpl->tag.data = ngx_pnalloc(r->pool, lcf->subject_tag.len

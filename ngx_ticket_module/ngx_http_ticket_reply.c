@@ -49,6 +49,8 @@ static ngx_int_t ngx_http_ticket_reply_committed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_reply_back(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status);
+static void ngx_http_ticket_reply_files_lost(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_compose_t *c);
 static ngx_int_t ngx_http_ticket_reply_refuse(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *message);
 
@@ -61,6 +63,11 @@ ngx_http_ticket_reply(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 {
     ngx_http_ticket_compose_t    *c;
     ngx_http_ticket_reply_req_t  *rq;
+
+    /* a form with files: its fields read as any form's, then checked */
+    if (ngx_http_ticket_multipart(r, ctx) == NGX_ERROR) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL);
+    }
 
     if (ngx_http_ticket_check_csrf(r, ctx) != NGX_OK) {
         return ngx_http_ticket_csrf_refused(r, ctx);
@@ -78,6 +85,7 @@ ngx_http_ticket_reply(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         /* the page once more, the form as typed, nothing written (the
          * page's reads decide 404/403 for those without the right) */
         c->status = NGX_HTTP_BAD_REQUEST;
+        ngx_http_ticket_reply_files_lost(ctx, c);
         return ngx_http_ticket_view_compose_again(r, ctx, number, c);
     }
 
@@ -274,6 +282,7 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
     ngx_str_t                    *v;
     ngx_int_t                     right;
     ngx_uint_t                    i;
+    unsigned                      forwarded;
     ngx_flag_t                    de, changed;
     tk_cmds_t                    *cmds;
     tk_ticket_t                   old, new;
@@ -450,6 +459,15 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
                                             NULL);
     }
 
+    /* the files uploaded, after a forward's */
+    forwarded = a.attachments;
+
+    if (ngx_http_ticket_reply_files(r, ctx, &a) != NGX_OK) {
+        return ngx_http_ticket_reply_refuse(r, ctx,
+                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                            NULL);
+    }
+
     /* the ticket hash first: its HSET of "articles" must come before the
      * article's HINCRBY */
     tk_ticket_update(cmds, &old, &new, ngx_ticket_str(&ctx->user.login),
@@ -458,7 +476,9 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
 
     /* a forward's attachments: copied inside Redis, the data never
      * passes through nginx (keys of one ticket share its slot) */
-    for (i = 1; c->forward && !c->note && i <= a.attachments; i++) {
+    ngx_http_ticket_reply_files_write(r, ctx, cmds, &a, forwarded + 1);
+
+    for (i = 1; c->forward && !c->note && i <= forwarded; i++) {
         tk_cmds_add(cmds, "COPY tk:{t:%llu}:a:%llu:att:%u"
                     " tk:{t:%llu}:a:%llu:att:%u",
                     (unsigned long long) rq->number,
@@ -641,6 +661,7 @@ ngx_http_ticket_reply_changed(ngx_http_request_t *r,
     }
 
     c->status = NGX_HTTP_CONFLICT;
+    ngx_http_ticket_reply_files_lost(ctx, c);
 
     return ngx_http_ticket_view_compose_again(r, ctx, rq->number, c);
 }
@@ -714,6 +735,22 @@ ngx_http_ticket_reply_committed(ngx_http_request_t *r,
 
 
 /* Not sent: the page again with the message (API: the JSON error). */
+/* A browser cannot fill a file input again: say so when the form comes
+ * back. */
+static void
+ngx_http_ticket_reply_files_lost(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_compose_t *c)
+{
+    if (ctx->uploads && ctx->uploads->nelts) {
+        c->err_files = ngx_http_ticket_lang_de(ctx)
+                       ? "Die Anh\xc3\xa4nge sind nicht gespeichert: bitte "
+                         "noch einmal ausw\xc3\xa4hlen."
+                       : "The attachments were not kept: please choose them "
+                         "again.";
+    }
+}
+
+
 static ngx_int_t
 ngx_http_ticket_reply_back(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_uint_t status)
@@ -733,6 +770,7 @@ ngx_http_ticket_reply_back(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     rq->c->status = status;
+    ngx_http_ticket_reply_files_lost(ctx, rq->c);
 
     return ngx_http_ticket_view_compose_again(r, ctx, rq->number, rq->c);
 }

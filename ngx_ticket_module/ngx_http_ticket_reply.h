@@ -62,4 +62,13 @@ ngx_int_t ngx_http_ticket_reply_article(ngx_http_request_t *r,
     tk_article_t *a, ngx_http_ticket_cs_art_t *target,
     ngx_http_ticket_reply_t *group);
 
+/* The files uploaded with the form (ctx->uploads) as the article's
+ * attachments after those it has (a forward's): count and names before
+ * tk_article_write, the hashes after it. */
+ngx_int_t ngx_http_ticket_reply_files(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, tk_article_t *a);
+void ngx_http_ticket_reply_files_write(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, tk_cmds_t *cmds, tk_article_t *a,
+    unsigned first);
+
 #endif /* NGX_HTTP_TICKET_REPLY_H */

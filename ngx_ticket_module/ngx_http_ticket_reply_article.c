@@ -9,13 +9,16 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ticket_reply.h"
+#include "tk_multipart.h"
 
 
 #define NGX_HTTP_TICKET_MSGID_BYTES    12      /* random part, 96 bits */
+#define NGX_HTTP_TICKET_TYPE_MAX       100
 
 
 static ngx_int_t ngx_http_ticket_reply_addrs(ngx_http_request_t *r,
     tk_addr_t *a, ngx_uint_t n, tk_str_t *out);
+static void ngx_http_ticket_reply_type(tk_str_t *type);
 
 
 /*
@@ -201,4 +204,135 @@ ngx_http_ticket_reply_addrs(ngx_http_request_t *r, tk_addr_t *a, ngx_uint_t n,
     tk_addr_write(&o, a, (int) n);
 
     return ngx_http_ticket_sink_str(&o, out);
+}
+
+
+/* ---- uploaded files ----------------------------------------------------- */
+
+/*
+ * Count and names (space-separated, for the full text, as mailbridge
+ * keeps them) of the article's files: a forward's first, then the
+ * uploads with their names cleaned (no path, no control bytes).
+ */
+ngx_int_t
+ngx_http_ticket_reply_files(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    tk_article_t *a)
+{
+    u_char      *p;
+    size_t       len;
+    tk_part_t   *up;
+    ngx_uint_t   i;
+
+    if (ctx->uploads == NULL || ctx->uploads->nelts == 0) {
+        return NGX_OK;
+    }
+
+    up = ctx->uploads->elts;
+
+    p = ngx_pnalloc(r->pool, a->attachment_names.len + ctx->uploads->nelts
+                             * (TK_FILENAME_MAX + 2));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, a->attachment_names.data, a->attachment_names.len);
+    len = a->attachment_names.len;
+
+    for (i = 0; i < ctx->uploads->nelts; i++) {
+        u_char  *name;
+
+        name = ngx_pnalloc(r->pool, TK_FILENAME_MAX + 1);
+        if (name == NULL) {
+            return NGX_ERROR;
+        }
+
+        /* the cleaned name replaces the one sent, for the hash too */
+        up[i].filename.len = tk_filename_clean(name, &up[i].filename);
+        up[i].filename.data = name;
+        ngx_http_ticket_reply_type(&up[i].content_type);
+
+        if (len) {
+            p[len++] = ' ';
+        }
+
+        ngx_memcpy(p + len, name, up[i].filename.len);
+        len += up[i].filename.len;
+    }
+
+    a->attachment_names.data = p;
+    a->attachment_names.len = len;
+    a->attachments += (unsigned) ctx->uploads->nelts;
+
+    return NGX_OK;
+}
+
+
+/* The attachment hashes, exactly like mailbridge's (SCHEMA.md). */
+void
+ngx_http_ticket_reply_files_write(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, tk_cmds_t *cmds, tk_article_t *a,
+    unsigned first)
+{
+    char         key[TK_KEY_MAX];
+    size_t       len;
+    tk_part_t   *up;
+    ngx_uint_t   i;
+
+    if (ctx->uploads == NULL) {
+        return;
+    }
+
+    up = ctx->uploads->elts;
+
+    for (i = 0; i < ctx->uploads->nelts; i++) {
+        len = tk_key_attachment(key, sizeof(key), a->ticket, a->id,
+                                first + (unsigned) i);
+        if (len == 0) {
+            cmds->failed = 1;
+            return;
+        }
+
+        tk_cmds_add(cmds, "HSET %b " TK_F_NAME " %S " TK_F_CONTENT_TYPE " %S "
+                    TK_F_SIZE " %zu " TK_F_CONTENT_ID " %s " TK_F_DISPOSITION
+                    " attachment " TK_F_DATA " %S", key, len, &up[i].filename,
+                    &up[i].content_type, up[i].data.len, "", &up[i].data);
+    }
+}
+
+
+/* "type/subtype" of token characters, lower case; anything else (or
+ * parameters) gives application/octet-stream: a download then. */
+static void
+ngx_http_ticket_reply_type(tk_str_t *type)
+{
+    size_t      i, slash;
+    u_char      c;
+
+    slash = 0;
+
+    for (i = 0; i < type->len && type->len <= NGX_HTTP_TICKET_TYPE_MAX; i++)
+    {
+        c = type->data[i];
+
+        if (c == '/' && slash == 0 && i > 0) {
+            slash = i;
+            continue;
+        }
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.'))
+        {
+            break;
+        }
+    }
+
+    if (i == type->len && slash && slash + 1 < type->len) {
+        for (i = 0; i < type->len; i++) {
+            type->data[i] = ngx_tolower(type->data[i]);
+        }
+
+        return;
+    }
+
+    tk_str_set(type, "application/octet-stream");
 }

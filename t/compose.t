@@ -17,7 +17,7 @@ require "$FindBin::Bin/mail_lib.pl";
 
 plan skip_all => 'build/mailbridge is missing' unless TK::mailbridge_bin();
 
-my $tk = TK->new;
+my $tk = TK->new(location => 'ticket_upload_max_size 256k;');
 $tk->add_group('ALSO', email => 'also@example.org');
 $tk->add_group('legal', all_agents => 1, email => 'legal@example.org');
 $tk->add_group('Zivilrecht', email => 'zivil@example.org');
@@ -375,6 +375,78 @@ subtest 'forward: the mail and its attachments go along (copied inside Redis)' =
     my %orig = $r->hgetall("tk:{t:$f}:a:$fa:att:1");
     is_deeply \%att, \%orig, 'the attachment hash copied as it is';
     is $c->get("/t/$f/a/$id/att/1")->{status}, 200, 'and served like any attachment';
+};
+
+# multipart/form-data as a browser sends the composer with files
+sub multipart {
+    my ($boundary, @fields) = @_;
+    my $body = '';
+    while (my ($name, $v) = splice @fields, 0, 2) {
+        $body .= "--$boundary\r\n";
+        if (ref $v) {
+            $body .= qq{Content-Disposition: form-data; name="$name"; filename="$v->{filename}"\r\n}
+                . "Content-Type: $v->{type}\r\n\r\n$v->{data}\r\n";
+        } else {
+            $body .= qq{Content-Disposition: form-data; name="$name"\r\n\r\n$v\r\n};
+        }
+    }
+    return $body . "--$boundary--\r\n";
+}
+
+subtest 'attachments: uploaded with the form (multipart), stored like mail attachments' => sub {
+    my ($action, $pairs) = compose_form($c, $n, body => 'Anbei zwei Dateien.');
+    my $pdf = "%PDF-1.4\0\r\n--not-the-boundary\r\n\xff\xfe binary";
+    my $boundary = q{----odd'(boundary)+_,-./:=?};
+    my $body = multipart($boundary, @$pairs,
+        attachment => { filename => '../../etc/Bescheid vom 3.12..pdf', type => 'application/pdf', data => $pdf },
+        attachment => { filename => "C:\\Akten\\Notiz\x01.txt", type => 'text/plain; charset=utf-8', data => "Hallo\n" },
+        attachment => { filename => '', type => 'application/octet-stream', data => '' });
+    my $res = $c->request('POST', $action, content => $body,
+        headers => { 'content-type' => qq{multipart/form-data; boundary="$boundary"} });
+    is $res->{status}, 303, '303';
+    my $id = ids($n)->[-1];
+    my $a = art($n, $id);
+    is $a->{attachments}, 2, 'two attachments (the empty file input is none)';
+    is $a->{attachment_names}, 'Bescheid vom 3.12..pdf Notiz.txt', 'names without paths and control bytes';
+    my %f1 = $r->hgetall("tk:{t:$n}:a:$id:att:1");
+    is $f1{name}, 'Bescheid vom 3.12..pdf', 'name';
+    is $f1{content_type}, 'application/pdf', 'type';
+    is $f1{size}, length $pdf, 'size';
+    is $f1{disposition}, 'attachment', 'disposition';
+    is $f1{data}, $pdf, 'the bytes exactly';
+    my %f2 = $r->hgetall("tk:{t:$n}:a:$id:att:2");
+    is $f2{content_type}, 'application/octet-stream', 'a type with parameters: octet-stream';
+    my $dl = $c->get("/t/$n/a/$id/att/1");
+    is $dl->{status}, 200, 'downloaded';
+    is $dl->{content}, $pdf, 'as uploaded';
+    is $c->get("/t/$n/a/$id/att/3")->{status}, 404, 'no third: 404';
+    is art($n, $id)->{delivery}, 'queued', 'and queued with its attachments';
+};
+
+subtest 'attachments: too large, malformed, and a form that comes back' => sub {
+    my $before = snapshot($n);
+    my ($action, $pairs) = compose_form($c, $n, body => 'Zu groß.');
+    my $big = multipart('B0', @$pairs, attachment => { filename => 'big.bin', type => 'application/octet-stream',
+        data => 'x' x (400 * 1024) });
+    my $res = $c->request('POST', $action, content => $big,
+        headers => { 'content-type' => 'multipart/form-data; boundary=B0' });
+    is $res->{status}, 413, 'over ticket_upload_max_size: 413';
+    my $bad = multipart('B1', @$pairs);
+    $bad =~ s/--B1--\r\n$//;
+    is $c->request('POST', $action, content => $bad,
+        headers => { 'content-type' => 'multipart/form-data; boundary=B1' })->{status}, 400, 'no closing delimiter: 400';
+    is $c->request('POST', $action, content => multipart('B2', @$pairs),
+        headers => { 'content-type' => 'multipart/form-data' })->{status}, 400, 'no boundary: 400';
+    my %p = @$pairs;
+    $p{subject} = "a\r\nb";
+    $res = $c->request('POST', $action, content => multipart('B3', %p,
+            attachment => { filename => 'a.txt', type => 'text/plain', data => 'a' }),
+        headers => { 'content-type' => 'multipart/form-data; boundary=B3' });
+    is $res->{status}, 400, 'an invalid form with a file: 400';
+    like dtext($res->dom->at('#c-files-error')), qr/noch einmal auswählen/, 'the file must be chosen again';
+    unchanged($before, $n, 'uploads refused');
+    is $c->post('/t/' . $n . '/reply', [ csrf => $c->csrf, body => 'x' x (1100 * 1024) ])->{status}, 413,
+        'an urlencoded form stays at 1 MiB';
 };
 
 subtest 'API: POST /api/v1/tickets/N/articles' => sub {

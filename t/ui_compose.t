@@ -76,6 +76,10 @@ for my $view (qw(desktop mobile)) {
         ok $v->{note}{saveVisible} && !$v->{note}{sendVisible}, 'note: "Save internal note" only';
         ok !$v->{note}{toVisible}, 'note: no recipients';
         cmp_ok $v->{$_}{scrollWidth}, '<=', $width, "$_: no horizontal scrolling" for qw(reply note);
+        like $v->{saved}{url}, qr{^/t/$n#a-\d+$}, 'the browser sent the form: back at the new article';
+        is $v->{saved}{kind}, 'note', 'saved as a note';
+        is $v->{saved}{body}, "Notiz aus $view", 'with the text';
+        is_deeply $v->{saved}{files}, ['Akte.txt'], 'and the file chosen (multipart)';
         is_deeply $v->{errors}, [], 'no script errors or failed loads';
         ok -s "$out/compose-$_-$view.png", "compose-$_-$view.png" for qw(reply note encrypted);
     };

@@ -89,6 +89,24 @@ async function facts(page) {
       r.note = await facts(page);
       await composer.screenshot({ path: `${OUT}/compose-note-${v.name}.png` });
 
+      // the browser posts the form (multipart, with a file): a note
+      await page.fill('form#compose textarea[name=body]', `Notiz aus ${v.name}`);
+      await page.selectOption('form#compose select[name=state]', '2');
+      await page.setInputFiles('form#compose input[type=file]', {
+        name: 'Akte.txt', mimeType: 'text/plain', buffer: Buffer.from('Aktenzeichen 1\n'),
+      });
+      await Promise.all([page.waitForNavigation(), page.click('form#compose button.save-note')]);
+      r.saved = await page.evaluate(() => {
+        const arts = document.querySelectorAll('article.article');
+        const last = arts[arts.length - 1];
+        return {
+          url: location.pathname + location.hash,
+          kind: last ? last.getAttribute('data-kind') : null,
+          files: last ? Array.from(last.querySelectorAll('.files li.file a.download')).map((x) => x.textContent.trim()) : [],
+          body: last && last.querySelector('.body') ? last.querySelector('.body').textContent.trim() : null,
+        };
+      });
+
       result.views[v.name] = r;
       await context.close();
     }

@@ -2,7 +2,8 @@
  * test_compose.c -- specification of what the composer accepts from
  * agents and scripts: address lists (redis-schema/tk_addr.c: header
  * injection, invalid addresses, quoting) and JSON request bodies
- * (redis-schema/tk_json.c).
+ * (redis-schema/tk_json.c) and multipart/form-data uploads with their
+ * file names (redis-schema/tk_multipart.c).
  */
 
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include "tk_addr.h"
 #include "tk_json.h"
+#include "tk_multipart.h"
 
 static tk_str_t
 S(const char *s)
@@ -217,6 +219,110 @@ test_json_string_escapes(void **state)
     assert_int_equal(tk_json_string(&raw, &s, test_alloc, NULL), -1);
 }
 
+static tk_str_t
+B(const char *s, size_t n)
+{
+    tk_str_t  t;
+
+    t.data = (unsigned char *) s;
+    t.len = n;
+    return t;
+}
+
+static void
+test_multipart_boundary(void **state)
+{
+    tk_str_t  ct, b;
+
+    ct = S("multipart/form-data; boundary=----WebKitFormBoundaryAbC123");
+    assert_int_equal(tk_multipart_boundary(&ct, &b), 0);
+    assert_int_equal(b.len, strlen("----WebKitFormBoundaryAbC123"));
+    ct = S("Multipart/Form-Data; charset=utf-8; boundary=\"a b'c\"");
+    assert_int_equal(tk_multipart_boundary(&ct, &b), 0);
+    assert_memory_equal(b.data, "a b'c", 5);
+    ct = S("multipart/form-data");
+    assert_int_equal(tk_multipart_boundary(&ct, &b), -1);
+    ct = S("application/x-www-form-urlencoded; boundary=x");
+    assert_int_equal(tk_multipart_boundary(&ct, &b), -1);
+    ct = S("multipart/form-data; boundary=\"bad\r\n\"");
+    assert_int_equal(tk_multipart_boundary(&ct, &b), -1);
+    ct = S("multipart/form-data; boundary=0123456789012345678901234567890123456789012345678901234567890123456789x");
+    assert_int_equal(tk_multipart_boundary(&ct, &b), -1);
+}
+
+static void
+test_multipart_parts(void **state)
+{
+    static const char  body[] =
+        "preamble\r\n--XyZ\r\n"
+        "Content-Disposition: form-data; name=\"csrf\"\r\n\r\n"
+        "abc\r\n--XyZ\r\n"
+        "content-disposition: form-data; name=\"attachment\"; filename=\"a b.pdf\"\r\n"
+        "Content-Type: application/pdf\r\n\r\n"
+        "%PDF\0\r\n--Xy\r\n--XyZ  \r\n"
+        "Content-Disposition: form-data; name=\"body\"\r\n\r\n"
+        "\r\n--XyZ--\r\nepilogue";
+    tk_part_t  p[8];
+    tk_str_t   b, bd;
+
+    b = S("XyZ");
+    bd = B(body, sizeof(body) - 1);
+    assert_int_equal(tk_multipart_parse(&bd, &b, p, 8), 3);
+    assert_memory_equal(p[0].name.data, "csrf", 4);
+    assert_int_equal(p[0].is_file, 0);
+    assert_int_equal(p[0].data.len, 3);
+    assert_int_equal(p[1].is_file, 1);
+    assert_memory_equal(p[1].filename.data, "a b.pdf", 7);
+    assert_memory_equal(p[1].content_type.data, "application/pdf", 15);
+    assert_int_equal(p[1].data.len, strlen("%PDF") + 1 + strlen("\r\n--Xy"));
+    assert_int_equal(p[2].data.len, 0);
+
+    /* the limit, a missing end, a part without name */
+    assert_int_equal(tk_multipart_parse(&bd, &b, p, 2), -1);
+    bd = S("--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx");
+    assert_int_equal(tk_multipart_parse(&bd, &b, p, 8), -1);
+    bd = S("--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--");
+    assert_int_equal(tk_multipart_parse(&bd, &b, p, 8), -1);
+    bd = S("--XyZ--\r\n");
+    assert_int_equal(tk_multipart_parse(&bd, &b, p, 8), 0);
+    bd = S("no delimiter at all");
+    assert_int_equal(tk_multipart_parse(&bd, &b, p, 8), -1);
+}
+
+static char *
+clean(const char *name)
+{
+    static unsigned char  buf[TK_FILENAME_MAX + 1];
+    tk_str_t              n;
+
+    n = S(name);
+    tk_filename_clean(buf, &n);
+    return (char *) buf;
+}
+
+static void
+test_filename_clean(void **state)
+{
+    char   longname[400];
+    char  *c;
+
+    assert_string_equal(clean("Bescheid.pdf"), "Bescheid.pdf");
+    assert_string_equal(clean("../../etc/passwd"), "passwd");
+    assert_string_equal(clean("C:\\Users\\x\\Akte 1.pdf"), "Akte 1.pdf");
+    assert_string_equal(clean("a\r\nb\"c\x01.txt"), "abc.txt");
+    assert_string_equal(clean(".."), "attachment");
+    assert_string_equal(clean(""), "attachment");
+    assert_string_equal(clean("dir/"), "attachment");
+    assert_string_equal(clean(" .hidden. "), "hidden");
+    assert_string_equal(clean("Übersicht ä.pdf"), "Übersicht ä.pdf");
+
+    memset(longname, 0, sizeof(longname));
+    memset(longname, 'a', 199);
+    strcat(longname, "\xc3\xa4\xc3\xa4tail");
+    c = clean(longname);
+    assert_int_equal(strlen(c), 199);     /* not half an ä */
+}
+
 int
 main(void)
 {
@@ -228,6 +334,9 @@ main(void)
         cmocka_unit_test(test_json_object_members),
         cmocka_unit_test(test_json_malformed_is_refused),
         cmocka_unit_test(test_json_string_escapes),
+        cmocka_unit_test(test_multipart_boundary),
+        cmocka_unit_test(test_multipart_parts),
+        cmocka_unit_test(test_filename_clean),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
