@@ -183,6 +183,11 @@ ngx_int_t ngx_http_ticket_compose_rcpt(ngx_http_ticket_compose_t *c,
 ngx_int_t ngx_http_ticket_compose_json_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *field, const char *message);
 
+/* GET /t/N/complete?q=: addresses of customers and agents
+ * (ngx_http_ticket_complete.c) */
+ngx_int_t ngx_http_ticket_complete(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number);
+
 /* GET /t/N/security?to=&cc=&bcc=: the security line as JSON. */
 ngx_int_t ngx_http_ticket_compose_security_json(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number);

@@ -137,6 +137,8 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
                                     v->number) != NGX_OK
         || ngx_http_ticket_compose_url(r, &tpl->security_url,
                                        "t/%uL/security", v->number) != NGX_OK
+        || ngx_http_ticket_compose_url(r, &tpl->complete_url,
+                                       "t/%uL/complete", v->number) != NGX_OK
         || ngx_http_ticket_uint_str(r, keep ? (uint64_t) c->rev
                                     : (rev ? (uint64_t) tk_str_atoll(
                                                   ngx_ticket_str(rev)) : 0),

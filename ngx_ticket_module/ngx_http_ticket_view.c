@@ -105,6 +105,9 @@ ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     } else if (rest.len == 9 && ngx_strncmp(rest.data, "/security", 9) == 0) {
         return ngx_http_ticket_compose_security_json(r, ctx, number);
 
+    } else if (rest.len == 9 && ngx_strncmp(rest.data, "/complete", 9) == 0) {
+        return ngx_http_ticket_complete(r, ctx, number);
+
     } else {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }

@@ -1,7 +1,8 @@
 /*
  * compose.js -- the composer works without it; with it, the send button
  * and the security line follow the recipients as they are typed (GET
- * /t/N/security, the same decision the server makes when sending).
+ * /t/N/security, the same decision the server makes when sending), and
+ * the recipient fields suggest customers and agents (GET /t/N/complete).
  */
 (function () {
     'use strict';
@@ -62,6 +63,16 @@
 
             send.textContent = label();
 
+            /* an address still being typed: ask when it is one */
+            if (fields.some(function (f) {
+                return f && f.value.split(',').some(function (t) {
+                    t = t.trim();
+                    return t && !/@[^@\s>]+\.[^@\s>]+>?$/.test(t);
+                });
+            })) {
+                return;
+            }
+
             fetch(form.getAttribute('data-security') + '?' + q,
                   { credentials: 'same-origin' })
                 .then(function (res) { return res.json(); })
@@ -81,12 +92,97 @@
                 .catch(function () { /* the server decides on send */ });
         }
 
+        function changed() {
+            clearTimeout(timer);
+            timer = setTimeout(refresh, 300);
+        }
+
         fields.forEach(function (f) {
             if (f) {
-                f.addEventListener('input', function () {
-                    clearTimeout(timer);
-                    timer = setTimeout(refresh, 300);
-                });
+                f.addEventListener('input', changed);
+                complete(f, changed);
+            }
+        });
+    }
+
+    /* suggestions for the address being typed: the text after the last
+     * comma; a click puts "Name <address>" in its place */
+    function complete(input, changed) {
+        var url = input.getAttribute('data-complete'), list, timer, seq = 0;
+
+        if (!url) {
+            return;
+        }
+
+        list = document.createElement('ul');
+        list.className = 'suggest';
+        list.setAttribute('role', 'listbox');
+        list.hidden = true;
+        input.parentNode.insertBefore(list, input.nextSibling);
+
+        function token() {
+            var v = input.value, i = v.lastIndexOf(',');
+            return { head: i < 0 ? '' : v.slice(0, i + 1) + ' ',
+                     text: v.slice(i + 1).trim() };
+        }
+
+        function pick(a) {
+            var t = token(),
+                name = a.name && /[^A-Za-z0-9 \u0080-\uffff-]/.test(a.name)
+                       ? '"' + a.name.replace(/["\\]/g, '\\$&') + '"' : a.name;
+
+            input.value = t.head + (name ? name + ' <' + a.email + '>' : a.email)
+                          + ', ';
+            list.hidden = true;
+            input.focus();
+            changed();
+        }
+
+        input.addEventListener('input', function () {
+            var t = token(), mine = ++seq;
+
+            clearTimeout(timer);
+
+            if (t.text.length < 2) {
+                list.hidden = true;
+                return;
+            }
+
+            timer = setTimeout(function () {
+                fetch(url + '?q=' + encodeURIComponent(t.text),
+                      { credentials: 'same-origin' })
+                    .then(function (res) { return res.json(); })
+                    .then(function (j) {
+                        if (mine !== seq || !j || !j.addresses) {
+                            return;
+                        }
+
+                        list.textContent = '';
+
+                        j.addresses.forEach(function (a) {
+                            var li = document.createElement('li');
+
+                            li.setAttribute('role', 'option');
+                            li.textContent = a.name ? a.name + ' <' + a.email + '>'
+                                                    : a.email;
+                            li.className = 'suggest-' + a.kind;
+                            li.addEventListener('mousedown', function (e) {
+                                e.preventDefault();
+                                pick(a);
+                            });
+                            list.appendChild(li);
+                        });
+
+                        list.hidden = !j.addresses.length;
+                    })
+                    .catch(function () { list.hidden = true; });
+            }, 200);
+        });
+
+        input.addEventListener('blur', function () { list.hidden = true; });
+        input.addEventListener('keydown', function (e) {
+            if (e.key === 'Escape') {
+                list.hidden = true;
             }
         });
     }

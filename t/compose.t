@@ -449,6 +449,22 @@ subtest 'attachments: too large, malformed, and a form that comes back' => sub {
         'an urlencoded form stays at 1 MiB';
 };
 
+subtest 'address suggestions: customers and agents, for those who may write' => sub {
+    my $j = $c->get("/t/$n/complete?q=KIM")->json;
+    my @emails = map { $_->{email} } @{ $j->{addresses} };
+    ok((grep { $_ eq 'kim@example.net' } @emails), 'a customer by her address (any case)');
+    my ($kim) = grep { $_->{email} eq 'kim@example.net' } @{ $j->{addresses} };
+    is $kim->{kind}, 'customer', 'kind customer';
+    $j = $c->get("/t/$n/complete?q=otto")->json;
+    is_deeply [ map { [ $_->{email}, $_->{name}, $_->{kind} ] } @{ $j->{addresses} } ],
+        [ [ 'otto@example.org', 'Otto O', 'agent' ] ], 'an agent by login';
+    is_deeply $c->get("/t/$n/complete?q=k")->json->{addresses}, [], 'one letter: nothing';
+    is_deeply $c->get("/t/$n/complete?q=k%2A")->json->{addresses}, [], 'glob characters are literal';
+    my ($z) = grep { $tk->ticket_hash($_)->{group} eq 'Zivilrecht' } keys %{ $tk->all_tickets };
+    is $c->get("/t/$z/complete?q=kim")->{status}, 403, 'read only: 403';
+    is $otto->get("/t/$z/complete?q=kim")->{status}, 404, 'no right: 404';
+};
+
 subtest 'API: POST /api/v1/tickets/N/articles' => sub {
     my $token = $tk->add_token('anna');
     my $api = $tk->client;

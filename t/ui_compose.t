@@ -69,6 +69,8 @@ for my $view (qw(desktop mobile)) {
         is $v->{keyed}{crypt}, 'encrypt,sign', 'a recipient with a key: the script updates the line';
         is $v->{keyed}{security}, 'Verschlüsselt an alle Empfänger*innen und signiert.', 'its text';
         is $v->{keyed}{sendText}, 'E-Mail an maria@example.org senden', 'and the button';
+        is_deeply $v->{suggested}, ['Kim Kundin <kim@example.net>'], 'typing "Ki" suggests the customer';
+        is $v->{ccAfter}, 'Kim Kundin <kim@example.net>, ', 'a click puts the address in';
         ok $v->{reminder}{pendingVisible}, 'the date picker for "with reminder"';
         is $v->{note}{mode}, 'note', 'note mode';
         isnt $v->{note}{background}, $v->{reply}{background}, "note mode has another background ($v->{note}{background})";

@@ -82,6 +82,19 @@ async function facts(page) {
       r.keyed = await facts(page);
       await composer.screenshot({ path: `${OUT}/compose-encrypted-${v.name}.png` });
 
+      // suggestions while typing an address: a click puts it in
+      await page.fill('form#compose input[name=cc]', 'Ki');
+      await page.waitForSelector('form#compose ul.suggest li', { timeout: 5000 }).catch(() => {});
+      r.suggested = await page.evaluate(() => Array.from(document.querySelectorAll('form#compose ul.suggest li'))
+        .filter((li) => li.offsetParent !== null).map((li) => li.textContent));
+      const first = await page.$('form#compose ul.suggest li');
+      if (first) {
+        await composer.screenshot({ path: `${OUT}/compose-suggest-${v.name}.png` });
+        await first.dispatchEvent('mousedown');
+      }
+      r.ccAfter = await page.inputValue('form#compose input[name=cc]');
+      await page.fill('form#compose input[name=cc]', '');
+
       await page.selectOption('form#compose select[name=state]', '4');
       r.reminder = await facts(page);
 
