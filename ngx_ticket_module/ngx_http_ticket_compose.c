@@ -27,7 +27,7 @@
 static void ngx_http_ticket_compose_query(ngx_http_request_t *r,
     ngx_http_ticket_compose_t *c);
 static ngx_int_t ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx);
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_t *rep, ngx_uint_t n);
 static ngx_int_t ngx_http_ticket_compose_kinds(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_compose_target(ngx_http_request_t *r,
@@ -55,34 +55,27 @@ static ngx_int_t ngx_http_ticket_compose_quote(ngx_http_request_t *r,
 
 /* ---- the reads -------------------------------------------------------- */
 
+/*
+ * The composer's first reads go with the page's second batch (after its
+ * articles and users), so a page with the composer costs one batch more
+ * at most: the group (address, signature, signing key), every article's
+ * flags, the candidate for the mail answered (the one named, else the
+ * newest article) and the customer's key.
+ */
 ngx_int_t
-ngx_http_ticket_compose_load(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
-    ngx_http_ticket_view_t *v, ngx_http_ticket_step_pt step)
+ngx_http_ticket_compose_reads(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, tk_cmds_t *cmds)
 {
     char                             gkey[TK_KEY_MAX];
-    tk_cmds_t                       *cmds;
     ngx_http_ticket_compose_t       *c;
     ngx_http_ticket_compose_load_t  *ld;
-
-    if (v->right != TK_RIGHT_FULL) {
-        /* a reply posted back to a user who may only read: as actions */
-        v->compose = NULL;
-        v->compose_loaded = 1;
-
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_lang_de(ctx)
-                                     ? "Du hast f\xc3\xbcr diese AG nur "
-                                       "Lesezugriff."
-                                     : "You have read access to this "
-                                       "group only.");
-    }
 
     c = v->compose;
 
     if (c == NULL) {
         c = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_compose_t));
         if (c == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
         c->rev = -1;
@@ -93,21 +86,15 @@ ngx_http_ticket_compose_load(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     ld = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_compose_load_t));
-    cmds = ngx_http_ticket_cmds(r);
-    if (ld == NULL || cmds == NULL
-        || tk_key_group(gkey, sizeof(gkey), &v->ticket.group) == 0)
+    if (ld == NULL || tk_key_group(gkey, sizeof(gkey), &v->ticket.group) == 0)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     c->load = ld;
-    ld->step = step;
-    ld->saved = ctx->replies;
-    ld->nsaved = ctx->nreplies;
     ld->keys_at = -1;
+    ld->first = cmds->n;
 
-    /* the candidate for the mail answered: the one named, else the
-     * newest article (the page's LRANGE has the ids) */
     ld->cand = c->reply;
 
     if (ld->cand == 0 && !c->posted && v->ids->type == REDIS_REPLY_ARRAY
@@ -127,12 +114,60 @@ ngx_http_ticket_compose_load(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         ngx_http_ticket_compose_art_read(cmds, v->number, ld->cand);
     }
 
-    if (cmds->failed) {
+    /* the reply mostly goes to the customer alone: then the page needs
+     * no batch more for its security line */
+    if (!c->posted && v->ticket.customer_email.len
+        && v->ticket.customer_email.len <= TK_ADDR_LEN_MAX)
+    {
+        tk_addr_t  one;
+
+        ngx_memzero(&one, sizeof(tk_addr_t));
+        one.addr = v->ticket.customer_email;
+        ld->keys_for = *(ngx_str_t *) &v->ticket.customer_email;
+
+        if (ngx_http_ticket_compose_keys(r, cmds, &one, 1) != 1) {
+            return NGX_ERROR;
+        }
+    }
+
+    ld->n = cmds->n - ld->first;
+
+    return cmds->failed ? NGX_ERROR : NGX_OK;
+}
+
+
+/* The page's batches are in (ctx->replies is kept for step). */
+ngx_int_t
+ngx_http_ticket_compose_load(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_view_t *v, ngx_http_ticket_step_pt step)
+{
+    ngx_http_ticket_compose_load_t  *ld;
+
+    if (v->right != TK_RIGHT_FULL) {
+        /* a reply posted back to a user who may only read: as actions */
+        v->compose = NULL;
+        v->compose_loaded = 1;
+
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
+                                     ngx_http_ticket_lang_de(ctx)
+                                     ? "Du hast f\xc3\xbcr diese AG nur "
+                                       "Lesezugriff."
+                                     : "You have read access to this "
+                                       "group only.");
+    }
+
+    ld = v->compose ? v->compose->load : NULL;
+
+    if (ld == NULL || ld->first + ld->n > v->nsecond) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_ticket_redis_send(r, ctx, cmds,
-                                      ngx_http_ticket_compose_loaded);
+    ld->step = step;
+    ld->saved = ctx->replies;
+    ld->nsaved = ctx->nreplies;
+
+    return ngx_http_ticket_compose_loaded(r, ctx, v->second + ld->first,
+                                          ld->n);
 }
 
 
@@ -180,7 +215,7 @@ ngx_http_ticket_compose_query(ngx_http_request_t *r,
  */
 static ngx_int_t
 ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx)
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_t *rep, ngx_uint_t n)
 {
     tk_cmds_t                       *cmds;
     ngx_http_ticket_view_t          *v;
@@ -191,17 +226,23 @@ ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
     c = v->compose;
     ld = c->load;
 
-    if (ctx->nreplies < 2 + (ld->cand ? 1 : 0)) {
+    if (n < (ngx_uint_t) (2 + (ld->cand ? 1 : 0)
+                          + (ld->keys_for.len ? 1 : 0)))
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ld->group = &ctx->replies[NGX_HTTP_TICKET_C_GROUP];
+    ld->group = &rep[NGX_HTTP_TICKET_C_GROUP];
     ld->encrypted = ngx_http_ticket_compose_encrypted(
-                                     &ctx->replies[NGX_HTTP_TICKET_C_FLAGS]);
+                                     &rep[NGX_HTTP_TICKET_C_FLAGS]);
+
+    if (ld->keys_for.len) {
+        ld->keys = &rep[n - 1];
+    }
 
     /* the candidate is a mail (in or out): the one answered */
     if (ld->cand
-        && ngx_http_ticket_compose_art(&ctx->replies[2], ld->cand,
+        && ngx_http_ticket_compose_art(&rep[2], ld->cand,
                                        &ld->target_art)
            == NGX_OK
         && ld->target_art.kind != TK_ART_NOTE)
@@ -337,11 +378,21 @@ ngx_http_ticket_compose_more(ngx_http_request_t *r,
 
     ld->keys_at = 0;
 
-    if (ngx_http_ticket_compose_keys(r, cmds, c->rcpt,
-                                     c->nto + c->ncc + c->nbcc)
-        == 0)
+    if (ld->keys && c->nto + c->ncc + c->nbcc == 1
+        && tk_str_eq_ci(&c->rcpt[0].addr, ngx_ticket_str(&ld->keys_for)))
     {
+        /* the customer alone: her key was read with the first batch */
         ld->keys_at = -1;
+
+    } else if (ngx_http_ticket_compose_keys(r, cmds, c->rcpt,
+                                            c->nto + c->ncc + c->nbcc)
+               == 0)
+    {
+        ld->keys = NULL;
+        ld->keys_at = -1;
+
+    } else {
+        ld->keys = NULL;
     }
 
     if (cmds->failed) {
@@ -613,7 +664,7 @@ ngx_http_ticket_compose_ready(ngx_http_request_t *r,
     ld = c->load;
 
     keys = (ld->keys_at >= 0 && (ngx_uint_t) ld->keys_at < ctx->nreplies)
-           ? &ctx->replies[ld->keys_at] : NULL;
+           ? &ctx->replies[ld->keys_at] : ld->keys;
 
     ngx_http_ticket_security(&sec, c->rcpt, c->nto + c->ncc + c->nbcc, keys,
                              ld->group, ld->encrypted);

@@ -136,6 +136,12 @@ typedef struct {
                                                    batch: the one named
                                                    or the newest */
     ngx_int_t                  keys_at;         /* HMGET of keys, -1 */
+    ngx_uint_t                 first;           /* its replies in the
+                                                   page's second batch */
+    ngx_uint_t                 n;
+    ngx_http_ticket_reply_t   *keys;            /* the customer's key, read
+                                                   with the first batch */
+    ngx_str_t                  keys_for;        /* ... for this address */
 } ngx_http_ticket_compose_load_t;
 
 

@@ -273,6 +273,12 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                     TK_F_DISABLED, &v->ticket.owner);
     }
 
+    if ((v->right == TK_RIGHT_FULL || v->compose)
+        && ngx_http_ticket_compose_reads(r, ctx, v, cmds) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

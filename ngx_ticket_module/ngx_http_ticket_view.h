@@ -109,11 +109,15 @@ ngx_int_t ngx_http_ticket_view_users_cached(ngx_http_request_t *r,
 
 /*
  * The composer (ngx_http_ticket_compose.c) for a user with full right:
- * reads what it needs once the page's own batches are in (ctx->replies
- * is kept for step), then runs step again with v->compose_loaded set.
+ * compose_reads adds its first reads to the page's second batch;
+ * compose_load reads the rest once the page's batches are in
+ * (ctx->replies is kept for step), then runs step again with
+ * v->compose_loaded set.
  * compose_again: the ticket page once more, with the composer as posted
  * (a reply that was not sent).
  */
+ngx_int_t ngx_http_ticket_compose_reads(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, tk_cmds_t *cmds);
 ngx_int_t ngx_http_ticket_compose_load(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
     ngx_http_ticket_step_pt step);
