@@ -732,7 +732,7 @@ ngx_http_ticket_compose_quote(ngx_http_request_t *r, ngx_flag_t de,
     e = text.data + text.len;
 
     while (p < e) {
-        nl = ngx_strlchr(p, e, '\n');
+        nl = memchr(p, '\n', e - p);         /* vectorised: mails are long */
         if (nl == NULL) {
             nl = e;
         }
