@@ -412,7 +412,7 @@ ngx_http_ticket_security_text(ngx_http_request_t *r, ngx_flag_t de,
 
 /*
  * For the composer's script: the line for the recipients as typed.  The
- * same rights as the page (404 without one), JSON answers.
+ * composer's rights (none: 404, read only: 403), JSON answers.
  */
 ngx_int_t
 ngx_http_ticket_compose_security_json(ngx_http_request_t *r,
@@ -479,6 +479,12 @@ ngx_http_ticket_security_read(ngx_http_request_t *r,
     {
         return ngx_http_ticket_compose_json_error(r, NGX_HTTP_NOT_FOUND, NULL,
                                                "not found");
+    }
+
+    /* whose keys exist is for those who may write here */
+    if (ngx_http_ticket_right(ctx, (ngx_str_t *) &t.group) != TK_RIGHT_FULL) {
+        return ngx_http_ticket_compose_json_error(r, NGX_HTTP_FORBIDDEN, NULL,
+                                                  "read access only");
     }
 
     sr->encrypted = ngx_http_ticket_compose_encrypted(&ctx->replies[1]);

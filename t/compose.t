@@ -462,6 +462,8 @@ subtest 'address suggestions: customers and agents, for those who may write' => 
     is_deeply $c->get("/t/$n/complete?q=k%2A")->json->{addresses}, [], 'glob characters are literal';
     my ($z) = grep { $tk->ticket_hash($_)->{group} eq 'Zivilrecht' } keys %{ $tk->all_tickets };
     is $c->get("/t/$z/complete?q=kim")->{status}, 403, 'read only: 403';
+    is $c->get("/t/$z/security?to=kim%40example.net")->{status}, 403, 'security line, read only: 403';
+    is $otto->get("/t/$z/security?to=kim%40example.net")->{status}, 404, 'security line, no right: 404';
     is $otto->get("/t/$z/complete?q=kim")->{status}, 404, 'no right: 404';
 };
 
