@@ -11,6 +11,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ticket_reply.h"
+#include "tk_multipart.h"
 
 
 #define NGX_HTTP_TICKET_SUBJECT_MAX    900      /* a header line < 998 */
@@ -25,6 +26,8 @@ static void *ngx_http_ticket_reply_alloc(void *pool, size_t size);
 static ngx_int_t ngx_http_ticket_reply_json_str(ngx_http_request_t *r,
     const tk_json_member_t *m, int n, const char *name, ngx_str_t *value,
     const char **field);
+static ngx_int_t ngx_http_ticket_reply_json_files(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const tk_str_t *list);
 
 
 /* The form as the composer posts it; malformed fields read as empty,
@@ -360,12 +363,12 @@ ngx_http_ticket_reply_json(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     e = tk_json_get(m, n, "attachments");
-    if (e && !(e->type == TK_JSON_NULL
-               || (e->type == TK_JSON_ARRAY
-                   && tk_json_array(&e->value, NULL, 0, &errpos) == 0)))
+    if (e && e->type != TK_JSON_NULL
+        && (e->type != TK_JSON_ARRAY
+            || ngx_http_ticket_reply_json_files(r, ctx, &e->value) != NGX_OK))
     {
         *field = "attachments";
-        *message = "attachments are not supported by the API yet";
+        *message = "a list of {\"name\",\"content_type\",\"data\": base64}";
         return NGX_DECLINED;
     }
 
@@ -431,6 +434,82 @@ ngx_http_ticket_reply_json_str(ngx_http_request_t *r,
     {
         *field = name;
         return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * "attachments": [{"name":"a.pdf","content_type":"application/pdf",
+ * "data":"BASE64"}, ...] -- the same files as a form's (ctx->uploads),
+ * decoded into the request pool.
+ */
+static ngx_int_t
+ngx_http_ticket_reply_json_files(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const tk_str_t *list)
+{
+    int                      n, i, k;
+    size_t                   errpos;
+    ngx_str_t                b64, name, type, bin;
+    tk_part_t               *up;
+    const char              *field;
+    tk_json_member_t         el[NGX_HTTP_TICKET_JSON_MEMBERS], m[4];
+    const tk_json_member_t  *e;
+
+    n = tk_json_array(list, el, NGX_HTTP_TICKET_JSON_MEMBERS, &errpos);
+    if (n < 0) {
+        return NGX_ERROR;
+    }
+
+    ctx->uploads = ngx_array_create(r->pool, n ? n : 1, sizeof(tk_part_t));
+    if (ctx->uploads == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (el[i].type != TK_JSON_OBJECT) {
+            return NGX_ERROR;
+        }
+
+        k = tk_json_object(&el[i].value, m, 4, &errpos);
+
+        if (k < 0
+            || ngx_http_ticket_reply_json_str(r, m, k, "name", &name, &field)
+               != NGX_OK
+            || ngx_http_ticket_reply_json_str(r, m, k, "content_type", &type,
+                                              &field)
+               != NGX_OK
+            || ngx_http_ticket_reply_json_str(r, m, k, "data", &b64, &field)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        for (e = m; e < m + k; e++) {
+            if (!tk_str_eq_cstr(&e->key, "name")
+                && !tk_str_eq_cstr(&e->key, "content_type")
+                && !tk_str_eq_cstr(&e->key, "data"))
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        bin.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(b64.len) + 1);
+        if (bin.data == NULL || ngx_decode_base64(&bin, &b64) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        up = ngx_array_push(ctx->uploads);
+        if (up == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(up, sizeof(tk_part_t));
+        up->is_file = 1;
+        up->filename = *ngx_ticket_str(&name);
+        up->content_type = *ngx_ticket_str(&type);
+        up->data = *ngx_ticket_str(&bin);
     }
 
     return NGX_OK;

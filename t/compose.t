@@ -488,6 +488,16 @@ subtest 'API: POST /api/v1/tickets/N/articles' => sub {
     is $a->{crypt}, 'encrypt', 'crypt from the keys';
     is scalar @{ outbox() }, $ob + 1, 'one outbox entry';
 
+    $res = $post->($n, { type => 'reply', to => 'kim@example.net', subject => 'Mit Anhang', body => 'Anbei.',
+        attachments => [ { name => '../Akte.pdf', content_type => 'application/pdf', data => 'JVBERi0xLjQKJcOk' } ] });
+    is $res->{status}, 201, 'with an attachment (base64): 201';
+    my $aid = $res->json->{id};
+    is art($n, $aid)->{attachments}, 1, 'one attachment';
+    my %att = $r->hgetall("tk:{t:$n}:a:$aid:att:1");
+    is_deeply [ @att{qw(name content_type data)} ], [ 'Akte.pdf', 'application/pdf', "%PDF-1.4\n%\xc3\xa4" ],
+        'name cleaned, the bytes decoded';
+    $ob++;
+
     $res = $post->($n, { type => 'note', body => 'API-Notiz' });
     is $res->{status}, 201, 'note: 201';
     is $res->json->{delivery}, undef, 'note: no delivery';
@@ -501,7 +511,9 @@ subtest 'API: POST /api/v1/tickets/N/articles' => sub {
         [ { type => 'reply', to => 'kim@example.net', subject => 's', body => '' }, 'body' ],
         [ { type => 'mail', body => 'b' }, 'type' ],
         [ { type => 'reply', to => 'kim@example.net', subject => 's', body => 'b', state => 'reminder' }, 'pending_until' ],
-        [ { type => 'reply', to => 'kim@example.net', subject => 's', body => 'b', attachments => [ { name => 'x' } ] }, 'attachments' ],
+        [ { type => 'reply', to => 'kim@example.net', subject => 's', body => 'b', attachments => [ { name => 'x', data => '!!' } ] }, 'attachments' ],
+        [ { type => 'reply', to => 'kim@example.net', subject => 's', body => 'b', attachments => [ 'x' ] }, 'attachments' ],
+        [ { type => 'reply', to => 'kim@example.net', subject => 's', body => 'b', attachments => [ { name => 'x', data => '', size => 1 } ] }, 'attachments' ],
         [ { type => 'note', body => 'b', colour => 'red' }, '?' ],
     );
     for my $b (@bad) {
