@@ -36,7 +36,7 @@
  * when the mail answered must be looked for; the article answered is
  * read whole (ngx_http_ticket_compose_art_read). */
 #define NGX_HTTP_TICKET_CS_NFIELDS     2
-#define NGX_HTTP_TICKET_CA_NFIELDS     15
+#define NGX_HTTP_TICKET_CA_NFIELDS     16
 
 
 /* An article as the composer knows it: every one id, kind and flags;
@@ -58,6 +58,7 @@ typedef struct {
     ngx_str_t                  body;
     int64_t                    time;
     ngx_str_t                  subject;
+    ngx_str_t                  author;
 } ngx_http_ticket_cs_art_t;
 
 

@@ -628,8 +628,8 @@ ngx_http_ticket_reply_changed(ngx_http_request_t *r,
             who = &a.to;
             break;
         default:
-            what = de ? "Neue interne Notiz" : "New internal note";
-            who = NULL;
+            what = de ? "Neue interne Notiz von " : "New internal note by ";
+            who = &a.author;
         }
 
         s = ngx_array_push(c->changes);

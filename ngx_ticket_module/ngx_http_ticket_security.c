@@ -80,7 +80,7 @@ ngx_http_ticket_compose_art_read(tk_cmds_t *cmds, uint64_t number,
         " " TK_F_REPLY_TO " " TK_F_TO " " TK_F_CC " " TK_F_LIST_ID " "
         TK_F_MESSAGE_ID " " TK_F_REFERENCES " " TK_F_IN_REPLY_TO " "
         TK_F_ATTACHMENTS " " TK_F_ATTACHMENT_NAMES " " TK_F_BODY " "
-        TK_F_TIME " " TK_F_SUBJECT " " TK_F_FLAGS,
+        TK_F_TIME " " TK_F_SUBJECT " " TK_F_FLAGS " " TK_F_AUTHOR,
         (unsigned long long) number, (unsigned long long) id);
 }
 
@@ -120,6 +120,7 @@ ngx_http_ticket_compose_art(ngx_http_ticket_reply_t *rep, uint64_t id,
     a->time = v > 0 ? v : 0;
     ngx_http_ticket_reply_str(&e[13], &a->subject);
     ngx_http_ticket_reply_str(&e[14], &a->flags);
+    ngx_http_ticket_reply_str(&e[15], &a->author);
 
     return a->kind ? NGX_OK : NGX_DECLINED;
 }

@@ -82,6 +82,12 @@ for my $view (qw(desktop mobile)) {
         is $v->{saved}{kind}, 'note', 'saved as a note';
         is $v->{saved}{body}, "Notiz aus $view", 'with the text';
         is_deeply $v->{saved}{files}, ['Akte.txt'], 'and the file chosen (multipart)';
+        if ($view eq 'desktop') {
+            is $v->{conflict}{status}, 409, 'two agents: the second send stops (409)';
+            is_deeply $v->{conflict}{changes}, ['Neue interne Notiz von uta'], 'and says what changed';
+            is $v->{conflict}{body}, 'Meine Antwort, geschrieben bevor die Notiz kam.', 'the text as written';
+            ok -s "$out/compose-conflict-desktop.png", 'compose-conflict-desktop.png';
+        }
         is_deeply $v->{errors}, [], 'no script errors or failed loads';
         ok -s "$out/compose-$_-$view.png", "compose-$_-$view.png" for qw(reply note encrypted);
     };

@@ -120,6 +120,31 @@ async function facts(page) {
         };
       });
 
+      // two agents: this form was opened before a note was saved in
+      // another tab -- sending stops and says what changed
+      if (v.name === 'desktop') {
+        await page.goto(`${BASE}/t/${TICKET}#composer`, { waitUntil: 'load' });
+        await page.fill('form#compose textarea[name=body]', 'Meine Antwort, geschrieben bevor die Notiz kam.');
+        const other = await context.newPage();
+        await other.goto(`${BASE}/t/${TICKET}#composer`, { waitUntil: 'load' });
+        await other.click('form#compose label.mode-note');
+        await other.fill('form#compose textarea[name=body]', 'Achtung: Frist ist schon morgen!');
+        await other.selectOption('form#compose select[name=state]', '2');
+        await Promise.all([other.waitForNavigation(), other.click('form#compose button.save-note')]);
+        await other.close();
+        await page.selectOption('form#compose select[name=state]', '3');
+        const [resp] = await Promise.all([page.waitForNavigation(), page.click('form#compose button.send')]);
+        r.conflict = {
+          status: resp ? resp.status() : null,
+          changes: await page.evaluate(() => Array.from(document.querySelectorAll('#compose-conflict li')).map((li) => li.textContent)),
+          body: await page.inputValue('form#compose textarea[name=body]'),
+        };
+        const box = await page.$('#composer');
+        if (box) await box.screenshot({ path: `${OUT}/compose-conflict-${v.name}.png` });
+        // the 409 itself is expected here
+        r.errors = r.errors.filter((e) => !/409/.test(e));
+      }
+
       result.views[v.name] = r;
       await context.close();
     }
