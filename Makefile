@@ -20,7 +20,9 @@ TK_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 # header there fails the build.  Archive build/libtksupport.a.
 TK_SUPPORT_SRCS := redis-schema/support/tk_str.c redis-schema/support/tk_escape.c \
                    redis-schema/support/tk_time.c redis-schema/support/tk_cmd.c \
-                   redis-schema/support/tk_redis_sync.c
+                   redis-schema/support/tk_redis_sync.c \
+                   redis-schema/support/tk_addr.c redis-schema/support/tk_json.c \
+                   redis-schema/support/tk_multipart.c
 TK_SUPPORT_OBJS := $(patsubst redis-schema/support/%.c,$(BUILD)/obj/support/%.o,$(TK_SUPPORT_SRCS))
 TK_SUPPORT_HDRS := $(wildcard redis-schema/support/*.h)
 TK_SUPPORT_CFLAGS = $(filter-out -Iredis-schema -I$(BUILD)/tpl,$(TK_CFLAGS))

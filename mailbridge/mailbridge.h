@@ -158,6 +158,7 @@ typedef struct {
     tk_str_t       to;
     tk_str_t       cc;
     tk_str_t       reply_to;
+    tk_str_t       list_id;       /* List-Id without <>, or empty       */
     tk_str_t       subject;
     tk_str_t       message_id;    /* normalised, without <>, or empty   */
     tk_str_t       in_reply_to;

@@ -95,6 +95,17 @@ mb_parse_addresses(mb_msg_t *m, GMimeMessage *msg)
     s = list ? internet_address_list_to_string(list, NULL, FALSE) : NULL;
     m->reply_to = mb_header_line(m, s);
     g_free(s);
+
+    /* List-Id "Aktive <aktive.lists.x.org>": the id, for "reply to list" */
+    m->list_id = mb_header_line(m, g_mime_object_get_header(
+                                       (GMimeObject *) msg, "List-Id"));
+    if (m->list_id.len && m->list_id.data[m->list_id.len - 1] == '>'
+        && (s = memchr(m->list_id.data, '<', m->list_id.len)) != NULL)
+    {
+        m->list_id.len = m->list_id.data + m->list_id.len - 1
+                         - (unsigned char *) s - 1;
+        m->list_id.data = (unsigned char *) s + 1;
+    }
 }
 
 

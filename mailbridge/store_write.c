@@ -280,6 +280,7 @@ mb_store_article(mb_batch_t *b, tk_cmds_t *c, mb_plan_t *p, int64_t time)
     a.to = m->to;
     a.cc = m->cc;
     a.reply_to = m->reply_to;
+    a.list_id = m->list_id;
     a.subject = m->subject;
     a.message_id = m->message_id;
     a.in_reply_to = m->in_reply_to;

@@ -57,6 +57,8 @@ typedef struct {
     ngx_flag_t                 cookie_secure;
     time_t                     session_timeout;
     ngx_flag_t                 cache;           /* ticket_cache */
+    ngx_str_t                  subject_tag;     /* ticket_subject_tag */
+    size_t                     upload_max_size; /* ticket_upload_max_size */
 } ngx_http_ticket_loc_conf_t;
 
 extern ngx_module_t  ngx_http_ticket_module;
@@ -150,6 +152,9 @@ struct ngx_http_ticket_ctx_s {
     /* the request, parsed */
     ngx_str_t                  path;            /* uri below base_url, "/t/5" */
     ngx_str_t                  form;            /* raw urlencoded body   */
+    ngx_array_t               *uploads;         /* tk_part_t: the files of
+                                                   a multipart form
+                                                   (ngx_http_ticket_multipart) */
 
     /* view-owned state */
     void                      *view;
@@ -225,9 +230,11 @@ void ngx_http_ticket_tx_abort(ngx_http_request_t *r,
 
 /* ---- output (ngx_http_ticket_output.c) ---------------------------------- */
 
-/* Every page's CSP: no inline script or style, nothing from elsewhere. */
+/* Every page's CSP: no inline script or style, nothing from elsewhere
+ * (connect-src: the composer's script asks its own server). */
 #define NGX_HTTP_TICKET_CSP                                                  \
     "default-src 'none'; style-src 'self'; script-src 'self'; "              \
+    "connect-src 'self'; "                                                   \
     "img-src 'self' data:; form-action 'self'; "                             \
     "frame-ancestors 'none'; base-uri 'none'"
 
@@ -235,6 +242,7 @@ void ngx_http_ticket_tx_abort(ngx_http_request_t *r,
  * which an agent asked to see a mail's images. */
 #define NGX_HTTP_TICKET_CSP_IMAGES                                           \
     "default-src 'none'; style-src 'self'; script-src 'self'; "              \
+    "connect-src 'self'; "                                                   \
     "img-src 'self' data: https: http:; form-action 'self'; "                \
     "frame-ancestors 'none'; base-uri 'none'"
 
@@ -354,6 +362,15 @@ ngx_int_t ngx_http_ticket_clear_cookie(ngx_http_request_t *r,
 /* "de" or "en": the language of the user who signed out last here */
 #define NGX_HTTP_TICKET_LANG_COOKIE     "tk_lang"
 #define NGX_HTTP_TICKET_LANG_MAX_AGE    (365 * 86400)
+
+/*
+ * A multipart/form-data body (the composer with files,
+ * ngx_http_ticket_multipart.c): its text fields become ctx->form as if
+ * urlencoded, its files ctx->uploads.  NGX_OK, NGX_DECLINED (not
+ * multipart: ctx->form stays) or NGX_ERROR (malformed: answer 400).
+ */
+ngx_int_t ngx_http_ticket_multipart(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 
 /* ---- views: entry points, one file per family --------------------------- */
 

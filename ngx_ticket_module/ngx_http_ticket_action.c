@@ -66,8 +66,6 @@ static ngx_int_t ngx_http_ticket_action_committed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_action_back(ngx_http_request_t *r,
     ngx_http_ticket_action_t *act);
-static ngx_int_t ngx_http_ticket_parse_local_time(ngx_str_t *s,
-    int64_t *t);
 
 
 /*
@@ -654,7 +652,7 @@ ngx_http_ticket_action_back(ngx_http_request_t *r,
  * "2026-11-24" in the server's time zone -- the zone the page shows
  * times in.
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_ticket_parse_local_time(ngx_str_t *s, int64_t *t)
 {
     u_char     *p;

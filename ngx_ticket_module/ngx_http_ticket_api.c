@@ -19,6 +19,7 @@
 
 #include "ngx_http_ticket_views.h"
 #include "ngx_http_ticket_cache.h"
+#include "ngx_http_ticket_compose.h"
 
 
 #define NGX_HTTP_TICKET_API_PER_PAGE   50
@@ -40,6 +41,7 @@ typedef struct {
     tk_ticket_t                ticket;
     ngx_http_ticket_reply_t   *history;
     ngx_uint_t                 narticles;
+    uint64_t                   rev;
 } ngx_http_ticket_api_ticket_t;
 
 
@@ -91,13 +93,34 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                                      "Bearer ...)");
     }
 
+    rest.data = ctx->path.data + sizeof("/api/v1") - 1;
+    rest.len = ctx->path.len - (sizeof("/api/v1") - 1);
+
+    /* POST /api/v1/tickets/N/articles: a reply or note (reply.c) */
+    if (r->method == NGX_HTTP_POST && rest.len > 18
+        && ngx_strncmp(rest.data, "/tickets/", 9) == 0
+        && ngx_strncmp(rest.data + rest.len - 9, "/articles", 9) == 0)
+    {
+        uint64_t  number;
+
+        digits.data = rest.data + 9;
+        digits.len = rest.len - 18;
+
+        if (ngx_http_ticket_number(digits.data, digits.data + digits.len,
+                                   &number)
+            != digits.len)
+        {
+            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
+                                         "not found");
+        }
+
+        return ngx_http_ticket_reply_api(r, ctx, number);
+    }
+
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
                                      "only GET is supported");
     }
-
-    rest.data = ctx->path.data + sizeof("/api/v1") - 1;
-    rest.len = ctx->path.len - (sizeof("/api/v1") - 1);
 
     if (rest.len == 3 && ngx_strncmp(rest.data, "/me", 3) == 0) {
         return ngx_http_ticket_api_me(r, ctx);
@@ -563,6 +586,15 @@ ngx_http_ticket_api_ticket_read(ngx_http_request_t *r,
 
     t->history = &ctx->replies[NGX_HTTP_TICKET_READ_HISTORY];
 
+    {
+        ngx_str_t  *rev;
+
+        rev = ngx_http_ticket_reply_field(
+                          &ctx->replies[NGX_HTTP_TICKET_READ_TICKET], TK_F_REV);
+        t->rev = (rev && tk_str_atoll(ngx_ticket_str(rev)) > 0)
+                 ? (uint64_t) tk_str_atoll(ngx_ticket_str(rev)) : 0;
+    }
+
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -625,6 +657,9 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
     ngx_http_ticket_api_time(&out, "pending_until", tk->pending_until);
     ngx_http_ticket_api_time(&out, "first_response", tk->first_response);
     ngx_http_ticket_api_time(&out, "escalation_at", tk->escalation_at);
+    /* what POST .../articles takes as "rev" (a stale one is a 409) */
+    tk_out_cstr(&out, ",\"rev\":");
+    tk_out_uint(&out, t->rev);
     tk_out_cstr(&out, ",\"articles\":[");
 
     n = 0;
@@ -731,6 +766,14 @@ ngx_http_ticket_api_article(tk_out_t *out, tk_article_t *a)
     ngx_http_ticket_api_time(out, "time", a->time);
     tk_out_cstr(out, ",\"attachments\":");
     tk_out_uint(out, a->attachments);
+
+    /* mail sent: how its delivery went (SCHEMA.md "Outbox") */
+    if (a->kind == TK_ART_OUT) {
+        tk_out_cstr(out, ",");
+        ngx_http_ticket_api_str(out, "delivery", &a->delivery, 1);
+        tk_out_cstr(out, ",");
+        ngx_http_ticket_api_str(out, "delivery_info", &a->delivery_info, 1);
+    }
 }
 
 

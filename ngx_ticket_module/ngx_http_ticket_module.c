@@ -47,6 +47,13 @@ static ngx_conf_post_handler_pt  ngx_http_ticket_positive_msec_post =
 static ngx_conf_post_handler_pt  ngx_http_ticket_positive_sec_post =
     ngx_http_ticket_positive_sec;
 
+/* the tag replies carry in their subject, "[Ticket#42]": mailbridge's
+ * subject_tag must be the same */
+static char *ngx_http_ticket_subject_tag_check(ngx_conf_t *cf, void *post,
+    void *data);
+static ngx_conf_post_handler_pt  ngx_http_ticket_subject_tag_post =
+    ngx_http_ticket_subject_tag_check;
+
 static ngx_conf_num_bounds_t  ngx_http_ticket_tx_bounds = {
     ngx_conf_check_num_bounds, 1, 64
 };
@@ -123,6 +130,20 @@ static ngx_command_t  ngx_http_ticket_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_ticket_loc_conf_t, cache),
       NULL },
+
+    { ngx_string("ticket_upload_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ticket_loc_conf_t, upload_max_size),
+      NULL },
+
+    { ngx_string("ticket_subject_tag"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ticket_loc_conf_t, subject_tag),
+      &ngx_http_ticket_subject_tag_post },
 
       ngx_null_command
 };
@@ -484,6 +505,7 @@ ngx_http_ticket_create_loc_conf(ngx_conf_t *cf)
     lcf->cookie_secure = NGX_CONF_UNSET;
     lcf->session_timeout = NGX_CONF_UNSET;
     lcf->cache = NGX_CONF_UNSET;
+    lcf->upload_max_size = NGX_CONF_UNSET_SIZE;
 
     return lcf;
 }
@@ -504,6 +526,51 @@ ngx_http_ticket_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->session_timeout, prev->session_timeout,
                              8 * 3600);
     ngx_conf_merge_value(conf->cache, prev->cache, 1);
+    ngx_conf_merge_str_value(conf->subject_tag, prev->subject_tag, "Ticket#");
+    ngx_conf_merge_size_value(conf->upload_max_size, prev->upload_max_size,
+                              20 * 1024 * 1024);
+
+    /* a "ticket" location takes forms with files up to that size: the
+     * core's client_max_body_size (1m by default, merged before us)
+     * must not refuse them first; urlencoded forms stay at 1 MiB
+     * (ngx_http_ticket_request.c) */
+    if (conf->enable == 1) {
+        ngx_http_core_loc_conf_t  *clcf;
+
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+        if (clcf->client_max_body_size
+            < (off_t) conf->upload_max_size + 64 * 1024)
+        {
+            clcf->client_max_body_size = (off_t) conf->upload_max_size
+                                         + 64 * 1024;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* 1 to 32 printable ASCII bytes, no brackets or blanks: the tag stands
+ * in a subject line and is found again there by mailbridge. */
+static char *
+ngx_http_ticket_subject_tag_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *tag = data;
+
+    size_t  i;
+
+    if (tag->len == 0 || tag->len > 32) {
+        return "must be 1 to 32 characters long";
+    }
+
+    for (i = 0; i < tag->len; i++) {
+        if (tag->data[i] <= ' ' || tag->data[i] >= 0x7f
+            || tag->data[i] == '[' || tag->data[i] == ']')
+        {
+            return "must not contain blanks, brackets or non-ASCII bytes";
+        }
+    }
 
     return NGX_CONF_OK;
 }

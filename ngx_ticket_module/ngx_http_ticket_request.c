@@ -18,6 +18,7 @@ static ngx_int_t ngx_http_ticket_route(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_dispatch(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_flag_t ngx_http_ticket_path_is(ngx_str_t *path, const char *name);
+static off_t ngx_http_ticket_body_max(ngx_http_request_t *r);
 
 
 /* ---- a request ---------------------------------------------------------- */
@@ -75,7 +76,7 @@ ngx_http_ticket_handler(ngx_http_request_t *r)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
     }
 
-    if (r->headers_in.content_length_n > NGX_HTTP_TICKET_MAX_BODY) {
+    if (r->headers_in.content_length_n > ngx_http_ticket_body_max(r)) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "ticket: request body of %O bytes refused",
                       r->headers_in.content_length_n);
@@ -139,7 +140,7 @@ ngx_http_ticket_read_body(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         len += ngx_buf_size(cl->buf);
     }
 
-    if (len > NGX_HTTP_TICKET_MAX_BODY) {
+    if (len > ngx_http_ticket_body_max(r)) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "ticket: request body of %O bytes refused", len);
         r->keepalive = 0;
@@ -256,6 +257,38 @@ ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+}
+
+
+/* A form with files (multipart) may be as large as ticket_upload_max_size
+ * (and a little for the form around them), JSON of the API with them in
+ * base64 a third more; anything else 1 MiB. */
+static off_t
+ngx_http_ticket_body_max(ngx_http_request_t *r)
+{
+    ngx_str_t                   *ct;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+    ct = r->headers_in.content_type ? &r->headers_in.content_type->value
+                                    : NULL;
+
+    if (ct && ct->len >= 19
+        && ngx_strncasecmp(ct->data, (u_char *) "multipart/form-data", 19)
+           == 0)
+    {
+        return (off_t) lcf->upload_max_size + 64 * 1024;
+    }
+
+    if (ct && ct->len >= 16
+        && ngx_strncasecmp(ct->data, (u_char *) "application/json", 16) == 0
+        && r->uri.len > 8
+        && ngx_strncmp(r->uri.data + r->uri.len - 9, "/articles", 9) == 0)
+    {
+        return (off_t) lcf->upload_max_size / 3 * 4 + 64 * 1024;
+    }
+
+    return NGX_HTTP_TICKET_MAX_BODY;
 }
 
 

@@ -29,7 +29,7 @@
 
 static ngx_int_t ngx_http_ticket_view_show(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number, const char *again,
-    ngx_str_t *message);
+    ngx_str_t *message, ngx_http_ticket_compose_t *compose);
 static ngx_int_t ngx_http_ticket_view_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_view_cache_get(ngx_http_request_t *r,
@@ -81,7 +81,7 @@ ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
             return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
         }
 
-        return ngx_http_ticket_view_show(r, ctx, number, NULL, NULL);
+        return ngx_http_ticket_view_show(r, ctx, number, NULL, NULL, NULL);
     }
 
     if (rest.len > 3 && ngx_strncmp(rest.data, "/a/", 3) == 0) {
@@ -93,6 +93,17 @@ ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     } else if (rest.len == 6 && ngx_strncmp(rest.data, "/title", 6) == 0) {
         action = NGX_HTTP_TICKET_RENAME;
+
+    } else if (rest.len == 6 && ngx_strncmp(rest.data, "/reply", 6) == 0) {
+        return r->method == NGX_HTTP_POST
+               ? ngx_http_ticket_reply(r, ctx, number)
+               : ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
+
+    } else if (rest.len == 9 && ngx_strncmp(rest.data, "/security", 9) == 0) {
+        return ngx_http_ticket_compose_security_json(r, ctx, number);
+
+    } else if (rest.len == 9 && ngx_strncmp(rest.data, "/complete", 9) == 0) {
+        return ngx_http_ticket_complete(r, ctx, number);
 
     } else {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
@@ -114,7 +125,7 @@ ngx_http_ticket_view_again(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 {
     ctx->page = "ticket";
 
-    return ngx_http_ticket_view_show(r, ctx, number, field, message);
+    return ngx_http_ticket_view_show(r, ctx, number, field, message, NULL);
 }
 
 
@@ -123,9 +134,18 @@ ngx_http_ticket_view_again(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
  * the forms need (users, groups, all-agents groups) -- read before the
  * rights are known because it saves a round trip and costs little.
  */
+ngx_int_t
+ngx_http_ticket_view_compose_again(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number, ngx_http_ticket_compose_t *c)
+{
+    return ngx_http_ticket_view_show(r, ctx, number, NULL, NULL, c);
+}
+
+
 static ngx_int_t
 ngx_http_ticket_view_show(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
-    uint64_t number, const char *again, ngx_str_t *message)
+    uint64_t number, const char *again, ngx_str_t *message,
+    ngx_http_ticket_compose_t *compose)
 {
     ngx_str_t                arg;
     tk_cmds_t               *cmds;
@@ -138,6 +158,7 @@ ngx_http_ticket_view_show(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     ctx->view = v;
     v->number = number;
+    v->compose = compose;
 
     if (again) {
         v->again = again;
@@ -227,6 +248,7 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     v->history = &ctx->replies[NGX_HTTP_TICKET_READ_HISTORY];
+    v->ids = &ctx->replies[NGX_HTTP_TICKET_READ_ARTICLES];
     users = &ctx->replies[NGX_HTTP_TICKET_R_USERS];
     v->users = users;
     v->groups = &ctx->replies[NGX_HTTP_TICKET_R_GROUPS];
@@ -285,6 +307,12 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if ((v->right == TK_RIGHT_FULL || v->compose)
+        && ngx_http_ticket_compose_reads(r, ctx, v, cmds) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -329,15 +357,17 @@ ngx_http_ticket_view_cache_get(ngx_http_request_t *r,
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
 
-    p = ngx_pnalloc(r->pool, sizeof("tk||||") + lcf->base_url.len
+    p = ngx_pnalloc(r->pool, sizeof("tk|||||") + 1 + lcf->base_url.len
                              + ctx->user.lang.len + 2 * NGX_INT64_LEN);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     v->cache.key.data = p;
-    v->cache.key.len = ngx_sprintf(p, "tk|%V|%uL|%V|%uL", &lcf->base_url,
-                                   v->number, &ctx->user.lang, v->images)
+    /* the reply links of articles are for those who may reply */
+    v->cache.key.len = ngx_sprintf(p, "tk|%V|%uL|%V|%uL|%i", &lcf->base_url,
+                                   v->number, &ctx->user.lang, v->images,
+                                   v->right)
                        - p;
     v->cache.version = (uint64_t) rev;
 
@@ -485,6 +515,11 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     t = &v->ticket;
     de = ngx_http_ticket_lang_de(ctx);
 
+    if (!v->compose_loaded && (v->right == TK_RIGHT_FULL || v->compose)) {
+        return ngx_http_ticket_compose_load(r, ctx, v,
+                                            ngx_http_ticket_view_render);
+    }
+
     page = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_view_page_t));
     if (page == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -580,9 +615,15 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         ngx_str_set(&title, "Ticket");
     }
 
-    /* a refused form: the page again, with what it said (422) */
-    return ngx_http_ticket_page(r, ctx, v->again ? 422 : NGX_HTTP_OK, &title,
-                                ngx_http_ticket_view_body, page);
+    page->compose = v->compose ? v->compose->tpl : NULL;
+
+    /* a refused form: the page again, with what it said (422); a reply
+     * that came back says its own status (400, 409) */
+    return ngx_http_ticket_page(r, ctx,
+                                (v->compose && v->compose->status)
+                                ? v->compose->status
+                                : v->again ? 422 : NGX_HTTP_OK,
+                                &title, ngx_http_ticket_view_body, page);
 }
 
 
@@ -665,6 +706,11 @@ ngx_http_ticket_view_body(tk_out_t *out, void *data)
 
     tk_tpl_ticket(out, &page->head);
     (void) ngx_http_ticket_out_link(out, page->articles);
+
+    if (page->compose) {
+        tk_tpl_compose(out, page->compose);
+    }
+
     tk_tpl_ticket_side(out, &page->side);
 }
 

@@ -12,6 +12,7 @@
 
 #include "ngx_http_ticket_views.h"
 #include "ngx_http_ticket_cache.h"
+#include "ngx_http_ticket_compose.h"
 #include "tk_tpl.h"
 
 
@@ -80,6 +81,11 @@ typedef struct {
     ngx_uint_t                 nhist;
     ngx_array_t               *name_logins;
     ngx_uint_t                 names_base;
+    /* the composer (ngx_http_ticket_compose.c): the form as posted when
+     * a reply comes back, the article ids of the first batch */
+    ngx_http_ticket_compose_t *compose;
+    ngx_http_ticket_reply_t   *ids;
+    unsigned                   compose_loaded:1;
 } ngx_http_ticket_view_t;
 
 
@@ -89,6 +95,7 @@ typedef struct {
     tk_tpl_thread_t            thread;
     tk_tpl_ticket_side_t       side;
     ngx_chain_t               *articles;        /* thread.html's output */
+    tk_tpl_compose_t          *compose;         /* NULL: no composer */
 } ngx_http_ticket_view_page_t;
 
 
@@ -122,5 +129,33 @@ ngx_int_t ngx_http_ticket_view_posted(ngx_http_request_t *r,
 /* The users from the cache (v->users_list), if it has them. */
 ngx_int_t ngx_http_ticket_view_users_cached(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v);
+
+/*
+ * The composer (ngx_http_ticket_compose.c) for a user with full right:
+ * compose_reads adds its first reads to the page's second batch;
+ * compose_load reads the rest once the page's batches are in
+ * (ctx->replies is kept for step), then runs step again with
+ * v->compose_loaded set.
+ * compose_again: the ticket page once more, with the composer as posted
+ * (a reply that was not sent).
+ */
+ngx_int_t ngx_http_ticket_compose_reads(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, tk_cmds_t *cmds);
+ngx_int_t ngx_http_ticket_compose_load(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_step_pt step);
+/* The composer's template from what it read
+ * (ngx_http_ticket_compose_form.c). */
+ngx_int_t ngx_http_ticket_compose_tpl(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_compose_t *c, ngx_http_ticket_compose_load_t *ld,
+    ngx_http_ticket_security_t *sec);
+/* An article's Reply-To, List-Id, delivery state and reply links. */
+ngx_int_t ngx_http_ticket_compose_article(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, tk_article_t *a,
+    tk_tpl_thread_articles_t *art);
+ngx_int_t ngx_http_ticket_view_compose_again(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number,
+    ngx_http_ticket_compose_t *c);
 
 #endif /* NGX_HTTP_TICKET_VIEW_H */

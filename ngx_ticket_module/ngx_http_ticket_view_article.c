@@ -142,7 +142,8 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
             || ngx_http_ticket_keys_article(r, ctx, &a->flags, &va->pgp_sig,
                                             &a->from, &art->pgp,
                                             &art->pgp_status)
-               != NGX_OK)
+               != NGX_OK
+            || ngx_http_ticket_compose_article(r, ctx, v, a, art) != NGX_OK)
         {
             return NGX_ERROR;
         }

@@ -156,7 +156,7 @@ ngx_http_ticket_history_name(ngx_http_ticket_view_t *v, ngx_str_t *login)
     ngx_http_ticket_reply_t      *rep;
     ngx_http_ticket_view_user_t  *u;
 
-    if (login->len == 0) {
+    if (login->len == 0 || v == NULL) {
         return NULL;
     }
 
@@ -447,4 +447,44 @@ ngx_http_ticket_history_value(ngx_http_request_t *r,
             label->len = s.len;
         }
     }
+}
+
+
+/*
+ * The entry's sentence as plain text, with logins (no names loaded):
+ * what the composer's conflict notice lists as "changed meanwhile".
+ */
+ngx_int_t
+ngx_http_ticket_history_plain(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_hist_t *h, ngx_str_t *out)
+{
+    u_char                        *p;
+    size_t                         len;
+    ngx_uint_t                     i;
+    tk_tpl_ticket_side_history_t   item;
+
+    ngx_memzero(&item, sizeof(item));
+
+    if (ngx_http_ticket_history_text(r, ctx, NULL, h, &item) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (len = 0, i = 0; i < item.parts_n; i++) {
+        len += item.parts[i].text.len;
+    }
+
+    p = ngx_pnalloc(r->pool, len ? len : 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    for (i = 0; i < item.parts_n; i++) {
+        p = ngx_cpymem(p, item.parts[i].text.data, item.parts[i].text.len);
+    }
+
+    out->len = p - out->data;
+
+    return NGX_OK;
 }

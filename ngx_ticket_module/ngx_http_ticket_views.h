@@ -283,6 +283,9 @@ ngx_int_t ngx_http_ticket_history_entry(ngx_http_ticket_reply_t *entry,
     ngx_http_ticket_hist_t *h);
 /* The entry as the API's JSON object (null for a missing from/to). */
 void ngx_http_ticket_history_json(tk_out_t *out, ngx_http_ticket_hist_t *h);
+/* The entry's sentence as plain text (ngx_http_ticket_view_history.c). */
+ngx_int_t ngx_http_ticket_history_plain(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_hist_t *h, ngx_str_t *out);
 
 /* ---- go to a ticket by number (ngx_http_ticket_goto.c) ------------------ */
 
@@ -333,5 +336,9 @@ ngx_int_t ngx_http_ticket_action(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_view_again(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number, const char *field,
     ngx_str_t *message);
+
+/* "2026-11-24T14:05" (datetime-local), "2026-11-24 14:05" or
+ * "2026-11-24" in the server's time zone; NGX_OK or NGX_ERROR. */
+ngx_int_t ngx_http_ticket_parse_local_time(ngx_str_t *s, int64_t *t);
 
 #endif /* NGX_HTTP_TICKET_VIEWS_H */

@@ -107,6 +107,10 @@ tk_article_write_flags(tk_cmds_t *c, const tk_article_t *a,
             TK_F_CRYPT " %S", key, &a->bcc, &a->references, &a->crypt);
     }
 
+    if (a->list_id.len) {
+        tk_cmds_add(c, "HSET %s " TK_F_LIST_ID " %S", key, &a->list_id);
+    }
+
     tk_cmds_add(c, "RPUSH %s %llu", list, (unsigned long long) a->id);
     tk_cmds_add(c, "HINCRBY %s " TK_F_ARTICLE_COUNT " 1", tkey);
     tk_cmds_add(c, "HINCRBY %s " TK_F_REV " 1", tkey);

@@ -247,6 +247,8 @@ typedef enum {
 
 /* The ticket flag of auto-generated mail (set by mailbridge). */
 #define TK_FLAG_AUTO         "auto"
+/* The article flag of mail that came in PGP-encrypted (mailbridge). */
+#define TK_FLAG_ENCRYPTED    "encrypted"
 
 /* ---- enums -------------------------------------------------------------- */
 
@@ -374,6 +376,8 @@ int tk_sort_is_lex(int sort);
 #define TK_F_DELIVERY_INFO   "delivery_info"   /* last SMTP reply/error  */
 #define TK_F_DELIVERY_TRIES  "delivery_tries"  /* attempts so far        */
 #define TK_F_DELIVERY_TIME   "delivery_time"   /* Unix s of last change  */
+/* inbound, when the mail had one: List-Id without <> ("aktive.lists.x.org") */
+#define TK_F_LIST_ID         "list_id"
 
 /* attachment hash tk:{t:N}:a:A:att:K (K = 1..attachments): name, size */
 #define TK_F_CONTENT_TYPE    "content_type"    /* "image/png"             */

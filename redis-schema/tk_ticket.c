@@ -208,6 +208,9 @@ tk_article_parse(tk_article_t *a, const tk_str_t *pairs, size_t n)
 
         } else if (tk_str_eq_cstr(f, TK_F_DELIVERY_INFO)) {
             a->delivery_info = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_LIST_ID)) {
+            a->list_id = *v;
         }
     }
 

@@ -62,6 +62,8 @@ typedef struct {
     tk_str_t   crypt;            /* "encrypt,sign", "sign" or "" */
     tk_str_t   delivery;         /* queued | sent | failed, read only */
     tk_str_t   delivery_info;    /* read only */
+    /* inbound only, HSET only when not empty: List-Id without <> */
+    tk_str_t   list_id;
 } tk_article_t;
 
 /*

@@ -133,7 +133,7 @@ subtest 'ticket page: attachments listed, .eml link, HTML safe' => sub {
     my $load = $article->at('a.load-images');
     is $load && $load->attr('href'), "/t/$n?images=$a#a-$a", 'a "load images" link';
     is $res->header('content-security-policy'),
-        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
         . "form-action 'self'; frame-ancestors 'none'; base-uri 'none'", 'the usual CSP';
 };
 
@@ -146,7 +146,7 @@ subtest '?images=A: remote images load, CSP allows them for this response' => su
     my ($logo) = grep { ($_->attr('alt') // '') eq 'logo' } $res->dom->find("article#a-$a img");
     is $logo && $logo->attr('src'), "/t/$n/a/$a/cid/logo.1\@example.net", 'cid still rewritten';
     is $res->header('content-security-policy'),
-        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data: https: http:; "
+        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data: https: http:; "
         . "form-action 'self'; frame-ancestors 'none'; base-uri 'none'", 'img-src also https: http:';
     my $hide = $res->dom->at("article#a-$a a.load-images");
     is $hide && $hide->attr('href'), "/t/$n#a-$a", 'a link back';

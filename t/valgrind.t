@@ -202,6 +202,32 @@ subtest 'an HTML mail: page, files, quarantine' => sub {
     is $link && $a->get($link->attr('href'))->{status}, 200, 'quarantined mail';
 };
 
+subtest 'the composer: reply, note, errors, conflict, security line, API' => sub {
+    $tk->redis->hset('tk:{g:ALSO}', 'email', 'also@example.org', 'signature', 'Gruss');
+    $tk->redis->hset('tk:pgp:addr', 'vg@example.org', 'ABCDEF 0');
+    my ($action, $pairs) = $c->form_values($c->get("/t/$n"), 'form#compose', body => 'Hallo', state => 2);
+    is $c->post($action, $pairs)->{status}, 303, 'reply sent';
+    is $c->submit("/t/$n", 'form#compose', type => 'note', body => 'Notiz', state => 2)->{status}, 303, 'note';
+    is $c->submit("/t/$n", 'form#compose', subject => "a\r\nb")->{status}, 400, 'CR/LF: the form again';
+    is $c->post($action, $pairs)->{status}, 409, 'stale form: the conflict page';
+    is $c->get("/t/$n/security?to=vg%40example.org&cc=x%40example.net")->{status}, 200, 'security line';
+    is $c->get("/t/$n?reply=1&to=all")->{status}, 200, 'reply all';
+    is $c->get("/t/$n/complete?q=vg")->{status}, 200, 'address suggestions';
+    my ($a2, $p2) = $c->form_values($c->get("/t/$n"), 'form#compose', body => 'Datei', state => 2);
+    my %p = @$p2;
+    my $mp = join('', map { "--VG\r\nContent-Disposition: form-data; name=\"$_\"\r\n\r\n$p{$_}\r\n" } sort keys %p)
+        . "--VG\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"../a.pdf\"\r\n"
+        . "Content-Type: application/pdf\r\n\r\n%PDF\0x\r\n--VG--\r\n";
+    is $c->request('POST', $a2, content => $mp, headers => { 'content-type' => 'multipart/form-data; boundary=VG' })->{status},
+        303, 'reply with an attachment (multipart)';
+    is $c->request('POST', $a2, content => "--VG\r\nbroken", headers => { 'content-type' => 'multipart/form-data; boundary=VG' })->{status},
+        400, 'malformed multipart';
+    is $c->api(POST => "/api/v1/tickets/$n/articles", $token,
+        content => '{"type":"reply","to":"vg@example.org","subject":"s","body":"b","state":"open"}')->{status}, 201, 'API reply';
+    is $c->api(POST => "/api/v1/tickets/$n/articles", $token, content => '{"type":"x"}')->{status},
+        400, 'API 400';
+};
+
 sub redis_sleep {
     my ($seconds) = @_;
     my $pid = fork // die;

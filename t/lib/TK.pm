@@ -813,8 +813,11 @@ sub parse {
             push @{ $cur->{children} }, $node;
             if ($tag eq 'script' || $tag eq 'style' || $tag eq 'textarea' || $tag eq 'title') {
                 if ($html =~ m{\G(.*?)</$tag\s*>}gcis) {
+                    my $text = $1;
+                    # HTML drops a newline right after <textarea>
+                    $text =~ s/^\r?\n// if $tag eq 'textarea';
                     push @{ $node->{children} },
-                        $tag eq 'script' || $tag eq 'style' ? $1 : decode_entities($1);
+                        $tag eq 'script' || $tag eq 'style' ? $text : decode_entities($text);
                 }
                 next;
             }

@@ -1,0 +1,195 @@
+/*
+ * compose.js -- the composer works without it; with it, the send button
+ * and the security line follow the recipients as they are typed (GET
+ * /t/N/security, the same decision the server makes when sending), and
+ * the recipient fields suggest customers and agents (GET /t/N/complete).
+ */
+(function () {
+    'use strict';
+
+    function addresses(text) {
+        var out = [], m, re = /<([^<>\s]+@[^<>\s]+)>|([^\s,<>"]+@[^\s,<>"]+)/g;
+
+        while ((m = re.exec(text)) !== null) {
+            out.push(m[1] || m[2]);
+        }
+
+        return out;
+    }
+
+    function init() {
+        var form = document.getElementById('compose'),
+            line = document.getElementById('security-line'),
+            send, fields, timer, de, confirm;
+
+        if (!form || !line) {
+            return;
+        }
+
+        send = form.querySelector('button.send');
+        fields = ['to', 'cc', 'bcc'].map(function (n) {
+            return form.querySelector('input[name=' + n + ']');
+        });
+        de = form.getAttribute('data-lang') === 'de';
+        confirm = form.querySelector('.confirm');
+
+        function label() {
+            var all = [];
+
+            fields.forEach(function (f) {
+                all = all.concat(addresses(f ? f.value : ''));
+            });
+
+            if (!all.length) {
+                return de ? 'E-Mail senden' : 'Send email';
+            }
+
+            if (all.length === 1) {
+                return de ? 'E-Mail an ' + all[0] + ' senden'
+                          : 'Send email to ' + all[0];
+            }
+
+            return de ? 'E-Mail an ' + all[0] + ' und ' + (all.length - 1)
+                        + ' weitere senden'
+                      : 'Send email to ' + all[0] + ' and '
+                        + (all.length - 1) + ' more';
+        }
+
+        function refresh() {
+            var q = fields.map(function (f, i) {
+                return ['to', 'cc', 'bcc'][i] + '='
+                       + encodeURIComponent(f ? f.value : '');
+            }).join('&');
+
+            send.textContent = label();
+
+            /* an address still being typed: ask when it is one */
+            if (fields.some(function (f) {
+                return f && f.value.split(',').some(function (t) {
+                    t = t.trim();
+                    return t && !/@[^@\s>]+\.[^@\s>]+>?$/.test(t);
+                });
+            })) {
+                return;
+            }
+
+            fetch(form.getAttribute('data-security') + '?' + q,
+                  { credentials: 'same-origin' })
+                .then(function (res) { return res.json(); })
+                .then(function (j) {
+                    if (!j || typeof j.crypt !== 'string') {
+                        return;
+                    }
+
+                    line.textContent = j.text;
+                    line.setAttribute('data-crypt', j.crypt);
+                    line.className = 'security security-' + j.kind;
+
+                    if (confirm) {
+                        confirm.hidden = !j.confirm;
+                    }
+                })
+                .catch(function () { /* the server decides on send */ });
+        }
+
+        function changed() {
+            clearTimeout(timer);
+            timer = setTimeout(refresh, 300);
+        }
+
+        fields.forEach(function (f) {
+            if (f) {
+                f.addEventListener('input', changed);
+                complete(f, changed);
+            }
+        });
+    }
+
+    /* suggestions for the address being typed: the text after the last
+     * comma; a click puts "Name <address>" in its place */
+    function complete(input, changed) {
+        var url = input.getAttribute('data-complete'), list, timer, seq = 0;
+
+        if (!url) {
+            return;
+        }
+
+        list = document.createElement('ul');
+        list.className = 'suggest';
+        list.setAttribute('role', 'listbox');
+        list.hidden = true;
+        input.parentNode.insertBefore(list, input.nextSibling);
+
+        function token() {
+            var v = input.value, i = v.lastIndexOf(',');
+            return { head: i < 0 ? '' : v.slice(0, i + 1) + ' ',
+                     text: v.slice(i + 1).trim() };
+        }
+
+        function pick(a) {
+            var t = token(),
+                name = a.name && /[^A-Za-z0-9 \u0080-\uffff-]/.test(a.name)
+                       ? '"' + a.name.replace(/["\\]/g, '\\$&') + '"' : a.name;
+
+            input.value = t.head + (name ? name + ' <' + a.email + '>' : a.email)
+                          + ', ';
+            list.hidden = true;
+            input.focus();
+            changed();
+        }
+
+        input.addEventListener('input', function () {
+            var t = token(), mine = ++seq;
+
+            clearTimeout(timer);
+
+            if (t.text.length < 2) {
+                list.hidden = true;
+                return;
+            }
+
+            timer = setTimeout(function () {
+                fetch(url + '?q=' + encodeURIComponent(t.text),
+                      { credentials: 'same-origin' })
+                    .then(function (res) { return res.json(); })
+                    .then(function (j) {
+                        if (mine !== seq || !j || !j.addresses) {
+                            return;
+                        }
+
+                        list.textContent = '';
+
+                        j.addresses.forEach(function (a) {
+                            var li = document.createElement('li');
+
+                            li.setAttribute('role', 'option');
+                            li.textContent = a.name ? a.name + ' <' + a.email + '>'
+                                                    : a.email;
+                            li.className = 'suggest-' + a.kind;
+                            li.addEventListener('mousedown', function (e) {
+                                e.preventDefault();
+                                pick(a);
+                            });
+                            list.appendChild(li);
+                        });
+
+                        list.hidden = !j.addresses.length;
+                    })
+                    .catch(function () { list.hidden = true; });
+            }, 200);
+        });
+
+        input.addEventListener('blur', function () { list.hidden = true; });
+        input.addEventListener('keydown', function (e) {
+            if (e.key === 'Escape') {
+                list.hidden = true;
+            }
+        });
+    }
+
+    if (document.readyState === 'loading') {
+        document.addEventListener('DOMContentLoaded', init);
+    } else {
+        init();
+    }
+}());
