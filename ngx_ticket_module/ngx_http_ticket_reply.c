@@ -233,8 +233,9 @@ ngx_http_ticket_reply_begin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
      * is short, and a stream cannot be read from its n-th entry */
     tk_cmds_add(cmds, "HGETALL %S", ngx_ticket_str(&rq->key));
     ngx_http_ticket_compose_flags(cmds, rq->number);
-    tk_cmds_add(cmds, "XRANGE %S" TK_SFX_HISTORY " %s",
-                ngx_ticket_str(&rq->key), c->hist >= 0 ? "- +" : "+ -");
+    tk_cmds_add(cmds, "XRANGE %S" TK_SFX_HISTORY " %s %s",
+                ngx_ticket_str(&rq->key), c->hist >= 0 ? "-" : "+",
+                c->hist >= 0 ? "+" : "-");
     tk_cmds_add(cmds, "HGETALL %s", gkey);
 
     rq->at_target = rq->at_keys = rq->at_incr = -1;

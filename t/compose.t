@@ -148,7 +148,7 @@ subtest 'reply: the outbound article of the contract and one outbox entry in the
     like $block, qr/"XADD" "tk:\{ix\}:outbox"/, 'XADD in the MULTI';
     like $block, qr/"HSET" "tk:\{t:$n\}:a:$id" "id"/, 'the article in the same MULTI';
     like $block, qr/"HSET" "tk:\{t:$n\}" "number"/, 'the ticket in the same MULTI';
-    like $block, qr/"RPUSH" "tk:\{t:$n\}:history"/, 'the history in the same MULTI';
+    like $block, qr/"XADD" "tk:\{t:$n\}:history"/, 'the history in the same MULTI';
 
     my $page = $c->get("/t/$n")->dom;
     my $out = $page->at("article#a-$id");

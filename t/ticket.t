@@ -205,7 +205,7 @@ subtest 'other refused values: the form again, message at the field' => sub {
     $res = $c->submit("/t/$n", 'form#ticket-update', state => 4, pending_until => 'morgen');
     is $res->dom->at('.field-error') ? $res->dom->at('.field-error')->attr('id') : '', 'f-pending-error',
         'bad reminder date: at the date';
-    is $res->dom->at('input[name=pending_until]')->attr('value'), 'morgen', 'the date as typed';
+    is $res->dom->at('form#ticket-update input[name=pending_until]')->attr('value'), 'morgen', 'the date as typed';
     is $tk->json->encode(t()), $before, 'ticket unchanged';
 };
 
