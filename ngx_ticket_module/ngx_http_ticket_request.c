@@ -240,6 +240,10 @@ ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_view(r, ctx);
     }
 
+    if (path->len == 7 && ngx_strncmp(path->data, "/search", 7) == 0) {
+        return ngx_http_ticket_search(r, ctx);
+    }
+
     if (ngx_http_ticket_path_is(path, "/profile")) {
         ctx->page = "profile";
         return ngx_http_ticket_profile(r, ctx);
