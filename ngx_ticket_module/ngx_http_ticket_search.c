@@ -46,9 +46,9 @@
 #define NGX_HTTP_TICKET_SEARCH_F_N        6
 
 
-/* Newest first: the last week, a quarter, two years, everything (0). */
+/* Newest first: a day, a week, a quarter, two years, everything (0). */
 static time_t  ngx_http_ticket_search_windows[] = {
-    7 * 86400, 91 * 86400, 730 * 86400, 0
+    86400, 7 * 86400, 91 * 86400, 730 * 86400, 0
 };
 
 #define NGX_HTTP_TICKET_SEARCH_WINDOWS                                       \

@@ -5,6 +5,7 @@
  * what is not a word character cannot reach RediSearch's parser.
  */
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -301,27 +302,60 @@ tk_search_usep(const unsigned char *p, const unsigned char *end, int *quote)
 }
 
 
+/*
+ * The stop words once as a table sorted by length and bytes, for a
+ * binary search: a phrase check looks up every word of up to a thousand
+ * mails.  Built on first use (nginx workers have one thread; a second
+ * thread building it at the same time writes the same values).
+ */
+#define TK_SEARCH_STOPWORDS_MAX  256
+
+static tk_str_t  tk_search_sw[TK_SEARCH_STOPWORDS_MAX];
+static size_t    tk_search_nsw;
+
+static int
+tk_search_sw_cmp(const void *a, const void *b)
+{
+    const tk_str_t  *x = a, *y = b;
+
+    if (x->len != y->len) {
+        return x->len < y->len ? -1 : 1;
+    }
+
+    return memcmp(x->data, y->data, x->len);
+}
+
+
 int
 tk_search_stopword(const unsigned char *w, size_t len)
 {
     const char  *p, *e;
+    tk_str_t     key;
+    size_t       n;
 
-    p = TK_FT_STOPWORDS;
+    if (tk_search_nsw == 0) {
+        n = 0;
+        for (p = TK_FT_STOPWORDS; *p && n < TK_SEARCH_STOPWORDS_MAX; ) {
+            e = strchr(p, ' ');
+            if (e == NULL) {
+                e = p + strlen(p);
+            }
 
-    while (*p) {
-        e = strchr(p, ' ');
-        if (e == NULL) {
-            e = p + strlen(p);
+            tk_search_sw[n].data = (unsigned char *) p;
+            tk_search_sw[n].len = e - p;
+            n++;
+            p = *e ? e + 1 : e;
         }
 
-        if ((size_t) (e - p) == len && memcmp(p, w, len) == 0) {
-            return 1;
-        }
-
-        p = *e ? e + 1 : e;
+        qsort(tk_search_sw, n, sizeof(tk_str_t), tk_search_sw_cmp);
+        tk_search_nsw = n;
     }
 
-    return 0;
+    key.data = (unsigned char *) w;
+    key.len = len;
+
+    return bsearch(&key, tk_search_sw, tk_search_nsw, sizeof(tk_str_t),
+                   tk_search_sw_cmp) != NULL;
 }
 
 
