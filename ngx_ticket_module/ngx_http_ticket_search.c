@@ -34,7 +34,6 @@
 /* Articles asked for per window: enough for a few pages of tickets. */
 #define NGX_HTTP_TICKET_SEARCH_WANT_MIN   200
 #define NGX_HTTP_TICKET_SEARCH_WANT_MAX   1000
-#define NGX_HTTP_TICKET_SEARCH_MAX_PAGE   25
 
 /* Article fields a snippet is made of, in HMGET order. */
 #define NGX_HTTP_TICKET_SEARCH_F_BODY     0

@@ -13,6 +13,8 @@
 
 /* Tickets on a page of results. */
 #define NGX_HTTP_TICKET_SEARCH_PER_PAGE  20
+/* Pages one can go to (the hits read per window grow with the page). */
+#define NGX_HTTP_TICKET_SEARCH_MAX_PAGE  25
 
 
 /* One ticket of the page: its row and the best article's snippet. */

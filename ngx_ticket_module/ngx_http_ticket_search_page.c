@@ -108,7 +108,7 @@ ngx_http_ticket_search_html(ngx_http_request_t *r,
     if ((s->page > 1
          && ngx_http_ticket_search_link(r, s, s->page - 1, &tpl->prev_url)
             != NGX_OK)
-        || (s->page < last && s->page < 25
+        || (s->page < last && s->page < NGX_HTTP_TICKET_SEARCH_MAX_PAGE
             && ngx_http_ticket_search_link(r, s, s->page + 1, &tpl->next_url)
                != NGX_OK))
     {
