@@ -45,6 +45,12 @@
 #define NGX_HTTP_TICKET_SEARCH_F_N        6
 
 
+/*
+ * Hits a wider window may be expected to have before the filters (state,
+ * group) may make the search widen it: ~3 ms of RediSearch's scoring.
+ */
+#define NGX_HTTP_TICKET_SEARCH_HITS_MAX   20000
+
 /* Newest first: a day, a week, a quarter, two years, everything (0). */
 static time_t  ngx_http_ticket_search_windows[] = {
     86400, 7 * 86400, 91 * 86400, 730 * 86400, 0
@@ -591,6 +597,7 @@ static ngx_int_t
 ngx_http_ticket_search_checked(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
+    time_t                     span;
     ngx_uint_t                 i, c, kept, end;
     tk_cmds_t                 *cmds;
     ngx_http_ticket_row_t     *row;
@@ -652,10 +659,21 @@ ngx_http_ticket_search_checked(ngx_http_request_t *r,
     s->more = (s->fetched < s->hits
                || s->window + 1 < NGX_HTTP_TICKET_SEARCH_WINDOWS);
 
-    /* the filters left too few for this page: an older window has more */
+    /* the filters left too few for this page: an older window has more,
+     * if it is not too many to score (the hits grow with its span; "all"
+     * is taken as ten years) */
     if (kept < end && s->window + 1 < NGX_HTTP_TICKET_SEARCH_WINDOWS) {
-        s->window++;
-        return ngx_http_ticket_search_ft(r, ctx);
+        span = ngx_http_ticket_search_windows[s->window + 1];
+        if (span == 0) {
+            span = 3650 * 86400;
+        }
+
+        if ((double) s->hits * span / ngx_http_ticket_search_windows[s->window]
+            <= NGX_HTTP_TICKET_SEARCH_HITS_MAX)
+        {
+            s->window++;
+            return ngx_http_ticket_search_ft(r, ctx);
+        }
     }
 
     if (s->nhits == 0) {
