@@ -21,7 +21,7 @@ search_http_row() {
     code=$(fetch "$BASE/search?q=$q" "$T/s.html" "$CK")
     if [ "$code" = 200 ] && ! grep -q 'data-page="error"' "$T/s.html"; then
         put "$sc.$key.rows" "$(grep -c '<li data-number=' "$T/s.html")"
-        THREADS=1 CONNS=1 wrk_row "$sc.$key" "search $label, 1 client, /search?q=$q" \
+        THREADS=1 CONNS=1 wrk_row "$sc.$key" "HTTP search, $label (1 client)" \
             "$BASE/search?q=$q" "$CK"
     else
         na "$sc.$key" "GET /search?q=$q answered $code"
