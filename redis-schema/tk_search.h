@@ -93,4 +93,11 @@ size_t tk_search_tag(unsigned char *dst, const unsigned char *name,
 int tk_search_snippet(tk_out_t *out, const tk_str_t *text,
     const unsigned char *query, size_t qlen, size_t max);
 
+/* Shared by tk_search.c and tk_search_text.c: a word character of
+ * RediSearch's tokenizer; the length of Unicode punctuation that
+ * separates words (*quote: it opens or closes a phrase), else 0. */
+int tk_search_wordc(unsigned char c);
+size_t tk_search_usep(const unsigned char *p, const unsigned char *end,
+    int *quote);
+
 #endif /* TK_SEARCH_H */
