@@ -93,17 +93,18 @@ tk_search_phrase_in(const tk_str_t *text, tk_term_t *t, unsigned n)
 
         len = tk_search_word_end(p, end);
 
-        if (len <= TK_SEARCH_WORD_MAX) {
-            tk_utf8_lower(w, p, len);
-        }
-
-        if (len > TK_SEARCH_WORD_MAX || !tk_search_stopword(w, len)) {
-            if (tk_search_match(p, len, &t[pos], 1)) {
-                pos++;
-            } else {
-                pos = tk_search_match(p, len, &t[0], 1) ? 1 : 0;
+        /* the next word of the phrase; else a stop word inside it (they
+         * have no position) is passed over -- asked only then, since
+         * this runs for every word of up to a thousand mails */
+        if (tk_search_match(p, len, &t[pos], 1)) {
+            if (++pos == n) {
+                return 1;
             }
 
+        } else if (pos == 0 || len > TK_SEARCH_WORD_MAX
+                   || (tk_utf8_lower(w, p, len), !tk_search_stopword(w, len)))
+        {
+            pos = tk_search_match(p, len, &t[0], 1) ? 1 : 0;
             if (pos == n) {
                 return 1;
             }
