@@ -507,7 +507,7 @@ measure_scale() {
     else
         gen_data "$sc"
     fi
-    local rows="static_overview overview static_ticket ticket api search_http search_frequent search_medium search_rare"
+    local rows="static_overview overview static_ticket ticket api search_http search_http_rare search_http_frequent search_frequent search_medium search_rare"
     if [ -n "$GEN_NA" ]; then
         say "$GEN_NA"
         for r in $rows; do na "$sc.$r" "$GEN_NA"; done
@@ -557,7 +557,7 @@ measure_scale() {
     fi
 
     if [ -n "$NGINX_NA" ]; then
-        for r in static_overview overview static_ticket ticket api search_http; do na "$sc.$r" "$NGINX_NA"; done
+        for r in static_overview overview static_ticket ticket api search_http search_http_rare search_http_frequent; do na "$sc.$r" "$NGINX_NA"; done
         na "cg.$sc.overview" "$NGINX_NA"; na "cg.$sc.ticket" "$NGINX_NA"
         return
     fi
@@ -566,7 +566,7 @@ measure_scale() {
         kill -0 "$NGINX_PID" 2>/dev/null || why+="; nginx exited"
         grep -q 'exited on signal' "$T/nginx/logs/error.log" 2>/dev/null &&
             why+="; workers crash ($(grep -c 'exited on signal' "$T/nginx/logs/error.log")x 'exited on signal' in error.log)"
-        for r in static_overview overview static_ticket ticket api search_http; do na "$sc.$r" "$why"; done
+        for r in static_overview overview static_ticket ticket api search_http search_http_rare search_http_frequent; do na "$sc.$r" "$why"; done
         na "cg.$sc.overview" "$why"; na "cg.$sc.ticket" "$why"
         return
     fi
@@ -650,20 +650,8 @@ measure_scale() {
     # the token lives in Redis: flushed with the next scale
     TOKEN=''
 
-    # HTTP search, if the module has it
-    local term
-    term=$(sed -n "s/^$sc.search_medium.term=//p" "$RES" |
-        perl -pe 'chomp; s/([^A-Za-z0-9_.~-])/sprintf "%%%02X", ord $1/ge')
-    if [ -z "$term" ]; then
-        na "$sc.search_http" "no search term (no full-text index)"
-    else
-        code=$(fetch "$BASE/search?q=$term" "$T/s.html" "$CK")
-        if [ "$code" = 200 ] && ! grep -q 'data-page="error"' "$T/s.html"; then
-            wrk_row "$sc.search_http" "search /search?q=$term" "$BASE/search?q=$term" "$CK"
-        else
-            na "$sc.search_http" "no HTTP search (GET /search?q= answered $code); FT.SEARCH measured directly"
-        fi
-    fi
+    # HTTP search: a person's name, a file number, a word in every mail
+    . "$ROOT/bench/search.sh"
 
     # Redis commands per request
     [ -n "$ov" ] && cmds_per_request "cmds.$sc.overview" "$BASE/overview/$ov"

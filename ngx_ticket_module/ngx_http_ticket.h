@@ -428,6 +428,10 @@ ngx_int_t ngx_http_ticket_keys(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_profile(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
+/* ngx_http_ticket_search.c: "/search?q=" and "/api/v1/search?q=" */
+ngx_int_t ngx_http_ticket_search(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
 /* ngx_http_ticket_api.c: "/api/v1/..." */
 ngx_int_t ngx_http_ticket_api(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);

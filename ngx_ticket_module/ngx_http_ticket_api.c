@@ -6,6 +6,7 @@
  *   GET /api/v1/tickets         a ticket list: the overviews and filters
  *                               of the web pages, paged and sorted
  *   GET /api/v1/tickets/N       one ticket with articles and history
+ *   GET /api/v1/search?q=       full text (ngx_http_ticket_search.c)
  *
  * The list uses the same query as the overview pages; a ticket outside
  * the user's groups is the same 404 as one that does not exist.
@@ -128,6 +129,10 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (rest.len == 8 && ngx_strncmp(rest.data, "/tickets", 8) == 0) {
         return ngx_http_ticket_api_list(r, ctx);
+    }
+
+    if (rest.len == 7 && ngx_strncmp(rest.data, "/search", 7) == 0) {
+        return ngx_http_ticket_search(r, ctx);
     }
 
     if (rest.len > 9 && ngx_strncmp(rest.data, "/tickets/", 9) == 0) {

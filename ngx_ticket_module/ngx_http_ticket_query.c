@@ -25,8 +25,6 @@ typedef struct {
 
 static ngx_int_t ngx_http_ticket_query_counted(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
-static ngx_int_t ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_query_rows(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
@@ -207,8 +205,9 @@ ngx_http_ticket_query_counted(ngx_http_request_t *r,
 }
 
 
-/* The merge's page is in q->numbers: read the rows of its tickets. */
-static ngx_int_t
+/* The merge's page (or a search's candidates) is in q->numbers: read the
+ * rows of its tickets. */
+ngx_int_t
 ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {

@@ -241,6 +241,11 @@ ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_view(r, ctx);
     }
 
+    if (path->len == 7 && ngx_strncmp(path->data, "/search", 7) == 0) {
+        return ngx_http_ticket_search(r, ctx);
+    }
+
+    /* the old go-to-ticket URL: the search box takes numbers now */
     if (path->len == 3 && ngx_strncmp(path->data, "/go", 3) == 0) {
         ctx->page = "overview";
         return ngx_http_ticket_goto(r, ctx);

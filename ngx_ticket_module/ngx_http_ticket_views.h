@@ -122,6 +122,9 @@ void ngx_http_ticket_col_label(ngx_http_ticket_ctx_t *ctx, ngx_uint_t col,
  */
 ngx_flag_t ngx_http_ticket_col_with_priority(ngx_uint_t col);
 
+/* The rows of the tickets in q->numbers (q = ctx->view), then q->done. */
+ngx_int_t ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 ngx_int_t ngx_http_ticket_query_init(ngx_http_request_t *r,
     ngx_http_ticket_query_t *q);
 /* Add one partition; every partition of a query has the same owner kind

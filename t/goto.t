@@ -22,18 +22,23 @@ sub go {
     return $c->get('/go?' . HTTP::Tiny->new->www_form_urlencode([ n => $n ]));
 }
 
-subtest 'every page has the form, usable without JavaScript' => sub {
+subtest 'every page has the one box (search or number), usable without JavaScript' => sub {
     for my $path ('/', "/t/$mine", '/profile') {
         my $d = $c->get($path)->dom;
-        my $f = $d->at('header form#goto');
-        ok $f, "$path: form#goto in the header" or next;
+        my $f = $d->at('header form#search');
+        ok $f, "$path: form#search in the header" or next;
         is lc($f->attr('method') // ''), 'get', '  method get';
-        is $f->attr('action'), '/go', '  action /go';
-        ok $f->at('input[name=n]'), '  field n';
-        ok $f->at('label[for=goto-n]'), '  labelled';
+        is $f->attr('action'), '/search', '  action /search';
+        ok $f->at('input[name=q]'), '  field q';
+        ok $f->at('label[for=search-q]'), '  labelled';
         ok $f->at('button[type=submit]'), '  a button';
     }
-    ok !$tk->client->get('/login')->dom->at('form#goto'), 'not on the login page';
+    ok !$tk->client->get('/login')->dom->at('form#search'), 'not on the login page';
+    for my $in ("[Ticket#$mine]", " #$mine ", "Ticket#$mine") {
+        my $res = $c->get('/search?' . HTTP::Tiny->new->www_form_urlencode([ q => $in ]));
+        is $res->{status}, 303, "the box with '$in': 303";
+        like $res->location // '', qr{/t/$mine$}, '  to the ticket';
+    }
 };
 
 subtest 'the ways agents say a number' => sub {

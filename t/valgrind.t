@@ -183,6 +183,9 @@ subtest 'requests' => sub {
     is $c->api(GET => '/api/v1/tickets', $token)->{status}, 200, 'API list';
     is $c->api(GET => "/api/v1/tickets/$n", $token)->{status}, 200, 'API ticket';
     is $c->api(GET => '/api/v1/me', 'bad')->{status}, 401, 'API 401';
+    is $c->get('/search?q=memory+%22checking+memory%22+Grin*&sort=date')->{status}, 200, 'search';
+    is $c->get("/search?q=%23$n")->{status}, 303, 'search: a ticket number';
+    is $c->api(GET => '/api/v1/search?q=Valgrind', $token)->{status}, 200, 'API search';
 };
 
 subtest 'an HTML mail: page, files, quarantine' => sub {

@@ -71,8 +71,8 @@ async function facts(page) {
       // the top bar with "go to ticket": height, and whether the field
       // fits the screen
       headerHeight: q('header.top') ? Math.round(q('header.top').getBoundingClientRect().height) : null,
-      gotoRight: q('form#goto') ? Math.round(q('form#goto').getBoundingClientRect().right) : null,
-      gotoWidth: q('form#goto input') ? Math.round(q('form#goto input').getBoundingClientRect().width) : null,
+      gotoRight: q('form#search') ? Math.round(q('form#search').getBoundingClientRect().right) : null,
+      gotoWidth: q('form#search input') ? Math.round(q('form#search input').getBoundingClientRect().width) : null,
       history: Array.from(document.querySelectorAll('ol#history li .what')).map((e) => ({
         text: e.textContent.trim(),
         titles: Array.from(e.querySelectorAll('.user')).map((u) => u.getAttribute('title')),
@@ -146,10 +146,10 @@ async function facts(page) {
       await page.screenshot({ path: `${OUT}/overview-${v.name}.png`, fullPage: true });
 
       // "go to ticket" as a number is read out on the phone
-      await page.fill('form#goto input[name=n]', ` [Ticket#${TICKET}] `);
+      await page.fill('form#search input[name=q]', ` [Ticket#${TICKET}] `);
       await Promise.all([
         page.waitForNavigation(),
-        page.press('form#goto input[name=n]', 'Enter'),
+        page.press('form#search input[name=q]', 'Enter'),
       ]);
       r.goto = await facts(page);
       await page.goto(`${BASE}/`);
