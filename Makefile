@@ -30,6 +30,7 @@ TK_SUPPORT_CFLAGS = $(filter-out -Iredis-schema -I$(BUILD)/tpl,$(TK_CFLAGS))
 TK_LIB_SRCS  := redis-schema/tk_schema.c redis-schema/tk_keys.c \
                 redis-schema/tk_ticket.c redis-schema/tk_article.c \
                 redis-schema/tk_outbox.c \
+                redis-schema/tk_group.c \
                 redis-schema/tk_schema_sync.c
 TK_LIB_OBJS  := $(patsubst redis-schema/%.c,$(BUILD)/obj/%.o,$(TK_LIB_SRCS))
 TK_HDRS      := $(wildcard redis-schema/*.h) $(TK_SUPPORT_HDRS)

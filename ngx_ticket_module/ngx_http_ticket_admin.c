@@ -48,6 +48,7 @@ static const struct {
                           ngx_str_t *rest);
 } ngx_http_ticket_admin_pages[] = {
     { "/admin/users", ngx_http_ticket_admin_users },
+    { "/admin/groups", ngx_http_ticket_admin_groups },
     { NULL, NULL }
 };
 static ngx_int_t ngx_http_ticket_quarantine_ids(ngx_http_request_t *r,

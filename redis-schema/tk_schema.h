@@ -378,7 +378,9 @@ int tk_sort_is_lex(int sort);
                                                   are ended (docs/security) */
 #define TK_F_LAST_LOGIN      "last_login"      /* Unix s of the last sign-in */
 
-/* group hash tk:{g:NAME}: name, email, signature, all_agents */
+/* group hash tk:{g:NAME}: name, email, display_name, signature,
+ * all_agents (writer: tk_group_write()) */
+#define TK_F_DISPLAY_NAME    "display_name"    /* From: "NAME" <email>   */
 #define TK_F_SIGNATURE       "signature"
 #define TK_F_ALL_AGENTS      "all_agents"      /* "1": every agent, full  */
 

@@ -7,6 +7,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use Encode ();
 use TK;
 
 my $tk = TK->new;
@@ -31,10 +32,12 @@ sub submit {
     my $page = $c->get($path);
     die "GET $path: $page->{status}" unless $page->{status} == 200;
     my ($action, $pairs) = $c->form_values($page, $sel, %set);
-    return $c->post($action, $pairs);
+    # the page and this file are UTF-8 bytes; HTTP::Tiny encodes characters
+    return $c->post($action, [ map { defined $_ ? Encode::decode_utf8($_) : $_ } @$pairs ]);
 }
 
-my @pages = ('/admin', '/admin/users', '/admin/users/new', '/admin/users/anna');
+my @pages = ('/admin', '/admin/users', '/admin/users/new', '/admin/users/anna',
+    '/admin/groups', '/admin/groups/new', '/admin/groups/ALSO');
 
 subtest 'every admin page is 404 for an agent, a login for the anonymous, 200 for an admin' => sub {
     for my $p (@pages) {
@@ -228,6 +231,58 @@ subtest 'CSRF: no, a wrong or a foreign token is refused and writes nothing' => 
         }
     }
     is snapshot(), $before, 'Redis unchanged';
+};
+
+subtest 'groups: create with the same rules as ticketctl, edit, list' => sub {
+    my $gen = $r->get(TK_KEY_INDEX_GEN) // 0;
+    my $res = submit($admin, '/admin/groups/new', 'form#group-form', name => 'Bündnis',
+        email => 'buendnis@example.org', display_name => 'Bündnis Legal-Team',
+        signature => "-- \r\nGrüße", all_agents => 1);
+    is $res->{status}, 303, 'created' or diag $res->{status}, ' ', ($res->dom->at('.flash.error') ? $res->dom->at('.flash.error')->text : substr($res->{content}, 0, 3000));
+    my %g = $r->hgetall(tk_key_group('Bündnis'));
+    is $g{email}, 'buendnis@example.org', 'email';
+    is $g{display_name}, 'Bündnis Legal-Team', 'display name';
+    is $g{signature}, "-- \nGrüße", 'signature: CR LF from the browser stored as LF';
+    is $g{all_agents}, '1', 'all agents';
+    ok $r->sismember(TK_KEY_GROUPS, 'Bündnis'), 'in tk:groups';
+    ok $r->sismember(TK_KEY_GROUPS_ALL, 'Bündnis'), 'in tk:groups:all-agents';
+    cmp_ok $r->get(TK_KEY_INDEX_GEN), '>', $gen, 'page cache generation bumped';
+    my $row = $admin->get('/admin/groups')->dom->at('table#groups tr[data-group=Bündnis]');
+    ok $row, 'listed';
+    is $row->at('td.email')->text, 'buendnis@example.org', 'with its address';
+    my $link = $row->at('td.name a')->attr('href');
+    is $admin->get($link)->{status}, 200, 'its page opens (name percent-encoded)';
+    $r->hset(tk_key_group('Bündnis'), TK_F_PGP_SIGN, 'ABCDEF0123456789');
+    is $admin->get($link)->dom->at('#g-pgp-sign')->attr('value'), 'ABCDEF0123456789', 'signing key shown';
+    $res = submit($admin, $link, 'form#group-form', email => 'b2@example.org', all_agents => undef);
+    is $res->{status}, 303, 'saved';
+    %g = $r->hgetall(tk_key_group('Bündnis'));
+    is $g{email}, 'b2@example.org', 'new email';
+    is $g{pgp_sign}, 'ABCDEF0123456789', 'signing key kept';
+    ok !$r->sismember(TK_KEY_GROUPS_ALL, 'Bündnis'), 'no longer all agents';
+    ok $admin->get('/admin/users/new')->dom->at('table#user-rights tr[data-group=Bündnis]'),
+        'the new group is offered for rights';
+    my ($code, $out) = $tk->ctl_run('group', 'list');
+    like $out, qr/Bündnis/, 'ticketctl group list shows it';
+};
+
+subtest 'groups: invalid input is refused, nothing written' => sub {
+    my $snap = sub { join "\n", sort($r->smembers(TK_KEY_GROUPS)),
+        map { $tk->json->encode({ $r->hgetall(tk_key_group($_)) }) } sort $r->smembers(TK_KEY_GROUPS) };
+    my $before = $snap->();
+    for my $case ([ { name => 'two words' }, qr/Name/ ], [ { name => 'a:b' }, qr/Name/ ],
+                  [ { name => 'ALSO' }, qr/gibt es schon/ ], [ { name => 'ok', email => 'x@' }, qr/E-Mail/ ],
+                  [ { name => 'ok', display_name => "a\"b" }, qr/Absendername/ ]) {
+        my ($set, $want) = @$case;
+        my $res = submit($admin, '/admin/groups/new', 'form#group-form', %$set);
+        is $res->{status}, 400, '400 for ' . join(',', %$set);
+        like $res->dom->at('.flash.error')->text, $want, 'says what';
+    }
+    $admin->get('/admin/groups/ALSO');
+    my $res = $admin->post('/admin/groups/ALSO', [ csrf => 'x' x 64, email => 'evil@x.org' ]);
+    is $res->{status}, 403, 'wrong CSRF token: 403';
+    is $snap->(), $before, 'Redis unchanged';
+    is $agent->get('/admin/groups/ALSO')->{status}, 404, 'agent: 404';
 };
 
 done_testing;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ticketctl.h"
+#include "tk_group.h"
 
 
 static int tc_group_add(tc_ctx_t *ctx, int argc, char **argv);
@@ -26,30 +27,20 @@ static const tc_command_t  tc_group_commands[] = {
 /* ---- shared writer and checks ------------------------------------------- */
 
 
+/* The shared writer (redis-schema/tk_group.c) for C strings. */
 void
 tc_group_write(tk_cmds_t *c, const char *name, const char *email,
     const char *signature, int all_agents)
 {
-    char  key[TK_KEY_MAX];
+    tk_group_t  g;
 
-    snprintf(key, sizeof(key), TK_FMT_GROUP, name);
+    tc_str(&g.name, name);
+    tc_str(&g.email, email ? email : "");
+    tc_str(&g.display_name, "");
+    tc_str(&g.signature, signature ? signature : "");
+    g.all_agents = all_agents;
 
-    tk_cmds_add(c, "HSET %s " TK_F_NAME " %s " TK_F_EMAIL " %s "
-                TK_F_SIGNATURE " %s " TK_F_ALL_AGENTS " %s", key, name,
-                email ? email : "", signature ? signature : "",
-                all_agents ? "1" : "0");
-    tk_cmds_add(c, "SADD " TK_KEY_GROUPS " %s", name);
-
-    if (all_agents) {
-        tk_cmds_add(c, "SADD " TK_KEY_GROUPS_ALL " %s", name);
-
-    } else {
-        tk_cmds_add(c, "SREM " TK_KEY_GROUPS_ALL " %s", name);
-    }
-
-    /* who sees which group is part of rendered pages: nginx's page
-     * cache must not keep what was made before (SCHEMA.md, tk:{ix}:gen) */
-    tk_index_touch(c);
+    tk_group_write(c, &g);
 }
 
 
