@@ -49,6 +49,8 @@ static const struct {
 } ngx_http_ticket_admin_pages[] = {
     { "/admin/users", ngx_http_ticket_admin_users },
     { "/admin/groups", ngx_http_ticket_admin_groups },
+    { "/admin/outbox", ngx_http_ticket_admin_outbox },
+    { "/admin/mail", ngx_http_ticket_admin_mail },
     { NULL, NULL }
 };
 static ngx_int_t ngx_http_ticket_quarantine_ids(ngx_http_request_t *r,

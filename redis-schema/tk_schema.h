@@ -53,6 +53,10 @@
  */
 #define TK_KEY_OUTBOX        "tk:{ix}:outbox"
 #define TK_OUTBOX_GROUP      "mailbridge"
+/* zset "N:A" -> Unix s: outbound articles whose delivery failed for good
+ * in the last TK_OUTBOX_FAILED_KEEP seconds (tk_outbox_delivery()) */
+#define TK_KEY_OUTBOX_FAILED "tk:{ix}:outbox:failed"
+#define TK_OUTBOX_FAILED_KEEP (14 * 86400)
 
 /*
  * PGP keys (SCHEMA.md "PGP keys"), written only by mailbridge (keys.c)

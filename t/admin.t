@@ -37,7 +37,8 @@ sub submit {
 }
 
 my @pages = ('/admin', '/admin/users', '/admin/users/new', '/admin/users/anna',
-    '/admin/groups', '/admin/groups/new', '/admin/groups/ALSO');
+    '/admin/groups', '/admin/groups/new', '/admin/groups/ALSO',
+    '/admin/outbox', '/admin/mail');
 
 subtest 'every admin page is 404 for an agent, a login for the anonymous, 200 for an admin' => sub {
     for my $p (@pages) {
@@ -283,6 +284,72 @@ subtest 'groups: invalid input is refused, nothing written' => sub {
     is $res->{status}, 403, 'wrong CSRF token: 403';
     is $snap->(), $before, 'Redis unchanged';
     is $agent->get('/admin/groups/ALSO')->{status}, 404, 'agent: 404';
+};
+
+subtest 'outbox: queued entries with their delivery state and who holds them; failed ones' => sub {
+    my $n = $tk->add_ticket(title => 'Frist', group => 'ALSO');
+    my $now = time;
+    # the contract (tk_outbox_enqueue): the article hash, then XADD
+    for my $a (9001, 9002) {
+        $r->hset(tk_key_article($n, $a), kind => 'out', to => "k$a\@example.org",
+            subject => "[Ticket#$n] Re: Frist $a", delivery => 'queued',
+            delivery_tries => ($a == 9001 ? 2 : 0), delivery_info => ($a == 9001 ? '451 try later' : ''),
+            delivery_time => $now);
+        $r->xadd(TK_KEY_OUTBOX, '*', ticket => $n, article => $a, kind => 'article');
+    }
+    my $res = $admin->get('/admin/outbox');
+    is $res->{status}, 200, 'status 200';
+    like $res->dom->at('.summary')->text, qr/noch nicht geöffnet/, 'no consumer group yet';
+    $r->xgroup('CREATE', TK_KEY_OUTBOX, TK_OUTBOX_GROUP, '0');
+    $r->xreadgroup('GROUP', TK_OUTBOX_GROUP, 'mb-test-1', 'COUNT', 1, 'STREAMS', TK_KEY_OUTBOX, '>');
+    $res = $admin->get('/admin/outbox');
+    my $dom = $res->dom;
+    is $dom->at('#outbox-total')->text, '2', 'two queued';
+    is $dom->at('#outbox-pending')->text, '1', 'one taken';
+    ok $dom->at('ul#outbox-consumers li[data-consumer=mb-test-1]'), 'the consumer';
+    my @rows = $dom->find('table#outbox tr[data-id]');
+    is scalar @rows, 2, 'two rows, oldest first';
+    is $rows[0]->at('td.to')->text, 'k9001@example.org', 'recipient';
+    is $rows[0]->at('td.subject')->text, "[Ticket#$n] Re: Frist 9001", 'subject';
+    is $rows[0]->at('td.delivery span')->attr('data-delivery'), 'queued', 'delivery state';
+    is $rows[0]->at('td.tries')->text, '2', 'tries';
+    is $rows[0]->at('td.info')->text, '451 try later', 'last reply';
+    like $rows[0]->at('td.holder')->text, qr/mb-test-1 \d+ s/, 'held by the consumer, idle time';
+    is $rows[1]->at('td.holder')->text, '–', 'the second is not taken';
+    like $rows[0]->at('td.ticket a')->attr('href'), qr{/t/$n#a-9001$}, 'links to the article';
+    like $dom->at('#outbox-failed') ? '' : $dom->at('.admin-outbox')->text, qr/Keine/, 'no failures yet';
+    # the sender's final failure (tk_outbox_delivery, t/unit/test_outbox.c)
+    $r->hset(tk_key_article($n, 9003), kind => 'out', to => 'gone@example.org', subject => 'Weg',
+        delivery => 'failed', delivery_tries => 5, delivery_info => '550 no such user', delivery_time => $now);
+    $r->zadd(TK_KEY_OUTBOX_FAILED, $now, "$n:9003");
+    my $f = $admin->get('/admin/outbox')->dom->at('table#outbox-failed tr[data-article=9003]');
+    ok $f, 'failed article listed';
+    is $f->at('td.info')->text, '550 no such user', 'with its error';
+    is $agent->get('/admin/outbox')->{status}, 404, 'agent: 404';
+};
+
+subtest 'outbox: a page at a time' => sub {
+    my $n = $tk->add_ticket(title => 'Viele', group => 'ALSO');
+    for my $a (1 .. 55) {
+        $r->hset(tk_key_article($n, 10000 + $a), kind => 'out', to => 'x@example.org', delivery => 'queued');
+        $r->xadd(TK_KEY_OUTBOX, '*', ticket => $n, article => 10000 + $a, kind => 'article');
+    }
+    my $dom = $admin->get('/admin/outbox')->dom;
+    is scalar(my @a = $dom->find('table#outbox tr[data-id]')), 50, 'first page: 50';
+    my $next = $dom->at('a#outbox-next')->attr('href');
+    $dom = $admin->get($next)->dom;
+    is scalar(my @b = $dom->find('table#outbox tr[data-id]')), 7, 'second page: the rest';
+    ok !$dom->at('a#outbox-next'), 'no further page';
+};
+
+subtest 'mail accounts: the status mailbridge recorded' => sub {
+    $r->hset(sprintf(TK_FMT_MAILBOX, 'legal'), url => 'imaps://mail.example.org:993/INBOX',
+        last_poll => time, last_ok => time - 600, last_error => 'SELECT: Login denied', fetched => 0);
+    $r->sadd(TK_KEY_MAILBOXES, 'legal');
+    my $row = $admin->get('/admin/mail')->dom->at('table#mailboxes tr[data-mailbox=legal]');
+    ok $row, 'listed';
+    is $row->at('td.error')->text, 'SELECT: Login denied', 'the error';
+    is $row->at('td.url')->text, 'imaps://mail.example.org:993/INBOX', 'url';
 };
 
 done_testing;
