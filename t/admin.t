@@ -286,6 +286,18 @@ subtest 'groups: invalid input is refused, nothing written' => sub {
     is $agent->get('/admin/groups/ALSO')->{status}, 404, 'agent: 404';
 };
 
+subtest 'ticketctl mirrors it: user end-sessions, user passwd ends sessions' => sub {
+    my $b = $tk->login_client('berta', $berta_pw);
+    is $b->get('/')->{status}, 200, 'signed in';
+    like $tk->ctl('user', 'end-sessions', 'berta'), qr/sessions of berta ended/, 'end-sessions';
+    is $b->get('/')->{status}, 303, 'session ended';
+    $b = $tk->login_client('berta', $berta_pw);
+    $berta_pw = 'set-by-ticketctl-4';
+    $tk->ctl_stdin("$berta_pw\n", 'user', 'passwd', 'berta', '--password-stdin');
+    is $b->get('/')->{status}, 303, 'passwd ended the session';
+    is $tk->client->login('berta', $berta_pw)->{status}, 303, 'new password works';
+};
+
 subtest 'outbox: queued entries with their delivery state and who holds them; failed ones' => sub {
     my $n = $tk->add_ticket(title => 'Frist', group => 'ALSO');
     my $now = time;

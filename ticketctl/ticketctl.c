@@ -52,6 +52,7 @@ static const struct {
       "  user list\n"
       "  user passwd LOGIN --password-stdin\n"
       "  user disable LOGIN | user enable LOGIN\n"
+      "  user end-sessions LOGIN\n"
       "  user set LOGIN [--name N] [--email E] [--groups G:full,...]\n"
       "           [--admin|--no-admin] [--lang de|en]\n" },
     { "group",
