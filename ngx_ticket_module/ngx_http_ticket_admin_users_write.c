@@ -242,6 +242,7 @@ ngx_http_ticket_au_form_rights(ngx_http_request_t *r,
                                : 0;
 
         if (right <= TK_RIGHT_NONE) {
+            au->rights.len = p - au->rights.data;
             au->error = ngx_http_ticket_au_msg(ctx,
                 "A right is none, read or full.",
                 "Ein Recht ist: kein Zugriff, lesen oder voll.");
