@@ -329,7 +329,6 @@ ngx_http_ticket_ag_loaded(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 static ngx_int_t
 ngx_http_ticket_ag_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_int_t              n;
     ngx_str_t              all;
     ngx_http_ticket_ag_t  *ag;
 
@@ -371,11 +370,8 @@ ngx_http_ticket_ag_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     /* the sender name goes into a From header: one line, no quotes */
-    n = ngx_http_ticket_text_chars(&ag->display_name, 0);
-
-    if (n < 0 || ag->display_name.len > TK_GROUP_DISPLAY_MAX
-        || ngx_strlchr(ag->display_name.data,
-                       ag->display_name.data + ag->display_name.len, '"'))
+    if (ngx_http_ticket_text_chars(&ag->display_name, 0) < 0
+        || !tk_group_valid_display(ngx_ticket_str(&ag->display_name)))
     {
         ag->error = ngx_http_ticket_ag_msg(ctx,
             "The sender name: one line, at most 100 bytes, no \".",
@@ -385,7 +381,7 @@ ngx_http_ticket_ag_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     if (ngx_http_ticket_text_chars(&ag->signature, 1) < 0
-        || ag->signature.len > TK_GROUP_SIGNATURE_MAX)
+        || !tk_group_valid_signature(ngx_ticket_str(&ag->signature)))
     {
         ag->error = ngx_http_ticket_ag_msg(ctx,
             "The signature: text of at most 2000 bytes.",

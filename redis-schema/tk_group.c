@@ -30,3 +30,43 @@ tk_group_write(tk_cmds_t *c, const tk_group_t *g)
      * cache must not keep what was made before (SCHEMA.md, tk:{ix}:gen) */
     tk_index_touch(c);
 }
+
+
+int
+tk_group_valid_display(const tk_str_t *s)
+{
+    size_t  i;
+
+    if (s->len > TK_GROUP_DISPLAY_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] < 0x20 || s->data[i] == 0x7f || s->data[i] == '"') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+tk_group_valid_signature(const tk_str_t *s)
+{
+    size_t  i;
+
+    if (s->len > TK_GROUP_SIGNATURE_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        if ((s->data[i] < 0x20 && s->data[i] != '\n' && s->data[i] != '\t')
+            || s->data[i] == 0x7f)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}

@@ -31,4 +31,14 @@ void tk_group_write(tk_cmds_t *c, const tk_group_t *g);
 #define TK_GROUP_DISPLAY_MAX    100
 #define TK_GROUP_SIGNATURE_MAX  2000
 
+/*
+ * The checks both make beyond tk_valid_group(): the sender name goes into
+ * a From header -- one line, no '"', at most TK_GROUP_DISPLAY_MAX bytes;
+ * the signature is text (lines, tabs) of at most TK_GROUP_SIGNATURE_MAX
+ * bytes.  1 when valid.  (UTF-8 validity is the caller's: the module
+ * checks it for every form field.)
+ */
+int tk_group_valid_display(const tk_str_t *display_name);
+int tk_group_valid_signature(const tk_str_t *signature);
+
 #endif /* TK_GROUP_H */

@@ -267,6 +267,26 @@ subtest 'groups: create with the same rules as ticketctl, edit, list' => sub {
     like $out, qr/Bündnis/, 'ticketctl group list shows it';
 };
 
+subtest 'ticketctl group set/add: the same writer and checks' => sub {
+    like $tk->ctl('group', 'set', 'Zivilrecht', '--display-name', 'AG Zivilrecht', '--all-agents'),
+        qr/group Zivilrecht changed \(all agents\)/, 'group set';
+    my %g = $r->hgetall(tk_key_group('Zivilrecht'));
+    is $g{display_name}, 'AG Zivilrecht', 'display name';
+    ok $r->sismember(TK_KEY_GROUPS_ALL, 'Zivilrecht'), 'all agents';
+    $tk->ctl('group', 'set', 'Zivilrecht', '--no-all-agents');
+    %g = $r->hgetall(tk_key_group('Zivilrecht'));
+    is $g{display_name}, 'AG Zivilrecht', 'kept what it was not told';
+    ok !$r->sismember(TK_KEY_GROUPS_ALL, 'Zivilrecht'), 'no longer all agents';
+    my ($rc, undef, $err) = $tk->ctl_run('group', 'set', 'Nope', '--email', 'n@example.org');
+    is $rc, 65, 'set of an unknown group: EX_DATAERR';
+    ok !$r->exists(tk_key_group('Nope')), 'not created';
+    ($rc, undef, $err) = $tk->ctl_run('group', 'add', 'Quote', '--display-name', 'a"b');
+    is $rc, 65, 'a quote in the display name: refused';
+    like $err, qr/display name/, 'says why';
+    ($rc) = $tk->ctl_run('group', 'add', 'ALSO');
+    is $rc, 65, 'add of an existing group: refused';
+};
+
 subtest 'groups: invalid input is refused, nothing written' => sub {
     my $snap = sub { join "\n", sort($r->smembers(TK_KEY_GROUPS)),
         map { $tk->json->encode({ $r->hgetall(tk_key_group($_)) }) } sort $r->smembers(TK_KEY_GROUPS) };
