@@ -32,6 +32,7 @@ TK_SUPPORT_CFLAGS = $(filter-out -Iredis-schema -I$(BUILD)/tpl,$(TK_CFLAGS))
 TK_LIB_SRCS  := redis-schema/tk_schema.c redis-schema/tk_keys.c \
                 redis-schema/tk_ticket.c redis-schema/tk_article.c \
                 redis-schema/tk_outbox.c \
+                redis-schema/tk_group.c \
                 redis-schema/tk_search.c redis-schema/tk_search_text.c \
                 redis-schema/tk_schema_sync.c \
                 redis-schema/tk_feed.c

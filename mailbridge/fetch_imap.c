@@ -45,11 +45,15 @@ typedef struct {
     int                  no_move;   /* server lacks MOVE               */
     int                  abortable; /* a stop may cut the transfer     */
     int64_t              next;      /* mb_now_ms() of the next poll    */
+    size_t               fetched;   /* stored by the current poll      */
+    char                 error[256]; /* what went wrong in it, or ""   */
 } mb_imap_t;
 
 static int mb_imap_open(mb_imap_t *im);
 static void mb_imap_close(mb_imap_t *im);
 static int mb_imap_poll(mb_imap_t *im, mb_store_t *st);
+static int mb_imap_poll_box(mb_imap_t *im, mb_store_t *st);
+static void mb_imap_status(mb_imap_t *im, mb_store_t *st, int rc);
 static int mb_imap_command(mb_imap_t *im, const char *cmd, mb_buf_t *out);
 static int mb_imap_fetch(mb_imap_t *im, unsigned long uid, mb_buf_t *out);
 static int mb_imap_ack(mb_imap_t *im, unsigned long uid);
@@ -255,8 +259,66 @@ mb_imap_handle(mb_imap_t *im)
 }
 
 
+/* One poll of one mailbox, its outcome recorded for the admins' page. */
 static int
 mb_imap_poll(mb_imap_t *im, mb_store_t *st)
+{
+    int  rc;
+
+    im->fetched = 0;
+    im->error[0] = '\0';
+
+    rc = mb_imap_poll_box(im, st);
+    mb_imap_status(im, st, rc);
+
+    return rc;
+}
+
+
+/*
+ * tk:mailbox:NAME (SCHEMA.md "Mail accounts"): when it was polled, when
+ * it last worked, what went wrong, how many mails it brought.  Best
+ * effort: a Redis that is down was logged by the store already.
+ */
+static void
+mb_imap_status(mb_imap_t *im, mb_store_t *st, int rc)
+{
+    tk_arena_t  arena;
+    tk_cmds_t   c;
+    char        key[TK_KEY_MAX];
+    long long   now;
+
+    now = (long long) time(NULL);
+
+    if (rc != 0 && im->error[0] == '\0') {
+        snprintf(im->error, sizeof(im->error), "the poll failed (see the "
+                 "log)");
+    }
+
+    snprintf(key, sizeof(key), TK_FMT_MAILBOX, im->box->name);
+
+    tk_arena_init(&arena);
+    tk_cmds_init(&c, tk_arena_alloc, &arena);
+    tk_cmds_multi(&c);
+    tk_cmds_add(&c, "HSET %s " TK_F_URL " %s/%s " TK_F_LAST_POLL " %lld "
+                TK_F_LAST_ERROR " %s " TK_F_FETCHED " %zu", key, im->base,
+                im->mailbox, now, im->error, im->fetched);
+    if (rc == 0) {
+        tk_cmds_add(&c, "HSET %s " TK_F_LAST_OK " %lld", key, now);
+    }
+    tk_cmds_add(&c, "SADD " TK_KEY_MAILBOXES " %s", im->box->name);
+    tk_cmds_exec(&c);
+
+    if (mb_store_run(st, &c) != 0) {
+        mb_warn("%s: could not record the poll's status", im->source);
+    }
+
+    tk_arena_reset(&arena);
+}
+
+
+static int
+mb_imap_poll_box(mb_imap_t *im, mb_store_t *st)
 {
     unsigned long  *uids = NULL;
     size_t          n = 0, i;
@@ -316,6 +378,8 @@ mb_imap_poll(mb_imap_t *im, mb_store_t *st)
         if (rc != 0) {
             mb_err("%s uid %lu: not stored, stays in %s for the next poll",
                    im->source, uids[i], im->mailbox);
+            snprintf(im->error, sizeof(im->error), "uid %lu: not stored "
+                     "(Redis)", uids[i]);
             if (im->box->search_unseen) {
                 /* the fetch marked it \Seen; UNSEEN must find it again */
                 snprintf(cmd, sizeof(cmd), "UID STORE %lu -FLAGS.SILENT "
@@ -342,6 +406,7 @@ mb_imap_poll(mb_imap_t *im, mb_store_t *st)
 
         mb_msg_free(&m);
         free(buf.data);
+        im->fetched++;
 
         /* committed: now, and only now, it may leave the INBOX */
         if (mb_imap_ack(im, uids[i]) != 0) {
@@ -458,6 +523,8 @@ mb_imap_command(mb_imap_t *im, const char *cmd, mb_buf_t *out)
                    "%s: %s: %s", im->source, cmd,
                    rc == CURLE_ABORTED_BY_CALLBACK ? "cut short by the stop"
                    : curl_easy_strerror(rc));
+            snprintf(im->error, sizeof(im->error), "%s: %s", cmd,
+                     curl_easy_strerror(rc));
             /* connection trouble: a fresh session next time */
             curl_easy_cleanup(im->curl);
             im->curl = NULL;
@@ -498,6 +565,8 @@ mb_imap_fetch(mb_imap_t *im, unsigned long uid, mb_buf_t *out)
                "%s uid %lu: fetch failed: %s", im->source, uid,
                rc == CURLE_ABORTED_BY_CALLBACK ? "cut short by the stop"
                : curl_easy_strerror(rc));
+        snprintf(im->error, sizeof(im->error), "uid %lu: fetch failed: %s",
+                 uid, curl_easy_strerror(rc));
         curl_easy_cleanup(im->curl);
         im->curl = NULL;
         return -1;

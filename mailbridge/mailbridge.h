@@ -266,6 +266,8 @@ mb_store_t *mb_store_new(const mb_config_t *cfg);
 void mb_store_free(mb_store_t *st);
 /* Checks that Redis answers (and the schema version); 0 or -1. */
 int mb_store_ping(mb_store_t *st);
+/* Sends c (pipelined, ending in EXEC) on the store's connection; 0 or -1. */
+int mb_store_run(mb_store_t *st, tk_cmds_t *c);
 /*
  * Stores n parsed messages in one MULTI/EXEC (retried on WATCH
  * conflicts).  Messages with m->reason set are quarantined.  Fills

@@ -123,6 +123,31 @@ mb_store_ping(mb_store_t *st)
 }
 
 
+/* A small write of a role's own (a MULTI ... EXEC); 0 or -1. */
+int
+mb_store_run(mb_store_t *st, tk_cmds_t *c)
+{
+    redisReply  **replies = NULL;
+    int           rc;
+
+    if (mb_store_connect(st) != 0) {
+        return -1;
+    }
+
+    rc = tk_redis_pipeline(&st->redis, c, &replies);
+
+    if (rc != TK_REDIS_OK) {
+        mb_store_drop(st);
+        return -1;
+    }
+
+    rc = replies[c->n - 1]->type == REDIS_REPLY_ARRAY ? 0 : -1;
+    tk_redis_replies_free(replies, c->n);
+
+    return rc;
+}
+
+
 int
 mb_store_batch(mb_store_t *st, mb_msg_t **msgs, size_t n, mb_outcome_t *out)
 {

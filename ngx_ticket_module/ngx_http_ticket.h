@@ -104,6 +104,7 @@ typedef struct {
     ngx_str_t                  role;            /* admin | agent */
     ngx_str_t                  rights;          /* "legal:full,ALSO:read" */
     ngx_str_t                  lang;
+    ngx_str_t                  session_gen;     /* TK_F_SESSION_GEN */
     ngx_flag_t                 admin;
 } ngx_http_ticket_user_t;
 
@@ -111,6 +112,9 @@ typedef struct {
     ngx_str_t                  name;
     ngx_int_t                  right;           /* tk_right_e */
 } ngx_http_ticket_group_right_t;
+
+/* Random bytes of a session generation (TK_F_SESSION_GEN, hex). */
+#define NGX_HTTP_TICKET_SESSION_GEN_BYTES  8
 
 /* A "0"/"1" field of a hash, such as TK_F_DISABLED, is set. */
 static ngx_inline ngx_flag_t

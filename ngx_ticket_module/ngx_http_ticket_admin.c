@@ -12,7 +12,7 @@
 
 #include <hiredis/read.h>
 
-#include "ngx_http_ticket_views.h"
+#include "ngx_http_ticket_admin.h"
 #include "tk_tpl.h"
 
 
@@ -36,6 +36,23 @@ typedef struct {
 
 static ngx_int_t ngx_http_ticket_quarantine(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_admin_index_body(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static void ngx_http_ticket_admin_index_out(tk_out_t *out, void *data);
+
+
+/* "/admin/NAME[/...]" -> the page's file */
+static const struct {
+    const char  *name;
+    ngx_int_t  (*handler)(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+                          ngx_str_t *rest);
+} ngx_http_ticket_admin_pages[] = {
+    { "/admin/users", ngx_http_ticket_admin_users },
+    { "/admin/groups", ngx_http_ticket_admin_groups },
+    { "/admin/outbox", ngx_http_ticket_admin_outbox },
+    { "/admin/mail", ngx_http_ticket_admin_mail },
+    { NULL, NULL }
+};
 static ngx_int_t ngx_http_ticket_quarantine_ids(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_quarantine_render(ngx_http_request_t *r,
@@ -58,7 +75,9 @@ static ngx_int_t ngx_http_ticket_quarantine_send(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_ticket_admin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_str_t   rest, id;
+    size_t       len;
+    ngx_str_t    rest, id;
+    ngx_uint_t   i;
     const char  *prefix = "/admin/quarantine";
 
     /* the PGP key page is for agents too (ngx_http_ticket_keys.c) */
@@ -73,6 +92,28 @@ ngx_http_ticket_admin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (!ctx->user.admin) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    /* the administration pages, one file each (ngx_http_ticket_admin.h) */
+    for (i = 0; ngx_http_ticket_admin_pages[i].name; i++) {
+        len = ngx_strlen(ngx_http_ticket_admin_pages[i].name);
+
+        if (ctx->path.len >= len
+            && ngx_strncmp(ctx->path.data, ngx_http_ticket_admin_pages[i].name,
+                           len) == 0
+            && (ctx->path.len == len || ctx->path.data[len] == '/'))
+        {
+            rest.data = ctx->path.data + len;
+            rest.len = ctx->path.len - len;
+            ctx->page = "manage";
+
+            return ngx_http_ticket_admin_pages[i].handler(r, ctx, &rest);
+        }
+    }
+
+    if (ctx->path.len == sizeof("/admin") - 1) {
+        ctx->page = "manage";
+        return ngx_http_ticket_admin_index(r, ctx);
     }
 
     if (ctx->path.len < ngx_strlen(prefix)
@@ -106,6 +147,62 @@ ngx_http_ticket_admin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+}
+
+
+/* ---- "/admin": the sections --------------------------------------------- */
+
+ngx_int_t
+ngx_http_ticket_admin_index(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
+    }
+
+    return ngx_http_ticket_admin_index_body(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_admin_index_body(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_str_t                    title;
+    tk_tpl_admin_index_t        *tpl;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    tpl = ngx_pcalloc(r->pool, sizeof(tk_tpl_admin_index_t));
+    if (tpl == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+
+    tpl->de = ngx_http_ticket_lang_de(ctx);
+    tpl->base = *ngx_ticket_str(&lcf->base_url);
+
+    if (ngx_http_ticket_uint_str(r, ctx->quarantined, &tpl->quarantined)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (tpl->de) {
+        ngx_str_set(&title, "Verwaltung");
+
+    } else {
+        ngx_str_set(&title, "Administration");
+    }
+
+    return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,
+                                ngx_http_ticket_admin_index_out, tpl);
+}
+
+
+static void
+ngx_http_ticket_admin_index_out(tk_out_t *out, void *data)
+{
+    tk_tpl_admin_index(out, data);
 }
 
 

@@ -15,6 +15,7 @@ typedef struct {
     ngx_http_ticket_step_pt    then;
     ngx_http_ticket_step_pt    fail;            /* NULL: redirect / 401 */
     ngx_str_t                  login;
+    ngx_str_t                  gen;             /* the session's TK_F_GEN */
     ngx_flag_t                 had_cookie;
     ngx_uint_t                 gen_reply;       /* GET tk:{ix}:gen; 0:
                                                    not asked */
@@ -173,6 +174,7 @@ ngx_http_ticket_auth_found(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (ctx->sid.len) {
         ngx_http_ticket_reply_value(hash, TK_F_CSRF, &ctx->csrf);
+        ngx_http_ticket_reply_value(hash, TK_F_GEN, &auth->gen);
 
         if (auth->login.len == 0 || ctx->csrf.len == 0) {
             /* expired or ended */
@@ -276,6 +278,26 @@ ngx_http_ticket_auth_user(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     u = &ctx->user;
+
+    ngx_http_ticket_reply_value(user, TK_F_SESSION_GEN, &u->session_gen);
+
+    /*
+     * "End all sessions" (admin page) and a password change give the
+     * user a new session generation; a session made under another one
+     * is over -- checked here, in the user hash this request reads
+     * anyway, so it costs no round trip (docs/security.md).
+     */
+    if (ctx->sid.len
+        && (u->session_gen.len != auth->gen.len
+            || ngx_strncmp(u->session_gen.data, auth->gen.data,
+                           auth->gen.len) != 0))
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "ticket: a session of \"%V\" was ended", &auth->login);
+        ngx_str_null(&ctx->sid);
+        ngx_str_null(&ctx->csrf);
+        return ngx_http_ticket_auth_fail(r, ctx, auth);
+    }
 
     u->login = auth->login;
     ngx_http_ticket_reply_value(user, TK_F_NAME, &u->name);

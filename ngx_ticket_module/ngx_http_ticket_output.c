@@ -443,6 +443,7 @@ ngx_http_ticket_page(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         if (ctx->user.admin) {
             head.is_admin = 1;
             head.nav_admin = (ngx_strcmp(ctx->page, "admin") == 0);
+            head.nav_manage = (ngx_strcmp(ctx->page, "manage") == 0);
 
             if (ctx->quarantined) {
                 head.quarantined.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);

@@ -52,7 +52,6 @@ static ngx_int_t ngx_http_ticket_password_saved(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_flag_t ngx_http_ticket_profile_written(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, const char *what);
-static ngx_flag_t ngx_http_ticket_valid_email(ngx_str_t *email);
 
 
 ngx_int_t
@@ -320,7 +319,7 @@ ngx_http_ticket_profile_written(ngx_http_request_t *r,
  * Good enough to catch typos, not RFC 5322: one "@", something on both
  * sides, a dot in the domain, no spaces or control characters.
  */
-static ngx_flag_t
+ngx_flag_t
 ngx_http_ticket_valid_email(ngx_str_t *email)
 {
     u_char  *p, *at, *last;
@@ -498,6 +497,7 @@ static ngx_int_t
 ngx_http_ticket_password_hashed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
+    ngx_str_t   gen;
     tk_cmds_t  *cmds;
 
     if (ctx->password_hash.len == 0) {
@@ -513,9 +513,29 @@ ngx_http_ticket_password_hashed(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    tk_cmds_add(cmds, "HSET " TK_FMTS_USER " " TK_F_PASSWORD " %S",
-                ngx_ticket_str(&ctx->user.login),
-                ngx_ticket_str(&ctx->password_hash));
+    /*
+     * A new password ends the user's other sessions (someone who knew
+     * the old one may be signed in): a new session generation, which
+     * this session takes along in the same MULTI (docs/security.md).
+     */
+    if (ngx_http_ticket_random_hex(r, NGX_HTTP_TICKET_SESSION_GEN_BYTES,
+                                   &gen)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_cmds_multi(cmds);
+    tk_cmds_add(cmds, "HSET " TK_FMTS_USER " " TK_F_PASSWORD " %S "
+                TK_F_SESSION_GEN " %S", ngx_ticket_str(&ctx->user.login),
+                ngx_ticket_str(&ctx->password_hash), ngx_ticket_str(&gen));
+
+    if (ctx->sid.len) {
+        tk_cmds_add(cmds, "HSET " TK_FMTS_SESSION " " TK_F_GEN " %S",
+                    ngx_ticket_str(&ctx->sid), ngx_ticket_str(&gen));
+    }
+
+    tk_cmds_exec(cmds);
 
     if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -60,7 +60,11 @@ ngx_http_ticket_reply_article(ngx_http_request_t *r,
     }
 
     ngx_http_ticket_reply_value(group, TK_F_EMAIL, &email);
-    ngx_http_ticket_reply_value(group, TK_F_NAME, &name);
+    /* the sender name admins give the group, else the group's name */
+    ngx_http_ticket_reply_value(group, TK_F_DISPLAY_NAME, &name);
+    if (name.len == 0) {
+        ngx_http_ticket_reply_value(group, TK_F_NAME, &name);
+    }
     ngx_http_ticket_reply_value(group, TK_F_SIGNATURE, &sig);
 
     at = ngx_strlchr(email.data, email.data + email.len, '@');

@@ -40,6 +40,7 @@ typedef struct {
     ngx_str_t                  rl_ip;
     ngx_str_t                  sid;
     ngx_str_t                  error;           /* flash message */
+    ngx_str_t                  gen;             /* user's session_gen */
     ngx_flag_t                 valid_login;
     ngx_flag_t                 user_ok;         /* exists, enabled */
 } ngx_http_ticket_login_t;
@@ -429,6 +430,7 @@ ngx_http_ticket_login_limits(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     if (user) {
         ngx_http_ticket_reply_value(user, TK_F_PASSWORD, &hash);
         ngx_http_ticket_reply_value(user, TK_F_DISABLED, &disabled);
+        ngx_http_ticket_reply_value(user, TK_F_SESSION_GEN, &lg->gen);
 
         lg->user_ok = hash.len > 0 && !ngx_http_ticket_flag_on(&disabled);
     }
@@ -495,12 +497,17 @@ ngx_http_ticket_login_checked(ngx_http_request_t *r,
     len = tk_key_session(key, sizeof(key), ngx_ticket_str(&lg->sid));
 
     tk_cmds_multi(cmds);
+    /* the session belongs to the user's current generation: a new one
+     * (password change, "end all sessions") ends it (auth.c) */
     tk_cmds_add(cmds, "HSET %b " TK_F_LOGIN " %S " TK_F_CSRF " %S "
-                TK_F_CREATED " %lld " TK_F_IP " %S", key, len,
-                ngx_ticket_str(&lg->login), ngx_ticket_str(&ctx->csrf),
-                (long long) ngx_time(), ngx_ticket_str(&lg->ip));
+                TK_F_CREATED " %lld " TK_F_IP " %S " TK_F_GEN " %S", key,
+                len, ngx_ticket_str(&lg->login), ngx_ticket_str(&ctx->csrf),
+                (long long) ngx_time(), ngx_ticket_str(&lg->ip),
+                ngx_ticket_str(&lg->gen));
     tk_cmds_add(cmds, "EXPIRE %b %lld", key, len,
                 (long long) lcf->session_timeout);
+    tk_cmds_add(cmds, "HSET " TK_FMTS_USER " " TK_F_LAST_LOGIN " %lld",
+                ngx_ticket_str(&lg->login), (long long) ngx_time());
     tk_cmds_exec(cmds);
     tk_cmds_add(cmds, "DEL %b", lg->rl_user.data, lg->rl_user.len);
 
@@ -546,8 +553,9 @@ ngx_http_ticket_login_done(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     lg = ctx->view;
 
-    /* MULTI, HSET, EXPIRE, EXEC, DEL: the session exists if EXEC ran */
-    if (ctx->nreplies != 5 || ctx->replies[3].type != REDIS_REPLY_ARRAY) {
+    /* MULTI, HSET, EXPIRE, HSET, EXEC, DEL: the session exists if EXEC
+     * ran */
+    if (ctx->nreplies != 6 || ctx->replies[4].type != REDIS_REPLY_ARRAY) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "ticket: could not store the session of \"%V\"",
                       &lg->login);

@@ -216,6 +216,10 @@ void ngx_http_ticket_sink_init(ngx_http_request_t *r, tk_out_t *out,
     ngx_http_ticket_sink_t *sink, size_t size);
 ngx_int_t ngx_http_ticket_sink_str(tk_out_t *out, tk_str_t *str);
 
+/* An email address good enough to catch typos (ngx_http_ticket_profile.c):
+ * one "@", a dot in the domain, no blanks, "<>,;" or control characters. */
+ngx_flag_t ngx_http_ticket_valid_email(ngx_str_t *email);
+
 /* Trim ASCII white space at both ends. */
 void ngx_http_ticket_trim(ngx_str_t *s);
 

@@ -88,6 +88,20 @@ tk_outbox_delivery(tk_cmds_t *c, uint64_t number, uint64_t article,
 
     tk_cmds_add(c, "HINCRBY %s " TK_F_REV " 1", tkey);
 
+    /* a final entry leaves the stream: the admins' outbox page finds the
+     * failures of the last days here (SCHEMA.md "Outbox") */
+    if (state == TK_DELIVERY_FAILED) {
+        tk_cmds_add(c, "ZADD " TK_KEY_OUTBOX_FAILED " %lld %llu:%llu",
+            (long long) now, (unsigned long long) number,
+            (unsigned long long) article);
+        tk_cmds_add(c, "ZREMRANGEBYSCORE " TK_KEY_OUTBOX_FAILED " -inf %lld",
+            (long long) (now - TK_OUTBOX_FAILED_KEEP));
+
+    } else if (state == TK_DELIVERY_SENT) {
+        tk_cmds_add(c, "ZREM " TK_KEY_OUTBOX_FAILED " %llu:%llu",
+            (unsigned long long) number, (unsigned long long) article);
+    }
+
     /* "delivery failed" is what a notification tells the agent; only
      * mailbridge's sender records deliveries, so a list that did not say
      * who it is, is mailbridge's */

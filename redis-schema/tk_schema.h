@@ -39,6 +39,8 @@
 #define TK_KEY_CUSTOMER_BY_EMAIL "tk:customer-by-email" /* hash email -> id */
 #define TK_KEY_FT_ARTICLES   "tk:ft:articles"   /* RediSearch index name    */
 #define TK_KEY_QUARANTINE    "tk:quarantine"    /* zset id -> received time */
+#define TK_KEY_MAILBOXES     "tk:mailboxes"     /* set: mailbox names with a
+                                                   tk:mailbox:NAME status */
 
 /*
  * Outbound mail queue (see tk_outbox.h, SCHEMA.md "Outbox"): a stream
@@ -54,6 +56,10 @@
 /* sorted set: score = due time (Unix ms), member = outbox entry id of a
    temporarily failed entry waiting for its retry (SCHEMA.md "Outbox") */
 #define TK_KEY_OUTBOX_RETRY  "tk:{ix}:outbox:retry"
+/* zset "N:A" -> Unix s: outbound articles whose delivery failed for good
+ * in the last TK_OUTBOX_FAILED_KEEP seconds (tk_outbox_delivery()) */
+#define TK_KEY_OUTBOX_FAILED "tk:{ix}:outbox:failed"
+#define TK_OUTBOX_FAILED_KEEP (14 * 86400)
 
 /*
  * PGP keys (SCHEMA.md "PGP keys"), written only by mailbridge (keys.c)
@@ -199,12 +205,16 @@ typedef enum {
 #define TK_FMT_SESSION       TK_PFX_SESSION "%s}"      /* hash, EXPIREs   */
 #define TK_FMT_TOKEN         TK_PFX_TOKEN "%s}"        /* hash: API token */
 #define TK_FMT_MSGID         TK_PFX_MSGID "%s"         /* string "N:A"    */
+#define TK_FMT_MAILBOX       "tk:mailbox:%s"           /* hash: last poll */
 #define TK_FMT_RL_LOGIN_USER "tk:rl:login:u:%s"        /* counter, EXPIRE */
 #define TK_FMT_RL_LOGIN_IP   "tk:rl:login:ip:%s"       /* counter, EXPIRE */
 
 /* the same for tk_cmds_add() with a counted name (%S, a tk_str_t *) */
 #define TK_FMTS_USER         TK_PFX_USER "%S}"
 #define TK_FMTS_QUARANTINE   TK_PFX_QUARANTINE "%S"
+#define TK_FMTS_GROUP        TK_PFX_GROUP "%S}"
+#define TK_FMTS_SESSION      TK_PFX_SESSION "%S}"
+#define TK_FMTS_MAILBOX      "tk:mailbox:%S"
 
 /* SCAN MATCH patterns (ticketctl reindex) */
 #define TK_PATTERN_TICKET_KEYS TK_PFX_TICKET "*"  /* every key of every
@@ -399,14 +409,28 @@ int tk_sort_is_lex(int sort);
 #define TK_F_RIGHTS          "rights"          /* "legal:full,ALSO:read"  */
 #define TK_F_LANG            "lang"            /* en | de                 */
 #define TK_F_DISABLED        "disabled"        /* "1" when disabled       */
+#define TK_F_SESSION_GEN     "session_gen"     /* sessions with another gen
+                                                  are ended (docs/security) */
+#define TK_F_LAST_LOGIN      "last_login"      /* Unix s of the last sign-in */
 
-/* group hash tk:{g:NAME}: name, email, signature, all_agents */
+/* group hash tk:{g:NAME}: name, email, display_name, signature,
+ * all_agents (writer: tk_group_write()) */
+#define TK_F_DISPLAY_NAME    "display_name"    /* From: "NAME" <email>   */
 #define TK_F_SIGNATURE       "signature"
 #define TK_F_ALL_AGENTS      "all_agents"      /* "1": every agent, full  */
 
-/* session hash tk:{s:ID}: login, csrf, created, ip */
+/* session hash tk:{s:ID}: login, csrf, created, ip, gen */
 #define TK_F_CSRF            "csrf"
 #define TK_F_IP              "ip"
+#define TK_F_GEN             "gen"             /* the user's session_gen
+                                                  when it was created     */
+
+/* mailbox status hash tk:mailbox:NAME (mailbridge, after each IMAP poll) */
+#define TK_F_LAST_POLL       "last_poll"       /* Unix s of the last poll */
+#define TK_F_LAST_OK         "last_ok"         /* ... that succeeded      */
+#define TK_F_LAST_ERROR      "last_error"      /* "" after a good poll    */
+#define TK_F_FETCHED         "fetched"         /* mails stored, last poll */
+#define TK_F_URL             "url"             /* without the password    */
 
 /* ---- limits ------------------------------------------------------------- */
 

@@ -10,14 +10,32 @@
 #include <string.h>
 
 #include "ticketctl.h"
+#include "tk_group.h"
+
+
+/* "group add" / "group set": what was given (NULL: not given) */
+typedef struct {
+    const char  *name;
+    const char  *email;
+    const char  *display_name;
+    const char  *signature;
+    int          all_agents;         /* -1: not given */
+    int          add;
+} tc_group_change_t;
 
 
 static int tc_group_add(tc_ctx_t *ctx, int argc, char **argv);
+static int tc_group_set(tc_ctx_t *ctx, int argc, char **argv);
+static int tc_group_options(tc_ctx_t *ctx, int argc, char **argv,
+    int add);
+static int tc_group_decide(void *data, redisReply **reads, size_t nreads,
+    tk_cmds_t *writes);
 static int tc_group_list(tc_ctx_t *ctx, int argc, char **argv);
 
 
 static const tc_command_t  tc_group_commands[] = {
     { "add", tc_group_add },
+    { "set", tc_group_set },
     { "list", tc_group_list },
     { NULL, NULL }
 };
@@ -26,30 +44,20 @@ static const tc_command_t  tc_group_commands[] = {
 /* ---- shared writer and checks ------------------------------------------- */
 
 
+/* The shared writer (redis-schema/tk_group.c) for C strings. */
 void
 tc_group_write(tk_cmds_t *c, const char *name, const char *email,
     const char *signature, int all_agents)
 {
-    char  key[TK_KEY_MAX];
+    tk_group_t  g;
 
-    snprintf(key, sizeof(key), TK_FMT_GROUP, name);
+    tc_str(&g.name, name);
+    tc_str(&g.email, email ? email : "");
+    tc_str(&g.display_name, "");
+    tc_str(&g.signature, signature ? signature : "");
+    g.all_agents = all_agents;
 
-    tk_cmds_add(c, "HSET %s " TK_F_NAME " %s " TK_F_EMAIL " %s "
-                TK_F_SIGNATURE " %s " TK_F_ALL_AGENTS " %s", key, name,
-                email ? email : "", signature ? signature : "",
-                all_agents ? "1" : "0");
-    tk_cmds_add(c, "SADD " TK_KEY_GROUPS " %s", name);
-
-    if (all_agents) {
-        tk_cmds_add(c, "SADD " TK_KEY_GROUPS_ALL " %s", name);
-
-    } else {
-        tk_cmds_add(c, "SREM " TK_KEY_GROUPS_ALL " %s", name);
-    }
-
-    /* who sees which group is part of rendered pages: nginx's page
-     * cache must not keep what was made before (SCHEMA.md, tk:{ix}:gen) */
-    tk_index_touch(c);
+    tk_group_write(c, &g);
 }
 
 
@@ -140,78 +148,186 @@ tc_cmd_group(tc_ctx_t *ctx, int argc, char **argv)
 static int
 tc_group_add(tc_ctx_t *ctx, int argc, char **argv)
 {
+    return tc_group_options(ctx, argc, argv, 1);
+}
+
+
+static int
+tc_group_set(tc_ctx_t *ctx, int argc, char **argv)
+{
+    return tc_group_options(ctx, argc, argv, 0);
+}
+
+
+/*
+ * Both subcommands: parse, check like the web form (/admin/groups), then
+ * one WATCH tk:{g:NAME} transaction through tk_group_write(): "add" must
+ * not overwrite a group made meanwhile, "set" keeps what it is not told
+ * and must not bring back a group removed meanwhile.
+ */
+static int
+tc_group_options(tc_ctx_t *ctx, int argc, char **argv, int add)
+{
     static const struct option  opts[] = {
         { "email", required_argument, NULL, 'e' },
+        { "display-name", required_argument, NULL, 'd' },
         { "signature", required_argument, NULL, 's' },
         { "all-agents", no_argument, NULL, 'a' },
+        { "no-all-agents", no_argument, NULL, 'A' },
         { NULL, 0, NULL, 0 }
     };
 
-    tk_arena_t   arena;
-    tk_cmds_t    cmds;
-    tk_str_t     g;
-    const char  *name, *email, *signature;
-    int          c, rc, all, exists;
+    tc_group_change_t   ch;
+    tk_arena_t          arena;
+    tk_cmds_t           reads;
+    tk_str_t            s, g;
+    char                key[TK_KEY_MAX];
+    const char         *keys[1];
+    int                 c, rc;
 
-    email = "";
-    signature = "";
-    all = 0;
+    memset(&ch, 0, sizeof(ch));
+    ch.all_agents = add ? 0 : -1;
+    ch.add = add;
     optind = 0;
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'e': email = optarg; break;
-        case 's': signature = optarg; break;
-        case 'a': all = 1; break;
+        case 'e': ch.email = optarg; break;
+        case 'd': ch.display_name = optarg; break;
+        case 's': ch.signature = optarg; break;
+        case 'a': ch.all_agents = 1; break;
+        case 'A': ch.all_agents = 0; break;
         default: return tc_usage("group");
         }
     }
 
     if (optind != argc - 1) {
-        tc_fail(EX_USAGE, "group add needs exactly one NAME");
+        tc_fail(EX_USAGE, "group %s needs exactly one NAME",
+                add ? "add" : "set");
         return tc_usage("group");
     }
 
-    name = argv[optind];
-    tc_str(&g, name);
+    ch.name = argv[optind];
+    tc_str(&s, ch.name);
 
-    if (!tk_valid_group(&g)) {
+    if (!tk_valid_group(&s)) {
         return tc_fail(EX_DATAERR, "invalid group name \"%s\": 1 to %d "
-                       "bytes, no blanks and none of : { } * ,", name,
+                       "bytes, no blanks and none of : { } * ,", ch.name,
                        TK_GROUP_MAX);
     }
 
-    if (*email && (rc = tc_check_email(email))) {
+    if (ch.email && *ch.email && (rc = tc_check_email(ch.email))) {
         return rc;
+    }
+
+    tc_str(&s, ch.display_name ? ch.display_name : "");
+
+    if (!tk_group_valid_display(&s)) {
+        return tc_fail(EX_DATAERR, "invalid display name: one line, at "
+                       "most %d bytes, no '\"'", TK_GROUP_DISPLAY_MAX);
+    }
+
+    tc_str(&s, ch.signature ? ch.signature : "");
+
+    if (!tk_group_valid_signature(&s)) {
+        return tc_fail(EX_DATAERR, "invalid signature: text of at most %d "
+                       "bytes", TK_GROUP_SIGNATURE_MAX);
     }
 
     if ((rc = tc_connect(ctx, 1))) {
         return rc;
     }
 
-    exists = tc_group_exists(ctx, name);
-    if (exists < 0) {
-        return EX_UNAVAILABLE;
-    }
-
-    if (exists) {
-        return tc_fail(EX_DATAERR, "group \"%s\" exists already", name);
-    }
+    tc_str(&g, ch.name);
+    tk_key_group(key, sizeof(key), &g);
+    keys[0] = key;
 
     tk_arena_init(&arena);
-    tk_cmds_init(&cmds, tk_arena_alloc, &arena);
-    tk_cmds_multi(&cmds);
-    tc_group_write(&cmds, name, email, signature, all);
-    tk_cmds_exec(&cmds);
+    tk_cmds_init(&reads, tk_arena_alloc, &arena);
+    tk_cmds_add(&reads, "HGETALL %s", key);
 
-    rc = tc_run(ctx, &cmds);
+    rc = tk_redis_tx(&ctx->redis, keys, 1, &reads, tc_group_decide,
+                     &ch, 5, NULL);
     tk_arena_reset(&arena);
 
-    if (rc == EX_OK) {
-        printf("group %s created%s\n", name, all ? " (all agents)" : "");
+    if (rc == TK_REDIS_ABORT) {
+        return add ? tc_fail(EX_DATAERR, "group \"%s\" exists already",
+                             ch.name)
+                   : tc_fail(EX_DATAERR, "no group \"%s\" (see \"ticketctl "
+                             "group list\")", ch.name);
     }
 
-    return rc;
+    if (rc != TK_REDIS_OK) {
+        return tc_redis_fail(ctx, rc);
+    }
+
+    printf("group %s %s%s\n", ch.name, add ? "created" : "changed",
+           ch.all_agents == 1 ? " (all agents)" : "");
+
+    return EX_OK;
+}
+
+
+/* The stored group (for "set") with what was given on top. */
+static int
+tc_group_decide(void *data, redisReply **reads, size_t nreads,
+    tk_cmds_t *writes)
+{
+    tc_group_change_t  *ch = data;
+    tk_group_t          g;
+    const char         *field, *value;
+    size_t              i;
+    int                 exists;
+
+    exists = reads[0]->type == REDIS_REPLY_ARRAY && reads[0]->elements > 0;
+
+    if (exists == ch->add) {
+        return TK_REDIS_ABORT;
+    }
+
+    memset(&g, 0, sizeof(g));
+    tc_str(&g.name, ch->name);
+    tc_str(&g.email, "");
+    tc_str(&g.display_name, "");
+    tc_str(&g.signature, "");
+
+    for (i = 0; exists && i + 1 < reads[0]->elements; i += 2) {
+        field = reads[0]->element[i]->str;
+        value = reads[0]->element[i + 1]->str;
+
+        if (strcmp(field, TK_F_EMAIL) == 0) {
+            tc_str(&g.email, value);
+
+        } else if (strcmp(field, TK_F_DISPLAY_NAME) == 0) {
+            tc_str(&g.display_name, value);
+
+        } else if (strcmp(field, TK_F_SIGNATURE) == 0) {
+            tc_str(&g.signature, value);
+
+        } else if (strcmp(field, TK_F_ALL_AGENTS) == 0) {
+            g.all_agents = strcmp(value, "1") == 0;
+        }
+    }
+
+    if (ch->email) {
+        tc_str(&g.email, ch->email);
+    }
+
+    if (ch->display_name) {
+        tc_str(&g.display_name, ch->display_name);
+    }
+
+    if (ch->signature) {
+        tc_str(&g.signature, ch->signature);
+    }
+
+    if (ch->all_agents >= 0) {
+        g.all_agents = ch->all_agents;
+    }
+
+    tk_group_write(writes, &g);
+
+    return writes->failed ? TK_REDIS_ABORT : 0;
 }
 
 

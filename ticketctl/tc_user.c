@@ -15,6 +15,9 @@
 
 #define TC_PAIRS_MAX  16
 
+/* like NGX_HTTP_TICKET_SESSION_GEN_BYTES: hex in TK_F_SESSION_GEN */
+#define TC_SESSION_GEN_BYTES  8
+
 /* A change of an existing user: field/value pairs to HSET. */
 typedef struct {
     const char  *login;
@@ -34,6 +37,7 @@ static int tc_user_disable(tc_ctx_t *ctx, int argc, char **argv);
 static int tc_user_enable(tc_ctx_t *ctx, int argc, char **argv);
 static int tc_user_able(tc_ctx_t *ctx, int argc, char **argv, int enable);
 static int tc_user_set(tc_ctx_t *ctx, int argc, char **argv);
+static int tc_user_end_sessions(tc_ctx_t *ctx, int argc, char **argv);
 static int tc_user_change(tc_ctx_t *ctx, tc_user_change_t *ch);
 static int tc_user_change_decide(void *data, redisReply **reads,
     size_t nreads, tk_cmds_t *writes);
@@ -49,6 +53,7 @@ static const tc_command_t  tc_user_commands[] = {
     { "disable", tc_user_disable },
     { "enable", tc_user_enable },
     { "set", tc_user_set },
+    { "end-sessions", tc_user_end_sessions },
     { NULL, NULL }
 };
 
@@ -453,7 +458,7 @@ tc_user_passwd(tc_ctx_t *ctx, int argc, char **argv)
     };
 
     tc_user_change_t  ch;
-    char              hash[256];
+    char              hash[256], gen[2 * TC_SESSION_GEN_BYTES + 1];
     int               c, rc, pw;
 
     pw = 0;
@@ -480,13 +485,20 @@ tc_user_passwd(tc_ctx_t *ctx, int argc, char **argv)
         return rc;
     }
 
+    /* a new password ends the user's sessions (docs/security.md) */
+    if (tc_random_hex(gen, TC_SESSION_GEN_BYTES) != 0) {
+        return tc_fail(EX_OSERR, "getrandom failed");
+    }
+
     ch.fields[0] = TK_F_PASSWORD;
     ch.values[0] = hash;
-    ch.n = 1;
+    ch.fields[1] = TK_F_SESSION_GEN;
+    ch.values[1] = gen;
+    ch.n = 2;
 
     rc = tc_user_change(ctx, &ch);
     if (rc == EX_OK) {
-        printf("password of %s changed\n", ch.login);
+        printf("password of %s changed, their sessions ended\n", ch.login);
     }
 
     return rc;
@@ -504,6 +516,43 @@ static int
 tc_user_enable(tc_ctx_t *ctx, int argc, char **argv)
 {
     return tc_user_able(ctx, argc, argv, 1);
+}
+
+
+/* A new session generation: every session of the user is over at its
+ * next request (the web's "end all sessions"). */
+static int
+tc_user_end_sessions(tc_ctx_t *ctx, int argc, char **argv)
+{
+    tc_user_change_t  ch;
+    char              gen[2 * TC_SESSION_GEN_BYTES + 1];
+    int               rc;
+
+    if (argc != 2) {
+        return tc_usage("user");
+    }
+
+    memset(&ch, 0, sizeof(ch));
+    ch.login = argv[1];
+
+    if ((rc = tc_check_login(ch.login)) || (rc = tc_connect(ctx, 1))) {
+        return rc;
+    }
+
+    if (tc_random_hex(gen, TC_SESSION_GEN_BYTES) != 0) {
+        return tc_fail(EX_OSERR, "getrandom failed");
+    }
+
+    ch.fields[0] = TK_F_SESSION_GEN;
+    ch.values[0] = gen;
+    ch.n = 1;
+
+    rc = tc_user_change(ctx, &ch);
+    if (rc == EX_OK) {
+        printf("sessions of %s ended\n", ch.login);
+    }
+
+    return rc;
 }
 
 

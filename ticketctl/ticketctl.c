@@ -55,10 +55,14 @@ static const struct {
       "  user list\n"
       "  user passwd LOGIN --password-stdin\n"
       "  user disable LOGIN | user enable LOGIN\n"
+      "  user end-sessions LOGIN\n"
       "  user set LOGIN [--name N] [--email E] [--groups G:full,...]\n"
       "           [--admin|--no-admin] [--lang de|en]\n" },
     { "group",
-      "  group add NAME [--email ADDR] [--signature TEXT] [--all-agents]\n"
+      "  group add NAME [--email ADDR] [--display-name NAME] [--signature TEXT]\n"
+      "           [--all-agents]\n"
+      "  group set NAME [--email ADDR] [--display-name NAME] [--signature TEXT]\n"
+      "           [--all-agents|--no-all-agents]\n"
       "  group list\n" },
     { "token",
       "  token add LOGIN           print a new API token for LOGIN\n"

@@ -1,0 +1,71 @@
+# The administration pages in a real browser (headless Chromium, t/ui/):
+# reached from the page head, usable at 1280 px and on a 390 px phone (no
+# horizontal scrolling, the rights selects on screen), no CSP violations.
+# Screenshots go to build/artifacts/admin-*.png (docs/img/ for the guide).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use File::Path qw(make_path);
+use JSON::PP;
+use TK;
+
+my $ui = "$FindBin::Bin/ui";
+plan skip_all => 'node is not installed (make deps)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
+plan skip_all => 'chromium is not installed (make deps)' unless -x '/usr/bin/chromium';
+plan skip_all => 'playwright-core is not in t/ui/node_modules (make deps)'
+    unless -e "$ui/node_modules/playwright-core/package.json";
+
+my $tk = TK->new;
+$tk->standard_groups;
+$tk->add_group('Bündnis');
+my $pw = $tk->add_user('ada', name => 'Ada Verwaltung', admin => 1, rights => 'ALSO:full');
+$tk->add_user('franka', name => 'Franka Fröhlich-Langname', email => 'franka.froehlich-langname@example.org',
+    rights => 'ALSO:full,Zivilrecht:read');
+$tk->add_user('sanne', name => 'Sanne Weber', rights => 'Bündnis:full');
+$tk->add_user('otto', name => 'Otto Ohnerecht');
+$tk->disable_user('otto');
+my $r = $tk->redis;
+my $n = $tk->add_ticket(title => 'Räumungsklage', group => 'ALSO');
+$r->hset(tk_key_article($n, 5000), kind => 'out', to => 'maria.musterfrau@example.org',
+    subject => "[Ticket#$n] Re: Räumungsklage", delivery => 'queued', delivery_tries => 1,
+    delivery_info => '451 4.7.1 greylisted, try again later', delivery_time => time);
+$r->xadd(TK_KEY_OUTBOX, '*', ticket => $n, article => 5000, kind => 'article');
+
+my $out = "$TK::BUILD/artifacts";
+make_path($out);
+unlink glob "$out/admin-*.png";
+
+local $ENV{BASE} = $tk->base;
+local $ENV{LOGIN} = 'ada';
+local $ENV{PASSWORD} = $pw;
+local $ENV{USER} = 'franka';
+local $ENV{OUT} = $out;
+my ($rc, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/admin.js");
+my $res = eval { JSON::PP->new->decode((split /\n/, $stdout)[-1] // '') };
+ok $res && !$res->{fatal}, 'the browser script ran' or diag "exit $rc\n$stdout\n$stderr";
+$res && !$res->{fatal} or done_testing, exit;
+
+for my $view (qw(desktop mobile)) {
+    my $v = $res->{views}{$view};
+    my $width = $view eq 'mobile' ? 390 : 1280;
+    subtest "$view ($width px)" => sub {
+        is $v->{index}{h1}, 'Verwaltung', 'a#nav-admin leads to the administration';
+        ok $v->{index}{navCurrent}, '  marked as the current page';
+        is $v->{users}{h1}, 'Benutzer', 'users page';
+        is $v->{users}{rows}, 4, '  a row per account';
+        is $v->{user}{h1}, 'franka', "a user's page through the list";
+        ok @{ $v->{user}{selects} } == 4 && !grep({ !$_ } @{ $v->{user}{selects} }),
+            '  every rights select on screen';
+        is $v->{outbox}{rows}, 1, 'outbox: the queued mail';
+        for my $p (qw(index users user outbox)) {
+            cmp_ok $v->{$p}{scrollWidth}, '<=', $width, "$p: no horizontal scrolling";
+            is_deeply $v->{$p}{csp}, [], "$p: no CSP violations";
+        }
+        is_deeply $v->{errors}, [], 'no page errors or failed loads';
+        ok -s "$out/admin-users-$view.png", "admin-users-$view.png saved";
+    };
+}
+
+done_testing;
