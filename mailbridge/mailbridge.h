@@ -71,6 +71,7 @@ typedef struct {
     size_t         naddresses;
     char          *gnupg_home;    /* PGP keyring (crypto.c)             */
     int            gnupg_home_set; /* configured, not the default       */
+    long long      test_clock_offset; /* tests: timers' clock shift, s  */
 } mb_config_t;
 
 /* Returns 0, or a sysexits code (EX_CONFIG, EX_NOINPUT) after logging. */

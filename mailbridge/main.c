@@ -21,6 +21,7 @@
 
 #include "mailbridge.h"
 #include "mb_crypto.h"
+#include "mb_timers.h"
 
 volatile int mb_stop;
 
@@ -165,6 +166,9 @@ main(int argc, char **argv)
     } else if (strcmp(mode, "keys") == 0) {
         rc = mb_keys_run(&cfg);                 /* keys.c */
 
+    } else if (strcmp(mode, "timers") == 0) {
+        rc = mb_timers_run(&cfg);               /* timers.c */
+
     } else if (strcmp(mode, "pgp-protect") == 0) {
         rc = mb_crypto_cli(&cfg, first_path ? argc - first_path : 0,
                            argv + first_path);
@@ -197,6 +201,12 @@ mb_check(const mb_config_t *cfg)
 
     if (!ok) {
         return EX_TEMPFAIL;
+    }
+
+    if (cfg->test_clock_offset) {
+        fprintf(stderr, "WARNING: test_clock_offset = %lld: the timers "
+                "role runs with a SHIFTED clock (tests only)\n",
+                cfg->test_clock_offset);
     }
 
     printf("config %s ok: redis %s, %zu mailbox(es), %zu address(es), "
@@ -267,6 +277,7 @@ mb_usage(int code)
         "                    mbox files, maildirs, directories of .eml\n"
         "  check             config and Redis reachable\n"
         "  keys              the PGP key role (key requests from the web)\n"
+        "  timers            the SLA escalation and reminder role\n"
         "  pgp-protect [--sign FPR] [--sign-only] [--count N] RCPT...\n"
         "                    encrypt/sign the mail on stdin (tests)\n"
         "see docs/mailbridge.md\n");
