@@ -625,6 +625,7 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
     ngx_http_ticket_api_time(&out, "pending_until", tk->pending_until);
     ngx_http_ticket_api_time(&out, "first_response", tk->first_response);
     ngx_http_ticket_api_time(&out, "escalation_at", tk->escalation_at);
+    ngx_http_ticket_api_time(&out, "escalated", tk->escalated);
     tk_out_cstr(&out, ",\"articles\":[");
 
     n = 0;
