@@ -662,6 +662,12 @@ mb_timers_entries(mb_timers_t *tm, redisReply *entries)
     uint64_t     number;
     int          want, rc = 0;
 
+    /* the configuration as it is now, not as it was when the block
+     * began: "sla set" and then a new ticket must use the new SLA */
+    if (entries->elements && mb_timers_config(tm) != 0) {
+        return -1;
+    }
+
     tk_arena_init(&arena);
     tk_cmds_init(&ack, tk_arena_alloc, &arena);
 
