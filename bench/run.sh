@@ -768,6 +768,9 @@ else
     put rss.mailbridge_na "mailbridge not running"
 fi
 
+# timers role (issue 11): 1 M pending timers' memory, 10 000 due in one second, 2 roles
+perl "$ROOT/bench/timers.pl" --pending "${BENCH_TIMERS:-1000000}" --json "$T/timers.json" || say "timers: n/a: bench/timers.pl failed"
+
 # ---- report ------------------------------------------------------------------------
 
 put meta.seconds "$(( $(date +%s) - T0 ))"
