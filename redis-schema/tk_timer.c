@@ -184,6 +184,8 @@ tk_timer_open(tk_timer_tx_t *x)
         if (x->t->rev) {
             tk_feed_rev_base(x->f, x->t->rev);
         }
+        /* the page cache keeps a rendered ticket under its rev */
+        tk_cmds_add(x->c, "HINCRBY %s " TK_F_REV " 1", x->key);
         tk_feed_bump(x->f);
         tk_feed_group(x->c, x->f, &x->t->group);
     }

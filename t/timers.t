@@ -103,6 +103,12 @@ subtest 'a timer that came due while the role was down fires at start' => sub {
     ok defined $r->zscore(tk_key_esc_group('legal'), $past), 'in "escalated in group legal"';
     ok defined $r->zscore(tk_key_esc_owner('-'), $past), 'in the unassigned escalated set';
     ok !defined $r->zscore($DUE_E, $past), 'no longer due';
+    my ($e) = grep { my %f = @{ $_->[1] }; $f{ticket} == $past && ($f{changed} // '') =~ /\bescalated\b/ }
+        $r->xrange($FEED, '-', '+');
+    ok $e, 'a feed entry names the change';
+    my %e = @{ $e->[1] // [] };
+    is $e{by}, 'mailbridge', '... by mailbridge';
+    is $e{rev}, field($past, 'rev'), '... with the ticket\'s rev after it (bumped: no stale cached page)';
 };
 
 subtest 'a near-future timer fires at its time, and the role idles in between' => sub {
