@@ -235,6 +235,23 @@ mb_conf_hash(uint64_t *h, const void *p, size_t n)
 }
 
 
+/* field by field: a struct copy need not copy the padding */
+static void
+mb_conf_hash_cal(uint64_t *h, const tk_calendar_t *cal)
+{
+    int  d;
+
+    mb_conf_hash(h, cal->tz, strlen(cal->tz) + 1);
+    for (d = 0; d < 7; d++) {
+        mb_conf_hash(h, &cal->nspans[d], sizeof(int));
+        mb_conf_hash(h, cal->spans[d],
+                     (size_t) cal->nspans[d] * sizeof(tk_cal_span_t));
+    }
+    mb_conf_hash(h, &cal->nholidays, sizeof(size_t));
+    mb_conf_hash(h, cal->holidays, cal->nholidays * sizeof(int32_t));
+}
+
+
 static void
 mb_conf_digest(mb_timers_conf_t *conf)
 {
@@ -242,13 +259,12 @@ mb_conf_digest(mb_timers_conf_t *conf)
     size_t    i;
 
     mb_conf_hash(&h, &conf->sla, sizeof(tk_sla_t));
-    mb_conf_hash(&h, &conf->cals[0], sizeof(tk_calendar_t));
+    mb_conf_hash_cal(&h, &conf->cals[0]);
 
     for (i = 0; i < conf->ngroups; i++) {
         mb_conf_hash(&h, conf->groups[i].group,
                      strlen(conf->groups[i].group) + 1);
-        mb_conf_hash(&h, &conf->cals[conf->groups[i].cal],
-                     sizeof(tk_calendar_t));
+        mb_conf_hash_cal(&h, &conf->cals[conf->groups[i].cal]);
     }
 
     snprintf(conf->digest, sizeof(conf->digest), "%016llx",

@@ -178,8 +178,11 @@ subtest 'restarted while timers are due: each fires once after the restart' => s
     my @n = map { $tk->add_ticket(group => 'ALSO', title => "Neustart $_", priority => 'urgent') } 1 .. 3;
     sleep 3.5;
     is field($n[0], 'escalated'), '', 'nothing fired while it was down';
+    my $rescans = () = TK::read_file($tk->log_file('timers')) =~ /recomputing every ticket/g;
     $pid = start_timers();
     TK::wait_for('the escalations', 10, sub { !grep { field($_, 'escalated') eq '' } @n });
+    my $now = () = TK::read_file($tk->log_file('timers')) =~ /recomputing every ticket/g;
+    is $now, $rescans, 'the configuration did not change: no recompute of every ticket';
     is notifications($_, 'escalated'), 1, "ticket $_: one notification" for @n;
     is history_count($_, 'escalated'), 1, "ticket $_: one history entry" for @n;
 };
@@ -219,6 +222,22 @@ subtest 'two timers roles racing over 1000 due tickets fire each exactly once' =
     is $fired[0] + $fired[1], 1000, "the two logs count 1000 fires ($fired[0] + $fired[1])";
     $tk->stop_proc('timers-b', 'TERM', 10);
     $r->del(map { tk_key_ticket($_) } @n);
+};
+
+subtest 'a new calendar for the group moves the due times' => sub {
+    $pid = start_timers() unless $tk->alive('timers');
+    my $n = $tk->add_ticket(group => 'Zivilrecht', title => 'Kalender');
+    TK::wait_for('its due time', 10, sub { field($n, 'escalation_at') ne '' });
+    my $created = field($n, 'created');
+    is field($n, 'escalation_at'), $created + 5 * 86400, 'every day all day: 5 days';
+    # office hours: 8 h a day, Monday to Friday -> 15 working days later at the earliest
+    $tk->ctl('calendar', 'set', 'office', $_, '09:00-17:00') for qw(mon tue wed thu fri);
+    $tk->ctl('calendar', 'set', 'office', $_, '-') for qw(sat sun);
+    $tk->ctl('calendar', 'group', 'Zivilrecht', 'office');
+    TK::wait_for('the recompute', 15, sub { field($n, 'escalation_at') ne $created + 5 * 86400 });
+    cmp_ok field($n, 'escalation_at'), '>=', $created + 18 * 86400, 'office hours: three weeks later';
+    is $r->zscore($DUE_E, $n), field($n, 'escalation_at'), 'the due set follows';
+    $tk->ctl('calendar', 'set', 'office', $_, '00:00-24:00') for qw(mon tue wed thu fri sat sun);
 };
 
 my $pw = $tk->add_user('sanne', name => 'Sanne S', rights => 'legal:full', lang => 'en');
