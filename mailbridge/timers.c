@@ -34,24 +34,14 @@
 #include "tk_schema_sync.h"
 #include "tk_timer.h"
 
-#define MB_TIMERS_CONSUMER   "timers"
-#define MB_TIMERS_BATCH      100
 #define MB_TIMERS_MAX_BLOCK  5000       /* ms */
 #define MB_TIMERS_ATTEMPTS   20
 
-typedef struct {
-    tk_redis_t          r;
-    const mb_config_t  *cfg;
-    mb_timers_conf_t    conf;
-    tk_str_t            actor;
-    long long           fired;
-} mb_timers_t;
-
-/* one ticket to recompute, or a batch to fire */
+/* tickets to recompute, or a batch to fire */
 typedef struct {
     mb_timers_t        *tm;
-    const uint64_t     *numbers;
-    const int64_t      *first;          /* first response times, or 0 */
+    const uint64_t     *numbers;        /* fire                          */
+    const mb_timers_ev_t *ev;           /* recompute                     */
     size_t              n;
     const char         *due_key;        /* fire: which set            */
     int64_t             now;
@@ -60,10 +50,7 @@ typedef struct {
 
 static int mb_timers_session(mb_timers_t *tm);
 static int64_t mb_timers_now_ms(const mb_timers_t *tm);
-static int mb_timers_config(mb_timers_t *tm);
 static int mb_timers_rescan(mb_timers_t *tm);
-static int mb_timers_recompute(mb_timers_t *tm, const uint64_t *numbers,
-    const int64_t *first, size_t n);
 static int mb_timers_recompute_decide(void *data, redisReply **reads,
     size_t nreads, tk_cmds_t *w);
 static int mb_timers_fire(mb_timers_t *tm, const char *due_key,
@@ -71,12 +58,8 @@ static int mb_timers_fire(mb_timers_t *tm, const char *due_key,
 static int mb_timers_fire_decide(void *data, redisReply **reads,
     size_t nreads, tk_cmds_t *w);
 static int mb_timers_wait_ms(mb_timers_t *tm);
-static int mb_timers_read(mb_timers_t *tm, const char *id, int block_ms);
-static int mb_timers_entries(mb_timers_t *tm, redisReply *entries);
 static int mb_timers_ticket(redisReply *reply, tk_ticket_t *t,
     tk_timer_state_t *ts, redisReply *timer);
-static const char *mb_field(redisReply *fields, const char *name);
-static int mb_has_word(const char *list, const char *word);
 
 
 int
@@ -197,7 +180,7 @@ mb_timers_now_ms(const mb_timers_t *tm)
 
 /* Read tk:sla and the calendars; recompute every ticket when the due
  * times were computed with another configuration (or never). */
-static int
+int
 mb_timers_config(mb_timers_t *tm)
 {
     redisReply  *reply;
@@ -241,12 +224,12 @@ static int
 mb_timers_rescan(mb_timers_t *tm)
 {
     redisReply  *reply, *keys;
-    uint64_t     numbers[1000], number, article;
-    int64_t      first[1000];
+    static mb_timers_ev_t  ev[1000];
+    uint64_t     number, article;
     char         cursor[32] = "0";
     size_t       i, n, total = 0;
 
-    memset(first, 0, sizeof(first));
+    memset(ev, 0, sizeof(ev));
 
     do {
         reply = tk_redis_command(&tm->r, "SCAN %s MATCH %s COUNT 1000 "
@@ -269,15 +252,15 @@ mb_timers_rescan(mb_timers_t *tm)
             if (tk_key_parse(keys->element[i]->str, keys->element[i]->len,
                              &number, &article) == TK_KEY_IS_TICKET)
             {
-                numbers[n++] = number;
+                ev[n++].number = number;
             }
         }
         freeReplyObject(reply);
 
         for (i = 0; i < n; i += MB_TIMERS_BATCH) {
-            if (mb_timers_recompute(tm, numbers + i, first + i,
-                                    n - i < MB_TIMERS_BATCH
-                                    ? n - i : MB_TIMERS_BATCH) != 0)
+            if (mb_timers_recompute(tm, ev + i, n - i < MB_TIMERS_BATCH
+                                                ? n - i : MB_TIMERS_BATCH)
+                != 0)
             {
                 return -1;
             }
@@ -293,9 +276,8 @@ mb_timers_rescan(mb_timers_t *tm)
 /* ---- recompute ---------------------------------------------------------- */
 
 /* WATCH the tickets, read them, write their due times in one MULTI */
-static int
-mb_timers_recompute(mb_timers_t *tm, const uint64_t *numbers,
-    const int64_t *first, size_t n)
+int
+mb_timers_recompute(mb_timers_t *tm, const mb_timers_ev_t *ev, size_t n)
 {
     char             keys[MB_TIMERS_BATCH][TK_KEY_MAX];
     const char      *kp[MB_TIMERS_BATCH];
@@ -310,16 +292,22 @@ mb_timers_recompute(mb_timers_t *tm, const uint64_t *numbers,
     tk_cmds_actor(&reads, &tm->actor, TK_SRC_SYSTEM);
 
     for (i = 0; i < n; i++) {
-        tk_key_ticket(keys[i], sizeof(keys[i]), numbers[i]);
+        tk_key_ticket(keys[i], sizeof(keys[i]), ev[i].number);
         kp[i] = keys[i];
         tk_cmds_add(&reads, "HGETALL %s", keys[i]);
         tk_cmds_add(&reads, "HMGET %s " TK_TIMER_FIELDS, keys[i]);
+        /* a customer mail starts the update clock unless auto-generated */
+        if (ev[i].article[0]) {
+            tk_cmds_add(&reads, "HGET %s" TK_SFX_ARTICLE "%s " TK_F_FLAGS,
+                        keys[i], ev[i].article);
+        } else {
+            tk_cmds_add(&reads, "ECHO -");
+        }
     }
 
     memset(&job, 0, sizeof(job));
     job.tm = tm;
-    job.numbers = numbers;
-    job.first = first;
+    job.ev = ev;
     job.n = n;
     job.now = mb_timers_now_ms(tm) / 1000;
 
@@ -343,25 +331,45 @@ mb_timers_recompute_decide(void *data, redisReply **reads, size_t nreads,
 {
     mb_timers_job_t      *job = data;
     const tk_calendar_t  *cal;
+    const mb_timers_ev_t *ev;
     tk_ticket_t           t;
     tk_timer_state_t      ts;
-    int64_t               esc, first;
+    tk_str_t              flags;
+    redisReply           *fl;
+    int64_t               esc, first, upd;
     size_t                i;
 
-    for (i = 0; i < job->n && 2 * i + 1 < nreads; i++) {
-        if (mb_timers_ticket(reads[2 * i], &t, &ts, reads[2 * i + 1]) != 0) {
+    for (i = 0; i < job->n && 3 * i + 2 < nreads; i++) {
+        ev = &job->ev[i];
+
+        if (mb_timers_ticket(reads[3 * i], &t, &ts, reads[3 * i + 1]) != 0) {
             /* gone (or not a ticket): no timers for it */
-            tk_timer_drop(w, TK_KEY_DUE_ESCALATION, job->numbers[i]);
-            tk_timer_drop(w, TK_KEY_DUE_REMINDER, job->numbers[i]);
+            tk_timer_drop(w, TK_KEY_DUE_ESCALATION, ev->number);
+            tk_timer_drop(w, TK_KEY_DUE_REMINDER, ev->number);
             continue;
         }
 
-        first = t.first_response ? t.first_response : job->first[i];
+        first = t.first_response ? t.first_response : ev->first_out;
+
+        /* an answer stops the update clock; the next customer mail after
+         * the first response starts it (an auto-reply never does) */
+        upd = ev->last_out ? 0 : ts.update_from;
+        fl = reads[3 * i + 2];
+        flags.data = fl->type == REDIS_REPLY_STRING
+                     ? (unsigned char *) fl->str : NULL;
+        flags.len = flags.data ? fl->len : 0;
+        if (ev->in && upd == 0 && first
+            && !tk_flags_has(&flags, TK_FLAG_AUTO))
+        {
+            upd = ev->in;
+        }
+
         cal = mb_timers_calendar(&job->tm->conf, &t.group);
         esc = tk_sla_escalation(&job->tm->conf.sla, cal, t.priority,
-                                t.state, t.created, first);
+                                t.state, t.created, first, upd);
 
-        tk_ticket_set_escalation(w, &t, &ts, esc, job->first[i], job->now);
+        tk_ticket_set_escalation(w, &t, &ts, esc, ev->first_out, upd,
+                                 job->now);
     }
 
     return w->failed ? TK_REDIS_ERROR : 0;
@@ -373,12 +381,12 @@ static int
 mb_timers_ticket(redisReply *reply, tk_ticket_t *t, tk_timer_state_t *ts,
     redisReply *timer)
 {
-    tk_str_t  pairs[64], vals[3];
+    tk_str_t  pairs[64], vals[TK_TIMER_NFIELDS];
     size_t    i, n;
 
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0
         || reply->elements > 2 * 32 || timer->type != REDIS_REPLY_ARRAY
-        || timer->elements != 3)
+        || timer->elements != TK_TIMER_NFIELDS)
     {
         return -1;
     }
@@ -389,7 +397,7 @@ mb_timers_ticket(redisReply *reply, tk_ticket_t *t, tk_timer_state_t *ts,
         pairs[i].len = reply->element[i]->len;
     }
 
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < TK_TIMER_NFIELDS; i++) {
         vals[i].data = timer->element[i]->type == REDIS_REPLY_STRING
                        ? (unsigned char *) timer->element[i]->str : NULL;
         vals[i].len = vals[i].data ? timer->element[i]->len : 0;
@@ -587,191 +595,3 @@ mb_timers_wait_ms(mb_timers_t *tm)
 }
 
 
-/*
- * XREADGROUP once: "0" our unacknowledged entries, ">" new ones with
- * BLOCK block_ms; the socket timeout is raised for the block.
- */
-static int
-mb_timers_read(mb_timers_t *tm, const char *id, int block_ms)
-{
-    struct timeval  tv;
-    redisReply     *reply;
-    int             rc = 0, t;
-
-    if (strcmp(id, ">") == 0) {
-        t = block_ms + tm->cfg->redis_timeout;
-        tv.tv_sec = t / 1000;
-        tv.tv_usec = (t % 1000) * 1000;
-        redisSetTimeout(tm->r.ctx, tv);
-        reply = tk_redis_command(&tm->r, "XREADGROUP GROUP %s %s COUNT %d "
-                                 "BLOCK %d STREAMS %s >", TK_TIMERS_GROUP,
-                                 MB_TIMERS_CONSUMER, MB_TIMERS_BATCH,
-                                 block_ms, TK_KEY_FEED);
-        tv.tv_sec = tm->cfg->redis_timeout / 1000;
-        tv.tv_usec = (tm->cfg->redis_timeout % 1000) * 1000;
-        if (tm->r.ctx) {
-            redisSetTimeout(tm->r.ctx, tv);
-        }
-    } else {
-        reply = tk_redis_command(&tm->r, "XREADGROUP GROUP %s %s COUNT %d "
-                                 "STREAMS %s %s", TK_TIMERS_GROUP,
-                                 MB_TIMERS_CONSUMER, 10000, TK_KEY_FEED, id);
-    }
-
-    if (reply == NULL) {
-        return -1;
-    }
-
-    if (reply->type == REDIS_REPLY_ERROR) {
-        tk_redis_set_error(&tm->r, "XREADGROUP: %s", reply->str);
-        freeReplyObject(reply);
-        return -1;
-    }
-
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1
-        && reply->element[0]->type == REDIS_REPLY_ARRAY
-        && reply->element[0]->elements == 2)
-    {
-        rc = mb_timers_entries(tm, reply->element[0]->element[1]);
-    }
-
-    freeReplyObject(reply);
-    return rc;
-}
-
-
-/*
- * The feed entries that may move a due time: recompute their tickets
- * (once each), then XACK them all.  Entries the timers role wrote itself
- * (escalation_at, escalated, reminded) are acknowledged unread.
- */
-static int
-mb_timers_entries(mb_timers_t *tm, redisReply *entries)
-{
-    static const char *const  moves[] = {
-        TK_F_STATE, TK_F_PRIORITY, TK_F_GROUP, TK_F_OWNER,
-        TK_F_PENDING_UNTIL, TK_F_FLAGS
-    };
-    uint64_t     numbers[MB_TIMERS_BATCH];
-    int64_t      first[MB_TIMERS_BATCH];
-    tk_arena_t   arena;
-    tk_cmds_t    ack;
-    redisReply  *e, *fields;
-    const char  *event, *changed, *kind, *ticket;
-    size_t       i, j, k, n = 0;
-    uint64_t     number;
-    int          want, rc = 0;
-
-    /* the configuration as it is now, not as it was when the block
-     * began: "sla set" and then a new ticket must use the new SLA */
-    if (entries->elements && mb_timers_config(tm) != 0) {
-        return -1;
-    }
-
-    tk_arena_init(&arena);
-    tk_cmds_init(&ack, tk_arena_alloc, &arena);
-
-    for (i = 0; i < entries->elements && rc == 0; i++) {
-        e = entries->element[i];
-        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
-            || e->element[1]->type != REDIS_REPLY_ARRAY)
-        {
-            continue;                   /* deleted entry (trimmed) */
-        }
-
-        fields = e->element[1];
-        event = mb_field(fields, "event");
-        changed = mb_field(fields, "changed");
-        kind = mb_field(fields, TK_F_KIND);
-        ticket = mb_field(fields, TK_F_TICKET);
-        number = ticket ? strtoull(ticket, NULL, 10) : 0;
-
-        want = event && strcmp(event, "created") == 0;
-        for (k = 0; !want && changed && k < 6; k++) {
-            want = mb_has_word(changed, moves[k]);
-        }
-        /* the first outbound reply (not a note) is the first response */
-        if (kind && strcmp(kind, "out") == 0) {
-            want = 2;
-        }
-
-        if (want && number) {
-            for (j = 0; j < n && numbers[j] != number; j++) { /* void */ }
-            if (j == n) {
-                numbers[n] = number;
-                first[n++] = 0;
-            }
-            if (want == 2 && first[j] == 0) {
-                /* the entry id is the commit time in ms */
-                first[j] = strtoll(e->element[0]->str, NULL, 10) / 1000;
-            }
-        }
-
-        if (n == MB_TIMERS_BATCH) {
-            rc = mb_timers_recompute(tm, numbers, first, n);
-            n = 0;
-        }
-    }
-
-    if (rc == 0 && n) {
-        rc = mb_timers_recompute(tm, numbers, first, n);
-    }
-
-    if (rc == 0 && entries->elements) {
-        tk_str_t  *argv;
-
-        argv = tk_arena_alloc(&arena, (entries->elements + 3)
-                                      * sizeof(tk_str_t));
-        if (argv == NULL) {
-            tk_arena_reset(&arena);
-            return -1;
-        }
-        argv[0] = (tk_str_t) tk_string("XACK");
-        argv[1] = (tk_str_t) tk_string(TK_KEY_FEED);
-        argv[2] = (tk_str_t) tk_string(TK_TIMERS_GROUP);
-        for (i = 0; i < entries->elements; i++) {
-            e = entries->element[i];
-            argv[3 + i].data = (unsigned char *) (e->type == REDIS_REPLY_ARRAY
-                                   ? e->element[0]->str : "0-0");
-            argv[3 + i].len = strlen((const char *) argv[3 + i].data);
-        }
-        tk_cmds_argv(&ack, (int) entries->elements + 3, argv);
-        rc = tk_redis_pipeline(&tm->r, &ack, NULL) == TK_REDIS_OK ? 0 : -1;
-    }
-
-    tk_arena_reset(&arena);
-    return rc;
-}
-
-
-static const char *
-mb_field(redisReply *fields, const char *name)
-{
-    size_t  i;
-
-    for (i = 0; i + 1 < fields->elements; i += 2) {
-        if (strcmp(fields->element[i]->str, name) == 0) {
-            return fields->element[i + 1]->str;
-        }
-    }
-
-    return NULL;
-}
-
-
-/* word in a comma list ("state,priority") */
-static int
-mb_has_word(const char *list, const char *word)
-{
-    size_t       len = strlen(word);
-    const char  *p = list;
-
-    while ((p = strstr(p, word)) != NULL) {
-        if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0')) {
-            return 1;
-        }
-        p += len;
-    }
-
-    return 0;
-}

@@ -371,6 +371,9 @@ int tk_sort_is_lex(int sort);
 #define TK_F_ESCALATED       "escalated"       /* Unix s it escalated, "" */
 #define TK_F_REMINDED        "reminded"        /* pending_until whose
                                                   reminder fired, ""     */
+#define TK_F_UPDATE_FROM     "update_from"     /* oldest customer mail
+                                                  not answered yet, after
+                                                  the first response; ""  */
 #define TK_F_TIMER_IX        "timer_ix"        /* "GROUP OWNER": where the
                                                   esc/remdue sets hold it */
 #define TK_F_REV             "rev"             /* HINCRBY'd by every write

@@ -404,7 +404,8 @@ tk_sla_add(const tk_calendar_t *cal, int64_t from, int64_t seconds)
 
 int64_t
 tk_sla_escalation(const tk_sla_t *sla, const tk_calendar_t *cal,
-    int priority, int state, int64_t created, int64_t first_response)
+    int priority, int state, int64_t created, int64_t first_response,
+    int64_t update_from)
 {
     int64_t  due = 0, d;
 
@@ -416,6 +417,13 @@ tk_sla_escalation(const tk_sla_t *sla, const tk_calendar_t *cal,
 
     if (first_response == 0) {
         due = tk_sla_add(cal, created, sla->first_response[priority]);
+    }
+
+    if (first_response && update_from) {
+        d = tk_sla_add(cal, update_from, sla->update[priority]);
+        if (d && (due == 0 || d < due)) {
+            due = d;
+        }
     }
 
     d = tk_sla_add(cal, created, sla->solution[priority]);

@@ -86,11 +86,14 @@ int64_t tk_sla_add(const tk_calendar_t *cal, int64_t from, int64_t seconds);
 
 /*
  * The escalation time of a ticket: the earliest of the first-response
- * due time (while first_response is 0) and the solution due time, both
- * counted from created; 0 when none applies (the SLA says never, or the
+ * due time (while first_response is 0, counted from created), the update
+ * due time (counted from update_from, the oldest customer mail not
+ * answered since the first response; 0: none) and the solution due time
+ * (from created); 0 when none applies (the SLA says never, or the
  * ticket is closed).
  */
 int64_t tk_sla_escalation(const tk_sla_t *sla, const tk_calendar_t *cal,
-    int priority, int state, int64_t created, int64_t first_response);
+    int priority, int state, int64_t created, int64_t first_response,
+    int64_t update_from);
 
 #endif /* TK_SLA_H */

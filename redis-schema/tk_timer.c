@@ -64,6 +64,7 @@ tk_timer_state_parse(tk_timer_state_t *ts, const tk_str_t *values)
     if (values[2].data) {
         ts->ix = values[2];
     }
+    ts->update_from = tk_timer_parse_num(&values[3]);
 }
 
 
@@ -257,7 +258,7 @@ tk_timer_move(tk_timer_tx_t *x, const tk_timer_state_t *ts, int esc,
 void
 tk_ticket_set_escalation(tk_cmds_t *c, const tk_ticket_t *t,
     const tk_timer_state_t *ts, int64_t escalation_at,
-    int64_t first_response, int64_t now)
+    int64_t first_response, int64_t update_from, int64_t now)
 {
     tk_timer_tx_t  x;
     int64_t        escalated, reminded, rem;
@@ -274,6 +275,10 @@ tk_ticket_set_escalation(tk_cmds_t *c, const tk_ticket_t *t,
 
     if (first_response && t->first_response == 0) {
         tk_timer_field(&x, TK_F_FIRST_RESPONSE, 0, first_response);
+    }
+
+    if (ts->update_from != update_from) {
+        tk_timer_field(&x, TK_F_UPDATE_FROM, ts->update_from, update_from);
     }
 
     if (t->escalation_at != escalation_at) {

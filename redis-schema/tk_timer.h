@@ -19,16 +19,21 @@
 #include "tk_ticket.h"
 
 /* The timer fields of a ticket besides tk_ticket_t (HMGET, this order). */
-#define TK_TIMER_FIELDS  TK_F_ESCALATED " " TK_F_REMINDED " " TK_F_TIMER_IX
+#define TK_TIMER_FIELDS  TK_F_ESCALATED " " TK_F_REMINDED " " TK_F_TIMER_IX \
+                         " " TK_F_UPDATE_FROM
+#define TK_TIMER_NFIELDS 4
 
 typedef struct {
     int64_t   escalated;       /* when it escalated; 0 not escalated    */
     int64_t   reminded;        /* pending_until whose reminder fired    */
     tk_str_t  ix;              /* "GROUP OWNER" of the overview sets it
                                   is in, or empty                       */
+    int64_t   update_from;     /* oldest unanswered customer mail after
+                                  the first response; 0 none            */
 } tk_timer_state_t;
 
-/* Parse the HMGET TK_TIMER_FIELDS values (3 strings, NULL data = nil). */
+/* Parse the HMGET TK_TIMER_FIELDS values (TK_TIMER_NFIELDS strings, NULL
+ * data = nil). */
 void tk_timer_state_parse(tk_timer_state_t *ts, const tk_str_t *values);
 
 /* Does the ticket's reminder wait ("waiting with reminder" + a date)? */
@@ -36,8 +41,9 @@ int tk_timer_reminder_due(const tk_ticket_t *t);
 
 /*
  * After a change of the ticket: escalation_at (0: never) as computed
- * from the SLA (tk_sla_escalation), first_response (0: unchanged) and
- * the reminder from state/pending_until.  Keeps the due sets right
+ * from the SLA (tk_sla_escalation), first_response (0: unchanged),
+ * update_from (the new value; 0 none) and the reminder from
+ * state/pending_until.  Keeps the due sets right
  * (idempotent ZADD/ZREM), takes back an escalation that no longer holds
  * (answered, closed, a later deadline), drops a fired reminder whose
  * ticket left the reminder state or got a new date, and moves the
@@ -46,7 +52,7 @@ int tk_timer_reminder_due(const tk_ticket_t *t);
  */
 void tk_ticket_set_escalation(tk_cmds_t *c, const tk_ticket_t *t,
     const tk_timer_state_t *ts, int64_t escalation_at,
-    int64_t first_response, int64_t now);
+    int64_t first_response, int64_t update_from, int64_t now);
 
 /*
  * Fire the escalation: ZREM the due entry, escalated = now, the

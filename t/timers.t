@@ -173,6 +173,41 @@ subtest 'the first outbound reply satisfies first response; a note does not' => 
     ok !defined $r->zscore($DUE_E, $n), 'the first-response timer is gone';
 };
 
+subtest 'update time: a customer mail after the first response starts it, an answer stops it, an auto-reply never' => sub {
+    $tk->ctl('sla', 'set', 'update:high', '2');
+    my $n = $tk->add_ticket(group => 'legal', title => 'Nachfrage', priority => 'high',
+        body => 'Erste Mail');
+    TK::wait_for('its due time', 10, sub { field($n, 'escalation_at') ne '' });
+    outbound($n, 'out');
+    TK::wait_for('first response', 10, sub { field($n, 'first_response') ne '' });
+    is field($n, 'escalation_at'), '', 'answered: nothing due';
+
+    my ($rc) = TK::run_cmd({ stdin => "From: kundin\@example.org\r\nTo: legal\@example.org\r\n"
+        . "Subject: Abwesenheitsnotiz [Ticket#$n]\r\nAuto-Submitted: auto-replied\r\n"
+        . "Message-ID: <auto-upd-$n\@example.org>\r\n\r\nbin weg\r\n" },
+        MB::bin(), '-c', MB::conf($tk), 'deliver');
+    is $rc, 0, 'auto-reply delivered';
+    wait_feed();
+    is field($n, 'update_from'), '', 'an auto-reply does not start the update time';
+    is field($n, 'escalation_at'), '', 'nothing due';
+
+    ($rc) = MB::deliver($tk, MB::mail(subject => "Re: [Ticket#$n] Nachfrage", from => 'kundin@example.org'));
+    is $rc, 0, 'customer mail delivered';
+    TK::wait_for('the update time', 10, sub { field($n, 'update_from') ne '' });
+    is field($n, 'escalation_at'), field($n, 'update_from') + 2, 'due 2 s after the customer mail';
+    TK::wait_for('the escalation', 10, sub { field($n, 'escalated') ne '' });
+    outbound($n, 'out');
+    TK::wait_for('the answer to count', 10, sub { field($n, 'update_from') eq '' });
+    is field($n, 'escalation_at'), '', 'answered again: nothing due';
+    is field($n, 'escalated'), '', 'the escalation is taken back';
+    my $rescans = () = TK::read_file($tk->log_file('timers')) =~ /recomputing every ticket/g;
+    $tk->ctl('sla', 'set', 'update:high', '0');
+    TK::wait_for('the role to see the new SLA', 15, sub {
+        my $now = () = TK::read_file($tk->log_file('timers')) =~ /recomputing every ticket/g;
+        $now > $rescans;
+    });
+};
+
 subtest 'restarted while timers are due: each fires once after the restart' => sub {
     is $tk->stop_proc('timers', 'TERM', 10) >> 8, 0, 'the role stops on TERM with 0';
     my @n = map { $tk->add_ticket(group => 'ALSO', title => "Neustart $_", priority => 'urgent') } 1 .. 3;

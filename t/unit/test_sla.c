@@ -296,19 +296,19 @@ test_escalation(void **state)
 
     /* the collective's defaults */
     assert_int_equal(tk_sla_escalation(&sla, &cal, TK_PRIO_LOW,
-                                       TK_STATE_NEW, c, 0), 0);
+                                       TK_STATE_NEW, c, 0, 0), 0);
     assert_int_equal(tk_sla_escalation(&sla, &cal, TK_PRIO_NORMAL,
-                                       TK_STATE_NEW, c, 0), c + 5 * 86400);
+                                       TK_STATE_NEW, c, 0, 0), c + 5 * 86400);
     assert_int_equal(tk_sla_escalation(&sla, &cal, TK_PRIO_HIGH,
-                                       TK_STATE_OPEN, c, 0), c + 5 * 86400);
+                                       TK_STATE_OPEN, c, 0, 0), c + 5 * 86400);
     assert_int_equal(tk_sla_escalation(&sla, &cal, TK_PRIO_URGENT,
-                                       TK_STATE_WAITING, c, 0), c + 86400);
+                                       TK_STATE_WAITING, c, 0, 0), c + 86400);
     /* answered, closed: nothing to escalate */
     assert_int_equal(tk_sla_escalation(&sla, &cal, TK_PRIO_URGENT,
-                                       TK_STATE_OPEN, c, c + 60), 0);
+                                       TK_STATE_OPEN, c, c + 60, 0), 0);
     assert_int_equal(tk_sla_escalation(&sla, &cal, TK_PRIO_URGENT,
-                                       TK_STATE_CLOSED, c, 0), 0);
-    assert_int_equal(tk_sla_escalation(&sla, &cal, 0, TK_STATE_NEW, c, 0),
+                                       TK_STATE_CLOSED, c, 0, 0), 0);
+    assert_int_equal(tk_sla_escalation(&sla, &cal, 0, TK_STATE_NEW, c, 0, 0),
                      0);
 
     /* a solution time escalates also after the first response, and the
@@ -316,12 +316,29 @@ test_escalation(void **state)
     sla.solution[TK_PRIO_URGENT] = 3 * 86400;
     sla.solution[TK_PRIO_NORMAL] = 2 * 86400;
     assert_int_equal(tk_sla_escalation(&sla, &cal, TK_PRIO_URGENT,
-                                       TK_STATE_OPEN, c, c + 60),
+                                       TK_STATE_OPEN, c, c + 60, 0),
                      c + 3 * 86400);
     assert_int_equal(tk_sla_escalation(&sla, &cal, TK_PRIO_URGENT,
-                                       TK_STATE_OPEN, c, 0), c + 86400);
+                                       TK_STATE_OPEN, c, 0, 0), c + 86400);
     assert_int_equal(tk_sla_escalation(&sla, &cal, TK_PRIO_NORMAL,
-                                       TK_STATE_OPEN, c, 0), c + 2 * 86400);
+                                       TK_STATE_OPEN, c, 0, 0), c + 2 * 86400);
+
+    /* update time: from the oldest unanswered customer mail, only once
+     * the first response was given */
+    tk_sla_default(&sla);
+    sla.update[TK_PRIO_HIGH] = 2 * 3600;
+    assert_int_equal(tk_sla_escalation(&sla, &cal, TK_PRIO_HIGH,
+                                       TK_STATE_OPEN, c, c + 60, c + 3600),
+                     c + 3 * 3600);
+    assert_int_equal(tk_sla_escalation(&sla, &cal, TK_PRIO_HIGH,
+                                       TK_STATE_OPEN, c, c + 60, 0), 0);
+    /* before the first response the first-response time counts */
+    assert_int_equal(tk_sla_escalation(&sla, &cal, TK_PRIO_HIGH,
+                                       TK_STATE_OPEN, c, 0, c + 3600),
+                     c + 5 * 86400);
+    /* no update time for normal: never */
+    assert_int_equal(tk_sla_escalation(&sla, &cal, TK_PRIO_NORMAL,
+                                       TK_STATE_OPEN, c, c + 60, c + 3600), 0);
 }
 
 

@@ -129,7 +129,7 @@ test_recompute_new(void **state)
 
     ticket(&t);
     memset(&ts, 0, sizeof(ts));
-    tk_ticket_set_escalation(&f->cmds, &t, &ts, 87400, 0, 2000);
+    tk_ticket_set_escalation(&f->cmds, &t, &ts, 87400, 0, 0, 2000);
     decode(f);
 
     has(f, "HSET tk:{t:42} escalation_at 87400\n");
@@ -152,7 +152,7 @@ test_recompute_unchanged_writes_no_field(void **state)
     ticket(&t);
     t.escalation_at = 87400;
     memset(&ts, 0, sizeof(ts));
-    tk_ticket_set_escalation(&f->cmds, &t, &ts, 87400, 0, 2000);
+    tk_ticket_set_escalation(&f->cmds, &t, &ts, 87400, 0, 0, 2000);
     decode(f);
 
     /* the due entry is made sure of, nothing else: no rev, no feed */
@@ -176,7 +176,7 @@ test_first_response_takes_back(void **state)
     memset(&ts, 0, sizeof(ts));
     ts.escalated = 87401;
     ts.ix = ix;
-    tk_ticket_set_escalation(&f->cmds, &t, &ts, 0, 90000, 90000);
+    tk_ticket_set_escalation(&f->cmds, &t, &ts, 0, 90000, 0, 90000);
     decode(f);
 
     has(f, "HSET tk:{t:42} first_response 90000\n");
@@ -244,7 +244,7 @@ test_remind_and_leave(void **state)
         t.state = TK_STATE_OPEN;
         ts.reminded = 5000;
         ts.ix = ix;
-        tk_ticket_set_escalation(&f->cmds, &t, &ts, 0, 0, 6000);
+        tk_ticket_set_escalation(&f->cmds, &t, &ts, 0, 0, 0, 6000);
         decode(f);
         has(f, "HSET tk:{t:42} reminded \n");
         has(f, "ZREM tk:{ix}:remdue:o:- 42\n");
@@ -267,7 +267,7 @@ test_moved_group(void **state)
     memset(&ts, 0, sizeof(ts));
     ts.escalated = 87401;
     ts.ix = ix;
-    tk_ticket_set_escalation(&f->cmds, &t, &ts, 87400, 0, 90000);
+    tk_ticket_set_escalation(&f->cmds, &t, &ts, 87400, 0, 0, 90000);
     decode(f);
 
     has(f, "ZREM tk:{ix}:esc:g:ALSO 42\n");
