@@ -351,5 +351,17 @@ subtest 'the JSON and the page show the escalation' => sub {
     ok $esc && $esc->has_class('esc-ok'), 'plenty left: esc-ok';
 };
 
+subtest 'test_clock_offset shifts the clock, and says so' => sub {
+    $tk->stop_proc($_, 'TERM', 10) for grep { $tk->alive($_) } qw(timers timers-a);
+    my $n = $tk->add_ticket(group => 'legal', title => 'In fünf Tagen');
+    MB::write_conf($tk, extra => "test_clock_offset = 432010\n");
+    my ($rc, $out, $err) = MB::mailbridge($tk, 'check');
+    like $err, qr/WARNING: test_clock_offset/, 'mailbridge check warns';
+    start_timers('shifted');
+    TK::wait_for('the 5-day escalation, 5 days early', 15, sub { field($n, 'escalated') ne '' });
+    like TK::read_file($tk->log_file('shifted')), qr/clock is SHIFTED/, 'the role logs it';
+    is field($n, 'escalation_at'), field($n, 'created') + 5 * 86400, 'due in 5 days, as ever';
+};
+
 $tk->stop_all;
 done_testing;
