@@ -760,6 +760,8 @@ fi
 [ -x "$ROOT/bench/outbox.sh" ] && { r=$(env -u BENCH_KEEP timeout 120 "$ROOT/bench/outbox.sh" $([ -n "$QUICK" ] && echo 2000 || echo 10000) 2>&1 | tail -1); say "$r"; put outbox.result "$r"; }
 # composer: reply POSTs/s through nginx to committed outbox entries (its own Redis and nginx)
 if [ -x "$ROOT/bench/reply.sh" ]; then r=$(env -u BENCH_KEEP timeout 300 "$ROOT/bench/reply.sh" 5 2000 2> "$T/reply.err" | sed -n 's/^reply rate: \([0-9]*\).*/\1/p'); if [ -n "$r" ]; then put reply.rps "$r"; say "reply: $r replies/s"; else na reply "bench/reply.sh: $(tail -1 "$T/reply.err" | head -c 100)"; fi; fi
+# timers role (issue 11): 1 M pending timers' memory, 10 000 due in one second, 2 roles
+perl "$ROOT/bench/timers.pl" --pending "${BENCH_TIMERS:-1000000}" --json "$T/timers.json" || say "timers: n/a: bench/timers.pl failed"
 
 # ---- report ------------------------------------------------------------------------
 

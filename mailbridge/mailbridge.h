@@ -101,6 +101,7 @@ typedef struct {
     int            feed_claim_idle; /* ms: take over others' entries    */
     mb_smtp_conf_t smtp;
     mb_outbox_conf_t outbox;
+    long long      test_clock_offset; /* tests: timers' clock shift, s  */
 } mb_config_t;
 
 /* Returns 0, or a sysexits code (EX_CONFIG, EX_NOINPUT) after logging. */

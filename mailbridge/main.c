@@ -24,6 +24,7 @@
 #include "mb_crypto.h"
 #include "mb_roles.h"
 #include "mb_outbox.h"
+#include "mb_timers.h"
 
 volatile int mb_stop;
 
@@ -180,6 +181,9 @@ main(int argc, char **argv)
     } else if (strcmp(mode, "keys") == 0) {
         rc = mb_keys_run(&cfg);                 /* keys.c */
 
+    } else if (strcmp(mode, "timers") == 0) {
+        rc = mb_timers_run(&cfg);               /* timers.c */
+
     } else if (strcmp(mode, "pgp-protect") == 0) {
         rc = mb_crypto_cli(&cfg, first_path ? argc - first_path : 0,
                            argv + first_path);
@@ -214,6 +218,12 @@ mb_check(const mb_config_t *cfg)
 
     if (!ok) {
         return EX_TEMPFAIL;
+    }
+
+    if (cfg->test_clock_offset) {
+        fprintf(stderr, "WARNING: test_clock_offset = %lld: the timers "
+                "role runs with a SHIFTED clock (tests only)\n",
+                cfg->test_clock_offset);
     }
 
     printf("config %s ok: redis %s, %zu mailbox(es), %zu address(es), "
@@ -286,6 +296,7 @@ mb_usage(int code)
         "                    mbox files, maildirs, directories of .eml\n"
         "  check             config and Redis reachable\n"
         "  keys              the PGP key role (key requests from the web)\n"
+        "  timers            the SLA escalation and reminder role\n"
         "  pgp-protect [--sign FPR] [--sign-only] [--count N] RCPT...\n"
         "                    encrypt/sign the mail on stdin (tests)\n"
         "  outbox            send queued outbound mail (smtp.url)\n"

@@ -7,6 +7,7 @@
 
 #include "mb_crypto.h"
 #include "mb_outbox.h"
+#include "mb_timers.h"
 #include "mb_roles.h"
 
 const mb_role_t  mb_roles[] = {
@@ -14,5 +15,6 @@ const mb_role_t  mb_roles[] = {
     { "feed",   mb_feed_run,   mb_feed_enabled },    /* feed.c       */
     { "outbox", mb_outbox_run, mb_outbox_enabled },  /* outbox.c     */
     { "keys",   mb_keys_run,   mb_keys_enabled },    /* keys.c       */
+    { "timers", mb_timers_run, mb_timers_enabled },  /* timers.c     */
     { NULL, NULL, NULL }
 };

@@ -429,6 +429,15 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         new.pending_until = act->pending_until;
     }
 
+    /* "waiting with reminder" without a date would never remind */
+    if (new.state == TK_STATE_REMINDER && new.pending_until == 0) {
+        return ngx_http_ticket_action_invalid(r, ctx, "pending_until",
+                   de ? "\"Warte mit Erinnerung\" braucht ein "
+                        "Erinnerungsdatum (JJJJ-MM-TT SS:MM)."
+                      : "\"Waiting with reminder\" needs a reminder date "
+                        "(YYYY-MM-DD HH:MM).");
+    }
+
     /* a named owner must be an enabled agent with a right on the group
      * the ticket ends up in (checked when owner or group change) */
     moved = !tk_str_eq(&new.group, &old.group);

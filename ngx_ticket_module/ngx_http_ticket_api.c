@@ -665,6 +665,7 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
     /* what POST .../articles takes as "rev" (a stale one is a 409) */
     tk_out_cstr(&out, ",\"rev\":");
     tk_out_uint(&out, t->rev);
+    ngx_http_ticket_api_time(&out, "escalated", tk->escalated);
     tk_out_cstr(&out, ",\"articles\":[");
 
     n = 0;

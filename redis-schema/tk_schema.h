@@ -119,6 +119,42 @@
 /* mailbridge's feed role's consumer group (other consumers: their own) */
 #define TK_FEED_GROUP        "mailbridge"
 
+/*
+ * Service levels and timers (tk_sla.h, tk_timer.h, SCHEMA.md "Service
+ * levels and timers").  Configuration: tk:sla (hash: first_response:P,
+ * update:P, solution:P -> seconds of business time, P = 1..4, 0 never)
+ * and tk:calendar:NAME (hash: tz, sun..sat, holidays), a group's field
+ * "calendar" names its calendar (default: TK_CALENDAR_DEFAULT, and when
+ * that is absent too: Europe/Berlin, every day all day).
+ * Due times: sorted sets, member = ticket number, score = due Unix time,
+ * written by mailbridge's timers role (mailbridge/timers.c), which reads
+ * the change feed with the consumer group TK_TIMERS_GROUP.
+ * Overviews: escalated tickets per group and per owner partition, due
+ * reminders per owner partition (score = escalation / reminder time),
+ * written in the fire transaction.  Notifications: a stream of requests
+ * ("escalated" / "reminder") for the notification work; never trimmed.
+ */
+#define TK_KEY_SLA           "tk:sla"
+#define TK_FMT_CALENDAR      "tk:calendar:%s"
+#define TK_KEY_CALENDAR_PREFIX "tk:calendar:"   /* + NAME (%S in tk_cmds) */
+#define TK_CALENDAR_DEFAULT  "default"
+#define TK_KEY_DUE_ESCALATION "tk:{ix}:due:escalation"
+#define TK_KEY_DUE_REMINDER  "tk:{ix}:due:reminder"
+#define TK_FMT_ESC_GROUP     "tk:{ix}:esc:g:%s"        /* zset            */
+#define TK_FMT_ESC_OWNER     "tk:{ix}:esc:o:%s"        /* zset, login|-|! */
+#define TK_FMT_REMDUE_OWNER  "tk:{ix}:remdue:o:%s"     /* zset, login|-|! */
+#define TK_FMTS_ESC_GROUP    "tk:{ix}:esc:g:%S"
+#define TK_FMTS_ESC_OWNER    "tk:{ix}:esc:o:%S"
+#define TK_FMTS_REMDUE_OWNER "tk:{ix}:remdue:o:%S"
+#define TK_KEY_NOTIFY        "tk:{ix}:notify"
+/* string: digest of the SLA/calendar configuration the due times were
+ * computed with; the timers role recomputes every ticket when it differs */
+#define TK_KEY_DUE_CONFIG    "tk:{ix}:due:config"
+#define TK_TIMERS_GROUP      "timers"           /* feed consumer group     */
+/* notify entry: event (escalated | reminder), ticket, group, owner, due */
+#define TK_NOTIFY_ESCALATED  "escalated"
+#define TK_NOTIFY_REMINDER   "reminder"
+
 /* Where a change came from (field "src" of a feed entry, tk_src_name()). */
 typedef enum {
     TK_SRC_SYSTEM = 0,         /* nobody said: default of a command list  */
@@ -349,6 +385,14 @@ int tk_sort_is_lex(int sort);
 #define TK_F_PENDING_UNTIL   "pending_until"
 #define TK_F_FLAGS           "flags"           /* comma list: auto,...   */
 #define TK_F_ARTICLE_COUNT   "articles"
+#define TK_F_ESCALATED       "escalated"       /* Unix s it escalated, "" */
+#define TK_F_REMINDED        "reminded"        /* pending_until whose
+                                                  reminder fired, ""     */
+#define TK_F_UPDATE_FROM     "update_from"     /* oldest customer mail
+                                                  not answered yet, after
+                                                  the first response; ""  */
+#define TK_F_TIMER_IX        "timer_ix"        /* "GROUP OWNER": where the
+                                                  esc/remdue sets hold it */
 #define TK_F_REV             "rev"             /* HINCRBY'd by every write
                                                   to the ticket or its
                                                   articles: page cache */
@@ -418,6 +462,7 @@ int tk_sort_is_lex(int sort);
 #define TK_F_DISPLAY_NAME    "display_name"    /* From: "NAME" <email>   */
 #define TK_F_SIGNATURE       "signature"
 #define TK_F_ALL_AGENTS      "all_agents"      /* "1": every agent, full  */
+#define TK_F_CALENDAR        "calendar"        /* name in tk:calendar:*   */
 
 /* session hash tk:{s:ID}: login, csrf, created, ip, gen */
 #define TK_F_CSRF            "csrf"

@@ -109,6 +109,9 @@ tk_ticket_parse(tk_ticket_t *t, const tk_str_t *pairs, size_t n)
         } else if (tk_str_eq_cstr(f, TK_F_PENDING_UNTIL)) {
             t->pending_until = tk_parse_num(v);
 
+        } else if (tk_str_eq_cstr(f, TK_F_ESCALATED)) {
+            t->escalated = tk_parse_num(v);
+
         } else if (tk_str_eq_cstr(f, TK_F_FLAGS)) {
             t->flags = *v;
 

@@ -31,6 +31,9 @@ typedef struct {
     int64_t    first_response;   /* 0: none yet */
     int64_t    escalation_at;    /* 0: none */
     int64_t    pending_until;    /* 0: none */
+    int64_t    escalated;        /* 0: not; read only: written only by
+                                    the timers (tk_timer.h), never by
+                                    tk_ticket_write */
     tk_str_t   flags;            /* "auto,..." */
     uint64_t   articles;         /* count */
     uint64_t   rev;              /* read only (HINCRBY'd by the writes);

@@ -59,6 +59,11 @@ tc_init_quiet(tc_ctx_t *ctx, int verbose)
         return rc;
     }
 
+    rc = tc_sla_init(ctx, 0);           /* tc_sla.c */
+    if (rc != EX_OK) {
+        return rc;
+    }
+
     return tc_init_fulltext(ctx, verbose);
 }
 

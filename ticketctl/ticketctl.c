@@ -38,6 +38,8 @@ static const tc_command_t  tc_commands[] = {
     { "gen", tc_cmd_gen },
     { "reindex", tc_cmd_reindex },
     { "outbox", tc_cmd_outbox },
+    { "sla", tc_cmd_sla },
+    { "calendar", tc_cmd_calendar },
     { NULL, NULL }
 };
 
@@ -64,6 +66,17 @@ static const struct {
       "  group set NAME [--email ADDR] [--display-name NAME] [--signature TEXT]\n"
       "           [--all-agents|--no-all-agents]\n"
       "  group list\n" },
+    { "sla",
+      "  sla show                  service levels per priority (tk:sla)\n"
+      "  sla set KIND:PRIORITY DURATION\n"
+      "                            KIND first_response|update|solution,\n"
+      "                            DURATION 30m, 24h, 5d, seconds; 0 never\n" },
+    { "calendar",
+      "  calendar show [NAME]      business hours (default: \"default\")\n"
+      "  calendar set NAME FIELD VALUE\n"
+      "                            tz ZONE | sun..sat HH:MM-HH:MM[,..] | -\n"
+      "                            | holidays \"YYYY-MM-DD ...\"\n"
+      "  calendar group GROUP NAME the group's tickets use calendar NAME\n" },
     { "token",
       "  token add LOGIN           print a new API token for LOGIN\n"
       "  token revoke TOKEN\n" },

@@ -188,6 +188,11 @@ int tc_ticket_new(tc_ctx_t *ctx, const tc_ticket_new_t *tn,
 
 /* ---- tc_init.c, tc_demo.c, tc_gen.c ------------------------------------- */
 
+/* tc_sla.c: service levels and calendars; init writes the defaults */
+int tc_cmd_sla(tc_ctx_t *ctx, int argc, char **argv);
+int tc_cmd_calendar(tc_ctx_t *ctx, int argc, char **argv);
+int tc_sla_init(tc_ctx_t *ctx, int verbose);
+
 int tc_cmd_init(tc_ctx_t *ctx, int argc, char **argv);
 int tc_cmd_demo(tc_ctx_t *ctx, int argc, char **argv);
 int tc_cmd_gen(tc_ctx_t *ctx, int argc, char **argv);

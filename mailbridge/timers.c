@@ -1,0 +1,597 @@
+/*
+ * timers.c -- the timers role: SLA escalations and reminders.
+ *
+ * Due times live in two sorted sets (tk:{ix}:due:escalation,
+ * tk:{ix}:due:reminder; member = ticket number, score = Unix seconds).
+ * The role keeps them right by reading the change feed with its own
+ * consumer group ("timers"): a new ticket, a change of priority, group,
+ * state, owner or reminder date, or the first outbound article makes it
+ * read the ticket and recompute (tk_ticket_set_escalation).  It fires
+ * what is due in batches: WATCH the tickets, read them and their due
+ * scores, and in one MULTI mark each one that still qualifies
+ * (tk_ticket_escalate / tk_ticket_remind: ZREM, field, history, feed,
+ * overview set, notification request).  The fire changes every ticket
+ * it marks, so when two mailbridges race over the same batch the second
+ * EXEC fails, the batch is read again, and what the first one fired is
+ * no longer due: each timer fires exactly once.
+ *
+ * Waiting is ONE blocking call: XREADGROUP ... BLOCK <ms until the next
+ * due time> on the feed, so a new feed entry and the next due time both
+ * wake it -- never a poll.  The block is capped (MB_TIMERS_MAX_BLOCK) so
+ * a stop signal is seen in time (hiredis retries a read after EINTR).
+ * At start it fires whatever came due while it was down, and handles
+ * the feed entries it had read but not acknowledged.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mb_timers.h"
+#include "tk_schema_sync.h"
+#include "tk_timer.h"
+
+#define MB_TIMERS_MAX_BLOCK  5000       /* ms */
+#define MB_TIMERS_ATTEMPTS   20
+
+/* tickets to recompute, or a batch to fire */
+typedef struct {
+    mb_timers_t        *tm;
+    const uint64_t     *numbers;        /* fire                          */
+    const mb_timers_ev_t *ev;           /* recompute                     */
+    size_t              n;
+    const char         *due_key;        /* fire: which set            */
+    int64_t             now;
+    size_t              fired;
+} mb_timers_job_t;
+
+static int mb_timers_session(mb_timers_t *tm);
+static int64_t mb_timers_now_ms(const mb_timers_t *tm);
+static int mb_timers_rescan(mb_timers_t *tm);
+static int mb_timers_recompute_decide(void *data, redisReply **reads,
+    size_t nreads, tk_cmds_t *w);
+static int mb_timers_fire(mb_timers_t *tm, const char *due_key,
+    size_t *fired);
+static int mb_timers_fire_decide(void *data, redisReply **reads,
+    size_t nreads, tk_cmds_t *w);
+static int mb_timers_wait_ms(mb_timers_t *tm);
+static int mb_timers_ticket(redisReply *reply, tk_ticket_t *t,
+    tk_timer_state_t *ts, redisReply *timer);
+
+
+int
+mb_timers_enabled(const mb_config_t *cfg)
+{
+    return cfg->redis != NULL;          /* every installation has SLAs */
+}
+
+
+int
+mb_timers_run(const mb_config_t *cfg)
+{
+    mb_timers_t  tm;
+    redisReply  *reply;
+    int          rc, backoff = 1;
+
+    memset(&tm, 0, sizeof(tm));
+    tm.cfg = cfg;
+    tm.actor.data = (unsigned char *) "mailbridge";
+    tm.actor.len = sizeof("mailbridge") - 1;
+
+    if (cfg->test_clock_offset) {
+        mb_warn("timers: test_clock_offset = %lld s: the clock is SHIFTED "
+                "(tests only, never in production)", cfg->test_clock_offset);
+    }
+
+    while (!mb_stop) {
+        if (tk_redis_connect(&tm.r, cfg->redis, cfg->redis_timeout)
+                != TK_REDIS_OK
+            || tk_redis_schema_check(&tm.r) != TK_REDIS_OK)
+        {
+            mb_warn("timers: %s; again in %d s", tm.r.err, backoff);
+            tk_redis_close(&tm.r);
+            sleep((unsigned) backoff);
+            backoff = backoff < 30 ? backoff * 2 : 60;
+            continue;
+        }
+
+        /* from now on: what happened before the role existed is the
+         * rescan's job (TK_KEY_DUE_CONFIG absent) */
+        reply = tk_redis_command(&tm.r, "XGROUP CREATE %s %s $ MKSTREAM",
+                                 TK_KEY_FEED, TK_TIMERS_GROUP);
+        if (reply) {
+            freeReplyObject(reply);     /* BUSYGROUP: exists, fine */
+        }
+
+        rc = mb_timers_session(&tm);
+        backoff = rc == 0 ? 1 : backoff;
+
+        if (rc != 0 && !mb_stop) {
+            mb_warn("timers: %s; reconnecting in %d s", tm.r.err, backoff);
+            sleep((unsigned) backoff);
+            backoff = backoff < 30 ? backoff * 2 : 60;
+        }
+        tk_redis_close(&tm.r);
+    }
+
+    mb_timers_conf_free(&tm.conf);
+    mb_info("timers: stopped, %lld timer(s) fired", tm.fired);
+    return EX_OK;
+}
+
+
+/* One connection's life: pending feed entries, then fire / wait. */
+static int
+mb_timers_session(mb_timers_t *tm)
+{
+    size_t  fired;
+    int     first = 1, block;
+
+    while (!mb_stop) {
+        if (mb_timers_config(tm) != 0) {
+            return -1;
+        }
+
+        /* everything that is due, a batch at a time */
+        do {
+            fired = 0;
+            if (mb_timers_fire(tm, TK_KEY_DUE_ESCALATION, &fired) != 0
+                || mb_timers_fire(tm, TK_KEY_DUE_REMINDER, &fired) != 0)
+            {
+                return -1;
+            }
+        } while (fired && !mb_stop);
+
+        if (first) {
+            /* entries read before a crash, not acknowledged */
+            if (mb_timers_read(tm, "0", 0) != 0) {
+                return -1;
+            }
+            first = 0;
+            continue;
+        }
+
+        block = mb_timers_wait_ms(tm);
+        if (block < 0 || mb_timers_read(tm, ">", block) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* ---- clock and configuration ------------------------------------------- */
+
+/* test_clock_offset (config, tests only) shifts it; see docs */
+static int64_t
+mb_timers_now_ms(const mb_timers_t *tm)
+{
+    struct timeval  tv;
+
+    gettimeofday(&tv, NULL);
+    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000
+           + tm->cfg->test_clock_offset * 1000;
+}
+
+
+/* Read tk:sla and the calendars; recompute every ticket when the due
+ * times were computed with another configuration (or never). */
+int
+mb_timers_config(mb_timers_t *tm)
+{
+    redisReply  *reply;
+    int          same;
+
+    if (mb_timers_conf_load(&tm->r, &tm->conf) != 0) {
+        return -1;
+    }
+
+    reply = tk_redis_command(&tm->r, "GET %s", TK_KEY_DUE_CONFIG);
+    if (reply == NULL) {
+        return -1;
+    }
+    same = reply->type == REDIS_REPLY_STRING
+           && strcmp(reply->str, tm->conf.digest) == 0;
+    freeReplyObject(reply);
+
+    if (same) {
+        return 0;
+    }
+
+    mb_info("timers: SLA configuration %s is new: recomputing every "
+            "ticket's due times", tm->conf.digest);
+
+    if (mb_timers_rescan(tm) != 0) {
+        return -1;
+    }
+
+    reply = tk_redis_command(&tm->r, "SET %s %s", TK_KEY_DUE_CONFIG,
+                             tm->conf.digest);
+    if (reply == NULL) {
+        return -1;
+    }
+    freeReplyObject(reply);
+    return 0;
+}
+
+
+/* SCAN every ticket hash, recompute a page at a time */
+static int
+mb_timers_rescan(mb_timers_t *tm)
+{
+    redisReply  *reply, *keys;
+    static mb_timers_ev_t  ev[1000];
+    uint64_t     number, article;
+    char         cursor[32] = "0";
+    size_t       i, n, total = 0;
+
+    memset(ev, 0, sizeof(ev));
+
+    do {
+        reply = tk_redis_command(&tm->r, "SCAN %s MATCH %s COUNT 1000 "
+                                 "TYPE hash", cursor,
+                                 TK_PATTERN_TICKET_KEYS);
+        if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+            || reply->elements != 2)
+        {
+            if (reply) {
+                tk_redis_set_error(&tm->r, "SCAN: unexpected reply");
+                freeReplyObject(reply);
+            }
+            return -1;
+        }
+
+        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
+        keys = reply->element[1];
+
+        for (i = 0, n = 0; i < keys->elements && n < 1000; i++) {
+            if (tk_key_parse(keys->element[i]->str, keys->element[i]->len,
+                             &number, &article) == TK_KEY_IS_TICKET)
+            {
+                ev[n++].number = number;
+            }
+        }
+        freeReplyObject(reply);
+
+        for (i = 0; i < n; i += MB_TIMERS_BATCH) {
+            if (mb_timers_recompute(tm, ev + i, n - i < MB_TIMERS_BATCH
+                                                ? n - i : MB_TIMERS_BATCH)
+                != 0)
+            {
+                return -1;
+            }
+        }
+        total += n;
+    } while (strcmp(cursor, "0") != 0 && !mb_stop);
+
+    mb_info("timers: due times of %zu ticket(s) recomputed", total);
+    return mb_stop ? -1 : 0;
+}
+
+
+/* ---- recompute ---------------------------------------------------------- */
+
+/* WATCH the tickets, read them, write their due times in one MULTI */
+int
+mb_timers_recompute(mb_timers_t *tm, const mb_timers_ev_t *ev, size_t n)
+{
+    char             keys[MB_TIMERS_BATCH][TK_KEY_MAX];
+    const char      *kp[MB_TIMERS_BATCH];
+    tk_arena_t       arena;
+    tk_cmds_t        reads;
+    mb_timers_job_t  job;
+    size_t           i;
+    int              rc;
+
+    tk_arena_init(&arena);
+    tk_cmds_init(&reads, tk_arena_alloc, &arena);
+    tk_cmds_actor(&reads, &tm->actor, TK_SRC_SYSTEM);
+
+    for (i = 0; i < n; i++) {
+        tk_key_ticket(keys[i], sizeof(keys[i]), ev[i].number);
+        kp[i] = keys[i];
+        tk_cmds_add(&reads, "HGETALL %s", keys[i]);
+        tk_cmds_add(&reads, "HMGET %s " TK_TIMER_FIELDS, keys[i]);
+        /* a customer mail starts the update clock unless auto-generated */
+        if (ev[i].article[0]) {
+            tk_cmds_add(&reads, "HGET %s" TK_SFX_ARTICLE "%s " TK_F_FLAGS,
+                        keys[i], ev[i].article);
+        } else {
+            tk_cmds_add(&reads, "ECHO -");
+        }
+    }
+
+    memset(&job, 0, sizeof(job));
+    job.tm = tm;
+    job.ev = ev;
+    job.n = n;
+    job.now = mb_timers_now_ms(tm) / 1000;
+
+    rc = tk_redis_tx(&tm->r, kp, n, &reads, mb_timers_recompute_decide,
+                     &job, MB_TIMERS_ATTEMPTS, NULL);
+    tk_arena_reset(&arena);
+
+    if (rc == TK_REDIS_CONFLICT) {
+        mb_warn("timers: tickets changed on every attempt; the feed "
+                "will bring them again");
+        return 0;
+    }
+
+    return rc == TK_REDIS_OK || rc == TK_REDIS_ABORT ? 0 : -1;
+}
+
+
+static int
+mb_timers_recompute_decide(void *data, redisReply **reads, size_t nreads,
+    tk_cmds_t *w)
+{
+    mb_timers_job_t      *job = data;
+    const tk_calendar_t  *cal;
+    const mb_timers_ev_t *ev;
+    tk_ticket_t           t;
+    tk_timer_state_t      ts;
+    tk_str_t              flags;
+    redisReply           *fl;
+    int64_t               esc, first, upd;
+    size_t                i;
+
+    for (i = 0; i < job->n && 3 * i + 2 < nreads; i++) {
+        ev = &job->ev[i];
+
+        if (mb_timers_ticket(reads[3 * i], &t, &ts, reads[3 * i + 1]) != 0) {
+            /* gone (or not a ticket): no timers for it */
+            tk_timer_drop(w, TK_KEY_DUE_ESCALATION, ev->number);
+            tk_timer_drop(w, TK_KEY_DUE_REMINDER, ev->number);
+            continue;
+        }
+
+        first = t.first_response ? t.first_response : ev->first_out;
+
+        /* an answer stops the update clock; the next customer mail after
+         * the first response starts it (an auto-reply never does) */
+        upd = ev->last_out ? 0 : ts.update_from;
+        fl = reads[3 * i + 2];
+        flags.data = fl->type == REDIS_REPLY_STRING
+                     ? (unsigned char *) fl->str : NULL;
+        flags.len = flags.data ? fl->len : 0;
+        if (ev->in && upd == 0 && first
+            && !tk_flags_has(&flags, TK_FLAG_AUTO))
+        {
+            upd = ev->in;
+        }
+
+        cal = mb_timers_calendar(&job->tm->conf, &t.group);
+        esc = tk_sla_escalation(&job->tm->conf.sla, cal, t.priority,
+                                t.state, t.created, first, upd);
+
+        tk_ticket_set_escalation(w, &t, &ts, esc, ev->first_out, upd,
+                                 job->now);
+    }
+
+    return w->failed ? TK_REDIS_ERROR : 0;
+}
+
+
+/* HGETALL + HMGET TK_TIMER_FIELDS replies -> ticket and timer state */
+static int
+mb_timers_ticket(redisReply *reply, tk_ticket_t *t, tk_timer_state_t *ts,
+    redisReply *timer)
+{
+    tk_str_t  pairs[64], vals[TK_TIMER_NFIELDS];
+    size_t    i, n;
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0
+        || reply->elements > 2 * 32 || timer->type != REDIS_REPLY_ARRAY
+        || timer->elements != TK_TIMER_NFIELDS)
+    {
+        return -1;
+    }
+
+    n = reply->elements;
+    for (i = 0; i < n; i++) {
+        pairs[i].data = (unsigned char *) reply->element[i]->str;
+        pairs[i].len = reply->element[i]->len;
+    }
+
+    for (i = 0; i < TK_TIMER_NFIELDS; i++) {
+        vals[i].data = timer->element[i]->type == REDIS_REPLY_STRING
+                       ? (unsigned char *) timer->element[i]->str : NULL;
+        vals[i].len = vals[i].data ? timer->element[i]->len : 0;
+    }
+
+    tk_timer_state_parse(ts, vals);
+    return tk_ticket_parse(t, pairs, n / 2);
+}
+
+
+/* ---- firing ------------------------------------------------------------- */
+
+/*
+ * One batch of what is due in due_key: *fired += how many fired.  A batch
+ * whose entries all turned out fired by the other mailbridge (or no longer
+ * due) counts as one, so the caller looks again.
+ */
+static int
+mb_timers_fire(mb_timers_t *tm, const char *due_key, size_t *fired)
+{
+    char             keys[MB_TIMERS_BATCH][TK_KEY_MAX];
+    const char      *kp[MB_TIMERS_BATCH];
+    uint64_t         numbers[MB_TIMERS_BATCH];
+    redisReply      *reply;
+    tk_arena_t       arena;
+    tk_cmds_t        reads;
+    mb_timers_job_t  job;
+    size_t           i, n;
+    int64_t          now;
+    int              rc;
+
+    now = mb_timers_now_ms(tm) / 1000;
+
+    reply = tk_redis_command(&tm->r, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %d",
+                             due_key, (long long) now, MB_TIMERS_BATCH);
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        if (reply) {
+            tk_redis_set_error(&tm->r, "ZRANGEBYSCORE: %s",
+                               reply->type == REDIS_REPLY_ERROR
+                               ? reply->str : "unexpected reply");
+            freeReplyObject(reply);
+        }
+        return -1;
+    }
+
+    for (i = 0, n = 0; i < reply->elements; i++) {
+        numbers[n] = strtoull(reply->element[i]->str, NULL, 10);
+        if (numbers[n]) {
+            n++;
+        }
+    }
+    freeReplyObject(reply);
+
+    if (n == 0) {
+        return 0;
+    }
+
+    tk_arena_init(&arena);
+    tk_cmds_init(&reads, tk_arena_alloc, &arena);
+    tk_cmds_actor(&reads, &tm->actor, TK_SRC_SYSTEM);
+
+    for (i = 0; i < n; i++) {
+        tk_key_ticket(keys[i], sizeof(keys[i]), numbers[i]);
+        kp[i] = keys[i];
+        tk_cmds_add(&reads, "HGETALL %s", keys[i]);
+        tk_cmds_add(&reads, "HMGET %s " TK_TIMER_FIELDS, keys[i]);
+        tk_cmds_add(&reads, "ZSCORE %s %llu", due_key,
+                    (unsigned long long) numbers[i]);
+    }
+
+    memset(&job, 0, sizeof(job));
+    job.tm = tm;
+    job.numbers = numbers;
+    job.n = n;
+    job.due_key = due_key;
+    job.now = now;
+
+    rc = tk_redis_tx(&tm->r, kp, n, &reads, mb_timers_fire_decide, &job,
+                     MB_TIMERS_ATTEMPTS, NULL);
+    tk_arena_reset(&arena);
+
+    if (rc == TK_REDIS_OK) {
+        tm->fired += (long long) job.fired;
+        if (job.fired) {
+            mb_info("timers: %zu %s timer(s) fired", job.fired,
+                    strcmp(due_key, TK_KEY_DUE_ESCALATION) == 0 ? "escalation"
+                                                     : "reminder");
+        }
+        *fired += job.fired ? job.fired : 1;
+        return 0;
+    }
+
+    if (rc == TK_REDIS_ABORT || rc == TK_REDIS_CONFLICT) {
+        *fired += 1;                    /* look again */
+        return 0;
+    }
+
+    return -1;
+}
+
+
+static int
+mb_timers_fire_decide(void *data, redisReply **reads, size_t nreads,
+    tk_cmds_t *w)
+{
+    mb_timers_job_t   *job = data;
+    tk_ticket_t        t;
+    tk_timer_state_t   ts;
+    redisReply        *score;
+    size_t             i, writes = 0;
+    int                esc = strcmp(job->due_key, TK_KEY_DUE_ESCALATION) == 0;
+
+    job->fired = 0;
+
+    for (i = 0; i < job->n && 3 * i + 2 < nreads; i++) {
+        score = reads[3 * i + 2];
+
+        /* fired by the other mailbridge, or moved: not ours now */
+        if (score->type != REDIS_REPLY_STRING
+            || strtoll(score->str, NULL, 10) > job->now)
+        {
+            continue;
+        }
+
+        writes++;
+
+        if (mb_timers_ticket(reads[3 * i], &t, &ts, reads[3 * i + 1]) != 0) {
+            tk_timer_drop(w, job->due_key, job->numbers[i]);
+
+        } else if (esc && tk_state_is_open(t.state) && t.escalation_at
+                   && t.escalation_at <= job->now && ts.escalated == 0)
+        {
+            tk_ticket_escalate(w, &t, &ts, job->now);
+            job->fired++;
+
+        } else if (!esc && tk_timer_reminder_due(&t)
+                   && t.pending_until <= job->now
+                   && ts.reminded != t.pending_until)
+        {
+            tk_ticket_remind(w, &t, &ts, job->now);
+            job->fired++;
+
+        } else {
+            /* no longer qualifies; a recompute from the feed re-adds it
+             * when the ticket changes again */
+            tk_timer_drop(w, job->due_key, job->numbers[i]);
+        }
+    }
+
+    if (writes == 0) {
+        return TK_REDIS_ABORT;
+    }
+
+    return w->failed ? TK_REDIS_ERROR : 0;
+}
+
+
+/* ---- waiting ------------------------------------------------------------ */
+
+/* ms until the earlier of the next due times, capped */
+static int
+mb_timers_wait_ms(mb_timers_t *tm)
+{
+    static const char *const  sets[] = {
+        TK_KEY_DUE_ESCALATION, TK_KEY_DUE_REMINDER
+    };
+    redisReply  *reply;
+    int64_t      next = -1, due, ms;
+    size_t       i;
+
+    for (i = 0; i < 2; i++) {
+        reply = tk_redis_command(&tm->r, "ZRANGE %s 0 0 WITHSCORES",
+                                 sets[i]);
+        if (reply == NULL) {
+            return -1;
+        }
+        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+            due = strtoll(reply->element[1]->str, NULL, 10);
+            if (next < 0 || due < next) {
+                next = due;
+            }
+        }
+        freeReplyObject(reply);
+    }
+
+    if (next < 0) {
+        return MB_TIMERS_MAX_BLOCK;
+    }
+
+    ms = next * 1000 - mb_timers_now_ms(tm);
+    if (ms < 1) {
+        ms = 1;                         /* due now: BLOCK 0 is forever */
+    }
+    return ms > MB_TIMERS_MAX_BLOCK ? MB_TIMERS_MAX_BLOCK : (int) ms;
+}
+
+
