@@ -37,6 +37,7 @@ static const tc_command_t  tc_commands[] = {
     { "demo", tc_cmd_demo },
     { "gen", tc_cmd_gen },
     { "reindex", tc_cmd_reindex },
+    { "trigger", tc_cmd_trigger },
     { NULL, NULL }
 };
 
@@ -80,6 +81,18 @@ static const struct {
       "                            the ticket hashes; --fulltext also drops\n"
       "                            and rebuilds the full-text index (after\n"
       "                            an upgrade that changed its definition)\n" },
+    { "trigger",
+      "  trigger add NAME [--on create|update|both] [--subject RE] [--body RE]\n"
+      "           [--from RE] [--icase 0|1] [--group G,..] [--priority P,..]\n"
+      "           [--state S,..] [--auto 0|1] [--active 0|1] [--order N]\n"
+      "           [--set-priority P] [--set-state S] [--set-group G]\n"
+      "           [--set-owner LOGIN|-] [--notify LOGIN,@GROUP,..]\n"
+      "           [--note TEXT]   (patterns: PCRE2, checked before saving)\n"
+      "  trigger set ID|NAME [the same options; \"\" clears a field]\n"
+      "  trigger list | trigger del ID|NAME\n"
+      "  trigger test --subject S [--body B] [--from F] [--group G]\n"
+      "           [--priority P] [--state S] [--auto 0|1] [--on create|update]\n"
+      "                            which rules would fire (exit 1: none)\n" },
     { NULL, NULL }
 };
 

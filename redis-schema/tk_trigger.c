@@ -1,0 +1,532 @@
+/*
+ * tk_trigger.c -- a trigger rule: parse, check, compile (PCRE2), match.
+ * See tk_trigger.h and SCHEMA.md "Triggers".
+ */
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tk_trigger.h"
+
+/* a body pattern that backtracks without end must not stall the feed:
+ * PCRE2's match limit, a failed match counts as "no match" */
+#define TK_TRIGGER_MATCH_LIMIT  1000000
+
+static const char *const  tk_trigger_re_fields[TK_TRIGGER_NRE] = {
+    TK_F_TRG_SUBJECT, TK_F_TRG_BODY, TK_F_TRG_FROM
+};
+
+static int tk_trigger_field(tk_trigger_t *t, const tk_str_t *f,
+    const tk_str_t *v, tk_trigger_error_t *err);
+static int tk_trigger_mask(const char *list, int (*parse)(const char *,
+    size_t), unsigned *mask);
+static int tk_trigger_names(const char *list, int notify);
+static int tk_trigger_fail(tk_trigger_error_t *err, const char *field,
+    const char *fmt, const char *value);
+static char *tk_trigger_dup(const tk_str_t *v);
+static int tk_trigger_re(const pcre2_code *code, const tk_str_t *s,
+    void *md);
+
+
+unsigned
+tk_trigger_on_parse(const char *s)
+{
+    if (strcmp(s, "create") == 0) {
+        return TK_TRIGGER_ON_CREATE;
+    }
+    if (strcmp(s, "update") == 0) {
+        return TK_TRIGGER_ON_UPDATE;
+    }
+    if (strcmp(s, "both") == 0) {
+        return TK_TRIGGER_ON_CREATE | TK_TRIGGER_ON_UPDATE;
+    }
+    return 0;
+}
+
+
+const char *
+tk_trigger_on_name(unsigned on)
+{
+    switch (on) {
+    case TK_TRIGGER_ON_CREATE:
+        return "create";
+    case TK_TRIGGER_ON_UPDATE:
+        return "update";
+    default:
+        return "both";
+    }
+}
+
+
+int
+tk_trigger_load(tk_trigger_t *t, const char *id, const tk_str_t *pairs,
+    size_t n, tk_trigger_error_t *err)
+{
+    size_t  i;
+    int     k;
+
+    memset(t, 0, sizeof(*t));
+    t->active = 1;
+    t->on = TK_TRIGGER_ON_CREATE;
+    t->autogen = -1;
+    err->field = NULL;
+    err->message[0] = '\0';
+    err->offset = -1;
+
+    t->id = strdup(id);
+    if (t->id == NULL) {
+        return tk_trigger_fail(err, "id", "out of memory", "");
+    }
+
+    for (i = 0; i < n; i++) {
+        if (tk_trigger_field(t, &pairs[2 * i], &pairs[2 * i + 1], err) != 0) {
+            return -1;
+        }
+    }
+
+    if (t->name == NULL || t->name[0] == '\0') {
+        return tk_trigger_fail(err, TK_F_TRG_NAME, "a rule needs a name",
+                               "");
+    }
+
+    /* compiled once here; the rule is matched thousands of times */
+    for (k = 0; k < TK_TRIGGER_NRE; k++) {
+        int                 ec;
+        PCRE2_SIZE          off;
+        uint32_t            opt;
+        pcre2_code         *code;
+
+        if (t->re[k] == NULL) {
+            continue;
+        }
+
+        opt = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF
+              | (t->icase ? PCRE2_CASELESS : 0);
+        code = pcre2_compile((PCRE2_SPTR) t->re[k], PCRE2_ZERO_TERMINATED,
+                             opt, &ec, &off, NULL);
+        if (code == NULL) {
+            err->field = tk_trigger_re_fields[k];
+            pcre2_get_error_message(ec, (PCRE2_UCHAR *) err->message,
+                                    sizeof(err->message));
+            err->offset = (long) off;
+            return -1;
+        }
+
+        /* no JIT on this CPU or build: the interpreter does the same */
+        (void) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+        t->code[k] = code;
+    }
+
+    return 0;
+}
+
+
+int
+tk_trigger_check_pattern(const char *re, int icase, tk_trigger_error_t *err)
+{
+    tk_trigger_t  t;
+    tk_str_t      pairs[6];
+    int           rc;
+
+    pairs[0] = (tk_str_t) tk_string(TK_F_TRG_NAME);
+    pairs[1] = (tk_str_t) tk_string("check");
+    pairs[2] = (tk_str_t) tk_string(TK_F_TRG_SUBJECT);
+    pairs[3].data = (unsigned char *) re;
+    pairs[3].len = strlen(re);
+    pairs[4] = (tk_str_t) tk_string(TK_F_TRG_ICASE);
+    pairs[5] = icase ? (tk_str_t) tk_string("1") : (tk_str_t) tk_string("0");
+
+    rc = tk_trigger_load(&t, "check", pairs, 3, err);
+    tk_trigger_free(&t);
+    return rc;
+}
+
+
+void
+tk_trigger_free(tk_trigger_t *t)
+{
+    int  k;
+
+    for (k = 0; k < TK_TRIGGER_NRE; k++) {
+        free(t->re[k]);
+        if (t->code[k]) {
+            pcre2_code_free(t->code[k]);
+        }
+    }
+
+    free(t->id);
+    free(t->name);
+    free(t->group);
+    free(t->set_group);
+    free(t->set_owner);
+    free(t->notify);
+    free(t->note);
+    free(t->raw_group);
+    free(t->raw_priority);
+    free(t->raw_state);
+    memset(t, 0, sizeof(*t));
+}
+
+
+void *
+tk_trigger_match_data(void)
+{
+    /* a yes/no answer needs one pair: rc 0 ("too small") is a match */
+    return pcre2_match_data_create(1, NULL);
+}
+
+
+void
+tk_trigger_match_data_free(void *md)
+{
+    pcre2_match_data_free(md);
+}
+
+
+int
+tk_trigger_match(const tk_trigger_t *t, unsigned event,
+    const tk_trigger_input_t *in, void *md)
+{
+    const tk_str_t  *text[TK_TRIGGER_NRE];
+    int              k;
+
+    if (!t->active || !(t->on & event)) {
+        return 0;
+    }
+
+    /* the cheap exact conditions first */
+    if (t->prio_mask && !(t->prio_mask & (1u << in->priority))) {
+        return 0;
+    }
+    if (t->state_mask && !(t->state_mask & (1u << in->state))) {
+        return 0;
+    }
+    if (t->autogen >= 0 && t->autogen != (in->autogen ? 1 : 0)) {
+        return 0;
+    }
+    if (t->group) {
+        tk_str_t  list;
+
+        list.data = (unsigned char *) t->group;
+        list.len = strlen(t->group);
+        if (in->group.len == 0) {
+            return 0;
+        }
+        {
+            char  g[TK_GROUP_MAX + 1];
+
+            if (in->group.len > TK_GROUP_MAX) {
+                return 0;
+            }
+            memcpy(g, in->group.data, in->group.len);
+            g[in->group.len] = '\0';
+            if (!tk_flags_has(&list, g)) {
+                return 0;
+            }
+        }
+    }
+
+    text[TK_TRIGGER_RE_SUBJECT] = &in->subject;
+    text[TK_TRIGGER_RE_BODY] = &in->body;
+    text[TK_TRIGGER_RE_FROM] = &in->from;
+
+    for (k = 0; k < TK_TRIGGER_NRE; k++) {
+        if (t->code[k] && !tk_trigger_re(t->code[k], text[k], md)) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+tk_trigger_re(const pcre2_code *code, const tk_str_t *s, void *md)
+{
+    static pcre2_match_context  *mctx;
+    int                          rc;
+
+    if (mctx == NULL) {
+        mctx = pcre2_match_context_create(NULL);
+        if (mctx) {
+            pcre2_set_match_limit(mctx, TK_TRIGGER_MATCH_LIMIT);
+        }
+    }
+
+    rc = pcre2_match(code, s->data ? s->data : (PCRE2_SPTR) "", s->len, 0, 0,
+                     md, mctx);
+    return rc >= 0;
+}
+
+
+/* ---- fields ------------------------------------------------------------- */
+
+static int
+tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
+    tk_trigger_error_t *err)
+{
+    char  *s;
+    int    k, n;
+
+    s = tk_trigger_dup(v);
+    if (s == NULL) {
+        return tk_trigger_fail(err, "rule", "out of memory", "");
+    }
+
+    for (k = 0; k < TK_TRIGGER_NRE; k++) {
+        if (tk_str_eq_cstr(f, tk_trigger_re_fields[k])) {
+            free(t->re[k]);
+            t->re[k] = NULL;
+            if (s[0] == '\0') {
+                free(s);
+            } else {
+                t->re[k] = s;
+            }
+            return 0;
+        }
+    }
+
+    if (memchr(s, '\r', v->len) || memchr(s, '\n', v->len)) {
+        /* only the note may have lines: everything else goes into
+         * headers or keys */
+        if (!tk_str_eq_cstr(f, TK_F_TRG_NOTE)) {
+            n = tk_trigger_fail(err, "rule", "CR/LF not allowed in a "
+                                "field other than the note%s", "");
+            free(s);
+            return n;
+        }
+    }
+
+    if (tk_str_eq_cstr(f, TK_F_TRG_NAME)) {
+        /* names are joined with ',' in the actor "trigger:A,B" */
+        if (strchr(s, ',')) {
+            n = tk_trigger_fail(err, TK_F_TRG_NAME, "no ',' in a name: "
+                                "\"%s\"", s);
+            free(s);
+            return n;
+        }
+        free(t->name);
+        t->name = s;
+        return 0;
+    }
+
+    if (tk_str_eq_cstr(f, TK_F_TRG_ACTIVE) || tk_str_eq_cstr(f, TK_F_TRG_ICASE)
+        || tk_str_eq_cstr(f, TK_F_TRG_AUTO))
+    {
+        if (strcmp(s, "0") && strcmp(s, "1")
+            && !(s[0] == '\0' && tk_str_eq_cstr(f, TK_F_TRG_AUTO)))
+        {
+            n = tk_trigger_fail(err, NULL, "must be 0 or 1, not \"%s\"", s);
+            err->field = tk_str_eq_cstr(f, TK_F_TRG_AUTO) ? TK_F_TRG_AUTO
+                         : tk_str_eq_cstr(f, TK_F_TRG_ICASE) ? TK_F_TRG_ICASE
+                         : TK_F_TRG_ACTIVE;
+            free(s);
+            return n;
+        }
+        if (tk_str_eq_cstr(f, TK_F_TRG_ACTIVE)) {
+            t->active = s[0] == '1';
+        } else if (tk_str_eq_cstr(f, TK_F_TRG_ICASE)) {
+            t->icase = s[0] == '1';
+        } else {
+            t->autogen = s[0] ? s[0] - '0' : -1;
+        }
+        free(s);
+        return 0;
+    }
+
+    if (tk_str_eq_cstr(f, TK_F_TRG_ON)) {
+        t->on = tk_trigger_on_parse(s);
+        n = t->on ? 0 : tk_trigger_fail(err, TK_F_TRG_ON,
+                "must be create, update or both, not \"%s\"", s);
+        free(s);
+        return n;
+    }
+
+    if (tk_str_eq_cstr(f, TK_F_TRG_PRIORITY)) {
+        if (tk_trigger_mask(s, tk_prio_parse, &t->prio_mask) != 0) {
+            n = tk_trigger_fail(err, TK_F_TRG_PRIORITY, "unknown priority in "
+                                "\"%s\" (low normal high urgent)", s);
+            free(s);
+            return n;
+        }
+        free(t->raw_priority);
+        t->raw_priority = s[0] ? s : (free(s), NULL);
+        return 0;
+    }
+
+    if (tk_str_eq_cstr(f, TK_F_TRG_STATE)) {
+        if (tk_trigger_mask(s, tk_state_parse, &t->state_mask) != 0) {
+            n = tk_trigger_fail(err, TK_F_TRG_STATE, "unknown state in "
+                                "\"%s\"", s);
+            free(s);
+            return n;
+        }
+        free(t->raw_state);
+        t->raw_state = s[0] ? s : (free(s), NULL);
+        return 0;
+    }
+
+    if (tk_str_eq_cstr(f, TK_F_TRG_SET_PRIORITY)
+        || tk_str_eq_cstr(f, TK_F_TRG_SET_STATE))
+    {
+        int  prio = tk_str_eq_cstr(f, TK_F_TRG_SET_PRIORITY);
+        int  val = s[0] == '\0' ? 0 : prio ? tk_prio_parse(s, strlen(s))
+                                           : tk_state_parse(s, strlen(s));
+
+        if (s[0] && val == 0) {
+            n = tk_trigger_fail(err, prio ? TK_F_TRG_SET_PRIORITY
+                                : TK_F_TRG_SET_STATE, "unknown value \"%s\"",
+                                s);
+            free(s);
+            return n;
+        }
+        *(prio ? &t->set_priority : &t->set_state) = val;
+        free(s);
+        return 0;
+    }
+
+    if (tk_str_eq_cstr(f, TK_F_TRG_GROUP) || tk_str_eq_cstr(f, TK_F_TRG_NOTIFY)
+        || tk_str_eq_cstr(f, TK_F_TRG_SET_GROUP)
+        || tk_str_eq_cstr(f, TK_F_TRG_SET_OWNER))
+    {
+        int  notify = tk_str_eq_cstr(f, TK_F_TRG_NOTIFY);
+        int  one = !notify && !tk_str_eq_cstr(f, TK_F_TRG_GROUP);
+
+        if (s[0] && (tk_trigger_names(s, notify ? 2 : one
+                     && tk_str_eq_cstr(f, TK_F_TRG_SET_OWNER) ? 1 : 0) != 0
+                     || (one && strchr(s, ','))))
+        {
+            n = tk_trigger_fail(err, NULL, "invalid name in \"%s\"", s);
+            err->field = notify ? TK_F_TRG_NOTIFY
+                         : tk_str_eq_cstr(f, TK_F_TRG_GROUP) ? TK_F_TRG_GROUP
+                         : tk_str_eq_cstr(f, TK_F_TRG_SET_GROUP)
+                           ? TK_F_TRG_SET_GROUP : TK_F_TRG_SET_OWNER;
+            free(s);
+            return n;
+        }
+
+        if (s[0] == '\0') {
+            free(s);
+            s = NULL;
+        }
+
+        if (tk_str_eq_cstr(f, TK_F_TRG_GROUP)) {
+            free(t->group);
+            free(t->raw_group);
+            t->group = s;
+            t->raw_group = s ? strdup(s) : NULL;
+        } else if (notify) {
+            free(t->notify);
+            t->notify = s;
+        } else if (tk_str_eq_cstr(f, TK_F_TRG_SET_GROUP)) {
+            free(t->set_group);
+            t->set_group = s;
+        } else {
+            free(t->set_owner);
+            /* "-" unassigns: stored as "" */
+            if (s && strcmp(s, "-") == 0) {
+                s[0] = '\0';
+            }
+            t->set_owner = s;
+        }
+        return 0;
+    }
+
+    if (tk_str_eq_cstr(f, TK_F_TRG_NOTE)) {
+        free(t->note);
+        t->note = s[0] ? s : (free(s), NULL);
+        return 0;
+    }
+
+    /* unknown fields (a newer ticketctl's) are left alone */
+    free(s);
+    return 0;
+}
+
+
+/* "urgent,high" -> bits; "" -> 0 (any) */
+static int
+tk_trigger_mask(const char *list, int (*parse)(const char *, size_t),
+    unsigned *mask)
+{
+    const char  *p = list, *e;
+    int          v;
+
+    *mask = 0;
+
+    while (*p) {
+        e = strchr(p, ',');
+        if (e == NULL) {
+            e = p + strlen(p);
+        }
+        v = parse(p, (size_t) (e - p));
+        if (v <= 0 || v > 30) {
+            return -1;
+        }
+        *mask |= 1u << v;
+        p = *e ? e + 1 : e;
+    }
+
+    return 0;
+}
+
+
+/* kind 0: groups; 1: one login; 2: logins and @groups */
+static int
+tk_trigger_names(const char *list, int kind)
+{
+    const char  *p = list, *e;
+    tk_str_t     name;
+
+    while (*p) {
+        e = strchr(p, ',');
+        if (e == NULL) {
+            e = p + strlen(p);
+        }
+        name.data = (unsigned char *) p;
+        name.len = (size_t) (e - p);
+        if (kind == 2 && name.len && p[0] == '@') {
+            name.data++;
+            name.len--;
+            if (!tk_valid_group(&name)) {
+                return -1;
+            }
+        } else if (kind == 0 ? !tk_valid_group(&name)
+                             : !tk_valid_login(&name))
+        {
+            return -1;
+        }
+        p = *e ? e + 1 : e;
+    }
+
+    return 0;
+}
+
+
+static int
+tk_trigger_fail(tk_trigger_error_t *err, const char *field, const char *fmt,
+    const char *value)
+{
+    err->field = field;
+    snprintf(err->message, sizeof(err->message), fmt, value);
+    err->offset = -1;
+    return -1;
+}
+
+
+static char *
+tk_trigger_dup(const tk_str_t *v)
+{
+    char  *s;
+
+    s = malloc(v->len + 1);
+    if (s) {
+        memcpy(s, v->data, v->len);
+        s[v->len] = '\0';
+    }
+    return s;
+}
