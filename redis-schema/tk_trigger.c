@@ -396,7 +396,10 @@ tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
         int  notify = tk_str_eq_cstr(f, TK_F_TRG_NOTIFY);
         int  one = !notify && !tk_str_eq_cstr(f, TK_F_TRG_GROUP);
 
-        if (s[0] && (tk_trigger_names(s, notify ? 2 : one
+        /* set_owner "-": unassign */
+        if (s[0] && !(tk_str_eq_cstr(f, TK_F_TRG_SET_OWNER) && s[0] == '-'
+                      && s[1] == '\0')
+            && (tk_trigger_names(s, notify ? 2 : one
                      && tk_str_eq_cstr(f, TK_F_TRG_SET_OWNER) ? 1 : 0) != 0
                      || (one && strchr(s, ','))))
         {
