@@ -27,7 +27,11 @@ static int tk_trigger_mask(const char *list, int (*parse)(const char *,
 static int tk_trigger_names(const char *list, int notify);
 static int tk_trigger_fail(tk_trigger_error_t *err, const char *field,
     const char *fmt, const char *value);
-static char *tk_trigger_dup(const tk_str_t *v);
+static char *tk_trigger_dup(tk_trigger_t *t, const tk_str_t *v);
+static char *tk_trigger_strdup(tk_trigger_t *t, const char *s);
+static void tk_trigger_release(tk_trigger_t *t, void *p);
+static void *tk_trigger_pcre2_alloc(size_t size, void *data);
+static void tk_trigger_pcre2_free(void *p, void *data);
 static int tk_trigger_re(const pcre2_code *code, const tk_str_t *s,
     void *md);
 
@@ -66,10 +70,22 @@ int
 tk_trigger_load(tk_trigger_t *t, const char *id, const tk_str_t *pairs,
     size_t n, tk_trigger_error_t *err)
 {
-    size_t  i;
-    int     k;
+    return tk_trigger_load_alloc(t, id, pairs, n, err, NULL, NULL);
+}
+
+
+int
+tk_trigger_load_alloc(tk_trigger_t *t, const char *id,
+    const tk_str_t *pairs, size_t n, tk_trigger_error_t *err,
+    tk_alloc_pt alloc, void *alloc_data)
+{
+    pcre2_compile_context  *cctx = NULL;
+    size_t                  i;
+    int                     k;
 
     memset(t, 0, sizeof(*t));
+    t->alloc = alloc;
+    t->alloc_data = alloc_data;
     t->active = 1;
     t->on = TK_TRIGGER_ON_CREATE;
     t->autogen = -1;
@@ -77,7 +93,17 @@ tk_trigger_load(tk_trigger_t *t, const char *id, const tk_str_t *pairs,
     err->message[0] = '\0';
     err->offset = -1;
 
-    t->id = strdup(id);
+    if (alloc) {
+        /* PCRE2's memory from the pool too (the nginx module) */
+        t->gctx = pcre2_general_context_create(tk_trigger_pcre2_alloc,
+                                               tk_trigger_pcre2_free, t);
+        cctx = t->gctx ? pcre2_compile_context_create(t->gctx) : NULL;
+        if (cctx == NULL) {
+            return tk_trigger_fail(err, "id", "out of memory", "");
+        }
+    }
+
+    t->id = tk_trigger_strdup(t, id);
     if (t->id == NULL) {
         return tk_trigger_fail(err, "id", "out of memory", "");
     }
@@ -107,7 +133,7 @@ tk_trigger_load(tk_trigger_t *t, const char *id, const tk_str_t *pairs,
         opt = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF
               | (t->icase ? PCRE2_CASELESS : 0);
         code = pcre2_compile((PCRE2_SPTR) t->re[k], PCRE2_ZERO_TERMINATED,
-                             opt, &ec, &off, NULL);
+                             opt, &ec, &off, cctx);
         if (code == NULL) {
             err->field = tk_trigger_re_fields[k];
             pcre2_get_error_message(ec, (PCRE2_UCHAR *) err->message,
@@ -152,22 +178,23 @@ tk_trigger_free(tk_trigger_t *t)
     int  k;
 
     for (k = 0; k < TK_TRIGGER_NRE; k++) {
-        free(t->re[k]);
+        tk_trigger_release(t, t->re[k]);
         if (t->code[k]) {
             pcre2_code_free(t->code[k]);
         }
     }
 
-    free(t->id);
-    free(t->name);
-    free(t->group);
-    free(t->set_group);
-    free(t->set_owner);
-    free(t->notify);
-    free(t->note);
-    free(t->raw_group);
-    free(t->raw_priority);
-    free(t->raw_state);
+    tk_trigger_release(t, t->id);
+    tk_trigger_release(t, t->name);
+    tk_trigger_release(t, t->group);
+    tk_trigger_release(t, t->set_group);
+    tk_trigger_release(t, t->set_owner);
+    tk_trigger_release(t, t->notify);
+    tk_trigger_release(t, t->note);
+    tk_trigger_release(t, t->raw_group);
+    tk_trigger_release(t, t->raw_priority);
+    tk_trigger_release(t, t->raw_state);
+    t->gctx = NULL;                     /* pool memory: nothing to free */
     memset(t, 0, sizeof(*t));
 }
 
@@ -272,17 +299,17 @@ tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
     char  *s;
     int    k, n;
 
-    s = tk_trigger_dup(v);
+    s = tk_trigger_dup(t, v);
     if (s == NULL) {
         return tk_trigger_fail(err, "rule", "out of memory", "");
     }
 
     for (k = 0; k < TK_TRIGGER_NRE; k++) {
         if (tk_str_eq_cstr(f, tk_trigger_re_fields[k])) {
-            free(t->re[k]);
+            tk_trigger_release(t, t->re[k]);
             t->re[k] = NULL;
             if (s[0] == '\0') {
-                free(s);
+                tk_trigger_release(t, s);
             } else {
                 t->re[k] = s;
             }
@@ -296,7 +323,7 @@ tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
         if (!tk_str_eq_cstr(f, TK_F_TRG_NOTE)) {
             n = tk_trigger_fail(err, "rule", "CR/LF not allowed in a "
                                 "field other than the note%s", "");
-            free(s);
+            tk_trigger_release(t, s);
             return n;
         }
     }
@@ -306,10 +333,10 @@ tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
         if (strchr(s, ',')) {
             n = tk_trigger_fail(err, TK_F_TRG_NAME, "no ',' in a name: "
                                 "\"%s\"", s);
-            free(s);
+            tk_trigger_release(t, s);
             return n;
         }
-        free(t->name);
+        tk_trigger_release(t, t->name);
         t->name = s;
         return 0;
     }
@@ -324,7 +351,7 @@ tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
             err->field = tk_str_eq_cstr(f, TK_F_TRG_AUTO) ? TK_F_TRG_AUTO
                          : tk_str_eq_cstr(f, TK_F_TRG_ICASE) ? TK_F_TRG_ICASE
                          : TK_F_TRG_ACTIVE;
-            free(s);
+            tk_trigger_release(t, s);
             return n;
         }
         if (tk_str_eq_cstr(f, TK_F_TRG_ACTIVE)) {
@@ -334,7 +361,7 @@ tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
         } else {
             t->autogen = s[0] ? s[0] - '0' : -1;
         }
-        free(s);
+        tk_trigger_release(t, s);
         return 0;
     }
 
@@ -342,7 +369,7 @@ tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
         t->on = tk_trigger_on_parse(s);
         n = t->on ? 0 : tk_trigger_fail(err, TK_F_TRG_ON,
                 "must be create, update or both, not \"%s\"", s);
-        free(s);
+        tk_trigger_release(t, s);
         return n;
     }
 
@@ -350,11 +377,11 @@ tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
         if (tk_trigger_mask(s, tk_prio_parse, &t->prio_mask) != 0) {
             n = tk_trigger_fail(err, TK_F_TRG_PRIORITY, "unknown priority in "
                                 "\"%s\" (low normal high urgent)", s);
-            free(s);
+            tk_trigger_release(t, s);
             return n;
         }
-        free(t->raw_priority);
-        t->raw_priority = s[0] ? s : (free(s), NULL);
+        tk_trigger_release(t, t->raw_priority);
+        t->raw_priority = s[0] ? s : (tk_trigger_release(t, s), NULL);
         return 0;
     }
 
@@ -362,11 +389,11 @@ tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
         if (tk_trigger_mask(s, tk_state_parse, &t->state_mask) != 0) {
             n = tk_trigger_fail(err, TK_F_TRG_STATE, "unknown state in "
                                 "\"%s\"", s);
-            free(s);
+            tk_trigger_release(t, s);
             return n;
         }
-        free(t->raw_state);
-        t->raw_state = s[0] ? s : (free(s), NULL);
+        tk_trigger_release(t, t->raw_state);
+        t->raw_state = s[0] ? s : (tk_trigger_release(t, s), NULL);
         return 0;
     }
 
@@ -381,11 +408,11 @@ tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
             n = tk_trigger_fail(err, prio ? TK_F_TRG_SET_PRIORITY
                                 : TK_F_TRG_SET_STATE, "unknown value \"%s\"",
                                 s);
-            free(s);
+            tk_trigger_release(t, s);
             return n;
         }
         *(prio ? &t->set_priority : &t->set_state) = val;
-        free(s);
+        tk_trigger_release(t, s);
         return 0;
     }
 
@@ -408,28 +435,28 @@ tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
                          : tk_str_eq_cstr(f, TK_F_TRG_GROUP) ? TK_F_TRG_GROUP
                          : tk_str_eq_cstr(f, TK_F_TRG_SET_GROUP)
                            ? TK_F_TRG_SET_GROUP : TK_F_TRG_SET_OWNER;
-            free(s);
+            tk_trigger_release(t, s);
             return n;
         }
 
         if (s[0] == '\0') {
-            free(s);
+            tk_trigger_release(t, s);
             s = NULL;
         }
 
         if (tk_str_eq_cstr(f, TK_F_TRG_GROUP)) {
-            free(t->group);
-            free(t->raw_group);
+            tk_trigger_release(t, t->group);
+            tk_trigger_release(t, t->raw_group);
             t->group = s;
-            t->raw_group = s ? strdup(s) : NULL;
+            t->raw_group = s ? tk_trigger_strdup(t, s) : NULL;
         } else if (notify) {
-            free(t->notify);
+            tk_trigger_release(t, t->notify);
             t->notify = s;
         } else if (tk_str_eq_cstr(f, TK_F_TRG_SET_GROUP)) {
-            free(t->set_group);
+            tk_trigger_release(t, t->set_group);
             t->set_group = s;
         } else {
-            free(t->set_owner);
+            tk_trigger_release(t, t->set_owner);
             /* "-" unassigns: stored as "" */
             if (s && strcmp(s, "-") == 0) {
                 s[0] = '\0';
@@ -440,13 +467,13 @@ tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
     }
 
     if (tk_str_eq_cstr(f, TK_F_TRG_NOTE)) {
-        free(t->note);
-        t->note = s[0] ? s : (free(s), NULL);
+        tk_trigger_release(t, t->note);
+        t->note = s[0] ? s : (tk_trigger_release(t, s), NULL);
         return 0;
     }
 
     /* unknown fields (a newer ticketctl's) are left alone */
-    free(s);
+    tk_trigger_release(t, s);
     return 0;
 }
 
@@ -522,14 +549,52 @@ tk_trigger_fail(tk_trigger_error_t *err, const char *field, const char *fmt,
 
 
 static char *
-tk_trigger_dup(const tk_str_t *v)
+tk_trigger_dup(tk_trigger_t *t, const tk_str_t *v)
 {
     char  *s;
 
-    s = malloc(v->len + 1);
+    s = t->alloc ? t->alloc(t->alloc_data, v->len + 1) : malloc(v->len + 1);
     if (s) {
         memcpy(s, v->data, v->len);
         s[v->len] = '\0';
     }
     return s;
+}
+
+
+static char *
+tk_trigger_strdup(tk_trigger_t *t, const char *s)
+{
+    tk_str_t  v;
+
+    v.data = (unsigned char *) s;
+    v.len = strlen(s);
+    return tk_trigger_dup(t, &v);
+}
+
+
+/* memory of the caller's allocator (a pool) goes with the pool */
+static void
+tk_trigger_release(tk_trigger_t *t, void *p)
+{
+    if (t->alloc == NULL) {
+        free(p);
+    }
+}
+
+
+static void *
+tk_trigger_pcre2_alloc(size_t size, void *data)
+{
+    tk_trigger_t  *t = data;
+
+    return t->alloc(t->alloc_data, size);
+}
+
+
+static void
+tk_trigger_pcre2_free(void *p, void *data)
+{
+    (void) p;
+    (void) data;
 }

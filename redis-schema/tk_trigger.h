@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tk_cmd.h"
 #include "tk_schema.h"
 #include "tk_str.h"
 
@@ -50,6 +51,10 @@ typedef struct {
     char       *note;                /* NULL: no note                */
     /* as stored, for ticketctl list (NULL when absent) */
     char       *raw_group, *raw_priority, *raw_state;
+    /* tk_trigger_load_alloc: the caller's allocator, freed with it */
+    tk_alloc_pt  alloc;
+    void        *alloc_data;
+    void        *gctx;               /* pcre2_general_context *       */
 } tk_trigger_t;
 
 /* Why a rule was refused: the field, the message and, for a pattern,
@@ -79,6 +84,13 @@ typedef struct {
 int tk_trigger_load(tk_trigger_t *t, const char *id, const tk_str_t *pairs,
     size_t n, tk_trigger_error_t *err);
 void tk_trigger_free(tk_trigger_t *t);
+
+/* The same with memory from alloc (an nginx pool: the module checks a
+ * rule before saving it without malloc); tk_trigger_free then only
+ * drops the compiled code's references.  Match with it: no. */
+int tk_trigger_load_alloc(tk_trigger_t *t, const char *id,
+    const tk_str_t *pairs, size_t n, tk_trigger_error_t *err,
+    tk_alloc_pt alloc, void *alloc_data);
 
 /* One pattern as a rule would compile it: 0, or -1 with err (message
  * and offset) set; err->field is left to the caller. */

@@ -280,6 +280,43 @@ test_invalid_fields(void **state)
 }
 
 
+/* the module's path: every byte from the caller's allocator (an arena
+ * here, the request pool there), the same verdicts */
+static void
+test_load_alloc(void **state)
+{
+    tk_arena_t          arena;
+    tk_trigger_t        t;
+    tk_trigger_error_t  err;
+    tk_str_t            pairs[4] = { S("name"), S("p"), S("subject"),
+                                     S("(?<!\\p{L})frist\\p{L}*") };
+    void               *md;
+
+    (void) state;
+    tk_arena_init(&arena);
+    assert_int_equal(tk_trigger_load_alloc(&t, "9", pairs, 2, &err,
+                                           tk_arena_alloc, &arena), 0);
+    md = tk_trigger_match_data();
+    {
+        tk_trigger_input_t  in = input("zum fristablauf");
+
+        assert_true(tk_trigger_match(&t, TK_TRIGGER_ON_CREATE, &in, md));
+    }
+    tk_trigger_match_data_free(md);
+    tk_trigger_free(&t);
+
+    pairs[3] = (tk_str_t) S("a{2,1}");
+    assert_int_equal(tk_trigger_load_alloc(&t, "9", pairs, 2, &err,
+                                           tk_arena_alloc, &arena), -1);
+    assert_string_equal(err.field, "subject");
+    assert_string_equal(err.message,
+                        "numbers out of order in {} quantifier");
+    assert_int_equal(err.offset, 5);
+    tk_trigger_free(&t);
+    tk_arena_reset(&arena);
+}
+
+
 int
 main(void)
 {
@@ -290,6 +327,7 @@ main(void)
         cmocka_unit_test(test_actions),
         cmocka_unit_test(test_invalid_pattern),
         cmocka_unit_test(test_invalid_fields),
+        cmocka_unit_test(test_load_alloc),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
