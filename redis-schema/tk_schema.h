@@ -137,6 +137,7 @@
 #define TK_KEY_SEQ_TRIGGER   "tk:seq:trigger"
 #define TK_KEY_TRIGGERS_SEEDED "tk:triggers:seeded"
 #define TK_FMT_TRIGGER       "tk:trigger:%s"
+#define TK_FMTS_TRIGGER      "tk:trigger:%S"           /* tk_cmds_add     */
 #define TK_SFX_TRIGGERS      ":triggers"
 #define TK_FMT_TICKET_TRIGGERS TK_PFX_TICKET "%llu}" TK_SFX_TRIGGERS
 /* rule hash tk:trigger:ID */

@@ -186,4 +186,74 @@ subtest 'a rule changed while the role runs is recompiled' => sub {
     unlike $tk->ctl('trigger', 'list'), qr/dringend/, 'deleted stays deleted after init';
 };
 
+subtest 'web: /admin/triggers for admins (list, create, edit, delete; errors at the field)' => sub {
+    my $w = TK->new;
+    $w->add_group('legal');
+    my $apw = $w->add_user('root', rights => 'legal:full', admin => 1, lang => 'en');
+    my $gpw = $w->add_user('agentin', rights => 'legal:full', lang => 'en');
+    my $wr = $w->redis;
+    my $agent = $w->login_client('agentin', $gpw);
+    is $agent->get('/admin/triggers')->{status}, 404, 'an agent: no such page';
+    is $agent->post_csrf('/admin/triggers/delete', [ id => 1 ])->{status}, 404, 'nor its actions';
+    ok $wr->exists('tk:trigger:1'), 'nothing deleted';
+
+    my $admin = $w->login_client('root', $apw);
+    my $page = $admin->get('/admin/triggers');
+    is $page->{status}, 200, 'admin: the page';
+    my $row = $page->dom->at('table#triggers tr[data-id="1"]');
+    ok $row, 'the default rule is listed';
+    is $row && $row->at('td.name a')->text, 'dringend', 'by name';
+    like $row && $row->at('td.actions')->text, qr/set_priority=urgent/, 'its action';
+
+    my $gen = $wr->get(TK_KEY_TRIGGERS_GEN);
+    my %new = (id => '', name => 'kaputt', on => 'both', active => 1, icase => 1,
+        subject => 'Frist(morgen', set_priority => 'high');
+    my $form = sub { my %h = (%new, @_); [ %h ] };    # later keys win
+    is $admin->post('/admin/triggers/save', [ %new ])->{status}, 403, 'no CSRF token: refused';
+    my $res = $admin->post_csrf('/admin/triggers/save', [ %new ]);
+    is $res->{status}, 422, 'invalid pattern: 422';
+    my $e = $res->dom->at('#error-subject');
+    ok $e, 'the error next to the subject field';
+    like $e && $e->text, qr/missing closing parenthesis at offset 12/, 'PCRE2\'s message and offset';
+    is $e && $e->attr('data-offset'), 12, 'data-offset';
+    is $res->dom->at('form#trigger-form input[name=subject]')->attr('value'), 'Frist(morgen', 'the form keeps what was typed';
+    is $wr->get(TK_KEY_TRIGGERS_GEN), $gen, 'nothing saved';
+    $res = $admin->post_csrf('/admin/triggers/save', $form->(subject => 'ok', body => '[z-a]'));
+    my $be = $res->dom->at('#error-body');
+    like $be && $be->text, qr/range out of order in character class at offset 3/, 'a body pattern: at its field'
+        or diag $res->{status}, ': ', join ' | ', map { $_->text } $res->dom->find('.field-error');
+    $res = $admin->post_csrf('/admin/triggers/save', $form->(subject => 'ok', set_priority => 'sofort'));
+    is $res->{status}, 422, 'a bad value: 422';
+    like $res->dom->at('#error-rule')->text, qr/set_priority: unknown value "sofort"/, 'says which';
+
+    $res = $admin->post_csrf('/admin/triggers/save', $form->(name => "R\x{e4}umung",
+        subject => "R\x{e4}umung", notify => 'anna,@legal'));
+    is $res->{status}, 303, 'a valid rule: saved';
+    like $res->location, qr{/admin/triggers$}, 'back to the list';
+    my ($id) = grep { $_ ne '1' } $wr->zrange(TK_KEY_TRIGGERS, 0, -1);
+    my %h = $wr->hgetall("tk:trigger:$id");
+    is_deeply [ @h{qw(name on active icase subject set_priority notify)} ],
+        [ "R\x{c3}\x{a4}umung", 'both', 1, 1, "R\x{c3}\x{a4}umung", 'high', 'anna,@legal' ], 'stored';
+    ok !exists $h{body}, 'empty fields are not stored';
+    ok $wr->get(TK_KEY_TRIGGERS_GEN) > $gen, 'generation moved: mailbridge recompiles';
+    my ($rc, $out) = $w->ctl_run('trigger', 'test', '--subject', "R\x{c3}\x{a4}umungsklage", '--on', 'update');
+    like $out, qr/match: #$id/, 'ticketctl sees it match';
+
+    $page = $admin->get("/admin/triggers?edit=$id");
+    is $page->dom->at('form#trigger-form input[name=id]')->attr('value'), $id, 'edit: the form is the rule';
+    is $page->dom->at('form#trigger-form input[name=notify]')->attr('value'), 'anna,@legal', 'with its values';
+    $res = $admin->post_csrf('/admin/triggers/save', $form->(id => $id, name => 'raeumung',
+        subject => "R\x{e4}umung", active => ''));
+    is $res->{status}, 303, 'edit saved';
+    %h = $wr->hgetall("tk:trigger:$id");
+    is $h{active}, 0, 'unchecked: inactive';
+    ok !exists $h{notify}, 'a cleared field is removed';
+    is $h{name}, 'raeumung', 'renamed';
+
+    $res = $admin->post_csrf('/admin/triggers/delete', [ id => $id ]);
+    is $res->{status}, 303, 'deleted';
+    ok !$wr->exists("tk:trigger:$id"), 'hash gone';
+    is_deeply [ $wr->zrange(TK_KEY_TRIGGERS, 0, -1) ], [ 1 ], 'only the default is left';
+};
+
 done_testing;
