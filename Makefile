@@ -36,7 +36,8 @@ TK_LIB_SRCS  := redis-schema/tk_schema.c redis-schema/tk_keys.c \
                 redis-schema/tk_search.c redis-schema/tk_search_text.c \
                 redis-schema/tk_schema_sync.c \
                 redis-schema/tk_feed.c \
-                redis-schema/tk_sla.c redis-schema/tk_timer.c
+                redis-schema/tk_sla.c redis-schema/tk_timer.c \
+                redis-schema/tk_trigger.c
 TK_LIB_OBJS  := $(patsubst redis-schema/%.c,$(BUILD)/obj/%.o,$(TK_LIB_SRCS))
 TK_HDRS      := $(wildcard redis-schema/*.h) $(TK_SUPPORT_HDRS)
 
@@ -105,7 +106,7 @@ $(BUILD)/libtk.a: $(TK_LIB_OBJS) $(TK_SUPPORT_OBJS) $(BUILD)/libtksupport.a
 
 $(BUILD)/ticketctl: $(TICKETCTL_SRCS) $(wildcard ticketctl/*.h) $(BUILD)/libtk.a
 	$(CC) $(TK_CFLAGS) -Iticketctl -o $@ $(TICKETCTL_SRCS) $(BUILD)/libtk.a \
-	    -lhiredis -lcrypt
+	    -lhiredis -lcrypt -lpcre2-8
 
 $(BUILD)/mailbridge: $(MAILBRIDGE_SRCS) $(wildcard mailbridge/*.h) $(BUILD)/libtk.a
 	$(CC) $(TK_CFLAGS) -Imailbridge $$(pkg-config --cflags $(MB_PKGS)) \
@@ -135,7 +136,7 @@ $(BUILD)/unit-tpl/tk_tpl_all.c: $(BUILD)/tplc $(wildcard t/unit/tpl/*.html)
 $(BUILD)/unit/%: t/unit/%.c $(BUILD)/libtk.a $(BUILD)/unit-tpl/tk_tpl_all.c
 	@mkdir -p $(@D)
 	$(CC) -I$(BUILD)/unit-tpl $(TK_CFLAGS) -o $@ $< \
-	    $(BUILD)/unit-tpl/tk_tpl_all.c $(BUILD)/libtk.a -lcmocka -lhiredis -lcrypt
+	    $(BUILD)/unit-tpl/tk_tpl_all.c $(BUILD)/libtk.a -lcmocka -lhiredis -lcrypt -lpcre2-8
 
 unit-test: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "# $$t"; $$t; done

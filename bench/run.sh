@@ -715,6 +715,7 @@ mailbridge_hwm() {
     echo "$max $anon $file"
 }
 
+[ -x "$ROOT/bench/triggers.sh" ] && say "triggers: $(env -u BENCH_KEEP timeout 300 "$ROOT/bench/triggers.sh" 3000 2>&1 | tail -1)"
 if [ -x "$ROOT/bench/import.sh" ]; then
     # its own Redis and mailbox; QUICK imports fewer mails
     NMAILS=$([ -n "$QUICK" ] && echo 3000 || echo 10000)

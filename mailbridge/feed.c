@@ -25,6 +25,7 @@
 
 #include "mb_feed.h"
 #include "mb_roles.h"
+#include "mb_triggers.h"
 
 #define MB_FEED_COUNT        100         /* entries per read            */
 #define MB_FEED_BACKOFF_MIN  1000        /* ms, reconnect after a failure */
@@ -43,7 +44,7 @@ typedef struct {
 
 /* Every entry is handed to each of these, in order. */
 static const mb_feed_handler_t  mb_feed_handlers[] = {
-    /* { "triggers", mb_triggers_feed }, */
+    { "triggers", mb_triggers_feed },
     { NULL, NULL }
 };
 

@@ -424,6 +424,9 @@ ngx_int_t ngx_http_ticket_goto(ngx_http_request_t *r,
 /* ngx_http_ticket_admin.c: "/admin/quarantine" (role admin only) */
 ngx_int_t ngx_http_ticket_admin(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+/* ngx_http_ticket_admin_triggers.c: "/admin/triggers" (admins only) */
+ngx_int_t ngx_http_ticket_admin_triggers(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 /* ngx_http_ticket_keys.c: "/admin/keys" (agents: list + import) */
 ngx_int_t ngx_http_ticket_keys(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);

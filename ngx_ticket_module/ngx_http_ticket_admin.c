@@ -94,6 +94,13 @@ ngx_http_ticket_admin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
 
+    if (ctx->path.len >= sizeof("/admin/triggers") - 1
+        && ngx_strncmp(ctx->path.data, "/admin/triggers",
+                       sizeof("/admin/triggers") - 1) == 0)
+    {
+        return ngx_http_ticket_admin_triggers(r, ctx);    /* trigger rules */
+    }
+
     /* the administration pages, one file each (ngx_http_ticket_admin.h) */
     for (i = 0; ngx_http_ticket_admin_pages[i].name; i++) {
         len = ngx_strlen(ngx_http_ticket_admin_pages[i].name);

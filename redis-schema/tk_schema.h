@@ -155,6 +155,62 @@
 #define TK_NOTIFY_ESCALATED  "escalated"
 #define TK_NOTIFY_REMINDER   "reminder"
 
+/*
+ * Notification requests ("tell these people": trigger actions, mentions,
+ * reminders, escalations): a stream with fields ticket N event EVENT to
+ * LOGIN,@GROUP,... by ACTOR reason TEXT, consumed by the notifications
+ * work, which turns them into mail through the outbox.
+ */
+
+/*
+ * Triggers (SCHEMA.md "Triggers", tk_trigger.h): admin-defined rules
+ * evaluated by mailbridge's feed role on new tickets and follow-ups.
+ *   tk:triggers          zset rule id -> evaluation order (score)
+ *   tk:trigger:ID        hash, fields TK_F_TRG_* below
+ *   tk:triggers:gen      counter, INCR'd with every change of a rule:
+ *                        mailbridge recompiles when it moves
+ *   tk:seq:trigger       INCR -> the next rule id
+ *   tk:triggers:seeded   "1" once init created the default rule (an
+ *                        admin who deletes it does not get it back)
+ *   tk:{t:N}:triggers    hash feed entry id -> ids of the rules that
+ *                        fired on it (written in the same MULTI as the
+ *                        actions: a replayed entry never fires twice)
+ */
+#define TK_KEY_TRIGGERS      "tk:triggers"
+#define TK_KEY_TRIGGERS_GEN  "tk:triggers:gen"
+#define TK_KEY_SEQ_TRIGGER   "tk:seq:trigger"
+#define TK_KEY_TRIGGERS_SEEDED "tk:triggers:seeded"
+#define TK_FMT_TRIGGER       "tk:trigger:%s"
+#define TK_FMTS_TRIGGER      "tk:trigger:%S"           /* tk_cmds_add     */
+#define TK_SFX_TRIGGERS      ":triggers"
+#define TK_FMT_TICKET_TRIGGERS TK_PFX_TICKET "%llu}" TK_SFX_TRIGGERS
+/* rule hash tk:trigger:ID */
+#define TK_F_TRG_NAME        "name"
+#define TK_F_TRG_ACTIVE      "active"          /* 1 | 0                   */
+#define TK_F_TRG_ON          "on"              /* create | update | both  */
+#define TK_F_TRG_SUBJECT     "subject"         /* PCRE2 pattern           */
+#define TK_F_TRG_BODY        "body"            /* PCRE2 pattern           */
+#define TK_F_TRG_FROM        "from"            /* PCRE2 pattern           */
+#define TK_F_TRG_GROUP       "group"           /* comma list of groups    */
+#define TK_F_TRG_PRIORITY    "priority"        /* comma list low,...      */
+#define TK_F_TRG_STATE       "state"           /* comma list new,...      */
+#define TK_F_TRG_AUTO        "auto"            /* 1 | 0: flagged auto     */
+#define TK_F_TRG_ICASE       "icase"           /* 1: caseless patterns    */
+#define TK_F_TRG_SET_PRIORITY "set_priority"
+#define TK_F_TRG_SET_GROUP   "set_group"
+#define TK_F_TRG_SET_OWNER   "set_owner"       /* login, "-" unassigns    */
+#define TK_F_TRG_SET_STATE   "set_state"
+#define TK_F_TRG_NOTIFY      "notify"          /* logins and @groups      */
+#define TK_F_TRG_NOTE        "note"            /* internal note text      */
+/* the actor (feed "by", history "by", note author) of a rule's changes:
+ * "trigger:NAME"; entries by it never trigger again */
+#define TK_TRIGGER_ACTOR_PFX "trigger:"
+/* the shipped default (ticketctl init; docs/user-guide.md "Triggers") */
+#define TK_TRIGGER_DEFAULT_NAME "dringend"
+#define TK_TRIGGER_DEFAULT_SUBJECT                                           \
+    "(?<!\\p{L})(?:dringend(?:e[mnrs]?)?|eilt|frist\\p{L}*|\\p{L}+frist(?:en)?)" \
+    "(?!\\p{L})"
+
 /* Where a change came from (field "src" of a feed entry, tk_src_name()). */
 typedef enum {
     TK_SRC_SYSTEM = 0,         /* nobody said: default of a command list  */

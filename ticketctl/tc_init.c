@@ -64,7 +64,12 @@ tc_init_quiet(tc_ctx_t *ctx, int verbose)
         return rc;
     }
 
-    return tc_init_fulltext(ctx, verbose);
+    rc = tc_init_fulltext(ctx, verbose);
+    if (rc != EX_OK) {
+        return rc;
+    }
+
+    return tc_trigger_seed(ctx, verbose);
 }
 
 

@@ -40,6 +40,7 @@ static const tc_command_t  tc_commands[] = {
     { "outbox", tc_cmd_outbox },
     { "sla", tc_cmd_sla },
     { "calendar", tc_cmd_calendar },
+    { "trigger", tc_cmd_trigger },
     { NULL, NULL }
 };
 
@@ -101,6 +102,18 @@ static const struct {
     { "outbox",
       "  outbox [--limit N]        outbound mail not yet final: state, tries,\n"
       "                            next retry, last SMTP reply\n" },
+    { "trigger",
+      "  trigger add NAME [--on create|update|both] [--subject RE] [--body RE]\n"
+      "           [--from RE] [--icase 0|1] [--group G,..] [--priority P,..]\n"
+      "           [--state S,..] [--auto 0|1] [--active 0|1] [--order N]\n"
+      "           [--set-priority P] [--set-state S] [--set-group G]\n"
+      "           [--set-owner LOGIN|-] [--notify LOGIN,@GROUP,..]\n"
+      "           [--note TEXT]   (patterns: PCRE2, checked before saving)\n"
+      "  trigger set ID|NAME [the same options; \"\" clears a field]\n"
+      "  trigger list | trigger del ID|NAME\n"
+      "  trigger test --subject S [--body B] [--from F] [--group G]\n"
+      "           [--priority P] [--state S] [--auto 0|1] [--on create|update]\n"
+      "                            which rules would fire (exit 1: none)\n" },
     { NULL, NULL }
 };
 

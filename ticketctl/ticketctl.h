@@ -162,6 +162,9 @@ int tc_group_check(tc_ctx_t *ctx, const char *name);
 
 int tc_cmd_ticket(tc_ctx_t *ctx, int argc, char **argv);
 int tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv);
+/* tc_trigger.c: "trigger", and the default rule init creates once */
+int tc_cmd_trigger(tc_ctx_t *ctx, int argc, char **argv);
+int tc_trigger_seed(tc_ctx_t *ctx, int verbose);
 /* FT.CREATE of the full-text index (tc_init.c; reindex --fulltext) */
 int tc_init_ft_create(tc_ctx_t *ctx);
 
