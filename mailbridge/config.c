@@ -58,6 +58,7 @@ mb_config_load(mb_config_t *cfg, const char *path)
     cfg->gnupg_home = strdup(MB_DEFAULT_GNUPG_HOME);
     cfg->stop_timeout = 10;
     cfg->feed = 1;
+    cfg->timers = 1;
     cfg->feed_claim_idle = 60000;
     cfg->smtp.starttls = -1;                  /* auto */
     cfg->smtp.tls_verify = 1;
@@ -256,6 +257,13 @@ mb_config_line(mb_config_t *cfg, char *key, char *val, unsigned lineno,
 
     if (strcmp(key, "feed") == 0) {
         if (mb_parse_bool(val, &cfg->feed) != 0) {
+            goto bad;
+        }
+        return 0;
+    }
+
+    if (strcmp(key, "timers") == 0) {
+        if (mb_parse_bool(val, &cfg->timers) != 0) {
             goto bad;
         }
         return 0;

@@ -97,6 +97,7 @@ typedef struct {
     /* "run": the supervisor and the feed role (supervise.c, feed.c) */
     int            stop_timeout;  /* s the supervisor waits on stop     */
     int            feed;          /* the feed role is enabled           */
+    int            timers;        /* the timers role is enabled         */
     char          *feed_consumer; /* consumer name; NULL: the host name */
     int            feed_claim_idle; /* ms: take over others' entries    */
     mb_smtp_conf_t smtp;

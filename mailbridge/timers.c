@@ -65,7 +65,9 @@ static int mb_timers_ticket(redisReply *reply, tk_ticket_t *t,
 int
 mb_timers_enabled(const mb_config_t *cfg)
 {
-    return cfg->redis != NULL;          /* every installation has SLAs */
+    /* every installation has SLAs; "timers = no" for a second
+     * mailbridge that should only fetch mail */
+    return cfg->redis != NULL && cfg->timers;
 }
 
 

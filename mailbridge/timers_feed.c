@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "mb_roles.h"
 #include "mb_timers.h"
 
 static int mb_timers_entries(mb_timers_t *tm, redisReply *entries);
@@ -27,24 +28,61 @@ static int mb_has_word(const char *list, const char *word);
 int
 mb_timers_read(mb_timers_t *tm, const char *id, int block_ms)
 {
-    struct timeval  tv;
     redisReply     *reply;
     int             rc = 0, t;
 
     if (strcmp(id, ">") == 0) {
-        t = block_ms + tm->cfg->redis_timeout;
-        tv.tv_sec = t / 1000;
-        tv.tv_usec = (t % 1000) * 1000;
-        redisSetTimeout(tm->r.ctx, tv);
-        reply = tk_redis_command(&tm->r, "XREADGROUP GROUP %s %s COUNT %d "
-                                 "BLOCK %d STREAMS %s >", TK_TIMERS_GROUP,
-                                 MB_TIMERS_CONSUMER, MB_TIMERS_BATCH,
-                                 block_ms, TK_KEY_FEED);
-        tv.tv_sec = tm->cfg->redis_timeout / 1000;
-        tv.tv_usec = (tm->cfg->redis_timeout % 1000) * 1000;
-        if (tm->r.ctx) {
-            redisSetTimeout(tm->r.ctx, tv);
+        /*
+         * The block is sent, then waited for with mb_wait() on the
+         * socket (as the feed role does), so a SIGTERM ends the wait at
+         * once instead of after the block; hiredis's own read would
+         * restart after the signal.
+         */
+        redisContext  *c = tm->r.ctx;
+        int            done = 0, w;
+
+        if (c == NULL
+            || redisAppendCommand(c, "XREADGROUP GROUP %s %s COUNT %d "
+                                  "BLOCK %d STREAMS %s >", TK_TIMERS_GROUP,
+                                  MB_TIMERS_CONSUMER, MB_TIMERS_BATCH,
+                                  block_ms, TK_KEY_FEED) != REDIS_OK)
+        {
+            tk_redis_set_error(&tm->r, "XREADGROUP: not connected");
+            return -1;
         }
+
+        while (!done) {
+            if (redisBufferWrite(c, &done) != REDIS_OK) {
+                tk_redis_set_error(&tm->r, "XREADGROUP: %s", c->errstr);
+                return -1;
+            }
+        }
+
+        t = block_ms + tm->cfg->redis_timeout;
+        {
+            int64_t  end = mb_now_ms() + t;
+
+            /* 0 is a timeout or another signal (SIGCHLD...): wait on */
+            int64_t  left;
+
+            do {
+                left = end - mb_now_ms();
+                /* never < 0: mb_wait() takes that as "no limit" */
+                w = left > 0 ? mb_wait(c->fd, left) : 0;
+            } while (w == 0 && left > 0);
+        }
+
+        if (w < 0) {
+            /* stopping: the loop ends, the connection with it */
+            return 0;
+        }
+
+        if (w == 0 || redisGetReply(c, (void **) &reply) != REDIS_OK) {
+            tk_redis_set_error(&tm->r, "XREADGROUP: no answer within %d ms",
+                               t);
+            return -1;
+        }
+
     } else {
         reply = tk_redis_command(&tm->r, "XREADGROUP GROUP %s %s COUNT %d "
                                  "STREAMS %s %s", TK_TIMERS_GROUP,

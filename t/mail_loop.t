@@ -315,7 +315,8 @@ subtest 'kill -9 of the supervisor: the roles stop too' => sub {
 
 subtest 'run under valgrind: supervisor and roles without invalid accesses or leaks' => sub {
     plan skip_all => 'valgrind not installed' unless -x '/usr/bin/valgrind';
-    conf_for(poll => 1, claim_idle => 500);
+    # valgrind makes every role slow to start and to stop
+    conf_for(poll => 1, claim_idle => 500, stop_timeout => 60);
     my $mail = MB::mail(subject => 'Valgrind Schleife');
     append($mail);
     my $vg = $tk->dir . '/vg';
@@ -330,9 +331,9 @@ subtest 'run under valgrind: supervisor and roles without invalid accesses or le
     r()->xreadgroup('GROUP', $GROUP, 'gone-again', 'COUNT', 1, 'STREAMS', $FEED, '>');
     my @ids = map { xadd("vg $_") } 1 .. 5;
     TK::wait_for('all acknowledged', 30, sub { acked($ids[-1]) });
-    is $tk->stop_proc('mailbridge', 'TERM', 30), 0, 'stopped, exit 0';
+    is $tk->stop_proc('mailbridge', 'TERM', 90), 0, 'stopped, exit 0';
     my @logs = glob "$vg/*.log";
-    is scalar(@logs), 3, 'supervisor and two roles ran under valgrind';
+    is scalar(@logs), 4, 'supervisor and three roles (imap, feed, timers) ran under valgrind';
     for my $l (@logs) {
         my $t = TK::read_file($l);
         like $t, qr/ERROR SUMMARY: 0 errors/, "clean: $l" or diag TK::tail($l, 40);
@@ -354,7 +355,7 @@ subtest 'run --role NAME: one role in the foreground' => sub {
     my ($rc, undef, $err) = MB::mailbridge($tk, 'run', '--role', 'nosuch');
     is $rc, 64, 'unknown role: EX_USAGE';
     like $err, qr/unknown role "nosuch"/, 'says so';
-    MB::write_conf($tk, extra => "feed = no\n");
+    MB::write_conf($tk, extra => "feed = no\ntimers = no\n");
     ($rc, undef, $err) = MB::mailbridge($tk, 'run', '--role', 'imap');
     is $rc, 78, 'imap without a mailbox: EX_CONFIG';
     ($rc, undef, $err) = MB::mailbridge($tk, 'run');
