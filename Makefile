@@ -177,3 +177,67 @@ bench:
 
 # Relative names for the absolute build targets (make build/ticketctl).
 build/ticketctl build/mailbridge build/libtk.a build/tplc build/ngx_http_ticket_module.so: build/%: $(BUILD)/% ;
+
+# ---- fuzzing (libFuzzer, clang; not part of make test): t/fuzz/ ---------
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="mime sanitize"]
+#       -- each target t/fuzz/fuzz_NAME.c for FUZZ_SECONDS, one at a time,
+#          corpus in build/fuzz/corpus/NAME (seeded from t/fuzz/seed/NAME,
+#          t/fuzz/regress/NAME and for mime from t/corpus/), crashes into
+#          build/fuzz/crash/NAME/; the summary (executions, coverage) is
+#          appended to build/fuzz/summary.txt
+#   make fuzz-regress -- every target binary over t/fuzz/regress/NAME/*
+#          (no fuzzing, seconds; part of make unit-test)
+FUZZ_CC       ?= clang
+FUZZ_SECONDS  ?= 60
+FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                 -fno-omit-frame-pointer
+FUZZ_CFLAGS   := -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -std=gnu11 \
+                 -D_GNU_SOURCE -Wall -Wno-unused-parameter
+FUZZ_DIR      := $(BUILD)/fuzz
+FUZZ_TARGETS  ?= $(patsubst t/fuzz/fuzz_%.c,%,$(wildcard t/fuzz/fuzz_*.c))
+FUZZ_BINS      = $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_SUP_OBJS := $(patsubst redis-schema/support/%.c,$(FUZZ_DIR)/obj/support/%.o,\
+                   $(filter-out %/tk_redis_sync.c,$(TK_SUPPORT_SRCS)))
+FUZZ_MB_OBJS  := $(patsubst mailbridge/%.c,$(FUZZ_DIR)/obj/mb/%.o,\
+                   $(filter-out mailbridge/main.c,$(MAILBRIDGE_SRCS)))
+FUZZ_TK_OBJS  := $(patsubst redis-schema/%.c,$(FUZZ_DIR)/obj/tk/%.o,$(TK_LIB_SRCS)) \
+                 $(FUZZ_DIR)/obj/support/tk_redis_sync.o
+
+.PHONY: fuzz fuzz-build fuzz-regress
+
+$(FUZZ_DIR)/obj/support/%.o: redis-schema/support/%.c $(TK_SUPPORT_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iredis-schema/support -c -o $@ $<
+
+$(FUZZ_DIR)/obj/tk/%.o: redis-schema/%.c $(TK_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iredis-schema -Iredis-schema/support -c -o $@ $<
+
+$(FUZZ_DIR)/obj/mb/%.o: mailbridge/%.c $(wildcard mailbridge/*.h) $(TK_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iredis-schema -Iredis-schema/support -Imailbridge \
+	    $$(pkg-config --cflags $(MB_PKGS)) -c -o $@ $<
+
+FUZZ_LINK = $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iredis-schema -Iredis-schema/support
+
+$(FUZZ_DIR)/fuzz_escape: t/fuzz/fuzz_escape.c $(FUZZ_SUP_OBJS)
+	$(FUZZ_LINK) -o $@ $^
+
+$(FUZZ_DIR)/fuzz_cmd: t/fuzz/fuzz_cmd.c $(FUZZ_SUP_OBJS)
+	$(FUZZ_LINK) -o $@ $^ -lhiredis
+
+$(FUZZ_DIR)/fuzz_mime $(FUZZ_DIR)/fuzz_sanitize: $(FUZZ_DIR)/fuzz_%: t/fuzz/fuzz_%.c \
+                                                 $(FUZZ_MB_OBJS) $(FUZZ_TK_OBJS) $(FUZZ_SUP_OBJS)
+	$(FUZZ_LINK) -Imailbridge $$(pkg-config --cflags $(MB_PKGS)) -o $@ $^ \
+	    $$(pkg-config --libs $(MB_PKGS)) -lcrypt
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@FUZZ_DIR='$(FUZZ_DIR)' FUZZ_SECONDS='$(FUZZ_SECONDS)' scripts/fuzz.sh $(FUZZ_TARGETS)
+
+fuzz-regress: fuzz-build
+	@FUZZ_DIR='$(FUZZ_DIR)' scripts/fuzz.sh --regress $(FUZZ_TARGETS)
+
+# former crashes are fast tests: replayed before the unit tests
+unit-test: fuzz-regress
