@@ -231,6 +231,16 @@ $(FUZZ_DIR)/fuzz_mime $(FUZZ_DIR)/fuzz_sanitize: $(FUZZ_DIR)/fuzz_%: t/fuzz/fuzz
 	$(FUZZ_LINK) -Imailbridge $$(pkg-config --cflags $(MB_PKGS)) -o $@ $^ \
 	    $$(pkg-config --libs $(MB_PKGS)) -lcrypt
 
+# the module's form parser, #included with stand-ins for the nginx core
+# (t/fuzz/fuzz_form.c says why); nginx's headers and ngx_auto_config.h
+NGX_FUZZ_INCS = $(patsubst %,-I$(NGX_SRC)/src/%,core event event/modules os/unix http \
+                  http/modules http/v2) -Ingx_ticket_module -I$(BUILD)/tpl -I$(BUILD)/ngx-build
+
+$(FUZZ_DIR)/fuzz_form: t/fuzz/fuzz_form.c ngx_ticket_module/ngx_http_ticket_form.c \
+                       $(BUILD)/ngx-build/Makefile $(BUILD)/tpl/tk_tpl.h
+	@mkdir -p $(@D)
+	$(FUZZ_LINK) $(NGX_FUZZ_INCS) -o $@ $<
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
