@@ -143,7 +143,7 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_overview_counted(r, ctx);
     }
 
-    argv = ngx_pnalloc(r->pool, (2 + nfields) * sizeof(tk_str_t));
+    argv = ngx_palloc(r->pool, (2 + nfields) * sizeof(tk_str_t));
     if (argv == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
