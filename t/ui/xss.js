@@ -70,7 +70,10 @@ function domScan() {
       if (n === 'style' && /expression\(|javascript:|url\(/.test(v)) bad.push(`${el.tagName} style=${a.value.slice(0, 60)}`);
     }
     const t = el.tagName.toLowerCase();
-    const inContent = el.closest('main, article, .body, .body-html, #history, table#tickets, h1, #user');
+    // where outside text is shown (t/README.md hooks): an active element
+    // there was injected
+    const inContent = el.closest('article .body, article .body-html, article .from, article .to, '
+      + 'article .files, #history, table#tickets td, h1, #user, .flash, #notice');
     if (inContent && ['script', 'iframe', 'object', 'embed', 'base', 'meta', 'link', 'style', 'form', 'svg', 'math', 'template', 'noscript'].includes(t)
         && !(t === 'form' && APP_FORMS.includes(el.id))) {
       bad.push(`element <${t}> in page content`);
