@@ -79,14 +79,14 @@ $(BUILD)/tpl/tk_tpl_all.c $(BUILD)/tpl/tk_tpl.h: $(BUILD)/tplc $(TPL_HTML)
 # ---- nginx module (built against Debian's nginx source and flags) -------
 $(BUILD)/ngx-build/Makefile: config
 	@mkdir -p $(BUILD)
-	cd $(NGX_SRC) && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
+	cd $(NGX_SRC) && . ./conf_flags && TK_TPL_DIR=$(BUILD)/tpl ./configure "$${NGX_CONF_FLAGS[@]}" \
 	    --add-dynamic-module=$(CURDIR) --builddir=$(BUILD)/ngx-build >/dev/null
 
 module: $(BUILD)/ngx_http_ticket_module.so
 
 $(BUILD)/ngx_http_ticket_module.so: $(BUILD)/ngx-build/Makefile \
                                     $(BUILD)/tpl/tk_tpl_all.c $(MODULE_FILES)
-	cd $(NGX_SRC) && $(MAKE) -s -f $(BUILD)/ngx-build/Makefile modules
+	cd $(NGX_SRC) && $(MAKE) -s -f $(BUILD)/ngx-build/Makefile modules $(NGX_MAKE_FLAGS)
 	cp $(BUILD)/ngx-build/ngx_http_ticket_module.so $@.tmp && mv -f $@.tmp $@
 
 # ---- shared library, ticketctl, mailbridge ------------------------------
@@ -184,3 +184,122 @@ bench:
 
 # Relative names for the absolute build targets (make build/ticketctl).
 build/ticketctl build/mailbridge build/libtk.a build/tplc build/ngx_http_ticket_module.so: build/%: $(BUILD)/% ;
+
+# ---- fuzzing (libFuzzer, clang; not part of make test): t/fuzz/ ---------
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="mime sanitize"]
+#       -- each target t/fuzz/fuzz_NAME.c for FUZZ_SECONDS, one at a time,
+#          corpus in build/fuzz/corpus/NAME (seeded from t/fuzz/seed/NAME,
+#          t/fuzz/regress/NAME and for mime from t/corpus/), crashes into
+#          build/fuzz/crash/NAME/; the summary (executions, coverage) is
+#          appended to build/fuzz/summary.txt
+#   make fuzz-regress -- every target binary over t/fuzz/regress/NAME/*
+#          (no fuzzing, seconds; part of make unit-test)
+FUZZ_CC       ?= clang
+FUZZ_SECONDS  ?= 60
+FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                 -fno-omit-frame-pointer
+FUZZ_CFLAGS   := -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -std=gnu11 \
+                 -D_GNU_SOURCE -Wall -Wno-unused-parameter
+FUZZ_DIR      := $(BUILD)/fuzz
+# json, multipart: the parsers of branch composer; built once they exist
+FUZZ_MISSING  := $(if $(wildcard redis-schema/support/tk_json.c),,json) \
+                 $(if $(wildcard redis-schema/support/tk_multipart.c),,multipart)
+FUZZ_TARGETS  ?= $(filter-out $(FUZZ_MISSING),$(patsubst t/fuzz/fuzz_%.c,%,$(wildcard t/fuzz/fuzz_*.c)))
+FUZZ_BINS      = $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_SUP_OBJS := $(patsubst redis-schema/support/%.c,$(FUZZ_DIR)/obj/support/%.o,\
+                   $(filter-out %/tk_redis_sync.c,$(TK_SUPPORT_SRCS)))
+FUZZ_MB_OBJS  := $(patsubst mailbridge/%.c,$(FUZZ_DIR)/obj/mb/%.o,\
+                   $(filter-out mailbridge/main.c,$(MAILBRIDGE_SRCS)))
+FUZZ_TK_OBJS  := $(patsubst redis-schema/%.c,$(FUZZ_DIR)/obj/tk/%.o,$(TK_LIB_SRCS)) \
+                 $(FUZZ_DIR)/obj/support/tk_redis_sync.o
+
+.PHONY: fuzz fuzz-build fuzz-regress
+
+$(FUZZ_DIR)/obj/support/%.o: redis-schema/support/%.c $(TK_SUPPORT_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iredis-schema/support -c -o $@ $<
+
+$(FUZZ_DIR)/obj/tk/%.o: redis-schema/%.c $(TK_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iredis-schema -Iredis-schema/support -c -o $@ $<
+
+$(FUZZ_DIR)/obj/mb/%.o: mailbridge/%.c $(wildcard mailbridge/*.h) $(TK_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iredis-schema -Iredis-schema/support -Imailbridge \
+	    $$(pkg-config --cflags $(MB_PKGS)) -c -o $@ $<
+
+FUZZ_LINK = $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iredis-schema -Iredis-schema/support
+
+$(FUZZ_DIR)/fuzz_escape: t/fuzz/fuzz_escape.c $(FUZZ_SUP_OBJS)
+	$(FUZZ_LINK) -o $@ $^
+
+$(FUZZ_DIR)/fuzz_cmd: t/fuzz/fuzz_cmd.c $(FUZZ_SUP_OBJS)
+	$(FUZZ_LINK) -o $@ $^ -lhiredis
+
+$(FUZZ_DIR)/fuzz_json $(FUZZ_DIR)/fuzz_multipart: $(FUZZ_DIR)/fuzz_%: t/fuzz/fuzz_%.c $(FUZZ_SUP_OBJS)
+	$(FUZZ_LINK) -o $@ $^
+
+$(FUZZ_DIR)/fuzz_mime $(FUZZ_DIR)/fuzz_sanitize: $(FUZZ_DIR)/fuzz_%: t/fuzz/fuzz_%.c \
+                                                 $(FUZZ_MB_OBJS) $(FUZZ_TK_OBJS) $(FUZZ_SUP_OBJS)
+	$(FUZZ_LINK) -Imailbridge $$(pkg-config --cflags $(MB_PKGS)) -o $@ $^ \
+	    $$(pkg-config --libs $(MB_PKGS)) -lcrypt
+
+# the module's form parser, #included with stand-ins for the nginx core
+# (t/fuzz/fuzz_form.c says why); nginx's headers and ngx_auto_config.h
+NGX_FUZZ_INCS = $(patsubst %,-I$(NGX_SRC)/src/%,core event event/modules os/unix http \
+                  http/modules http/v2) -Ingx_ticket_module -I$(BUILD)/tpl -I$(BUILD)/ngx-build
+
+$(FUZZ_DIR)/fuzz_form: t/fuzz/fuzz_form.c ngx_ticket_module/ngx_http_ticket_form.c \
+                       $(BUILD)/ngx-build/Makefile $(BUILD)/tpl/tk_tpl.h
+	@mkdir -p $(@D)
+	$(FUZZ_LINK) $(NGX_FUZZ_INCS) -o $@ $<
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@FUZZ_DIR='$(FUZZ_DIR)' FUZZ_SECONDS='$(FUZZ_SECONDS)' scripts/fuzz.sh $(FUZZ_TARGETS)
+
+fuzz-regress: fuzz-build
+	@FUZZ_DIR='$(FUZZ_DIR)' scripts/fuzz.sh --regress $(FUZZ_TARGETS)
+
+# former crashes are fast tests: replayed before the unit tests
+unit-test: fuzz-regress
+
+# ---- ASan + UBSan build of everything, the whole suite over it ----------
+#   make asan [E2E=t/]  -- build-asan/: module, mailbridge, ticketctl, unit
+#       tests with -fsanitize=address,undefined; then the unit tests and
+#       prove with TK_BUILD=build-asan (t/lib/TK.pm takes the binaries
+#       from there; Debian's nginx, not instrumented, loads the ASan
+#       module with libasan in LD_PRELOAD: TK_NGINX_PRELOAD).  Every
+#       sanitizer report goes to build-asan/asan-logs/; any report fails.
+#       Not part of make test (slow).
+ASAN_BUILD   := $(CURDIR)/build-asan
+# nonnull-attribute: memcpy(d, NULL, 0) and friends, defined by glibc and
+# by C2y (N3322); every other UBSan check stops the process.
+ASAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize=nonnull-attribute \
+                -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_CFLAGS  := -O1 -g $(ASAN_FLAGS)
+ASAN_LIBASAN  = $(shell $(CC) -print-file-name=libasan.so)
+ASAN_NGX_CFLAGS := -pipe -O1 -g -W -Wall -Wpointer-arith -Wno-unused-parameter -Werror $(ASAN_FLAGS)
+ASAN_LOGS    := $(ASAN_BUILD)/asan-logs
+
+.PHONY: asan asan-build
+asan-build:
+	$(MAKE) all          # build/tpl and build/TKSchema.pm for the harness
+	ASAN_OPTIONS=detect_leaks=0 $(MAKE) BUILD=$(ASAN_BUILD) CFLAGS='$(ASAN_CFLAGS)' \
+	    NGX_MAKE_FLAGS="CFLAGS='$(ASAN_NGX_CFLAGS)' LINK='$(CC) $(ASAN_FLAGS)'" all $(UNIT_TESTS:$(BUILD)/%=$(ASAN_BUILD)/%)
+
+asan: asan-build
+	rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS) && chmod 777 $(ASAN_LOGS)
+	@set -e; export ASAN_OPTIONS=log_path=$(ASAN_LOGS)/asan:detect_leaks=0:abort_on_error=0 \
+	    UBSAN_OPTIONS=log_path=$(ASAN_LOGS)/ubsan:print_stacktrace=1; \
+	    for t in $(UNIT_TESTS:$(BUILD)/%=$(ASAN_BUILD)/%); do echo "# $$t"; $$t; done
+	-TK_BUILD=$(ASAN_BUILD) TK_NGINX_PRELOAD=$(ASAN_LIBASAN) \
+	    ASAN_OPTIONS=log_path=$(ASAN_LOGS)/asan:detect_leaks=0:abort_on_error=0 \
+	    UBSAN_OPTIONS=log_path=$(ASAN_LOGS)/ubsan:print_stacktrace=1 \
+	    $(PROVE) $(PROVE_FLAGS) $(E2E) 2>&1 | tee $(ASAN_BUILD)/prove.log
+	@if ls $(ASAN_LOGS)/* >/dev/null 2>&1; then \
+	    echo "asan: sanitizer reports in $(ASAN_LOGS):"; ls $(ASAN_LOGS); \
+	    head -40 $(ASAN_LOGS)/*; exit 1; fi
+	@grep -q '^Result: PASS' $(ASAN_BUILD)/prove.log || { echo "asan: prove failed"; exit 1; }
+	@echo "asan: no sanitizer report"

@@ -310,6 +310,10 @@ mb_put(mb_sbuf_t *b, const void *p, size_t n)
     unsigned char  *np;
     size_t          cap;
 
+    if (n == 0) {
+        return;             /* p may be NULL (an empty part) */
+    }
+
     if (b->len + n + 1 > b->cap) {
         cap = b->cap ? b->cap * 2 : 256;
         while (cap < b->len + n + 1) {

@@ -441,5 +441,10 @@ mb_sink_write(void *handle, const void *buf, size_t n)
 static const unsigned char *
 mb_find(const unsigned char *p, size_t n, const char *s)
 {
+    /* an empty part's GByteArray has data == NULL: memmem's nonnull */
+    if (n == 0) {
+        return NULL;
+    }
+
     return memmem(p, n, s, strlen(s));
 }

@@ -139,7 +139,11 @@ mb_parse(mb_msg_t *m, size_t max_size)
         /* a multipart without parts: keep what the sender wrote */
         s = g_mime_multipart_get_prologue((GMimeMultipart *) body);
         if (s) {
-            mb_append_block(w.text, s, strlen(s));
+            /* raw bytes of no declared charset: made UTF-8 like a part */
+            int      guess;
+            tk_str_t t = mb_to_utf8(m, NULL, (const unsigned char *) s,
+                                    strlen(s), &guess);
+            mb_append_block(w.text, (const char *) t.data, t.len);
         }
         m->flags |= MB_F_BROKEN;
     }

@@ -275,7 +275,9 @@ mb_part_bytes(GMimePart *part)
     GMimeStream       *mem;
     GByteArray        *bytes;
 
-    bytes = g_byte_array_new();
+    /* sized: an empty part still has data != NULL (memmem, memcpy and
+     * pointer arithmetic on it are defined) */
+    bytes = g_byte_array_sized_new(64);
     content = g_mime_part_get_content(part);
 
     if (content) {

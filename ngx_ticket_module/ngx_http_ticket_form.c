@@ -49,7 +49,7 @@ ngx_http_ticket_query_arg(ngx_http_request_t *r, const char *name,
  * first occurrence wins, so a field cannot be overridden by appending it
  * again.  A key is compared after decoding ("csr%66" is "csrf"); a
  * malformed escape in a key looked at or in the value is an error, as is
- * an encoded NUL.
+ * a NUL in the value, encoded or raw.
  */
 static ngx_int_t
 ngx_http_ticket_urlencoded_arg(ngx_http_request_t *r, ngx_str_t *input,
@@ -105,6 +105,12 @@ ngx_http_ticket_urlencoded_arg(ngx_http_request_t *r, ngx_str_t *input,
 
             if (len == 0) {
                 value->len = 0;
+            }
+
+            /* a raw NUL like an encoded one: callers use the value as a
+             * C string too (found by t/fuzz/fuzz_form.c) */
+            if (ngx_strlchr(value->data, value->data + value->len, '\0')) {
+                return NGX_ERROR;
             }
 
             value->data[value->len] = '\0';

@@ -102,7 +102,7 @@ ngx_http_ticket_overview_read(ngx_http_request_t *r,
         return ngx_http_ticket_overview_counted(r, ctx);
     }
 
-    argv = ngx_pnalloc(r->pool, (2 + nfields) * sizeof(tk_str_t));
+    argv = ngx_palloc(r->pool, (2 + nfields) * sizeof(tk_str_t));
     if (argv == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

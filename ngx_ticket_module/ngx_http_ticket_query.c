@@ -135,7 +135,7 @@ ngx_http_ticket_query_run(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         }
 
     } else {
-        argv = ngx_pnalloc(r->pool, (q->parts.nelts + 2) * sizeof(tk_str_t));
+        argv = ngx_palloc(r->pool, (q->parts.nelts + 2) * sizeof(tk_str_t));
         if (argv == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }

@@ -159,7 +159,10 @@ ngx_http_ticket_read_body(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         b = cl->buf;
 
         if (!b->in_file) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            /* an empty body's buffer has pos == NULL: memcpy's nonnull */
+            if (b->last != b->pos) {
+                p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            }
             continue;
         }
 

@@ -307,6 +307,10 @@ tk_addr_one(tk_cmds_t *c, const unsigned char *p, size_t len, tk_str_t *addr)
 {
     const unsigned char  *lt, *gt, *at, *s, *e;
 
+    if (len == 0) {
+        return 0;           /* an empty list: p may be NULL (memchr) */
+    }
+
     lt = memchr(p, '<', len);
 
     if (lt) {

@@ -23,7 +23,7 @@ subtest 'a good configuration passes nginx -t' => sub {
 
 subtest 'the generated configuration names the module, socket and location' => sub {
     my $conf = $tk->nginx_conf(port => $port);
-    like $conf, qr{^load_module \S+/build/ngx_http_ticket_module\.so;}m, 'load_module';
+    like $conf, qr{^load_module \S+/build(-asan)?/ngx_http_ticket_module\.so;}m, 'load_module';
     like $conf, qr{ticket_redis unix:\S+/redis\.sock;}, 'ticket_redis on the socket';
     like $conf, qr{location / \{\s*ticket;}, 'location / { ticket; }';
     like $conf, qr{location /static/ \{\s*alias \S+/static/;}, 'static alias';

@@ -15,7 +15,7 @@ use lib "$FindBin::Bin/../build";
 use TKSchema;    # the schema's names: build/TKSchema.pm from tk_schema.h
 
 my $ROOT = File::Spec->rel2abs("$FindBin::Bin/..");
-my $CTL = "$ROOT/build/ticketctl";
+my $CTL = ($ENV{TK_BUILD} // "$ROOT/build") . "/ticketctl";
 my $REDISEARCH = '/usr/lib/redis/modules/redisearch.so';
 
 plan skip_all => "$CTL not built (make all)" unless -x $CTL;

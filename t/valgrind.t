@@ -17,6 +17,7 @@ use Time::HiRes qw(sleep time);
 use TK;
 
 plan skip_all => 'valgrind is not installed (make deps)' unless -x '/usr/bin/valgrind';
+plan skip_all => 'valgrind and ASan do not mix (make asan)' if $ENV{TK_NGINX_PRELOAD};
 
 my $tk = TK->new(nginx => 0);
 $tk->standard_groups;

@@ -40,7 +40,8 @@ use TKSchema;
 sub import { TKSchema->export_to_level(1, @_) }
 
 our $ROOT  = abs_path(dirname(abs_path(__FILE__)) . '/../..');
-our $BUILD = "$ROOT/build";
+# TK_BUILD: binaries of another build dir (make asan: build-asan)
+our $BUILD = $ENV{TK_BUILD} ? abs_path($ENV{TK_BUILD}) : "$ROOT/build";
 our $REDISEARCH = '/usr/lib/redis/modules/redisearch.so';
 
 our @INSTANCES;
@@ -203,6 +204,8 @@ sub nginx_conf {
     push @args, '--redis', $o{redis} // $self->redis_url unless $o{no_redis};
     push @args, '--no-redis' if $o{no_redis};
     push @args, '--module', $o{module} if $o{module};
+    push @args, '--module', "$BUILD/ngx_http_ticket_module.so"
+        if !$o{module} && $ENV{TK_BUILD};
     push @args, '--user', 'nobody nogroup' if $> == 0;
     for my $level (qw(main http server location)) {
         my $v = $o{$level} // $self->{opt}{$level};
@@ -232,7 +235,9 @@ sub start_nginx {
     make_path("$n/conf", "$n/logs", "$n/tmp");
     $self->{port} //= empty_port();
     write_file("$n/conf/nginx.conf", $self->nginx_conf(%o));
-    $self->spawn('nginx', 'nginx', '-p', $n, '-c', "$n/conf/nginx.conf",
+    # TK_NGINX_PRELOAD: libasan for an ASan-built module (make asan)
+    my @env = $ENV{TK_NGINX_PRELOAD} ? ({ LD_PRELOAD => $ENV{TK_NGINX_PRELOAD} }) : ();
+    $self->spawn('nginx', @env, 'nginx', '-p', $n, '-c', "$n/conf/nginx.conf",
         '-g', 'daemon off;');
     unless (wait_port({ port => $self->{port}, max_wait => 10 })) {
         die "nginx did not start:\n" . tail("$self->{dir}/nginx.log", 20)
@@ -252,6 +257,7 @@ sub nginx_test {
     my $n = "$self->{dir}/nginx-t";
     make_path("$n/conf", "$n/logs", "$n/tmp");
     write_file("$n/conf/nginx.conf", $conf);
+    local $ENV{LD_PRELOAD} = $ENV{TK_NGINX_PRELOAD} if $ENV{TK_NGINX_PRELOAD};
     my ($rc, $out, $err) = run_cmd('nginx', '-p', $n, '-c', "$n/conf/nginx.conf", '-t');
     return ($rc, $out . $err);
 }
