@@ -173,7 +173,15 @@ ngx_http_ticket_reply_article(ngx_http_request_t *r,
         }
 
         a->body.data = p;
-        a->body.len = ngx_sprintf(p, "%V\n\n-- \n%V\n", &c->body, &sig) - p;
+
+        /* a signature written with its own separator keeps it alone */
+        if (sig.len >= 4 && ngx_strncmp(sig.data, "-- \n", 4) == 0) {
+            a->body.len = ngx_sprintf(p, "%V\n\n%V\n", &c->body, &sig) - p;
+
+        } else {
+            a->body.len = ngx_sprintf(p, "%V\n\n-- \n%V\n", &c->body, &sig)
+                          - p;
+        }
     }
 
     a->crypt = rq->crypt;

@@ -156,6 +156,17 @@ subtest 'reply: the outbound article of the contract and one outbox entry in the
     is $out->at('.delivery')->attr('data-state'), 'queued', 'delivery state on the article';
 };
 
+subtest 'a signature that brings its own "-- " line keeps one separator' => sub {
+    $r->hset('tk:{g:ALSO}', 'signature', encode_utf8("-- \nSolidarische Grüße\nALSO-Team"));
+    my $res = send_form($c, $n, body => 'Kurz.');
+    is $res->{status}, 303, '303';
+    my ($id) = ($res->location // '') =~ m{/t/$n#a-(\d+)$};
+    my $body = decode_utf8(art($n, $id)->{body});
+    like $body, qr/\n\n-- \nSolidarische Grüße\nALSO-Team\n\z/, 'the signature after one "-- " line';
+    unlike $body, qr/-- \n-- \n/, 'never two';
+    $r->hset('tk:{g:ALSO}', 'signature', encode_utf8("Solidarische Grüße\nALSO-Team"));
+};
+
 subtest 'the delivery state re-renders (rev bumped by tk_outbox_delivery)' => sub {
     my ($id) = @{ ids($n) }[-1];
     $c->get("/t/$n");          # cached
