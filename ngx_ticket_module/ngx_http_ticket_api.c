@@ -21,6 +21,7 @@
 #include "ngx_http_ticket_views.h"
 #include "ngx_http_ticket_cache.h"
 #include "ngx_http_ticket_compose.h"
+#include "ngx_http_ticket_api_json.h"
 
 
 #define NGX_HTTP_TICKET_API_PER_PAGE   50
@@ -66,15 +67,6 @@ static ngx_int_t ngx_http_ticket_api_ticket_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
-static void ngx_http_ticket_api_ticket_fields(tk_out_t *out,
-    ngx_http_ticket_row_t *row);
-static void ngx_http_ticket_api_article(tk_out_t *out, tk_article_t *a);
-static void ngx_http_ticket_api_str(tk_out_t *out, const char *name,
-    tk_str_t *value, ngx_flag_t null_if_empty);
-static void ngx_http_ticket_api_time(tk_out_t *out, const char *name,
-    int64_t t);
-static void ngx_http_ticket_api_name(tk_out_t *out, const char *name,
-    const char *unknown);
 
 
 /* ---- routing -------------------------------------------------------------- */
@@ -703,129 +695,4 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
     tk_out_cstr(&out, "]}\n");
 
     return ngx_http_ticket_json(r, &out, NGX_HTTP_OK);
-}
-
-
-/* ---- JSON pieces ------------------------------------------------------------ */
-
-/* The fields of a ticket object, without the braces. */
-static void
-ngx_http_ticket_api_ticket_fields(tk_out_t *out, ngx_http_ticket_row_t *row)
-{
-    const char  *state, *prio;
-
-    state = tk_state_name((int) row->state);
-    prio = tk_prio_name((int) row->priority);
-
-    tk_out_cstr(out, "\"number\":");
-    tk_out_uint(out, row->number);
-    tk_out_cstr(out, ",");
-    ngx_http_ticket_api_str(out, "title", ngx_ticket_str(&row->title), 0);
-    tk_out_cstr(out, ",");
-    ngx_http_ticket_api_str(out, "group", ngx_ticket_str(&row->group), 0);
-    tk_out_cstr(out, ",");
-    ngx_http_ticket_api_str(out, "owner", ngx_ticket_str(&row->owner), 1);
-    tk_out_cstr(out, ",\"customer\":{");
-    ngx_http_ticket_api_str(out, "name", ngx_ticket_str(&row->customer_name),
-                            0);
-    tk_out_cstr(out, ",");
-    ngx_http_ticket_api_str(out, "email",
-                            ngx_ticket_str(&row->customer_email), 0);
-    tk_out_cstr(out, "},\"state\":");
-    ngx_http_ticket_api_name(out, state, "");
-    tk_out_cstr(out, ",\"state_id\":");
-    tk_out_int(out, row->state);
-    tk_out_cstr(out, ",\"priority\":");
-    ngx_http_ticket_api_name(out, prio, "");
-    tk_out_cstr(out, ",\"priority_id\":");
-    tk_out_int(out, row->priority);
-    ngx_http_ticket_api_time(out, "created", row->created);
-    ngx_http_ticket_api_time(out, "updated", row->updated);
-}
-
-
-static void
-ngx_http_ticket_api_article(tk_out_t *out, tk_article_t *a)
-{
-    const char  *kind;
-
-    kind = tk_article_kind_name(a->kind);
-
-    tk_out_cstr(out, "\"id\":");
-    tk_out_uint(out, a->id);
-    tk_out_cstr(out, ",\"kind\":");
-    ngx_http_ticket_api_name(out, kind, "");
-    tk_out_cstr(out, ",");
-    ngx_http_ticket_api_str(out, "from", &a->from, 0);
-    tk_out_cstr(out, ",");
-    ngx_http_ticket_api_str(out, "to", &a->to, 0);
-    tk_out_cstr(out, ",");
-    ngx_http_ticket_api_str(out, "cc", &a->cc, 0);
-    tk_out_cstr(out, ",");
-    ngx_http_ticket_api_str(out, "subject", &a->subject, 0);
-    tk_out_cstr(out, ",");
-    ngx_http_ticket_api_str(out, "message_id", &a->message_id, 1);
-    tk_out_cstr(out, ",");
-    ngx_http_ticket_api_str(out, "body", &a->body, 0);
-    tk_out_cstr(out, ",");
-    ngx_http_ticket_api_str(out, "author", &a->author, 1);
-    ngx_http_ticket_api_time(out, "time", a->time);
-    tk_out_cstr(out, ",\"attachments\":");
-    tk_out_uint(out, a->attachments);
-
-    /* mail sent: how its delivery went (SCHEMA.md "Outbox") */
-    if (a->kind == TK_ART_OUT) {
-        tk_out_cstr(out, ",");
-        ngx_http_ticket_api_str(out, "delivery", &a->delivery, 1);
-        tk_out_cstr(out, ",");
-        ngx_http_ticket_api_str(out, "delivery_info", &a->delivery_info, 1);
-    }
-}
-
-
-/* "name":"value", or "name":null for an empty value where it means none. */
-static void
-ngx_http_ticket_api_str(tk_out_t *out, const char *name, tk_str_t *value,
-    ngx_flag_t null_if_empty)
-{
-    tk_out_json(out, name, ngx_strlen(name));
-    tk_out_cstr(out, ":");
-
-    if (value->len == 0 && null_if_empty) {
-        tk_out_cstr(out, "null");
-        return;
-    }
-
-    tk_out_json(out, value->data, value->len);
-}
-
-
-/* ,"name":"2026-11-24T14:05:00Z" or ,"name":null */
-static void
-ngx_http_ticket_api_time(tk_out_t *out, const char *name, int64_t t)
-{
-    tk_out_cstr(out, ",");
-    tk_out_json(out, name, ngx_strlen(name));
-
-    if (t <= 0) {
-        tk_out_cstr(out, ":null");
-        return;
-    }
-
-    tk_out_cstr(out, ":\"");
-    tk_out_time_iso(out, t);
-    tk_out_cstr(out, "\"");
-}
-
-
-/* An enum's name as a JSON string; unknown where the schema has none. */
-static void
-ngx_http_ticket_api_name(tk_out_t *out, const char *name,
-    const char *unknown)
-{
-    if (name == NULL) {
-        name = unknown;
-    }
-
-    tk_out_json(out, name, ngx_strlen(name));
 }
