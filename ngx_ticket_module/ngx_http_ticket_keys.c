@@ -51,6 +51,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_ticket_keys_list(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static void ngx_http_ticket_keys_att_read(tk_cmds_t *cmds,
+    const uint64_t *att);
 static ngx_int_t ngx_http_ticket_keys_fetch(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_keys_render(ngx_http_request_t *r,
@@ -176,11 +178,7 @@ ngx_http_ticket_keys_list(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     if (kv->has_att) {
-        tk_cmds_add(cmds, "HGET " TK_FMT_TICKET " " TK_F_GROUP,
-                    (unsigned long long) kv->att[0]);
-        tk_cmds_add(cmds, "HMGET " TK_FMT_ATTACHMENT " " TK_F_NAME " "
-                    TK_F_CONTENT_TYPE, (unsigned long long) kv->att[0],
-                    (unsigned long long) kv->att[1], (unsigned) kv->att[2]);
+        ngx_http_ticket_keys_att_read(cmds, kv->att);
     }
 
     if (cmds->failed) {
@@ -574,11 +572,7 @@ ngx_http_ticket_keys_att(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL);
     }
 
-    tk_cmds_add(cmds, "HGET " TK_FMT_TICKET " " TK_F_GROUP,
-                (unsigned long long) kv->att[0]);
-    tk_cmds_add(cmds, "HMGET " TK_FMT_ATTACHMENT " " TK_F_NAME " "
-                TK_F_CONTENT_TYPE, (unsigned long long) kv->att[0],
-                (unsigned long long) kv->att[1], (unsigned) kv->att[2]);
+    ngx_http_ticket_keys_att_read(cmds, kv->att);
 
     if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -729,4 +723,20 @@ ngx_http_ticket_keys_cmp(const void *a, const void *b)
     }
 
     return (int) x->uids.len - (int) y->uids.len;
+}
+
+
+/*
+ * The reads of an attached key (ticket T, article A, attachment K): the
+ * ticket's group (rights) and the attachment's name and type -- for the
+ * confirmation page and for the import request alike.
+ */
+static void
+ngx_http_ticket_keys_att_read(tk_cmds_t *cmds, const uint64_t *att)
+{
+    tk_cmds_add(cmds, "HGET " TK_FMT_TICKET " " TK_F_GROUP,
+                (unsigned long long) att[0]);
+    tk_cmds_add(cmds, "HMGET " TK_FMT_ATTACHMENT " " TK_F_NAME " "
+                TK_F_CONTENT_TYPE, (unsigned long long) att[0],
+                (unsigned long long) att[1], (unsigned) att[2]);
 }

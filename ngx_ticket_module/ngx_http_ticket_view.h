@@ -107,6 +107,12 @@ ngx_int_t ngx_http_ticket_view_articles(ngx_http_request_t *r,
     tk_tpl_thread_t *tpl, ngx_uint_t *flags);
 
 /* The change forms' choices, the owner's name (ngx_http_ticket_view_form.c). */
+/* The value of a datetime-local input for t, in the server's zone, and
+ * the escalation time with its warning colour (ngx_http_ticket_view_form.c) */
+ngx_int_t ngx_http_ticket_view_local_input(ngx_http_request_t *r, int64_t t,
+    tk_str_t *str);
+ngx_int_t ngx_http_ticket_view_escalation(ngx_http_request_t *r,
+    const tk_ticket_t *t, tk_tpl_ticket_side_t *side);
 ngx_int_t ngx_http_ticket_view_options(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
     ngx_http_ticket_view_page_t *page);

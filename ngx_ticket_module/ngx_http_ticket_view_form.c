@@ -4,7 +4,8 @@
  * the ticket's current value so an unchanged form changes nothing.  The
  * users behind the owner choice come from the page cache when it has
  * them.  A refused form comes back showing what the agent changed, on
- * top of the stored ticket, with the message next to its field.
+ * top of the stored ticket, with the message next to its field.  Also
+ * the side's dates: the reminder input and the escalation's colour.
  */
 
 #include <ngx_config.h>
@@ -514,6 +515,89 @@ ngx_http_ticket_view_owners(ngx_http_request_t *r,
 
     tpl->owner_opts = oo;
     tpl->owner_opts_n = n;
+
+    return NGX_OK;
+}
+
+
+/* ---- the side's dates: reminder input, escalation (from view.c) -------- */
+
+
+/* The value of a datetime-local input for t, in the server's zone. */
+ngx_int_t
+ngx_http_ticket_view_local_input(ngx_http_request_t *r, int64_t t, tk_str_t *str)
+{
+    u_char     *p;
+    struct tm   tm;
+    time_t      tt;
+
+    tt = (time_t) t;
+    ngx_libc_localtime(tt, &tm);
+
+    p = ngx_pnalloc(r->pool, sizeof("2026-11-24T14:05") + 8);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    str->data = p;
+    str->len = ngx_sprintf(p, "%04d-%02d-%02dT%02d:%02d", tm.tm_year + 1900,
+                           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min)
+               - p;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The escalation time (mailbridge's timers write escalation_at and
+ * escalated) with its colour: esc-ok, esc-warn when less than 20 % of
+ * the time from creation is left, esc-over when it is due or escalated.
+ * The side is rendered on every request, so the colour follows the clock.
+ */
+ngx_int_t
+ngx_http_ticket_view_escalation(ngx_http_request_t *r, const tk_ticket_t *t,
+    tk_tpl_ticket_side_t *side)
+{
+    int64_t  now, total, left;
+
+    if (t->escalation_at == 0 && t->escalated == 0) {
+        return NGX_OK;
+    }
+
+    now = (int64_t) ngx_time();
+
+    if (t->escalation_at == 0) {
+        ngx_str_set(&side->escalation_class, "esc-over");
+        side->escalated = 1;
+        return ngx_http_ticket_time_str(r, t->escalated,
+                                        &side->escalation_label) == NGX_OK
+               && ngx_http_ticket_iso_str(r, t->escalated,
+                                          &side->escalation_iso) == NGX_OK
+               ? NGX_OK : NGX_ERROR;
+    }
+
+    total = t->escalation_at - t->created;
+    left = t->escalation_at - now;
+
+    if (t->escalated || left <= 0) {
+        ngx_str_set(&side->escalation_class, "esc-over");
+    } else if (left * 5 < total) {
+        ngx_str_set(&side->escalation_class, "esc-warn");
+    } else {
+        ngx_str_set(&side->escalation_class, "esc-ok");
+    }
+
+    if (t->escalated) {
+        side->escalated = 1;
+    }
+
+    if (ngx_http_ticket_time_str(r, t->escalation_at, &side->escalation_label)
+            != NGX_OK
+        || ngx_http_ticket_iso_str(r, t->escalation_at, &side->escalation_iso)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }
