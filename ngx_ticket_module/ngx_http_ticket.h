@@ -186,6 +186,8 @@ struct ngx_http_ticket_ctx_s {
 
 /* Right of the current user on a group (tk_right_e). */
 ngx_int_t ngx_http_ticket_right(ngx_http_ticket_ctx_t *ctx, ngx_str_t *group);
+/* Full right on some group: may start a ticket (new outbound ticket). */
+ngx_flag_t ngx_http_ticket_full_somewhere(ngx_http_ticket_ctx_t *ctx);
 
 /* ---- Redis (ngx_http_ticket_redis.c, _batch.c, _tx.c) -------------------- */
 
@@ -433,6 +435,9 @@ ngx_int_t ngx_http_ticket_keys(ngx_http_request_t *r,
 
 /* ngx_http_ticket_profile.c: "/profile" GET and POST */
 ngx_int_t ngx_http_ticket_profile(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+/* "/new": a new ticket that starts with our mail (_outbound.c) */
+ngx_int_t ngx_http_ticket_outbound(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
 /* ngx_http_ticket_search.c: "/search?q=" and "/api/v1/search?q=" */

@@ -21,6 +21,7 @@
 #include "ngx_http_ticket_views.h"
 #include "ngx_http_ticket_cache.h"
 #include "ngx_http_ticket_compose.h"
+#include "ngx_http_ticket_outbound.h"
 #include "ngx_http_ticket_api_json.h"
 
 
@@ -108,6 +109,13 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         }
 
         return ngx_http_ticket_reply_api(r, ctx, number);
+    }
+
+    /* POST /api/v1/tickets: a new ticket with our first mail (outbound.c) */
+    if (r->method == NGX_HTTP_POST && rest.len == 8
+        && ngx_strncmp(rest.data, "/tickets", 8) == 0)
+    {
+        return ngx_http_ticket_outbound_api(r, ctx);
     }
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {

@@ -591,6 +591,24 @@ ngx_http_ticket_right(ngx_http_ticket_ctx_t *ctx, ngx_str_t *group)
 }
 
 
+ngx_flag_t
+ngx_http_ticket_full_somewhere(ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_uint_t                      i;
+    ngx_http_ticket_group_right_t  *gr;
+
+    gr = ctx->groups.elts;
+
+    for (i = 0; ctx->authenticated && i < ctx->groups.nelts; i++) {
+        if (gr[i].right == TK_RIGHT_FULL) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* ---- helpers ------------------------------------------------------------ */
 
 static ngx_int_t

@@ -3,8 +3,9 @@
  * the composer's recipient fields, from the customers
  * (tk:customer-by-email, HSCAN ... MATCH) and the agents (tk:users), as
  * JSON for compose.js.  For those who may write in the ticket: the same
- * rights as the composer (none: 404, read only: 403).  The page works
- * without it.
+ * rights as the composer (none: 404, read only: 403); GET /new/complete
+ * (the new outbound ticket) for those with full right on some group.
+ * The page works without it.
  */
 
 #include <ngx_config.h>
@@ -67,7 +68,7 @@ ngx_http_ticket_complete(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         || ngx_array_init(&cp->emails, r->pool, 8, sizeof(ngx_str_t))
            != NGX_OK
         || ngx_array_init(&cp->ids, r->pool, 8, sizeof(ngx_str_t)) != NGX_OK
-        || ngx_http_ticket_ticket_key(r, number, &key) != NGX_OK)
+        || (number && ngx_http_ticket_ticket_key(r, number, &key) != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -112,7 +113,19 @@ ngx_http_ticket_complete(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     cp->pattern.len = p - cp->pattern.data;
     ngx_str_set(&cp->cursor, "0");
 
-    tk_cmds_add(cmds, "HGET %S " TK_F_GROUP, ngx_ticket_str(&key));
+    /* no ticket yet (GET /new/complete): for whoever may write in some
+     * group; the reply in the group's place says so */
+    if (number) {
+        tk_cmds_add(cmds, "HGET %S " TK_F_GROUP, ngx_ticket_str(&key));
+
+    } else if (ngx_http_ticket_full_somewhere(ctx)) {
+        tk_cmds_add(cmds, "ECHO +");
+
+    } else {
+        return ngx_http_ticket_compose_json_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                                                  "not found");
+    }
+
     tk_cmds_add(cmds, "SMEMBERS " TK_KEY_USERS);
 
     if (cmds->failed) {
@@ -137,7 +150,9 @@ ngx_http_ticket_complete_read(ngx_http_request_t *r,
                                                   "not found");
     }
 
-    switch (ngx_http_ticket_right(ctx, &ctx->replies[0].str)) {
+    switch (cp->number ? ngx_http_ticket_right(ctx, &ctx->replies[0].str)
+                       : TK_RIGHT_FULL)
+    {
     case TK_RIGHT_FULL:
         break;
     case TK_RIGHT_NONE:

@@ -18,8 +18,6 @@
 static ngx_int_t ngx_http_ticket_compose_modes(ngx_http_request_t *r,
     ngx_flag_t de, ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
     ngx_http_ticket_compose_load_t *ld, tk_tpl_compose_t *tpl);
-static ngx_int_t ngx_http_ticket_compose_send_label(ngx_http_request_t *r,
-    ngx_flag_t de, ngx_http_ticket_compose_t *c, tk_str_t *label);
 static ngx_int_t ngx_http_ticket_compose_url(ngx_http_request_t *r,
     tk_str_t *out, const char *fmt, ...);
 
@@ -262,7 +260,7 @@ ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
 
 /* "Send email to ana@x.org" (and how many more): the button says what
  * will happen.  The script keeps it current as recipients change. */
-static ngx_int_t
+ngx_int_t
 ngx_http_ticket_compose_send_label(ngx_http_request_t *r, ngx_flag_t de,
     ngx_http_ticket_compose_t *c, tk_str_t *label)
 {

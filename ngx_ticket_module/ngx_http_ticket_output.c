@@ -438,6 +438,9 @@ ngx_http_ticket_page(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         head.notice = ctx->notice;
         head.nav_profile = (ngx_strcmp(ctx->page, "profile") == 0);
         head.nav_keys = (ngx_strcmp(ctx->page, "keys") == 0);
+        /* a new outbound ticket: for agents with full right somewhere */
+        head.can_send = ngx_http_ticket_full_somewhere(ctx);
+        head.nav_new = (ngx_strcmp(ctx->page, "new") == 0);
 
         /* only admins may open the quarantine, so only they see it */
         if (ctx->user.admin) {

@@ -48,6 +48,23 @@ ngx_int_t ngx_http_ticket_reply_form(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_reply_json(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_compose_t *c,
     const char **field, const char **message);
+
+/* JSON members a reply and a new ticket share (ngx_http_ticket_reply_form.c,
+ * also used by ngx_http_ticket_outbound_form.c). */
+#define NGX_HTTP_TICKET_JSON_MEMBERS   32
+/* "state" and "attachments" into c and ctx->uploads: NGX_OK, or
+ * NGX_DECLINED with field and message. */
+ngx_int_t ngx_http_ticket_reply_json_common(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const tk_json_member_t *m, int n,
+    ngx_http_ticket_compose_t *c, const char **field, const char **message);
+/* A string member decoded into the pool ("" when absent or null);
+ * NGX_ERROR (*field = name) when it is not a string. */
+ngx_int_t ngx_http_ticket_reply_json_str(ngx_http_request_t *r,
+    const tk_json_member_t *m, int n, const char *name, ngx_str_t *value,
+    const char **field);
+/* "attachments": [{"name","content_type","data"}] into ctx->uploads. */
+ngx_int_t ngx_http_ticket_reply_json_files(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const tk_str_t *list);
 /* Every field checked, errors set next to them: NGX_OK or NGX_DECLINED. */
 ngx_int_t ngx_http_ticket_reply_check(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_compose_t *c);

@@ -15,7 +15,6 @@
 
 
 #define NGX_HTTP_TICKET_SUBJECT_MAX    900      /* a header line < 998 */
-#define NGX_HTTP_TICKET_JSON_MEMBERS   32
 
 
 static void ngx_http_ticket_reply_number(ngx_http_request_t *r,
@@ -23,11 +22,6 @@ static void ngx_http_ticket_reply_number(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_reply_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static void *ngx_http_ticket_reply_alloc(void *pool, size_t size);
-static ngx_int_t ngx_http_ticket_reply_json_str(ngx_http_request_t *r,
-    const tk_json_member_t *m, int n, const char *name, ngx_str_t *value,
-    const char **field);
-static ngx_int_t ngx_http_ticket_reply_json_files(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, const tk_str_t *list);
 
 
 /* The form as the composer posts it; malformed fields read as empty,
@@ -274,7 +268,7 @@ ngx_http_ticket_reply_json(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     int                      n, i;
     size_t                   errpos;
     long long                v;
-    ngx_str_t                type, state;
+    ngx_str_t                type;
     tk_json_member_t         m[NGX_HTTP_TICKET_JSON_MEMBERS];
     const tk_json_member_t  *e;
 
@@ -340,35 +334,10 @@ ngx_http_ticket_reply_json(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     c->state = c->note ? 0 : TK_STATE_WAITING;
-    e = tk_json_get(m, n, "state");
 
-    if (e && e->type == TK_JSON_NUMBER) {
-        v = tk_json_uint(&e->value);
-        c->state = (v >= TK_STATE_MIN && v <= TK_STATE_MAX) ? v : -1;
-
-    } else if (e && e->type == TK_JSON_STRING) {
-        if (ngx_http_ticket_reply_json_str(r, m, n, "state", &state, field)
-            != NGX_OK)
-        {
-            return NGX_DECLINED;
-        }
-
-        c->state = tk_state_parse((char *) state.data, state.len);
-        c->state = c->state ? c->state : -1;
-
-    } else if (e && e->type != TK_JSON_NULL) {
-        *field = "state";
-        *message = "a state name (waiting, reminder, ...) or 1 to 6";
-        return NGX_DECLINED;
-    }
-
-    e = tk_json_get(m, n, "attachments");
-    if (e && e->type != TK_JSON_NULL
-        && (e->type != TK_JSON_ARRAY
-            || ngx_http_ticket_reply_json_files(r, ctx, &e->value) != NGX_OK))
+    if (ngx_http_ticket_reply_json_common(r, ctx, m, n, c, field, message)
+        != NGX_OK)
     {
-        *field = "attachments";
-        *message = "a list of {\"name\",\"content_type\",\"data\": base64}";
         return NGX_DECLINED;
     }
 
@@ -412,7 +381,58 @@ ngx_http_ticket_reply_json(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 }
 
 
-static ngx_int_t
+/*
+ * What a reply and a new ticket's first mail share: "state" (a name or
+ * 1..6; absent: c->state as set before) and "attachments".  NGX_OK, or
+ * NGX_DECLINED with field and message.
+ */
+ngx_int_t
+ngx_http_ticket_reply_json_common(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const tk_json_member_t *m, int n,
+    ngx_http_ticket_compose_t *c, const char **field, const char **message)
+{
+    long long                v;
+    ngx_str_t                state;
+    const tk_json_member_t  *e;
+
+    e = tk_json_get(m, n, "state");
+
+    if (e && e->type == TK_JSON_NUMBER) {
+        v = tk_json_uint(&e->value);
+        c->state = (v >= TK_STATE_MIN && v <= TK_STATE_MAX) ? v : -1;
+
+    } else if (e && e->type == TK_JSON_STRING) {
+        if (ngx_http_ticket_reply_json_str(r, m, n, "state", &state, field)
+            != NGX_OK)
+        {
+            *message = "must be a string";
+            return NGX_DECLINED;
+        }
+
+        c->state = tk_state_parse((char *) state.data, state.len);
+        c->state = c->state ? c->state : -1;
+
+    } else if (e && e->type != TK_JSON_NULL) {
+        *field = "state";
+        *message = "a state name (waiting, reminder, ...) or 1 to 6";
+        return NGX_DECLINED;
+    }
+
+    e = tk_json_get(m, n, "attachments");
+    if (e && e->type != TK_JSON_NULL
+        && (e->type != TK_JSON_ARRAY
+            || ngx_http_ticket_reply_json_files(r, ctx, &e->value) != NGX_OK))
+    {
+        *field = "attachments";
+        *message = "a list of {\"name\",\"content_type\",\"data\": base64}";
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_ticket_reply_json_str(ngx_http_request_t *r,
     const tk_json_member_t *m, int n, const char *name, ngx_str_t *value,
     const char **field)
@@ -445,7 +465,7 @@ ngx_http_ticket_reply_json_str(ngx_http_request_t *r,
  * "data":"BASE64"}, ...] -- the same files as a form's (ctx->uploads),
  * decoded into the request pool.
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_ticket_reply_json_files(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, const tk_str_t *list)
 {

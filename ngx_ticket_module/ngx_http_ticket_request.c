@@ -259,6 +259,12 @@ ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_profile(r, ctx);
     }
 
+    /* a new ticket that starts with our mail (outbound.c) */
+    if (ngx_http_ticket_path_is(path, "/new")) {
+        ctx->page = "new";
+        return ngx_http_ticket_outbound(r, ctx);
+    }
+
     if (ngx_http_ticket_path_is(path, "/admin")) {
         ctx->page = "admin";
         return ngx_http_ticket_admin(r, ctx);
@@ -290,8 +296,12 @@ ngx_http_ticket_body_max(ngx_http_request_t *r)
 
     if (ct && ct->len >= 16
         && ngx_strncasecmp(ct->data, (u_char *) "application/json", 16) == 0
-        && r->uri.len > 8
-        && ngx_strncmp(r->uri.data + r->uri.len - 9, "/articles", 9) == 0)
+        && ((r->uri.len > 8
+             && ngx_strncmp(r->uri.data + r->uri.len - 9, "/articles", 9)
+                == 0)
+            || (r->uri.len > 7
+                && ngx_strncmp(r->uri.data + r->uri.len - 8, "/tickets", 8)
+                   == 0)))
     {
         return (off_t) lcf->upload_max_size / 3 * 4 + 64 * 1024;
     }

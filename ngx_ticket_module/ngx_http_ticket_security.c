@@ -5,7 +5,8 @@
  * ("encrypted to all recipients", "signed only", "NOT encrypted: no key
  * for x@y") from the key metadata mailbridge keeps in Redis -- no gpg
  * in a worker.  The page shows it, the POST decides by it again, and
- * GET /t/N/security?to=&cc=&bcc= gives it to the page's script.
+ * GET /t/N/security?to=&cc=&bcc= gives it to the page's script (and
+ * GET /new/security?group=G&... to the new outbound ticket's).
  */
 
 #include <ngx_config.h>
@@ -27,6 +28,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_ticket_security_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_security_group(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *group);
 static ngx_int_t ngx_http_ticket_security_send(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_rcpt_field(ngx_http_ticket_compose_t *c,
@@ -430,7 +433,7 @@ ngx_http_ticket_compose_security_json(ngx_http_request_t *r,
     sr = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_security_req_t));
     cmds = ngx_http_ticket_cmds(r);
     if (sr == NULL || cmds == NULL
-        || ngx_http_ticket_ticket_key(r, number, &key) != NGX_OK)
+        || (number && ngx_http_ticket_ticket_key(r, number, &key) != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -450,6 +453,22 @@ ngx_http_ticket_compose_security_json(ngx_http_request_t *r,
         ngx_str_set(&sr->c.bcc, "");
     }
 
+    /* no ticket yet (GET /new/security?group=G&to=...): the group is
+     * named, the right is known without a read, nobody wrote encrypted */
+    if (number == 0) {
+        ngx_str_t  group;
+
+        if (ngx_http_ticket_query_arg(r, "group", &group) != NGX_OK
+            || !tk_valid_group(ngx_ticket_str(&group))
+            || ngx_http_ticket_right(ctx, &group) != TK_RIGHT_FULL)
+        {
+            return ngx_http_ticket_compose_json_error(r, NGX_HTTP_NOT_FOUND,
+                                                      "group", "not found");
+        }
+
+        return ngx_http_ticket_security_group(r, ctx, &group);
+    }
+
     tk_cmds_add(cmds, "HGETALL %S", ngx_ticket_str(&key));
     ngx_http_ticket_compose_flags(cmds, number);
 
@@ -466,8 +485,6 @@ static ngx_int_t
 ngx_http_ticket_security_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    char                             gkey[TK_KEY_MAX];
-    tk_cmds_t                       *cmds;
     tk_ticket_t                      t;
     ngx_http_ticket_security_req_t  *sr;
 
@@ -490,6 +507,21 @@ ngx_http_ticket_security_read(ngx_http_request_t *r,
 
     sr->encrypted = ngx_http_ticket_compose_encrypted(&ctx->replies[1]);
 
+    return ngx_http_ticket_security_group(r, ctx, (ngx_str_t *) &t.group);
+}
+
+
+/* The recipients checked, then the group (signing) and their keys. */
+static ngx_int_t
+ngx_http_ticket_security_group(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *group)
+{
+    char                             gkey[TK_KEY_MAX];
+    tk_cmds_t                       *cmds;
+    ngx_http_ticket_security_req_t  *sr;
+
+    sr = ctx->view;
+
     if (ngx_http_ticket_compose_rcpt(&sr->c, ngx_http_ticket_lang_de(ctx))
         != NGX_OK)
     {
@@ -501,7 +533,7 @@ ngx_http_ticket_security_read(ngx_http_request_t *r,
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL
-        || tk_key_group(gkey, sizeof(gkey), &t.group) == 0)
+        || tk_key_group(gkey, sizeof(gkey), ngx_ticket_str(group)) == 0)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -3,6 +3,7 @@
  * and the security line follow the recipients as they are typed (GET
  * /t/N/security, the same decision the server makes when sending), and
  * the recipient fields suggest customers and agents (GET /t/N/complete).
+ * The new outbound ticket's form (/new) uses it too, with the group.
  */
 (function () {
     'use strict';
@@ -20,7 +21,7 @@
     function init() {
         var form = document.getElementById('compose'),
             line = document.getElementById('security-line'),
-            send, fields, timer, de, confirm;
+            send, fields, timer, de, confirm, group;
 
         if (!form || !line) {
             return;
@@ -31,6 +32,7 @@
             return form.querySelector('input[name=' + n + ']');
         });
         de = form.getAttribute('data-lang') === 'de';
+        group = form.querySelector('select[name=group]');
         confirm = form.querySelector('.confirm');
 
         function label() {
@@ -60,6 +62,11 @@
                 return ['to', 'cc', 'bcc'][i] + '='
                        + encodeURIComponent(f ? f.value : '');
             }).join('&');
+
+            /* a new ticket (compose_new.html): the group chosen signs */
+            if (group) {
+                q += '&group=' + encodeURIComponent(group.value);
+            }
 
             send.textContent = label();
 
@@ -103,6 +110,10 @@
                 complete(f, changed);
             }
         });
+
+        if (group) {
+            group.addEventListener('change', changed);
+        }
     }
 
     /* suggestions for the address being typed: the text after the last

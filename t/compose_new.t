@@ -1,0 +1,310 @@
+#!/usr/bin/perl
+# compose_new.t -- the new outbound ticket ("send email", GET/POST /new,
+# POST /api/v1/tickets): one MULTI writes the customer (found by address
+# or created), the ticket with index and history, the first outbound
+# article and its outbox entry; the mail that leaves through mailbridge's
+# outbox role (a real SMTP server, t/lib/SMTPTest.pm) has From of the
+# group, [Ticket#N], Cc in its headers, Bcc delivered but not in them;
+# the customer's answer threads back into the new ticket.  Without the
+# group's full right, without CSRF, with CR/LF, without a recipient, with
+# an unknown group: refused, and nothing is written.
+use strict;
+use warnings;
+use utf8;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Encode qw(encode_utf8 decode_utf8 decode);
+use TK;
+use SMTPTest;
+require "$FindBin::Bin/mail_lib.pl";
+
+plan skip_all => 'build/mailbridge is missing' unless TK::mailbridge_bin();
+
+my $tk = TK->new(location => 'ticket_upload_max_size 256k;');
+$tk->add_group('ALSO', email => 'also@example.org');
+$tk->add_group('legal', email => 'legal@example.org');
+$tk->add_group('Zivilrecht', email => 'zivil@example.org');
+my $r = $tk->redis;
+$r->hset(tk_key_group('ALSO'), 'display_name', encode_utf8('ALSO – Rechtshilfe'));
+$r->hset(tk_key_group('ALSO'), 'signature', encode_utf8("Solidarische Grüße\nALSO-Team"));
+my $smtp = SMTPTest->start($tk);
+MB::write_conf($tk, extra => 'smtp.url = ' . $smtp->url . "\noutbox.retry_min = 1\noutbox.claim_idle = 1\n");
+
+my $pw = $tk->add_user('anna', name => 'Anna A', rights => 'ALSO:full,Zivilrecht:read');
+my $rita_pw = $tk->add_user('rita', name => 'Rita R', rights => 'Zivilrecht:read');
+my $c = $tk->login_client('anna', $pw);
+my $rita = $tk->login_client('rita', $rita_pw);
+
+# an existing customer, known by a mail she wrote
+my ($rc0, undef, $err0) = MB::deliver($tk, MB::mail(from => 'Berta Bestand <berta@example.net>',
+    to => 'legal@example.org', subject => 'Alt'), '--recipient', 'legal@example.org');
+die "deliver: $err0" if $rc0;
+my $berta = $r->hget(TK_KEY_CUSTOMER_BY_EMAIL, 'berta@example.net');
+ok $berta, 'Berta is a customer';
+
+sub outbox { [ $r->xrange(TK_KEY_OUTBOX, '-', '+') ] }
+sub art    { MB::article($tk, @_) }
+sub dtext  { my $e = $_[0]; $e ? decode_utf8($e->text) : '' }
+sub state_of_db {
+    return { tickets => $r->get(TK_KEY_SEQ_TICKET) // 0, outbox => scalar @{ outbox() },
+             customers => $r->hlen(TK_KEY_CUSTOMER_BY_EMAIL),
+             all => scalar keys %{ $tk->all_tickets } };
+}
+sub unchanged {
+    my ($before, $what) = @_;
+    is_deeply state_of_db(), $before, "$what: nothing written";
+}
+
+# multipart/form-data as a browser sends the form with files
+sub multipart {
+    my ($boundary, @fields) = @_;
+    my $body = '';
+    while (my ($name, $v) = splice @fields, 0, 2) {
+        $body .= "--$boundary\r\n";
+        if (ref $v) {
+            $body .= qq{Content-Disposition: form-data; name="$name"; filename="$v->{filename}"\r\n}
+                . "Content-Type: $v->{type}\r\n\r\n$v->{data}\r\n";
+        } else {
+            $body .= qq{Content-Disposition: form-data; name="$name"\r\n\r\n$v\r\n};
+        }
+    }
+    return $body . "--$boundary--\r\n";
+}
+sub new_form {
+    my ($client, %set) = @_;
+    my $page = $client->get('/new');
+    die "GET /new: $page->{status}" unless $page->{status} == 200;
+    return $client->form_values($page, 'form#compose', %set);
+}
+sub send_new {
+    my ($client, %set) = @_;
+    my ($action, $pairs) = new_form($client, %set);
+    return $client->post($action, $pairs);
+}
+
+subtest 'the page: a link in the head, the form, only groups with full right' => sub {
+    my $o = $c->get('/');
+    ok $o->dom->at('a#nav-new[href$="/new"]'), 'agents have "E-Mail senden" in the head';
+    my $res = $c->get('/new');
+    is $res->{status}, 200, '200';
+    is $res->page, 'new', 'data-page';
+    my $d = $res->dom;
+    ok $d->at('a#nav-new[aria-current=page]'), 'the link is current';
+    ok $d->at('form#compose[action$="/new"][method=post][enctype="multipart/form-data"]'), 'the form posts to /new';
+    ok $d->at('form#compose input[name=csrf]'), 'CSRF token';
+    my @g = map { $_->attr('value') } $d->find('form#compose select[name=group] option');
+    is_deeply \@g, [ 'ALSO' ], 'only ALSO (full); not Zivilrecht (read), not legal (none)';
+    ok $d->at('form#compose input[name=to][data-complete$="/new/complete"]'), 'To with address suggestions';
+    ok $d->at('form#compose input[name=customer_name]'), 'the customer\'s name (quick create)';
+    ok $d->at("form#compose input[name=$_]"), $_ for qw(cc bcc subject pending_until);
+    ok $d->at('form#compose input[type=file][name=attachment]'), 'attachments';
+    is $d->at('form#compose select[name=state] option[selected]')->attr('value'), '3', 'state: waiting for reply';
+    ok $d->at('#security-line[data-crypt=""]'), 'security line';
+    is dtext($d->at('form#compose button.send')), 'E-Mail senden', 'the button';
+
+    ok !$rita->get('/')->dom->at('a#nav-new'), 'a reader has no link';
+    is $rita->get('/new')->{status}, 403, 'and may not open it';
+    is $rita->post_csrf('/new', [ group => 'Zivilrecht', to => 'x@example.net', subject => 's', body => 'b' ])->{status},
+        403, 'nor post it';
+    is $c->get('/new/complete?q=be')->json->{addresses}[0]{email}, 'berta@example.net',
+        'the composer\'s address suggestions';
+    is $rita->get('/new/complete?q=be')->{status}, 404, 'not for a reader';
+    my $sec = $c->get('/new/security?group=ALSO&to=berta%40example.net')->json;
+    is $sec->{kind}, 'plain', 'security JSON for a new ticket';
+    is $c->get('/new/security?group=Zivilrecht&to=berta%40example.net')->{status}, 404, 'not for a group one may only read';
+};
+
+my ($n1, $a1);
+subtest 'POST /new: customer created, ticket, article, outbox entry' => sub {
+    my $before = state_of_db();
+    my ($action, $pairs) = new_form($c, group => 'ALSO', to => 'kim.neu@example.net',
+        customer_name => 'Kim Neu', cc => 'Bernd Beistand <bernd@example.net>', bcc => 'akte@example.org',
+        subject => 'Eure Anfrage', body => "Hallo Kim,\r\nwir melden uns.\r\n");
+    my $res = $c->request('POST', $action, content => multipart('BNDRY', @$pairs,
+            attachment => { filename => 'Vollmacht.pdf', type => 'application/pdf', data => "%PDF-1.4\0x" }),
+        headers => { 'content-type' => 'multipart/form-data; boundary=BNDRY' });
+    is $res->{status}, 303, '303' or diag $res->{content};
+    ($n1, $a1) = ($res->location // '') =~ m{/t/(\d+)#a-(\d+)$};
+    ok $n1, 'to the new ticket\'s article';
+    my $t = $tk->ticket_hash($n1);
+    is $t->{group}, 'ALSO', 'group';
+    is decode_utf8($t->{title}), 'Eure Anfrage', 'title: the subject';
+    is $t->{owner}, 'anna', 'owner: who wrote';
+    is $t->{state}, 3, 'state: waiting for reply';
+    is $t->{customer_email}, 'kim.neu@example.net', 'customer address';
+    is $t->{customer_name}, 'Kim Neu', 'customer name: as given';
+    ok $t->{first_response}, 'first response: now';
+    is $t->{articles}, 1, 'one article';
+    my $cid = $r->hget(TK_KEY_CUSTOMER_BY_EMAIL, 'kim.neu@example.net');
+    is $t->{customer}, $cid, 'the new customer';
+    my %cu = $r->hgetall(tk_key_customer($cid));
+    is_deeply \%cu, { id => $cid, name => 'Kim Neu', email => 'kim.neu@example.net' }, 'customer hash';
+    is_deeply MB::article_ids($tk, $n1), [ $a1 ], 'the article in the list';
+    my $a = art($n1, $a1);
+    is $a->{kind}, 'out', 'outbound';
+    is decode_utf8($a->{from}), 'ALSO – Rechtshilfe <also@example.org>', 'From: the group\'s display name';
+    is $a->{to}, 'Kim Neu <kim.neu@example.net>', 'To with the customer\'s name';
+    is $a->{cc}, 'Bernd Beistand <bernd@example.net>', 'Cc';
+    is $a->{bcc}, 'akte@example.org', 'Bcc';
+    is $a->{subject}, "[Ticket#$n1] Eure Anfrage", 'subject with the tag';
+    like $a->{message_id}, qr/^tk\.$n1\.$a1\.[0-9a-f]{24}\@example\.org$/, 'Message-ID';
+    is MB::where($tk, $a->{message_id}), "$n1:$a1", 'Message-ID indexed for threading';
+    like decode_utf8($a->{body}), qr/^Hallo Kim,\nwir melden uns\.\n\n-- \nSolidarische Grüße\nALSO-Team\n$/, 'body with signature';
+    is $a->{attachments}, 1, 'one attachment';
+    is MB::attachment($tk, $n1, $a1, 1)->{data}, "%PDF-1.4\0x", 'its bytes';
+    is $a->{delivery}, 'queued', 'queued';
+    is $a->{author}, 'anna', 'author';
+    my @ob = @{ outbox() };
+    is scalar @ob, $before->{outbox} + 1, 'one outbox entry';
+    is_deeply { @{ $ob[-1][1] } }, { ticket => $n1, article => $a1, kind => 'article' }, 'for the article';
+    my @h = @{ $tk->history($n1) };
+    is $h[0]{field}, 'created', 'history: created';
+    is $h[0]{by}, 'anna', 'by anna';
+    my @feed = $r->xrange(TK_KEY_FEED, '-', '+');
+    my ($fe) = grep { my %f = @{ $_->[1] }; ($f{ticket} // '') eq $n1 } @feed;
+    ok $fe, 'a change feed entry for the new ticket';
+    is_deeply $tk->index_counts, $tk->expected_counts, 'index counts';
+    ok $c->get('/')->dom->at(qq{a[href\$="/t/$n1"]}), 'in the overview (index)';
+    my $page = $c->get("/t/$n1");
+    is $page->{status}, 200, 'the ticket page';
+};
+
+subtest 'an existing customer is found by address (any case) and keeps her name' => sub {
+    my $customers = $r->hlen(TK_KEY_CUSTOMER_BY_EMAIL);
+    my $res = send_new($c, group => 'ALSO', to => 'Berta@Example.NET', customer_name => 'Anders',
+        subject => 'Nachfrage', body => 'Hallo Berta', state => '4', pending_until => '2030-01-02T10:00');
+    is $res->{status}, 303, '303' or diag $res->{content};
+    my ($n) = ($res->location // '') =~ m{/t/(\d+)#};
+    my $t = $tk->ticket_hash($n);
+    is $t->{customer}, $berta, 'the same customer';
+    is $t->{customer_name}, 'Berta Bestand', 'her stored name';
+    is $r->hlen(TK_KEY_CUSTOMER_BY_EMAIL), $customers, 'no customer created';
+    is $t->{state}, 4, 'waiting with reminder';
+    ok $t->{pending_until} > time, 'the reminder';
+};
+
+subtest 'refused forms: 422 with the form as sent, nothing written' => sub {
+    my $before = state_of_db();
+    my %good = (group => 'ALSO', to => 'neu@example.net', subject => 'Betreff', body => 'Text');
+    my @cases = (
+        [ 'CR/LF in the subject', { subject => "Betreff\r\nBcc: evil\@example.com" }, '#c-subject-error' ],
+        [ 'CR/LF in the name', { customer_name => "Kim\r\nBcc: evil\@example.com" }, '#c-name-error' ],
+        [ 'no recipient', { to => '' }, '#c-to-error' ],
+        [ 'a bad address', { to => 'kein-at' }, '#c-to-error' ],
+        [ 'an unknown group', { group => 'Gibtsnicht' }, '#c-group-error' ],
+        [ 'a group without any right', { group => 'legal' }, '#c-group-error' ],
+        [ 'a group one may only read', { group => 'Zivilrecht' }, '#c-group-error' ],
+        [ 'no text', { body => ' ' }, '#c-body-error' ],
+        [ 'reminder without a date', { state => '4', pending_until => '' }, '#c-state-error' ],
+    );
+    for my $case (@cases) {
+        my ($what, $set, $sel) = @$case;
+        my %f = (%good, %$set);
+        my $res = $c->post_csrf('/new', [ %f ]);
+        is $res->{status}, 422, "$what: 422";
+        my $d = $res->dom;
+        ok $d->at($sel), "$what: the message next to the field";
+        is $d->at('form#compose input[name=to]')->attr('value') // '', $f{to}, "$what: To as sent";
+        is $d->at('form#compose select[name=group] option[selected]') ? 1 : 0, $f{group} eq 'ALSO' ? 1 : 0,
+            "$what: the group chosen";
+        is decode_utf8($d->at('form#compose textarea[name=body]')->raw_text) =~ s/^\n//r, $f{body},
+            "$what: the text kept" unless $f{body} eq ' ';
+    }
+    my $res = $c->post('/new', [ %good ]);
+    is $res->{status}, 403, 'without the CSRF token: 403';
+    unchanged($before, 'refused forms');
+};
+
+subtest 'the mail sent: From the group, [Ticket#N], Cc in the headers, Bcc only delivered' => sub {
+    $tk->spawn('outbox', MB::bin(), '-c', MB::conf($tk), 'outbox');
+    TK::wait_for('delivery of the first mail', 20, sub { (art($n1, $a1)->{delivery} // '') eq 'sent' })
+        or diag TK::tail($tk->log_file('outbox'), 20);
+    my $a = art($n1, $a1);
+    my ($m) = grep { $_->{data} =~ /^Message-ID:\s*<\Q$a->{message_id}\E>/mi } $smtp->mails;
+    ok $m, 'the mail reached the SMTP server';
+    my ($head) = split /\r?\n\r?\n/, $m->{data}, 2;
+    $head =~ s/\r?\n[ \t]+/ /g;
+    my %h;
+    for (split /\r?\n/, $head) { my ($k, $v) = /^([^:]+):\s*(.*)$/ or next; $h{lc $k} = $v }
+    like decode('MIME-Header', $h{from}), qr/^"?ALSO – Rechtshilfe"? <also\@example\.org>$/, 'From';
+    like decode('MIME-Header', $h{subject}), qr/^\[Ticket#$n1\] Eure Anfrage$/, 'Subject with the tag';
+    like $h{to}, qr/kim\.neu\@example\.net/, 'To';
+    like $h{cc}, qr/bernd\@example\.net/, 'Cc in the headers';
+    ok !exists $h{bcc}, 'no Bcc header';
+    unlike $m->{data}, qr/akte\@example\.org/, 'the Bcc address nowhere in the mail';
+    is_deeply [ sort @{ $m->{rcpt} } ], [ sort qw(kim.neu@example.net bernd@example.net akte@example.org) ],
+        'one mail to To, Cc and Bcc';
+    ok !exists $h{'in-reply-to'}, 'no In-Reply-To: it starts the conversation';
+
+    # the customer answers: it threads back into the new ticket
+    my $reply = MB::mail(from => 'Kim Neu <kim.neu@example.net>', to => 'also@example.org',
+        subject => "Re: [Ticket#$n1] Eure Anfrage", in_reply_to => "<$a->{message_id}>",
+        references => "<$a->{message_id}>", body => "Danke!\r\n");
+    my ($rc, undef, $err) = MB::deliver($tk, $reply, '--recipient', 'also@example.org');
+    is $rc, 0, 'the answer delivered' or diag $err;
+    my ($rn) = MB::stored($tk, MB::msgid_of($reply));
+    is $rn, $n1, 'the answer threads into the new ticket';
+    is $tk->ticket_hash($n1)->{articles}, 2, 'two articles now';
+};
+
+subtest 'POST /api/v1/tickets' => sub {
+    my $token = $tk->add_token('anna');
+    my $rtoken = $tk->add_token('rita');
+    my $api = $tk->client;
+    my $post = sub {
+        my ($tok, $body) = @_;
+        return $api->api('POST', '/api/v1/tickets', $tok,
+            content => ref $body ? $tk->json->encode($body) : $body);
+    };
+    my $res = $post->($token, { group => 'ALSO', customer => { name => 'Lou Lang', email => 'lou@example.net' },
+        cc => 'cc@example.net', bcc => 'bcc@example.org', subject => 'Per API', body => "Hallo Lou\n" });
+    is $res->{status}, 201, '201' or diag $res->{content};
+    my $j = $res->json;
+    my $n = $j->{number};
+    ok $n, 'the number';
+    like $res->header('location') // '', qr{/api/v1/tickets/$n$}, 'Location';
+    is $j->{group}, 'ALSO', 'group';
+    is $j->{state}, 'waiting', 'state';
+    is $j->{customer}{email}, 'lou@example.net', 'customer';
+    ok $j->{customer_created}, 'created';
+    is $j->{article}{delivery}, 'queued', 'the article queued';
+    my $a = art($n, $j->{article}{id});
+    is $a->{to}, 'Lou Lang <lou@example.net>', 'To: the customer';
+    is $a->{cc}, 'cc@example.net', 'Cc';
+    is $a->{bcc}, 'bcc@example.org', 'Bcc';
+    is $a->{message_id}, $j->{article}{message_id}, 'Message-ID';
+    is $api->api('GET', "/api/v1/tickets/$n", $token)->json->{number}, $n, 'GET it';
+    TK::wait_for('the API\'s mail sent', 20, sub { (art($n, $j->{article}{id})->{delivery} // '') eq 'sent' });
+
+    my $note = $post->($token, { group => 'ALSO', type => 'note', customer => { email => 'anruf@example.net' },
+        subject => 'Anruf', body => 'Rief an wegen Frist.' });
+    is $note->{status}, 201, 'a ticket begun with a note: 201';
+    my $nj = $note->json;
+    is $nj->{article}{kind}, 'note', 'kind note';
+    is $nj->{state}, 'open', 'open';
+    is art($nj->{number}, $nj->{article}{id})->{delivery} // '', '', 'not queued';
+
+    my $before = state_of_db();
+    my %ok = (group => 'ALSO', to => 'x@example.net', subject => 's', body => 'b');
+    for my $case (
+        [ 'read right only', $token, { %ok, group => 'Zivilrecht' }, 403, 'group' ],
+        [ 'unknown group', $token, { %ok, group => 'Nope' }, 422, 'group' ],
+        [ 'no group', $token, { %ok, group => undef }, 422, 'group' ],
+        [ 'CR/LF in the subject', $token, { %ok, subject => "a\r\nBcc: e\@x.org" }, 422, 'subject' ],
+        [ 'CR/LF in the customer name', $token, { %ok, customer => { name => "a\nb", email => 'x@example.net' } }, 422, 'customer' ],
+        [ 'no recipient', $token, { %ok, to => '' }, 422, 'to' ],
+        [ 'an unknown member', $token, { %ok, priority => 'high' }, 400, '?' ],
+        [ 'a reader', $rtoken, { %ok, group => 'Zivilrecht' }, 403, 'group' ],
+    ) {
+        my ($what, $tok, $body, $status, $field) = @$case;
+        my $res = $post->($tok, $body);
+        is $res->{status}, $status, "$what: $status";
+        is(($res->json // {})->{field}, $field, "$what: field $field");
+    }
+    is $post->($token, '{"group":')->{status}, 400, 'not JSON: 400';
+    is $post->(undef, { %ok })->{status}, 401, 'no token: 401';
+    unchanged($before, 'refused API calls');
+};
+
+done_testing;
