@@ -85,13 +85,14 @@ grep -q 'id="compose"' "$T/t.html" || { echo "reply.sh: no composer on /t/$FIRST
 
 # the form without rev/arts/hist: every POST is a fresh reply, never a
 # conflict (the two-agent check is t/compose.t's); it answers the
-# ticket's first mail, as the composer's form names it
+# ticket's first mail and names the ticket's group, as the composer's
+# form does
 cat > "$T/reply.lua" <<LUA
 local first, a0, n, i = $FIRST, $A0, $NT, 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = "tk_session=$SID"
-wrk.body = "csrf=$CSRF&type=reply&to=Kundin+%3Ckundin%40example.net%3E"
+wrk.body = "csrf=$CSRF&type=reply&group=ALSO&to=Kundin+%3Ckundin%40example.net%3E"
     .. "&subject=Re%3A+Frage&state=3&body=Hallo%2C%0A%0Awir+melden+uns+bald.%0A"
 local body = wrk.body
 request = function()

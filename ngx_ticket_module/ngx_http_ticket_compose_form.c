@@ -69,6 +69,8 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
                                    ld->target->attachments)
                                  - tpl->forward_files.data;
     }
+    /* the group as the page saw it: the send needs no read to find it */
+    tpl->group = v->ticket.group;
     tpl->csrf = *ngx_ticket_str(&ctx->csrf);
     tpl->static_url = *ngx_ticket_str(&lcf->static_url);
     tpl->version = *ngx_ticket_str(&mcf->static_version);

@@ -719,13 +719,7 @@ ngx_http_ticket_outbound_back(ngx_http_request_t *r,
                                                           : "refused");
     }
 
-    if (ctx->uploads && ctx->uploads->nelts) {
-        ob->c.err_files = ngx_http_ticket_lang_de(ctx)
-                          ? "Die Anh\xc3\xa4nge sind nicht gespeichert: "
-                            "bitte noch einmal ausw\xc3\xa4hlen."
-                          : "The attachments were not kept: please choose "
-                            "them again.";
-    }
+    ngx_http_ticket_reply_files_lost(ctx, &ob->c);
 
     return ngx_http_ticket_outbound_show(r, ctx, status);
 }

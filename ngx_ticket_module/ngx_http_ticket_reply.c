@@ -9,7 +9,8 @@
  * ticket: the form carries the ticket's rev and how many articles and
  * history entries it saw; if mail came in or someone changed the ticket
  * since, nothing is written and the page comes back with the form as
- * typed and what changed.  A note is the same without an outbox entry.
+ * typed and what changed (ngx_http_ticket_reply_conflict.c).  A note is
+ * the same without an outbox entry.
  */
 
 #include <ngx_config.h>
@@ -37,20 +38,14 @@ static ngx_int_t ngx_http_ticket_reply_start(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_reply_begin(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_reply_watch(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_reply_decide(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx);
-static ngx_int_t ngx_http_ticket_reply_changed(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx);
-static ngx_int_t ngx_http_ticket_reply_changes(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_t *history);
-static ngx_int_t ngx_http_ticket_reply_fresh(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_reply_committed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_reply_back(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status);
-static void ngx_http_ticket_reply_files_lost(ngx_http_ticket_ctx_t *ctx,
-    ngx_http_ticket_compose_t *c);
 static ngx_int_t ngx_http_ticket_reply_refuse(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *message);
 
@@ -142,9 +137,11 @@ static ngx_int_t
 ngx_http_ticket_reply_start(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     tk_cmds_t                    *cmds;
+    ngx_http_ticket_compose_t    *c;
     ngx_http_ticket_reply_req_t  *rq;
 
     rq = ctx->view;
+    c = rq->c;
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL
@@ -152,6 +149,22 @@ ngx_http_ticket_reply_start(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
             && ngx_http_ticket_ticket_key(r, rq->number, &rq->key) != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /*
+     * The composer's form names the ticket's group as its page saw it:
+     * where that is a group one may write in, no round trip before WATCH
+     * (decide compares it with the ticket's; a wrong one costs a retry
+     * the long way and an article id, nothing else).
+     */
+    if (c->group.len && (c->reply || c->note)
+        && tk_valid_group(ngx_ticket_str(&c->group))
+        && ngx_http_ticket_right(ctx, &c->group) == TK_RIGHT_FULL)
+    {
+        rq->group = c->group;
+        rq->tid = c->reply;
+
+        return ngx_http_ticket_reply_watch(r, ctx);
     }
 
     tk_cmds_add(cmds, "HGET %S " TK_F_GROUP, ngx_ticket_str(&rq->key));
@@ -173,8 +186,6 @@ ngx_http_ticket_reply_start(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 static ngx_int_t
 ngx_http_ticket_reply_begin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
-    char                          gkey[TK_KEY_MAX];
-    tk_cmds_t                    *cmds;
     ngx_http_ticket_compose_t    *c;
     ngx_http_ticket_reply_req_t  *rq;
 
@@ -221,6 +232,23 @@ ngx_http_ticket_reply_begin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                                        "group only.");
     }
 
+    return ngx_http_ticket_reply_watch(r, ctx);
+}
+
+
+/* WATCH the ticket; read it, what changed, the group, the mail answered,
+ * the keys, and take the article's id -- one round trip. */
+static ngx_int_t
+ngx_http_ticket_reply_watch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    char                          gkey[TK_KEY_MAX];
+    tk_cmds_t                    *cmds;
+    ngx_http_ticket_compose_t    *c;
+    ngx_http_ticket_reply_req_t  *rq;
+
+    rq = ctx->view;
+    c = rq->c;
+
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL || tk_key_group(gkey, sizeof(gkey),
                                      ngx_ticket_str(&rq->group)) == 0)
@@ -228,14 +256,11 @@ ngx_http_ticket_reply_begin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the history, to find the entries the form has not seen (none
-     * asked: none read -- "+ -" is an empty range); a ticket's history
-     * is short, and a stream cannot be read from its n-th entry */
+    /* how long the history is: more entries than the form saw is a
+     * change to show (its entries are read only then) */
     tk_cmds_add(cmds, "HGETALL %S", ngx_ticket_str(&rq->key));
     ngx_http_ticket_compose_flags(cmds, rq->number);
-    tk_cmds_add(cmds, "XRANGE %S" TK_SFX_HISTORY " %s %s",
-                ngx_ticket_str(&rq->key), c->hist >= 0 ? "-" : "+",
-                c->hist >= 0 ? "+" : "-");
+    tk_cmds_add(cmds, "XLEN %S" TK_SFX_HISTORY, ngx_ticket_str(&rq->key));
     tk_cmds_add(cmds, "HGETALL %s", gkey);
 
     rq->at_target = rq->at_keys = rq->at_incr = -1;
@@ -328,8 +353,10 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
     }
 
     if (!tk_str_eq(&old.group, ngx_ticket_str(&rq->group))) {
-        /* moved between the first read and WATCH: read again */
+        /* moved between the first read (or the page) and WATCH: read
+         * again, the long way */
         ngx_http_ticket_tx_abort(r, ctx);
+        rq->c->group.len = 0;
 
         if (++rq->retries < NGX_HTTP_TICKET_REPLY_RETRIES) {
             return ngx_http_ticket_reply_start(r, ctx);
@@ -369,14 +396,13 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
          * only articles and history entries are changes to show */
         changed = (c->arts >= 0 && old.articles > (uint64_t) c->arts)
                   || (ctx->replies[NGX_HTTP_TICKET_X_HISTORY].type
-                          == REDIS_REPLY_ARRAY
+                          == REDIS_REPLY_INTEGER
                       && c->hist >= 0
-                      && ctx->replies[NGX_HTTP_TICKET_X_HISTORY].nelem
-                         > (size_t) c->hist);
+                      && ctx->replies[NGX_HTTP_TICKET_X_HISTORY].integer
+                         > (long long) c->hist);
 
         if (changed) {
-            return ngx_http_ticket_reply_changes(r, ctx,
-                                  &ctx->replies[NGX_HTTP_TICKET_X_HISTORY]);
+            return ngx_http_ticket_reply_changes(r, ctx);
         }
     }
 
@@ -504,173 +530,6 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
 }
 
 
-/*
- * Not sent: the ticket changed since the form was opened.  Nothing is
- * written; the articles the agent has not seen are read (who wrote,
- * to whom) to say what changed.
- */
-static ngx_int_t
-ngx_http_ticket_reply_changes(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_t *history)
-{
-    tk_cmds_t                    *cmds;
-    ngx_http_ticket_compose_t    *c;
-    ngx_http_ticket_reply_req_t  *rq;
-
-    rq = ctx->view;
-    c = rq->c;
-    rq->history = history;
-
-    ngx_http_ticket_tx_abort(r, ctx);
-
-    cmds = ngx_http_ticket_cmds(r);
-    if (cmds == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    tk_cmds_add(cmds, "LRANGE %S:articles %lld -1", ngx_ticket_str(&rq->key),
-                (long long) (c->arts >= 0 ? c->arts : 1000000000));
-
-    if (cmds->failed) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_ticket_redis_send(r, ctx, cmds,
-                                      ngx_http_ticket_reply_fresh);
-}
-
-
-/* The ids of the articles not seen: each read whole. */
-static ngx_int_t
-ngx_http_ticket_reply_fresh(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
-{
-    long long                     id;
-    tk_cmds_t                    *cmds;
-    ngx_uint_t                    i;
-    ngx_http_ticket_reply_t      *ids;
-    ngx_http_ticket_reply_req_t  *rq;
-
-    rq = ctx->view;
-    ids = ctx->nreplies ? &ctx->replies[0] : NULL;
-
-    cmds = ngx_http_ticket_cmds(r);
-    rq->fresh = ngx_pcalloc(r->pool, ((ids && ids->type == REDIS_REPLY_ARRAY)
-                                      ? ids->nelem : 0) * sizeof(*rq->fresh)
-                                     + 1);
-    if (cmds == NULL || rq->fresh == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    for (i = 0; ids && ids->type == REDIS_REPLY_ARRAY && i < ids->nelem; i++)
-    {
-        id = tk_str_atoll(ngx_ticket_str(&ids->element[i].str));
-        if (id <= 0) {
-            continue;
-        }
-
-        rq->fresh[rq->nfresh++].id = (uint64_t) id;
-        ngx_http_ticket_compose_art_read(cmds, rq->number, (uint64_t) id);
-    }
-
-    if (cmds->failed) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (cmds->n == 0) {
-        ctx->nreplies = 0;
-        return ngx_http_ticket_reply_changed(r, ctx);
-    }
-
-    return ngx_http_ticket_redis_send(r, ctx, cmds,
-                                      ngx_http_ticket_reply_changed);
-}
-
-
-/* What changed, in words, and the page again with the form as typed. */
-static ngx_int_t
-ngx_http_ticket_reply_changed(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx)
-{
-    u_char                       *p;
-    tk_str_t                     *s;
-    ngx_str_t                    *who;
-    ngx_uint_t                    i;
-    ngx_flag_t                    de;
-    const char                   *what;
-    ngx_http_ticket_hist_t        h;
-    ngx_http_ticket_cs_art_t      a;
-    ngx_http_ticket_reply_t      *history;
-    ngx_http_ticket_compose_t    *c;
-    ngx_http_ticket_reply_req_t  *rq;
-
-    rq = ctx->view;
-    c = rq->c;
-    de = ngx_http_ticket_lang_de(ctx);
-    history = rq->history;
-
-    c->changes = ngx_array_create(r->pool, 4, sizeof(tk_str_t));
-    if (c->changes == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    for (i = 0; i < rq->nfresh && i < ctx->nreplies; i++) {
-        if (ngx_http_ticket_compose_art(&ctx->replies[i], rq->fresh[i].id, &a)
-            != NGX_OK)
-        {
-            continue;
-        }
-
-        switch (a.kind) {
-        case TK_ART_IN:
-            what = de ? "Neue E-Mail von " : "New mail from ";
-            who = &a.from;
-            break;
-        case TK_ART_OUT:
-            what = de ? "E-Mail gesendet an " : "Mail sent to ";
-            who = &a.to;
-            break;
-        default:
-            what = de ? "Neue interne Notiz von " : "New internal note by ";
-            who = &a.author;
-        }
-
-        s = ngx_array_push(c->changes);
-        p = ngx_pnalloc(r->pool, ngx_strlen(what) + (who ? who->len : 0));
-        if (s == NULL || p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        s->data = p;
-        s->len = (who ? ngx_sprintf(p, "%s%V", what, who)
-                      : ngx_sprintf(p, "%s", what)) - p;
-    }
-
-    for (i = c->hist > 0 ? (ngx_uint_t) c->hist : 0;
-         history->type == REDIS_REPLY_ARRAY && i < history->nelem;
-         i++)
-    {
-        if (ngx_http_ticket_history_entry(&history->element[i], &h)
-            != NGX_OK)
-        {
-            continue;
-        }
-
-        s = ngx_array_push(c->changes);
-        if (s == NULL
-            || ngx_http_ticket_history_plain(r, ctx, &h, (ngx_str_t *) s)
-               != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    c->status = NGX_HTTP_CONFLICT;
-    ngx_http_ticket_reply_files_lost(ctx, c);
-
-    return ngx_http_ticket_view_compose_again(r, ctx, rq->number, c);
-}
-
-
 static ngx_int_t
 ngx_http_ticket_reply_committed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
@@ -738,10 +597,9 @@ ngx_http_ticket_reply_committed(ngx_http_request_t *r,
 }
 
 
-/* Not sent: the page again with the message (API: the JSON error). */
 /* A browser cannot fill a file input again: say so when the form comes
  * back. */
-static void
+void
 ngx_http_ticket_reply_files_lost(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_compose_t *c)
 {

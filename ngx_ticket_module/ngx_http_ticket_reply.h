@@ -3,6 +3,7 @@
  *   ngx_http_ticket_reply_form.c   the request, parsed and checked
  *   ngx_http_ticket_reply.c        the transaction
  *   ngx_http_ticket_reply_article.c  the article it writes
+ *   ngx_http_ticket_reply_conflict.c what changed, when it is not sent
  */
 
 #ifndef NGX_HTTP_TICKET_REPLY_H
@@ -70,6 +71,15 @@ ngx_int_t ngx_http_ticket_reply_check(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_compose_t *c);
 void ngx_http_ticket_reply_first_error(ngx_http_ticket_compose_t *c,
     const char **field, const char **message);
+
+/* Not sent, the ticket changed since the form was seen: what changed,
+ * read and shown above the form as typed (ngx_http_ticket_reply_conflict.c;
+ * the transaction is aborted there). */
+ngx_int_t ngx_http_ticket_reply_changes(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+/* "the attachments were not kept" when the form comes back with files */
+void ngx_http_ticket_reply_files_lost(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_compose_t *c);
 
 /* The article from c, the group hash and the mail answered (target,
  * may be NULL) -- ngx_http_ticket_reply_article.c.  NGX_ERROR with

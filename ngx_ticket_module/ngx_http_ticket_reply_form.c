@@ -45,6 +45,7 @@ ngx_http_ticket_reply_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_form_value(r, ctx, "pending_until", &c->pending);
     ngx_http_ticket_form_value(r, ctx, "confirm_plain", &confirm);
     ngx_http_ticket_form_value(r, ctx, "forward", &forward);
+    ngx_http_ticket_form_value(r, ctx, "group", &c->group);
 
     c->note = (type.len == 4 && ngx_strncmp(type.data, "note", 4) == 0);
     c->confirm_plain = (confirm.len == 1 && confirm.data[0] == '1');

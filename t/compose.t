@@ -207,6 +207,16 @@ subtest 'read right only: refused, nothing written; no right: 404' => sub {
     $otto->get('/');
     is $otto->post_csrf("/t/$z/reply", [ type => 'reply', to => 'x@example.net', subject => 'x', body => 'x' ])->{status},
         404, 'no right: 404';
+
+    # the form's group only saves a read: one that is not the ticket's
+    # (moved since, or a lie) is checked against the ticket under WATCH
+    $c->get('/');
+    $res = $c->post_csrf("/t/$z/reply", [ type => 'reply', to => 'x@example.net', subject => 'x', body => 'x',
+        state => 3, group => 'ALSO', reply => $r->lindex("tk:{t:$z}:articles", 0) ]);
+    is $res->{status}, 403, 'a group in the form that is not the ticket\'s: still 403';
+    unchanged($before, $z, 'wrong group in the form');
+    is $otto->post_csrf("/t/$z/reply", [ type => 'reply', to => 'x@example.net', subject => 'x', body => 'x',
+        group => 'ALSO', reply => 1 ])->{status}, 404, 'and 404 without any right';
 };
 
 subtest 'without the CSRF token: refused, nothing written' => sub {
