@@ -496,6 +496,24 @@ sub report {
         push @extra, ['ingest (bench/import.sh)', defined $v ? sprintf('%.0f mails/s', $v) : "n/a: $why",
             ">= 1000/s $res"];
     }
+    # outbound mail (issue 10): drain rates from bench/outbox.sh (plain and
+    # PGP=1), reply POSTs from bench/reply.sh -- each its own servers
+    for my $ob (['outbox.result', 'outbox drain, plain (bench/outbox.sh)', 500, 'outbox'],
+                ['outbox.pgp_result', 'outbox drain, PGP encrypt+sign', 50, 'outbox.pgp']) {
+        my ($key, $what, $lim, $na) = @$ob;
+        my ($v) = ($r{$key} // '') =~ /: ([\d.]+) mails\/s/;
+        my $why = $r{"$na.na"} // (($r{$key} // '') ne '' ? substr($r{$key}, 0, 70) : 'not measured');
+        $r{"$key.rate"} = $v if defined $v;
+        my $res = $target->($what, $v, '>=', $lim, 'mails/s', $why);
+        push @extra, [$what, defined $v ? sprintf('%.0f mails/s', $v) : "n/a: $why", ">= $lim/s $res"];
+    }
+    {
+        my $v = $r{'reply.rps'};
+        my $why = $r{'reply.na'} // 'not measured';
+        my $res = $target->('reply POST -> outbox entry', $v, '>=', 5000, 'replies/s', $why);
+        push @extra, ['reply POST -> outbox entry (bench/reply.sh)', defined $v ? sprintf('%.0f replies/s', $v)
+            : "n/a: $why", ">= 5000/s $res"];
+    }
     {
         # the target is the sum: all nginx workers (at the scale where they
         # were largest) plus mailbridge's private memory; the parts are shown

@@ -759,6 +759,9 @@ fi
 
 # outbound: drain of plain mails to smtp-sink (target >= 500 mails/s), its own script
 [ -x "$ROOT/bench/outbox.sh" ] && { r=$(env -u BENCH_KEEP timeout 120 "$ROOT/bench/outbox.sh" $([ -n "$QUICK" ] && echo 2000 || echo 10000) 2>&1 | tail -1); say "$r"; put outbox.result "$r"; }
+# outbound PGP (issue 10): the same drain, each mail encrypted to To, Cc and the group's key and
+# signed with it (throwaway keys; the sink's dumps are checked: all encrypted); target >= 50 mails/s
+[ -x "$ROOT/bench/outbox.sh" ] && { r=$(PGP=1 env -u BENCH_KEEP timeout 180 "$ROOT/bench/outbox.sh" $([ -n "$QUICK" ] && echo 200 || echo 1000) 2>&1 | tail -1); say "$r"; put outbox.pgp_result "$r"; }
 # composer: reply POSTs/s through nginx to committed outbox entries (its own Redis and nginx)
 if [ -x "$ROOT/bench/reply.sh" ]; then r=$(env -u BENCH_KEEP timeout 300 "$ROOT/bench/reply.sh" 5 2000 2> "$T/reply.err" | sed -n 's/^reply rate: \([0-9]*\).*/\1/p'); if [ -n "$r" ]; then put reply.rps "$r"; say "reply: $r replies/s"; else na reply "bench/reply.sh: $(tail -1 "$T/reply.err" | head -c 100)"; fi; fi
 # timers role (issue 11): 1 M pending timers' memory, 10 000 due in one second, 2 roles
