@@ -47,7 +47,8 @@ sub outbox { [ $r->xrange(TK_KEY_OUTBOX, '-', '+') ] }
 sub art    { MB::article($tk, @_) }
 sub dtext  { my $e = $_[0]; $e ? decode_utf8($e->text) : '' }
 sub state_of_db {
-    return { tickets => $r->get(TK_KEY_SEQ_TICKET) // 0, outbox => scalar @{ outbox() },
+    # not the outbox's length: once the outbox role runs, it drains it
+    return { tickets => $r->get(TK_KEY_SEQ_TICKET) // 0, articles => $r->get(TK_KEY_SEQ_ARTICLE) // 0,
              customers => $r->hlen(TK_KEY_CUSTOMER_BY_EMAIL),
              all => scalar keys %{ $tk->all_tickets } };
 }
@@ -118,6 +119,10 @@ subtest 'the page: a link in the head, the form, only groups with full right' =>
 my ($n1, $a1);
 subtest 'POST /new: customer created, ticket, article, outbox entry' => sub {
     my $before = state_of_db();
+    my $mon = "$tk->{dir}/monitor.log";
+    # line-buffered, or redis-cli keeps what it saw when it is stopped
+    $tk->spawn('monitor', 'stdbuf', '-oL', 'redis-cli', '-s', $tk->redis_sock, 'monitor');
+    TK::wait_for('MONITOR', 10, sub { -s $mon && TK::read_file($mon) =~ /^OK/m });
     my ($action, $pairs) = new_form($c, group => 'ALSO', to => 'kim.neu@example.net',
         customer_name => 'Kim Neu', cc => 'Bernd Beistand <bernd@example.net>', bcc => 'akte@example.org',
         subject => 'Eure Anfrage', body => "Hallo Kim,\r\nwir melden uns.\r\n");
@@ -127,6 +132,22 @@ subtest 'POST /new: customer created, ticket, article, outbox entry' => sub {
     is $res->{status}, 303, '303' or diag $res->{content};
     ($n1, $a1) = ($res->location // '') =~ m{/t/(\d+)#a-(\d+)$};
     ok $n1, 'to the new ticket\'s article';
+    TK::wait_for('the MULTI in the monitor', 10, sub { TK::read_file($mon) =~ /"XADD" "tk:\{ix\}:outbox"(?:.*\n)*?.*"EXEC"/ });
+    $tk->stop_proc('monitor');
+    my ($block, $in) = ('', 0);
+    for (split /\n/, TK::read_file($mon)) {
+        if (/"MULTI"/) { $in = 1; $block = ''; next }
+        if (/"EXEC"/ && $in) { $in = 0; last if $block =~ /XADD/; next }
+        $block .= "$_\n" if $in;
+    }
+    like $block, qr/"HSET" "tk:\{c:\d+\}" "id"/, 'one MULTI: the new customer';
+    like $block, qr/"HSET" "tk:customer-by-email" "kim\.neu\@example\.net"/, '... her address in the index';
+    like $block, qr/"HSET" "tk:\{t:$n1\}" "number"/, '... the ticket';
+    like $block, qr/"XADD" "tk:\{t:$n1\}:history"/, '... its history';
+    like $block, qr/"HSET" "tk:\{t:$n1\}:a:$a1" "id"/, '... the article';
+    like $block, qr/"XADD" "tk:\{ix\}:outbox"/, '... the outbox entry';
+    like $block, qr/"XADD" "tk:\{ix\}:feed"/, '... the feed entry';
+    like TK::read_file($mon), qr/"WATCH" "tk:customer-by-email"/, 'under WATCH of the address index';
     my $t = $tk->ticket_hash($n1);
     is $t->{group}, 'ALSO', 'group';
     is decode_utf8($t->{title}), 'Eure Anfrage', 'title: the subject';
@@ -156,7 +177,7 @@ subtest 'POST /new: customer created, ticket, article, outbox entry' => sub {
     is $a->{delivery}, 'queued', 'queued';
     is $a->{author}, 'anna', 'author';
     my @ob = @{ outbox() };
-    is scalar @ob, $before->{outbox} + 1, 'one outbox entry';
+    is scalar @ob, 1, 'one outbox entry (the first mail queued)';
     is_deeply { @{ $ob[-1][1] } }, { ticket => $n1, article => $a1, kind => 'article' }, 'for the article';
     my @h = @{ $tk->history($n1) };
     is $h[0]{field}, 'created', 'history: created';
@@ -214,6 +235,7 @@ subtest 'refused forms: 422 with the form as sent, nothing written' => sub {
     my $res = $c->post('/new', [ %good ]);
     is $res->{status}, 403, 'without the CSRF token: 403';
     unchanged($before, 'refused forms');
+    is scalar @{ outbox() }, 2, 'the outbox holds the two mails sent before, nothing more';
 };
 
 subtest 'the mail sent: From the group, [Ticket#N], Cc in the headers, Bcc only delivered' => sub {
@@ -246,6 +268,28 @@ subtest 'the mail sent: From the group, [Ticket#N], Cc in the headers, Bcc only 
     my ($rn) = MB::stored($tk, MB::msgid_of($reply));
     is $rn, $n1, 'the answer threads into the new ticket';
     is $tk->ticket_hash($n1)->{articles}, 2, 'two articles now';
+};
+
+subtest 'the security line: keys in Redis, the group signs; the article says how it goes out' => sub {
+    $r->hset(tk_key_group('ALSO'), 'pgp_sign', 'FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000');
+    $r->hset(TK_KEY_PGP_ADDR, 'maria@example.org', 'AAAA1111BBBB2222CCCC3333DDDD4444EEEE5555 0');
+    $r->hset(TK_KEY_PGP_ADDR, 'kim.neu@example.net', 'BBBB1111BBBB2222CCCC3333DDDD4444EEEE5555 0');
+    my $res = $c->post_csrf('/new', [ group => 'ALSO', to => 'Maria <maria@example.org>', cc => 'kim.neu@example.net',
+        subject => '', body => 'x' ]);
+    is $res->{status}, 422, 'refused (no subject) ...';
+    my $sec = $res->dom->at('#security-line');
+    is $sec->attr('data-crypt'), 'encrypt,sign', '... the line: encrypted to all and signed';
+    is dtext($res->dom->at('form#compose button.send')), 'E-Mail an maria@example.org und 1 weitere senden', '... the button';
+    $res = $c->post_csrf('/new', [ group => 'ALSO', to => 'Maria <maria@example.org>', bcc => 'nokey@example.net',
+        subject => '', body => 'x' ]);
+    is $res->dom->at('#security-line')->attr('data-crypt'), 'sign', 'a Bcc without a key: signed only';
+    like dtext($res->dom->at('#security-line')), qr/kein Schlüssel für nokey\@example\.net/, 'and says whose key is missing';
+    $res = send_new($c, group => 'ALSO', to => 'Maria <maria@example.org>', subject => 'Geheim', body => 'x');
+    is $res->{status}, 303, 'sent';
+    my ($n, $id) = ($res->location // '') =~ m{/t/(\d+)#a-(\d+)$};
+    is art($n, $id)->{crypt}, 'encrypt,sign', 'the article: crypt encrypt,sign (mailbridge encrypts and signs)';
+    $r->hdel(tk_key_group('ALSO'), 'pgp_sign');
+    $r->hdel(TK_KEY_PGP_ADDR, 'maria@example.org', 'kim.neu@example.net');
 };
 
 subtest 'POST /api/v1/tickets' => sub {
