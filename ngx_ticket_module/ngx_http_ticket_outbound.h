@@ -26,7 +26,8 @@ typedef struct {
                                                    group, crypt */
     ngx_flag_t                   api;
     ngx_str_t                    group;         /* as sent */
-    ngx_str_t                    name;          /* the customer's, as sent */
+    ngx_str_t                    name;          /* the customer's */
+    ngx_str_t                    name_typed;    /* ... as the form sent it */
     ngx_str_t                    email;         /* the customer's address */
     ngx_str_t                    lower;         /* ... as indexed */
     const char                  *err_group;

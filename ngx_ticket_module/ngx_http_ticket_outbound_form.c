@@ -43,6 +43,7 @@ ngx_http_ticket_outbound_form(ngx_http_request_t *r,
 
     ngx_http_ticket_form_value(r, ctx, "group", &ob->group);
     ngx_http_ticket_form_value(r, ctx, "customer_name", &ob->name);
+    ob->name_typed = ob->name;
 
     return NGX_OK;
 }
@@ -374,7 +375,7 @@ ngx_http_ticket_outbound_page(ngx_http_request_t *r,
     tpl->version = *ngx_ticket_str(&mcf->static_version);
     tpl->tag = *ngx_ticket_str(&lcf->subject_tag);
     tpl->to = *ngx_ticket_str(&c->to);
-    tpl->customer_name = *ngx_ticket_str(&ob->name);
+    tpl->customer_name = *ngx_ticket_str(&ob->name_typed);
     tpl->cc = *ngx_ticket_str(&c->cc);
     tpl->bcc = *ngx_ticket_str(&c->bcc);
     tpl->subject = *ngx_ticket_str(&c->subject);

@@ -302,7 +302,8 @@ subtest 'POST /api/v1/tickets' => sub {
             content => ref $body ? $tk->json->encode($body) : $body);
     };
     my $res = $post->($token, { group => 'ALSO', customer => { name => 'Lou Lang', email => 'lou@example.net' },
-        cc => 'cc@example.net', bcc => 'bcc@example.org', subject => 'Per API', body => "Hallo Lou\n" });
+        cc => 'cc@example.net', bcc => 'bcc@example.org', subject => 'Per API', body => "Hallo Lou\n",
+        attachments => [ { name => 'Info.txt', content_type => 'text/plain', data => 'SW5mbwo=' } ] });
     is $res->{status}, 201, '201' or diag $res->{content};
     my $j = $res->json;
     my $n = $j->{number};
@@ -318,6 +319,8 @@ subtest 'POST /api/v1/tickets' => sub {
     is $a->{cc}, 'cc@example.net', 'Cc';
     is $a->{bcc}, 'bcc@example.org', 'Bcc';
     is $a->{message_id}, $j->{article}{message_id}, 'Message-ID';
+    is $a->{attachments}, 1, 'the attachment';
+    is MB::attachment($tk, $n, $j->{article}{id}, 1)->{data}, "Info\n", 'decoded from base64';
     is $api->api('GET', "/api/v1/tickets/$n", $token)->json->{number}, $n, 'GET it';
     TK::wait_for('the API\'s mail sent', 20, sub { (art($n, $j->{article}{id})->{delivery} // '') eq 'sent' });
 
