@@ -17,6 +17,8 @@ static void tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add,
     int counts);
 static void tk_ticket_index_partition(tk_cmds_t *c, const tk_ticket_t *t,
     const tk_str_t *owner, int add, int counts);
+static void tk_ticket_index_in_place(tk_cmds_t *c, const tk_ticket_t *old,
+    const tk_ticket_t *new, const tk_str_t *owner);
 static const tk_str_t *tk_ticket_lex_text(const tk_ticket_t *t, int sort,
     tk_str_t *tmp);
 static int tk_ticket_same_partition(const tk_ticket_t *a,
@@ -423,6 +425,69 @@ tk_ticket_index_partition(tk_cmds_t *c, const tk_ticket_t *t,
 }
 
 
+/*
+ * The same partition before and after (a reply, a follow-up, a new
+ * priority): a score set takes the new score with one ZADD (ZADD
+ * replaces it), a lexical set is touched only when its text changed
+ * (ZREM of the old member, ZADD of the new).  Three to five commands a
+ * partition instead of removing and adding every member (5 + 6 ZREM and
+ * as many ZADD a change, most of a reply's write).
+ */
+static void
+tk_ticket_index_in_place(tk_cmds_t *c, const tk_ticket_t *old,
+    const tk_ticket_t *new, const tk_str_t *owner)
+{
+    char             key[TK_KEY_MAX], member[128];
+    size_t           mlen;
+    int              sort, is_any;
+    tk_str_t         otmp, ntmp;
+    const tk_str_t  *otext, *ntext;
+
+    is_any = owner->len == 1 && owner->data[0] == '*';
+
+    for (sort = 0; sort < TK_SORT_N; sort++) {
+
+        if (sort == TK_SORT_OWNER && !is_any) {
+            continue;
+        }
+
+        otext = ntext = NULL;
+
+        if (tk_sort_is_lex(sort)) {
+            otext = tk_ticket_lex_text(old, sort, &otmp);
+            ntext = tk_ticket_lex_text(new, sort, &ntmp);
+
+            if (tk_str_eq(otext, ntext)) {
+                continue;
+            }
+        }
+
+        if (tk_key_index(key, sizeof(key), &new->group, new->state, owner,
+                         sort)
+            == 0)
+        {
+            c->failed = 1;
+            return;
+        }
+
+        if (!tk_sort_is_lex(sort)) {
+            tk_cmds_add(c, "ZADD %s %f %llu", key,
+                tk_index_score(sort, new->number, new->priority,
+                               new->updated),
+                (unsigned long long) new->number);
+            continue;
+        }
+
+        mlen = tk_index_lex_member(member, sizeof(member), otext,
+                                   old->number);
+        tk_cmds_add(c, "ZREM %s %b", key, member, mlen);
+        mlen = tk_index_lex_member(member, sizeof(member), ntext,
+                                   new->number);
+        tk_cmds_add(c, "ZADD %s 0 %b", key, member, mlen);
+    }
+}
+
+
 /* the customer column shows the name, or the address when unnamed */
 static const tk_str_t *
 tk_ticket_lex_text(const tk_ticket_t *t, int sort, tk_str_t *tmp)
@@ -459,11 +524,12 @@ tk_ticket_same_partition(const tk_ticket_t *a, const tk_ticket_t *b)
 /* ---- changes ------------------------------------------------------------ */
 
 /*
- * Every sort member of the old state is removed and the new one added:
- * a ZADD alone would leave the old lexical member (old title) behind.
- * The counts only move when the partition does -- group, state, owner,
- * or the flag "auto" of an unassigned ticket.  A change is a change:
- * "updated" becomes at least now.
+ * A ticket that moves partition (group, state, owner, or the flag "auto"
+ * of an unassigned ticket) leaves every set of the old one and enters
+ * every set of the new one, and the counts move; one that stays is
+ * updated in place (tk_ticket_index_in_place: a ZADD alone would leave
+ * an old lexical member -- the old title -- behind, so those are
+ * replaced).  A change is a change: "updated" becomes at least now.
  */
 void
 tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
@@ -487,10 +553,24 @@ tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
         tk_feed_rev_base(f, old->rev);
     }
 
-    tk_ticket_index(c, old, 0, counts);
+    if (counts) {
+        tk_ticket_index(c, old, 0, 1);
+    }
+
     tk_ticket_write(c, &cur);
     tk_feed_bump(f);
-    tk_ticket_index(c, &cur, 1, counts);
+
+    if (counts) {
+        tk_ticket_index(c, &cur, 1, 1);
+
+    } else {
+        static const tk_str_t  any = tk_string(TK_OWNER_ANY);
+
+        tk_ticket_index_in_place(c, old, &cur,
+                                 tk_ticket_owner_partition(&cur));
+        tk_ticket_index_in_place(c, old, &cur, &any);
+    }
+
     tk_index_touch(c);
 
     tk_feed_group(c, f, &cur.group);

@@ -500,6 +500,34 @@ ticket_update_in_place_keeps_counts(void **state)
 }
 
 
+/* A reply or a follow-up: the same partition, a new "updated" -- the
+ * score sets take the new score, the lexical ones are left alone. */
+static void
+ticket_update_in_place_only_rescores(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  old, new;
+    tk_str_t     by = S("ju");
+
+    ticket_fixture(&old);
+    new = old;
+    new.first_response = 1700000300;
+
+    tk_ticket_update(&f->cmds, &old, &new, &by, 1700000300);
+    decode_all(f);
+
+    assert_int_equal(count_prefix(f, "ZREM"), 0);
+    /* upd, crt, pri in the owner partition and in "*" */
+    assert_int_equal(count_prefix(f, "ZADD"), 6);
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:-:by:upd 1700000300 7");
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:*:by:upd 1700000300 7");
+    assert_no_line_prefix(f, "by:ttl");
+    assert_no_line_prefix(f, "by:own");
+    assert_int_equal(count_prefix(f, "HINCRBY tk:{ix}:counts"), 0);
+    assert_int_equal(count_prefix(f, "INCR tk:{ix}:gen"), 1);
+}
+
+
 /* Newsletters and auto-replies must not clutter "unassigned": owner "!". */
 static void
 ticket_index_puts_unassigned_auto_under_bang(void **state)
@@ -764,6 +792,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             ticket_update_moves_index_and_records_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(ticket_update_in_place_only_rescores,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(ticket_update_in_place_keeps_counts,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
