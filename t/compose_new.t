@@ -270,6 +270,38 @@ subtest 'the mail sent: From the group, [Ticket#N], Cc in the headers, Bcc only 
     is $tk->ticket_hash($n1)->{articles}, 2, 'two articles now';
 };
 
+subtest 'replies in the same state: the overview index updated in place, nothing left behind' => sub {
+    # a reply to the new ticket keeps it "waiting" (the same partition):
+    # its sets take the new time, its title member stays one
+    my ($action, $pairs);
+    my $page = $c->get("/t/$n1");
+    ($action, $pairs) = $c->form_values($page, 'form#compose', body => 'Nachtrag', state => 3);
+    is $c->post($action, $pairs)->{status}, 303, 'a reply sent';
+    $page = $c->get("/t/$n1");
+    ($action, $pairs) = $c->form_values($page, 'form#compose', body => 'Noch ein Nachtrag', state => 3);
+    is $c->post($action, $pairs)->{status}, 303, 'and another';
+    my $t = $tk->ticket_hash($n1);
+    is $t->{state}, 3, 'still waiting';
+    for my $o ('anna', '*') {
+        is $r->zscore(tk_key_index('ALSO', 3, $o, 'upd'), $n1), $t->{updated}, "o:$o by:upd has the new time";
+        is $r->zscore(tk_key_index('ALSO', 3, $o, 'crt'), $n1), $n1, "o:$o by:crt";
+        my @ttl = grep { /\D0*$n1\z/ } $r->zrange(tk_key_index('ALSO', 3, $o, 'ttl'), 0, -1);
+        is scalar @ttl, 1, "o:$o by:ttl: one member"
+            or diag explain [ $r->zrange(tk_key_index('ALSO', 3, $o, 'ttl'), 0, -1) ];
+    }
+    # renamed in place: the old title's member goes, the new one comes
+    is $c->submit("/t/$n1", 'form#rename', title => 'Neuer Titel')->{status}, 303, 'renamed';
+    for my $o ('anna', '*') {
+        my @ttl = grep { /\D0*$n1\z/ } $r->zrange(tk_key_index('ALSO', 3, $o, 'ttl'), 0, -1);
+        is scalar @ttl, 1, "o:$o by:ttl after the rename: one member";
+        like $ttl[0] // '', qr/^neuer titel\D/, '... the new title';
+    }
+    my @own = grep { /\D0*$n1\z/ } $r->zrange(tk_key_index('ALSO', 3, '*', 'own'), 0, -1);
+    is scalar @own, 1, 'by:own: one member';
+    like $own[0] // '', qr/^anna\D/, '... the owner';
+    is_deeply $tk->index_counts, $tk->expected_counts, 'index counts';
+};
+
 subtest 'the security line: keys in Redis, the group signs; the article says how it goes out' => sub {
     $r->hset(tk_key_group('ALSO'), 'pgp_sign', 'FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000');
     $r->hset(TK_KEY_PGP_ADDR, 'maria@example.org', 'AAAA1111BBBB2222CCCC3333DDDD4444EEEE5555 0');
