@@ -232,6 +232,22 @@ subtest 'the composer: reply, note, errors, conflict, security line, API' => sub
         400, 'API 400';
 };
 
+subtest 'the new outbound ticket: page, send, errors, API' => sub {
+    is $c->get('/new')->{status}, 200, 'the page';
+    is $c->submit('/new', 'form#compose', group => 'ALSO', to => 'Vera <vg@example.org>', cc => 'x@example.net',
+        subject => 'Neu', body => 'Hallo', state => 3)->{status}, 303, 'sent';
+    is $c->submit('/new', 'form#compose', group => 'ALSO', to => 'vg@example.org', subject => "a\r\nb",
+        body => 'x')->{status}, 422, 'CR/LF: the form again';
+    is $c->submit('/new', 'form#compose', group => 'Nope', to => 'vg@example.org', subject => 's',
+        body => 'x')->{status}, 422, 'unknown group';
+    is $c->get('/new/security?group=ALSO&to=vg%40example.org')->{status}, 200, 'security line';
+    is $c->get('/new/complete?q=vg')->{status}, 200, 'address suggestions';
+    is $c->api(POST => '/api/v1/tickets', $token, content => '{"group":"ALSO","customer":{"name":"N","email":'
+        . '"n@example.net"},"subject":"s","body":"b"}')->{status}, 201, 'API: created';
+    is $c->api(POST => '/api/v1/tickets', $token, content => '{"group":"ALSO","to":""}')->{status},
+        422, 'API 422';
+};
+
 sub redis_sleep {
     my ($seconds) = @_;
     my $pid = fork // die;
