@@ -110,6 +110,16 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_reply_api(r, ctx, number);
     }
 
+    /* /api/v1/tickets/N/tags|merge|articles/A/split (issue 13) */
+    if (rest.len > 9 && ngx_strncmp(rest.data, "/tickets/", 9) == 0) {
+        ngx_int_t  rc;
+
+        rc = ngx_http_ticket_case_api(r, ctx, &rest);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
                                      "only GET is supported");

@@ -71,7 +71,10 @@ ngx_http_ticket_handler(ngx_http_request_t *r)
         return ngx_http_ticket_route(r, ctx);
     }
 
-    if (!(r->method & NGX_HTTP_POST)) {
+    /* DELETE: the API's only (DELETE /api/v1/tickets/N/tags) */
+    if (!(r->method & NGX_HTTP_POST)
+        && !(r->method == NGX_HTTP_DELETE && ctx->api))
+    {
         (void) ngx_http_discard_request_body(r);
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
     }

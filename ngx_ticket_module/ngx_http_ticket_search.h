@@ -38,6 +38,7 @@ typedef struct {
     ngx_flag_t                 by_date;         /* sort=date */
     ngx_str_t                  filter_group;    /* "": any */
     ngx_int_t                  filter_state;    /* 0: any */
+    tk_str_t                   filter_tag;      /* "": any (tk_tags.h) */
     ngx_uint_t                 page;
 
     ngx_uint_t                 window;          /* time window tried */

@@ -371,7 +371,7 @@ ticket_write_sets_every_field(void **state)
                     "Beispiel customer_email ana@example.net state 1 "
                     "priority 2 created 1700000000 updated 1700000000 "
                     "first_response  escalation_at  pending_until  flags  "
-                    "articles 0");
+                    "articles 0 tags ");
     /* rev counts writes for the page cache; never part of the HSET */
     assert_has_line(f, "HINCRBY tk:{t:7} rev 1");
     assert_int_equal(f->cmds.n, 2);
