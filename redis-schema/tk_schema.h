@@ -377,6 +377,12 @@ typedef enum {
 #define TK_F_NOTES           "notes"           /* customer notes          */
 #define TK_FMT_CUST_TICKETS  "tk:{ix}:cust:tickets:%llu"
 #define TK_KEY_ORGS          "tk:{ix}:orgs"
+#define TK_FMT_ORG           "tk:{ix}:org:%s"          /* set of ids      */
+#define TK_FMTS_ORG          "tk:{ix}:org:%S"
+#define TK_ORG_MAX           100               /* bytes of a name         */
+#define TK_NOTES_MAX         8000              /* bytes of customer notes */
+/* trigger action: tags to add (comma list, stored normalised) */
+#define TK_F_TRG_SET_TAGS    "set_tags"
 /* ---- end of tags block ---------------------------------------------------- */
 
 /* ---- enums -------------------------------------------------------------- */

@@ -60,6 +60,30 @@ tk_utf8_char(const unsigned char *p, const unsigned char *end)
 }
 
 
+int
+tk_text_valid_lines(const unsigned char *p, size_t len, int lines)
+{
+    const unsigned char  *end;
+    size_t                k;
+
+    for (end = p + len; p < end; p += k) {
+        k = tk_utf8_char(p, end);
+
+        if (k == 0) {
+            return 0;
+        }
+
+        if (k == 1 && (*p < 0x20 || *p == 0x7f)
+            && !(lines && (*p == '\t' || *p == '\n' || *p == '\r')))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 size_t
 tk_tag_normalise(const unsigned char *in, size_t len, unsigned char *out)
 {

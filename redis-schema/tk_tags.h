@@ -32,6 +32,11 @@
 size_t tk_tag_normalise(const unsigned char *in, size_t len,
     unsigned char *out);
 
+/* Valid UTF-8 without control bytes (tabs and newlines allowed when
+ * lines is set): 1 or 0.  Also for organisations and notes. */
+int tk_text_valid_lines(const unsigned char *p, size_t len, int lines);
+#define tk_text_valid(p, len)  tk_text_valid_lines(p, len, 0)
+
 /* The tags of a stored list ("a,b"), at most max; returns how many. */
 size_t tk_tags_split(const tk_str_t *list, tk_str_t *tags, size_t max);
 

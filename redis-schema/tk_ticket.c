@@ -371,6 +371,21 @@ tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add, int counts)
     tk_ticket_index_partition(c, t, tk_ticket_owner_partition(t), add,
         counts);
     tk_ticket_index_partition(c, t, &any, add, counts);
+
+    /* the customer page's list (issue 13): removed and added with the
+     * rest, so a changed customer moves the ticket */
+    if (t->customer) {
+        if (add) {
+            tk_cmds_add(c, "ZADD " TK_FMT_CUST_TICKETS " %lld %llu",
+                        (unsigned long long) t->customer,
+                        (long long) t->created,
+                        (unsigned long long) t->number);
+        } else {
+            tk_cmds_add(c, "ZREM " TK_FMT_CUST_TICKETS " %llu",
+                        (unsigned long long) t->customer,
+                        (unsigned long long) t->number);
+        }
+    }
 }
 
 
