@@ -559,7 +559,21 @@ ngx_http_ticket_overview_rows(ngx_http_request_t *r,
                                           : &src->customer_email);
         row[i].customer_email = *ngx_ticket_str(&src->customer_email);
 
-        /* the tags as badges (issue 13) */
+        /* the customer page and the tags as badges (issue 13) */
+        if (src->customer) {
+            u_char  *cp;
+
+            cp = ngx_pnalloc(r->pool, NGX_INT64_LEN + 16);
+            if (cp == NULL
+                || ngx_http_ticket_url(r, (char *) cp,
+                                       ngx_sprintf(cp, "customers/%uL",
+                                                   src->customer) - cp,
+                                       &row[i].customer_url) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
         if (src->tags.len) {
             tk_str_t    tags[TK_TAGS_MAX];
             ngx_uint_t  k;

@@ -257,6 +257,11 @@ ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_goto(r, ctx);
     }
 
+    /* the customer page (issue 13) */
+    if (ngx_http_ticket_path_is(path, "/customers")) {
+        return ngx_http_ticket_customer(r, ctx);
+    }
+
     if (ngx_http_ticket_path_is(path, "/profile")) {
         ctx->page = "profile";
         return ngx_http_ticket_profile(r, ctx);

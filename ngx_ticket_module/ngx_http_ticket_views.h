@@ -372,4 +372,5 @@ ngx_int_t ngx_http_ticket_merge_api(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_split_api(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number, uint64_t article);
 
+
 #endif /* NGX_HTTP_TICKET_VIEWS_H */
