@@ -66,8 +66,9 @@ ngx_http_ticket_view_case(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     if (ngx_http_ticket_view_path(r, &side->tags_url, "t/%uL/tags", v->number)
             != NGX_OK
-        || ngx_http_ticket_view_path(r, &side->merge_url, "t/%uL/merge",
-                                     v->number) != NGX_OK
+        || (t->merged_into == 0
+            && ngx_http_ticket_view_path(r, &side->merge_url, "t/%uL/merge",
+                                         v->number) != NGX_OK)
         || ngx_http_ticket_uint_str(r, t->rev, &side->rev) != NGX_OK
         || ngx_http_ticket_view_tag_opts(r, v, side) != NGX_OK)
     {
