@@ -658,6 +658,8 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
     row.priority = tk->priority;
     row.created = tk->created;
     row.updated = tk->updated;
+    row.tags = *(ngx_str_t *) &tk->tags;
+    row.customer = tk->customer;
 
     tk_out_cstr(&out, "{");
     ngx_http_ticket_api_ticket_fields(&out, &row);

@@ -49,6 +49,9 @@ subtest 'API: add, normalise, list, remove' => sub {
     is $res->json->{ticket}, $t1, 'GET: ticket';
     is_deeply u($res->json->{tags}), [ 'kündigung', 'mietrecht' ], 'GET: tags';
 
+    my $tj = api(GET => "/api/v1/tickets/$t1")->json;
+    is_deeply u($tj->{ticket}{tags} // $tj->{tags}), [ 'kündigung', 'mietrecht' ], 'the ticket JSON has the tags';
+
     my $upd = $tk->ticket_hash($t1)->{updated};
     is $r->zscore(TK_PFX_TAG . 'mietrecht', $t1), $upd, 'tag set score = updated';
     is $r->zscore(TK_KEY_TAGS, 'mietrecht'), 1, 'count 1';
