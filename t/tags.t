@@ -186,6 +186,7 @@ subtest 'search: tag filter, with words and alone' => sub {
     my $page = $web->get('/search?tag=mietrecht');
     is $page->{status}, 200, 'search page with a tag';
     ok $page->dom->at("a[href\$='t/$t1']"), 'lists the ticket';
+    is $page->dom->at('input#search-tag')->attr('value'), 'mietrecht', 'the tag stays in the form';
 };
 
 done_testing;
