@@ -376,6 +376,9 @@ typedef enum {
 #define TK_F_ORGANISATION    "organisation"    /* customer's, or ""       */
 #define TK_F_NOTES           "notes"           /* customer notes          */
 #define TK_FMT_CUST_TICKETS  "tk:{ix}:cust:tickets:%llu"
+/* SCAN patterns of what ticketctl reindex rebuilds from the tickets */
+#define TK_PATTERN_TAG_SETS  TK_PFX_TAG "*"
+#define TK_PATTERN_CUST_TICKETS "tk:{ix}:cust:tickets:*"
 #define TK_KEY_ORGS          "tk:{ix}:orgs"
 #define TK_FMT_ORG           "tk:{ix}:org:%s"          /* set of ids      */
 #define TK_FMTS_ORG          "tk:{ix}:org:%S"

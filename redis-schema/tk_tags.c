@@ -305,3 +305,18 @@ tk_tags_sync(tk_cmds_t *c, tk_feed_t *f, uint64_t number,
     tk_history_add(c, number, now, by, TK_F_TAGS, old, new);
     tk_feed_changed(c, f, TK_F_TAGS, old, new);
 }
+
+
+void
+tk_tags_index(tk_cmds_t *c, uint64_t number, const tk_str_t *tags,
+    int64_t updated)
+{
+    tk_str_t  t[TK_TAGS_MAX];
+    size_t    i, n;
+
+    n = tk_tags_split(tags, t, TK_TAGS_MAX);
+
+    for (i = 0; i < n; i++) {
+        tk_tags_one(c, number, &t[i], 1, 1, updated);
+    }
+}

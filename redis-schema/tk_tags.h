@@ -63,4 +63,9 @@ void tk_tags_sync(tk_cmds_t *c, tk_feed_t *f, uint64_t number,
     const tk_str_t *old, const tk_str_t *new, int64_t updated,
     const tk_str_t *by, int64_t now);
 
+/* Repair (ticketctl reindex, after deleting the tag sets and counts):
+ * ZADD the ticket into each of its tags' sets and count it. */
+void tk_tags_index(tk_cmds_t *c, uint64_t number, const tk_str_t *tags,
+    int64_t updated);
+
 #endif /* TK_TAGS_H */

@@ -189,4 +189,19 @@ subtest 'search: tag filter, with words and alone' => sub {
     is $page->dom->at('input#search-tag')->attr('value'), 'mietrecht', 'the tag stays in the form';
 };
 
+subtest 'ticketctl reindex rebuilds the tag sets and counts' => sub {
+    my $snap = sub {
+        my %s = (counts => { $r->zrange(TK_KEY_TAGS, 0, -1, 'WITHSCORES') });
+        $s{$_} = { $r->zrange($_, 0, -1, 'WITHSCORES') } for $r->keys(TK_PATTERN_TAG_SETS);
+        \%s;
+    };
+    my $before = $snap->();
+    ok keys %$before > 1, 'there are tag sets';
+    $r->del((keys %$before)[0] eq 'counts' ? (keys %$before)[1] : (keys %$before)[0]);
+    $r->zadd(TK_KEY_TAGS, 7, 'stale');
+    $r->zadd(TK_PFX_TAG . 'stale', 1, $t1);
+    $tk->ctl('reindex');
+    is_deeply $snap->(), $before, 'the same as before the damage';
+};
+
 done_testing;
