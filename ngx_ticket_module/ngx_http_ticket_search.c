@@ -29,7 +29,6 @@
 #include <hiredis/read.h>
 
 #include "ngx_http_ticket_search.h"
-#include "tk_tags.h"
 
 
 /* Articles asked for per window: enough for a few pages of tickets. */
@@ -115,15 +114,7 @@ ngx_http_ticket_search(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, status, error);
     }
 
-    /* a tag alone lists its tickets, newest first (the tag filter is
-     * applied to the rows, like group and state) */
-    if (s->text.len == 0 && s->filter_tag.len) {
-        s->by_date = 1;
-        s->parsed.terms = 1;
-        return ngx_http_ticket_search_start(r, ctx);
-    }
-
-    if (s->text.len == 0) {
+    if (s->text.len == 0 && s->filter_tag.len == 0) {
         if (ctx->api) {
             return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                                          "q is required");
@@ -226,19 +217,8 @@ ngx_http_ticket_search_args(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_ticket_query_arg(r, "tag", &arg) == NGX_OK && arg.len) {
-        s->filter_tag.data = ngx_pnalloc(r->pool, TK_TAG_MAX);
-        if (s->filter_tag.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        s->filter_tag.len = tk_tag_normalise(arg.data, arg.len,
-                                             s->filter_tag.data);
-
-        if (s->filter_tag.len == 0 && ctx->api) {
-            *error = "bad tag";
-            return NGX_HTTP_BAD_REQUEST;
-        }
+    if (ngx_http_ticket_tags_search(r, ctx, s, error) != NGX_OK) {
+        return *error ? NGX_HTTP_BAD_REQUEST : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     s->page = 1;
@@ -426,13 +406,12 @@ ngx_http_ticket_search_query(ngx_http_request_t *r,
         }
     }
 
-    if (s->parsed.len) {
-        p = ngx_cpymem(p, "} (", 3);
-        p = ngx_cpymem(p, s->ft, s->parsed.len);
-        *p++ = ')';
+    /* a tag alone (no words): every article, the tag filters the rows */
+    p = ngx_cpymem(p, "} (", s->parsed.len ? 3 : 1);
+    p = ngx_cpymem(p, s->ft, s->parsed.len);
 
-    } else {
-        *p++ = '}';                     /* a tag alone: every article */
+    if (s->parsed.len) {
+        *p++ = ')';
     }
 
     q->len = p - q->data;
@@ -677,8 +656,7 @@ ngx_http_ticket_search_checked(ngx_http_request_t *r,
                     || ngx_strncmp(row->group.data, s->filter_group.data,
                                    row->group.len) != 0))
             || (s->filter_state && row->state != s->filter_state)
-            || (s->filter_tag.len
-                && !tk_tags_has(ngx_ticket_str(&row->tags), &s->filter_tag)))
+            || !ngx_http_ticket_search_tag_ok(s, row))
         {
             continue;
         }

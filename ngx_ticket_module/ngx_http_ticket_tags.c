@@ -20,6 +20,7 @@
 
 #include "ngx_http_ticket_views.h"
 #include "ngx_http_ticket_api_json.h"
+#include "ngx_http_ticket_search.h"
 #include "tk_json.h"
 #include "tk_tags.h"
 
@@ -630,4 +631,49 @@ ngx_http_ticket_case_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * The search's tag filter (ngx_http_ticket_search.c): applied to the
+ * hits' tickets like the group and state filters, since the articles'
+ * documents carry no tags (SCHEMA.md "Tags").  A tag alone searches
+ * every article of the user's groups, newest first, and keeps the rows
+ * of the tag.  A bad tag on a page is ignored, like bad filter values.
+ */
+ngx_int_t
+ngx_http_ticket_tags_search(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_search_t *s, const char **error)
+{
+    ngx_str_t  arg;
+
+    *error = NULL;
+
+    if (ngx_http_ticket_query_arg(r, "tag", &arg) != NGX_OK || arg.len == 0) {
+        return NGX_OK;
+    }
+
+    s->filter_tag.data = ngx_pnalloc(r->pool, TK_TAG_MAX);
+    if (s->filter_tag.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->filter_tag.len = tk_tag_normalise(arg.data, arg.len,
+                                         s->filter_tag.data);
+
+    if (s->filter_tag.len == 0) {
+        if (ctx->api) {
+            *error = "bad tag";
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    if (s->text.len == 0) {
+        s->by_date = 1;
+        s->parsed.terms = 1;
+    }
+
+    return NGX_OK;
 }
