@@ -60,6 +60,7 @@ for my $view (qw(desktop mobile)) {
     my $width = $view eq 'mobile' ? 390 : 1280;
     subtest "$view ($width px)" => sub {
         is_deeply $v->{before}{tags}, [], 'no tags at first';
+        is_deeply $v->{suggest}, [ 'mietrecht, kaution' ], 'script: suggestions for the tag after the comma';
         like $v->{added}{url}, qr{/t/$t#tags$}, 'back on the ticket, at the tags';
         is_deeply $v->{added}{tags}, [ 'eilt', 'mietrecht', 'räumung' ], 'three added, lower-cased';
         is_deeply $v->{removed}{tags}, [ 'mietrecht', 'räumung' ], 'one removed with its button';

@@ -62,6 +62,10 @@ const facts = (page) => page.evaluate(() => ({
       // tags: two through the form, one removed with its button
       await page.goto(`${BASE}/t/${ticket}`);
       r.before = await facts(page);
+      // with the script: suggestions follow the comma list
+      await page.fill('form#tag-add input#f-tags', 'mietrecht, ka');
+      r.suggest = await page.evaluate(() => Array.from(
+        document.querySelectorAll('datalist#tag-names option')).map((o) => o.value));
       await page.fill('form#tag-add input#f-tags', 'Mietrecht, Eilt, Räumung');
       await Promise.all([page.waitForNavigation(), page.click('form#tag-add button[type=submit]')]);
       r.added = await facts(page);
