@@ -670,6 +670,13 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
     tk_out_cstr(&out, ",\"rev\":");
     tk_out_uint(&out, t->rev);
     ngx_http_ticket_api_time(&out, "escalated", tk->escalated);
+    /* issue 13: where a merged duplicate went, or null */
+    tk_out_cstr(&out, ",\"merged_into\":");
+    if (tk->merged_into) {
+        tk_out_uint(&out, tk->merged_into);
+    } else {
+        tk_out_cstr(&out, "null");
+    }
     tk_out_cstr(&out, ",\"articles\":[");
 
     n = 0;

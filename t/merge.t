@@ -105,6 +105,7 @@ subtest 'merge moves everything, closes the duplicate, both histories' => sub {
     is $src->{state}, 6, 'duplicate closed';
     is $src->{merged_into}, $m, 'merged_into';
     is $src->{articles}, 0, 'no articles left';
+    is api(GET => "/api/v1/tickets/$n")->json->{merged_into}, $m, 'the ticket JSON says merged_into';
     is_deeply MB::article_ids($tk, $n), [], 'its list is empty';
     is_deeply MB::article_ids($tk, $m), [ sort { $a <=> $b } $art1, $art2, $art3 ], 'target has all, in id order';
     is $tk->ticket_hash($m)->{articles}, 3, 'target counter';
@@ -156,6 +157,9 @@ subtest 'web: merge form, merged note' => sub {
     $page = $web->get("/t/$x");
     my $note = $page->dom->at('#merged-into a');
     ok $note && $note->attr('href') =~ m{/t/$y$}, 'the merged ticket links to the target';
+    ok !$page->dom->at('form#ticket-merge'), 'no merge form on a merged ticket';
+    like $page->dom->at('ol#history')->text, qr/#$y/, 'its history names the target';
+    like $web->get("/t/$y")->dom->at('ol#history')->text, qr/#$x/, 'the target\'s names the duplicate';
 };
 
 subtest 'split: stale rev refuses; article into a new ticket' => sub {
