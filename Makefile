@@ -38,6 +38,9 @@ TK_LIB_SRCS  := redis-schema/tk_schema.c redis-schema/tk_keys.c \
                 redis-schema/tk_feed.c \
                 redis-schema/tk_sla.c redis-schema/tk_timer.c \
                 redis-schema/tk_trigger.c
+# tags, merge/split, customers (issue 13, helper "tags")
+TK_LIB_SRCS  += redis-schema/tk_tags.c redis-schema/tk_merge.c \
+                redis-schema/tk_customer.c
 TK_LIB_OBJS  := $(patsubst redis-schema/%.c,$(BUILD)/obj/%.o,$(TK_LIB_SRCS))
 TK_HDRS      := $(wildcard redis-schema/*.h) $(TK_SUPPORT_HDRS)
 

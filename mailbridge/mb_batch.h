@@ -75,6 +75,9 @@ void mb_thread_reads1(mb_batch_t *b, tk_cmds_t *c);
 void mb_thread_resolve1(mb_batch_t *b, redisReply **r);
 void mb_thread_reads2(mb_batch_t *b, tk_cmds_t *c);
 int mb_thread_resolve2(mb_batch_t *b, redisReply **r, size_t n);
+/* Follow-ups to a ticket merged into another go to the other (issue 13,
+ * tk_merge.h): returns how many plans moved on (read them again). */
+size_t mb_thread_follow_merged(mb_batch_t *b);
 mb_bticket_t *mb_batch_ticket(mb_batch_t *b, uint64_t number);
 uint64_t mb_subject_tag(const tk_str_t *subject, const char *tag);
 char *mb_batch_strdup(mb_batch_t *b, const char *p, size_t n);

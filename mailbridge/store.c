@@ -253,23 +253,30 @@ mb_store_attempt(mb_store_t *st, mb_msg_t **msgs, size_t n,
     tk_redis_replies_free(r, c.n);
     r = NULL;
 
-    /* 2: the tickets mails thread into, and the participant checks */
-    tk_cmds_init(&c, tk_arena_alloc, &b.arena);
-    mb_thread_reads2(&b, &c);
-    nr = c.n;
-    if (nr) {
-        rc = mb_store_pipeline(st, &c, &r);
-        if (rc != TK_REDIS_OK) {
+    /* 2: the tickets mails thread into, and the participant checks;
+     * again when one of them was merged into another (a few hops) */
+    for (k = 0; ; k++) {
+        tk_cmds_init(&c, tk_arena_alloc, &b.arena);
+        mb_thread_reads2(&b, &c);
+        nr = c.n;
+        if (nr) {
+            rc = mb_store_pipeline(st, &c, &r);
+            if (rc != TK_REDIS_OK) {
+                goto done;
+            }
+        }
+        rc = mb_thread_resolve2(&b, r, nr);
+        tk_redis_replies_free(r, nr);
+        r = NULL;
+        if (rc != 0) {
+            tk_redis_set_error(&st->redis, "out of memory");
+            rc = TK_REDIS_EREPLY;
             goto done;
         }
-    }
-    rc = mb_thread_resolve2(&b, r, nr);
-    tk_redis_replies_free(r, nr);
-    r = NULL;
-    if (rc != 0) {
-        tk_redis_set_error(&st->redis, "out of memory");
-        rc = TK_REDIS_EREPLY;
-        goto done;
+
+        if (k == 3 || mb_thread_follow_merged(&b) == 0) {
+            break;
+        }
     }
 
     /* 3: numbers for what is new */

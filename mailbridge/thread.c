@@ -351,6 +351,54 @@ mb_thread_resolve2(mb_batch_t *b, redisReply **r, size_t nr)
 }
 
 
+/*
+ * A merged ticket keeps its Message-IDs' old entries in mail clients and
+ * its "[Ticket#N]" in subjects: whatever threads into it goes on to the
+ * ticket it was merged into (its articles, moved, keep their ids).  The
+ * participant check of a subject tag was passed on the merged ticket,
+ * whose participants the target took over.
+ */
+size_t
+mb_thread_follow_merged(mb_batch_t *b)
+{
+    size_t         i, n;
+    uint64_t       to;
+    mb_plan_t     *p;
+    mb_bticket_t  *t;
+
+    n = 0;
+
+    for (i = 0; i < b->n; i++) {
+        p = &b->plan[i];
+
+        if (p->action != MB_ACT_FOLLOW || p->ticket == 0) {
+            continue;
+        }
+
+        t = mb_batch_ticket(b, p->ticket);
+        if (t == NULL || !t->exists || t->orig.merged_into == 0
+            || t->orig.merged_into == p->ticket)
+        {
+            continue;
+        }
+
+        to = t->orig.merged_into;
+        mb_debug("ticket %llu was merged into %llu: the mail goes there",
+                 (unsigned long long) p->ticket, (unsigned long long) to);
+
+        if (p->bounced_ticket == p->ticket) {
+            p->bounced_ticket = to;
+        }
+
+        p->ticket = to;
+        p->tag_candidate = 0;
+        n++;
+    }
+
+    return n;
+}
+
+
 mb_bticket_t *
 mb_batch_ticket(mb_batch_t *b, uint64_t number)
 {

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "mb_triggers.h"
+#include "tk_tags.h"
 #include "tk_ticket.h"
 #include "tk_trigger.h"
 
@@ -64,6 +65,8 @@ static int mb_triggers_apply(mb_trg_tx_t *d, tk_cmds_t *w,
     size_t nhit);
 static tk_str_t *mb_triggers_pairs(redisReply *r, tk_cmds_t *w);
 static long long mb_triggers_gen(redisReply *r);
+static void mb_triggers_tags(tk_ticket_t *t, const char *add,
+    unsigned char *buf);
 static void mb_triggers_cstr(tk_str_t *s, const char *p);
 
 
@@ -252,6 +255,24 @@ mb_triggers_decide(void *data, redisReply **reads, size_t nreads,
 
 
 /* Every action of the matching rules; later rules win on a field. */
+/* The rule's tags (stored form) united with the ticket's, into buf. */
+static void
+mb_triggers_tags(tk_ticket_t *t, const char *add, unsigned char *buf)
+{
+    tk_str_t  tags[2 * TK_TAGS_MAX], list;
+    size_t    n;
+
+    list.data = (unsigned char *) add;
+    list.len = strlen(add);
+
+    n = tk_tags_split(&t->tags, tags, TK_TAGS_MAX);
+    n += tk_tags_split(&list, tags + n, TK_TAGS_MAX);
+
+    t->tags.len = tk_tags_join(tags, n, buf);
+    t->tags.data = buf;
+}
+
+
 static int
 mb_triggers_apply(mb_trg_tx_t *d, tk_cmds_t *w, const tk_ticket_t *old,
     tk_ticket_t *new, const tk_trigger_t **hit, size_t nhit)
@@ -259,6 +280,9 @@ mb_triggers_apply(mb_trg_tx_t *d, tk_cmds_t *w, const tk_ticket_t *old,
     char          ids[MB_TRG_ACTOR_MAX], *p;
     tk_str_t      actor;
     tk_article_t  note;
+    /* the tag lists built by the rules, alternating: each union reads
+     * the one before (commands copy what they are given) */
+    unsigned char tagbuf[2][TK_TAGS_LEN_MAX];
     redisReply   *r;
     size_t        i, len, ilen;
     int64_t       now;
@@ -295,6 +319,9 @@ mb_triggers_apply(mb_trg_tx_t *d, tk_cmds_t *w, const tk_ticket_t *old,
         if (hit[i]->set_owner) {
             mb_triggers_cstr(&new->owner, hit[i]->set_owner);
         }
+        if (hit[i]->set_tags) {
+            mb_triggers_tags(new, hit[i]->set_tags, tagbuf[i % 2]);
+        }
     }
 
     actor.data = (unsigned char *) d->actor;
@@ -303,7 +330,8 @@ mb_triggers_apply(mb_trg_tx_t *d, tk_cmds_t *w, const tk_ticket_t *old,
 
     if (new->priority != old->priority || new->state != old->state
         || !tk_str_eq(&new->group, &old->group)
-        || !tk_str_eq(&new->owner, &old->owner))
+        || !tk_str_eq(&new->owner, &old->owner)
+        || !tk_str_eq(&new->tags, &old->tags))
     {
         tk_ticket_update(w, old, new, &actor, now);
     }

@@ -460,4 +460,9 @@ ngx_http_ticket_cstr(tk_str_t *str, const char *s)
     str->len = s ? ngx_strlen(s) : 0;
 }
 
+/* "/customers/ID", "/customers?email=" (ngx_http_ticket_customer.c,
+ * issue 13) */
+ngx_int_t ngx_http_ticket_customer(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
 #endif /* NGX_HTTP_TICKET_H */

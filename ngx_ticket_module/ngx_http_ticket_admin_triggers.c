@@ -65,13 +65,14 @@ static const ngx_http_ticket_trigger_field_t  ngx_http_ticket_trigger_fields[]
     NGX_TRG_F(TK_F_TRG_SET_STATE, f_set_state, 0),
     NGX_TRG_F(TK_F_TRG_SET_GROUP, f_set_group, 0),
     NGX_TRG_F(TK_F_TRG_SET_OWNER, f_set_owner, 0),
+    NGX_TRG_F(TK_F_TRG_SET_TAGS, f_set_tags, 0),
     NGX_TRG_F(TK_F_TRG_NOTIFY, f_notify, 0),
     NGX_TRG_F(TK_F_TRG_NOTE, f_note, 0),
     { NULL, 0, 0 }
 };
 
 /* after the fields above: on, active, icase (select and checkboxes) */
-#define NGX_TRG_NFIELDS  14
+#define NGX_TRG_NFIELDS  15
 
 
 static ngx_int_t ngx_http_ticket_triggers_list(ngx_http_request_t *r,

@@ -118,6 +118,16 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_outbound_api(r, ctx);
     }
 
+    /* /api/v1/tickets/N/tags|merge|articles/A/split (issue 13) */
+    if (rest.len > 9 && ngx_strncmp(rest.data, "/tickets/", 9) == 0) {
+        ngx_int_t  rc;
+
+        rc = ngx_http_ticket_case_api(r, ctx, &rest);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
                                      "only GET is supported");
@@ -656,6 +666,8 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
     row.priority = tk->priority;
     row.created = tk->created;
     row.updated = tk->updated;
+    row.tags = *(ngx_str_t *) &tk->tags;
+    row.customer = tk->customer;
 
     tk_out_cstr(&out, "{");
     ngx_http_ticket_api_ticket_fields(&out, &row);
@@ -666,6 +678,13 @@ ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
     tk_out_cstr(&out, ",\"rev\":");
     tk_out_uint(&out, t->rev);
     ngx_http_ticket_api_time(&out, "escalated", tk->escalated);
+    /* issue 13: where a merged duplicate went, or null */
+    tk_out_cstr(&out, ",\"merged_into\":");
+    if (tk->merged_into) {
+        tk_out_uint(&out, tk->merged_into);
+    } else {
+        tk_out_cstr(&out, "null");
+    }
     tk_out_cstr(&out, ",\"articles\":[");
 
     n = 0;

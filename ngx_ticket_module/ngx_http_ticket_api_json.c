@@ -11,6 +11,7 @@
 
 #include "ngx_http_ticket_views.h"
 #include "ngx_http_ticket_api_json.h"
+#include "tk_tags.h"
 
 /* The fields of a ticket object, without the braces. */
 void
@@ -43,6 +44,32 @@ ngx_http_ticket_api_ticket_fields(tk_out_t *out, ngx_http_ticket_row_t *row)
     ngx_http_ticket_api_name(out, prio, "");
     tk_out_cstr(out, ",\"priority_id\":");
     tk_out_int(out, row->priority);
+
+    /* issue 13: the tags, the customer page's id */
+    {
+        size_t    i, n;
+        tk_str_t  tags[TK_TAGS_MAX];
+
+        n = tk_tags_split(ngx_ticket_str(&row->tags), tags, TK_TAGS_MAX);
+        tk_out_cstr(out, ",\"tags\":[");
+
+        for (i = 0; i < n; i++) {
+            if (i) {
+                tk_out_cstr(out, ",");
+            }
+
+            tk_out_json(out, tags[i].data, tags[i].len);
+        }
+
+        tk_out_cstr(out, "],\"customer_id\":");
+
+        if (row->customer) {
+            tk_out_uint(out, row->customer);
+        } else {
+            tk_out_cstr(out, "null");
+        }
+    }
+
     ngx_http_ticket_api_time(out, "created", row->created);
     ngx_http_ticket_api_time(out, "updated", row->updated);
 }

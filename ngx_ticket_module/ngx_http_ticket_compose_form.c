@@ -348,6 +348,20 @@ ngx_http_ticket_compose_article(ngx_http_request_t *r,
             : (de ? "Wartet auf Versand" : "Waiting to be sent"));
     }
 
+    /* split an article off into a ticket of its own (issue 13): a link
+     * to the confirmation, whose form carries the CSRF token */
+    if (v->right == TK_RIGHT_FULL && v->narticles > 1) {
+        ngx_http_ticket_cstr(&art->split_label,
+                             de ? "Als neues Ticket abtrennen"
+                                : "Split off into a new ticket");
+
+        if (ngx_http_ticket_compose_url(r, &art->split_url, "t/%uL/a/%uL/split",
+                                        v->number, a->id) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
     if (v->right != TK_RIGHT_FULL || a->kind == TK_ART_NOTE) {
         return NGX_OK;
     }

@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ticket_overview.h"
+#include "tk_tags.h"
 #include "tk_tpl.h"
 
 
@@ -557,6 +558,39 @@ ngx_http_ticket_overview_rows(ngx_http_request_t *r,
                                           ? &src->customer_name
                                           : &src->customer_email);
         row[i].customer_email = *ngx_ticket_str(&src->customer_email);
+
+        /* the customer page and the tags as badges (issue 13) */
+        if (src->customer) {
+            u_char  *cp;
+
+            cp = ngx_pnalloc(r->pool, NGX_INT64_LEN + 16);
+            if (cp == NULL
+                || ngx_http_ticket_url(r, (char *) cp,
+                                       ngx_sprintf(cp, "customers/%uL",
+                                                   src->customer) - cp,
+                                       &row[i].customer_url) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        if (src->tags.len) {
+            tk_str_t    tags[TK_TAGS_MAX];
+            ngx_uint_t  k;
+
+            row[i].tags_n = tk_tags_split(ngx_ticket_str(&src->tags), tags,
+                                          TK_TAGS_MAX);
+            row[i].tags = ngx_palloc(r->pool,
+                                     row[i].tags_n * sizeof(*row[i].tags));
+            if (row[i].tags == NULL) {
+                return NGX_ERROR;
+            }
+
+            for (k = 0; k < row[i].tags_n; k++) {
+                row[i].tags[k].name = tags[k];
+            }
+        }
+
         row[i].group = *ngx_ticket_str(&src->group);
         row[i].owner = *ngx_ticket_str(&src->owner);
 

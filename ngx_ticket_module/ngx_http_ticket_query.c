@@ -46,7 +46,8 @@ static ngx_http_ticket_col_def_t  ngx_http_ticket_col_defs[] = {
 static const char  *ngx_http_ticket_row_fields[] = {
     TK_F_NUMBER, TK_F_TITLE, TK_F_CUSTOMER_NAME, TK_F_CUSTOMER_EMAIL,
     TK_F_GROUP, TK_F_OWNER, TK_F_STATE, TK_F_PRIORITY, TK_F_CREATED,
-    TK_F_UPDATED
+    TK_F_UPDATED,
+    TK_F_TAGS, TK_F_CUSTOMER                    /* tags, customer page */
 };
 
 #define NGX_HTTP_TICKET_ROW_FIELDS                                           \
@@ -316,6 +317,11 @@ ngx_http_ticket_query_rows(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         ngx_http_ticket_reply_str(&e[9], &s);
         v = tk_str_atoll(ngx_ticket_str(&s));
         row->updated = v > 0 ? v : 0;
+
+        ngx_http_ticket_reply_str(&e[10], &row->tags);
+        ngx_http_ticket_reply_str(&e[11], &s);
+        v = tk_str_atoll(ngx_ticket_str(&s));
+        row->customer = v > 0 ? (uint64_t) v : 0;
 
         q->nrows++;
     }

@@ -71,7 +71,10 @@ ngx_http_ticket_handler(ngx_http_request_t *r)
         return ngx_http_ticket_route(r, ctx);
     }
 
-    if (!(r->method & NGX_HTTP_POST)) {
+    /* DELETE: the API's only (DELETE /api/v1/tickets/N/tags) */
+    if (!(r->method & NGX_HTTP_POST)
+        && !(r->method == NGX_HTTP_DELETE && ctx->api))
+    {
         (void) ngx_http_discard_request_body(r);
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
     }
@@ -252,6 +255,11 @@ ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     if (path->len == 3 && ngx_strncmp(path->data, "/go", 3) == 0) {
         ctx->page = "overview";
         return ngx_http_ticket_goto(r, ctx);
+    }
+
+    /* the customer page (issue 13) */
+    if (ngx_http_ticket_path_is(path, "/customers")) {
+        return ngx_http_ticket_customer(r, ctx);
     }
 
     if (ngx_http_ticket_path_is(path, "/profile")) {

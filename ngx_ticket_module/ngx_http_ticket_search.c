@@ -114,7 +114,7 @@ ngx_http_ticket_search(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, status, error);
     }
 
-    if (s->text.len == 0) {
+    if (s->text.len == 0 && s->filter_tag.len == 0) {
         if (ctx->api) {
             return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                                          "q is required");
@@ -215,6 +215,10 @@ ngx_http_ticket_search_args(ngx_http_request_t *r,
             *error = "bad state";
             return NGX_HTTP_BAD_REQUEST;
         }
+    }
+
+    if (ngx_http_ticket_tags_search(r, ctx, s, error) != NGX_OK) {
+        return *error ? NGX_HTTP_BAD_REQUEST : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     s->page = 1;
@@ -402,9 +406,13 @@ ngx_http_ticket_search_query(ngx_http_request_t *r,
         }
     }
 
-    p = ngx_cpymem(p, "} (", 3);
+    /* a tag alone (no words): every article, the tag filters the rows */
+    p = ngx_cpymem(p, "} (", s->parsed.len ? 3 : 1);
     p = ngx_cpymem(p, s->ft, s->parsed.len);
-    *p++ = ')';
+
+    if (s->parsed.len) {
+        *p++ = ')';
+    }
 
     q->len = p - q->data;
 
@@ -647,7 +655,8 @@ ngx_http_ticket_search_checked(ngx_http_request_t *r,
                 && (row->group.len != s->filter_group.len
                     || ngx_strncmp(row->group.data, s->filter_group.data,
                                    row->group.len) != 0))
-            || (s->filter_state && row->state != s->filter_state))
+            || (s->filter_state && row->state != s->filter_state)
+            || !ngx_http_ticket_search_tag_ok(s, row))
         {
             continue;
         }

@@ -9,6 +9,7 @@
 
 #include "ngx_http_ticket_views.h"
 #include "tk_search.h"
+#include "tk_tags.h"
 
 
 /* Tickets on a page of results. */
@@ -38,6 +39,7 @@ typedef struct {
     ngx_flag_t                 by_date;         /* sort=date */
     ngx_str_t                  filter_group;    /* "": any */
     ngx_int_t                  filter_state;    /* 0: any */
+    tk_str_t                   filter_tag;      /* "": any (tk_tags.h) */
     ngx_uint_t                 page;
 
     ngx_uint_t                 window;          /* time window tried */
@@ -56,6 +58,17 @@ typedef struct {
     const char                *notice;          /* why nothing was found */
 } ngx_http_ticket_search_t;
 
+
+/* "tag=TAG" into s->filter_tag (normalised; tk_tags.h); a tag without
+ * words lists its tickets, newest first.  NGX_ERROR with *error set:
+ * a bad tag in an API request (ngx_http_ticket_tags.c, issue 13). */
+ngx_int_t ngx_http_ticket_tags_search(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_search_t *s,
+    const char **error);
+/* The row filter: the hit's ticket carries the tag (or none asked). */
+#define ngx_http_ticket_search_tag_ok(s, row)                                \
+    ((s)->filter_tag.len == 0                                                \
+     || tk_tags_has(ngx_ticket_str(&(row)->tags), &(s)->filter_tag))
 
 /* The results are in (or there are none): the page or the JSON. */
 ngx_int_t ngx_http_ticket_search_render(ngx_http_request_t *r,

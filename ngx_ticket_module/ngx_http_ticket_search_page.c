@@ -67,7 +67,8 @@ ngx_http_ticket_search_html(ngx_http_request_t *r,
     tpl->de = ngx_http_ticket_lang_de(ctx);
     tpl->q = *ngx_ticket_str(&s->text);
     tpl->by_date = s->by_date;
-    tpl->searched = (s->text.len > 0);
+    tpl->searched = (s->text.len > 0 || s->filter_tag.len > 0);
+    tpl->tag = s->filter_tag;                   /* issue 13 */
     tpl->more = s->more;
 
     if (ngx_http_ticket_url(r, "search", 6, &tpl->action) != NGX_OK

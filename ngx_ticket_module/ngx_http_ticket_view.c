@@ -24,7 +24,8 @@
 #define NGX_HTTP_TICKET_R_USERS        3
 #define NGX_HTTP_TICKET_R_GROUPS       4
 #define NGX_HTTP_TICKET_R_ALL_AGENTS   5
-#define NGX_HTTP_TICKET_R_FIRST_N      6
+#define NGX_HTTP_TICKET_R_TAGS         6        /* ZREVRANGE tk:{ix}:tags */
+#define NGX_HTTP_TICKET_R_FIRST_N      7
 
 
 static ngx_int_t ngx_http_ticket_view_show(ngx_http_request_t *r,
@@ -83,6 +84,17 @@ ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     if (rest.len > 3 && ngx_strncmp(rest.data, "/a/", 3) == 0) {
+        uint64_t  art;
+        size_t    k;
+
+        /* "/a/A/split" (issue 13) */
+        k = ngx_http_ticket_number(rest.data + 3, rest.data + rest.len, &art);
+        if (k && rest.len == 3 + k + 6
+            && ngx_strncmp(rest.data + 3 + k, "/split", 6) == 0)
+        {
+            return ngx_http_ticket_split_form(r, ctx, number, art);
+        }
+
         return ngx_http_ticket_download(r, ctx, number, &rest);
     }
 
@@ -102,6 +114,12 @@ ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     } else if (rest.len == 9 && ngx_strncmp(rest.data, "/complete", 9) == 0) {
         return ngx_http_ticket_complete(r, ctx, number);
+
+    } else if (rest.len == 5 && ngx_strncmp(rest.data, "/tags", 5) == 0) {
+        return ngx_http_ticket_tags_form(r, ctx, number);
+
+    } else if (rest.len == 6 && ngx_strncmp(rest.data, "/merge", 6) == 0) {
+        return ngx_http_ticket_merge_form(r, ctx, number);
 
     } else {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
@@ -182,6 +200,7 @@ ngx_http_ticket_view_show(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     tk_cmds_add(cmds, "SMEMBERS " TK_KEY_USERS);
     tk_cmds_add(cmds, "SMEMBERS " TK_KEY_GROUPS);
     tk_cmds_add(cmds, "SMEMBERS " TK_KEY_GROUPS_ALL);
+    tk_cmds_add(cmds, "ZREVRANGE " TK_KEY_TAGS " 0 99");
 
     if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -251,6 +270,7 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     v->users = users;
     v->groups = &ctx->replies[NGX_HTTP_TICKET_R_GROUPS];
     v->all_agents = &ctx->replies[NGX_HTTP_TICKET_R_ALL_AGENTS];
+    v->tag_names = &ctx->replies[NGX_HTTP_TICKET_R_TAGS];
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL) {
@@ -605,7 +625,8 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         || ngx_http_ticket_view_thread(r, ctx, v, page) != NGX_OK
         || ngx_http_ticket_view_options(r, ctx, v, page) != NGX_OK
         || ngx_http_ticket_view_owners(r, ctx, v, page) != NGX_OK
-        || ngx_http_ticket_view_history(r, ctx, v, side) != NGX_OK)
+        || ngx_http_ticket_view_history(r, ctx, v, side) != NGX_OK
+        || ngx_http_ticket_view_case(r, ctx, v, page) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -56,6 +56,7 @@ typedef struct {
     ngx_http_ticket_reply_t   *users;           /* SMEMBERS tk:users */
     ngx_http_ticket_reply_t   *groups;          /* SMEMBERS tk:groups */
     ngx_http_ticket_reply_t   *all_agents;
+    ngx_http_ticket_reply_t   *tag_names;       /* ZREVRANGE tk:{ix}:tags */
     ngx_uint_t                 narticles;
 
     /* the second batch: per article HGETALL, then per article STRLEN of
@@ -105,6 +106,11 @@ typedef struct {
 ngx_int_t ngx_http_ticket_view_articles(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
     tk_tpl_thread_t *tpl, ngx_uint_t *flags);
+
+/* Tags, merge form, merged note, customer link (ngx_http_ticket_view_case.c) */
+ngx_int_t ngx_http_ticket_view_case(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_view_page_t *page);
 
 /* The change forms' choices, the owner's name (ngx_http_ticket_view_form.c). */
 /* The value of a datetime-local input for t, in the server's zone, and

@@ -80,6 +80,11 @@ ngx_http_ticket_view_errors(ngx_http_ticket_view_t *v,
     } else if (ngx_strcmp(v->again, "pending_until") == 0) {
         tpl->pending_error = *msg;
 
+    } else if (ngx_strcmp(v->again, "tags") == 0
+               || ngx_strcmp(v->again, "into") == 0)
+    {
+        /* next to their own forms (ngx_http_ticket_view_case.c) */
+
     } else {
         tpl->form_error = *msg;
     }

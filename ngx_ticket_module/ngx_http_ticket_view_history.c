@@ -368,6 +368,45 @@ ngx_http_ticket_history_sentence(ngx_flag_t de, ngx_http_ticket_hist_t *h,
                   : "\x01 set a reminder for \x03";
     }
 
+    /* issue 13: tags, merge, split */
+    if (ngx_http_ticket_field_is(TK_F_TAGS) && from->len == 0) {
+        return de ? "\x01 hat die Schlagw\xc3\xb6rter \xe2\x80\x9e\x03\xe2\x80\x9c"
+                    " vergeben"
+                  : "\x01 tagged the ticket \xe2\x80\x9c\x03\xe2\x80\x9d";
+    }
+
+    if (ngx_http_ticket_field_is(TK_F_TAGS) && to->len == 0) {
+        return de ? "\x01 hat alle Schlagw\xc3\xb6rter entfernt"
+                  : "\x01 removed all tags";
+    }
+
+    if (ngx_http_ticket_field_is(TK_F_TAGS)) {
+        return de ? "\x01 hat die Schlagw\xc3\xb6rter von \xe2\x80\x9e\x02"
+                    "\xe2\x80\x9c auf \xe2\x80\x9e\x03\xe2\x80\x9c ge\xc3\xa4ndert"
+                  : "\x01 changed the tags from \xe2\x80\x9c\x02\xe2\x80\x9d"
+                    " to \xe2\x80\x9c\x03\xe2\x80\x9d";
+    }
+
+    if (ngx_http_ticket_field_is(TK_F_MERGED_INTO)) {
+        return de ? "\x01 hat das Ticket in #\x03 zusammengef\xc3\xbchrt"
+                  : "\x01 merged the ticket into #\x03";
+    }
+
+    if (ngx_http_ticket_field_is("merged")) {
+        return de ? "\x01 hat #\x02 hierher zusammengef\xc3\xbchrt"
+                  : "\x01 merged #\x02 into this ticket";
+    }
+
+    if (ngx_http_ticket_field_is("split")) {
+        return de ? "\x01 hat eine Nachricht als #\x03 abgetrennt"
+                  : "\x01 split a message off as #\x03";
+    }
+
+    if (ngx_http_ticket_field_is("split_from")) {
+        return de ? "\x01 hat dieses Ticket aus #\x02 abgetrennt"
+                  : "\x01 split this ticket off from #\x02";
+    }
+
     if (ngx_http_ticket_field_is(TK_F_STATE)) {
         *what = de ? "den Status" : "state";
 

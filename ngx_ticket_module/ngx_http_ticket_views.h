@@ -69,6 +69,8 @@ typedef struct {
     ngx_int_t                  priority;
     int64_t                    created;
     int64_t                    updated;
+    ngx_str_t                  tags;            /* stored list (tk_tags.h) */
+    uint64_t                   customer;        /* id, 0: none */
 } ngx_http_ticket_row_t;
 
 /*
@@ -347,5 +349,28 @@ ngx_int_t ngx_http_ticket_view_again(ngx_http_request_t *r,
 /* "2026-11-24T14:05" (datetime-local), "2026-11-24 14:05" or
  * "2026-11-24" in the server's time zone; NGX_OK or NGX_ERROR. */
 ngx_int_t ngx_http_ticket_parse_local_time(ngx_str_t *s, int64_t *t);
+
+/* ---- tags, merge/split, customers (issue 13, helper "tags") ------------- */
+
+/* POST /t/N/tags; GET|POST|DELETE /api/v1/tickets/N/tags
+ * (ngx_http_ticket_tags.c) */
+ngx_int_t ngx_http_ticket_tags_form(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number);
+ngx_int_t ngx_http_ticket_tags_api(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number);
+/* the API's paths of this block below /api/v1; NGX_DECLINED: none */
+ngx_int_t ngx_http_ticket_case_api(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *rest);
+/* merge and split (ngx_http_ticket_merge_ticket.c): POST /t/N/merge
+ * (into=M), GET|POST /t/N/a/A/split; the API's */
+ngx_int_t ngx_http_ticket_merge_form(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number);
+ngx_int_t ngx_http_ticket_split_form(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number, uint64_t article);
+ngx_int_t ngx_http_ticket_merge_api(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number);
+ngx_int_t ngx_http_ticket_split_api(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number, uint64_t article);
+
 
 #endif /* NGX_HTTP_TICKET_VIEWS_H */

@@ -342,6 +342,14 @@ tk_feed_event(const tk_feed_t *f)
         return "flag";
     }
 
+    /* a change of the tags alone (tk_tags.c): consumers of "update"
+     * (triggers, timers) have nothing to do with it */
+    if (f->changed.len == sizeof(TK_F_TAGS) - 1
+        && memcmp(f->changed.data, TK_F_TAGS, f->changed.len) == 0)
+    {
+        return "tags";
+    }
+
     return "update";
 }
 

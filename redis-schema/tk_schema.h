@@ -352,6 +352,42 @@ typedef enum {
 /* The article flag of mail that came in PGP-encrypted (mailbridge). */
 #define TK_FLAG_ENCRYPTED    "encrypted"
 
+/* ---- tags, merge/split, customers (helper "tags", issue 13) -------------
+ * Tags (tk_tags.h, SCHEMA.md "Tags"): the ticket field TK_F_TAGS holds
+ * them lower-case, sorted, comma-joined; written only by tk_tags.c
+ * inside the ticket's MULTI.
+ *   tk:{ix}:tag:TAG  zset ticket number -> the ticket's "updated"
+ *   tk:{ix}:tags     zset TAG -> tickets carrying it (autocomplete)
+ * Merge/split (tk_merge.h): the merged ticket's TK_F_MERGED_INTO names
+ * the target; mail threading follows it (mailbridge/thread.c).
+ * Customers: tk:{c:ID} also holds TK_F_ORGANISATION and TK_F_NOTES;
+ *   tk:{ix}:cust:tickets:ID  zset ticket number -> created, per customer
+ *   tk:{ix}:orgs             zset organisation -> customers in it
+ */
+#define TK_F_TAGS            "tags"            /* "asyl,miete" or ""     */
+#define TK_KEY_TAGS          "tk:{ix}:tags"
+#define TK_PFX_TAG           "tk:{ix}:tag:"
+#define TK_FMT_TAG           TK_PFX_TAG "%s"           /* zset            */
+#define TK_FMTS_TAG          TK_PFX_TAG "%S"           /* tk_cmds_add     */
+#define TK_TAG_MAX           40                /* bytes of one tag        */
+#define TK_TAGS_MAX          20                /* tags on one ticket      */
+#define TK_TAGS_LEN_MAX      (TK_TAGS_MAX * (TK_TAG_MAX + 1))
+#define TK_F_MERGED_INTO     "merged_into"     /* ticket number, or ""    */
+#define TK_F_ORGANISATION    "organisation"    /* customer's, or ""       */
+#define TK_F_NOTES           "notes"           /* customer notes          */
+#define TK_FMT_CUST_TICKETS  "tk:{ix}:cust:tickets:%llu"
+/* SCAN patterns of what ticketctl reindex rebuilds from the tickets */
+#define TK_PATTERN_TAG_SETS  TK_PFX_TAG "*"
+#define TK_PATTERN_CUST_TICKETS "tk:{ix}:cust:tickets:*"
+#define TK_KEY_ORGS          "tk:{ix}:orgs"
+#define TK_FMT_ORG           "tk:{ix}:org:%s"          /* set of ids      */
+#define TK_FMTS_ORG          "tk:{ix}:org:%S"
+#define TK_ORG_MAX           100               /* bytes of a name         */
+#define TK_NOTES_MAX         8000              /* bytes of customer notes */
+/* trigger action: tags to add (comma list, stored normalised) */
+#define TK_F_TRG_SET_TAGS    "set_tags"
+/* ---- end of tags block ---------------------------------------------------- */
+
 /* ---- enums -------------------------------------------------------------- */
 
 typedef enum {

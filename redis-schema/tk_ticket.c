@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "tk_tags.h"
 #include "tk_ticket.h"
 
 
@@ -122,6 +123,12 @@ tk_ticket_parse(tk_ticket_t *t, const tk_str_t *pairs, size_t n)
 
         } else if (tk_str_eq_cstr(f, TK_F_REV)) {
             t->rev = (uint64_t) tk_parse_num(v);
+
+        } else if (tk_str_eq_cstr(f, TK_F_TAGS)) {
+            t->tags = *v;
+
+        } else if (tk_str_eq_cstr(f, TK_F_MERGED_INTO)) {
+            t->merged_into = (uint64_t) tk_parse_num(v);
         }
     }
 
@@ -303,12 +310,18 @@ tk_ticket_write(tk_cmds_t *c, const tk_ticket_t *t)
         " " TK_F_ESCALATION_AT " %b"
         " " TK_F_PENDING_UNTIL " %b"
         " " TK_F_FLAGS " %S"
-        " " TK_F_ARTICLE_COUNT " %llu",
+        " " TK_F_ARTICLE_COUNT " %llu"
+        " " TK_F_TAGS " %S",
         key, (unsigned long long) t->number, &t->title, &t->group,
         &t->owner, cust, ncust, &t->customer_name, &t->customer_email,
         t->state, t->priority, (long long) t->created,
         (long long) t->updated, first, nfirst, esc, nesc, pend, npend,
-        &t->flags, (unsigned long long) t->articles);
+        &t->flags, (unsigned long long) t->articles, &t->tags);
+
+    if (t->merged_into) {
+        tk_cmds_add(c, "HSET %s " TK_F_MERGED_INTO " %llu", key,
+                    (unsigned long long) t->merged_into);
+    }
 
     /* not part of the HSET: a rewrite must never set it back */
     tk_cmds_add(c, "HINCRBY %s " TK_F_REV " 1", key);
@@ -360,6 +373,21 @@ tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add, int counts)
     tk_ticket_index_partition(c, t, tk_ticket_owner_partition(t), add,
         counts);
     tk_ticket_index_partition(c, t, &any, add, counts);
+
+    /* the customer page's list (issue 13): removed and added with the
+     * rest, so a changed customer moves the ticket */
+    if (t->customer) {
+        if (add) {
+            tk_cmds_add(c, "ZADD " TK_FMT_CUST_TICKETS " %lld %llu",
+                        (unsigned long long) t->customer,
+                        (long long) t->created,
+                        (unsigned long long) t->number);
+        } else {
+            tk_cmds_add(c, "ZREM " TK_FMT_CUST_TICKETS " %llu",
+                        (unsigned long long) t->customer,
+                        (unsigned long long) t->number);
+        }
+    }
 }
 
 
@@ -575,6 +603,10 @@ tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
 
     tk_feed_group(c, f, &cur.group);
 
+    /* the tag sets' scores follow "updated" (tk_tags.h) */
+    tk_tags_sync(c, f, cur.number, &old->tags, &cur.tags, cur.updated, by,
+                 now);
+
     tk_history_str(c, f, &cur, by, now, TK_F_TITLE, &old->title,
                    &cur.title);
     tk_history_str(c, f, &cur, by, now, TK_F_GROUP, &old->group,
@@ -650,6 +682,11 @@ tk_ticket_create(tk_cmds_t *c, const tk_ticket_t *t, const tk_str_t *by)
     tk_history_add(c, t->number, t->created, by, "created", NULL, NULL);
 
     tk_feed_group(c, f, &t->group);
+
+    if (t->tags.len) {
+        tk_tags_sync(c, f, t->number, NULL, &t->tags, t->updated, by,
+                     t->created);
+    }
     tk_feed_close(c, f);
 }
 

@@ -38,6 +38,9 @@ typedef struct {
     uint64_t   articles;         /* count */
     uint64_t   rev;              /* read only (HINCRBY'd by the writes);
                                     as read, for the feed entry's rev  */
+    tk_str_t   tags;             /* "asyl,miete": stored form, tk_tags.h */
+    uint64_t   merged_into;      /* 0, or the ticket it was merged into
+                                    (HSET only when set, tk_merge.h)  */
 } tk_ticket_t;
 
 typedef struct {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tk_tags.h"
 #include "tk_trigger.h"
 
 /* a body pattern that backtracks without end must not stall the feed:
@@ -30,6 +31,7 @@ static int tk_trigger_fail(tk_trigger_error_t *err, const char *field,
 static char *tk_trigger_dup(tk_trigger_t *t, const tk_str_t *v);
 static char *tk_trigger_strdup(tk_trigger_t *t, const char *s);
 static void tk_trigger_release(tk_trigger_t *t, void *p);
+static int tk_trigger_tags(tk_trigger_t *t, char *s, tk_trigger_error_t *err);
 static void *tk_trigger_pcre2_alloc(size_t size, void *data);
 static void tk_trigger_pcre2_free(void *p, void *data);
 static int tk_trigger_re(const pcre2_code *code, const tk_str_t *s,
@@ -177,6 +179,69 @@ tk_trigger_check_pattern(const char *re, int icase, tk_trigger_error_t *err)
 }
 
 
+/*
+ * set_tags "Eilt, Frist": each tag as tk_tags.h wants it, stored as the
+ * ticket's list is (sorted, unique), so applying is a union of lists.
+ */
+static int
+tk_trigger_tags(tk_trigger_t *t, char *s, tk_trigger_error_t *err)
+{
+    unsigned char  buf[TK_TAGS_MAX][TK_TAG_MAX], list[TK_TAGS_LEN_MAX];
+    char          *p, *end, *next;
+    size_t         n, len;
+    tk_str_t       tags[TK_TAGS_MAX], joined;
+    int            rc;
+
+    n = 0;
+
+    for (p = s; *p; p = next) {
+        end = strchr(p, ',');
+        next = end ? end + 1 : p + strlen(p);
+        len = (size_t) ((end ? end : next) - p);
+
+        while (len && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+
+        if (len == 0) {
+            continue;
+        }
+
+        if (n == TK_TAGS_MAX
+            || (tags[n].len = tk_tag_normalise((unsigned char *) p, len,
+                                               buf[n])) == 0)
+        {
+            rc = tk_trigger_fail(err, TK_F_TRG_SET_TAGS, "not a tag list "
+                                 "(at most 20 tags of 40 characters, no "
+                                 "{ } * \" \\): \"%s\"", s);
+            tk_trigger_release(t, s);
+            return rc;
+        }
+
+        tags[n].data = buf[n];
+        n++;
+    }
+
+    tk_trigger_release(t, t->set_tags);
+    t->set_tags = NULL;
+
+    if (n) {
+        joined.data = list;
+        joined.len = tk_tags_join(tags, n, list);
+        t->set_tags = tk_trigger_dup(t, &joined);
+        if (t->set_tags == NULL) {
+            tk_trigger_release(t, s);
+            return tk_trigger_fail(err, TK_F_TRG_SET_TAGS, "out of memory%s",
+                                   "");
+        }
+    }
+
+    tk_trigger_release(t, s);
+    return 0;
+}
+
+
 void
 tk_trigger_free(tk_trigger_t *t)
 {
@@ -194,6 +259,7 @@ tk_trigger_free(tk_trigger_t *t)
     tk_trigger_release(t, t->group);
     tk_trigger_release(t, t->set_group);
     tk_trigger_release(t, t->set_owner);
+    tk_trigger_release(t, t->set_tags);
     tk_trigger_release(t, t->notify);
     tk_trigger_release(t, t->note);
     tk_trigger_release(t, t->raw_group);
@@ -400,6 +466,10 @@ tk_trigger_field(tk_trigger_t *t, const tk_str_t *f, const tk_str_t *v,
         tk_trigger_release(t, t->raw_state);
         t->raw_state = s[0] ? s : (tk_trigger_release(t, s), NULL);
         return 0;
+    }
+
+    if (tk_str_eq_cstr(f, TK_F_TRG_SET_TAGS)) {
+        return tk_trigger_tags(t, s, err);
     }
 
     if (tk_str_eq_cstr(f, TK_F_TRG_SET_PRIORITY)

@@ -47,6 +47,8 @@ typedef struct {
     int         set_state;           /* 0: leave                     */
     char       *set_group;           /* NULL: leave                  */
     char       *set_owner;           /* NULL: leave; "" unassign     */
+    char       *set_tags;            /* tags to add, stored form
+                                        (tk_tags.h); NULL: none       */
     char       *notify;              /* "anna,@legal" or NULL        */
     char       *note;                /* NULL: no note                */
     /* as stored, for ticketctl list (NULL when absent) */

@@ -6,7 +6,10 @@
  *  - "g" then "o" goes to the overview, "g" then "p" to the profile;
  *  - "import key" of an attached PGP key posts the import right away
  *    (without the script the link leads to a confirmation form);
- *  - a key file chosen on the key page fills its textarea.
+ *  - a key file chosen on the key page fills its textarea;
+ *  - the tag input's suggestions (a <datalist>, which works alone for
+ *    the first tag) follow the comma list: after "miete, k" the browser
+ *    offers "miete, kaution".
  * No inline code anywhere (the CSP forbids it), nothing loaded from
  * elsewhere.
  */
@@ -181,7 +184,48 @@
         });
     }
 
+    /* ticket page: the datalist's values are whole input values, so for
+     * every tag after the first they are offered with what came before */
+    function tagList() {
+        var input = document.getElementById('f-tags'),
+            list = document.getElementById('tag-names'),
+            known;
+
+        if (!input || !list) {
+            return;
+        }
+
+        known = Array.prototype.map.call(list.options, function (o) {
+            return o.value;
+        });
+
+        input.addEventListener('input', function () {
+            var cut = input.value.lastIndexOf(','),
+                head = cut < 0 ? '' : input.value.slice(0, cut + 1) + ' ',
+                typed = input.value.slice(cut + 1).trim().toLowerCase(),
+                taken = input.value.toLowerCase().split(',').map(function (t) {
+                    return t.trim();
+                });
+
+            while (list.firstChild) {
+                list.removeChild(list.firstChild);
+            }
+
+            known.forEach(function (tag) {
+                var o;
+
+                if (tag.indexOf(typed) !== 0 || taken.indexOf(tag) >= 0) {
+                    return;
+                }
+                o = document.createElement('option');
+                o.value = head + tag;
+                list.appendChild(o);
+            });
+        });
+    }
+
     ready(function () {
+        tagList();
         keyFile();
         autosubmit();
         strip();

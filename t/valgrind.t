@@ -230,6 +230,27 @@ subtest 'the composer: reply, note, errors, conflict, security line, API' => sub
         content => '{"type":"reply","to":"vg@example.org","subject":"s","body":"b","state":"open"}')->{status}, 201, 'API reply';
     is $c->api(POST => "/api/v1/tickets/$n/articles", $token, content => '{"type":"x"}')->{status},
         400, 'API 400';
+    # issue 13: tags, merge, split, customer page
+    $c->get("/t/$n");
+    is $c->post_csrf("/t/$n/tags", [ add => 'Eilt, Miete' ])->{status}, 303, 'tags added';
+    is $c->post_csrf("/t/$n/tags", [ add => 'x{y}' ])->{status}, 422, 'bad tag: 422';
+    $c->get("/t/$n");
+    is $c->post_csrf("/t/$n/tags", [ remove => 'eilt' ])->{status}, 303, 'tag removed';
+    is $c->api(GET => "/api/v1/tickets/$n/tags", $token)->{status}, 200, 'API tags';
+    is $c->api(POST => "/api/v1/tickets/$n/tags", $token, content => '{"tags":["a1","b2"]}')->{status}, 200, 'API tags add';
+    is $c->api(DELETE => "/api/v1/tickets/$n/tags?tag=a1", $token)->{status}, 200, 'API tags delete';
+    is $c->get('/search?tag=miete')->{status}, 200, 'search by tag';
+    is $c->api(POST => '/api/v1/tickets/' . ($n + 1) . '/merge', $token, content => "{\"into\":$n}")->{status},
+        200, 'API merge';
+    my @arts = $tk->redis->lrange(tk_key_ticket_arts($n), 0, -1);
+    is $c->get("/t/$n/a/$arts[-1]/split")->{status}, 200, 'split confirmation';
+    is $c->post_csrf("/t/$n/a/$arts[-1]/split", [ rev => $tk->ticket_hash($n)->{rev} ])->{status}, 303, 'split';
+    my $cust = $tk->ticket_hash($n)->{customer};
+    is $c->get("/customers/$cust")->{status}, 200, 'customer page';
+    is $c->post_csrf("/customers/$cust", [ name => 'Val', email => 'bad' ])->{status}, 422, 'customer: 422';
+    $c->get("/customers/$cust");
+    is $c->post_csrf("/customers/$cust", [ name => 'Val', email => 'vg@example.org', organisation => 'VG e.V.' ])->{status},
+        303, 'customer saved';
 };
 
 subtest 'the new outbound ticket: page, send, errors, API' => sub {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ticketctl.h"
+#include "tk_tags.h"
 
 
 #define TC_SCAN_COUNT     1000
@@ -250,8 +251,15 @@ tc_reindex_clear(tc_ctx_t *ctx, unsigned long *deleted)
      * still to be sent, and the generation counter must only ever grow
      * (nginx keeps pages cached under the values it has seen).
      */
-    del = tc_command(ctx, "UNLINK %s %s", TK_KEY_INDEX_COUNTS,
-                     TK_KEY_INDEX_AUTO_OLD);
+    static const char  *patterns[] = {
+        TK_PATTERN_INDEX, TK_PATTERN_TAG_SETS, TK_PATTERN_CUST_TICKETS, NULL
+    };
+    const char         **pat;
+
+    /* also the tag sets and counts, the customers' ticket lists (issue
+     * 13): derived from the tickets as well */
+    del = tc_command(ctx, "UNLINK %s %s %s", TK_KEY_INDEX_COUNTS,
+                     TK_KEY_INDEX_AUTO_OLD, TK_KEY_TAGS);
     if (del == NULL) {
         return EX_UNAVAILABLE;
     }
@@ -259,36 +267,38 @@ tc_reindex_clear(tc_ctx_t *ctx, unsigned long *deleted)
     *deleted = (unsigned long) del->integer;
     freeReplyObject(del);
 
-    cursor = strdup("0");
+    for (pat = patterns; *pat; pat++) {
+        cursor = strdup("0");
 
-    do {
-        reply = tc_command(ctx, "SCAN %s MATCH %s COUNT %d", cursor,
-                           TK_PATTERN_INDEX, TC_SCAN_COUNT);
-        free(cursor);
-        cursor = NULL;
+        do {
+            reply = tc_command(ctx, "SCAN %s MATCH %s COUNT %d", cursor,
+                               *pat, TC_SCAN_COUNT);
+            free(cursor);
+            cursor = NULL;
 
-        if (reply == NULL) {
-            return EX_UNAVAILABLE;
-        }
-
-        for (i = 0; i < reply->element[1]->elements; i++) {
-            del = tc_command(ctx, "UNLINK %s",
-                             reply->element[1]->element[i]->str);
-            if (del == NULL) {
-                freeReplyObject(reply);
+            if (reply == NULL) {
                 return EX_UNAVAILABLE;
             }
 
-            *deleted += (unsigned long) del->integer;
-            freeReplyObject(del);
-        }
+            for (i = 0; i < reply->element[1]->elements; i++) {
+                del = tc_command(ctx, "UNLINK %s",
+                                 reply->element[1]->element[i]->str);
+                if (del == NULL) {
+                    freeReplyObject(reply);
+                    return EX_UNAVAILABLE;
+                }
 
-        cursor = strdup(reply->element[0]->str);
-        freeReplyObject(reply);
+                *deleted += (unsigned long) del->integer;
+                freeReplyObject(del);
+            }
 
-    } while (cursor && strcmp(cursor, "0") != 0);
+            cursor = strdup(reply->element[0]->str);
+            freeReplyObject(reply);
 
-    free(cursor);
+        } while (cursor && strcmp(cursor, "0") != 0);
+
+        free(cursor);
+    }
 
     return EX_OK;
 }
@@ -350,6 +360,11 @@ tc_reindex_batch(tc_ctx_t *ctx, redisReply *keys, unsigned long *done,
         }
 
         tk_ticket_index_add(&writes, &t);
+
+        if (t.tags.len) {
+            tk_tags_index(&writes, t.number, &t.tags, t.updated);
+        }
+
         (*done)++;
     }
 

@@ -71,6 +71,7 @@ static const struct option  tc_trigger_options[] = {
     { "set-state", required_argument, NULL, 0 },
     { "notify", required_argument, NULL, 0 },
     { "note", required_argument, NULL, 0 },
+    { "set-tags", required_argument, NULL, 0 },
     { "order", required_argument, NULL, 0 },
     { NULL, 0, NULL, 0 }
 };
@@ -80,7 +81,7 @@ static const char *const  tc_trigger_fields[] = {
     TK_F_TRG_BODY, TK_F_TRG_FROM, TK_F_TRG_GROUP, TK_F_TRG_PRIORITY,
     TK_F_TRG_STATE, TK_F_TRG_AUTO, TK_F_TRG_ICASE, TK_F_TRG_SET_PRIORITY,
     TK_F_TRG_SET_GROUP, TK_F_TRG_SET_OWNER, TK_F_TRG_SET_STATE,
-    TK_F_TRG_NOTIFY, TK_F_TRG_NOTE, NULL
+    TK_F_TRG_NOTIFY, TK_F_TRG_NOTE, TK_F_TRG_SET_TAGS, NULL
 };
 
 

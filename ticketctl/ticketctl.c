@@ -108,6 +108,7 @@ static const struct {
       "           [--state S,..] [--auto 0|1] [--active 0|1] [--order N]\n"
       "           [--set-priority P] [--set-state S] [--set-group G]\n"
       "           [--set-owner LOGIN|-] [--notify LOGIN,@GROUP,..]\n"
+      "           [--set-tags TAG,..]\n"
       "           [--note TEXT]   (patterns: PCRE2, checked before saving)\n"
       "  trigger set ID|NAME [the same options; \"\" clears a field]\n"
       "  trigger list | trigger del ID|NAME\n"

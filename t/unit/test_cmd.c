@@ -371,7 +371,7 @@ ticket_write_sets_every_field(void **state)
                     "Beispiel customer_email ana@example.net state 1 "
                     "priority 2 created 1700000000 updated 1700000000 "
                     "first_response  escalation_at  pending_until  flags  "
-                    "articles 0");
+                    "articles 0 tags ");
     /* rev counts writes for the page cache; never part of the HSET */
     assert_has_line(f, "HINCRBY tk:{t:7} rev 1");
     assert_int_equal(f->cmds.n, 2);
@@ -402,8 +402,10 @@ ticket_index_add_covers_both_partitions(void **state)
     assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:- 1");
     assert_has_line(f, "INCR tk:{ix}:gen");
     assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:* 1");
-    /* 5 sorts + 6 sorts + 2 counts */
-    assert_int_equal(f->cmds.n, 14);
+    /* the customer page's list (issue 13): score = created */
+    assert_has_line(f, "ZADD tk:{ix}:cust:tickets:3 1700000000 7");
+    /* 5 sorts + 6 sorts + 2 counts + customer + gen */
+    assert_int_equal(f->cmds.n, 15);
 }
 
 
@@ -467,8 +469,9 @@ ticket_update_moves_index_and_records_history(void **state)
                     "field state from 1 to 2");
     assert_int_equal(count_prefix(f, "XADD tk:{t:7}:history"), 3);
     assert_int_equal(count_prefix(f, "HSET tk:{t:7} "), 1);
-    assert_int_equal(count_prefix(f, "ZREM"), 11);
-    assert_int_equal(count_prefix(f, "ZADD"), 11);
+    /* 11 index sets and the customer's list (issue 13) each way */
+    assert_int_equal(count_prefix(f, "ZREM"), 12);
+    assert_int_equal(count_prefix(f, "ZADD"), 12);
     /* one generation bump per change, not one per index pass */
     assert_int_equal(count_prefix(f, "INCR tk:{ix}:gen"), 1);
 }
@@ -548,7 +551,7 @@ ticket_index_puts_unassigned_auto_under_bang(void **state)
     assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:* 1");
     assert_no_line_prefix(f, "o:-:");
     assert_no_line_prefix(f, "o:!:by:own");
-    assert_int_equal(f->cmds.n, 14);
+    assert_int_equal(f->cmds.n, 15);
 }
 
 
@@ -636,6 +639,56 @@ ticket_update_auto_in_place_keeps_counts(void **state)
 }
 
 
+/* issue 13: a tag change keeps the tag sets and counts; the tags that
+ * stay follow "updated"; history and the feed say what changed */
+static void
+ticket_update_tags_keeps_tag_sets(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  old, new;
+    tk_str_t     by = tk_string("franka");
+
+    ticket_fixture(&old);
+    tk_str_set(&old.tags, "asyl,miete");
+    new = old;
+    tk_str_set(&new.tags, "eilt,miete");
+
+    tk_ticket_update(&f->cmds, &old, &new, &by, 1700000100);
+    decode_all(f);
+
+    assert_has_line(f, "ZADD tk:{ix}:tag:eilt 1700000100 7");
+    assert_has_line(f, "ZADD tk:{ix}:tag:miete 1700000100 7");
+    assert_has_line(f, "ZREM tk:{ix}:tag:asyl 7");
+    assert_has_line(f, "ZINCRBY tk:{ix}:tags 1 eilt");
+    assert_has_line(f, "ZINCRBY tk:{ix}:tags -1 asyl");
+    assert_int_equal(count_prefix(f, "ZINCRBY tk:{ix}:tags"), 2);
+    assert_has_line(f, "ZREMRANGEBYSCORE tk:{ix}:tags -inf 0");
+    assert_has_line(f, "XADD tk:{t:7}:history * time 1700000100 by franka "
+                    "field tags from asyl,miete to eilt,miete");
+    assert_int_equal(count_prefix(f, "XADD tk:{ix}:feed"), 1);
+}
+
+
+static void
+ticket_update_keeps_tag_scores_in_step(void **state)
+{
+    fixture_t   *f = *state;
+    tk_ticket_t  old, new;
+
+    ticket_fixture(&old);
+    tk_str_set(&old.tags, "miete");
+    new = old;
+    new.state = TK_STATE_OPEN;
+
+    tk_ticket_update(&f->cmds, &old, &new, NULL, 1700000300);
+    decode_all(f);
+
+    assert_has_line(f, "ZADD tk:{ix}:tag:miete 1700000300 7");
+    assert_int_equal(count_prefix(f, "ZINCRBY"), 0);
+    assert_int_equal(count_prefix(f, "XADD tk:{t:7}:history"), 1);
+}
+
+
 static void
 ticket_create_writes_indexes_and_history(void **state)
 {
@@ -647,7 +700,7 @@ ticket_create_writes_indexes_and_history(void **state)
     decode_all(f);
 
     assert_int_equal(count_prefix(f, "HSET tk:{t:7} "), 1);
-    assert_int_equal(count_prefix(f, "ZADD"), 11);
+    assert_int_equal(count_prefix(f, "ZADD"), 12);   /* + customer list */
     /* no from/to at all for the creation (the stream has no null) */
     assert_has_line(f, "XADD tk:{t:7}:history * time 1700000000 by system "
                     "field created");
@@ -809,6 +862,10 @@ main(void)
             ticket_update_auto_in_place_keeps_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(
             ticket_create_writes_indexes_and_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            ticket_update_tags_keeps_tag_sets, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            ticket_update_keeps_tag_scores_in_step, setup, teardown),
         cmocka_unit_test_setup_teardown(
             article_write_stores_indexes_and_participants, setup, teardown),
         cmocka_unit_test_setup_teardown(
