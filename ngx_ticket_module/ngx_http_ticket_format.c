@@ -388,6 +388,8 @@ ngx_http_ticket_sink_init(ngx_http_request_t *r, tk_out_t *out,
 
     out->more = ngx_http_ticket_sink_more;
     out->data = sink;
+    out->lang = (int) ngx_http_ticket_page_lang(r,
+                          ngx_http_get_module_ctx(r, ngx_http_ticket_module));
 
     if (sink->start == NULL) {
         out->failed = 1;

@@ -473,18 +473,6 @@ ngx_http_ticket_page(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 }
 
 
-/*
- * German for users who chose it; before sign-in, for browsers whose first
- * language is German.
- */
-ngx_flag_t
-ngx_http_ticket_lang_de(ngx_http_ticket_ctx_t *ctx)
-{
-    return ctx->user.lang.len == 2
-           && ngx_strncmp(ctx->user.lang.data, "de", 2) == 0;
-}
-
-
 typedef struct {
     tk_tpl_error_t             tpl;
 } ngx_http_ticket_error_page_t;
