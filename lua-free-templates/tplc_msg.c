@@ -629,8 +629,8 @@ tplc_gen_msg_source(tplc_buf_t *b, const tplc_cat_t *cat)
                         }
                     }
 
-                    tplc_buf_printf(b, "    { NULL, 0, %d },    /* {%s} */\n",
-                                    k, m->params[k]);
+                    tplc_buf_printf(b, "    { \"%s\", %zu, %d },\n",
+                                    m->params[k], strlen(m->params[k]), k);
                     i += n - 1;
                     start = i + 1;
                 }

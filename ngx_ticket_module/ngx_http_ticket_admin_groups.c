@@ -235,7 +235,7 @@ ngx_http_ticket_ag_list_render(ngx_http_request_t *r,
     }
 
     if (ngx_http_ticket_query_arg(r, "saved", &saved) == NGX_OK) {
-        ngx_http_ticket_cstr(&tpl->flash_ok, de ? "Gespeichert." : "Saved.");
+        ngx_http_ticket_cstr(&tpl->flash_ok, ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_GROUPS_SAVED));
     }
 
     for (i = 0; i < ag->nnames && i < ctx->nreplies; i++) {
@@ -257,8 +257,8 @@ ngx_http_ticket_ag_list_render(ngx_http_request_t *r,
         row->pgp_sign = *ngx_ticket_str(&v[3]);
         ngx_http_ticket_cstr(&row->access,
                              ngx_http_ticket_flag_on(&v[2])
-                             ? (de ? "alle Agenten" : "all agents")
-                             : (de ? "nach Rechten" : "by rights"));
+                             ? (ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_GROUPS_ALL_AGENTS))
+                             : (ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_GROUPS_BY_RIGHTS)));
 
         if (ngx_http_ticket_ag_url(r, &ag->names[i], &row->url) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;

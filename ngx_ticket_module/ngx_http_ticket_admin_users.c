@@ -36,7 +36,7 @@ static ngx_int_t ngx_http_ticket_au_list(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_au_list_render(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_au_rights(ngx_http_request_t *r,
-    ngx_http_ticket_au_t *au, ngx_flag_t de, ngx_str_t *rights,
+    ngx_http_ticket_au_t *au, ngx_uint_t lang, ngx_str_t *rights,
     tk_tpl_admin_users_rows_rights_t **out, size_t *n);
 static void ngx_http_ticket_au_list_body(tk_out_t *out, void *data);
 static void ngx_http_ticket_au_form_body(tk_out_t *out, void *data);
@@ -355,14 +355,14 @@ ngx_http_ticket_au_list_render(ngx_http_request_t *r,
         row->disabled = ngx_http_ticket_flag_on(&v[4]);
 
         ngx_http_ticket_cstr(&row->status,
-                             row->disabled ? (de ? "gesperrt" : "disabled")
-                                           : (de ? "aktiv" : "active"));
+                             row->disabled ? (ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_DISABLED))
+                                           : (ngx_http_ticket_msg(ctx, TK_MSG_TRIGGERS_ACTIVE)));
 
         t = tk_str_atoll(ngx_ticket_str(&v[5]));
 
         if (ngx_http_ticket_au_url(r, &au->logins[i], NULL, &row->url)
                != NGX_OK
-            || ngx_http_ticket_au_rights(r, au, de, &v[3], &row->rights,
+            || ngx_http_ticket_au_rights(r, au, ngx_http_ticket_lang(ctx), &v[3], &row->rights,
                                          &row->rights_n) != NGX_OK
             || (t > 0
                 && (ngx_http_ticket_time_str(r, t, &row->last_login) != NGX_OK
@@ -393,7 +393,7 @@ ngx_http_ticket_au_list_render(ngx_http_request_t *r,
 /* A user's rights on the existing groups, in group order. */
 static ngx_int_t
 ngx_http_ticket_au_rights(ngx_http_request_t *r, ngx_http_ticket_au_t *au,
-    ngx_flag_t de, ngx_str_t *rights, tk_tpl_admin_users_rows_rights_t **out,
+    ngx_uint_t lang, ngx_str_t *rights, tk_tpl_admin_users_rows_rights_t **out,
     size_t *n)
 {
     int                                right;
@@ -420,8 +420,8 @@ ngx_http_ticket_au_rights(ngx_http_request_t *r, ngx_http_ticket_au_t *au,
         ngx_http_ticket_cstr(&g->right, tk_right_name(right));
         ngx_http_ticket_cstr(&g->label,
                              right == TK_RIGHT_FULL
-                             ? (de ? "voll" : "full")
-                             : (de ? "lesen" : "read"));
+                             ? (tk_msg((int) lang, TK_MSG_ADMIN_USERS_FULL))
+                             : (tk_msg((int) lang, TK_MSG_ADMIN_USERS_READ)));
         g++;
         (*n)++;
     }
@@ -533,15 +533,14 @@ ngx_http_ticket_au_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         g->read = (right == TK_RIGHT_READ);
         g->full = (right == TK_RIGHT_FULL);
 
-        ngx_http_ticket_cstr(&g->l_none, de ? "kein Zugriff" : "none");
-        ngx_http_ticket_cstr(&g->l_read, de ? "lesen" : "read");
-        ngx_http_ticket_cstr(&g->l_full, de ? "voll" : "full");
+        ngx_http_ticket_cstr(&g->l_none, ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_NONE));
+        ngx_http_ticket_cstr(&g->l_read, ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_READ));
+        ngx_http_ticket_cstr(&g->l_full, ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_FULL));
 
         all = ngx_http_ticket_set_has(au->all_agents, &au->groups[i]);
 
         if (all) {
-            ngx_http_ticket_cstr(&g->note, de ? "(alle Agenten: voll)"
-                                              : "(all agents: full)");
+            ngx_http_ticket_cstr(&g->note, ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_ALL_AGENTS_FULL));
         }
 
         g++;

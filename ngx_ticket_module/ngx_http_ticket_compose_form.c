@@ -19,7 +19,7 @@ static ngx_int_t ngx_http_ticket_compose_modes(ngx_http_request_t *r,
     ngx_flag_t de, ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
     ngx_http_ticket_compose_load_t *ld, tk_tpl_compose_t *tpl);
 static ngx_int_t ngx_http_ticket_compose_send_label(ngx_http_request_t *r,
-    ngx_flag_t de, ngx_http_ticket_compose_t *c, tk_str_t *label);
+    ngx_uint_t lang, ngx_http_ticket_compose_t *c, tk_str_t *label);
 static ngx_int_t ngx_http_ticket_compose_url(ngx_http_request_t *r,
     tk_str_t *out, const char *fmt, ...);
 
@@ -64,10 +64,7 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         }
 
         tpl->forward_files.len = ngx_sprintf(tpl->forward_files.data,
-                                   de ? "%ui Anh\xc3\xa4nge werden mit "
-                                        "weitergeleitet."
-                                      : "%ui attachments are forwarded "
-                                        "along.",
+                                   ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_UI_ATTACHMENTS_ARE_FORWARDED),
                                    ld->target->attachments)
                                  - tpl->forward_files.data;
     }
@@ -167,7 +164,7 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     /* the security line */
     ngx_http_ticket_security_crypt(sec, &tpl->crypt);
 
-    if (ngx_http_ticket_security_text(r, de, sec, &tpl->security, &kind)
+    if (ngx_http_ticket_security_text(r, ngx_http_ticket_lang(ctx), sec, &tpl->security, &kind)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -194,7 +191,7 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    return ngx_http_ticket_compose_send_label(r, de, c, &tpl->send_label);
+    return ngx_http_ticket_compose_send_label(r, ngx_http_ticket_lang(ctx), c, &tpl->send_label);
 }
 
 
@@ -263,7 +260,7 @@ ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
 /* "Send email to ana@x.org" (and how many more): the button says what
  * will happen.  The script keeps it current as recipients change. */
 static ngx_int_t
-ngx_http_ticket_compose_send_label(ngx_http_request_t *r, ngx_flag_t de,
+ngx_http_ticket_compose_send_label(ngx_http_request_t *r, ngx_uint_t lang,
     ngx_http_ticket_compose_t *c, tk_str_t *label)
 {
     u_char      *p;
@@ -273,7 +270,7 @@ ngx_http_ticket_compose_send_label(ngx_http_request_t *r, ngx_flag_t de,
     n = c->nto + c->ncc + c->nbcc;
 
     if (n == 0) {
-        ngx_http_ticket_cstr(label, de ? "E-Mail senden" : "Send email");
+        ngx_http_ticket_cstr(label, tk_msg((int) lang, TK_MSG_COMPOSE_FORM_SEND_EMAIL));
         return NGX_OK;
     }
 
@@ -287,10 +284,10 @@ ngx_http_ticket_compose_send_label(ngx_http_request_t *r, ngx_flag_t de,
     label->data = p;
 
     if (n == 1) {
-        p = de ? ngx_sprintf(p, "E-Mail an %V senden", first)
+        p = (lang == TK_LANG_DE) ? ngx_sprintf(p, "E-Mail an %V senden", first)
                : ngx_sprintf(p, "Send email to %V", first);
     } else {
-        p = de ? ngx_sprintf(p, "E-Mail an %V und %ui weitere senden", first,
+        p = (lang == TK_LANG_DE) ? ngx_sprintf(p, "E-Mail an %V und %ui weitere senden", first,
                              n - 1)
                : ngx_sprintf(p, "Send email to %V and %ui more", first, n - 1);
     }
@@ -329,9 +326,6 @@ ngx_http_ticket_compose_article(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, tk_article_t *a,
     tk_tpl_thread_articles_t *art)
 {
-    ngx_flag_t  de;
-
-    de = ngx_http_ticket_lang_de(ctx);
 
     art->reply_to = a->reply_to;
     art->list_id = a->list_id;
@@ -342,21 +336,21 @@ ngx_http_ticket_compose_article(ngx_http_request_t *r,
 
         ngx_http_ticket_cstr(&art->delivery_label,
             tk_str_eq_cstr(&a->delivery, "sent")
-            ? (de ? "Zugestellt an den Mailserver" : "Delivered to the server")
+            ? (ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_DELIVERED_TO_THE_SERVER))
             : tk_str_eq_cstr(&a->delivery, "failed")
-            ? (de ? "NICHT zugestellt" : "NOT delivered")
-            : (de ? "Wartet auf Versand" : "Waiting to be sent"));
+            ? (ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_NOT_DELIVERED))
+            : (ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_WAITING_TO_BE_SENT)));
     }
 
     if (v->right != TK_RIGHT_FULL || a->kind == TK_ART_NOTE) {
         return NGX_OK;
     }
 
-    ngx_http_ticket_cstr(&art->reply_label, de ? "Antworten" : "Reply");
+    ngx_http_ticket_cstr(&art->reply_label, ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_REPLY));
     ngx_http_ticket_cstr(&art->reply_all_label,
-                         de ? "Allen antworten" : "Reply all");
+                         ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_REPLY_ALL));
     ngx_http_ticket_cstr(&art->forward_label,
-                         de ? "Weiterleiten" : "Forward");
+                         ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_FORWARD));
 
     if (ngx_http_ticket_compose_url(r, &art->reply_url,
                                     "t/%uL?reply=%uL#composer", v->number,
@@ -376,9 +370,9 @@ ngx_http_ticket_compose_article(ngx_http_request_t *r,
     }
 
     ngx_http_ticket_cstr(&art->list_label,
-                         de ? "An die Liste antworten" : "Reply to list");
+                         ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_REPLY_TO_LIST));
     ngx_http_ticket_cstr(&art->sender_label,
-                         de ? "Nur Absender*in antworten" : "Reply to sender");
+                         ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_REPLY_TO_SENDER));
 
     if (ngx_http_ticket_compose_url(r, &art->list_url,
                                     "t/%uL?reply=%uL&to=list#composer",

@@ -149,7 +149,7 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
         }
 
         heading.len = ngx_sprintf(heading.data, "%s%V",
-                                  tpl->de ? "AG " : "Group ", &ov->group)
+                                  ngx_http_ticket_msg(ctx, TK_MSG_OVERVIEW_PAGE_GROUP), &ov->group)
                       - heading.data;
     }
 
@@ -176,9 +176,7 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
 
     if (tpl->filtered) {
         ngx_http_ticket_cstr(&tpl->empty_text,
-                             tpl->de ? "Keine Tickets passen zu diesen "
-                                       "Filtern."
-                                     : "No tickets match these filters.");
+                             ngx_http_ticket_msg(ctx, TK_MSG_OVERVIEW_PAGE_NO_TICKETS_MATCH_THESE));
 
     } else if (ov->def < NGX_HTTP_TICKET_OV_N) {
         ngx_http_ticket_cstr(&tpl->empty_text,
@@ -187,8 +185,7 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
 
     } else {
         ngx_http_ticket_cstr(&tpl->empty_text,
-                             tpl->de ? "Keine Tickets in dieser AG."
-                                     : "No tickets in this group.");
+                             ngx_http_ticket_msg(ctx, TK_MSG_OVERVIEW_PAGE_NO_TICKETS_IN_THIS_GROUP));
     }
 
     /* pager: "51–100 of 1234", prev/next only where there is a page */
@@ -518,11 +515,8 @@ ngx_http_ticket_overview_rows(ngx_http_request_t *r,
     u_char                  *p;
     size_t                   len;
     ngx_uint_t               i;
-    ngx_flag_t               de;
     tk_tpl_overview_rows_t  *row;
     ngx_http_ticket_row_t   *src;
-
-    de = ngx_http_ticket_lang_de(ctx);
 
     row = ngx_pcalloc(r->pool, (ov->query.nrows + 1) * sizeof(*row));
     if (row == NULL) {
@@ -550,8 +544,7 @@ ngx_http_ticket_overview_rows(ngx_http_request_t *r,
         row[i].number.len = len - 2;
         row[i].title = *ngx_ticket_str(&src->title);
 
-        ngx_http_ticket_cstr(&row[i].no_title, de ? "(ohne Betreff)"
-                                                  : "(no subject)");
+        ngx_http_ticket_cstr(&row[i].no_title, ngx_http_ticket_msg(ctx, TK_MSG_COMMON_NO_SUBJECT));
 
         row[i].customer = *ngx_ticket_str(src->customer_name.len
                                           ? &src->customer_name

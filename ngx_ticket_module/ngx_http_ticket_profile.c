@@ -133,12 +133,10 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
 
         if (saved.len == 8 && ngx_strncmp(saved.data, "password", 8) == 0) {
             ngx_http_ticket_cstr(&pf->tpl.flash_ok,
-                                 de ? "Dein Passwort ist ge\xc3\xa4ndert."
-                                    : "Your password has been changed.");
+                                 ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_YOUR_PASSWORD_HAS_BEEN));
         } else {
             ngx_http_ticket_cstr(&pf->tpl.flash_ok,
-                                 de ? "Gespeichert."
-                                    : "Your profile has been saved.");
+                                 ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_YOUR_PROFILE_HAS_BEEN_SAVED));
         }
     }
 
@@ -182,12 +180,10 @@ ngx_http_ticket_profile_save(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     ngx_int_t                   n;
     ngx_str_t                   name, email, lang, key;
-    ngx_flag_t                  de;
     tk_cmds_t                  *cmds;
     ngx_http_ticket_profile_t  *pf;
 
     pf = ctx->view;
-    de = ngx_http_ticket_lang_de(ctx);
 
     ngx_http_ticket_form_value(r, ctx, "name", &name);
     ngx_http_ticket_form_value(r, ctx, "email", &email);
@@ -207,16 +203,12 @@ ngx_http_ticket_profile_save(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (n < 1 || n > NGX_HTTP_TICKET_NAME_MAX) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Der Name muss 1 bis 100 Zeichen lang sein."
-                      : "The name must be 1 to 100 characters long.");
+                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THE_NAME_MUST_BE_1_TO_100));
     }
 
     if (!ngx_http_ticket_valid_email(&email)) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Das ist keine E-Mail-Adresse "
-                        "(etwa name@example.org)."
-                      : "That is not an email address "
-                        "(like name@example.org).");
+                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THAT_IS_NOT_AN_EMAIL_ADDRESS));
     }
 
     if (lang.len == 2 && ngx_strncmp(lang.data, "de", 2) == 0) {
@@ -227,8 +219,7 @@ ngx_http_ticket_profile_save(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     } else {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Sprache: Deutsch oder English."
-                      : "Language: Deutsch or English.");
+                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_LANGUAGE_DEUTSCH_OR_ENGLISH));
     }
 
     key.data = ngx_pnalloc(r->pool, TK_KEY_MAX);
@@ -369,12 +360,10 @@ ngx_http_ticket_password(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     u_char                     *p;
     ngx_int_t                   n;
     ngx_str_t                   old, new, confirm;
-    ngx_flag_t                  de;
     tk_cmds_t                  *cmds;
     ngx_http_ticket_profile_t  *pf;
 
     pf = ctx->view;
-    de = ngx_http_ticket_lang_de(ctx);
 
     ngx_http_ticket_form_value(r, ctx, "old", &old);
     ngx_http_ticket_form_value(r, ctx, "new", &new);
@@ -382,8 +371,7 @@ ngx_http_ticket_password(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (old.len == 0) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Bitte gib dein aktuelles Passwort ein."
-                      : "Please enter your current password.");
+                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_PLEASE_ENTER_YOUR_CURRENT));
     }
 
     /* characters, not bytes: "ä" is one */
@@ -397,27 +385,19 @@ ngx_http_ticket_password(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (n < NGX_HTTP_TICKET_PASSWORD_MIN) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Das neue Passwort muss mindestens 8 Zeichen lang "
-                        "sein."
-                      : "The new password must be at least 8 characters "
-                        "long.");
+                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THE_NEW_PASSWORD_MUST_BE_AT));
     }
 
     if (new.len > NGX_HTTP_TICKET_PASSWORD_LIMIT) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Das neue Passwort ist zu lang (h\xc3\xb6" "chstens "
-                        "256 Bytes)."
-                      : "The new password is too long (at most 256 "
-                        "bytes).");
+                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THE_NEW_PASSWORD_IS_TOO_LONG));
     }
 
     if (new.len != confirm.len
         || ngx_strncmp(new.data, confirm.data, new.len) != 0)
     {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Die beiden neuen Passw\xc3\xb6rter sind nicht "
-                        "gleich."
-                      : "The two new passwords are not the same.");
+                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THE_TWO_NEW_PASSWORDS_ARE_NOT));
     }
 
     pf->old_password = old;

@@ -283,7 +283,7 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
     ngx_int_t                     right;
     ngx_uint_t                    i;
     unsigned                      forwarded;
-    ngx_flag_t                    de, changed;
+    ngx_flag_t                    changed;
     tk_cmds_t                    *cmds;
     tk_ticket_t                   old, new;
     tk_article_t                  a;
@@ -294,7 +294,6 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
 
     rq = ctx->view;
     c = rq->c;
-    de = ngx_http_ticket_lang_de(ctx);
 
     if (ctx->nreplies < (ngx_uint_t) NGX_HTTP_TICKET_X_N
                         + (rq->at_target >= 0) + (rq->at_keys >= 0)
@@ -346,10 +345,7 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
 
     if (right != TK_RIGHT_FULL) {
         return ngx_http_ticket_reply_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
-                                   de ? "Du hast f\xc3\xbcr diese AG nur "
-                                        "Lesezugriff."
-                                      : "You have read access to this "
-                                        "group only.");
+                                   ngx_http_ticket_msg(ctx, TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     /* two agents on one ticket: never a silent overwrite */
@@ -394,9 +390,7 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
     }
 
     if ((c->reply || c->forward) && target == NULL) {
-        c->err = de ? "Die beantwortete Nachricht gibt es in diesem Ticket "
-                      "nicht."
-                    : "The message answered is not in this ticket.";
+        c->err = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_THE_MESSAGE_ANSWERED_IS_NOT);
         c->reply = 0;
         return ngx_http_ticket_reply_back(r, ctx, NGX_HTTP_BAD_REQUEST);
     }
@@ -414,13 +408,7 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
         ngx_http_ticket_security_crypt(&sec, &rq->crypt);
 
         if (sec.customer_encrypted && !sec.encrypt && !c->confirm_plain) {
-            c->err_confirm = de ? "Die Kundin hat in diesem Ticket "
-                                  "verschl\xc3\xbcsselt geschrieben. Diese "
-                                  "Antwort ginge unverschl\xc3\xbcsselt "
-                                  "hinaus: bitte best\xc3\xa4tigen."
-                                : "The customer wrote encrypted in this "
-                                  "ticket. This reply would go out "
-                                  "unencrypted: please confirm.";
+            c->err_confirm = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_THE_CUSTOMER_WROTE_ENCRYPTED);
             return ngx_http_ticket_reply_back(r, ctx, NGX_HTTP_BAD_REQUEST);
         }
     }
@@ -595,7 +583,6 @@ ngx_http_ticket_reply_changed(ngx_http_request_t *r,
     tk_str_t                     *s;
     ngx_str_t                    *who;
     ngx_uint_t                    i;
-    ngx_flag_t                    de;
     const char                   *what;
     ngx_http_ticket_hist_t        h;
     ngx_http_ticket_cs_art_t      a;
@@ -605,7 +592,6 @@ ngx_http_ticket_reply_changed(ngx_http_request_t *r,
 
     rq = ctx->view;
     c = rq->c;
-    de = ngx_http_ticket_lang_de(ctx);
     history = rq->history;
 
     c->changes = ngx_array_create(r->pool, 4, sizeof(tk_str_t));
@@ -622,15 +608,15 @@ ngx_http_ticket_reply_changed(ngx_http_request_t *r,
 
         switch (a.kind) {
         case TK_ART_IN:
-            what = de ? "Neue E-Mail von " : "New mail from ";
+            what = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_NEW_MAIL_FROM);
             who = &a.from;
             break;
         case TK_ART_OUT:
-            what = de ? "E-Mail gesendet an " : "Mail sent to ";
+            what = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_MAIL_SENT_TO);
             who = &a.to;
             break;
         default:
-            what = de ? "Neue interne Notiz von " : "New internal note by ";
+            what = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_NEW_INTERNAL_NOTE_BY);
             who = &a.author;
         }
 

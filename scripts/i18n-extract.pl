@@ -104,6 +104,7 @@ sub slug {
     }
     $s = 'text' if $s eq '';
     $s = "n$s" if $s =~ /^[0-9]/;
+    $s .= '_text' if $s =~ /(^|_)(one|other|html)$/;   # suffixes with a meaning
     return $s;
 }
 
@@ -210,7 +211,7 @@ sub c_unlit {
     my $s = shift;
     my $out = '';
     while ($s =~ /"((?:[^"\\]|\\.)*)"/gs) {
-        my $p = $1;
+        my $p = encode('UTF-8', $1);     # bytes: \x escapes are bytes too
         $p =~ s{\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)}{
             my $e = $1;
             $e =~ /^x(.+)/ ? chr(hex $1)
@@ -232,11 +233,15 @@ sub convert_c {
     $prefix = "c_$prefix" unless $prefix =~ /^[a-z]/;
 
     $src =~ s{
-        (?<![\w>.])de\s*\?\s*($LITS)\s*:\s*($LITS)
+        (?<![\w>.])(?:\w+(?:->|\.))?de\s*\?\s*($LITS)\s*:\s*($LITS)
     }{
         my ($whole, $a, $b) = ($&, $1, $2);
         my ($de, $en) = (c_unlit($a), c_unlit($b));
-        if (convs($de) ne convs($en)) {
+        if ("$de$en" =~ /[\x00-\x08\x0b-\x1f]/) {
+            warn "$file: left as is (control characters: markers?): "
+                 . short($whole) . "\n";
+            $whole;
+        } elsif (convs($de) ne convs($en)) {
             warn "$file: left as is (different conversions): "
                  . short($whole) . "\n";
             $whole;

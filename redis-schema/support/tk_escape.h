@@ -54,7 +54,7 @@ void tk_out_int(tk_out_t *out, int64_t v);
  * {params} its pieces, each a literal or argument arg.
  */
 typedef struct {
-    const char    *text;
+    const char    *text;        /* arg >= 0: the param's name */
     unsigned int   len;
     int            arg;         /* -1: text; else args[arg]   */
 } tk_msg_seg_t;
