@@ -379,12 +379,8 @@ ngx_http_ticket_ob_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         }
     }
 
-    if (de) {
-        ngx_str_set(&title, "Postausgang");
-
-    } else {
-        ngx_str_set(&title, "Outbox");
-    }
+    title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_OUTBOX);
+    title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,
                                 ngx_http_ticket_ob_body, tpl);

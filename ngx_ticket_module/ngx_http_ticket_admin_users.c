@@ -376,12 +376,8 @@ ngx_http_ticket_au_list_render(ngx_http_request_t *r,
         tpl->rows_n++;
     }
 
-    if (de) {
-        ngx_str_set(&title, "Benutzer");
-
-    } else {
-        ngx_str_set(&title, "Users");
-    }
+    title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_USERS);
+    title.len = ngx_strlen(title.data);
 
     ctx->page = "manage";
 
@@ -548,12 +544,8 @@ ngx_http_ticket_au_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     if (tpl->is_new) {
-        if (de) {
-            ngx_str_set(&title, "Neuer Benutzer");
-
-        } else {
-            ngx_str_set(&title, "New user");
-        }
+        title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_NEW_USER);
+        title.len = ngx_strlen(title.data);
 
     } else {
         title = au->login;

@@ -26,14 +26,31 @@ static int ngx_http_ticket_sink_more(tk_out_t *out, size_t min);
 
 /* ---- language and formatting ---------------------------------------------- */
 
+/* the catalogue's word for each TK_STATE_* / TK_PRIO_* (-1: none) */
+static const int  ngx_http_ticket_state_msgs[] = {
+    -1, TK_MSG_STATE_NEW, TK_MSG_STATE_OPEN, TK_MSG_STATE_WAITING,
+    TK_MSG_STATE_REMINDER, TK_MSG_STATE_DEFERRED, TK_MSG_STATE_CLOSED
+};
+
+static const int  ngx_http_ticket_prio_msgs[] = {
+    -1, TK_MSG_PRIO_LOW, TK_MSG_PRIO_NORMAL, TK_MSG_PRIO_HIGH,
+    TK_MSG_PRIO_URGENT
+};
+
+
 void
 ngx_http_ticket_state_label(ngx_http_ticket_ctx_t *ctx, ngx_int_t state,
     tk_str_t *label)
 {
     const char  *s;
 
-    s = ngx_http_ticket_lang_de(ctx) ? tk_state_label_de((int) state)
-                                     : tk_state_label_en((int) state);
+    s = NULL;
+
+    if (state >= TK_STATE_MIN && state <= TK_STATE_MAX
+        && (size_t) state < sizeof(ngx_http_ticket_state_msgs) / sizeof(int))
+    {
+        s = ngx_http_ticket_msg(ctx, ngx_http_ticket_state_msgs[state]);
+    }
 
     ngx_http_ticket_label(s, label);
 }
@@ -45,8 +62,13 @@ ngx_http_ticket_prio_label(ngx_http_ticket_ctx_t *ctx, ngx_int_t prio,
 {
     const char  *s;
 
-    s = ngx_http_ticket_lang_de(ctx) ? tk_prio_label_de((int) prio)
-                                     : tk_prio_label_en((int) prio);
+    s = NULL;
+
+    if (prio >= TK_PRIO_MIN && prio <= TK_PRIO_MAX
+        && (size_t) prio < sizeof(ngx_http_ticket_prio_msgs) / sizeof(int))
+    {
+        s = ngx_http_ticket_msg(ctx, ngx_http_ticket_prio_msgs[prio]);
+    }
 
     ngx_http_ticket_label(s, label);
 }

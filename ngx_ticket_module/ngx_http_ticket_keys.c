@@ -293,11 +293,8 @@ ngx_http_ticket_keys_render(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (tpl->de) {
-        ngx_str_set(&title, "PGP-Schl\xc3\xbcssel");
-    } else {
-        ngx_str_set(&title, "PGP keys");
-    }
+    title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_PGP_KEYS);
+    title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,
                                 ngx_http_ticket_keys_body, tpl);

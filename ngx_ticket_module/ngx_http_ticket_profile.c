@@ -140,11 +140,8 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
         }
     }
 
-    if (de) {
-        ngx_str_set(&title, "Profil");
-    } else {
-        ngx_str_set(&title, "Profile");
-    }
+    title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_PROFILE);
+    title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, status, &title,
                                 ngx_http_ticket_profile_body, pf);

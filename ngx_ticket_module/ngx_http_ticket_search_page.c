@@ -122,11 +122,9 @@ ngx_http_ticket_search_html(ngx_http_request_t *r,
                                 ngx_http_ticket_msg(ctx, TK_MSG_SEARCH_PAGE_SEARCH), &s->text)
                     - title.data;
 
-    } else if (tpl->de) {
-        ngx_str_set(&title, "Suche");
-
     } else {
-        ngx_str_set(&title, "Search");
+        title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_SEARCH_SEARCH);
+        title.len = ngx_strlen(title.data);
     }
 
     return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,

@@ -232,27 +232,64 @@ sub convert_c {
     $prefix =~ s/^ngx_http_ticket_//;
     $prefix = "c_$prefix" unless $prefix =~ /^[a-z]/;
 
+    my $COND = qr{(?<![\w>.])(?:\w+(?:->|\.))?de|ngx_http_ticket_page_de\(r,\s*ctx\)};
+
+    # a page title: if (de) { ngx_str_set(&t, "A"); } else { ngx_str_set(&t, "B"); }
     $src =~ s{
-        (?<![\w>.])(?:\w+(?:->|\.))?de\s*\?\s*($LITS)\s*:\s*($LITS)
+        ^([ \t]*)(\}\s*else\s+)?if\s*\(\s*($COND)\s*\)\s*\{\s*
+        ngx_str_set\(\s*&(\w+)\s*,\s*($LITS)\s*\);\s*
+        \}\s*else\s*\{\s*
+        ngx_str_set\(\s*&\4\s*,\s*($LITS)\s*\);\s*
+        \}[ \t]*$
     }{
-        my ($whole, $a, $b) = ($&, $1, $2);
-        my ($de, $en) = (c_unlit($a), c_unlit($b));
-        if ("$de$en" =~ /[\x00-\x08\x0b-\x1f]/) {
-            warn "$file: left as is (control characters: markers?): "
-                 . short($whole) . "\n";
-            $whole;
-        } elsif (convs($de) ne convs($en)) {
-            warn "$file: left as is (different conversions): "
-                 . short($whole) . "\n";
+        my ($whole, $ind, $else, $cond, $var, $a, $b) = ($&, $1, $2, $3, $4, $5, $6);
+        my $call = c_pair($file, $prefix, $whole, $cond, $a, $b);
+        if ($call eq $whole) {
             $whole;
         } else {
-            my $key = key_for($de, $en, $prefix, 0, $file);
-            $converted++;
-            "ngx_http_ticket_msg(ctx, " . cname($key) . ")";
+            my $in = $else ? "$ind    " : $ind;
+            my $set = "${in}$var.data = (u_char *) $call;\n${in}$var.len = ngx_strlen($var.data);";
+            $else ? "$ind\x7d else \x7b\n$set\n$ind\x7d" : $set;   # braces: s{}{}
         }
+    }gmxe;
+
+    # a file's own "#define NAME_msg(ctx, en, de)": NAME_msg(ctx, "B", "A")
+    for my $m ($src =~ /^#define\s+(\w+)\(ctx,\s*en,\s*de\)/mg) {
+        $src =~ s{
+            (?<!define\s)\b\Q$m\E\(\s*ctx\s*,\s*($LITS)\s*,\s*($LITS)\s*\)
+        }{
+            c_pair($file, $prefix, $&, 'de', $2, $1);
+        }gxe;
+    }
+
+    # de ? "A" : "B"
+    $src =~ s{
+        ($COND)\s*\?\s*($LITS)\s*:\s*($LITS)
+    }{
+        c_pair($file, $prefix, $&, $1, $2, $3);
     }gxe;
 
     return $src;
+}
+
+# The reference for one German/English pair of C literals, or $whole.
+sub c_pair {
+    my ($file, $prefix, $whole, $cond, $a, $b) = @_;
+    my ($de, $en) = (c_unlit($a), c_unlit($b));
+    if ("$de$en" =~ /[\x00-\x08\x0b-\x1f]/) {
+        warn "$file: left as is (control characters: markers?): "
+             . short($whole) . "\n";
+        return $whole;
+    }
+    if (convs($de) ne convs($en)) {
+        warn "$file: left as is (different conversions): " . short($whole) . "\n";
+        return $whole;
+    }
+    my $key = key_for($de, $en, $prefix, 0, $file);
+    $converted++;
+    return $cond =~ /page_de/
+        ? "ngx_http_ticket_page_msg(r, ctx, " . cname($key) . ")"
+        : "ngx_http_ticket_msg(ctx, " . cname($key) . ")";
 }
 
 sub short {

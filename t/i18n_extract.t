@@ -39,10 +39,20 @@ put('ngx_http_ticket_x.c', <<'EOF');
              "(1 bis 4)." : "No such priority (1 to 4).";
     t = de ? "%V hat %ui" : "%ui has %V";
     u = de ? de_labels[i] : en_labels[i];
+    if (tpl->de) {
+        ngx_str_set(&title, "Verwaltung");
+
+    } else {
+        ngx_str_set(&title, "Administration");
+    }
+    v = ngx_http_ticket_page_de(r, ctx) ? "Anmelden" : "Sign in";
+#define x_msg(ctx, en, de)  (ngx_http_ticket_lang_de(ctx) ? (de) : (en))
+    w = x_msg(ctx, "Too long.",
+              "Zu lang.");
 EOF
 
 my $out = run_tool();
-like($out, qr/6 strings converted, 5 new catalogue entries, 2 files changed/, 'counts');
+like($out, qr/9 strings converted, 8 new catalogue entries, 2 files changed/, 'counts');
 like($out, qr/left as is \(a \{\{ \}\} with a filter inside\)/, 'a filter is reported');
 like($out, qr/left as is \(different conversions\)/, 'conversions that differ are reported');
 
@@ -61,6 +71,10 @@ like($cat, qr/\[x\.no_such_priority_1_to_4\]\nde = Diese Priorität gibt es nich
 my $c = get('ngx_http_ticket_x.c');
 like($c, qr/s = ngx_http_ticket_msg\(ctx, TK_MSG_X_NO_SUCH_PRIORITY_1_TO_4\);/, 'C ternary replaced');
 like($c, qr/u = de \? de_labels\[i\]/, 'non-literal ternary left');
+like($c, qr/\n    title\.data = \(u_char \*\) ngx_http_ticket_msg\(ctx, TK_MSG_X_ADMINISTRATION\);\n    title\.len = ngx_strlen\(title\.data\);\n/, 'if/else page title replaced');
+like($c, qr/w = ngx_http_ticket_msg\(ctx, TK_MSG_X_TOO_LONG\);/, "a file's en/de macro");
+like(get('messages.txt'), qr/\[x\.too_long\]\nde = Zu lang\.\nen = Too long\.\n/, 'its English comes first');
+like($c, qr/v = ngx_http_ticket_page_msg\(r, ctx, TK_MSG_X_SIGN_IN\);/, 'page_de: the page language');
 
 # rerun: nothing to do, nothing touched
 my @before = map { get($_) } qw(messages.txt page.html ngx_http_ticket_x.c);
