@@ -49,6 +49,8 @@ typedef struct {
     ssize_t                    cache_size;      /* ticket_cache_zone; 0:
                                                    off */
     ngx_shm_zone_t            *cache_zone;      /* NULL: no page cache */
+
+    ngx_str_t                  time_zone;       /* ticket_time_zone */
 } ngx_http_ticket_main_conf_t;
 
 typedef struct {
