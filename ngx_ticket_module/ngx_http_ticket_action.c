@@ -583,12 +583,7 @@ ngx_http_ticket_action_committed(ngx_http_request_t *r,
                       "giving up", &act->key, ctx->tx_retries);
 
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_CONFLICT,
-                                     ngx_http_ticket_lang_de(ctx)
-                                     ? "Das Ticket wurde gerade von anderen "
-                                       "ge\xc3\xa4ndert. Bitte versuche es "
-                                       "noch einmal."
-                                     : "The ticket was being changed by "
-                                       "others. Please try again.");
+                                     ngx_http_ticket_msg(ctx, TK_MSG_ACTION_THE_TICKET_WAS_BEING_CHANGED));
     }
 
     for (i = 0; i < ctx->nreplies; i++) {

@@ -494,10 +494,7 @@ ngx_http_ticket_keys_delete(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (!ctx->user.admin) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_lang_de(ctx)
-                                     ? "Nur Admins d\xc3\xbcrfen Schl\xc3\xbc"
-                                       "ssel l\xc3\xb6schen."
-                                     : "Only admins may delete keys.");
+                                     ngx_http_ticket_msg(ctx, TK_MSG_KEYS_ONLY_ADMINS_MAY_DELETE_KEYS));
     }
 
     if (ngx_http_ticket_form_arg(r, ctx, "fpr", &fpr) != NGX_OK

@@ -28,6 +28,8 @@ typedef struct {
     tk_tpl_profile_t           tpl;
     ngx_str_t                  new_password;
     ngx_str_t                  old_password;
+    ngx_uint_t                 lang;            /* TK_LANG_* the form shows */
+    tk_tpl_profile_langs_t     langs[TK_LANG_N];
 } ngx_http_ticket_profile_t;
 
 
@@ -69,7 +71,7 @@ ngx_http_ticket_profile(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     /* the form shows the stored values unless a POST brings others */
     pf->tpl.name = *ngx_ticket_str(&ctx->user.name);
     pf->tpl.email = *ngx_ticket_str(&ctx->user.email);
-    pf->tpl.lang_de = ngx_http_ticket_lang_de(ctx);
+    pf->lang = ngx_http_ticket_lang(ctx);
 
     if (ctx->path.len == sizeof("/profile") - 1) {
 
@@ -107,15 +109,23 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *error)
 {
     ngx_str_t                   title, saved;
-    ngx_flag_t                  de;
+    ngx_uint_t                  i;
     ngx_http_ticket_profile_t  *pf;
 
     pf = ctx->view;
-    de = ngx_http_ticket_lang_de(ctx);
 
-    pf->tpl.de = de;
     pf->tpl.csrf = *ngx_ticket_str(&ctx->csrf);
     pf->tpl.login = *ngx_ticket_str(&ctx->user.login);
+
+    /* every language of the catalogue, each named in itself */
+    for (i = 0; i < TK_LANG_N; i++) {
+        ngx_http_ticket_cstr(&pf->langs[i].code, tk_msg_langs[i]);
+        ngx_http_ticket_cstr(&pf->langs[i].name, tk_msg(i, TK_MSG_LANG_NAME));
+        pf->langs[i].selected = (i == pf->lang);
+    }
+
+    pf->tpl.langs = pf->langs;
+    pf->tpl.langs_n = TK_LANG_N;
 
     if (ngx_http_ticket_url(r, "profile", sizeof("profile") - 1,
                             &pf->tpl.profile_url) != NGX_OK
@@ -208,16 +218,15 @@ ngx_http_ticket_profile_save(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                    ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THAT_IS_NOT_AN_EMAIL_ADDRESS));
     }
 
-    if (lang.len == 2 && ngx_strncmp(lang.data, "de", 2) == 0) {
-        pf->tpl.lang_de = 1;
+    /* the catalogue's languages, nothing else */
+    n = ngx_http_ticket_lang_index(lang.data, lang.len);
 
-    } else if (lang.len == 2 && ngx_strncmp(lang.data, "en", 2) == 0) {
-        pf->tpl.lang_de = 0;
-
-    } else {
+    if (n < 0) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
                    ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_LANGUAGE_DEUTSCH_OR_ENGLISH));
     }
+
+    pf->lang = n;
 
     key.data = ngx_pnalloc(r->pool, TK_KEY_MAX);
     cmds = ngx_http_ticket_cmds(r);
@@ -460,9 +469,7 @@ ngx_http_ticket_password_checked(ngx_http_request_t *r,
                       "changing it", &ctx->user.login);
 
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   ngx_http_ticket_lang_de(ctx)
-                   ? "Das aktuelle Passwort stimmt nicht."
-                   : "The current password is not right.");
+                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THE_CURRENT_PASSWORD_IS_NOT));
     }
 
     return ngx_http_ticket_password_hash(r, ctx, &pf->new_password,

@@ -214,11 +214,7 @@ ngx_http_ticket_reply_begin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     default:
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_lang_de(ctx)
-                                     ? "Du hast f\xc3\xbcr diese AG nur "
-                                       "Lesezugriff."
-                                     : "You have read access to this "
-                                       "group only.");
+                                     ngx_http_ticket_msg(ctx, TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     cmds = ngx_http_ticket_cmds(r);
@@ -732,11 +728,7 @@ ngx_http_ticket_reply_files_lost(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_compose_t *c)
 {
     if (ctx->uploads && ctx->uploads->nelts) {
-        c->err_files = ngx_http_ticket_lang_de(ctx)
-                       ? "Die Anh\xc3\xa4nge sind nicht gespeichert: bitte "
-                         "noch einmal ausw\xc3\xa4hlen."
-                       : "The attachments were not kept: please choose them "
-                         "again.";
+        c->err_files = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_THE_ATTACHMENTS_WERE_NOT_KEPT);
     }
 }
 

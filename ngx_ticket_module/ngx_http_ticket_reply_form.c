@@ -71,9 +71,7 @@ ngx_http_ticket_reply_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     if (!c->note && !(type.len == 5 && ngx_strncmp(type.data, "reply", 5) == 0)
         && type.len)
     {
-        c->err = ngx_http_ticket_lang_de(ctx)
-                 ? "Unbekannte Art (reply oder note)."
-                 : "Unknown kind (reply or note).";
+        c->err = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_UNKNOWN_KIND_REPLY_OR_NOTE);
     }
 
     c->state = state.len ? tk_state_parse((char *) state.data, state.len)

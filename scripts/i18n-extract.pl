@@ -232,7 +232,7 @@ sub convert_c {
     $prefix =~ s/^ngx_http_ticket_//;
     $prefix = "c_$prefix" unless $prefix =~ /^[a-z]/;
 
-    my $COND = qr{(?<![\w>.])(?:\w+(?:->|\.))?de|ngx_http_ticket_page_de\(r,\s*ctx\)};
+    my $COND = qr{(?<![\w>.])(?:\w+(?:->|\.))?de|ngx_http_ticket_page_de\(r,\s*ctx\)|ngx_http_ticket_lang_de\(ctx\)};
 
     # a page title: if (de) { ngx_str_set(&t, "A"); } else { ngx_str_set(&t, "B"); }
     $src =~ s{
