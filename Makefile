@@ -174,6 +174,7 @@ e2e-test: all
 .PHONY: screenshots
 screenshots: all
 	$(PROVE) -v t/ui.t
+	$(PROVE) -v t/ui_i18n.t          # every view at 390 px, German: *-de-mobile.png
 	mkdir -p docs/img
 	cp $(BUILD)/artifacts/*.png docs/img/
 

@@ -41,7 +41,7 @@ static ngx_int_t ngx_http_ticket_au_rights(ngx_http_request_t *r,
 static void ngx_http_ticket_au_list_body(tk_out_t *out, void *data);
 static void ngx_http_ticket_au_form_body(tk_out_t *out, void *data);
 static ngx_int_t ngx_http_ticket_au_flash(ngx_http_request_t *r,
-    ngx_flag_t de, tk_str_t *flash);
+    int lang, tk_str_t *flash);
 static ngx_int_t ngx_http_ticket_au_url(ngx_http_request_t *r,
     ngx_str_t *login, const char *what, tk_str_t *url);
 static ngx_int_t ngx_http_ticket_cmp_str(const void *one, const void *two);
@@ -330,7 +330,8 @@ ngx_http_ticket_au_list_render(ngx_http_request_t *r,
         || ngx_http_ticket_url(r, "admin/users/new",
                                sizeof("admin/users/new") - 1, &tpl->new_url)
            != NGX_OK
-        || ngx_http_ticket_au_flash(r, de, &tpl->flash_ok) != NGX_OK)
+        || ngx_http_ticket_au_flash(r, ngx_http_ticket_lang(ctx),
+                                     &tpl->flash_ok) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -473,7 +474,8 @@ ngx_http_ticket_au_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     if (au->error) {
         ngx_http_ticket_cstr(&tpl->flash_error, au->error);
 
-    } else if (ngx_http_ticket_au_flash(r, de, &tpl->flash_ok) != NGX_OK) {
+    } else if (ngx_http_ticket_au_flash(r, ngx_http_ticket_lang(ctx),
+                                     &tpl->flash_ok) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -567,36 +569,34 @@ ngx_http_ticket_au_form_body(tk_out_t *out, void *data)
 
 /* "?saved=..." after a 303: what was done, in words. */
 static ngx_int_t
-ngx_http_ticket_au_flash(ngx_http_request_t *r, ngx_flag_t de,
+ngx_http_ticket_au_flash(ngx_http_request_t *r, int lang,
     tk_str_t *flash)
 {
     ngx_str_t   saved;
     ngx_uint_t  i;
 
-    static const char  *msgs[][3] = {
-        { "created", "Created.", "Angelegt." },
-        { "saved", "Saved.", "Gespeichert." },
-        { "disabled", "The account is disabled; its sessions have ended.",
-          "Der Zugang ist gesperrt; seine Sitzungen sind beendet." },
-        { "enabled", "The account is enabled again.",
-          "Der Zugang ist wieder frei." },
-        { "password", "The password is set; the user's sessions have "
-          "ended.", "Das Passwort ist gesetzt; die Sitzungen des "
-          "Benutzers sind beendet." },
-        { "sessions", "All sessions of the user have ended.",
-          "Alle Sitzungen des Benutzers sind beendet." },
-        { NULL, NULL, NULL }
+    static const struct {
+        const char  *saved;
+        int          msg;
+    } msgs[] = {
+        { "created", TK_MSG_ADMIN_USERS_FLASH_CREATED },
+        { "saved", TK_MSG_ADMIN_GROUPS_SAVED },
+        { "disabled", TK_MSG_ADMIN_USERS_FLASH_DISABLED },
+        { "enabled", TK_MSG_ADMIN_USERS_FLASH_ENABLED },
+        { "password", TK_MSG_ADMIN_USERS_FLASH_PASSWORD },
+        { "sessions", TK_MSG_ADMIN_USERS_FLASH_SESSIONS },
+        { NULL, 0 }
     };
 
     if (ngx_http_ticket_query_arg(r, "saved", &saved) != NGX_OK) {
         return NGX_OK;
     }
 
-    for (i = 0; msgs[i][0]; i++) {
-        if (saved.len == ngx_strlen(msgs[i][0])
-            && ngx_strncmp(saved.data, msgs[i][0], saved.len) == 0)
+    for (i = 0; msgs[i].saved; i++) {
+        if (saved.len == ngx_strlen(msgs[i].saved)
+            && ngx_strncmp(saved.data, msgs[i].saved, saved.len) == 0)
         {
-            ngx_http_ticket_cstr(flash, de ? msgs[i][2] : msgs[i][1]);
+            ngx_http_ticket_cstr(flash, tk_msg(lang, msgs[i].msg));
             break;
         }
     }

@@ -16,7 +16,7 @@
 
 
 static ngx_int_t ngx_http_ticket_compose_modes(ngx_http_request_t *r,
-    ngx_flag_t de, ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
+    int lang, ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
     ngx_http_ticket_compose_load_t *ld, tk_tpl_compose_t *tpl);
 static ngx_int_t ngx_http_ticket_compose_send_label(ngx_http_request_t *r,
     ngx_uint_t lang, ngx_http_ticket_compose_t *c, tk_str_t *label);
@@ -187,7 +187,8 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     tpl->state_opts = so;
     tpl->state_opts_n = TK_STATE_MAX;
 
-    if (ngx_http_ticket_compose_modes(r, de, v, c, ld, tpl) != NGX_OK) {
+    if (ngx_http_ticket_compose_modes(r, ngx_http_ticket_lang(ctx), v, c,
+                                      ld, tpl) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -198,7 +199,7 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 /* One click each: reply (Reply-To or From), to all, forward, and for a
  * list mail to the list or to the sender alone. */
 static ngx_int_t
-ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
+ngx_http_ticket_compose_modes(ngx_http_request_t *r, int lang,
     ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
     ngx_http_ticket_compose_load_t *ld, tk_tpl_compose_t *tpl)
 {
@@ -207,10 +208,10 @@ ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
     tk_tpl_compose_modes_t      *m;
 
     static const char  *modes[] = { "", "all", "forward", "list", "sender" };
-    static const char  *de_labels[] = {
-        "Absender*in", "Alle", "Weiterleiten", "Liste", "nur Absender*in" };
-    static const char  *en_labels[] = {
-        "Sender", "All", "Forward", "List", "Sender only" };
+    static const int    labels[] = {
+        TK_MSG_COMPOSE_MODE_REPLY, TK_MSG_COMPOSE_MODE_ALL,
+        TK_MSG_COMPOSE_MODE_FORWARD, TK_MSG_COMPOSE_MODE_LIST,
+        TK_MSG_COMPOSE_MODE_SENDER };
 
     a = ld->target;
 
@@ -232,7 +233,7 @@ ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
         }
 
         ngx_http_ticket_cstr(&m[n].mode, i ? modes[i] : "reply");
-        ngx_http_ticket_cstr(&m[n].label, de ? de_labels[i] : en_labels[i]);
+        ngx_http_ticket_cstr(&m[n].label, tk_msg(lang, labels[i]));
         m[n].current = (c->mode.len == ngx_strlen(modes[i])
                         && ngx_strncmp(c->mode.data, modes[i], c->mode.len)
                            == 0);

@@ -180,8 +180,8 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
 
     } else if (ov->def < NGX_HTTP_TICKET_OV_N) {
         ngx_http_ticket_cstr(&tpl->empty_text,
-                             tpl->de ? ngx_http_ticket_ov_defs[ov->def].empty_de
-                                     : ngx_http_ticket_ov_defs[ov->def].empty_en);
+                             ngx_http_ticket_msg(ctx,
+                                 ngx_http_ticket_ov_defs[ov->def].empty));
 
     } else {
         ngx_http_ticket_cstr(&tpl->empty_text,
@@ -297,13 +297,11 @@ ngx_http_ticket_overview_sidebar(ngx_http_request_t *r,
 {
     ngx_int_t                       s;
     ngx_uint_t                      i, g, n, count;
-    ngx_flag_t                      de;
     ngx_str_t                       name;
     tk_tpl_overview_overviews_t    *item;
     ngx_http_ticket_ov_def_t       *def;
     ngx_http_ticket_group_right_t  *gr;
 
-    de = ngx_http_ticket_lang_de(ctx);
     gr = ctx->groups.elts;
     n = NGX_HTTP_TICKET_OV_N + ctx->groups.nelts;
 
@@ -331,8 +329,8 @@ ngx_http_ticket_overview_sidebar(ngx_http_request_t *r,
                 }
             }
 
-            item[i].label.data = (u_char *) (de ? def->label_de
-                                                : def->label_en);
+            item[i].label.data = (u_char *) ngx_http_ticket_msg(ctx,
+                                                                def->label);
             item[i].label.len = ngx_strlen(item[i].label.data);
             item[i].current = (ov->def == i);
 

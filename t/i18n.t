@@ -13,31 +13,11 @@ use Test::More;
 use POSIX qw(strftime tzset);
 use Encode qw(decode);
 use TK;
+use TKCatalogue;
 
-# ---- the catalogue, read as the build does --------------------------------
-
-my (%cat, $key);
-open my $fh, '<:utf8', "$FindBin::Bin/../ngx_ticket_module/messages.txt" or die $!;
-while (<$fh>) {
-    if (/^\[([a-z0-9_.]+)\]\s*$/) { $key = $1 }
-    elsif ($key && /^([a-z]{2})\s*=\s*(.*?)\s*$/) {
-        my ($l, $v) = ($1, $2);
-        $v = $1 if $v =~ /^"(.*)"$/;
-        $cat{$key}{$l} = $v;
-    }
-}
-close $fh;
+my %cat = %{ TKCatalogue::catalogue() };
 ok keys %cat > 300, 'catalogue read: ' . scalar(keys %cat) . ' entries';
-
-# Texts only one language has: long enough to be telling, no params or
-# markup, and not a word the other language also uses somewhere.
-my (%only);
-for my $l (qw(de en)) {
-    my $o = $l eq 'de' ? 'en' : 'de';
-    my %other = map { $_->{$o} => 1 } values %cat;
-    $only{$l} = [ sort grep { length >= 12 && !/[{}%<&\\]/ && !$other{$_} }
-                  map { $_->{$l} } values %cat ];
-}
+my %only = map { $_ => TKCatalogue::only_texts(\%cat, $_) } qw(de en);
 
 # The words of page in lang that belong to the other language.
 sub leftovers {
