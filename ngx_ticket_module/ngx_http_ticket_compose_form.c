@@ -271,7 +271,8 @@ ngx_http_ticket_compose_send_label(ngx_http_request_t *r, ngx_uint_t lang,
     n = c->nto + c->ncc + c->nbcc;
 
     if (n == 0) {
-        ngx_http_ticket_cstr(label, tk_msg((int) lang, TK_MSG_COMPOSE_FORM_SEND_EMAIL));
+        ngx_http_ticket_cstr(label,
+                             tk_msg((int) lang, TK_MSG_COMPOSE_FORM_SEND_EMAIL));
         return NGX_OK;
     }
 
@@ -285,12 +286,13 @@ ngx_http_ticket_compose_send_label(ngx_http_request_t *r, ngx_uint_t lang,
     label->data = p;
 
     if (n == 1) {
-        p = (lang == TK_LANG_DE) ? ngx_sprintf(p, "E-Mail an %V senden", first)
-               : ngx_sprintf(p, "Send email to %V", first);
+        p = ngx_sprintf(p, tk_msg((int) lang, TK_MSG_COMPOSE_FORM_SEND_EMAIL_TO),
+                        first);
     } else {
-        p = (lang == TK_LANG_DE) ? ngx_sprintf(p, "E-Mail an %V und %ui weitere senden", first,
-                             n - 1)
-               : ngx_sprintf(p, "Send email to %V and %ui more", first, n - 1);
+        p = ngx_sprintf(p,
+                        tk_msg((int) lang,
+                               TK_MSG_COMPOSE_FORM_SEND_EMAIL_TO_MORE),
+                        first, n - 1);
     }
 
     label->len = p - label->data;

@@ -37,13 +37,11 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
     u_char                      *p;
     tk_out_t                     out;
     ngx_uint_t                   i;
-    ngx_flag_t                   de;
+    const char                  *fmt;
     tk_article_t                *a;
     tk_tpl_thread_articles_t    *art;
     ngx_http_ticket_sink_t       sink;
     ngx_http_ticket_view_art_t  *va;
-
-    de = ngx_http_ticket_lang_de(ctx);
 
     art = ngx_pcalloc(r->pool, (v->narts + 1) * sizeof(*art));
     if (art == NULL) {
@@ -121,19 +119,17 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
         }
 
         if (a->attachments) {
-            p = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 16);
+            fmt = ngx_http_ticket_msg_n(ctx, TK_MSG_VIEW_ARTICLE_ATTACHMENTS_ONE,
+                                        a->attachments);
+
+            p = ngx_pnalloc(r->pool, NGX_INT_T_LEN + ngx_strlen(fmt));
             if (p == NULL) {
                 return NGX_ERROR;
             }
 
             art->attachments.data = p;
             art->attachments.len =
-                ngx_sprintf(p, "%ui %s", (ngx_uint_t) a->attachments,
-                            de ? (a->attachments == 1 ? "Anhang"
-                                                      : "Anh\xc3\xa4nge")
-                               : (a->attachments == 1 ? "attachment"
-                                                      : "attachments"))
-                - p;
+                ngx_sprintf(p, fmt, (ngx_uint_t) a->attachments) - p;
         }
 
         if (ngx_http_ticket_view_files(r, ctx, v, va, art) != NGX_OK
