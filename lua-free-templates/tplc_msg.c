@@ -520,6 +520,17 @@ tplc_cat_unused(const tplc_cat_t *cat, const char *const *cfiles, int n)
             used = !(isalnum((unsigned char) p[cl]) || p[cl] == '_');
         }
 
+        /* FOO_other is used through FOO_one (tk_msg_n) */
+        cl = strlen(cat->msgs[i].key);
+        if (!used && i > 0 && cl > 6
+            && strcmp(cat->msgs[i].key + cl - 6, "_other") == 0
+            && cat->msgs[i - 1].used)
+        {
+            used = 1;
+        }
+
+        cat->msgs[i].used = used;
+
         if (!used) {
             fprintf(stderr, "%s:%d: warning: [%s] is used by no template and "
                     "no C file\n", cat->path, cat->msgs[i].line,

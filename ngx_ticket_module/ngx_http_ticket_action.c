@@ -177,7 +177,9 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         n = ngx_http_ticket_text_chars(&value, 0);
 
         if (n < 1 || n > NGX_HTTP_TICKET_TITLE_MAX) {
-            *error = ngx_http_ticket_msg(ctx, TK_MSG_ACTION_THE_TITLE_MUST_BE_1_TO_200);
+            *error =
+                ngx_http_ticket_msg(ctx,
+                                    TK_MSG_ACTION_THE_TITLE_MUST_BE_1_TO_200);
             return NGX_ERROR;
         }
 
@@ -194,7 +196,9 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         act->state = tk_state_parse((char *) value.data, value.len);
         if (act->state < TK_STATE_MIN || act->state > TK_STATE_MAX) {
             *field = "state";
-            *error = ngx_http_ticket_msg(ctx, TK_MSG_ACTION_THERE_IS_NO_SUCH_STATE_1_TO_6);
+            *error =
+                ngx_http_ticket_msg(ctx,
+                    TK_MSG_ACTION_THERE_IS_NO_SUCH_STATE_1_TO_6);
             return NGX_ERROR;
         }
 
@@ -210,7 +214,9 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         act->priority = tk_prio_parse((char *) value.data, value.len);
         if (act->priority < TK_PRIO_MIN || act->priority > TK_PRIO_MAX) {
             *field = "priority";
-            *error = ngx_http_ticket_msg(ctx, TK_MSG_ACTION_THERE_IS_NO_SUCH_PRIORITY_1);
+            *error =
+                ngx_http_ticket_msg(ctx,
+                                    TK_MSG_ACTION_THERE_IS_NO_SUCH_PRIORITY_1);
             return NGX_ERROR;
         }
 
@@ -225,7 +231,8 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     if (rc == NGX_OK) {
         if (!tk_valid_group(ngx_ticket_str(&value))) {
             *field = "group";
-            *error = ngx_http_ticket_msg(ctx, TK_MSG_ACTION_THERE_IS_NO_SUCH_GROUP);
+            *error = ngx_http_ticket_msg(ctx,
+                                         TK_MSG_ACTION_THERE_IS_NO_SUCH_GROUP);
             return NGX_ERROR;
         }
 
@@ -249,7 +256,8 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     if (rc == NGX_OK) {
         if (value.len && !tk_valid_login(ngx_ticket_str(&value))) {
             *field = "owner";
-            *error = ngx_http_ticket_msg(ctx, TK_MSG_ACTION_THERE_IS_NO_SUCH_AGENT);
+            *error = ngx_http_ticket_msg(ctx,
+                                         TK_MSG_ACTION_THERE_IS_NO_SUCH_AGENT);
             return NGX_ERROR;
         }
 
@@ -270,7 +278,9 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
                != NGX_OK)
         {
             *field = "pending_until";
-            *error = ngx_http_ticket_msg(ctx, TK_MSG_ACTION_THE_REMINDER_DATE_IS_NOT);
+            *error =
+                ngx_http_ticket_msg(ctx,
+                                    TK_MSG_ACTION_THE_REMINDER_DATE_IS_NOT);
             return NGX_ERROR;
         }
 
@@ -362,7 +372,8 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (right != TK_RIGHT_FULL) {
         return ngx_http_ticket_action_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
-                                   ngx_http_ticket_msg(ctx, TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     new = old;
@@ -378,12 +389,14 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                                      &act->group))
         {
             return ngx_http_ticket_action_invalid(r, ctx, "group",
-                                   ngx_http_ticket_msg(ctx, TK_MSG_ACTION_THERE_IS_NO_SUCH_GROUP));
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_ACTION_THERE_IS_NO_SUCH_GROUP));
         }
 
         if (ngx_http_ticket_right(ctx, &act->group) != TK_RIGHT_FULL) {
             return ngx_http_ticket_action_invalid(r, ctx, "group",
-                                   ngx_http_ticket_msg(ctx, TK_MSG_ACTION_YOU_MAY_NOT_MOVE_TICKETS_INTO));
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_ACTION_YOU_MAY_NOT_MOVE_TICKETS_INTO));
         }
 
         new.group = *ngx_ticket_str(&act->group);
@@ -412,7 +425,8 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     /* "waiting with reminder" without a date would never remind */
     if (new.state == TK_STATE_REMINDER && new.pending_until == 0) {
         return ngx_http_ticket_action_invalid(r, ctx, "pending_until",
-                   ngx_http_ticket_msg(ctx, TK_MSG_ACTION_WAITING_WITH_REMINDER_NEEDS_A));
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_ACTION_WAITING_WITH_REMINDER_NEEDS_A));
     }
 
     /* a named owner must be an enabled agent with a right on the group
@@ -431,7 +445,8 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->nelem != 4) {
             if (act->set_owner) {
                 return ngx_http_ticket_action_invalid(r, ctx, "owner",
-                                   ngx_http_ticket_msg(ctx, TK_MSG_ACTION_THERE_IS_NO_SUCH_AGENT));
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_ACTION_THERE_IS_NO_SUCH_AGENT));
             }
 
             goto write;
@@ -448,7 +463,8 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
         if (login.len == 0 || ngx_http_ticket_flag_on(&disabled)) {
             return ngx_http_ticket_action_invalid(r, ctx, "owner",
-                                   ngx_http_ticket_msg(ctx, TK_MSG_ACTION_THERE_IS_NO_SUCH_AGENT));
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_ACTION_THERE_IS_NO_SUCH_AGENT));
         }
 
         if (tk_rights_get(ngx_ticket_str(&rights), &new.group, all_agents)
@@ -547,7 +563,8 @@ ngx_http_ticket_action_no_access(ngx_http_request_t *r,
 
     msg.data = p;
     msg.len = ngx_snprintf(p, len,
-                           ngx_http_ticket_msg(ctx, TK_MSG_ACTION_V_HAS_NO_ACCESS_TO_V_CLEAR),
+                           ngx_http_ticket_msg(ctx,
+                               TK_MSG_ACTION_V_HAS_NO_ACCESS_TO_V_CLEAR),
                            name, (ngx_str_t *) group)
               - p;
 
@@ -583,7 +600,8 @@ ngx_http_ticket_action_committed(ngx_http_request_t *r,
                       "giving up", &act->key, ctx->tx_retries);
 
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_CONFLICT,
-                                     ngx_http_ticket_msg(ctx, TK_MSG_ACTION_THE_TICKET_WAS_BEING_CHANGED));
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_ACTION_THE_TICKET_WAS_BEING_CHANGED));
     }
 
     for (i = 0; i < ctx->nreplies; i++) {

@@ -194,7 +194,8 @@ ngx_http_ticket_admin_index_body(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_ADMINISTRATION);
+    title.data = (u_char *) ngx_http_ticket_msg(ctx,
+                                                TK_MSG_COMMON_ADMINISTRATION);
     title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,

@@ -231,7 +231,9 @@ ngx_http_ticket_ag_list_render(ngx_http_request_t *r,
     }
 
     if (ngx_http_ticket_query_arg(r, "saved", &saved) == NGX_OK) {
-        ngx_http_ticket_cstr(&tpl->flash_ok, ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_GROUPS_SAVED));
+        ngx_http_ticket_cstr(&tpl->flash_ok,
+                             ngx_http_ticket_msg(ctx,
+                                                 TK_MSG_ADMIN_GROUPS_SAVED));
     }
 
     for (i = 0; i < ag->nnames && i < ctx->nreplies; i++) {
@@ -253,8 +255,10 @@ ngx_http_ticket_ag_list_render(ngx_http_request_t *r,
         row->pgp_sign = *ngx_ticket_str(&v[3]);
         ngx_http_ticket_cstr(&row->access,
                              ngx_http_ticket_flag_on(&v[2])
-                             ? (ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_GROUPS_ALL_AGENTS))
-                             : (ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_GROUPS_BY_RIGHTS)));
+                             ? ngx_http_ticket_msg(ctx,
+                                   TK_MSG_ADMIN_GROUPS_ALL_AGENTS)
+                             : ngx_http_ticket_msg(ctx,
+                                   TK_MSG_ADMIN_GROUPS_BY_RIGHTS));
 
         if (ngx_http_ticket_ag_url(r, &ag->names[i], &row->url) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -346,12 +350,16 @@ ngx_http_ticket_ag_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
             || (ag->name.len == 3
                 && ngx_strncmp(ag->name.data, "new", 3) == 0)))
     {
-        ag->error = ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_GROUPS_THE_NAME_MUST_BE_1_TO_64);
+        ag->error =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_ADMIN_GROUPS_THE_NAME_MUST_BE_1_TO_64);
         return ngx_http_ticket_ag_form(r, ctx, NGX_HTTP_BAD_REQUEST);
     }
 
     if (ag->email.len && !ngx_http_ticket_valid_email(&ag->email)) {
-        ag->error = ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_GROUPS_THAT_IS_NOT_AN_EMAIL_ADDRESS);
+        ag->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_GROUPS_THAT_IS_NOT_AN_EMAIL_ADDRESS);
         return ngx_http_ticket_ag_form(r, ctx, NGX_HTTP_BAD_REQUEST);
     }
 
@@ -359,14 +367,18 @@ ngx_http_ticket_ag_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     if (ngx_http_ticket_text_chars(&ag->display_name, 0) < 0
         || !tk_group_valid_display(ngx_ticket_str(&ag->display_name)))
     {
-        ag->error = ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_GROUPS_THE_SENDER_NAME_ONE_LINE_AT);
+        ag->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_GROUPS_THE_SENDER_NAME_ONE_LINE_AT);
         return ngx_http_ticket_ag_form(r, ctx, NGX_HTTP_BAD_REQUEST);
     }
 
     if (ngx_http_ticket_text_chars(&ag->signature, 1) < 0
         || !tk_group_valid_signature(ngx_ticket_str(&ag->signature)))
     {
-        ag->error = ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_GROUPS_THE_SIGNATURE_TEXT_OF_AT_MOST);
+        ag->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_GROUPS_THE_SIGNATURE_TEXT_OF_AT_MOST);
         return ngx_http_ticket_ag_form(r, ctx, NGX_HTTP_BAD_REQUEST);
     }
 
@@ -420,7 +432,9 @@ ngx_http_ticket_ag_decide(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (ag->is_new && exists) {
         ngx_http_ticket_tx_abort(r, ctx);
-        ag->error = ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_GROUPS_THERE_IS_A_GROUP_WITH_THIS);
+        ag->error =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_ADMIN_GROUPS_THERE_IS_A_GROUP_WITH_THIS);
         return ngx_http_ticket_ag_form(r, ctx, NGX_HTTP_BAD_REQUEST);
     }
 
@@ -534,7 +548,8 @@ ngx_http_ticket_ag_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     if (ag->is_new) {
-        title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_NEW_GROUP);
+        title.data = (u_char *) ngx_http_ticket_msg(ctx,
+                                                    TK_MSG_COMMON_NEW_GROUP);
         title.len = ngx_strlen(title.data);
 
     } else {

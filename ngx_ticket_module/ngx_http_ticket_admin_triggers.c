@@ -505,7 +505,8 @@ ngx_http_ticket_triggers_save(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
         tpl->err_subject.len = ngx_sprintf(p, "%s %s %l", err.message,
-                                           ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_TRIGGERS_AT_OFFSET),
+                                           ngx_http_ticket_msg(ctx,
+                                               TK_MSG_ADMIN_TRIGGERS_AT_OFFSET),
                                            err.offset) - p;
         tpl->err_subject.data = p;
         if (ngx_strcmp(err.field, TK_F_TRG_BODY) == 0) {

@@ -356,8 +356,11 @@ ngx_http_ticket_au_list_render(ngx_http_request_t *r,
         row->disabled = ngx_http_ticket_flag_on(&v[4]);
 
         ngx_http_ticket_cstr(&row->status,
-                             row->disabled ? (ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_DISABLED))
-                                           : (ngx_http_ticket_msg(ctx, TK_MSG_TRIGGERS_ACTIVE)));
+                             row->disabled ?
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_ADMIN_USERS_DISABLED)
+                                           : ngx_http_ticket_msg(ctx,
+                                                 TK_MSG_TRIGGERS_ACTIVE));
 
         t = tk_str_atoll(ngx_ticket_str(&v[5]));
 
@@ -531,14 +534,19 @@ ngx_http_ticket_au_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         g->read = (right == TK_RIGHT_READ);
         g->full = (right == TK_RIGHT_FULL);
 
-        ngx_http_ticket_cstr(&g->l_none, ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_NONE));
-        ngx_http_ticket_cstr(&g->l_read, ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_READ));
-        ngx_http_ticket_cstr(&g->l_full, ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_FULL));
+        ngx_http_ticket_cstr(&g->l_none,
+                             ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_NONE));
+        ngx_http_ticket_cstr(&g->l_read,
+                             ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_READ));
+        ngx_http_ticket_cstr(&g->l_full,
+                             ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_FULL));
 
         all = ngx_http_ticket_set_has(au->all_agents, &au->groups[i]);
 
         if (all) {
-            ngx_http_ticket_cstr(&g->note, ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_ALL_AGENTS_FULL));
+            ngx_http_ticket_cstr(&g->note,
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_ADMIN_USERS_ALL_AGENTS_FULL));
         }
 
         g++;
@@ -546,7 +554,8 @@ ngx_http_ticket_au_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     if (tpl->is_new) {
-        title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_NEW_USER);
+        title.data = (u_char *) ngx_http_ticket_msg(ctx,
+                                                    TK_MSG_COMMON_NEW_USER);
         title.len = ngx_strlen(title.data);
 
     } else {

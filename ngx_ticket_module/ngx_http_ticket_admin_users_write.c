@@ -139,7 +139,9 @@ ngx_http_ticket_au_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     if (au->action == NGX_HTTP_TICKET_AU_CREATE
         && !tk_valid_login(ngx_ticket_str(&au->login)))
     {
-        au->error = ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_WRITE_THE_LOGIN_MUST_BE_1_TO_64);
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_USERS_WRITE_THE_LOGIN_MUST_BE_1_TO_64);
         return NGX_DECLINED;
     }
 
@@ -148,26 +150,33 @@ ngx_http_ticket_au_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
             || (au->login.len == 3
                 && ngx_strncmp(au->login.data, "new", 3) == 0)))
     {
-        au->error = ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_WRITE_THERE_IS_AN_ACCOUNT_WITH_THIS);
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_USERS_WRITE_THERE_IS_AN_ACCOUNT_WITH_THIS);
         return NGX_DECLINED;
     }
 
     n = ngx_http_ticket_text_chars(&au->name, 0);
 
     if (n < 1 || n > NGX_HTTP_TICKET_AU_NAME_MAX) {
-        au->error = ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THE_NAME_MUST_BE_1_TO_100);
+        au->error =
+            ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THE_NAME_MUST_BE_1_TO_100);
         return NGX_DECLINED;
     }
 
     if (!ngx_http_ticket_valid_email(&au->email)) {
-        au->error = ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THAT_IS_NOT_AN_EMAIL_ADDRESS);
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_PROFILE_THAT_IS_NOT_AN_EMAIL_ADDRESS);
         return NGX_DECLINED;
     }
 
     if (!(au->role.len == 5 && ngx_strncmp(au->role.data, "agent", 5) == 0)
         && !ngx_http_ticket_au_is_admin(&au->role))
     {
-        au->error = ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_WRITE_ROLE_AGENT_OR_ADMIN);
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_ADMIN_USERS_WRITE_ROLE_AGENT_OR_ADMIN);
         return NGX_DECLINED;
     }
 
@@ -231,7 +240,9 @@ ngx_http_ticket_au_form_rights(ngx_http_request_t *r,
 
         if (right <= TK_RIGHT_NONE) {
             au->rights.len = p - au->rights.data;
-            au->error = ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_WRITE_A_RIGHT_IS_NONE_READ_OR_FULL);
+            au->error =
+                ngx_http_ticket_msg(ctx,
+                    TK_MSG_ADMIN_USERS_WRITE_A_RIGHT_IS_NONE_READ_OR_FULL);
             return NGX_ERROR;
         }
 
@@ -274,19 +285,25 @@ ngx_http_ticket_au_check_password(ngx_http_request_t *r,
     }
 
     if (n < NGX_HTTP_TICKET_AU_PW_MIN) {
-        au->error = ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_WRITE_THE_PASSWORD_MUST_BE_AT_LEAST);
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_USERS_WRITE_THE_PASSWORD_MUST_BE_AT_LEAST);
         return NGX_DECLINED;
     }
 
     if (au->password.len > NGX_HTTP_TICKET_AU_PW_LIMIT) {
-        au->error = ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_WRITE_THE_PASSWORD_IS_TOO_LONG_AT);
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_USERS_WRITE_THE_PASSWORD_IS_TOO_LONG_AT);
         return NGX_DECLINED;
     }
 
     if (confirm.len != au->password.len
         || ngx_strncmp(confirm.data, au->password.data, confirm.len) != 0)
     {
-        au->error = ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_WRITE_THE_TWO_PASSWORDS_ARE_NOT_THE);
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_USERS_WRITE_THE_TWO_PASSWORDS_ARE_NOT_THE);
         return NGX_DECLINED;
     }
 

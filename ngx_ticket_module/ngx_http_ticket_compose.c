@@ -149,7 +149,8 @@ ngx_http_ticket_compose_load(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         v->compose_loaded = 1;
 
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_msg(ctx, TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     ld = v->compose ? v->compose->load : NULL;

@@ -64,7 +64,8 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         }
 
         tpl->forward_files.len = ngx_sprintf(tpl->forward_files.data,
-                                   ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_UI_ATTACHMENTS_ARE_FORWARDED),
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_COMPOSE_FORM_UI_ATTACHMENTS_ARE_FORWARDED),
                                    ld->target->attachments)
                                  - tpl->forward_files.data;
     }
@@ -339,19 +340,22 @@ ngx_http_ticket_compose_article(ngx_http_request_t *r,
 
         ngx_http_ticket_cstr(&art->delivery_label,
             tk_str_eq_cstr(&a->delivery, "sent")
-            ? (ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_DELIVERED_TO_THE_SERVER))
+            ? ngx_http_ticket_msg(ctx,
+                                  TK_MSG_COMPOSE_FORM_DELIVERED_TO_THE_SERVER)
             : tk_str_eq_cstr(&a->delivery, "failed")
-            ? (ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_NOT_DELIVERED))
-            : (ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_WAITING_TO_BE_SENT)));
+            ? ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_NOT_DELIVERED)
+            : ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_WAITING_TO_BE_SENT));
     }
 
     if (v->right != TK_RIGHT_FULL || a->kind == TK_ART_NOTE) {
         return NGX_OK;
     }
 
-    ngx_http_ticket_cstr(&art->reply_label, ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_REPLY));
+    ngx_http_ticket_cstr(&art->reply_label,
+                         ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_REPLY));
     ngx_http_ticket_cstr(&art->reply_all_label,
-                         ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_REPLY_ALL));
+                         ngx_http_ticket_msg(ctx,
+                                             TK_MSG_COMPOSE_FORM_REPLY_ALL));
     ngx_http_ticket_cstr(&art->forward_label,
                          ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_FORWARD));
 
@@ -373,9 +377,11 @@ ngx_http_ticket_compose_article(ngx_http_request_t *r,
     }
 
     ngx_http_ticket_cstr(&art->list_label,
-                         ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_REPLY_TO_LIST));
+                         ngx_http_ticket_msg(ctx,
+                             TK_MSG_COMPOSE_FORM_REPLY_TO_LIST));
     ngx_http_ticket_cstr(&art->sender_label,
-                         ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_REPLY_TO_SENDER));
+                         ngx_http_ticket_msg(ctx,
+                             TK_MSG_COMPOSE_FORM_REPLY_TO_SENDER));
 
     if (ngx_http_ticket_compose_url(r, &art->list_url,
                                     "t/%uL?reply=%uL&to=list#composer",

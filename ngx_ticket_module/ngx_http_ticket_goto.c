@@ -192,7 +192,8 @@ ngx_http_ticket_goto_notice(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (arg.len == 4 && ngx_strncmp(arg.data, "none", 4) == 0) {
         ngx_http_ticket_cstr(&ctx->notice,
-                             ngx_http_ticket_msg(ctx, TK_MSG_GOTO_THAT_IS_NO_TICKET_NUMBER_TYPE));
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_GOTO_THAT_IS_NO_TICKET_NUMBER_TYPE));
         return NGX_OK;
     }
 
@@ -208,7 +209,9 @@ ngx_http_ticket_goto_notice(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     ctx->notice.data = p;
-    ctx->notice.len = ngx_sprintf(p, ngx_http_ticket_msg(ctx, TK_MSG_GOTO_THERE_IS_NO_TICKET_UL_OR_YOU),
+    ctx->notice.len = ngx_sprintf(p,
+                                  ngx_http_ticket_msg(ctx,
+                                      TK_MSG_GOTO_THERE_IS_NO_TICKET_UL_OR_YOU),
                                   number)
                       - p;
 

@@ -332,27 +332,32 @@ ngx_http_ticket_keys_row(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
             return NGX_ERROR;
         }
     } else {
-        ngx_http_ticket_cstr(&row->expires, ngx_http_ticket_msg(ctx, TK_MSG_KEYS_NEVER));
+        ngx_http_ticket_cstr(&row->expires,
+                             ngx_http_ticket_msg(ctx, TK_MSG_KEYS_NEVER));
     }
 
     /* the reader checks the expiry too: mailbridge drops it within
      * seconds, the page must not call it valid meanwhile */
     if (ngx_http_ticket_flag_on(&v[4])) {
         tk_str_set(&row->state, "revoked");
-        ngx_http_ticket_cstr(&row->status, ngx_http_ticket_msg(ctx, TK_MSG_KEYS_REVOKED));
+        ngx_http_ticket_cstr(&row->status,
+                             ngx_http_ticket_msg(ctx, TK_MSG_KEYS_REVOKED));
 
     } else if (expires > 0 && expires <= (long long) ngx_time()) {
         tk_str_set(&row->state, "expired");
-        ngx_http_ticket_cstr(&row->status, ngx_http_ticket_msg(ctx, TK_MSG_KEYS_EXPIRED));
+        ngx_http_ticket_cstr(&row->status,
+                             ngx_http_ticket_msg(ctx, TK_MSG_KEYS_EXPIRED));
 
     } else if (!ngx_http_ticket_flag_on(&v[5])) {
         tk_str_set(&row->state, "unusable");
         ngx_http_ticket_cstr(&row->status,
-                             ngx_http_ticket_msg(ctx, TK_MSG_KEYS_CANNOT_ENCRYPT));
+                             ngx_http_ticket_msg(ctx,
+                                                 TK_MSG_KEYS_CANNOT_ENCRYPT));
 
     } else {
         tk_str_set(&row->state, "valid");
-        ngx_http_ticket_cstr(&row->status, ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VALID));
+        ngx_http_ticket_cstr(&row->status,
+                             ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VALID));
     }
 
     return NGX_OK;
@@ -455,7 +460,8 @@ ngx_http_ticket_keys_import(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                             (u_char *) "-----BEGIN PGP", 14 - 1) == NULL)
     {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                     ngx_http_ticket_msg(ctx, TK_MSG_KEYS_PLEASE_PASTE_A_KEY_IN_ASCII));
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_KEYS_PLEASE_PASTE_A_KEY_IN_ASCII));
     }
 
     if (!ctx->user.admin
@@ -463,7 +469,8 @@ ngx_http_ticket_keys_import(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                             (u_char *) "PRIVATE KEY BLOCK", 17 - 1) != NULL)
     {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_msg(ctx, TK_MSG_KEYS_ONLY_ADMINS_MAY_IMPORT_SECRET));
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_KEYS_ONLY_ADMINS_MAY_IMPORT_SECRET));
     }
 
     cmds = ngx_http_ticket_cmds(r);
@@ -494,7 +501,8 @@ ngx_http_ticket_keys_delete(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (!ctx->user.admin) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_msg(ctx, TK_MSG_KEYS_ONLY_ADMINS_MAY_DELETE_KEYS));
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_KEYS_ONLY_ADMINS_MAY_DELETE_KEYS));
     }
 
     if (ngx_http_ticket_form_arg(r, ctx, "fpr", &fpr) != NGX_OK

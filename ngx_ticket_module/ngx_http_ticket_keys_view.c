@@ -38,8 +38,9 @@ ngx_http_ticket_keys_article(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    what = failed ? (ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VIEW_ENCRYPTED_COULD_NOT_BE))
-           : enc ? (ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VIEW_ENCRYPTED))
+    what = failed ? ngx_http_ticket_msg(ctx,
+                                        TK_MSG_KEYS_VIEW_ENCRYPTED_COULD_NOT_BE)
+           : enc ? ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VIEW_ENCRYPTED)
            : NULL;
 
     /* "STATUS ID [UID]" */
@@ -57,7 +58,8 @@ ngx_http_ticket_keys_article(ngx_http_request_t *r,
 
     if (sig->len == 0) {
         verdict = tk_flags_has(flags, "signed")
-                  ? (ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VIEW_SIGNED_NOT_CHECKED))
+                  ? ngx_http_ticket_msg(ctx,
+                                        TK_MSG_KEYS_VIEW_SIGNED_NOT_CHECKED)
                   : NULL;
         if (failed) {
             tk_str_set(status, "failed");
@@ -68,19 +70,27 @@ ngx_http_ticket_keys_article(ngx_http_request_t *r,
                && !ngx_http_ticket_keys_same_addr(&rest, from))
     {
         /* a good signature, by a key of someone else than From says */
-        verdict = ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VIEW_VALID_SIGNATURE_BUT_NOT_BY);
+        verdict =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_KEYS_VIEW_VALID_SIGNATURE_BUT_NOT_BY);
         tk_str_set(status, "valid-other");
     } else if (NGX_KEYS_IS(st, "valid")) {
         verdict = ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VIEW_VALID_SIGNATURE);
         tk_str_set(status, "valid");
     } else if (NGX_KEYS_IS(st, "unknown-key")) {
-        verdict = ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VIEW_SIGNED_WITH_AN_UNKNOWN_KEY);
+        verdict =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_KEYS_VIEW_SIGNED_WITH_AN_UNKNOWN_KEY);
         tk_str_set(status, "unknown-key");
     } else if (NGX_KEYS_IS(st, "expired-key")) {
-        verdict = ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VIEW_SIGNED_WITH_AN_EXPIRED_KEY);
+        verdict =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_KEYS_VIEW_SIGNED_WITH_AN_EXPIRED_KEY);
         tk_str_set(status, "expired-key");
     } else if (NGX_KEYS_IS(st, "revoked-key")) {
-        verdict = ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VIEW_SIGNED_WITH_A_REVOKED_KEY);
+        verdict =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_KEYS_VIEW_SIGNED_WITH_A_REVOKED_KEY);
         tk_str_set(status, "revoked-key");
     } else {
         verdict = ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VIEW_BAD_SIGNATURE);

@@ -501,11 +501,13 @@ ngx_http_ticket_error(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     if (ctx && ctx->authenticated) {
         ngx_http_ticket_cstr(&page->tpl.home_label,
-                            ngx_http_ticket_page_msg(r, ctx, TK_MSG_OUTPUT_BACK_TO_THE_OVERVIEW));
+                            ngx_http_ticket_page_msg(r, ctx,
+                                TK_MSG_OUTPUT_BACK_TO_THE_OVERVIEW));
 
     } else {
         ngx_http_ticket_cstr(&page->tpl.home_label,
-                            ngx_http_ticket_page_msg(r, ctx, TK_MSG_OUTPUT_GO_TO_SIGN_IN));
+                            ngx_http_ticket_page_msg(r, ctx,
+                                TK_MSG_OUTPUT_GO_TO_SIGN_IN));
     }
 
     if (ctx) {

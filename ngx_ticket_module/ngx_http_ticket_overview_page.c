@@ -149,7 +149,8 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
         }
 
         heading.len = ngx_sprintf(heading.data, "%s%V",
-                                  ngx_http_ticket_msg(ctx, TK_MSG_OVERVIEW_PAGE_GROUP), &ov->group)
+                                  ngx_http_ticket_msg(ctx,
+                                      TK_MSG_OVERVIEW_PAGE_GROUP), &ov->group)
                       - heading.data;
     }
 
@@ -176,7 +177,8 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
 
     if (tpl->filtered) {
         ngx_http_ticket_cstr(&tpl->empty_text,
-                             ngx_http_ticket_msg(ctx, TK_MSG_OVERVIEW_PAGE_NO_TICKETS_MATCH_THESE));
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_OVERVIEW_PAGE_NO_TICKETS_MATCH_THESE));
 
     } else if (ov->def < NGX_HTTP_TICKET_OV_N) {
         ngx_http_ticket_cstr(&tpl->empty_text,
@@ -185,7 +187,8 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
 
     } else {
         ngx_http_ticket_cstr(&tpl->empty_text,
-                             ngx_http_ticket_msg(ctx, TK_MSG_OVERVIEW_PAGE_NO_TICKETS_IN_THIS_GROUP));
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_OVERVIEW_PAGE_NO_TICKETS_IN_THIS_GROUP));
     }
 
     /* pager: "51–100 of 1234", prev/next only where there is a page */
@@ -542,7 +545,9 @@ ngx_http_ticket_overview_rows(ngx_http_request_t *r,
         row[i].number.len = len - 2;
         row[i].title = *ngx_ticket_str(&src->title);
 
-        ngx_http_ticket_cstr(&row[i].no_title, ngx_http_ticket_msg(ctx, TK_MSG_COMMON_NO_SUBJECT));
+        ngx_http_ticket_cstr(&row[i].no_title,
+                             ngx_http_ticket_msg(ctx,
+                                                 TK_MSG_COMMON_NO_SUBJECT));
 
         row[i].customer = *ngx_ticket_str(src->customer_name.len
                                           ? &src->customer_name

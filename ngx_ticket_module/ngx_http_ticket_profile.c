@@ -143,10 +143,12 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
 
         if (saved.len == 8 && ngx_strncmp(saved.data, "password", 8) == 0) {
             ngx_http_ticket_cstr(&pf->tpl.flash_ok,
-                                 ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_YOUR_PASSWORD_HAS_BEEN));
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_PROFILE_YOUR_PASSWORD_HAS_BEEN));
         } else {
             ngx_http_ticket_cstr(&pf->tpl.flash_ok,
-                                 ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_YOUR_PROFILE_HAS_BEEN_SAVED));
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_PROFILE_YOUR_PROFILE_HAS_BEEN_SAVED));
         }
     }
 
@@ -210,12 +212,14 @@ ngx_http_ticket_profile_save(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (n < 1 || n > NGX_HTTP_TICKET_NAME_MAX) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THE_NAME_MUST_BE_1_TO_100));
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_THE_NAME_MUST_BE_1_TO_100));
     }
 
     if (!ngx_http_ticket_valid_email(&email)) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THAT_IS_NOT_AN_EMAIL_ADDRESS));
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_THAT_IS_NOT_AN_EMAIL_ADDRESS));
     }
 
     /* the catalogue's languages, nothing else */
@@ -223,7 +227,8 @@ ngx_http_ticket_profile_save(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (n < 0) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_LANGUAGE_DEUTSCH_OR_ENGLISH));
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_LANGUAGE_DEUTSCH_OR_ENGLISH));
     }
 
     pf->lang = n;
@@ -377,7 +382,8 @@ ngx_http_ticket_password(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (old.len == 0) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_PLEASE_ENTER_YOUR_CURRENT));
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_PLEASE_ENTER_YOUR_CURRENT));
     }
 
     /* characters, not bytes: "ä" is one */
@@ -391,19 +397,22 @@ ngx_http_ticket_password(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (n < NGX_HTTP_TICKET_PASSWORD_MIN) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THE_NEW_PASSWORD_MUST_BE_AT));
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_THE_NEW_PASSWORD_MUST_BE_AT));
     }
 
     if (new.len > NGX_HTTP_TICKET_PASSWORD_LIMIT) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THE_NEW_PASSWORD_IS_TOO_LONG));
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_THE_NEW_PASSWORD_IS_TOO_LONG));
     }
 
     if (new.len != confirm.len
         || ngx_strncmp(new.data, confirm.data, new.len) != 0)
     {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THE_TWO_NEW_PASSWORDS_ARE_NOT));
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_THE_TWO_NEW_PASSWORDS_ARE_NOT));
     }
 
     pf->old_password = old;
@@ -469,7 +478,8 @@ ngx_http_ticket_password_checked(ngx_http_request_t *r,
                       "changing it", &ctx->user.login);
 
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THE_CURRENT_PASSWORD_IS_NOT));
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_THE_CURRENT_PASSWORD_IS_NOT));
     }
 
     return ngx_http_ticket_password_hash(r, ctx, &pf->new_password,

@@ -214,7 +214,8 @@ ngx_http_ticket_reply_begin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     default:
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_msg(ctx, TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     cmds = ngx_http_ticket_cmds(r);
@@ -341,7 +342,8 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
 
     if (right != TK_RIGHT_FULL) {
         return ngx_http_ticket_reply_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
-                                   ngx_http_ticket_msg(ctx, TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     /* two agents on one ticket: never a silent overwrite */
@@ -386,7 +388,8 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
     }
 
     if ((c->reply || c->forward) && target == NULL) {
-        c->err = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_THE_MESSAGE_ANSWERED_IS_NOT);
+        c->err = ngx_http_ticket_msg(ctx,
+                                     TK_MSG_REPLY_THE_MESSAGE_ANSWERED_IS_NOT);
         c->reply = 0;
         return ngx_http_ticket_reply_back(r, ctx, NGX_HTTP_BAD_REQUEST);
     }
@@ -404,7 +407,9 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
         ngx_http_ticket_security_crypt(&sec, &rq->crypt);
 
         if (sec.customer_encrypted && !sec.encrypt && !c->confirm_plain) {
-            c->err_confirm = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_THE_CUSTOMER_WROTE_ENCRYPTED);
+            c->err_confirm =
+                ngx_http_ticket_msg(ctx,
+                                    TK_MSG_REPLY_THE_CUSTOMER_WROTE_ENCRYPTED);
             return ngx_http_ticket_reply_back(r, ctx, NGX_HTTP_BAD_REQUEST);
         }
     }
@@ -728,7 +733,9 @@ ngx_http_ticket_reply_files_lost(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_compose_t *c)
 {
     if (ctx->uploads && ctx->uploads->nelts) {
-        c->err_files = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_THE_ATTACHMENTS_WERE_NOT_KEPT);
+        c->err_files =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_REPLY_THE_ATTACHMENTS_WERE_NOT_KEPT);
     }
 }
 

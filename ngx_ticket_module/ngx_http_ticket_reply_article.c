@@ -71,7 +71,9 @@ ngx_http_ticket_reply_article(ngx_http_request_t *r,
     if (!tk_addr_valid(email.data, email.len) || at == NULL
         || tk_has_ctrl(ngx_ticket_str(&name)))
     {
-        c->err = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_ARTICLE_THIS_GROUP_HAS_NO_VALID_EMAIL);
+        c->err =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_REPLY_ARTICLE_THIS_GROUP_HAS_NO_VALID_EMAIL);
         return NGX_ERROR;
     }
 

@@ -71,7 +71,9 @@ ngx_http_ticket_reply_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     if (!c->note && !(type.len == 5 && ngx_strncmp(type.data, "reply", 5) == 0)
         && type.len)
     {
-        c->err = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_UNKNOWN_KIND_REPLY_OR_NOTE);
+        c->err =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_REPLY_FORM_UNKNOWN_KIND_REPLY_OR_NOTE);
     }
 
     c->state = state.len ? tk_state_parse((char *) state.data, state.len)
@@ -143,22 +145,28 @@ ngx_http_ticket_reply_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_trim(&c->subject);
 
     if (tk_has_ctrl(ngx_ticket_str(&c->subject))) {
-        c->err_subject = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_LINE_BREAKS_AND_CONTROL);
+        c->err_subject =
+            ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_LINE_BREAKS_AND_CONTROL);
         bad = 1;
 
     } else if (c->subject.len > NGX_HTTP_TICKET_SUBJECT_MAX
                || ngx_http_ticket_text_chars(&c->subject, 0) < 0)
     {
-        c->err_subject = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_THE_SUBJECT_IS_TOO_LONG_OR);
+        c->err_subject =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_REPLY_FORM_THE_SUBJECT_IS_TOO_LONG_OR);
         bad = 1;
 
     } else if (!c->note && c->subject.len == 0) {
-        c->err_subject = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_PLEASE_ENTER_A_SUBJECT);
+        c->err_subject =
+            ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_PLEASE_ENTER_A_SUBJECT);
         bad = 1;
     }
 
     if (ngx_http_ticket_text_chars(&c->body, 1) < 0) {
-        c->err_body = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_THE_TEXT_CONTAINS_INVALID);
+        c->err_body =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_REPLY_FORM_THE_TEXT_CONTAINS_INVALID);
         bad = 1;
 
     } else {
@@ -166,7 +174,8 @@ ngx_http_ticket_reply_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
         ngx_http_ticket_trim(&t);
         if (t.len == 0) {
-            c->err_body = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_THE_TEXT_IS_EMPTY);
+            c->err_body =
+                ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_THE_TEXT_IS_EMPTY);
             bad = 1;
         }
     }
@@ -175,7 +184,8 @@ ngx_http_ticket_reply_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         /* the API's note without a state: the ticket keeps its own */
 
     } else if (c->state < TK_STATE_MIN || c->state > TK_STATE_MAX) {
-        c->err_state = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_THERE_IS_NO_SUCH_STATE);
+        c->err_state =
+            ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_THERE_IS_NO_SUCH_STATE);
         c->state = TK_STATE_WAITING;
         bad = 1;
 
@@ -187,7 +197,9 @@ ngx_http_ticket_reply_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
                                                 &c->pending_until)
                != NGX_OK)
         {
-            c->err_state = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_WITH_REMINDER_NEEDS_A_VALID);
+            c->err_state =
+                ngx_http_ticket_msg(ctx,
+                    TK_MSG_REPLY_FORM_WITH_REMINDER_NEEDS_A_VALID);
             bad = 1;
         }
     }
@@ -202,7 +214,9 @@ ngx_http_ticket_reply_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         }
 
     } else if (!c->note && c->nto + c->ncc + c->nbcc == 0) {
-        c->err_to = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_PLEASE_ENTER_AT_LEAST_ONE_TEXT);
+        c->err_to =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_REPLY_FORM_PLEASE_ENTER_AT_LEAST_ONE_TEXT);
         bad = 1;
     }
 

@@ -80,11 +80,13 @@ ngx_http_ticket_search_html(ngx_http_request_t *r,
 
     if (s->notice) {
         ngx_http_ticket_cstr(&tpl->empty_text,
-                             ngx_http_ticket_msg(ctx, TK_MSG_SEARCH_PAGE_ONLY_STOP_WORDS_THE_AND));
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_SEARCH_PAGE_ONLY_STOP_WORDS_THE_AND));
 
     } else if (tpl->searched && s->nhits == 0) {
         ngx_http_ticket_cstr(&tpl->empty_text,
-                             ngx_http_ticket_msg(ctx, TK_MSG_SEARCH_PAGE_NOTHING_FOUND));
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_SEARCH_PAGE_NOTHING_FOUND));
     }
 
     /* pager: "21–40", prev/next where there is a page */
@@ -119,7 +121,8 @@ ngx_http_ticket_search_html(ngx_http_request_t *r,
         }
 
         title.len = ngx_sprintf(title.data, "%s%V",
-                                ngx_http_ticket_msg(ctx, TK_MSG_SEARCH_PAGE_SEARCH), &s->text)
+                                ngx_http_ticket_msg(ctx,
+                                    TK_MSG_SEARCH_PAGE_SEARCH), &s->text)
                     - title.data;
 
     } else {
@@ -177,7 +180,9 @@ ngx_http_ticket_search_hits(ngx_http_request_t *r,
         h[i].number.data = p + 2;
         h[i].number.len = len - 2;
         h[i].title = *ngx_ticket_str(&row->title);
-        ngx_http_ticket_cstr(&h[i].no_title, ngx_http_ticket_msg(ctx, TK_MSG_COMMON_NO_SUBJECT));
+        ngx_http_ticket_cstr(&h[i].no_title,
+                             ngx_http_ticket_msg(ctx,
+                                                 TK_MSG_COMMON_NO_SUBJECT));
         h[i].group = *ngx_ticket_str(&row->group);
         h[i].customer = *ngx_ticket_str(row->customer_name.len
                                         ? &row->customer_name
@@ -187,12 +192,16 @@ ngx_http_ticket_search_hits(ngx_http_request_t *r,
 
         if (hit->kind.len == 4 && ngx_strncmp(hit->kind.data, "note", 4) == 0)
         {
-            ngx_http_ticket_cstr(&h[i].kind_label, ngx_http_ticket_msg(ctx, TK_MSG_SEARCH_PAGE_NOTE));
+            ngx_http_ticket_cstr(&h[i].kind_label,
+                                 ngx_http_ticket_msg(ctx,
+                                                     TK_MSG_SEARCH_PAGE_NOTE));
 
         } else if (hit->kind.len == 3
                    && ngx_strncmp(hit->kind.data, "out", 3) == 0)
         {
-            ngx_http_ticket_cstr(&h[i].kind_label, ngx_http_ticket_msg(ctx, TK_MSG_SEARCH_PAGE_REPLY));
+            ngx_http_ticket_cstr(&h[i].kind_label,
+                                 ngx_http_ticket_msg(ctx,
+                                                     TK_MSG_SEARCH_PAGE_REPLY));
 
         } else {
             ngx_http_ticket_cstr(&h[i].kind_label, "Mail");

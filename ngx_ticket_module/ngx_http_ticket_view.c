@@ -238,7 +238,8 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
      * that is the answer, not the form (which they do not get) */
     if (v->again && v->right != TK_RIGHT_FULL) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_msg(ctx, TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     v->history = &ctx->replies[NGX_HTTP_TICKET_READ_HISTORY];

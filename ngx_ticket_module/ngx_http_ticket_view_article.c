@@ -64,19 +64,22 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
         case TK_ART_OUT:
             tk_str_set(&art->kind, "out");
             ngx_http_ticket_cstr(&art->kind_label,
-                                 ngx_http_ticket_msg(ctx, TK_MSG_VIEW_ARTICLE_MAIL_SENT));
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_VIEW_ARTICLE_MAIL_SENT));
             break;
 
         case TK_ART_NOTE:
             tk_str_set(&art->kind, "note");
             ngx_http_ticket_cstr(&art->kind_label,
-                                 ngx_http_ticket_msg(ctx, TK_MSG_VIEW_ARTICLE_INTERNAL_NOTE_NOT_SENT));
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_VIEW_ARTICLE_INTERNAL_NOTE_NOT_SENT));
             break;
 
         default:
             tk_str_set(&art->kind, "in");
             ngx_http_ticket_cstr(&art->kind_label,
-                                 ngx_http_ticket_msg(ctx, TK_MSG_VIEW_ARTICLE_MAIL_RECEIVED));
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_VIEW_ARTICLE_MAIL_RECEIVED));
         }
 
         /* a note comes from an agent, not from an address */
@@ -90,8 +93,11 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
         art->cc = a->cc;
         art->subject = a->subject;
 
-        ngx_http_ticket_cstr(&art->from_label, ngx_http_ticket_msg(ctx, TK_MSG_VIEW_ARTICLE_FROM));
-        ngx_http_ticket_cstr(&art->to_label, ngx_http_ticket_msg(ctx, TK_MSG_COMMON_TO));
+        ngx_http_ticket_cstr(&art->from_label,
+                             ngx_http_ticket_msg(ctx,
+                                                 TK_MSG_VIEW_ARTICLE_FROM));
+        ngx_http_ticket_cstr(&art->to_label,
+                             ngx_http_ticket_msg(ctx, TK_MSG_COMMON_TO));
         ngx_http_ticket_cstr(&art->subject_label,
                              ngx_http_ticket_msg(ctx, TK_MSG_COMMON_SUBJECT));
 
@@ -181,7 +187,8 @@ ngx_http_ticket_view_body_html(ngx_http_request_t *r,
 
     art->is_html = 1;
     ngx_http_ticket_cstr(&art->html_note,
-                         ngx_http_ticket_msg(ctx, TK_MSG_VIEW_ARTICLE_HTML_MAIL_SHOWN_SANITISED));
+                         ngx_http_ticket_msg(ctx,
+                             TK_MSG_VIEW_ARTICLE_HTML_MAIL_SHOWN_SANITISED));
 
     if (mh.remote == 0) {
         return NGX_OK;
@@ -190,16 +197,19 @@ ngx_http_ticket_view_body_html(ngx_http_request_t *r,
     if (mh.load_remote) {
         *flags |= NGX_HTTP_TICKET_CACHE_CSP_IMAGES;
         ngx_http_ticket_cstr(&art->images_label,
-                             ngx_http_ticket_msg(ctx, TK_MSG_VIEW_ARTICLE_HIDE_REMOTE_IMAGES));
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_VIEW_ARTICLE_HIDE_REMOTE_IMAGES));
 
         return ngx_http_ticket_view_link(r, &art->images_url, "t/%uL#a-%uL",
                                          v->number, a->id);
     }
 
     ngx_http_ticket_cstr(&art->images_label,
-                         ngx_http_ticket_msg(ctx, TK_MSG_VIEW_ARTICLE_LOAD_REMOTE_IMAGES));
+                         ngx_http_ticket_msg(ctx,
+                             TK_MSG_VIEW_ARTICLE_LOAD_REMOTE_IMAGES));
     ngx_http_ticket_cstr(&art->images_hint,
-                         ngx_http_ticket_msg(ctx, TK_MSG_VIEW_ARTICLE_REMOTE_IMAGES_WERE_NOT_LOADED));
+                         ngx_http_ticket_msg(ctx,
+                             TK_MSG_VIEW_ARTICLE_REMOTE_IMAGES_WERE_NOT_LOADED));
 
     return ngx_http_ticket_view_link(r, &art->images_url,
                                      "t/%uL?images=%uL#a-%uL", v->number,
@@ -239,7 +249,8 @@ ngx_http_ticket_view_files(ngx_http_request_t *r,
         }
 
         art->raw_label.len = ngx_sprintf(art->raw_label.data, "%s (.eml, %V)",
-                                         ngx_http_ticket_msg(ctx, TK_MSG_VIEW_ARTICLE_RAW_MESSAGE),
+                                         ngx_http_ticket_msg(ctx,
+                                             TK_MSG_VIEW_ARTICLE_RAW_MESSAGE),
                                          (ngx_str_t *) &size_label)
                              - art->raw_label.data;
     }
@@ -297,7 +308,9 @@ ngx_http_ticket_view_files(ngx_http_request_t *r,
         {
             return NGX_ERROR;
         }
-        ngx_http_ticket_cstr(&f->import_label, ngx_http_ticket_msg(ctx, TK_MSG_VIEW_ARTICLE_IMPORT_KEY));
+        ngx_http_ticket_cstr(&f->import_label,
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_VIEW_ARTICLE_IMPORT_KEY));
 
         if (f->name.len == 0) {
             f->name.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 8);

@@ -269,7 +269,47 @@ sub convert_c {
         c_pair($file, $prefix, $&, $1, $2, $3);
     }gxe;
 
-    return $src;
+    # "? (msg(...))" left from "(de ? ... : ...)": the parens go
+    $src =~ s{([?:]\s*)\((ngx_http_ticket_(?:page_)?msg\([^()]*\))\)}{$1$2}g;
+
+    return join '', map { wrap_c($_) } split /^/m, $src;
+}
+
+# A line the replacement made longer than 80 columns, broken the nginx
+# way: after "msg(ctx," with the key under the arguments; if that is still
+# too long, first before the msg call, under the enclosing call's
+# arguments (or one indent deeper).
+sub wrap_c {
+    my ($line) = @_;
+    my $nl = $line =~ s/\n\z// ? "\n" : '';
+    return "$line$nl" if length $line <= 80
+        || $line !~ /ngx_http_ticket_(?:page_)?msg\(/;
+
+    my ($pre, $call, $args) = $line =~ /^(.*?)(ngx_http_ticket_(?:page_)?msg\()(.*)$/;
+    my ($first, $rest) = $args =~ /^((?:r,\s*)?ctx,)\s*(.*)$/ or return "$line$nl";
+    my $col = length($pre) + length($call);
+    if ($col + length $rest <= 80) {
+        return "$pre$call$first\n" . (' ' x $col) . "$rest$nl";
+    }
+
+    # the call starts the line: the key one indent deeper
+    if ($pre =~ /^\s*(?:[?:]\s*)?$/) {
+        return "$pre$call$first\n" . (' ' x (length($pre) + 4)) . "$rest$nl";
+    }
+
+    # before the call: under the innermost open "(" of $pre, or deeper
+    my ($ind) = $line =~ /^(\s*)/;
+    my ($depth, $open) = (0, -1);
+    for my $i (reverse 0 .. length($pre) - 1) {
+        my $c = substr($pre, $i, 1);
+        if ($c eq ')') { $depth++ }
+        elsif ($c eq '(') { if ($depth) { $depth-- } else { $open = $i; last } }
+    }
+    my $at = $open >= 0 && $open + 1 + length("$call$first") < 70 ? $open + 1 : length($ind) + 4;
+    (my $head = $pre) =~ s/\s+$//;
+    my $second = (' ' x $at) . "$call$first $rest";
+    return "$head\n" . wrap_c("$second\n") . ($nl ? '' : '') if length $head > length $ind;
+    return "$line$nl";
 }
 
 # The reference for one German/English pair of C literals, or $whole.
