@@ -226,11 +226,14 @@ static ngx_int_t
 ngx_http_ticket_triggers_render(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_str_t                    title = ngx_string("Trigger");
+    ngx_str_t                    title;
     ngx_uint_t                   i;
     tk_tpl_triggers_t           *tpl;
     tk_tpl_triggers_rows_t      *row;
     ngx_http_ticket_triggers_t  *tv = ctx->view;
+
+    title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_TRIGGERS_TITLE);
+    title.len = ngx_strlen(title.data);
 
     tpl = &tv->tpl;
     row = ngx_pcalloc(r->pool, (ctx->nreplies + 1) * sizeof(*row));

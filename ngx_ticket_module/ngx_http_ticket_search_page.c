@@ -204,7 +204,9 @@ ngx_http_ticket_search_hits(ngx_http_request_t *r,
                                                      TK_MSG_SEARCH_PAGE_REPLY));
 
         } else {
-            ngx_http_ticket_cstr(&h[i].kind_label, "Mail");
+            ngx_http_ticket_cstr(&h[i].kind_label,
+                                 ngx_http_ticket_msg(ctx,
+                                                     TK_MSG_SEARCH_PAGE_MAIL));
         }
 
         ngx_http_ticket_state_label(ctx, row->state, &h[i].state);

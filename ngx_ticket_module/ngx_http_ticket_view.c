@@ -611,7 +611,8 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     title.len = t->title.len;
 
     if (title.len == 0) {
-        ngx_str_set(&title, "Ticket");
+        title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_TICKET);
+        title.len = ngx_strlen(title.data);
     }
 
     page->compose = v->compose ? v->compose->tpl : NULL;
