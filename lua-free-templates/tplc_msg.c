@@ -214,6 +214,7 @@ tplc_cat_entry(tplc_cat_t *cat, char *s, int line)
     m->text = tplc_alloc(cat->nlangs * sizeof(char *));
     m->len = tplc_alloc(cat->nlangs * sizeof(size_t));
     m->raw = strlen(s) > 5 && strcmp(s + strlen(s) - 5, "_html") == 0;
+    m->fmt = strlen(s) > 4 && strcmp(s + strlen(s) - 4, "_fmt") == 0;
 
     m->cname = tplc_alloc(strlen(s) + sizeof("TK_MSG_"));
     strcpy(m->cname, "TK_MSG_");
@@ -423,6 +424,38 @@ tplc_cat_params(tplc_cat_t *cat, tplc_msg_t *m)
 
             m->params[m->nparams++] = tplc_strndup(m->text[0] + i + 1, n - 2);
         }
+    }
+
+    /*
+     * A "_fmt" entry is a format C fills by param name (dates: {dd},
+     * {mon} ...): each language picks its own params, so their union is
+     * collected instead of an equal set being demanded.
+     */
+    if (m->fmt) {
+        for (l = 1; l < cat->nlangs; l++) {
+            for (i = 0; i < m->len[l]; i++) {
+                n = tplc_param_at(m->text[l], m->len[l], i);
+                if (n == 0) {
+                    continue;
+                }
+
+                for (k = 0; k < m->nparams; k++) {
+                    if (strlen(m->params[k]) == n - 2
+                        && memcmp(m->params[k], m->text[l] + i + 1, n - 2)
+                           == 0)
+                    {
+                        break;
+                    }
+                }
+
+                if (k == m->nparams && m->nparams < 16) {
+                    m->params[m->nparams++] = tplc_strndup(m->text[l] + i + 1,
+                                                           n - 2);
+                }
+            }
+        }
+
+        return 0;
     }
 
     /* every other language names exactly the same params */

@@ -537,6 +537,11 @@ tplc_tag_msg(tplc_parser_t *p, const char *key, size_t n)
     m = &cat->msgs[id];
     m->used = 1;
 
+    if (m->fmt) {
+        return tplc_error(p, "\"%s\" is a format for C (_fmt): its "
+                          "languages have different {params}", m->key);
+    }
+
     node = tplc_append(p, TPLC_MSG);
     node->msg = id;
     node->args = tplc_alloc((m->nparams + 1) * sizeof(tplc_field_t *));

@@ -64,6 +64,7 @@ typedef struct {
     char          **params;         /* {name}s                      */
     int             nparams;
     int             raw;            /* key ends in "_html"          */
+    int             fmt;            /* key ends in "_fmt": C only   */
     int             line;
     int             used;           /* by a template                */
 } tplc_msg_t;

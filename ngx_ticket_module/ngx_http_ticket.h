@@ -328,6 +328,11 @@ ngx_int_t ngx_http_ticket_lang_index(u_char *code, size_t len);
 #define ngx_http_ticket_page_msg(r, ctx, id)                                  \
     tk_msg((int) ngx_http_ticket_page_lang(r, ctx), id)
 
+/* A piece of a message (tk_msg_get()->segs) is the {param} name. */
+#define ngx_http_ticket_seg_is(seg, name)                                     \
+    ((seg)->arg >= 0 && (seg)->len == sizeof(name) - 1                        \
+     && ngx_strncmp((seg)->text, name, sizeof(name) - 1) == 0)
+
 /* Error page (404, 403, 400, 503 ...) or JSON error for the API. */
 ngx_int_t ngx_http_ticket_error(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *message);

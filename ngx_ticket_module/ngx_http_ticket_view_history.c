@@ -23,10 +23,6 @@
 /* at most this many parts per sentence: 4 values and the text around */
 #define NGX_HTTP_TICKET_HIST_PARTS     9
 
-/* a sentence's {param} (view_history.* in messages.txt) is seg */
-#define ngx_http_ticket_seg_is(seg, name)                                    \
-    ((seg)->len == sizeof(name) - 1                                          \
-     && ngx_strncmp((seg)->text, name, sizeof(name) - 1) == 0)
 
 
 static ngx_int_t ngx_http_ticket_history_add_login(ngx_http_request_t *r,

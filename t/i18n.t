@@ -128,4 +128,30 @@ subtest 'times are Europe/Berlin, not the server\'s zone' => sub {
     isnt substr($berlin, 11, 2), sprintf('%02d', $h), 'Berlin is not UTC (sanity)';
 };
 
+subtest 'short dates in the language\'s format (catalogue date.*_fmt)' => sub {
+    # a ticket from 2 January of this year, 09:05 Berlin (unless today is
+    # that day: then the 3rd), and one from an earlier year
+    my @now = localtime;
+    my $day = ($now[4] == 0 && $now[3] <= 3) ? 5 : 2;
+    local $ENV{TZ} = 'Europe/Berlin';
+    tzset();
+    require Time::Local;
+    my $this = Time::Local::timelocal(0, 5, 9, $day, 0, $now[5] + 1900);
+    my $old = Time::Local::timelocal(0, 5, 9, 24, 10, 2019);
+    delete $ENV{TZ};
+    tzset();
+    my $a = $tk->add_ticket(group => 'ALSO', title => 'Alt dieses Jahr');
+    my $b = $tk->add_ticket(group => 'ALSO', title => 'Ganz alt');
+    $r->hset(tk_key_ticket($a), TK_F_CREATED, $this);
+    $r->hset(tk_key_ticket($b), TK_F_CREATED, $old);
+    $r->incr(TK_KEY_INDEX_GEN);                     # the page cache must not answer
+    my %want = (de => [ sprintf('%02d.01. 09:05', $day), '2019-11-24' ],
+                en => [ "$day Jan 09:05", '2019-11-24' ]);
+    for my $lang (qw(de en)) {
+        my $res = $client{$lang}->get('/overview/all');
+        my @got = map { my $t = $res->dom->at("tr[data-number=\"$_\"] td.created time"); $t ? $t->text : '' } $a, $b;
+        is_deeply \@got, $want{$lang}, "$lang: @{ $want{$lang} }";
+    }
+};
+
 done_testing;

@@ -249,6 +249,25 @@ errors(void **state)
     expect_error("[a.b]\nde = x\n", "",
                  "cat.txt:1: the catalogue must start with \"@languages");
     expect_error(OK, "{% t %}", "t.html:1: expected {% t KEY %}");
+
+    /* a _fmt entry (a date format C fills by name) is not for templates */
+    expect_error(HEAD "[d.x_fmt]\nde = {dd}.{mm}.\nen = {day} {mon}\n",
+                 "{% t d.x_fmt %}", "t.html:1: \"d.x_fmt\" is a format for C");
+}
+
+
+static void
+fmt_entries_may_differ_in_params(void **state)
+{
+    const char  *err;
+
+    if (*state == NULL) {
+        skip();
+    }
+
+    assert_int_equal(compile(HEAD "[d.x_fmt]\nde = {dd}.{mm}.\n"
+                             "en = {day} {mon}\n", "", &err), 0);
+    assert_string_equal(err, "");
 }
 
 
@@ -311,6 +330,7 @@ main(int argc, char **argv)
         cmocka_unit_test(good_catalogue_compiles),
         cmocka_unit_test(errors),
         cmocka_unit_test(third_language_is_one_more_column),
+        cmocka_unit_test(fmt_entries_may_differ_in_params),
     };
     static char              sibling[4096];
     const char              *env, *slash;
