@@ -227,6 +227,7 @@ sub convs { my @c = $_[0] =~ /(%[-0-9*.]*[uxX]?[A-Za-z%])/g; join ' ', @c }
 
 sub convert_c {
     my ($file, $src) = @_;
+    my $orig = $src;
     (my $prefix = $file) =~ s{.*/}{};
     $prefix =~ s/\.c$//;
     $prefix =~ s/^ngx_http_ticket_//;
@@ -269,10 +270,47 @@ sub convert_c {
         c_pair($file, $prefix, $&, $1, $2, $3);
     }gxe;
 
+    $src = drop_unused_de($src) if $src ne $orig;
+
     # "? (msg(...))" left from "(de ? ... : ...)": the parens go
     $src =~ s{([?:]\s*)\((ngx_http_ticket_(?:page_)?msg\([^()]*\))\)}{$1$2}g;
 
     return join '', map { wrap_c($_) } split /^/m, $src;
+}
+
+# A function's "ngx_flag_t de" that nothing reads any more after the
+# conversion (-Werror would stop the build): its declaration and its
+# "de = ngx_http_ticket_lang_de(ctx);" go.  A "de" still read stays.
+sub drop_unused_de {
+    my ($src) = @_;
+    my $decl = qr/^(\s+ngx_flag_t\s+)(.*\bde\b.*);\s*$/;
+    my $set = qr/^\s+de\s*=\s*ngx_http_ticket_(?:lang|page)_de\([^;]*\)(?:\s*\?\s*1\s*:\s*0)?;\s*$/;
+
+    $src =~ s{(\n\{\n)(.*?)(\n\}\n)}{
+        my ($open, $body, $close) = ($1, $2, $3);
+        my @l = split /\n/, $body, -1;
+        my $reads = grep { !/$decl/ && !/$set/ && /\bde\b/ } @l;
+        if (!$reads && grep { /$decl/ } @l) {
+            my @n;
+            for (my $k = 0; $k < @l; $k++) {
+                if ($l[$k] =~ $set) {
+                    $k++ if $k + 1 < @l && $l[$k + 1] eq '' && @n && $n[-1] eq '';
+                    next;
+                }
+                if ($l[$k] =~ $decl) {
+                    my ($ind, $list) = ($1, $2);
+                    my @v = grep { $_ ne 'de' } map { s/^\s+|\s+$//gr } split /,/, $list;
+                    push @n, $ind . join(', ', @v) . ';' if @v;
+                    next;
+                }
+                push @n, $l[$k];
+            }
+            $body = join "\n", @n;
+        }
+        "$open$body$close";
+    }gse;
+
+    return $src;
 }
 
 # A line the replacement made longer than 80 columns, broken the nginx

@@ -35,6 +35,22 @@ put('page.html', <<'EOF');
 {% t common.save %}
 EOF
 put('ngx_http_ticket_x.c', <<'EOF');
+static void
+f(ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_flag_t   de, keep;
+
+    de = ngx_http_ticket_lang_de(ctx);
+
+    z = de ? "Nur hier" : "Only here";
+}
+
+static void
+g(ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_flag_t   de;
+
+    de = ngx_http_ticket_lang_de(ctx);
     s = de ? "Diese Priorit\xc3\xa4t gibt es nicht "
              "(1 bis 4)." : "No such priority (1 to 4).";
     t = de ? "%V hat %ui" : "%ui has %V";
@@ -49,10 +65,11 @@ put('ngx_http_ticket_x.c', <<'EOF');
 #define x_msg(ctx, en, de)  (ngx_http_ticket_lang_de(ctx) ? (de) : (en))
     w = x_msg(ctx, "Too long.",
               "Zu lang.");
+}
 EOF
 
 my $out = run_tool();
-like($out, qr/9 strings converted, 8 new catalogue entries, 2 files changed/, 'counts');
+like($out, qr/10 strings converted, 9 new catalogue entries, 2 files changed/, 'counts');
 like($out, qr/left as is \(a \{\{ \}\} with a filter inside\)/, 'a filter is reported');
 like($out, qr/left as is \(different conversions\)/, 'conversions that differ are reported');
 
@@ -71,6 +88,8 @@ like($cat, qr/\[x\.no_such_priority_1_to_4\]\nde = Diese Priorität gibt es nich
 my $c = get('ngx_http_ticket_x.c');
 like($c, qr/s = ngx_http_ticket_msg\(ctx, TK_MSG_X_NO_SUCH_PRIORITY_1_TO_4\);/, 'C ternary replaced');
 like($c, qr/u = de \? de_labels\[i\]/, 'non-literal ternary left');
+like($c, qr/\{\n    ngx_flag_t   keep;\n\n    z = ngx_http_ticket_msg/, 'a de flag nothing reads any more is dropped');
+like($c, qr/g\(ngx_http_ticket_ctx_t \*ctx\)\n\{\n    ngx_flag_t   de;\n\n    de = ngx_http_ticket_lang_de/, '  one still read stays');
 like($c, qr/\n    title\.data = \(u_char \*\) ngx_http_ticket_msg\(ctx, TK_MSG_X_ADMINISTRATION\);\n    title\.len = ngx_strlen\(title\.data\);\n/, 'if/else page title replaced');
 like($c, qr/w = ngx_http_ticket_msg\(ctx, TK_MSG_X_TOO_LONG\);/, "a file's en/de macro");
 like(get('messages.txt'), qr/\[x\.too_long\]\nde = Zu lang\.\nen = Too long\.\n/, 'its English comes first');
