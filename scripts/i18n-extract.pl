@@ -299,7 +299,7 @@ sub drop_unused_de {
                 }
                 if ($l[$k] =~ $decl) {
                     my ($ind, $list) = ($1, $2);
-                    my @v = grep { $_ ne 'de' } map { s/^\s+|\s+$//gr } split /,/, $list;
+                    my @v = grep { !/^de(?:\s*=.*)?$/ } map { s/^\s+|\s+$//gr } split /,/, $list;
                     push @n, $ind . join(', ', @v) . ';' if @v;
                     next;
                 }
