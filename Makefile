@@ -75,9 +75,14 @@ $(BUILD)/tplc: lua-free-templates/tplc.c $(BUILD)/libtplc.a
 	@mkdir -p $(@D)
 	$(CC) $(TPLC_CFLAGS) -o $@ $< $(BUILD)/libtplc.a
 
-$(BUILD)/tpl/tk_tpl_all.c $(BUILD)/tpl/tk_tpl.h: $(BUILD)/tplc $(TPL_HTML)
+# The UI's strings: one catalogue (docs/i18n.md), checked and compiled by
+# tplc with the templates; a missing key or language fails the build.
+TPL_MSGS     := ngx_ticket_module/messages.txt
+
+$(BUILD)/tpl/tk_tpl_all.c $(BUILD)/tpl/tk_tpl.h: $(BUILD)/tplc $(TPL_HTML) $(TPL_MSGS)
 	@mkdir -p $(BUILD)/tpl
-	$(BUILD)/tplc -o $(BUILD)/tpl $(TPL_HTML)
+	$(BUILD)/tplc -m $(TPL_MSGS) $(patsubst %,-u %,$(wildcard ngx_ticket_module/*.c)) \
+	    -o $(BUILD)/tpl $(TPL_HTML)
 
 # ---- nginx module (built against Debian's nginx source and flags) -------
 $(BUILD)/ngx-build/Makefile: config
@@ -132,9 +137,9 @@ $(BUILD)/TKSchema.pm: redis-schema/tk_schema.h scripts/schema-pm.pl
 # ---- unit tests (cmocka): t/unit/test_*.c, test templates t/unit/tpl/ ---
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
 
-$(BUILD)/unit-tpl/tk_tpl_all.c: $(BUILD)/tplc $(wildcard t/unit/tpl/*.html)
+$(BUILD)/unit-tpl/tk_tpl_all.c: $(BUILD)/tplc $(wildcard t/unit/tpl/*.html) t/unit/tpl/messages.txt
 	@mkdir -p $(@D)
-	$(BUILD)/tplc -o $(BUILD)/unit-tpl $(wildcard t/unit/tpl/*.html)
+	$(BUILD)/tplc -m t/unit/tpl/messages.txt -o $(BUILD)/unit-tpl $(wildcard t/unit/tpl/*.html)
 
 $(BUILD)/unit/%: t/unit/%.c $(BUILD)/libtk.a $(BUILD)/unit-tpl/tk_tpl_all.c
 	@mkdir -p $(@D)
@@ -172,6 +177,7 @@ e2e-test: all
 .PHONY: screenshots
 screenshots: all
 	$(PROVE) -v t/ui.t
+	$(PROVE) -v t/ui_i18n.t          # every view at 390 px, German: *-de-mobile.png
 	mkdir -p docs/img
 	cp $(BUILD)/artifacts/*.png docs/img/
 

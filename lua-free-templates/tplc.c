@@ -3,8 +3,11 @@
  * application's are in ngx_ticket_module/templates/) into C at build
  * time (see README.md for the syntax).
  *
- *   tplc -o OUTDIR file.html...
+ *   tplc [-m messages.txt [-u file.c]...] -o OUTDIR file.html...
  *
+ * -m reads the message catalogue ({% t key %}; its tables go into the
+ * outputs too); -u names C files whose TK_MSG_* uses count for the
+ * unused-key warning.
  * writes OUTDIR/tk_tpl.h (one struct per template, its types inferred
  * from use, and the render prototypes) and OUTDIR/tk_tpl_all.c (the
  * render functions).  Nothing is parsed per request: the generated code
@@ -22,6 +25,7 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tplc_driver.h"
@@ -30,10 +34,31 @@
 int
 main(int argc, char **argv)
 {
-    if (argc < 4 || strcmp(argv[1], "-o") != 0) {
-        fprintf(stderr, "usage: tplc -o OUTDIR file.html...\n");
+    const char   *catalogue, **cfiles;
+    int           i, ncfiles;
+
+    catalogue = NULL;
+    cfiles = calloc(argc, sizeof(char *));
+    ncfiles = 0;
+
+    for (i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "-m") == 0) {
+            catalogue = argv[i + 1];
+
+        } else if (strcmp(argv[i], "-u") == 0) {
+            cfiles[ncfiles++] = argv[i + 1];
+
+        } else {
+            break;
+        }
+    }
+
+    if (cfiles == NULL || i + 2 >= argc || strcmp(argv[i], "-o") != 0) {
+        fprintf(stderr, "usage: tplc [-m messages.txt [-u file.c]...] "
+                "-o OUTDIR file.html...\n");
         return 2;
     }
 
-    return tplc_compile(argv[2], (const char *const *) argv + 3, argc - 3);
+    return tplc_compile(argv[i + 1], catalogue, cfiles, ncfiles,
+                        (const char *const *) argv + i + 2, argc - i - 2);
 }

@@ -14,6 +14,7 @@
 
 #include "tplc_driver.h"
 #include "tplc_gen.h"
+#include "tplc_msg.h"
 #include "tplc_parse.h"
 #include "tplc_types.h"
 
@@ -23,18 +24,29 @@ static int tplc_cmp_tpl(const void *a, const void *b);
 
 
 int
-tplc_compile(const char *outdir, const char *const *paths, int n)
+tplc_compile(const char *outdir, const char *catalogue,
+    const char *const *cfiles, int ncfiles, const char *const *paths, int n)
 {
     tplc_tpl_t  *tpls;
     tplc_buf_t   h, c;
+    tplc_cat_t  *cat;
     int          i, ntpls, errors;
 
     ntpls = n;
     tpls = tplc_alloc(ntpls * sizeof(tplc_tpl_t));
     errors = 0;
+    cat = NULL;
+
+    if (catalogue) {
+        cat = tplc_alloc(sizeof(tplc_cat_t));
+        if (tplc_cat_read(catalogue, cat) != 0) {
+            return 1;
+        }
+    }
 
     for (i = 0; i < ntpls; i++) {
         tpls[i].path = paths[i];
+        tpls[i].cat = cat;
         if (tplc_read_file(&tpls[i]) != 0 || tplc_parse(&tpls[i]) != 0) {
             errors++;
         }
@@ -57,6 +69,10 @@ tplc_compile(const char *outdir, const char *const *paths, int n)
 
     if (tplc_check_types(tpls, ntpls) != 0) {
         return 1;
+    }
+
+    if (cat && ncfiles) {
+        tplc_cat_unused(cat, cfiles, ncfiles);
     }
 
     memset(&h, 0, sizeof(h));

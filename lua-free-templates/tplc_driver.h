@@ -8,11 +8,15 @@
 #define TPLC_DRIVER_H
 
 /*
- * Compiles the n templates at paths into outdir (created if missing).
+ * Compiles the n templates at paths into outdir (created if missing),
+ * with the message catalogue at catalogue (NULL: none; {% t %} is then
+ * an error).  Keys that no template and none of the ncfiles C files use
+ * are warned about.
  * Returns 0, or 1 after printing "file:line: message" to stderr; the
  * outputs are then untouched.  Outputs are replaced atomically and only
  * when their content changed.
  */
-int tplc_compile(const char *outdir, const char *const *paths, int n);
+int tplc_compile(const char *outdir, const char *catalogue,
+    const char *const *cfiles, int ncfiles, const char *const *paths, int n);
 
 #endif /* TPLC_DRIVER_H */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tplc_gen.h"
+#include "tplc_msg.h"
 
 static void tplc_gen_struct(tplc_buf_t *b, tplc_struct_t *s);
 static void tplc_gen_nodes(tplc_buf_t *b, tplc_node_t *n, int indent);
@@ -19,6 +20,10 @@ static int tplc_writes(const tplc_node_t *n);
 static void tplc_gen_banner(tplc_buf_t *b, const char *file,
     tplc_tpl_t *tpls, int ntpls);
 static int tplc_cmp_field(const void *a, const void *b);
+static void tplc_gen_msg(tplc_buf_t *b, const tplc_node_t *n, int in);
+
+/* the catalogue of the templates being generated ({% t %}) */
+static const tplc_cat_t  *tplc_gen_cat;
 
 /* ---- code generation ---------------------------------------------------- */
 
@@ -52,6 +57,10 @@ tplc_gen_header(tplc_buf_t *b, tplc_tpl_t *tpls, int ntpls)
     tplc_gen_banner(b, "tk_tpl.h", tpls, ntpls);
     tplc_buf_printf(b, "#ifndef TK_TPL_H\n#define TK_TPL_H\n\n"
                     "#include <stddef.h>\n\n#include \"tk_escape.h\"\n");
+
+    if (ntpls && tpls[0].cat) {
+        tplc_gen_msg_header(b, tpls[0].cat);
+    }
 
     for (i = 0; i < ntpls; i++) {
         tplc_buf_printf(b, "\n/* ---- %s (%s) ---- */\n\n", tpls[i].name,
@@ -142,6 +151,11 @@ tplc_gen_source(tplc_buf_t *b, tplc_tpl_t *tpls, int ntpls)
     tplc_gen_banner(b, "tk_tpl_all.c", tpls, ntpls);
     tplc_buf_printf(b, "#include \"tk_tpl.h\"\n");
 
+    tplc_gen_cat = ntpls ? tpls[0].cat : NULL;
+    if (tplc_gen_cat) {
+        tplc_gen_msg_source(b, tplc_gen_cat);
+    }
+
     for (i = 0; i < ntpls; i++) {
         tplc_buf_printf(b, "\n\n/* %s */\n\nvoid\ntk_tpl_%s(tk_out_t *out, "
                         "const tk_tpl_%s_t *d)\n{\n", tpls[i].path,
@@ -170,6 +184,7 @@ tplc_writes(const tplc_node_t *n)
 {
     for (; n; n = n->next) {
         if (n->type == TPLC_TEXT || n->type == TPLC_PRINT
+            || n->type == TPLC_MSG
             || tplc_writes(n->body) || tplc_writes(n->alt))
         {
             return 1;
@@ -214,6 +229,10 @@ tplc_gen_nodes(tplc_buf_t *b, tplc_node_t *n, int indent)
             tplc_buf_printf(b, ".data, ");
             tplc_gen_ref(b, n);
             tplc_buf_printf(b, ".len);\n");
+            break;
+
+        case TPLC_MSG:
+            tplc_gen_msg(b, n, in);
             break;
 
         case TPLC_IF:
@@ -261,6 +280,38 @@ tplc_gen_nodes(tplc_buf_t *b, tplc_node_t *n, int indent)
             break;
         }
     }
+}
+
+/* {% t key %}: the text in out->lang, its {params} escaped. */
+static void
+tplc_gen_msg(tplc_buf_t *b, const tplc_node_t *n, int in)
+{
+    const tplc_msg_t  *m;
+    int                k;
+
+    m = &tplc_gen_cat->msgs[n->msg];
+
+    if (m->nparams == 0) {
+        tplc_buf_printf(b, "%*stk_out_msg(out, tk_msg_get(out->lang, %s), "
+                        "NULL, %d);\n", in, "", m->cname, m->raw);
+        return;
+    }
+
+    tplc_buf_printf(b, "%*s{\n%*sconst tk_str_t  *a[] = {", in, "", in + 4,
+                    "");
+
+    for (k = 0; k < m->nparams; k++) {
+        tplc_buf_printf(b, "%s&", k ? ", " : " ");
+
+        if (n->arg_depth[k] == 0) {
+            tplc_buf_printf(b, "d->%s", n->args[k]->name);
+        } else {
+            tplc_buf_printf(b, "e%d->%s", n->arg_depth[k], n->args[k]->name);
+        }
+    }
+
+    tplc_buf_printf(b, " };\n\n%*stk_out_msg(out, tk_msg_get(out->lang, %s), "
+                    "a, %d);\n%*s}\n", in + 4, "", m->cname, m->raw, in, "");
 }
 
 /*

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tplc_msg.h"
 #include "tplc_parse.h"
 #include "tplc_types.h"
 
@@ -15,6 +16,7 @@ static int tplc_tag(tplc_parser_t *p, char kind, const char *s, size_t n);
 static int tplc_tag_print(tplc_parser_t *p, const char *s, size_t n);
 static int tplc_tag_block(tplc_parser_t *p, const char *s, size_t n);
 static int tplc_tag_end(tplc_parser_t *p);
+static int tplc_tag_msg(tplc_parser_t *p, const char *key, size_t n);
 static tplc_node_t *tplc_append(tplc_parser_t *p, tplc_node_type_e type);
 static int tplc_only_space(const char *s, const char *e);
 static const char *tplc_find_close(const char *p, const char *end);
@@ -489,10 +491,76 @@ tplc_tag_block(tplc_parser_t *p, const char *s, size_t n)
         return 0;
     }
 
+    if (TPLC_WORD(0, "t")) {
+        if (nw != 2) {
+            return tplc_error(p, "expected {%% t KEY %%}");
+        }
+
+        return tplc_tag_msg(p, w[1], wl[1]);
+    }
+
 #undef TPLC_WORD
 
     return tplc_error(p, "unknown tag {%% %.*s %%} (known: if, else, end, "
-                      "for)", (int) wl[0], w[0]);
+                      "for, t)", (int) wl[0], w[0]);
+}
+
+
+/*
+ * {% t key %}: the message's text in the page's language.  Its {params}
+ * are template names resolved here like {{ name }}, so a message knows
+ * nothing of the view and the view nothing of the message.  The
+ * template keeps an int "de" for views that still set it.
+ */
+static int
+tplc_tag_msg(tplc_parser_t *p, const char *key, size_t n)
+{
+    const tplc_cat_t  *cat;
+    tplc_msg_t        *m;
+    tplc_node_t       *node;
+    tplc_field_t      *field;
+    int                id, k, depth;
+
+    cat = p->tpl->cat;
+
+    if (cat == NULL) {
+        return tplc_error(p, "{%% t %.*s %%} but no catalogue (tplc -m "
+                          "messages.txt)", (int) n, key);
+    }
+
+    id = tplc_cat_find(cat, key, n);
+    if (id < 0) {
+        return tplc_error(p, "unknown message \"%.*s\": add [%.*s] to %s",
+                          (int) n, key, (int) n, key, cat->path);
+    }
+
+    m = &cat->msgs[id];
+    m->used = 1;
+
+    if (m->fmt) {
+        return tplc_error(p, "\"%s\" is a format for C (_fmt): its "
+                          "languages have different {params}", m->key);
+    }
+
+    node = tplc_append(p, TPLC_MSG);
+    node->msg = id;
+    node->args = tplc_alloc((m->nparams + 1) * sizeof(tplc_field_t *));
+    node->arg_depth = tplc_alloc((m->nparams + 1) * sizeof(int));
+
+    for (k = 0; k < m->nparams; k++) {
+        if (tplc_resolve(p, m->params[k], strlen(m->params[k]), TPLC_PRINTED,
+                         &node->args[k], &node->arg_depth[k])
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    if (tplc_resolve(p, "de", 2, TPLC_TESTED, &field, &depth) != 0) {
+        return -1;
+    }
+
+    return 0;
 }
 
 static int

@@ -34,7 +34,8 @@ typedef enum {
     TPLC_TEXT = 0,
     TPLC_PRINT,
     TPLC_IF,
-    TPLC_FOR
+    TPLC_FOR,
+    TPLC_MSG                        /* {% t key %}: a catalogue message */
 } tplc_node_type_e;
 
 typedef enum {
@@ -47,6 +48,34 @@ typedef struct tplc_field_s   tplc_field_t;
 typedef struct tplc_struct_s  tplc_struct_t;
 typedef struct tplc_node_s    tplc_node_t;
 typedef struct tplc_tpl_s     tplc_tpl_t;
+
+/*
+ * The message catalogue (ngx_ticket_module/messages.txt, read by
+ * tplc_msg.c): one entry per key with a text in every language.  A text
+ * may name template values as {name} (escaped when written); the
+ * params are those names in order of first appearance, the same set in
+ * every language (checked).
+ */
+typedef struct {
+    char           *key;            /* "overview.clear_filters"     */
+    char           *cname;          /* "TK_MSG_OVERVIEW_CLEAR_FILTERS" */
+    char          **text;           /* [lang], NUL-terminated       */
+    size_t         *len;            /* [lang]                       */
+    char          **params;         /* {name}s                      */
+    int             nparams;
+    int             raw;            /* key ends in "_html"          */
+    int             fmt;            /* key ends in "_fmt": C only   */
+    int             line;
+    int             used;           /* by a template                */
+} tplc_msg_t;
+
+typedef struct {
+    const char     *path;
+    char          **langs;          /* "de", "en": the first is the default */
+    int             nlangs;
+    tplc_msg_t     *msgs;           /* in file order                */
+    int             nmsgs;
+} tplc_cat_t;
 
 struct tplc_field_s {
     char           *name;
@@ -75,6 +104,9 @@ struct tplc_node_s {
     int               negate;       /* IF: {% if not x %}           */
     int               loop;         /* FOR: its k (e<k>, i<k>)      */
     int               var_used;     /* FOR: body reads loop.field   */
+    int               msg;          /* MSG: index in the catalogue  */
+    tplc_field_t    **args;         /* MSG: a field per param       */
+    int              *arg_depth;
     tplc_node_t      *body;         /* IF: then; FOR: body          */
     tplc_node_t      *alt;          /* IF: else                     */
     tplc_node_t      *next;
@@ -88,6 +120,7 @@ struct tplc_tpl_s {
     tplc_struct_t    *top;
     tplc_struct_t    *structs;      /* every struct, top included   */
     tplc_node_t      *root;
+    const tplc_cat_t *cat;          /* NULL: {% t %} is an error    */
 };
 
 /* An open {% if %} or {% for %} while parsing. */

@@ -28,6 +28,7 @@
 #include "tk_schema.h"
 #include "tk_str.h"
 #include "tk_ticket.h"
+#include "tk_tpl.h"             /* the message catalogue: TK_MSG_*, TK_LANG_* */
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -48,6 +49,8 @@ typedef struct {
     ssize_t                    cache_size;      /* ticket_cache_zone; 0:
                                                    off */
     ngx_shm_zone_t            *cache_zone;      /* NULL: no page cache */
+
+    ngx_str_t                  time_zone;       /* ticket_time_zone */
 } ngx_http_ticket_main_conf_t;
 
 typedef struct {
@@ -303,6 +306,34 @@ ngx_flag_t ngx_http_ticket_page_de(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 /* 1 when the signed-in user reads German. */
 ngx_flag_t ngx_http_ticket_lang_de(ngx_http_ticket_ctx_t *ctx);
+
+/*
+ * Languages (ngx_http_ticket_lang.c) are the catalogue's (messages.txt):
+ * TK_LANG_* of the page (as ngx_http_ticket_page_de decides), of the
+ * signed-in user (German for a code we lack), of a code (-1: none).
+ */
+ngx_uint_t ngx_http_ticket_page_lang(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+ngx_uint_t ngx_http_ticket_lang(ngx_http_ticket_ctx_t *ctx);
+ngx_int_t ngx_http_ticket_lang_index(u_char *code, size_t len);
+
+/*
+ * A UI string from the catalogue in the signed-in user's language (a
+ * const char *, ngx_sprintf conversions as the entry has them); _n picks
+ * the FOO_ONE / FOO_OTHER plural by n; page_msg is for pages also shown
+ * before sign-in.
+ */
+#define ngx_http_ticket_msg(ctx, id)                                          \
+    tk_msg((int) ngx_http_ticket_lang(ctx), id)
+#define ngx_http_ticket_msg_n(ctx, id, n)                                     \
+    tk_msg_n((int) ngx_http_ticket_lang(ctx), id, n)
+#define ngx_http_ticket_page_msg(r, ctx, id)                                  \
+    tk_msg((int) ngx_http_ticket_page_lang(r, ctx), id)
+
+/* A piece of a message (tk_msg_get()->segs) is the {param} name. */
+#define ngx_http_ticket_seg_is(seg, name)                                     \
+    ((seg)->arg >= 0 && (seg)->len == sizeof(name) - 1                        \
+     && ngx_strncmp((seg)->text, name, sizeof(name) - 1) == 0)
 
 /* Error page (404, 403, 400, 503 ...) or JSON error for the API. */
 ngx_int_t ngx_http_ticket_error(ngx_http_request_t *r,

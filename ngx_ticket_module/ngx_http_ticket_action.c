@@ -159,9 +159,7 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 {
     ngx_int_t   n, rc;
     ngx_str_t   value;
-    ngx_flag_t  de;
 
-    de = ngx_http_ticket_lang_de(ctx);
     *error = NULL;
     *field = NULL;
 
@@ -179,10 +177,9 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         n = ngx_http_ticket_text_chars(&value, 0);
 
         if (n < 1 || n > NGX_HTTP_TICKET_TITLE_MAX) {
-            *error = de ? "Der Titel muss 1 bis 200 Zeichen lang sein, ohne "
-                          "Steuerzeichen."
-                        : "The title must be 1 to 200 characters long, "
-                          "without control characters.";
+            *error =
+                ngx_http_ticket_msg(ctx,
+                                    TK_MSG_ACTION_THE_TITLE_MUST_BE_1_TO_200);
             return NGX_ERROR;
         }
 
@@ -199,8 +196,9 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         act->state = tk_state_parse((char *) value.data, value.len);
         if (act->state < TK_STATE_MIN || act->state > TK_STATE_MAX) {
             *field = "state";
-            *error = de ? "Diesen Status gibt es nicht (1 bis 6)."
-                        : "There is no such state (1 to 6).";
+            *error =
+                ngx_http_ticket_msg(ctx,
+                    TK_MSG_ACTION_THERE_IS_NO_SUCH_STATE_1_TO_6);
             return NGX_ERROR;
         }
 
@@ -216,8 +214,9 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         act->priority = tk_prio_parse((char *) value.data, value.len);
         if (act->priority < TK_PRIO_MIN || act->priority > TK_PRIO_MAX) {
             *field = "priority";
-            *error = de ? "Diese Priorit\xc3\xa4t gibt es nicht (1 bis 4)."
-                        : "There is no such priority (1 to 4).";
+            *error =
+                ngx_http_ticket_msg(ctx,
+                                    TK_MSG_ACTION_THERE_IS_NO_SUCH_PRIORITY_1);
             return NGX_ERROR;
         }
 
@@ -232,8 +231,8 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     if (rc == NGX_OK) {
         if (!tk_valid_group(ngx_ticket_str(&value))) {
             *field = "group";
-            *error = de ? "Diese AG gibt es nicht."
-                        : "There is no such group.";
+            *error = ngx_http_ticket_msg(ctx,
+                                         TK_MSG_ACTION_THERE_IS_NO_SUCH_GROUP);
             return NGX_ERROR;
         }
 
@@ -257,8 +256,8 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     if (rc == NGX_OK) {
         if (value.len && !tk_valid_login(ngx_ticket_str(&value))) {
             *field = "owner";
-            *error = de ? "Diese Person gibt es nicht."
-                        : "There is no such agent.";
+            *error = ngx_http_ticket_msg(ctx,
+                                         TK_MSG_ACTION_THERE_IS_NO_SUCH_AGENT);
             return NGX_ERROR;
         }
 
@@ -279,10 +278,9 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
                != NGX_OK)
         {
             *field = "pending_until";
-            *error = de ? "Das Erinnerungsdatum ist ung\xc3\xbcltig "
-                          "(JJJJ-MM-TT SS:MM)."
-                        : "The reminder date is not valid "
-                          "(YYYY-MM-DD HH:MM).";
+            *error =
+                ngx_http_ticket_msg(ctx,
+                                    TK_MSG_ACTION_THE_REMINDER_DATE_IS_NOT);
             return NGX_ERROR;
         }
 
@@ -345,13 +343,12 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     tk_cmds_t                 *cmds;
     ngx_int_t                  right;
     ngx_str_t                  rights, disabled, login, name;
-    ngx_flag_t                 de, all_agents, moved;
+    ngx_flag_t                 all_agents, moved;
     tk_ticket_t                old, new;
     ngx_http_ticket_reply_t   *rep;
     ngx_http_ticket_action_t  *act;
 
     act = ctx->view;
-    de = ngx_http_ticket_lang_de(ctx);
 
     if (ctx->nreplies < NGX_HTTP_TICKET_U_OWNER) {
         return ngx_http_ticket_action_refuse(r, ctx,
@@ -375,10 +372,8 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (right != TK_RIGHT_FULL) {
         return ngx_http_ticket_action_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
-                                   de ? "Du hast f\xc3\xbcr diese AG nur "
-                                        "Lesezugriff."
-                                      : "You have read access to this "
-                                        "group only.");
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     new = old;
@@ -394,16 +389,14 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                                      &act->group))
         {
             return ngx_http_ticket_action_invalid(r, ctx, "group",
-                                   de ? "Diese AG gibt es nicht."
-                                      : "There is no such group.");
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_ACTION_THERE_IS_NO_SUCH_GROUP));
         }
 
         if (ngx_http_ticket_right(ctx, &act->group) != TK_RIGHT_FULL) {
             return ngx_http_ticket_action_invalid(r, ctx, "group",
-                                   de ? "In diese AG darfst du keine "
-                                        "Tickets verschieben."
-                                      : "You may not move tickets into "
-                                        "that group.");
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_ACTION_YOU_MAY_NOT_MOVE_TICKETS_INTO));
         }
 
         new.group = *ngx_ticket_str(&act->group);
@@ -432,10 +425,8 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     /* "waiting with reminder" without a date would never remind */
     if (new.state == TK_STATE_REMINDER && new.pending_until == 0) {
         return ngx_http_ticket_action_invalid(r, ctx, "pending_until",
-                   de ? "\"Warte mit Erinnerung\" braucht ein "
-                        "Erinnerungsdatum (JJJJ-MM-TT SS:MM)."
-                      : "\"Waiting with reminder\" needs a reminder date "
-                        "(YYYY-MM-DD HH:MM).");
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_ACTION_WAITING_WITH_REMINDER_NEEDS_A));
     }
 
     /* a named owner must be an enabled agent with a right on the group
@@ -454,8 +445,8 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->nelem != 4) {
             if (act->set_owner) {
                 return ngx_http_ticket_action_invalid(r, ctx, "owner",
-                                   de ? "Diese Person gibt es nicht."
-                                      : "There is no such agent.");
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_ACTION_THERE_IS_NO_SUCH_AGENT));
             }
 
             goto write;
@@ -472,8 +463,8 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
         if (login.len == 0 || ngx_http_ticket_flag_on(&disabled)) {
             return ngx_http_ticket_action_invalid(r, ctx, "owner",
-                                   de ? "Diese Person gibt es nicht."
-                                      : "There is no such agent.");
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_ACTION_THERE_IS_NO_SUCH_AGENT));
         }
 
         if (tk_rights_get(ngx_ticket_str(&rights), &new.group, all_agents)
@@ -558,11 +549,9 @@ ngx_http_ticket_action_no_access(ngx_http_request_t *r,
     u_char                    *p;
     size_t                     len;
     ngx_str_t                  msg;
-    ngx_flag_t                 de;
     ngx_http_ticket_action_t  *act;
 
     act = ctx->view;
-    de = ngx_http_ticket_lang_de(ctx);
 
     len = name->len + group->len + 128;
 
@@ -574,12 +563,8 @@ ngx_http_ticket_action_no_access(ngx_http_request_t *r,
 
     msg.data = p;
     msg.len = ngx_snprintf(p, len,
-                           de ? "%V hat keinen Zugriff auf %V: "
-                                "\xe2\x80\x9eZust\xc3\xa4ndig\xe2\x80\x9c "
-                                "leeren oder jemand anderen w\xc3\xa4hlen."
-                              : "%V has no access to %V: clear "
-                                "\xe2\x80\x9cOwner\xe2\x80\x9d or choose "
-                                "someone else.",
+                           ngx_http_ticket_msg(ctx,
+                               TK_MSG_ACTION_V_HAS_NO_ACCESS_TO_V_CLEAR),
                            name, (ngx_str_t *) group)
               - p;
 
@@ -615,12 +600,8 @@ ngx_http_ticket_action_committed(ngx_http_request_t *r,
                       "giving up", &act->key, ctx->tx_retries);
 
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_CONFLICT,
-                                     ngx_http_ticket_lang_de(ctx)
-                                     ? "Das Ticket wurde gerade von anderen "
-                                       "ge\xc3\xa4ndert. Bitte versuche es "
-                                       "noch einmal."
-                                     : "The ticket was being changed by "
-                                       "others. Please try again.");
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_ACTION_THE_TICKET_WAS_BEING_CHANGED));
     }
 
     for (i = 0; i < ctx->nreplies; i++) {

@@ -194,12 +194,9 @@ ngx_http_ticket_admin_index_body(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (tpl->de) {
-        ngx_str_set(&title, "Verwaltung");
-
-    } else {
-        ngx_str_set(&title, "Administration");
-    }
+    title.data = (u_char *) ngx_http_ticket_msg(ctx,
+                                                TK_MSG_COMMON_ADMINISTRATION);
+    title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,
                                 ngx_http_ticket_admin_index_out, tpl);
@@ -337,12 +334,8 @@ ngx_http_ticket_quarantine_render(ngx_http_request_t *r,
 
     tpl->more = (adm->total > tpl->rows_n);
 
-    if (tpl->de) {
-        ngx_str_set(&title, "Quarant\xc3\xa4ne");
-
-    } else {
-        ngx_str_set(&title, "Quarantine");
-    }
+    title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_QUARANTINE);
+    title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,
                                 ngx_http_ticket_quarantine_body, tpl);

@@ -70,10 +70,6 @@ static ngx_int_t ngx_http_ticket_ag_key(ngx_http_request_t *r,
 static void ngx_http_ticket_ag_lines(ngx_str_t *text);
 
 
-#define ngx_http_ticket_ag_msg(ctx, en, de)                                   \
-    (ngx_http_ticket_lang_de(ctx) ? (de) : (en))
-
-
 ngx_int_t
 ngx_http_ticket_admin_groups(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_str_t *rest)
@@ -235,7 +231,9 @@ ngx_http_ticket_ag_list_render(ngx_http_request_t *r,
     }
 
     if (ngx_http_ticket_query_arg(r, "saved", &saved) == NGX_OK) {
-        ngx_http_ticket_cstr(&tpl->flash_ok, de ? "Gespeichert." : "Saved.");
+        ngx_http_ticket_cstr(&tpl->flash_ok,
+                             ngx_http_ticket_msg(ctx,
+                                                 TK_MSG_ADMIN_GROUPS_SAVED));
     }
 
     for (i = 0; i < ag->nnames && i < ctx->nreplies; i++) {
@@ -257,8 +255,10 @@ ngx_http_ticket_ag_list_render(ngx_http_request_t *r,
         row->pgp_sign = *ngx_ticket_str(&v[3]);
         ngx_http_ticket_cstr(&row->access,
                              ngx_http_ticket_flag_on(&v[2])
-                             ? (de ? "alle Agenten" : "all agents")
-                             : (de ? "nach Rechten" : "by rights"));
+                             ? ngx_http_ticket_msg(ctx,
+                                   TK_MSG_ADMIN_GROUPS_ALL_AGENTS)
+                             : ngx_http_ticket_msg(ctx,
+                                   TK_MSG_ADMIN_GROUPS_BY_RIGHTS));
 
         if (ngx_http_ticket_ag_url(r, &ag->names[i], &row->url) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -268,12 +268,8 @@ ngx_http_ticket_ag_list_render(ngx_http_request_t *r,
         tpl->rows_n++;
     }
 
-    if (de) {
-        ngx_str_set(&title, "Gruppen");
-
-    } else {
-        ngx_str_set(&title, "Groups");
-    }
+    title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_GROUPS);
+    title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,
                                 ngx_http_ticket_ag_list_body, tpl);
@@ -354,18 +350,16 @@ ngx_http_ticket_ag_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
             || (ag->name.len == 3
                 && ngx_strncmp(ag->name.data, "new", 3) == 0)))
     {
-        ag->error = ngx_http_ticket_ag_msg(ctx,
-            "The name must be 1 to 64 bytes, without blanks and "
-            "none of : { } * ,",
-            "Der Name muss 1 bis 64 Bytes lang sein, ohne Leerzeichen und "
-            "ohne : { } * ,");
+        ag->error =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_ADMIN_GROUPS_THE_NAME_MUST_BE_1_TO_64);
         return ngx_http_ticket_ag_form(r, ctx, NGX_HTTP_BAD_REQUEST);
     }
 
     if (ag->email.len && !ngx_http_ticket_valid_email(&ag->email)) {
-        ag->error = ngx_http_ticket_ag_msg(ctx,
-            "That is not an email address (like ag@example.org).",
-            "Das ist keine E-Mail-Adresse (etwa ag@example.org).");
+        ag->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_GROUPS_THAT_IS_NOT_AN_EMAIL_ADDRESS);
         return ngx_http_ticket_ag_form(r, ctx, NGX_HTTP_BAD_REQUEST);
     }
 
@@ -373,19 +367,18 @@ ngx_http_ticket_ag_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     if (ngx_http_ticket_text_chars(&ag->display_name, 0) < 0
         || !tk_group_valid_display(ngx_ticket_str(&ag->display_name)))
     {
-        ag->error = ngx_http_ticket_ag_msg(ctx,
-            "The sender name: one line, at most 100 bytes, no \".",
-            "Der Absendername: eine Zeile, h\xc3\xb6" "chstens 100 Bytes, "
-            "ohne \".");
+        ag->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_GROUPS_THE_SENDER_NAME_ONE_LINE_AT);
         return ngx_http_ticket_ag_form(r, ctx, NGX_HTTP_BAD_REQUEST);
     }
 
     if (ngx_http_ticket_text_chars(&ag->signature, 1) < 0
         || !tk_group_valid_signature(ngx_ticket_str(&ag->signature)))
     {
-        ag->error = ngx_http_ticket_ag_msg(ctx,
-            "The signature: text of at most 2000 bytes.",
-            "Die Signatur: Text von h\xc3\xb6" "chstens 2000 Bytes.");
+        ag->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_GROUPS_THE_SIGNATURE_TEXT_OF_AT_MOST);
         return ngx_http_ticket_ag_form(r, ctx, NGX_HTTP_BAD_REQUEST);
     }
 
@@ -439,9 +432,9 @@ ngx_http_ticket_ag_decide(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (ag->is_new && exists) {
         ngx_http_ticket_tx_abort(r, ctx);
-        ag->error = ngx_http_ticket_ag_msg(ctx,
-            "There is a group with this name already.",
-            "Diese Gruppe gibt es schon.");
+        ag->error =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_ADMIN_GROUPS_THERE_IS_A_GROUP_WITH_THIS);
         return ngx_http_ticket_ag_form(r, ctx, NGX_HTTP_BAD_REQUEST);
     }
 
@@ -555,12 +548,9 @@ ngx_http_ticket_ag_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     if (ag->is_new) {
-        if (tpl->de) {
-            ngx_str_set(&title, "Neue Gruppe");
-
-        } else {
-            ngx_str_set(&title, "New group");
-        }
+        title.data = (u_char *) ngx_http_ticket_msg(ctx,
+                                                    TK_MSG_COMMON_NEW_GROUP);
+        title.len = ngx_strlen(title.data);
 
     } else {
         title = ag->name;

@@ -168,12 +168,9 @@ ngx_http_ticket_am_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         tpl->rows_n++;
     }
 
-    if (tpl->de) {
-        ngx_str_set(&title, "Mailkonten");
-
-    } else {
-        ngx_str_set(&title, "Mail accounts");
-    }
+    title.data = (u_char *) ngx_http_ticket_msg(ctx,
+                                                TK_MSG_COMMON_MAIL_ACCOUNTS);
+    title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,
                                 ngx_http_ticket_am_body, tpl);

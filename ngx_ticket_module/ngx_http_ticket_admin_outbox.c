@@ -68,7 +68,7 @@ static void ngx_http_ticket_ob_holder(ngx_http_request_t *r,
     ngx_http_ticket_ob_t *ob, ngx_str_t *id, tk_tpl_admin_outbox_rows_t *row);
 static ngx_int_t ngx_http_ticket_ob_consumers(ngx_http_request_t *r,
     ngx_http_ticket_reply_t *summary, tk_tpl_admin_outbox_t *tpl);
-static void ngx_http_ticket_ob_label(ngx_flag_t de, tk_str_t *delivery,
+static void ngx_http_ticket_ob_label(int lang, tk_str_t *delivery,
     tk_str_t *label);
 static void ngx_http_ticket_ob_body(tk_out_t *out, void *data);
 static ngx_flag_t ngx_http_ticket_ob_valid_id(ngx_str_t *id);
@@ -322,7 +322,8 @@ ngx_http_ticket_ob_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
             row->delivery = f[2];
             row->tries = f[3];
             row->info = f[4];
-            ngx_http_ticket_ob_label(de, &f[2], &row->delivery_label);
+            ngx_http_ticket_ob_label(ngx_http_ticket_lang(ctx), &f[2],
+                                     &row->delivery_label);
 
             /* the id is "MS-SEQ": when it was queued */
             dash = ngx_strlchr(e->id.data, e->id.data + e->id.len, '-');
@@ -379,12 +380,8 @@ ngx_http_ticket_ob_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         }
     }
 
-    if (de) {
-        ngx_str_set(&title, "Postausgang");
-
-    } else {
-        ngx_str_set(&title, "Outbox");
-    }
+    title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_OUTBOX);
+    title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,
                                 ngx_http_ticket_ob_body, tpl);
@@ -533,20 +530,22 @@ ngx_http_ticket_ob_consumers(ngx_http_request_t *r,
 
 /* queued / sent / failed in the reader's language */
 static void
-ngx_http_ticket_ob_label(ngx_flag_t de, tk_str_t *delivery, tk_str_t *label)
+ngx_http_ticket_ob_label(int lang, tk_str_t *delivery, tk_str_t *label)
 {
-    static const char  *de_names[] = { "?", "wartet", "gesendet",
-                                       "fehlgeschlagen" };
+    int                d;
+    static const int   names[] = { -1, TK_MSG_ADMIN_OUTBOX_DELIVERY_QUEUED,
+                                   TK_MSG_ADMIN_OUTBOX_DELIVERY_SENT,
+                                   TK_MSG_ADMIN_OUTBOX_DELIVERY_FAILED };
 
-    *label = *delivery;
+    d = delivery->len ? tk_delivery_parse((char *) delivery->data,
+                                          delivery->len)
+                      : 0;
 
-    if (delivery->len == 0) {
+    if (d <= 0 || (size_t) d >= sizeof(names) / sizeof(int)) {
         ngx_http_ticket_cstr(label, "?");
 
-    } else if (de) {
-        ngx_http_ticket_cstr(label,
-            de_names[tk_delivery_parse((char *) delivery->data,
-                                       delivery->len)]);
+    } else {
+        ngx_http_ticket_cstr(label, tk_msg(lang, names[d]));
     }
 }
 

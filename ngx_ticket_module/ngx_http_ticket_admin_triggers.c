@@ -227,11 +227,14 @@ static ngx_int_t
 ngx_http_ticket_triggers_render(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_str_t                    title = ngx_string("Trigger");
+    ngx_str_t                    title;
     ngx_uint_t                   i;
     tk_tpl_triggers_t           *tpl;
     tk_tpl_triggers_rows_t      *row;
     ngx_http_ticket_triggers_t  *tv = ctx->view;
+
+    title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_TRIGGERS_TITLE);
+    title.len = ngx_strlen(title.data);
 
     tpl = &tv->tpl;
     row = ngx_pcalloc(r->pool, (ctx->nreplies + 1) * sizeof(*row));
@@ -506,8 +509,8 @@ ngx_http_ticket_triggers_save(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
         tpl->err_subject.len = ngx_sprintf(p, "%s %s %l", err.message,
-                                           ngx_http_ticket_lang_de(ctx)
-                                           ? "an Position" : "at offset",
+                                           ngx_http_ticket_msg(ctx,
+                                               TK_MSG_ADMIN_TRIGGERS_AT_OFFSET),
                                            err.offset) - p;
         tpl->err_subject.data = p;
         if (ngx_strcmp(err.field, TK_F_TRG_BODY) == 0) {

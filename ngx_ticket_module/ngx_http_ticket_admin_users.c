@@ -36,12 +36,12 @@ static ngx_int_t ngx_http_ticket_au_list(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_au_list_render(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_au_rights(ngx_http_request_t *r,
-    ngx_http_ticket_au_t *au, ngx_flag_t de, ngx_str_t *rights,
+    ngx_http_ticket_au_t *au, ngx_uint_t lang, ngx_str_t *rights,
     tk_tpl_admin_users_rows_rights_t **out, size_t *n);
 static void ngx_http_ticket_au_list_body(tk_out_t *out, void *data);
 static void ngx_http_ticket_au_form_body(tk_out_t *out, void *data);
 static ngx_int_t ngx_http_ticket_au_flash(ngx_http_request_t *r,
-    ngx_flag_t de, tk_str_t *flash);
+    int lang, tk_str_t *flash);
 static ngx_int_t ngx_http_ticket_au_url(ngx_http_request_t *r,
     ngx_str_t *login, const char *what, tk_str_t *url);
 static ngx_int_t ngx_http_ticket_cmp_str(const void *one, const void *two);
@@ -330,7 +330,8 @@ ngx_http_ticket_au_list_render(ngx_http_request_t *r,
         || ngx_http_ticket_url(r, "admin/users/new",
                                sizeof("admin/users/new") - 1, &tpl->new_url)
            != NGX_OK
-        || ngx_http_ticket_au_flash(r, de, &tpl->flash_ok) != NGX_OK)
+        || ngx_http_ticket_au_flash(r, ngx_http_ticket_lang(ctx),
+                                     &tpl->flash_ok) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -355,14 +356,17 @@ ngx_http_ticket_au_list_render(ngx_http_request_t *r,
         row->disabled = ngx_http_ticket_flag_on(&v[4]);
 
         ngx_http_ticket_cstr(&row->status,
-                             row->disabled ? (de ? "gesperrt" : "disabled")
-                                           : (de ? "aktiv" : "active"));
+                             row->disabled ?
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_ADMIN_USERS_DISABLED)
+                                           : ngx_http_ticket_msg(ctx,
+                                                 TK_MSG_TRIGGERS_ACTIVE));
 
         t = tk_str_atoll(ngx_ticket_str(&v[5]));
 
         if (ngx_http_ticket_au_url(r, &au->logins[i], NULL, &row->url)
                != NGX_OK
-            || ngx_http_ticket_au_rights(r, au, de, &v[3], &row->rights,
+            || ngx_http_ticket_au_rights(r, au, ngx_http_ticket_lang(ctx), &v[3], &row->rights,
                                          &row->rights_n) != NGX_OK
             || (t > 0
                 && (ngx_http_ticket_time_str(r, t, &row->last_login) != NGX_OK
@@ -376,12 +380,8 @@ ngx_http_ticket_au_list_render(ngx_http_request_t *r,
         tpl->rows_n++;
     }
 
-    if (de) {
-        ngx_str_set(&title, "Benutzer");
-
-    } else {
-        ngx_str_set(&title, "Users");
-    }
+    title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_USERS);
+    title.len = ngx_strlen(title.data);
 
     ctx->page = "manage";
 
@@ -393,7 +393,7 @@ ngx_http_ticket_au_list_render(ngx_http_request_t *r,
 /* A user's rights on the existing groups, in group order. */
 static ngx_int_t
 ngx_http_ticket_au_rights(ngx_http_request_t *r, ngx_http_ticket_au_t *au,
-    ngx_flag_t de, ngx_str_t *rights, tk_tpl_admin_users_rows_rights_t **out,
+    ngx_uint_t lang, ngx_str_t *rights, tk_tpl_admin_users_rows_rights_t **out,
     size_t *n)
 {
     int                                right;
@@ -420,8 +420,8 @@ ngx_http_ticket_au_rights(ngx_http_request_t *r, ngx_http_ticket_au_t *au,
         ngx_http_ticket_cstr(&g->right, tk_right_name(right));
         ngx_http_ticket_cstr(&g->label,
                              right == TK_RIGHT_FULL
-                             ? (de ? "voll" : "full")
-                             : (de ? "lesen" : "read"));
+                             ? (tk_msg((int) lang, TK_MSG_ADMIN_USERS_FULL))
+                             : (tk_msg((int) lang, TK_MSG_ADMIN_USERS_READ)));
         g++;
         (*n)++;
     }
@@ -477,7 +477,8 @@ ngx_http_ticket_au_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     if (au->error) {
         ngx_http_ticket_cstr(&tpl->flash_error, au->error);
 
-    } else if (ngx_http_ticket_au_flash(r, de, &tpl->flash_ok) != NGX_OK) {
+    } else if (ngx_http_ticket_au_flash(r, ngx_http_ticket_lang(ctx),
+                                     &tpl->flash_ok) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -533,15 +534,19 @@ ngx_http_ticket_au_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         g->read = (right == TK_RIGHT_READ);
         g->full = (right == TK_RIGHT_FULL);
 
-        ngx_http_ticket_cstr(&g->l_none, de ? "kein Zugriff" : "none");
-        ngx_http_ticket_cstr(&g->l_read, de ? "lesen" : "read");
-        ngx_http_ticket_cstr(&g->l_full, de ? "voll" : "full");
+        ngx_http_ticket_cstr(&g->l_none,
+                             ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_NONE));
+        ngx_http_ticket_cstr(&g->l_read,
+                             ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_READ));
+        ngx_http_ticket_cstr(&g->l_full,
+                             ngx_http_ticket_msg(ctx, TK_MSG_ADMIN_USERS_FULL));
 
         all = ngx_http_ticket_set_has(au->all_agents, &au->groups[i]);
 
         if (all) {
-            ngx_http_ticket_cstr(&g->note, de ? "(alle Agenten: voll)"
-                                              : "(all agents: full)");
+            ngx_http_ticket_cstr(&g->note,
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_ADMIN_USERS_ALL_AGENTS_FULL));
         }
 
         g++;
@@ -549,12 +554,9 @@ ngx_http_ticket_au_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     if (tpl->is_new) {
-        if (de) {
-            ngx_str_set(&title, "Neuer Benutzer");
-
-        } else {
-            ngx_str_set(&title, "New user");
-        }
+        title.data = (u_char *) ngx_http_ticket_msg(ctx,
+                                                    TK_MSG_COMMON_NEW_USER);
+        title.len = ngx_strlen(title.data);
 
     } else {
         title = au->login;
@@ -576,36 +578,34 @@ ngx_http_ticket_au_form_body(tk_out_t *out, void *data)
 
 /* "?saved=..." after a 303: what was done, in words. */
 static ngx_int_t
-ngx_http_ticket_au_flash(ngx_http_request_t *r, ngx_flag_t de,
+ngx_http_ticket_au_flash(ngx_http_request_t *r, int lang,
     tk_str_t *flash)
 {
     ngx_str_t   saved;
     ngx_uint_t  i;
 
-    static const char  *msgs[][3] = {
-        { "created", "Created.", "Angelegt." },
-        { "saved", "Saved.", "Gespeichert." },
-        { "disabled", "The account is disabled; its sessions have ended.",
-          "Der Zugang ist gesperrt; seine Sitzungen sind beendet." },
-        { "enabled", "The account is enabled again.",
-          "Der Zugang ist wieder frei." },
-        { "password", "The password is set; the user's sessions have "
-          "ended.", "Das Passwort ist gesetzt; die Sitzungen des "
-          "Benutzers sind beendet." },
-        { "sessions", "All sessions of the user have ended.",
-          "Alle Sitzungen des Benutzers sind beendet." },
-        { NULL, NULL, NULL }
+    static const struct {
+        const char  *saved;
+        int          msg;
+    } msgs[] = {
+        { "created", TK_MSG_ADMIN_USERS_FLASH_CREATED },
+        { "saved", TK_MSG_ADMIN_GROUPS_SAVED },
+        { "disabled", TK_MSG_ADMIN_USERS_FLASH_DISABLED },
+        { "enabled", TK_MSG_ADMIN_USERS_FLASH_ENABLED },
+        { "password", TK_MSG_ADMIN_USERS_FLASH_PASSWORD },
+        { "sessions", TK_MSG_ADMIN_USERS_FLASH_SESSIONS },
+        { NULL, 0 }
     };
 
     if (ngx_http_ticket_query_arg(r, "saved", &saved) != NGX_OK) {
         return NGX_OK;
     }
 
-    for (i = 0; msgs[i][0]; i++) {
-        if (saved.len == ngx_strlen(msgs[i][0])
-            && ngx_strncmp(saved.data, msgs[i][0], saved.len) == 0)
+    for (i = 0; msgs[i].saved; i++) {
+        if (saved.len == ngx_strlen(msgs[i].saved)
+            && ngx_strncmp(saved.data, msgs[i].saved, saved.len) == 0)
         {
-            ngx_http_ticket_cstr(flash, de ? msgs[i][2] : msgs[i][1]);
+            ngx_http_ticket_cstr(flash, tk_msg(lang, msgs[i].msg));
             break;
         }
     }

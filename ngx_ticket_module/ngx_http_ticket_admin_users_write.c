@@ -40,7 +40,7 @@ static ngx_int_t ngx_http_ticket_au_begin(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_au_decide(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_au_refuse(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, const char *en, const char *de);
+    ngx_http_ticket_ctx_t *ctx, int id);
 static void ngx_http_ticket_au_writes(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, tk_cmds_t *w);
 static ngx_int_t ngx_http_ticket_au_committed(ngx_http_request_t *r,
@@ -100,8 +100,6 @@ ngx_http_ticket_au_post(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
 /* ---- the form ------------------------------------------------------------- */
 
-#define ngx_http_ticket_au_msg(ctx, en, de)                                   \
-    (ngx_http_ticket_lang_de(ctx) ? (de) : (en))
 
 /* NGX_OK, NGX_DECLINED (au->error says why) or NGX_ERROR. */
 static ngx_int_t
@@ -141,10 +139,9 @@ ngx_http_ticket_au_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     if (au->action == NGX_HTTP_TICKET_AU_CREATE
         && !tk_valid_login(ngx_ticket_str(&au->login)))
     {
-        au->error = ngx_http_ticket_au_msg(ctx,
-            "The login must be 1 to 64 characters of a-z 0-9 . _ -.",
-            "Der Anmeldename muss aus 1 bis 64 Zeichen a-z 0-9 . _ - "
-            "bestehen.");
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_USERS_WRITE_THE_LOGIN_MUST_BE_1_TO_64);
         return NGX_DECLINED;
     }
 
@@ -153,33 +150,33 @@ ngx_http_ticket_au_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
             || (au->login.len == 3
                 && ngx_strncmp(au->login.data, "new", 3) == 0)))
     {
-        au->error = ngx_http_ticket_au_msg(ctx,
-            "There is an account with this login already.",
-            "Diesen Anmeldenamen gibt es schon.");
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_USERS_WRITE_THERE_IS_AN_ACCOUNT_WITH_THIS);
         return NGX_DECLINED;
     }
 
     n = ngx_http_ticket_text_chars(&au->name, 0);
 
     if (n < 1 || n > NGX_HTTP_TICKET_AU_NAME_MAX) {
-        au->error = ngx_http_ticket_au_msg(ctx,
-            "The name must be 1 to 100 characters long.",
-            "Der Name muss 1 bis 100 Zeichen lang sein.");
+        au->error =
+            ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_THE_NAME_MUST_BE_1_TO_100);
         return NGX_DECLINED;
     }
 
     if (!ngx_http_ticket_valid_email(&au->email)) {
-        au->error = ngx_http_ticket_au_msg(ctx,
-            "That is not an email address (like name@example.org).",
-            "Das ist keine E-Mail-Adresse (etwa name@example.org).");
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_PROFILE_THAT_IS_NOT_AN_EMAIL_ADDRESS);
         return NGX_DECLINED;
     }
 
     if (!(au->role.len == 5 && ngx_strncmp(au->role.data, "agent", 5) == 0)
         && !ngx_http_ticket_au_is_admin(&au->role))
     {
-        au->error = ngx_http_ticket_au_msg(ctx,
-            "Role: agent or admin.", "Rolle: Agent oder Admin.");
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_ADMIN_USERS_WRITE_ROLE_AGENT_OR_ADMIN);
         return NGX_DECLINED;
     }
 
@@ -243,9 +240,9 @@ ngx_http_ticket_au_form_rights(ngx_http_request_t *r,
 
         if (right <= TK_RIGHT_NONE) {
             au->rights.len = p - au->rights.data;
-            au->error = ngx_http_ticket_au_msg(ctx,
-                "A right is none, read or full.",
-                "Ein Recht ist: kein Zugriff, lesen oder voll.");
+            au->error =
+                ngx_http_ticket_msg(ctx,
+                    TK_MSG_ADMIN_USERS_WRITE_A_RIGHT_IS_NONE_READ_OR_FULL);
             return NGX_ERROR;
         }
 
@@ -288,25 +285,25 @@ ngx_http_ticket_au_check_password(ngx_http_request_t *r,
     }
 
     if (n < NGX_HTTP_TICKET_AU_PW_MIN) {
-        au->error = ngx_http_ticket_au_msg(ctx,
-            "The password must be at least 8 characters long.",
-            "Das Passwort muss mindestens 8 Zeichen lang sein.");
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_USERS_WRITE_THE_PASSWORD_MUST_BE_AT_LEAST);
         return NGX_DECLINED;
     }
 
     if (au->password.len > NGX_HTTP_TICKET_AU_PW_LIMIT) {
-        au->error = ngx_http_ticket_au_msg(ctx,
-            "The password is too long (at most 256 bytes).",
-            "Das Passwort ist zu lang (h\xc3\xb6" "chstens 256 Bytes).");
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_USERS_WRITE_THE_PASSWORD_IS_TOO_LONG_AT);
         return NGX_DECLINED;
     }
 
     if (confirm.len != au->password.len
         || ngx_strncmp(confirm.data, au->password.data, confirm.len) != 0)
     {
-        au->error = ngx_http_ticket_au_msg(ctx,
-            "The two passwords are not the same.",
-            "Die beiden Passw\xc3\xb6rter sind nicht gleich.");
+        au->error =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_ADMIN_USERS_WRITE_THE_TWO_PASSWORDS_ARE_NOT_THE);
         return NGX_DECLINED;
     }
 
@@ -434,8 +431,7 @@ ngx_http_ticket_au_decide(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (au->action == NGX_HTTP_TICKET_AU_CREATE && exists) {
         return ngx_http_ticket_au_refuse(r, ctx,
-            "There is an account with this login already.",
-            "Diesen Anmeldenamen gibt es schon.");
+                                         TK_MSG_ADMIN_USERS_WRITE_LOGIN_EXISTS);
     }
 
     if (au->action != NGX_HTTP_TICKET_AU_CREATE && !exists) {
@@ -464,9 +460,7 @@ ngx_http_ticket_au_decide(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         if (!ngx_http_ticket_set_has(&rep[NGX_HTTP_TICKET_AU_TX_GROUPS], &g))
         {
             return ngx_http_ticket_au_refuse(r, ctx,
-                "A group was removed meanwhile; please check the rights.",
-                "Eine Gruppe wurde inzwischen entfernt; bitte die Rechte "
-                "pr\xc3\xbc" "fen.");
+                                       TK_MSG_ADMIN_USERS_WRITE_GROUP_REMOVED);
         }
 
         p = comma + 1;
@@ -513,9 +507,7 @@ ngx_http_ticket_au_decide(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (admins > 0 && admins_after == 0) {
         return ngx_http_ticket_au_refuse(r, ctx,
-            "This is the last active admin: make someone else admin first.",
-            "Das ist der letzte aktive Admin: erst jemand anderen zum "
-            "Admin machen.");
+                                         TK_MSG_ADMIN_USERS_WRITE_LAST_ADMIN);
     }
 
     writes = ngx_http_ticket_cmds(r);
@@ -549,7 +541,7 @@ ngx_http_ticket_au_decide(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 /* Refused against the stored data: the page again, nothing written. */
 static ngx_int_t
 ngx_http_ticket_au_refuse(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
-    const char *en, const char *de)
+    int id)
 {
     ngx_http_ticket_au_t  *au;
 
@@ -557,7 +549,7 @@ ngx_http_ticket_au_refuse(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     ngx_http_ticket_tx_abort(r, ctx);
 
-    au->error = ngx_http_ticket_au_msg(ctx, en, de);
+    au->error = ngx_http_ticket_msg(ctx, id);
 
     return ngx_http_ticket_au_form(r, ctx, NGX_HTTP_BAD_REQUEST);
 }

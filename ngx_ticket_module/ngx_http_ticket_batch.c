@@ -587,12 +587,7 @@ ngx_http_ticket_redis_failed(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         && w->main.state == NGX_HTTP_TICKET_BAD_SCHEMA)
     {
         return ngx_http_ticket_error(r, ctx, status,
-                   ngx_http_ticket_page_de(r, ctx)
-                   ? "Die Datenbank passt nicht zu dieser Programmversion "
-                     "(Schema-Version). Bitte den Administrator informieren."
-                   : "The database does not match this version of the "
-                     "program (schema version). Please tell the "
-                     "administrator.");
+                   ngx_http_ticket_page_msg(r, ctx, TK_MSG_BATCH_BAD_SCHEMA));
     }
 
     return ngx_http_ticket_error(r, ctx, status, NULL);

@@ -49,7 +49,7 @@ static ngx_int_t ngx_http_ticket_compose_re(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_compose_ready(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_compose_quote(ngx_http_request_t *r,
-    ngx_flag_t de, ngx_http_ticket_compose_t *c, ngx_http_ticket_cs_art_t *a,
+    ngx_uint_t lang, ngx_http_ticket_compose_t *c, ngx_http_ticket_cs_art_t *a,
     ngx_str_t *body);
 
 
@@ -149,11 +149,8 @@ ngx_http_ticket_compose_load(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         v->compose_loaded = 1;
 
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_lang_de(ctx)
-                                     ? "Du hast f\xc3\xbcr diese AG nur "
-                                       "Lesezugriff."
-                                     : "You have read access to this "
-                                       "group only.");
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     ld = v->compose ? v->compose->load : NULL;
@@ -372,7 +369,7 @@ ngx_http_ticket_compose_more(ngx_http_request_t *r,
 
         /* what the defaults could not parse simply gets no key check:
          * sending it is refused with the message next to the field */
-        (void) ngx_http_ticket_compose_rcpt(c, ngx_http_ticket_lang_de(ctx));
+        (void) ngx_http_ticket_compose_rcpt(c, ngx_http_ticket_lang(ctx));
         c->err_to = c->err_cc = c->err_bcc = NULL;
     }
 
@@ -469,7 +466,7 @@ ngx_http_ticket_compose_defaults(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_ticket_compose_quote(r, ngx_http_ticket_lang_de(ctx), c, a,
+    if (ngx_http_ticket_compose_quote(r, ngx_http_ticket_lang(ctx), c, a,
                                       &c->body)
         != NGX_OK)
     {
@@ -684,7 +681,7 @@ ngx_http_ticket_compose_ready(ngx_http_request_t *r,
 /* "\n\nAm 2026-11-24 14:05 schrieb Ana <ana@x.org>:\n> ...", the mail
  * answered quoted below where the agent writes. */
 static ngx_int_t
-ngx_http_ticket_compose_quote(ngx_http_request_t *r, ngx_flag_t de,
+ngx_http_ticket_compose_quote(ngx_http_request_t *r, ngx_uint_t lang,
     ngx_http_ticket_compose_t *c, ngx_http_ticket_cs_art_t *a,
     ngx_str_t *body)
 {
@@ -710,23 +707,20 @@ ngx_http_ticket_compose_quote(ngx_http_request_t *r, ngx_flag_t de,
 
     if (c->forward) {
         /* a forwarded mail as mail programs show one: unquoted */
-        tk_out_cstr(&out, de ? "\n\n---------- Weitergeleitete Nachricht "
-                               "----------\nVon: "
-                             : "\n\n---------- Forwarded message "
-                               "----------\nFrom: ");
+        tk_out_cstr(&out, tk_msg((int) lang, TK_MSG_COMPOSE_FORWARDED_MESSAGE_FROM));
         tk_out_raw(&out, from.data, from.len);
-        tk_out_cstr(&out, de ? "\nDatum: " : "\nDate: ");
+        tk_out_cstr(&out, tk_msg((int) lang, TK_MSG_COMPOSE_DATE));
         tk_out_str(&out, &when);
         tk_out_cstr(&out, "\n\n");
         tk_out_raw(&out, text.data, text.len);
         goto done;
     }
 
-    tk_out_cstr(&out, de ? "\n\nAm " : "\n\nOn ");
+    tk_out_cstr(&out, tk_msg((int) lang, TK_MSG_COMPOSE_ON));
     tk_out_str(&out, &when);
-    tk_out_cstr(&out, de ? " schrieb " : ", ");
+    tk_out_cstr(&out, tk_msg((int) lang, TK_MSG_COMPOSE_TEXT_2));
     tk_out_raw(&out, from.data, from.len);
-    tk_out_cstr(&out, de ? ":\n" : " wrote:\n");
+    tk_out_cstr(&out, tk_msg((int) lang, TK_MSG_COMPOSE_WROTE));
 
     p = text.data;
     e = text.data + text.len;

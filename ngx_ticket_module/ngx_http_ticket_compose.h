@@ -166,18 +166,18 @@ void ngx_http_ticket_security_crypt(ngx_http_ticket_security_t *sec,
     tk_str_t *crypt);
 /* The line in words; *kind: "encrypted", "signed" or "plain". */
 ngx_int_t ngx_http_ticket_security_text(ngx_http_request_t *r,
-    ngx_flag_t de, ngx_http_ticket_security_t *sec, tk_str_t *text,
+    ngx_uint_t lang, ngx_http_ticket_security_t *sec, tk_str_t *text,
     const char **kind);
 
 /* "Send email to x@y (and n more)": what the button says
  * (ngx_http_ticket_compose_form.c; also the new ticket's). */
 ngx_int_t ngx_http_ticket_compose_send_label(ngx_http_request_t *r,
-    ngx_flag_t de, ngx_http_ticket_compose_t *c, tk_str_t *label);
+    ngx_uint_t lang, ngx_http_ticket_compose_t *c, tk_str_t *label);
 
 /* Parse and check to, cc, bcc of c into c->rcpt (errors next to the
  * fields); NGX_OK or NGX_DECLINED (some error set). */
 ngx_int_t ngx_http_ticket_compose_rcpt(ngx_http_ticket_compose_t *c,
-    ngx_flag_t de);
+    ngx_uint_t lang);
 
 /* {"error":message,"field":field} with status (field may be NULL). */
 ngx_int_t ngx_http_ticket_compose_json_error(ngx_http_request_t *r,

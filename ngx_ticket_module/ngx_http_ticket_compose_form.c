@@ -16,7 +16,7 @@
 
 
 static ngx_int_t ngx_http_ticket_compose_modes(ngx_http_request_t *r,
-    ngx_flag_t de, ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
+    int lang, ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
     ngx_http_ticket_compose_load_t *ld, tk_tpl_compose_t *tpl);
 static ngx_int_t ngx_http_ticket_compose_url(ngx_http_request_t *r,
     tk_str_t *out, const char *fmt, ...);
@@ -62,10 +62,8 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         }
 
         tpl->forward_files.len = ngx_sprintf(tpl->forward_files.data,
-                                   de ? "%ui Anh\xc3\xa4nge werden mit "
-                                        "weitergeleitet."
-                                      : "%ui attachments are forwarded "
-                                        "along.",
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_COMPOSE_FORM_UI_ATTACHMENTS_ARE_FORWARDED),
                                    ld->target->attachments)
                                  - tpl->forward_files.data;
     }
@@ -167,7 +165,7 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     /* the security line */
     ngx_http_ticket_security_crypt(sec, &tpl->crypt);
 
-    if (ngx_http_ticket_security_text(r, de, sec, &tpl->security, &kind)
+    if (ngx_http_ticket_security_text(r, ngx_http_ticket_lang(ctx), sec, &tpl->security, &kind)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -190,18 +188,19 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     tpl->state_opts = so;
     tpl->state_opts_n = TK_STATE_MAX;
 
-    if (ngx_http_ticket_compose_modes(r, de, v, c, ld, tpl) != NGX_OK) {
+    if (ngx_http_ticket_compose_modes(r, ngx_http_ticket_lang(ctx), v, c,
+                                      ld, tpl) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    return ngx_http_ticket_compose_send_label(r, de, c, &tpl->send_label);
+    return ngx_http_ticket_compose_send_label(r, ngx_http_ticket_lang(ctx), c, &tpl->send_label);
 }
 
 
 /* One click each: reply (Reply-To or From), to all, forward, and for a
  * list mail to the list or to the sender alone. */
 static ngx_int_t
-ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
+ngx_http_ticket_compose_modes(ngx_http_request_t *r, int lang,
     ngx_http_ticket_view_t *v, ngx_http_ticket_compose_t *c,
     ngx_http_ticket_compose_load_t *ld, tk_tpl_compose_t *tpl)
 {
@@ -210,10 +209,10 @@ ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
     tk_tpl_compose_modes_t      *m;
 
     static const char  *modes[] = { "", "all", "forward", "list", "sender" };
-    static const char  *de_labels[] = {
-        "Absender*in", "Alle", "Weiterleiten", "Liste", "nur Absender*in" };
-    static const char  *en_labels[] = {
-        "Sender", "All", "Forward", "List", "Sender only" };
+    static const int    labels[] = {
+        TK_MSG_COMPOSE_MODE_REPLY, TK_MSG_COMPOSE_MODE_ALL,
+        TK_MSG_COMPOSE_MODE_FORWARD, TK_MSG_COMPOSE_MODE_LIST,
+        TK_MSG_COMPOSE_MODE_SENDER };
 
     a = ld->target;
 
@@ -235,7 +234,7 @@ ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
         }
 
         ngx_http_ticket_cstr(&m[n].mode, i ? modes[i] : "reply");
-        ngx_http_ticket_cstr(&m[n].label, de ? de_labels[i] : en_labels[i]);
+        ngx_http_ticket_cstr(&m[n].label, tk_msg(lang, labels[i]));
         m[n].current = (c->mode.len == ngx_strlen(modes[i])
                         && ngx_strncmp(c->mode.data, modes[i], c->mode.len)
                            == 0);
@@ -263,7 +262,7 @@ ngx_http_ticket_compose_modes(ngx_http_request_t *r, ngx_flag_t de,
 /* "Send email to ana@x.org" (and how many more): the button says what
  * will happen.  The script keeps it current as recipients change. */
 ngx_int_t
-ngx_http_ticket_compose_send_label(ngx_http_request_t *r, ngx_flag_t de,
+ngx_http_ticket_compose_send_label(ngx_http_request_t *r, ngx_uint_t lang,
     ngx_http_ticket_compose_t *c, tk_str_t *label)
 {
     u_char      *p;
@@ -273,7 +272,8 @@ ngx_http_ticket_compose_send_label(ngx_http_request_t *r, ngx_flag_t de,
     n = c->nto + c->ncc + c->nbcc;
 
     if (n == 0) {
-        ngx_http_ticket_cstr(label, de ? "E-Mail senden" : "Send email");
+        ngx_http_ticket_cstr(label,
+                             tk_msg((int) lang, TK_MSG_COMPOSE_FORM_SEND_EMAIL));
         return NGX_OK;
     }
 
@@ -287,12 +287,13 @@ ngx_http_ticket_compose_send_label(ngx_http_request_t *r, ngx_flag_t de,
     label->data = p;
 
     if (n == 1) {
-        p = de ? ngx_sprintf(p, "E-Mail an %V senden", first)
-               : ngx_sprintf(p, "Send email to %V", first);
+        p = ngx_sprintf(p, tk_msg((int) lang, TK_MSG_COMPOSE_FORM_SEND_EMAIL_TO),
+                        first);
     } else {
-        p = de ? ngx_sprintf(p, "E-Mail an %V und %ui weitere senden", first,
-                             n - 1)
-               : ngx_sprintf(p, "Send email to %V and %ui more", first, n - 1);
+        p = ngx_sprintf(p,
+                        tk_msg((int) lang,
+                               TK_MSG_COMPOSE_FORM_SEND_EMAIL_TO_MORE),
+                        first, n - 1);
     }
 
     label->len = p - label->data;
@@ -329,9 +330,6 @@ ngx_http_ticket_compose_article(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, tk_article_t *a,
     tk_tpl_thread_articles_t *art)
 {
-    ngx_flag_t  de;
-
-    de = ngx_http_ticket_lang_de(ctx);
 
     art->reply_to = a->reply_to;
     art->list_id = a->list_id;
@@ -342,18 +340,19 @@ ngx_http_ticket_compose_article(ngx_http_request_t *r,
 
         ngx_http_ticket_cstr(&art->delivery_label,
             tk_str_eq_cstr(&a->delivery, "sent")
-            ? (de ? "Zugestellt an den Mailserver" : "Delivered to the server")
+            ? ngx_http_ticket_msg(ctx,
+                                  TK_MSG_COMPOSE_FORM_DELIVERED_TO_THE_SERVER)
             : tk_str_eq_cstr(&a->delivery, "failed")
-            ? (de ? "NICHT zugestellt" : "NOT delivered")
-            : (de ? "Wartet auf Versand" : "Waiting to be sent"));
+            ? ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_NOT_DELIVERED)
+            : ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_WAITING_TO_BE_SENT));
     }
 
     /* split an article off into a ticket of its own (issue 13): a link
      * to the confirmation, whose form carries the CSRF token */
     if (v->right == TK_RIGHT_FULL && v->narticles > 1) {
         ngx_http_ticket_cstr(&art->split_label,
-                             de ? "Als neues Ticket abtrennen"
-                                : "Split off into a new ticket");
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_COMPOSE_FORM_SPLIT_OFF_INTO_A_NEW_TICKET));
 
         if (ngx_http_ticket_compose_url(r, &art->split_url, "t/%uL/a/%uL/split",
                                         v->number, a->id) != NGX_OK)
@@ -366,11 +365,13 @@ ngx_http_ticket_compose_article(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    ngx_http_ticket_cstr(&art->reply_label, de ? "Antworten" : "Reply");
+    ngx_http_ticket_cstr(&art->reply_label,
+                         ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_REPLY));
     ngx_http_ticket_cstr(&art->reply_all_label,
-                         de ? "Allen antworten" : "Reply all");
+                         ngx_http_ticket_msg(ctx,
+                                             TK_MSG_COMPOSE_FORM_REPLY_ALL));
     ngx_http_ticket_cstr(&art->forward_label,
-                         de ? "Weiterleiten" : "Forward");
+                         ngx_http_ticket_msg(ctx, TK_MSG_COMPOSE_FORM_FORWARD));
 
     if (ngx_http_ticket_compose_url(r, &art->reply_url,
                                     "t/%uL?reply=%uL#composer", v->number,
@@ -390,9 +391,11 @@ ngx_http_ticket_compose_article(ngx_http_request_t *r,
     }
 
     ngx_http_ticket_cstr(&art->list_label,
-                         de ? "An die Liste antworten" : "Reply to list");
+                         ngx_http_ticket_msg(ctx,
+                             TK_MSG_COMPOSE_FORM_REPLY_TO_LIST));
     ngx_http_ticket_cstr(&art->sender_label,
-                         de ? "Nur Absender*in antworten" : "Reply to sender");
+                         ngx_http_ticket_msg(ctx,
+                             TK_MSG_COMPOSE_FORM_REPLY_TO_SENDER));
 
     if (ngx_http_ticket_compose_url(r, &art->list_url,
                                     "t/%uL?reply=%uL&to=list#composer",

@@ -176,11 +176,9 @@ static const char *
 ngx_http_ticket_cu_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_cu_t *cv)
 {
-    ngx_flag_t     de;
     ngx_str_t      v[4];
     tk_customer_t *p;
 
-    de = ngx_http_ticket_lang_de(ctx);
     p = &cv->posted;
 
     ngx_http_ticket_form_value(r, ctx, "name", &v[0]);
@@ -199,29 +197,29 @@ ngx_http_ticket_cu_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     p->notes = *ngx_ticket_str(&v[3]);
 
     if (p->name.len > 200 || !tk_text_valid(p->name.data, p->name.len)) {
-        return de ? "Der Name ist zu lang oder enth\xc3\xa4lt Steuerzeichen."
-                  : "The name is too long or has control characters.";
+        return ngx_http_ticket_msg(ctx,
+                                   TK_MSG_CUSTOMER_THE_NAME_IS_TOO_LONG_OR_HAS);
     }
 
     if (p->email.len == 0 || p->email.len > TK_ADDR_LEN_MAX
         || !tk_addr_valid(p->email.data, p->email.len))
     {
-        return de ? "Bitte eine g\xc3\xbcltige E-Mail-Adresse angeben."
-                  : "Please give a valid email address.";
+        return ngx_http_ticket_msg(ctx,
+                                   TK_MSG_CUSTOMER_PLEASE_GIVE_A_VALID_EMAIL);
     }
 
     if (!tk_valid_organisation(&p->organisation)) {
-        return de ? "Die Organisation: h\xc3\xb6" "chstens 100 Zeichen, ohne "
-                    "{ } * und Steuerzeichen."
-                  : "The organisation: at most 100 characters, without "
-                    "{ } * and control characters.";
+        return
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_CUSTOMER_THE_ORGANISATION_AT_MOST_100);
     }
 
     if (p->notes.len > TK_NOTES_MAX
         || !tk_text_valid_lines(p->notes.data, p->notes.len, 1))
     {
-        return de ? "Die Notizen sind zu lang oder kein g\xc3\xbcltiger Text."
-                  : "The notes are too long or not valid text.";
+        return
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_CUSTOMER_THE_NOTES_ARE_TOO_LONG_OR_NOT);
     }
 
     return NULL;
@@ -355,11 +353,8 @@ ngx_http_ticket_cu_members(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     if (cv->post && cv->error == NULL) {
         if (!cv->can_edit) {
             return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_lang_de(ctx)
-                                     ? "Du hast nur Lesezugriff auf die "
-                                       "Tickets dieser Person."
-                                     : "You have read access to this "
-                                       "person's tickets only.");
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_CUSTOMER_YOU_HAVE_READ_ACCESS_TO_THIS));
         }
 
         return ngx_http_ticket_cu_save(r, ctx);
@@ -445,9 +440,8 @@ ngx_http_ticket_cu_write(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (owner > 0 && (uint64_t) owner != cv->id) {
         ngx_http_ticket_tx_abort(r, ctx);
-        cv->error = ngx_http_ticket_lang_de(ctx)
-                    ? "Diese Adresse geh\xc3\xb6rt schon einer anderen Person."
-                    : "This address belongs to someone else already.";
+        cv->error =
+            ngx_http_ticket_msg(ctx, TK_MSG_CUSTOMER_THIS_ADDRESS_BELONGS_TO);
         return ngx_http_ticket_cu_read(r, ctx);
     }
 
@@ -473,11 +467,8 @@ ngx_http_ticket_cu_saved(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (ctx->tx_conflict) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_CONFLICT,
-                                     ngx_http_ticket_lang_de(ctx)
-                                     ? "Gerade von anderen ge\xc3\xa4ndert: "
-                                       "bitte noch einmal."
-                                     : "Changed by others just now: please "
-                                       "try again.");
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_CUSTOMER_CHANGED_BY_OTHERS_JUST_NOW));
     }
 
     p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 24);

@@ -228,12 +228,8 @@ ngx_int_t
 ngx_http_ticket_csrf_refused(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                 ngx_http_ticket_lang_de(ctx)
-                                 ? "Das Formular war veraltet. Bitte lade "
-                                   "die Seite neu und versuche es noch "
-                                   "einmal."
-                                 : "The form was out of date. Please reload "
-                                   "the page and try again.");
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_FORM_THE_FORM_WAS_OUT_OF_DATE));
 }
 
 

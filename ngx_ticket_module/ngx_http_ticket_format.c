@@ -21,10 +21,35 @@ static long ngx_http_ticket_gmtoff(int64_t t);
 static u_char *ngx_http_ticket_digits(u_char *p, int v, int width);
 static ngx_int_t ngx_http_ticket_short_time_libc(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, int64_t t, tk_str_t *str);
+
+/* the parts a date format (date.*_fmt in messages.txt) names */
+typedef struct {
+    int                        year;
+    int                        mon;             /* 1..12 */
+    int                        mday;
+    int                        hour;
+    int                        min;
+} ngx_http_ticket_date_t;
+
+static ngx_int_t ngx_http_ticket_date(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, int id, ngx_http_ticket_date_t *d,
+    tk_str_t *str);
 static int ngx_http_ticket_sink_more(tk_out_t *out, size_t min);
 
 
 /* ---- language and formatting ---------------------------------------------- */
+
+/* the catalogue's word for each TK_STATE_* / TK_PRIO_* (-1: none) */
+static const int  ngx_http_ticket_state_msgs[] = {
+    -1, TK_MSG_STATE_NEW, TK_MSG_STATE_OPEN, TK_MSG_STATE_WAITING,
+    TK_MSG_STATE_REMINDER, TK_MSG_STATE_DEFERRED, TK_MSG_STATE_CLOSED
+};
+
+static const int  ngx_http_ticket_prio_msgs[] = {
+    -1, TK_MSG_PRIO_LOW, TK_MSG_PRIO_NORMAL, TK_MSG_PRIO_HIGH,
+    TK_MSG_PRIO_URGENT
+};
+
 
 void
 ngx_http_ticket_state_label(ngx_http_ticket_ctx_t *ctx, ngx_int_t state,
@@ -32,8 +57,13 @@ ngx_http_ticket_state_label(ngx_http_ticket_ctx_t *ctx, ngx_int_t state,
 {
     const char  *s;
 
-    s = ngx_http_ticket_lang_de(ctx) ? tk_state_label_de((int) state)
-                                     : tk_state_label_en((int) state);
+    s = NULL;
+
+    if (state >= TK_STATE_MIN && state <= TK_STATE_MAX
+        && (size_t) state < sizeof(ngx_http_ticket_state_msgs) / sizeof(int))
+    {
+        s = ngx_http_ticket_msg(ctx, ngx_http_ticket_state_msgs[state]);
+    }
 
     ngx_http_ticket_label(s, label);
 }
@@ -45,8 +75,13 @@ ngx_http_ticket_prio_label(ngx_http_ticket_ctx_t *ctx, ngx_int_t prio,
 {
     const char  *s;
 
-    s = ngx_http_ticket_lang_de(ctx) ? tk_prio_label_de((int) prio)
-                                     : tk_prio_label_en((int) prio);
+    s = NULL;
+
+    if (prio >= TK_PRIO_MIN && prio <= TK_PRIO_MAX
+        && (size_t) prio < sizeof(ngx_http_ticket_prio_msgs) / sizeof(int))
+    {
+        s = ngx_http_ticket_msg(ctx, ngx_http_ticket_prio_msgs[prio]);
+    }
 
     ngx_http_ticket_label(s, label);
 }
@@ -176,59 +211,45 @@ ngx_http_ticket_digits(u_char *p, int v, int width)
 }
 
 
-/* Times outside the years 0..9999, as libc formats them. */
+/* Times outside the years 0..9999, as libc splits them. */
 static ngx_int_t
 ngx_http_ticket_short_time_libc(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, int64_t t, tk_str_t *str)
 {
-    u_char      *p;
-    struct tm    tm, now;
-    static char  *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    struct tm               tm, now;
+    ngx_http_ticket_date_t  d;
 
     ngx_libc_localtime((time_t) t, &tm);
     ngx_libc_localtime(ngx_time(), &now);
 
-    p = ngx_pnalloc(r->pool, 32);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
+    d.year = tm.tm_year + 1900;
+    d.mon = tm.tm_mon + 1;
+    d.mday = tm.tm_mday;
+    d.hour = tm.tm_hour;
+    d.min = tm.tm_min;
 
-    str->data = p;
-
-    if (tm.tm_year == now.tm_year && tm.tm_yday == now.tm_yday) {
-        p = ngx_sprintf(p, "%02d:%02d", tm.tm_hour, tm.tm_min);
-
-    } else if (tm.tm_year == now.tm_year) {
-        p = ngx_http_ticket_lang_de(ctx)
-            ? ngx_sprintf(p, "%02d.%02d. %02d:%02d", tm.tm_mday,
-                          tm.tm_mon + 1, tm.tm_hour, tm.tm_min)
-            : ngx_sprintf(p, "%d %s %02d:%02d", tm.tm_mday,
-                          months[tm.tm_mon % 12], tm.tm_hour, tm.tm_min);
-
-    } else {
-        p = ngx_sprintf(p, "%04d-%02d-%02d", tm.tm_year + 1900,
-                        tm.tm_mon + 1, tm.tm_mday);
-    }
-
-    str->len = p - str->data;
-
-    return NGX_OK;
+    return ngx_http_ticket_date(r, ctx,
+                                tm.tm_year == now.tm_year
+                                && tm.tm_yday == now.tm_yday
+                                ? TK_MSG_DATE_TODAY_FMT
+                                : tm.tm_year == now.tm_year
+                                ? TK_MSG_DATE_THIS_YEAR_FMT
+                                : TK_MSG_DATE_OTHER_YEAR_FMT,
+                                &d, str);
 }
 
 
 /*
  * Today: "14:05"; this year: "24.11. 14:05" or "24 Nov 14:05"; else
- * "2025-11-24", all in the server's time zone.
+ * "2025-11-24": the formats are the catalogue's (date.*_fmt), in the
+ * zone of ticket_time_zone.
  */
 ngx_int_t
 ngx_http_ticket_short_time(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     int64_t t, tk_str_t *str)
 {
-    u_char        *p;
-    tk_tm_t        tm, now;
-    static char   *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    tk_tm_t                 tm, now;
+    ngx_http_ticket_date_t  d;
 
     if (t <= 0) {
         tk_str_set(str, "");
@@ -243,42 +264,84 @@ ngx_http_ticket_short_time(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         return ngx_http_ticket_short_time_libc(r, ctx, t, str);
     }
 
-    p = ngx_pnalloc(r->pool, 32);
+    d.year = tm.year;
+    d.mon = tm.mon;
+    d.mday = tm.mday;
+    d.hour = tm.hour;
+    d.min = tm.min;
+
+    return ngx_http_ticket_date(r, ctx,
+                                tm.days == now.days ? TK_MSG_DATE_TODAY_FMT
+                                : tm.year == now.year
+                                ? TK_MSG_DATE_THIS_YEAR_FMT
+                                : TK_MSG_DATE_OTHER_YEAR_FMT,
+                                &d, str);
+}
+
+
+/*
+ * A date in the user's language: the catalogue's format id, already
+ * split into text and {params}, filled by the params' names.
+ */
+static ngx_int_t
+ngx_http_ticket_date(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    int id, ngx_http_ticket_date_t *d, tk_str_t *str)
+{
+    int                  lang;
+    u_char              *p;
+    size_t               i, size;
+    const char          *mon;
+    const tk_msg_t      *m;
+    const tk_msg_seg_t  *seg;
+
+    static const int     months[] = {
+        TK_MSG_DATE_MON_1, TK_MSG_DATE_MON_2, TK_MSG_DATE_MON_3,
+        TK_MSG_DATE_MON_4, TK_MSG_DATE_MON_5, TK_MSG_DATE_MON_6,
+        TK_MSG_DATE_MON_7, TK_MSG_DATE_MON_8, TK_MSG_DATE_MON_9,
+        TK_MSG_DATE_MON_10, TK_MSG_DATE_MON_11, TK_MSG_DATE_MON_12
+    };
+
+    lang = (int) ngx_http_ticket_lang(ctx);
+    m = tk_msg_get(lang, id);
+    mon = tk_msg(lang, months[(d->mon + 11) % 12]);
+
+    /* every piece at most its text, 4 digits or the month's name */
+    size = m->len + m->nsegs * (4 + ngx_strlen(mon));
+
+    p = ngx_pnalloc(r->pool, size);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     str->data = p;
 
-    if (tm.days == now.days) {
-        p = ngx_http_ticket_digits(p, tm.hour, 2);
-        *p++ = ':';
-        p = ngx_http_ticket_digits(p, tm.min, 2);
+    for (i = 0; i < m->nsegs; i++) {
+        seg = &m->segs[i];
 
-    } else if (tm.year == now.year) {
-        if (ngx_http_ticket_lang_de(ctx)) {
-            p = ngx_http_ticket_digits(p, tm.mday, 2);
-            *p++ = '.';
-            p = ngx_http_ticket_digits(p, tm.mon, 2);
-            *p++ = '.';
+        if (seg->arg < 0) {
+            p = ngx_cpymem(p, seg->text, seg->len);
 
-        } else {
-            p = ngx_http_ticket_digits(p, tm.mday, tm.mday < 10 ? 1 : 2);
-            *p++ = ' ';
-            p = ngx_cpymem(p, months[(tm.mon - 1) % 12], 3);
+        } else if (ngx_http_ticket_seg_is(seg, "dd")) {
+            p = ngx_http_ticket_digits(p, d->mday, 2);
+
+        } else if (ngx_http_ticket_seg_is(seg, "day")) {
+            p = ngx_http_ticket_digits(p, d->mday, d->mday < 10 ? 1 : 2);
+
+        } else if (ngx_http_ticket_seg_is(seg, "mm")) {
+            p = ngx_http_ticket_digits(p, d->mon, 2);
+
+        } else if (ngx_http_ticket_seg_is(seg, "mon")) {
+            p = ngx_cpymem(p, mon, ngx_strlen(mon));
+
+        } else if (ngx_http_ticket_seg_is(seg, "yyyy")) {
+            p = ngx_http_ticket_digits(p, d->year, 4);
+
+        } else if (ngx_http_ticket_seg_is(seg, "hh")) {
+            p = ngx_http_ticket_digits(p, d->hour, 2);
+
+        } else if (ngx_http_ticket_seg_is(seg, "mi")) {
+            p = ngx_http_ticket_digits(p, d->min, 2);
         }
-
-        *p++ = ' ';
-        p = ngx_http_ticket_digits(p, tm.hour, 2);
-        *p++ = ':';
-        p = ngx_http_ticket_digits(p, tm.min, 2);
-
-    } else {
-        p = ngx_http_ticket_digits(p, tm.year, 4);
-        *p++ = '-';
-        p = ngx_http_ticket_digits(p, tm.mon, 2);
-        *p++ = '-';
-        p = ngx_http_ticket_digits(p, tm.mday, 2);
     }
 
     str->len = p - str->data;
@@ -388,6 +451,8 @@ ngx_http_ticket_sink_init(ngx_http_request_t *r, tk_out_t *out,
 
     out->more = ngx_http_ticket_sink_more;
     out->data = sink;
+    out->lang = (int) ngx_http_ticket_page_lang(r,
+                          ngx_http_get_module_ctx(r, ngx_http_ticket_module));
 
     if (sink->start == NULL) {
         out->failed = 1;

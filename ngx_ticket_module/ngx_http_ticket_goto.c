@@ -185,20 +185,15 @@ ngx_http_ticket_goto_notice(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     u_char      *p;
     uint64_t     number;
     ngx_str_t    arg;
-    ngx_flag_t   de;
 
     if (ngx_http_ticket_query_arg(r, "goto", &arg) != NGX_OK) {
         return NGX_OK;
     }
 
-    de = ngx_http_ticket_lang_de(ctx);
-
     if (arg.len == 4 && ngx_strncmp(arg.data, "none", 4) == 0) {
         ngx_http_ticket_cstr(&ctx->notice,
-                             de ? "Das ist keine Ticketnummer. Eingeben "
-                                  "z.\xc2\xa0" "B. 123, #123 oder Ticket#123."
-                                : "That is no ticket number. Type e.g. "
-                                  "123, #123 or Ticket#123.");
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_GOTO_THAT_IS_NO_TICKET_NUMBER_TYPE));
         return NGX_OK;
     }
 
@@ -214,10 +209,9 @@ ngx_http_ticket_goto_notice(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     ctx->notice.data = p;
-    ctx->notice.len = ngx_sprintf(p, de ? "Ticket #%uL gibt es nicht, oder du "
-                                          "hast keinen Zugriff darauf."
-                                        : "There is no ticket #%uL, or you "
-                                          "have no access to it.",
+    ctx->notice.len = ngx_sprintf(p,
+                                  ngx_http_ticket_msg(ctx,
+                                      TK_MSG_GOTO_THERE_IS_NO_TICKET_UL_OR_YOU),
                                   number)
                       - p;
 

@@ -293,11 +293,8 @@ ngx_http_ticket_keys_render(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (tpl->de) {
-        ngx_str_set(&title, "PGP-Schl\xc3\xbcssel");
-    } else {
-        ngx_str_set(&title, "PGP keys");
-    }
+    title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_PGP_KEYS);
+    title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,
                                 ngx_http_ticket_keys_body, tpl);
@@ -311,7 +308,6 @@ ngx_http_ticket_keys_row(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 {
     ngx_str_t   v[NGX_HTTP_TICKET_KEY_NFIELDS];
     ngx_uint_t  i;
-    ngx_flag_t  de;
     long long   expires;
 
     if (rep->type != REDIS_REPLY_ARRAY
@@ -325,7 +321,6 @@ ngx_http_ticket_keys_row(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         ngx_http_ticket_reply_str(&rep->element[i], &v[i]);
     }
 
-    de = ngx_http_ticket_lang_de(ctx);
     row->fpr = *ngx_ticket_str(&v[0]);
     row->uids = *ngx_ticket_str(&v[1]);
     row->emails = *ngx_ticket_str(&v[2]);
@@ -337,28 +332,32 @@ ngx_http_ticket_keys_row(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
             return NGX_ERROR;
         }
     } else {
-        ngx_http_ticket_cstr(&row->expires, de ? "nie" : "never");
+        ngx_http_ticket_cstr(&row->expires,
+                             ngx_http_ticket_msg(ctx, TK_MSG_KEYS_NEVER));
     }
 
     /* the reader checks the expiry too: mailbridge drops it within
      * seconds, the page must not call it valid meanwhile */
     if (ngx_http_ticket_flag_on(&v[4])) {
         tk_str_set(&row->state, "revoked");
-        ngx_http_ticket_cstr(&row->status, de ? "widerrufen" : "revoked");
+        ngx_http_ticket_cstr(&row->status,
+                             ngx_http_ticket_msg(ctx, TK_MSG_KEYS_REVOKED));
 
     } else if (expires > 0 && expires <= (long long) ngx_time()) {
         tk_str_set(&row->state, "expired");
-        ngx_http_ticket_cstr(&row->status, de ? "abgelaufen" : "expired");
+        ngx_http_ticket_cstr(&row->status,
+                             ngx_http_ticket_msg(ctx, TK_MSG_KEYS_EXPIRED));
 
     } else if (!ngx_http_ticket_flag_on(&v[5])) {
         tk_str_set(&row->state, "unusable");
         ngx_http_ticket_cstr(&row->status,
-                             de ? "nicht zum Verschl\xc3\xbcsseln"
-                                : "cannot encrypt");
+                             ngx_http_ticket_msg(ctx,
+                                                 TK_MSG_KEYS_CANNOT_ENCRYPT));
 
     } else {
         tk_str_set(&row->state, "valid");
-        ngx_http_ticket_cstr(&row->status, de ? "g\xc3\xbcltig" : "valid");
+        ngx_http_ticket_cstr(&row->status,
+                             ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VALID));
     }
 
     return NGX_OK;
@@ -454,7 +453,6 @@ ngx_http_ticket_keys_import(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     ngx_str_t   text;
     tk_cmds_t  *cmds;
-    ngx_flag_t  de = ngx_http_ticket_lang_de(ctx);
 
     if (ngx_http_ticket_form_arg(r, ctx, "key", &text) != NGX_OK
         || text.len == 0
@@ -462,13 +460,8 @@ ngx_http_ticket_keys_import(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                             (u_char *) "-----BEGIN PGP", 14 - 1) == NULL)
     {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                     de ? "Bitte einen Schl\xc3\xbcssel im "
-                                          "ASCII-Armor-Format einf\xc3\xbc"
-                                          "gen (-----BEGIN PGP PUBLIC KEY "
-                                          "BLOCK-----)."
-                                        : "Please paste a key in ASCII "
-                                          "armour (-----BEGIN PGP PUBLIC "
-                                          "KEY BLOCK-----).");
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_KEYS_PLEASE_PASTE_A_KEY_IN_ASCII));
     }
 
     if (!ctx->user.admin
@@ -476,10 +469,8 @@ ngx_http_ticket_keys_import(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                             (u_char *) "PRIVATE KEY BLOCK", 17 - 1) != NULL)
     {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     de ? "Geheime Schl\xc3\xbcssel d\xc3\xbc"
-                                          "rfen nur Admins importieren."
-                                        : "Only admins may import secret "
-                                          "keys.");
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_KEYS_ONLY_ADMINS_MAY_IMPORT_SECRET));
     }
 
     cmds = ngx_http_ticket_cmds(r);
@@ -510,10 +501,8 @@ ngx_http_ticket_keys_delete(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (!ctx->user.admin) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_lang_de(ctx)
-                                     ? "Nur Admins d\xc3\xbcrfen Schl\xc3\xbc"
-                                       "ssel l\xc3\xb6schen."
-                                     : "Only admins may delete keys.");
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_KEYS_ONLY_ADMINS_MAY_DELETE_KEYS));
     }
 
     if (ngx_http_ticket_form_arg(r, ctx, "fpr", &fpr) != NGX_OK

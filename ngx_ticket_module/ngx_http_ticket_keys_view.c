@@ -28,10 +28,9 @@ ngx_http_ticket_keys_article(ngx_http_request_t *r,
     u_char      *p, *last;
     size_t       n;
     ngx_str_t    st, rest;
-    ngx_flag_t   de, enc, failed;
+    ngx_flag_t   enc, failed;
     const char  *what, *verdict;
 
-    de = ngx_http_ticket_lang_de(ctx);
     enc = tk_flags_has(flags, "encrypted");
     failed = tk_flags_has(flags, "decrypt-failed");
 
@@ -39,10 +38,9 @@ ngx_http_ticket_keys_article(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    what = failed ? (de ? "Verschl\xc3\xbcsselt \xe2\x80\x94 nicht "
-                          "entschl\xc3\xbcsselbar"
-                        : "Encrypted \xe2\x80\x94 could not be decrypted")
-           : enc ? (de ? "Verschl\xc3\xbcsselt" : "Encrypted")
+    what = failed ? ngx_http_ticket_msg(ctx,
+                                        TK_MSG_KEYS_VIEW_ENCRYPTED_COULD_NOT_BE)
+           : enc ? ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VIEW_ENCRYPTED)
            : NULL;
 
     /* "STATUS ID [UID]" */
@@ -60,8 +58,8 @@ ngx_http_ticket_keys_article(ngx_http_request_t *r,
 
     if (sig->len == 0) {
         verdict = tk_flags_has(flags, "signed")
-                  ? (de ? "signiert (nicht gepr\xc3\xbc" "ft)"
-                        : "signed (not checked)")
+                  ? ngx_http_ticket_msg(ctx,
+                                        TK_MSG_KEYS_VIEW_SIGNED_NOT_CHECKED)
                   : NULL;
         if (failed) {
             tk_str_set(status, "failed");
@@ -72,26 +70,30 @@ ngx_http_ticket_keys_article(ngx_http_request_t *r,
                && !ngx_http_ticket_keys_same_addr(&rest, from))
     {
         /* a good signature, by a key of someone else than From says */
-        verdict = de ? "Signatur g\xc3\xbcltig, aber NICHT vom Absender"
-                     : "valid signature, but NOT by the sender";
+        verdict =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_KEYS_VIEW_VALID_SIGNATURE_BUT_NOT_BY);
         tk_str_set(status, "valid-other");
     } else if (NGX_KEYS_IS(st, "valid")) {
-        verdict = de ? "Signatur g\xc3\xbcltig" : "valid signature";
+        verdict = ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VIEW_VALID_SIGNATURE);
         tk_str_set(status, "valid");
     } else if (NGX_KEYS_IS(st, "unknown-key")) {
-        verdict = de ? "signiert mit unbekanntem Schl\xc3\xbcssel"
-                     : "signed with an unknown key";
+        verdict =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_KEYS_VIEW_SIGNED_WITH_AN_UNKNOWN_KEY);
         tk_str_set(status, "unknown-key");
     } else if (NGX_KEYS_IS(st, "expired-key")) {
-        verdict = de ? "signiert mit abgelaufenem Schl\xc3\xbcssel"
-                     : "signed with an expired key";
+        verdict =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_KEYS_VIEW_SIGNED_WITH_AN_EXPIRED_KEY);
         tk_str_set(status, "expired-key");
     } else if (NGX_KEYS_IS(st, "revoked-key")) {
-        verdict = de ? "signiert mit widerrufenem Schl\xc3\xbcssel"
-                     : "signed with a revoked key";
+        verdict =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_KEYS_VIEW_SIGNED_WITH_A_REVOKED_KEY);
         tk_str_set(status, "revoked-key");
     } else {
-        verdict = de ? "Signatur UNG\xc3\x9cLTIG" : "BAD signature";
+        verdict = ngx_http_ticket_msg(ctx, TK_MSG_KEYS_VIEW_BAD_SIGNATURE);
         tk_str_set(status, "bad");
     }
 

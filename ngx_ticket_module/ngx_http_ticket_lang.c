@@ -14,32 +14,82 @@
 #include "ngx_http_ticket.h"
 
 
-static ngx_flag_t ngx_http_ticket_accept_de(ngx_str_t *value);
+static ngx_uint_t ngx_http_ticket_accept_lang(ngx_str_t *value);
 static ngx_int_t ngx_http_ticket_qvalue(u_char *p, u_char *last);
+
+
+/*
+ * The index (TK_LANG_*) of a two-letter code among the catalogue's
+ * languages (messages.txt's @languages line), or -1.
+ */
+ngx_int_t
+ngx_http_ticket_lang_index(u_char *code, size_t len)
+{
+    ngx_uint_t  i;
+
+    if (len != 2) {
+        return -1;
+    }
+
+    for (i = 0; i < TK_LANG_N; i++) {
+        if (ngx_strncasecmp(code, (u_char *) tk_msg_langs[i], 2) == 0) {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+/* The signed-in user's language; one we do not have is German. */
+ngx_uint_t
+ngx_http_ticket_lang(ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_int_t  i;
+
+    if (ctx == NULL) {
+        return TK_LANG_DE;
+    }
+
+    i = ngx_http_ticket_lang_index(ctx->user.lang.data, ctx->user.lang.len);
+
+    return i < 0 ? TK_LANG_DE : (ngx_uint_t) i;
+}
+
+
+ngx_flag_t
+ngx_http_ticket_lang_de(ngx_http_ticket_ctx_t *ctx)
+{
+    return ngx_http_ticket_lang(ctx) == TK_LANG_DE;
+}
 
 
 ngx_flag_t
 ngx_http_ticket_page_de(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
+    return ngx_http_ticket_page_lang(r, ctx) == TK_LANG_DE;
+}
+
+
+ngx_uint_t
+ngx_http_ticket_page_lang(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
     ngx_str_t         lang;
+    ngx_int_t         ix;
     ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
     if (ctx && ctx->authenticated) {
-        return ngx_http_ticket_lang_de(ctx);
+        return ngx_http_ticket_lang(ctx);
     }
 
     if (ngx_http_ticket_cookie(r, NGX_HTTP_TICKET_LANG_COOKIE, &lang)
-        == NGX_OK
-        && lang.len == 2)
+        == NGX_OK)
     {
-        if (ngx_strncmp(lang.data, "en", 2) == 0) {
-            return 0;
-        }
-
-        if (ngx_strncmp(lang.data, "de", 2) == 0) {
-            return 1;
+        ix = ngx_http_ticket_lang_index(lang.data, lang.len);
+        if (ix >= 0) {
+            return ix;
         }
     }
 
@@ -63,33 +113,32 @@ ngx_http_ticket_page_de(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                                sizeof("Accept-Language") - 1)
                == 0)
         {
-            return ngx_http_ticket_accept_de(&h[i].value);
+            return ngx_http_ticket_accept_lang(&h[i].value);
         }
     }
 
-    return 1;
+    return TK_LANG_DE;
 }
 
 
 /*
- * Accept-Language ("en-US,en;q=0.9,de;q=0.8"): English only when the
- * browser ranks it above German (by q, then by order); German when it
- * asks for neither.
+ * Accept-Language ("en-US,en;q=0.9,de;q=0.8"): of our languages the one
+ * the browser ranks highest (by q, then by order); German when it asks
+ * for none of them.
  */
-static ngx_flag_t
-ngx_http_ticket_accept_de(ngx_str_t *value)
+static ngx_uint_t
+ngx_http_ticket_accept_lang(ngx_str_t *value)
 {
     u_char      *p, *last, *tag, *tag_end;
-    ngx_int_t    q, de, en, pos, de_pos, en_pos;
+    ngx_int_t    q, ix, best_q;
+    ngx_uint_t   best;
 
     p = value->data;
     last = p + value->len;
-    de = -1;
-    en = -1;
-    de_pos = 0;
-    en_pos = 0;
+    best = TK_LANG_DE;
+    best_q = 0;
 
-    for (pos = 0; p < last; pos++) {
+    while (p < last) {
 
         while (p < last && (*p == ' ' || *p == ',')) {
             p++;
@@ -113,27 +162,18 @@ ngx_http_ticket_accept_de(ngx_str_t *value)
             p++;
         }
 
-        if (tag_end - tag >= 2
-            && (tag_end - tag == 2 || tag[2] == '-'))
-        {
-            if (ngx_strncasecmp(tag, (u_char *) "de", 2) == 0 && q > de) {
-                de = q;
-                de_pos = pos;
+        if (tag_end - tag >= 2 && (tag_end - tag == 2 || tag[2] == '-')) {
+            ix = ngx_http_ticket_lang_index(tag, 2);
 
-            } else if (ngx_strncasecmp(tag, (u_char *) "en", 2) == 0
-                       && q > en)
-            {
-                en = q;
-                en_pos = pos;
+            /* strictly higher: an earlier tag wins a tie */
+            if (ix >= 0 && q > best_q) {
+                best = ix;
+                best_q = q;
             }
         }
     }
 
-    if (en <= 0) {
-        return 1;
-    }
-
-    return de > en || (de == en && de_pos < en_pos);
+    return best;
 }
 
 

@@ -135,9 +135,9 @@ ngx_http_ticket_merge_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     if (into <= 0 || (uint64_t) into == number) {
         ngx_str_set(&msg, "");
-        msg.data = (u_char *) (ngx_http_ticket_lang_de(ctx)
-                   ? "Bitte die Nummer eines anderen Tickets angeben."
-                   : "Please give the number of another ticket.");
+        msg.data = (u_char *) (
+                               ngx_http_ticket_msg(ctx,
+                                   TK_MSG_MERGE_TICKET_PLEASE_GIVE_THE_NUMBER_OF));
         msg.len = ngx_strlen(msg.data);
         return ngx_http_ticket_view_again(r, ctx, number, "into", &msg);
     }
@@ -549,12 +549,8 @@ ngx_http_ticket_ms_committed(ngx_http_request_t *r,
         }
 
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_CONFLICT,
-                                     ngx_http_ticket_lang_de(ctx)
-                                     ? "Das Ticket wurde gerade von anderen "
-                                       "ge\xc3\xa4ndert. Bitte versuche es "
-                                       "noch einmal."
-                                     : "The ticket was being changed by "
-                                       "others. Please try again.");
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_ACTION_THE_TICKET_WAS_BEING_CHANGED));
     }
 
     for (i = 0; i < ctx->nreplies; i++) {

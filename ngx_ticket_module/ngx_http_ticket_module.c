@@ -39,6 +39,7 @@ static char *ngx_http_ticket_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 
 static ngx_int_t ngx_http_ticket_init_process(ngx_cycle_t *cycle);
+static void ngx_http_ticket_time_zone(ngx_cycle_t *cycle);
 static void ngx_http_ticket_exit_process(ngx_cycle_t *cycle);
 
 
@@ -145,6 +146,14 @@ static ngx_command_t  ngx_http_ticket_commands[] = {
       offsetof(ngx_http_ticket_loc_conf_t, subject_tag),
       &ngx_http_ticket_subject_tag_post },
 
+    /* i18n (docs/i18n.md): the zone pages show times in */
+    { ngx_string("ticket_time_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ticket_main_conf_t, time_zone),
+      NULL },
+
       ngx_null_command
 };
 
@@ -185,7 +194,49 @@ ngx_module_t  ngx_http_ticket_module = {
 static ngx_int_t
 ngx_http_ticket_init_process(ngx_cycle_t *cycle)
 {
+    ngx_http_ticket_time_zone(cycle);
+
     return ngx_http_ticket_redis_init_process(cycle);
+}
+
+
+/*
+ * Pages show times in ticket_time_zone (default Europe/Berlin: the
+ * collective's), not in whatever zone the server runs in; "server" keeps
+ * the environment's TZ.  The worker's libc zone is set once, before any
+ * time is formatted (nginx's own log times follow it).  Without tzdata
+ * Europe/Berlin is its POSIX rule, so the default never becomes UTC.
+ */
+static void
+ngx_http_ticket_time_zone(ngx_cycle_t *cycle)
+{
+    char                         *tz, path[256];
+    ngx_http_ticket_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_ticket_module);
+
+    if (mcf == NULL || !mcf->used || mcf->time_zone.len == 0
+        || mcf->time_zone.len >= 128
+        || ngx_strcmp(mcf->time_zone.data, "server") == 0)
+    {
+        return;
+    }
+
+    tz = (char *) mcf->time_zone.data;
+    ngx_snprintf((u_char *) path, sizeof(path), "/usr/share/zoneinfo/%s%Z",
+                 tz);
+
+    if (ngx_strcmp(tz, "Europe/Berlin") == 0 && access(path, R_OK) != 0) {
+        tz = "CET-1CEST,M3.5.0,M10.5.0/3";
+    }
+
+    if (setenv("TZ", tz, 1) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_errno,
+                      "ticket_time_zone: setenv(TZ) failed");
+        return;
+    }
+
+    tzset();
 }
 
 
@@ -450,6 +501,10 @@ ngx_http_ticket_init_main_conf(ngx_conf_t *cf, void *conf)
     u_char  *p;
 
     ngx_conf_init_msec_value(mcf->redis_timeout, 2000);
+
+    if (mcf->time_zone.len == 0) {
+        ngx_str_set(&mcf->time_zone, "Europe/Berlin");
+    }
     ngx_conf_init_uint_value(mcf->tx_connections, 4);
 
     if (mcf->used && mcf->redis.data == NULL) {

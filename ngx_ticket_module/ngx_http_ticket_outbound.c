@@ -92,9 +92,8 @@ ngx_http_ticket_outbound(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (!ngx_http_ticket_full_somewhere(ctx)) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                   ngx_http_ticket_lang_de(ctx)
-                   ? "Du darfst in keiner AG schreiben."
-                   : "You may not write in any group.");
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_OUTBOUND_YOU_MAY_NOT_WRITE_IN_ANY));
     }
 
     ctx->view = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_outbound_t));
@@ -125,9 +124,8 @@ ngx_http_ticket_outbound_new(ngx_http_request_t *r,
 
     if (!ngx_http_ticket_full_somewhere(ctx)) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                   ngx_http_ticket_lang_de(ctx)
-                   ? "Du darfst in keiner AG schreiben."
-                   : "You may not write in any group.");
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_OUTBOUND_YOU_MAY_NOT_WRITE_IN_ANY));
     }
 
     ob = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_outbound_t));
@@ -329,14 +327,12 @@ ngx_http_ticket_outbound_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
     ngx_str_t                    email;
-    ngx_flag_t                   de;
     tk_cmds_t                   *cmds;
     ngx_http_ticket_outbound_t  *ob;
 
     static ngx_str_t  index = ngx_string(TK_KEY_CUSTOMER_BY_EMAIL);
 
     ob = ctx->view;
-    de = ngx_http_ticket_lang_de(ctx);
 
     if (ctx->nreplies < 2) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -345,8 +341,8 @@ ngx_http_ticket_outbound_read(ngx_http_request_t *r,
     ob->grp = &ctx->replies[0];
 
     if (ob->grp->type != REDIS_REPLY_ARRAY || ob->grp->nelem == 0) {
-        ob->err_group = de ? "Diese AG gibt es nicht."
-                           : "There is no such group.";
+        ob->err_group =
+            ngx_http_ticket_msg(ctx, TK_MSG_ACTION_THERE_IS_NO_SUCH_GROUP);
         return ngx_http_ticket_outbound_back(r, ctx,
                                              NGX_HTTP_TICKET_UNPROCESSABLE);
     }
@@ -354,11 +350,9 @@ ngx_http_ticket_outbound_read(ngx_http_request_t *r,
     ngx_http_ticket_reply_value(ob->grp, TK_F_EMAIL, &email);
 
     if (!ob->c.note && !tk_addr_valid(email.data, email.len)) {
-        ob->err_group = de ? "Diese AG hat keine g\xc3\xbcltige E-Mail-"
-                             "Adresse: so kann nichts gesendet werden "
-                             "(ticketctl group)."
-                           : "This group has no valid email address: "
-                             "nothing can be sent (ticketctl group).";
+        ob->err_group =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_REPLY_ARTICLE_THIS_GROUP_HAS_NO_VALID_EMAIL);
         return ngx_http_ticket_outbound_back(r, ctx,
                                              NGX_HTTP_TICKET_UNPROCESSABLE);
     }

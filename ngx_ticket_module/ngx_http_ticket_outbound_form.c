@@ -22,7 +22,7 @@ static ngx_int_t ngx_http_ticket_outbound_customer(ngx_http_request_t *r,
     ngx_http_ticket_outbound_t *ob, const tk_json_member_t *e,
     const char **field, const char **message);
 static ngx_int_t ngx_http_ticket_outbound_who(ngx_http_request_t *r,
-    ngx_flag_t de, ngx_http_ticket_outbound_t *ob);
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_outbound_t *ob);
 static void ngx_http_ticket_outbound_body(tk_out_t *out, void *data);
 
 
@@ -202,36 +202,34 @@ ngx_int_t
 ngx_http_ticket_outbound_check(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_outbound_t *ob)
 {
-    ngx_flag_t  de, bad;
-
-    de = ngx_http_ticket_lang_de(ctx);
+    ngx_flag_t  bad;
 
     bad = (ngx_http_ticket_reply_check(r, ctx, &ob->c) != NGX_OK);
 
     ngx_http_ticket_trim(&ob->group);
 
     if (ob->group.len == 0) {
-        ob->err_group = de ? "Bitte w\xc3\xa4hle eine AG."
-                           : "Please choose a group.";
+        ob->err_group =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_OUTBOUND_FORM_PLEASE_CHOOSE_A_GROUP);
         bad = 1;
 
     } else if (!tk_valid_group(ngx_ticket_str(&ob->group))
                || ngx_http_ticket_right(ctx, &ob->group) == TK_RIGHT_NONE)
     {
         /* one without any right is as unknown as one that is not there */
-        ob->err_group = de ? "Diese AG gibt es nicht."
-                           : "There is no such group.";
+        ob->err_group =
+            ngx_http_ticket_msg(ctx, TK_MSG_ACTION_THERE_IS_NO_SUCH_GROUP);
         bad = 1;
 
     } else if (ngx_http_ticket_right(ctx, &ob->group) != TK_RIGHT_FULL) {
-        ob->err_group = de ? "In dieser AG darfst du nur lesen: bitte w"
-                             "\xc3\xa4hle eine, in der du schreiben darfst."
-                           : "You have read access only to this group: "
-                             "please choose one you may write in.";
+        ob->err_group =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_OUTBOUND_FORM_YOU_HAVE_READ_ACCESS_ONLY_TO);
         bad = 1;
     }
 
-    if (ngx_http_ticket_outbound_who(r, de, ob) != NGX_OK) {
+    if (ngx_http_ticket_outbound_who(r, ctx, ob) != NGX_OK) {
         bad = 1;
     }
 
@@ -245,7 +243,7 @@ ngx_http_ticket_outbound_check(ngx_http_request_t *r,
  * is what the mail says; without one, the customer's name goes there.
  */
 static ngx_int_t
-ngx_http_ticket_outbound_who(ngx_http_request_t *r, ngx_flag_t de,
+ngx_http_ticket_outbound_who(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_outbound_t *ob)
 {
     ngx_http_ticket_compose_t  *c;
@@ -259,11 +257,9 @@ ngx_http_ticket_outbound_who(ngx_http_request_t *r, ngx_flag_t de,
         || ob->name.len > NGX_HTTP_TICKET_CUSTOMER_NAME_MAX
         || ngx_http_ticket_text_chars(&ob->name, 0) < 0)
     {
-        ob->err_name = de ? "Zeilenumbr\xc3\xbc" "che und Steuerzeichen sind "
-                            "im Namen nicht erlaubt (h\xc3\xb6" "chstens 200 "
-                            "Zeichen)."
-                          : "Line breaks and control characters are not "
-                            "allowed in the name (at most 200 characters).";
+        ob->err_name =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_OUTBOUND_FORM_LINE_BREAKS_AND_CONTROL);
         return NGX_DECLINED;
     }
 
@@ -277,8 +273,9 @@ ngx_http_ticket_outbound_who(ngx_http_request_t *r, ngx_flag_t de,
 
     if (ob->email.len == 0) {
         if (c->err_to == NULL) {
-            c->err_to = de ? "Bitte gib die Adresse der Kundin an."
-                           : "Please enter the customer's address.";
+            c->err_to =
+                ngx_http_ticket_msg(ctx,
+                    TK_MSG_OUTBOUND_FORM_PLEASE_ENTER_THE_CUSTOMER_S);
         }
 
         return NGX_DECLINED;
@@ -287,10 +284,9 @@ ngx_http_ticket_outbound_who(ngx_http_request_t *r, ngx_flag_t de,
     if (tk_has_ctrl(ngx_ticket_str(&ob->email))
         || !tk_addr_valid(ob->email.data, ob->email.len))
     {
-        ob->err_name = de ? "Die Adresse der Kundin ist keine g\xc3\xbcltige "
-                            "E-Mail-Adresse."
-                          : "The customer's address is not a valid email "
-                            "address.";
+        ob->err_name =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_OUTBOUND_FORM_THE_CUSTOMER_S_ADDRESS_IS_NOT);
         return NGX_DECLINED;
     }
 
@@ -440,9 +436,11 @@ ngx_http_ticket_outbound_page(ngx_http_request_t *r,
 
     ngx_http_ticket_security_crypt(&sec, &tpl->crypt);
 
-    if (ngx_http_ticket_security_text(r, de, &sec, &tpl->security, &kind)
+    if (ngx_http_ticket_security_text(r, ngx_http_ticket_lang(ctx), &sec,
+                                      &tpl->security, &kind)
             != NGX_OK
-        || ngx_http_ticket_compose_send_label(r, de, c, &tpl->send_label)
+        || ngx_http_ticket_compose_send_label(r, ngx_http_ticket_lang(ctx), c,
+                                              &tpl->send_label)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -463,11 +461,9 @@ ngx_http_ticket_outbound_page(ngx_http_request_t *r,
     tpl->state_opts = so;
     tpl->state_opts_n = TK_STATE_MAX;
 
-    if (de) {
-        ngx_str_set(&title, "E-Mail senden");
-    } else {
-        ngx_str_set(&title, "Send email");
-    }
+    title.data = (u_char *) ngx_http_ticket_msg(ctx,
+                                                TK_MSG_COMPOSE_FORM_SEND_EMAIL);
+    title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, status, &title,
                                 ngx_http_ticket_outbound_body, tpl);

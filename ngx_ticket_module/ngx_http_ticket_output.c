@@ -10,11 +10,9 @@
 
 typedef struct {
     ngx_uint_t                 status;
-    const char                *reason;
-    const char                *text;
-    const char                *reason_de;
-    const char                *text_de;
-    const char                *json;            /* {"error": ...} */
+    int                        reason;          /* TK_MSG_STATUS_* */
+    int                        text;
+    const char                *json;            /* {"error": ...}, English */
 } ngx_http_ticket_status_text_t;
 
 
@@ -54,80 +52,29 @@ static ngx_http_ticket_headers_t  ngx_http_ticket_file_headers = {
 
 
 static ngx_http_ticket_status_text_t  ngx_http_ticket_status_texts[] = {
-
-    { NGX_HTTP_BAD_REQUEST, "Bad request",
-      "The form could not be read or has expired. Go back, reload the page "
-      "and try again.",
-      "Ungültige Anfrage",
-      "Das Formular war ungültig oder abgelaufen. Bitte die Seite neu laden "
-      "und es noch einmal versuchen.",
+    { NGX_HTTP_BAD_REQUEST, TK_MSG_STATUS_S400, TK_MSG_STATUS_S400_TEXT,
       "bad request" },
-
-    { NGX_HTTP_UNAUTHORIZED, "Not signed in",
-      "Please sign in first.",
-      "Nicht angemeldet",
-      "Bitte zuerst anmelden.",
+    { NGX_HTTP_UNAUTHORIZED, TK_MSG_STATUS_S401, TK_MSG_STATUS_S401_TEXT,
       "unauthorized" },
-
-    { NGX_HTTP_FORBIDDEN, "Not allowed",
-      "You are not allowed to do this.",
-      "Nicht erlaubt",
-      "Das darfst du nicht.",
+    { NGX_HTTP_FORBIDDEN, TK_MSG_STATUS_S403, TK_MSG_STATUS_S403_TEXT,
       "forbidden" },
-
     /* the same words for a ticket that does not exist and one the user
      * may not see: a 404 must not tell which */
-    { NGX_HTTP_NOT_FOUND, "Not found",
-      "This page does not exist, or you have no access to it.",
-      "Nicht gefunden",
-      "Diese Seite gibt es nicht, oder du hast keinen Zugriff darauf.",
+    { NGX_HTTP_NOT_FOUND, TK_MSG_STATUS_S404, TK_MSG_STATUS_S404_TEXT,
       "not found" },
-
-    { NGX_HTTP_NOT_ALLOWED, "Method not allowed",
-      "This address does not accept this kind of request.",
-      "Methode nicht erlaubt",
-      "Diese Adresse nimmt diese Art von Anfrage nicht an.",
+    { NGX_HTTP_NOT_ALLOWED, TK_MSG_STATUS_S405, TK_MSG_STATUS_S405_TEXT,
       "method not allowed" },
-
-    { NGX_HTTP_CONFLICT, "Changed meanwhile",
-      "Someone else changed this at the same time. Reload the page and try "
-      "again.",
-      "Zwischenzeitlich geändert",
-      "Jemand anderes hat gleichzeitig etwas geändert. Bitte die Seite neu "
-      "laden und es noch einmal versuchen.",
+    { NGX_HTTP_CONFLICT, TK_MSG_STATUS_S409, TK_MSG_STATUS_S409_TEXT,
       "conflict" },
-
-    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "Too large",
-      "What you sent is too large.",
-      "Zu groß",
-      "Die gesendeten Daten sind zu groß.",
+    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, TK_MSG_STATUS_S413, TK_MSG_STATUS_S413_TEXT,
       "request too large" },
-
-    { 429, "Too many attempts",
-      "Too many attempts. Wait a while and try again.",
-      "Zu viele Versuche",
-      "Zu viele Versuche. Bitte etwas warten und es dann noch einmal "
-      "versuchen.",
+    { 429, TK_MSG_STATUS_S429, TK_MSG_STATUS_S429_TEXT,
       "too many requests" },
-
-    { NGX_HTTP_INTERNAL_SERVER_ERROR, "Internal error",
-      "Something went wrong on the server. The error has been logged.",
-      "Interner Fehler",
-      "Auf dem Server ist etwas schiefgegangen. Der Fehler wurde "
-      "protokolliert.",
+    { NGX_HTTP_INTERNAL_SERVER_ERROR, TK_MSG_STATUS_S500, TK_MSG_STATUS_S500_TEXT,
       "internal error" },
-
-    { NGX_HTTP_SERVICE_UNAVAILABLE, "Service unavailable",
-      "The database is unavailable right now. Try again in a moment.",
-      "Vorübergehend nicht verfügbar",
-      "Die Datenbank ist gerade nicht erreichbar. Bitte gleich noch einmal "
-      "versuchen.",
+    { NGX_HTTP_SERVICE_UNAVAILABLE, TK_MSG_STATUS_S503, TK_MSG_STATUS_S503_TEXT,
       "database unavailable" },
-
-    { 0, "Error",
-      "The request could not be completed.",
-      "Fehler",
-      "Die Anfrage konnte nicht ausgeführt werden.",
+    { 0, TK_MSG_STATUS_SOTHER, TK_MSG_STATUS_SOTHER_TEXT,
       "error" }
 };
 
@@ -476,18 +423,6 @@ ngx_http_ticket_page(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 }
 
 
-/*
- * German for users who chose it; before sign-in, for browsers whose first
- * language is German.
- */
-ngx_flag_t
-ngx_http_ticket_lang_de(ngx_http_ticket_ctx_t *ctx)
-{
-    return ctx->user.lang.len == 2
-           && ngx_strncmp(ctx->user.lang.data, "de", 2) == 0;
-}
-
-
 typedef struct {
     tk_tpl_error_t             tpl;
 } ngx_http_ticket_error_page_t;
@@ -500,7 +435,6 @@ ngx_http_ticket_error(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     u_char                         *p;
     tk_out_t                        out;
     ngx_str_t                       title;
-    ngx_flag_t                      de;
     ngx_http_ticket_status_text_t  *st;
     ngx_http_ticket_error_page_t   *page;
     ngx_http_ticket_loc_conf_t     *lcf;
@@ -553,12 +487,12 @@ ngx_http_ticket_error(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    de = ngx_http_ticket_page_de(r, ctx);
-
     page->tpl.status.data = p;
     page->tpl.status.len = ngx_sprintf(p, "%ui", status) - p;
-    ngx_http_ticket_cstr(&page->tpl.reason, de ? st->reason_de : st->reason);
-    ngx_http_ticket_cstr(&page->tpl.text, de ? st->text_de : st->text);
+    ngx_http_ticket_cstr(&page->tpl.reason,
+                         ngx_http_ticket_page_msg(r, ctx, st->reason));
+    ngx_http_ticket_cstr(&page->tpl.text,
+                         ngx_http_ticket_page_msg(r, ctx, st->text));
     ngx_http_ticket_cstr(&page->tpl.detail, message);
 
     /* a 400 that says what was wrong is no broken or expired form */
@@ -570,11 +504,13 @@ ngx_http_ticket_error(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     if (ctx && ctx->authenticated) {
         ngx_http_ticket_cstr(&page->tpl.home_label,
-                            de ? "Zur Übersicht" : "Back to the overview");
+                            ngx_http_ticket_page_msg(r, ctx,
+                                TK_MSG_OUTPUT_BACK_TO_THE_OVERVIEW));
 
     } else {
         ngx_http_ticket_cstr(&page->tpl.home_label,
-                            de ? "Zur Anmeldung" : "Go to sign in");
+                            ngx_http_ticket_page_msg(r, ctx,
+                                TK_MSG_OUTPUT_GO_TO_SIGN_IN));
     }
 
     if (ctx) {

@@ -40,31 +40,20 @@ static ngx_int_t ngx_http_ticket_overview_counted(ngx_http_request_t *r,
 
 
 ngx_http_ticket_ov_def_t  ngx_http_ticket_ov_defs[NGX_HTTP_TICKET_OV_N] = {
-    { "my", "My tickets", "Meine Tickets",
-      "Nothing is assigned to you right now.",
-      "Dir ist gerade nichts zugewiesen.",
+    { "my", TK_MSG_OVERVIEW_OV_MY, TK_MSG_OVERVIEW_OV_MY_EMPTY,
       TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME },
-    { "unassigned", "Unassigned in my groups",
-      "Nicht zugewiesen (meine AGs)",
-      "Every open ticket of your groups has someone looking after it.",
-      "Alle offenen Tickets deiner AGs sind jemandem zugewiesen.",
+    { "unassigned", TK_MSG_OVERVIEW_OV_UNASSIGNED,
+      TK_MSG_OVERVIEW_OV_UNASSIGNED_EMPTY,
       TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_NONE },
-    { "waiting", "My tickets, waiting", "Meine Tickets (wartend)",
-      "You are not waiting for anything.",
-      "Du wartest gerade auf nichts.",
+    { "waiting", TK_MSG_OVERVIEW_OV_WAITING, TK_MSG_OVERVIEW_OV_WAITING_EMPTY,
       TK_STATE_WAITING, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME },
-    { "open", "Open in my groups", "Offen (meine AGs)",
-      "No open tickets in your groups.",
-      "Keine offenen Tickets in deinen AGs.",
+    { "open", TK_MSG_OVERVIEW_OV_OPEN, TK_MSG_OVERVIEW_OV_OPEN_EMPTY,
       TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ANY },
-    { "all", "All tickets", "Alle Tickets",
-      "No tickets yet.", "Noch keine Tickets.",
+    { "all", TK_MSG_OVERVIEW_OV_ALL, TK_MSG_OVERVIEW_OV_ALL_EMPTY,
       TK_STATE_NEW, TK_STATE_CLOSED, NGX_HTTP_TICKET_OWNER_ANY },
     /* unassigned open tickets started by auto-generated mail: out of
      * "unassigned", still in "open", "all" and the group overviews */
-    { "auto", "Newsletters / automatic", "Newsletter / automatisch",
-      "No open tickets from newsletters or automatic mail.",
-      "Keine offenen Tickets aus Newslettern oder automatischen Mails.",
+    { "auto", TK_MSG_OVERVIEW_OV_AUTO, TK_MSG_OVERVIEW_OV_AUTO_EMPTY,
       TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_AUTO },
 };
 

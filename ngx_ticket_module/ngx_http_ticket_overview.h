@@ -26,10 +26,8 @@
 
 typedef struct {
     const char                *name;
-    const char                *label_en;
-    const char                *label_de;
-    const char                *empty_en;
-    const char                *empty_de;
+    int                        label;           /* TK_MSG_OVERVIEW_OV_* */
+    int                        empty;
     ngx_int_t                  state_min;
     ngx_int_t                  state_max;
     ngx_uint_t                 owner;           /* NGX_HTTP_TICKET_OWNER_* */

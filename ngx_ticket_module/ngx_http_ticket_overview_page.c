@@ -150,7 +150,8 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
         }
 
         heading.len = ngx_sprintf(heading.data, "%s%V",
-                                  tpl->de ? "AG " : "Group ", &ov->group)
+                                  ngx_http_ticket_msg(ctx,
+                                      TK_MSG_OVERVIEW_PAGE_GROUP), &ov->group)
                       - heading.data;
     }
 
@@ -177,19 +178,18 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
 
     if (tpl->filtered) {
         ngx_http_ticket_cstr(&tpl->empty_text,
-                             tpl->de ? "Keine Tickets passen zu diesen "
-                                       "Filtern."
-                                     : "No tickets match these filters.");
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_OVERVIEW_PAGE_NO_TICKETS_MATCH_THESE));
 
     } else if (ov->def < NGX_HTTP_TICKET_OV_N) {
         ngx_http_ticket_cstr(&tpl->empty_text,
-                             tpl->de ? ngx_http_ticket_ov_defs[ov->def].empty_de
-                                     : ngx_http_ticket_ov_defs[ov->def].empty_en);
+                             ngx_http_ticket_msg(ctx,
+                                 ngx_http_ticket_ov_defs[ov->def].empty));
 
     } else {
         ngx_http_ticket_cstr(&tpl->empty_text,
-                             tpl->de ? "Keine Tickets in dieser AG."
-                                     : "No tickets in this group.");
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_OVERVIEW_PAGE_NO_TICKETS_IN_THIS_GROUP));
     }
 
     /* pager: "51–100 of 1234", prev/next only where there is a page */
@@ -301,13 +301,11 @@ ngx_http_ticket_overview_sidebar(ngx_http_request_t *r,
 {
     ngx_int_t                       s;
     ngx_uint_t                      i, g, n, count;
-    ngx_flag_t                      de;
     ngx_str_t                       name;
     tk_tpl_overview_overviews_t    *item;
     ngx_http_ticket_ov_def_t       *def;
     ngx_http_ticket_group_right_t  *gr;
 
-    de = ngx_http_ticket_lang_de(ctx);
     gr = ctx->groups.elts;
     n = NGX_HTTP_TICKET_OV_N + ctx->groups.nelts;
 
@@ -335,8 +333,8 @@ ngx_http_ticket_overview_sidebar(ngx_http_request_t *r,
                 }
             }
 
-            item[i].label.data = (u_char *) (de ? def->label_de
-                                                : def->label_en);
+            item[i].label.data = (u_char *) ngx_http_ticket_msg(ctx,
+                                                                def->label);
             item[i].label.len = ngx_strlen(item[i].label.data);
             item[i].current = (ov->def == i);
 
@@ -519,11 +517,8 @@ ngx_http_ticket_overview_rows(ngx_http_request_t *r,
     u_char                  *p;
     size_t                   len;
     ngx_uint_t               i;
-    ngx_flag_t               de;
     tk_tpl_overview_rows_t  *row;
     ngx_http_ticket_row_t   *src;
-
-    de = ngx_http_ticket_lang_de(ctx);
 
     row = ngx_pcalloc(r->pool, (ov->query.nrows + 1) * sizeof(*row));
     if (row == NULL) {
@@ -551,8 +546,9 @@ ngx_http_ticket_overview_rows(ngx_http_request_t *r,
         row[i].number.len = len - 2;
         row[i].title = *ngx_ticket_str(&src->title);
 
-        ngx_http_ticket_cstr(&row[i].no_title, de ? "(ohne Betreff)"
-                                                  : "(no subject)");
+        ngx_http_ticket_cstr(&row[i].no_title,
+                             ngx_http_ticket_msg(ctx,
+                                                 TK_MSG_COMMON_NO_SUBJECT));
 
         row[i].customer = *ngx_ticket_str(src->customer_name.len
                                           ? &src->customer_name

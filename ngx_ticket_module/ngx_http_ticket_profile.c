@@ -28,6 +28,8 @@ typedef struct {
     tk_tpl_profile_t           tpl;
     ngx_str_t                  new_password;
     ngx_str_t                  old_password;
+    ngx_uint_t                 lang;            /* TK_LANG_* the form shows */
+    tk_tpl_profile_langs_t     langs[TK_LANG_N];
 } ngx_http_ticket_profile_t;
 
 
@@ -69,7 +71,7 @@ ngx_http_ticket_profile(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     /* the form shows the stored values unless a POST brings others */
     pf->tpl.name = *ngx_ticket_str(&ctx->user.name);
     pf->tpl.email = *ngx_ticket_str(&ctx->user.email);
-    pf->tpl.lang_de = ngx_http_ticket_lang_de(ctx);
+    pf->lang = ngx_http_ticket_lang(ctx);
 
     if (ctx->path.len == sizeof("/profile") - 1) {
 
@@ -107,15 +109,23 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *error)
 {
     ngx_str_t                   title, saved;
-    ngx_flag_t                  de;
+    ngx_uint_t                  i;
     ngx_http_ticket_profile_t  *pf;
 
     pf = ctx->view;
-    de = ngx_http_ticket_lang_de(ctx);
 
-    pf->tpl.de = de;
     pf->tpl.csrf = *ngx_ticket_str(&ctx->csrf);
     pf->tpl.login = *ngx_ticket_str(&ctx->user.login);
+
+    /* every language of the catalogue, each named in itself */
+    for (i = 0; i < TK_LANG_N; i++) {
+        ngx_http_ticket_cstr(&pf->langs[i].code, tk_msg_langs[i]);
+        ngx_http_ticket_cstr(&pf->langs[i].name, tk_msg(i, TK_MSG_LANG_NAME));
+        pf->langs[i].selected = (i == pf->lang);
+    }
+
+    pf->tpl.langs = pf->langs;
+    pf->tpl.langs_n = TK_LANG_N;
 
     if (ngx_http_ticket_url(r, "profile", sizeof("profile") - 1,
                             &pf->tpl.profile_url) != NGX_OK
@@ -133,20 +143,17 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
 
         if (saved.len == 8 && ngx_strncmp(saved.data, "password", 8) == 0) {
             ngx_http_ticket_cstr(&pf->tpl.flash_ok,
-                                 de ? "Dein Passwort ist ge\xc3\xa4ndert."
-                                    : "Your password has been changed.");
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_PROFILE_YOUR_PASSWORD_HAS_BEEN));
         } else {
             ngx_http_ticket_cstr(&pf->tpl.flash_ok,
-                                 de ? "Gespeichert."
-                                    : "Your profile has been saved.");
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_PROFILE_YOUR_PROFILE_HAS_BEEN_SAVED));
         }
     }
 
-    if (de) {
-        ngx_str_set(&title, "Profil");
-    } else {
-        ngx_str_set(&title, "Profile");
-    }
+    title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_PROFILE);
+    title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, status, &title,
                                 ngx_http_ticket_profile_body, pf);
@@ -182,12 +189,10 @@ ngx_http_ticket_profile_save(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     ngx_int_t                   n;
     ngx_str_t                   name, email, lang, key;
-    ngx_flag_t                  de;
     tk_cmds_t                  *cmds;
     ngx_http_ticket_profile_t  *pf;
 
     pf = ctx->view;
-    de = ngx_http_ticket_lang_de(ctx);
 
     ngx_http_ticket_form_value(r, ctx, "name", &name);
     ngx_http_ticket_form_value(r, ctx, "email", &email);
@@ -207,29 +212,26 @@ ngx_http_ticket_profile_save(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (n < 1 || n > NGX_HTTP_TICKET_NAME_MAX) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Der Name muss 1 bis 100 Zeichen lang sein."
-                      : "The name must be 1 to 100 characters long.");
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_THE_NAME_MUST_BE_1_TO_100));
     }
 
     if (!ngx_http_ticket_valid_email(&email)) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Das ist keine E-Mail-Adresse "
-                        "(etwa name@example.org)."
-                      : "That is not an email address "
-                        "(like name@example.org).");
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_THAT_IS_NOT_AN_EMAIL_ADDRESS));
     }
 
-    if (lang.len == 2 && ngx_strncmp(lang.data, "de", 2) == 0) {
-        pf->tpl.lang_de = 1;
+    /* the catalogue's languages, nothing else */
+    n = ngx_http_ticket_lang_index(lang.data, lang.len);
 
-    } else if (lang.len == 2 && ngx_strncmp(lang.data, "en", 2) == 0) {
-        pf->tpl.lang_de = 0;
-
-    } else {
+    if (n < 0) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Sprache: Deutsch oder English."
-                      : "Language: Deutsch or English.");
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_LANGUAGE_DEUTSCH_OR_ENGLISH));
     }
+
+    pf->lang = n;
 
     key.data = ngx_pnalloc(r->pool, TK_KEY_MAX);
     cmds = ngx_http_ticket_cmds(r);
@@ -369,12 +371,10 @@ ngx_http_ticket_password(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     u_char                     *p;
     ngx_int_t                   n;
     ngx_str_t                   old, new, confirm;
-    ngx_flag_t                  de;
     tk_cmds_t                  *cmds;
     ngx_http_ticket_profile_t  *pf;
 
     pf = ctx->view;
-    de = ngx_http_ticket_lang_de(ctx);
 
     ngx_http_ticket_form_value(r, ctx, "old", &old);
     ngx_http_ticket_form_value(r, ctx, "new", &new);
@@ -382,8 +382,8 @@ ngx_http_ticket_password(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (old.len == 0) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Bitte gib dein aktuelles Passwort ein."
-                      : "Please enter your current password.");
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_PLEASE_ENTER_YOUR_CURRENT));
     }
 
     /* characters, not bytes: "ä" is one */
@@ -397,27 +397,22 @@ ngx_http_ticket_password(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (n < NGX_HTTP_TICKET_PASSWORD_MIN) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Das neue Passwort muss mindestens 8 Zeichen lang "
-                        "sein."
-                      : "The new password must be at least 8 characters "
-                        "long.");
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_THE_NEW_PASSWORD_MUST_BE_AT));
     }
 
     if (new.len > NGX_HTTP_TICKET_PASSWORD_LIMIT) {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Das neue Passwort ist zu lang (h\xc3\xb6" "chstens "
-                        "256 Bytes)."
-                      : "The new password is too long (at most 256 "
-                        "bytes).");
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_THE_NEW_PASSWORD_IS_TOO_LONG));
     }
 
     if (new.len != confirm.len
         || ngx_strncmp(new.data, confirm.data, new.len) != 0)
     {
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   de ? "Die beiden neuen Passw\xc3\xb6rter sind nicht "
-                        "gleich."
-                      : "The two new passwords are not the same.");
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_THE_TWO_NEW_PASSWORDS_ARE_NOT));
     }
 
     pf->old_password = old;
@@ -483,9 +478,8 @@ ngx_http_ticket_password_checked(ngx_http_request_t *r,
                       "changing it", &ctx->user.login);
 
         return ngx_http_ticket_profile_show(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   ngx_http_ticket_lang_de(ctx)
-                   ? "Das aktuelle Passwort stimmt nicht."
-                   : "The current password is not right.");
+                   ngx_http_ticket_msg(ctx,
+                       TK_MSG_PROFILE_THE_CURRENT_PASSWORD_IS_NOT));
     }
 
     return ngx_http_ticket_password_hash(r, ctx, &pf->new_password,

@@ -17,8 +17,7 @@
 
 typedef struct {
     const char                *name;
-    const char                *label_en;
-    const char                *label_de;
+    int                        label;           /* TK_MSG_OVERVIEW_COL_* */
     ngx_flag_t                 default_desc;
 } ngx_http_ticket_col_def_t;
 
@@ -30,15 +29,15 @@ static ngx_int_t ngx_http_ticket_query_rows(ngx_http_request_t *r,
 
 
 static ngx_http_ticket_col_def_t  ngx_http_ticket_col_defs[] = {
-    { "number", "No.", "Nr.", 1 },
-    { "title", "Title", "Titel", 0 },
-    { "customer", "Customer", "Kund*in", 0 },
-    { "group", "Group", "AG", 0 },
-    { "owner", "Owner", "Zuständig", 0 },
-    { "state", "State", "Status", 0 },
-    { "priority", "Priority", "Priorität", 1 },
-    { "created", "Created", "Erstellt", 1 },
-    { "updated", "Updated", "Aktualisiert", 1 },
+    { "number", TK_MSG_OVERVIEW_COL_NUMBER, 1 },
+    { "title", TK_MSG_OVERVIEW_COL_TITLE, 0 },
+    { "customer", TK_MSG_OVERVIEW_COL_CUSTOMER, 0 },
+    { "group", TK_MSG_OVERVIEW_COL_GROUP, 0 },
+    { "owner", TK_MSG_OVERVIEW_COL_OWNER, 0 },
+    { "state", TK_MSG_OVERVIEW_COL_STATE, 0 },
+    { "priority", TK_MSG_OVERVIEW_COL_PRIORITY, 1 },
+    { "created", TK_MSG_OVERVIEW_COL_CREATED, 1 },
+    { "updated", TK_MSG_OVERVIEW_COL_UPDATED, 1 },
 };
 
 
@@ -392,8 +391,7 @@ ngx_http_ticket_col_label(ngx_http_ticket_ctx_t *ctx, ngx_uint_t col,
 
     c = &ngx_http_ticket_col_defs[col < NGX_HTTP_TICKET_COL_N ? col : 0];
 
-    label->data = (u_char *) (ngx_http_ticket_lang_de(ctx) ? c->label_de
-                                                           : c->label_en);
+    label->data = (u_char *) ngx_http_ticket_msg(ctx, c->label);
     label->len = ngx_strlen(label->data);
 }
 

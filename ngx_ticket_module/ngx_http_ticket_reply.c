@@ -225,11 +225,8 @@ ngx_http_ticket_reply_begin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     default:
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_lang_de(ctx)
-                                     ? "Du hast f\xc3\xbcr diese AG nur "
-                                       "Lesezugriff."
-                                     : "You have read access to this "
-                                       "group only.");
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     return ngx_http_ticket_reply_watch(r, ctx);
@@ -308,7 +305,7 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
     ngx_int_t                     right;
     ngx_uint_t                    i;
     unsigned                      forwarded;
-    ngx_flag_t                    de, changed;
+    ngx_flag_t                    changed;
     tk_cmds_t                    *cmds;
     tk_ticket_t                   old, new;
     tk_article_t                  a;
@@ -319,7 +316,6 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
 
     rq = ctx->view;
     c = rq->c;
-    de = ngx_http_ticket_lang_de(ctx);
 
     if (ctx->nreplies < (ngx_uint_t) NGX_HTTP_TICKET_X_N
                         + (rq->at_target >= 0) + (rq->at_keys >= 0)
@@ -373,10 +369,8 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
 
     if (right != TK_RIGHT_FULL) {
         return ngx_http_ticket_reply_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
-                                   de ? "Du hast f\xc3\xbcr diese AG nur "
-                                        "Lesezugriff."
-                                      : "You have read access to this "
-                                        "group only.");
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     /* two agents on one ticket: never a silent overwrite */
@@ -420,9 +414,8 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
     }
 
     if ((c->reply || c->forward) && target == NULL) {
-        c->err = de ? "Die beantwortete Nachricht gibt es in diesem Ticket "
-                      "nicht."
-                    : "The message answered is not in this ticket.";
+        c->err = ngx_http_ticket_msg(ctx,
+                                     TK_MSG_REPLY_THE_MESSAGE_ANSWERED_IS_NOT);
         c->reply = 0;
         return ngx_http_ticket_reply_back(r, ctx, NGX_HTTP_BAD_REQUEST);
     }
@@ -440,13 +433,9 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
         ngx_http_ticket_security_crypt(&sec, &rq->crypt);
 
         if (sec.customer_encrypted && !sec.encrypt && !c->confirm_plain) {
-            c->err_confirm = de ? "Die Kundin hat in diesem Ticket "
-                                  "verschl\xc3\xbcsselt geschrieben. Diese "
-                                  "Antwort ginge unverschl\xc3\xbcsselt "
-                                  "hinaus: bitte best\xc3\xa4tigen."
-                                : "The customer wrote encrypted in this "
-                                  "ticket. This reply would go out "
-                                  "unencrypted: please confirm.";
+            c->err_confirm =
+                ngx_http_ticket_msg(ctx,
+                                    TK_MSG_REPLY_THE_CUSTOMER_WROTE_ENCRYPTED);
             return ngx_http_ticket_reply_back(r, ctx, NGX_HTTP_BAD_REQUEST);
         }
     }
@@ -604,11 +593,9 @@ ngx_http_ticket_reply_files_lost(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_compose_t *c)
 {
     if (ctx->uploads && ctx->uploads->nelts) {
-        c->err_files = ngx_http_ticket_lang_de(ctx)
-                       ? "Die Anh\xc3\xa4nge sind nicht gespeichert: bitte "
-                         "noch einmal ausw\xc3\xa4hlen."
-                       : "The attachments were not kept: please choose them "
-                         "again.";
+        c->err_files =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_REPLY_THE_ATTACHMENTS_WERE_NOT_KEPT);
     }
 }
 

@@ -36,13 +36,12 @@ ngx_http_ticket_reply_article(ngx_http_request_t *r,
     u_char                      *p, *at, tag[64];
     size_t                       tlen, i;
     ngx_str_t                    email, name, sig, rnd, *prev;
-    ngx_flag_t                   de, tagged;
+    ngx_flag_t                   tagged;
     tk_addr_t                    from;
     ngx_http_ticket_compose_t   *c;
     ngx_http_ticket_loc_conf_t  *lcf;
 
     c = rq->c;
-    de = ngx_http_ticket_lang_de(ctx);
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
 
     ngx_memzero(a, sizeof(tk_article_t));
@@ -72,10 +71,9 @@ ngx_http_ticket_reply_article(ngx_http_request_t *r,
     if (!tk_addr_valid(email.data, email.len) || at == NULL
         || tk_has_ctrl(ngx_ticket_str(&name)))
     {
-        c->err = de ? "Diese AG hat keine g\xc3\xbcltige E-Mail-Adresse: "
-                      "so kann nichts gesendet werden (ticketctl group)."
-                    : "This group has no valid email address: nothing can "
-                      "be sent (ticketctl group).";
+        c->err =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_REPLY_ARTICLE_THIS_GROUP_HAS_NO_VALID_EMAIL);
         return NGX_ERROR;
     }
 

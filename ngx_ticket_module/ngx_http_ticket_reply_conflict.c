@@ -120,7 +120,6 @@ ngx_http_ticket_reply_changed(ngx_http_request_t *r,
     tk_str_t                     *s;
     ngx_str_t                    *who;
     ngx_uint_t                    i;
-    ngx_flag_t                    de;
     const char                   *what;
     ngx_http_ticket_hist_t        h;
     ngx_http_ticket_cs_art_t      a;
@@ -130,7 +129,6 @@ ngx_http_ticket_reply_changed(ngx_http_request_t *r,
 
     rq = ctx->view;
     c = rq->c;
-    de = ngx_http_ticket_lang_de(ctx);
     history = rq->history;
 
     c->changes = ngx_array_create(r->pool, 4, sizeof(tk_str_t));
@@ -147,15 +145,15 @@ ngx_http_ticket_reply_changed(ngx_http_request_t *r,
 
         switch (a.kind) {
         case TK_ART_IN:
-            what = de ? "Neue E-Mail von " : "New mail from ";
+            what = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_NEW_MAIL_FROM);
             who = &a.from;
             break;
         case TK_ART_OUT:
-            what = de ? "E-Mail gesendet an " : "Mail sent to ";
+            what = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_MAIL_SENT_TO);
             who = &a.to;
             break;
         default:
-            what = de ? "Neue interne Notiz von " : "New internal note by ";
+            what = ngx_http_ticket_msg(ctx, TK_MSG_REPLY_NEW_INTERNAL_NOTE_BY);
             who = &a.author;
         }
 

@@ -66,9 +66,9 @@ ngx_http_ticket_reply_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     if (!c->note && !(type.len == 5 && ngx_strncmp(type.data, "reply", 5) == 0)
         && type.len)
     {
-        c->err = ngx_http_ticket_lang_de(ctx)
-                 ? "Unbekannte Art (reply oder note)."
-                 : "Unknown kind (reply or note).";
+        c->err =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_REPLY_FORM_UNKNOWN_KIND_REPLY_OR_NOTE);
     }
 
     c->state = state.len ? tk_state_parse((char *) state.data, state.len)
@@ -133,37 +133,35 @@ ngx_int_t
 ngx_http_ticket_reply_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_compose_t *c)
 {
-    ngx_flag_t  de, bad;
+    ngx_flag_t  bad;
 
-    de = ngx_http_ticket_lang_de(ctx);
     bad = (c->err != NULL);
 
     ngx_http_ticket_trim(&c->subject);
 
     if (tk_has_ctrl(ngx_ticket_str(&c->subject))) {
-        c->err_subject = de ? "Zeilenumbr\xc3\xbc" "che und Steuerzeichen "
-                              "sind im Betreff nicht erlaubt."
-                            : "Line breaks and control characters are not "
-                              "allowed in the subject.";
+        c->err_subject =
+            ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_LINE_BREAKS_AND_CONTROL);
         bad = 1;
 
     } else if (c->subject.len > NGX_HTTP_TICKET_SUBJECT_MAX
                || ngx_http_ticket_text_chars(&c->subject, 0) < 0)
     {
-        c->err_subject = de ? "Der Betreff ist zu lang oder kein g\xc3\xbcl"
-                              "tiger Text."
-                            : "The subject is too long or not valid text.";
+        c->err_subject =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_REPLY_FORM_THE_SUBJECT_IS_TOO_LONG_OR);
         bad = 1;
 
     } else if (!c->note && c->subject.len == 0) {
-        c->err_subject = de ? "Bitte gib einen Betreff an."
-                            : "Please enter a subject.";
+        c->err_subject =
+            ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_PLEASE_ENTER_A_SUBJECT);
         bad = 1;
     }
 
     if (ngx_http_ticket_text_chars(&c->body, 1) < 0) {
-        c->err_body = de ? "Der Text enth\xc3\xa4lt ung\xc3\xbcltige Zeichen."
-                         : "The text contains invalid characters.";
+        c->err_body =
+            ngx_http_ticket_msg(ctx,
+                                TK_MSG_REPLY_FORM_THE_TEXT_CONTAINS_INVALID);
         bad = 1;
 
     } else {
@@ -171,7 +169,8 @@ ngx_http_ticket_reply_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
         ngx_http_ticket_trim(&t);
         if (t.len == 0) {
-            c->err_body = de ? "Der Text ist leer." : "The text is empty.";
+            c->err_body =
+                ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_THE_TEXT_IS_EMPTY);
             bad = 1;
         }
     }
@@ -180,8 +179,8 @@ ngx_http_ticket_reply_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         /* the API's note without a state: the ticket keeps its own */
 
     } else if (c->state < TK_STATE_MIN || c->state > TK_STATE_MAX) {
-        c->err_state = de ? "Diesen Status gibt es nicht."
-                          : "There is no such state.";
+        c->err_state =
+            ngx_http_ticket_msg(ctx, TK_MSG_REPLY_FORM_THERE_IS_NO_SUCH_STATE);
         c->state = TK_STATE_WAITING;
         bad = 1;
 
@@ -193,16 +192,14 @@ ngx_http_ticket_reply_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
                                                 &c->pending_until)
                != NGX_OK)
         {
-            c->err_state = de ? "F\xc3\xbcr \xe2\x80\x9emit Erinnerung\xe2\x80"
-                                "\x9c braucht es ein g\xc3\xbcltiges Datum "
-                                "(JJJJ-MM-TT SS:MM)."
-                              : "\xe2\x80\x9cWith reminder\xe2\x80\x9d needs "
-                                "a valid date (YYYY-MM-DD HH:MM).";
+            c->err_state =
+                ngx_http_ticket_msg(ctx,
+                    TK_MSG_REPLY_FORM_WITH_REMINDER_NEEDS_A_VALID);
             bad = 1;
         }
     }
 
-    if (ngx_http_ticket_compose_rcpt(c, de) != NGX_OK) {
+    if (ngx_http_ticket_compose_rcpt(c, ngx_http_ticket_lang(ctx)) != NGX_OK) {
         if (c->note) {
             c->err_to = c->err_cc = c->err_bcc = NULL;
             c->nto = c->ncc = c->nbcc = 0;
@@ -212,8 +209,9 @@ ngx_http_ticket_reply_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         }
 
     } else if (!c->note && c->nto + c->ncc + c->nbcc == 0) {
-        c->err_to = de ? "Bitte gib mindestens eine Empf\xc3\xa4nger*in an."
-                       : "Please enter at least one recipient.";
+        c->err_to =
+            ngx_http_ticket_msg(ctx,
+                TK_MSG_REPLY_FORM_PLEASE_ENTER_AT_LEAST_ONE_TEXT);
         bad = 1;
     }
 

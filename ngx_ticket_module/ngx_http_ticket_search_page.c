@@ -81,15 +81,13 @@ ngx_http_ticket_search_html(ngx_http_request_t *r,
 
     if (s->notice) {
         ngx_http_ticket_cstr(&tpl->empty_text,
-                             tpl->de ? "Nur Füllwörter (der, die, und …): "
-                                       "bitte genauer suchen."
-                                     : "Only stop words (the, and, …): "
-                                       "please be more specific.");
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_SEARCH_PAGE_ONLY_STOP_WORDS_THE_AND));
 
     } else if (tpl->searched && s->nhits == 0) {
         ngx_http_ticket_cstr(&tpl->empty_text,
-                             tpl->de ? "Nichts gefunden."
-                                     : "Nothing found.");
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_SEARCH_PAGE_NOTHING_FOUND));
     }
 
     /* pager: "21–40", prev/next where there is a page */
@@ -124,14 +122,13 @@ ngx_http_ticket_search_html(ngx_http_request_t *r,
         }
 
         title.len = ngx_sprintf(title.data, "%s%V",
-                                tpl->de ? "Suche: " : "Search: ", &s->text)
+                                ngx_http_ticket_msg(ctx,
+                                    TK_MSG_SEARCH_PAGE_SEARCH), &s->text)
                     - title.data;
 
-    } else if (tpl->de) {
-        ngx_str_set(&title, "Suche");
-
     } else {
-        ngx_str_set(&title, "Search");
+        title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_SEARCH_SEARCH);
+        title.len = ngx_strlen(title.data);
     }
 
     return ngx_http_ticket_page(r, ctx, NGX_HTTP_OK, &title,
@@ -154,12 +151,9 @@ ngx_http_ticket_search_hits(ngx_http_request_t *r,
     u_char                  *p;
     size_t                   len;
     ngx_uint_t               i;
-    ngx_flag_t               de;
     tk_tpl_search_hits_t    *h;
     ngx_http_ticket_row_t   *row;
     ngx_http_ticket_hit_t   *hit;
-
-    de = tpl->de;
 
     h = ngx_pcalloc(r->pool, (s->nhits + 1) * sizeof(*h));
     if (h == NULL) {
@@ -187,8 +181,9 @@ ngx_http_ticket_search_hits(ngx_http_request_t *r,
         h[i].number.data = p + 2;
         h[i].number.len = len - 2;
         h[i].title = *ngx_ticket_str(&row->title);
-        ngx_http_ticket_cstr(&h[i].no_title, de ? "(ohne Betreff)"
-                                                : "(no subject)");
+        ngx_http_ticket_cstr(&h[i].no_title,
+                             ngx_http_ticket_msg(ctx,
+                                                 TK_MSG_COMMON_NO_SUBJECT));
         h[i].group = *ngx_ticket_str(&row->group);
         h[i].customer = *ngx_ticket_str(row->customer_name.len
                                         ? &row->customer_name
@@ -198,15 +193,21 @@ ngx_http_ticket_search_hits(ngx_http_request_t *r,
 
         if (hit->kind.len == 4 && ngx_strncmp(hit->kind.data, "note", 4) == 0)
         {
-            ngx_http_ticket_cstr(&h[i].kind_label, de ? "Notiz" : "note");
+            ngx_http_ticket_cstr(&h[i].kind_label,
+                                 ngx_http_ticket_msg(ctx,
+                                                     TK_MSG_SEARCH_PAGE_NOTE));
 
         } else if (hit->kind.len == 3
                    && ngx_strncmp(hit->kind.data, "out", 3) == 0)
         {
-            ngx_http_ticket_cstr(&h[i].kind_label, de ? "Antwort" : "reply");
+            ngx_http_ticket_cstr(&h[i].kind_label,
+                                 ngx_http_ticket_msg(ctx,
+                                                     TK_MSG_SEARCH_PAGE_REPLY));
 
         } else {
-            ngx_http_ticket_cstr(&h[i].kind_label, "Mail");
+            ngx_http_ticket_cstr(&h[i].kind_label,
+                                 ngx_http_ticket_msg(ctx,
+                                                     TK_MSG_SEARCH_PAGE_MAIL));
         }
 
         ngx_http_ticket_state_label(ctx, row->state, &h[i].state);

@@ -33,7 +33,7 @@ static ngx_int_t ngx_http_ticket_security_group(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_security_send(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_rcpt_field(ngx_http_ticket_compose_t *c,
-    ngx_str_t *list, ngx_uint_t *n, const char **err, ngx_flag_t de);
+    ngx_str_t *list, ngx_uint_t *n, const char **err, ngx_uint_t lang);
 
 
 /* ---- every article in one command ------------------------------------- */
@@ -187,15 +187,15 @@ ngx_http_ticket_compose_sorted(ngx_http_request_t *r,
  * is wrong; CR/LF is named as what it is.
  */
 ngx_int_t
-ngx_http_ticket_compose_rcpt(ngx_http_ticket_compose_t *c, ngx_flag_t de)
+ngx_http_ticket_compose_rcpt(ngx_http_ticket_compose_t *c, ngx_uint_t lang)
 {
     ngx_int_t  rc;
 
     c->nto = c->ncc = c->nbcc = 0;
 
-    rc = ngx_http_ticket_rcpt_field(c, &c->to, &c->nto, &c->err_to, de);
-    rc |= ngx_http_ticket_rcpt_field(c, &c->cc, &c->ncc, &c->err_cc, de);
-    rc |= ngx_http_ticket_rcpt_field(c, &c->bcc, &c->nbcc, &c->err_bcc, de);
+    rc = ngx_http_ticket_rcpt_field(c, &c->to, &c->nto, &c->err_to, lang);
+    rc |= ngx_http_ticket_rcpt_field(c, &c->cc, &c->ncc, &c->err_cc, lang);
+    rc |= ngx_http_ticket_rcpt_field(c, &c->bcc, &c->nbcc, &c->err_bcc, lang);
 
     return rc ? NGX_DECLINED : NGX_OK;
 }
@@ -203,7 +203,7 @@ ngx_http_ticket_compose_rcpt(ngx_http_ticket_compose_t *c, ngx_flag_t de)
 
 static ngx_int_t
 ngx_http_ticket_rcpt_field(ngx_http_ticket_compose_t *c, ngx_str_t *list,
-    ngx_uint_t *n, const char **err, ngx_flag_t de)
+    ngx_uint_t *n, const char **err, ngx_uint_t lang)
 {
     int        got;
     tk_str_t   bad;
@@ -216,21 +216,15 @@ ngx_http_ticket_rcpt_field(ngx_http_ticket_compose_t *c, ngx_str_t *list,
     switch (got) {
 
     case TK_ADDR_E_CTRL:
-        *err = de ? "Zeilenumbr\xc3\xbc" "che und Steuerzeichen sind in "
-                    "Adressen nicht erlaubt."
-                  : "Line breaks and control characters are not allowed "
-                    "in addresses.";
+        *err = tk_msg((int) lang, TK_MSG_SECURITY_LINE_BREAKS_AND_CONTROL);
         return 1;
 
     case TK_ADDR_E_MANY:
-        *err = de ? "Zu viele Adressen (h\xc3\xb6" "chstens 100)."
-                  : "Too many addresses (at most 100).";
+        *err = tk_msg((int) lang, TK_MSG_SECURITY_TOO_MANY_ADDRESSES_AT_MOST);
         return 1;
 
     case TK_ADDR_E_SYNTAX:
-        *err = de ? "Das ist keine g\xc3\xbcltige E-Mail-Adresse "
-                    "(name@beispiel.de)."
-                  : "That is not a valid email address (name@example.org).";
+        *err = tk_msg((int) lang, TK_MSG_SECURITY_THAT_IS_NOT_A_VALID_EMAIL);
         return 1;
     }
 
@@ -353,7 +347,7 @@ ngx_http_ticket_security_crypt(ngx_http_ticket_security_t *sec,
 
 
 ngx_int_t
-ngx_http_ticket_security_text(ngx_http_request_t *r, ngx_flag_t de,
+ngx_http_ticket_security_text(ngx_http_request_t *r, ngx_uint_t lang,
     ngx_http_ticket_security_t *sec, tk_str_t *text, const char **kind)
 {
     u_char      *p;
@@ -362,11 +356,8 @@ ngx_http_ticket_security_text(ngx_http_request_t *r, ngx_flag_t de,
     if (sec->encrypt) {
         *kind = "encrypted";
         ngx_http_ticket_cstr(text, sec->sign
-            ? (de ? "Verschl\xc3\xbcsselt an alle Empf\xc3\xa4nger*innen "
-                    "und signiert."
-                  : "Encrypted to all recipients and signed.")
-            : (de ? "Verschl\xc3\xbcsselt an alle Empf\xc3\xa4nger*innen."
-                  : "Encrypted to all recipients."));
+            ? (tk_msg((int) lang, TK_MSG_SECURITY_ENCRYPTED_TO_ALL_RECIPIENTS))
+            : (tk_msg((int) lang, TK_MSG_SECURITY_ENCRYPTED_TO_ALL_RECIPIENTS_2)));
         return NGX_OK;
     }
 
@@ -374,21 +365,14 @@ ngx_http_ticket_security_text(ngx_http_request_t *r, ngx_flag_t de,
 
     if (sec->recipients == 0) {
         ngx_http_ticket_cstr(text, sec->sign
-            ? (de ? "Nur signiert (noch keine Empf\xc3\xa4nger*innen)."
-                  : "Signed only (no recipients yet).")
-            : (de ? "NICHT verschl\xc3\xbcsselt (noch keine "
-                    "Empf\xc3\xa4nger*innen)."
-                  : "NOT encrypted (no recipients yet)."));
+            ? (tk_msg((int) lang, TK_MSG_SECURITY_SIGNED_ONLY_NO_RECIPIENTS_YET))
+            : (tk_msg((int) lang, TK_MSG_SECURITY_NOT_ENCRYPTED_NO_RECIPIENTS)));
         return NGX_OK;
     }
 
     head = sec->sign
-           ? (de ? "Nur signiert, NICHT verschl\xc3\xbcsselt: kein "
-                   "Schl\xc3\xbcssel f\xc3\xbcr "
-                 : "Signed only, NOT encrypted: no key for ")
-           : (de ? "NICHT verschl\xc3\xbcsselt: kein Schl\xc3\xbcssel "
-                   "f\xc3\xbcr "
-                 : "NOT encrypted: no key for ");
+           ? (tk_msg((int) lang, TK_MSG_SECURITY_SIGNED_ONLY_NOT_ENCRYPTED_NO))
+           : (tk_msg((int) lang, TK_MSG_SECURITY_NOT_ENCRYPTED_NO_KEY_FOR));
 
     p = ngx_pnalloc(r->pool, ngx_strlen(head) + sec->first_missing.len
                              + NGX_INT_T_LEN + 32);
@@ -400,8 +384,8 @@ ngx_http_ticket_security_text(ngx_http_request_t *r, ngx_flag_t de,
 
     if (sec->missing > 1) {
         p = ngx_sprintf(p, "%s%V %s %ui %s", head, &sec->first_missing,
-                        de ? "und" : "and", sec->missing - 1,
-                        de ? "weitere." : "more.");
+                        tk_msg((int) lang, TK_MSG_SECURITY_AND), sec->missing - 1,
+                        tk_msg((int) lang, TK_MSG_SECURITY_MORE));
     } else {
         p = ngx_sprintf(p, "%s%V.", head, &sec->first_missing);
     }
@@ -522,7 +506,7 @@ ngx_http_ticket_security_group(ngx_http_request_t *r,
 
     sr = ctx->view;
 
-    if (ngx_http_ticket_compose_rcpt(&sr->c, ngx_http_ticket_lang_de(ctx))
+    if (ngx_http_ticket_compose_rcpt(&sr->c, ngx_http_ticket_lang(ctx))
         != NGX_OK)
     {
         return ngx_http_ticket_compose_json_error(r, NGX_HTTP_BAD_REQUEST,
@@ -575,7 +559,7 @@ ngx_http_ticket_security_send(ngx_http_request_t *r,
                              &ctx->replies[0], sr->encrypted);
     ngx_http_ticket_security_crypt(&sec, &crypt);
 
-    if (ngx_http_ticket_security_text(r, ngx_http_ticket_lang_de(ctx), &sec,
+    if (ngx_http_ticket_security_text(r, ngx_http_ticket_lang(ctx), &sec,
                                       &text, &kind)
             != NGX_OK
         || ngx_http_ticket_out_init(r, &out) != NGX_OK)

@@ -49,8 +49,7 @@ typedef struct {
 static ngx_int_t ngx_http_ticket_login_form(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, ngx_str_t *error);
 static ngx_int_t ngx_http_ticket_login_message(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, const char *en, const char *de, ngx_int_t n,
-    ngx_str_t *msg);
+    ngx_http_ticket_ctx_t *ctx, int id, ngx_int_t n, ngx_str_t *msg);
 static ngx_int_t ngx_http_ticket_login_post(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_login_limits(ngx_http_request_t *r,
@@ -144,12 +143,9 @@ ngx_http_ticket_login_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     ctx->page = "login";
 
-    if (ngx_http_ticket_page_de(r, ctx)) {
-        ngx_str_set(&title, "Anmelden");
-
-    } else {
-        ngx_str_set(&title, "Sign in");
-    }
+    title.data = (u_char *) ngx_http_ticket_page_msg(r, ctx,
+                                                     TK_MSG_SESSION_SIGN_IN);
+    title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, status, &title,
                                 ngx_http_ticket_login_body, r);
@@ -190,13 +186,12 @@ ngx_http_ticket_login_body(tk_out_t *out, void *data)
 /* A flash message in the page's language, "%d" filled in. */
 static ngx_int_t
 ngx_http_ticket_login_message(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, const char *en, const char *de,
-    ngx_int_t n, ngx_str_t *msg)
+    ngx_http_ticket_ctx_t *ctx, int id, ngx_int_t n, ngx_str_t *msg)
 {
     u_char      *p;
     const char  *fmt;
 
-    fmt = ngx_http_ticket_page_de(r, ctx) ? de : en;
+    fmt = ngx_http_ticket_page_msg(r, ctx, id);
 
     p = ngx_pnalloc(r->pool, ngx_strlen(fmt) + NGX_INT_T_LEN);
     if (p == NULL) {
@@ -269,9 +264,8 @@ ngx_http_ticket_login_post(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                       "ticket: sign-in form without a valid CSRF token");
 
         if (ngx_http_ticket_login_message(r, ctx,
-                "The form has expired. Please try again.",
-                "Das Formular ist abgelaufen. Bitte noch einmal versuchen.",
-                0, &msg)
+                                          TK_MSG_SESSION_FORM_EXPIRED, 0,
+                                          &msg)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -413,10 +407,8 @@ ngx_http_ticket_login_limits(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                       "failed attempts", &lg->login, &lg->ip);
 
         if (ngx_http_ticket_login_message(r, ctx,
-                "Too many attempts, try again in %i minutes.",
-                "Zu viele Versuche, bitte in %i Minuten noch einmal "
-                "versuchen.",
-                (ttl + 59) / 60, &msg)
+                                          TK_MSG_SESSION_TOO_MANY_ATTEMPTS,
+                                          (ttl + 59) / 60, &msg)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -533,9 +525,8 @@ ngx_http_ticket_login_failed(ngx_http_request_t *r,
                       &lg->login);
     }
 
-    if (ngx_http_ticket_login_message(r, ctx,
-            "Login or password wrong.",
-            "Benutzername oder Passwort falsch.", 0, &msg)
+    if (ngx_http_ticket_login_message(r, ctx, TK_MSG_SESSION_LOGIN_WRONG, 0,
+                                      &msg)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -39,6 +39,8 @@ ngx_http_ticket_out_init(ngx_http_request_t *r, tk_out_t *out)
 
     out->more = ngx_http_ticket_out_more;
     out->data = oc;
+    out->lang = (int) ngx_http_ticket_page_lang(r,
+                          ngx_http_get_module_ctx(r, ngx_http_ticket_module));
 
     return NGX_OK;
 }

@@ -120,8 +120,7 @@ ngx_http_ticket_tags_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
                                       remove.len == 0);
 
     if (error == NULL && t->ntags == 0) {
-        error = ngx_http_ticket_lang_de(ctx) ? "Bitte ein Schlagwort angeben."
-                                             : "Please type a tag.";
+        error = ngx_http_ticket_msg(ctx, TK_MSG_TAGS_PLEASE_TYPE_A_TAG);
     }
 
     if (error) {
@@ -195,9 +194,7 @@ ngx_http_ticket_tags_take(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 {
     u_char      *p, *end, *start, *buf;
     size_t       n;
-    ngx_flag_t   de;
 
-    de = ngx_http_ticket_lang_de(ctx);
     p = in->data;
     end = p + in->len;
 
@@ -224,17 +221,12 @@ ngx_http_ticket_tags_take(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
             n = tk_tag_normalise(start, (size_t) (p - start), buf);
 
             if (n == 0) {
-                return de ? "Ein Schlagwort hat h\xc3\xb6" "chstens 40 "
-                            "Zeichen, ohne Komma, Anf\xc3\xbchrungszeichen, "
-                            "{ } * \\ oder Steuerzeichen."
-                          : "A tag has at most 40 characters, without "
-                            "comma, quotes, { } * \\ or control "
-                            "characters.";
+                return ngx_http_ticket_msg(ctx,
+                                           TK_MSG_TAGS_A_TAG_HAS_AT_MOST_40);
             }
 
             if (t->ntags == TK_TAGS_MAX) {
-                return de ? "H\xc3\xb6" "chstens 20 Schlagw\xc3\xb6rter."
-                          : "At most 20 tags.";
+                return ngx_http_ticket_msg(ctx, TK_MSG_TAGS_AT_MOST_20_TAGS);
             }
 
             t->tags[t->ntags].data = buf;
@@ -376,11 +368,8 @@ ngx_http_ticket_tags_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (right != TK_RIGHT_FULL) {
         return ngx_http_ticket_tags_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
-                                   ngx_http_ticket_lang_de(ctx)
-                                   ? "Du hast f\xc3\xbcr diese AG nur "
-                                     "Lesezugriff."
-                                   : "You have read access to this "
-                                     "group only.");
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     switch (ngx_http_ticket_tags_apply(r, t, &old.tags)) {
@@ -389,10 +378,8 @@ ngx_http_ticket_tags_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     case NGX_DECLINED:
         return ngx_http_ticket_tags_refuse(r, ctx, 422,
-                                   ngx_http_ticket_lang_de(ctx)
-                                   ? "H\xc3\xb6" "chstens 20 Schlagw\xc3\xb6"
-                                     "rter pro Ticket."
-                                   : "At most 20 tags per ticket.");
+                                   ngx_http_ticket_msg(ctx,
+                                       TK_MSG_TAGS_AT_MOST_20_TAGS_PER_TICKET));
     default:
         ngx_http_ticket_tx_abort(r, ctx);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -498,12 +485,8 @@ ngx_http_ticket_tags_committed(ngx_http_request_t *r,
         }
 
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_CONFLICT,
-                                     ngx_http_ticket_lang_de(ctx)
-                                     ? "Das Ticket wurde gerade von anderen "
-                                       "ge\xc3\xa4ndert. Bitte versuche es "
-                                       "noch einmal."
-                                     : "The ticket was being changed by "
-                                       "others. Please try again.");
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_ACTION_THE_TICKET_WAS_BEING_CHANGED));
     }
 
     return ngx_http_ticket_tags_done(r, ctx);

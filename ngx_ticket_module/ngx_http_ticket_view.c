@@ -257,11 +257,8 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
      * that is the answer, not the form (which they do not get) */
     if (v->again && v->right != TK_RIGHT_FULL) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_lang_de(ctx)
-                                     ? "Du hast f\xc3\xbcr diese AG nur "
-                                       "Lesezugriff."
-                                     : "You have read access to this group "
-                                       "only.");
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     v->history = &ctx->replies[NGX_HTTP_TICKET_READ_HISTORY];
@@ -635,7 +632,8 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     title.len = t->title.len;
 
     if (title.len == 0) {
-        ngx_str_set(&title, "Ticket");
+        title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_TICKET);
+        title.len = ngx_strlen(title.data);
     }
 
     page->compose = v->compose ? v->compose->tpl : NULL;

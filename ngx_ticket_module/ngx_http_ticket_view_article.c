@@ -37,13 +37,11 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
     u_char                      *p;
     tk_out_t                     out;
     ngx_uint_t                   i;
-    ngx_flag_t                   de;
+    const char                  *fmt;
     tk_article_t                *a;
     tk_tpl_thread_articles_t    *art;
     ngx_http_ticket_sink_t       sink;
     ngx_http_ticket_view_art_t  *va;
-
-    de = ngx_http_ticket_lang_de(ctx);
 
     art = ngx_pcalloc(r->pool, (v->narts + 1) * sizeof(*art));
     if (art == NULL) {
@@ -66,21 +64,22 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
         case TK_ART_OUT:
             tk_str_set(&art->kind, "out");
             ngx_http_ticket_cstr(&art->kind_label,
-                                 de ? "E-Mail gesendet" : "Mail sent");
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_VIEW_ARTICLE_MAIL_SENT));
             break;
 
         case TK_ART_NOTE:
             tk_str_set(&art->kind, "note");
             ngx_http_ticket_cstr(&art->kind_label,
-                                 de ? "Interne Notiz \xe2\x80\x94 nicht "
-                                      "versendet"
-                                    : "Internal note \xe2\x80\x94 not sent");
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_VIEW_ARTICLE_INTERNAL_NOTE_NOT_SENT));
             break;
 
         default:
             tk_str_set(&art->kind, "in");
             ngx_http_ticket_cstr(&art->kind_label,
-                                 de ? "E-Mail erhalten" : "Mail received");
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_VIEW_ARTICLE_MAIL_RECEIVED));
         }
 
         /* a note comes from an agent, not from an address */
@@ -94,10 +93,13 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
         art->cc = a->cc;
         art->subject = a->subject;
 
-        ngx_http_ticket_cstr(&art->from_label, de ? "Von" : "From");
-        ngx_http_ticket_cstr(&art->to_label, de ? "An" : "To");
+        ngx_http_ticket_cstr(&art->from_label,
+                             ngx_http_ticket_msg(ctx,
+                                                 TK_MSG_VIEW_ARTICLE_FROM));
+        ngx_http_ticket_cstr(&art->to_label,
+                             ngx_http_ticket_msg(ctx, TK_MSG_COMMON_TO));
         ngx_http_ticket_cstr(&art->subject_label,
-                             de ? "Betreff" : "Subject");
+                             ngx_http_ticket_msg(ctx, TK_MSG_COMMON_SUBJECT));
 
         if (ngx_http_ticket_time_str(r, a->time, &art->time) != NGX_OK
             || ngx_http_ticket_iso_str(r, a->time, &art->time_iso)
@@ -123,19 +125,17 @@ ngx_http_ticket_view_articles(ngx_http_request_t *r,
         }
 
         if (a->attachments) {
-            p = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 16);
+            fmt = ngx_http_ticket_msg_n(ctx, TK_MSG_VIEW_ARTICLE_ATTACHMENTS_ONE,
+                                        a->attachments);
+
+            p = ngx_pnalloc(r->pool, NGX_INT_T_LEN + ngx_strlen(fmt));
             if (p == NULL) {
                 return NGX_ERROR;
             }
 
             art->attachments.data = p;
             art->attachments.len =
-                ngx_sprintf(p, "%ui %s", (ngx_uint_t) a->attachments,
-                            de ? (a->attachments == 1 ? "Anhang"
-                                                      : "Anh\xc3\xa4nge")
-                               : (a->attachments == 1 ? "attachment"
-                                                      : "attachments"))
-                - p;
+                ngx_sprintf(p, fmt, (ngx_uint_t) a->attachments) - p;
         }
 
         if (ngx_http_ticket_view_files(r, ctx, v, va, art) != NGX_OK
@@ -165,11 +165,8 @@ ngx_http_ticket_view_body_html(ngx_http_request_t *r,
     tk_tpl_thread_articles_t *art, ngx_uint_t *flags)
 {
     tk_out_t                    out;
-    ngx_flag_t                  de;
     ngx_http_ticket_sink_t      sink;
     ngx_http_ticket_mailhtml_t  mh;
-
-    de = ngx_http_ticket_lang_de(ctx);
 
     ngx_memzero(&mh, sizeof(ngx_http_ticket_mailhtml_t));
     mh.load_remote = (v->images == a->id);
@@ -190,8 +187,8 @@ ngx_http_ticket_view_body_html(ngx_http_request_t *r,
 
     art->is_html = 1;
     ngx_http_ticket_cstr(&art->html_note,
-                         de ? "HTML-Mail, bereinigt angezeigt"
-                            : "HTML mail, shown sanitised");
+                         ngx_http_ticket_msg(ctx,
+                             TK_MSG_VIEW_ARTICLE_HTML_MAIL_SHOWN_SANITISED));
 
     if (mh.remote == 0) {
         return NGX_OK;
@@ -200,22 +197,19 @@ ngx_http_ticket_view_body_html(ngx_http_request_t *r,
     if (mh.load_remote) {
         *flags |= NGX_HTTP_TICKET_CACHE_CSP_IMAGES;
         ngx_http_ticket_cstr(&art->images_label,
-                             de ? "Externe Bilder ausblenden"
-                                : "Hide remote images");
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_VIEW_ARTICLE_HIDE_REMOTE_IMAGES));
 
         return ngx_http_ticket_view_link(r, &art->images_url, "t/%uL#a-%uL",
                                          v->number, a->id);
     }
 
     ngx_http_ticket_cstr(&art->images_label,
-                         de ? "Externe Bilder laden"
-                            : "Load remote images");
+                         ngx_http_ticket_msg(ctx,
+                             TK_MSG_VIEW_ARTICLE_LOAD_REMOTE_IMAGES));
     ngx_http_ticket_cstr(&art->images_hint,
-                         de ? "Externe Bilder wurden nicht geladen: der "
-                              "Absender k\xc3\xb6nnte sonst sehen, dass "
-                              "die Mail gelesen wurde."
-                            : "Remote images were not loaded: the sender "
-                              "could see that the mail was read.");
+                         ngx_http_ticket_msg(ctx,
+                             TK_MSG_VIEW_ARTICLE_REMOTE_IMAGES_WERE_NOT_LOADED));
 
     return ngx_http_ticket_view_link(r, &art->images_url,
                                      "t/%uL?images=%uL#a-%uL", v->number,
@@ -236,12 +230,9 @@ ngx_http_ticket_view_files(ngx_http_request_t *r,
     long long                        size;
     ngx_str_t                        value;
     ngx_uint_t                       k;
-    ngx_flag_t                       de;
     tk_str_t                         size_label;
     ngx_http_ticket_reply_t         *rep;
     tk_tpl_thread_articles_files_t  *f;
-
-    de = ngx_http_ticket_lang_de(ctx);
 
     if (va->raw_size > 0) {
         if (ngx_http_ticket_view_link(r, &art->raw_url, "t/%uL/a/%uL/raw",
@@ -258,8 +249,8 @@ ngx_http_ticket_view_files(ngx_http_request_t *r,
         }
 
         art->raw_label.len = ngx_sprintf(art->raw_label.data, "%s (.eml, %V)",
-                                         de ? "Originalnachricht"
-                                            : "raw message",
+                                         ngx_http_ticket_msg(ctx,
+                                             TK_MSG_VIEW_ARTICLE_RAW_MESSAGE),
                                          (ngx_str_t *) &size_label)
                              - art->raw_label.data;
     }
@@ -317,9 +308,9 @@ ngx_http_ticket_view_files(ngx_http_request_t *r,
         {
             return NGX_ERROR;
         }
-        ngx_http_ticket_cstr(&f->import_label, de ? "Schl\xc3\xbcssel "
-                                                    "importieren"
-                                                  : "import key");
+        ngx_http_ticket_cstr(&f->import_label,
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_VIEW_ARTICLE_IMPORT_KEY));
 
         if (f->name.len == 0) {
             f->name.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 8);

@@ -23,11 +23,6 @@
 /* at most this many parts per sentence: 4 values and the text around */
 #define NGX_HTTP_TICKET_HIST_PARTS     9
 
-/* placeholders in the sentences below */
-#define NGX_HTTP_TICKET_HIST_BY        '\x01'
-#define NGX_HTTP_TICKET_HIST_FROM      '\x02'
-#define NGX_HTTP_TICKET_HIST_TO        '\x03'
-#define NGX_HTTP_TICKET_HIST_WHAT      '\x04'
 
 
 static ngx_int_t ngx_http_ticket_history_add_login(ngx_http_request_t *r,
@@ -38,7 +33,7 @@ static ngx_str_t *ngx_http_ticket_history_name(ngx_http_ticket_view_t *v,
 static ngx_int_t ngx_http_ticket_history_text(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
     ngx_http_ticket_hist_t *h, tk_tpl_ticket_side_history_t *item);
-static const char *ngx_http_ticket_history_sentence(ngx_flag_t de,
+static int ngx_http_ticket_history_sentence(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_hist_t *h, ngx_str_t *from, ngx_str_t *to,
     const char **what);
 static void ngx_http_ticket_history_value(ngx_http_request_t *r,
@@ -247,17 +242,20 @@ ngx_http_ticket_history_text(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
     ngx_http_ticket_hist_t *h, tk_tpl_ticket_side_history_t *item)
 {
-    u_char                              *p, *run;
+    size_t                               i;
     ngx_str_t                            from, to, *value, *login, *name;
     ngx_flag_t                           owner;
-    const char                          *sentence, *what;
+    const char                          *what;
+    const tk_msg_t                      *m;
+    const tk_msg_seg_t                  *seg;
     tk_tpl_ticket_side_history_parts_t  *part;
 
     ngx_http_ticket_history_value(r, ctx, &h->field, &h->from, &from);
     ngx_http_ticket_history_value(r, ctx, &h->field, &h->to, &to);
 
-    sentence = ngx_http_ticket_history_sentence(ngx_http_ticket_lang_de(ctx),
-                                                h, &from, &to, &what);
+    m = tk_msg_get(ngx_http_ticket_lang(ctx),
+                   ngx_http_ticket_history_sentence(ctx, h, &from, &to,
+                                                    &what));
     owner = ngx_http_ticket_history_is_owner(h);
 
     part = ngx_pcalloc(r->pool, NGX_HTTP_TICKET_HIST_PARTS * sizeof(*part));
@@ -266,51 +264,38 @@ ngx_http_ticket_history_text(ngx_http_request_t *r,
     }
 
     item->parts = part;
-    p = (u_char *) sentence;
-    run = p;
 
-    for ( ;; ) {
-        if (*p != '\0' && *p > NGX_HTTP_TICKET_HIST_WHAT) {
-            p++;
-            continue;
-        }
-
-        if (p > run && item->parts_n < NGX_HTTP_TICKET_HIST_PARTS) {
-            part[item->parts_n].text.data = run;
-            part[item->parts_n].text.len = p - run;
-            item->parts_n++;
-        }
-
-        if (*p == '\0' || item->parts_n == NGX_HTTP_TICKET_HIST_PARTS) {
-            break;
-        }
-
+    /* the catalogue split the sentence into text and {params} already */
+    for (i = 0; i < m->nsegs && item->parts_n < NGX_HTTP_TICKET_HIST_PARTS;
+         i++)
+    {
+        seg = &m->segs[i];
         login = NULL;
+        value = NULL;
 
-        switch (*p) {
-        case NGX_HTTP_TICKET_HIST_BY:
+        if (seg->arg < 0) {
+            part[item->parts_n].text.data = (u_char *) seg->text;
+            part[item->parts_n].text.len = seg->len;
+
+        } else if (ngx_http_ticket_seg_is(seg, "by")) {
             value = &h->by;
             login = &h->by;
-            break;
-        case NGX_HTTP_TICKET_HIST_FROM:
+
+        } else if (ngx_http_ticket_seg_is(seg, "from")) {
             value = &from;
             login = owner ? &h->from : NULL;
-            break;
-        case NGX_HTTP_TICKET_HIST_TO:
+
+        } else if (ngx_http_ticket_seg_is(seg, "to")) {
             value = &to;
             login = owner ? &h->to : NULL;
-            break;
-        default:
-            /* the field's label, or its name when there is none */
-            value = NULL;
 
-            if (what) {
-                part[item->parts_n].text.data = (u_char *) what;
-                part[item->parts_n].text.len = ngx_strlen(what);
+        } else if (what) {
+            /* {what}: the field's label, or its name when there is none */
+            part[item->parts_n].text.data = (u_char *) what;
+            part[item->parts_n].text.len = ngx_strlen(what);
 
-            } else {
-                part[item->parts_n].text = *ngx_ticket_str(&h->field);
-            }
+        } else {
+            part[item->parts_n].text = *ngx_ticket_str(&h->field);
         }
 
         if (value) {
@@ -324,16 +309,19 @@ ngx_http_ticket_history_text(ngx_http_request_t *r,
         }
 
         item->parts_n++;
-        run = ++p;
     }
 
     return NGX_OK;
 }
 
 
-/* The sentence for an entry; *what names the field where it says so. */
-static const char *
-ngx_http_ticket_history_sentence(ngx_flag_t de, ngx_http_ticket_hist_t *h,
+/*
+ * The sentence (a TK_MSG_VIEW_HISTORY_* with {by} {from} {to} {what}) for
+ * an entry; *what names the field where it says so.
+ */
+static int
+ngx_http_ticket_history_sentence(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_hist_t *h,
     ngx_str_t *from, ngx_str_t *to, const char **what)
 {
     ngx_str_t  *f;
@@ -345,101 +333,81 @@ ngx_http_ticket_history_sentence(ngx_flag_t de, ngx_http_ticket_hist_t *h,
     (f->len == sizeof(name) - 1 && ngx_strncmp(f->data, name, f->len) == 0)
 
     if (ngx_http_ticket_field_is("created")) {
-        return de ? "\x01 hat das Ticket angelegt" : "\x01 created the ticket";
+        return TK_MSG_VIEW_HISTORY_CREATED_THE_TICKET;
     }
 
     if (ngx_http_ticket_field_is(TK_F_OWNER) && from->len == 0) {
-        return de ? "\x01 hat das Ticket \x03 zugewiesen"
-                  : "\x01 assigned the ticket to \x03";
+        return TK_MSG_VIEW_HISTORY_ASSIGNED_THE_TICKET_TO;
     }
 
     if (ngx_http_ticket_field_is(TK_F_OWNER) && to->len == 0) {
-        return de ? "\x01 hat die Zuweisung an \x02 aufgehoben"
-                  : "\x01 unassigned \x02";
+        return TK_MSG_VIEW_HISTORY_UNASSIGNED;
     }
 
     if (ngx_http_ticket_field_is(TK_F_PENDING_UNTIL) && to->len == 0) {
-        return de ? "\x01 hat die Erinnerung entfernt"
-                  : "\x01 removed the reminder";
+        return TK_MSG_VIEW_HISTORY_REMOVED_THE_REMINDER;
     }
 
     if (ngx_http_ticket_field_is(TK_F_PENDING_UNTIL)) {
-        return de ? "\x01 hat eine Erinnerung f\xc3\xbcr \x03 gesetzt"
-                  : "\x01 set a reminder for \x03";
+        return TK_MSG_VIEW_HISTORY_SET_A_REMINDER_FOR;
     }
 
     /* issue 13: tags, merge, split */
     if (ngx_http_ticket_field_is(TK_F_TAGS) && from->len == 0) {
-        return de ? "\x01 hat die Schlagw\xc3\xb6rter \xe2\x80\x9e\x03\xe2\x80\x9c"
-                    " vergeben"
-                  : "\x01 tagged the ticket \xe2\x80\x9c\x03\xe2\x80\x9d";
+        return TK_MSG_VIEW_HISTORY_TAGGED;
     }
 
     if (ngx_http_ticket_field_is(TK_F_TAGS) && to->len == 0) {
-        return de ? "\x01 hat alle Schlagw\xc3\xb6rter entfernt"
-                  : "\x01 removed all tags";
+        return TK_MSG_VIEW_HISTORY_UNTAGGED_ALL;
     }
 
     if (ngx_http_ticket_field_is(TK_F_TAGS)) {
-        return de ? "\x01 hat die Schlagw\xc3\xb6rter von \xe2\x80\x9e\x02"
-                    "\xe2\x80\x9c auf \xe2\x80\x9e\x03\xe2\x80\x9c ge\xc3\xa4ndert"
-                  : "\x01 changed the tags from \xe2\x80\x9c\x02\xe2\x80\x9d"
-                    " to \xe2\x80\x9c\x03\xe2\x80\x9d";
+        return TK_MSG_VIEW_HISTORY_TAGS_CHANGED;
     }
 
     if (ngx_http_ticket_field_is(TK_F_MERGED_INTO)) {
-        return de ? "\x01 hat das Ticket in #\x03 zusammengef\xc3\xbchrt"
-                  : "\x01 merged the ticket into #\x03";
+        return TK_MSG_VIEW_HISTORY_MERGED_INTO;
     }
 
     if (ngx_http_ticket_field_is("merged")) {
-        return de ? "\x01 hat #\x02 hierher zusammengef\xc3\xbchrt"
-                  : "\x01 merged #\x02 into this ticket";
+        return TK_MSG_VIEW_HISTORY_MERGED_HERE;
     }
 
     if (ngx_http_ticket_field_is("split")) {
-        return de ? "\x01 hat eine Nachricht als #\x03 abgetrennt"
-                  : "\x01 split a message off as #\x03";
+        return TK_MSG_VIEW_HISTORY_SPLIT_OFF;
     }
 
     if (ngx_http_ticket_field_is("split_from")) {
-        return de ? "\x01 hat dieses Ticket aus #\x02 abgetrennt"
-                  : "\x01 split this ticket off from #\x02";
+        return TK_MSG_VIEW_HISTORY_SPLIT_FROM;
     }
 
     if (ngx_http_ticket_field_is(TK_F_STATE)) {
-        *what = de ? "den Status" : "state";
+        *what = ngx_http_ticket_msg(ctx, TK_MSG_VIEW_HISTORY_STATE);
 
     } else if (ngx_http_ticket_field_is(TK_F_PRIORITY)) {
-        *what = de ? "die Priorit\xc3\xa4t" : "priority";
+        *what = ngx_http_ticket_msg(ctx, TK_MSG_VIEW_HISTORY_PRIORITY);
 
     } else if (ngx_http_ticket_field_is(TK_F_GROUP)) {
-        *what = de ? "die AG" : "group";
+        *what = ngx_http_ticket_msg(ctx, TK_MSG_VIEW_HISTORY_GROUP);
 
     } else if (ngx_http_ticket_field_is(TK_F_OWNER)) {
-        *what = de ? "die Zust\xc3\xa4ndigkeit" : "owner";
+        *what = ngx_http_ticket_msg(ctx, TK_MSG_VIEW_HISTORY_OWNER);
 
     } else if (ngx_http_ticket_field_is(TK_F_TITLE)) {
-        *what = de ? "den Titel" : "title";
+        *what = ngx_http_ticket_msg(ctx, TK_MSG_VIEW_HISTORY_TITLE);
 
     } else if (ngx_http_ticket_field_is(TK_F_CUSTOMER)) {
-        *what = de ? "die Kund*in" : "customer";
+        *what = ngx_http_ticket_msg(ctx, TK_MSG_VIEW_HISTORY_CUSTOMER);
     }
 
 #undef ngx_http_ticket_field_is
 
     if (*what) {
-        return de ? "\x01 hat \x04 von \xe2\x80\x9e\x02\xe2\x80\x9c "
-                    "auf \xe2\x80\x9e\x03\xe2\x80\x9c ge\xc3\xa4ndert"
-                  : "\x01 changed \x04 from \xe2\x80\x9c\x02\xe2\x80\x9d"
-                    " to \xe2\x80\x9c\x03\xe2\x80\x9d";
+        return TK_MSG_VIEW_HISTORY_CHANGED_FROM_TO;
     }
 
     /* a field this page does not know yet: still say something */
-    return de ? "\x01: \x04 \xe2\x80\x9e\x02\xe2\x80\x9c "
-                "\xe2\x86\x92 \xe2\x80\x9e\x03\xe2\x80\x9c"
-              : "\x01: \x04 \xe2\x80\x9c\x02\xe2\x80\x9d "
-                "\xe2\x86\x92 \xe2\x80\x9c\x03\xe2\x80\x9d";
+    return TK_MSG_VIEW_HISTORY_CHANGED_UNKNOWN_FIELD;
 }
 
 

@@ -21,7 +21,7 @@
     function init() {
         var form = document.getElementById('compose'),
             line = document.getElementById('security-line'),
-            send, fields, timer, de, confirm, group;
+            send, fields, timer, words, confirm, group;
 
         if (!form || !line) {
             return;
@@ -31,8 +31,13 @@
         fields = ['to', 'cc', 'bcc'].map(function (n) {
             return form.querySelector('input[name=' + n + ']');
         });
-        de = form.getAttribute('data-lang') === 'de';
         group = form.querySelector('select[name=group]');
+        /* the catalogue's words, from the page: %V an address, %ui a count */
+        words = function (which, addr, n) {
+            return (send.getAttribute('data-label-' + which) || '')
+                .replace('%V', function () { return addr || ''; })
+                .replace('%ui', function () { return String(n); });
+        };
         confirm = form.querySelector('.confirm');
 
         function label() {
@@ -43,18 +48,14 @@
             });
 
             if (!all.length) {
-                return de ? 'E-Mail senden' : 'Send email';
+                return words('none');
             }
 
             if (all.length === 1) {
-                return de ? 'E-Mail an ' + all[0] + ' senden'
-                          : 'Send email to ' + all[0];
+                return words('one', all[0]);
             }
 
-            return de ? 'E-Mail an ' + all[0] + ' und ' + (all.length - 1)
-                        + ' weitere senden'
-                      : 'Send email to ' + all[0] + ' and '
-                        + (all.length - 1) + ' more';
+            return words('more', all[0], all.length - 1);
         }
 
         function refresh() {

@@ -12,6 +12,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Encode qw(encode_utf8 decode_utf8);
+use POSIX ();
 use TK;
 require "$FindBin::Bin/mail_lib.pl";
 
@@ -259,6 +260,9 @@ subtest 'waiting with reminder: pending_until from the date picker' => sub {
     is $res->{status}, 303, '303';
     my $t = $tk->ticket_hash($n);
     is $t->{state}, 4, 'state 4';
+    # the picker's time is the collective's (ticket_time_zone Europe/Berlin)
+    local $ENV{TZ} = 'Europe/Berlin';
+    POSIX::tzset();
     my @lt = localtime $t->{pending_until};
     is sprintf('%04d-%02d-%02dT%02d:%02d', $lt[5] + 1900, $lt[4] + 1, @lt[3, 2, 1]), '2030-05-06T07:08', 'pending_until';
 };

@@ -724,3 +724,34 @@ tk_out_text_as_html(tk_out_t *out, const void *p, size_t n)
 
     tk_out_raw(out, run, s - run);
 }
+
+
+void
+tk_out_msg(tk_out_t *out, const tk_msg_t *m, const tk_str_t *const *args,
+    int raw)
+{
+    size_t               i;
+    const tk_msg_seg_t  *seg;
+
+    if (m->segs == NULL) {
+        if (raw) {
+            tk_out_raw(out, m->text, m->len);
+        } else {
+            tk_out_html(out, m->text, m->len);
+        }
+
+        return;
+    }
+
+    for (i = 0; i < m->nsegs; i++) {
+        seg = &m->segs[i];
+
+        if (seg->arg >= 0) {
+            tk_out_html(out, args[seg->arg]->data, args[seg->arg]->len);
+        } else if (raw) {
+            tk_out_raw(out, seg->text, seg->len);
+        } else {
+            tk_out_html(out, seg->text, seg->len);
+        }
+    }
+}

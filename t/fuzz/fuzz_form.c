@@ -101,6 +101,18 @@ ngx_http_ticket_lang_de(ngx_http_ticket_ctx_t *ctx)
     return 1;
 }
 
+ngx_uint_t
+ngx_http_ticket_lang(ngx_http_ticket_ctx_t *ctx)
+{
+    return TK_LANG_DE;
+}
+
+/* the catalogue's tables (tk_tpl_all.c) are not linked: empty texts */
+static const tk_msg_t  fuzz_no_msgs[TK_MSG_N];
+const tk_msg_t        *const tk_msgs[TK_LANG_N] = {
+    [0 ... TK_LANG_N - 1] = fuzz_no_msgs
+};
+
 ngx_module_t  ngx_http_ticket_module;
 
 /* ---- the reference ---------------------------------------------------- */
