@@ -222,6 +222,8 @@ mb_timers_config(mb_timers_t *tm)
     }
 
     if (old) {
+        mb_info("timers: due sets of another format (or none): rebuilt "
+                "sharded (%d tickets a shard)", TK_DUE_SHARD);
         reply = tk_redis_command(&tm->r, "DEL %s %s", TK_KEY_DUE_ESCALATION,
                                  TK_KEY_DUE_REMINDER);
         if (reply == NULL) {
