@@ -31,7 +31,8 @@ typedef struct {
     size_t              ncals;
     mb_timers_group_t  *groups;
     size_t              ngroups;
-    char                digest[17]; /* of everything read, hex            */
+    char                digest[24]; /* MB_TIMERS_DUE_FORMAT + of
+                                       everything read, hex              */
 } mb_timers_conf_t;
 
 /* 0, or -1 on a Redis error (r->err); bad values are logged and left
@@ -43,6 +44,9 @@ const tk_calendar_t *mb_timers_calendar(const mb_timers_conf_t *conf,
 
 /* ---- inside the role (timers.c, timers_feed.c) ------------------------- */
 
+/* prefix of TK_KEY_DUE_CONFIG's digest: due sets sharded (TK_DUE_SHARD);
+ * a digest without it was written by a mailbridge with unsharded sets */
+#define MB_TIMERS_DUE_FORMAT "s128:"
 #define MB_TIMERS_CONSUMER   "timers"
 #define MB_TIMERS_BATCH      100
 

@@ -1,19 +1,23 @@
 /*
  * timers.c -- the timers role: SLA escalations and reminders.
  *
- * Due times live in two sorted sets (tk:{ix}:due:escalation,
- * tk:{ix}:due:reminder; member = ticket number, score = Unix seconds).
+ * Due times live in two sharded sorted sets (tk:{ix}:due:escalation:K,
+ * tk:{ix}:due:reminder:K; K = number / TK_DUE_SHARD, member = ticket
+ * number, score = Unix seconds; small enough to stay listpacks) with an
+ * index each (tk:{ix}:due:escalation: K -> a lower bound of the shard's
+ * earliest due time; see tk_timer.h).
  * The role keeps them right by reading the change feed with its own
  * consumer group ("timers"): a new ticket, a change of priority, group,
  * state, owner or reminder date, or the first outbound article makes it
  * read the ticket and recompute (tk_ticket_set_escalation).  It fires
- * what is due in batches: WATCH the tickets, read them and their due
- * scores, and in one MULTI mark each one that still qualifies
- * (tk_ticket_escalate / tk_ticket_remind: ZREM, field, history, feed,
- * overview set, notification request).  The fire changes every ticket
- * it marks, so when two mailbridges race over the same batch the second
- * EXEC fails, the batch is read again, and what the first one fired is
- * no longer due: each timer fires exactly once.
+ * what is due a shard at a time: WATCH the shard and its due tickets,
+ * read them and their due scores, and in one MULTI mark each one that
+ * still qualifies (tk_ticket_escalate / tk_ticket_remind: ZREM, field,
+ * history, feed, overview set, notification request) and set the
+ * shard's bound to what stays.  The fire changes the shard and every
+ * ticket it marks, so when two mailbridges race over the same shard the
+ * second EXEC fails, the shard is read again, and what the first one
+ * fired is no longer due: each timer fires exactly once.
  *
  * Waiting is ONE blocking call: XREADGROUP ... BLOCK <ms until the next
  * due time> on the feed, so a new feed entry and the next due time both
@@ -36,6 +40,7 @@
 
 #define MB_TIMERS_MAX_BLOCK  5000       /* ms */
 #define MB_TIMERS_ATTEMPTS   20
+#define MB_TIMERS_SHARDS     8          /* due shards to pick one from */
 
 /* tickets to recompute, or a batch to fire */
 typedef struct {
@@ -44,6 +49,7 @@ typedef struct {
     const mb_timers_ev_t *ev;           /* recompute                     */
     size_t              n;
     const char         *due_key;        /* fire: which set            */
+    uint64_t            shard;          /* fire: which shard of it    */
     int64_t             now;
     size_t              fired;
 } mb_timers_job_t;
@@ -55,8 +61,12 @@ static int mb_timers_recompute_decide(void *data, redisReply **reads,
     size_t nreads, tk_cmds_t *w);
 static int mb_timers_fire(mb_timers_t *tm, const char *due_key,
     size_t *fired);
+static int mb_timers_fire_shard(mb_timers_t *tm, const char *due_key,
+    uint64_t shard, int64_t now, size_t *fired);
 static int mb_timers_fire_decide(void *data, redisReply **reads,
     size_t nreads, tk_cmds_t *w);
+static void mb_timers_bound(mb_timers_job_t *job, redisReply *all,
+    const unsigned char *gone, tk_cmds_t *w);
 static int mb_timers_wait_ms(mb_timers_t *tm);
 static int mb_timers_ticket(redisReply *reply, tk_ticket_t *t,
     tk_timer_state_t *ts, redisReply *timer);
@@ -80,6 +90,8 @@ mb_timers_run(const mb_config_t *cfg)
 
     memset(&tm, 0, sizeof(tm));
     tm.cfg = cfg;
+    /* which due shard to take (mb_timers_fire): differs per process */
+    srandom((unsigned) getpid() ^ (unsigned) time(NULL));
     tm.actor.data = (unsigned char *) "mailbridge";
     tm.actor.len = sizeof("mailbridge") - 1;
 
@@ -186,7 +198,7 @@ int
 mb_timers_config(mb_timers_t *tm)
 {
     redisReply  *reply;
-    int          same;
+    int          same, old;
 
     if (mb_timers_conf_load(&tm->r, &tm->conf) != 0) {
         return -1;
@@ -198,10 +210,26 @@ mb_timers_config(mb_timers_t *tm)
     }
     same = reply->type == REDIS_REPLY_STRING
            && strcmp(reply->str, tm->conf.digest) == 0;
+    /* none, or one without the format of the due sets: unsharded sets
+     * of an older mailbridge (or none), rebuilt by the rescan */
+    old = reply->type != REDIS_REPLY_STRING
+          || strncmp(reply->str, MB_TIMERS_DUE_FORMAT,
+                     sizeof(MB_TIMERS_DUE_FORMAT) - 1) != 0;
     freeReplyObject(reply);
 
     if (same) {
         return 0;
+    }
+
+    if (old) {
+        mb_info("timers: due sets of another format (or none): rebuilt "
+                "sharded (%d tickets a shard)", TK_DUE_SHARD);
+        reply = tk_redis_command(&tm->r, "DEL %s %s", TK_KEY_DUE_ESCALATION,
+                                 TK_KEY_DUE_REMINDER);
+        if (reply == NULL) {
+            return -1;
+        }
+        freeReplyObject(reply);
     }
 
     mb_info("timers: SLA configuration %s is new: recomputing every "
@@ -413,28 +441,24 @@ mb_timers_ticket(redisReply *reply, tk_ticket_t *t, tk_timer_state_t *ts,
 /* ---- firing ------------------------------------------------------------- */
 
 /*
- * One batch of what is due in due_key: *fired += how many fired.  A batch
- * whose entries all turned out fired by the other mailbridge (or no longer
- * due) counts as one, so the caller looks again.
+ * One shard of what is due in due_key: *fired += how many fired.  The
+ * index names the shards whose bound is due; one of the first few is
+ * taken at random, so two mailbridges mostly work on different shards.
+ * A shard whose entries all turned out fired by the other mailbridge (or
+ * not due: a stale bound) counts as one, so the caller looks again.
  */
 static int
 mb_timers_fire(mb_timers_t *tm, const char *due_key, size_t *fired)
 {
-    char             keys[MB_TIMERS_BATCH][TK_KEY_MAX];
-    const char      *kp[MB_TIMERS_BATCH];
-    uint64_t         numbers[MB_TIMERS_BATCH];
-    redisReply      *reply;
-    tk_arena_t       arena;
-    tk_cmds_t        reads;
-    mb_timers_job_t  job;
-    size_t           i, n;
-    int64_t          now;
-    int              rc;
+    redisReply  *reply;
+    uint64_t     shard;
+    int64_t      now;
+    size_t       pick;
 
     now = mb_timers_now_ms(tm) / 1000;
 
     reply = tk_redis_command(&tm->r, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %d",
-                             due_key, (long long) now, MB_TIMERS_BATCH);
+                             due_key, (long long) now, MB_TIMERS_SHARDS);
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
         if (reply) {
             tk_redis_set_error(&tm->r, "ZRANGEBYSCORE: %s",
@@ -445,7 +469,54 @@ mb_timers_fire(mb_timers_t *tm, const char *due_key, size_t *fired)
         return -1;
     }
 
-    for (i = 0, n = 0; i < reply->elements; i++) {
+    if (reply->elements == 0) {
+        freeReplyObject(reply);
+        return 0;
+    }
+
+    pick = (size_t) random() % reply->elements;
+    shard = strtoull(reply->element[pick]->str, NULL, 10);
+    freeReplyObject(reply);
+
+    return mb_timers_fire_shard(tm, due_key, shard, now, fired);
+}
+
+
+/* WATCH the shard and its due tickets, fire them, set its bound */
+static int
+mb_timers_fire_shard(mb_timers_t *tm, const char *due_key, uint64_t shard,
+    int64_t now, size_t *fired)
+{
+    char             keys[TK_DUE_SHARD + 1][TK_KEY_MAX];
+    const char      *kp[TK_DUE_SHARD + 1];
+    uint64_t         numbers[TK_DUE_SHARD];
+    redisReply      *reply;
+    tk_arena_t       arena;
+    tk_cmds_t        reads;
+    mb_timers_job_t  job;
+    size_t           i, n;
+    int              rc;
+
+    if (tk_timer_due_key(keys[0], sizeof(keys[0]), due_key,
+                         shard * TK_DUE_SHARD) == 0)
+    {
+        tk_redis_set_error(&tm->r, "due shard %llu: key too long",
+                           (unsigned long long) shard);
+        return -1;
+    }
+    kp[0] = keys[0];
+
+    reply = tk_redis_command(&tm->r, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %d",
+                             keys[0], (long long) now, TK_DUE_SHARD);
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        if (reply) {
+            tk_redis_set_error(&tm->r, "ZRANGEBYSCORE: unexpected reply");
+            freeReplyObject(reply);
+        }
+        return -1;
+    }
+
+    for (i = 0, n = 0; i < reply->elements && n < TK_DUE_SHARD; i++) {
         numbers[n] = strtoull(reply->element[i]->str, NULL, 10);
         if (numbers[n]) {
             n++;
@@ -453,31 +524,30 @@ mb_timers_fire(mb_timers_t *tm, const char *due_key, size_t *fired)
     }
     freeReplyObject(reply);
 
-    if (n == 0) {
-        return 0;
-    }
-
     tk_arena_init(&arena);
     tk_cmds_init(&reads, tk_arena_alloc, &arena);
     tk_cmds_actor(&reads, &tm->actor, TK_SRC_SYSTEM);
 
     for (i = 0; i < n; i++) {
-        tk_key_ticket(keys[i], sizeof(keys[i]), numbers[i]);
-        kp[i] = keys[i];
-        tk_cmds_add(&reads, "HGETALL %s", keys[i]);
-        tk_cmds_add(&reads, "HMGET %s " TK_TIMER_FIELDS, keys[i]);
-        tk_cmds_add(&reads, "ZSCORE %s %llu", due_key,
+        tk_key_ticket(keys[i + 1], sizeof(keys[i + 1]), numbers[i]);
+        kp[i + 1] = keys[i + 1];
+        tk_cmds_add(&reads, "HGETALL %s", keys[i + 1]);
+        tk_cmds_add(&reads, "HMGET %s " TK_TIMER_FIELDS, keys[i + 1]);
+        tk_cmds_add(&reads, "ZSCORE %s %llu", keys[0],
                     (unsigned long long) numbers[i]);
     }
+    /* what stays in the shard gives its new bound */
+    tk_cmds_add(&reads, "ZRANGE %s 0 -1 WITHSCORES", keys[0]);
 
     memset(&job, 0, sizeof(job));
     job.tm = tm;
     job.numbers = numbers;
     job.n = n;
     job.due_key = due_key;
+    job.shard = shard;
     job.now = now;
 
-    rc = tk_redis_tx(&tm->r, kp, n, &reads, mb_timers_fire_decide, &job,
+    rc = tk_redis_tx(&tm->r, kp, n + 1, &reads, mb_timers_fire_decide, &job,
                      MB_TIMERS_ATTEMPTS, NULL);
     tk_arena_reset(&arena);
 
@@ -509,12 +579,19 @@ mb_timers_fire_decide(void *data, redisReply **reads, size_t nreads,
     tk_ticket_t        t;
     tk_timer_state_t   ts;
     redisReply        *score;
-    size_t             i, writes = 0;
+    unsigned char      gone[TK_DUE_SHARD];
+    size_t             i;
     int                esc = strcmp(job->due_key, TK_KEY_DUE_ESCALATION) == 0;
 
     job->fired = 0;
+    memset(gone, 0, sizeof(gone));
 
-    for (i = 0; i < job->n && 3 * i + 2 < nreads; i++) {
+    if (nreads != 3 * job->n + 1) {
+        tk_redis_set_error(&job->tm->r, "fire: %zu replies", nreads);
+        return TK_REDIS_ERROR;
+    }
+
+    for (i = 0; i < job->n; i++) {
         score = reads[3 * i + 2];
 
         /* fired by the other mailbridge, or moved: not ours now */
@@ -524,7 +601,7 @@ mb_timers_fire_decide(void *data, redisReply **reads, size_t nreads,
             continue;
         }
 
-        writes++;
+        gone[i] = 1;                    /* fired or dropped: ZREM */
 
         if (mb_timers_ticket(reads[3 * i], &t, &ts, reads[3 * i + 1]) != 0) {
             tk_timer_drop(w, job->due_key, job->numbers[i]);
@@ -549,11 +626,40 @@ mb_timers_fire_decide(void *data, redisReply **reads, size_t nreads,
         }
     }
 
-    if (writes == 0) {
-        return TK_REDIS_ABORT;
-    }
+    mb_timers_bound(job, reads[3 * job->n], gone, w);
 
     return w->failed ? TK_REDIS_ERROR : 0;
+}
+
+
+/* The shard's bound after this transaction: its earliest entry that
+ * stays (none: the index entry goes). */
+static void
+mb_timers_bound(mb_timers_job_t *job, redisReply *all,
+    const unsigned char *gone, tk_cmds_t *w)
+{
+    uint64_t  number;
+    int64_t   min = 0;
+    size_t    i, j;
+
+    if (all->type != REDIS_REPLY_ARRAY) {
+        return;
+    }
+
+    /* ZRANGE WITHSCORES: member, score, ... in score order */
+    for (i = 0; i + 1 < all->elements && min == 0; i += 2) {
+        number = strtoull(all->element[i]->str, NULL, 10);
+        for (j = 0; j < job->n && !(gone[j] && job->numbers[j] == number);
+             j++)
+        { /* void */ }
+
+        if (j == job->n) {
+            min = strtoll(all->element[i + 1]->str, NULL, 10);
+            min = min > 0 ? min : 1;
+        }
+    }
+
+    tk_timer_due_bound(w, job->due_key, job->shard, min);
 }
 
 

@@ -267,8 +267,8 @@ mb_conf_digest(mb_timers_conf_t *conf)
         mb_conf_hash_cal(&h, &conf->cals[conf->groups[i].cal]);
     }
 
-    snprintf(conf->digest, sizeof(conf->digest), "%016llx",
-             (unsigned long long) h);
+    snprintf(conf->digest, sizeof(conf->digest), MB_TIMERS_DUE_FORMAT
+             "%016llx", (unsigned long long) h);
 }
 
 

@@ -126,7 +126,7 @@
  * and tk:calendar:NAME (hash: tz, sun..sat, holidays), a group's field
  * "calendar" names its calendar (default: TK_CALENDAR_DEFAULT, and when
  * that is absent too: Europe/Berlin, every day all day).
- * Due times: sorted sets, member = ticket number, score = due Unix time,
+ * Due times: sorted sets (sharded, below), member = ticket number, score = due Unix time,
  * written by mailbridge's timers role (mailbridge/timers.c), which reads
  * the change feed with the consumer group TK_TIMERS_GROUP.
  * Overviews: escalated tickets per group and per owner partition, due
@@ -140,6 +140,15 @@
 #define TK_CALENDAR_DEFAULT  "default"
 #define TK_KEY_DUE_ESCALATION "tk:{ix}:due:escalation"
 #define TK_KEY_DUE_REMINDER  "tk:{ix}:due:reminder"
+/* timers (issue 11, memory): the due times are sharded by ticket number,
+ * TK_DUE_SHARD tickets a shard, so each shard stays a listpack (~11 B an
+ * entry instead of ~100 in a skiplist).  TK_KEY_DUE_ESCALATION /
+ * TK_KEY_DUE_REMINDER are the shard indexes: member = shard (number /
+ * TK_DUE_SHARD), score = a lower bound of its earliest due time (ZADD LT
+ * with every entry, set exactly by the fire transaction). */
+#define TK_DUE_SHARD         128
+#define TK_FMT_DUE_ESCALATION_SHARD TK_KEY_DUE_ESCALATION ":%llu"
+#define TK_FMT_DUE_REMINDER_SHARD   TK_KEY_DUE_REMINDER ":%llu"
 #define TK_FMT_ESC_GROUP     "tk:{ix}:esc:g:%s"        /* zset            */
 #define TK_FMT_ESC_OWNER     "tk:{ix}:esc:o:%s"        /* zset, login|-|! */
 #define TK_FMT_REMDUE_OWNER  "tk:{ix}:remdue:o:%s"     /* zset, login|-|! */

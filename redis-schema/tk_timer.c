@@ -306,15 +306,13 @@ tk_ticket_set_escalation(tk_cmds_t *c, const tk_ticket_t *t,
     }
 
     if (escalation_at && !escalated) {
-        tk_cmds_add(c, "ZADD " TK_KEY_DUE_ESCALATION " %lld %llu",
-                    (long long) escalation_at, (unsigned long long) t->number);
+        tk_timer_due_add(c, TK_KEY_DUE_ESCALATION, t->number, escalation_at);
     } else {
         tk_timer_drop(c, TK_KEY_DUE_ESCALATION, t->number);
     }
 
     if (rem && !reminded) {
-        tk_cmds_add(c, "ZADD " TK_KEY_DUE_REMINDER " %lld %llu",
-                    (long long) rem, (unsigned long long) t->number);
+        tk_timer_due_add(c, TK_KEY_DUE_REMINDER, t->number, rem);
     } else {
         tk_timer_drop(c, TK_KEY_DUE_REMINDER, t->number);
     }
@@ -328,10 +326,67 @@ tk_ticket_set_escalation(tk_cmds_t *c, const tk_ticket_t *t,
 }
 
 
+/* ---- due shards ---------------------------------------------------------- */
+
+size_t
+tk_timer_due_key(char *buf, size_t size, const char *due_key,
+    uint64_t number)
+{
+    const char  *fmt;
+    int          n;
+
+    fmt = strcmp(due_key, TK_KEY_DUE_REMINDER) == 0
+          ? TK_FMT_DUE_REMINDER_SHARD : TK_FMT_DUE_ESCALATION_SHARD;
+    n = snprintf(buf, size, fmt, (unsigned long long) (number / TK_DUE_SHARD));
+
+    return n < 0 || (size_t) n >= size ? 0 : (size_t) n;
+}
+
+
+void
+tk_timer_due_add(tk_cmds_t *c, const char *due_key, uint64_t number,
+    int64_t due)
+{
+    char  key[TK_KEY_MAX];
+
+    if (tk_timer_due_key(key, sizeof(key), due_key, number) == 0) {
+        c->failed = 1;
+        return;
+    }
+
+    tk_cmds_add(c, "ZADD %s %lld %llu", key, (long long) due,
+                (unsigned long long) number);
+    /* LT: the bound only ever moves earlier here; the fire transaction
+     * moves it later (tk_timer_due_bound) */
+    tk_cmds_add(c, "ZADD %s LT %lld %llu", due_key, (long long) due,
+                (unsigned long long) (number / TK_DUE_SHARD));
+}
+
+
+void
+tk_timer_due_bound(tk_cmds_t *c, const char *due_key, uint64_t shard,
+    int64_t min)
+{
+    if (min) {
+        tk_cmds_add(c, "ZADD %s %lld %llu", due_key, (long long) min,
+                    (unsigned long long) shard);
+    } else {
+        tk_cmds_add(c, "ZREM %s %llu", due_key, (unsigned long long) shard);
+    }
+}
+
+
 void
 tk_timer_drop(tk_cmds_t *c, const char *due_key, uint64_t number)
 {
-    tk_cmds_add(c, "ZREM %s %llu", due_key, (unsigned long long) number);
+    char  key[TK_KEY_MAX];
+
+    if (tk_timer_due_key(key, sizeof(key), due_key, number) == 0) {
+        c->failed = 1;
+        return;
+    }
+
+    tk_cmds_add(c, "ZREM %s %llu", key, (unsigned long long) number);
 }
 
 

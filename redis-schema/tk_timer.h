@@ -68,7 +68,25 @@ void tk_ticket_escalate(tk_cmds_t *c, const tk_ticket_t *t,
 void tk_ticket_remind(tk_cmds_t *c, const tk_ticket_t *t,
     const tk_timer_state_t *ts, int64_t now);
 
-/* Only the due entry goes (a timer that no longer applies). */
+/* Only the due entry goes (a timer that no longer applies); the
+ * shard's bound in due_key stays (a lower bound still). */
 void tk_timer_drop(tk_cmds_t *c, const char *due_key, uint64_t number);
+
+/*
+ * The due sets are sharded (SCHEMA.md "tk:{ix}:due:escalation"): due_key
+ * (TK_KEY_DUE_ESCALATION or TK_KEY_DUE_REMINDER) indexes shards of
+ * TK_DUE_SHARD tickets, score = a lower bound of the shard's earliest
+ * due time.  tk_timer_due_key: the shard key of ticket number (0: too
+ * small a buffer).  tk_timer_due_add: ZADD into the shard and ZADD LT of
+ * the bound, so the bound never is later than an entry.
+ * tk_timer_due_bound: the bound set exactly (min 0: the shard is empty,
+ * its index entry goes) -- only under WATCH of the shard key.
+ */
+size_t tk_timer_due_key(char *buf, size_t size, const char *due_key,
+    uint64_t number);
+void tk_timer_due_add(tk_cmds_t *c, const char *due_key, uint64_t number,
+    int64_t due);
+void tk_timer_due_bound(tk_cmds_t *c, const char *due_key, uint64_t shard,
+    int64_t min);
 
 #endif /* TK_TIMER_H */

@@ -35,6 +35,16 @@ sub start_timers {
 
 sub field { $r->hget(tk_key_ticket($_[0]), $_[1]) // '' }
 
+# The due sets are sharded by ticket number (SCHEMA.md): ticket N's due
+# time is in shard N / TK_DUE_SHARD; the index holds a lower bound of
+# each shard's earliest due time.
+sub shard_key {
+    my ($index, $n) = @_;
+    my $k = int($n / TK_DUE_SHARD);
+    return $index eq $DUE_E ? tk_key_due_escalation_shard($k) : tk_key_due_reminder_shard($k);
+}
+sub due_score { my ($index, $n) = @_; return $r->zscore(shard_key($index, $n), $n) }
+
 sub notifications {
     my ($n, $event) = @_;
     return scalar grep {
@@ -102,7 +112,7 @@ subtest 'a timer that came due while the role was down fires at start' => sub {
     is notifications($past, 'escalated'), 1, 'one notification request';
     ok defined $r->zscore(tk_key_esc_group('legal'), $past), 'in "escalated in group legal"';
     ok defined $r->zscore(tk_key_esc_owner('-'), $past), 'in the unassigned escalated set';
-    ok !defined $r->zscore($DUE_E, $past), 'no longer due';
+    ok !defined due_score($DUE_E, $past), 'no longer due';
     my ($e) = grep { my %f = @{ $_->[1] }; $f{ticket} == $past && ($f{changed} // '') =~ /\bescalated\b/ }
         $r->xrange($FEED, '-', '+');
     ok $e, 'a feed entry names the change';
@@ -117,7 +127,7 @@ subtest 'a near-future timer fires at its time, and the role idles in between' =
     TK::wait_for('its due time', 10, sub { field($n, 'escalation_at') ne '' });
     my $at = field($n, 'escalation_at');
     is $at, field($n, 'created') + 3, 'due 3 s after creation (the new SLA)';
-    is $r->zscore($DUE_E, $n), $at, 'in the due set with its time as score';
+    is due_score($DUE_E, $n), $at, 'in the due set with its time as score';
     my $seen;
     TK::wait_for('the escalation', 10, sub { field($n, 'escalated') ne '' and $seen = time });
     cmp_ok $seen, '>=', $at - 0.05, 'not before its time';
@@ -141,9 +151,33 @@ subtest 'a change of priority recomputes; low takes the escalation back' => sub 
     $tk->ctl('ticket', 'update', $n, '--priority', 'low');
     TK::wait_for('the recompute', 10, sub { field($n, 'escalation_at') eq '' });
     is field($n, 'escalated'), '', 'low never escalates: the escalation is taken back';
-    ok !defined $r->zscore($DUE_E, $n), 'not due';
+    ok !defined due_score($DUE_E, $n), 'not due';
     ok !defined $r->zscore(tk_key_esc_group('legal'), $n), 'out of the escalated overview';
     is history_count($n, 'escalated'), 2, 'history: escalated, and taken back';
+};
+
+subtest 'a bound left early by a moved timer wakes the role once, then it sleeps' => sub {
+    my $n = $tk->add_ticket(group => 'legal', title => 'Doch nicht eilig', priority => 'urgent');
+    TK::wait_for('its due time', 10, sub { field($n, 'escalation_at') ne '' });
+    my $at = field($n, 'escalation_at');
+    my $shard = int($n / TK_DUE_SHARD);
+    cmp_ok $r->zscore($DUE_E, $shard), '<=', $at, 'the shard\'s bound is not later than the timer';
+    is $r->object('ENCODING', shard_key($DUE_E, $n)), 'listpack', 'the shard is a listpack (SCHEMA.md "Memory")';
+    $tk->ctl('ticket', 'update', $n, '--priority', 'normal');
+    TK::wait_for('the recompute', 10, sub { (due_score($DUE_E, $n) // 0) > $at });
+    SKIP: {
+        skip 'the machine was too slow to look before the early bound came', 1 if time >= $at - 0.3;
+        cmp_ok $r->zscore($DUE_E, $shard), '<=', $at, 'the bound stays early (ZADD LT only)';
+    }
+    TK::wait_for('the bound to be set right', 10, sub { ($r->zscore($DUE_E, $shard) // 0) > $at });
+    my (undef, $min) = $r->zrange(shard_key($DUE_E, $n), 0, 0, 'WITHSCORES');
+    is $r->zscore($DUE_E, $shard), $min, 'the bound is the shard\'s earliest due time now';
+    is field($n, 'escalated'), '', 'nothing fired';
+    sleep 0.5;
+    my $t0 = cpu_ticks($pid);
+    sleep 2;
+    my $used = cpu_ticks($pid) - $t0;
+    cmp_ok $used, '<=', 2, "asleep again ($used ticks in 2 s)";
 };
 
 # An outbound article the way the shared write path writes one
@@ -170,7 +204,7 @@ subtest 'the first outbound reply satisfies first response; a note does not' => 
     outbound($n, 'out');
     TK::wait_for('first response', 10, sub { field($n, 'first_response') ne '' });
     is field($n, 'escalation_at'), '', 'answered: no escalation time';
-    ok !defined $r->zscore($DUE_E, $n), 'the first-response timer is gone';
+    ok !defined due_score($DUE_E, $n), 'the first-response timer is gone';
 };
 
 subtest 'update time: a customer mail after the first response starts it, an answer stops it, an auto-reply never' => sub {
@@ -222,6 +256,21 @@ subtest 'restarted while timers are due: each fires once after the restart' => s
     is history_count($_, 'escalated'), 1, "ticket $_: one history entry" for @n;
 };
 
+subtest 'due sets of an older mailbridge (unsharded) are rebuilt at start' => sub {
+    $tk->stop_proc('timers', 'TERM', 10);
+    my $n = $tk->add_ticket(group => 'legal', title => 'Aus alter Zeit', priority => 'urgent');
+    # what it left: member = ticket number in the index key itself, and a
+    # digest without the format prefix
+    $r->zadd($DUE_E, time + 2, $n, time + 3600, 99_999);
+    $r->set(TK_KEY_DUE_CONFIG, '0123456789abcdef');
+    $pid = start_timers();
+    TK::wait_for('the escalation', 10, sub { field($n, 'escalated') ne '' });
+    like TK::read_file($tk->log_file('timers')), qr/due sets of another format/, 'logged';
+    ok !defined $r->zscore($DUE_E, 99_999), 'the old entries are gone';
+    like $r->get(TK_KEY_DUE_CONFIG), qr/^s128:[0-9a-f]{16}$/, 'the digest names the format';
+    is history_count($n, 'escalated'), 1, 'fired once';
+};
+
 subtest 'two timers roles racing over 1000 due tickets fire each exactly once' => sub {
     $tk->stop_proc('timers', 'TERM', 10);
     my $now = int time;
@@ -232,15 +281,18 @@ subtest 'two timers roles racing over 1000 due tickets fire each exactly once' =
             owner => '', state => 1, priority => 4, created => $now - 100,
             updated => $now - 100, escalation_at => $now - 97, flags => '', rev => 1,
             sub {});
-        $r->zadd($DUE_E, $now - 97, $n, sub {});
+        # as tk_timer_due_add writes it: the shard, and its bound LT
+        $r->zadd(shard_key($DUE_E, $n), $now - 97, $n, sub {});
+        $r->zadd($DUE_E, 'LT', $now - 97, int($n / TK_DUE_SHARD), sub {});
     }
     $r->wait_all_responses;
     my $before = $r->xlen($NOTIFY);
     start_timers('timers-a');
     start_timers('timers-b');
     TK::wait_for('every due ticket fired', 30, sub {
-        !grep { defined $r->zscore($DUE_E, $_) } @n[0, 499, 999] and $r->zcount($DUE_E, '-inf', $now) == 0
+        !grep { defined due_score($DUE_E, $_) } @n[0, 499, 999] and $r->zcount($DUE_E, '-inf', $now) == 0
     });
+    is scalar(grep { defined due_score($DUE_E, $_) } @n), 0, 'no due entry left in the shards';
     sleep 0.5;
     my %seen;
     for my $e ($r->xrange($NOTIFY, '-', '+')) {
@@ -271,7 +323,7 @@ subtest 'a new calendar for the group moves the due times' => sub {
     $tk->ctl('calendar', 'group', 'Zivilrecht', 'office');
     TK::wait_for('the recompute', 15, sub { field($n, 'escalation_at') ne $created + 5 * 86400 });
     cmp_ok field($n, 'escalation_at'), '>=', $created + 18 * 86400, 'office hours: three weeks later';
-    is $r->zscore($DUE_E, $n), field($n, 'escalation_at'), 'the due set follows';
+    is due_score($DUE_E, $n), field($n, 'escalation_at'), 'the due set follows';
     $tk->ctl('calendar', 'set', 'office', $_, '00:00-24:00') for qw(mon tue wed thu fri sat sun);
 };
 
@@ -294,7 +346,7 @@ subtest 'waiting with reminder: the date is required; when reached: history, not
     is history_count($n, 'reminded'), 1, 'history entry';
     is notifications($n, 'reminder'), 1, 'notification request';
     ok defined $r->zscore(tk_key_remdue_owner('sanne'), $n), 'in sanne\'s reminders due';
-    ok !defined $r->zscore($DUE_R, $n), 'no longer due';
+    ok !defined due_score($DUE_R, $n), 'no longer due';
 
     # the customer answers: in progress again, out of "reminders due"
     my ($rc) = MB::deliver($tk, MB::mail(subject => "Re: [Ticket#$n] Erinnern",

@@ -133,8 +133,11 @@ test_recompute_new(void **state)
     decode(f);
 
     has(f, "HSET tk:{t:42} escalation_at 87400\n");
-    has(f, "ZADD tk:{ix}:due:escalation 87400 42\n");
-    has(f, "ZREM tk:{ix}:due:reminder 42\n");
+    has(f, "ZADD tk:{ix}:due:escalation:0 87400 42\n");
+    /* the shard's bound in the index only ever moves earlier here */
+    has(f, "ZADD tk:{ix}:due:escalation LT 87400 0\n");
+    has(f, "ZREM tk:{ix}:due:reminder:0 42\n");
+    hasnt(f, "ZREM tk:{ix}:due:reminder 0");
     has(f, "HINCRBY tk:{t:42} rev 1\n");
     has(f, "changed escalation_at escalation_at 87400 escalation_at.from \n");
     has(f, "by mailbridge");
@@ -156,7 +159,7 @@ test_recompute_unchanged_writes_no_field(void **state)
     decode(f);
 
     /* the due entry is made sure of, nothing else: no rev, no feed */
-    has(f, "ZADD tk:{ix}:due:escalation 87400 42\n");
+    has(f, "ZADD tk:{ix}:due:escalation:0 87400 42\n");
     hasnt(f, "HSET");
     hasnt(f, "HINCRBY");
     hasnt(f, "XADD");
@@ -182,7 +185,7 @@ test_first_response_takes_back(void **state)
     has(f, "HSET tk:{t:42} first_response 90000\n");
     has(f, "HSET tk:{t:42} escalation_at \n");
     has(f, "HSET tk:{t:42} escalated \n");
-    has(f, "ZREM tk:{ix}:due:escalation 42\n");
+    has(f, "ZREM tk:{ix}:due:escalation:0 42\n");
     has(f, "ZREM tk:{ix}:esc:g:legal 42\n");
     has(f, "ZREM tk:{ix}:esc:o:sanne 42\n");
     has(f, "field escalated from 87401 to \n");
@@ -202,7 +205,7 @@ test_escalate(void **state)
     tk_ticket_escalate(&f->cmds, &t, &ts, 87401);
     decode(f);
 
-    has(f, "ZREM tk:{ix}:due:escalation 42\n");
+    has(f, "ZREM tk:{ix}:due:escalation:0 42\n");
     has(f, "HSET tk:{t:42} escalated 87401\n");
     has(f, "ZADD tk:{ix}:esc:g:legal 87400 42\n");
     has(f, "ZADD tk:{ix}:esc:o:sanne 87400 42\n");
@@ -230,7 +233,7 @@ test_remind_and_leave(void **state)
     tk_ticket_remind(&f->cmds, &t, &ts, 5001);
     decode(f);
 
-    has(f, "ZREM tk:{ix}:due:reminder 42\n");
+    has(f, "ZREM tk:{ix}:due:reminder:0 42\n");
     has(f, "HSET tk:{t:42} reminded 5000\n");
     has(f, "ZADD tk:{ix}:remdue:o:- 5000 42\n");
     has(f, "event reminder ticket 42 group legal owner  due 5000");
@@ -248,7 +251,7 @@ test_remind_and_leave(void **state)
         decode(f);
         has(f, "HSET tk:{t:42} reminded \n");
         has(f, "ZREM tk:{ix}:remdue:o:- 42\n");
-        has(f, "ZREM tk:{ix}:due:reminder 42\n");
+        has(f, "ZREM tk:{ix}:due:reminder:0 42\n");
     }
 }
 
@@ -277,6 +280,36 @@ test_moved_group(void **state)
 }
 
 
+/* timers (issue 11, memory): ticket N lives in shard N / TK_DUE_SHARD */
+static void
+test_due_shards(void **state)
+{
+    fixture_t  *f = *state;
+    char        key[TK_KEY_MAX];
+
+    assert_int_equal(tk_timer_due_key(key, sizeof(key),
+                                      TK_KEY_DUE_ESCALATION, 127), 24);
+    assert_string_equal(key, "tk:{ix}:due:escalation:0");
+    tk_timer_due_key(key, sizeof(key), TK_KEY_DUE_ESCALATION, 128);
+    assert_string_equal(key, "tk:{ix}:due:escalation:1");
+    tk_timer_due_key(key, sizeof(key), TK_KEY_DUE_REMINDER, 1000000);
+    assert_string_equal(key, "tk:{ix}:due:reminder:7812");
+    assert_int_equal(tk_timer_due_key(key, 10, TK_KEY_DUE_REMINDER, 1), 0);
+
+    tk_timer_due_add(&f->cmds, TK_KEY_DUE_REMINDER, 1000000, 5000);
+    tk_timer_drop(&f->cmds, TK_KEY_DUE_REMINDER, 1000001);
+    tk_timer_due_bound(&f->cmds, TK_KEY_DUE_REMINDER, 7812, 6000);
+    tk_timer_due_bound(&f->cmds, TK_KEY_DUE_ESCALATION, 3, 0);
+    decode(f);
+    assert_string_equal(f->text,
+        "ZADD tk:{ix}:due:reminder:7812 5000 1000000\n"
+        "ZADD tk:{ix}:due:reminder LT 5000 7812\n"
+        "ZREM tk:{ix}:due:reminder:7812 1000001\n"
+        "ZADD tk:{ix}:due:reminder 6000 7812\n"
+        "ZREM tk:{ix}:due:escalation 3\n");
+}
+
+
 int
 main(void)
 {
@@ -289,6 +322,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_escalate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remind_and_leave, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moved_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_due_shards, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
