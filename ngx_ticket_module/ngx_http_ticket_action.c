@@ -1,6 +1,8 @@
 /*
  * ngx_http_ticket_action.c -- changes to one ticket: POST "/t/N/update"
- * (group, owner, state, priority, reminder) and POST "/t/N/title".
+ * (group, owner, state, priority, reminder), POST "/t/N/title" and the
+ * API's PATCH /api/v1/tickets/N (both at once, as JSON turned into this
+ * form by ngx_http_ticket_api_write.c; answers in JSON).
  *
  * Changes are optimistic transactions on the ticket key (WATCH, read,
  * MULTI/EXEC through tk_ticket_update, retried on conflict), so two
@@ -14,6 +16,7 @@
 #include <hiredis/read.h>
 
 #include "ngx_http_ticket_views.h"
+#include "ngx_http_ticket_compose.h"
 
 
 #define NGX_HTTP_TICKET_TITLE_MAX      200
@@ -37,6 +40,8 @@ typedef struct {
     unsigned                   set_state:1;
     unsigned                   set_priority:1;
     unsigned                   set_pending:1;
+    unsigned                   set_title:1;
+    int64_t                    rev;             /* PATCH's; -1: any */
     ngx_str_t                  group;
     ngx_str_t                  owner;
     ngx_str_t                  owner_check;     /* posted, changed or not */
@@ -66,6 +71,8 @@ static ngx_int_t ngx_http_ticket_action_committed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_action_back(ngx_http_request_t *r,
     ngx_http_ticket_action_t *act);
+static ngx_flag_t ngx_http_ticket_action_rev_is(ngx_http_ticket_ctx_t *ctx,
+    int64_t rev);
 
 
 /*
@@ -90,6 +97,7 @@ ngx_http_ticket_action(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     act->number = number;
     act->action = action;
+    act->rev = -1;
 
     if (ngx_http_ticket_ticket_key(r, number, &act->key) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -100,7 +108,7 @@ ngx_http_ticket_action(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     if (ngx_http_ticket_action_form(r, ctx, act, &error, &field) != NGX_OK) {
-        if (error && action == NGX_HTTP_TICKET_UPDATE) {
+        if (error && action != NGX_HTTP_TICKET_RENAME) {
             return ngx_http_ticket_action_invalid(r, ctx, field, error);
         }
 
@@ -165,20 +173,25 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     *error = NULL;
     *field = NULL;
 
-    if (act->action == NGX_HTTP_TICKET_RENAME) {
-        rc = ngx_http_ticket_form_arg(r, ctx, "title", &value);
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
+    /* the title: the title form's only field, PATCH's when named */
+    rc = (act->action == NGX_HTTP_TICKET_UPDATE)
+         ? NGX_DECLINED : ngx_http_ticket_form_arg(r, ctx, "title", &value);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
 
-        if (rc == NGX_DECLINED) {
-            ngx_str_set(&value, "");
-        }
+    if (rc == NGX_DECLINED && act->action == NGX_HTTP_TICKET_RENAME) {
+        ngx_str_set(&value, "");
+        rc = NGX_OK;
+    }
+
+    if (rc == NGX_OK) {
 
         ngx_http_ticket_trim(&value);
         n = ngx_http_ticket_text_chars(&value, 0);
 
         if (n < 1 || n > NGX_HTTP_TICKET_TITLE_MAX) {
+            *field = "title";
             *error = de ? "Der Titel muss 1 bis 200 Zeichen lang sein, ohne "
                           "Steuerzeichen."
                         : "The title must be 1 to 200 characters long, "
@@ -187,7 +200,24 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         }
 
         act->title = value;
-        return NGX_OK;
+        act->set_title = 1;
+
+        if (act->action == NGX_HTTP_TICKET_RENAME) {
+            return NGX_OK;
+        }
+    }
+
+    /* PATCH: the rev the change was made against */
+    if (act->action == NGX_HTTP_TICKET_PATCH
+        && ngx_http_ticket_form_arg(r, ctx, "rev", &value) == NGX_OK
+        && value.len)
+    {
+        act->rev = ngx_atoi(value.data, value.len);
+        if (act->rev < 0) {
+            *field = "rev";
+            *error = "must be the ticket's rev (a number)";
+            return NGX_ERROR;
+        }
     }
 
     rc = ngx_http_ticket_action_field(r, ctx, "state", &value);
@@ -381,10 +411,20 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                                         "group only.");
     }
 
+    /* PATCH against an older rev: someone changed it since (409) */
+    if (act->rev >= 0 && !ngx_http_ticket_action_rev_is(ctx, act->rev)) {
+        ngx_http_ticket_tx_abort(r, ctx);
+        return ngx_http_ticket_compose_json_error(r, NGX_HTTP_CONFLICT, "rev",
+                   "the ticket changed since that rev: read it again");
+    }
+
     new = old;
 
-    if (act->action == NGX_HTTP_TICKET_RENAME) {
+    if (act->set_title) {
         new.title = *ngx_ticket_str(&act->title);
+    }
+
+    if (act->action == NGX_HTTP_TICKET_RENAME) {
         goto write;
     }
 
@@ -543,6 +583,11 @@ ngx_http_ticket_action_invalid(ngx_http_request_t *r,
     act = ctx->view;
 
     ngx_http_ticket_tx_abort(r, ctx);
+
+    if (ctx->api) {
+        return ngx_http_ticket_compose_json_error(r, 422, field, message);
+    }
+
     msg.data = (u_char *) message;
     msg.len = ngx_strlen(message);
 
@@ -573,7 +618,7 @@ ngx_http_ticket_action_no_access(ngx_http_request_t *r,
     }
 
     msg.data = p;
-    msg.len = ngx_snprintf(p, len,
+    msg.len = ngx_snprintf(p, len - 1,
                            de ? "%V hat keinen Zugriff auf %V: "
                                 "\xe2\x80\x9eZust\xc3\xa4ndig\xe2\x80\x9c "
                                 "leeren oder jemand anderen w\xc3\xa4hlen."
@@ -582,8 +627,14 @@ ngx_http_ticket_action_no_access(ngx_http_request_t *r,
                                 "someone else.",
                            name, (ngx_str_t *) group)
               - p;
+    p[msg.len] = '\0';
 
     ngx_http_ticket_tx_abort(r, ctx);
+
+    if (ctx->api) {
+        return ngx_http_ticket_compose_json_error(r, 422, "owner",
+                                                  (char *) msg.data);
+    }
 
     return ngx_http_ticket_view_again(r, ctx, act->number, "owner", &msg);
 }
@@ -638,12 +689,20 @@ ngx_http_ticket_action_committed(ngx_http_request_t *r,
 }
 
 
-/* 303 to the ticket page: the browser shows the result of the change. */
+/* 303 to the ticket page: the browser shows the result of the change;
+ * the API gets the ticket as GET shows it now. */
 static ngx_int_t
 ngx_http_ticket_action_back(ngx_http_request_t *r,
     ngx_http_ticket_action_t *act)
 {
-    u_char  *p, *last;
+    u_char                 *p, *last;
+    ngx_http_ticket_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ticket_module);
+
+    if (ctx->api) {
+        return ngx_http_ticket_api_ticket_get(r, ctx, act->number);
+    }
 
     p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 2);
     if (p == NULL) {
@@ -653,6 +712,23 @@ ngx_http_ticket_action_back(ngx_http_request_t *r,
     last = ngx_sprintf(p, "t/%uL", act->number);
 
     return ngx_http_ticket_redirect(r, (char *) p, last - p);
+}
+
+
+/* The stored ticket's rev (read under WATCH) is rev. */
+static ngx_flag_t
+ngx_http_ticket_action_rev_is(ngx_http_ticket_ctx_t *ctx, int64_t rev)
+{
+    ngx_str_t  *stored;
+
+    stored = ngx_http_ticket_reply_field(
+                          &ctx->replies[NGX_HTTP_TICKET_U_TICKET], TK_F_REV);
+
+    if (stored == NULL || stored->len == 0) {
+        return rev == 0;
+    }
+
+    return ngx_atoi(stored->data, stored->len) == rev;
 }
 
 
