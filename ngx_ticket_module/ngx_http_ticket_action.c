@@ -42,6 +42,11 @@ typedef struct {
     unsigned                   set_pending:1;
     unsigned                   set_title:1;
     int64_t                    rev;             /* PATCH's; -1: any */
+
+    /* a field that cannot be taken: told after the rights were checked
+     * (a ticket one may not change is a 404/403 whatever was posted) */
+    const char                *error;
+    const char                *error_field;
     ngx_str_t                  group;
     ngx_str_t                  owner;
     ngx_str_t                  owner_check;     /* posted, changed or not */
@@ -108,11 +113,12 @@ ngx_http_ticket_action(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     if (ngx_http_ticket_action_form(r, ctx, act, &error, &field) != NGX_OK) {
-        if (error && action != NGX_HTTP_TICKET_RENAME) {
-            return ngx_http_ticket_action_invalid(r, ctx, field, error);
+        if (error == NULL) {
+            return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL);
         }
 
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST, error);
+        act->error = error;
+        act->error_field = field;
     }
 
     ctx->tx_retries = 0;
@@ -409,6 +415,16 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                                         "Lesezugriff."
                                       : "You have read access to this "
                                         "group only.");
+    }
+
+    if (act->error) {
+        if (act->action == NGX_HTTP_TICKET_RENAME) {
+            return ngx_http_ticket_action_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                                 act->error);
+        }
+
+        return ngx_http_ticket_action_invalid(r, ctx, act->error_field,
+                                              act->error);
     }
 
     /* PATCH against an older rev: someone changed it since (409) */
