@@ -44,6 +44,14 @@ subtest 'PATCH: change several fields at once' => sub {
     $res = call(PATCH => "/api/v1/tickets/$t", { owner => undef });
     is $res->{status}, 200, 'owner null: 200';
     is $tk->ticket_hash($t)->{owner}, '', 'unassigned';
+    my ($last) = $tk->redis->xrevrange(TK_KEY_FEED, '+', '-', 'COUNT', 1);
+    my %e = @{ $last->[1] };
+    is $e{ticket}, $t, 'change feed: an entry for the ticket';
+    is $e{src}, 'api', '  src api';
+    is $e{by}, 'arno', '  by the token\'s user';
+    my $n = $tk->redis->xlen(TK_KEY_FEED);
+    is call(PATCH => "/api/v1/tickets/$t", { owner => undef })->{status}, 200, 'no change: 200';
+    is $tk->redis->xlen(TK_KEY_FEED), $n, '  and nothing written';
 };
 
 subtest 'PATCH: stale rev (field or If-Match) is 409, nothing written' => sub {

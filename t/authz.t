@@ -338,6 +338,10 @@ subtest 'overviews and their counts leave the ticket out' => sub {
         unlike $res->{content}, qr{/t/$t_also\b}, "$p: not listed for none";
         ok !$res->dom->at('[data-overview="group-ALSO"]'), "$p: no ALSO overview";
     }
+    my $count = $web{none}->get('/overview/all')->dom->at('[data-overview="all"] .count');
+    is $count ? $count->text : '', '1', 'the "all" count for none: the legal ticket only';
+    my $rc = $web{reader}->get('/overview/all')->dom->at('[data-overview="all"] .count');
+    is $rc ? $rc->text : '', '2', 'control: 2 for reader';
     my $j = $tk->client->api(GET => '/api/v1/tickets?overview=all', $tok{none})->json;
     ok !(grep { $_->{number} == $t_also } @{ $j->{tickets} }), 'API list: not listed';
     is $j->{total}, scalar(grep { $_->{number} } @{ $j->{tickets} }), 'total counts only what is listed';
