@@ -41,6 +41,8 @@ typedef struct {
     const char                *names;       /* command giving the names */
     const char                *hash;        /* %S: one name */
     const char                *id;          /* the name's member */
+    int                      (*valid)(const tk_str_t *name);
+                                            /* GET .../NAME; NULL: none */
     const char                *fields[10];
 } ngx_http_ticket_api_list_def_t;
 
@@ -54,19 +56,19 @@ typedef struct {
 
 static const ngx_http_ticket_api_list_def_t  ngx_http_ticket_api_lists[] = {
     { "/users", "SMEMBERS " TK_KEY_USERS, "HMGET " TK_FMTS_USER, "login",
-      { TK_F_NAME, TK_F_EMAIL, TK_F_ROLE, TK_F_RIGHTS, TK_F_DISABLED,
+      tk_valid_login, { TK_F_NAME, TK_F_EMAIL, TK_F_ROLE, TK_F_RIGHTS, TK_F_DISABLED,
         TK_F_LAST_LOGIN, TK_F_LANG, NULL } },
     { "/groups", "SMEMBERS " TK_KEY_GROUPS, "HMGET " TK_FMTS_GROUP, "name",
-      { TK_F_EMAIL, TK_F_DISPLAY_NAME, TK_F_SIGNATURE, TK_F_ALL_AGENTS,
+      tk_valid_group, { TK_F_EMAIL, TK_F_DISPLAY_NAME, TK_F_SIGNATURE, TK_F_ALL_AGENTS,
         TK_F_PGP_SIGN, NULL } },
     { "/mail", "SMEMBERS " TK_KEY_MAILBOXES, "HMGET " TK_FMTS_MAILBOX,
-      "name",
+      "name", NULL,
       { TK_F_URL, TK_F_LAST_POLL, TK_F_LAST_OK, TK_F_FETCHED, TK_F_LAST_ERROR,
         NULL } },
     { "/quarantine", "ZREVRANGE " TK_KEY_QUARANTINE " 0 99",
-      "HMGET " TK_FMTS_QUARANTINE, "id",
+      "HMGET " TK_FMTS_QUARANTINE, "id", NULL,
       { TK_F_REASON, TK_F_TIME, TK_F_SOURCE, TK_F_SIZE, NULL } },
-    { NULL, NULL, NULL, NULL, { NULL } }
+    { NULL, NULL, NULL, NULL, NULL, { NULL } }
 };
 
 
@@ -125,9 +127,8 @@ ngx_http_ticket_api_admin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         one.data = sub.data + len + 1;
         one.len = sub.len - len - 1;
 
-        if (sub.data[len] == '/' && def->path[1] != 'm' && def->path[1] != 'q'
-            && (def->path[1] == 'u' ? tk_valid_login(ngx_ticket_str(&one))
-                                    : tk_valid_group(ngx_ticket_str(&one))))
+        if (sub.data[len] == '/' && def->valid
+            && def->valid(ngx_ticket_str(&one)))
         {
             return ngx_http_ticket_api_admin_list(r, ctx, def, &one);
         }
