@@ -361,6 +361,11 @@ subtest 'no oracle: an invisible ticket looks like none at all' => sub {
     my $gb = $web{none}->get('/go?n=999999');
     is $ga->{status}, $gb->{status}, 'go-to: the same status';
     isnt $ga->header('location') // '', "/t/$t_also", 'go-to: no redirect to it';
+    my $ka = $web{none}->get("/admin/keys?import=$t_also/$a_also/$k_pdf");
+    unlike $ka->{content}, qr/$SECRET/, 'key import confirm: not the attachment\'s name';
+    ok !$ka->dom->at('form[action$="/admin/keys/import-att"]'), '  and no import form for it';
+    my $kr = $web{reader}->get("/admin/keys?import=$t_also/$a_also/$k_pdf");
+    like $kr->{content}, qr/$SECRET/, '  control: reader sees the confirm';
 };
 
 subtest 'the page cache never serves one user\'s page to another' => sub {
