@@ -86,6 +86,15 @@ for my $who (sort keys %pw) {
     $tok{$who} = $tk->add_token($who);
 }
 $tk->disable_user('gone');
+
+# a third ticket in Zivilrecht, where only "none" has a right (not even
+# the admin): moved there from legal by "none" through the API
+my ($t_ziv, $a_ziv) = mail_to('legal@example.org', 'Zivilsache', 'Zivilwort');
+is $tk->client->request(PATCH => "/api/v1/tickets/$t_ziv", no_cookies => 1,
+    content => '{"group":"Zivilrecht"}',
+    headers => { authorization => "Bearer $tok{none}", 'content-type' => 'application/json' })->{status},
+    200, "ticket $t_ziv moved to Zivilrecht";
+is $tk->ticket_hash($t_ziv)->{group}, 'Zivilrecht', '  in Zivilrecht';
 my $revoked = $tk->add_token('full');
 $tk->ctl('token', 'revoke', $revoked);
 $web{anon} = $tk->client;
@@ -271,6 +280,7 @@ sub allowed {
     return 1 if $class eq 'user';
     return $who eq 'root' if $class =~ /^admin/;
     my $right = $group eq 'legal' ? 'full'
+              : $group eq 'Zivilrecht' ? ($who eq 'none' ? 'full' : 'none')
               : { root => 'full', full => 'full', reader => 'read' }->{$who} // 'none';
     return $right ne 'none' if $class eq 'ticket_read' || $class eq 'group';
     return $right eq 'full' ? 1 : $right eq 'read' ? 'read' : 0;
@@ -290,7 +300,8 @@ my @WHO = qw(anon gone revoked none reader full root);
 
 for my $route (grep { $_->[2] ne 'session' } @ROUTES) {
     my ($method, $path, $class) = @$route;
-    my @tickets = $path =~ /\{T\}/ ? ([ $t_also, $a_also, 'ALSO' ], [ $t_legal, $a_legal, 'legal' ])
+    my @tickets = $path =~ /\{T\}/ ? ([ $t_also, $a_also, 'ALSO' ], [ $t_legal, $a_legal, 'legal' ],
+                                      [ $t_ziv, $a_ziv, 'Zivilrecht' ])
                                    : ([ $t_also, $a_also, 'ALSO' ]);
     for my $tt (@tickets) {
         my ($t, $a, $group) = @$tt;
@@ -311,8 +322,9 @@ for my $route (grep { $_->[2] ne 'session' } @ROUTES) {
                 is $st, $want, "$who: $want" or diag substr($res->{content} // '', 0, 300);
                 ok to_login($res), "$who: to the login page" if $want == 303;
                 is changed($before, snapshot()), '', "$who: Redis unchanged";
-                unlike $res->{content} // '', qr/$SECRET/, "$who: no secret in the answer"
-                    if $group eq 'ALSO' && $may ne 'read';
+                my $word = { ALSO => $SECRET, Zivilrecht => 'Zivilwort' }->{$group};
+                unlike $res->{content} // '', qr/$word/, "$who: no secret in the answer"
+                    if $word && $may ne 'read';
             }
         };
     }
@@ -339,7 +351,7 @@ subtest 'overviews and their counts leave the ticket out' => sub {
         ok !$res->dom->at('[data-overview="group-ALSO"]'), "$p: no ALSO overview";
     }
     my $count = $web{none}->get('/overview/all')->dom->at('[data-overview="all"] .count');
-    is $count ? $count->text : '', '1', 'the "all" count for none: the legal ticket only';
+    is $count ? $count->text : '', '2', 'the "all" count for none: the legal and the Zivilrecht ticket';
     my $rc = $web{reader}->get('/overview/all')->dom->at('[data-overview="all"] .count');
     is $rc ? $rc->text : '', '2', 'control: 2 for reader';
     my $j = $tk->client->api(GET => '/api/v1/tickets?overview=all', $tok{none})->json;
