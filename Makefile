@@ -37,7 +37,8 @@ TK_LIB_SRCS  := redis-schema/tk_schema.c redis-schema/tk_keys.c \
                 redis-schema/tk_schema_sync.c \
                 redis-schema/tk_feed.c \
                 redis-schema/tk_sla.c redis-schema/tk_timer.c \
-                redis-schema/tk_trigger.c
+                redis-schema/tk_trigger.c \
+                redis-schema/tk_token.c
 # tags, merge/split, customers (issue 13, helper "tags")
 TK_LIB_SRCS  += redis-schema/tk_tags.c redis-schema/tk_merge.c \
                 redis-schema/tk_customer.c

@@ -1,6 +1,8 @@
 /*
  * ngx_http_ticket_action.c -- changes to one ticket: POST "/t/N/update"
- * (group, owner, state, priority, reminder) and POST "/t/N/title".
+ * (group, owner, state, priority, reminder), POST "/t/N/title" and the
+ * API's PATCH /api/v1/tickets/N (both at once, as JSON turned into this
+ * form by ngx_http_ticket_api_write.c; answers in JSON).
  *
  * Changes are optimistic transactions on the ticket key (WATCH, read,
  * MULTI/EXEC through tk_ticket_update, retried on conflict), so two
@@ -14,6 +16,7 @@
 #include <hiredis/read.h>
 
 #include "ngx_http_ticket_views.h"
+#include "ngx_http_ticket_compose.h"
 
 
 #define NGX_HTTP_TICKET_TITLE_MAX      200
@@ -37,6 +40,13 @@ typedef struct {
     unsigned                   set_state:1;
     unsigned                   set_priority:1;
     unsigned                   set_pending:1;
+    unsigned                   set_title:1;
+    int64_t                    rev;             /* PATCH's; -1: any */
+
+    /* a field that cannot be taken: told after the rights were checked
+     * (a ticket one may not change is a 404/403 whatever was posted) */
+    const char                *error;
+    const char                *error_field;
     ngx_str_t                  group;
     ngx_str_t                  owner;
     ngx_str_t                  owner_check;     /* posted, changed or not */
@@ -66,6 +76,8 @@ static ngx_int_t ngx_http_ticket_action_committed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_action_back(ngx_http_request_t *r,
     ngx_http_ticket_action_t *act);
+static ngx_flag_t ngx_http_ticket_action_rev_is(ngx_http_ticket_ctx_t *ctx,
+    int64_t rev);
 
 
 /*
@@ -90,6 +102,7 @@ ngx_http_ticket_action(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     act->number = number;
     act->action = action;
+    act->rev = -1;
 
     if (ngx_http_ticket_ticket_key(r, number, &act->key) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -100,11 +113,12 @@ ngx_http_ticket_action(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     if (ngx_http_ticket_action_form(r, ctx, act, &error, &field) != NGX_OK) {
-        if (error && action == NGX_HTTP_TICKET_UPDATE) {
-            return ngx_http_ticket_action_invalid(r, ctx, field, error);
+        if (error == NULL) {
+            return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL);
         }
 
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST, error);
+        act->error = error;
+        act->error_field = field;
     }
 
     ctx->tx_retries = 0;
@@ -163,20 +177,25 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     *error = NULL;
     *field = NULL;
 
-    if (act->action == NGX_HTTP_TICKET_RENAME) {
-        rc = ngx_http_ticket_form_arg(r, ctx, "title", &value);
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
+    /* the title: the title form's only field, PATCH's when named */
+    rc = (act->action == NGX_HTTP_TICKET_UPDATE)
+         ? NGX_DECLINED : ngx_http_ticket_form_arg(r, ctx, "title", &value);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
 
-        if (rc == NGX_DECLINED) {
-            ngx_str_set(&value, "");
-        }
+    if (rc == NGX_DECLINED && act->action == NGX_HTTP_TICKET_RENAME) {
+        ngx_str_set(&value, "");
+        rc = NGX_OK;
+    }
+
+    if (rc == NGX_OK) {
 
         ngx_http_ticket_trim(&value);
         n = ngx_http_ticket_text_chars(&value, 0);
 
         if (n < 1 || n > NGX_HTTP_TICKET_TITLE_MAX) {
+            *field = "title";
             *error =
                 ngx_http_ticket_msg(ctx,
                                     TK_MSG_ACTION_THE_TITLE_MUST_BE_1_TO_200);
@@ -184,7 +203,24 @@ ngx_http_ticket_action_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         }
 
         act->title = value;
-        return NGX_OK;
+        act->set_title = 1;
+
+        if (act->action == NGX_HTTP_TICKET_RENAME) {
+            return NGX_OK;
+        }
+    }
+
+    /* PATCH: the rev the change was made against */
+    if (act->action == NGX_HTTP_TICKET_PATCH
+        && ngx_http_ticket_form_arg(r, ctx, "rev", &value) == NGX_OK
+        && value.len)
+    {
+        act->rev = ngx_atoi(value.data, value.len);
+        if (act->rev < 0) {
+            *field = "rev";
+            *error = "must be the ticket's rev (a number)";
+            return NGX_ERROR;
+        }
     }
 
     rc = ngx_http_ticket_action_field(r, ctx, "state", &value);
@@ -376,10 +412,30 @@ ngx_http_ticket_action_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                                        TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
+    if (act->error) {
+        if (act->action == NGX_HTTP_TICKET_RENAME) {
+            return ngx_http_ticket_action_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                                 act->error);
+        }
+
+        return ngx_http_ticket_action_invalid(r, ctx, act->error_field,
+                                              act->error);
+    }
+
+    /* PATCH against an older rev: someone changed it since (409) */
+    if (act->rev >= 0 && !ngx_http_ticket_action_rev_is(ctx, act->rev)) {
+        ngx_http_ticket_tx_abort(r, ctx);
+        return ngx_http_ticket_compose_json_error(r, NGX_HTTP_CONFLICT, "rev",
+                   "the ticket changed since that rev: read it again");
+    }
+
     new = old;
 
-    if (act->action == NGX_HTTP_TICKET_RENAME) {
+    if (act->set_title) {
         new.title = *ngx_ticket_str(&act->title);
+    }
+
+    if (act->action == NGX_HTTP_TICKET_RENAME) {
         goto write;
     }
 
@@ -534,6 +590,11 @@ ngx_http_ticket_action_invalid(ngx_http_request_t *r,
     act = ctx->view;
 
     ngx_http_ticket_tx_abort(r, ctx);
+
+    if (ctx->api) {
+        return ngx_http_ticket_compose_json_error(r, 422, field, message);
+    }
+
     msg.data = (u_char *) message;
     msg.len = ngx_strlen(message);
 
@@ -562,13 +623,19 @@ ngx_http_ticket_action_no_access(ngx_http_request_t *r,
     }
 
     msg.data = p;
-    msg.len = ngx_snprintf(p, len,
+    msg.len = ngx_snprintf(p, len - 1,
                            ngx_http_ticket_msg(ctx,
                                TK_MSG_ACTION_V_HAS_NO_ACCESS_TO_V_CLEAR),
                            name, (ngx_str_t *) group)
               - p;
+    p[msg.len] = '\0';
 
     ngx_http_ticket_tx_abort(r, ctx);
+
+    if (ctx->api) {
+        return ngx_http_ticket_compose_json_error(r, 422, "owner",
+                                                  (char *) msg.data);
+    }
 
     return ngx_http_ticket_view_again(r, ctx, act->number, "owner", &msg);
 }
@@ -619,12 +686,20 @@ ngx_http_ticket_action_committed(ngx_http_request_t *r,
 }
 
 
-/* 303 to the ticket page: the browser shows the result of the change. */
+/* 303 to the ticket page: the browser shows the result of the change;
+ * the API gets the ticket as GET shows it now. */
 static ngx_int_t
 ngx_http_ticket_action_back(ngx_http_request_t *r,
     ngx_http_ticket_action_t *act)
 {
-    u_char  *p, *last;
+    u_char                 *p, *last;
+    ngx_http_ticket_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ticket_module);
+
+    if (ctx->api) {
+        return ngx_http_ticket_api_ticket_get(r, ctx, act->number);
+    }
 
     p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 2);
     if (p == NULL) {
@@ -637,66 +712,18 @@ ngx_http_ticket_action_back(ngx_http_request_t *r,
 }
 
 
-/*
- * "2026-11-24T14:05" (datetime-local) or "2026-11-24 14:05" or
- * "2026-11-24" in the server's time zone -- the zone the page shows
- * times in.
- */
-ngx_int_t
-ngx_http_ticket_parse_local_time(ngx_str_t *s, int64_t *t)
+/* The stored ticket's rev (read under WATCH) is rev. */
+static ngx_flag_t
+ngx_http_ticket_action_rev_is(ngx_http_ticket_ctx_t *ctx, int64_t rev)
 {
-    u_char     *p;
-    struct tm   tm;
-    time_t      tt;
-    ngx_int_t   y, mo, d, h, mi;
+    ngx_str_t  *stored;
 
-    p = s->data;
-    h = 9;
-    mi = 0;
+    stored = ngx_http_ticket_reply_field(
+                          &ctx->replies[NGX_HTTP_TICKET_U_TICKET], TK_F_REV);
 
-    if ((s->len != 10 && s->len != 16 && s->len != 19)
-        || p[4] != '-' || p[7] != '-')
-    {
-        return NGX_ERROR;
+    if (stored == NULL || stored->len == 0) {
+        return rev == 0;
     }
 
-    y = ngx_atoi(p, 4);
-    mo = ngx_atoi(p + 5, 2);
-    d = ngx_atoi(p + 8, 2);
-
-    if (s->len >= 16) {
-        if ((p[10] != 'T' && p[10] != ' ') || p[13] != ':') {
-            return NGX_ERROR;
-        }
-
-        h = ngx_atoi(p + 11, 2);
-        mi = ngx_atoi(p + 14, 2);
-
-        if (s->len == 19 && (p[16] != ':' || ngx_atoi(p + 17, 2) < 0)) {
-            return NGX_ERROR;
-        }
-    }
-
-    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31
-        || h < 0 || h > 23 || mi < 0 || mi > 59)
-    {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(&tm, sizeof(struct tm));
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_isdst = -1;
-
-    tt = mktime(&tm);
-    if (tt == (time_t) -1 || tm.tm_mday != d) {
-        return NGX_ERROR;
-    }
-
-    *t = (int64_t) tt;
-
-    return NGX_OK;
+    return ngx_atoi(stored->data, stored->len) == rev;
 }

@@ -77,7 +77,12 @@ ngx_int_t ngx_http_ticket_au_read(ngx_http_request_t *r,
 /* Sorted copy of the strings of a SMEMBERS reply, in r->pool. */
 ngx_int_t ngx_http_ticket_admin_members(ngx_http_request_t *r,
     ngx_http_ticket_reply_t *set, ngx_str_t **out, ngx_uint_t *n);
-/* 303 to base_url + "admin/" + what + "?saved=" + saved. */
+/* A field of a posted admin form; for the API (ctx->api) a field not
+ * sent keeps *value (the stored one), so a PATCH names only changes. */
+void ngx_http_ticket_admin_field(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const char *name, ngx_str_t *value);
+/* 303 to base_url + "admin/" + what + "?saved=" + saved (the API: JSON
+ * {"done": saved, "name": name}). */
 ngx_int_t ngx_http_ticket_admin_back(ngx_http_request_t *r,
     const char *what, ngx_str_t *name, const char *saved);
 

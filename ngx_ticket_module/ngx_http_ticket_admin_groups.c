@@ -18,6 +18,7 @@
 #include <hiredis/read.h>
 
 #include "ngx_http_ticket_admin.h"
+#include "ngx_http_ticket_compose.h"
 #include "tk_group.h"
 #include "tk_tpl.h"
 
@@ -335,10 +336,13 @@ ngx_http_ticket_ag_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         ngx_http_ticket_trim(&ag->name);
     }
 
-    ngx_http_ticket_form_value(r, ctx, "email", &ag->email);
-    ngx_http_ticket_form_value(r, ctx, "display_name", &ag->display_name);
-    ngx_http_ticket_form_value(r, ctx, "signature", &ag->signature);
-    ngx_http_ticket_form_value(r, ctx, "all_agents", &all);
+    /* the API changes what it names; a form posts every field */
+    all.data = (u_char *) (ag->all_agents ? "1" : "0");
+    all.len = 1;
+    ngx_http_ticket_admin_field(r, ctx, "email", &ag->email);
+    ngx_http_ticket_admin_field(r, ctx, "display_name", &ag->display_name);
+    ngx_http_ticket_admin_field(r, ctx, "signature", &ag->signature);
+    ngx_http_ticket_admin_field(r, ctx, "all_agents", &all);
     ngx_http_ticket_trim(&ag->email);
     ngx_http_ticket_trim(&ag->display_name);
     ngx_http_ticket_ag_lines(&ag->signature);
@@ -515,6 +519,15 @@ ngx_http_ticket_ag_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_ag_t  *ag;
 
     ag = ctx->view;
+
+    /* the API: a refused write is a JSON error */
+    if (ctx->api) {
+        return ngx_http_ticket_compose_json_error(r, status == NGX_HTTP_OK
+                                                  ? NGX_HTTP_NOT_FOUND
+                                                  : 422, NULL,
+                                                  ag->error ? ag->error
+                                                            : "refused");
+    }
 
     tpl = ngx_pcalloc(r->pool, sizeof(tk_tpl_admin_group_t));
     if (tpl == NULL) {

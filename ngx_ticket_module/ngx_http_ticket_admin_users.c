@@ -18,6 +18,7 @@
 #include <hiredis/read.h>
 
 #include "ngx_http_ticket_admin.h"
+#include "ngx_http_ticket_compose.h"
 #include "tk_tpl.h"
 
 
@@ -456,6 +457,15 @@ ngx_http_ticket_au_form(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     au = ctx->view;
     de = ngx_http_ticket_lang_de(ctx);
 
+    /* the API: a refused write is a JSON error (the account: GET) */
+    if (ctx->api) {
+        return ngx_http_ticket_compose_json_error(r, status == NGX_HTTP_OK
+                                                  ? NGX_HTTP_NOT_FOUND
+                                                  : 422, NULL,
+                                                  au->error ? au->error
+                                                            : "refused");
+    }
+
     tpl = ngx_pcalloc(r->pool, sizeof(tk_tpl_admin_user_t));
     g = ngx_pcalloc(r->pool, (au->ngroups + 1) * sizeof(*g));
     if (tpl == NULL || g == NULL) {
@@ -639,6 +649,31 @@ ngx_http_ticket_au_url(ngx_http_request_t *r, ngx_str_t *login,
 
 /* ---- shared by the admin pages --------------------------------------------- */
 
+void
+ngx_http_ticket_admin_field(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    const char *name, ngx_str_t *value)
+{
+    ngx_str_t  v;
+
+    switch (ngx_http_ticket_form_arg(r, ctx, name, &v)) {
+
+    case NGX_OK:
+        *value = v;
+        return;
+
+    case NGX_DECLINED:
+        if (ctx->api) {
+            return;
+        }
+
+        /* fall through */
+
+    default:
+        ngx_str_set(value, "");
+    }
+}
+
+
 ngx_int_t
 ngx_http_ticket_admin_members(ngx_http_request_t *r,
     ngx_http_ticket_reply_t *set, ngx_str_t **out, ngx_uint_t *n)
@@ -669,8 +704,33 @@ ngx_int_t
 ngx_http_ticket_admin_back(ngx_http_request_t *r, const char *what,
     ngx_str_t *name, const char *saved)
 {
-    u_char  *p, *last;
-    size_t   len;
+    u_char                 *p, *last;
+    size_t                  len;
+    tk_out_t                out;
+    ngx_http_ticket_ctx_t  *ctx;
+
+    /* the API: what was done, as JSON (ngx_http_ticket_api_admin.c) */
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ticket_module);
+
+    if (ctx->api) {
+        if (ngx_http_ticket_out_init(r, &out) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        tk_out_cstr(&out, "{\"done\":");
+        tk_out_json(&out, saved, ngx_strlen(saved));
+
+        if (name && name->len) {
+            tk_out_cstr(&out, ",\"name\":");
+            tk_out_json(&out, name->data, name->len);
+        }
+
+        tk_out_cstr(&out, "}\n");
+
+        return ngx_http_ticket_json(r, &out,
+                                    ngx_strcmp(saved, "created") == 0
+                                    ? NGX_HTTP_CREATED : NGX_HTTP_OK);
+    }
 
     len = sizeof("admin//?saved=") + ngx_strlen(what) + ngx_strlen(saved)
           + (name ? name->len * 3 : 0);

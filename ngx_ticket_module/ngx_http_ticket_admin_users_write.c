@@ -126,9 +126,10 @@ ngx_http_ticket_au_check(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         au->login.data[login.len] = '\0';
     }
 
-    ngx_http_ticket_form_value(r, ctx, "name", &au->name);
-    ngx_http_ticket_form_value(r, ctx, "email", &au->email);
-    ngx_http_ticket_form_value(r, ctx, "role", &au->role);
+    /* the API changes what it names; a form posts every field */
+    ngx_http_ticket_admin_field(r, ctx, "name", &au->name);
+    ngx_http_ticket_admin_field(r, ctx, "email", &au->email);
+    ngx_http_ticket_admin_field(r, ctx, "role", &au->role);
     ngx_http_ticket_trim(&au->name);
     ngx_http_ticket_trim(&au->email);
 
@@ -203,6 +204,15 @@ ngx_http_ticket_au_form_rights(ngx_http_request_t *r,
 
     au = ctx->view;
 
+    /* the API's PATCH without any "r.GROUP": the rights stay */
+    if (ctx->api && au->action == NGX_HTTP_TICKET_AU_SAVE
+        && !(ctx->form.len >= 2 && ngx_strncmp(ctx->form.data, "r.", 2) == 0)
+        && ngx_strlcasestrn(ctx->form.data, ctx->form.data + ctx->form.len,
+                            (u_char *) "&r.", 3 - 1) == NULL)
+    {
+        return NGX_OK;
+    }
+
     len = 0;
 
     for (i = 0; i < au->ngroups; i++) {
@@ -271,7 +281,10 @@ ngx_http_ticket_au_check_password(ngx_http_request_t *r,
     au = ctx->view;
 
     ngx_http_ticket_form_value(r, ctx, "password", &au->password);
-    ngx_http_ticket_form_value(r, ctx, "confirm", &confirm);
+
+    /* the form repeats the password; the API need not */
+    confirm = au->password;
+    ngx_http_ticket_admin_field(r, ctx, "confirm", &confirm);
 
     /* characters, not bytes: "ä" is one */
     n = 0;

@@ -7,6 +7,11 @@
  *                               of the web pages, paged and sorted
  *   GET /api/v1/tickets/N       one ticket with articles and history
  *   GET /api/v1/search?q=       full text (ngx_http_ticket_search.c)
+ *   POST /api/v1/tickets/N/articles   a reply or note (reply.c)
+ *   PATCH /api/v1/tickets/N     title, group, owner, state, priority,
+ *                               reminder (api_write.c -> action.c)
+ *   /api/v1/admin/...           the admin pages' reads and writes in
+ *                               JSON (ngx_http_ticket_api_admin.c)
  *
  * The list uses the same query as the overview pages; a ticket outside
  * the user's groups is the same 404 as one that does not exist.
@@ -109,6 +114,30 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         }
 
         return ngx_http_ticket_reply_api(r, ctx, number);
+    }
+
+    /* "/admin" and below: admins only, everyone else a 404 */
+    if (rest.len >= 6 && ngx_strncmp(rest.data, "/admin", 6) == 0
+        && (rest.len == 6 || rest.data[6] == '/'))
+    {
+        return ngx_http_ticket_api_admin(r, ctx, &rest);
+    }
+
+    /* PATCH /api/v1/tickets/N: the ticket page's forms (action.c) */
+    if (r->method == NGX_HTTP_PATCH && rest.len > 9
+        && ngx_strncmp(rest.data, "/tickets/", 9) == 0)
+    {
+        uint64_t  number;
+
+        if (ngx_http_ticket_number(rest.data + 9, rest.data + rest.len,
+                                   &number)
+            != rest.len - 9)
+        {
+            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
+                                         "not found");
+        }
+
+        return ngx_http_ticket_api_patch(r, ctx, number);
     }
 
     /* POST /api/v1/tickets: a new ticket with our first mail (outbound.c) */
@@ -532,6 +561,26 @@ ngx_http_ticket_api_listed(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
 
 /* ---- /tickets/N ------------------------------------------------------------- */
+
+/* After a PATCH: the ticket as it is now, the answer of a GET. */
+ngx_int_t
+ngx_http_ticket_api_ticket_get(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number)
+{
+    u_char     *p;
+    ngx_str_t   digits;
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    digits.data = p;
+    digits.len = ngx_sprintf(p, "%uL", number) - p;
+
+    return ngx_http_ticket_api_ticket(r, ctx, &digits);
+}
+
 
 static ngx_int_t
 ngx_http_ticket_api_ticket(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,

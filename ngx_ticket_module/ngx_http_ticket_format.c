@@ -601,3 +601,69 @@ ngx_http_ticket_set_has(ngx_http_ticket_reply_t *set, ngx_str_t *member)
 
     return 0;
 }
+
+
+/* (moved from ngx_http_ticket_action.c: the composer uses it too) */
+/*
+ * "2026-11-24T14:05" (datetime-local) or "2026-11-24 14:05" or
+ * "2026-11-24" in the server's time zone -- the zone the page shows
+ * times in.
+ */
+ngx_int_t
+ngx_http_ticket_parse_local_time(ngx_str_t *s, int64_t *t)
+{
+    u_char     *p;
+    struct tm   tm;
+    time_t      tt;
+    ngx_int_t   y, mo, d, h, mi;
+
+    p = s->data;
+    h = 9;
+    mi = 0;
+
+    if ((s->len != 10 && s->len != 16 && s->len != 19)
+        || p[4] != '-' || p[7] != '-')
+    {
+        return NGX_ERROR;
+    }
+
+    y = ngx_atoi(p, 4);
+    mo = ngx_atoi(p + 5, 2);
+    d = ngx_atoi(p + 8, 2);
+
+    if (s->len >= 16) {
+        if ((p[10] != 'T' && p[10] != ' ') || p[13] != ':') {
+            return NGX_ERROR;
+        }
+
+        h = ngx_atoi(p + 11, 2);
+        mi = ngx_atoi(p + 14, 2);
+
+        if (s->len == 19 && (p[16] != ':' || ngx_atoi(p + 17, 2) < 0)) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31
+        || h < 0 || h > 23 || mi < 0 || mi > 59)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&tm, sizeof(struct tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_isdst = -1;
+
+    tt = mktime(&tm);
+    if (tt == (time_t) -1 || tm.tm_mday != d) {
+        return NGX_ERROR;
+    }
+
+    *t = (int64_t) tt;
+
+    return NGX_OK;
+}

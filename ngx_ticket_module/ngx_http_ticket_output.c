@@ -451,7 +451,10 @@ ngx_http_ticket_error(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     if (status == NGX_HTTP_NOT_ALLOWED) {
-        if (ngx_http_ticket_add_header(r, "Allow", "GET, HEAD, POST")
+        if (ngx_http_ticket_add_header(r, "Allow",
+                                       ctx && ctx->api
+                                       ? "GET, HEAD, POST, PATCH"
+                                       : "GET, HEAD, POST")
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -1,7 +1,8 @@
 /*
  * ngx_http_ticket_profile.c -- "/profile": the signed-in user's display
  * name, notification address and language (POST /profile), and their
- * password (POST /profile/password, the current one required).
+ * password (POST /profile/password, the current one required); their
+ * API tokens: ngx_http_ticket_profile_tokens.c.
  *
  * Success is a 303 back to "/profile?saved=..." (reloading the page
  * does not post again); a refused form is shown again with status 400,
@@ -14,8 +15,7 @@
 
 #include <hiredis/read.h>
 
-#include "ngx_http_ticket_views.h"
-#include "tk_tpl.h"
+#include "ngx_http_ticket_profile.h"
 
 
 #define NGX_HTTP_TICKET_NAME_MAX       100
@@ -24,17 +24,6 @@
 #define NGX_HTTP_TICKET_PASSWORD_LIMIT 256
 
 
-typedef struct {
-    tk_tpl_profile_t           tpl;
-    ngx_str_t                  new_password;
-    ngx_str_t                  old_password;
-    ngx_uint_t                 lang;            /* TK_LANG_* the form shows */
-    tk_tpl_profile_langs_t     langs[TK_LANG_N];
-} ngx_http_ticket_profile_t;
-
-
-static ngx_int_t ngx_http_ticket_profile_show(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *error);
 static void ngx_http_ticket_profile_body(tk_out_t *out, void *data);
 static ngx_int_t ngx_http_ticket_profile_post(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt save);
@@ -99,16 +88,34 @@ ngx_http_ticket_profile(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
     }
 
+    /* API tokens: a new one, or one revoked */
+    if (r->method == NGX_HTTP_POST
+        && ctx->path.len == sizeof("/profile/tokens") - 1
+        && ngx_strncmp(ctx->path.data, "/profile/tokens", ctx->path.len) == 0)
+    {
+        return ngx_http_ticket_profile_post(r, ctx,
+                                            ngx_http_ticket_profile_token_new);
+    }
+
+    if (r->method == NGX_HTTP_POST
+        && ctx->path.len == sizeof("/profile/tokens/revoke") - 1
+        && ngx_strncmp(ctx->path.data, "/profile/tokens/revoke",
+                       ctx->path.len) == 0)
+    {
+        return ngx_http_ticket_profile_post(r, ctx,
+                                        ngx_http_ticket_profile_token_revoke);
+    }
+
     return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
 }
 
 
 /* The page; error set: the form came back refused. */
-static ngx_int_t
+ngx_int_t
 ngx_http_ticket_profile_show(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *error)
 {
-    ngx_str_t                   title, saved;
+    ngx_str_t                   saved;
     ngx_uint_t                  i;
     ngx_http_ticket_profile_t  *pf;
 
@@ -131,7 +138,13 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
                             &pf->tpl.profile_url) != NGX_OK
         || ngx_http_ticket_url(r, "profile/password",
                                sizeof("profile/password") - 1,
-                               &pf->tpl.password_url) != NGX_OK)
+                               &pf->tpl.password_url) != NGX_OK
+        || ngx_http_ticket_url(r, "profile/tokens",
+                               sizeof("profile/tokens") - 1,
+                               &pf->tpl.tokens_url) != NGX_OK
+        || ngx_http_ticket_url(r, "profile/tokens/revoke",
+                               sizeof("profile/tokens/revoke") - 1,
+                               &pf->tpl.revoke_url) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -145,6 +158,13 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
             ngx_http_ticket_cstr(&pf->tpl.flash_ok,
                                  ngx_http_ticket_msg(ctx,
                                      TK_MSG_PROFILE_YOUR_PASSWORD_HAS_BEEN));
+
+        } else if (saved.len == 7
+                   && ngx_strncmp(saved.data, "revoked", 7) == 0)
+        {
+            ngx_http_ticket_cstr(&pf->tpl.flash_ok,
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_PROFILE_THE_TOKEN_HAS_BEEN_REVOKED));
         } else {
             ngx_http_ticket_cstr(&pf->tpl.flash_ok,
                                  ngx_http_ticket_msg(ctx,
@@ -152,10 +172,25 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
         }
     }
 
+    pf->status = status;
+
+    return ngx_http_ticket_profile_tokens(r, ctx);
+}
+
+
+ngx_int_t
+ngx_http_ticket_profile_render(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_str_t                   title;
+    ngx_http_ticket_profile_t  *pf;
+
+    pf = ctx->view;
+
     title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_PROFILE);
     title.len = ngx_strlen(title.data);
 
-    return ngx_http_ticket_page(r, ctx, status, &title,
+    return ngx_http_ticket_page(r, ctx, pf->status, &title,
                                 ngx_http_ticket_profile_body, pf);
 }
 

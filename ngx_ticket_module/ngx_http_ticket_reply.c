@@ -107,14 +107,13 @@ ngx_http_ticket_reply_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     if (ngx_http_ticket_reply_json(r, ctx, c, &field, &message) != NGX_OK) {
-        return ngx_http_ticket_compose_json_error(r, NGX_HTTP_BAD_REQUEST,
-                                                  field, message);
-    }
+        rq->error = message;
+        rq->error_field = field;
 
-    if (ngx_http_ticket_reply_check(r, ctx, c) != NGX_OK) {
+    } else if (ngx_http_ticket_reply_check(r, ctx, c) != NGX_OK) {
         ngx_http_ticket_reply_first_error(c, &field, &message);
-        return ngx_http_ticket_compose_json_error(r, NGX_HTTP_BAD_REQUEST,
-                                                  field, message);
+        rq->error = message;
+        rq->error_field = field;
     }
 
     rq->number = number;
@@ -245,6 +244,13 @@ ngx_http_ticket_reply_watch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     rq = ctx->view;
     c = rq->c;
+
+    /* the API's body, now that the rights let it be looked at */
+    if (rq->error) {
+        return ngx_http_ticket_compose_json_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  rq->error_field,
+                                                  rq->error);
+    }
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL || tk_key_group(gkey, sizeof(gkey),

@@ -38,6 +38,11 @@ typedef struct {
     ngx_http_ticket_cs_art_t  *fresh;           /* articles not seen */
     ngx_uint_t                 nfresh;
     ngx_http_ticket_reply_t   *history;
+
+    /* the API: what is wrong with the body, told after the rights were
+     * checked (a ticket one may not change is a 404/403 whatever came) */
+    const char                *error;
+    const char                *error_field;
 } ngx_http_ticket_reply_req_t;
 
 

@@ -71,9 +71,9 @@ ngx_http_ticket_handler(ngx_http_request_t *r)
         return ngx_http_ticket_route(r, ctx);
     }
 
-    /* DELETE: the API's only (DELETE /api/v1/tickets/N/tags) */
+    /* PATCH and DELETE: the API's only (ngx_http_ticket_api.c) */
     if (!(r->method & NGX_HTTP_POST)
-        && !(r->method == NGX_HTTP_DELETE && ctx->api))
+        && !(ctx->api && (r->method & (NGX_HTTP_PATCH|NGX_HTTP_DELETE))))
     {
         (void) ngx_http_discard_request_body(r);
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);

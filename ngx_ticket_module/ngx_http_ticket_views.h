@@ -332,9 +332,26 @@ void ngx_http_ticket_mailhtml(tk_out_t *out, tk_str_t *html,
 /* a POST to "/t/N/update" or "/t/N/title" (routed by the ticket page) */
 #define NGX_HTTP_TICKET_UPDATE         1
 #define NGX_HTTP_TICKET_RENAME         2
+#define NGX_HTTP_TICKET_PATCH          3        /* the API's, both at once */
 
 ngx_int_t ngx_http_ticket_action(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number, ngx_uint_t action);
+
+/* ---- the API's writes (ngx_http_ticket_api_write.c, _api.c) ------------- */
+
+/* PATCH /api/v1/tickets/N */
+ngx_int_t ngx_http_ticket_api_patch(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number);
+/* A flat JSON body as the urlencoded form ctx->form (members in known). */
+ngx_int_t ngx_http_ticket_api_form(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const char **known, const char **field,
+    const char **message);
+/* "/api/v1/admin/..." (ngx_http_ticket_api_admin.c); rest from "/admin" */
+ngx_int_t ngx_http_ticket_api_admin(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *rest);
+/* The ticket as GET /api/v1/tickets/N answers (after a change). */
+ngx_int_t ngx_http_ticket_api_ticket_get(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number);
 
 /*
  * A refused update form (ngx_http_ticket_view.c): the ticket page again

@@ -316,6 +316,9 @@ typedef enum {
 #define TK_FMTS_GROUP        TK_PFX_GROUP "%S}"
 #define TK_FMTS_SESSION      TK_PFX_SESSION "%S}"
 #define TK_FMTS_MAILBOX      "tk:mailbox:%S"
+/* API tokens (helper api): redis-schema/tk_token.c writes both */
+#define TK_FMTS_TOKEN        TK_PFX_TOKEN "%S}"
+#define TK_FMTS_USER_TOKENS  TK_PFX_USER "%S}" TK_SFX_TOKENS
 
 /* SCAN MATCH patterns (ticketctl reindex) */
 #define TK_PATTERN_TICKET_KEYS TK_PFX_TICKET "*"  /* every key of every
@@ -557,6 +560,8 @@ int tk_sort_is_lex(int sort);
 #define TK_F_SESSION_GEN     "session_gen"     /* sessions with another gen
                                                   are ended (docs/security) */
 #define TK_F_LAST_LOGIN      "last_login"      /* Unix s of the last sign-in */
+/* API token hash tk:{k:TOKEN}: login, created, label (helper api) */
+#define TK_F_LABEL           "label"           /* what the owner named it */
 
 /* group hash tk:{g:NAME}: name, email, display_name, signature,
  * all_agents (writer: tk_group_write()) */

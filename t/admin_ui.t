@@ -63,6 +63,13 @@ for my $view (qw(desktop mobile)) {
             cmp_ok $v->{$p}{scrollWidth}, '<=', $width, "$p: no horizontal scrolling";
             is_deeply $v->{$p}{csp}, [], "$p: no CSP violations";
         }
+        # the profile's API tokens (helper api)
+        my $t = $v->{tokens};
+        is $t->{newToken} && $t->{newToken}{len}, 64, 'profile: the new token shown';
+        ok $t->{newToken} && $t->{newToken}{inside}, '  within the screen';
+        is $t->{listed}, $view eq 'mobile' ? 2 : 1, '  and listed';
+        cmp_ok $t->{scrollWidth}, '<=', $width, 'profile with tokens: no horizontal scrolling';
+        is_deeply $t->{csp}, [], 'profile with tokens: no CSP violations';
         is_deeply $v->{errors}, [], 'no page errors or failed loads';
         ok -s "$out/admin-users-$view.png", "admin-users-$view.png saved";
     };

@@ -63,4 +63,17 @@ subtest '30 failures from one address lock every account from it' => sub {
     cmp_ok $tk->redis->ttl($ip[0]), '>', 0, 'which expires';
 };
 
+subtest 'a forwarded-for header does not make another address' => sub {
+    # the limit counts the connection's address (nginx's realip module
+    # sets it where a trusted proxy is configured), never a client header
+    my $c = $tk->client;
+    my $page = $c->get('/login');
+    my $csrf = $page->dom->at('form#login input[name=csrf]')->attr('value');
+    my $res = $c->post('/login', [ login => 'karl', password => $karl, csrf => $csrf ],
+        headers => { 'x-forwarded-for' => '203.0.113.9', 'x-real-ip' => '203.0.113.9' });
+    is $res->{status}, 429, 'still 429';
+    ok !$res->session_cookie, 'no session';
+    is scalar(my @k = $tk->redis->keys(tk_key_rl_login_ip('*'))), 1, 'still one per-address counter';
+};
+
 done_testing;

@@ -281,6 +281,31 @@ sub redis_sleep {
     return $pid;
 }
 
+subtest 'API writes, admin API, profile tokens' => sub {
+    # (TK::Client::api's headers option replaces its own: name the token)
+    my $json = { 'content-type' => 'application/json', authorization => "Bearer $token" };
+    is $c->api(PATCH => "/api/v1/tickets/$n", $token, headers => { %$json, 'if-match' => '"1"' },
+        content => '{"priority":"high"}')->{status}, 409, 'PATCH: stale If-Match';
+    is $c->api(PATCH => "/api/v1/tickets/$n", $token, headers => $json,
+        content => '{"priority":"high","title":"PATCH & valgrind","owner":null}')->{status}, 200, 'PATCH';
+    is $c->api(PATCH => "/api/v1/tickets/$n", $token, headers => $json,
+        content => '{"state":"bogus"}')->{status}, 422, 'PATCH: 422';
+    my $at = $tk->add_token('adam');
+    is $c->api(GET => "/api/v1/admin/$_", $at)->{status}, 200, "admin API: $_"
+        for qw(users groups outbox mail quarantine users/vera);
+    is $c->api(PATCH => '/api/v1/admin/users/vera', $at,
+        headers => { %$json, authorization => "Bearer $at" },
+        content => '{"name":"Vera V"}')->{status}, 200, 'admin API: PATCH a user';
+    is $c->api(GET => '/api/v1/admin/users', $token)->{status}, 404, 'admin API: 404 for an agent';
+    $c->get('/profile');
+    my $res = $c->post_csrf('/profile/tokens', [ label => 'vg' ]);
+    is $res->{status}, 200, 'profile: a new token';
+    my $new = $res->dom->at('#new-token');
+    is $c->get('/profile')->{status}, 200, 'profile: tokens listed';
+    is $c->post_csrf('/profile/tokens/revoke', [ id => substr($new ? $new->text : '0' x 8, 0, 8) ])->{status},
+        303, 'profile: revoked';
+};
+
 subtest 'a client goes away while its Redis reply is pending' => sub {
     my $cookie = join '; ', map { "$_=$c->{jar}{$_}" } keys %{ $c->jar };
     my $pid = redis_sleep(2);

@@ -80,6 +80,7 @@ static const struct {
       "  calendar group GROUP NAME the group's tickets use calendar NAME\n" },
     { "token",
       "  token add LOGIN           print a new API token for LOGIN\n"
+      "  token list LOGIN          first digits, created, label\n"
       "  token revoke TOKEN\n" },
     { "ticket",
       "  ticket list [--group G] [--state S] [--limit N]\n"

@@ -723,8 +723,11 @@ sub api {
     my ($self, $method, $path, $token, %o) = @_;
     my %h = %{ $o{headers} // {} };
     $h{authorization} = "Bearer $token" if defined $token;
-    $h{accept} = 'application/json';
-    return $self->request($method, $path, headers => \%h, no_cookies => 1, %o);
+    $h{accept} //= 'application/json';
+    # headers given are merged above, not put in place of these
+    my %rest = %o;
+    delete $rest{headers};
+    return $self->request($method, $path, headers => \%h, no_cookies => 1, %rest);
 }
 
 # ===========================================================================

@@ -72,6 +72,20 @@ const measure = () => ({
       await page.goto(`${BASE}/admin/outbox`);
       r.outbox = await page.evaluate(measure);
       await page.screenshot({ path: `${OUT}/admin-outbox-${v.name}.png`, fullPage: true });
+
+      // the profile's API tokens (helper api): a new one, shown once, on
+      // screen at 390 px too
+      await page.goto(`${BASE}/profile`);
+      await page.fill('form#token-new input[name=label]', `Skript ${v.name}`);
+      await Promise.all([page.waitForNavigation(), page.click('form#token-new button[type=submit]')]);
+      r.tokens = await page.evaluate(measure);
+      r.tokens.newToken = await page.evaluate(() => {
+        const c = document.querySelector('code#new-token');
+        return c ? { len: c.textContent.length,
+                     inside: c.getBoundingClientRect().right <= document.documentElement.clientWidth } : null;
+      });
+      r.tokens.listed = await page.evaluate(() => document.querySelectorAll('#token-list tr[data-token]').length);
+      await page.screenshot({ path: `${OUT}/profile-tokens-${v.name}.png`, fullPage: true });
       result.views[v.name] = r;
       await context.close();
     }

@@ -1,0 +1,479 @@
+# The authorization matrix (docs/security.md "Who may do what"): every
+# view and API endpoint x role x ticket group.  Anything not allowed is a
+# 404 -- 403 where the ticket is visible but read only, or for an
+# agent's PGP key delete; anonymous, disabled and revoked credentials
+# get the login redirect (pages) or 401 (API) -- and changes nothing in
+# Redis and leaks nothing (the ticket's secret word is in no answer).
+# Then the ways around it: search, overview counts, the go-to box, the
+# page cache, 404 bodies as an oracle; CSRF on every POST of the table;
+# session fixation, logout, password change, Secure cookies.
+#
+# The table is checked against the module's routing code: every path
+# literal the routers compare against must appear in a row, so a new
+# route without a row fails here.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use JSON::PP;
+use MIME::Base64 qw(encode_base64);
+use TK;
+require "$FindBin::Bin/mail_lib.pl";
+
+plan skip_all => 'build/mailbridge is not built' unless TK::mailbridge_bin();
+
+my $SECRET = 'Quokkafrist';          # in the ALSO ticket only
+
+my $tk = TK->new;
+$tk->standard_groups;                # ALSO, legal (all agents), Zivilrecht
+MB::write_conf($tk);
+my $r = $tk->redis;
+
+my %pw = (
+    root   => $tk->add_user('root', admin => 1, rights => 'ALSO:full'),
+    full   => $tk->add_user('full', rights => 'ALSO:full'),
+    reader => $tk->add_user('reader', rights => 'ALSO:read'),
+    none   => $tk->add_user('none', rights => 'Zivilrecht:full'),
+    gone   => $tk->add_user('gone', rights => 'ALSO:full'),
+);
+$tk->add_user('scratch', rights => 'ALSO:read');
+
+# ---- tickets: an inbound mail (raw .eml, attachment, inline part) each --
+
+sub mail_to {
+    my ($to, $subject, $word) = @_;
+    (my $local = $to) =~ s/\@.*//;
+    my $id = "authz.$local." . time . ".$$\@example.net";
+    my $mail = join "\r\n",
+        'From: Kundin <kundin@example.net>', "To: $to", "Subject: $subject",
+        'Date: Mon, 23 Nov 2026 10:00:00 +0100', "Message-ID: <$id>",
+        'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="MIX"', '',
+        '--MIX', 'Content-Type: multipart/related; boundary="REL"', '',
+        '--REL', 'Content-Type: text/html; charset=utf-8', '',
+        "<p>Text $word <img src=\"cid:logo.1\@example.net\"></p>",
+        '--REL', 'Content-Type: image/png', 'Content-Transfer-Encoding: base64',
+        'Content-ID: <logo.1@example.net>', 'Content-Disposition: inline; filename="logo.png"', '',
+        encode_base64('PNG' . $word) . '--REL--',
+        '--MIX', 'Content-Type: application/pdf', 'Content-Transfer-Encoding: base64',
+        "Content-Disposition: attachment; filename=\"$word.pdf\"", '',
+        encode_base64("%PDF $word") . '--MIX--', '';
+    my ($rc, undef, $err) = MB::deliver($tk, $mail, '--recipient', $to);
+    die "deliver: $err" if $rc;
+    my ($n, undef, $a) = MB::stored($tk, $id);
+    return ($n, $a);
+}
+
+my ($t_also, $a_also) = mail_to('also@example.org', "Frist $SECRET", $SECRET);
+my ($t_legal, $a_legal) = mail_to('legal@example.org', 'Frage legal', 'Legalwort');
+is $tk->ticket_hash($t_also)->{group}, 'ALSO', "ticket $t_also in ALSO";
+is $tk->ticket_hash($t_legal)->{group}, 'legal', "ticket $t_legal in legal";
+my ($k_pdf) = grep { (MB::attachment($tk, $t_also, $a_also, $_)->{content_type} // '') eq 'application/pdf' } 1 .. 2;
+ok $k_pdf, 'the PDF part';
+
+# a quarantined mail for the admin rows
+my $qid = 'ab' x 32;
+$r->hset(tk_key_quarantine($qid), raw => "From: x\r\n\r\nquarantined", reason => 'test',
+    time => time, source => 'deliver', size => 24);
+$r->zadd(TK_KEY_QUARANTINE, time, $qid);
+
+# ---- credentials --------------------------------------------------------
+
+my (%web, %tok);
+for my $who (sort keys %pw) {
+    $web{$who} = $tk->login_client($who, $pw{$who});
+    $web{$who}->get('/');
+    $tok{$who} = $tk->add_token($who);
+}
+$tk->disable_user('gone');
+
+# a third ticket in Zivilrecht, where only "none" has a right (not even
+# the admin): moved there from legal by "none" through the API
+my ($t_ziv, $a_ziv) = mail_to('legal@example.org', 'Zivilsache', 'Zivilwort');
+is $tk->client->request(PATCH => "/api/v1/tickets/$t_ziv", no_cookies => 1,
+    content => '{"group":"Zivilrecht"}',
+    headers => { authorization => "Bearer $tok{none}", 'content-type' => 'application/json' })->{status},
+    200, "ticket $t_ziv moved to Zivilrecht";
+is $tk->ticket_hash($t_ziv)->{group}, 'Zivilrecht', '  in Zivilrecht';
+my $revoked = $tk->add_token('full');
+$tk->ctl('token', 'revoke', $revoked);
+$web{anon} = $tk->client;
+
+# ---- the table ----------------------------------------------------------
+#
+# [ METHOD, PATH, CLASS, BODY ]   BODY: form pairs (pages) or a JSON
+# object (API); CLASS decides who may:
+#   user          everyone signed in
+#   ticket_read   who may read the ticket's group
+#   ticket_write  who has the full right on it (read only: 403)
+#   admin         admins (everyone else: 404)
+#   admin403      admins (agents: 403, the page says why)
+#   group         who may read the group the path names (ALSO)
+#   session       sign-in and out, tested on their own below
+# Paths: {T} ticket, {A} article, {K} attachment, {Q} quarantine id.
+
+my @ROUTES = (
+    # sign-in and out: their own subtests below and t/login.t, t/csrf.t
+    [ GET  => '/login',                              'session' ],
+    [ POST => '/login',                              'session' ],
+    [ POST => '/logout',                             'session' ],
+    [ GET  => '/',                                   'user' ],
+    [ GET  => '/overview/all',                       'user' ],
+    [ GET  => '/overview/group-ALSO',                'group' ],
+    [ GET  => '/search?q=Frist',                     'user' ],
+    [ GET  => '/go?n=1',                             'user' ],
+    [ GET  => '/profile',                            'user' ],
+    [ POST => '/profile',                            'user', [ name => '', email => 'x' ] ],
+    [ POST => '/profile/password',                   'user', [ old => 'x', new => 'y', confirm => 'z' ] ],
+    [ POST => '/profile/tokens',                     'user', [ label => "bad\x01" ] ],
+    [ POST => '/profile/tokens/revoke',              'user', [ id => '00000000' ] ],
+    [ GET  => '/t/{T}',                              'ticket_read' ],
+    [ POST => '/t/{T}/update',                       'ticket_write', [ priority => 3 ] ],
+    [ POST => '/t/{T}/title',                        'ticket_write', [ title => '' ] ],
+    [ POST => '/t/{T}/reply',                        'ticket_write', [ type => 'note', body => '' ] ],
+    [ GET  => '/t/{T}/security?to=a%40example.org',  'ticket_write' ],
+    [ GET  => '/t/{T}/complete?q=ku',                'ticket_write' ],
+    [ GET  => '/t/{T}/a/{A}/att/{K}',                'ticket_read' ],
+    [ GET  => '/t/{T}/a/{A}/cid/logo.1@example.net', 'ticket_read' ],
+    [ GET  => '/t/{T}/a/{A}/raw',                    'ticket_read' ],
+    [ GET  => '/admin/keys',                         'user' ],
+    [ POST => '/admin/keys/import',                  'user', [ key => 'not a key' ] ],
+    [ POST => '/admin/keys/import-att',              'ticket_read', [ ticket => '{T}', article => '{A}', att => '{K}' ] ],
+    [ POST => '/admin/keys/delete',                  'admin403', [ fpr => 'nonsense' ] ],
+    [ GET  => '/admin',                              'admin' ],
+    [ GET  => '/admin/users',                        'admin' ],
+    [ GET  => '/admin/users/new',                    'admin' ],
+    [ POST => '/admin/users/new',                    'admin', [ login => '' ] ],
+    [ GET  => '/admin/users/scratch',                'admin' ],
+    [ POST => '/admin/users/scratch',                'admin', [ name => '' ] ],
+    [ POST => '/admin/users/scratch/disable',        'admin' ],
+    [ POST => '/admin/users/scratch/enable',         'admin' ],
+    [ POST => '/admin/users/scratch/password',       'admin', [ password => 'short' ] ],
+    [ POST => '/admin/users/scratch/sessions',       'admin' ],
+    [ GET  => '/admin/groups',                       'admin' ],
+    [ GET  => '/admin/groups/new',                   'admin' ],
+    [ POST => '/admin/groups/new',                   'admin', [ name => '' ] ],
+    [ GET  => '/admin/groups/legal',                 'admin' ],
+    [ POST => '/admin/groups/legal',                 'admin', [ email => 'not an address' ] ],
+    [ GET  => '/admin/outbox',                       'admin' ],
+    [ GET  => '/admin/mail',                         'admin' ],
+    [ GET  => '/admin/quarantine',                   'admin' ],
+    [ GET  => '/admin/quarantine/{Q}/raw',           'admin' ],
+    [ GET  => '/admin/triggers',                     'admin' ],
+    [ POST => '/admin/triggers/save',                'admin', [ name => '' ] ],
+    [ POST => '/admin/triggers/delete',              'admin', [ id => '999999' ] ],
+    # the API (bearer tokens)
+    [ GET   => '/api/v1/me',                         'user' ],
+    [ GET   => '/api/v1/tickets',                    'user' ],
+    [ GET   => '/api/v1/search?q=Frist',             'user' ],
+    [ GET   => '/api/v1/tickets/{T}',                'ticket_read' ],
+    [ PATCH => '/api/v1/tickets/{T}',                'ticket_write', { priority => 'bogus' } ],
+    [ POST  => '/api/v1/tickets/{T}/articles',       'ticket_write', { type => 'note', body => '' } ],
+    [ GET   => '/api/v1/admin/users',                'admin' ],
+    [ GET   => '/api/v1/admin/users/scratch',        'admin' ],
+    [ POST  => '/api/v1/admin/users',                'admin', { login => '' } ],
+    [ PATCH => '/api/v1/admin/users/scratch',        'admin', { email => 'not an address' } ],
+    [ POST  => '/api/v1/admin/users/scratch/disable','admin', {} ],
+    [ POST  => '/api/v1/admin/users/scratch/enable', 'admin', {} ],
+    [ POST  => '/api/v1/admin/users/scratch/password','admin', { password => 'short' } ],
+    [ POST  => '/api/v1/admin/users/scratch/sessions','admin', {} ],
+    [ GET   => '/api/v1/admin/groups',               'admin' ],
+    [ POST  => '/api/v1/admin/groups',               'admin', { name => '' } ],
+    [ PATCH => '/api/v1/admin/groups/legal',         'admin', { email => 'not an address' } ],
+    [ GET   => '/api/v1/admin/outbox',               'admin' ],
+    [ GET   => '/api/v1/admin/mail',                 'admin' ],
+    [ GET   => '/api/v1/admin/quarantine',           'admin' ],
+);
+
+# Not routes: literals of the routing code that name no address of
+# their own (with the reason).
+my %NOT_A_ROUTE = (
+    '/static/'   => 'ticket_static_url default',
+    '/admin/new' => 'the API admin rewrite builds "/admin" + path + "/new"',
+    '/api'       => 'the API prefix, covered by every /api/v1 row',
+);
+
+# ---- the table covers the routing code ------------------------------------
+
+subtest 'every route of the module has a row' => sub {
+    my %lit;
+    for my $f (glob "$FindBin::Bin/../ngx_ticket_module/*.c") {
+        open my $fh, '<', $f or die "$f: $!";
+        my $code = do { local $/; <$fh> };
+        $code =~ s{/\*.*?\*/}{}gs;                      # comments
+        (my $base = $f) =~ s{.*/}{};
+        $lit{$1} //= $base while $code =~ m{"(/[A-Za-z][^"%\s]*)"}g;
+        # the action tables of the admin pages ({ "disable", NGX_... })
+        $lit{"/$1"} //= $base while $code =~ m{\{\s*"([a-z][a-z-]*)",\s*NGX_HTTP_TICKET_}g;
+    }
+    my @paths = map { $_->[1] } @ROUTES;
+    for my $l (sort keys %lit) {
+        next if $NOT_A_ROUTE{$l};
+        ok((grep { index($_, $l) >= 0 } @paths), "\"$l\" ($lit{$l}) has a row")
+            or diag "add a row for the route using \"$l\" to \@ROUTES in t/authz.t";
+    }
+};
+
+# ---- helpers ----------------------------------------------------------------
+
+# Redis as it is, but for what a read or refused request may touch
+# (sessions' sliding expiry, login counters).
+sub snapshot {
+    my %s;
+    for my $k ($r->keys('*')) {
+        next if $k =~ /^tk:\{s:|^tk:rl:/;
+        $s{$k} = $r->dump($k);
+    }
+    return \%s;
+}
+
+sub changed {
+    my ($a, $b) = @_;
+    my @d = grep { !defined $b->{$_} || !defined $a->{$_} || $a->{$_} ne $b->{$_} }
+        keys %{ { %$a, %$b } };
+    return join ', ', sort @d;
+}
+
+sub fill {
+    my ($s, $t, $a) = @_;
+    $s =~ s/\{T\}/$t/g;
+    $s =~ s/\{A\}/$a/g;
+    $s =~ s/\{K\}/$k_pdf/g;
+    $s =~ s/\{Q\}/$qid/g;
+    return $s;
+}
+
+# One request as who: a session (pages) or a token (API).
+sub call {
+    my ($who, $route, $t, $a, %o) = @_;
+    my ($method, $path, undef, $body) = @$route;
+    $path = fill($path, $t, $a);
+    if ($path =~ m{^/api/}) {
+        my $token = $who eq 'anon' ? undef : $who eq 'revoked' ? $revoked : $tok{$who};
+        my %h = (accept => 'application/json');
+        $h{authorization} = "Bearer $token" if defined $token;
+        my $content;
+        if ($method ne 'GET') {
+            $content = encode_json({ map { $_ => fill($body->{$_}, $t, $a) } keys %{ $body // {} } });
+            $h{'content-type'} = 'application/json';
+        }
+        return $tk->client->request($method, $path, headers => \%h, no_cookies => 1,
+            defined $content ? (content => $content) : ());
+    }
+    my $c = $web{ $who eq 'revoked' ? 'anon' : $who };
+    my %h = $who eq 'revoked' ? (headers => { authorization => "Bearer $revoked" }) : ();
+    return $c->get($path, %h) if $method eq 'GET';
+    my @form = map { fill($_, $t, $a) } @{ $body // [] };
+    unshift @form, csrf => ($o{csrf} // $c->csrf // '') unless $o{no_csrf};
+    return $c->post($path, \@form, %h);
+}
+
+sub to_login {
+    my ($res) = @_;
+    return $res->{status} == 303 && ($res->header('location') // '') =~ m{/login};
+}
+
+# What who may do with a route of class, for a ticket of group.
+sub allowed {
+    my ($who, $class, $group) = @_;
+    return 0 if $who =~ /^(anon|gone|revoked)$/;
+    return 1 if $class eq 'user';
+    return $who eq 'root' if $class =~ /^admin/;
+    my $right = $group eq 'legal' ? 'full'
+              : $group eq 'Zivilrecht' ? ($who eq 'none' ? 'full' : 'none')
+              : { root => 'full', full => 'full', reader => 'read' }->{$who} // 'none';
+    return $right ne 'none' if $class eq 'ticket_read' || $class eq 'group';
+    return $right eq 'full' ? 1 : $right eq 'read' ? 'read' : 0;
+}
+
+sub denial_status {
+    my ($who, $class, $api, $may) = @_;
+    return $api ? 401 : 303 if $who =~ /^(anon|gone|revoked)$/;
+    return 403 if $class eq 'admin403';
+    return 403 if $may eq 'read';
+    return 404;
+}
+
+# ---- the matrix --------------------------------------------------------------
+
+my @WHO = qw(anon gone revoked none reader full root);
+
+for my $route (grep { $_->[2] ne 'session' } @ROUTES) {
+    my ($method, $path, $class) = @$route;
+    my @tickets = $path =~ /\{T\}/ ? ([ $t_also, $a_also, 'ALSO' ], [ $t_legal, $a_legal, 'legal' ],
+                                      [ $t_ziv, $a_ziv, 'Zivilrecht' ])
+                                   : ([ $t_also, $a_also, 'ALSO' ]);
+    for my $tt (@tickets) {
+        my ($t, $a, $group) = @$tt;
+        my $name = "$method $path" . ($path =~ /\{T\}/ ? " (ticket in $group)" : '');
+        subtest $name => sub {
+            for my $who (@WHO) {
+                my $may = allowed($who, $class, $group);
+                my $api = $path =~ m{^/api/};
+                my $before = $may eq '1' ? undef : snapshot();
+                my $res = call($who, $route, $t, $a);
+                my $st = $res->{status};
+                if ($may eq '1') {
+                    ok $st < 500 && $st != 401 && $st != 403 && $st != 404 && !to_login($res),
+                        "$who: allowed ($st)" or diag substr($res->{content} // '', 0, 300);
+                    next;
+                }
+                my $want = denial_status($who, $class, $api, $may);
+                is $st, $want, "$who: $want" or diag substr($res->{content} // '', 0, 300);
+                ok to_login($res), "$who: to the login page" if $want == 303;
+                is changed($before, snapshot()), '', "$who: Redis unchanged";
+                my $word = { ALSO => $SECRET, Zivilrecht => 'Zivilwort' }->{$group};
+                unlike $res->{content} // '', qr/$word/, "$who: no secret in the answer"
+                    if $word && $may ne 'read';
+            }
+        };
+    }
+}
+
+# ---- leaks around the matrix -------------------------------------------------
+
+subtest 'search never shows an invisible ticket' => sub {
+    my $res = $web{none}->get("/search?q=$SECRET");
+    is $res->{status}, 200, 'page 200';
+    unlike $res->{content}, qr{/t/$t_also\b|$SECRET</}, 'no hit for none';
+    my $j = $tk->client->api(GET => "/api/v1/search?q=$SECRET", $tok{none})->json;
+    is $j->{total}, 0, 'API: total 0 for none';
+    $j = $tk->client->api(GET => "/api/v1/search?q=$SECRET", $tok{reader})->json;
+    ok $j->{total} >= 1, 'control: reader finds it';
+    $j = $tk->client->api(GET => '/api/v1/search?q=Legalwort', $tok{none})->json;
+    ok $j->{total} >= 1, 'control: none finds the legal ticket';
+};
+
+subtest 'overviews and their counts leave the ticket out' => sub {
+    for my $p ('/', '/overview/all', '/overview/open') {
+        my $res = $web{none}->get($p);
+        unlike $res->{content}, qr{/t/$t_also\b}, "$p: not listed for none";
+        ok !$res->dom->at('[data-overview="group-ALSO"]'), "$p: no ALSO overview";
+    }
+    my $count = $web{none}->get('/overview/all')->dom->at('[data-overview="all"] .count');
+    is $count ? $count->text : '', '2', 'the "all" count for none: the legal and the Zivilrecht ticket';
+    my $rc = $web{reader}->get('/overview/all')->dom->at('[data-overview="all"] .count');
+    is $rc ? $rc->text : '', '2', 'control: 2 for reader';
+    my $j = $tk->client->api(GET => '/api/v1/tickets?overview=all', $tok{none})->json;
+    ok !(grep { $_->{number} == $t_also } @{ $j->{tickets} }), 'API list: not listed';
+    is $j->{total}, scalar(grep { $_->{number} } @{ $j->{tickets} }), 'total counts only what is listed';
+    is $tk->client->api(GET => '/api/v1/tickets?group=ALSO', $tok{none})->{status} =~ /^(404|200)$/ ? 1 : 0, 1,
+        'a foreign group filter: 404 or empty';
+};
+
+subtest 'no oracle: an invisible ticket looks like none at all' => sub {
+    my $a = $web{none}->get("/t/$t_also");
+    my $b = $web{none}->get('/t/999999');
+    is $a->{status}, 404, '404';
+    is $a->{content}, $b->{content}, 'the same page as a ticket that does not exist';
+    my $ja = $tk->client->api(GET => "/api/v1/tickets/$t_also", $tok{none});
+    my $jb = $tk->client->api(GET => '/api/v1/tickets/999999', $tok{none});
+    is $ja->{content}, $jb->{content}, 'API: the same body';
+    my $ga = $web{none}->get("/go?n=$t_also");
+    my $gb = $web{none}->get('/go?n=999999');
+    is $ga->{status}, $gb->{status}, 'go-to: the same status';
+    isnt $ga->header('location') // '', "/t/$t_also", 'go-to: no redirect to it';
+    my $ka = $web{none}->get("/admin/keys?import=$t_also/$a_also/$k_pdf");
+    unlike $ka->{content}, qr/$SECRET/, 'key import confirm: not the attachment\'s name';
+    ok !$ka->dom->at('form[action$="/admin/keys/import-att"]'), '  and no import form for it';
+    my $kr = $web{reader}->get("/admin/keys?import=$t_also/$a_also/$k_pdf");
+    like $kr->{content}, qr/$SECRET/, '  control: reader sees the confirm';
+};
+
+subtest 'the page cache never serves one user\'s page to another' => sub {
+    # full opens them first: ticket page, overview, API list (cached)
+    $web{full}->get("/t/$t_also") for 1 .. 2;
+    $web{full}->get('/overview/all') for 1 .. 2;
+    $tk->client->api(GET => '/api/v1/tickets', $tok{full}) for 1 .. 2;
+    is $web{none}->get("/t/$t_also")->{status}, 404, 'none: 404 after full viewed it';
+    unlike $web{none}->get('/overview/all')->{content}, qr{/t/$t_also\b}, 'none: overview without it';
+    my $j = $tk->client->api(GET => '/api/v1/tickets', $tok{none})->json;
+    ok !(grep { $_->{number} == $t_also } @{ $j->{tickets} }), 'none: API list without it';
+    my $page = $web{reader}->get("/t/$t_also");
+    is $page->{status}, 200, 'reader: 200';
+    ok !$page->dom->at('section#composer'), 'reader: no composer (not full\'s page)';
+    ok !$page->dom->at('form#ticket-update'), 'reader: no update form';
+    is $page->dom->at('meta[name=csrf]')->attr('content'), $web{reader}->csrf, 'reader: own CSRF token';
+    my $user = $page->dom->at('#user');
+    like $user ? $user->text : '', qr/Reader Test/, 'reader: own name in the head';
+};
+
+# ---- CSRF: every POST of the table -------------------------------------------
+
+subtest 'CSRF: a POST without or with a wrong token changes nothing' => sub {
+    for my $route (grep { $_->[0] eq 'POST' && $_->[1] !~ m{^/api/} && $_->[2] ne 'session' } @ROUTES) {
+        my $who = $route->[2] =~ /^admin/ ? 'root' : 'full';
+        for my $csrf (undef, 'f' x 64, $web{reader}->csrf) {
+            my $before = snapshot();
+            my $res = call($who, $route, $t_also, $a_also,
+                defined $csrf ? (csrf => $csrf) : (no_csrf => 1));
+            ok $res->{status} == 403 || $res->{status} == 400,
+                "$route->[1] " . (defined $csrf ? 'wrong token' : 'no token') . ": refused ($res->{status})";
+            is changed($before, snapshot()), '', '  Redis unchanged';
+        }
+    }
+};
+
+# ---- sessions ------------------------------------------------------------------
+
+subtest 'session fixation: an id set before login is not kept' => sub {
+    my $c = $tk->client;
+    my $fixed = 'a1' x 32;
+    $c->jar->{tk_session} = $fixed;
+    my $res = $c->login('full', $pw{full});
+    is $res->{status}, 303, 'signed in';
+    isnt $c->cookie('tk_session'), $fixed, 'a new session id';
+    my $d = $tk->client;
+    $d->jar->{tk_session} = $fixed;
+    ok to_login($d->get('/')), 'the fixed id is no session';
+};
+
+subtest 'logout and password change end sessions on the server' => sub {
+    my $pw = $tk->add_user('sess', rights => 'ALSO:full');
+    my $a = $tk->login_client('sess', $pw);
+    my $b = $tk->login_client('sess', $pw);
+    my $old = $a->cookie('tk_session');
+    $a->get('/');
+    like $a->post('/logout', [ csrf => 'f' x 64 ])->{status}, qr/^40[03]$/, 'logout with a wrong token: refused';
+    is $a->get('/')->{status}, 200, '  and still signed in';
+    is $a->logout->{status}, 303, 'logout';
+    my $c = $tk->client;
+    $c->jar->{tk_session} = $old;
+    ok to_login($c->get('/')), 'the old cookie no longer works';
+    is $b->get('/')->{status}, 200, 'the other session still works';
+    my $d = $tk->login_client('sess', $pw);
+    $d->get('/profile');
+    my $res = $d->post_csrf('/profile/password', [ old => $pw, new => 'ein neues Passwort', confirm => 'ein neues Passwort' ]);
+    is $res->{status}, 303, 'password changed';
+    ok to_login($b->get('/')), 'the other session ended';
+    is $d->get('/')->{status}, 200, 'this session goes on';
+};
+
+subtest 'a revoked or disabled credential stops at once' => sub {
+    is $tk->client->api(GET => '/api/v1/me', $revoked)->{status}, 401, 'revoked token: 401';
+    is $tk->client->api(GET => '/api/v1/me', $tok{gone})->{status}, 401, 'disabled user\'s token: 401';
+    ok to_login($web{gone}->get('/')), 'disabled user\'s session: login';
+};
+
+subtest 'cookies are Secure when configured' => sub {
+    my $res = $tk->client->get('/login');
+    my ($name, $ck) = $res->session_cookie;
+    ($ck) = values %{ $res->{set_cookies} } unless $ck;
+    ok $ck && !$ck->{attrs}{secure}, 'test config (ticket_cookie_secure off): not Secure';
+    $tk->stop_nginx;
+    my $n = $tk->dir . '/nginx';
+    my $conf = $tk->nginx_conf;
+    $conf =~ s/ticket_cookie_secure off;/ticket_cookie_secure on;/ or die 'no ticket_cookie_secure in the config';
+    TK::write_file("$n/conf/nginx.conf", $conf);
+    $tk->spawn('nginx', 'nginx', '-p', $n, '-c', "$n/conf/nginx.conf", '-g', 'daemon off;');
+    TK::wait_for('nginx up', 10, sub { $tk->client->get('/login')->{status} == 200 });
+    my $c = $tk->client;
+    $res = $c->login('full', $pw{full});
+    is $res->{status}, 303, 'signed in';
+    my $sc = $res->cookie('tk_session');
+    ok $sc && $sc->{attrs}{secure}, 'session cookie: Secure';
+    ok $sc && $sc->{attrs}{httponly}, 'HttpOnly';
+    is $sc && $sc->{attrs}{samesite}, 'Strict', 'SameSite=Strict';
+};
+
+done_testing;
