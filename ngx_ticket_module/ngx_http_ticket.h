@@ -173,6 +173,7 @@ struct ngx_http_ticket_ctx_s {
 
     /* entries in the mail quarantine, for an admin's navigation */
     ngx_uint_t                 quarantined;
+    ngx_uint_t                 unread;       /* in-app notices (notify) */
 
     /* a notice for the page head (e.g. "go to" found no such ticket) */
     tk_str_t                   notice;
@@ -433,6 +434,10 @@ ngx_int_t ngx_http_ticket_keys(ngx_http_request_t *r,
 
 /* ngx_http_ticket_profile.c: "/profile" GET and POST */
 ngx_int_t ngx_http_ticket_profile(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+/* ngx_http_ticket_notify.c: "/notifications" (helper notify) */
+ngx_int_t ngx_http_ticket_notifications(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
 /* ngx_http_ticket_search.c: "/search?q=" and "/api/v1/search?q=" */

@@ -28,11 +28,15 @@ typedef struct {
     tk_tpl_profile_t           tpl;
     ngx_str_t                  new_password;
     ngx_str_t                  old_password;
+    ngx_uint_t                 status;        /* of the page to show     */
+    ngx_flag_t                 notify_posted; /* matrix: show the form   */
 } ngx_http_ticket_profile_t;
 
 
 static ngx_int_t ngx_http_ticket_profile_show(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *error);
+static ngx_int_t ngx_http_ticket_profile_shown(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 static void ngx_http_ticket_profile_body(tk_out_t *out, void *data);
 static ngx_int_t ngx_http_ticket_profile_post(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt save);
@@ -85,6 +89,18 @@ ngx_http_ticket_profile(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
     }
 
+    if (ctx->path.len == sizeof("/profile/notifications") - 1
+        && ngx_strncmp(ctx->path.data, "/profile/notifications",
+                       ctx->path.len) == 0)
+    {
+        if (r->method == NGX_HTTP_POST) {
+            return ngx_http_ticket_profile_post(r, ctx,
+                                        ngx_http_ticket_profile_notify_save);
+        }
+
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
+    }
+
     if (ctx->path.len == sizeof("/profile/password") - 1
         && ngx_strncmp(ctx->path.data, "/profile/password",
                        ctx->path.len) == 0)
@@ -106,8 +122,9 @@ static ngx_int_t
 ngx_http_ticket_profile_show(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *error)
 {
-    ngx_str_t                   title, saved;
+    ngx_str_t                   saved;
     ngx_flag_t                  de;
+    tk_cmds_t                  *cmds;
     ngx_http_ticket_profile_t  *pf;
 
     pf = ctx->view;
@@ -131,7 +148,14 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
 
     } else if (ngx_http_ticket_query_arg(r, "saved", &saved) == NGX_OK) {
 
-        if (saved.len == 8 && ngx_strncmp(saved.data, "password", 8) == 0) {
+        if (saved.len == 6 && ngx_strncmp(saved.data, "notify", 6) == 0) {
+            ngx_http_ticket_cstr(&pf->tpl.flash_ok,
+                                 de ? "Benachrichtigungen gespeichert."
+                                    : "Your notification settings have "
+                                      "been saved.");
+        } else if (saved.len == 8
+                   && ngx_strncmp(saved.data, "password", 8) == 0)
+        {
             ngx_http_ticket_cstr(&pf->tpl.flash_ok,
                                  de ? "Dein Passwort ist ge\xc3\xa4ndert."
                                     : "Your password has been changed.");
@@ -142,14 +166,65 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
         }
     }
 
-    if (de) {
+    /* the notification settings: one HGETALL, then the page */
+    pf->status = status;
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_cmds_add(cmds, "HGETALL " TK_FMTS_USER_NOTIFY,
+                ngx_ticket_str(&ctx->user.login));
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_profile_shown);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_profile_shown(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_str_t                   title;
+    ngx_http_ticket_profile_t  *pf;
+
+    pf = ctx->view;
+
+    if (ctx->nreplies != 1
+        || ngx_http_ticket_profile_notify_tpl(r, ctx,
+               pf->notify_posted ? NULL : &ctx->replies[0], &pf->tpl)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_ticket_lang_de(ctx)) {
         ngx_str_set(&title, "Profil");
     } else {
         ngx_str_set(&title, "Profile");
     }
 
-    return ngx_http_ticket_page(r, ctx, status, &title,
+    return ngx_http_ticket_page(r, ctx, pf->status, &title,
                                 ngx_http_ticket_profile_body, pf);
+}
+
+
+/* A refused notification form: the page again (422), the matrix as sent. */
+ngx_int_t
+ngx_http_ticket_profile_notify_refused(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const char *error)
+{
+    ngx_http_ticket_profile_t  *pf;
+
+    pf = ctx->view;
+    pf->notify_posted = 1;
+    ngx_http_ticket_cstr(&pf->tpl.notify_error, error);
+
+    return ngx_http_ticket_profile_show(r, ctx, 422, NULL);
 }
 
 

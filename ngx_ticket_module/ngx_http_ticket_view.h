@@ -56,6 +56,7 @@ typedef struct {
     ngx_http_ticket_reply_t   *users;           /* SMEMBERS tk:users */
     ngx_http_ticket_reply_t   *groups;          /* SMEMBERS tk:groups */
     ngx_http_ticket_reply_t   *all_agents;
+    ngx_flag_t                 subscribed;      /* the user follows it */
     ngx_uint_t                 narticles;
 
     /* the second batch: per article HGETALL, then per article STRLEN of
