@@ -420,12 +420,15 @@ ngx_http_ticket_notices_read(ngx_http_request_t *r,
     tk_cmds_t                  *cmds;
     ngx_http_ticket_notices_t  *nv = ctx->view;
 
-    if (ngx_http_ticket_form_arg(r, ctx, "all", &v) == NGX_OK
+    /* the form's fields; the API's in the query string */
+    if ((ngx_http_ticket_form_arg(r, ctx, "all", &v) == NGX_OK
+         || ngx_http_ticket_query_arg(r, "all", &v) == NGX_OK)
         && v.len == 1 && v.data[0] == '1')
     {
         seq = 0;
 
-    } else if (ngx_http_ticket_form_arg(r, ctx, "n", &v) == NGX_OK
+    } else if ((ngx_http_ticket_form_arg(r, ctx, "n", &v) == NGX_OK
+                || ngx_http_ticket_query_arg(r, "n", &v) == NGX_OK)
                && (seq = ngx_atoi(v.data, v.len)) > 0)
     {
         /* one notice */
