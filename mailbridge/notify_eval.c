@@ -55,10 +55,11 @@ static int mb_notify_parse(mb_notify_ev_t *e, redisReply *f);
 static int mb_notify_ack(mb_notify_t *nt, const mb_notify_ev_t *e);
 static int mb_notify_has(const tk_str_t *list, const char *word);
 static int mb_notify_mentions(const tk_str_t *body, const tk_str_t *login);
-static int mb_notify_to(const tk_str_t *to, const mb_nuser_t *u);
+static int mb_notify_to(const tk_str_t *to, const mb_nuser_t *u,
+    const redisReply *allag);
 static unsigned mb_notify_why(const mb_notify_ev_t *e, const mb_nuser_t *u,
     const tk_str_t *owner, const tk_str_t *group, int subscribed,
-    const tk_str_t *body);
+    const tk_str_t *body, const redisReply *allag);
 static int mb_notify_decide(void *data, redisReply **reads, size_t nreads,
     tk_cmds_t *w);
 static void mb_notify_one(mb_nwrite_t *x, mb_nrcpt_t *rc, tk_cmds_t *w);
@@ -223,7 +224,7 @@ mb_notify_entry(mb_notify_t *nt, const char *stream, const char *id,
         }
 
         rc[nr].why = mb_notify_why(&e, &u[i], &owner, &x.group, subscribed,
-                                   &x.body);
+                                   &x.body, r1[3]);
         if (rc[nr].why) {
             rc[nr].u = &u[i];
             rc[nr].what = rc[nr].why & MB_NR_MENTION ? TK_NOTIFY_MENTION
@@ -441,12 +442,14 @@ mb_notify_mentions(const tk_str_t *body, const tk_str_t *login)
 }
 
 
-/* a rule's "anna,@legal": the login, or a group the user may read */
+/* a rule's "anna,@legal": the login, or a group the user may read
+ * (allag: SMEMBERS of the all-agents groups) */
 static int
-mb_notify_to(const tk_str_t *to, const mb_nuser_t *u)
+mb_notify_to(const tk_str_t *to, const mb_nuser_t *u, const redisReply *allag)
 {
-    size_t    i = 0, j;
-    tk_str_t  w;
+    size_t    i = 0, j, k;
+    int       all;
+    tk_str_t  w, a;
 
     while (i < to->len) {
         for (j = i; j < to->len && to->data[j] != ','; j++) {
@@ -461,7 +464,14 @@ mb_notify_to(const tk_str_t *to, const mb_nuser_t *u)
         if (w.len > 1 && w.data[0] == '@') {
             w.data++;
             w.len--;
-            if (tk_rights_get(&u->rights, &w, 0) >= TK_RIGHT_READ) {
+            all = 0;
+            for (k = 0; allag->type == REDIS_REPLY_ARRAY && k < allag->elements;
+                 k++)
+            {
+                a = mb_rstr(allag->element[k]);
+                all |= tk_str_eq(&a, &w);
+            }
+            if (tk_rights_get(&u->rights, &w, all) >= TK_RIGHT_READ) {
                 return 1;
             }
         } else if (tk_str_eq(&w, &u->login)) {
@@ -477,14 +487,14 @@ mb_notify_to(const tk_str_t *to, const mb_nuser_t *u)
 static unsigned
 mb_notify_why(const mb_notify_ev_t *e, const mb_nuser_t *u,
     const tk_str_t *owner, const tk_str_t *group, int subscribed,
-    const tk_str_t *body)
+    const tk_str_t *body, const redisReply *allag)
 {
     tk_notify_ctx_t  nx;
     unsigned         why = 0;
 
     if (!e->feed && e->ev < 0) {
         /* a rule or a mention names its people: always told */
-        if (mb_notify_to(&e->to, u)) {
+        if (mb_notify_to(&e->to, u, allag)) {
             why |= strcmp(e->what, TK_NOTIFY_MENTION) == 0
                    ? MB_NR_MENTION : MB_NR_TRIGGER;
         }

@@ -288,6 +288,21 @@ subtest '@@mentions: told and subscribed; a warning for who cannot see the group
     ok !$forged->dom->at('#notice'), 'an invented parameter shows nothing';
 };
 
+subtest 'a rule\'s notify action: the people and groups named, with rights only' => sub {
+    save_settings('carla', on => []);
+    my $t = $tk->add_ticket(group => 'kanzlei', title => 'Regel');
+    settle();
+    # as mailbridge/triggers.c writes it
+    $r->xadd(TK_KEY_NOTIFY, '*', ticket => $t, event => TK_NOTIFY_TRIGGER, to => '@kanzlei,dora',
+        by => 'trigger:dringend', reason => 'dringend', rule => 1);
+    settle();
+    is event_mails('carla', $t, 'trigger'), 1, 'carla (@kanzlei; her matrix says nothing): told';
+    is event_mails('anna', $t, 'trigger'), 1, 'anna (@kanzlei): told';
+    is scalar mails_to('dora', $t), 0, 'dora named, but without a right on kanzlei: nothing';
+    my ($m) = grep { $_->{data} =~ /X-Ticket-Event: trigger/ } mails_to('carla', $t);
+    like subj($m), qr/rule "dringend"/, 'the subject names the rule';
+};
+
 subtest 'subscribe button on the ticket page; API subscription' => sub {
     my $t = $tk->add_ticket(group => 'ALSO', title => 'Abo');
     my $page = $web{bert}->get("/t/$t");
