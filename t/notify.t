@@ -74,6 +74,11 @@ sub settle {
     die $@;
 }
 
+{
+    my ($rc, $out, $err) = MB::mailbridge($tk, 'check');
+    like $err, qr/WARNING: test_digest_period = $DIGEST/, 'mailbridge check warns of the test digest period';
+}
+
 TK::wait_for('the notify groups', 10, sub {
     my @g = eval { $r->xinfo('GROUPS', TK_KEY_FEED) };
     grep { my %g = @$_; $g{name} eq TK_NOTIFY_GROUP } @g;
