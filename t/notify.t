@@ -416,9 +416,48 @@ subtest 'two mailbridges: each escalation mail exactly once' => sub {
     settle();
     sleep 1;
     my @bad = grep { event_mails('anna', $_, 'escalation') != 1 } @t;
-    is scalar @bad, 0, 'anna: exactly one escalation mail per ticket (20 tickets, two mailbridges)';
+    is scalar @bad, 0, 'anna: exactly one escalation mail per ticket (20 tickets, two timers and notify roles)';
     is scalar(grep { event_mails('bert', $_, 'escalation') } @t), 0, 'bert (default: escalation only for mine): none';
-    $tk->stop_proc($_) for qw(timers1 timers2 notify2);
+    $tk->stop_proc($_) for qw(notify notify2);
+
+    $tk->stop_proc($_) for qw(timers1 timers2);
+
+    # the hard case: a consumer read 500 escalation requests and died
+    # before acting; two mailbridges that share its name (the default:
+    # the host name) start together and both read its pending entries
+    # (id 0).  The outbox role is stopped, so the queued mails can be
+    # counted: without the done marker there would be more.
+    settle();
+    $tk->stop_proc('outbox');
+    save_settings('carla', on => [ 'escalation:all' ]);
+    my $k = $tk->add_ticket(group => 'kanzlei', title => 'Viele Eskalationen');
+    $r->xadd(TK_KEY_NOTIFY, '*', event => TK_NOTIFY_ESCALATED, ticket => $k, group => 'kanzlei',
+        owner => '', due => time, time => time) for 1 .. 500;
+    my $taken = $r->xreadgroup('GROUP', TK_NOTIFY_GROUP, 'mb1', 'COUNT', 1000, 'STREAMS', TK_KEY_NOTIFY, '>');
+    is scalar @{ $taken->[0][1] }, 500, '500 requests pending under "mb1", never acted on';
+    my $same = MB::write_conf($tk, path => $tk->dir . '/mb3.conf', extra => join '',
+        'smtp.url = ', $smtp->url, "\n",
+        "notify.from = Tickets <tickets\@example.org>\n",
+        "feed_consumer = mb1\n", "feed_claim_idle = 1000\n");
+    $tk->spawn('notify', MB::bin(), '-c', $same, 'run', '--role', 'notify');
+    $tk->spawn('notify3', MB::bin(), '-c', $same, 'run', '--role', 'notify');
+    TK::wait_for('the pending requests handled', 60, sub {
+        my ($g) = grep { my %g = @$_; $g{name} eq TK_NOTIFY_GROUP } $r->xinfo('GROUPS', TK_KEY_NOTIFY);
+        my %g = @$g;
+        $g{pending} == 0;
+    });
+    sleep 0.5;
+    my %to;
+    for my $e ($r->xrange(TK_KEY_OUTBOX, '-', '+')) {
+        my %f = @{ $e->[1] };
+        next unless $f{kind} eq 'notify' && $f{ticket} == $k;   # TK_OUTBOX_KIND_NOTIFY (tk_outbox.h)
+        $to{ $r->hget(tk_key_nmail($f{article}), TK_F_TO) // '?' }++;
+    }
+    is_deeply \%to, { 'anna@example.org' => 500, 'carla@example.org' => 500 },
+        'exactly 500 mails each for anna and carla: the done marker, not luck';
+    like TK::read_file($tk->log_file('notify3')) . TK::read_file($tk->log_file('notify')),
+        qr/consuming/, 'both roles ran';
+    $tk->stop_proc($_) for qw(notify notify3);
 };
 
 done_testing;
