@@ -42,6 +42,8 @@ TK_LIB_SRCS  := redis-schema/tk_schema.c redis-schema/tk_keys.c \
 # tags, merge/split, customers (issue 13, helper "tags")
 TK_LIB_SRCS  += redis-schema/tk_tags.c redis-schema/tk_merge.c \
                 redis-schema/tk_customer.c
+# notifications (helper notify)
+TK_LIB_SRCS  += redis-schema/tk_notify.c
 TK_LIB_OBJS  := $(patsubst redis-schema/%.c,$(BUILD)/obj/%.o,$(TK_LIB_SRCS))
 TK_HDRS      := $(wildcard redis-schema/*.h) $(TK_SUPPORT_HDRS)
 

@@ -56,6 +56,8 @@ mb_compose(const mb_out_t *o, const char *envelope_from, mb_mail_t *mail,
         { "Message-ID", offsetof(mb_out_t, message_id) },
         { "In-Reply-To", offsetof(mb_out_t, in_reply_to) },
         { "References", offsetof(mb_out_t, references) },
+        { "X-Ticket-Group", offsetof(mb_out_t, x_group) },
+        { "X-Ticket-Event", offsetof(mb_out_t, x_event) },
     };
 
     GMimeMessage         *msg = NULL;
@@ -148,6 +150,20 @@ mb_compose(const mb_out_t *o, const char *envelope_from, mb_mail_t *mail,
     if (o->auto_submitted) {
         g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
                                  "auto-generated", NULL);
+    }
+
+    /* notifications: for the agents' mail filters */
+    if (o->x_group.len) {
+        s = mb_cstr(&o->x_group);
+        g_mime_object_set_header(GMIME_OBJECT(msg), "X-Ticket-Group", s,
+                                 "utf-8");
+        free(s);
+    }
+    if (o->x_event.len) {
+        s = mb_cstr(&o->x_event);
+        g_mime_object_set_header(GMIME_OBJECT(msg), "X-Ticket-Event", s,
+                                 NULL);
+        free(s);
     }
 
     top = mb_compose_body(o);

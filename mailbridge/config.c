@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "mailbridge.h"
+#include "mb_notify.h"
 
 #define MB_DEFAULT_MAX_SIZE  (25u * 1024 * 1024)
 #define MB_DEFAULT_POLL      30
@@ -59,6 +60,7 @@ mb_config_load(mb_config_t *cfg, const char *path)
     cfg->stop_timeout = 10;
     cfg->feed = 1;
     cfg->timers = 1;
+    cfg->notify.enabled = 1;
     cfg->feed_claim_idle = 60000;
     cfg->smtp.starttls = -1;                  /* auto */
     cfg->smtp.tls_verify = 1;
@@ -194,6 +196,15 @@ mb_config_line(mb_config_t *cfg, char *key, char *val, unsigned lineno,
             goto bad;
         }
         cfg->test_clock_offset = off;
+        return 0;
+    }
+
+    /* notifications: their own parser (notify.c) */
+    i = mb_notify_config(cfg, key, val);
+    if (i < 0) {
+        goto bad;
+    }
+    if (i == 0) {
         return 0;
     }
 
@@ -520,6 +531,8 @@ mb_config_free(mb_config_t *cfg)
     free(cfg->smtp.envelope_from);
     free(cfg->outbox.from);
     free(cfg->outbox.consumer);
+    free(cfg->notify.from);
+    free(cfg->notify.base_url);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -79,6 +79,14 @@ typedef struct {
     char          *consumer;      /* consumer name, default host:pid    */
 } mb_outbox_conf_t;
 
+/* notifications (mb_notify.h): notify, notify.* keys */
+typedef struct {
+    int            enabled;       /* the notify role runs               */
+    char          *from;          /* sender; default outbox.from        */
+    char          *base_url;      /* permalinks: BASE "t/N"             */
+    int            test_period;   /* tests: every digest period, s      */
+} mb_notify_conf_t;
+
 typedef struct {
     char          *path;
     char          *redis;         /* host:port or a unix socket path    */
@@ -103,6 +111,7 @@ typedef struct {
     mb_smtp_conf_t smtp;
     mb_outbox_conf_t outbox;
     long long      test_clock_offset; /* tests: timers' clock shift, s  */
+    mb_notify_conf_t notify;
 } mb_config_t;
 
 /* Returns 0, or a sysexits code (EX_CONFIG, EX_NOINPUT) after logging. */

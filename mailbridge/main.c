@@ -226,6 +226,12 @@ mb_check(const mb_config_t *cfg)
                 cfg->test_clock_offset);
     }
 
+    if (cfg->notify.test_period) {
+        fprintf(stderr, "WARNING: test_digest_period = %d: every digest "
+                "comes after %d s (tests only)\n", cfg->notify.test_period,
+                cfg->notify.test_period);
+    }
+
     printf("config %s ok: redis %s, %zu mailbox(es), %zu address(es), "
            "default group %s\n", cfg->path, cfg->redis, cfg->nmailboxes,
            cfg->naddresses, cfg->default_group ? cfg->default_group : "-");

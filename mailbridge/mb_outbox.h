@@ -55,6 +55,8 @@ typedef struct {
     tk_str_t       sign_fpr;      /* the group's pgp_sign, or empty     */
     int64_t        date;          /* Unix seconds                       */
     int            auto_submitted; /* Auto-Submitted: auto-generated    */
+    tk_str_t       x_group;       /* notifications: X-Ticket-Group      */
+    tk_str_t       x_event;       /* notifications: X-Ticket-Event      */
     mb_att_t      *atts;
     unsigned       natts;
 } mb_out_t;
@@ -97,7 +99,7 @@ int mb_smtp_send(mb_smtp_t *s, const mb_mail_t *mail, char *reply,
 
 /* ---- outbox_store.c: Redis ---------------------------------------------- */
 
-enum { MB_ENTRY_ARTICLE = 1, MB_ENTRY_NOTICE };
+enum { MB_ENTRY_ARTICLE = 1, MB_ENTRY_NOTICE, MB_ENTRY_NOTIFY };
 
 /* One stream entry with what was read for it. */
 typedef struct {
@@ -114,6 +116,8 @@ typedef struct {
     tk_str_t       sign_fpr;      /* the group's pgp_sign               */
     tk_str_t       author_email;  /* notice: the author's address       */
     tk_str_t       author_name;
+    tk_str_t       x_group;       /* notify: X-Ticket-Group, -Event     */
+    tk_str_t       x_event;
     mb_att_t      *atts;          /* malloc'd array, data in replies    */
     unsigned       natts;
 

@@ -567,6 +567,19 @@ mb_outbox_one(mb_outbox_t *ob, mb_entry_t *e)
         }
         tries = 0;
 
+    } else if (e->kind == MB_ENTRY_NOTIFY) {
+        /* a notification (mailbridge/notify.c wrote it whole) */
+        o.from = e->a.from;
+        o.to = e->a.to;
+        o.subject = e->a.subject;
+        o.message_id = e->a.message_id;
+        o.body = e->a.body;
+        o.date = e->a.time ? e->a.time : (int64_t) time(NULL);
+        o.auto_submitted = 1;
+        o.x_group = e->x_group;
+        o.x_event = e->x_event;
+        tries = 0;
+
     } else if (e->a.kind != TK_ART_OUT) {
         mb_err("outbox: ticket %llu article %llu is not outbound: dropped",
                (unsigned long long) e->ticket,
@@ -608,7 +621,7 @@ mb_outbox_one(mb_outbox_t *ob, mb_entry_t *e)
         rc = MB_SEND_PERM;
     }
 
-    if (rc == MB_SEND_TEMP && e->kind == MB_ENTRY_NOTICE
+    if (rc == MB_SEND_TEMP && e->kind != MB_ENTRY_ARTICLE
         && mb_now_ms() - e->id_ms >= (int64_t) cfg->outbox.retry_for * 1000)
     {
         rc = MB_SEND_PERM;
@@ -619,7 +632,8 @@ mb_outbox_one(mb_outbox_t *ob, mb_entry_t *e)
         mb_info("outbox: ticket %llu article %llu %s: %s",
                 (unsigned long long) e->ticket,
                 (unsigned long long) e->article,
-                e->kind == MB_ENTRY_NOTICE ? "failure notice sent" : "sent",
+                e->kind == MB_ENTRY_NOTICE ? "failure notice sent"
+                : e->kind == MB_ENTRY_NOTIFY ? "notification sent" : "sent",
                 info);
         mb_outbox_commit(ob, e, MB_SEND_OK, info, tries, 0);
         break;
@@ -629,7 +643,9 @@ mb_outbox_one(mb_outbox_t *ob, mb_entry_t *e)
                 (unsigned long long) e->ticket,
                 (unsigned long long) e->article,
                 e->kind == MB_ENTRY_NOTICE ? "failure notice failed "
-                "(not noticed again)" : "failed", info);
+                "(not noticed again)"
+                : e->kind == MB_ENTRY_NOTIFY ? "notification failed" : "failed",
+                info);
         mb_outbox_commit(ob, e, MB_SEND_PERM, info, tries, 0);
         break;
 
@@ -695,7 +711,7 @@ mb_backoff(const mb_config_t *cfg, const mb_entry_t *e, unsigned tries)
 {
     int64_t  d = cfg->outbox.retry_min;
 
-    if (e->kind == MB_ENTRY_NOTICE) {
+    if (e->kind != MB_ENTRY_ARTICLE) {
         d = (mb_now_ms() - e->id_ms) / 1000;
         d = d < cfg->outbox.retry_min ? cfg->outbox.retry_min : d;
     } else {

@@ -9,6 +9,7 @@
  * so a change of those signatures is adapted here and nowhere else.
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,30 @@ static void mb_entry_hold(mb_entry_t *e, redisReply *r);
 static tk_str_t mb_reply_str(const redisReply *r);
 static int mb_entry_article(mb_entry_t *e, redisReply *r);
 static int mb_entry_atts(mb_entry_t *e, redisReply **r);
+static const char *mb_nmail_id(const mb_entry_t *e);
+static void mb_nmail_del(tk_cmds_t *c, const mb_entry_t *e);
+
+
+/* A notification mail's hash is named by the entry's "article" (its id
+ * from tk:seq:nmail). */
+static const char *
+mb_nmail_id(const mb_entry_t *e)
+{
+    static char  id[24];
+
+    snprintf(id, sizeof(id), "%llu", (unsigned long long) e->article);
+    return id;
+}
+
+
+/* Sent or failed for good: the mail's hash goes with its entry. */
+static void
+mb_nmail_del(tk_cmds_t *c, const mb_entry_t *e)
+{
+    if (e->kind == MB_ENTRY_NOTIFY) {
+        tk_cmds_add(c, "DEL " TK_FMT_NMAIL, mb_nmail_id(e));
+    }
+}
 
 
 void
@@ -77,11 +102,15 @@ mb_entries_parse(redisReply *list, mb_entry_t *out, size_t max)
                 out[n].kind = tk_str_eq_cstr(&v, TK_OUTBOX_KIND_ARTICLE)
                               ? MB_ENTRY_ARTICLE
                               : tk_str_eq_cstr(&v, TK_OUTBOX_KIND_NOTICE)
-                              ? MB_ENTRY_NOTICE : 0;
+                              ? MB_ENTRY_NOTICE
+                              : tk_str_eq_cstr(&v, TK_OUTBOX_KIND_NOTIFY)
+                              ? MB_ENTRY_NOTIFY : 0;
             }
         }
 
-        if (out[n].ticket == 0 || out[n].article == 0
+        /* a notification (a digest) may be about no single ticket */
+        if ((out[n].ticket == 0 && out[n].kind != MB_ENTRY_NOTIFY)
+            || out[n].article == 0
             || out[n].ticket == (uint64_t) -1
             || out[n].article == (uint64_t) -1)
         {
@@ -109,7 +138,12 @@ mb_entries_load(tk_redis_t *r, mb_entry_t *e, size_t n)
     /* round trip 1: every article and its ticket's group */
     tk_cmds_init(&c, tk_arena_alloc, &arena);
     for (i = 0; i < n; i++) {
-        tk_key_article(key, sizeof(key), e[i].ticket, e[i].article);
+        if (e[i].kind == MB_ENTRY_NOTIFY) {
+            snprintf(key, sizeof(key), TK_FMT_NMAIL,
+                     mb_nmail_id(&e[i]));
+        } else {
+            tk_key_article(key, sizeof(key), e[i].ticket, e[i].article);
+        }
         tk_cmds_add(&c, "HGETALL %s", key);
         tk_key_ticket(key, sizeof(key), e[i].ticket);
         tk_cmds_add(&c, "HGET %s " TK_F_GROUP, key);
@@ -215,6 +249,11 @@ mb_entry_article(mb_entry_t *e, redisReply *r)
     tk_article_parse(&e->a, e->pairs, n);
 
     for (i = 0; i < n; i++) {
+        if (tk_str_eq_cstr(&e->pairs[2 * i], TK_F_NTF_X_GROUP)) {
+            e->x_group = e->pairs[2 * i + 1];
+        } else if (tk_str_eq_cstr(&e->pairs[2 * i], TK_F_NTF_X_EVENT)) {
+            e->x_event = e->pairs[2 * i + 1];
+        }
         if (tk_str_eq_cstr(&e->pairs[2 * i], TK_F_DELIVERY_TRIES)) {
             tries = e->pairs[2 * i + 1];
             e->tries = (unsigned) (tk_str_atoll(&tries) > 0
@@ -309,6 +348,7 @@ mb_entry_commit(tk_redis_t *r, const mb_entry_t *e, int outcome,
             }
         }
         tk_outbox_done(&c, &id);
+        mb_nmail_del(&c, e);
         break;
 
     case MB_SEND_PERM:
@@ -320,6 +360,7 @@ mb_entry_commit(tk_redis_t *r, const mb_entry_t *e, int outcome,
             }
         }
         tk_outbox_done(&c, &id);
+        mb_nmail_del(&c, e);
         break;
 
     default:

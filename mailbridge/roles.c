@@ -6,6 +6,7 @@
  */
 
 #include "mb_crypto.h"
+#include "mb_notify.h"
 #include "mb_outbox.h"
 #include "mb_timers.h"
 #include "mb_roles.h"
@@ -16,5 +17,6 @@ const mb_role_t  mb_roles[] = {
     { "outbox", mb_outbox_run, mb_outbox_enabled },  /* outbox.c     */
     { "keys",   mb_keys_run,   mb_keys_enabled },    /* keys.c       */
     { "timers", mb_timers_run, mb_timers_enabled },  /* timers.c     */
+    { "notify", mb_notify_run, mb_notify_enabled },  /* notify.c     */
     { NULL, NULL, NULL }
 };

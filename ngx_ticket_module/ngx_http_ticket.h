@@ -176,6 +176,7 @@ struct ngx_http_ticket_ctx_s {
 
     /* entries in the mail quarantine, for an admin's navigation */
     ngx_uint_t                 quarantined;
+    ngx_uint_t                 unread;       /* in-app notices (notify) */
 
     /* a notice for the page head (e.g. "go to" found no such ticket) */
     tk_str_t                   notice;
@@ -469,6 +470,10 @@ ngx_int_t ngx_http_ticket_profile(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 /* "/new": a new ticket that starts with our mail (_outbound.c) */
 ngx_int_t ngx_http_ticket_outbound(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+/* ngx_http_ticket_notify.c: "/notifications" (helper notify) */
+ngx_int_t ngx_http_ticket_notifications(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
 /* ngx_http_ticket_search.c: "/search?q=" and "/api/v1/search?q=" */

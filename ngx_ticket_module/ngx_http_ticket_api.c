@@ -116,6 +116,32 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_reply_api(r, ctx, number);
     }
 
+    /* notifications (helper notify): the list, mark read, subscribe */
+    if (rest.len >= 14 && ngx_strncmp(rest.data, "/notifications", 14) == 0
+        && (rest.len == 14 || rest.data[14] == '/'))
+    {
+        rest.data += sizeof("/notifications") - 1;
+        rest.len -= sizeof("/notifications") - 1;
+        return ngx_http_ticket_api_notifications(r, ctx, &rest);
+    }
+
+    if (rest.len > 22 && ngx_strncmp(rest.data, "/tickets/", 9) == 0
+        && ngx_strncmp(rest.data + rest.len - 13, "/subscription", 13) == 0)
+    {
+        uint64_t  number;
+
+        digits.data = rest.data + 9;
+        digits.len = rest.len - 22;
+        if (ngx_http_ticket_number(digits.data, digits.data + digits.len,
+                                   &number)
+            != digits.len)
+        {
+            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
+                                         "not found");
+        }
+        return ngx_http_ticket_subscription(r, ctx, number, 1);
+    }
+
     /* "/admin" and below: admins only, everyone else a 404 */
     if (rest.len >= 6 && ngx_strncmp(rest.data, "/admin", 6) == 0
         && (rest.len == 6 || rest.data[6] == '/'))

@@ -221,6 +221,10 @@ ngx_http_ticket_auth_load_user(ngx_http_request_t *r,
         /* the header of an admin's pages shows it; O(1) and in this
          * round trip anyway, so not worth a role check first */
         tk_cmds_add(cmds, "ZCARD " TK_KEY_QUARANTINE);
+        /* the unread badge of the page head: O(1), this round trip, and
+         * never in the page cache (the head is rendered per request) */
+        tk_cmds_add(cmds, "ZCARD " TK_FMTS_USER_UNREAD,
+                    ngx_ticket_str(&auth->login));
 
         lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
 
@@ -318,6 +322,13 @@ ngx_http_ticket_auth_user(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         && ctx->replies[2].integer > 0)
     {
         ctx->quarantined = (ngx_uint_t) ctx->replies[2].integer;
+    }
+
+    if (ctx->sid.len && ctx->nreplies > 3
+        && ctx->replies[3].type == REDIS_REPLY_INTEGER
+        && ctx->replies[3].integer > 0)
+    {
+        ctx->unread = (ngx_uint_t) ctx->replies[3].integer;
     }
 
     if (ngx_http_ticket_rights(r, ctx, &ctx->replies[1]) != NGX_OK) {

@@ -45,7 +45,7 @@ static ngx_int_t ngx_http_ticket_complete_send(ngx_http_request_t *r,
 static ngx_flag_t ngx_http_ticket_complete_match(ngx_str_t *q,
     ngx_str_t *s);
 static void ngx_http_ticket_complete_item(tk_out_t *out, ngx_uint_t n,
-    ngx_str_t *name, ngx_str_t *email, const char *kind);
+    ngx_str_t *name, ngx_str_t *email, const char *kind, ngx_str_t *login);
 
 
 ngx_int_t
@@ -339,7 +339,8 @@ ngx_http_ticket_complete_send(ngx_http_request_t *r,
             name = ctx->replies[i].str;
         }
 
-        ngx_http_ticket_complete_item(&out, n++, &name, &e[i], "customer");
+        ngx_http_ticket_complete_item(&out, n++, &name, &e[i], "customer",
+                                      NULL);
     }
 
     base = cp->emails.nelts;
@@ -367,7 +368,8 @@ ngx_http_ticket_complete_send(ngx_http_request_t *r,
             continue;
         }
 
-        ngx_http_ticket_complete_item(&out, n++, &name, &email, "agent");
+        ngx_http_ticket_complete_item(&out, n++, &name, &email, "agent",
+                                      login);
     }
 
     tk_out_cstr(&out, "]}\n");
@@ -376,14 +378,19 @@ ngx_http_ticket_complete_send(ngx_http_request_t *r,
 }
 
 
+/* an agent's login too: "@@login" mentions in the body (helper notify) */
 static void
 ngx_http_ticket_complete_item(tk_out_t *out, ngx_uint_t n, ngx_str_t *name,
-    ngx_str_t *email, const char *kind)
+    ngx_str_t *email, const char *kind, ngx_str_t *login)
 {
     tk_out_cstr(out, n ? ",{\"email\":" : "{\"email\":");
     tk_out_json(out, email->data, email->len);
     tk_out_cstr(out, ",\"name\":");
     tk_out_json(out, name->data, name->len);
+    if (login) {
+        tk_out_cstr(out, ",\"login\":");
+        tk_out_json(out, login->data, login->len);
+    }
     tk_out_cstr(out, ",\"kind\":\"");
     tk_out_cstr(out, kind);
     tk_out_cstr(out, "\"}");

@@ -388,6 +388,18 @@ ngx_http_ticket_page(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         /* a new outbound ticket: for agents with full right somewhere */
         head.can_send = ngx_http_ticket_full_somewhere(ctx);
         head.nav_new = (ngx_strcmp(ctx->page, "new") == 0);
+        head.nav_notifications = (ngx_strcmp(ctx->page, "notifications")
+                                  == 0);
+
+        if (ctx->unread) {
+            head.unread.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+            if (head.unread.data == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+            head.unread.len = ngx_sprintf(head.unread.data, "%ui",
+                                          ctx->unread)
+                              - head.unread.data;
+        }
 
         /* only admins may open the quarantine, so only they see it */
         if (ctx->user.admin) {

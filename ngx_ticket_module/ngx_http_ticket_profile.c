@@ -24,6 +24,8 @@
 #define NGX_HTTP_TICKET_PASSWORD_LIMIT 256
 
 
+static ngx_int_t ngx_http_ticket_profile_shown(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 static void ngx_http_ticket_profile_body(tk_out_t *out, void *data);
 static ngx_int_t ngx_http_ticket_profile_post(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt save);
@@ -71,6 +73,18 @@ ngx_http_ticket_profile(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         if (r->method == NGX_HTTP_POST) {
             return ngx_http_ticket_profile_post(r, ctx,
                                                 ngx_http_ticket_profile_save);
+        }
+
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
+    }
+
+    if (ctx->path.len == sizeof("/profile/notifications") - 1
+        && ngx_strncmp(ctx->path.data, "/profile/notifications",
+                       ctx->path.len) == 0)
+    {
+        if (r->method == NGX_HTTP_POST) {
+            return ngx_http_ticket_profile_post(r, ctx,
+                                        ngx_http_ticket_profile_notify_save);
         }
 
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
@@ -154,7 +168,13 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
 
     } else if (ngx_http_ticket_query_arg(r, "saved", &saved) == NGX_OK) {
 
-        if (saved.len == 8 && ngx_strncmp(saved.data, "password", 8) == 0) {
+        if (saved.len == 6 && ngx_strncmp(saved.data, "notify", 6) == 0) {
+            ngx_http_ticket_cstr(&pf->tpl.flash_ok,
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_PROFILE_YOUR_NOTIFICATION_SETTINGS));
+        } else if (saved.len == 8
+                   && ngx_strncmp(saved.data, "password", 8) == 0)
+        {
             ngx_http_ticket_cstr(&pf->tpl.flash_ok,
                                  ngx_http_ticket_msg(ctx,
                                      TK_MSG_PROFILE_YOUR_PASSWORD_HAS_BEEN));
@@ -178,8 +198,32 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
 }
 
 
+/* The tokens are in: the notification settings (one HGETALL), then the
+ * page. */
 ngx_int_t
 ngx_http_ticket_profile_render(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    tk_cmds_t  *cmds;
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_cmds_add(cmds, "HGETALL " TK_FMTS_USER_NOTIFY,
+                ngx_ticket_str(&ctx->user.login));
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_profile_shown);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_profile_shown(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
     ngx_str_t                   title;
@@ -187,11 +231,34 @@ ngx_http_ticket_profile_render(ngx_http_request_t *r,
 
     pf = ctx->view;
 
+    if (ctx->nreplies != 1
+        || ngx_http_ticket_profile_notify_tpl(r, ctx,
+               pf->notify_posted ? NULL : &ctx->replies[0], &pf->tpl)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     title.data = (u_char *) ngx_http_ticket_msg(ctx, TK_MSG_COMMON_PROFILE);
     title.len = ngx_strlen(title.data);
 
     return ngx_http_ticket_page(r, ctx, pf->status, &title,
                                 ngx_http_ticket_profile_body, pf);
+}
+
+
+/* A refused notification form: the page again (422), the matrix as sent. */
+ngx_int_t
+ngx_http_ticket_profile_notify_refused(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const char *error)
+{
+    ngx_http_ticket_profile_t  *pf;
+
+    pf = ctx->view;
+    pf->notify_posted = 1;
+    ngx_http_ticket_cstr(&pf->tpl.notify_error, error);
+
+    return ngx_http_ticket_profile_show(r, ctx, 422, NULL);
 }
 
 

@@ -19,6 +19,7 @@ typedef struct {
 
     /* the page to render once the tokens are read */
     ngx_uint_t                 status;
+    ngx_flag_t                 notify_posted;   /* matrix: show the form */
     ngx_http_ticket_reply_t   *tokens;          /* SMEMBERS, or NULL */
     ngx_str_t                  token;           /* made, or to revoke */
 } ngx_http_ticket_profile_t;

@@ -529,7 +529,6 @@ static ngx_int_t
 ngx_http_ticket_reply_committed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    tk_out_t                      out;
     ngx_uint_t                    i;
     ngx_http_ticket_reply_req_t  *rq;
 
@@ -558,37 +557,9 @@ ngx_http_ticket_reply_committed(ngx_http_request_t *r,
         }
     }
 
-    if (!rq->api) {
-        u_char  buf[2 * NGX_INT64_LEN + 16], *last;
-
-        last = ngx_sprintf(buf, "t/%uL#a-%uL", rq->number, rq->id);
-        return ngx_http_ticket_redirect(r, (char *) buf, last - buf);
-    }
-
-    if (ngx_http_ticket_out_init(r, &out) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    tk_out_cstr(&out, "{\"id\":");
-    tk_out_uint(&out, rq->id);
-    tk_out_cstr(&out, ",\"ticket\":");
-    tk_out_uint(&out, rq->number);
-    tk_out_cstr(&out, rq->c->note ? ",\"kind\":\"note\",\"delivery\":null"
-                                  : ",\"kind\":\"out\",\"delivery\":"
-                                    "\"queued\"");
-    tk_out_cstr(&out, ",\"message_id\":");
-
-    if (rq->message_id.len) {
-        tk_out_json(&out, rq->message_id.data, rq->message_id.len);
-    } else {
-        tk_out_cstr(&out, "null");
-    }
-
-    tk_out_cstr(&out, ",\"crypt\":");
-    tk_out_json(&out, rq->crypt.data, rq->crypt.len);
-    tk_out_cstr(&out, "}\n");
-
-    return ngx_http_ticket_json(r, &out, NGX_HTTP_CREATED);
+    /* who of the @@mentioned will not be told: said in the answer */
+    return ngx_http_ticket_mentions_check(r, ctx,
+                                          ngx_http_ticket_reply_respond);
 }
 
 

@@ -43,6 +43,11 @@ typedef struct {
      * checked (a ticket one may not change is a 404/403 whatever came) */
     const char                *error;
     const char                *error_field;
+    /* @@mentions (ngx_http_ticket_reply_mention.c, helper notify) */
+    ngx_str_t                 *mentions;
+    ngx_uint_t                 nmentions;
+    ngx_str_t                  unseen;          /* "a,b": not told */
+    ngx_http_ticket_step_pt    mention_then;
 } ngx_http_ticket_reply_req_t;
 
 
@@ -102,5 +107,13 @@ ngx_int_t ngx_http_ticket_reply_files(ngx_http_request_t *r,
 void ngx_http_ticket_reply_files_write(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, tk_cmds_t *cmds, tk_article_t *a,
     unsigned first);
+
+/* ngx_http_ticket_reply_mention.c: which @@logins of the committed reply
+ * will not be told (rq->unseen), then then(r, ctx) */
+ngx_int_t ngx_http_ticket_mentions_check(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt then);
+/* the answer to a committed reply (303 or the API's 201 JSON) */
+ngx_int_t ngx_http_ticket_reply_respond(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 
 #endif /* NGX_HTTP_TICKET_REPLY_H */

@@ -62,7 +62,10 @@ ngx_http_ticket_handler(ngx_http_request_t *r)
 
     ctx->api = ngx_http_ticket_path_is(&ctx->path, "/api") ? 1 : 0;
 
-    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+    /* DELETE: the API's only one (a subscription) has no body */
+    if ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+        || (ctx->api && r->method == NGX_HTTP_DELETE))
+    {
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;
@@ -271,6 +274,10 @@ ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     if (ngx_http_ticket_path_is(path, "/new")) {
         ctx->page = "new";
         return ngx_http_ticket_outbound(r, ctx);
+    }
+
+    if (ngx_http_ticket_path_is(path, "/notifications")) {
+        return ngx_http_ticket_notifications(r, ctx);
     }
 
     if (ngx_http_ticket_path_is(path, "/admin")) {

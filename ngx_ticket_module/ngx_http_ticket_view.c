@@ -121,6 +121,11 @@ ngx_http_ticket_view(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     } else if (rest.len == 6 && ngx_strncmp(rest.data, "/merge", 6) == 0) {
         return ngx_http_ticket_merge_form(r, ctx, number);
 
+    } else if (rest.len == 13
+               && ngx_strncmp(rest.data, "/subscription", 13) == 0)
+    {
+        return ngx_http_ticket_subscription(r, ctx, number, 0);
+
     } else {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
@@ -181,6 +186,13 @@ ngx_http_ticket_view_show(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         v->again_message = *message;
     }
 
+    /* "?unseen=a,b": a reply just mentioned agents who were not told */
+    if (again == NULL && compose == NULL
+        && ngx_http_ticket_mention_notice(r, ctx) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     /* "?images=A": show article A's remote images, in this response only */
     if (ngx_http_ticket_query_arg(r, "images", &arg) == NGX_OK
         && ngx_http_ticket_number(arg.data, arg.data + arg.len, &v->images)
@@ -201,6 +213,10 @@ ngx_http_ticket_view_show(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     tk_cmds_add(cmds, "SMEMBERS " TK_KEY_GROUPS);
     tk_cmds_add(cmds, "SMEMBERS " TK_KEY_GROUPS_ALL);
     tk_cmds_add(cmds, "ZREVRANGE " TK_KEY_TAGS " 0 99");
+    /* the subscribe button (per user: outside the page cache) */
+    tk_cmds_add(cmds, "SISMEMBER " TK_FMT_SUBSCRIBERS " %S",
+                (unsigned long long) number,
+                ngx_ticket_str(&ctx->user.login));
 
     if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -268,6 +284,8 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     v->groups = &ctx->replies[NGX_HTTP_TICKET_R_GROUPS];
     v->all_agents = &ctx->replies[NGX_HTTP_TICKET_R_ALL_AGENTS];
     v->tag_names = &ctx->replies[NGX_HTTP_TICKET_R_TAGS];
+    v->subscribed = ctx->nreplies > NGX_HTTP_TICKET_R_FIRST_N
+                    && ctx->replies[NGX_HTTP_TICKET_R_FIRST_N].integer == 1;
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL) {
@@ -612,6 +630,12 @@ ngx_http_ticket_view_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     side->update_url.len = ngx_sprintf(side->update_url.data,
                                        "t/%uL/update", t->number)
                            - side->update_url.data;
+    side->subscribed = v->subscribed;
+    if (ngx_http_ticket_view_sub_url(r, t->number, &side->subscription_url)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (ngx_http_ticket_url(r, (char *) head->rename_url.data,
                             head->rename_url.len, &head->rename_url)

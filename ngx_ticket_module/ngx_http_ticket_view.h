@@ -57,6 +57,7 @@ typedef struct {
     ngx_http_ticket_reply_t   *groups;          /* SMEMBERS tk:groups */
     ngx_http_ticket_reply_t   *all_agents;
     ngx_http_ticket_reply_t   *tag_names;       /* ZREVRANGE tk:{ix}:tags */
+    ngx_flag_t                 subscribed;      /* the user follows it */
     ngx_uint_t                 narticles;
 
     /* the second batch: per article HGETALL, then per article STRLEN of

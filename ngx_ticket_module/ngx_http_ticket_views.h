@@ -389,5 +389,29 @@ ngx_int_t ngx_http_ticket_merge_api(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_split_api(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number, uint64_t article);
 
+/* ---- notifications (ngx_http_ticket_notify.c, helper notify) ---------- */
+
+/* "/api/v1/notifications" + rest ("" or "/read") */
+ngx_int_t ngx_http_ticket_api_notifications(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *rest);
+/* "/t/N/subscription" (form) and "/api/v1/tickets/N/subscription" */
+ngx_int_t ngx_http_ticket_subscription(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number, ngx_flag_t api);
+/* "?unseen=a,b" after a reply: the page head's notice (reply_mention.c) */
+ngx_int_t ngx_http_ticket_mention_notice(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+/* the ticket page's subscribe form action: base "t/N/subscription" */
+ngx_int_t ngx_http_ticket_view_sub_url(ngx_http_request_t *r,
+    uint64_t number, tk_str_t *url);
+/* the profile's notification matrix (ngx_http_ticket_profile_notify.c):
+ * the settings hash's reply into the template, and POST
+ * "/profile/notifications" */
+ngx_int_t ngx_http_ticket_profile_notify_tpl(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_t *conf, void *tpl);
+ngx_int_t ngx_http_ticket_profile_notify_save(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+/* profile.c: the page again, 422, the matrix as posted, error on top */
+ngx_int_t ngx_http_ticket_profile_notify_refused(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const char *error);
 
 #endif /* NGX_HTTP_TICKET_VIEWS_H */

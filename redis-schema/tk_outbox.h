@@ -25,6 +25,9 @@ typedef enum {
 /* What an outbox entry asks for (field "kind" of the stream entry). */
 #define TK_OUTBOX_KIND_ARTICLE  "article"   /* send outbound article A   */
 #define TK_OUTBOX_KIND_NOTICE   "notice"    /* tell A's author it failed */
+/* notifications (helper notify): send the mail tk:{ix}:nmail:A, then
+ * delete it (tk_nmail_queue in tk_notify.h) */
+#define TK_OUTBOX_KIND_NOTIFY   "notify"
 
 const char *tk_delivery_name(int state);          /* "queued" ... or NULL */
 int tk_delivery_parse(const char *s, size_t len); /* 0: unknown           */

@@ -220,6 +220,67 @@
     "(?<!\\p{L})(?:dringend(?:e[mnrs]?)?|eilt|frist\\p{L}*|\\p{L}+frist(?:en)?)" \
     "(?!\\p{L})"
 
+/*
+ * Notifications (helper notify; SCHEMA.md "Notifications", tk_notify.h):
+ * mailbridge's notify role reads tk:{ix}:feed and tk:{ix}:notify with the
+ * consumer group TK_NOTIFY_GROUP and writes, per recipient, in one MULTI:
+ *   tk:{u:LOGIN}:notify        hash: the user's settings, fields
+ *                              EVENT:SCOPE -> 0|1 (tk_notify.h), assigned,
+ *                              email, digest (off|hourly|daily), groups
+ *   tk:{u:LOGIN}:notices       stream, ids "0-SEQ", MAXLEN ~ TK_NOTICES_MAX:
+ *                              the in-app list (ticket event title by
+ *                              group text time)
+ *   tk:{u:LOGIN}:notices:seq   counter: the next SEQ
+ *   tk:{u:LOGIN}:unread        zset SEQ -> time: unread in-app notices
+ *   tk:{u:LOGIN}:digest        list: lines for the next digest mail
+ *   tk:{t:N}:subscribers       set of logins subscribed to ticket N
+ *   tk:{ix}:due:digest         zset login -> Unix s its digest is due
+ *   tk:{ix}:nmail:ID           hash: one notification mail for the
+ *                              outbox (kind TK_OUTBOX_KIND_NOTIFY)
+ *   tk:seq:nmail               counter: the next ID
+ *   tk:{ix}:nd:STREAM:ID       string, EXPIRE: that entry was handled
+ *                              (exactly once with two mailbridges)
+ */
+#define TK_NOTIFY_GROUP      "notify"           /* feed + notify group     */
+#define TK_NOTIFY_MENTION    "mention"          /* notify entry event      */
+#define TK_NOTIFY_TRIGGER    "trigger"
+#define TK_NOTICES_MAX       200
+#define TK_NOTIFY_DONE_TTL   (7 * 86400)
+#define TK_KEY_DUE_DIGEST    "tk:{ix}:due:digest"
+#define TK_KEY_SEQ_NMAIL     "tk:seq:nmail"
+#define TK_SFX_NOTIFY        ":notify"
+#define TK_SFX_NOTICES       ":notices"
+#define TK_SFX_UNREAD        ":unread"
+#define TK_SFX_DIGEST        ":digest"
+#define TK_SFX_SUBSCRIBERS   ":subscribers"
+#define TK_FMT_USER_NOTIFY   "tk:{u:%s}" TK_SFX_NOTIFY
+#define TK_FMT_USER_NOTICES  "tk:{u:%s}" TK_SFX_NOTICES
+#define TK_FMT_USER_NOTICES_SEQ "tk:{u:%s}" TK_SFX_NOTICES ":seq"
+#define TK_FMT_USER_UNREAD   "tk:{u:%s}" TK_SFX_UNREAD
+#define TK_FMT_USER_DIGEST   "tk:{u:%s}" TK_SFX_DIGEST
+#define TK_FMT_SUBSCRIBERS   "tk:{t:%llu}" TK_SFX_SUBSCRIBERS
+#define TK_FMT_NMAIL         "tk:{ix}:nmail:%s"
+#define TK_FMT_NOTIFY_DONE   "tk:{ix}:nd:%s:%s"
+#define TK_FMTS_USER_NOTIFY  "tk:{u:%S}" TK_SFX_NOTIFY
+#define TK_FMTS_USER_NOTICES "tk:{u:%S}" TK_SFX_NOTICES
+#define TK_FMTS_USER_NOTICES_SEQ "tk:{u:%S}" TK_SFX_NOTICES ":seq"
+#define TK_FMTS_USER_UNREAD  "tk:{u:%S}" TK_SFX_UNREAD
+#define TK_FMTS_USER_DIGEST  "tk:{u:%S}" TK_SFX_DIGEST
+/* settings hash tk:{u:LOGIN}:notify (besides EVENT:SCOPE) */
+#define TK_F_NTF_ASSIGNED    "assigned"        /* 1: "someone assigned me" */
+#define TK_F_NTF_EMAIL       "email"           /* 1: mail too (in-app: always) */
+#define TK_F_NTF_DIGEST      "digest"          /* off | hourly | daily   */
+#define TK_F_NTF_GROUPS      "groups"          /* comma list for the scope
+                                                  "unassigned"; "" = all mine */
+/* notice stream entry and nmail hash */
+#define TK_F_NTF_EVENT       "event"           /* create update reminder
+                                                  escalation assigned
+                                                  mention trigger        */
+#define TK_F_NTF_BY          "by"
+#define TK_F_NTF_TEXT        "text"
+#define TK_F_NTF_X_GROUP     "x_group"         /* nmail: X-Ticket-Group  */
+#define TK_F_NTF_X_EVENT     "x_event"         /* nmail: X-Ticket-Event  */
+
 /* Where a change came from (field "src" of a feed entry, tk_src_name()). */
 typedef enum {
     TK_SRC_SYSTEM = 0,         /* nobody said: default of a command list  */

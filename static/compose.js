@@ -199,6 +199,105 @@
         });
     }
 
+    /* "@@an" in the body: agents whose login or name matches (the same
+     * endpoint as the addresses); a pick writes "@@login " (helper notify) */
+    function mentions(area, url) {
+        var list, timer, seq = 0;
+
+        if (!area || !url) {
+            return;
+        }
+
+        list = document.createElement('ul');
+        list.className = 'suggest suggest-mention';
+        list.id = 'mention-suggest';
+        list.setAttribute('role', 'listbox');
+        list.hidden = true;
+        area.parentNode.insertBefore(list, area.nextSibling);
+
+        function typed() {
+            var before = area.value.slice(0, area.selectionStart),
+                m = /(^|[^A-Za-z0-9@])@@([a-z0-9._-]{2,64})$/.exec(before);
+
+            return m ? { text: m[2], start: before.length - m[2].length } : null;
+        }
+
+        function pick(login) {
+            var t = typed(), end = area.selectionStart;
+
+            if (!t) {
+                return;
+            }
+            area.value = area.value.slice(0, t.start) + login + ' '
+                         + area.value.slice(end);
+            area.selectionStart = area.selectionEnd = t.start + login.length + 1;
+            list.hidden = true;
+            area.focus();
+        }
+
+        area.addEventListener('input', function () {
+            var t = typed(), mine = ++seq;
+
+            clearTimeout(timer);
+            if (!t) {
+                list.hidden = true;
+                return;
+            }
+
+            timer = setTimeout(function () {
+                fetch(url + '?q=' + encodeURIComponent(t.text),
+                      { credentials: 'same-origin' })
+                    .then(function (res) { return res.json(); })
+                    .then(function (j) {
+                        var agents;
+
+                        if (mine !== seq || !j || !j.addresses) {
+                            return;
+                        }
+                        agents = j.addresses.filter(function (a) {
+                            return a.kind === 'agent' && a.login;
+                        });
+                        list.textContent = '';
+                        agents.forEach(function (a) {
+                            var li = document.createElement('li');
+
+                            li.setAttribute('role', 'option');
+                            li.setAttribute('data-login', a.login);
+                            li.textContent = '@@' + a.login
+                                             + (a.name ? ' (' + a.name + ')' : '');
+                            li.addEventListener('mousedown', function (e) {
+                                e.preventDefault();
+                                pick(a.login);
+                            });
+                            list.appendChild(li);
+                        });
+                        list.hidden = !agents.length;
+                    })
+                    .catch(function () { list.hidden = true; });
+            }, 200);
+        });
+
+        area.addEventListener('blur', function () { list.hidden = true; });
+        area.addEventListener('keydown', function (e) {
+            if (e.key === 'Escape') {
+                list.hidden = true;
+            }
+        });
+    }
+
+    function initMentions() {
+        var to = document.getElementById('c-to');
+
+        mentions(document.getElementById('c-body'),
+                 to ? to.getAttribute('data-complete') : null);
+    }
+
+    if (document.readyState === 'loading') {
+        document.addEventListener('DOMContentLoaded', initMentions);
+    } else {
+        initMentions();
+    }
+
     if (document.readyState === 'loading') {
         document.addEventListener('DOMContentLoaded', init);
     } else {

@@ -333,7 +333,7 @@ subtest 'run under valgrind: supervisor and roles without invalid accesses or le
     TK::wait_for('all acknowledged', 30, sub { acked($ids[-1]) });
     is $tk->stop_proc('mailbridge', 'TERM', 90), 0, 'stopped, exit 0';
     my @logs = glob "$vg/*.log";
-    is scalar(@logs), 4, 'supervisor and three roles (imap, feed, timers) ran under valgrind';
+    is scalar(@logs), 5, 'supervisor and four roles (imap, feed, timers, notify) ran under valgrind';
     for my $l (@logs) {
         my $t = TK::read_file($l);
         like $t, qr/ERROR SUMMARY: 0 errors/, "clean: $l" or diag TK::tail($l, 40);
@@ -355,7 +355,7 @@ subtest 'run --role NAME: one role in the foreground' => sub {
     my ($rc, undef, $err) = MB::mailbridge($tk, 'run', '--role', 'nosuch');
     is $rc, 64, 'unknown role: EX_USAGE';
     like $err, qr/unknown role "nosuch"/, 'says so';
-    MB::write_conf($tk, extra => "feed = no\ntimers = no\n");
+    MB::write_conf($tk, extra => "feed = no\ntimers = no\nnotify = no\n");
     ($rc, undef, $err) = MB::mailbridge($tk, 'run', '--role', 'imap');
     is $rc, 78, 'imap without a mailbox: EX_CONFIG';
     ($rc, undef, $err) = MB::mailbridge($tk, 'run');
