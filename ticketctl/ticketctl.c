@@ -19,7 +19,11 @@
 #include "ticketctl.h"
 
 
+/* make run's socket; the Debian package builds with its own instance's
+ * (make TC_DEFAULT_REDIS=..., debian/rules) */
+#ifndef TC_DEFAULT_REDIS
 #define TC_DEFAULT_REDIS    "unix:var/redis/redis.sock"
+#endif
 #define TC_TIMEOUT_MS       10000
 
 
