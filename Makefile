@@ -308,8 +308,9 @@ asan: asan-build
 #   make deb        -- build/deb/libnginx-mod-http-ticket_*.deb, ticket-mailbridge_*.deb
 #   make deb-check  -- install both in a fresh Debian 12 root and deliver a mail
 .PHONY: deb deb-check
+SHARED ?= $(CURDIR)/../shared
 deb:
 	@scripts/deb.sh
 
 deb-check:
-	../shared/tools/fresh-debian-check --tmpfs --cmd 'make deb && scripts/deb-install-check.sh'
+	$(SHARED)/tools/fresh-debian-check --tmpfs --cmd 'make deb && scripts/deb-install-check.sh'
