@@ -18,7 +18,7 @@ say() { printf 'deb: %s\n' "$*" >&2; }
 
 as_root_install() {
     [ "$(id -u)" = 0 ] || { say "need root to install: $*"; exit 1; }
-    DEBIAN_FRONTEND=noninteractive "$@" >/dev/null \
+    DEBIAN_FRONTEND=noninteractive "$@" >/dev/null 2>&1 \
         || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive "$@" >/dev/null; }
 }
 

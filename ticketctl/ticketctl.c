@@ -45,6 +45,9 @@ static const tc_command_t  tc_commands[] = {
     { "sla", tc_cmd_sla },
     { "calendar", tc_cmd_calendar },
     { "trigger", tc_cmd_trigger },
+    { "migrate", tc_cmd_migrate },
+    { "backup", tc_cmd_backup },
+    { "restore", tc_cmd_restore },
     { NULL, NULL }
 };
 
@@ -118,6 +121,19 @@ static const struct {
       "  trigger test --subject S [--body B] [--from F] [--group G]\n"
       "           [--priority P] [--state S] [--auto 0|1] [--on create|update]\n"
       "                            which rules would fire (exit 1: none)\n" },
+    { "migrate",
+      "  migrate                   bring an older schema to this version\n"
+      "                            (stop nginx and mailbridge first)\n" },
+    { "backup",
+      "  backup DIR [--keyring PATH]\n"
+      "                            BGSAVE snapshot + AOF copy + mailbridge's\n"
+      "                            keyring into the new directory DIR (run\n"
+      "                            on the Redis host, as root or redis)\n" },
+    { "restore",
+      "  restore DIR --data-dir D [--aof] [--keyring PATH]\n"
+      "                            put a backup into the empty data dir D of\n"
+      "                            a stopped Redis (--aof: the AOF copy\n"
+      "                            instead of the snapshot)\n" },
     { NULL, NULL }
 };
 
