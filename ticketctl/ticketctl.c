@@ -564,6 +564,11 @@ tc_addr_valid(const char *addr)
         return addr[5] != '\0';
     }
 
+    /* sentinel://h:p,h:p/NAME (tk_redis_connect checks the rest) */
+    if (strncmp(addr, "sentinel://", 11) == 0) {
+        return strchr(addr + 11, '/') != NULL;
+    }
+
     if (addr[0] == '/') {
         return 1;
     }
@@ -624,7 +629,8 @@ main(int argc, char **argv)
 
     if (!tc_addr_valid(ctx.addr)) {
         tc_fail(EX_USAGE, "invalid Redis address \"%s\": want "
-                "unix:/path/redis.sock or host:port", ctx.addr);
+                "unix:/path/redis.sock, host:port or "
+                "sentinel://host:port,.../NAME", ctx.addr);
         return tc_usage(NULL);
     }
 
