@@ -11,7 +11,7 @@ VAR      ?= var
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-TK_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+TK_CFLAGS = $(CPPFLAGS) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
             -D_GNU_SOURCE -Iredis-schema -Iredis-schema/support -I$(BUILD)/tpl
 
 # The support library (redis-schema/support/): strings, the output sink
@@ -116,12 +116,12 @@ $(BUILD)/libtk.a: $(TK_LIB_OBJS) $(TK_SUPPORT_OBJS) $(BUILD)/libtksupport.a
 	rm -f $@ && ar rcs $@ $(TK_LIB_OBJS) $(TK_SUPPORT_OBJS)
 
 $(BUILD)/ticketctl: $(TICKETCTL_SRCS) $(wildcard ticketctl/*.h) $(BUILD)/libtk.a
-	$(CC) $(TK_CFLAGS) -Iticketctl -o $@ $(TICKETCTL_SRCS) $(BUILD)/libtk.a \
-	    -lhiredis -lcrypt -lpcre2-8
+	$(CC) $(TK_CFLAGS) -Iticketctl $(if $(TC_DEFAULT_REDIS),-DTC_DEFAULT_REDIS='"$(TC_DEFAULT_REDIS)"') \
+	    -o $@ $(TICKETCTL_SRCS) $(BUILD)/libtk.a $(LDFLAGS) -lhiredis -lcrypt -lpcre2-8
 
 $(BUILD)/mailbridge: $(MAILBRIDGE_SRCS) $(wildcard mailbridge/*.h) $(BUILD)/libtk.a
 	$(CC) $(TK_CFLAGS) -Imailbridge $$(pkg-config --cflags $(MB_PKGS)) \
-	    -o $@ $(MAILBRIDGE_SRCS) $(BUILD)/libtk.a $$(pkg-config --libs $(MB_PKGS)) -lcrypt
+	    -o $@ $(MAILBRIDGE_SRCS) $(BUILD)/libtk.a $(LDFLAGS) $$(pkg-config --libs $(MB_PKGS)) -lcrypt
 
 clean:
 	rm -rf $(BUILD)
@@ -315,3 +315,14 @@ asan: asan-build
 	    head -40 $(ASAN_LOGS)/*; exit 1; fi
 	@grep -q '^Result: PASS' $(ASAN_BUILD)/prove.log || { echo "asan: prove failed"; exit 1; }
 	@echo "asan: no sanitizer report"
+
+# ---- Debian packages (debian/, scripts/deb.sh, docs/install.md) ---------
+#   make deb        -- build/deb/libnginx-mod-http-ticket_*.deb, ticket-mailbridge_*.deb
+#   make deb-check  -- install both in a fresh Debian 12 root and deliver a mail
+.PHONY: deb deb-check
+SHARED ?= $(CURDIR)/../shared
+deb:
+	@scripts/deb.sh
+
+deb-check:
+	$(SHARED)/tools/fresh-debian-check --tmpfs --cmd 'make deb && scripts/deb-install-check.sh'

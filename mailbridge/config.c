@@ -52,6 +52,7 @@ mb_config_load(mb_config_t *cfg, const char *path)
     cfg->path = strdup(path);
     cfg->redis = strdup("127.0.0.1:6379");
     cfg->redis_timeout = 5000;
+    cfg->redis_wait_timeout = 1000;
     cfg->log_level = MB_LOG_INFO;
     cfg->max_size = MB_DEFAULT_MAX_SIZE;
     cfg->subject_tag = strdup("Ticket#");
@@ -146,6 +147,26 @@ mb_config_line(mb_config_t *cfg, char *key, char *val, unsigned lineno,
             goto bad;
         }
         cfg->redis_timeout = (int) num;
+        return 0;
+    }
+
+    /* with replicas: a mail is acknowledged only once this many hold it
+     * (WAIT after every commit; docs/mailbridge.md "Replication") */
+    if (strcmp(key, "redis_wait_replicas") == 0) {
+        num = strtol(val, &dot, 10);
+        if (*dot || num < 0 || num > 16) {
+            goto bad;
+        }
+        cfg->redis_wait_replicas = (int) num;
+        return 0;
+    }
+
+    if (strcmp(key, "redis_wait_timeout") == 0) {
+        num = strtol(val, &dot, 10);
+        if (*dot || num <= 0 || num > 600000) {
+            goto bad;
+        }
+        cfg->redis_wait_timeout = (int) num;
         return 0;
     }
 
@@ -422,6 +443,17 @@ mb_config_check(mb_config_t *cfg)
 
     if (cfg->default_group == NULL && cfg->naddresses) {
         cfg->default_group = strdup(cfg->addresses[0].group);
+    }
+
+    /* WAIT blocks the connection: its answer must come before the
+     * command timeout gives up on the link */
+    if (cfg->redis_wait_replicas
+        && cfg->redis_wait_timeout >= cfg->redis_timeout)
+    {
+        mb_err("%s: redis_wait_timeout (%d ms) must be shorter than "
+               "redis_timeout (%d ms)", cfg->path, cfg->redis_wait_timeout,
+               cfg->redis_timeout);
+        return EX_CONFIG;
     }
 
     if (cfg->default_group) {

@@ -91,6 +91,8 @@ typedef struct {
     char          *path;
     char          *redis;         /* host:port or a unix socket path    */
     int            redis_timeout; /* milliseconds                       */
+    int            redis_wait_replicas; /* WAIT after each commit (0) */
+    int            redis_wait_timeout;  /* ms                         */
     int            log_level;
     size_t         max_size;      /* bytes; larger mails: headers only  */
     char          *default_group;

@@ -127,6 +127,7 @@ main(int argc, char **argv)
     }
 
     mb_log_level = verbose ? MB_LOG_DEBUG : cfg.log_level;
+    tk_redis_wait_default(cfg.redis_wait_replicas, cfg.redis_wait_timeout);
 
     if (group) {
         g.data = (unsigned char *) group;

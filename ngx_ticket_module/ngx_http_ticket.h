@@ -39,6 +39,8 @@ typedef struct {
     ngx_str_t                  redis;           /* "unix:/p" | "host:port" */
     ngx_msec_t                 redis_timeout;
     ngx_uint_t                 tx_connections;  /* WATCH connections/worker */
+    ngx_uint_t                 wait_replicas;   /* ticket_redis_wait N    */
+    ngx_msec_t                 wait_timeout;
 
     /* core only: derived at configuration time */
     ngx_http_ticket_endpoint_t *endpoint;       /* ticket_redis, resolved */

@@ -23,6 +23,10 @@ static void ngx_http_ticket_rstate_cleanup(void *data);
 static void *ngx_http_ticket_pool_alloc(void *data, size_t size);
 static void ngx_http_ticket_slot_done(ngx_http_ticket_slot_t *slot);
 static void ngx_http_ticket_slot_posted(ngx_event_t *ev);
+static ngx_flag_t ngx_http_ticket_readonly(redisAsyncContext *ac,
+    void *reply);
+static ngx_flag_t ngx_http_ticket_wait_failed(ngx_http_request_t *r,
+    ngx_http_ticket_reply_t *rep);
 static void ngx_http_ticket_slot_timeout(ngx_event_t *ev);
 static ngx_int_t ngx_http_ticket_redis_failed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t status);
@@ -269,7 +273,7 @@ ngx_http_ticket_batch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     u_char                    *last;
     size_t                     i;
     tk_str_t                   cmd;
-    ngx_uint_t                 l, total, skip, status;
+    ngx_uint_t                 l, total, skip, status, wait;
     ngx_http_ticket_slot_t    *slot;
     ngx_http_ticket_rstate_t  *rs;
     ngx_http_ticket_worker_t  *w;
@@ -316,13 +320,18 @@ ngx_http_ticket_batch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         skip = 1;
     }
 
+    /* ticket_redis_wait: WAIT's reply after EXEC's, for slot_done */
+    wait = kind == NGX_HTTP_TICKET_TX_COMMIT && total
+           && w->mcf->wait_replicas;
+
     slot->conn = conn;
     slot->request = r;
     slot->ctx = ctx;
     slot->step = step;
     slot->kind = kind;
     slot->skip = skip;
-    slot->nreplies = total - skip;
+    slot->nreplies = total - skip + wait;
+    slot->wait = wait;
 
     if (slot->nreplies) {
         slot->replies = ngx_pcalloc(r->pool,
@@ -373,6 +382,19 @@ ngx_http_ticket_batch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
                 break;
             }
 
+            slot->sent++;
+        }
+    }
+
+    if (status == 0 && wait) {
+        if (redisAsyncCommand(conn->ac, ngx_http_ticket_reply_handler, slot,
+                              "WAIT %d %d", (int) w->mcf->wait_replicas,
+                              (int) w->mcf->wait_timeout)
+            != REDIS_OK)
+        {
+            status = NGX_HTTP_SERVICE_UNAVAILABLE;
+
+        } else {
             slot->sent++;
         }
     }
@@ -428,6 +450,11 @@ ngx_http_ticket_reply_handler(redisAsyncContext *ac, void *reply,
             slot->status = NGX_HTTP_SERVICE_UNAVAILABLE;
         }
 
+    } else if (ngx_http_ticket_readonly(ac, reply)) {
+        if (slot->status == 0) {
+            slot->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        }
+
     } else if (!slot->orphaned && slot->status == 0 && i < slot->skip) {
         rep = ngx_http_ticket_reader_reply(reply);
 
@@ -447,6 +474,63 @@ ngx_http_ticket_reply_handler(redisAsyncContext *ac, void *reply,
     }
 
     ngx_http_ticket_slot_done(slot);
+}
+
+
+/*
+ * WAIT answered fewer replicas than ticket_redis_wait asks for: the
+ * write is on the primary only, which a failover may lose.  Said, and a
+ * 503 for the client (a retry finds its article there or sends it).
+ */
+static ngx_flag_t
+ngx_http_ticket_wait_failed(ngx_http_request_t *r,
+    ngx_http_ticket_reply_t *rep)
+{
+    ngx_http_ticket_main_conf_t  *mcf;
+
+    mcf = ngx_http_ticket_worker->mcf;
+
+    if (rep->type == REDIS_REPLY_INTEGER
+        && rep->integer >= (long long) mcf->wait_replicas)
+    {
+        return 0;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "ticket: a write is committed on the primary, but WAIT "
+                  "saw %L of %ui replicas confirm it within %M ms",
+                  rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1LL,
+                  mcf->wait_replicas, mcf->wait_timeout);
+    return 1;
+}
+
+
+/*
+ * READONLY: the server we write to became a replica (a failover).  The
+ * request gets its 503; the link is closed once its pending replies are
+ * in, and the reconnect finds the new primary (ROLE, or a Sentinel).
+ */
+static ngx_flag_t
+ngx_http_ticket_readonly(redisAsyncContext *ac, void *reply)
+{
+    ngx_http_ticket_reply_t  *rep;
+
+    rep = ngx_http_ticket_reader_reply(reply);
+
+    if (rep == NULL || rep->type != REDIS_REPLY_ERROR || rep->str.len < 8
+        || ngx_strncmp(rep->str.data, "READONLY", 8) != 0)
+    {
+        return 0;
+    }
+
+    if (!(ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING))) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "ticket: redis answered READONLY (now a replica): "
+                      "reconnecting to the primary");
+        redisAsyncDisconnect(ac);
+    }
+
+    return 1;
 }
 
 
@@ -486,7 +570,7 @@ static void
 ngx_http_ticket_slot_done(ngx_http_ticket_slot_t *slot)
 {
     ngx_int_t                  rc;
-    ngx_uint_t                 status, kind, n;
+    ngx_uint_t                 status, kind, n, wait;
     ngx_connection_t          *c;
     ngx_http_request_t        *r;
     ngx_http_ticket_ctx_t     *ctx;
@@ -519,6 +603,7 @@ ngx_http_ticket_slot_done(ngx_http_ticket_slot_t *slot)
     step = slot->step;
     replies = slot->replies;
     n = slot->nreplies;
+    wait = slot->wait;
 
     ngx_http_ticket_slot_put(slot);
 
@@ -538,6 +623,12 @@ ngx_http_ticket_slot_done(ngx_http_ticket_slot_t *slot)
         if (conn && conn->owner == rs) {
             /* EXEC (or its failure) ended the WATCH */
             conn->release(conn, status != 0);
+        }
+
+        if (status == 0 && wait
+            && ngx_http_ticket_wait_failed(r, &replies[n - 1]))
+        {
+            status = NGX_HTTP_SERVICE_UNAVAILABLE;
         }
 
         if (status == 0) {

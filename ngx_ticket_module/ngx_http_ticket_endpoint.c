@@ -140,3 +140,102 @@ ngx_http_ticket_endpoint_next(ngx_http_ticket_endpoint_t *ep)
         ep->generation++;
     }
 }
+
+
+/*
+ * Each Sentinel is parsed like a ticket_redis address (all addresses of a
+ * host name count as Sentinels); the endpoint itself starts with one
+ * empty address that the first lookup of each worker fills.
+ */
+char *
+ngx_http_ticket_endpoint_sentinel(ngx_conf_t *cf, ngx_str_t *values,
+    ngx_uint_t n, ngx_str_t *name, ngx_http_ticket_endpoint_t **endpoint)
+{
+    char                             *rv;
+    ngx_uint_t                        i, j, total;
+    ngx_http_ticket_endpoint_t       *ep, *one[16];
+    ngx_http_ticket_endpoint_addr_t  *addr;
+
+    if (n > 16) {
+        return "too many Sentinels (at most 16)";
+    }
+
+    total = 0;
+
+    for (i = 0; i < n; i++) {
+        rv = ngx_http_ticket_endpoint_parse(cf, &values[i], &one[i]);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+        total += one[i]->naddrs;
+    }
+
+    ep = ngx_pcalloc(cf->pool, sizeof(ngx_http_ticket_endpoint_t));
+    addr = ngx_pcalloc(cf->pool, sizeof(ngx_http_ticket_endpoint_addr_t));
+    if (ep == NULL || addr == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ep->sentinels = ngx_pcalloc(cf->pool,
+                           total * sizeof(ngx_http_ticket_endpoint_addr_t));
+    addr->host = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    ep->primary_text = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (ep->sentinels == NULL || addr->host == NULL
+        || ep->primary_text == NULL)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < one[i]->naddrs; j++) {
+            ep->sentinels[ep->nsentinels++] = one[i]->addrs[j];
+        }
+    }
+
+    ngx_str_set(&addr->text, "(primary not known yet)");
+    addr->host[0] = '\0';
+
+    ep->name = *name;
+    ep->master_name = *name;
+    ep->addrs = addr;
+    ep->naddrs = 1;
+
+    *endpoint = ep;
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_int_t
+ngx_http_ticket_endpoint_primary(ngx_http_ticket_endpoint_t *ep,
+    ngx_str_t *ip, ngx_str_t *port)
+{
+    u_char                           *p;
+    ngx_int_t                         n;
+    ngx_http_ticket_endpoint_addr_t  *addr;
+
+    n = ngx_atoi(port->data, port->len);
+
+    if (n <= 0 || n > 65535 || ip->len == 0
+        || ip->len + sizeof("[]:65535") > NGX_SOCKADDR_STRLEN
+        || ngx_strlchr(ip->data, ip->data + ip->len, '/'))
+    {
+        return NGX_ERROR;
+    }
+
+    addr = &ep->addrs[0];
+
+    *ngx_cpymem(addr->host, ip->data, ip->len) = '\0';
+    addr->port = (int) n;
+
+    p = ngx_strlchr(ip->data, ip->data + ip->len, ':')
+        ? ngx_sprintf(ep->primary_text, "[%V]:%i", ip, n)
+        : ngx_sprintf(ep->primary_text, "%V:%i", ip, n);
+    addr->text.data = ep->primary_text;
+    addr->text.len = p - ep->primary_text;
+
+    ep->resolved = 1;
+    ep->generation++;
+
+    return NGX_OK;
+}

@@ -37,6 +37,18 @@ struct ngx_http_ticket_endpoint_s {
 
     /* AUTH after connecting when set (no directive sets it yet) */
     ngx_str_t                  password;
+
+    /*
+     * ticket_redis_sentinel: the Sentinels, asked in turn for the primary
+     * of master_name, whose address then fills addrs[0] (naddrs 1) --
+     * per worker, after every lost link, READONLY reply or timeout.
+     */
+    ngx_http_ticket_endpoint_addr_t  *sentinels;
+    ngx_uint_t                 nsentinels;
+    ngx_str_t                  master_name;
+    ngx_uint_t                 sentinel;        /* sentinels[] asked next */
+    u_char                    *primary_text;    /* addrs[0].text's room */
+    unsigned                   resolved:1;      /* addrs[0] is current  */
 };
 
 
@@ -47,6 +59,19 @@ struct ngx_http_ticket_endpoint_s {
  */
 char *ngx_http_ticket_endpoint_parse(ngx_conf_t *cf, ngx_str_t *value,
     ngx_http_ticket_endpoint_t **endpoint);
+
+/*
+ * "ticket_redis_sentinel ADDR ... master NAME": every ADDR as for
+ * ticket_redis, resolved now; addrs[0] gets room for the primary's
+ * address a worker learns later.
+ */
+char *ngx_http_ticket_endpoint_sentinel(ngx_conf_t *cf, ngx_str_t *values,
+    ngx_uint_t n, ngx_str_t *name, ngx_http_ticket_endpoint_t **endpoint);
+
+/* The primary "ip" "port" a Sentinel named: into addrs[0]; NGX_ERROR
+ * when it is not an address. */
+ngx_int_t ngx_http_ticket_endpoint_primary(ngx_http_ticket_endpoint_t *ep,
+    ngx_str_t *ip, ngx_str_t *port);
 
 /* The address in use. */
 ngx_http_ticket_endpoint_addr_t *ngx_http_ticket_endpoint_addr(

@@ -21,6 +21,10 @@
 
 
 static char *ngx_http_ticket(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_ticket_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ticket_redis_sentinel(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_ticket_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ticket_url_slot(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -72,6 +76,20 @@ static ngx_command_t  ngx_http_ticket_commands[] = {
     { ngx_string("ticket_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_ticket_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ticket_redis_sentinel"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_ticket_redis_sentinel,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ticket_redis_wait"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_ticket_redis_wait,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -301,7 +319,7 @@ ngx_http_ticket_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t  *value;
 
     if (mcf->redis.data) {
-        return "is duplicate";
+        return "is duplicate (or \"ticket_redis_sentinel\" is set too)";
     }
 
     value = cf->args->elts;
@@ -319,6 +337,91 @@ ngx_http_ticket_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            &value[1], &cmd->name, rv);
         return NGX_CONF_ERROR;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * "ticket_redis_wait N [TIMEOUT]": every committed transaction (articles,
+ * ticket changes) is followed, in the same round trip, by WAIT N TIMEOUT;
+ * fewer confirming replicas turn the answer into a 503 -- the write is on
+ * the primary, but not yet safe from a failover.
+ */
+static char *
+ngx_http_ticket_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ticket_main_conf_t  *mcf = conf;
+
+    ngx_int_t    n;
+    ngx_str_t   *value;
+    ngx_msec_t   ms;
+
+    if (mcf->wait_replicas) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atoi(value[1].data, value[1].len);
+    if (n <= 0 || n > 16) {
+        return "expects a number of replicas from 1 to 16";
+    }
+    mcf->wait_replicas = (ngx_uint_t) n;
+
+    if (cf->args->nelts == 3) {
+        ms = ngx_parse_time(&value[2], 0);
+        if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
+            return "has an invalid timeout";
+        }
+        mcf->wait_timeout = ms;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * "ticket_redis_sentinel host:port ... master NAME": instead of
+ * ticket_redis, the primary of NAME as the Sentinels name it, asked by
+ * every worker without blocking (ngx_http_ticket_redis.c), again after
+ * every lost link, READONLY reply or timeout.
+ */
+static char *
+ngx_http_ticket_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_ticket_main_conf_t  *mcf = conf;
+
+    char        *rv;
+    ngx_str_t   *value;
+    ngx_uint_t   n;
+
+    if (mcf->redis.data) {
+        return "is duplicate (or \"ticket_redis\" is set too)";
+    }
+
+    value = cf->args->elts;
+    n = cf->args->nelts;
+
+    if (n < 4 || ngx_strcmp(value[n - 2].data, "master") != 0) {
+        return "expects \"host:port ... master NAME\"";
+    }
+
+    rv = ngx_http_ticket_endpoint_sentinel(cf, &value[1], n - 3,
+                                           &value[n - 1], &mcf->endpoint);
+    if (rv == NGX_CONF_ERROR) {
+        return rv;
+    }
+
+    if (rv != NGX_CONF_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value in \"%V\" directive: %s",
+                           &cmd->name, rv);
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->redis = value[n - 1];
 
     return NGX_CONF_OK;
 }
@@ -486,6 +589,7 @@ ngx_http_ticket_create_main_conf(ngx_conf_t *cf)
      */
 
     mcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    mcf->wait_timeout = NGX_CONF_UNSET_MSEC;
     mcf->tx_connections = NGX_CONF_UNSET_UINT;
     mcf->cache_size = NGX_CONF_UNSET;
 
@@ -501,10 +605,19 @@ ngx_http_ticket_init_main_conf(ngx_conf_t *cf, void *conf)
     u_char  *p;
 
     ngx_conf_init_msec_value(mcf->redis_timeout, 2000);
+    ngx_conf_init_msec_value(mcf->wait_timeout, 1000);
+
+    if (mcf->wait_replicas && mcf->wait_timeout >= mcf->redis_timeout) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the timeout of \"ticket_redis_wait\" must be "
+                           "shorter than \"ticket_redis_timeout\"");
+        return NGX_CONF_ERROR;
+    }
 
     if (mcf->time_zone.len == 0) {
         ngx_str_set(&mcf->time_zone, "Europe/Berlin");
     }
+
     ngx_conf_init_uint_value(mcf->tx_connections, 4);
 
     if (mcf->used && mcf->redis.data == NULL) {

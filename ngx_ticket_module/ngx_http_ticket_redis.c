@@ -17,6 +17,10 @@
 
 
 static void ngx_http_ticket_conn_retry(ngx_http_ticket_conn_t *conn);
+static void ngx_http_ticket_sentinel_retry(ngx_http_ticket_conn_t *conn,
+    ngx_http_ticket_endpoint_t *ep);
+static ngx_int_t ngx_http_ticket_sentinel_reply(ngx_http_ticket_conn_t *conn,
+    ngx_http_ticket_reply_t *rr);
 static void ngx_http_ticket_conn_lost(ngx_http_ticket_conn_t *conn,
     const redisAsyncContext *ac);
 static void ngx_http_ticket_conn_log_down(ngx_http_ticket_conn_t *conn,
@@ -84,6 +88,19 @@ ngx_http_ticket_conn_connect(ngx_http_ticket_conn_t *conn)
     ep = w->mcf->endpoint;
     addr = ngx_http_ticket_endpoint_addr(ep);
 
+    if (ep->nsentinels && !ep->resolved) {
+        if (conn->id) {
+            /* the shared connection asks; this one waits for a primary */
+            conn->peer = &addr->text;
+            ngx_http_ticket_conn_log_down(conn, "no primary known yet");
+            ngx_http_ticket_conn_retry(conn);
+            return;
+        }
+
+        addr = &ep->sentinels[ep->sentinel];
+    }
+
+    conn->peer = &addr->text;
     conn->ep_generation = ep->generation;
 
     if (addr->port) {
@@ -151,8 +168,14 @@ ngx_http_ticket_conn_connect(ngx_http_ticket_conn_t *conn)
         return;
     }
 
-    conn->state = NGX_HTTP_TICKET_CONNECTING;
-    ngx_http_ticket_conn_advance(conn);
+    if (ep->nsentinels && !ep->resolved) {
+        conn->state = NGX_HTTP_TICKET_SENTINEL;
+        ngx_http_ticket_conn_send(conn, NGX_HTTP_TICKET_SENTINEL);
+
+    } else {
+        conn->state = NGX_HTTP_TICKET_CONNECTING;
+        ngx_http_ticket_conn_advance(conn);
+    }
 
     ngx_add_timer(&conn->timer, w->mcf->redis_timeout);
 }
@@ -225,7 +248,7 @@ ngx_http_ticket_conn_advance(ngx_http_ticket_conn_t *conn)
 static void
 ngx_http_ticket_conn_send(ngx_http_ticket_conn_t *conn, ngx_uint_t state)
 {
-    ngx_str_t          *password;
+    ngx_str_t          *password, *name;
     redisAsyncContext  *ac;
 
     ac = conn->ac;
@@ -247,6 +270,13 @@ ngx_http_ticket_conn_send(ngx_http_ticket_conn_t *conn, ngx_uint_t state)
     case NGX_HTTP_TICKET_SCHEMA:
         (void) redisAsyncCommand(ac, ngx_http_ticket_handshake_handler,
                                  conn, "GET %s", TK_KEY_SCHEMA);
+        break;
+
+    case NGX_HTTP_TICKET_SENTINEL:
+        name = &ngx_http_ticket_worker->mcf->endpoint->master_name;
+        (void) redisAsyncCommand(ac, ngx_http_ticket_handshake_handler,
+                                 conn, "SENTINEL get-master-addr-by-name %b",
+                                 name->data, name->len);
         break;
     }
 }
@@ -288,6 +318,11 @@ ngx_http_ticket_conn_retry(ngx_http_ticket_conn_t *conn)
 
     ep = w->mcf->endpoint;
 
+    if (ep->nsentinels) {
+        ngx_http_ticket_sentinel_retry(conn, ep);
+        return;
+    }
+
     ngx_http_ticket_endpoint_next(ep);
 
     if (++conn->tried < ep->naddrs) {
@@ -298,6 +333,46 @@ ngx_http_ticket_conn_retry(ngx_http_ticket_conn_t *conn)
         delay = conn->backoff;
         conn->backoff = ngx_min(conn->backoff * 2,
                                 NGX_HTTP_TICKET_BACKOFF_MAX);
+    }
+
+    if (conn->timer.timer_set) {
+        ngx_del_timer(&conn->timer);
+    }
+
+    ngx_add_timer(&conn->timer, delay);
+}
+
+
+/*
+ * With Sentinels: a Sentinel just named the primary -- connect to it at
+ * once; anything else (that Sentinel, or the primary, failed) forgets
+ * the primary and asks the next Sentinel, at once until each was tried,
+ * then after the backoff.  So a failover costs the time Sentinel takes
+ * to promote a replica, plus at most one backoff step.
+ */
+static void
+ngx_http_ticket_sentinel_retry(ngx_http_ticket_conn_t *conn,
+    ngx_http_ticket_endpoint_t *ep)
+{
+    ngx_msec_t  delay;
+
+    if (conn->resolved_now) {
+        conn->resolved_now = 0;
+        delay = 0;
+
+    } else {
+        ep->resolved = 0;
+        ep->sentinel = (ep->sentinel + 1) % ep->nsentinels;
+
+        if (++conn->tried < ep->nsentinels) {
+            delay = 0;
+
+        } else {
+            conn->tried = 0;
+            delay = conn->backoff;
+            conn->backoff = ngx_min(conn->backoff * 2,
+                                    NGX_HTTP_TICKET_BACKOFF_MAX);
+        }
     }
 
     if (conn->timer.timer_set) {
@@ -379,7 +454,8 @@ ngx_http_ticket_conn_log_down(ngx_http_ticket_conn_t *conn, const char *err)
     ngx_log_error(level, w->log, 0,
                   "ticket: redis connection %ui to \"%V\" (%V) failed: %s",
                   conn->id, &ep->name,
-                  &ngx_http_ticket_endpoint_addr(ep)->text,
+                  conn->peer ? conn->peer
+                             : &ngx_http_ticket_endpoint_addr(ep)->text,
                   err ? err : "unknown error");
 
     if (conn->id == 0) {
@@ -411,6 +487,7 @@ ngx_http_ticket_conn_timer(ngx_event_t *ev)
     case NGX_HTTP_TICKET_AUTH:
     case NGX_HTTP_TICKET_ROLE:
     case NGX_HTTP_TICKET_SCHEMA:
+    case NGX_HTTP_TICKET_SENTINEL:
         ngx_http_ticket_conn_log_down(conn, "timed out");
         ngx_http_ticket_conn_kill(conn);
         break;
@@ -517,6 +594,10 @@ ngx_http_ticket_handshake_handler(redisAsyncContext *ac, void *reply,
 
         break;
 
+    case NGX_HTTP_TICKET_SENTINEL:
+        (void) ngx_http_ticket_sentinel_reply(conn, rr);
+        return;
+
     default:
         return;
     }
@@ -524,6 +605,47 @@ ngx_http_ticket_handshake_handler(redisAsyncContext *ac, void *reply,
     if (conn->id == 0) {
         ngx_http_ticket_conn_advance(conn);
     }
+}
+
+
+/*
+ * SENTINEL get-master-addr-by-name: ["ip", "port"], or nil when this
+ * Sentinel does not know the name.  Either way this link is done: with
+ * an address the primary is connected next (resolved_now), else the next
+ * Sentinel is asked.
+ */
+static ngx_int_t
+ngx_http_ticket_sentinel_reply(ngx_http_ticket_conn_t *conn,
+    ngx_http_ticket_reply_t *rr)
+{
+    ngx_str_t                    none;
+    ngx_http_ticket_endpoint_t  *ep;
+
+    ep = ngx_http_ticket_worker->mcf->endpoint;
+
+    if (rr->type == REDIS_REPLY_ARRAY && rr->nelem == 2
+        && rr->element[0].type == REDIS_REPLY_STRING
+        && rr->element[1].type == REDIS_REPLY_STRING
+        && ngx_http_ticket_endpoint_primary(ep, &rr->element[0].str,
+                                            &rr->element[1].str) == NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, ngx_http_ticket_worker->log, 0,
+                      "ticket: sentinel %V names %V as the primary of "
+                      "\"%V\"", conn->peer,
+                      &ngx_http_ticket_endpoint_addr(ep)->text,
+                      &ep->master_name);
+
+        conn->resolved_now = 1;
+        ngx_http_ticket_conn_kill(conn);
+        return NGX_OK;
+    }
+
+    ngx_str_set(&none, "no such master");
+    ngx_http_ticket_conn_refuse(conn, "the Sentinel does not name a "
+                                "primary: SENTINEL get-master-addr-by-name",
+                                rr->type == REDIS_REPLY_ERROR ? &rr->str
+                                                              : &none);
+    return NGX_DECLINED;
 }
 
 
@@ -620,7 +742,9 @@ ngx_http_ticket_conn_refuse(ngx_http_ticket_conn_t *conn, const char *why,
     ngx_log_error(level, w->log, 0,
                   "ticket: redis connection %ui to \"%V\" (%V) refused: "
                   "%s \"%V\"", conn->id, &ep->name,
-                  &ngx_http_ticket_endpoint_addr(ep)->text, why, detail);
+                  conn->peer ? conn->peer
+                             : &ngx_http_ticket_endpoint_addr(ep)->text,
+                  why, detail);
 
     if (conn->id == 0) {
         conn->logged_role = 1;

@@ -44,6 +44,8 @@ typedef enum {
     NGX_HTTP_TICKET_SCHEMA,            /* waiting for GET tk:schema     */
     NGX_HTTP_TICKET_BAD_SCHEMA,        /* connected, wrong schema; timer:
                                           ask again                     */
+    NGX_HTTP_TICKET_SENTINEL,          /* asking a Sentinel for the
+                                          primary's address             */
     NGX_HTTP_TICKET_READY
 } ngx_http_ticket_conn_state_e;
 
@@ -111,6 +113,10 @@ struct ngx_http_ticket_conn_s {
     unsigned                       logged_schema:1;
     unsigned                       logged_role:1;
     unsigned                       auth_pending:1; /* tx: AUTH reply next */
+    unsigned                       resolved_now:1; /* a Sentinel just named
+                                                      the primary: go there */
+    ngx_str_t                     *peer;           /* address of the link,
+                                                      for the log */
     ngx_http_ticket_rstate_t      *owner;          /* tx: its request */
     ngx_http_ticket_slot_t        *slot;           /* tx: batch in flight */
     ngx_http_ticket_conn_release_pt  release;      /* tx: back to the pool */
@@ -128,6 +134,8 @@ struct ngx_http_ticket_slot_s {
     ngx_http_ticket_step_pt        step;
     ngx_http_ticket_reply_t       *replies;        /* in the request pool */
     ngx_uint_t                     nreplies;       /* kept for the step */
+    ngx_uint_t                     wait;           /* 1: WAIT's reply last
+                                                      (ticket_redis_wait) */
     ngx_uint_t                     skip;           /* leading ones not */
     ngx_uint_t                     sent;
     ngx_uint_t                     received;

@@ -14,7 +14,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # flock/su are already in minbase).
 PACKAGES=(
     gcc libc6-dev make pkg-config perl procps
-    nginx nginx-dev libhiredis-dev redis-server redis-redisearch
+    nginx nginx-dev libhiredis-dev redis-server redis-redisearch redis-sentinel
     libgpgme-dev libgmime-3.0-dev libxml2-dev libpcre2-dev
     libcurl4-openssl-dev curl
     dovecot-imapd postfix gnupg wrk valgrind chromium fonts-dejavu-core

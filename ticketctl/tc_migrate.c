@@ -83,6 +83,59 @@ tc_migrate(tc_ctx_t *ctx, long from, int verbose)
 }
 
 
+/*
+ * "ticketctl migrate": the schema step of init on its own, for an
+ * upgrade (stop nginx and mailbridge first).  An empty Redis has nothing
+ * to migrate (that is init's job), the current version nothing to do.
+ */
+int
+tc_cmd_migrate(tc_ctx_t *ctx, int argc, char **argv)
+{
+    redisReply  *reply;
+    long         from;
+    int          rc;
+
+    if (argc != 1) {
+        tc_fail(EX_USAGE, "migrate takes no arguments");
+        return tc_usage("migrate");
+    }
+
+    rc = tc_connect(ctx, 0);
+    if (rc != EX_OK) {
+        return rc;
+    }
+
+    reply = tc_command(ctx, "GET %s", TK_KEY_SCHEMA);
+    if (reply == NULL) {
+        return EX_UNAVAILABLE;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        freeReplyObject(reply);
+        return tc_fail(EX_DATAERR, "Redis at %s holds no schema version: "
+                       "nothing to migrate (a new Redis: \"ticketctl init\")",
+                       ctx->addr);
+    }
+
+    from = strtol(reply->str, NULL, 10);
+    freeReplyObject(reply);
+
+    if (from == TK_SCHEMA_VERSION) {
+        printf("schema version %d: up to date, nothing to migrate\n",
+               TK_SCHEMA_VERSION);
+        return EX_OK;
+    }
+
+    rc = tc_migrate(ctx, from, 1);
+    if (rc == EX_DATAERR) {
+        tc_fail(EX_DATAERR, "Redis at %s holds schema version %ld; this "
+                "ticketctl migrates version 1 to %d only", ctx->addr, from,
+                TK_SCHEMA_VERSION);
+    }
+    return rc;
+}
+
+
 /* Every tk:{t:N}:history that is still a list. */
 static int
 tc_migrate_history(tc_ctx_t *ctx, int verbose)

@@ -19,7 +19,11 @@
 #include "ticketctl.h"
 
 
+/* make run's socket; the Debian package builds with its own instance's
+ * (make TC_DEFAULT_REDIS=..., debian/rules) */
+#ifndef TC_DEFAULT_REDIS
 #define TC_DEFAULT_REDIS    "unix:var/redis/redis.sock"
+#endif
 #define TC_TIMEOUT_MS       10000
 
 
@@ -41,6 +45,9 @@ static const tc_command_t  tc_commands[] = {
     { "sla", tc_cmd_sla },
     { "calendar", tc_cmd_calendar },
     { "trigger", tc_cmd_trigger },
+    { "migrate", tc_cmd_migrate },
+    { "backup", tc_cmd_backup },
+    { "restore", tc_cmd_restore },
     { NULL, NULL }
 };
 
@@ -116,6 +123,19 @@ static const struct {
       "  trigger test --subject S [--body B] [--from F] [--group G]\n"
       "           [--priority P] [--state S] [--auto 0|1] [--on create|update]\n"
       "                            which rules would fire (exit 1: none)\n" },
+    { "migrate",
+      "  migrate                   bring an older schema to this version\n"
+      "                            (stop nginx and mailbridge first)\n" },
+    { "backup",
+      "  backup DIR [--keyring PATH]\n"
+      "                            BGSAVE snapshot + AOF copy + mailbridge's\n"
+      "                            keyring into the new directory DIR (run\n"
+      "                            on the Redis host, as root or redis)\n" },
+    { "restore",
+      "  restore DIR --data-dir D [--aof] [--keyring PATH]\n"
+      "                            put a backup into the empty data dir D of\n"
+      "                            a stopped Redis (--aof: the AOF copy\n"
+      "                            instead of the snapshot)\n" },
     { NULL, NULL }
 };
 
@@ -546,6 +566,11 @@ tc_addr_valid(const char *addr)
         return addr[5] != '\0';
     }
 
+    /* sentinel://h:p,h:p/NAME (tk_redis_connect checks the rest) */
+    if (strncmp(addr, "sentinel://", 11) == 0) {
+        return strchr(addr + 11, '/') != NULL;
+    }
+
     if (addr[0] == '/') {
         return 1;
     }
@@ -606,7 +631,8 @@ main(int argc, char **argv)
 
     if (!tc_addr_valid(ctx.addr)) {
         tc_fail(EX_USAGE, "invalid Redis address \"%s\": want "
-                "unix:/path/redis.sock or host:port", ctx.addr);
+                "unix:/path/redis.sock, host:port or "
+                "sentinel://host:port,.../NAME", ctx.addr);
         return tc_usage(NULL);
     }
 

@@ -204,6 +204,11 @@ int tc_cmd_gen(tc_ctx_t *ctx, int argc, char **argv);
 int tc_init_quiet(tc_ctx_t *ctx, int verbose);
 /* tc_migrate.c: an older schema ('from') to TK_SCHEMA_VERSION, by init */
 int tc_migrate(tc_ctx_t *ctx, long from, int verbose);
+int tc_cmd_migrate(tc_ctx_t *ctx, int argc, char **argv);
+
+/* tc_backup.c: files-level backup and restore */
+int tc_cmd_backup(tc_ctx_t *ctx, int argc, char **argv);
+int tc_cmd_restore(tc_ctx_t *ctx, int argc, char **argv);
 
 /* The collective's groups (demo and gen create them when missing). */
 typedef struct {

@@ -14,12 +14,39 @@
 #include "tk_redis_sync.h"
 
 
+static int tk_redis_connect_addr(tk_redis_t *r, const char *addr,
+    int timeout_ms);
+static int tk_redis_connect_sentinel(tk_redis_t *r, const char *addr,
+    int timeout_ms);
+static int tk_redis_sentinel_ask(const char *sentinel, const char *name,
+    int timeout_ms, char *master, size_t size, char *err, size_t errsize);
+static int tk_redis_role_master(tk_redis_t *r);
+static int tk_redis_readonly(const redisReply *reply);
+static int tk_redis_lost_readonly(tk_redis_t *r);
+static int tk_redis_ends_exec(const tk_cmds_t *cmds);
+static int tk_redis_wait_check(tk_redis_t *r, redisReply *reply);
 static int tk_redis_ctx_error(tk_redis_t *r);
+static void tk_redis_copy(char *dst, size_t size, const char *src);
 static int tk_redis_append(tk_redis_t *r, const tk_cmds_t *cmds);
 static int tk_redis_reply_error(tk_redis_t *r, const tk_cmds_t *cmds,
     size_t i, redisReply *reply);
 static void tk_redis_cmd_name(const tk_cmds_t *cmds, size_t i, char *buf,
     size_t size);
+
+
+#define TK_SENTINEL_PREFIX  "sentinel://"
+
+static int  tk_redis_wait_replicas;
+static int  tk_redis_wait_ms = 1000;
+static int  tk_redis_sentinel_next;      /* the Sentinel asked first */
+
+
+void
+tk_redis_wait_default(int replicas, int ms)
+{
+    tk_redis_wait_replicas = replicas > 0 ? replicas : 0;
+    tk_redis_wait_ms = ms > 0 ? ms : 1000;
+}
 
 
 void
@@ -36,6 +63,152 @@ tk_redis_set_error(tk_redis_t *r, const char *fmt, ...)
 int
 tk_redis_connect(tk_redis_t *r, const char *addr, int timeout_ms)
 {
+    memset(r, 0, sizeof(tk_redis_t));
+    r->wait_replicas = tk_redis_wait_replicas;
+    r->wait_ms = tk_redis_wait_ms;
+
+    if (strncmp(addr, TK_SENTINEL_PREFIX, sizeof(TK_SENTINEL_PREFIX) - 1)
+        == 0)
+    {
+        return tk_redis_connect_sentinel(r, addr, timeout_ms);
+    }
+
+    return tk_redis_connect_addr(r, addr, timeout_ms);
+}
+
+
+/*
+ * sentinel://h:p,h:p/NAME: each Sentinel in turn (starting after the
+ * one that answered last time) names the primary; it must say ROLE
+ * master.  A Sentinel that is down or does not know NAME is skipped.
+ */
+static int
+tk_redis_connect_sentinel(tk_redis_t *r, const char *addr, int timeout_ms)
+{
+    char         list[256], master[128], err[256], *name, *p;
+    char        *sentinels[16];
+    int          n = 0, i, k;
+
+    snprintf(list, sizeof(list), "%s", addr + sizeof(TK_SENTINEL_PREFIX) - 1);
+    name = strrchr(list, '/');
+    if (name == NULL || name[1] == '\0' || name == list) {
+        tk_redis_set_error(r, "invalid Sentinel address \"%s\" (want "
+                           "sentinel://host:port,host:port/NAME)", addr);
+        return TK_REDIS_ERROR;
+    }
+    *name++ = '\0';
+
+    for (p = strtok(list, ","); p && n < 16; p = strtok(NULL, ",")) {
+        sentinels[n++] = p;
+    }
+
+    snprintf(err, sizeof(err), "no Sentinel configured");
+
+    for (k = 0; k < n; k++) {
+        i = (tk_redis_sentinel_next + k) % n;
+
+        if (tk_redis_sentinel_ask(sentinels[i], name, timeout_ms, master,
+                                  sizeof(master), err, sizeof(err))
+            != TK_REDIS_OK)
+        {
+            continue;
+        }
+
+        if (tk_redis_connect_addr(r, master, timeout_ms) != TK_REDIS_OK) {
+            tk_redis_copy(err, sizeof(err), r->err);
+            continue;
+        }
+
+        if (tk_redis_role_master(r) != TK_REDIS_OK) {
+            tk_redis_copy(err, sizeof(err), r->err);
+            tk_redis_close(r);
+            continue;
+        }
+
+        tk_redis_sentinel_next = i;
+        snprintf(r->addr, sizeof(r->addr), "%s (primary of %s)", master,
+                 name);
+        return TK_REDIS_OK;
+    }
+
+    tk_redis_sentinel_next = (tk_redis_sentinel_next + 1) % (n ? n : 1);
+    tk_redis_set_error(r, "Redis via %s: %s", addr, err);
+    return TK_REDIS_ERROR;
+}
+
+
+/* SENTINEL get-master-addr-by-name NAME -> "ip:port" ("[v6]:port"). */
+static int
+tk_redis_sentinel_ask(const char *sentinel, const char *name, int timeout_ms,
+    char *master, size_t size, char *err, size_t errsize)
+{
+    tk_redis_t   s;
+    redisReply  *reply;
+    int          rc = TK_REDIS_ERROR;
+
+    if (tk_redis_connect_addr(&s, sentinel, timeout_ms) != TK_REDIS_OK) {
+        tk_redis_copy(err, errsize, s.err);
+        return TK_REDIS_ERROR;
+    }
+
+    reply = tk_redis_command(&s, "SENTINEL get-master-addr-by-name %s", name);
+    if (reply == NULL) {
+        tk_redis_copy(err, errsize, s.err);
+
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+               && reply->element[0]->type == REDIS_REPLY_STRING
+               && reply->element[1]->type == REDIS_REPLY_STRING)
+    {
+        snprintf(master, size, strchr(reply->element[0]->str, ':')
+                                   ? "[%s]:%s" : "%s:%s",
+                 reply->element[0]->str, reply->element[1]->str);
+        rc = TK_REDIS_OK;
+
+    } else {
+        snprintf(err, errsize, "Sentinel %s does not know a primary "
+                 "named \"%s\"%s%s", sentinel, name,
+                 reply->type == REDIS_REPLY_ERROR ? ": " : "",
+                 reply->type == REDIS_REPLY_ERROR ? reply->str : "");
+    }
+
+    if (reply) {
+        freeReplyObject(reply);
+    }
+    tk_redis_close(&s);
+    return rc;
+}
+
+
+/* ROLE's first element must be "master": a Sentinel's word may be old. */
+static int
+tk_redis_role_master(tk_redis_t *r)
+{
+    redisReply  *reply;
+    int          ok;
+
+    reply = tk_redis_command(r, "ROLE");
+    if (reply == NULL) {
+        return TK_REDIS_ERROR;
+    }
+
+    ok = reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+         && reply->element[0]->type == REDIS_REPLY_STRING
+         && strcmp(reply->element[0]->str, "master") == 0;
+    freeReplyObject(reply);
+
+    if (!ok) {
+        tk_redis_set_error(r, "Redis at %s is a replica, not the primary "
+                           "(nothing is written to a replica)", r->addr);
+        return TK_REDIS_ERROR;
+    }
+
+    return TK_REDIS_OK;
+}
+
+
+static int
+tk_redis_connect_addr(tk_redis_t *r, const char *addr, int timeout_ms)
+{
     struct timeval  tv;
     char            host[256];
     const char     *colon, *h;
@@ -43,7 +216,7 @@ tk_redis_connect(tk_redis_t *r, const char *addr, int timeout_ms)
     long            port;
     char           *end;
 
-    memset(r, 0, sizeof(tk_redis_t));
+    r->ctx = NULL;
     snprintf(r->addr, sizeof(r->addr), "%s", addr);
 
     tv.tv_sec = timeout_ms / 1000;
@@ -117,6 +290,17 @@ tk_redis_connect(tk_redis_t *r, const char *addr, int timeout_ms)
 }
 
 
+/* strcpy that cuts at size - 1 */
+static void
+tk_redis_copy(char *dst, size_t size, const char *src)
+{
+    size_t  n = strnlen(src, size - 1);
+
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+
 void
 tk_redis_close(tk_redis_t *r)
 {
@@ -167,9 +351,85 @@ tk_redis_command(tk_redis_t *r, const char *fmt, ...)
 
     if (reply == NULL) {
         tk_redis_ctx_error(r);
+
+    } else if (tk_redis_readonly(reply)) {
+        freeReplyObject(reply);
+        tk_redis_lost_readonly(r);
+        return NULL;
     }
 
     return reply;
+}
+
+
+/* An error reply READONLY, also inside EXEC's array. */
+static int
+tk_redis_readonly(const redisReply *reply)
+{
+    size_t  j;
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        return strncmp(reply->str, "READONLY", 8) == 0;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY) {
+        for (j = 0; j < reply->elements; j++) {
+            if (reply->element[j]->type == REDIS_REPLY_ERROR
+                && strncmp(reply->element[j]->str, "READONLY", 8) == 0)
+            {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+/* The server became a replica: this link is done; a reconnect asks
+ * Sentinel for the new primary. */
+static int
+tk_redis_lost_readonly(tk_redis_t *r)
+{
+    tk_redis_set_error(r, "Redis at %s: READONLY, it became a replica "
+                       "(reconnect to the primary)", r->addr);
+    tk_redis_close(r);
+    return TK_REDIS_ERROR;
+}
+
+
+/* Does cmds end with EXEC (a transaction to confirm with WAIT)? */
+static int
+tk_redis_ends_exec(const tk_cmds_t *cmds)
+{
+    char  name[8];
+
+    if (cmds->n == 0) {
+        return 0;
+    }
+
+    tk_redis_cmd_name(cmds, cmds->n - 1, name, sizeof(name));
+    return strcasecmp(name, "EXEC") == 0;
+}
+
+
+/* WAIT's answer: enough replicas hold what was just committed? */
+static int
+tk_redis_wait_check(tk_redis_t *r, redisReply *reply)
+{
+    if (reply->type == REDIS_REPLY_INTEGER
+        && reply->integer >= r->wait_replicas)
+    {
+        return TK_REDIS_OK;
+    }
+
+    tk_redis_set_error(r, "Redis at %s: committed on the primary, but %lld "
+                       "of %d replicas confirmed it within %d ms (WAIT): "
+                       "not acknowledged", r->addr,
+                       reply->type == REDIS_REPLY_INTEGER
+                           ? (long long) reply->integer : -1LL,
+                       r->wait_replicas, r->wait_ms);
+    return TK_REDIS_ERROR;
 }
 
 
@@ -214,17 +474,23 @@ tk_redis_pipeline_cb(tk_redis_t *r, const tk_cmds_t *cmds,
 {
     size_t       i;
     void        *reply;
-    int          rc;
+    int          rc, readonly = 0, wait;
 
     rc = tk_redis_append(r, cmds);
     if (rc != TK_REDIS_OK) {
         return rc;
     }
 
+    wait = r->wait_replicas && tk_redis_ends_exec(cmds)
+           && redisAppendCommand(r->ctx, "WAIT %d %d", r->wait_replicas,
+                                 r->wait_ms) == REDIS_OK;
+
     for (i = 0; i < cmds->n; i++) {
         if (redisGetReply(r->ctx, &reply) != REDIS_OK || reply == NULL) {
             return tk_redis_ctx_error(r);
         }
+
+        readonly |= tk_redis_readonly(reply);
 
         if (cb) {
             if (cb(data, i, reply) != 0 && rc == TK_REDIS_OK) {
@@ -240,7 +506,19 @@ tk_redis_pipeline_cb(tk_redis_t *r, const tk_cmds_t *cmds,
         freeReplyObject(reply);
     }
 
-    return rc;
+    if (wait) {
+        if (redisGetReply(r->ctx, &reply) != REDIS_OK || reply == NULL) {
+            return tk_redis_ctx_error(r);
+        }
+        if (rc == TK_REDIS_OK && !readonly
+            && tk_redis_wait_check(r, reply) != TK_REDIS_OK)
+        {
+            rc = TK_REDIS_ERROR;
+        }
+        freeReplyObject(reply);
+    }
+
+    return readonly ? tk_redis_lost_readonly(r) : rc;
 }
 
 
@@ -249,7 +527,7 @@ tk_redis_pipeline(tk_redis_t *r, const tk_cmds_t *cmds, redisReply ***replies)
 {
     redisReply  **all, *reply;
     size_t        i;
-    int           rc;
+    int           rc, readonly = 0, wait;
 
     if (replies == NULL) {
         return tk_redis_pipeline_cb(r, cmds, NULL, NULL);
@@ -269,15 +547,31 @@ tk_redis_pipeline(tk_redis_t *r, const tk_cmds_t *cmds, redisReply ***replies)
         return rc;
     }
 
-    for (i = 0; i < cmds->n; i++) {
+    wait = r->wait_replicas && tk_redis_ends_exec(cmds)
+           && redisAppendCommand(r->ctx, "WAIT %d %d", r->wait_replicas,
+                                 r->wait_ms) == REDIS_OK;
+
+    for (i = 0; i < cmds->n + (size_t) wait; i++) {
         if (redisGetReply(r->ctx, (void **) &reply) != REDIS_OK
             || reply == NULL)
         {
-            tk_redis_replies_free(all, i);
+            tk_redis_replies_free(all, i < cmds->n ? i : cmds->n);
             return tk_redis_ctx_error(r);
         }
 
+        if (i == cmds->n) {             /* WAIT's answer */
+            rc = readonly ? TK_REDIS_OK : tk_redis_wait_check(r, reply);
+            freeReplyObject(reply);
+            break;
+        }
+
+        readonly |= tk_redis_readonly(reply);
         all[i] = reply;
+    }
+
+    if (readonly || rc != TK_REDIS_OK) {
+        tk_redis_replies_free(all, cmds->n);
+        return readonly ? tk_redis_lost_readonly(r) : rc;
     }
 
     *replies = all;

@@ -29,15 +29,33 @@ typedef struct {
     redisContext  *ctx;
     char           addr[256];     /* as given: "unix:/p" or "host:port" */
     char           err[512];      /* last error, for the user           */
+    int            wait_replicas; /* WAIT after every EXEC (0: none)    */
+    int            wait_ms;
 } tk_redis_t;
 
 /*
- * addr is "unix:/path/redis.sock", "/path/redis.sock", "host:port" or
- * "[v6addr]:port"; timeout_ms bounds the connect and every command
- * (0: none).  Returns TK_REDIS_OK or TK_REDIS_ERROR with r->err like
- * "Redis at unix:/x.sock: No such file or directory".
+ * addr is "unix:/path/redis.sock", "/path/redis.sock", "host:port",
+ * "[v6addr]:port", or "sentinel://host:port,host:port,.../NAME": then
+ * the Sentinels are asked in turn for the primary of NAME, and a server
+ * that is not a primary (ROLE) is refused -- nothing is ever written to
+ * a replica.  timeout_ms bounds the connect and every command (0: none).
+ * Returns TK_REDIS_OK or TK_REDIS_ERROR with r->err like "Redis at
+ * unix:/x.sock: No such file or directory".
+ *
+ * A READONLY reply (the primary became a replica under us) closes the
+ * connection and fails the call with TK_REDIS_ERROR, as a lost link does:
+ * the caller reconnects, which asks Sentinel again.
  */
 int tk_redis_connect(tk_redis_t *r, const char *addr, int timeout_ms);
+
+/*
+ * For every later connect of this process: after each pipeline that ends
+ * in EXEC, "WAIT replicas ms" in the same round trip, and TK_REDIS_ERROR
+ * ("committed on the primary, but only N replicas confirmed it") when
+ * fewer confirm -- the caller does not acknowledge the mail then, and its
+ * retry is idempotent.  replicas 0: off (the default).
+ */
+void tk_redis_wait_default(int replicas, int ms);
 void tk_redis_close(tk_redis_t *r);
 
 /*
