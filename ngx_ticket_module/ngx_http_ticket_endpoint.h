@@ -47,6 +47,7 @@ struct ngx_http_ticket_endpoint_s {
     ngx_uint_t                 nsentinels;
     ngx_str_t                  master_name;
     ngx_uint_t                 sentinel;        /* sentinels[] asked next */
+    ngx_uint_t                 sub_sentinel;    /* the one w->sub uses  */
     u_char                    *primary_text;    /* addrs[0].text's room */
     unsigned                   resolved:1;      /* addrs[0] is current  */
 };

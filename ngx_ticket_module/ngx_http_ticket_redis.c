@@ -37,6 +37,8 @@ static void ngx_http_ticket_conn_refuse(ngx_http_ticket_conn_t *conn,
     const char *why, ngx_str_t *detail);
 static void ngx_http_ticket_handshake_handler(redisAsyncContext *ac,
     void *reply, void *privdata);
+static void ngx_http_ticket_sub_handler(redisAsyncContext *ac, void *reply,
+    void *privdata);
 static ngx_int_t ngx_http_ticket_role_check(ngx_http_ticket_conn_t *conn,
     ngx_http_ticket_reply_t *rr);
 static ngx_int_t ngx_http_ticket_schema_check(ngx_http_ticket_conn_t *conn,
@@ -88,7 +90,10 @@ ngx_http_ticket_conn_connect(ngx_http_ticket_conn_t *conn)
     ep = w->mcf->endpoint;
     addr = ngx_http_ticket_endpoint_addr(ep);
 
-    if (ep->nsentinels && !ep->resolved) {
+    if (conn->subscriber) {
+        addr = &ep->sentinels[ep->sub_sentinel];
+
+    } else if (ep->nsentinels && !ep->resolved) {
         if (conn->id) {
             /* the shared connection asks; this one waits for a primary */
             conn->peer = &addr->text;
@@ -142,7 +147,12 @@ ngx_http_ticket_conn_connect(ngx_http_ticket_conn_t *conn)
     conn->dying = 0;
 
     ac->data = conn;
-    ngx_http_ticket_reader_init(conn, ac);
+
+    /* hiredis' pub/sub code reads its own redisReply objects: the
+     * subscriber keeps hiredis' reader (one small reply per failover) */
+    if (!conn->subscriber) {
+        ngx_http_ticket_reader_init(conn, ac);
+    }
 
     ac->ev.data = c;
     ac->ev.addRead = ngx_http_ticket_ev_add_read;
@@ -153,6 +163,15 @@ ngx_http_ticket_conn_connect(ngx_http_ticket_conn_t *conn)
 
     (void) redisAsyncSetConnectCallback(ac, ngx_http_ticket_on_connect);
     (void) redisAsyncSetDisconnectCallback(ac, ngx_http_ticket_on_disconnect);
+
+    if (conn->subscriber) {
+        conn->state = NGX_HTTP_TICKET_SUBSCRIBED;
+        conn->subscribed = 0;
+        (void) redisAsyncCommand(ac, ngx_http_ticket_sub_handler, conn,
+                                 "SUBSCRIBE +switch-master");
+        ngx_add_timer(&conn->timer, w->mcf->redis_timeout);
+        return;
+    }
 
     if (conn->id) {
         /* the batch's timer covers the handshake */
@@ -311,6 +330,21 @@ ngx_http_ticket_conn_retry(ngx_http_ticket_conn_t *conn)
 
     conn->state = NGX_HTTP_TICKET_DOWN;
 
+    if (conn->subscriber && w && !w->exiting) {
+        ep = w->mcf->endpoint;
+        ep->sub_sentinel = (ep->sub_sentinel + 1) % ep->nsentinels;
+        delay = conn->backoff;
+        conn->backoff = ngx_min(conn->backoff * 2,
+                                NGX_HTTP_TICKET_BACKOFF_MAX);
+
+        if (conn->timer.timer_set) {
+            ngx_del_timer(&conn->timer);
+        }
+
+        ngx_add_timer(&conn->timer, delay);
+        return;
+    }
+
     if (conn->id || w == NULL || w->exiting) {
         /* transaction connections reconnect when next needed */
         return;
@@ -426,7 +460,7 @@ ngx_http_ticket_conn_lost(ngx_http_ticket_conn_t *conn,
 
     ngx_http_ticket_conn_retry(conn);
 
-    if (conn->id && !conn->held && w && !w->exiting
+    if (conn->id && !conn->subscriber && !conn->held && w && !w->exiting
         && !ngx_queue_empty(&w->waiters) && !w->dispatch.posted)
     {
         ngx_post_event(&w->dispatch, &ngx_posted_events);
@@ -458,7 +492,7 @@ ngx_http_ticket_conn_log_down(ngx_http_ticket_conn_t *conn, const char *err)
                              : &ngx_http_ticket_endpoint_addr(ep)->text,
                   err ? err : "unknown error");
 
-    if (conn->id == 0) {
+    if (conn->id == 0 || conn->subscriber) {
         conn->logged_down = 1;
     }
 }
@@ -488,6 +522,7 @@ ngx_http_ticket_conn_timer(ngx_event_t *ev)
     case NGX_HTTP_TICKET_ROLE:
     case NGX_HTTP_TICKET_SCHEMA:
     case NGX_HTTP_TICKET_SENTINEL:
+    case NGX_HTTP_TICKET_SUBSCRIBED:
         ngx_http_ticket_conn_log_down(conn, "timed out");
         ngx_http_ticket_conn_kill(conn);
         break;
@@ -646,6 +681,107 @@ ngx_http_ticket_sentinel_reply(ngx_http_ticket_conn_t *conn,
                                 rr->type == REDIS_REPLY_ERROR ? &rr->str
                                                               : &none);
     return NGX_DECLINED;
+}
+
+
+/*
+ * w->sub's messages: the confirmation of SUBSCRIBE, then one
+ * "+switch-master" per failover: "NAME old-ip old-port new-ip new-port".
+ * For our NAME the new primary goes into the endpoint and the shared
+ * connection is dropped, so it reconnects there at once (and the
+ * transaction connections follow the endpoint's generation).
+ */
+static void
+ngx_http_ticket_sub_handler(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    ngx_http_ticket_conn_t *conn = privdata;
+
+    u_char                      *p, *last, *f[5];
+    size_t                       fl[5];
+    ngx_str_t                    ip, port;
+    ngx_uint_t                   n;
+    redisReply                  *rr = reply;
+    ngx_http_ticket_worker_t    *w;
+    ngx_http_ticket_endpoint_t  *ep;
+
+    w = ngx_http_ticket_worker;
+
+    if (rr == NULL || w == NULL || w->exiting || conn->ac != ac
+        || rr->type != REDIS_REPLY_ARRAY || rr->elements != 3
+        || rr->element[0]->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    ep = w->mcf->endpoint;
+
+    if (ngx_strcmp(rr->element[0]->str, "subscribe") == 0) {
+        if (conn->timer.timer_set) {
+            ngx_del_timer(&conn->timer);
+        }
+        conn->subscribed = 1;
+        conn->backoff = NGX_HTTP_TICKET_BACKOFF_MIN;
+        conn->logged_down = 0;
+        ngx_log_error(NGX_LOG_INFO, w->log, 0,
+                      "ticket: listening to sentinel %V for +switch-master",
+                      conn->peer);
+        return;
+    }
+
+    if (ngx_strcmp(rr->element[0]->str, "message") != 0
+        || rr->element[2]->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    p = (u_char *) rr->element[2]->str;
+    last = p + rr->element[2]->len;
+
+    for (n = 0; n < 5 && p < last; n++) {
+        f[n] = p;
+        while (p < last && *p != ' ') {
+            p++;
+        }
+        fl[n] = p - f[n];
+        while (p < last && *p == ' ') {
+            p++;
+        }
+    }
+
+    if (n != 5 || fl[0] != ep->master_name.len
+        || ngx_strncmp(f[0], ep->master_name.data, fl[0]) != 0)
+    {
+        return;
+    }
+
+    ip.data = f[3];
+    ip.len = fl[3];
+    port.data = f[4];
+    port.len = fl[4];
+
+    if (ngx_http_ticket_endpoint_primary(ep, &ip, &port) != NGX_OK) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                  "ticket: sentinel %V: +switch-master, the primary of "
+                  "\"%V\" is now %V", conn->peer, &ep->master_name,
+                  &ngx_http_ticket_endpoint_addr(ep)->text);
+
+    /* straight to the new primary, without asking again */
+    w->main.resolved_now = 1;
+
+    if (w->main.ac) {
+        ngx_http_ticket_conn_kill(&w->main);
+
+    } else if (w->main.state == NGX_HTTP_TICKET_DOWN) {
+        if (w->main.timer.timer_set) {
+            ngx_del_timer(&w->main.timer);
+        }
+        w->main.resolved_now = 0;
+        ngx_add_timer(&w->main.timer, 0);
+    }
 }
 
 

@@ -46,6 +46,8 @@ typedef enum {
                                           ask again                     */
     NGX_HTTP_TICKET_SENTINEL,          /* asking a Sentinel for the
                                           primary's address             */
+    NGX_HTTP_TICKET_SUBSCRIBED,        /* w->sub: SUBSCRIBE sent to a
+                                          Sentinel                      */
     NGX_HTTP_TICKET_READY
 } ngx_http_ticket_conn_state_e;
 
@@ -113,6 +115,8 @@ struct ngx_http_ticket_conn_s {
     unsigned                       logged_schema:1;
     unsigned                       logged_role:1;
     unsigned                       auth_pending:1; /* tx: AUTH reply next */
+    unsigned                       subscriber:1;   /* w->sub */
+    unsigned                       subscribed:1;   /* SUBSCRIBE confirmed */
     unsigned                       resolved_now:1; /* a Sentinel just named
                                                       the primary: go there */
     ngx_str_t                     *peer;           /* address of the link,
@@ -170,6 +174,8 @@ typedef struct {
     ngx_pool_t                    *pool;           /* the cycle's */
     ngx_http_ticket_main_conf_t   *mcf;
     ngx_http_ticket_conn_t         main;
+    ngx_http_ticket_conn_t         sub;            /* ticket_redis_sentinel:
+                                                      +switch-master */
     ngx_http_ticket_conn_t        *tx;
     ngx_uint_t                     ntx;
     ngx_http_ticket_slot_t        *free;

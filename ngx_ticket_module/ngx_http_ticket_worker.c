@@ -95,6 +95,13 @@ ngx_http_ticket_redis_init_process(ngx_cycle_t *cycle)
 
     ngx_http_ticket_conn_connect(&w->main);
 
+    /* with Sentinels: a subscriber hears of failovers (redis.c) */
+    if (mcf->endpoint->nsentinels) {
+        ngx_http_ticket_conn_init(w, &w->sub, w->ntx + 1);
+        w->sub.subscriber = 1;
+        ngx_http_ticket_conn_connect(&w->sub);
+    }
+
     return NGX_OK;
 }
 
@@ -125,6 +132,12 @@ ngx_http_ticket_redis_exit_process(ngx_cycle_t *cycle)
 
     if (w->main.timer.timer_set) {
         ngx_del_timer(&w->main.timer);
+    }
+
+    ngx_http_ticket_conn_kill(&w->sub);
+
+    if (w->sub.timer.timer_set) {
+        ngx_del_timer(&w->sub.timer);
     }
 
     for (i = 0; i < w->ntx; i++) {

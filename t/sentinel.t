@@ -203,5 +203,8 @@ like $e1, qr/duplicate/i, 'as a duplicate: stored once';
 my $err = TK::read_file("$d/nginx/logs/error.log");
 unlike $err, qr/\[(alert|emerg)\]|signal \d+/, 'no worker crashed';
 like $err, qr/sentinel .* names .* as the primary/, 'nginx asked Sentinel';
+like $err, qr/listening to sentinel .* for \+switch-master/, 'each worker subscribed to +switch-master';
+like $err, qr/\+switch-master, the primary of "tkm" is now 127\.0\.0\.1:\d+/,
+    'and heard of the failover';
 
 done_testing;
