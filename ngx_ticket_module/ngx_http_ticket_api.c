@@ -19,6 +19,7 @@
 #include <hiredis/read.h>
 
 #include "ngx_http_ticket_views.h"
+#include "ngx_http_ticket_casework.h"
 #include "ngx_http_ticket_cache.h"
 #include "ngx_http_ticket_compose.h"
 #include "ngx_http_ticket_api_json.h"
@@ -125,6 +126,14 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (rest.len == 7 && ngx_strncmp(rest.data, "/search", 7) == 0) {
         return ngx_http_ticket_search(r, ctx);
+    }
+
+    /* casework: text modules, ticket templates */
+    if (rest.len == 13 && ngx_strncmp(rest.data, "/text_modules", 13) == 0) {
+        return ngx_http_ticket_textmod_json(r, ctx);
+    }
+    if (rest.len == 10 && ngx_strncmp(rest.data, "/templates", 10) == 0) {
+        return ngx_http_ticket_templates_api(r, ctx);
     }
 
     if (rest.len > 9 && ngx_strncmp(rest.data, "/tickets/", 9) == 0) {

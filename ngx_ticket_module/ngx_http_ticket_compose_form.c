@@ -13,6 +13,7 @@
 #include <hiredis/read.h>
 
 #include "ngx_http_ticket_view.h"
+#include "ngx_http_ticket_casework.h"
 
 
 static ngx_int_t ngx_http_ticket_compose_modes(ngx_http_request_t *r,
@@ -191,6 +192,13 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     tpl->state_opts_n = TK_STATE_MAX;
 
     if (ngx_http_ticket_compose_modes(r, de, v, c, ld, tpl) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* casework: the templates, ?template=ID; "::" suggestions */
+    if (ngx_http_ticket_template_prefill(r, ctx, v, c, ld->templates, tpl)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

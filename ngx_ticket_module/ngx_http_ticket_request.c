@@ -4,6 +4,7 @@
  */
 
 #include "ngx_http_ticket.h"
+#include "ngx_http_ticket_casework.h"
 
 
 /* Form bodies are small; anything larger is refused before it is read. */
@@ -257,6 +258,16 @@ ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     if (ngx_http_ticket_path_is(path, "/profile")) {
         ctx->page = "profile";
         return ngx_http_ticket_profile(r, ctx);
+    }
+
+    /* casework: an agent's own text modules; the composer's suggestions */
+    if (path->len == sizeof("/text-modules.json") - 1
+        && ngx_strncmp(path->data, "/text-modules.json", path->len) == 0)
+    {
+        return ngx_http_ticket_textmod_json(r, ctx);
+    }
+    if (ngx_http_ticket_path_is(path, "/text-modules")) {
+        return ngx_http_ticket_textmods(r, ctx, 0);
     }
 
     if (ngx_http_ticket_path_is(path, "/admin")) {
