@@ -657,6 +657,12 @@ size_t tk_index_lex_member(char *buf, size_t size, const tk_str_t *text,
 #define TK_FORM_TOKEN_TTL    3600
 #define TK_FORM_RL_WINDOW    3600
 #define TK_FORM_ACTOR        "form"
+#define TK_FORM_MESSAGE_MAX  20000           /* bytes of the message    */
+/* article flags: "form" on a request that came through the form;
+ * "auto-reply" on its confirmation -- mailbridge then sends it with
+ * Auto-Submitted: auto-replied (RFC 3834) */
+#define TK_FLAG_FORM         "form"
+#define TK_FLAG_AUTO_REPLY   "auto-reply"
 
 /* Data protection: one entry per export or erasure, without personal
  * data (time by action mode customer tickets articles); capped. */
