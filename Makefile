@@ -108,7 +108,7 @@ $(BUILD)/libtk.a: $(TK_LIB_OBJS) $(TK_SUPPORT_OBJS) $(BUILD)/libtksupport.a
 
 $(BUILD)/ticketctl: $(TICKETCTL_SRCS) $(wildcard ticketctl/*.h) $(BUILD)/libtk.a
 	$(CC) $(TK_CFLAGS) -Iticketctl -o $@ $(TICKETCTL_SRCS) $(BUILD)/libtk.a \
-	    -lhiredis -lcrypt -lpcre2-8
+	    -lhiredis -lcrypt -lpcre2-8 -lz
 
 $(BUILD)/mailbridge: $(MAILBRIDGE_SRCS) $(wildcard mailbridge/*.h) $(BUILD)/libtk.a
 	$(CC) $(TK_CFLAGS) -Imailbridge $$(pkg-config --cflags $(MB_PKGS)) \

@@ -675,6 +675,8 @@ size_t tk_index_lex_member(char *buf, size_t size, const tk_str_t *text,
 #define TK_F_AUD_CUSTOMER    "customer"        /* customer id (a number)  */
 #define TK_F_AUD_TICKETS     "tickets"
 #define TK_F_AUD_ARTICLES    "articles"
+/* SCAN patterns of what erasure looks through (ticketctl customer) */
+#define TK_PATTERN_RAWHASH   TK_PFX_RAWHASH "*"
 /* what an anonymised name and address become */
 #define TK_ANON_NAME         "anonymised"
 #define TK_ANON_EMAIL_FMT    "anonymised-%llu@invalid"

@@ -157,6 +157,7 @@ cp -r "$ROOT/static" "$RUNDIR/static"
 chmod -R a+rX "$RUNDIR/static"
 "$ROOT/scripts/nginx-conf.sh" --prefix "$RUNDIR/nginx" --port "$PORT" \
     --redis "$REDIS_URL" --static "$RUNDIR/static" "${NGINX_USER[@]}" \
+    --server 'location = /form { ticket; ticket_cookie_secure off; ticket_form on; ticket_form_group legal; }' \
     >"$RUNDIR/nginx/conf/nginx.conf"
 nginx -p "$RUNDIR/nginx" -c "$RUNDIR/nginx/conf/nginx.conf" -t -q ||
     die "nginx -t failed for $RUNDIR/nginx/conf/nginx.conf"

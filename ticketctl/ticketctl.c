@@ -41,6 +41,7 @@ static const tc_command_t  tc_commands[] = {
     { "sla", tc_cmd_sla },
     { "calendar", tc_cmd_calendar },
     { "trigger", tc_cmd_trigger },
+    { "customer", tc_cmd_customer },         /* casework: data protection */
     { NULL, NULL }
 };
 
@@ -114,6 +115,13 @@ static const struct {
       "  trigger test --subject S [--body B] [--from F] [--group G]\n"
       "           [--priority P] [--state S] [--auto 0|1] [--on create|update]\n"
       "                            which rules would fire (exit 1: none)\n" },
+    { "customer",
+      "  customer export ADDRESS -o FILE.zip\n"
+      "                            everything held about the person: JSON,\n"
+      "                            every mail as .eml, attachments\n"
+      "  customer erase ADDRESS --mode delete|anonymise --yes [--no-reindex]\n"
+      "                            delete their tickets or anonymise them;\n"
+      "                            rebuilds the full-text index afterwards\n" },
     { NULL, NULL }
 };
 
