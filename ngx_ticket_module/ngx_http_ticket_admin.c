@@ -109,6 +109,12 @@ ngx_http_ticket_admin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     {
         return ngx_http_ticket_textmods(r, ctx, 1);
     }
+    if (ctx->path.len >= sizeof("/admin/customers") - 1
+        && ngx_strncmp(ctx->path.data, "/admin/customers",
+                       sizeof("/admin/customers") - 1) == 0)
+    {
+        return ngx_http_ticket_dp_admin(r, ctx);
+    }
     if (ctx->path.len >= sizeof("/admin/templates") - 1
         && ngx_strncmp(ctx->path.data, "/admin/templates",
                        sizeof("/admin/templates") - 1) == 0)

@@ -111,6 +111,11 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_reply_api(r, ctx, number);
     }
 
+    /* casework: data protection (admins), GET and POST */
+    if (rest.len > 11 && ngx_strncmp(rest.data, "/customers/", 11) == 0) {
+        return ngx_http_ticket_dp_api(r, ctx, &rest);
+    }
+
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
                                      "only GET is supported");

@@ -45,6 +45,13 @@ ngx_int_t ngx_http_ticket_template_prefill(ngx_http_request_t *r,
     ngx_http_ticket_compose_t *c, ngx_http_ticket_reply_t *templates,
     void *compose_tpl);
 
+/* dp.c: data protection -- "/admin/customers" (admin.c checked the
+ * role) and "/api/v1/customers/..." (rest: "/customers/...") */
+ngx_int_t ngx_http_ticket_dp_admin(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+ngx_int_t ngx_http_ticket_dp_api(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *rest);
+
 /* reqform.c: a "ticket_form on" location: GET the form, POST a request */
 ngx_int_t ngx_http_ticket_reqform(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);

@@ -675,6 +675,31 @@ size_t tk_index_lex_member(char *buf, size_t size, const tk_str_t *text,
 #define TK_F_AUD_CUSTOMER    "customer"        /* customer id (a number)  */
 #define TK_F_AUD_TICKETS     "tickets"
 #define TK_F_AUD_ARTICLES    "articles"
+/*
+ * Requests of the web (admins: /admin/customers, the JSON API) to export
+ * or erase, worked off by "ticketctl customer work" (consumer group
+ * TK_DP_GROUP), each outcome in tk:dp:result:ID (ID = the entry's id),
+ * with EXPIRE TK_DP_RESULT_TTL; the entry is XACK'd and XDEL'd in the
+ * MULTI that writes the result.  An export's zip is the result's "file".
+ */
+#define TK_KEY_DP_REQUESTS   "tk:dp:requests"
+#define TK_DP_GROUP          "ticketctl"
+#define TK_FMT_DP_RESULT     "tk:dp:result:%s"
+#define TK_FMTS_DP_RESULT    "tk:dp:result:%S"
+#define TK_PATTERN_DP_RESULT "tk:dp:result:*"
+#define TK_DP_RESULT_TTL     3600
+#define TK_F_DP_OP           "op"              /* export | erase          */
+#define TK_F_DP_ADDRESS      "address"         /* request only            */
+#define TK_F_DP_MODE         "mode"            /* anonymise | delete      */
+#define TK_F_DP_LOGIN        "login"           /* the admin who asked     */
+#define TK_F_DP_STATUS       "status"          /* done | error            */
+#define TK_F_DP_MESSAGE      "message"
+#define TK_F_DP_TICKETS      "tickets"
+#define TK_F_DP_ARTICLES     "articles"
+#define TK_F_DP_CUSTOMER     "customer"        /* customer id             */
+#define TK_F_DP_FILE         "file"            /* the zip (export)        */
+#define TK_F_DP_TIME         "time"
+
 /* SCAN patterns of what erasure looks through (ticketctl customer) */
 #define TK_PATTERN_RAWHASH   TK_PFX_RAWHASH "*"
 /* what an anonymised name and address become */

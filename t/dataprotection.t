@@ -73,6 +73,12 @@ my ($b1) = deliver(from => $B, subject => 'Bußgeld Wombatzki', body => "Ich bin
 $api->api('POST', "/api/v1/tickets/$b1/articles", $token, content => $tk->json->encode(
     { type => 'reply', to => 'x.wombatzki@beuteltier.example', subject => 'Bußgeld', body => "Hallo Xaverine Wombatzki\n" }));
 
+# person C: through the web (API and /admin/customers)
+my $C = 'Quirin Quokkamann <quirin@quokka.example>';
+my ($c1) = deliver(from => $C, subject => 'Anfrage Quokkamann', body => "Ich bin Quirin Quokkamann.\r\n");
+my $admin_pw = $tk->add_user('ada', name => 'Ada Admin', admin => 1, rights => 'legal:full');
+my $admin_token = $tk->add_token('ada');
+
 # every key name and value that still holds one of the words
 sub traces {
     my (@words) = @_;
@@ -186,6 +192,62 @@ subtest 'delete: their ticket and every key of it are gone' => sub {
     my $c = $tk->login_client('anna', $pw);
     is $c->get("/t/$b1")->{status}, 404, 'ticket page: 404';
     is $tk->ticket_hash($a1)->{group}, 'legal', "A's anonymised tickets untouched";
+};
+
+subtest 'the web asks, ticketctl customer work does: API and admin page' => sub {
+    my $res = $api->api('GET', '/api/v1/customers/quirin@quokka.example/export', $token);
+    is $res->{status}, 403, 'an agent: 403';
+    $res = $api->api('POST', '/api/v1/customers/quirin@quokka.example/erase', $token, content => '{"mode":"delete"}');
+    is $res->{status}, 403, 'an agent cannot erase';
+    is $r->exists(TK_KEY_DP_REQUESTS) ? $r->xlen(TK_KEY_DP_REQUESTS) : 0, 0, 'no request written';
+
+    $res = $api->api('GET', '/api/v1/customers/quirin@quokka.example/export', $admin_token);
+    is $res->{status}, 202, 'export asked: 202';
+    my $id = $res->json->{request};
+    like $id, qr/^\d+-\d+$/, 'request id';
+    $res = $api->api('GET', "/api/v1/customers/requests/$id", $admin_token);
+    is $res->{status}, 202, 'still queued: 202';
+    $tk->ctl('customer', 'work', '--once');
+    $res = $api->api('GET', "/api/v1/customers/requests/$id", $admin_token);
+    is $res->{status}, 200, 'done: 200';
+    like $res->{headers}{'content-type'}, qr{^application/zip}, 'the zip';
+    my $dir = tempdir(CLEANUP => 1);
+    TK::write_file("$dir/c.zip", $res->{content});
+    my @names = split /\n/, `unzip -Z1 $dir/c.zip`;
+    my ($first) = $r->lrange(tk_key_ticket_arts($c1), 0, 0);
+    ok((grep { $_ eq "ticket-$c1/article-$first.eml" } @names), 'every article in it');
+    is $r->xlen(TK_KEY_DP_REQUESTS), 0, 'the request (it names the person) is gone';
+
+    $res = $api->api('POST', '/api/v1/customers/quirin@quokka.example/erase', $admin_token, content => '{"mode":"kaputt"}');
+    is $res->{status}, 422, 'bad mode: 422';
+    is $r->xlen(TK_KEY_DP_REQUESTS), 0, 'nothing asked';
+
+    # the admin page: the confirmation must match
+    my $c = $tk->login_client('ada', $admin_pw);
+    $res = $c->get('/admin');
+    ok $res->dom->at('ul#admin-sections a[data-section="customers"]'), 'admin index links it';
+    $res = $c->get('/admin/customers');
+    is $res->{status}, 200, 'page';
+    ok $res->dom->at('form#dp-erase input[name=confirm]'), 'erasure asks to confirm';
+    $res = $c->post_csrf('/admin/customers/erase', { address => 'quirin@quokka.example', mode => 'delete', confirm => 'quirin@quokka.exampel' });
+    is $res->{status}, 422, 'a confirmation that does not match: 422';
+    ok $res->dom->at('#error-confirm'), 'said so';
+    is $r->xlen(TK_KEY_DP_REQUESTS), 0, 'nothing asked';
+    is $c->post('/admin/customers/erase', [ address => 'quirin@quokka.example', mode => 'delete', confirm => 'quirin@quokka.example' ])->{status},
+        403, 'without CSRF: refused';
+    is $r->xlen(TK_KEY_DP_REQUESTS), 0, 'nothing asked';
+    $c->get('/admin/customers');
+    $res = $c->post_csrf('/admin/customers/erase', { address => 'Quirin@quokka.example', mode => 'delete', confirm => 'quirin@quokka.example' });
+    is $res->{status}, 303, 'confirmed: 303';
+    my ($loc) = ($res->{headers}{location} =~ /request=([\d-]+)/);
+    ok $loc, 'to the request';
+    $res = $c->get("/admin/customers?request=$loc");
+    is $res->dom->at('#dp-request')->attr('data-status'), 'queued', 'queued';
+    $tk->ctl('customer', 'work', '--once');
+    $res = $c->get("/admin/customers?request=$loc");
+    is $res->dom->at('#dp-request')->attr('data-status'), 'done', 'done';
+    is_deeply traces('quirin', 'quokka'), [], 'no trace of C';
+    is $api->api('GET', "/api/v1/customers/requests/$id", $admin_token)->{status}, 404, 'the earlier export is gone too';
 };
 
 done_testing;

@@ -324,6 +324,7 @@ tc_cmd_customer(tc_ctx_t *ctx, int argc, char **argv)
     static const tc_command_t  subs[] = {
         { "export", tc_cust_export },
         { "erase", tc_cust_erase },
+        { "work", tc_cust_work },
         { NULL, NULL }
     };
 

@@ -3,6 +3,8 @@
 #ifndef TC_CUSTOMER_H
 #define TC_CUSTOMER_H
 
+#include <stdio.h>
+
 #include "ticketctl.h"
 
 typedef struct {
@@ -26,6 +28,12 @@ int tc_cust_audit(tc_ctx_t *ctx, const char *action, const char *mode,
     const tc_cust_t *cu, unsigned long articles);
 
 int tc_cust_export(tc_ctx_t *ctx, int argc, char **argv);  /* _export.c */
+int tc_cust_export_run(tc_ctx_t *ctx, const char *address, FILE *f,
+    size_t *tickets, unsigned long *articles);
 int tc_cust_erase(tc_ctx_t *ctx, int argc, char **argv);   /* _erase.c  */
+int tc_cust_erase_run(tc_ctx_t *ctx, const char *address, int del,
+    int reindex, uint64_t *customer, size_t *tickets,
+    unsigned long *articles);
+int tc_cust_work(tc_ctx_t *ctx, int argc, char **argv);    /* _work.c   */
 
 #endif /* TC_CUSTOMER_H */

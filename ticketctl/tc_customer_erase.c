@@ -43,9 +43,7 @@ tc_cust_erase(tc_ctx_t *ctx, int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     tc_cust_t   cu;
-    tc_erase_t  e;
     const char *mode = NULL;
-    size_t      i;
     int         opt, yes = 0, reindex = 1, rc;
 
     optind = 1;
@@ -63,13 +61,14 @@ tc_cust_erase(tc_ctx_t *ctx, int argc, char **argv)
         return tc_usage("customer");
     }
 
-    if ((rc = tc_connect(ctx, 1)) || (rc = tc_cust_find(ctx, argv[optind],
-                                                         &cu)))
-    {
+    if ((rc = tc_connect(ctx, 1)) != EX_OK) {
         return rc;
     }
 
     if (!yes) {
+        if ((rc = tc_cust_find(ctx, argv[optind], &cu)) != EX_OK) {
+            return rc;
+        }
         printf("would %s %s (customer %llu, %zu addresses): %zu tickets, "
                "their address in %zu more; add --yes\n",
                strcmp(mode, "delete") == 0 ? "delete" : "anonymise",
@@ -79,10 +78,30 @@ tc_cust_erase(tc_ctx_t *ctx, int argc, char **argv)
         return EX_USAGE;
     }
 
+    return tc_cust_erase_run(ctx, argv[optind], strcmp(mode, "delete") == 0,
+                             reindex, NULL, NULL, NULL);
+}
+
+
+/* The erasure itself (also for "customer work"); counts for the caller. */
+int
+tc_cust_erase_run(tc_ctx_t *ctx, const char *address, int del, int reindex,
+    uint64_t *customer, size_t *tickets, unsigned long *articles)
+{
+    tc_cust_t   cu;
+    tc_erase_t  e;
+    const char *mode = del ? "delete" : "anonymise";
+    size_t      i;
+    int         rc;
+
+    if ((rc = tc_cust_find(ctx, address, &cu)) != EX_OK) {
+        return rc;
+    }
+
     memset(&e, 0, sizeof(e));
     e.ctx = ctx;
     e.cu = &cu;
-    e.del = strcmp(mode, "delete") == 0;
+    e.del = del;
     snprintf(e.anon, sizeof(e.anon), TK_ANON_EMAIL_FMT,
              (unsigned long long) cu.id);
     e.outbox = tc_command(ctx, "XRANGE " TK_KEY_OUTBOX " - +");
@@ -116,6 +135,12 @@ tc_cust_erase(tc_ctx_t *ctx, int argc, char **argv)
     } else if (rc == EX_OK) {
         printf("the full-text index still holds their words: run "
                "\"ticketctl reindex --fulltext\" soon\n");
+    }
+
+    if (customer) {
+        *customer = cu.id;
+        *tickets = cu.nown + cu.npart;
+        *articles = e.articles;
     }
 
     freeReplyObject(e.outbox);

@@ -83,14 +83,10 @@ tc_cust_export(tc_ctx_t *ctx, int argc, char **argv)
         { "output", required_argument, NULL, 'o' },
         { NULL, 0, NULL, 0 }
     };
-    tc_cust_t       cu;
-    tc_zip_t        z;
-    tk_out_t        out;
-    redisReply     *r;
     const char     *file = NULL;
     FILE           *f;
     unsigned long   articles = 0;
-    size_t          i;
+    size_t          tickets = 0;
     int             opt, rc;
 
     optind = 1;
@@ -103,18 +99,45 @@ tc_cust_export(tc_ctx_t *ctx, int argc, char **argv)
     if (optind + 1 != argc || file == NULL) {
         return tc_usage("customer");
     }
-
-    if ((rc = tc_connect(ctx, 1)) || (rc = tc_cust_find(ctx, argv[optind],
-                                                         &cu)))
-    {
+    if ((rc = tc_connect(ctx, 1)) != EX_OK) {
         return rc;
     }
 
     f = strcmp(file, "-") == 0 ? stdout : fopen(file, "wb");
     if (f == NULL) {
-        tc_cust_free(&cu);
         return tc_fail(EX_CANTCREAT, "%s: cannot create", file);
     }
+
+    rc = tc_cust_export_run(ctx, argv[optind], f, &tickets, &articles);
+
+    if (f != stdout && fclose(f) != 0 && rc == EX_OK) {
+        rc = tc_fail(EX_IOERR, "%s: write error", file);
+    }
+    if (rc == EX_OK && f != stdout) {
+        printf("exported %s: %zu tickets and mentions, %lu articles to %s\n",
+               argv[optind], tickets, articles, file);
+    }
+
+    return rc;
+}
+
+
+/* The zip into f (not closed); counts for the caller. */
+int
+tc_cust_export_run(tc_ctx_t *ctx, const char *address, FILE *f,
+    size_t *tickets, unsigned long *articles)
+{
+    tc_cust_t       cu;
+    tc_zip_t        z;
+    tk_out_t        out;
+    redisReply     *r;
+    size_t          i;
+    int             rc;
+
+    if ((rc = tc_cust_find(ctx, address, &cu)) != EX_OK) {
+        return rc;
+    }
+
     tc_zip_open(&z, f);
 
     tk_out_init_mem(&out);
@@ -159,20 +182,16 @@ tc_cust_export(tc_ctx_t *ctx, int argc, char **argv)
     for (i = 0; rc == EX_OK && i < cu.nown + cu.npart; i++) {
         rc = tc_exp_ticket(ctx, &z, i < cu.nown ? cu.own[i]
                                                 : cu.part[i - cu.nown],
-                           &articles);
+                           articles);
     }
 
-    if (tc_zip_close(&z) != 0 || (f != stdout && fclose(f) != 0)) {
-        rc = rc ? rc : tc_fail(EX_IOERR, "%s: write error", file);
+    if (tc_zip_close(&z) != 0) {
+        rc = rc ? rc : tc_fail(EX_IOERR, "write error");
     }
-
     if (rc == EX_OK) {
-        rc = tc_cust_audit(ctx, "export", "", &cu, articles);
-        if (f != stdout) {
-            printf("exported %s: %zu tickets, %zu mentions, %lu articles "
-                   "to %s\n", cu.addrs[0], cu.nown, cu.npart, articles, file);
-        }
+        rc = tc_cust_audit(ctx, "export", "", &cu, *articles);
     }
+    *tickets = cu.nown + cu.npart;
 
     tc_cust_free(&cu);
     return rc;

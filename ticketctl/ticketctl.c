@@ -121,7 +121,9 @@ static const struct {
       "                            every mail as .eml, attachments\n"
       "  customer erase ADDRESS --mode delete|anonymise --yes [--no-reindex]\n"
       "                            delete their tickets or anonymise them;\n"
-      "                            rebuilds the full-text index afterwards\n" },
+      "                            rebuilds the full-text index afterwards\n"
+      "  customer work [--once]    work off the web's export and erase\n"
+      "                            requests (tk:dp:requests)\n" },
     { NULL, NULL }
 };
 
