@@ -121,7 +121,10 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
                             &pf->tpl.profile_url) != NGX_OK
         || ngx_http_ticket_url(r, "profile/password",
                                sizeof("profile/password") - 1,
-                               &pf->tpl.password_url) != NGX_OK)
+                               &pf->tpl.password_url) != NGX_OK
+        /* casework: the user's own text modules */
+        || ngx_http_ticket_url(r, "text-modules", sizeof("text-modules") - 1,
+                               &pf->tpl.textmods_url) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -570,6 +570,22 @@ ngx_http_ticket_tp_fill(ngx_http_request_t *r, tk_textmod_vars_t *vars,
 }
 
 
+/* the template's state becomes the composer's "state afterwards" */
+static void
+ngx_http_ticket_tp_state(tk_tpl_compose_t *tpl, ngx_http_ticket_reply_t *v)
+{
+    ngx_int_t   state;
+    ngx_uint_t  k;
+    ngx_str_t   s;
+
+    ngx_http_ticket_reply_str(v, &s);
+    state = s.len ? tk_state_parse((const char *) s.data, s.len) : 0;
+    for (k = 0; state && k < tpl->state_opts_n; k++) {
+        tpl->state_opts[k].selected = (ngx_int_t) (k + 1) == state;
+    }
+}
+
+
 ngx_int_t
 ngx_http_ticket_template_prefill(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, void *view, ngx_http_ticket_compose_t *c,
@@ -647,6 +663,7 @@ ngx_http_ticket_template_prefill(ngx_http_request_t *r,
             && ngx_strncmp(want.data, e[i].str.data, want.len) == 0)
         {
             opt->selected = 1;
+            ngx_http_ticket_tp_state(tpl, &e[i + 1 + NGX_TP_STATE]);
             ngx_http_ticket_reply_str(&e[i + 1 + NGX_TP_SUBJECT], &subject);
             ngx_http_ticket_reply_str(&e[i + 1 + NGX_TP_BODY], &body);
             if ((subject.len

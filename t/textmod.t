@@ -138,7 +138,7 @@ subtest '"::keyword" in a note or reply sent without JavaScript is expanded' => 
 subtest 'ticket templates: admin page, API, the composer prefilled' => sub {
     my $res = $admin->get('/admin/templates');
     is $res->{status}, 200, 'page';
-    $res = $admin->post_csrf('/admin/templates/save', { name => 'Akteneinsicht', group => 'ALSO', state => 'waiting',
+    $res = $admin->post_csrf('/admin/templates/save', { name => 'Akteneinsicht', group => 'ALSO', state => 'open',
         priority => 'high', subject => 'Akteneinsicht für {{customer.name}}', body => "Hallo {{customer.name}},\nanbei.",
         customer => 'behoerde@example.org' });
     is $res->{status}, 303, 'saved';
@@ -157,7 +157,7 @@ subtest 'ticket templates: admin page, API, the composer prefilled' => sub {
 
     $res = api('/api/v1/templates');
     is $res->{status}, 200, 'API 200';
-    is_deeply $res->json->{templates}[0], { id => $id + 0, name => 'Akteneinsicht', group => 'ALSO', state => 'waiting',
+    is_deeply $res->json->{templates}[0], { id => $id + 0, name => 'Akteneinsicht', group => 'ALSO', state => 'open',
         priority => 'high', subject => 'Akteneinsicht für {{customer.name}}', body => "Hallo {{customer.name}},\nanbei.",
         customer => 'behoerde@example.org' }, 'the template, placeholders as written';
 
@@ -166,7 +166,9 @@ subtest 'ticket templates: admin page, API, the composer prefilled' => sub {
     my $f = $res->dom->at('form#compose');
     is decode_utf8($f->at('input[name=subject]')->attr('value')), 'Akteneinsicht für Kim Kundin', 'subject prefilled, filled';
     like decode_utf8($f->at('textarea[name=body]')->raw_text), qr/^\n?Hallo Kim Kundin,\nanbei\./, 'body prefilled';
-    ok $res->dom->at("select#template-choice option[value=\"$id\"]"), 'the choice of templates';
+    ok $res->dom->at("select#template-choice option[value=\"$id\"][selected]"), 'the choice of templates';
+    ok $f->at('select[name=state] option[value="2"][selected]'), "the template's state preselected";
+    ok !$f->at('select[name=state] option[value="3"][selected]'), 'instead of the default';
     is $c->get("/t/$n?template=9999")->{status}, 200, 'unknown template: the page as usual';
 };
 
