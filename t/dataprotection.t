@@ -155,10 +155,14 @@ subtest 'erase without --yes changes nothing' => sub {
 };
 
 subtest 'anonymise: the tickets stay, nothing of the person does' => sub {
+    my $ob = $r->xlen(TK_KEY_OUTBOX);
     my $out = $tk->ctl('customer', 'erase', 'zyprian.q@quast.example', '--mode', 'anonymise', '--yes');
     like $out, qr/anonymised zyprian\.q\@quast\.example: 2 tickets, 1 mentions/, 'said what it did';
     like $out, qr/full-text index .* rebuilt/, 'full text rebuilt';
     is_deeply traces(@A), [], 'no key name or value, no full-text hit holds their name or address';
+    is $r->xlen(TK_KEY_OUTBOX), $ob - 1, 'the reply queued to them left the outbox';
+    my ($out_art) = grep { ($r->hget(tk_key_article($a1, $_), 'kind') // '') eq 'out' } $r->lrange(tk_key_ticket_arts($a1), 0, -1);
+    is $r->hget(tk_key_article($a1, $out_art), 'delivery'), 'failed', 'and is marked not sent';
     my $t = $tk->ticket_hash($a1);
     is $t->{group}, 'legal', 'ticket kept: group';
     is $t->{customer_name}, TK_ANON_NAME, 'customer name anonymised';

@@ -31,6 +31,7 @@ typedef struct {
 static int tc_erase_ticket(tc_erase_t *e, uint64_t n, int own);
 static int tc_erase_rest(tc_erase_t *e);
 static int tc_erase_streams(tc_erase_t *e);
+static void tc_erase_persist(tc_ctx_t *ctx);
 
 
 int
@@ -137,6 +138,10 @@ tc_cust_erase_run(tc_ctx_t *ctx, const char *address, int del, int reindex,
                "\"ticketctl reindex --fulltext\" soon\n");
     }
 
+    if (rc == EX_OK) {
+        tc_erase_persist(ctx);
+    }
+
     if (customer) {
         *customer = cu.id;
         *tickets = cu.nown + cu.npart;
@@ -232,6 +237,14 @@ tc_erase_article(tc_erase_t *e, tk_cmds_t *c, uint64_t n, redisReply *a,
         tk_cmds_add(c, "DEL %s", key);
     }
     if (own) {
+        /* taken out of the outbox (tc_erase_outbox): never sent */
+        for (i = 0; i + 1 < a->elements; i += 2) {
+            if (strcmp(a->element[i]->str, TK_F_DELIVERY) == 0
+                && strcmp(a->element[i + 1]->str, "queued") == 0)
+            {
+                tk_cmds_add(c, "HSET %s " TK_F_DELIVERY " failed", akey);
+            }
+        }
         tk_cmds_add(c, "HSET %s " TK_F_ATTACHMENTS " 0 " TK_F_SIZE " 0", akey);
         tk_cmds_add(c, "HDEL %s " TK_F_PGP_SIG " " TK_F_LIST_ID, akey);
     }
@@ -694,4 +707,39 @@ static int
 tc_erase_streams(tc_erase_t *e)
 {
     return tc_erase_scan(e, "tk:*", "stream", tc_erase_stream);
+}
+
+
+/* Redis's files on disk still hold the old values: the AOF is rewritten
+ * and a snapshot taken now (when configured) rather than some day. */
+static void
+tc_erase_persist(tc_ctx_t *ctx)
+{
+    redisReply  *r;
+    int          aof = 0, rdb = 0;
+
+    r = tc_command(ctx, "CONFIG GET appendonly");
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        aof = strcmp(r->element[1]->str, "yes") == 0;
+    }
+    if (r) {
+        freeReplyObject(r);
+    }
+    r = tc_command(ctx, "CONFIG GET save");
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        rdb = r->element[1]->len > 0;
+    }
+    if (r) {
+        freeReplyObject(r);
+    }
+
+    /* "already in progress" is fine: it started after our writes */
+    if (aof && (r = tc_command(ctx, "BGREWRITEAOF"))) {
+        freeReplyObject(r);
+    }
+    if (rdb && (r = tc_command(ctx, "BGSAVE SCHEDULE"))) {
+        freeReplyObject(r);
+    }
+    printf("Redis files: %s%s\n", aof ? "AOF rewrite started" : "no AOF",
+           rdb ? ", snapshot scheduled" : ", no snapshots");
 }
