@@ -185,6 +185,14 @@ ngx_http_ticket_dp_admin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
             return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
         }
         ngx_str_null(&dp->request);
+        /* ?address=: from a customer's page, both forms filled in */
+        if (ngx_http_ticket_query_arg(r, "address", &dp->address) == NGX_OK
+            && dp->address.len <= 254
+            && !tk_has_ctrl(ngx_ticket_str(&dp->address)))
+        {
+            dp->tpl.address = *ngx_ticket_str(&dp->address);
+            dp->tpl.er_address = dp->tpl.address;
+        }
         return ngx_http_ticket_dp_page(r, ctx);
     }
 

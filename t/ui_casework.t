@@ -66,7 +66,8 @@ for my $view (qw(desktop mobile)) {
         like $v->{templateBody}, qr/^Hallo Kim Kundin,\nanbei der Antrag\./, 'template: text';
         like $v->{formDone}, qr/^\d+$/, 'the browser sent the request form';
         ok !$v->{honeypotVisible}, 'the honeypot is off screen';
-        ok $v->{$_} <= $width, "$_ fits ($v->{$_} px)" for qw(formWidth ticketWidth adminWidth);
+        ok $v->{$_} <= $width, "$_ fits ($v->{$_} px)" for qw(formWidth ticketWidth adminWidth dpWidth tplWidth);
+        is $v->{dpAddress}, 'kim@example.net', 'data protection page prefilled from ?address=';
         ok $v->{adminRows} >= 2, 'admin page lists the shared modules';
     };
 }

@@ -98,6 +98,14 @@ const viewports = [
       r.adminRows = await page.evaluate(() => document.querySelectorAll('table#textmods tr[data-id]').length);
       await page.screenshot({ path: `${OUT}/admin-text-modules-${v.name}.png`, fullPage: true });
 
+      await page.goto(`${BASE}/admin/customers?address=kim@example.net`, { waitUntil: 'load' });
+      r.dpWidth = await width();
+      r.dpAddress = await page.inputValue('form#dp-erase input[name=address]');
+      await page.screenshot({ path: `${OUT}/admin-customers-${v.name}.png`, fullPage: true });
+      await page.goto(`${BASE}/admin/templates`, { waitUntil: 'load' });
+      r.tplWidth = await width();
+      await page.screenshot({ path: `${OUT}/admin-templates-${v.name}.png`, fullPage: true });
+
       result.views[v.name] = r;
       await context.close();
     }
