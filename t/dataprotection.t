@@ -186,7 +186,8 @@ subtest 'anonymise: the tickets stay, nothing of the person does' => sub {
 subtest 'delete: their ticket and every key of it are gone' => sub {
     ok @{ traces(@B) }, 'B still there';
     my $ob = $r->xlen(TK_KEY_OUTBOX);
-    my $out = $tk->ctl('customer', 'erase', 'x.wombatzki@beuteltier.example', '--mode', 'delete', '--yes');
+    my $out = $tk->ctl('customer', 'erase', 'x.wombatzki@beuteltier.example', '--mode', 'delete', '--yes', '--verify');
+    like $out, qr/verified \d+ keys: 0 still name them/, '--verify found nothing left';
     like $out, qr/deleted x\.wombatzki\@beuteltier\.example: 1 tickets/, 'said what it did';
     is_deeply traces(@B), [], 'no trace of B';
     ok !$r->exists(tk_key_ticket($b1)), 'ticket hash gone';
@@ -196,6 +197,16 @@ subtest 'delete: their ticket and every key of it are gone' => sub {
     my $c = $tk->login_client('anna', $pw);
     is $c->get("/t/$b1")->{status}, 404, 'ticket page: 404';
     is $tk->ticket_hash($a1)->{group}, 'legal', "A's anonymised tickets untouched";
+};
+
+subtest '--verify names what another feature keeps' => sub {
+    my ($d1) = deliver(from => 'Dora Dachsbau <dora@dachs.example>', subject => 'Hallo');
+    $r->hset('tk:{c:99}:notes', 'text', 'ruft an: dora@dachs.example');     # a key erasure does not know
+    my ($rc, $out) = $tk->ctl_run('customer', 'erase', 'dora@dachs.example', '--mode', 'delete', '--yes', '--verify');
+    isnt $rc, 0, 'not a success';
+    like $out, qr/^left: hash tk:\{c:99\}:notes$/m, 'the key named';
+    like $out, qr/1 still name them/, 'counted';
+    $r->del('tk:{c:99}:notes');
 };
 
 subtest 'the web asks, ticketctl customer work does: API and admin page' => sub {

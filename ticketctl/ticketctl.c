@@ -120,8 +120,9 @@ static const struct {
       "                            everything held about the person: JSON,\n"
       "                            every mail as .eml, attachments\n"
       "  customer erase ADDRESS --mode delete|anonymise --yes [--no-reindex]\n"
-      "                            delete their tickets or anonymise them;\n"
-      "                            rebuilds the full-text index afterwards\n"
+      "           [--verify]       delete their tickets or anonymise them;\n"
+      "                            rebuilds the full-text index afterwards;\n"
+      "                            --verify reads every key for what is left\n"
       "  customer work [--once]    work off the web's export and erase\n"
       "                            requests (tk:dp:requests)\n" },
     { NULL, NULL }
