@@ -262,6 +262,8 @@ subtest 'the web asks, ticketctl customer work does: API and admin page' => sub 
     $res = $c->get("/admin/customers?request=$loc");
     is $res->dom->at('#dp-request')->attr('data-status'), 'done', 'done';
     is_deeply traces('quirin', 'quokka'), [], 'no trace of C';
+    my ($entry) = map { +{ @{ $_->[1] } } } $r->xrevrange(TK_KEY_AUDIT, '+', '-', 'COUNT', 1);
+    is_deeply [ @$entry{qw(action mode by)} ], [ 'erase', 'delete', 'ada' ], 'audit entry names the admin who asked';
     is $api->api('GET', "/api/v1/customers/requests/$id", $admin_token)->{status}, 404, 'the earlier export is gone too';
 };
 

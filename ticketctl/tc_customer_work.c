@@ -140,6 +140,12 @@ tc_work_one(tc_ctx_t *ctx, redisReply *entry)
     char            key[256];
     int             rc;
 
+    /* the admin who asked is the one the audit entry and the change
+     * feed name (tc_cust_audit and tc_actor read SUDO_USER first) */
+    if (*tc_work_field(f, TK_F_DP_LOGIN)) {
+        setenv("SUDO_USER", tc_work_field(f, TK_F_DP_LOGIN), 1);
+    }
+
     if (strcmp(op, "export") == 0) {
         mem = open_memstream(&buf, &len);
         if (mem == NULL) {
