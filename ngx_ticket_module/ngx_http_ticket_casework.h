@@ -24,8 +24,10 @@ ngx_int_t ngx_http_ticket_textmod_json(ngx_http_request_t *r,
 /*
  * "::keyword" tokens in *body replaced by the user's (then the shared)
  * text modules, placeholders filled from ticket number -- before the
- * reply or note is written (reply.c).  Without a token: next at once.
- * ctx->view is kept for next.
+ * reply or note is written (reply.c); number 0 for a ticket not made yet
+ * (the send-email page: {{ticket.number}} etc. stay empty, the agent's
+ * name is filled).  Without a token: next at once.  ctx->view is kept
+ * for next.
  */
 ngx_int_t ngx_http_ticket_textmod_expand(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number, ngx_str_t *body,

@@ -249,13 +249,15 @@ ngx_http_ticket_rf_fields(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_trim(&rf->subject);
 
     n = ngx_http_ticket_text_chars(&rf->name, 0);
-    if (n < 1 || n > NGX_RF_NAME_MAX || ngx_strlchr(rf->name.data,
-        rf->name.data + rf->name.len, '"') || ngx_strlchr(rf->name.data,
-        rf->name.data + rf->name.len, '<'))
+    if (n < 1 || n > NGX_RF_NAME_MAX
+        || ngx_strlchr(rf->name.data, rf->name.data + rf->name.len, '"')
+        || ngx_strlchr(rf->name.data, rf->name.data + rf->name.len, '\\')
+        || ngx_strlchr(rf->name.data, rf->name.data + rf->name.len, '<'))
     {
         ngx_http_ticket_cstr(&tpl->err_name, de
-            ? "Bitte einen Namen, höchstens 100 Zeichen, ohne \" und <."
-            : "Please give a name, at most 100 characters, without \" and <.");
+            ? "Bitte einen Namen, höchstens 100 Zeichen, ohne \", \\ und <."
+            : "Please give a name, at most 100 characters, without \", \\ "
+              "and <.");
         rc = NGX_DECLINED;
     }
 

@@ -377,8 +377,11 @@ ngx_http_ticket_tmj_expanded(ngx_http_request_t *r,
         return t->next(r, ctx);
     }
 
+    /* number 0: a new ticket that has none yet (the placeholder stays
+     * empty) */
     v.number.data = num;
-    v.number.len = ngx_sprintf(num, "%uL", t->number) - num;
+    v.number.len = t->number
+                   ? (size_t) (ngx_sprintf(num, "%uL", t->number) - num) : 0;
 
     len = tk_textmod_expand(NULL, 0, ngx_ticket_str(t->body), mods, n, &v);
     p = ngx_pnalloc(r->pool, len + 1);

@@ -112,6 +112,13 @@ subtest 'abuse changes nothing' => sub {
     is $res->{status}, 422, 'bad address and no name: 422';
     ok $res->dom->at('#error-email') && $res->dom->at('#error-name'), 'both messages';
     unchanged($before, 'bad fields');
+
+    $res = submit(name => 'Eve "x" <evil@example.net>');
+    is $res->{status}, 422, 'a name that would break the From: 422';
+    ok $res->dom->at('#error-name'), 'message at the name';
+    $res = submit(subject => "Hallo\r\nBcc: victim\@example.net");
+    is $res->{status}, 422, 'a subject with CR/LF: 422';
+    unchanged($before, 'header injection');
 };
 
 my ($n, $tok);
