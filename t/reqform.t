@@ -126,7 +126,7 @@ subtest 'a request: a ticket like inbound mail, the confirmation queued' => sub 
     my $before = snapshot();
     $tok = token();
     my $res = submit(token => $tok, attachment => { name => '../Vorladung.pdf', type => 'application/pdf', data => "%PDF-1.4\n" });
-    is $res->{status}, 200, '200';
+    is $res->{status}, 200, 'answered';
     $n = $res->dom->at('#request-done')->attr('data-ticket');
     like $n, qr/^\d+$/, "ticket number shown ($n)";
     my $t = $tk->ticket_hash($n);
@@ -191,6 +191,17 @@ subtest 'mailbridge sends the confirmation: Auto-Submitted: auto-replied' => sub
     like $mail, qr/^From: .*legal\@example\.org/mi, 'from the group';
     like $mail, qr/^Subject: .*\[Ticket#$n\]/mi, 'ticket number in the subject';
     TK::wait_for('delivery sent', 10, sub { ($r->hget(tk_key_article($n, $ids[1]), 'delivery') // '') eq 'sent' });
+};
+
+subtest 'triggers act on a request as on mail (the change feed)' => sub {
+    $r->del(tk_key_rl_form_ip('127.0.0.1'));          # as if the hour were over
+    $tk->spawn('feed', MB::bin(), '-c', MB::conf($tk), 'run', '--role', 'feed');
+    my $res = submit(subject => 'DRINGEND: Gewahrsam seit gestern');
+    is $res->{status}, 200, 'sent';
+    my $m = $res->dom->at('#request-done')->attr('data-ticket');
+    TK::wait_for('the rule "dringend"', 20, sub { ($tk->ticket_hash($m)->{priority} // 0) == 4 })
+        or diag TK::tail($tk->log_file('feed'), 20);
+    is $tk->ticket_hash($m)->{priority}, 4, 'priority DRINGEND! by the shipped rule';
 };
 
 done_testing;

@@ -92,7 +92,7 @@ subtest 'an agent keeps their own; nobody else reaches them' => sub {
 
 subtest 'GET /api/v1/text_modules: prefix, own before shared, placeholders for a ticket' => sub {
     my $res = api('/api/v1/text_modules?q=');
-    is $res->{status}, 200, '200';
+    is $res->{status}, 200, 'answered';
     is_deeply [ sort @{ keywords($res) } ], [ 'frist', 'gruss' ], "own frist hides the shared one";
     my ($f) = grep { $_->{keyword} eq 'frist' } @{ $res->json->{text_modules} };
     ok !$f->{shared}, 'frist: the own one';
