@@ -120,6 +120,9 @@ ngx_http_ticket_compose_reads(ngx_http_request_t *r,
     if (!c->posted) {
         ld->tpl_at = cmds->n - ld->first;
         tk_template_sort(cmds);
+        /* the keywords for the list next to the text (no JavaScript) */
+        tk_textmod_sort_names(cmds, ngx_ticket_str(&ctx->user.login));
+        tk_textmod_sort_names(cmds, NULL);
     }
 
     /* the reply mostly goes to the customer alone: then the page needs

@@ -75,6 +75,8 @@ static ngx_int_t ngx_http_ticket_tp_api_send(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_flag_t ngx_http_ticket_tp_digits(ngx_str_t *s);
 static void ngx_http_ticket_tp_body(tk_out_t *out, void *data);
+static ngx_int_t ngx_http_ticket_tp_keywords(ngx_http_request_t *r,
+    tk_tpl_compose_t *tpl, ngx_http_ticket_reply_t *lists);
 
 
 ngx_int_t
@@ -570,6 +572,59 @@ ngx_http_ticket_tp_fill(ngx_http_request_t *r, tk_textmod_vars_t *vars,
 }
 
 
+/* The keywords next to the composer's text: own ones, then the shared
+ * ones no own one hides. */
+static ngx_int_t
+ngx_http_ticket_tp_keywords(ngx_http_request_t *r, tk_tpl_compose_t *tpl,
+    ngx_http_ticket_reply_t *lists)
+{
+    ngx_uint_t                   k, i, j, n = 0;
+    ngx_flag_t                   dup;
+    tk_tpl_compose_textmods_t   *m;
+    ngx_http_ticket_reply_t     *e;
+
+    for (k = 0; k < 2; k++) {
+        if (lists[k].type == REDIS_REPLY_ARRAY) {
+            n += lists[k].nelem / 2;
+        }
+    }
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    m = ngx_pcalloc(r->pool, n * sizeof(*m));
+    if (m == NULL) {
+        return NGX_ERROR;
+    }
+    tpl->textmods = m;
+
+    for (k = 0; k < 2; k++) {
+        if (lists[k].type != REDIS_REPLY_ARRAY) {
+            continue;
+        }
+        e = lists[k].element;
+        for (i = 0; i + 1 < lists[k].nelem; i += 2) {
+            if (e[i].type != REDIS_REPLY_STRING) {
+                continue;
+            }
+            dup = 0;
+            for (j = 0; k == 1 && j < tpl->textmods_n; j++) {
+                dup |= tk_str_eq(&m[j].keyword, ngx_ticket_str(&e[i].str));
+            }
+            if (dup) {
+                continue;
+            }
+            m[tpl->textmods_n].keyword = *ngx_ticket_str(&e[i].str);
+            m[tpl->textmods_n].name = *ngx_ticket_str(&e[i + 1].str);
+            m[tpl->textmods_n].shared = k == 1;
+            tpl->textmods_n++;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 /* the template's state becomes the composer's "state afterwards" */
 static void
 ngx_http_ticket_tp_state(tk_tpl_compose_t *tpl, ngx_http_ticket_reply_t *v)
@@ -608,6 +663,13 @@ ngx_http_ticket_template_prefill(ngx_http_request_t *r,
                                ngx_sprintf(p, "text-modules.json?ticket=%uL",
                                            v->number) - p,
                                &tpl->textmods_url) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the replies after the templates' SORT: own and shared keywords */
+    if (templates != NULL
+        && ngx_http_ticket_tp_keywords(r, tpl, templates + 1) != NGX_OK)
     {
         return NGX_ERROR;
     }

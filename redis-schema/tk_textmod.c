@@ -300,3 +300,21 @@ tk_template_sort(tk_cmds_t *c)
                 " GET " TK_SORT_TEMPLATE TK_F_TPL_BODY
                 " GET " TK_SORT_TEMPLATE TK_F_TPL_CUSTOMER, TK_TEXTMOD_MAX);
 }
+
+
+void
+tk_textmod_sort_names(tk_cmds_t *c, const tk_str_t *owner)
+{
+    static const char  by[] = "BY " TK_SORT_TEXTMOD TK_F_TM_KEYWORD
+        " ALPHA LIMIT 0 %d GET " TK_SORT_TEXTMOD TK_F_TM_KEYWORD
+        " GET " TK_SORT_TEXTMOD TK_F_TM_NAME;
+    char               fmt[sizeof(by) + 64];
+
+    if (owner) {
+        snprintf(fmt, sizeof(fmt), "SORT %s %s", TK_FMTS_USER_TEXTMODS, by);
+        tk_cmds_add(c, fmt, owner, TK_TEXTMOD_MAX);
+    } else {
+        snprintf(fmt, sizeof(fmt), "SORT %s %s", TK_KEY_TEXTMODS, by);
+        tk_cmds_add(c, fmt, TK_TEXTMOD_MAX);
+    }
+}

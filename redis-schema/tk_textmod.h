@@ -79,6 +79,9 @@ void tk_textmod_delete(tk_cmds_t *c, const tk_str_t *id,
  * the shared list, else LOGIN's own.
  */
 void tk_textmod_sort(tk_cmds_t *c, const tk_str_t *owner);
+/* The same without the bodies, 2 replies per module (keyword name): the
+ * list the composer shows for browsers without JavaScript. */
+void tk_textmod_sort_names(tk_cmds_t *c, const tk_str_t *owner);
 
 /* A ticket template; empty fields prefill nothing. */
 typedef struct {

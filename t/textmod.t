@@ -117,7 +117,12 @@ subtest 'GET /api/v1/text_modules: prefix, own before shared, placeholders for a
 };
 
 subtest '"::keyword" in a note or reply sent without JavaScript is expanded' => sub {
+    my $mine = $c->get("/t/$n")->dom;
+    is_deeply [ map { $_->attr('data-keyword') } $mine->find('details#textmod-list li') ], [ 'frist', 'gruss' ],
+        "the keywords next to the text: anna's own (her frist hides the shared one)";
     my $page = $otto->get("/t/$n");
+    is_deeply [ map { $_->attr('data-keyword') } $page->dom->find('details#textmod-list li') ], [ 'frist' ],
+        "otto: the shared one";
     my ($action, $pairs) = $otto->form_values($page, 'form#compose', type => 'note', subject => 'Notiz',
         body => "Vorschlag:\n::frist\n\nund ::unbekannt bleibt, a::frist auch");
     my $res = $otto->post($action, $pairs);
