@@ -38,7 +38,7 @@ TK_LIB_SRCS  := redis-schema/tk_schema.c redis-schema/tk_keys.c \
                 redis-schema/tk_feed.c \
                 redis-schema/tk_sla.c redis-schema/tk_timer.c \
                 redis-schema/tk_trigger.c
-# casework: text modules, ticket templates, data protection
+# casework: text modules and ticket templates (data protection: ticketctl)
 TK_LIB_SRCS  += redis-schema/tk_textmod.c
 TK_LIB_OBJS  := $(patsubst redis-schema/%.c,$(BUILD)/obj/%.o,$(TK_LIB_SRCS))
 TK_HDRS      := $(wildcard redis-schema/*.h) $(TK_SUPPORT_HDRS)
