@@ -209,6 +209,16 @@ subtest '--verify names what another feature keeps' => sub {
     $r->del('tk:{c:99}:notes');
 };
 
+subtest 'a one-word name is no needle: the agent anna keeps her feed entries' => sub {
+    deliver(from => 'Anna <anna.one@single.example>', subject => 'Kurz');
+    my $by_anna = sub { scalar grep { ({ @{ $_->[1] } }->{by} // '') eq 'anna' } $r->xrange(TK_KEY_FEED, '-', '+') };
+    my $before = $by_anna->();
+    ok $before > 0, "anna's entries are there";
+    my $out = $tk->ctl('customer', 'erase', 'anna.one@single.example', '--mode', 'delete', '--yes', '--verify');
+    like $out, qr/0 still name them/, 'the customer is gone';
+    is $by_anna->(), $before, "the agent anna's feed entries stay";
+};
+
 subtest 'the web asks, ticketctl customer work does: API and admin page' => sub {
     my $res = $api->api('GET', '/api/v1/customers/quirin@quokka.example/export', $token);
     is $res->{status}, 403, 'an agent: 403';

@@ -176,7 +176,9 @@ tc_cust_hit(const tc_cust_t *cu, const char *s, size_t len)
         }
     }
 
-    return strlen(cu->name) >= 3
+    /* the name only when it is a full one ("Kim Kundin"): a bare "Anna"
+     * would also hit the agent anna's login in every feed entry */
+    return strlen(cu->name) >= 5 && strchr(cu->name, ' ')
            && tc_memcasemem(s, len, cu->name, strlen(cu->name));
 }
 
