@@ -1,5 +1,5 @@
 # Text modules, templates and the request form in a real browser
-# (headless Chromium, t/ui/casework.js) at 1280 and 390 px: "::fr" in
+# (headless Chromium, t/ui/textmod.js) at 1280 and 390 px: "::fr" in
 # the composer offers the text modules starting with "fr" and Enter puts
 # the own one in, placeholders filled (customer, ticket number, agent);
 # a template chosen above the composer fills subject and text; the
@@ -48,7 +48,7 @@ local $ENV{PASSWORD} = $pw;
 local $ENV{TICKET} = $n;
 local $ENV{TEMPLATE} = $tpl;
 local $ENV{OUT} = $out;
-my ($code, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/casework.js");
+my ($code, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/textmod.js");
 my $res = eval { JSON::PP->new->utf8->decode((split /\n/, $stdout)[-1] // '') };
 ok $res && !$res->{fatal}, 'the browser script ran' or diag "exit $code\n$stdout\n$stderr";
 $res && !$res->{fatal} or done_testing, exit;

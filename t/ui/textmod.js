@@ -1,4 +1,4 @@
-// casework.js -- drives Chromium for t/ui_casework.t at 1280 and 390 px:
+// textmod.js -- drives Chromium for t/ui_textmod.t at 1280 and 390 px:
 // "::" in the composer's text offers text modules (textmod.js asks
 // /text-modules.json), Enter puts the chosen one in with its
 // placeholders filled; a ticket template chosen above the composer
@@ -6,7 +6,7 @@
 // module page; the public request form, sent by the browser.
 // Screenshots into OUT.
 //
-//   BASE=... LOGIN=... PASSWORD=... TICKET=N TEMPLATE=ID OUT=dir node casework.js
+//   BASE=... LOGIN=... PASSWORD=... TICKET=N TEMPLATE=ID OUT=dir node textmod.js
 'use strict';
 const { chromium } = require('playwright-core');
 
