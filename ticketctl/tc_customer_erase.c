@@ -13,9 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "tc_customer.h"
 #include "tk_feed.h"
+#ifdef TK_F_TAGS
+#include "tk_tags.h"            /* once merged with the tags helper's work */
+#endif
 
 
 typedef struct {
@@ -396,6 +400,15 @@ tc_erase_ticket(tc_erase_t *e, uint64_t n, int own)
     f = tk_feed_open(&c, n, TK_FEED_FIELDS, &by);
 
     if (own && e->del) {
+#ifdef TK_F_TAGS
+        /* the tag sets and counts let go of the ticket (tk_tags.h) */
+        {
+            static const tk_str_t  none = { 0, (unsigned char *) "" };
+
+            tk_tags_sync(&c, f, n, &t.tags, &none, t.updated, &by,
+                         (int64_t) time(NULL));
+        }
+#endif
         tk_ticket_index_del(&c, &t);
         tk_cmds_add(&c, "DEL %s", key);                 /* participants */
         tk_key_ticket(key, sizeof(key), n);
@@ -614,6 +627,32 @@ tc_erase_rest(tc_erase_t *e)
     int     rc = EX_OK;
 
     if (e->cu->id) {
+#ifdef TK_FMTS_ORG
+        /* their organisation's member set and count (tk_customer.c) */
+        for (i = 0; e->cu->customer_hash
+                    && e->cu->customer_hash->type == REDIS_REPLY_ARRAY
+                    && i + 1 < e->cu->customer_hash->elements; i += 2)
+        {
+            redisReply  *fv = e->cu->customer_hash->element[i + 1];
+            tk_str_t     org;
+
+            if (strcmp(e->cu->customer_hash->element[i]->str,
+                       TK_F_ORGANISATION) != 0 || fv->len == 0)
+            {
+                continue;
+            }
+            org.data = (unsigned char *) fv->str;
+            org.len = fv->len;
+            rc |= tc_erase_cmd(e, tc_command(e->ctx, "SREM " TK_FMT_ORG
+                               " %llu", fv->str,
+                               (unsigned long long) e->cu->id));
+            rc |= tc_erase_cmd(e, tc_command(e->ctx, "ZINCRBY " TK_KEY_ORGS
+                               " -1 %s", fv->str));
+            rc |= tc_erase_cmd(e, tc_command(e->ctx, "ZREMRANGEBYSCORE "
+                               TK_KEY_ORGS " -inf 0"));
+            (void) org;
+        }
+#endif
         tk_key_customer(key, sizeof(key), e->cu->id);
         rc |= tc_erase_cmd(e, tc_command(e->ctx, "DEL %s", key));
         if (!e->del) {
