@@ -118,11 +118,27 @@ ngx_http_ticket_compose_reads(ngx_http_request_t *r,
     /* casework: the templates for the choice above the form */
     ld->tpl_at = -1;
     if (!c->posted) {
+        ngx_str_t   want;
+        ngx_uint_t  k;
+
         ld->tpl_at = cmds->n - ld->first;
-        tk_template_sort(cmds);
-        /* the keywords for the list next to the text (no JavaScript) */
-        tk_textmod_sort_names(cmds, ngx_ticket_str(&ctx->user.login));
-        tk_textmod_sort_names(cmds, NULL);
+        tk_template_sort_names(cmds);
+        /* ?template=ID: what the form takes of it, else a placeholder */
+        if (ngx_http_ticket_query_arg(r, "template", &want) != NGX_OK
+            || want.len == 0 || want.len > 20)
+        {
+            want.len = 0;
+        }
+        for (k = 0; k < want.len; k++) {
+            if (want.data[k] < '0' || want.data[k] > '9') {
+                want.len = 0;
+            }
+        }
+        if (want.len) {
+            tk_template_read(cmds, ngx_ticket_str(&want));
+        } else {
+            tk_cmds_add(cmds, "ECHO -");
+        }
     }
 
     /* the reply mostly goes to the customer alone: then the page needs

@@ -79,9 +79,6 @@ void tk_textmod_delete(tk_cmds_t *c, const tk_str_t *id,
  * the shared list, else LOGIN's own.
  */
 void tk_textmod_sort(tk_cmds_t *c, const tk_str_t *owner);
-/* The same without the bodies, 2 replies per module (keyword name): the
- * list the composer shows for browsers without JavaScript. */
-void tk_textmod_sort_names(tk_cmds_t *c, const tk_str_t *owner);
 
 /* A ticket template; empty fields prefill nothing. */
 typedef struct {
@@ -101,5 +98,10 @@ void tk_template_delete(tk_cmds_t *c, const tk_str_t *id);
 /* The templates sorted by name, 8 replies each: id name group state
  * priority subject body customer. */
 void tk_template_sort(tk_cmds_t *c);
+/* Only ids and names, 2 replies each, unordered (the composer's choice;
+ * it sorts them), and what the composer takes of one: HMGET state
+ * subject body. */
+void tk_template_sort_names(tk_cmds_t *c);
+void tk_template_read(tk_cmds_t *c, const tk_str_t *id);
 
 #endif /* TK_TEXTMOD_H */
