@@ -44,6 +44,8 @@ TK_LIB_SRCS  += redis-schema/tk_tags.c redis-schema/tk_merge.c \
                 redis-schema/tk_customer.c
 # notifications (helper notify)
 TK_LIB_SRCS  += redis-schema/tk_notify.c
+# casework: text modules and ticket templates (data protection: ticketctl)
+TK_LIB_SRCS  += redis-schema/tk_textmod.c
 TK_LIB_OBJS  := $(patsubst redis-schema/%.c,$(BUILD)/obj/%.o,$(TK_LIB_SRCS))
 TK_HDRS      := $(wildcard redis-schema/*.h) $(TK_SUPPORT_HDRS)
 
@@ -117,7 +119,7 @@ $(BUILD)/libtk.a: $(TK_LIB_OBJS) $(TK_SUPPORT_OBJS) $(BUILD)/libtksupport.a
 
 $(BUILD)/ticketctl: $(TICKETCTL_SRCS) $(wildcard ticketctl/*.h) $(BUILD)/libtk.a
 	$(CC) $(TK_CFLAGS) -Iticketctl $(if $(TC_DEFAULT_REDIS),-DTC_DEFAULT_REDIS='"$(TC_DEFAULT_REDIS)"') \
-	    -o $@ $(TICKETCTL_SRCS) $(BUILD)/libtk.a $(LDFLAGS) -lhiredis -lcrypt -lpcre2-8
+	    -o $@ $(TICKETCTL_SRCS) $(BUILD)/libtk.a $(LDFLAGS) -lhiredis -lcrypt -lpcre2-8 -lz
 
 $(BUILD)/mailbridge: $(MAILBRIDGE_SRCS) $(wildcard mailbridge/*.h) $(BUILD)/libtk.a
 	$(CC) $(TK_CFLAGS) -Imailbridge $$(pkg-config --cflags $(MB_PKGS)) \

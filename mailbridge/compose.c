@@ -149,7 +149,8 @@ mb_compose(const mb_out_t *o, const char *envelope_from, mb_mail_t *mail,
 
     if (o->auto_submitted) {
         g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
-                                 "auto-generated", NULL);
+                                 o->auto_submitted == 2 ? "auto-replied"
+                                 : "auto-generated", NULL);
     }
 
     /* notifications: for the agents' mail filters */

@@ -54,7 +54,8 @@ typedef struct {
     tk_str_t       crypt;         /* "encrypt,sign", "sign", ...        */
     tk_str_t       sign_fpr;      /* the group's pgp_sign, or empty     */
     int64_t        date;          /* Unix seconds                       */
-    int            auto_submitted; /* Auto-Submitted: auto-generated    */
+    int            auto_submitted; /* Auto-Submitted: 1 auto-generated,
+                                     2 auto-replied (request form)      */
     tk_str_t       x_group;       /* notifications: X-Ticket-Group      */
     tk_str_t       x_event;       /* notifications: X-Ticket-Event      */
     mb_att_t      *atts;

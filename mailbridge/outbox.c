@@ -602,6 +602,9 @@ mb_outbox_one(mb_outbox_t *ob, mb_entry_t *e)
         o.date = e->a.time ? e->a.time : (int64_t) time(NULL);
         o.atts = e->atts;
         o.natts = e->natts;
+        /* the request form's confirmation (RFC 3834) */
+        o.auto_submitted = tk_flags_has(&e->a.flags, TK_FLAG_AUTO_REPLY)
+                           ? 2 : 0;
     }
 
     rc = mb_compose(&o, cfg->smtp.envelope_from, &mail, info, sizeof(info));

@@ -64,6 +64,13 @@ typedef struct {
     ngx_flag_t                 cache;           /* ticket_cache */
     ngx_str_t                  subject_tag;     /* ticket_subject_tag */
     size_t                     upload_max_size; /* ticket_upload_max_size */
+    /* casework: the public request form (ngx_http_ticket_reqform.c) */
+    ngx_flag_t                 form;            /* ticket_form */
+    ngx_str_t                  form_group;      /* ticket_form_group */
+    ngx_uint_t                 form_rate;       /* ticket_form_rate, per
+                                                   IP and hour */
+    size_t                     form_file_max;   /* ticket_form_attachment_
+                                                   max_size */
 } ngx_http_ticket_loc_conf_t;
 
 extern ngx_module_t  ngx_http_ticket_module;

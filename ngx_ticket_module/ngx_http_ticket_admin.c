@@ -14,6 +14,7 @@
 
 #include "ngx_http_ticket_admin.h"
 #include "tk_tpl.h"
+#include "ngx_http_ticket_casework.h"
 
 
 /* Entries on the page; the rest stays in Redis (and in the count). */
@@ -99,6 +100,26 @@ ngx_http_ticket_admin(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                        sizeof("/admin/triggers") - 1) == 0)
     {
         return ngx_http_ticket_admin_triggers(r, ctx);    /* trigger rules */
+    }
+
+    /* casework: shared text modules, ticket templates */
+    if (ctx->path.len >= sizeof("/admin/text-modules") - 1
+        && ngx_strncmp(ctx->path.data, "/admin/text-modules",
+                       sizeof("/admin/text-modules") - 1) == 0)
+    {
+        return ngx_http_ticket_textmods(r, ctx, 1);
+    }
+    if (ctx->path.len >= sizeof("/admin/customers") - 1
+        && ngx_strncmp(ctx->path.data, "/admin/customers",
+                       sizeof("/admin/customers") - 1) == 0)
+    {
+        return ngx_http_ticket_dp_admin(r, ctx);
+    }
+    if (ctx->path.len >= sizeof("/admin/templates") - 1
+        && ngx_strncmp(ctx->path.data, "/admin/templates",
+                       sizeof("/admin/templates") - 1) == 0)
+    {
+        return ngx_http_ticket_templates(r, ctx);
     }
 
     /* the administration pages, one file each (ngx_http_ticket_admin.h) */

@@ -24,6 +24,7 @@
 #include <hiredis/read.h>
 
 #include "ngx_http_ticket_views.h"
+#include "ngx_http_ticket_casework.h"
 #include "ngx_http_ticket_cache.h"
 #include "ngx_http_ticket_compose.h"
 #include "ngx_http_ticket_outbound.h"
@@ -183,6 +184,11 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         }
     }
 
+    /* casework: data protection (admins), GET and POST */
+    if (rest.len > 11 && ngx_strncmp(rest.data, "/customers/", 11) == 0) {
+        return ngx_http_ticket_dp_api(r, ctx, &rest);
+    }
+
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
                                      "only GET is supported");
@@ -198,6 +204,14 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (rest.len == 7 && ngx_strncmp(rest.data, "/search", 7) == 0) {
         return ngx_http_ticket_search(r, ctx);
+    }
+
+    /* casework: text modules, ticket templates */
+    if (rest.len == 13 && ngx_strncmp(rest.data, "/text_modules", 13) == 0) {
+        return ngx_http_ticket_textmod_json(r, ctx);
+    }
+    if (rest.len == 10 && ngx_strncmp(rest.data, "/templates", 10) == 0) {
+        return ngx_http_ticket_templates_api(r, ctx);
     }
 
     if (rest.len > 9 && ngx_strncmp(rest.data, "/tickets/", 9) == 0) {

@@ -17,6 +17,7 @@
 #include <hiredis/read.h>
 
 #include "ngx_http_ticket_view.h"
+#include "tk_textmod.h"
 
 
 /* replies of the composer's first batch */
@@ -112,6 +113,32 @@ ngx_http_ticket_compose_reads(ngx_http_request_t *r,
 
     if (ld->cand) {
         ngx_http_ticket_compose_art_read(cmds, v->number, ld->cand);
+    }
+
+    /* casework: the templates for the choice above the form */
+    ld->tpl_at = -1;
+    if (!c->posted) {
+        ngx_str_t   want;
+        ngx_uint_t  k;
+
+        ld->tpl_at = cmds->n - ld->first;
+        tk_template_sort_names(cmds);
+        /* ?template=ID: what the form takes of it, else a placeholder */
+        if (ngx_http_ticket_query_arg(r, "template", &want) != NGX_OK
+            || want.len == 0 || want.len > 20)
+        {
+            want.len = 0;
+        }
+        for (k = 0; k < want.len; k++) {
+            if (want.data[k] < '0' || want.data[k] > '9') {
+                want.len = 0;
+            }
+        }
+        if (want.len) {
+            tk_template_read(cmds, ngx_ticket_str(&want));
+        } else {
+            tk_cmds_add(cmds, "ECHO -");
+        }
     }
 
     /* the reply mostly goes to the customer alone: then the page needs
@@ -235,6 +262,10 @@ ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
 
     if (ld->keys_for.len) {
         ld->keys = &rep[n - 1];
+    }
+
+    if (ld->tpl_at >= 0 && (ngx_uint_t) ld->tpl_at < n) {
+        ld->templates = &rep[ld->tpl_at];
     }
 
     /* the candidate is a mail (in or out): the one answered */

@@ -131,6 +131,10 @@ typedef struct {
     ngx_http_ticket_reply_t   *keys;            /* the customer's key, read
                                                    with the first batch */
     ngx_str_t                  keys_for;        /* ... for this address */
+    /* casework: the ticket templates (tk_template_sort), for the choice
+     * above the composer and ?template=ID; -1/NULL when posted */
+    ngx_int_t                  tpl_at;
+    ngx_http_ticket_reply_t   *templates;
 } ngx_http_ticket_compose_load_t;
 
 

@@ -13,6 +13,7 @@
 #include <hiredis/read.h>
 
 #include "ngx_http_ticket_view.h"
+#include "ngx_http_ticket_casework.h"
 
 
 static ngx_int_t ngx_http_ticket_compose_modes(ngx_http_request_t *r,
@@ -193,7 +194,15 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    return ngx_http_ticket_compose_send_label(r, ngx_http_ticket_lang(ctx), c, &tpl->send_label);
+    /* casework: the templates, ?template=ID; "::" suggestions */
+    if (ngx_http_ticket_template_prefill(r, ctx, v, c, ld->templates, tpl)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_ticket_compose_send_label(r, ngx_http_ticket_lang(ctx), c,
+                                              &tpl->send_label);
 }
 
 

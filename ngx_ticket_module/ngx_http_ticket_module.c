@@ -172,6 +172,35 @@ static ngx_command_t  ngx_http_ticket_commands[] = {
       offsetof(ngx_http_ticket_main_conf_t, time_zone),
       NULL },
 
+    /* casework: the public request form */
+    { ngx_string("ticket_form"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ticket_loc_conf_t, form),
+      NULL },
+
+    { ngx_string("ticket_form_group"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ticket_loc_conf_t, form_group),
+      NULL },
+
+    { ngx_string("ticket_form_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ticket_loc_conf_t, form_rate),
+      NULL },
+
+    { ngx_string("ticket_form_attachment_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ticket_loc_conf_t, form_file_max),
+      NULL },
+
       ngx_null_command
 };
 
@@ -674,6 +703,9 @@ ngx_http_ticket_create_loc_conf(ngx_conf_t *cf)
     lcf->session_timeout = NGX_CONF_UNSET;
     lcf->cache = NGX_CONF_UNSET;
     lcf->upload_max_size = NGX_CONF_UNSET_SIZE;
+    lcf->form = NGX_CONF_UNSET;
+    lcf->form_rate = NGX_CONF_UNSET_UINT;
+    lcf->form_file_max = NGX_CONF_UNSET_SIZE;
 
     return lcf;
 }
@@ -697,6 +729,20 @@ ngx_http_ticket_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->subject_tag, prev->subject_tag, "Ticket#");
     ngx_conf_merge_size_value(conf->upload_max_size, prev->upload_max_size,
                               20 * 1024 * 1024);
+
+    /* casework: the request form is not inherited either; its group
+     * must be named */
+    ngx_conf_init_value(conf->form, 0);
+    ngx_conf_merge_uint_value(conf->form_rate, prev->form_rate, 5);
+    ngx_conf_merge_size_value(conf->form_file_max, prev->form_file_max,
+                              2 * 1024 * 1024);
+    if (conf->form == 1 && (conf->enable != 1 || conf->form_group.len == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"ticket_form on\" needs "
+                           "\"ticket\" and \"ticket_form_group\" in the "
+                           "same location");
+        return NGX_CONF_ERROR;
+    }
 
     /* a "ticket" location takes forms with files up to that size: the
      * core's client_max_body_size (1m by default, merged before us)

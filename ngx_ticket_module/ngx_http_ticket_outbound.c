@@ -646,7 +646,11 @@ ngx_http_ticket_outbound_created(ngx_http_request_t *r,
     ngx_http_clear_location(r);
     r->headers_out.location = h;
 
+    /* fields this page does not set (tags: a new ticket has none) */
+    ngx_memzero(&row, sizeof(ngx_http_ticket_row_t));
+
     row.number = ob->t.number;
+    row.customer = ob->t.customer;
     row.title = *(ngx_str_t *) &ob->t.title;
     row.customer_name = *(ngx_str_t *) &ob->t.customer_name;
     row.customer_email = *(ngx_str_t *) &ob->t.customer_email;
@@ -659,8 +663,6 @@ ngx_http_ticket_outbound_created(ngx_http_request_t *r,
 
     tk_out_cstr(&out, "{");
     ngx_http_ticket_api_ticket_fields(&out, &row);
-    tk_out_cstr(&out, ",\"customer_id\":");
-    tk_out_uint(&out, ob->t.customer);
     tk_out_cstr(&out, ",\"customer_created\":");
     tk_out_cstr(&out, ob->at_customer >= 0 ? "true" : "false");
     tk_out_cstr(&out, ",\"article\":{\"id\":");

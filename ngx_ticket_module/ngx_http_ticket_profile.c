@@ -158,7 +158,10 @@ ngx_http_ticket_profile_show(ngx_http_request_t *r,
                                &pf->tpl.tokens_url) != NGX_OK
         || ngx_http_ticket_url(r, "profile/tokens/revoke",
                                sizeof("profile/tokens/revoke") - 1,
-                               &pf->tpl.revoke_url) != NGX_OK)
+                               &pf->tpl.revoke_url) != NGX_OK
+        /* casework: the user's own text modules */
+        || ngx_http_ticket_url(r, "text-modules", sizeof("text-modules") - 1,
+                               &pf->tpl.textmods_url) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -20,6 +20,7 @@
 #include <hiredis/read.h>
 
 #include "ngx_http_ticket_reply.h"
+#include "ngx_http_ticket_casework.h"
 
 
 #define NGX_HTTP_TICKET_REPLY_RETRIES  5
@@ -88,7 +89,9 @@ ngx_http_ticket_reply(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     rq->c = c;
     ctx->view = rq;
 
-    return ngx_http_ticket_reply_start(r, ctx);
+    /* "::keyword" typed without JavaScript: the text module's text */
+    return ngx_http_ticket_textmod_expand(r, ctx, number, &c->body,
+                                          ngx_http_ticket_reply_start);
 }
 
 
@@ -121,7 +124,8 @@ ngx_http_ticket_reply_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     rq->api = 1;
     ctx->view = rq;
 
-    return ngx_http_ticket_reply_start(r, ctx);
+    return ngx_http_ticket_textmod_expand(r, ctx, number, &c->body,
+                                          ngx_http_ticket_reply_start);
 }
 
 

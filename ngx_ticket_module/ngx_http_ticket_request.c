@@ -4,6 +4,7 @@
  */
 
 #include "ngx_http_ticket.h"
+#include "ngx_http_ticket_casework.h"
 
 
 /* Form bodies are small; anything larger is refused before it is read. */
@@ -48,7 +49,13 @@ ngx_http_ticket_handler(ngx_http_request_t *r)
 
     ctx->page = "error";
 
-    /* the path below ticket_base_url, with its leading "/" */
+    /* the path below ticket_base_url, with its leading "/"; a request
+     * form's location is the form, wherever it is (casework) */
+    if (lcf->form) {
+        ctx->path = r->uri;
+        goto form;
+    }
+
     if (r->uri.len < lcf->base_url.len
         || ngx_strncmp(r->uri.data, lcf->base_url.data, lcf->base_url.len)
            != 0)
@@ -62,10 +69,11 @@ ngx_http_ticket_handler(ngx_http_request_t *r)
 
     ctx->api = ngx_http_ticket_path_is(&ctx->path, "/api") ? 1 : 0;
 
-    /* DELETE: the API's only one (a subscription) has no body */
-    if ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
-        || (ctx->api && r->method == NGX_HTTP_DELETE))
-    {
+form:
+
+    /* DELETE is read like POST: a subscription's has no body, the
+     * tags' one has (an empty body reads at once) */
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;
@@ -200,6 +208,15 @@ ngx_http_ticket_route(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     static ngx_str_t  login = ngx_string("/login");
     static ngx_str_t  logout = ngx_string("/logout");
 
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    /* casework: the public request form needs no session */
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+    if (lcf->form) {
+        ctx->page = "form";
+        return ngx_http_ticket_reqform(r, ctx);
+    }
+
     if (ctx->path.len == login.len
         && ngx_strncmp(ctx->path.data, login.data, login.len) == 0)
     {
@@ -280,6 +297,16 @@ ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_notifications(r, ctx);
     }
 
+    /* casework: an agent's own text modules; the composer's suggestions */
+    if (path->len == sizeof("/text-modules.json") - 1
+        && ngx_strncmp(path->data, "/text-modules.json", path->len) == 0)
+    {
+        return ngx_http_ticket_textmod_json(r, ctx);
+    }
+    if (ngx_http_ticket_path_is(path, "/text-modules")) {
+        return ngx_http_ticket_textmods(r, ctx, 0);
+    }
+
     if (ngx_http_ticket_path_is(path, "/admin")) {
         ctx->page = "admin";
         return ngx_http_ticket_admin(r, ctx);
@@ -301,6 +328,11 @@ ngx_http_ticket_body_max(ngx_http_request_t *r)
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
     ct = r->headers_in.content_type ? &r->headers_in.content_type->value
                                     : NULL;
+
+    /* casework: a request form takes one attachment and a message */
+    if (lcf->form) {
+        return (off_t) lcf->form_file_max + 96 * 1024;
+    }
 
     if (ct && ct->len >= 19
         && ngx_strncasecmp(ct->data, (u_char *) "multipart/form-data", 19)

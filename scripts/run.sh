@@ -80,7 +80,7 @@ chmod 755 "$VAR" "$RUNDIR"
 chmod 711 "$VAR/redis" "$SOCKDIR"     # traverse to the socket, not list
 
 # ---- stop everything on Ctrl-C, TERM or when one server dies --------------
-REDIS_PID='' NGINX_PID='' MB_PID='' OUTBOX_PID='' SINK_PID='' SENT_MAIL=''
+REDIS_PID='' NGINX_PID='' MB_PID='' OUTBOX_PID='' SINK_PID='' SENT_MAIL='' DP_PID=''
 stopping=0
 stop_all() {
     [ "$stopping" = 1 ] && return
@@ -89,6 +89,7 @@ stop_all() {
     say "stopping"
     [ -n "$MB_PID" ] && kill -TERM "$MB_PID" 2>/dev/null
     [ -n "$OUTBOX_PID" ] && kill -TERM "$OUTBOX_PID" 2>/dev/null
+    [ -n "$DP_PID" ] && kill -TERM "$DP_PID" 2>/dev/null
     [ -n "$OUTBOX_PID" ] && wait "$OUTBOX_PID" 2>/dev/null
     [ -n "$SINK_PID" ] && kill -TERM "$SINK_PID" 2>/dev/null
     [ -n "$NGINX_PID" ] && kill -QUIT "$NGINX_PID" 2>/dev/null
@@ -157,6 +158,7 @@ cp -r "$ROOT/static" "$RUNDIR/static"
 chmod -R a+rX "$RUNDIR/static"
 "$ROOT/scripts/nginx-conf.sh" --prefix "$RUNDIR/nginx" --port "$PORT" \
     --redis "$REDIS_URL" --static "$RUNDIR/static" "${NGINX_USER[@]}" \
+    --server 'location = /form { ticket; ticket_cookie_secure off; ticket_form on; ticket_form_group legal; }' \
     >"$RUNDIR/nginx/conf/nginx.conf"
 nginx -p "$RUNDIR/nginx" -c "$RUNDIR/nginx/conf/nginx.conf" -t -q ||
     die "nginx -t failed for $RUNDIR/nginx/conf/nginx.conf"
@@ -222,6 +224,10 @@ if [ -x "$ROOT/build/mailbridge" ]; then
     fi
 fi
 
+# ---- data protection: the web's export and erase requests (casework) -------
+setsid "$CTL" --redis "$REDIS_URL" customer work >>"$VAR/customer-work.log" 2>&1 &
+DP_PID=$!
+
 # ---- ready -------------------------------------------------------------------
 cat >&2 <<MSG
 
@@ -231,6 +237,7 @@ cat >&2 <<MSG
   Logs:                   $RUNDIR/nginx/logs/error.log, $VAR/redis/redis.log
   Mail:                   $([ -n "$MB_PID" ] && echo "mailbridge running (config in $VAR/mailbridge)" || echo "not started (no build/mailbridge or mailbridge/dev-run.sh)")
   Sent mail:              $(if [ -n "$SENT_MAIL" ]; then echo "one file per mail in $SENT_MAIL (local SMTP sink; SMTP_RELAY=smtp://host:port for a real relay)"; elif [ -n "$OUTBOX_PID" ]; then echo "through $RELAY (log $VAR/outbox.log)"; else echo "not sent (no build/mailbridge or smtp-sink)"; fi)
+  Request form:           http://127.0.0.1:$PORT/form (group legal)
   Stop:                   Ctrl-C
 
 MSG

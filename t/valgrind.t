@@ -131,7 +131,9 @@ mkdir $prefix;
 mkdir "$prefix/conf";
 TK::write_file("$prefix/conf/nginx.conf",
     $tk->nginx_conf(prefix => $prefix, port => $port, workers => 1, redis_timeout => '3s',
-        redis => "unix:$d/proxy.sock"));
+        redis => "unix:$d/proxy.sock",
+        # casework: the public request form
+        server => 'location = /form { ticket; ticket_cookie_secure off; ticket_form on; ticket_form_group ALSO; }'));
 # nginx core's two exit-time leaks (TOOLCHAIN.md section 2)
 TK::write_file("$d/ngx.supp", <<'SUPP');
 {
@@ -304,6 +306,44 @@ subtest 'API writes, admin API, profile tokens' => sub {
     is $c->get('/profile')->{status}, 200, 'profile: tokens listed';
     is $c->post_csrf('/profile/tokens/revoke', [ id => substr($new ? $new->text : '0' x 8, 0, 8) ])->{status},
         303, 'profile: revoked';
+};
+
+# casework: text modules, templates, data protection requests, the form
+subtest 'text modules, templates, data protection, request form' => sub {
+    my $a = slow_client();
+    is $a->login('adam', $admin_pw)->{status}, 303, 'admin login';
+    $a->get('/admin/text-modules');
+    is $a->post_csrf('/admin/text-modules/save', { keyword => 'vg', name => 'Valgrind',
+        body => 'Hallo {{customer.name}} in {{ticket.number}}' })->{status}, 303, 'shared module saved';
+    is $a->post_csrf('/admin/text-modules/save', { keyword => 'vg', name => 'twice', body => 'x' })->{status}, 422,
+        'a keyword twice: 422';
+    $a->get('/admin/templates');
+    is $a->post_csrf('/admin/templates/save', { name => 'VG', state => 'open', subject => 'S {{customer.name}}',
+        body => 'B {{agent.name}}' })->{status}, 303, 'template saved';
+    is $a->get('/admin/customers?address=vg@example.org')->{status}, 200, 'data protection page';
+    is $a->post_csrf('/admin/customers/erase', { address => 'vg@example.org', mode => 'delete', confirm => 'no@example.org' })->{status},
+        422, 'erasure not confirmed';
+    is $c->get('/text-modules')->{status}, 200, 'own modules page';
+    is $c->get("/text-modules.json?q=v&ticket=$n")->{status}, 200, 'suggestions';
+    is $c->api(GET => "/api/v1/text_modules?q=va&ticket=$n", $token)->{status}, 200, 'API text modules';
+    is $c->api(GET => '/api/v1/templates', $token)->{status}, 200, 'API templates';
+    is $c->get("/t/$n?template=1")->{status}, 200, 'ticket page with a template';
+    my $res = $c->api(POST => "/api/v1/tickets/$n/articles", $token,
+        content => '{"type":"note","body":"::vg und ::nix"}');
+    is $res->{status}, 201, 'a note with ::vg';
+    is $c->api(GET => '/api/v1/customers/vg@example.org/export', $token)->{status}, 403, 'export: agents 403';
+    my $f = $tk->client;
+    my $page = $f->get('/form');
+    is $page->{status}, 200, 'request form';
+    my ($tok) = $page->{content} =~ /name="token" value="([0-9a-f]+)"/;
+    my $B = 'vgB';
+    my $body = join '', map { "--$B\r\nContent-Disposition: form-data; name=\"$_->[0]\"\r\n\r\n$_->[1]\r\n" }
+        [ token => $tok ], [ name => 'Val' ], [ email => 'val@example.org' ], [ subject => 'S' ], [ message => 'M' ];
+    $body .= "--$B\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nx\r\n--$B--\r\n";
+    $res = $f->request('POST', '/form', content => $body, headers => { 'content-type' => "multipart/form-data; boundary=$B" });
+    is $res->{status}, 200, 'request sent';
+    $res = $f->request('POST', '/form', content => $body, headers => { 'content-type' => "multipart/form-data; boundary=$B" });
+    is $res->{status}, 403, 'token used again: 403';
 };
 
 subtest 'a client goes away while its Redis reply is pending' => sub {

@@ -19,7 +19,6 @@
 static int tc_reindex_clear(tc_ctx_t *ctx, unsigned long *deleted);
 static int tc_reindex_batch(tc_ctx_t *ctx, redisReply *keys,
     unsigned long *done, unsigned long *skipped);
-static int tc_reindex_fulltext(tc_ctx_t *ctx);
 static int tc_reindex_ft_batch(tc_ctx_t *ctx, redisReply *keys,
     unsigned long *done, unsigned long *skipped);
 
@@ -81,7 +80,7 @@ tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv)
  * 1.x would delete them with the index otherwise.  Searches find less
  * until it is done (~0.4 ms per article: a million in ~7 minutes).
  */
-static int
+int
 tc_reindex_fulltext(tc_ctx_t *ctx)
 {
     redisReply     *reply;

@@ -48,6 +48,7 @@ static const tc_command_t  tc_commands[] = {
     { "migrate", tc_cmd_migrate },
     { "backup", tc_cmd_backup },
     { "restore", tc_cmd_restore },
+    { "customer", tc_cmd_customer },         /* casework: data protection */
     { NULL, NULL }
 };
 
@@ -136,6 +137,16 @@ static const struct {
       "                            put a backup into the empty data dir D of\n"
       "                            a stopped Redis (--aof: the AOF copy\n"
       "                            instead of the snapshot)\n" },
+    { "customer",
+      "  customer export ADDRESS -o FILE.zip\n"
+      "                            everything held about the person: JSON,\n"
+      "                            every mail as .eml, attachments\n"
+      "  customer erase ADDRESS --mode delete|anonymise --yes [--no-reindex]\n"
+      "           [--verify]       delete their tickets or anonymise them;\n"
+      "                            rebuilds the full-text index afterwards;\n"
+      "                            --verify reads every key for what is left\n"
+      "  customer work [--once]    work off the web's export and erase\n"
+      "                            requests (tk:dp:requests)\n" },
     { NULL, NULL }
 };
 

@@ -168,6 +168,11 @@ int tc_trigger_seed(tc_ctx_t *ctx, int verbose);
 /* FT.CREATE of the full-text index (tc_init.c; reindex --fulltext) */
 int tc_init_ft_create(tc_ctx_t *ctx);
 
+/* casework: tc_reindex.c, the full-text index rebuilt (FT.DROP KEEPDOCS,
+ * FT.CREATE, every article again); tc_customer.c, export and erase */
+int tc_reindex_fulltext(tc_ctx_t *ctx);
+int tc_cmd_customer(tc_ctx_t *ctx, int argc, char **argv);
+
 /* A new ticket with an inbound first article, as "ticket create" and
  * "demo" make them. */
 typedef struct {
