@@ -303,3 +303,16 @@ asan: asan-build
 	    head -40 $(ASAN_LOGS)/*; exit 1; fi
 	@grep -q '^Result: PASS' $(ASAN_BUILD)/prove.log || { echo "asan: prove failed"; exit 1; }
 	@echo "asan: no sanitizer report"
+
+# ---- fault and load tests (not part of make test): stress/*.t ----------
+#   make stress [STRESS=stress/mail_kill.t] [STRESS_QUICK=1]
+#       kill -9 of mailbridge/deliver/Redis under mail in and out, Redis
+#       restarts and stalls under web load, IMAP/SMTP down for minutes,
+#       Redis out of memory and disk full, make run's supervisor, 200
+#       clients for 60 s.  Numbers and durations: stress/lib.pl (env
+#       STRESS_*); STRESS_QUICK=1 is a few minutes.  One line per test
+#       goes to build/stress-results.txt (the figures of docs/reliability.md).
+STRESS ?= stress/
+.PHONY: stress
+stress: all
+	$(PROVE) -v $(STRESS)
