@@ -118,4 +118,110 @@ sub redis_crash {
     $tk->start_redis;
 }
 
+
+# One line of figures for docs/reliability.md: build/stress-results.txt.
+sub result {
+    my ($line) = @_;
+    Test::More::note($line);
+    open my $fh, '>>', "$TK::ROOT/build/stress-results.txt" or return;
+    print $fh scalar(gmtime) . " $line\n";
+}
+
+# ---- load with wrk ----------------------------------------------------------
+
+# A wrk Lua script that rotates through @$reqs ([method, path, body]),
+# with the cookie / bearer headers, and prints the status counts, the
+# socket errors and the latency percentiles at the end.
+sub wrk_script {
+    my ($tk, $reqs, %o) = @_;
+    my $q = sub { my $v = shift; $v =~ s/(["\\])/\\$1/g; $v =~ s/\n/\\n/g; qq("$v") };
+    my $lua = "local reqs = {\n";
+    for my $r (@$reqs) {
+        my ($m, $path, $body, $hdr) = @$r;
+        my %h = %{ $hdr // {} };
+        $lua .= sprintf "  { %s, %s, %s, {%s} },\n", $q->($m), $q->($path),
+            defined $body ? $q->($body) : 'nil',
+            join ', ', map { sprintf '[%s] = %s', $q->($_), $q->($h{$_}) } sort keys %h;
+    }
+    $lua .= "}\n" . <<'LUA';
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) counts = {}; i = math.random(#reqs) end
+function request()
+  i = i + 1
+  local r = reqs[(i % #reqs) + 1]
+  return wrk.format(r[1], r[2], r[4], r[3])
+end
+function response(status, headers, body) counts[status] = (counts[status] or 0) + 1 end
+function done(summary, latency, requests)
+  local agg = {}
+  for _, t in ipairs(threads) do
+    for k, v in pairs(t:get("counts")) do agg[k] = (agg[k] or 0) + v end
+  end
+  for k, v in pairs(agg) do io.write(string.format("status %d %d\n", k, v)) end
+  local e = summary.errors
+  io.write(string.format("errors connect %d read %d write %d status %d timeout %d\n",
+    e.connect, e.read, e.write, e.status, e.timeout))
+  io.write(string.format("requests %d duration_us %d\n", summary.requests, summary.duration))
+  io.write(string.format("latency_us p50 %d p90 %d p99 %d max %d\n", latency:percentile(50),
+    latency:percentile(90), latency:percentile(99), latency.max))
+end
+LUA
+    my $path = $tk->dir . '/' . ($o{name} // 'load') . '.lua';
+    TK::write_file($path, $lua);
+    return $path;
+}
+
+# Run wrk (blocking) or start it (async => 1: returns a sub that waits
+# and returns the result).  Result: {status => {code => n}, errors =>
+# {connect read write status timeout}, requests, seconds, rps, p50 p90
+# p99 max (ms), raw}.
+sub wrk {
+    my ($tk, $reqs, %o) = @_;
+    my $script = wrk_script($tk, $reqs, %o);
+    my @cmd = ('wrk', '-t', $o{threads} // 2, '-c', $o{clients} // 50,
+        '-d', ($o{seconds} // 10) . 's', '--timeout', ($o{timeout} // 5) . 's',
+        '-s', $script, $tk->base);
+    my $out = $tk->dir . '/' . ($o{name} // 'load') . '.out';
+    my $pid = fork // die;
+    if (!$pid) {
+        open STDOUT, '>', $out; open STDERR, '>&', \*STDOUT;
+        exec @cmd or POSIX::_exit(127);
+    }
+    my $wait = sub { waitpid $pid, 0; return wrk_parse(TK::read_file($out)) };
+    return $o{async} ? $wait : $wait->();
+}
+
+sub wrk_parse {
+    my ($text) = @_;
+    my %r = (status => {}, errors => {}, raw => $text);
+    $r{status}{$1} = $2 while $text =~ /^status (\d+) (\d+)$/mg;
+    if ($text =~ /^errors connect (\d+) read (\d+) write (\d+) status (\d+) timeout (\d+)$/m) {
+        @{ $r{errors} }{qw(connect read write status timeout)} = ($1, $2, $3, $4, $5);
+    }
+    if ($text =~ /^requests (\d+) duration_us (\d+)$/m) {
+        $r{requests} = $1;
+        $r{seconds} = $2 / 1e6;
+        $r{rps} = $r{seconds} ? $1 / $r{seconds} : 0;
+    }
+    if ($text =~ /^latency_us p50 (\d+) p90 (\d+) p99 (\d+) max (\d+)$/m) {
+        @r{qw(p50 p90 p99 max)} = map { $_ / 1000 } $1, $2, $3, $4;
+    }
+    return \%r;
+}
+
+sub sum_status {
+    my ($r, $re) = @_;
+    my $n = 0;
+    $n += $r->{status}{$_} for grep { /$re/ } keys %{ $r->{status} };
+    return $n;
+}
+
+sub socket_errors {
+    my ($r) = @_;
+    my $n = 0;
+    $n += $r->{errors}{$_} // 0 for qw(connect read write timeout);
+    return $n;
+}
+
 1;
