@@ -73,6 +73,14 @@ sub rss {
     return $s =~ /^VmRSS:\s+(\d+)/m ? $1 : 0;
 }
 
+# Anonymous private memory of a pid (heap, pools; not shared memory
+# zones such as the page cache, not files), in KB: what a leak grows.
+sub uss {
+    my ($pid) = @_;
+    my $s = TK::read_file("/proc/$pid/smaps_rollup");
+    return $s =~ /^Anonymous:\s+(\d+)/m ? $1 : 0;
+}
+
 # nginx's worker pids (children of the master).
 sub workers {
     my ($tk) = @_;
