@@ -151,14 +151,16 @@ sub wrk_script {
             defined $body ? $q->($body) : 'nil',
             join ', ', map { sprintf '[%s] = %s', $q->($_), $q->($h{$_}) } sort keys %h;
     }
-    $lua .= "}\n" . <<'LUA';
+    $lua .= "}\nNMAX = " . ($o{nmax} // 1) . "\n" . <<'LUA';
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) counts = {}; i = math.random(#reqs) end
 function request()
   i = i + 1
   local r = reqs[(i % #reqs) + 1]
-  return wrk.format(r[1], r[2], r[4], r[3])
+  -- "{N}" in a path: a random ticket number 1..NMAX
+  local path = string.gsub(r[2], "{N}", function() return tostring(math.random(NMAX)) end)
+  return wrk.format(r[1], path, r[4], r[3])
 end
 function response(status, headers, body) counts[status] = (counts[status] or 0) + 1 end
 function done(summary, latency, requests)

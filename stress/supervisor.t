@@ -71,6 +71,10 @@ sub start_run {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', $log; open STDERR, '>&', \*STDOUT;
         $ENV{TK_RUN_NO_BUILD} = 1;
+        # as from a terminal: a test run in the background (make stress &)
+        # inherits SIGINT ignored, and a shell cannot trap what it got
+        # ignored
+        $SIG{INT} = $SIG{QUIT} = 'DEFAULT';
         # a fresh process group, as a terminal would give make
         POSIX::setpgid(0, 0);
         if (($o{via} // '') eq 'make') {
@@ -97,6 +101,7 @@ sub gone_after {
     my $ok = eval { TK::wait_for("nothing of the run left ($what)", 30,
         sub { !%{ procs_of($run->{var}) } }); 1 };
     ok $ok, "$what: no process left" or diag explain procs_of($run->{var});
+    kill 'KILL', $run->{pid} unless $ok;
     waitpid $run->{pid}, 0;
     kill 'KILL', keys %{ procs_of($run->{var}) };
 }
