@@ -61,19 +61,24 @@ is scalar @bad, 0, 'every page answers 200 before the load' or diag join ' ', ma
 # shared cache zone and the libraries, which grow as pages are touched
 sub rss_all { my %r = map { $_ => ST::uss($_) } ST::workers($tk); \%r }
 sub kb { my $r = shift; my $s = 0; $s += $_ for values %$r; $s }
+# VmRSS of the workers together (shared pages counted in each), KB
+sub vmrss { my $s = 0; $s += ST::rss($_) for ST::workers($tk); $s }
 
 my @workers = ST::workers($tk);
 is scalar @workers, 2, 'two workers';
 my $rss_start = rss_all();
+my $vm_start = vmrss();
 # a warm-up as long as the run: caches, pools and the cache zone filled
 my $warm = ST::wrk($tk, \@reqs, clients => $CLIENTS, seconds => $SECONDS, name => 'warmup', timeout => 10,
     nmax => $TICKETS);
 my $rss0 = rss_all();
+my $vm0 = vmrss();
 note sprintf 'warm-up: %d requests, %.0f/s; USS %d -> %d KB', $warm->{requests}, $warm->{rps},
     kb($rss_start), kb($rss0);
 my $r = ST::wrk($tk, \@reqs, clients => $CLIENTS, seconds => $SECONDS, name => 'load', timeout => 10,
     nmax => $TICKETS);
 my $rss1 = rss_all();
+my $vm1 = vmrss();
 note $r->{raw};
 
 my $st = join ', ', map { "$_: $r->{status}{$_}" } sort keys %{ $r->{status} };
@@ -85,14 +90,19 @@ is ST::worker_crashes($tk), 0, 'no worker exited on a signal';
 is_deeply [ ST::workers($tk) ], \@workers, 'the same workers';
 my ($k0, $k1) = (kb($rss0), kb($rss1));
 my $grow = $k1 - $k0;
-# a leak grows with the requests; the heap's high-water mark (big search
-# replies of many clients at once) does not: a warm-up as long as the
-# run reaches it, what is left must be below 64 bytes per request
-cmp_ok $grow * 1024 / $r->{requests}, '<', 64,
-    sprintf 'workers\' private memory: %d KB after the warm-up, %d KB after the run (%+d KB)', $k0, $k1, $grow;
+# A leak grows with the requests; the heap's high-water mark does not:
+# with 200 clients in flight it swings by up to ~10 MB between rounds of
+# the same load (glibc trims and regrows; measured with repeated 12 s
+# rounds, docs/reliability.md), up and down.  So: after a warm-up as long
+# as the run, the run may add at most 16 MB -- 160 bytes per request at
+# 100 k requests; a leak of a pool-sized object per request (1 KB and
+# more) fails.
+cmp_ok $grow, '<', 16384,
+    sprintf 'workers\' anonymous memory: %d KB after the warm-up, %d KB after the run (%+d KB, %.0f bytes per request)',
+    $k0, $k1, $grow, $grow * 1024 / ($r->{requests} || 1);
 ST::result(sprintf 'load: %d clients %d s, %d tickets: %d requests, %.0f/s, %s, socket errors %d, '
-    . 'latency p50 %.1f ms p90 %.1f ms p99 %.1f ms max %.0f ms; workers anon memory %d -> %d KB (%+d KB), before the warm-up %d KB',
+    . 'latency p50 %.1f ms p90 %.1f ms p99 %.1f ms max %.0f ms; worker anonymous memory %d -> %d KB (%+d KB), before the warm-up %d KB; VmRSS %d / %d / %d KB (start / after warm-up / after run)',
     $CLIENTS, $SECONDS, $TICKETS, $r->{requests}, $r->{rps}, $st, ST::socket_errors($r),
-    $r->{p50}, $r->{p90}, $r->{p99}, $r->{max}, $k0, $k1, $grow, kb($rss_start));
+    $r->{p50}, $r->{p90}, $r->{p99}, $r->{max}, $k0, $k1, $grow, kb($rss_start), $vm_start, $vm0, $vm1);
 
 done_testing;
