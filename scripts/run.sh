@@ -69,7 +69,7 @@ fi
 # SIGTERM for this script when its parent (make) dies, also by kill -9
 if [ -z "${TK_RUN_PDEATHSIG:-}" ] && command -v setpriv >/dev/null; then
     export TK_RUN_PDEATHSIG=1
-    exec setpriv --pdeathsig TERM "$0" "$@"
+    exec setpriv --pdeathsig TERM bash "$0" "$@"
 fi
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -151,7 +151,7 @@ exec 3>&2          # the supervisors' messages go here, not to server logs
 supervise() {
     local name=$1 sig=$2
     shift 2
-    setsid setpriv --pdeathsig TERM "$SELF" --supervise "$name" "$sig" -- "$@" &
+    setsid setpriv --pdeathsig TERM bash "$SELF" --supervise "$name" "$sig" -- "$@" &
 }
 stop_all() {
     [ "$stopping" = 1 ] && return
