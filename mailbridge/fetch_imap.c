@@ -279,11 +279,6 @@ mb_imap_poll(mb_imap_t *im, mb_store_t *st)
 
 
 /*
- * tk:mailbox:NAME (SCHEMA.md "Mail accounts"): when it was polled, when
- * it last worked, what went wrong, how many mails it brought.  Best
- * effort: a Redis that is down was logged by the store already.
- */
-/*
  * Until the next poll: the poll interval; after failures in a row (the
  * server or Redis down) it doubles per failure up to 32 polls, at most
  * 5 min (never below the interval), so that a long outage is not
@@ -322,6 +317,11 @@ mb_imap_delay(mb_imap_t *im, int rc)
 }
 
 
+/*
+ * tk:mailbox:NAME (SCHEMA.md "Mail accounts"): when it was polled, when
+ * it last worked, what went wrong, how many mails it brought.  Best
+ * effort: a Redis that is down was logged by the store already.
+ */
 static void
 mb_imap_status(mb_imap_t *im, mb_store_t *st, int rc)
 {

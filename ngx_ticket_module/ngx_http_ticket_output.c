@@ -608,7 +608,8 @@ ngx_http_ticket_error(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
 /*
  * Did Redis refuse a write of this request: flagged by the batch code
- * (ngx_http_ticket_batch.c), or an error reply of the last batch?
+ * (ngx_http_ticket_batch.c, a refused queued command), or an error
+ * reply of the last batch?
  */
 static ngx_int_t
 ngx_http_ticket_write_refused(ngx_http_ticket_ctx_t *ctx)

@@ -418,9 +418,10 @@ ngx_http_ticket_reply_is_error(ngx_http_ticket_reply_t *rep)
 
 /*
  * Redis refusing a write: OOM (maxmemory with noeviction), MISCONF (the
- * AOF or RDB cannot be written), READONLY (a replica), EXECABORT (a
- * MULTI with a refused command).  An outage, not a bug: callers answer
- * 503 and say that nothing was saved.
+ * AOF or RDB cannot be written), READONLY (a replica).  An outage, not
+ * a bug: callers answer 503 and say that nothing was saved.  (The
+ * EXECABORT after such a refusal is not listed: it follows any refused
+ * command, also one of ours that is wrong.)
  */
 ngx_int_t
 ngx_http_ticket_reply_refused(ngx_str_t *err)
@@ -428,7 +429,7 @@ ngx_http_ticket_reply_refused(ngx_str_t *err)
     ngx_uint_t          k;
     size_t              n;
     static const char  *refusals[] = { "OOM ", "MISCONF ", "READONLY ",
-                                       "EXECABORT ", NULL };
+                                       NULL };
 
     for (k = 0; refusals[k]; k++) {
         n = ngx_strlen(refusals[k]);
