@@ -328,3 +328,16 @@ deb:
 
 deb-check:
 	$(SHARED)/tools/fresh-debian-check --tmpfs --cmd 'make deb && scripts/deb-install-check.sh'
+
+# ---- fault and load tests (not part of make test): stress/*.t ----------
+#   make stress [STRESS=stress/mail_kill.t] [STRESS_QUICK=1]
+#       kill -9 of mailbridge/deliver/Redis under mail in and out, Redis
+#       restarts and stalls under web load, IMAP/SMTP down for minutes,
+#       Redis out of memory and disk full, make run's supervisor, 200
+#       clients for 60 s.  Numbers and durations: stress/lib.pl (env
+#       STRESS_*); STRESS_QUICK=1 is a few minutes.  One line per test
+#       goes to build/stress-results.txt (the figures of docs/reliability.md).
+STRESS ?= stress/
+.PHONY: stress
+stress: all
+	$(PROVE) -v $(STRESS)

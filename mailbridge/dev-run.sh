@@ -9,7 +9,8 @@
 # on exit 0 (stored), left for the next round on 75 (try again), moved
 # to failed/ otherwise.  The first start drops one welcome mail.  Next to
 # it runs the daemon, "mailbridge run" (its roles: the feed consumer, and
-# IMAP once a mailbox is configured).  Ends on SIGTERM/SIGINT.
+# IMAP once a mailbox is configured).  Ends on SIGTERM/SIGINT, and when
+# "mailbridge run" dies (run.sh's supervisor then starts both again).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,6 +51,12 @@ RUN_PID=$!
 stop=0
 trap 'stop=1' TERM INT
 while [ "$stop" = 0 ]; do
+    # the daemon died: end, so that run.sh's supervisor restarts us both
+    if ! kill -0 "$RUN_PID" 2>/dev/null; then
+        wait "$RUN_PID" 2>/dev/null
+        echo "mailbridge: 'mailbridge run' exited (status $?)" >&2
+        exit 1
+    fi
     for f in "$DIR"/drop/*.eml; do
         [ -e "$f" ] || break
         "$MB" -c "$CONF" deliver --recipient legal@example.org < "$f"

@@ -45,6 +45,7 @@ typedef struct {
     int                  no_move;   /* server lacks MOVE               */
     int                  abortable; /* a stop may cut the transfer     */
     int64_t              next;      /* mb_now_ms() of the next poll    */
+    unsigned             fails;     /* failed polls in a row           */
     size_t               fetched;   /* stored by the current poll      */
     char                 error[256]; /* what went wrong in it, or ""   */
 } mb_imap_t;
@@ -54,6 +55,7 @@ static void mb_imap_close(mb_imap_t *im);
 static int mb_imap_poll(mb_imap_t *im, mb_store_t *st);
 static int mb_imap_poll_box(mb_imap_t *im, mb_store_t *st);
 static void mb_imap_status(mb_imap_t *im, mb_store_t *st, int rc);
+static int64_t mb_imap_delay(mb_imap_t *im, int rc);
 static int mb_imap_command(mb_imap_t *im, const char *cmd, mb_buf_t *out);
 static int mb_imap_fetch(mb_imap_t *im, unsigned long uid, mb_buf_t *out);
 static int mb_imap_ack(mb_imap_t *im, unsigned long uid);
@@ -85,6 +87,7 @@ mb_run(const mb_config_t *cfg, int once)
     mb_imap_t   *boxes;
     mb_store_t  *st;
     size_t       i, failures = 0;
+    int          rc;
     int64_t      now, next;
 
     if (cfg->nmailboxes == 0) {
@@ -122,11 +125,11 @@ mb_run(const mb_config_t *cfg, int once)
 
         for (i = 0; i < cfg->nmailboxes && !mb_stop; i++) {
             if (boxes[i].next <= now) {
-                if (mb_imap_poll(&boxes[i], st) != 0) {
+                rc = mb_imap_poll(&boxes[i], st);
+                if (rc != 0) {
                     failures++;
                 }
-                boxes[i].next = mb_now_ms()
-                                + (int64_t) boxes[i].box->poll * 1000;
+                boxes[i].next = mb_now_ms() + mb_imap_delay(&boxes[i], rc);
             }
             if (boxes[i].next < next) {
                 next = boxes[i].next;
@@ -272,6 +275,45 @@ mb_imap_poll(mb_imap_t *im, mb_store_t *st)
     mb_imap_status(im, st, rc);
 
     return rc;
+}
+
+
+/*
+ * Until the next poll: the poll interval; after failures in a row (the
+ * server or Redis down) it doubles per failure up to 32 polls, at most
+ * 5 min (never below the interval), so that a long outage is not
+ * hammered and the log not flooded, and mail is fetched soon after.
+ */
+static int64_t
+mb_imap_delay(mb_imap_t *im, int rc)
+{
+    int64_t  poll, cap, d;
+    unsigned k;
+
+    poll = (int64_t) im->box->poll * 1000;
+
+    if (rc == 0) {
+        if (im->fails) {
+            mb_info("%s: polling again after %u failed poll(s)", im->source,
+                    im->fails);
+        }
+        im->fails = 0;
+        return poll;
+    }
+
+    im->fails++;
+    cap = poll * 32 < 300000 ? poll * 32 : 300000;
+    cap = cap > poll ? cap : poll;
+
+    for (d = poll, k = 1; k < im->fails && d < cap; k++) {
+        d *= 2;
+    }
+
+    d = d < cap ? d : cap;
+    mb_warn("%s: poll failed (%u in a row), next try in %lld s", im->source,
+            im->fails, (long long) (d / 1000));
+
+    return d;
 }
 
 

@@ -97,6 +97,8 @@ struct ngx_http_ticket_reply_s {
 
 /* Helpers over replies: NULL/0 when the type does not match. */
 ngx_int_t ngx_http_ticket_reply_is_error(ngx_http_ticket_reply_t *rep);
+/* an error reply by which Redis refuses a write (OOM, MISCONF, ...) */
+ngx_int_t ngx_http_ticket_reply_refused(ngx_str_t *err);
 /* HGETALL result as field/value pairs of tk_str_t (for tk_*_parse) */
 tk_str_t *ngx_http_ticket_reply_pairs(ngx_http_request_t *r,
     ngx_http_ticket_reply_t *rep, size_t *npairs);
@@ -161,6 +163,7 @@ struct ngx_http_ticket_ctx_s {
     unsigned                   api:1;           /* bearer token request  */
     unsigned                   authenticated:1;
     unsigned                   tx_conflict:1;   /* EXEC returned nil     */
+    unsigned                   write_refused:1; /* OOM, MISCONF: a 503   */
     ngx_uint_t                 tx_retries;
     unsigned                   password_ok:1;
     ngx_str_t                  password_hash;

@@ -463,6 +463,10 @@ ngx_http_ticket_reply_handler(redisAsyncContext *ac, void *reply,
                           "ticket: redis refused a command of a "
                           "transaction: %V", &rep->str);
 
+            if (slot->ctx && ngx_http_ticket_reply_refused(&rep->str)) {
+                slot->ctx->write_refused = 1;
+            }
+
             if (slot->kind == NGX_HTTP_TICKET_TX_BEGIN) {
                 slot->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -646,6 +650,10 @@ ngx_http_ticket_slot_done(ngx_http_ticket_slot_t *slot)
                               "ticket: redis transaction failed: %V",
                               &replies[0].str);
                 status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+                if (ngx_http_ticket_reply_refused(&replies[0].str)) {
+                    ctx->write_refused = 1;
+                }
             }
         }
     }

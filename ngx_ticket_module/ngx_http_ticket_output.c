@@ -35,6 +35,7 @@ static ngx_int_t ngx_http_ticket_add_header(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_disposition(ngx_http_request_t *r,
     ngx_flag_t show_inline, ngx_str_t *name, ngx_str_t *value);
 static void ngx_http_ticket_error_body(tk_out_t *out, void *data);
+static ngx_int_t ngx_http_ticket_write_refused(ngx_http_ticket_ctx_t *ctx);
 
 
 static ngx_http_ticket_headers_t  ngx_http_ticket_page_headers = {
@@ -451,6 +452,25 @@ ngx_http_ticket_error(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_error_page_t   *page;
     ngx_http_ticket_loc_conf_t     *lcf;
 
+    /*
+     * Redis refusing a write (maxmemory reached, AOF disk full) is no bug
+     * of ours but an outage: 503 and words, so that the agent knows that
+     * nothing was saved and that trying later helps.
+     */
+    if ((status == NGX_HTTP_INTERNAL_SERVER_ERROR
+         || status == NGX_HTTP_SERVICE_UNAVAILABLE)
+        && ctx && ngx_http_ticket_write_refused(ctx))
+    {
+        status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        message = ngx_http_ticket_page_de(r, ctx)
+                  ? "Die Datenbank nimmt gerade keine \xc3\x84nderungen an "
+                    "(Speicher oder Platte voll). Nichts wurde gespeichert; "
+                    "bitte sp\xc3\xa4ter noch einmal versuchen."
+                  : "The database refuses changes right now (memory or "
+                    "disk full). Nothing was saved; please try again "
+                    "later.";
+    }
+
     for (st = ngx_http_ticket_status_texts; st->status; st++) {
         if (st->status == status) {
             break;
@@ -537,6 +557,32 @@ ngx_http_ticket_error(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 
     return ngx_http_ticket_page(r, ctx, status, &title,
                                 ngx_http_ticket_error_body, page);
+}
+
+
+/*
+ * Did Redis refuse a write of this request: flagged by the batch code
+ * (ngx_http_ticket_batch.c, a refused queued command), or an error
+ * reply of the last batch?
+ */
+static ngx_int_t
+ngx_http_ticket_write_refused(ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_uint_t  i;
+
+    if (ctx->write_refused) {
+        return 1;
+    }
+
+    for (i = 0; ctx->replies && i < ctx->nreplies; i++) {
+        if (ngx_http_ticket_reply_is_error(&ctx->replies[i])
+            && ngx_http_ticket_reply_refused(&ctx->replies[i].str))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -416,6 +416,33 @@ ngx_http_ticket_reply_is_error(ngx_http_ticket_reply_t *rep)
 }
 
 
+/*
+ * Redis refusing a write: OOM (maxmemory with noeviction), MISCONF (the
+ * AOF or RDB cannot be written), READONLY (a replica).  An outage, not
+ * a bug: callers answer 503 and say that nothing was saved.  (The
+ * EXECABORT after such a refusal is not listed: it follows any refused
+ * command, also one of ours that is wrong.)
+ */
+ngx_int_t
+ngx_http_ticket_reply_refused(ngx_str_t *err)
+{
+    ngx_uint_t          k;
+    size_t              n;
+    static const char  *refusals[] = { "OOM ", "MISCONF ", "READONLY ",
+                                       NULL };
+
+    for (k = 0; refusals[k]; k++) {
+        n = ngx_strlen(refusals[k]);
+
+        if (err->len >= n && ngx_strncmp(err->data, refusals[k], n) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 tk_str_t *
 ngx_http_ticket_reply_pairs(ngx_http_request_t *r,
     ngx_http_ticket_reply_t *rep, size_t *npairs)

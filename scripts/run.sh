@@ -11,7 +11,66 @@
 # smtp.url names a relay).  The first start runs "ticketctl init" and
 # "ticketctl demo" and saves the admin password in $VAR/admin-password;
 # later starts reuse the data.  Ctrl-C (or TERM) stops everything.
+#
+# Supervision: every server runs under its own small supervisor (this
+# script with --supervise, below) that restarts it when it dies, after
+# 1 s, doubling up to 30 s while it keeps dying (back to 1 s once it ran
+# a minute).  Nothing is left behind, whatever ends "make run": every
+# supervisor and every server gets SIGTERM from the kernel when its
+# parent dies (PR_SET_PDEATHSIG through setpriv(1), also on kill -9),
+# this script gets it when make dies, and a dead server's process group
+# (nginx's workers, mailbridge's roles) is killed before its restart.
 set -euo pipefail
+
+# ---- --supervise NAME STOPSIG -- CMD...: keep CMD running ----------------
+if [ "${1:-}" = --supervise ]; then
+    name=$2 stopsig=$3
+    shift 4
+    child='' stopping=0 delay=1
+    # fd 3: run.sh's own stderr (the terminal), whatever the server logs to
+    say() { if { true >&3; } 2>/dev/null; then printf 'run: %s\n' "$*" >&3; else printf 'run: %s\n' "$*" >&2; fi; }
+    # the server's whole process group: leftovers of a crash go too
+    reap() {
+        [ -n "$child" ] || return 0
+        kill -KILL -- "-$child" 2>/dev/null || true
+        child=''
+    }
+    stop() {
+        stopping=1
+        if [ -n "$child" ]; then
+            kill "-$stopsig" "$child" 2>/dev/null || true
+            for _ in $(seq 150); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
+            reap
+        fi
+        exit 0
+    }
+    # (INT and QUIT are ignored in a background job: TERM is the stop)
+    trap stop TERM INT HUP
+    while :; do
+        started=$(date +%s)
+        # own session/process group; SIGTERM when this supervisor dies
+        setsid setpriv --pdeathsig TERM "$@" 3>&- &
+        child=$!
+        set +e
+        wait "$child"
+        rc=$?
+        # a signal to us interrupts wait: the trap ran and exited
+        while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done
+        set -e
+        [ "$stopping" = 1 ] && exit 0
+        reap
+        if [ $(( $(date +%s) - started )) -ge 60 ]; then delay=1; fi
+        say "$name exited (status $rc); restarting in ${delay}s"
+        sleep "$delay" & wait $! || true
+        delay=$(( delay * 2 > 30 ? 30 : delay * 2 ))
+    done
+fi
+
+# SIGTERM for this script when its parent (make) dies, also by kill -9
+if [ -z "${TK_RUN_PDEATHSIG:-}" ] && command -v setpriv >/dev/null; then
+    export TK_RUN_PDEATHSIG=1
+    exec setpriv --pdeathsig TERM bash "$0" "$@"
+fi
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PORT=${PORT:-8080}
@@ -82,6 +141,18 @@ chmod 711 "$VAR/redis" "$SOCKDIR"     # traverse to the socket, not list
 # ---- stop everything on Ctrl-C, TERM or when one server dies --------------
 REDIS_PID='' NGINX_PID='' MB_PID='' OUTBOX_PID='' SINK_PID='' SENT_MAIL='' DP_PID=''
 stopping=0
+SELF=$ROOT/scripts/run.sh
+exec 3>&2          # the supervisors' messages go here, not to server logs
+
+# supervise NAME STOPSIG CMD...: CMD under its supervisor (see the top);
+# setsid: a Ctrl-C in the terminal reaches only this script, which then
+# stops the servers in order (nginx first, Redis last).  $! is the
+# supervisor's pid; stopping it stops the server.
+supervise() {
+    local name=$1 sig=$2
+    shift 2
+    setsid setpriv --pdeathsig TERM bash "$SELF" --supervise "$name" "$sig" -- "$@" &
+}
 stop_all() {
     [ "$stopping" = 1 ] && return
     stopping=1
@@ -92,7 +163,8 @@ stop_all() {
     [ -n "$DP_PID" ] && kill -TERM "$DP_PID" 2>/dev/null
     [ -n "$OUTBOX_PID" ] && wait "$OUTBOX_PID" 2>/dev/null
     [ -n "$SINK_PID" ] && kill -TERM "$SINK_PID" 2>/dev/null
-    [ -n "$NGINX_PID" ] && kill -QUIT "$NGINX_PID" 2>/dev/null
+    # its supervisor stops nginx with QUIT (graceful); TERM is what it traps
+    [ -n "$NGINX_PID" ] && kill -TERM "$NGINX_PID" 2>/dev/null
     [ -n "$MB_PID" ] && wait "$MB_PID" 2>/dev/null
     [ -n "$NGINX_PID" ] && wait "$NGINX_PID" 2>/dev/null
     # Redis last: SIGTERM makes it fsync the AOF before it exits
@@ -103,6 +175,7 @@ stop_all() {
 }
 trap 'stop_all; exit 0' INT      # Ctrl-C is the normal way to stop
 trap 'stop_all; exit 143' TERM
+trap 'stop_all; exit 129' HUP
 trap 'stop_all' EXIT
 
 # ---- Redis -----------------------------------------------------------------
@@ -113,7 +186,10 @@ unixsocket $SOCK
 unixsocketperm 777
 dir $VAR/redis
 appendonly yes
-appendfsync everysec
+# always: a mail is acknowledged (deliver exits 0, IMAP moves it) only
+# once its ticket is on disk -- everysec could lose the last second of
+# them in a power cut (docs/reliability.md)
+appendfsync always
 save ""
 daemonize no
 logfile $VAR/redis/redis.log
@@ -123,8 +199,10 @@ CONF
 rm -f "$SOCK"
 # setsid: a Ctrl-C in the terminal reaches only this script, which then
 # stops the servers in order (nginx first, Redis last)
-(umask 077; exec setsid redis-server "$VAR/redis/redis.conf") &
+umask_saved=$(umask); umask 077
+supervise redis TERM redis-server "$VAR/redis/redis.conf"
 REDIS_PID=$!
+umask "$umask_saved"
 for _ in $(seq 100); do
     [ "$(redis-cli -s "$SOCK" ping 2>/dev/null)" = PONG ] && break
     kill -0 "$REDIS_PID" 2>/dev/null || die "redis-server exited; see $VAR/redis/redis.log"
@@ -162,7 +240,7 @@ chmod -R a+rX "$RUNDIR/static"
     >"$RUNDIR/nginx/conf/nginx.conf"
 nginx -p "$RUNDIR/nginx" -c "$RUNDIR/nginx/conf/nginx.conf" -t -q ||
     die "nginx -t failed for $RUNDIR/nginx/conf/nginx.conf"
-setsid nginx -p "$RUNDIR/nginx" -c "$RUNDIR/nginx/conf/nginx.conf" -g 'daemon off;' &
+supervise nginx QUIT nginx -p "$RUNDIR/nginx" -c "$RUNDIR/nginx/conf/nginx.conf" -g 'daemon off;'
 NGINX_PID=$!
 for _ in $(seq 100); do
     (: <"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
@@ -178,7 +256,7 @@ done
 # VAR/mailbridge/ and runs mailbridge in the foreground (exec); run.sh
 # stops it with SIGTERM.  Without the hook, mail is simply not started.
 if [ -x "$ROOT/build/mailbridge" ] && [ -x "$ROOT/mailbridge/dev-run.sh" ]; then
-    setsid "$ROOT/mailbridge/dev-run.sh" "$VAR" "$REDIS_URL" &
+    supervise mailbridge TERM "$ROOT/mailbridge/dev-run.sh" "$VAR" "$REDIS_URL"
     MB_PID=$!
 fi
 
@@ -206,8 +284,8 @@ if [ -x "$ROOT/build/mailbridge" ]; then
             (: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { SINK_PORT=$p; break; }
         done
         [ -n "$SINK_PORT" ] || die "no free loopback port for the SMTP sink"
-        setsid /usr/sbin/smtp-sink -u "$SINK_USER" -d "$SENT_MAIL/%Y%m%d%H%M%S." \
-            "127.0.0.1:$SINK_PORT" 100 >"$VAR/smtp-sink.log" 2>&1 &
+        supervise smtp-sink TERM /usr/sbin/smtp-sink -u "$SINK_USER" -d "$SENT_MAIL/%Y%m%d%H%M%S." \
+            "127.0.0.1:$SINK_PORT" 100 >"$VAR/smtp-sink.log" 2>&1
         SINK_PID=$!
         RELAY=smtp://127.0.0.1:$SINK_PORT
     fi
@@ -219,7 +297,7 @@ if [ -x "$ROOT/build/mailbridge" ]; then
          grep -q '^[[:space:]]*outbox\.from' "$MB_CONF" || echo 'outbox.from = "Ticketsystem" <tickets@example.org>'
         ) >"$OUTBOX_CONF"
         chmod 600 "$OUTBOX_CONF"
-        setsid "$ROOT/build/mailbridge" -c "$OUTBOX_CONF" outbox >>"$VAR/outbox.log" 2>&1 &
+        supervise outbox TERM "$ROOT/build/mailbridge" -c "$OUTBOX_CONF" outbox >>"$VAR/outbox.log" 2>&1
         OUTBOX_PID=$!
     fi
 fi
@@ -242,12 +320,13 @@ cat >&2 <<MSG
 
 MSG
 
-# wait until a server dies or we are told to stop
+# The supervisors restart their servers; one ends only when it is
+# stopped (or killed itself): then stop the rest in order.
 set +e
 wait -n
 rc=$?
 if [ "$stopping" = 0 ]; then
-    say "a server exited (status $rc); see the logs above"
+    say "a supervisor exited (status $rc); stopping"
     stop_all
     exit 1
 fi

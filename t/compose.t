@@ -547,6 +547,11 @@ subtest 'API: POST /api/v1/tickets/N/articles' => sub {
         is $res->json && $res->json->{field}, $b->[1], "the error names $b->[1]";
     }
     is $post->($n, '{"type":"note",')->{status}, 400, 'not JSON: 400';
+    # ill-formed UTF-8 in a string (fuzz finding t/fuzz/regress/json/)
+    my $res8 = $post->($n, qq({"type":"note","body":"a\xff\xfeb"}));
+    is $res8->{status}, 400, 'invalid UTF-8 in the body: 400';
+    is $res8->json && $res8->json->{field}, 'body', 'the error names the body';
+    is $post->($n, qq({"type":"note","body":"\xc0\xaf"}))->{status}, 400, 'an overlong sequence: 400';
     unchanged($before, $n, 'API errors');
 
     my $rev = $api->api('GET', "/api/v1/tickets/$n", $token)->json->{rev};

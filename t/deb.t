@@ -59,6 +59,7 @@ like $unit, qr/^$_$/m, "unit: $_" for ('User=ticket', 'ProtectSystem=strict',
     'CapabilityBoundingSet=', 'ExecStart=/usr/bin/mailbridge -c /etc/ticket/mailbridge.conf run');
 my $rconf = `dpkg-deb --fsys-tarfile $mb | tar -xOf - ./etc/redis/redis-ticket.conf`;
 like $rconf, qr/^appendonly yes$/m, 'the Redis instance runs with AOF';
+like $rconf, qr/^appendfsync always$/m, 'fsynced before it answers';
 like $rconf, qr{^unixsocket /run/redis-ticket/redis-server\.sock$}m, 'on the socket redis-server@ticket provides';
 like $rconf, qr{^include /usr/share/ticket/redis/redis\.conf$}m, 'loading RediSearch through the schema settings';
 my $site = `dpkg-deb --fsys-tarfile $mod | tar -xOf - ./usr/share/doc/libnginx-mod-http-ticket/examples/ticket-site.conf`;

@@ -190,4 +190,27 @@ subtest 'wrong password: logged, exit 75 for --once, nothing lost' => sub {
     is count('INBOX'), 1, 'mail still there';
 };
 
+subtest 'failing polls back off (1, 2, 4 s ... with poll = 1 s), and recover' => sub {
+    # a port nothing listens on: each poll fails at once (a wrong
+    # password would take Dovecot's auth_failure_delay)
+    my $closed = Net::EmptyPort::empty_port();
+    MB::write_conf($tk, extra => join '',
+        "mailbox.in.url = imap://127.0.0.1:$closed/INBOX\n",
+        "mailbox.in.user = agent\n", "mailbox.in.password = secret\n",
+        "mailbox.in.group = ALSO\n", "mailbox.in.tls = none\n", "mailbox.in.poll = 1\n");
+    $tk->spawn('mb-backoff', MB::bin(), '-c', MB::conf($tk), 'run');
+    sleep 5.5;
+    my $log = TK::read_file($tk->log_file('mb-backoff'));
+    my $fails = () = $log =~ /poll failed \(\d+ in a row\)/g;
+    cmp_ok $fails, '>=', 3, "retried ($fails failed polls in 5.5 s)";
+    cmp_ok $fails, '<=', 4, 'not every second';
+    like $log, qr/poll failed \(3 in a row\), next try in 4 s/, 'the delay doubles';
+    $tk->stop_proc('mb-backoff', 'TERM', 10);
+    conf_for('agent', 'secret');
+    $tk->spawn('mb-backoff', MB::bin(), '-c', MB::conf($tk), 'run');
+    TK::wait_for('the waiting mail stored', 15, sub { count('INBOX') == 0 });
+    pass 'the mail that waited is fetched with the right password';
+    $tk->stop_proc('mb-backoff', 'TERM', 10);
+};
+
 done_testing;

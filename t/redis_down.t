@@ -80,4 +80,24 @@ subtest 'a second outage and recovery' => sub {
     is $tk->ticket_hash($n)->{title}, 'Renamed after two outages', 'and is stored';
 };
 
+subtest 'Redis refuses writes (maxmemory, noeviction): 503 with words, nothing changed' => sub {
+    my $r = $tk->redis;
+    my $used = $r->info('memory')->{used_memory};
+    $r->__std_cmd('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    $r->__std_cmd('CONFIG', 'SET', 'maxmemory', $used - 100_000);
+    my $arts = $r->llen(tk_key_ticket_arts($n));
+    my $api = $c->api('POST', "/api/v1/tickets/$n/articles", $token,
+        content => '{"type":"note","body":"bei vollem Speicher"}');
+    is $api->{status}, 503, 'API write: 503, not 500';
+    like $api->json ? $api->json->{error} : '', qr/Nichts wurde gespeichert|Nothing was saved/,
+        'the JSON error says nothing was saved';
+    my $res = $c->submit("/t/$n", 'form#rename', title => 'Not while full');
+    is $res->{status}, 503, 'form write: 503' or diag substr($res->{content} // '', 0, 600);
+    like $res->{content}, qr/Nichts wurde gespeichert|Nothing was saved/, 'the page says so';
+    is $c->get("/t/$n")->{status}, 200, 'reading still works';
+    $r->__std_cmd('CONFIG', 'SET', 'maxmemory', 0);
+    is $r->llen(tk_key_ticket_arts($n)), $arts, 'no article written';
+    is $tk->ticket_hash($n)->{title}, 'Renamed after two outages', 'title unchanged';
+};
+
 done_testing;

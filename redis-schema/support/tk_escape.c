@@ -62,7 +62,6 @@ static const struct {
 static int tk_out_more(tk_out_t *out, size_t min);
 static int tk_out_mem_more(tk_out_t *out, size_t min);
 static const char *tk_html_entity(unsigned char c, size_t *len);
-static int tk_utf8_seq(const unsigned char *p, size_t n);
 static size_t tk_json_escape(unsigned char c, char *buf);
 static size_t tk_url_length(const unsigned char *p, const unsigned char *e);
 static void tk_out_link(tk_out_t *out, const unsigned char *url, size_t n);
@@ -409,7 +408,7 @@ tk_out_url(tk_out_t *out, const void *p, size_t n)
  * page shows what a browser would have shown).  Overlongs, surrogates
  * and code points above U+10FFFF are ill-formed.
  */
-static int
+int
 tk_utf8_seq(const unsigned char *p, size_t n)
 {
     unsigned char  c, lo, hi;

@@ -121,4 +121,10 @@ size_t tk_escape_url(unsigned char *dst, size_t size, const void *p, size_t n,
                      const char *keep);
 void tk_out_url_keep(tk_out_t *out, const void *p, size_t n, const char *keep);
 
+/*
+ * Length of the well-formed UTF-8 sequence at p (1..4, n > 0 bytes
+ * left), or minus the length of its maximal ill-formed prefix.
+ */
+int tk_utf8_seq(const unsigned char *p, size_t n);
+
 #endif /* TK_ESCAPE_H */

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "tk_escape.h"
 #include "tk_json.h"
 
 
@@ -404,8 +405,23 @@ tk_json_string(const tk_str_t *raw, tk_str_t *out, tk_alloc_pt alloc,
 
     while (p < e) {
 
-        if (*p != '\\') {
+        if (*p != '\\' && *p < 0x80) {
             *d++ = *p++;
+            continue;
+        }
+
+        /* RFC 8259 8.1: the text is UTF-8; ill-formed bytes are an error */
+        if (*p != '\\') {
+            int  k = tk_utf8_seq(p, (size_t) (e - p));
+
+            if (k < 0) {
+                return -1;
+            }
+
+            while (k-- > 0) {
+                *d++ = *p++;
+            }
+
             continue;
         }
 

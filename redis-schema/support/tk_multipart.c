@@ -182,8 +182,10 @@ tk_part_headers(const unsigned char *p, const unsigned char *end,
                 v++;
             }
 
+            /* an empty name= counts as no name: no field is "" */
             if (!tk_ci_prefix(v, eol, "form-data")
-                || tk_header_param(v, eol, "name", &part->name) != 0)
+                || tk_header_param(v, eol, "name", &part->name) != 0
+                || part->name.len == 0)
             {
                 return -1;
             }

@@ -122,8 +122,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(inside(&parts[i].name, &body) && inside(&parts[i].filename, &body)
               && inside(&parts[i].content_type, &body) && inside(&parts[i].data, &body),
               "a part's span outside the body");
-        /* an empty name= is accepted (t/fuzz/known/multipart/empty-name,
-         * docs/reliability.md): not checked until that is decided */
+        CHECK(parts[i].name.len > 0, "a part with an empty name");
         CHECK(memmem(parts[i].data.data ? parts[i].data.data : (unsigned char *) "",
                      parts[i].data.len, delim.data, delim.len) == NULL,
               "a part's data holds the delimiter");

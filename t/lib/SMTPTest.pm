@@ -181,7 +181,7 @@ sub _serve {
                     $data .= $l;
                 }
                 $b = $self->behaviour;
-                sleep $b->{stall_after_data} if $b->{stall_after_data};
+                select(undef, undef, undef, $b->{stall_after_data}) if $b->{stall_after_data};   # fractions too
                 my $end = $b->{data_end} // '250 2.0.0 Ok: queued as SMTPTEST' . int(rand 1e6);
                 # kill_after_data: the mail is taken (recorded), then the
                 # sender dies before it can read the 250 -- the crash

@@ -49,6 +49,7 @@ our @INSTANCES;
 # ---- servers -------------------------------------------------------------
 
 # Options: redis_timeout ('1s'), workers (2), nginx => 0 (do not start),
+# redis_extra => "redis.conf lines" (appended: they override ours),
 # init => 0 (no "ticketctl init"), location/http/server/main => extra
 # directives for scripts/nginx-conf.sh.
 sub new {
@@ -149,6 +150,9 @@ sub start_redis {
     make_path($d);
     chmod 0755, $d;
     unlink $self->redis_sock;
+    # redis_extra: lines after ours (later directives win), e.g. stress/:
+    # "appendfsync always", "dir /mnt/small-tmpfs"
+    my $extra = $self->{opt}{redis_extra} // '';
     write_file("$d/redis.conf", <<"EOF") unless -e "$d/redis.conf";
 port 0
 unixsocket $d/redis.sock
@@ -161,6 +165,7 @@ daemonize no
 loglevel notice
 enable-debug-command local
 include "$ROOT/redis-schema/redis.conf"
+$extra
 EOF
     $self->spawn('redis', 'redis-server', "$d/redis.conf");
     wait_for('redis to answer PING', 10, sub {

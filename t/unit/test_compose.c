@@ -217,6 +217,20 @@ test_json_string_escapes(void **state)
     assert_int_equal(tk_json_string(&raw, &s, test_alloc, NULL), -1);
     raw = S("\"\\ude00\"");
     assert_int_equal(tk_json_string(&raw, &s, test_alloc, NULL), -1);
+
+    /* raw UTF-8 passes, ill-formed bytes are refused (fuzz finding
+     * t/fuzz/regress/json/invalid-utf8-in-string) */
+    raw = S("\"\xc3\xa4\xf0\x9f\x98\x80\"");
+    assert_int_equal(tk_json_string(&raw, &s, test_alloc, NULL), 0);
+    assert_int_equal(s.len, 6);
+    raw = S("\"\xff\xff\"");
+    assert_int_equal(tk_json_string(&raw, &s, test_alloc, NULL), -1);
+    raw = S("\"a\xc3\"");                 /* cut sequence */
+    assert_int_equal(tk_json_string(&raw, &s, test_alloc, NULL), -1);
+    raw = S("\"\xc0\xaf\"");             /* overlong '/' */
+    assert_int_equal(tk_json_string(&raw, &s, test_alloc, NULL), -1);
+    raw = S("\"\xed\xa0\x80\"");         /* a surrogate */
+    assert_int_equal(tk_json_string(&raw, &s, test_alloc, NULL), -1);
 }
 
 static tk_str_t
@@ -282,6 +296,11 @@ test_multipart_parts(void **state)
     bd = S("--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx");
     assert_int_equal(tk_multipart_parse(&bd, &b, p, 8), -1);
     bd = S("--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--");
+    assert_int_equal(tk_multipart_parse(&bd, &b, p, 8), -1);
+    /* an empty name= is no name (t/fuzz/regress/multipart/empty-name) */
+    bd = S("--XyZ\r\nContent-Disposition: form-data; name=\r\n\r\nx\r\n--XyZ--");
+    assert_int_equal(tk_multipart_parse(&bd, &b, p, 8), -1);
+    bd = S("--XyZ\r\nContent-Disposition: form-data; name=\"\"\r\n\r\nx\r\n--XyZ--");
     assert_int_equal(tk_multipart_parse(&bd, &b, p, 8), -1);
     bd = S("--XyZ--\r\n");
     assert_int_equal(tk_multipart_parse(&bd, &b, p, 8), 0);
