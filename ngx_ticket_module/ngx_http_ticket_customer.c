@@ -44,6 +44,7 @@ typedef struct {
     ngx_uint_t                 nsecond;
     ngx_uint_t                 nrows;
     ngx_flag_t                 can_edit;
+    ngx_flag_t                 by_email;        /* ?email=: redirect */
     tk_tpl_customer_t         *tpl;
 } ngx_http_ticket_cu_t;
 
@@ -148,11 +149,19 @@ ngx_http_ticket_cu_by_email(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 }
 
 
+/*
+ * The id is known, but whether the customer exists for this user is
+ * decided by their tickets as on the page itself: the redirect comes
+ * after that check (ngx_http_ticket_cu_members), else a 303 against a
+ * 404 would tell anyone which addresses are customers.
+ */
 static ngx_int_t
 ngx_http_ticket_cu_found(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
-    u_char     *p, *last;
-    long long   id;
+    long long              id;
+    ngx_http_ticket_cu_t  *cv;
+
+    cv = ctx->view;
 
     if (ctx->nreplies != 1 || ctx->replies[0].type != REDIS_REPLY_STRING
         || (id = tk_str_atoll(ngx_ticket_str(&ctx->replies[0].str))) <= 0)
@@ -160,14 +169,16 @@ ngx_http_ticket_cu_found(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
 
-    p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 16);
-    if (p == NULL) {
+    cv->id = (uint64_t) id;
+    cv->by_email = 1;
+    cv->key.data = ngx_pnalloc(r->pool, TK_KEY_MAX);
+    if (cv->key.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    last = ngx_sprintf(p, "customers/%L", id);
+    cv->key.len = tk_key_customer((char *) cv->key.data, TK_KEY_MAX, cv->id);
 
-    return ngx_http_ticket_redirect(r, (char *) p, last - p);
+    return ngx_http_ticket_cu_read(r, ctx);
 }
 
 
@@ -350,13 +361,26 @@ ngx_http_ticket_cu_members(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
 
-    if (cv->post && cv->error == NULL) {
-        if (!cv->can_edit) {
-            return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_msg(ctx,
-                                         TK_MSG_CUSTOMER_YOU_HAVE_READ_ACCESS_TO_THIS));
+    if (cv->by_email) {
+        u_char  *p, *last;
+
+        p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 16);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        last = ngx_sprintf(p, "customers/%uL", cv->id);
+        return ngx_http_ticket_redirect(r, (char *) p, last - p);
+    }
+
+    /* the right before the form's errors: read only is a 403 always */
+    if (cv->post && !cv->can_edit) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_CUSTOMER_YOU_HAVE_READ_ACCESS_TO_THIS));
+    }
+
+    if (cv->post && cv->error == NULL) {
         return ngx_http_ticket_cu_save(r, ctx);
     }
 
