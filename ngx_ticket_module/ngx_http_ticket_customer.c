@@ -45,6 +45,10 @@ typedef struct {
     ngx_uint_t                 nrows;
     ngx_flag_t                 can_edit;
     ngx_flag_t                 by_email;        /* ?email=: redirect */
+    ngx_http_ticket_reply_t   *third;           /* the others' rows */
+    ngx_uint_t                 nthird;
+    ngx_uint_t                *counts;          /* customer_vis.c */
+    u_char                    *visible;         /* per row of third */
     tk_tpl_customer_t         *tpl;
 } ngx_http_ticket_cu_t;
 
@@ -60,6 +64,10 @@ static ngx_int_t ngx_http_ticket_cu_read(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_cu_rows(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_cu_members(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_cu_owned(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_cu_visible(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_cu_save(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
@@ -329,6 +337,7 @@ ngx_http_ticket_cu_members(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     ngx_int_t                 right;
     tk_cmds_t                *cmds;
+    ngx_str_t                *members;
     ngx_uint_t                i, readable;
     ngx_http_ticket_cu_t     *cv;
     ngx_http_ticket_reply_t  *ids;
@@ -398,6 +407,24 @@ ngx_http_ticket_cu_members(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                         TK_F_NAME " " TK_F_EMAIL,
                         ngx_ticket_str(&ids->element[i].str));
         }
+
+        cv->nthird = ids->nelem;
+        members = ngx_palloc(r->pool, (ids->nelem + 1) * sizeof(ngx_str_t));
+        if (members == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        for (i = 0; i < ids->nelem; i++) {
+            members[i] = ids->element[i].str;
+        }
+
+        /* and their tickets: an other one is named only if their own
+         * page is there for this user (customer_vis.c) */
+        ngx_http_ticket_cust_vis_tickets(cmds, members, ids->nelem);
+    }
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (cmds->n == 0) {
@@ -406,7 +433,61 @@ ngx_http_ticket_cu_members(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_cu_render(r, ctx);
     }
 
-    return ngx_http_ticket_redis_send(r, ctx, cmds, ngx_http_ticket_cu_render);
+    return ngx_http_ticket_redis_send(r, ctx, cmds, ngx_http_ticket_cu_owned);
+}
+
+
+/* Round 4: the groups of the others' tickets. */
+static ngx_int_t
+ngx_http_ticket_cu_owned(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    tk_cmds_t             *cmds;
+    ngx_http_ticket_cu_t  *cv;
+
+    cv = ctx->view;
+
+    if (ctx->nreplies != 2 * cv->nthird) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cv->third = ctx->replies;
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL
+        || ngx_http_ticket_cust_vis_groups(r, cmds, ctx->replies + cv->nthird,
+                                           cv->nthird, cv->nthird,
+                                           &cv->counts) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cmds->n == 0) {
+        ctx->replies = NULL;
+        ctx->nreplies = 0;
+        return ngx_http_ticket_cu_visible(r, ctx);
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_cu_visible);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_cu_visible(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_http_ticket_cu_t  *cv;
+
+    cv = ctx->view;
+
+    cv->visible = ngx_pnalloc(r->pool, cv->nthird + 1);
+    if (cv->visible == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_ticket_cust_vis_decide(ctx, ctx->replies, ctx->nreplies,
+                                    cv->counts, cv->nthird, cv->visible);
+
+    return ngx_http_ticket_cu_render(r, ctx);
 }
 
 
@@ -630,17 +711,18 @@ ngx_http_ticket_cu_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     /* the organisation's others (round 3), this one left out */
     tpl->members = ngx_pcalloc(r->pool,
-                               (ctx->nreplies + 1) * sizeof(*tpl->members));
+                               (cv->nthird + 1) * sizeof(*tpl->members));
     if (tpl->members == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    for (i = 0, n = 0; i < ctx->nreplies && n < NGX_HTTP_TICKET_CU_MEMBERS;
-         i++)
+    for (i = 0, n = 0;
+         cv->third && i < cv->nthird && n < NGX_HTTP_TICKET_CU_MEMBERS; i++)
     {
-        row = &ctx->replies[i];
+        row = &cv->third[i];
 
-        if (row->type != REDIS_REPLY_ARRAY || row->nelem != 3
+        if (cv->visible == NULL || !cv->visible[i]
+            || row->type != REDIS_REPLY_ARRAY || row->nelem != 3
             || row->element[0].type != REDIS_REPLY_STRING
             || (uint64_t) tk_str_atoll(ngx_ticket_str(&row->element[0].str))
                == cv->id)
