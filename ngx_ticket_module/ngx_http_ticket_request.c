@@ -62,10 +62,9 @@ ngx_http_ticket_handler(ngx_http_request_t *r)
 
     ctx->api = ngx_http_ticket_path_is(&ctx->path, "/api") ? 1 : 0;
 
-    /* DELETE: the API's only one (a subscription) has no body */
-    if ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
-        || (ctx->api && r->method == NGX_HTTP_DELETE))
-    {
+    /* DELETE's body is read like POST's: DELETE /api/v1/tickets/N/tags
+     * takes {"tags":[...]} (a subscription's DELETE has none) */
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;

@@ -204,6 +204,7 @@ my @ROUTES = (
     [ POST  => '/api/v1/tickets',                    'user', { group => 'legal', to => '' } ],
     [ GET   => '/api/v1/tickets/{T}/tags',           'ticket_read' ],
     [ POST  => '/api/v1/tickets/{T}/tags',           'ticket_write', { tags => 'x', other => 'y' } ],
+    [ DELETE => '/api/v1/tickets/{T}/tags',          'ticket_write', { tags => 'x', other => 'y' } ],
     [ POST  => '/api/v1/tickets/{T}/merge',          'ticket_write', { into => 0 } ],
     [ POST  => '/api/v1/tickets/{T}/articles/{A}/split', 'ticket_write', {} ],
     [ GET   => '/api/v1/notifications',              'user' ],
