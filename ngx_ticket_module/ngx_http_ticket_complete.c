@@ -18,6 +18,7 @@
 
 
 #define NGX_HTTP_TICKET_COMPLETE_MAX    10      /* suggestions */
+#define NGX_HTTP_TICKET_COMPLETE_CAND   30      /* customers looked at */
 #define NGX_HTTP_TICKET_COMPLETE_SCANS  16      /* HSCAN rounds at most */
 #define NGX_HTTP_TICKET_COMPLETE_Q      64      /* bytes of the query */
 
@@ -31,6 +32,7 @@ typedef struct {
     ngx_array_t                emails;          /* ngx_str_t, customers */
     ngx_array_t                ids;             /* ngx_str_t, their ids */
     ngx_http_ticket_reply_t   *users;           /* SMEMBERS tk:users */
+    ngx_uint_t                *counts;          /* customer_vis.c */
 } ngx_http_ticket_complete_t;
 
 
@@ -39,6 +41,12 @@ static ngx_int_t ngx_http_ticket_complete_read(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_complete_scan(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_complete_scanned(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_complete_owned(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_complete_visible(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_complete_names(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_complete_send(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
@@ -212,9 +220,6 @@ static ngx_int_t
 ngx_http_ticket_complete_scanned(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    char                         key[TK_KEY_MAX];
-    size_t                       len;
-    long long                    id;
     ngx_str_t                   *e;
     tk_cmds_t                   *cmds;
     ngx_uint_t                   i;
@@ -234,7 +239,7 @@ ngx_http_ticket_complete_scanned(ngx_http_request_t *r,
     kv = &rep->element[1];
 
     for (i = 0; i + 1 < kv->nelem
-                && cp->emails.nelts < NGX_HTTP_TICKET_COMPLETE_MAX; i += 2)
+                && cp->emails.nelts < NGX_HTTP_TICKET_COMPLETE_CAND; i += 2)
     {
         e = ngx_array_push(&cp->emails);
         if (e == NULL) {
@@ -251,14 +256,123 @@ ngx_http_ticket_complete_scanned(ngx_http_request_t *r,
         *e = kv->element[i + 1].str;
     }
 
-    if (cp->emails.nelts < NGX_HTTP_TICKET_COMPLETE_MAX
+    if (cp->emails.nelts < NGX_HTTP_TICKET_COMPLETE_CAND
         && !(cp->cursor.len == 1 && cp->cursor.data[0] == '0')
         && ++cp->scans < NGX_HTTP_TICKET_COMPLETE_SCANS)
     {
         return ngx_http_ticket_complete_scan(r, ctx);
     }
 
-    /* the customers' names, then the users' */
+    if (ctx->user.admin || cp->ids.nelts == 0) {
+        return ngx_http_ticket_complete_names(r, ctx);
+    }
+
+    /* a customer whose page is a 404 for this user is not suggested */
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_ticket_cust_vis_tickets(cmds, cp->ids.elts, cp->ids.nelts);
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_complete_owned);
+}
+
+
+/* The candidates' tickets are in: their groups next. */
+static ngx_int_t
+ngx_http_ticket_complete_owned(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    tk_cmds_t                   *cmds;
+    ngx_http_ticket_complete_t  *cp;
+
+    cp = ctx->view;
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL
+        || ngx_http_ticket_cust_vis_groups(r, cmds, ctx->replies,
+                                           ctx->nreplies, cp->ids.nelts,
+                                           &cp->counts) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cmds->n == 0) {
+        ctx->replies = NULL;
+        ctx->nreplies = 0;
+        return ngx_http_ticket_complete_visible(r, ctx);
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_complete_visible);
+}
+
+
+/* Only the visible candidates stay, at most COMPLETE_MAX of them. */
+static ngx_int_t
+ngx_http_ticket_complete_visible(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    u_char                      *visible;
+    ngx_str_t                   *e, *id;
+    ngx_uint_t                   i, n;
+    ngx_http_ticket_complete_t  *cp;
+
+    cp = ctx->view;
+
+    visible = ngx_pnalloc(r->pool, cp->ids.nelts + 1);
+    if (visible == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_ticket_cust_vis_decide(ctx, ctx->replies, ctx->nreplies,
+                                    cp->counts, cp->ids.nelts, visible);
+
+    e = cp->emails.elts;
+    id = cp->ids.elts;
+
+    for (i = 0, n = 0; i < cp->ids.nelts; i++) {
+        if (visible[i] && n < NGX_HTTP_TICKET_COMPLETE_MAX) {
+            e[n] = e[i];
+            id[n] = id[i];
+            n++;
+        }
+    }
+
+    cp->emails.nelts = n;
+    cp->ids.nelts = n;
+
+    return ngx_http_ticket_complete_names(r, ctx);
+}
+
+
+/* The customers' names, then the users'. */
+static ngx_int_t
+ngx_http_ticket_complete_names(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    char                         key[TK_KEY_MAX];
+    size_t                       len;
+    long long                    id;
+    ngx_str_t                   *e;
+    tk_cmds_t                   *cmds;
+    ngx_uint_t                   i;
+    ngx_http_ticket_complete_t  *cp;
+
+    cp = ctx->view;
+
+    /* admins: as many as found, cut to the suggestions shown */
+    if (cp->ids.nelts > NGX_HTTP_TICKET_COMPLETE_MAX) {
+        cp->ids.nelts = NGX_HTTP_TICKET_COMPLETE_MAX;
+        cp->emails.nelts = NGX_HTTP_TICKET_COMPLETE_MAX;
+    }
+
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

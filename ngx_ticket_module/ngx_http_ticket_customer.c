@@ -44,6 +44,11 @@ typedef struct {
     ngx_uint_t                 nsecond;
     ngx_uint_t                 nrows;
     ngx_flag_t                 can_edit;
+    ngx_flag_t                 by_email;        /* ?email=: redirect */
+    ngx_http_ticket_reply_t   *third;           /* the others' rows */
+    ngx_uint_t                 nthird;
+    ngx_uint_t                *counts;          /* customer_vis.c */
+    u_char                    *visible;         /* per row of third */
     tk_tpl_customer_t         *tpl;
 } ngx_http_ticket_cu_t;
 
@@ -59,6 +64,10 @@ static ngx_int_t ngx_http_ticket_cu_read(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_cu_rows(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_cu_members(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_cu_owned(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_cu_visible(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_cu_save(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
@@ -148,11 +157,19 @@ ngx_http_ticket_cu_by_email(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 }
 
 
+/*
+ * The id is known, but whether the customer exists for this user is
+ * decided by their tickets as on the page itself: the redirect comes
+ * after that check (ngx_http_ticket_cu_members), else a 303 against a
+ * 404 would tell anyone which addresses are customers.
+ */
 static ngx_int_t
 ngx_http_ticket_cu_found(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
-    u_char     *p, *last;
-    long long   id;
+    long long              id;
+    ngx_http_ticket_cu_t  *cv;
+
+    cv = ctx->view;
 
     if (ctx->nreplies != 1 || ctx->replies[0].type != REDIS_REPLY_STRING
         || (id = tk_str_atoll(ngx_ticket_str(&ctx->replies[0].str))) <= 0)
@@ -160,14 +177,16 @@ ngx_http_ticket_cu_found(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
 
-    p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 16);
-    if (p == NULL) {
+    cv->id = (uint64_t) id;
+    cv->by_email = 1;
+    cv->key.data = ngx_pnalloc(r->pool, TK_KEY_MAX);
+    if (cv->key.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    last = ngx_sprintf(p, "customers/%L", id);
+    cv->key.len = tk_key_customer((char *) cv->key.data, TK_KEY_MAX, cv->id);
 
-    return ngx_http_ticket_redirect(r, (char *) p, last - p);
+    return ngx_http_ticket_cu_read(r, ctx);
 }
 
 
@@ -318,6 +337,7 @@ ngx_http_ticket_cu_members(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     ngx_int_t                 right;
     tk_cmds_t                *cmds;
+    ngx_str_t                *members;
     ngx_uint_t                i, readable;
     ngx_http_ticket_cu_t     *cv;
     ngx_http_ticket_reply_t  *ids;
@@ -350,13 +370,26 @@ ngx_http_ticket_cu_members(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
 
-    if (cv->post && cv->error == NULL) {
-        if (!cv->can_edit) {
-            return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                     ngx_http_ticket_msg(ctx,
-                                         TK_MSG_CUSTOMER_YOU_HAVE_READ_ACCESS_TO_THIS));
+    if (cv->by_email) {
+        u_char  *p, *last;
+
+        p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 16);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        last = ngx_sprintf(p, "customers/%uL", cv->id);
+        return ngx_http_ticket_redirect(r, (char *) p, last - p);
+    }
+
+    /* the right before the form's errors: read only is a 403 always */
+    if (cv->post && !cv->can_edit) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
+                                 ngx_http_ticket_msg(ctx,
+                                     TK_MSG_CUSTOMER_YOU_HAVE_READ_ACCESS_TO_THIS));
+    }
+
+    if (cv->post && cv->error == NULL) {
         return ngx_http_ticket_cu_save(r, ctx);
     }
 
@@ -374,6 +407,24 @@ ngx_http_ticket_cu_members(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
                         TK_F_NAME " " TK_F_EMAIL,
                         ngx_ticket_str(&ids->element[i].str));
         }
+
+        cv->nthird = ids->nelem;
+        members = ngx_palloc(r->pool, (ids->nelem + 1) * sizeof(ngx_str_t));
+        if (members == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        for (i = 0; i < ids->nelem; i++) {
+            members[i] = ids->element[i].str;
+        }
+
+        /* and their tickets: an other one is named only if their own
+         * page is there for this user (customer_vis.c) */
+        ngx_http_ticket_cust_vis_tickets(cmds, members, ids->nelem);
+    }
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (cmds->n == 0) {
@@ -382,7 +433,61 @@ ngx_http_ticket_cu_members(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_cu_render(r, ctx);
     }
 
-    return ngx_http_ticket_redis_send(r, ctx, cmds, ngx_http_ticket_cu_render);
+    return ngx_http_ticket_redis_send(r, ctx, cmds, ngx_http_ticket_cu_owned);
+}
+
+
+/* Round 4: the groups of the others' tickets. */
+static ngx_int_t
+ngx_http_ticket_cu_owned(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    tk_cmds_t             *cmds;
+    ngx_http_ticket_cu_t  *cv;
+
+    cv = ctx->view;
+
+    if (ctx->nreplies != 2 * cv->nthird) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cv->third = ctx->replies;
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL
+        || ngx_http_ticket_cust_vis_groups(r, cmds, ctx->replies + cv->nthird,
+                                           cv->nthird, cv->nthird,
+                                           &cv->counts) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cmds->n == 0) {
+        ctx->replies = NULL;
+        ctx->nreplies = 0;
+        return ngx_http_ticket_cu_visible(r, ctx);
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_cu_visible);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_cu_visible(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_http_ticket_cu_t  *cv;
+
+    cv = ctx->view;
+
+    cv->visible = ngx_pnalloc(r->pool, cv->nthird + 1);
+    if (cv->visible == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_ticket_cust_vis_decide(ctx, ctx->replies, ctx->nreplies,
+                                    cv->counts, cv->nthird, cv->visible);
+
+    return ngx_http_ticket_cu_render(r, ctx);
 }
 
 
@@ -606,17 +711,18 @@ ngx_http_ticket_cu_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     /* the organisation's others (round 3), this one left out */
     tpl->members = ngx_pcalloc(r->pool,
-                               (ctx->nreplies + 1) * sizeof(*tpl->members));
+                               (cv->nthird + 1) * sizeof(*tpl->members));
     if (tpl->members == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    for (i = 0, n = 0; i < ctx->nreplies && n < NGX_HTTP_TICKET_CU_MEMBERS;
-         i++)
+    for (i = 0, n = 0;
+         cv->third && i < cv->nthird && n < NGX_HTTP_TICKET_CU_MEMBERS; i++)
     {
-        row = &ctx->replies[i];
+        row = &cv->third[i];
 
-        if (row->type != REDIS_REPLY_ARRAY || row->nelem != 3
+        if (cv->visible == NULL || !cv->visible[i]
+            || row->type != REDIS_REPLY_ARRAY || row->nelem != 3
             || row->element[0].type != REDIS_REPLY_STRING
             || (uint64_t) tk_str_atoll(ngx_ticket_str(&row->element[0].str))
                == cv->id)

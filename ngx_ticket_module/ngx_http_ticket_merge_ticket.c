@@ -43,6 +43,8 @@ typedef struct {
     ngx_uint_t                 nsrc, ndst;
     tk_move_art_t             *arts;
     ngx_uint_t                 narts;
+    const char                *error;           /* the API's 422, told
+                                                   after the rights */
 } ngx_http_ticket_ms_t;
 
 
@@ -169,18 +171,20 @@ ngx_http_ticket_merge_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     e = n > 0 ? tk_json_get(m, n, "into") : NULL;
     v = (e && e->type == TK_JSON_NUMBER) ? tk_json_uint(&e->value) : -1;
 
+    /* bad input is told only to who may change the ticket: the rights
+     * come first (ngx_http_ticket_ms_checked), so it waits in ms->error */
     if (v <= 0 || (uint64_t) v == number) {
-        return ngx_http_ticket_error(r, ctx, 422,
-                                     "into: the number of another ticket");
+        ms->error = "into: the number of another ticket";
+        v = (long long) number;
     }
 
     ms->into = (uint64_t) v;
 
-    e = tk_json_get(m, n, "rev");
-    if (e) {
+    e = n > 0 ? tk_json_get(m, n, "rev") : NULL;
+    if (e && ms->error == NULL) {
         ms->rev = e->type == TK_JSON_NUMBER ? tk_json_uint(&e->value) : -1;
         if (ms->rev < 0) {
-            return ngx_http_ticket_error(r, ctx, 422, "rev: a number");
+            ms->error = "rev: a number";
         }
     }
 
@@ -298,6 +302,10 @@ ngx_http_ticket_ms_checked(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_ms_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
                    "Du hast f\xc3\xbcr diese AG nur Lesezugriff.",
                    "You have read access to this group only.");
+    }
+
+    if (ms->error) {
+        return ngx_http_ticket_error(r, ctx, 422, ms->error);
     }
 
     if (ms->src.merged_into) {

@@ -33,17 +33,27 @@ typedef struct {
     ngx_flag_t               api;
     uint64_t                 number;      /* subscription: the ticket  */
     ngx_flag_t               on;
+    ngx_flag_t               bad;         /* on= neither 0 nor 1: told
+                                             after the rights check */
+    struct ngx_http_ticket_notice_s  *list;   /* parsed, before the  */
+    ngx_uint_t               nlist;       /* tickets' groups are known */
 } ngx_http_ticket_notices_t;
 
 
 /* one notice as read from the stream */
-typedef struct {
+typedef struct ngx_http_ticket_notice_s {
     uint64_t                 seq;
     uint64_t                 ticket;
     int64_t                  time;
     ngx_flag_t               unread;
     tk_str_t                 event, title, by, group, text;
 } ngx_http_ticket_notice_t;
+
+
+static ngx_int_t ngx_http_ticket_notices_groups(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_notices_grouped(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 
 
 static ngx_int_t ngx_http_ticket_notices_list(ngx_http_request_t *r,
@@ -193,8 +203,76 @@ ngx_http_ticket_notices_listed(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return nv->api ? ngx_http_ticket_notices_json(r, ctx, n, nn)
-                   : ngx_http_ticket_notices_page(r, ctx, n, nn);
+    if (nn == 0) {
+        return nv->api ? ngx_http_ticket_notices_json(r, ctx, n, nn)
+                       : ngx_http_ticket_notices_page(r, ctx, n, nn);
+    }
+
+    nv->list = n;
+    nv->nlist = nn;
+
+    return ngx_http_ticket_notices_groups(r, ctx);
+}
+
+
+/*
+ * The group in a notice is the one the ticket had when it was written;
+ * the ticket may have moved since to a group this user cannot read.  So
+ * every listed ticket's group is read again (one HGET each, one round
+ * trip) and decides, like on the ticket page (docs/security.md).
+ */
+static ngx_int_t
+ngx_http_ticket_notices_groups(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    char                        key[TK_KEY_MAX];
+    tk_cmds_t                  *cmds;
+    ngx_uint_t                  i;
+    ngx_http_ticket_notices_t  *nv = ctx->view;
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < nv->nlist; i++) {
+        tk_key_ticket(key, sizeof(key), nv->list[i].ticket);
+        tk_cmds_add(cmds, "HGET %s " TK_F_GROUP, key);
+    }
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_notices_grouped);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_notices_grouped(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_uint_t                  i, nn;
+    ngx_http_ticket_notices_t  *nv = ctx->view;
+
+    if (ctx->nreplies != nv->nlist) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0, nn = 0; i < nv->nlist; i++) {
+        if (ctx->replies[i].type != REDIS_REPLY_STRING
+            || ngx_http_ticket_right(ctx, &ctx->replies[i].str)
+               == TK_RIGHT_NONE)
+        {
+            continue;
+        }
+
+        nv->list[nn++] = nv->list[i];
+    }
+
+    return nv->api ? ngx_http_ticket_notices_json(r, ctx, nv->list, nn)
+                   : ngx_http_ticket_notices_page(r, ctx, nv->list, nn);
 }
 
 
@@ -517,12 +595,11 @@ ngx_http_ticket_subscription(ngx_http_request_t *r,
         if (ngx_http_ticket_form_arg(r, ctx, "on", &v) != NGX_OK
             || v.len != 1 || (v.data[0] != '0' && v.data[0] != '1'))
         {
-            return ngx_http_ticket_error(r, ctx,
-                                         422,
-                                         ngx_http_ticket_msg(ctx,
-                                             TK_MSG_NOTIFY_ON_1_OR_ON_0));
+            nv->bad = 1;
+
+        } else {
+            nv->on = (v.data[0] == '1');
         }
-        nv->on = (v.data[0] == '1');
     }
 
     cmds = ngx_http_ticket_cmds(r);
@@ -555,6 +632,12 @@ ngx_http_ticket_subscription_group(ngx_http_request_t *r,
     {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
                                      nv->api ? "not found" : NULL);
+    }
+
+    if (nv->bad) {
+        return ngx_http_ticket_error(r, ctx, 422,
+                                     ngx_http_ticket_msg(ctx,
+                                         TK_MSG_NOTIFY_ON_1_OR_ON_0));
     }
 
     cmds = ngx_http_ticket_cmds(r);

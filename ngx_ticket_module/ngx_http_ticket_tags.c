@@ -39,6 +39,8 @@ typedef struct {
     tk_str_t                   tags[TK_TAGS_MAX];
     size_t                     ntags;
     tk_str_t                   list;            /* the result */
+    const char                *error;           /* the API's 422, told
+                                                   after the rights */
 } ngx_http_ticket_tags_t;
 
 
@@ -176,9 +178,9 @@ ngx_http_ticket_tags_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         error = "tags: no tag given";
     }
 
-    if (error) {
-        return ngx_http_ticket_error(r, ctx, 422, error);
-    }
+    /* bad input is told only to who may change the ticket: anyone else
+     * gets the 404 or 403 of the rights check first (docs/security.md) */
+    t->error = error;
 
     return ngx_http_ticket_tags_begin(r, ctx);
 }
@@ -370,6 +372,10 @@ ngx_http_ticket_tags_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_tags_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
                                    ngx_http_ticket_msg(ctx,
                                        TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
+    }
+
+    if (t->error) {
+        return ngx_http_ticket_tags_refuse(r, ctx, 422, t->error);
     }
 
     switch (ngx_http_ticket_tags_apply(r, t, &old.tags)) {

@@ -42,11 +42,12 @@ $tk->add_user('scratch', rights => 'ALSO:read');
 # ---- tickets: an inbound mail (raw .eml, attachment, inline part) each --
 
 sub mail_to {
-    my ($to, $subject, $word) = @_;
+    my ($to, $subject, $word, $from) = @_;
+    $from //= 'Kundin <kundin@example.net>';
     (my $local = $to) =~ s/\@.*//;
-    my $id = "authz.$local." . time . ".$$\@example.net";
+    my $id = "authz.$local.$word." . time . ".$$\@example.net";
     my $mail = join "\r\n",
-        'From: Kundin <kundin@example.net>', "To: $to", "Subject: $subject",
+        "From: $from", "To: $to", "Subject: $subject",
         'Date: Mon, 23 Nov 2026 10:00:00 +0100', "Message-ID: <$id>",
         'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="MIX"', '',
         '--MIX', 'Content-Type: multipart/related; boundary="REL"', '',
@@ -68,6 +69,13 @@ my ($t_also, $a_also) = mail_to('also@example.org', "Frist $SECRET", $SECRET);
 my ($t_legal, $a_legal) = mail_to('legal@example.org', 'Frage legal', 'Legalwort');
 is $tk->ticket_hash($t_also)->{group}, 'ALSO', "ticket $t_also in ALSO";
 is $tk->ticket_hash($t_legal)->{group}, 'legal', "ticket $t_legal in legal";
+# a customer whose only ticket is in ALSO: the customer rows ({C}) and
+# the leak checks of the customer page and the address suggestions
+my ($t_cust) = mail_to('also@example.org', "Mandat $SECRET", 'Mandatwort',
+    'Geheime Mandantin <geheim.mandantin@example.net>');
+my $c_also = $r->hget(TK_KEY_CUSTOMER_BY_EMAIL, 'geheim.mandantin@example.net');
+ok $c_also, "customer $c_also with ticket $t_cust in ALSO only";
+my $c_kundin = $r->hget(TK_KEY_CUSTOMER_BY_EMAIL, 'kundin@example.net');
 my ($k_pdf) = grep { (MB::attachment($tk, $t_also, $a_also, $_)->{content_type} // '') eq 'application/pdf' } 1 .. 2;
 ok $k_pdf, 'the PDF part';
 
@@ -95,6 +103,10 @@ is $tk->client->request(PATCH => "/api/v1/tickets/$t_ziv", no_cookies => 1,
     headers => { authorization => "Bearer $tok{none}", 'content-type' => 'application/json' })->{status},
     200, "ticket $t_ziv moved to Zivilrecht";
 is $tk->ticket_hash($t_ziv)->{group}, 'Zivilrecht', '  in Zivilrecht';
+# three tickets, not one mail twice: the Message-IDs differ by the word
+# (with "time" alone two mails of one second were one ticket, and the
+# legal ticket then moved to Zivilrecht: the legal rows failed at random)
+is scalar(keys %{ { map { $_ => 1 } $t_also, $t_legal, $t_ziv } }), 3, 'three distinct tickets';
 my $revoked = $tk->add_token('full');
 $tk->ctl('token', 'revoke', $revoked);
 $web{anon} = $tk->client;
@@ -110,7 +122,8 @@ $web{anon} = $tk->client;
 #   admin403      admins (agents: 403, the page says why)
 #   group         who may read the group the path names (ALSO)
 #   session       sign-in and out, tested on their own below
-# Paths: {T} ticket, {A} article, {K} attachment, {Q} quarantine id.
+# Paths: {T} ticket, {A} article, {K} attachment, {Q} quarantine id,
+# {C} a customer whose only ticket is in ALSO.
 
 my @ROUTES = (
     # sign-in and out: their own subtests below and t/login.t, t/csrf.t
@@ -136,6 +149,25 @@ my @ROUTES = (
     [ GET  => '/t/{T}/a/{A}/att/{K}',                'ticket_read' ],
     [ GET  => '/t/{T}/a/{A}/cid/logo.1@example.net', 'ticket_read' ],
     [ GET  => '/t/{T}/a/{A}/raw',                    'ticket_read' ],
+    # tags, merge, split (issue 13): the ticket page's forms
+    [ POST => '/t/{T}/tags',                         'ticket_write', [ add => '' ] ],
+    [ POST => '/t/{T}/merge',                        'ticket_write', [ into => '' ] ],
+    [ GET  => '/t/{T}/a/{A}/split',                  'ticket_write' ],
+    [ POST => '/t/{T}/a/{A}/split',                  'ticket_write', [ rev => 'x' ] ],
+    # customers (issue 13): {C} has tickets in ALSO only
+    [ GET  => '/customers/{C}',                      'group' ],
+    [ POST => '/customers/{C}',                      'ticket_write', [ email => '' ] ],
+    [ GET  => '/customers?email=geheim.mandantin%40example.net', 'group' ],
+    # send email: a new ticket with our first mail (outbound)
+    [ GET  => '/new',                                'user' ],
+    [ POST => '/new',                                'user', [ group => 'legal', to => '', subject => '', body => '' ] ],
+    [ GET  => '/new/security?group=legal&to=a%40example.org', 'user' ],
+    [ GET  => '/new/complete?q=ku',                  'user' ],
+    # notifications (per user) and subscriptions (read right)
+    [ GET  => '/notifications',                      'user' ],
+    [ POST => '/notifications/read',                 'user', [ n => '' ] ],
+    [ POST => '/profile/notifications',              'user', [ mail => 'bogus', digest => 'bogus' ] ],
+    [ POST => '/t/{T}/subscription',                 'ticket_read', [ on => 'x' ] ],
     [ GET  => '/admin/keys',                         'user' ],
     [ POST => '/admin/keys/import',                  'user', [ key => 'not a key' ] ],
     [ POST => '/admin/keys/import-att',              'ticket_read', [ ticket => '{T}', article => '{A}', att => '{K}' ] ],
@@ -169,6 +201,15 @@ my @ROUTES = (
     [ GET   => '/api/v1/tickets/{T}',                'ticket_read' ],
     [ PATCH => '/api/v1/tickets/{T}',                'ticket_write', { priority => 'bogus' } ],
     [ POST  => '/api/v1/tickets/{T}/articles',       'ticket_write', { type => 'note', body => '' } ],
+    [ POST  => '/api/v1/tickets',                    'user', { group => 'legal', to => '' } ],
+    [ GET   => '/api/v1/tickets/{T}/tags',           'ticket_read' ],
+    [ POST  => '/api/v1/tickets/{T}/tags',           'ticket_write', { tags => 'x', other => 'y' } ],
+    [ DELETE => '/api/v1/tickets/{T}/tags',          'ticket_write', { tags => 'x', other => 'y' } ],
+    [ POST  => '/api/v1/tickets/{T}/merge',          'ticket_write', { into => 0 } ],
+    [ POST  => '/api/v1/tickets/{T}/articles/{A}/split', 'ticket_write', {} ],
+    [ GET   => '/api/v1/notifications',              'user' ],
+    [ POST  => '/api/v1/notifications/read',         'user', {} ],
+    [ DELETE => '/api/v1/tickets/{T}/subscription',  'ticket_read' ],
     [ GET   => '/api/v1/admin/users',                'admin' ],
     [ GET   => '/api/v1/admin/users/scratch',        'admin' ],
     [ POST  => '/api/v1/admin/users',                'admin', { login => '' } ],
@@ -240,6 +281,7 @@ sub fill {
     $s =~ s/\{A\}/$a/g;
     $s =~ s/\{K\}/$k_pdf/g;
     $s =~ s/\{Q\}/$qid/g;
+    $s =~ s/\{C\}/$c_also/g;
     return $s;
 }
 
@@ -266,6 +308,13 @@ sub call {
     my @form = map { fill($_, $t, $a) } @{ $body // [] };
     unshift @form, csrf => ($o{csrf} // $c->csrf // '') unless $o{no_csrf};
     return $c->post($path, \@form, %h);
+}
+
+# An API call with a JSON body.
+sub japi {
+    my ($method, $path, $token, $body) = @_;
+    return $tk->client->api($method => $path, $token, content => encode_json($body),
+        headers => { 'content-type' => 'application/json' });
 }
 
 sub to_login {
@@ -353,7 +402,7 @@ subtest 'overviews and their counts leave the ticket out' => sub {
     my $count = $web{none}->get('/overview/all')->dom->at('[data-overview="all"] .count');
     is $count ? $count->text : '', '2', 'the "all" count for none: the legal and the Zivilrecht ticket';
     my $rc = $web{reader}->get('/overview/all')->dom->at('[data-overview="all"] .count');
-    is $rc ? $rc->text : '', '2', 'control: 2 for reader';
+    is $rc ? $rc->text : '', '3', 'control: 3 for reader (the ALSO customer\'s ticket too)';
     my $j = $tk->client->api(GET => '/api/v1/tickets?overview=all', $tok{none})->json;
     ok !(grep { $_->{number} == $t_also } @{ $j->{tickets} }), 'API list: not listed';
     is $j->{total}, scalar(grep { $_->{number} } @{ $j->{tickets} }), 'total counts only what is listed';
@@ -396,6 +445,94 @@ subtest 'the page cache never serves one user\'s page to another' => sub {
     is $page->dom->at('meta[name=csrf]')->attr('content'), $web{reader}->csrf, 'reader: own CSRF token';
     my $user = $page->dom->at('#user');
     like $user ? $user->text : '', qr/Reader Test/, 'reader: own name in the head';
+};
+
+subtest 'new routes: no way around the group right' => sub {
+    # a new ticket in a group one cannot read: the answer of a group that
+    # does not exist, and nothing written
+    my $before = snapshot();
+    my %post = (to => 'x@example.org', subject => 'S', body => 'B');
+    my $a = japi(POST => '/api/v1/tickets', $tok{none}, { %post, group => 'ALSO' });
+    my $b = japi(POST => '/api/v1/tickets', $tok{none}, { %post, group => 'Nirgendwo' });
+    is $a->{status}, $b->{status}, "API new ticket in ALSO for none: $a->{status} like a missing group";
+    is $a->{content}, $b->{content}, '  the same body';
+    my $s = $web{none}->get('/new/security?group=ALSO&to=a%40example.org');
+    is $s->{status}, 404, '/new/security for a foreign group: 404';
+    is changed($before, snapshot()), '', '  Redis unchanged';
+    # the customer page: the ALSO ticket is not in kundin's list for none
+    my $cp = $web{none}->get("/customers/$c_kundin");
+    is $cp->{status}, 200, 'none: kundin\'s page (tickets in legal)';
+    unlike $cp->{content}, qr{/t/$t_also\b|$SECRET}, '  without the ALSO ticket';
+    like $web{reader}->get("/customers/$c_kundin")->{content}, qr{/t/$t_also\b}, '  control: reader sees it';
+    my $ca = $web{none}->get("/customers/$c_also");
+    my $cn = $web{none}->get('/customers/999999');
+    is $ca->{content}, $cn->{content}, 'the ALSO-only customer: the page of one that does not exist';
+    my $ea = $web{none}->get('/customers?email=geheim.mandantin%40example.net');
+    my $en = $web{none}->get('/customers?email=niemand%40example.net');
+    is $ea->{status}, 404, 'by address: 404, no redirect to the id';
+    is $ea->{content}, $en->{content}, '  like an unknown address';
+    is $web{reader}->get('/customers?email=geheim.mandantin%40example.net')->{status}, 303,
+        '  control: reader is sent to the page';
+    # the address suggestions and the organisation's list: a customer
+    # whose page is a 404 is named nowhere
+    my $sugg = sub {
+        my ($who, $path) = @_;
+        my $res = $web{$who}->get($path);
+        return $res->{status} == 200 ? join ' ', map { $_->{email} } @{ $res->json->{addresses} } : "($res->{status})";
+    };
+    unlike $sugg->('none', '/new/complete?q=geheim'), qr/geheim\.mandantin/, '/new/complete: not suggested to none';
+    like $sugg->('reader', '/new/complete?q=geheim'), qr/geheim\.mandantin/, '  control: suggested to reader (reads ALSO)';
+    like $sugg->('full', '/new/complete?q=geheim'), qr/geheim\.mandantin/, '  and to full';
+    unlike $sugg->('none', "/t/$t_legal/complete?q=geheim"), qr/geheim\.mandantin/, "/t/N/complete: not suggested to none";
+    like $sugg->('none', "/t/$t_legal/complete?q=kundin"), qr/kundin\@/, '  control: kundin (legal tickets) is';
+    for my $c ([ $c_kundin, 'Kundin', 'kundin@example.net' ], [ $c_also, 'Geheime Mandantin', 'geheim.mandantin@example.net' ]) {
+        is $web{root}->post_csrf("/customers/$c->[0]", [ name => $c->[1], email => $c->[2],
+            organisation => 'Kollektiv', notes => '' ])->{status}, 303, "customer $c->[0] in the organisation";
+    }
+    my $org = $web{none}->get("/customers/$c_kundin");
+    unlike $org->{content}, qr/geheim\.mandantin|Geheime Mandantin|customers\/$c_also\b/, 'the organisation\'s list: not named to none';
+    like $web{full}->get("/customers/$c_kundin")->{content}, qr{customers/$c_also\b}, '  control: named to full';
+    # @@mentions: who may not read the ticket is warned about, not told
+    my $note = japi(POST => "/api/v1/tickets/$t_also/articles", $tok{full},
+        { type => 'note', body => "\@\@none \@\@reader \@\@niemand bitte" });
+    is $note->{status}, 201, 'a note in ALSO mentioning none, reader and an unknown login';
+    is_deeply $note->json->{mentions_unseen}, [ 'none', 'niemand' ],
+        '  none (no right) and the unknown login alike: not told';
+    # tags: per ticket right; the names in the ticket page's suggestions are
+    # global like Zammad's (docs/security.md)
+    is $web{full}->post_csrf("/t/$t_also/tags", [ add => 'quokkatag' ])->{status}, 303, 'full tags the ALSO ticket';
+    my $tg = $tk->client->api(GET => "/api/v1/tickets/$t_also/tags", $tok{none});
+    is $tg->{status}, 404, 'none: its tags 404';
+    unlike $tg->{content}, qr/quokkatag/, '  and not in the answer';
+    my $sr = $web{none}->get('/search?tag=quokkatag');
+    unlike $sr->{content}, qr{/t/$t_also\b}, 'search by the tag: not listed for none';
+    my $j = $tk->client->api(GET => '/api/v1/search?tag=quokkatag', $tok{none})->json;
+    is $j->{total} // 0, 0, '  API: total 0';
+    is japi(POST => "/api/v1/tickets/$t_legal/merge", $tok{none}, { into => $t_also })->{status}, 422,
+        'merging into an invisible ticket: 422 "no such ticket"';
+    is japi(POST => "/api/v1/tickets/$t_legal/merge", $tok{none}, { into => 999999 })->{content},
+       japi(POST => "/api/v1/tickets/$t_legal/merge", $tok{none}, { into => $t_also })->{content},
+        '  the same answer as for a ticket that does not exist';
+};
+
+subtest 'notifications: nothing about a ticket one can no longer read' => sub {
+    # reader subscribes to the legal ticket and is told of an update;
+    # then the ticket moves to Zivilrecht (reader: no right)
+    my $t = (mail_to('legal@example.org', 'Umzug', 'Umzugwort'))[0];
+    is japi(POST => "/api/v1/tickets/$t/subscription", $tok{reader}, {})->{status}, 200, 'reader subscribes';
+    my $seq = $r->incr(tk_key_user_notices_seq('reader'));
+    $r->xadd(tk_key_user_notices('reader'), "0-$seq", ticket => $t, event => 'update',
+        title => 'Umzug Umzugwort', by => 'full', group => 'legal', text => 'x', time => time);
+    $r->zadd(tk_key_user_unread('reader'), $seq, $seq);
+    my $l = $tk->client->api(GET => '/api/v1/notifications', $tok{reader})->json;
+    ok((grep { $_->{ticket} == $t } @{ $l->{notifications} }), 'listed while in legal');
+    is japi(PATCH => "/api/v1/tickets/$t", $tok{none}, { group => 'Zivilrecht' })->{status}, 200,
+        'moved to Zivilrecht';
+    $l = $tk->client->api(GET => '/api/v1/notifications', $tok{reader})->json;
+    ok !(grep { $_->{ticket} == $t } @{ $l->{notifications} }), 'API: not listed any more';
+    my $page = $web{reader}->get('/notifications');
+    is $page->{status}, 200, 'the page: 200';
+    unlike $page->{content}, qr/Umzugwort|\/t\/$t\b/, '  without it';
 };
 
 # ---- CSRF: every POST of the table -------------------------------------------

@@ -36,9 +36,10 @@ my $rita_pw = $tk->add_user('rita', name => 'Rita R', rights => 'Zivilrecht:read
 my $c = $tk->login_client('anna', $pw);
 my $rita = $tk->login_client('rita', $rita_pw);
 
-# an existing customer, known by a mail she wrote
+# an existing customer, known by a mail she wrote to ALSO (anna's group:
+# a customer is suggested only to who may read one of her tickets)
 my ($rc0, undef, $err0) = MB::deliver($tk, MB::mail(from => 'Berta Bestand <berta@example.net>',
-    to => 'legal@example.org', subject => 'Alt'), '--recipient', 'legal@example.org');
+    to => 'also@example.org', subject => 'Alt'), '--recipient', 'also@example.org');
 die "deliver: $err0" if $rc0;
 my $berta = $r->hget(TK_KEY_CUSTOMER_BY_EMAIL, 'berta@example.net');
 ok $berta, 'Berta is a customer';

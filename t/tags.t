@@ -67,7 +67,7 @@ subtest 'API: add, normalise, list, remove' => sub {
     is_deeply tagset('kaution'), [], 'tag set empty';
 
     $res = api(DELETE => "/api/v1/tickets/$t1/tags", { tags => [ 'kündigung' ] });
-    is_deeply $res->json->{tags}, [ 'mietrecht' ], 'DELETE with a body';
+    is_deeply $res->json->{tags}, [ "mietrecht" ], "DELETE with a body" or diag "$res->{status} $res->{content}";
 };
 
 subtest 'API: refusals change nothing' => sub {
