@@ -605,4 +605,56 @@ double tk_index_score(int sort, uint64_t number, int priority,
 size_t tk_index_lex_member(char *buf, size_t size, const tk_str_t *text,
     uint64_t number);
 
+
+/* ---- overviews (helper overviews): class partitions, rows, definitions --
+ * Besides the (group, state, owner) partitions every ticket is in
+ * "class" partitions that span states, numeric sorts (upd, crt, pri)
+ * only: (group, open, its owner) and (group, open, *) while its state is
+ * 1..5, (group, all, *) always.  An overview over all open states of a
+ * group reads one set instead of five.  tk_key_index() takes these two
+ * pseudo states; TK_FMT_INDEX_CLASS is the layout ("s:open", "s:all").
+ */
+#define TK_ISTATE_OPEN       100                /* index class: 1..5     */
+#define TK_ISTATE_ALL        101                /* index class: 1..6, *  */
+#define TK_ISTATE_OPEN_NAME  "open"
+#define TK_ISTATE_ALL_NAME   "all"
+#define TK_FMT_INDEX_CLASS   TK_PFX_INDEX "%s" TK_SFX_INDEX_STATE "%s"      \
+                             TK_SFX_INDEX_OWNER "%s" TK_SFX_INDEX_SORT "%s"
+/* hash ticket number -> its list row (the fields an overview shows,
+ * joined by TK_ROW_SEP, see tk_index_row()); kept with the index, so a
+ * page of 50 rows is one HMGET */
+#define TK_KEY_INDEX_ROWS    "tk:{ix}:rows"
+#define TK_ROW_SEP           '\x1f'
+#define TK_ROW_FIELDS        10
+/* saved overviews: tk:{o:ID} hash (name, owner, scope, conditions),
+ * tk:overviews zset of shared ids (score = position), tk:{u:L}:overviews
+ * zset of a user's personal ids (score = position), tk:seq:overview */
+#define TK_PFX_OVERVIEW      "tk:{o:"
+#define TK_FMT_OVERVIEW      TK_PFX_OVERVIEW "%llu}"   /* hash            */
+#define TK_KEY_OVERVIEWS     "tk:overviews"            /* zset, shared    */
+#define TK_SFX_OVERVIEWS     ":overviews"
+#define TK_FMT_USER_OVERVIEWS TK_FMT_USER TK_SFX_OVERVIEWS /* zset       */
+#define TK_FMTS_USER_OVERVIEWS TK_FMTS_USER TK_SFX_OVERVIEWS
+#define TK_KEY_SEQ_OVERVIEW  "tk:seq:overview"
+#define TK_F_OV_NAME         "name"
+#define TK_F_OV_OWNER        "owner"        /* login; "" shared          */
+#define TK_F_OV_ROLES        "roles"        /* shared: "admin,agent" or "" */
+#define TK_F_OV_VGROUPS      "visible_groups" /* shared: comma list or "" */
+#define TK_F_OV_GROUPS       "groups"       /* condition: comma list, "" any */
+#define TK_F_OV_STATES       "states"       /* comma list of 1..6        */
+#define TK_F_OV_WHO          "who"          /* me|nobody|anyone|auto|LOGIN */
+#define TK_F_OV_PRIORITY     "priority"     /* 1..4, "" any              */
+#define TK_F_OV_ESCALATED    "escalated"    /* "1": only escalated        */
+#define TK_F_OV_REMINDER     "reminder_due" /* "1": only reminders due   */
+#define TK_F_OV_TAG          "tag"          /* one tag, "" any           */
+#define TK_F_OV_CUSTOMER     "customer"     /* text in name/address      */
+#define TK_F_OV_SINCE        "updated_from" /* Unix s, "" none           */
+#define TK_F_OV_UNTIL        "updated_to"
+#define TK_F_OV_SORT         "sort"         /* column name               */
+#define TK_F_OV_DIR          "dir"          /* asc | desc                */
+#define TK_F_OV_COLUMNS      "columns"      /* comma list of column names */
+#define TK_F_OV_CREATED      "created"
+
+size_t tk_key_overview(char *buf, size_t size, uint64_t id);
+
 #endif /* TK_SCHEMA_H */

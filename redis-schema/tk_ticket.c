@@ -15,6 +15,8 @@
 
 static void tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add,
     int counts);
+static void tk_ticket_index_class(tk_cmds_t *c, const tk_ticket_t *t,
+    int cls, const tk_str_t *owner, int add);
 static void tk_ticket_index_partition(tk_cmds_t *c, const tk_ticket_t *t,
     const tk_str_t *owner, int add, int counts);
 static const tk_str_t *tk_ticket_lex_text(const tk_ticket_t *t, int sort,
@@ -354,10 +356,124 @@ static void
 tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add, int counts)
 {
     static const tk_str_t  any = tk_string(TK_OWNER_ANY);
+    char                   row[4096];
+    size_t                 len;
 
     tk_ticket_index_partition(c, t, tk_ticket_owner_partition(t), add,
         counts);
     tk_ticket_index_partition(c, t, &any, add, counts);
+
+    /* the class partitions: an overview over all open states (or all
+     * states) of a group reads one set, not one per state */
+    if (t->state != TK_STATE_CLOSED) {
+        tk_ticket_index_class(c, t, TK_ISTATE_OPEN,
+                              tk_ticket_owner_partition(t), add);
+        tk_ticket_index_class(c, t, TK_ISTATE_OPEN, &any, add);
+    }
+
+    tk_ticket_index_class(c, t, TK_ISTATE_ALL, &any, add);
+
+    /* the row the lists show; a ticket whose row does not fit has none
+     * and is read from its hash (ngx_http_ticket_query.c) */
+    len = add ? tk_ticket_row(row, sizeof(row), t) : 0;
+
+    if (len) {
+        tk_cmds_add(c, "HSET " TK_KEY_INDEX_ROWS " %llu %b",
+                    (unsigned long long) t->number, row, len);
+
+    } else {
+        tk_cmds_add(c, "HDEL " TK_KEY_INDEX_ROWS " %llu",
+                    (unsigned long long) t->number);
+    }
+}
+
+
+/* A class partition (TK_ISTATE_*): the numeric sorts, no counts. */
+static void
+tk_ticket_index_class(tk_cmds_t *c, const tk_ticket_t *t, int cls,
+    const tk_str_t *owner, int add)
+{
+    char  key[TK_KEY_MAX];
+    int   sort;
+
+    for (sort = 0; sort < TK_SORT_N; sort++) {
+
+        if (tk_sort_is_lex(sort)) {
+            continue;
+        }
+
+        if (tk_key_index(key, sizeof(key), &t->group, cls, owner, sort)
+            == 0)
+        {
+            c->failed = 1;
+            return;
+        }
+
+        if (add) {
+            tk_cmds_add(c, "ZADD %s %f %llu", key,
+                tk_index_score(sort, t->number, t->priority, t->updated),
+                (unsigned long long) t->number);
+
+        } else {
+            tk_cmds_add(c, "ZREM %s %llu", key,
+                (unsigned long long) t->number);
+        }
+    }
+}
+
+
+/* one field of a row: control bytes (and so TK_ROW_SEP) as blanks */
+static char *
+tk_ticket_row_field(char *p, char *end, const tk_str_t *s)
+{
+    size_t  i;
+
+    if (p == NULL || (size_t) (end - p) < s->len + 1) {
+        return NULL;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        *p++ = (s->data[i] < 0x20 || s->data[i] == 0x7f) ? ' '
+                                                         : (char) s->data[i];
+    }
+
+    *p++ = TK_ROW_SEP;
+
+    return p;
+}
+
+
+size_t
+tk_ticket_row(char *buf, size_t size, const tk_ticket_t *t)
+{
+    char      num[32], *p, *end;
+    tk_str_t  s;
+
+    p = buf;
+    end = buf + size;
+
+    s.data = (unsigned char *) num;
+    s.len = tk_num(num, (int64_t) t->number);
+    p = tk_ticket_row_field(p, end, &s);
+    p = tk_ticket_row_field(p, end, &t->title);
+    p = tk_ticket_row_field(p, end, &t->customer_name);
+    p = tk_ticket_row_field(p, end, &t->customer_email);
+    p = tk_ticket_row_field(p, end, &t->group);
+    p = tk_ticket_row_field(p, end, &t->owner);
+    s.len = tk_num(num, t->state);
+    p = tk_ticket_row_field(p, end, &s);
+    s.len = tk_num(num, t->priority);
+    p = tk_ticket_row_field(p, end, &s);
+    s.len = tk_num(num, t->created);
+    p = tk_ticket_row_field(p, end, &s);
+    s.len = tk_num(num, t->updated);
+    p = tk_ticket_row_field(p, end, &s);
+
+    if (p == NULL) {
+        return 0;
+    }
+
+    return (size_t) (p - 1 - buf);              /* without the last sep */
 }
 
 

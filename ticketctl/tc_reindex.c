@@ -244,14 +244,15 @@ tc_reindex_clear(tc_ctx_t *ctx, unsigned long *deleted)
     size_t       i;
 
     /*
-     * Derived from the ticket hashes: the overview sets, their counts and
+     * Derived from the ticket hashes: the overview sets, their counts,
+     * the list rows and
      * the list of schema 1's first mailbridge, which the owner partition
      * "!" replaced.  Not the other keys under {ix}: the outbox holds mail
      * still to be sent, and the generation counter must only ever grow
      * (nginx keeps pages cached under the values it has seen).
      */
-    del = tc_command(ctx, "UNLINK %s %s", TK_KEY_INDEX_COUNTS,
-                     TK_KEY_INDEX_AUTO_OLD);
+    del = tc_command(ctx, "UNLINK %s %s %s", TK_KEY_INDEX_COUNTS,
+                     TK_KEY_INDEX_AUTO_OLD, TK_KEY_INDEX_ROWS);
     if (del == NULL) {
         return EX_UNAVAILABLE;
     }
