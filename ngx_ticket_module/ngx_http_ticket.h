@@ -326,6 +326,9 @@ ngx_int_t ngx_http_ticket_form_arg(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, const char *name, ngx_str_t *value);
 ngx_int_t ngx_http_ticket_query_arg(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+/* The same from a string of "&"-separated pairs (saved overviews). */
+ngx_int_t ngx_http_ticket_string_arg(ngx_http_request_t *r, ngx_str_t *input,
+    const char *name, ngx_str_t *value);
 /* A form field, "" when absent or malformed. */
 void ngx_http_ticket_form_value(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, const char *name, ngx_str_t *value);

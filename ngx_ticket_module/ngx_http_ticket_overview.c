@@ -35,6 +35,16 @@ static ngx_int_t ngx_http_ticket_overview_resolve(ngx_http_ticket_ctx_t *ctx,
     ngx_str_t *name, ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_parts(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov);
+static ngx_uint_t ngx_http_ticket_overview_group_kind(ngx_str_t *name,
+    ngx_str_t *group);
+static void ngx_http_ticket_overview_owner(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov);
+static ngx_int_t ngx_http_ticket_overview_who(ngx_http_ticket_ctx_t *ctx,
+    ngx_str_t *who, ngx_uint_t *kind, ngx_str_t *owner);
+static ngx_int_t ngx_http_ticket_overview_adhoc(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
+static ngx_uint_t ngx_http_ticket_overview_only(ngx_str_t *arg);
+static ngx_flag_t ngx_http_ticket_overview_tag_ok(ngx_str_t *tag);
 static ngx_int_t ngx_http_ticket_overview_group_parts(
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
     ngx_uint_t g);
@@ -46,29 +56,45 @@ ngx_http_ticket_ov_def_t  ngx_http_ticket_ov_defs[NGX_HTTP_TICKET_OV_N] = {
     { "my", "My tickets", "Meine Tickets",
       "Nothing is assigned to you right now.",
       "Dir ist gerade nichts zugewiesen.",
-      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME },
+      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME, 0 },
     { "unassigned", "Unassigned in my groups",
       "Nicht zugewiesen (meine AGs)",
       "Every open ticket of your groups has someone looking after it.",
       "Alle offenen Tickets deiner AGs sind jemandem zugewiesen.",
-      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_NONE },
+      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_NONE, 0 },
     { "waiting", "My tickets, waiting", "Meine Tickets (wartend)",
       "You are not waiting for anything.",
       "Du wartest gerade auf nichts.",
-      TK_STATE_WAITING, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME },
+      TK_STATE_WAITING, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME, 0 },
     { "open", "Open in my groups", "Offen (meine AGs)",
       "No open tickets in your groups.",
       "Keine offenen Tickets in deinen AGs.",
-      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ANY },
+      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ANY, 0 },
     { "all", "All tickets", "Alle Tickets",
       "No tickets yet.", "Noch keine Tickets.",
-      TK_STATE_NEW, TK_STATE_CLOSED, NGX_HTTP_TICKET_OWNER_ANY },
+      TK_STATE_NEW, TK_STATE_CLOSED, NGX_HTTP_TICKET_OWNER_ANY, 0 },
     /* unassigned open tickets started by auto-generated mail: out of
      * "unassigned", still in "open", "all" and the group overviews */
     { "auto", "Newsletters / automatic", "Newsletter / automatisch",
       "No open tickets from newsletters or automatic mail.",
       "Keine offenen Tickets aus Newslettern oder automatischen Mails.",
-      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_AUTO },
+      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_AUTO, 0 },
+    /* the collective's: escalated, in progress, reminders (issue 11) */
+    { "escalated", "My escalated tickets", "Meine eskalierten Tickets",
+      "None of your tickets is escalated.",
+      "Keines deiner Tickets ist eskaliert.",
+      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME,
+      NGX_HTTP_TICKET_ONLY_ESCALATED },
+    { "in-progress", "My tickets in progress",
+      "Meine Tickets in Bearbeitung",
+      "You have no ticket in progress.",
+      "Du hast kein Ticket in Bearbeitung.",
+      TK_STATE_OPEN, TK_STATE_OPEN, NGX_HTTP_TICKET_OWNER_ME, 0 },
+    { "reminders", "My reminders due", "Meine fälligen Erinnerungen",
+      "No reminder of yours is due.",
+      "Keine deiner Erinnerungen ist fällig.",
+      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME,
+      NGX_HTTP_TICKET_ONLY_REMINDER },
 };
 
 
@@ -93,6 +119,11 @@ ngx_http_ticket_overview_read(ngx_http_request_t *r,
 
     ov = ctx->view;
 
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     /*
      * One HMGET for the whole sidebar: per visible group the counts of
      * every state with any owner, unassigned, mine and automatic.  The
@@ -100,62 +131,71 @@ ngx_http_ticket_overview_read(ngx_http_request_t *r,
      */
     nfields = ctx->groups.nelts * NGX_HTTP_TICKET_CF_PER_GROUP;
 
-    if (nfields == 0) {
-        ov->counts = NULL;
-        return ngx_http_ticket_overview_counted(r, ctx);
-    }
+    if (nfields) {
+        argv = ngx_palloc(r->pool, (2 + nfields) * sizeof(tk_str_t));
+        if (argv == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
-    argv = ngx_palloc(r->pool, (2 + nfields) * sizeof(tk_str_t));
-    if (argv == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+        tk_str_set(&argv[0], "HMGET");
+        tk_str_set(&argv[1], TK_KEY_INDEX_COUNTS);
 
-    tk_str_set(&argv[0], "HMGET");
-    tk_str_set(&argv[1], TK_KEY_INDEX_COUNTS);
+        ngx_str_set(&any, TK_OWNER_ANY);
+        ngx_str_set(&none, TK_OWNER_NONE);
+        ngx_str_set(&autogen, TK_OWNER_AUTO);
+        me = ctx->user.login;
 
-    ngx_str_set(&any, TK_OWNER_ANY);
-    ngx_str_set(&none, TK_OWNER_NONE);
-    ngx_str_set(&autogen, TK_OWNER_AUTO);
-    me = ctx->user.login;
+        gr = ctx->groups.elts;
+        i = 2;
 
-    gr = ctx->groups.elts;
-    i = 2;
+        for (g = 0; g < ctx->groups.nelts; g++) {
+            for (s = 0; s < NGX_HTTP_TICKET_CF_PER_GROUP; s++) {
 
-    for (g = 0; g < ctx->groups.nelts; g++) {
-        for (s = 0; s < NGX_HTTP_TICKET_CF_PER_GROUP; s++) {
+                if (s < NGX_HTTP_TICKET_CF_NONE) {
+                    owner = &any;
+                    state = TK_STATE_MIN + s;
 
-            if (s < NGX_HTTP_TICKET_CF_NONE) {
-                owner = &any;
-                state = TK_STATE_MIN + s;
+                } else if (s < NGX_HTTP_TICKET_CF_ME) {
+                    owner = &none;
+                    state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_NONE;
 
-            } else if (s < NGX_HTTP_TICKET_CF_ME) {
-                owner = &none;
-                state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_NONE;
+                } else if (s < NGX_HTTP_TICKET_CF_AUTO) {
+                    owner = &me;
+                    state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_ME;
 
-            } else if (s < NGX_HTTP_TICKET_CF_AUTO) {
-                owner = &me;
-                state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_ME;
+                } else {
+                    owner = &autogen;
+                    state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_AUTO;
+                }
 
-            } else {
-                owner = &autogen;
-                state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_AUTO;
-            }
-
-            if (ngx_http_ticket_count_field(r, &gr[g].name, state, owner,
-                                            &argv[i++])
-                != NGX_OK)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                if (ngx_http_ticket_count_field(r, &gr[g].name, state, owner,
+                                                &argv[i++])
+                    != NGX_OK)
+                {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
             }
         }
+
+        tk_cmds_argv(cmds, (int) i, argv);
+        ov->counts_sent = 1;
     }
 
-    cmds = ngx_http_ticket_cmds(r);
-    if (cmds == NULL) {
+    /* the sidebar entries whose counts are not in the HMGET (sets, a
+     * priority, a person) add their commands to the same batch */
+    ov->extra = cmds->n;
+
+    if (ngx_http_ticket_overview_items(r, ctx, ov, cmds) != NGX_OK
+        || cmds->failed)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    tk_cmds_argv(cmds, (int) i, argv);
+    if (cmds->n == 0) {
+        ov->counts = NULL;
+        ctx->nreplies = 0;
+        return ngx_http_ticket_overview_counted(r, ctx);
+    }
 
     return ngx_http_ticket_redis_send(r, ctx, cmds,
                                       ngx_http_ticket_overview_counted);
@@ -199,12 +239,24 @@ ngx_http_ticket_overview_parse(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    if (ov->current
+        && ngx_http_ticket_overview_apply(r, ctx, ov, &ov->current->def)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (ngx_http_ticket_query_init(r, &ov->query) != NGX_OK) {
         return NGX_ERROR;
     }
 
     ov->query.column = NGX_HTTP_TICKET_COL_UPDATED;
     ov->query.desc = 1;
+
+    if (ov->def_column >= 0) {
+        ov->query.column = ov->def_column;
+        ov->query.desc = ov->def_desc;
+    }
 
     if (ngx_http_ticket_query_arg(r, "sort", &arg) == NGX_OK) {
         n = ngx_http_ticket_col_parse(&arg);
@@ -234,9 +286,15 @@ ngx_http_ticket_overview_parse(ngx_http_request_t *r,
 
     if (ngx_http_ticket_query_arg(r, "state", &arg) == NGX_OK && arg.len) {
         n = tk_state_parse((const char *) arg.data, arg.len);
-        if (n >= ov->state_min && n <= ov->state_max) {
+        if (n >= TK_STATE_MIN && n <= TK_STATE_MAX
+            && (ov->states & (1 << n)))
+        {
             ov->filter_state = n;
         }
+    }
+
+    if (ngx_http_ticket_overview_adhoc(r, ctx, ov) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (ngx_http_ticket_query_arg(r, "priority", &arg) == NGX_OK
@@ -244,6 +302,8 @@ ngx_http_ticket_overview_parse(ngx_http_request_t *r,
     {
         n = tk_prio_parse((const char *) arg.data, arg.len);
         if (n >= TK_PRIO_MIN && n <= TK_PRIO_MAX) {
+            /* a saved priority and another one: nothing is both */
+            ov->nothing |= (ov->filter_prio && ov->filter_prio != n);
             ov->filter_prio = n;
         }
     }
@@ -283,10 +343,12 @@ ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
     tp = ngx_timeofday();
 
-    len = sizeof("ov||||||||||||||") + lcf->base_url.len
+    len = sizeof("ov||||||||||||||||||") + lcf->base_url.len
           + ctx->user.login.len + ctx->user.lang.len
           + ngx_http_ticket_cache_groups_len(ctx) + ov->name.len
-          + ov->filter_group.len + 7 * NGX_INT_T_LEN + NGX_TIME_T_LEN;
+          + ov->filter_group.len + 8 * NGX_INT_T_LEN + NGX_TIME_T_LEN
+          + ov->filter_who.len + ov->filter_tag.len + ctx->csrf.len
+          + (ov->current ? ov->current->def.len : 0);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -303,6 +365,13 @@ ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
                     (ngx_uint_t) ov->home, ov->query.column,
                     (ngx_uint_t) ov->query.desc, ov->page, ov->filter_state,
                     ov->filter_prio, &ov->filter_group);
+    /* the forms carry the session's CSRF token: a page per session */
+    p = ngx_sprintf(p, "|%V|%ui|%V|%V|", &ov->filter_who, ov->filter_only,
+                    &ov->filter_tag, &ctx->csrf);
+
+    if (ov->current) {
+        p = ngx_cpymem(p, ov->current->def.data, ov->current->def.len);
+    }
 
     ov->cache.key.len = p - ov->cache.key.data;
     ov->cache.version = ctx->cache_gen;
@@ -314,15 +383,31 @@ ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
 /*
  * An overview by name: which groups, states and owner it covers.
  * NGX_DECLINED for an unknown name or a group the user cannot see.
+ * Saved overviews ("17") start as "all": their definition narrows it
+ * (ngx_http_ticket_overview_apply(), called by parse()).
  */
+ngx_int_t
+ngx_http_ticket_overview_resolve_name(ngx_http_ticket_ctx_t *ctx,
+    ngx_str_t *name, ngx_http_ticket_overview_t *ov)
+{
+    return ngx_http_ticket_overview_resolve(ctx, name, ov);
+}
+
+
 static ngx_int_t
 ngx_http_ticket_overview_resolve(ngx_http_ticket_ctx_t *ctx, ngx_str_t *name,
     ngx_http_ticket_overview_t *ov)
 {
-    ngx_uint_t  i;
+    ngx_uint_t  i, kind;
+    ngx_str_t   all;
 
     ov->name = *name;
     ov->def = NGX_HTTP_TICKET_OV_N;
+    ov->only = 0;
+    ov->group.len = 0;
+    ov->groups_in = NULL;
+    ov->current = NULL;
+    ov->def_column = -1;
 
     for (i = 0; i < NGX_HTTP_TICKET_OV_N; i++) {
         if (name->len == ngx_strlen(ngx_http_ticket_ov_defs[i].name)
@@ -334,29 +419,99 @@ ngx_http_ticket_overview_resolve(ngx_http_ticket_ctx_t *ctx, ngx_str_t *name,
             ov->state_min = ngx_http_ticket_ov_defs[i].state_min;
             ov->state_max = ngx_http_ticket_ov_defs[i].state_max;
             ov->owner_kind = ngx_http_ticket_ov_defs[i].owner;
+            ov->only = ngx_http_ticket_ov_defs[i].only;
             break;
         }
     }
 
     if (ov->def == NGX_HTTP_TICKET_OV_N) {
+        kind = ngx_http_ticket_overview_group_kind(name, &ov->group);
 
-        if (name->len <= 6 || ngx_strncmp(name->data, "group-", 6) != 0) {
-            return NGX_DECLINED;
+        if (kind == NGX_HTTP_TICKET_OV_N) {
+            ov->current = ngx_http_ticket_overview_find(ov, name);
+            if (ov->current == NULL) {
+                return NGX_DECLINED;
+            }
+
+            ngx_str_set(&all, "all");
+            (void) ngx_http_ticket_overview_resolve(ctx, &all, ov);
+
+            ov->name = *name;
+            ov->def = NGX_HTTP_TICKET_OV_SAVED;
+            ov->current = ngx_http_ticket_overview_find(ov, name);
+
+            return NGX_OK;
         }
-
-        ov->group.data = name->data + 6;
-        ov->group.len = name->len - 6;
 
         if (ngx_http_ticket_right(ctx, &ov->group) == TK_RIGHT_NONE) {
             return NGX_DECLINED;
         }
 
-        ov->def = NGX_HTTP_TICKET_OV_GROUP;
+        ov->def = kind;
         ov->state_min = TK_STATE_MIN;
         ov->state_max = TK_STATE_MAX;
         ov->owner_kind = NGX_HTTP_TICKET_OWNER_ANY;
+
+        if (kind == NGX_HTTP_TICKET_OV_UNASSIGNED_G) {
+            /* "[G] unassigned of G and legal": G and the shared groups */
+            ov->state_max = TK_STATE_DEFERRED;
+            ov->owner_kind = NGX_HTTP_TICKET_OWNER_NONE;
+
+        } else if (kind == NGX_HTTP_TICKET_OV_ESCALATED_G) {
+            ov->state_max = TK_STATE_DEFERRED;
+            ov->only = NGX_HTTP_TICKET_ONLY_ESCALATED;
+        }
     }
 
+    ov->states = 0;
+
+    for (i = (ngx_uint_t) ov->state_min; i <= (ngx_uint_t) ov->state_max; i++)
+    {
+        ov->states |= 1 << i;
+    }
+
+    ngx_http_ticket_overview_owner(ctx, ov);
+
+    return NGX_OK;
+}
+
+
+/* "group-G", "unassigned-G", "escalated-G": the kind and G, or OV_N. */
+static ngx_uint_t
+ngx_http_ticket_overview_group_kind(ngx_str_t *name, ngx_str_t *group)
+{
+    ngx_uint_t   i;
+    size_t       len;
+    static struct {
+        const char  *prefix;
+        ngx_uint_t   kind;
+    } kinds[] = {
+        { "group-", NGX_HTTP_TICKET_OV_GROUP },
+        { "unassigned-", NGX_HTTP_TICKET_OV_UNASSIGNED_G },
+        { "escalated-", NGX_HTTP_TICKET_OV_ESCALATED_G },
+    };
+
+    for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        len = ngx_strlen(kinds[i].prefix);
+
+        if (name->len > len
+            && ngx_strncmp(name->data, kinds[i].prefix, len) == 0)
+        {
+            group->data = name->data + len;
+            group->len = name->len - len;
+            return kinds[i].kind;
+        }
+    }
+
+    return NGX_HTTP_TICKET_OV_N;
+}
+
+
+/* The partition owner of ov's owner kind. */
+static void
+ngx_http_ticket_overview_owner(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov)
+{
     switch (ov->owner_kind) {
     case NGX_HTTP_TICKET_OWNER_ME:
         ov->owner = ctx->user.login;
@@ -367,8 +522,278 @@ ngx_http_ticket_overview_resolve(ngx_http_ticket_ctx_t *ctx, ngx_str_t *name,
     case NGX_HTTP_TICKET_OWNER_AUTO:
         ngx_str_set(&ov->owner, TK_OWNER_AUTO);
         break;
+    case NGX_HTTP_TICKET_OWNER_OTHER:
+        break;                                  /* set by the caller */
     default:
         ngx_str_set(&ov->owner, TK_OWNER_ANY);
+    }
+}
+
+
+/*
+ * "me", "nobody", "anyone", "auto" or a login: the owner kind and the
+ * partition owner.  NGX_DECLINED for anything else.
+ */
+static ngx_int_t
+ngx_http_ticket_overview_who(ngx_http_ticket_ctx_t *ctx, ngx_str_t *who,
+    ngx_uint_t *kind, ngx_str_t *owner)
+{
+    static struct {
+        const char  *name;
+        ngx_uint_t   kind;
+    } words[] = {
+        { "me", NGX_HTTP_TICKET_OWNER_ME },
+        { "nobody", NGX_HTTP_TICKET_OWNER_NONE },
+        { "anyone", NGX_HTTP_TICKET_OWNER_ANY },
+        { "auto", NGX_HTTP_TICKET_OWNER_AUTO },
+    };
+    ngx_uint_t  i;
+
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (who->len == ngx_strlen(words[i].name)
+            && ngx_strncmp(who->data, words[i].name, who->len) == 0)
+        {
+            *kind = words[i].kind;
+
+            switch (*kind) {
+            case NGX_HTTP_TICKET_OWNER_ME:
+                *owner = ctx->user.login;
+                break;
+            case NGX_HTTP_TICKET_OWNER_NONE:
+                ngx_str_set(owner, TK_OWNER_NONE);
+                break;
+            case NGX_HTTP_TICKET_OWNER_AUTO:
+                ngx_str_set(owner, TK_OWNER_AUTO);
+                break;
+            default:
+                ngx_str_set(owner, TK_OWNER_ANY);
+            }
+
+            return NGX_OK;
+        }
+    }
+
+    if (!tk_valid_login(ngx_ticket_str(who))) {
+        return NGX_DECLINED;
+    }
+
+    /* a login that is mine is "me": the sidebar counts know it */
+    if (tk_str_eq(ngx_ticket_str(who), ngx_ticket_str(&ctx->user.login))) {
+        *kind = NGX_HTTP_TICKET_OWNER_ME;
+    } else {
+        *kind = NGX_HTTP_TICKET_OWNER_OTHER;
+    }
+
+    *owner = *who;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The ad hoc filters beyond state, priority and group: owner ("who"),
+ * only escalated / reminders due, a tag.  Each narrows the overview; one
+ * that contradicts it (an owner filter on "my tickets" naming someone
+ * else) leaves nothing.
+ */
+static ngx_int_t
+ngx_http_ticket_overview_adhoc(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov)
+{
+    ngx_str_t   arg, owner;
+    ngx_uint_t  kind;
+
+    if (ngx_http_ticket_query_arg(r, "owner", &arg) == NGX_OK && arg.len
+        && ngx_http_ticket_overview_who(ctx, &arg, &kind, &owner) == NGX_OK
+        && kind != NGX_HTTP_TICKET_OWNER_ANY)
+    {
+        ov->filter_who = arg;
+
+        if (ov->owner_kind == NGX_HTTP_TICKET_OWNER_ANY) {
+            ov->owner_kind = kind;
+            ov->owner = owner;
+
+        } else if (!tk_str_eq(ngx_ticket_str(&ov->owner),
+                              ngx_ticket_str(&owner)))
+        {
+            ov->nothing = 1;
+        }
+    }
+
+    if (ngx_http_ticket_query_arg(r, "only", &arg) == NGX_OK && arg.len) {
+        kind = ngx_http_ticket_overview_only(&arg);
+
+        if (kind) {
+            ov->filter_only = kind;
+            ov->nothing |= (ov->only && ov->only != kind);
+            ov->only = kind;
+        }
+    }
+
+    if (ngx_http_ticket_query_arg(r, "tag", &arg) == NGX_OK && arg.len
+        && ngx_http_ticket_overview_tag_ok(&arg))
+    {
+        ov->filter_tag = arg;
+        ov->nothing |= (ov->tag.len && !tk_str_eq(ngx_ticket_str(&ov->tag),
+                                                  ngx_ticket_str(&arg)));
+        ov->tag = arg;
+    }
+
+    /* the sets are one kind at a time: escalated or reminders or a tag */
+    ov->nothing |= (ov->only && ov->tag.len);
+
+    return NGX_OK;
+}
+
+
+/* "escalated", "reminder": NGX_HTTP_TICKET_ONLY_*, else 0. */
+static ngx_uint_t
+ngx_http_ticket_overview_only(ngx_str_t *arg)
+{
+    if (arg->len == 9 && ngx_strncmp(arg->data, "escalated", 9) == 0) {
+        return NGX_HTTP_TICKET_ONLY_ESCALATED;
+    }
+
+    if (arg->len == 8 && ngx_strncmp(arg->data, "reminder", 8) == 0) {
+        return NGX_HTTP_TICKET_ONLY_REMINDER;
+    }
+
+    return 0;
+}
+
+
+/* A tag as the tags helper keeps them: lower case, no blanks, ':' or ','
+ * (it becomes part of a key); lower-cased here in place. */
+static ngx_flag_t
+ngx_http_ticket_overview_tag_ok(ngx_str_t *tag)
+{
+    ngx_uint_t  i;
+
+    if (tag->len == 0 || tag->len > 64) {
+        return 0;
+    }
+
+    for (i = 0; i < tag->len; i++) {
+        if (tag->data[i] <= 0x20 || tag->data[i] == 0x7f
+            || tag->data[i] == ':' || tag->data[i] == ','
+            || tag->data[i] == '{' || tag->data[i] == '}'
+            || tag->data[i] == '*')
+        {
+            return 0;
+        }
+
+        tag->data[i] = ngx_tolower(tag->data[i]);
+    }
+
+    return 1;
+}
+
+
+/*
+ * A saved definition on top of "all": groups (only those the user can
+ * read stay), states, owner, priority, only, tag, sort.  Invalid parts
+ * are left out, so a definition written by an older version still
+ * shows something sensible.
+ */
+ngx_int_t
+ngx_http_ticket_overview_apply(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_str_t *def)
+{
+    ngx_int_t    n;
+    ngx_str_t    arg, item, owner, *gname;
+    ngx_uint_t   kind, states;
+    u_char      *p, *last, *comma;
+
+    if (ngx_http_ticket_string_arg(r, def, "groups", &arg) == NGX_OK
+        && arg.len)
+    {
+        ov->groups_in = ngx_array_create(r->pool, 4, sizeof(ngx_str_t));
+        if (ov->groups_in == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (p = arg.data, last = arg.data + arg.len; p < last;
+             p = comma + 1)
+        {
+            comma = ngx_strlchr(p, last, ',');
+            if (comma == NULL) {
+                comma = last;
+            }
+
+            item.data = p;
+            item.len = comma - p;
+
+            if (item.len && ngx_http_ticket_right(ctx, &item)
+                            != TK_RIGHT_NONE)
+            {
+                gname = ngx_array_push(ov->groups_in);
+                if (gname == NULL) {
+                    return NGX_ERROR;
+                }
+
+                *gname = item;
+            }
+        }
+
+        /* every group named is out of reach: the overview is empty */
+        ov->nothing |= (ov->groups_in->nelts == 0);
+    }
+
+    if (ngx_http_ticket_string_arg(r, def, "states", &arg) == NGX_OK
+        && arg.len)
+    {
+        states = 0;
+
+        for (p = arg.data, last = arg.data + arg.len; p < last; p++) {
+            if (*p >= '0' + TK_STATE_MIN && *p <= '0' + TK_STATE_MAX) {
+                states |= 1 << (*p - '0');
+            }
+        }
+
+        if (states) {
+            ov->states = states;
+        }
+    }
+
+    if (ngx_http_ticket_string_arg(r, def, "owner", &arg) == NGX_OK
+        && arg.len
+        && ngx_http_ticket_overview_who(ctx, &arg, &kind, &owner) == NGX_OK)
+    {
+        ov->owner_kind = kind;
+        ov->owner = owner;
+    }
+
+    if (ngx_http_ticket_string_arg(r, def, "priority", &arg) == NGX_OK
+        && arg.len)
+    {
+        n = tk_prio_parse((const char *) arg.data, arg.len);
+        if (n >= TK_PRIO_MIN && n <= TK_PRIO_MAX) {
+            ov->filter_prio = n;
+            ov->cond_prio = n;
+        }
+    }
+
+    if (ngx_http_ticket_string_arg(r, def, "only", &arg) == NGX_OK) {
+        ov->only = ngx_http_ticket_overview_only(&arg);
+    }
+
+    if (ngx_http_ticket_string_arg(r, def, "tag", &arg) == NGX_OK
+        && ngx_http_ticket_overview_tag_ok(&arg))
+    {
+        ov->tag = arg;
+    }
+
+    if (ngx_http_ticket_string_arg(r, def, "sort", &arg) == NGX_OK) {
+        n = ngx_http_ticket_col_parse(&arg);
+        if (n != NGX_ERROR) {
+            ov->def_column = n;
+            ov->def_desc = ngx_http_ticket_col_default_desc(n);
+        }
+    }
+
+    if (ngx_http_ticket_string_arg(r, def, "dir", &arg) == NGX_OK) {
+        ov->def_desc = !(arg.len == 3 && ngx_strncmp(arg.data, "asc", 3) == 0);
     }
 
     return NGX_OK;
@@ -387,7 +812,7 @@ ngx_http_ticket_overview_counted(ngx_http_request_t *r,
 
     ov = ctx->view;
 
-    if (ctx->groups.nelts) {
+    if (ov->counts_sent) {
         if (ctx->nreplies < 1
             || ctx->replies[0].type != REDIS_REPLY_ARRAY
             || ctx->replies[0].nelem
@@ -404,6 +829,10 @@ ngx_http_ticket_overview_counted(ngx_http_request_t *r,
 
         ov->counts = &ctx->replies[0];
     }
+
+    ov->replies = ctx->replies;
+    ov->nreplies = ctx->nreplies;
+    ngx_http_ticket_overview_items_counted(ctx, ov);
 
     /*
      * The start page is "my tickets" -- unless there are none: then the
@@ -425,12 +854,24 @@ ngx_http_ticket_overview_counted(ngx_http_request_t *r,
         }
     }
 
+    if (ov->nothing) {
+        ov->query.total = 0;
+        ov->query.nrows = 0;
+        return ov->query.done(r, ctx);
+    }
+
+    /* escalated, reminders due, a tag: the set decides */
+    if (ov->only || ov->tag.len) {
+        return ngx_http_ticket_overview_sets(r, ctx, ov);
+    }
+
     if (ngx_http_ticket_overview_parts(ctx, ov) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ov->filter_prio) {
-        /* the sidebar counts do not know priorities: ZCOUNT them */
+    if (ov->filter_prio || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER) {
+        /* the sidebar counts know neither priorities nor other people's
+         * partitions: count them (ZCOUNT, HMGET) */
         return ngx_http_ticket_query_run(r, ctx, &ov->query);
     }
 
@@ -447,8 +888,7 @@ static ngx_int_t
 ngx_http_ticket_overview_parts(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov)
 {
-    ngx_uint_t                      g;
-    ngx_http_ticket_group_right_t  *gr;
+    ngx_uint_t  g;
 
     /* an owner filter narrows "any owner"; on "my" it must be me */
     if (ov->filter_owner.len) {
@@ -463,21 +903,9 @@ ngx_http_ticket_overview_parts(ngx_http_ticket_ctx_t *ctx,
         }
     }
 
-    gr = ctx->groups.elts;
-
     for (g = 0; g < ctx->groups.nelts; g++) {
 
-        if (ov->group.len
-            && !tk_str_eq(ngx_ticket_str(&gr[g].name),
-                          ngx_ticket_str(&ov->group)))
-        {
-            continue;
-        }
-
-        if (ov->filter_group.len
-            && !tk_str_eq(ngx_ticket_str(&gr[g].name),
-                          ngx_ticket_str(&ov->filter_group)))
-        {
+        if (!ngx_http_ticket_overview_has_group(ctx, ov, g)) {
             continue;
         }
 
@@ -500,41 +928,40 @@ static ngx_int_t
 ngx_http_ticket_overview_group_parts(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov, ngx_uint_t g)
 {
-    ngx_int_t                       state, cls, last;
-    ngx_uint_t                      n;
+    ngx_int_t                       state, cls;
+    ngx_uint_t                      n, states, covered;
     ngx_http_ticket_part_t         *part;
     ngx_http_ticket_group_right_t  *gr;
 
     gr = ctx->groups.elts;
+    states = ov->filter_state ? (ngx_uint_t) 1 << ov->filter_state
+                              : ov->states;
     cls = 0;
-    last = ov->state_max;
+    covered = 0;
 
-    if (!ov->filter_state && ov->state_min == TK_STATE_NEW
-        && ov->state_max >= TK_STATE_DEFERRED
-        && ngx_http_ticket_col_numeric(ov->query.column))
-    {
-        if (ov->state_max == TK_STATE_CLOSED
+    if (ngx_http_ticket_col_numeric(ov->query.column)) {
+        if (states == NGX_HTTP_TICKET_STATES_ALL
             && ov->owner_kind == NGX_HTTP_TICKET_OWNER_ANY)
         {
             cls = TK_ISTATE_ALL;
-            last = 0;
+            covered = NGX_HTTP_TICKET_STATES_ALL;
 
-        } else {
+        } else if ((states & NGX_HTTP_TICKET_STATES_OPEN)
+                   == NGX_HTTP_TICKET_STATES_OPEN)
+        {
             cls = TK_ISTATE_OPEN;
-            last = ov->state_max == TK_STATE_CLOSED ? TK_STATE_CLOSED : 0;
+            covered = NGX_HTTP_TICKET_STATES_OPEN;
         }
     }
 
     if (cls) {
         n = 0;
 
-        for (state = TK_STATE_NEW;
-             state <= (cls == TK_ISTATE_ALL ? TK_STATE_CLOSED
-                                            : TK_STATE_DEFERRED);
-             state++)
-        {
-            n += ngx_http_ticket_overview_count(ctx, ov, g, state,
-                                                ov->owner_kind);
+        for (state = TK_STATE_MIN; state <= TK_STATE_MAX; state++) {
+            if (covered & (1 << state)) {
+                n += ngx_http_ticket_overview_count(ctx, ov, g, state,
+                                                    ov->owner_kind);
+            }
         }
 
         if (ngx_http_ticket_query_add(&ov->query, &gr[g].name, cls,
@@ -546,20 +973,11 @@ ngx_http_ticket_overview_group_parts(ngx_http_ticket_ctx_t *ctx,
 
         part = ov->query.parts.elts;
         part[ov->query.parts.nelts - 1].count = n;
-
-        if (last == 0) {
-            return NGX_OK;
-        }
-
-        state = last;
-
-    } else {
-        state = ov->state_min;
     }
 
-    for ( /* void */ ; state <= last; state++) {
+    for (state = TK_STATE_MIN; state <= TK_STATE_MAX; state++) {
 
-        if (ov->filter_state && state != ov->filter_state) {
+        if (!(states & (1 << state)) || (covered & (1 << state))) {
             continue;
         }
 
@@ -577,6 +995,94 @@ ngx_http_ticket_overview_group_parts(ngx_http_ticket_ctx_t *ctx,
     }
 
     return NGX_OK;
+}
+
+
+/* Is group g (index into ctx->groups) one ov covers: the group of a
+ * group overview, one of a saved overview's, the group filter? */
+ngx_flag_t
+ngx_http_ticket_overview_has_group(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov, ngx_uint_t g)
+{
+    ngx_uint_t                      i;
+    ngx_str_t                      *in;
+    ngx_flag_t                      found;
+    ngx_http_ticket_group_right_t  *gr;
+
+    gr = ctx->groups.elts;
+
+    if (ov->filter_group.len
+        && !tk_str_eq(ngx_ticket_str(&gr[g].name),
+                      ngx_ticket_str(&ov->filter_group)))
+    {
+        return 0;
+    }
+
+    if (ov->def == NGX_HTTP_TICKET_OV_UNASSIGNED_G) {
+        /* G and the groups every agent works in ("legal") */
+        return tk_str_eq(ngx_ticket_str(&gr[g].name),
+                         ngx_ticket_str(&ov->group))
+               || ngx_http_ticket_overview_shared_group(ov, &gr[g].name);
+    }
+
+    if (ov->group.len
+        && !tk_str_eq(ngx_ticket_str(&gr[g].name),
+                      ngx_ticket_str(&ov->group)))
+    {
+        return 0;
+    }
+
+    if (ov->groups_in == NULL) {
+        return 1;
+    }
+
+    in = ov->groups_in->elts;
+    found = 0;
+
+    for (i = 0; i < ov->groups_in->nelts && !found; i++) {
+        found = tk_str_eq(ngx_ticket_str(&gr[g].name),
+                          ngx_ticket_str(&in[i]));
+    }
+
+    return found;
+}
+
+
+/* Sum of the sidebar counts over ov's groups and states, -1 when they
+ * cannot say (a priority, a set, someone else's tickets). */
+ngx_int_t
+ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov)
+{
+    ngx_int_t   state;
+    ngx_uint_t  g, n;
+
+    if (ov->filter_prio || ov->only || ov->tag.len
+        || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER)
+    {
+        return -1;
+    }
+
+    if (ov->nothing) {
+        return 0;
+    }
+
+    n = 0;
+
+    for (g = 0; g < ctx->groups.nelts; g++) {
+        if (!ngx_http_ticket_overview_has_group(ctx, ov, g)) {
+            continue;
+        }
+
+        for (state = TK_STATE_MIN; state <= TK_STATE_MAX; state++) {
+            if (ov->states & (1 << state)) {
+                n += ngx_http_ticket_overview_count(ctx, ov, g, state,
+                                                    ov->owner_kind);
+            }
+        }
+    }
+
+    return (ngx_int_t) n;
 }
 
 

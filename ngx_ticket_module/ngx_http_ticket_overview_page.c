@@ -15,8 +15,15 @@
 #include "tk_tpl.h"
 
 
+static ngx_int_t ngx_http_ticket_overview_loaded(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_overview_cache_lookup(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_render(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_overview_forms(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl);
 static ngx_int_t ngx_http_ticket_overview_cached(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_send(ngx_http_request_t *r,
@@ -51,11 +58,6 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     ngx_http_ticket_overview_t  *ov;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
-                                     "Overviews can only be read.");
-    }
-
     ov = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_overview_t));
     if (ov == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -63,9 +65,83 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     ctx->view = ov;
 
+    /* saving and deleting saved overviews: the forms of the page */
+    if (r->method == NGX_HTTP_POST) {
+        return ngx_http_ticket_overview_load(r, ctx,
+                                             ngx_http_ticket_overview_post);
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
+                                     "Overviews can only be read.");
+    }
+
     if (ngx_http_ticket_goto_notice(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    /*
+     * A named overview is known without the saved ones, and a cached
+     * page of it needs nothing else: the saved overviews (the sidebar
+     * lists them) are read on a miss only.  A name parse() does not know
+     * may be a saved one: read them, then parse again.
+     */
+    switch (ngx_http_ticket_overview_parse(r, ctx, ov)) {
+    case NGX_OK:
+        ov->query.done = ngx_http_ticket_overview_render;
+
+        switch (ngx_http_ticket_overview_cache_lookup(r, ctx, ov)) {
+        case NGX_OK:
+            return ngx_http_ticket_overview_cached(r, ctx, ov);
+        case NGX_DECLINED:
+            return ngx_http_ticket_overview_load(r, ctx,
+                                                 ngx_http_ticket_overview_read);
+        default:
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    case NGX_DECLINED:
+        return ngx_http_ticket_overview_load(r, ctx,
+                                             ngx_http_ticket_overview_loaded);
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+
+/* NGX_OK: the page is in the cache (ov->cache), NGX_DECLINED: not. */
+static ngx_int_t
+ngx_http_ticket_overview_cache_lookup(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov)
+{
+    if (!ctx->cache) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_ticket_overview_cache_key(r, ctx, ov) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_ticket_cache_get(r, ctx, &ov->cache);
+}
+
+
+/* The saved overviews are in and the name may be one: parse again on a
+ * clean state, then the cache, the read. */
+static ngx_int_t
+ngx_http_ticket_overview_loaded(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_array_t                  saved;
+    ngx_http_ticket_reply_t     *all_agents;
+    ngx_http_ticket_overview_t  *ov;
+
+    ov = ctx->view;
+    saved = ov->saved;
+    all_agents = ov->all_agents;
+    ngx_memzero(ov, sizeof(ngx_http_ticket_overview_t));
+    ov->saved = saved;
+    ov->all_agents = all_agents;
 
     switch (ngx_http_ticket_overview_parse(r, ctx, ov)) {
     case NGX_OK:
@@ -126,8 +202,10 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
 
     tpl->de = ngx_http_ticket_lang_de(ctx);
     tpl->desc = ov->query.desc;
-    tpl->filtered = (ov->filter_state || ov->filter_prio
-                     || ov->filter_group.len);
+    tpl->filtered = (ov->filter_state
+                     || (ov->filter_prio && ov->filter_prio != ov->cond_prio)
+                     || ov->filter_group.len || ov->filter_who.len
+                     || ov->filter_only || ov->filter_tag.len);
 
     ngx_str_set(&heading, "Tickets");
 
@@ -179,6 +257,11 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
                              tpl->de ? "Keine Tickets passen zu diesen "
                                        "Filtern."
                                      : "No tickets match these filters.");
+
+    } else if (ov->current) {
+        ngx_http_ticket_cstr(&tpl->empty_text,
+                             tpl->de ? "Keine Tickets in dieser Übersicht."
+                                     : "No tickets in this overview.");
 
     } else if (ov->def < NGX_HTTP_TICKET_OV_N) {
         ngx_http_ticket_cstr(&tpl->empty_text,
@@ -293,24 +376,20 @@ ngx_http_ticket_overview_body(tk_out_t *out, void *data)
 }
 
 
+/* The sidebar: the entries ngx_http_ticket_overview_items() made. */
 static ngx_int_t
 ngx_http_ticket_overview_sidebar(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
     tk_tpl_overview_t *tpl, ngx_str_t *heading)
 {
-    ngx_int_t                       s;
-    ngx_uint_t                      i, g, n, count;
-    ngx_flag_t                      de;
-    ngx_str_t                       name;
-    tk_tpl_overview_overviews_t    *item;
-    ngx_http_ticket_ov_def_t       *def;
-    ngx_http_ticket_group_right_t  *gr;
+    ngx_uint_t                    i, n;
+    tk_tpl_overview_overviews_t  *item;
+    ngx_http_ticket_ov_item_t    *src;
 
-    de = ngx_http_ticket_lang_de(ctx);
-    gr = ctx->groups.elts;
-    n = NGX_HTTP_TICKET_OV_N + ctx->groups.nelts;
+    src = ov->items.elts;
+    n = ov->items.nelts;
 
-    item = ngx_pcalloc(r->pool, n * sizeof(tk_tpl_overview_overviews_t));
+    item = ngx_pcalloc(r->pool, (n + 1) * sizeof(tk_tpl_overview_overviews_t));
     if (item == NULL) {
         return NGX_ERROR;
     }
@@ -319,60 +398,26 @@ ngx_http_ticket_overview_sidebar(ngx_http_request_t *r,
     tpl->overviews_n = n;
 
     for (i = 0; i < n; i++) {
+        item[i].label = *ngx_ticket_str(&src[i].label);
+        item[i].group = src[i].group;
+        item[i].saved = src[i].saved;
+        item[i].personal = src[i].personal;
+        item[i].current = src[i].current;
+        item[i].name = *ngx_ticket_str(&src[i].name);
 
-        count = 0;
-
-        if (i < NGX_HTTP_TICKET_OV_N) {
-            def = &ngx_http_ticket_ov_defs[i];
-            name.data = (u_char *) def->name;
-            name.len = ngx_strlen(def->name);
-
-            for (g = 0; g < ctx->groups.nelts; g++) {
-                for (s = def->state_min; s <= def->state_max; s++) {
-                    count += ngx_http_ticket_overview_count(ctx, ov, g, s,
-                                                            def->owner);
-                }
-            }
-
-            item[i].label.data = (u_char *) (de ? def->label_de
-                                                : def->label_en);
-            item[i].label.len = ngx_strlen(item[i].label.data);
-            item[i].current = (ov->def == i);
-
-        } else {
-            g = i - NGX_HTTP_TICKET_OV_N;
-
-            name.len = sizeof("group-") - 1 + gr[g].name.len;
-            name.data = ngx_pnalloc(r->pool, name.len);
-            if (name.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_sprintf(name.data, "group-%V", &gr[g].name);
-
-            for (s = TK_STATE_MIN; s <= TK_STATE_MAX; s++) {
-                count += ngx_http_ticket_overview_count(ctx, ov, g, s,
-                                                    NGX_HTTP_TICKET_OWNER_ANY);
-            }
-
-            item[i].label = *ngx_ticket_str(&gr[g].name);
-            item[i].group = 1;
-            item[i].current = (ov->def == NGX_HTTP_TICKET_OV_GROUP
-                               && ov->group.len == gr[g].name.len
-                               && ngx_strncmp(ov->group.data,
-                                              gr[g].name.data,
-                                              ov->group.len) == 0);
-        }
-
-        if (ngx_http_ticket_overview_link(r, ov, &name, 0, 0, 0, 0,
+        if (ngx_http_ticket_overview_link(r, ov, &src[i].name, 0, 0, 0, 0,
                                           &item[i].url)
-                != NGX_OK
-            || ngx_http_ticket_uint_str(r, count, &item[i].count) != NGX_OK)
+            != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        item[i].name = *ngx_ticket_str(&name);
+        if (src[i].count >= 0
+            && ngx_http_ticket_uint_str(r, src[i].count, &item[i].count)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
 
         if (item[i].current) {
             heading->data = item[i].label.data;
@@ -451,18 +496,22 @@ ngx_http_ticket_overview_filters(ngx_http_request_t *r,
     tk_tpl_overview_group_opts_t   *go;
     ngx_http_ticket_group_right_t  *gr;
 
-    n = ov->state_max - ov->state_min + 1;
-
-    so = ngx_pcalloc(r->pool, n * sizeof(*so));
+    so = ngx_pcalloc(r->pool, TK_STATE_MAX * sizeof(*so));
     po = ngx_pcalloc(r->pool, TK_PRIO_MAX * sizeof(*po));
     if (so == NULL || po == NULL) {
         return NGX_ERROR;
     }
 
     tpl->state_opts = so;
-    tpl->state_opts_n = n;
+    n = 0;
 
-    for (s = ov->state_min, i = 0; s <= ov->state_max; s++, i++) {
+    for (s = TK_STATE_MIN; s <= TK_STATE_MAX; s++) {
+        if (!(ov->states & (1 << s))) {
+            continue;
+        }
+
+        i = n++;
+
         if (ngx_http_ticket_uint_str(r, s, &so[i].value) != NGX_OK) {
             return NGX_ERROR;
         }
@@ -470,6 +519,8 @@ ngx_http_ticket_overview_filters(ngx_http_request_t *r,
         ngx_http_ticket_state_label(ctx, s, &so[i].label);
         so[i].selected = (s == ov->filter_state);
     }
+
+    tpl->state_opts_n = n;
 
     tpl->prio_opts = po;
     tpl->prio_opts_n = TK_PRIO_MAX;
@@ -483,8 +534,15 @@ ngx_http_ticket_overview_filters(ngx_http_request_t *r,
         po[i].selected = (s == ov->filter_prio);
     }
 
+    if (ngx_http_ticket_overview_forms(r, ctx, ov, tpl) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     /* a group overview is one group already; one group offers no choice */
-    if (ov->def == NGX_HTTP_TICKET_OV_GROUP || ctx->groups.nelts < 2) {
+    if (ov->def == NGX_HTTP_TICKET_OV_GROUP
+        || ov->def == NGX_HTTP_TICKET_OV_ESCALATED_G
+        || ctx->groups.nelts < 2)
+    {
         return NGX_OK;
     }
 
@@ -589,6 +647,97 @@ ngx_http_ticket_overview_rows(ngx_http_request_t *r,
 
 
 /*
+ * The filters beyond state, priority and group (owner, escalated or
+ * reminder due, tag) and the forms to keep what is shown: "save as new
+ * overview" (the definition of the page as it is filtered now), and on a
+ * saved overview of one's own "save changes" and "delete".
+ */
+static ngx_int_t
+ngx_http_ticket_overview_forms(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl)
+{
+    u_char                      *p;
+    ngx_str_t                    def;
+    ngx_flag_t                   de;
+    ngx_uint_t                   i;
+    tk_tpl_overview_who_opts_t  *wo;
+    tk_tpl_overview_only_opts_t *oo;
+    static const char           *who[] = { "me", "nobody", "auto" };
+    static const char           *who_de[] = { "ich", "niemand",
+                                              "automatisch" };
+    static const char           *who_en[] = { "me", "nobody", "automatic" };
+
+    de = ngx_http_ticket_lang_de(ctx);
+
+    wo = ngx_pcalloc(r->pool, 3 * sizeof(*wo));
+    oo = ngx_pcalloc(r->pool, 2 * sizeof(*oo));
+    if (wo == NULL || oo == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < 3; i++) {
+        ngx_http_ticket_cstr(&wo[i].value, who[i]);
+        ngx_http_ticket_cstr(&wo[i].label, de ? who_de[i] : who_en[i]);
+        wo[i].selected = (ov->filter_who.len == ngx_strlen(who[i])
+                          && ngx_strncmp(ov->filter_who.data, who[i],
+                                         ov->filter_who.len) == 0);
+    }
+
+    tpl->who_opts = wo;
+    tpl->who_opts_n = 3;
+
+    ngx_http_ticket_cstr(&oo[0].value, "escalated");
+    ngx_http_ticket_cstr(&oo[0].label, de ? "eskaliert" : "escalated");
+    oo[0].selected = (ov->filter_only == NGX_HTTP_TICKET_ONLY_ESCALATED);
+    ngx_http_ticket_cstr(&oo[1].value, "reminder");
+    ngx_http_ticket_cstr(&oo[1].label, de ? "Erinnerung fällig"
+                                          : "reminder due");
+    oo[1].selected = (ov->filter_only == NGX_HTTP_TICKET_ONLY_REMINDER);
+
+    tpl->only_opts = oo;
+    tpl->only_opts_n = 2;
+    tpl->tag = *ngx_ticket_str(&ov->filter_tag);
+
+    /* the forms that write */
+    tpl->csrf = *ngx_ticket_str(&ctx->csrf);
+    tpl->admin = ctx->user.admin;
+
+    if (ngx_http_ticket_overview_def(r, ctx, ov, &def) != NGX_OK
+        || ngx_http_ticket_url(r, "overview/save",
+                               sizeof("overview/save") - 1, &tpl->save_url)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    tpl->def = *ngx_ticket_str(&def);
+
+    if (ov->current && (ov->current->personal || ctx->user.admin)) {
+        tpl->saved_id = *ngx_ticket_str(&ov->current->key);
+        tpl->saved_name = *ngx_ticket_str(&ov->current->name);
+        tpl->saved_shared = !ov->current->personal;
+
+        p = ngx_pnalloc(r->pool, ov->current->key.len + 32);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_ticket_url(r, (char *) p,
+                                ngx_sprintf(p, "overview/%V/delete",
+                                            &ov->current->key) - p,
+                                &tpl->delete_url)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * A link to an overview: base_url "overview/NAME", then (when col is
  * given, i.e. page > 0) sort, dir, the current filters and the page.
  * The name and the group filter are percent-encoded; the template
@@ -607,7 +756,9 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
 
     len = lcf->base_url.len + sizeof("overview/") - 1 + 3 * name->len
           + sizeof("?sort=&dir=desc&state=&priority=&group=&page=") - 1
-          + 10 + 2 * NGX_INT_T_LEN + 3 * ov->filter_group.len;
+          + 10 + 2 * NGX_INT_T_LEN + 3 * ov->filter_group.len
+          + sizeof("&owner=&only=escalated&tag=") + 3 * ov->filter_who.len
+          + 3 * ov->filter_tag.len;
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -641,6 +792,24 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
         p += tk_escape_url(p, 3 * ov->filter_group.len,
                            ov->filter_group.data, ov->filter_group.len,
                            TK_URL_COMPONENT);
+    }
+
+    if (filters && ov->filter_who.len) {
+        p = ngx_cpymem(p, "&owner=", sizeof("&owner=") - 1);
+        p += tk_escape_url(p, 3 * ov->filter_who.len, ov->filter_who.data,
+                           ov->filter_who.len, TK_URL_COMPONENT);
+    }
+
+    if (filters && ov->filter_only) {
+        p = ngx_sprintf(p, "&only=%s",
+                        ov->filter_only == NGX_HTTP_TICKET_ONLY_ESCALATED
+                        ? "escalated" : "reminder");
+    }
+
+    if (filters && ov->filter_tag.len) {
+        p = ngx_cpymem(p, "&tag=", sizeof("&tag=") - 1);
+        p += tk_escape_url(p, 3 * ov->filter_tag.len, ov->filter_tag.data,
+                           ov->filter_tag.len, TK_URL_COMPONENT);
     }
 
     if (page > 1) {

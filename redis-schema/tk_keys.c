@@ -308,20 +308,6 @@ tk_key_index(char *buf, size_t size, const tk_str_t *group, int state,
 }
 
 
-size_t
-tk_key_overview(char *buf, size_t size, uint64_t id)
-{
-    tk_keybuf_t  kb;
-
-    tk_kb_init(&kb, buf, size);
-    tk_kb_cstr(&kb, TK_PFX_OVERVIEW);
-    tk_kb_uint(&kb, id);
-    tk_kb_cstr(&kb, "}");
-
-    return tk_kb_done(&kb, buf, size);
-}
-
-
 /* digits of a number in a key: the end of them, or NULL if none */
 static const char *
 tk_key_digits(const char *p, const char *end, uint64_t *v)

@@ -626,35 +626,20 @@ size_t tk_index_lex_member(char *buf, size_t size, const tk_str_t *text,
 #define TK_KEY_INDEX_ROWS    "tk:{ix}:rows"
 #define TK_ROW_SEP           '\x1f'
 #define TK_ROW_FIELDS        10
-/* saved overviews: tk:{o:ID} hash (name, owner, scope, conditions),
- * tk:overviews zset of shared ids (score = position), tk:{u:L}:overviews
- * zset of a user's personal ids (score = position), tk:seq:overview */
-#define TK_PFX_OVERVIEW      "tk:{o:"
-#define TK_FMT_OVERVIEW      TK_PFX_OVERVIEW "%llu}"   /* hash            */
-#define TK_KEY_OVERVIEWS     "tk:overviews"            /* zset, shared    */
+/* saved overviews: hash id -> definition, the overview's conditions as
+ * a query string ("name=Dringend&groups=legal,ALSO&states=1,2&owner=me&
+ * priority=4&only=escalated&tag=frist&sort=updated&dir=desc", shared ones
+ * also "roles=agent&vgroups=legal"); see SCHEMA.md "Saved overviews".
+ * tk:overviews holds the shared ones (admins), tk:{u:L}:overviews a
+ * user's personal ones; ids from tk:seq:overview, unique over both. */
+#define TK_KEY_OVERVIEWS     "tk:overviews"            /* hash, shared    */
 #define TK_SFX_OVERVIEWS     ":overviews"
-#define TK_FMT_USER_OVERVIEWS TK_FMT_USER TK_SFX_OVERVIEWS /* zset       */
+#define TK_FMT_USER_OVERVIEWS TK_FMT_USER TK_SFX_OVERVIEWS /* hash       */
 #define TK_FMTS_USER_OVERVIEWS TK_FMTS_USER TK_SFX_OVERVIEWS
 #define TK_KEY_SEQ_OVERVIEW  "tk:seq:overview"
-#define TK_F_OV_NAME         "name"
-#define TK_F_OV_OWNER        "owner"        /* login; "" shared          */
-#define TK_F_OV_ROLES        "roles"        /* shared: "admin,agent" or "" */
-#define TK_F_OV_VGROUPS      "visible_groups" /* shared: comma list or "" */
-#define TK_F_OV_GROUPS       "groups"       /* condition: comma list, "" any */
-#define TK_F_OV_STATES       "states"       /* comma list of 1..6        */
-#define TK_F_OV_WHO          "who"          /* me|nobody|anyone|auto|LOGIN */
-#define TK_F_OV_PRIORITY     "priority"     /* 1..4, "" any              */
-#define TK_F_OV_ESCALATED    "escalated"    /* "1": only escalated        */
-#define TK_F_OV_REMINDER     "reminder_due" /* "1": only reminders due   */
-#define TK_F_OV_TAG          "tag"          /* one tag, "" any           */
-#define TK_F_OV_CUSTOMER     "customer"     /* text in name/address      */
-#define TK_F_OV_SINCE        "updated_from" /* Unix s, "" none           */
-#define TK_F_OV_UNTIL        "updated_to"
-#define TK_F_OV_SORT         "sort"         /* column name               */
-#define TK_F_OV_DIR          "dir"          /* asc | desc                */
-#define TK_F_OV_COLUMNS      "columns"      /* comma list of column names */
-#define TK_F_OV_CREATED      "created"
-
-size_t tk_key_overview(char *buf, size_t size, uint64_t id);
+#define TK_OVERVIEW_DEF_MAX  2048                      /* bytes          */
+/* the tags helper's sorted set of a tag's tickets (score = updated; the
+ * contract in the brief): overviews only read it */
+#define TK_FMTS_OV_TAG       "tk:{ix}:tag:%S"
 
 #endif /* TK_SCHEMA_H */

@@ -1,0 +1,944 @@
+/*
+ * ngx_http_ticket_overview_saved.c -- the overviews agents save: loaded
+ * before every overview page (the user's own, the shared ones the user
+ * may see, and the all-agents groups the "[G] unassigned" overviews
+ * add), the sidebar's entries with their counts, and the two forms:
+ * POST /overview/save ("save as new overview", the current conditions)
+ * and POST /overview/ID/delete (one's own).  Definitions are query
+ * strings (SCHEMA.md "Saved overviews"), parsed by
+ * ngx_http_ticket_overview_apply().
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/read.h>
+
+#include "ngx_http_ticket_overview.h"
+
+
+#define NGX_HTTP_TICKET_OV_NAME_MAX    80       /* characters */
+#define NGX_HTTP_TICKET_OV_SAVED_MAX   100      /* per user */
+
+/* replies of the load batch */
+#define NGX_HTTP_TICKET_L_MINE         0        /* HGETALL tk:{u:L}:overviews */
+#define NGX_HTTP_TICKET_L_SHARED       1        /* HGETALL tk:overviews */
+#define NGX_HTTP_TICKET_L_ALL_AGENTS   2        /* SMEMBERS */
+
+
+static ngx_int_t ngx_http_ticket_overview_loaded(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_overview_take(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_http_ticket_reply_t *hash, ngx_flag_t personal);
+static ngx_flag_t ngx_http_ticket_overview_visible(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *def);
+static ngx_int_t ngx_http_ticket_overview_item(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_str_t *name, const char *label, ngx_flag_t group, tk_cmds_t *cmds);
+static ngx_int_t ngx_http_ticket_overview_save(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_overview_saved_id(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_overview_written(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_overview_delete(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *name);
+static ngx_int_t ngx_http_ticket_overview_deleted(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static u_char *ngx_http_ticket_overview_put(u_char *p, const char *key,
+    ngx_str_t *value);
+
+
+/* ---- loading ----------------------------------------------------------- */
+
+ngx_int_t
+ngx_http_ticket_overview_load(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt next)
+{
+    tk_cmds_t                   *cmds;
+    ngx_http_ticket_overview_t  *ov;
+
+    ov = ctx->view;
+    ov->loaded_next = next;
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_cmds_add(cmds, "HGETALL " TK_FMTS_USER_OVERVIEWS,
+                ngx_ticket_str(&ctx->user.login));
+    tk_cmds_add(cmds, "HGETALL " TK_KEY_OVERVIEWS);
+    tk_cmds_add(cmds, "SMEMBERS " TK_KEY_GROUPS_ALL);
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_overview_loaded);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_overview_loaded(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_http_ticket_overview_t  *ov;
+
+    ov = ctx->view;
+
+    if (ngx_array_init(&ov->saved, r->pool, 8,
+                       sizeof(ngx_http_ticket_saved_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->nreplies != 3) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ov->all_agents = &ctx->replies[NGX_HTTP_TICKET_L_ALL_AGENTS];
+
+    if (ngx_http_ticket_overview_take(r, ctx, ov,
+                                      &ctx->replies[NGX_HTTP_TICKET_L_MINE],
+                                      1)
+            != NGX_OK
+        || ngx_http_ticket_overview_take(r, ctx, ov,
+                                  &ctx->replies[NGX_HTTP_TICKET_L_SHARED], 0)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ov->loaded_next(r, ctx);
+}
+
+
+/* The entries of one HGETALL (id, definition, ...) the user may see,
+ * by id: the order they were made in. */
+static ngx_int_t
+ngx_http_ticket_overview_take(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_http_ticket_reply_t *hash, ngx_flag_t personal)
+{
+    ngx_int_t                 id;
+    ngx_uint_t                i, k;
+    ngx_str_t                 name;
+    ngx_http_ticket_saved_t  *sv, tmp;
+
+    if (hash->type != REDIS_REPLY_ARRAY) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i + 1 < hash->nelem; i += 2) {
+        id = ngx_atoi(hash->element[i].str.data, hash->element[i].str.len);
+
+        if (id <= 0 || hash->element[i + 1].type != REDIS_REPLY_STRING
+            || (!personal
+                && !ngx_http_ticket_overview_visible(r, ctx,
+                                                &hash->element[i + 1].str)))
+        {
+            continue;
+        }
+
+        if (ngx_http_ticket_string_arg(r, &hash->element[i + 1].str, "name",
+                                       &name)
+            != NGX_OK || name.len == 0)
+        {
+            continue;
+        }
+
+        sv = ngx_array_push(&ov->saved);
+        if (sv == NULL) {
+            return NGX_ERROR;
+        }
+
+        sv->id = id;
+        sv->key = hash->element[i].str;
+        sv->def = hash->element[i + 1].str;
+        sv->name = name;
+        sv->personal = personal;
+
+        /* insertion by id: a handful of entries */
+        for (k = ov->saved.nelts - 1; k > 0; k--) {
+            sv = ov->saved.elts;
+
+            if (sv[k - 1].personal == sv[k].personal
+                && sv[k - 1].id > sv[k].id)
+            {
+                tmp = sv[k - 1];
+                sv[k - 1] = sv[k];
+                sv[k] = tmp;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* A shared overview is for the roles it names ("" all) and for users
+ * with a right on one of its visible groups ("" all). */
+static ngx_flag_t
+ngx_http_ticket_overview_visible(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *def)
+{
+    ngx_str_t   arg, item;
+    u_char     *p, *last, *comma;
+    ngx_flag_t  ok;
+
+    if (ngx_http_ticket_string_arg(r, def, "roles", &arg) == NGX_OK
+        && arg.len)
+    {
+        ok = 0;
+
+        for (p = arg.data, last = arg.data + arg.len; p < last && !ok;
+             p = comma + 1)
+        {
+            comma = ngx_strlchr(p, last, ',');
+            if (comma == NULL) {
+                comma = last;
+            }
+
+            item.data = p;
+            item.len = comma - p;
+            ok = tk_str_eq(ngx_ticket_str(&item),
+                           ngx_ticket_str(&ctx->user.role));
+        }
+
+        if (!ok) {
+            return 0;
+        }
+    }
+
+    if (ngx_http_ticket_string_arg(r, def, "vgroups", &arg) != NGX_OK
+        || arg.len == 0)
+    {
+        return 1;
+    }
+
+    for (p = arg.data, last = arg.data + arg.len; p < last; p = comma + 1) {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        item.data = p;
+        item.len = comma - p;
+
+        if (item.len && ngx_http_ticket_right(ctx, &item) != TK_RIGHT_NONE) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+ngx_http_ticket_saved_t *
+ngx_http_ticket_overview_find(ngx_http_ticket_overview_t *ov,
+    ngx_str_t *name)
+{
+    ngx_uint_t                i;
+    ngx_http_ticket_saved_t  *sv;
+
+    sv = ov->saved.elts;
+
+    for (i = 0; i < ov->saved.nelts; i++) {
+        if (sv[i].key.len == name->len
+            && ngx_strncmp(sv[i].key.data, name->data, name->len) == 0)
+        {
+            return &sv[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_flag_t
+ngx_http_ticket_overview_shared_group(ngx_http_ticket_overview_t *ov,
+    ngx_str_t *name)
+{
+    return ov->all_agents != NULL
+           && ngx_http_ticket_set_has(ov->all_agents, name);
+}
+
+
+/* ---- the sidebar's entries ------------------------------------------- */
+
+/*
+ * The named overviews, the saved ones, then per group "all", "unassigned
+ * (and the shared groups)" and "escalated".  Counts come from the
+ * sidebar's HMGET where the partitions say it; the others (sets, a
+ * priority, a person) add their commands to the same batch.
+ */
+ngx_int_t
+ngx_http_ticket_overview_items(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_cmds_t *cmds)
+{
+    ngx_uint_t                      i, g;
+    ngx_flag_t                      de;
+    ngx_str_t                       name;
+    ngx_http_ticket_saved_t        *sv;
+    ngx_http_ticket_ov_def_t       *def;
+    ngx_http_ticket_group_right_t  *gr;
+    static const char              *prefix[] = { "group-", "unassigned-",
+                                                 "escalated-" };
+
+    de = ngx_http_ticket_lang_de(ctx);
+
+    if (ngx_array_init(&ov->items, r->pool, 32,
+                       sizeof(ngx_http_ticket_ov_item_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < NGX_HTTP_TICKET_OV_N; i++) {
+        def = &ngx_http_ticket_ov_defs[i];
+        name.data = (u_char *) def->name;
+        name.len = ngx_strlen(def->name);
+
+        if (ngx_http_ticket_overview_item(r, ctx, ov, &name,
+                                          de ? def->label_de : def->label_en,
+                                          0, cmds)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    sv = ov->saved.elts;
+
+    for (i = 0; i < ov->saved.nelts; i++) {
+        if (ngx_http_ticket_overview_item(r, ctx, ov, &sv[i].key, NULL, 0,
+                                          cmds)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    gr = ctx->groups.elts;
+
+    for (g = 0; g < ctx->groups.nelts; g++) {
+        for (i = 0; i < 3; i++) {
+            name.len = ngx_strlen(prefix[i]) + gr[g].name.len;
+            name.data = ngx_pnalloc(r->pool, name.len);
+            if (name.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_sprintf(name.data, "%s%V", prefix[i], &gr[g].name);
+
+            if (ngx_http_ticket_overview_item(r, ctx, ov, &name, NULL, 1,
+                                              cmds)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * One entry: resolved like a page would be (a scratch overview), its
+ * count from the HMGET later, or its commands now.
+ */
+static ngx_int_t
+ngx_http_ticket_overview_item(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_str_t *name, const char *label, ngx_flag_t group, tk_cmds_t *cmds)
+{
+    u_char                      *p;
+    ngx_flag_t                   de, shared;
+    ngx_uint_t                   g;
+    ngx_http_ticket_ov_item_t   *item;
+    ngx_http_ticket_overview_t  *tmp;
+
+    de = ngx_http_ticket_lang_de(ctx);
+
+    tmp = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_overview_t));
+    item = ngx_array_push(&ov->items);
+    if (tmp == NULL || item == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(item, sizeof(ngx_http_ticket_ov_item_t));
+
+    tmp->saved = ov->saved;
+    tmp->all_agents = ov->all_agents;
+
+    if (ngx_http_ticket_overview_resolve_name(ctx, name, tmp) != NGX_OK) {
+        ov->items.nelts--;
+        return NGX_OK;
+    }
+
+    if (tmp->current
+        && ngx_http_ticket_overview_apply(r, ctx, tmp, &tmp->current->def)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    item->name = *name;
+    item->group = group;
+    item->count = -1;
+    item->current = (ov->name.len == name->len
+                     && ngx_strncmp(ov->name.data, name->data, name->len)
+                        == 0);
+
+    if (tmp->current) {
+        item->saved = 1;
+        item->personal = tmp->current->personal;
+        item->label = tmp->current->name;
+
+    } else if (label) {
+        item->label.data = (u_char *) label;
+        item->label.len = ngx_strlen(label);
+
+    } else {
+        /* "[legal] all tickets", "[ALSO] unassigned (+ legal)" */
+        item->label.data = ngx_pnalloc(r->pool, tmp->group.len + 64);
+        if (item->label.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_sprintf(item->label.data, "[%V] ", &tmp->group);
+
+        if (tmp->def == NGX_HTTP_TICKET_OV_GROUP) {
+            p = ngx_sprintf(p, "%s", de ? "alle Tickets" : "all tickets");
+
+        } else if (tmp->def == NGX_HTTP_TICKET_OV_ESCALATED_G) {
+            p = ngx_sprintf(p, "%s", de ? "eskaliert" : "escalated");
+
+        } else {
+            shared = 0;
+
+            for (g = 0; g < ctx->groups.nelts; g++) {
+                shared |= ngx_http_ticket_overview_has_group(ctx, tmp, g)
+                          && !tk_str_eq(ngx_ticket_str(&((
+                                 ngx_http_ticket_group_right_t *)
+                                 ctx->groups.elts)[g].name),
+                                 ngx_ticket_str(&tmp->group));
+            }
+
+            p = ngx_sprintf(p, "%s", de ? "nicht zugewiesen"
+                                        : "unassigned");
+
+            if (shared) {
+                p = ngx_sprintf(p, "%s", de ? " (+ gemeinsame AGs)"
+                                            : " (+ shared groups)");
+            }
+        }
+
+        item->label.len = p - item->label.data;
+    }
+
+    /* the counts the HMGET cannot give: a set, a priority, a person */
+    if (tmp->only || tmp->tag.len) {
+        item->first = cmds->n - ov->extra;
+        item->n = ngx_http_ticket_overview_set_counts(r, ctx, tmp, cmds);
+        item->count = -2;                       /* sum of the replies */
+
+    } else {
+        item->count = ngx_http_ticket_overview_sum(ctx, tmp);
+        item->scratch = tmp;
+    }
+
+    return NGX_OK;
+}
+
+
+/* The batch is in: sums of set counts, sums from the HMGET. */
+void
+ngx_http_ticket_overview_items_counted(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov)
+{
+    ngx_uint_t                  i, k, at;
+    ngx_int_t                   n;
+    ngx_http_ticket_reply_t    *rep;
+    ngx_http_ticket_ov_item_t  *item;
+
+    item = ov->items.elts;
+
+    for (i = 0; i < ov->items.nelts; i++) {
+
+        if (item[i].scratch) {
+            /* the scratch overview reads the same HMGET */
+            item[i].scratch->counts = ov->counts;
+            item[i].count = ngx_http_ticket_overview_sum(ctx,
+                                                         item[i].scratch);
+            continue;
+        }
+
+        if (item[i].count != -2) {
+            continue;
+        }
+
+        n = 0;
+
+        for (k = 0; k < item[i].n; k++) {
+            at = ov->extra + item[i].first + k;
+            rep = at < ov->nreplies ? &ov->replies[at] : NULL;
+
+            if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer > 0)
+            {
+                n += rep->integer;
+            }
+        }
+
+        item[i].count = item[i].n ? n : -1;
+    }
+}
+
+
+/* ---- the definition of what is shown ------------------------------------ */
+
+/* "&key=value" with the value percent-encoded (nothing for ""). */
+static u_char *
+ngx_http_ticket_overview_put(u_char *p, const char *key, ngx_str_t *value)
+{
+    if (value->len == 0) {
+        return p;
+    }
+
+    p = ngx_sprintf(p, "&%s=", key);
+    p += tk_escape_url(p, 3 * value->len, value->data, value->len,
+                       TK_URL_COMPONENT);
+
+    return p;
+}
+
+
+/*
+ * ov's conditions, filters included, as a definition without the name:
+ * "groups=...&states=...&owner=...".  The groups are those the overview
+ * covers by name (a group overview's group, "[G] unassigned"'s G and
+ * shared groups, a saved list, the group filter).
+ */
+ngx_int_t
+ngx_http_ticket_overview_def(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_str_t *def)
+{
+    u_char                         *p, *start;
+    size_t                          len;
+    ngx_int_t                       s;
+    ngx_uint_t                      g, states;
+    ngx_str_t                       v;
+    u_char                          buf[16];
+    ngx_http_ticket_group_right_t  *gr;
+
+    gr = ctx->groups.elts;
+    len = 256 + 3 * (ov->owner.len + ov->tag.len);
+
+    for (g = 0; g < ctx->groups.nelts; g++) {
+        len += 3 * gr[g].name.len + 3;
+    }
+
+    start = ngx_pnalloc(r->pool, len);
+    if (start == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = start;
+
+    if (ov->filter_group.len || ov->group.len || ov->groups_in) {
+        p = ngx_sprintf(p, "&groups=");
+
+        for (g = 0; g < ctx->groups.nelts; g++) {
+            if (ngx_http_ticket_overview_has_group(ctx, ov, g)) {
+                p += tk_escape_url(p, 3 * gr[g].name.len, gr[g].name.data,
+                                   gr[g].name.len, TK_URL_COMPONENT);
+                *p++ = ',';
+            }
+        }
+
+        if (p[-1] == ',') {
+            p--;
+        }
+    }
+
+    states = ov->filter_state ? (ngx_uint_t) 1 << ov->filter_state
+                              : ov->states;
+    p = ngx_sprintf(p, "&states=");
+
+    for (s = TK_STATE_MIN; s <= TK_STATE_MAX; s++) {
+        if (states & (1 << s)) {
+            *p++ = (u_char) ('0' + s);
+        }
+    }
+
+    switch (ov->owner_kind) {
+    case NGX_HTTP_TICKET_OWNER_ME:
+        ngx_str_set(&v, "me");
+        break;
+    case NGX_HTTP_TICKET_OWNER_NONE:
+        ngx_str_set(&v, "nobody");
+        break;
+    case NGX_HTTP_TICKET_OWNER_AUTO:
+        ngx_str_set(&v, "auto");
+        break;
+    case NGX_HTTP_TICKET_OWNER_OTHER:
+        v = ov->owner;
+        break;
+    default:
+        ngx_str_set(&v, "anyone");
+    }
+
+    p = ngx_http_ticket_overview_put(p, "owner", &v);
+
+    if (ov->filter_prio) {
+        v.data = buf;
+        v.len = ngx_sprintf(buf, "%i", ov->filter_prio) - buf;
+        p = ngx_http_ticket_overview_put(p, "priority", &v);
+    }
+
+    if (ov->only) {
+        ngx_str_set(&v, "escalated");
+
+        if (ov->only == NGX_HTTP_TICKET_ONLY_REMINDER) {
+            ngx_str_set(&v, "reminder");
+        }
+
+        p = ngx_http_ticket_overview_put(p, "only", &v);
+    }
+
+    p = ngx_http_ticket_overview_put(p, "tag", &ov->tag);
+    p = ngx_sprintf(p, "&sort=%s&dir=%s",
+                    ngx_http_ticket_col_name(ov->query.column),
+                    ov->query.desc ? "desc" : "asc");
+
+    def->data = start + 1;                      /* without the first '&' */
+    def->len = p - start - 1;
+
+    return NGX_OK;
+}
+
+
+/* ---- POST /overview/save, /overview/ID/delete -------------------------- */
+
+ngx_int_t
+ngx_http_ticket_overview_post(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_str_t   name;
+    const char *prefix = "/overview/";
+    size_t      plen;
+
+    if (ngx_http_ticket_check_csrf(r, ctx) != NGX_OK) {
+        return ngx_http_ticket_csrf_refused(r, ctx);
+    }
+
+    plen = ngx_strlen(prefix);
+
+    if (ctx->path.len == plen + 4
+        && ngx_strncmp(ctx->path.data + plen, "save", 4) == 0)
+    {
+        return ngx_http_ticket_overview_save(r, ctx);
+    }
+
+    if (ctx->path.len > plen + 7
+        && ngx_strncmp(ctx->path.data + ctx->path.len - 7, "/delete", 7)
+           == 0)
+    {
+        name.data = ctx->path.data + plen;
+        name.len = ctx->path.len - plen - 7;
+        return ngx_http_ticket_overview_delete(r, ctx, &name);
+    }
+
+    return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+}
+
+
+/*
+ * "Save as new overview": name and the definition the page put into the
+ * form, checked again here (parsed on top of "all" and written anew: a
+ * group the user cannot read is dropped).  With "id" of one's own
+ * overview it is replaced; admins may save a shared one ("shared",
+ * "roles", "vgroups").  A bad name: the form's page again with 422.
+ */
+static ngx_int_t
+ngx_http_ticket_overview_save(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_int_t                    n;
+    ngx_str_t                    name, def, all, id, shared, roles, vgroups;
+    ngx_flag_t                   de;
+    ngx_uint_t                   i, mine;
+    tk_cmds_t                   *cmds;
+    ngx_http_ticket_saved_t     *sv;
+    ngx_http_ticket_overview_t  *ov, *tmp;
+
+    ov = ctx->view;
+    de = ngx_http_ticket_lang_de(ctx);
+
+    ngx_http_ticket_form_value(r, ctx, "name", &name);
+    ngx_http_ticket_form_value(r, ctx, "def", &def);
+    ngx_http_ticket_form_value(r, ctx, "id", &id);
+    ngx_http_ticket_form_value(r, ctx, "shared", &shared);
+    ngx_http_ticket_form_value(r, ctx, "roles", &roles);
+    ngx_http_ticket_form_value(r, ctx, "vgroups", &vgroups);
+    ngx_http_ticket_trim(&name);
+
+    n = ngx_http_ticket_text_chars(&name, 0);
+
+    if (n < 1 || n > NGX_HTTP_TICKET_OV_NAME_MAX
+        || def.len > TK_OVERVIEW_DEF_MAX)
+    {
+        return ngx_http_ticket_error(r, ctx, 422,
+                   de ? "Der Name der Übersicht muss 1 bis 80 Zeichen "
+                        "lang sein."
+                      : "The overview's name must be 1 to 80 characters "
+                        "long.");
+    }
+
+    ov->save_shared = (shared.len && ctx->user.admin);
+
+    if (shared.len && !ctx->user.admin) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_FORBIDDEN,
+                   de ? "Nur Admins legen gemeinsame Übersichten an."
+                      : "Only admins create shared overviews.");
+    }
+
+    ov->save_id = 0;
+
+    if (id.len) {
+        sv = ngx_http_ticket_overview_find(ov, &id);
+
+        if (sv == NULL || (!sv->personal && !ctx->user.admin)) {
+            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
+                                         "There is no such overview.");
+        }
+
+        ov->save_id = sv->id;
+        ov->save_shared = !sv->personal;
+    }
+
+    mine = 0;
+    sv = ov->saved.elts;
+
+    for (i = 0; i < ov->saved.nelts; i++) {
+        mine += sv[i].personal;
+    }
+
+    if (ov->save_id == 0 && !ov->save_shared
+        && mine >= NGX_HTTP_TICKET_OV_SAVED_MAX)
+    {
+        return ngx_http_ticket_error(r, ctx, 422,
+                   de ? "Du hast schon 100 eigene Übersichten."
+                      : "You already have 100 overviews of your own.");
+    }
+
+    /* parse what the form says on top of "all", write it out anew */
+    tmp = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_overview_t));
+    if (tmp == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tmp->saved = ov->saved;
+    tmp->all_agents = ov->all_agents;
+    ngx_str_set(&all, "all");
+
+    if (ngx_http_ticket_overview_resolve_name(ctx, &all, tmp) != NGX_OK
+        || ngx_http_ticket_overview_apply(r, ctx, tmp, &def) != NGX_OK
+        || ngx_http_ticket_query_init(r, &tmp->query) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (tmp->def_column >= 0) {
+        tmp->query.column = tmp->def_column;
+        tmp->query.desc = tmp->def_desc;
+    }
+
+    if (ngx_http_ticket_overview_def(r, ctx, tmp, &def) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ov->save_def.data = ngx_pnalloc(r->pool, def.len + 3 * name.len
+                                    + 3 * roles.len + 3 * vgroups.len + 32);
+    if (ov->save_def.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    {
+        u_char  *p;
+
+        p = ngx_sprintf(ov->save_def.data, "name=");
+        p += tk_escape_url(p, 3 * name.len, name.data, name.len,
+                           TK_URL_COMPONENT);
+
+        if (ov->save_shared) {
+            p = ngx_http_ticket_overview_put(p, "roles", &roles);
+            p = ngx_http_ticket_overview_put(p, "vgroups", &vgroups);
+        }
+
+        *p++ = '&';
+        p = ngx_cpymem(p, def.data, def.len);
+        ov->save_def.len = p - ov->save_def.data;
+    }
+
+    if (ov->save_id) {
+        return ngx_http_ticket_overview_saved_id(r, ctx);
+    }
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the id outside the transaction: a gap is harmless (SCHEMA.md) */
+    tk_cmds_add(cmds, "INCR " TK_KEY_SEQ_OVERVIEW);
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_overview_saved_id);
+}
+
+
+/* The id is known: HSET the definition, bump the generation (the
+ * sidebar of every cached overview page changes), one MULTI. */
+static ngx_int_t
+ngx_http_ticket_overview_saved_id(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    tk_cmds_t                   *cmds;
+    ngx_http_ticket_overview_t  *ov;
+
+    ov = ctx->view;
+
+    if (ov->save_id == 0) {
+        if (ctx->nreplies != 1 || ctx->replies[0].type != REDIS_REPLY_INTEGER
+            || ctx->replies[0].integer <= 0)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ov->save_id = (ngx_uint_t) ctx->replies[0].integer;
+    }
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_cmds_add(cmds, "MULTI");
+
+    if (ov->save_shared) {
+        tk_cmds_add(cmds, "HSET " TK_KEY_OVERVIEWS " %llu %S",
+                    (unsigned long long) ov->save_id,
+                    ngx_ticket_str(&ov->save_def));
+    } else {
+        tk_cmds_add(cmds, "HSET " TK_FMTS_USER_OVERVIEWS " %llu %S",
+                    ngx_ticket_str(&ctx->user.login),
+                    (unsigned long long) ov->save_id,
+                    ngx_ticket_str(&ov->save_def));
+    }
+
+    tk_index_touch(cmds);
+    tk_cmds_add(cmds, "EXEC");
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_overview_written);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_overview_written(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    u_char                      *p;
+    ngx_http_ticket_overview_t  *ov;
+    ngx_http_ticket_reply_t     *last;
+
+    ov = ctx->view;
+    last = ctx->nreplies ? &ctx->replies[ctx->nreplies - 1] : NULL;
+
+    if (last == NULL || last->type != REDIS_REPLY_ARRAY) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN + sizeof("overview/"));
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redirect(r, (char *) p,
+                                    ngx_sprintf(p, "overview/%ui",
+                                                ov->save_id) - p);
+}
+
+
+/* One's own overview, or as admin a shared one: gone, and the sidebars
+ * with it (generation). */
+static ngx_int_t
+ngx_http_ticket_overview_delete(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *name)
+{
+    tk_cmds_t                   *cmds;
+    ngx_http_ticket_saved_t     *sv;
+    ngx_http_ticket_overview_t  *ov;
+
+    ov = ctx->view;
+    sv = ngx_http_ticket_overview_find(ov, name);
+
+    if (sv == NULL || (!sv->personal && !ctx->user.admin)) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
+                                     "There is no such overview.");
+    }
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_cmds_add(cmds, "MULTI");
+
+    if (sv->personal) {
+        tk_cmds_add(cmds, "HDEL " TK_FMTS_USER_OVERVIEWS " %S",
+                    ngx_ticket_str(&ctx->user.login),
+                    ngx_ticket_str(&sv->key));
+    } else {
+        tk_cmds_add(cmds, "HDEL " TK_KEY_OVERVIEWS " %S",
+                    ngx_ticket_str(&sv->key));
+    }
+
+    tk_index_touch(cmds);
+    tk_cmds_add(cmds, "EXEC");
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_overview_deleted);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_overview_deleted(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    if (ctx->nreplies == 0
+        || ctx->replies[ctx->nreplies - 1].type != REDIS_REPLY_ARRAY)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redirect(r, "overview/my?deleted=1",
+                                    sizeof("overview/my?deleted=1") - 1);
+}
