@@ -1087,6 +1087,52 @@ ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
 
 
 /*
+ * The sidebar count of an overview the HMGET cannot give (a priority,
+ * someone else's tickets): its partitions as a page would read them,
+ * one ZCOUNT (priority) or ZCARD each, into the counts batch.  Returns
+ * how many commands were added.
+ */
+ngx_uint_t
+ngx_http_ticket_overview_part_counts(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_cmds_t *cmds)
+{
+    char                     key[TK_KEY_MAX];
+    long long                lo;
+    ngx_uint_t               i;
+    ngx_http_ticket_part_t  *part;
+
+    if (ov->nothing || ngx_http_ticket_query_init(r, &ov->query) != NGX_OK
+        || ngx_http_ticket_overview_parts(ctx, ov) != NGX_OK)
+    {
+        return 0;
+    }
+
+    part = ov->query.parts.elts;
+    lo = (long long) ov->filter_prio * 10000000000LL;
+
+    for (i = 0; i < ov->query.parts.nelts; i++) {
+        if (tk_key_index(key, sizeof(key), ngx_ticket_str(&part[i].group),
+                         (int) part[i].state, ngx_ticket_str(&part[i].owner),
+                         ov->filter_prio ? TK_SORT_PRIORITY : TK_SORT_UPDATED)
+            == 0)
+        {
+            continue;
+        }
+
+        if (ov->filter_prio) {
+            tk_cmds_add(cmds, "ZCOUNT %s %lld (%lld", key, lo,
+                        lo + 10000000000LL);
+        } else {
+            tk_cmds_add(cmds, "ZCARD %s", key);
+        }
+    }
+
+    return ov->query.parts.nelts;
+}
+
+
+/*
  * The API's ticket list: the same overviews and filters as the pages
  * ("all" without a name).  NGX_DECLINED for an unknown overview or a
  * group the user cannot see.  The caller then runs the query.

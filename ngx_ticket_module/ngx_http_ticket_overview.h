@@ -175,6 +175,12 @@ ngx_int_t ngx_http_ticket_overview_apply(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov);
 
+/* Commands counting ov's partitions (priority: ZCOUNT, else ZCARD)
+ * into cmds; returns how many (their replies are summed). */
+ngx_uint_t ngx_http_ticket_overview_part_counts(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_cmds_t *cmds);
+
 /* Is group g (index into ctx->groups) one ov covers? */
 ngx_flag_t ngx_http_ticket_overview_has_group(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov, ngx_uint_t g);

@@ -450,6 +450,13 @@ ngx_http_ticket_overview_item(ngx_http_request_t *r,
         item->n = ngx_http_ticket_overview_set_counts(r, ctx, tmp, cmds);
         item->count = -2;                       /* sum of the replies */
 
+    } else if (tmp->filter_prio
+               || tmp->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER)
+    {
+        item->first = cmds->n - ov->extra;
+        item->n = ngx_http_ticket_overview_part_counts(r, ctx, tmp, cmds);
+        item->count = -2;
+
     } else {
         item->count = ngx_http_ticket_overview_sum(ctx, tmp);
         item->scratch = tmp;

@@ -640,6 +640,7 @@ size_t tk_index_lex_member(char *buf, size_t size, const tk_str_t *text,
 #define TK_OVERVIEW_DEF_MAX  2048                      /* bytes          */
 /* the tags helper's sorted set of a tag's tickets (score = updated; the
  * contract in the brief): overviews only read it */
+#define TK_FMT_OV_TAG        "tk:{ix}:tag:%s"
 #define TK_FMTS_OV_TAG       "tk:{ix}:tag:%S"
 
 #endif /* TK_SCHEMA_H */
