@@ -2,7 +2,10 @@
  * ngx_http_ticket_overview.h -- what the overview view's files share:
  * the overviews there are, and the view's state between its steps.
  *   ngx_http_ticket_overview_page.c  the entry point and the page
- *   ngx_http_ticket_overview_saved.c saved overviews: load, save, delete
+ *   ngx_http_ticket_overview_def.c   which overview: names, definitions,
+ *                                    filters, the cache key
+ *   ngx_http_ticket_overview_saved.c saved overviews: loaded, the sidebar
+ *   ngx_http_ticket_overview_save.c  ... saved, changed, deleted
  *   ngx_http_ticket_overview.c       which tickets an overview lists
  *   ngx_http_ticket_overview_sets.c  ... when a set decides (escalated,
  *                                    reminders due, a tag)
@@ -14,6 +17,7 @@
 
 #include "ngx_http_ticket_views.h"
 #include "ngx_http_ticket_cache.h"
+#include "tk_tpl.h"
 
 
 /* Owner kinds of the overviews; a partition's owner is one of these. */
@@ -194,6 +198,12 @@ ngx_int_t ngx_http_ticket_overview_load(ngx_http_request_t *r,
 /* The saved overview named "ID", or NULL. */
 ngx_http_ticket_saved_t *ngx_http_ticket_overview_find(
     ngx_http_ticket_overview_t *ov, ngx_str_t *name);
+/* ---- ngx_http_ticket_overview_save.c ------------------------------------- */
+
+/* The page's filters beyond state/priority/group and its save forms. */
+ngx_int_t ngx_http_ticket_overview_forms(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl);
 /* POST /overview/save, /overview/ID/delete. */
 ngx_int_t ngx_http_ticket_overview_post(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);

@@ -21,9 +21,6 @@ static ngx_int_t ngx_http_ticket_overview_cache_lookup(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_render(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
-static ngx_int_t ngx_http_ticket_overview_forms(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
-    tk_tpl_overview_t *tpl);
 static ngx_int_t ngx_http_ticket_overview_cached(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_send(ngx_http_request_t *r,
@@ -637,97 +634,6 @@ ngx_http_ticket_overview_rows(ngx_http_request_t *r,
                != NGX_OK
             || ngx_http_ticket_iso_str(r, src->updated, &row[i].updated_iso)
                != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * The filters beyond state, priority and group (owner, escalated or
- * reminder due, tag) and the forms to keep what is shown: "save as new
- * overview" (the definition of the page as it is filtered now), and on a
- * saved overview of one's own "save changes" and "delete".
- */
-static ngx_int_t
-ngx_http_ticket_overview_forms(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
-    tk_tpl_overview_t *tpl)
-{
-    u_char                      *p;
-    ngx_str_t                    def;
-    ngx_flag_t                   de;
-    ngx_uint_t                   i;
-    tk_tpl_overview_who_opts_t  *wo;
-    tk_tpl_overview_only_opts_t *oo;
-    static const char           *who[] = { "me", "nobody", "auto" };
-    static const char           *who_de[] = { "ich", "niemand",
-                                              "automatisch" };
-    static const char           *who_en[] = { "me", "nobody", "automatic" };
-
-    de = ngx_http_ticket_lang_de(ctx);
-
-    wo = ngx_pcalloc(r->pool, 3 * sizeof(*wo));
-    oo = ngx_pcalloc(r->pool, 2 * sizeof(*oo));
-    if (wo == NULL || oo == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < 3; i++) {
-        ngx_http_ticket_cstr(&wo[i].value, who[i]);
-        ngx_http_ticket_cstr(&wo[i].label, de ? who_de[i] : who_en[i]);
-        wo[i].selected = (ov->filter_who.len == ngx_strlen(who[i])
-                          && ngx_strncmp(ov->filter_who.data, who[i],
-                                         ov->filter_who.len) == 0);
-    }
-
-    tpl->who_opts = wo;
-    tpl->who_opts_n = 3;
-
-    ngx_http_ticket_cstr(&oo[0].value, "escalated");
-    ngx_http_ticket_cstr(&oo[0].label, de ? "eskaliert" : "escalated");
-    oo[0].selected = (ov->filter_only == NGX_HTTP_TICKET_ONLY_ESCALATED);
-    ngx_http_ticket_cstr(&oo[1].value, "reminder");
-    ngx_http_ticket_cstr(&oo[1].label, de ? "Erinnerung fällig"
-                                          : "reminder due");
-    oo[1].selected = (ov->filter_only == NGX_HTTP_TICKET_ONLY_REMINDER);
-
-    tpl->only_opts = oo;
-    tpl->only_opts_n = 2;
-    tpl->tag = *ngx_ticket_str(&ov->filter_tag);
-
-    /* the forms that write */
-    tpl->csrf = *ngx_ticket_str(&ctx->csrf);
-    tpl->admin = ctx->user.admin;
-
-    if (ngx_http_ticket_overview_def(r, ctx, ov, &def) != NGX_OK
-        || ngx_http_ticket_url(r, "overview/save",
-                               sizeof("overview/save") - 1, &tpl->save_url)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    tpl->def = *ngx_ticket_str(&def);
-
-    if (ov->current && (ov->current->personal || ctx->user.admin)) {
-        tpl->saved_id = *ngx_ticket_str(&ov->current->key);
-        tpl->saved_name = *ngx_ticket_str(&ov->current->name);
-        tpl->saved_shared = !ov->current->personal;
-
-        p = ngx_pnalloc(r->pool, ov->current->key.len + 32);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (ngx_http_ticket_url(r, (char *) p,
-                                ngx_sprintf(p, "overview/%V/delete",
-                                            &ov->current->key) - p,
-                                &tpl->delete_url)
-            != NGX_OK)
         {
             return NGX_ERROR;
         }
