@@ -243,7 +243,7 @@ ngx_http_ticket_overview_counted(ngx_http_request_t *r,
         }
     }
 
-    if (ov->nothing) {
+    if (ov->nothing || ov->items_only) {
         ov->query.total = 0;
         ov->query.nrows = 0;
         return ov->query.done(r, ctx);

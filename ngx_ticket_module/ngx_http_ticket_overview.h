@@ -134,6 +134,8 @@ struct ngx_http_ticket_overview_s {
     /* loading, saving */
     ngx_http_ticket_step_pt    loaded_next;
     ngx_http_ticket_step_pt    set_done;        /* sets: the page's done */
+    ngx_str_t                  api_name;        /* the API's NAME */
+    unsigned                   items_only:1;    /* API: the list, no page */
     ngx_uint_t                 save_id;
     ngx_str_t                  save_def;
     unsigned                   save_shared:1;
@@ -223,6 +225,13 @@ void ngx_http_ticket_overview_items_counted(ngx_http_ticket_ctx_t *ctx,
 /* Is name one of the all-agents groups? */
 ngx_flag_t ngx_http_ticket_overview_shared_group(
     ngx_http_ticket_overview_t *ov, ngx_str_t *name);
+
+/* ---- ngx_http_ticket_api_overviews.c ------------------------------------- */
+
+/* GET /api/v1/overviews, /api/v1/overviews/NAME/tickets (rest after
+ * "/api/v1/overviews"). */
+ngx_int_t ngx_http_ticket_api_overviews(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *rest);
 
 /* ---- ngx_http_ticket_overview_sets.c ------------------------------------- */
 

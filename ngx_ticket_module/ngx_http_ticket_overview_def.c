@@ -61,6 +61,9 @@ ngx_http_ticket_overview_parse(ngx_http_request_t *r,
         name.data = ctx->path.data + ngx_strlen(prefix);
         name.len = ctx->path.len - ngx_strlen(prefix);
 
+    } else if (ov->api_name.len) {
+        name = ov->api_name;                    /* /api/v1/overviews/NAME */
+
     } else {
         return NGX_DECLINED;
     }

@@ -215,4 +215,37 @@ subtest 'page cache: a saved overview changes with the generation' => sub {
     is total($c->get("/overview/$id")), $before + 1, 'one more after an assignment';
 };
 
+subtest 'API: GET /api/v1/overviews and /api/v1/overviews/NAME/tickets' => sub {
+    # the cache subtest assigned a ticket: read them again
+    $all = $tk->all_tickets;
+    %see = map { $_ => $all->{$_} } grep { $all->{$_}{group} ne 'Zivilrecht' } keys %$all;
+    my $token = $tk->add_token('olga');
+    my $res = $c->submit('/overview/all?owner=me&priority=2', 'form#overview-save', name => 'API normal');
+    my ($id) = ($res->{headers}{location} // '') =~ m{overview/(\d+)$};
+    my $list = $c->api(GET => '/api/v1/overviews', $token);
+    is $list->{status}, 200, 'list: 200';
+    my %by = map { $_->{name} => $_ } @{ $list->json->{overviews} // [] };
+    ok $by{my} && $by{all} && $by{escalated} && $by{'group-ALSO'}, 'named overviews';
+    ok !$by{'group-Zivilrecht'}, 'no Zivilrecht';
+    ok $by{$id} && $by{$id}{saved} && $by{$id}{personal}, 'the saved one, personal';
+    is $by{$id}{label}, 'API normal', 'its label';
+    my $w = want(sub { $_[0]{owner} eq 'olga' && $_[0]{priority} == 2 });
+    is $by{$id}{count}, scalar @$w, 'its count';
+    is $by{all}{count}, scalar keys %see, 'all: the visible tickets';
+    my $t = $c->api(GET => "/api/v1/overviews/$id/tickets?sort=number&dir=asc", $token);
+    is $t->{status}, 200, 'tickets: 200';
+    is_deeply [ map { $_->{number} } @{ $t->json->{tickets} } ], $w, 'its tickets, by number';
+    is $t->json->{total}, scalar @$w, 'total';
+    is $t->json->{overview}{name}, $id, 'names the overview';
+    $t = $c->api(GET => '/api/v1/overviews/all/tickets?owner=nobody&state=1&page=1', $token);
+    is_deeply [ sort { $a <=> $b } map { $_->{number} } @{ $t->json->{tickets} } ],
+        want(sub { $_[0]{owner} eq '' && $_[0]{state} == 1 }), 'ad hoc filters in the API';
+    ok !(grep { $all->{ $_->{number} }{group} eq 'Zivilrecht' }
+        @{ $c->api(GET => '/api/v1/overviews/all/tickets', $token)->json->{tickets} }), 'no Zivilrecht';
+    is $c->api(GET => '/api/v1/overviews/escalated-Zivilrecht/tickets', $token)->{status}, 404,
+        'a group out of reach: 404';
+    my $ant = $tk->add_token('anton');
+    is $c->api(GET => "/api/v1/overviews/$id/tickets", $ant)->{status}, 404, "someone else's: 404";
+};
+
 done_testing;
