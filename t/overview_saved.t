@@ -153,6 +153,17 @@ subtest 'shared overviews: admins save them, visibility by group and role' => su
     is $res->{status}, 403, 'an agent cannot share';
     is $c->post("/overview/$id/delete", [ csrf => $c->csrf ])->{status}, 404,
         'nor delete a shared one';
+    # /admin/overviews lists them all and deletes
+    my $idx = $ad->get('/admin');
+    ok $idx->dom->at('ul#admin-sections a[data-section=overviews]'), 'admin index links it';
+    my $ao = $ad->get('/admin/overviews');
+    is $ao->{status}, 200, '/admin/overviews';
+    ok $ao->dom->at(qq{table#shared-overviews tr[data-id="$id"]}), 'lists the shared one';
+    ok $ao->dom->at(qq{table#shared-overviews tr[data-id="$zid"]}), 'and the Zivilrecht one';
+    is $c->get('/admin/overviews')->{status}, 404, 'not for agents';
+    $res = $ad->post('/admin/overviews', [ csrf => $ad->csrf, id => $zid ]);
+    is $res->{status}, 303, 'deleted from the admin page';
+    ok !defined $r->hget(TK_KEY_OVERVIEWS, $zid), 'gone from tk:overviews';
 };
 
 subtest 'defaults: escalated, in progress, reminders, [G] unassigned (+ legal), escalated in G' => sub {
