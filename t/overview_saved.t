@@ -261,4 +261,29 @@ subtest 'API: GET /api/v1/overviews and /api/v1/overviews/NAME/tickets' => sub {
     is $c->api(GET => "/api/v1/overviews/$id/tickets", $ant)->{status}, 404, "someone else's: 404";
 };
 
+subtest 'owner picker: the agents of the group the ticket moves to, in one save' => sub {
+    my $zpw = $tk->add_user('zeno', name => 'Zeno Z', rights => 'Zivilrecht:full');
+    my $a = $tk->login_client('anton', $apw);
+    my $t = $tk->add_ticket(group => 'ALSO', title => 'Umzug');
+    my $page = $a->get("/t/$t");
+    my $z = $page->dom->at('form#ticket-update select[name=owner] option[value=zeno]');
+    ok $z, 'zeno (Zivilrecht only) is offered on an ALSO ticket' or return;
+    like $z->attr('data-groups'), qr/(^| )Zivilrecht /, 'his groups: Zivilrecht';
+    unlike $z->attr('data-groups'), qr/(^| )ALSO /, 'not ALSO';
+    ok $z->has_class('other-group'), 'marked as of another group';
+    my $o = $page->dom->at('form#ticket-update select[name=owner] option[value=olga]');
+    like $o->attr('data-groups'), qr/(^| )ALSO /, 'olga: ALSO';
+    # one save: moved to Zivilrecht and assigned to zeno
+    my $res = $a->submit("/t/$t", 'form#ticket-update', group => 'Zivilrecht', owner => 'zeno');
+    is $res->{status}, 303, 'moved and assigned in one save';
+    my $h = $tk->ticket_hash($t);
+    is $h->{group}, 'Zivilrecht', 'group';
+    is $h->{owner}, 'zeno', 'owner';
+    # the server checks the owner against the new group
+    $res = $a->submit("/t/$t", 'form#ticket-update', group => 'ALSO', owner => 'zeno');
+    is $res->{status}, 422, 'zeno cannot own an ALSO ticket: 422';
+    ok $res->dom->at('#f-owner-error'), 'the message next to the owner';
+    is $tk->ticket_hash($t)->{group}, 'Zivilrecht', 'nothing changed';
+};
+
 done_testing;
