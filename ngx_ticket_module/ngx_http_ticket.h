@@ -146,6 +146,9 @@ struct ngx_http_ticket_ctx_s {
     ngx_array_t                groups;          /* of group_right_t, every
                                                    group with a right,
                                                    sorted by name */
+    ngx_http_ticket_reply_t   *all_agents;      /* SMEMBERS of the
+                                                   all-agents groups, as
+                                                   authentication read it */
     unsigned                   api:1;           /* bearer token request  */
     unsigned                   authenticated:1;
     unsigned                   tx_conflict:1;   /* EXEC returned nil     */

@@ -16,6 +16,10 @@
 #include "ngx_http_ticket_views.h"
 
 
+/* up to this many partitions are read in one round */
+#define NGX_HTTP_TICKET_ONE_ROUND_PARTS  8
+
+
 static ngx_int_t ngx_http_ticket_query_ranged(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
@@ -265,6 +269,14 @@ ngx_http_ticket_query_fetch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         }
 
         m = ngx_max(3, (2 * seg->end + nparts - 1) / nparts);
+
+        /* a few partitions (a group's class partition each): read the
+         * whole depth at once, a second round would cost more commands
+         * than the entries it saves */
+        if (nparts <= NGX_HTTP_TICKET_ONE_ROUND_PARTS) {
+            m = seg->end;
+        }
+
         m = ngx_min(m, seg->end);
 
         for (i = seg->first; i < seg->first + seg->nparts; i++) {

@@ -193,8 +193,8 @@ ngx_flag_t ngx_http_ticket_overview_has_group(ngx_http_ticket_ctx_t *ctx,
 
 /* ---- ngx_http_ticket_overview_saved.c ------------------------------------ */
 
-/* Read the user's and the shared overviews and the all-agents groups,
- * then next(). */
+/* Read the user's and the shared overviews, then next() (the all-agents
+ * groups come from the authentication). */
 ngx_int_t ngx_http_ticket_overview_load(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt next);
 /* The saved overview named "ID", or NULL. */

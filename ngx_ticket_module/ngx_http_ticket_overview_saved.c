@@ -21,7 +21,6 @@
 /* replies of the load batch */
 #define NGX_HTTP_TICKET_L_MINE         0        /* HGETALL tk:{u:L}:overviews */
 #define NGX_HTTP_TICKET_L_SHARED       1        /* HGETALL tk:overviews */
-#define NGX_HTTP_TICKET_L_ALL_AGENTS   2        /* SMEMBERS */
 
 
 static ngx_int_t ngx_http_ticket_overview_loaded(ngx_http_request_t *r,
@@ -56,7 +55,6 @@ ngx_http_ticket_overview_load(ngx_http_request_t *r,
     tk_cmds_add(cmds, "HGETALL " TK_FMTS_USER_OVERVIEWS,
                 ngx_ticket_str(&ctx->user.login));
     tk_cmds_add(cmds, "HGETALL " TK_KEY_OVERVIEWS);
-    tk_cmds_add(cmds, "SMEMBERS " TK_KEY_GROUPS_ALL);
 
     if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -82,11 +80,13 @@ ngx_http_ticket_overview_loaded(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ctx->nreplies != 3) {
+    if (ctx->nreplies != 2) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ov->all_agents = &ctx->replies[NGX_HTTP_TICKET_L_ALL_AGENTS];
+    /* the all-agents groups as authentication read them (its replies
+     * live on in the request's pool) */
+    ov->all_agents = ctx->all_agents;
 
     if (ngx_http_ticket_overview_take(r, ctx, ov,
                                       &ctx->replies[NGX_HTTP_TICKET_L_MINE],
@@ -429,8 +429,13 @@ ngx_http_ticket_overview_item(ngx_http_request_t *r,
         item->label.len = p - item->label.data;
     }
 
-    /* the counts the HMGET cannot give: a set, a priority, a person */
-    if (tmp->only || tmp->tag.len) {
+    /* the counts the HMGET cannot give: a set, a priority, a person;
+     * "[G] escalated" per group would be one ZCARD per group: its page
+     * counts (the sidebar stays within its commands) */
+    if (tmp->def == NGX_HTTP_TICKET_OV_ESCALATED_G) {
+        item->count = -1;
+
+    } else if (tmp->only || tmp->tag.len) {
         item->first = cmds->n - ov->extra;
         item->n = ngx_http_ticket_overview_set_counts(r, ctx, tmp, cmds);
         item->count = -2;                       /* sum of the replies */
