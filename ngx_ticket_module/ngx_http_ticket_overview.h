@@ -81,6 +81,7 @@ typedef struct {
     unsigned                   saved:1;
     unsigned                   personal:1;
     unsigned                   current:1;
+    unsigned                   pri:1;           /* from tk:{ix}:counts:pri */
     ngx_http_ticket_overview_t *scratch;        /* counted from the HMGET */
 } ngx_http_ticket_ov_item_t;
 
@@ -125,6 +126,8 @@ struct ngx_http_ticket_overview_s {
     ngx_http_ticket_reply_t   *replies;         /* of the counts batch */
     ngx_uint_t                 nreplies;
     ngx_array_t                items;           /* ngx_http_ticket_ov_item_t */
+    ngx_array_t                pri_fields;      /* tk_str_t, of the HMGET */
+    ngx_uint_t                 pri_reply;       /* its reply, from extra */
 
     ngx_http_ticket_reply_t   *counts;          /* HMGET tk:{ix}:counts */
 

@@ -30,6 +30,11 @@ static ngx_int_t ngx_http_ticket_overview_take(ngx_http_request_t *r,
     ngx_http_ticket_reply_t *hash, ngx_flag_t personal);
 static ngx_flag_t ngx_http_ticket_overview_visible(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_str_t *def);
+static ngx_int_t ngx_http_ticket_overview_pri_fields(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_http_ticket_overview_t *tmp, ngx_uint_t g, ngx_uint_t *n);
+static void ngx_http_ticket_overview_pri_hmget(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov, tk_cmds_t *cmds);
 static ngx_int_t ngx_http_ticket_overview_item(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
     ngx_str_t *name, const char *label, ngx_flag_t group, tk_cmds_t *cmds);
@@ -280,7 +285,9 @@ ngx_http_ticket_overview_items(ngx_http_request_t *r,
 
     if (ngx_array_init(&ov->items, r->pool, 32,
                        sizeof(ngx_http_ticket_ov_item_t))
-        != NGX_OK)
+            != NGX_OK
+        || ngx_array_init(&ov->pri_fields, r->pool, 16, sizeof(tk_str_t))
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -331,7 +338,69 @@ ngx_http_ticket_overview_items(ngx_http_request_t *r,
         }
     }
 
+    /* the priority counts of every entry with a priority: one HMGET */
+    if (ov->pri_fields.nelts) {
+        ov->pri_reply = cmds->n - ov->extra;
+        ngx_http_ticket_overview_pri_hmget(r, ov, cmds);
+    }
+
     return NGX_OK;
+}
+
+
+/* The fields "G:S:O:P" of one group of an overview with a priority. */
+static ngx_int_t
+ngx_http_ticket_overview_pri_fields(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_http_ticket_overview_t *tmp, ngx_uint_t g, ngx_uint_t *n)
+{
+    u_char                         *p;
+    ngx_int_t                       s;
+    tk_str_t                       *f;
+    ngx_http_ticket_group_right_t  *gr;
+
+    gr = ctx->groups.elts;
+
+    for (s = TK_STATE_MIN; s <= TK_STATE_MAX; s++) {
+        if (!(tmp->states & (1 << s))) {
+            continue;
+        }
+
+        f = ngx_array_push(&ov->pri_fields);
+        p = ngx_pnalloc(r->pool, gr[g].name.len + tmp->owner.len
+                                 + 2 * NGX_INT_T_LEN + 4);
+        if (f == NULL || p == NULL) {
+            return NGX_ERROR;
+        }
+
+        f->data = p;
+        f->len = ngx_sprintf(p, "%V:%i:%V:%i", &gr[g].name, s, &tmp->owner,
+                             tmp->filter_prio) - p;
+        (*n)++;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_ticket_overview_pri_hmget(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov, tk_cmds_t *cmds)
+{
+    tk_str_t  *argv;
+
+    argv = ngx_palloc(r->pool, (ov->pri_fields.nelts + 2) * sizeof(tk_str_t));
+    if (argv == NULL) {
+        cmds->failed = 1;
+        return;
+    }
+
+    tk_str_set(&argv[0], "HMGET");
+    tk_str_set(&argv[1], TK_KEY_INDEX_COUNTS_PRI);
+    ngx_memcpy(&argv[2], ov->pri_fields.elts,
+               ov->pri_fields.nelts * sizeof(tk_str_t));
+
+    tk_cmds_argv(cmds, (int) ov->pri_fields.nelts + 2, argv);
 }
 
 
@@ -441,8 +510,26 @@ ngx_http_ticket_overview_item(ngx_http_request_t *r,
         item->count = -2;                       /* sum of the replies */
 
     } else if (tmp->filter_prio
-               || tmp->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER)
+               && tmp->owner_kind != NGX_HTTP_TICKET_OWNER_OTHER)
     {
+        /* fields of tk:{ix}:counts:pri, one HMGET for all such entries */
+        item->first = ov->pri_fields.nelts;
+        item->n = 0;
+        item->pri = 1;
+        item->count = -2;
+
+        for (g = 0; g < ctx->groups.nelts; g++) {
+            if (!tmp->nothing
+                && ngx_http_ticket_overview_has_group(ctx, tmp, g)
+                && ngx_http_ticket_overview_pri_fields(r, ctx, ov, tmp, g,
+                                                       &item->n)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+    } else if (tmp->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER) {
         item->first = cmds->n - ov->extra;
         item->n = ngx_http_ticket_overview_part_counts(r, ctx, tmp, cmds);
         item->count = -2;
@@ -485,6 +572,21 @@ ngx_http_ticket_overview_items_counted(ngx_http_ticket_ctx_t *ctx,
         n = 0;
 
         for (k = 0; k < item[i].n; k++) {
+            if (item[i].pri) {
+                /* an element of the one HMGET of tk:{ix}:counts:pri */
+                at = ov->extra + ov->pri_reply;
+                rep = (at < ov->nreplies
+                       && ov->replies[at].type == REDIS_REPLY_ARRAY
+                       && item[i].first + k < ov->replies[at].nelem)
+                      ? &ov->replies[at].element[item[i].first + k] : NULL;
+
+                if (rep && rep->type == REDIS_REPLY_STRING) {
+                    n += ngx_max(0, tk_str_atoll(ngx_ticket_str(&rep->str)));
+                }
+
+                continue;
+            }
+
             at = ov->extra + item[i].first + k;
             rep = at < ov->nreplies ? &ov->replies[at] : NULL;
 
@@ -494,6 +596,6 @@ ngx_http_ticket_overview_items_counted(ngx_http_ticket_ctx_t *ctx,
             }
         }
 
-        item[i].count = item[i].n ? n : -1;
+        item[i].count = (item[i].n || item[i].pri) ? n : -1;
     }
 }

@@ -626,6 +626,10 @@ size_t tk_index_lex_member(char *buf, size_t size, const tk_str_t *text,
 #define TK_KEY_INDEX_ROWS    "tk:{ix}:rows"
 #define TK_ROW_SEP           '\x1f'
 #define TK_ROW_FIELDS        10
+/* hash "GROUP:STATE:OWNER:PRIORITY" -> tickets of that priority in the
+ * partition: the sidebar counts of overviews with a priority, kept with
+ * tk:{ix}:counts (also when only the priority changes) */
+#define TK_KEY_INDEX_COUNTS_PRI "tk:{ix}:counts:pri"
 /* saved overviews: hash id -> definition, the overview's conditions as
  * a query string ("name=Dringend&groups=legal,ALSO&states=1,2&owner=me&
  * priority=4&only=escalated&tag=frist&sort=updated&dir=desc", shared ones

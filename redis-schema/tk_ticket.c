@@ -15,6 +15,10 @@
 
 static void tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add,
     int counts);
+/* which counts a pass of tk_ticket_index() moves */
+#define TK_TICKET_COUNTS       1                /* tk:{ix}:counts */
+#define TK_TICKET_COUNTS_PRI   2                /* tk:{ix}:counts:pri */
+
 static void tk_ticket_index_class(tk_cmds_t *c, const tk_ticket_t *t,
     int cls, const tk_str_t *owner, int add);
 static void tk_ticket_index_partition(tk_cmds_t *c, const tk_ticket_t *t,
@@ -320,7 +324,7 @@ tk_ticket_write(tk_cmds_t *c, const tk_ticket_t *t)
 void
 tk_ticket_index_add(tk_cmds_t *c, const tk_ticket_t *t)
 {
-    tk_ticket_index(c, t, 1, 1);
+    tk_ticket_index(c, t, 1, TK_TICKET_COUNTS | TK_TICKET_COUNTS_PRI);
     tk_index_touch(c);
 }
 
@@ -328,7 +332,7 @@ tk_ticket_index_add(tk_cmds_t *c, const tk_ticket_t *t)
 void
 tk_ticket_index_del(tk_cmds_t *c, const tk_ticket_t *t)
 {
-    tk_ticket_index(c, t, 0, 1);
+    tk_ticket_index(c, t, 0, TK_TICKET_COUNTS | TK_TICKET_COUNTS_PRI);
     tk_index_touch(c);
 }
 
@@ -532,9 +536,15 @@ tk_ticket_index_partition(tk_cmds_t *c, const tk_ticket_t *t,
         }
     }
 
-    if (counts) {
+    if (counts & TK_TICKET_COUNTS) {
         tk_cmds_add(c, "HINCRBY " TK_KEY_INDEX_COUNTS " %S:%d:%S %d",
             &t->group, t->state, owner, add ? 1 : -1);
+    }
+
+    /* per priority too: the sidebar counts of overviews with a priority */
+    if (counts & TK_TICKET_COUNTS_PRI) {
+        tk_cmds_add(c, "HINCRBY " TK_KEY_INDEX_COUNTS_PRI " %S:%d:%S:%d %d",
+            &t->group, t->state, owner, t->priority, add ? 1 : -1);
     }
 }
 
@@ -594,7 +604,12 @@ tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
         cur.updated = now;
     }
 
-    counts = !tk_ticket_same_partition(old, &cur);
+    counts = tk_ticket_same_partition(old, &cur)
+             ? 0 : TK_TICKET_COUNTS | TK_TICKET_COUNTS_PRI;
+
+    if (old->priority != cur.priority) {
+        counts |= TK_TICKET_COUNTS_PRI;
+    }
 
     f = tk_feed_open(c, cur.number, TK_FEED_FIELDS, by);
 

@@ -265,6 +265,25 @@ subtest 'API: GET /api/v1/overviews and /api/v1/overviews/NAME/tickets' => sub {
     is $c->api(GET => "/api/v1/overviews/$id/tickets", $ant)->{status}, 404, "someone else's: 404";
 };
 
+subtest 'priority counts (tk:{ix}:counts:pri) follow a change of priority' => sub {
+    $all = $tk->all_tickets;
+    %see = map { $_ => $all->{$_} } grep { $all->{$_}{group} ne 'Zivilrecht' } keys %$all;
+    my $res = $c->submit('/overview/all?owner=me&priority=1', 'form#overview-save', name => 'Niedrig');
+    my ($id) = ($res->{headers}{location} // '') =~ m{overview/(\d+)$};
+    my $n = scalar @{ want(sub { $_[0]{owner} eq 'olga' && $_[0]{priority} == 1 }) };
+    is count_of($c->get('/'), $id), $n, "sidebar: $n";
+    my ($t) = grep { $see{$_}{owner} eq 'olga' && $see{$_}{priority} != 1 } sort { $a <=> $b } keys %see;
+    $tk->ctl('ticket', 'update', $t, '--priority', 'low');
+    is count_of($c->get('/'), $id), $n + 1, 'one more after a priority change';
+    # every "*" count equals the sum of its priorities
+    my %c = $r->hgetall(TK_KEY_INDEX_COUNTS);
+    my %p = $r->hgetall(TK_KEY_INDEX_COUNTS_PRI);
+    my %sum;
+    for my $f (keys %p) { my ($k) = $f =~ /^(.*):\d$/; $sum{$k} += $p{$f} }
+    my @bad = grep { ($c{$_} // 0) != ($sum{$_} // 0) } keys %{ { %c, %sum } };
+    is_deeply \@bad, [], 'tk:{ix}:counts = sum over tk:{ix}:counts:pri, field by field';
+};
+
 subtest 'owner picker: the agents of the group the ticket moves to, in one save' => sub {
     my $zpw = $tk->add_user('zeno', name => 'Zeno Z', rights => 'Zivilrecht:full');
     my $a = $tk->login_client('anton', $apw);

@@ -251,8 +251,9 @@ tc_reindex_clear(tc_ctx_t *ctx, unsigned long *deleted)
      * still to be sent, and the generation counter must only ever grow
      * (nginx keeps pages cached under the values it has seen).
      */
-    del = tc_command(ctx, "UNLINK %s %s %s", TK_KEY_INDEX_COUNTS,
-                     TK_KEY_INDEX_AUTO_OLD, TK_KEY_INDEX_ROWS);
+    del = tc_command(ctx, "UNLINK %s %s %s %s", TK_KEY_INDEX_COUNTS,
+                     TK_KEY_INDEX_AUTO_OLD, TK_KEY_INDEX_ROWS,
+                     TK_KEY_INDEX_COUNTS_PRI);
     if (del == NULL) {
         return EX_UNAVAILABLE;
     }
