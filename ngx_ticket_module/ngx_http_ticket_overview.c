@@ -545,7 +545,14 @@ ngx_http_ticket_overview_query(ngx_http_request_t *r,
         ngx_str_set(&name, "all");
     }
 
-    if (ngx_http_ticket_overview_resolve_name(ctx, &name, ov) != NGX_OK) {
+    ov->all_agents = ctx->all_agents;
+
+    /* the overviews a set decides (escalated, reminders) and the saved
+     * ones are /api/v1/overviews/NAME/tickets (ngx_http_ticket_api_
+     * overviews.c): this list has no set reading */
+    if (ngx_http_ticket_overview_resolve_name(ctx, &name, ov) != NGX_OK
+        || ov->only)
+    {
         return NGX_DECLINED;
     }
 

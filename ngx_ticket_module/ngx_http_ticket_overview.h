@@ -114,6 +114,8 @@ struct ngx_http_ticket_overview_s {
     ngx_str_t                  filter_who;      /* ad hoc owner, as sent */
     ngx_int_t                  def_column;      /* saved sort, or -1 */
     ngx_int_t                  cond_prio;       /* saved priority, or 0 */
+    ngx_uint_t                 columns;         /* shown: mask, 0 all */
+    unsigned                   filter_columns:1;
     ngx_flag_t                 def_desc;
     unsigned                   nothing:1;       /* filters exclude all */
     unsigned                   counts_sent:1;   /* the HMGET is reply 0 */

@@ -30,6 +30,7 @@ static ngx_int_t ngx_http_ticket_overview_adhoc(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
 static ngx_uint_t ngx_http_ticket_overview_only(ngx_str_t *arg);
 static ngx_flag_t ngx_http_ticket_overview_tag_ok(ngx_str_t *tag);
+static ngx_uint_t ngx_http_ticket_overview_columns_parse(ngx_str_t *arg);
 
 
 /*
@@ -106,6 +107,13 @@ ngx_http_ticket_overview_parse(ngx_http_request_t *r,
         } else if (arg.len == 4 && ngx_strncmp(arg.data, "desc", 4) == 0) {
             ov->query.desc = 1;
         }
+    }
+
+    /* the columns shown: "columns=number,title,updated" (ad hoc over
+     * a saved choice) */
+    if (ngx_http_ticket_query_arg(r, "columns", &arg) == NGX_OK && arg.len) {
+        ov->columns = ngx_http_ticket_overview_columns_parse(&arg);
+        ov->filter_columns = 1;
     }
 
     ov->page = 1;
@@ -199,7 +207,8 @@ ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
                     (ngx_uint_t) ov->query.desc, ov->page, ov->filter_state,
                     ov->filter_prio, &ov->filter_group);
     /* the forms carry the session's CSRF token: a page per session */
-    p = ngx_sprintf(p, "|%V|%ui|%V|%V|", &ov->filter_who, ov->filter_only,
+    p = ngx_sprintf(p, "|%ui|%V|%ui|%V|%V|", ov->columns, &ov->filter_who,
+                    ov->filter_only,
                     &ov->filter_tag, &ctx->csrf);
 
     if (ov->current) {
@@ -629,5 +638,41 @@ ngx_http_ticket_overview_apply(ngx_http_request_t *r,
         ov->def_desc = !(arg.len == 3 && ngx_strncmp(arg.data, "asc", 3) == 0);
     }
 
+    if (ngx_http_ticket_string_arg(r, def, "columns", &arg) == NGX_OK) {
+        ov->columns = ngx_http_ticket_overview_columns_parse(&arg);
+    }
+
     return NGX_OK;
+}
+
+
+/* "number,title,updated": a mask of columns (bit c for column c); 0 --
+ * all -- when none is known.  The title always stays: it is the link. */
+static ngx_uint_t
+ngx_http_ticket_overview_columns_parse(ngx_str_t *arg)
+{
+    ngx_int_t    c;
+    ngx_str_t    item;
+    ngx_uint_t   mask;
+    u_char      *p, *last, *comma;
+
+    mask = 0;
+
+    for (p = arg->data, last = arg->data + arg->len; p < last; p = comma + 1)
+    {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        item.data = p;
+        item.len = comma - p;
+        c = ngx_http_ticket_col_parse(&item);
+
+        if (c != NGX_ERROR) {
+            mask |= (ngx_uint_t) 1 << c;
+        }
+    }
+
+    return mask ? mask | (1 << NGX_HTTP_TICKET_COL_TITLE) : 0;
 }

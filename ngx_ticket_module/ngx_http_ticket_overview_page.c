@@ -431,50 +431,66 @@ ngx_http_ticket_overview_columns(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
     tk_tpl_overview_t *tpl)
 {
-    ngx_uint_t                    c;
+    ngx_uint_t                    c, k;
     ngx_flag_t                    desc;
-    tk_tpl_overview_cols_t       *col;
+    tk_str_t                      label;
+    tk_tpl_overview_cols_t       *col, *all;
     tk_tpl_overview_sort_opts_t  *opt;
 
-    col = ngx_pcalloc(r->pool, NGX_HTTP_TICKET_COL_N * sizeof(*col));
+    all = ngx_pcalloc(r->pool, NGX_HTTP_TICKET_COL_N * sizeof(*all));
     opt = ngx_pcalloc(r->pool, NGX_HTTP_TICKET_COL_N * sizeof(*opt));
-    if (col == NULL || opt == NULL) {
+    if (all == NULL || opt == NULL) {
         return NGX_ERROR;
     }
 
-    tpl->cols = col;
-    tpl->cols_n = NGX_HTTP_TICKET_COL_N;
+    tpl->cols = all;
+    tpl->cols_n = 0;
     tpl->sort_opts = opt;
     tpl->sort_opts_n = NGX_HTTP_TICKET_COL_N;
 
-    for (c = 0; c < NGX_HTTP_TICKET_COL_N; c++) {
+    for (c = 0, k = 0; c < NGX_HTTP_TICKET_COL_N; c++) {
+
+        /* the chosen columns in the header, every one in the sort select */
+        col = &all[k];
+
+        if (!ov->columns || (ov->columns & ((ngx_uint_t) 1 << c))) {
+            k++;
+            tpl->cols_n = k;
+        }
 
         /* the current column's header link turns the order around */
         if (c == ov->query.column) {
             desc = !ov->query.desc;
-            col[c].current = 1;
-            ngx_http_ticket_cstr(&col[c].dir, ov->query.desc ? "desc"
-                                                             : "asc");
-            ngx_http_ticket_cstr(&col[c].aria, ov->query.desc ? "descending"
-                                                              : "ascending");
+            col->current = 1;
+            ngx_http_ticket_cstr(&col->dir, ov->query.desc ? "desc"
+                                                           : "asc");
+            ngx_http_ticket_cstr(&col->aria, ov->query.desc ? "descending"
+                                                            : "ascending");
         } else {
             desc = ngx_http_ticket_col_default_desc(c);
         }
 
         if (ngx_http_ticket_overview_link(r, ov, &ov->name, c, desc, 1, 1,
-                                          &col[c].url)
+                                          &col->url)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        col[c].name.data = (u_char *) ngx_http_ticket_col_name(c);
-        col[c].name.len = ngx_strlen(col[c].name.data);
-        ngx_http_ticket_col_label(ctx, c, &col[c].label);
+        ngx_http_ticket_col_label(ctx, c, &label);
 
-        opt[c].value = col[c].name;
-        opt[c].label = col[c].label;
+        col->name.data = (u_char *) ngx_http_ticket_col_name(c);
+        col->name.len = ngx_strlen(col->name.data);
+        col->label = label;
+
+        opt[c].value = col->name;
+        opt[c].label = label;
         opt[c].selected = (c == ov->query.column);
+
+        /* a column not shown leaves its entry to the next one */
+        if (k == 0 || col != &all[k - 1]) {
+            ngx_memzero(col, sizeof(*col));
+        }
     }
 
     return NGX_OK;
@@ -603,6 +619,22 @@ ngx_http_ticket_overview_rows(ngx_http_request_t *r,
 
         row[i].number.data = p + 2;
         row[i].number.len = len - 2;
+
+        /* the chosen columns (the template asks per row) */
+#define NGX_HTTP_TICKET_SHOWN(c)                                             \
+        (!ov->columns || (ov->columns & ((ngx_uint_t) 1 << (c))))
+        row[i].show_number = NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_NUMBER);
+        row[i].show_customer =
+            NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_CUSTOMER);
+        row[i].show_group = NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_GROUP);
+        row[i].show_owner = NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_OWNER);
+        row[i].show_state = NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_STATE);
+        row[i].show_priority =
+            NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_PRIORITY);
+        row[i].show_created =
+            NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_CREATED);
+        row[i].show_updated =
+            NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_UPDATED);
         row[i].title = *ngx_ticket_str(&src->title);
 
         ngx_http_ticket_cstr(&row[i].no_title, de ? "(ohne Betreff)"
@@ -656,6 +688,7 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
 {
     u_char                      *p;
     size_t                       len;
+    ngx_uint_t                   c;
     ngx_http_ticket_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
@@ -664,7 +697,7 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
           + sizeof("?sort=&dir=desc&state=&priority=&group=&page=") - 1
           + 10 + 2 * NGX_INT_T_LEN + 3 * ov->filter_group.len
           + sizeof("&owner=&only=escalated&tag=") + 3 * ov->filter_who.len
-          + 3 * ov->filter_tag.len;
+          + 3 * ov->filter_tag.len + sizeof("&columns=") + 10 * 9;
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -716,6 +749,18 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
         p = ngx_cpymem(p, "&tag=", sizeof("&tag=") - 1);
         p += tk_escape_url(p, 3 * ov->filter_tag.len, ov->filter_tag.data,
                            ov->filter_tag.len, TK_URL_COMPONENT);
+    }
+
+    if (filters && ov->filter_columns && ov->columns) {
+        p = ngx_cpymem(p, "&columns=", sizeof("&columns=") - 1);
+
+        for (c = 0; c < NGX_HTTP_TICKET_COL_N; c++) {
+            if (ov->columns & ((ngx_uint_t) 1 << c)) {
+                p = ngx_sprintf(p, "%s,", ngx_http_ticket_col_name(c));
+            }
+        }
+
+        p--;
     }
 
     if (page > 1) {

@@ -21,6 +21,9 @@
 #define NGX_HTTP_TICKET_OV_SAVED_MAX   100      /* per user */
 
 
+static ngx_int_t ngx_http_ticket_overview_column_opts(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl);
 static ngx_int_t ngx_http_ticket_overview_save(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_overview_saved_id(ngx_http_request_t *r,
@@ -86,6 +89,10 @@ ngx_http_ticket_overview_forms(ngx_http_request_t *r,
 
     tpl->only_opts = oo;
     tpl->only_opts_n = 2;
+
+    if (ngx_http_ticket_overview_column_opts(r, ctx, ov, tpl) != NGX_OK) {
+        return NGX_ERROR;
+    }
     tpl->tag = *ngx_ticket_str(&ov->filter_tag);
 
     /* the forms that write */
@@ -120,6 +127,80 @@ ngx_http_ticket_overview_forms(ngx_http_request_t *r,
         {
             return NGX_ERROR;
         }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The column choice of the filter bar: a few sets that work on a phone
+ * and without a script ("columns=..." in the URL takes any list).
+ */
+static ngx_int_t
+ngx_http_ticket_overview_column_opts(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl)
+{
+    ngx_uint_t                      i, c, mask;
+    ngx_flag_t                      de;
+    tk_tpl_overview_column_opts_t  *co;
+    static struct {
+        const char  *value;
+        const char  *de;
+        const char  *en;
+        ngx_uint_t   mask;
+    } sets[] = {
+        { "number,title,owner,updated", "kompakt", "compact",
+          (1 << NGX_HTTP_TICKET_COL_NUMBER) | (1 << NGX_HTTP_TICKET_COL_TITLE)
+          | (1 << NGX_HTTP_TICKET_COL_OWNER)
+          | (1 << NGX_HTTP_TICKET_COL_UPDATED) },
+        { "number,title,customer,state,priority,updated",
+          "ohne AG und Zuständig", "without group and owner",
+          (1 << NGX_HTTP_TICKET_COL_NUMBER) | (1 << NGX_HTTP_TICKET_COL_TITLE)
+          | (1 << NGX_HTTP_TICKET_COL_CUSTOMER)
+          | (1 << NGX_HTTP_TICKET_COL_STATE)
+          | (1 << NGX_HTTP_TICKET_COL_PRIORITY)
+          | (1 << NGX_HTTP_TICKET_COL_UPDATED) },
+    };
+
+    de = ngx_http_ticket_lang_de(ctx);
+    co = ngx_pcalloc(r->pool, 3 * sizeof(*co));
+    if (co == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < 2; i++) {
+        ngx_http_ticket_cstr(&co[i].value, sets[i].value);
+        ngx_http_ticket_cstr(&co[i].label, de ? sets[i].de : sets[i].en);
+        co[i].selected = (ov->columns == sets[i].mask);
+    }
+
+    tpl->column_opts = co;
+    tpl->column_opts_n = 2;
+
+    /* another list (from the URL or a saved overview) is kept as it is */
+    mask = ov->columns;
+
+    if (mask && mask != sets[0].mask && mask != sets[1].mask) {
+        co[2].value.data = ngx_pnalloc(r->pool, 10 * NGX_HTTP_TICKET_COL_N);
+        if (co[2].value.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (c = 0; c < NGX_HTTP_TICKET_COL_N; c++) {
+            if (mask & ((ngx_uint_t) 1 << c)) {
+                co[2].value.len = ngx_sprintf(co[2].value.data
+                                              + co[2].value.len, "%s,",
+                                              ngx_http_ticket_col_name(c))
+                                  - co[2].value.data;
+            }
+        }
+
+        co[2].value.len--;
+        co[2].label = co[2].value;
+        co[2].selected = 1;
+        tpl->column_opts_n = 3;
     }
 
     return NGX_OK;
@@ -164,7 +245,7 @@ ngx_http_ticket_overview_def(ngx_http_request_t *r,
     ngx_http_ticket_group_right_t  *gr;
 
     gr = ctx->groups.elts;
-    len = 256 + 3 * (ov->owner.len + ov->tag.len);
+    len = 384 + 3 * (ov->owner.len + ov->tag.len);
 
     for (g = 0; g < ctx->groups.nelts; g++) {
         len += 3 * gr[g].name.len + 3;
@@ -242,6 +323,18 @@ ngx_http_ticket_overview_def(ngx_http_request_t *r,
     p = ngx_sprintf(p, "&sort=%s&dir=%s",
                     ngx_http_ticket_col_name(ov->query.column),
                     ov->query.desc ? "desc" : "asc");
+
+    if (ov->columns) {
+        p = ngx_sprintf(p, "&columns=");
+
+        for (s = 0; s < NGX_HTTP_TICKET_COL_N; s++) {
+            if (ov->columns & ((ngx_uint_t) 1 << s)) {
+                p = ngx_sprintf(p, "%s,", ngx_http_ticket_col_name(s));
+            }
+        }
+
+        p--;                                    /* the last ',' */
+    }
 
     def->data = start + 1;                      /* without the first '&' */
     def->len = p - start - 1;

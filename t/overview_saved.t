@@ -284,6 +284,24 @@ subtest 'priority counts (tk:{ix}:counts:pri) follow a change of priority' => su
     is_deeply \@bad, [], 'tk:{ix}:counts = sum over tk:{ix}:counts:pri, field by field';
 };
 
+subtest 'chosen columns: in the URL, saved with the overview' => sub {
+    my $res = $c->get('/overview/all?columns=number,updated');
+    my @th = map { $_->attr('data-sort') } $res->dom->find('table#tickets th a[data-sort]');
+    is_deeply \@th, [qw(number title updated)], 'header: number, title (always), updated';
+    my $row = $res->dom->at('table#tickets tr[data-number]');
+    ok $row->at('td.updated') && !$row->at('td.owner') && !$row->at('td.group'), 'cells follow';
+    my $sel = sub { my ($res) = @_; my ($o) = grep { defined $_->attr('selected') }
+        $res->dom->find('form.filters select[name=columns] option'); $o ? $o->attr('value') : undef };
+    is $sel->($res), 'number,title,updated', 'the list is kept in the select';
+    $res = $c->submit('/overview/all?columns=number,title,owner,updated', 'form#overview-save', name => 'Kompakt');
+    my ($id) = ($res->{headers}{location} // '') =~ m{overview/(\d+)$};
+    like $r->hget(tk_key_user_overviews('olga'), $id), qr/columns=number,title,owner,updated/, 'stored';
+    my $page = $c->get("/overview/$id");
+    is_deeply [ map { $_->attr('data-sort') } $page->dom->find('table#tickets th a[data-sort]') ],
+        [qw(number title owner updated)], 'the saved overview shows its columns';
+    is $sel->($page), 'number,title,owner,updated', '"compact" selected';
+};
+
 subtest 'owner picker: the agents of the group the ticket moves to, in one save' => sub {
     my $zpw = $tk->add_user('zeno', name => 'Zeno Z', rights => 'Zivilrecht:full');
     my $a = $tk->login_client('anton', $apw);
