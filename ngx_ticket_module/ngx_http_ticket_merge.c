@@ -86,8 +86,8 @@ ngx_http_ticket_query_plan(ngx_http_ticket_query_t *q)
     q->lex = 0;
     q->set_desc = 1;
 
-    if (q->priority) {
-        q->sort = TK_SORT_PRIORITY;
+    if (q->priority || q->upd_from || q->upd_to) {
+        q->sort = q->priority ? TK_SORT_PRIORITY : TK_SORT_UPDATED;
 
         if (q->column == NGX_HTTP_TICKET_COL_UPDATED
             || q->column == NGX_HTTP_TICKET_COL_PRIORITY)
@@ -326,10 +326,7 @@ ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
         return NGX_ERROR;
     }
 
-    lo = (long long) q->priority * 10000000000LL;
-    hi = lo + 10000000000LL;
-
-    if (q->priority) {
+    if (ngx_http_ticket_query_score_range(q, &lo, &hi)) {
         if (q->set_desc) {
             tk_cmds_add(cmds, "ZREVRANGEBYSCORE %s (%lld %lld "
                         "WITHSCORES LIMIT %llu %llu", key, hi, lo,
@@ -704,4 +701,23 @@ ngx_http_ticket_query_merged(ngx_http_request_t *r,
     q->nnumbers = n;
 
     return q->merged(r, ctx);
+}
+
+
+ngx_flag_t
+ngx_http_ticket_query_score_range(ngx_http_ticket_query_t *q, long long *lo,
+    long long *hi)
+{
+    long long  base;
+
+    if (!q->priority && !q->upd_from && !q->upd_to) {
+        return 0;
+    }
+
+    /* updated times stay below 1e10 s (the year 2286) */
+    base = (long long) q->priority * 10000000000LL;
+    *lo = base + (q->upd_from > 0 ? q->upd_from : 0);
+    *hi = base + (q->upd_to > 0 ? q->upd_to + 1 : 10000000000LL);
+
+    return 1;
 }

@@ -254,11 +254,16 @@ ngx_http_ticket_overview_counted(ngx_http_request_t *r,
         return ngx_http_ticket_overview_sets(r, ctx, ov);
     }
 
+    ov->query.upd_from = ov->upd_from;
+    ov->query.upd_to = ov->upd_to;
+
     if (ngx_http_ticket_overview_parts(ctx, ov) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ov->filter_prio || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER) {
+    if (ov->filter_prio || ov->upd_from || ov->upd_to
+        || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER)
+    {
         /* the sidebar counts know neither priorities nor other people's
          * partitions: count them (ZCOUNT, HMGET) */
         return ngx_http_ticket_query_run(r, ctx, &ov->query);
@@ -446,8 +451,8 @@ ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
     ngx_int_t   state;
     ngx_uint_t  g, n;
 
-    if (ov->filter_prio || ov->only || ov->tag.len
-        || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER)
+    if (ov->filter_prio || ov->only || ov->tag.len || ov->upd_from
+        || ov->upd_to || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER)
     {
         return -1;
     }
@@ -487,7 +492,8 @@ ngx_http_ticket_overview_part_counts(ngx_http_request_t *r,
     tk_cmds_t *cmds)
 {
     char                     key[TK_KEY_MAX];
-    long long                lo;
+    long long                lo, hi;
+    ngx_flag_t               ranged;
     ngx_uint_t               i;
     ngx_http_ticket_part_t  *part;
 
@@ -498,7 +504,10 @@ ngx_http_ticket_overview_part_counts(ngx_http_request_t *r,
     }
 
     part = ov->query.parts.elts;
-    lo = (long long) ov->filter_prio * 10000000000LL;
+    ov->query.priority = ov->filter_prio;
+    ov->query.upd_from = ov->upd_from;
+    ov->query.upd_to = ov->upd_to;
+    ranged = ngx_http_ticket_query_score_range(&ov->query, &lo, &hi);
 
     for (i = 0; i < ov->query.parts.nelts; i++) {
         if (tk_key_index(key, sizeof(key), ngx_ticket_str(&part[i].group),
@@ -509,9 +518,8 @@ ngx_http_ticket_overview_part_counts(ngx_http_request_t *r,
             continue;
         }
 
-        if (ov->filter_prio) {
-            tk_cmds_add(cmds, "ZCOUNT %s %lld (%lld", key, lo,
-                        lo + 10000000000LL);
+        if (ranged) {
+            tk_cmds_add(cmds, "ZCOUNT %s %lld (%lld", key, lo, hi);
         } else {
             tk_cmds_add(cmds, "ZCARD %s", key);
         }

@@ -115,6 +115,10 @@ struct ngx_http_ticket_overview_s {
     ngx_int_t                  def_column;      /* saved sort, or -1 */
     ngx_int_t                  cond_prio;       /* saved priority, or 0 */
     ngx_uint_t                 columns;         /* shown: mask, 0 all */
+    int64_t                    upd_from;        /* updated range, Unix s */
+    int64_t                    upd_to;          /* inclusive; 0: open */
+    ngx_str_t                  filter_from;     /* ad hoc, as typed */
+    ngx_str_t                  filter_to;
     unsigned                   filter_columns:1;
     ngx_flag_t                 def_desc;
     unsigned                   nothing:1;       /* filters exclude all */

@@ -109,6 +109,20 @@ ngx_http_ticket_overview_parse(ngx_http_request_t *r,
         }
     }
 
+    /* updated from / to ("2026-11-24"; "to" is the whole day) */
+    if (ngx_http_ticket_query_arg(r, "from", &arg) == NGX_OK && arg.len
+        && ngx_http_ticket_parse_local_time(&arg, &ov->upd_from) == NGX_OK)
+    {
+        ov->filter_from = arg;
+    }
+
+    if (ngx_http_ticket_query_arg(r, "to", &arg) == NGX_OK && arg.len
+        && ngx_http_ticket_parse_local_time(&arg, &ov->upd_to) == NGX_OK)
+    {
+        ov->filter_to = arg;
+        ov->upd_to += (arg.len == 10) ? 86399 : 59;
+    }
+
     /* the columns shown: "columns=number,title,updated" (ad hoc over
      * a saved choice) */
     if (ngx_http_ticket_query_arg(r, "columns", &arg) == NGX_OK && arg.len) {
@@ -188,6 +202,7 @@ ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
           + ctx->user.login.len + ctx->user.lang.len
           + ngx_http_ticket_cache_groups_len(ctx) + ov->name.len
           + ov->filter_group.len + 8 * NGX_INT_T_LEN + NGX_TIME_T_LEN
+          + 2 * NGX_INT64_LEN + 2
           + ov->filter_who.len + ov->filter_tag.len + ctx->csrf.len
           + (ov->current ? ov->current->def.len : 0);
 
@@ -207,6 +222,7 @@ ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
                     (ngx_uint_t) ov->query.desc, ov->page, ov->filter_state,
                     ov->filter_prio, &ov->filter_group);
     /* the forms carry the session's CSRF token: a page per session */
+    p = ngx_sprintf(p, "|%L|%L", ov->upd_from, ov->upd_to);
     p = ngx_sprintf(p, "|%ui|%V|%ui|%V|%V|", ov->columns, &ov->filter_who,
                     ov->filter_only,
                     &ov->filter_tag, &ctx->csrf);
@@ -640,6 +656,14 @@ ngx_http_ticket_overview_apply(ngx_http_request_t *r,
 
     if (ngx_http_ticket_string_arg(r, def, "columns", &arg) == NGX_OK) {
         ov->columns = ngx_http_ticket_overview_columns_parse(&arg);
+    }
+
+    if (ngx_http_ticket_string_arg(r, def, "updated_from", &arg) == NGX_OK) {
+        ov->upd_from = ngx_max(0, tk_str_atoll(ngx_ticket_str(&arg)));
+    }
+
+    if (ngx_http_ticket_string_arg(r, def, "updated_to", &arg) == NGX_OK) {
+        ov->upd_to = ngx_max(0, tk_str_atoll(ngx_ticket_str(&arg)));
     }
 
     return NGX_OK;

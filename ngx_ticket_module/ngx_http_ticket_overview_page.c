@@ -202,7 +202,8 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
     tpl->filtered = (ov->filter_state
                      || (ov->filter_prio && ov->filter_prio != ov->cond_prio)
                      || ov->filter_group.len || ov->filter_who.len
-                     || ov->filter_only || ov->filter_tag.len);
+                     || ov->filter_only || ov->filter_tag.len
+                     || ov->filter_from.len || ov->filter_to.len);
 
     ngx_str_set(&heading, "Tickets");
 
@@ -697,7 +698,9 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
           + sizeof("?sort=&dir=desc&state=&priority=&group=&page=") - 1
           + 10 + 2 * NGX_INT_T_LEN + 3 * ov->filter_group.len
           + sizeof("&owner=&only=escalated&tag=") + 3 * ov->filter_who.len
-          + 3 * ov->filter_tag.len + sizeof("&columns=") + 10 * 9;
+          + 3 * ov->filter_tag.len + sizeof("&columns=") + 10 * 9
+          + sizeof("&from=&to=") + 3 * (ov->filter_from.len
+                                        + ov->filter_to.len);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -749,6 +752,18 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
         p = ngx_cpymem(p, "&tag=", sizeof("&tag=") - 1);
         p += tk_escape_url(p, 3 * ov->filter_tag.len, ov->filter_tag.data,
                            ov->filter_tag.len, TK_URL_COMPONENT);
+    }
+
+    if (filters && ov->filter_from.len) {
+        p = ngx_cpymem(p, "&from=", sizeof("&from=") - 1);
+        p += tk_escape_url(p, 3 * ov->filter_from.len, ov->filter_from.data,
+                           ov->filter_from.len, TK_URL_COMPONENT);
+    }
+
+    if (filters && ov->filter_to.len) {
+        p = ngx_cpymem(p, "&to=", sizeof("&to=") - 1);
+        p += tk_escape_url(p, 3 * ov->filter_to.len, ov->filter_to.data,
+                           ov->filter_to.len, TK_URL_COMPONENT);
     }
 
     if (filters && ov->filter_columns && ov->columns) {

@@ -94,6 +94,8 @@ ngx_http_ticket_overview_forms(ngx_http_request_t *r,
         return NGX_ERROR;
     }
     tpl->tag = *ngx_ticket_str(&ov->filter_tag);
+    tpl->from = *ngx_ticket_str(&ov->filter_from);
+    tpl->to = *ngx_ticket_str(&ov->filter_to);
 
     /* the forms that write */
     tpl->csrf = *ngx_ticket_str(&ctx->csrf);
@@ -320,6 +322,15 @@ ngx_http_ticket_overview_def(ngx_http_request_t *r,
     }
 
     p = ngx_http_ticket_overview_put(p, "tag", &ov->tag);
+
+    if (ov->upd_from) {
+        p = ngx_sprintf(p, "&updated_from=%L", ov->upd_from);
+    }
+
+    if (ov->upd_to) {
+        p = ngx_sprintf(p, "&updated_to=%L", ov->upd_to);
+    }
+
     p = ngx_sprintf(p, "&sort=%s&dir=%s",
                     ngx_http_ticket_col_name(ov->query.column),
                     ov->query.desc ? "desc" : "asc");

@@ -509,7 +509,7 @@ ngx_http_ticket_overview_item(ngx_http_request_t *r,
         item->n = ngx_http_ticket_overview_set_counts(r, ctx, tmp, cmds);
         item->count = -2;                       /* sum of the replies */
 
-    } else if (tmp->filter_prio
+    } else if (tmp->filter_prio && !tmp->upd_from && !tmp->upd_to
                && tmp->owner_kind != NGX_HTTP_TICKET_OWNER_OTHER)
     {
         /* fields of tk:{ix}:counts:pri, one HMGET for all such entries */
@@ -529,7 +529,9 @@ ngx_http_ticket_overview_item(ngx_http_request_t *r,
             }
         }
 
-    } else if (tmp->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER) {
+    } else if (tmp->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER
+               || tmp->filter_prio || tmp->upd_from || tmp->upd_to)
+    {
         item->first = cmds->n - ov->extra;
         item->n = ngx_http_ticket_overview_part_counts(r, ctx, tmp, cmds);
         item->count = -2;

@@ -160,8 +160,8 @@ ngx_http_ticket_overview_set_counts(ngx_http_request_t *r,
     ngx_array_t                 keys;
     ngx_http_ticket_set_key_t  *key;
 
-    if (ov->tag.len || ov->nothing || ov->filter_prio
-        || ov->states != NGX_HTTP_TICKET_STATES_OPEN
+    if (ov->tag.len || ov->nothing || ov->filter_prio || ov->upd_from
+        || ov->upd_to || ov->states != NGX_HTTP_TICKET_STATES_OPEN
         || ngx_array_init(&keys, r->pool, 8,
                           sizeof(ngx_http_ticket_set_key_t)) != NGX_OK
         || ngx_http_ticket_overview_set_keys(r, ctx, ov, &keys) != NGX_OK)
@@ -355,6 +355,12 @@ ngx_http_ticket_overview_set_match(ngx_http_ticket_ctx_t *ctx,
     }
 
     if (ov->filter_prio && row->priority != ov->filter_prio) {
+        return 0;
+    }
+
+    if ((ov->upd_from && row->updated < ov->upd_from)
+        || (ov->upd_to && row->updated > ov->upd_to))
+    {
         return 0;
     }
 

@@ -103,7 +103,8 @@ ngx_http_ticket_query_run(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_query_t *q)
 {
     char                     key[TK_KEY_MAX];
-    long long                lo;
+    long long                lo, hi;
+    ngx_flag_t               ranged;
     tk_str_t                *argv;
     tk_cmds_t               *cmds;
     ngx_uint_t               i;
@@ -119,7 +120,7 @@ ngx_http_ticket_query_run(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     part = q->parts.elts;
-    q->counts_per_part = (q->priority != 0);
+    q->counts_per_part = ngx_http_ticket_query_score_range(q, &lo, &hi);
 
     for (i = 0; i < q->parts.nelts; i++) {
         if (part[i].state > TK_STATE_MAX) {
@@ -128,7 +129,7 @@ ngx_http_ticket_query_run(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     if (q->counts_per_part) {
-        lo = (long long) q->priority * 10000000000LL;
+        ranged = ngx_http_ticket_query_score_range(q, &lo, &hi);
 
         for (i = 0; i < q->parts.nelts; i++) {
             if (tk_key_index(key, sizeof(key), ngx_ticket_str(&part[i].group),
@@ -140,9 +141,8 @@ ngx_http_ticket_query_run(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
-            if (q->priority) {
-                tk_cmds_add(cmds, "ZCOUNT %s %lld (%lld", key, lo,
-                            lo + 10000000000LL);
+            if (ranged) {
+                tk_cmds_add(cmds, "ZCOUNT %s %lld (%lld", key, lo, hi);
             } else {
                 tk_cmds_add(cmds, "ZCARD %s", key);
             }

@@ -107,7 +107,17 @@ typedef struct {
     ngx_http_ticket_seg_t     *segs;
     ngx_uint_t                 nsegs;
     ngx_flag_t                 counts_per_part; /* run(): one reply each */
+    int64_t                    upd_from;        /* filter on updated, Unix */
+    int64_t                    upd_to;          /* s, inclusive; 0: open */
 } ngx_http_ticket_query_t;
+
+/*
+ * A query with a priority or an updated range reads score ranges: of the
+ * priority sets (priority * 1e10 + updated) or of the updated sets.
+ * Bounds: lo inclusive, hi exclusive (ngx_http_ticket_merge.c).
+ */
+ngx_flag_t ngx_http_ticket_query_score_range(ngx_http_ticket_query_t *q,
+    long long *lo, long long *hi);
 
 /* Column by name ("number" ... "updated"), or NGX_ERROR. */
 ngx_int_t ngx_http_ticket_col_parse(ngx_str_t *name);

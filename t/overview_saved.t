@@ -302,6 +302,33 @@ subtest 'chosen columns: in the URL, saved with the overview' => sub {
     is $sel->($page), 'number,title,owner,updated', '"compact" selected';
 };
 
+subtest 'updated from / to (score ranges of the updated and priority sets)' => sub {
+    $all = $tk->all_tickets;
+    %see = map { $_ => $all->{$_} } grep { $all->{$_}{group} ne 'Zivilrecht' } keys %$all;
+    my @lt = localtime;
+    my $today = sprintf '%04d-%02d-%02d', $lt[5] + 1900, $lt[4] + 1, $lt[3];
+    my @yt = localtime(time - 86400 * 2);
+    my $before = sprintf '%04d-%02d-%02d', $yt[5] + 1900, $yt[4] + 1, $yt[3];
+    my @tt = localtime(time + 86400 * 2);
+    my $after = sprintf '%04d-%02d-%02d', $tt[5] + 1900, $tt[4] + 1, $tt[3];
+    my $n = scalar keys %see;
+    is total($c->get("/overview/all?from=$today")), $n, "from today: all $n";
+    is total($c->get("/overview/all?to=$before")), 0, 'until two days ago: none';
+    is total($c->get("/overview/all?from=$after")), 0, 'from the day after tomorrow: none';
+    is total($c->get("/overview/all?from=$before&to=$today")), $n, 'a range around today: all';
+    my $w = want(sub { $_[0]{priority} == 4 });
+    is total($c->get("/overview/all?from=$today&priority=4")), scalar @$w, 'with a priority';
+    my $res = $c->get("/overview/all?from=$after&only=escalated");
+    is scalar(rows($res)), 0, 'a set overview with the range';
+    $res = $c->submit("/overview/all?from=$after", 'form#overview-save', name => 'Zukunft');
+    my ($id) = ($res->{headers}{location} // '') =~ m{overview/(\d+)$};
+    like $r->hget(tk_key_user_overviews('olga'), $id), qr/updated_from=\d+/, 'stored as Unix seconds';
+    my $page = $c->get("/overview/$id");
+    is total($page), 0, 'the saved range';
+    is count_of($page, $id), 0, 'its sidebar count (ZCOUNT)';
+    ok $c->get("/overview/all?from=$today")->dom->at(qq{input[name=from][value="$today"]}), 'the date stays in the form';
+};
+
 subtest 'owner picker: the agents of the group the ticket moves to, in one save' => sub {
     my $zpw = $tk->add_user('zeno', name => 'Zeno Z', rights => 'Zivilrecht:full');
     my $a = $tk->login_client('anton', $apw);
