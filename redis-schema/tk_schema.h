@@ -24,7 +24,7 @@
 #include "tk_str.h"
 
 /* Bumped on every incompatible change; checked by every program at start. */
-#define TK_SCHEMA_VERSION 2
+#define TK_SCHEMA_VERSION 3
 
 /* ---- global keys -------------------------------------------------------- */
 

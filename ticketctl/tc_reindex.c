@@ -40,8 +40,7 @@ static int tc_reindex_scan(tc_ctx_t *ctx, const char *match,
 int
 tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv)
 {
-    unsigned long   done, skipped, deleted;
-    int             rc, fulltext;
+    int  rc, fulltext;
 
     fulltext = argc == 2 && strcmp(argv[1], "--fulltext") == 0;
 
@@ -49,7 +48,23 @@ tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv)
         return tc_usage("reindex");
     }
 
-    if ((rc = tc_connect(ctx, 1)) || (rc = tc_reindex_clear(ctx, &deleted))) {
+    if ((rc = tc_connect(ctx, 1)) || (rc = tc_reindex_index(ctx, 1))) {
+        return rc;
+    }
+
+    return fulltext ? tc_reindex_fulltext(ctx) : EX_OK;
+}
+
+
+/* The overview index from the ticket hashes (also the migration 2 -> 3,
+ * on a connection whose schema is not checked yet). */
+int
+tc_reindex_index(tc_ctx_t *ctx, int verbose)
+{
+    unsigned long   done, skipped, deleted;
+    int             rc;
+
+    if ((rc = tc_reindex_clear(ctx, &deleted))) {
         return rc;
     }
 
@@ -60,15 +75,17 @@ tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv)
         return rc;
     }
 
-    printf("reindexed %lu tickets (%lu index keys dropped first)\n", done,
-           deleted);
+    if (verbose) {
+        printf("reindexed %lu tickets (%lu index keys dropped first)\n",
+               done, deleted);
+    }
 
     if (skipped) {
         printf("skipped %lu ticket hashes without a valid number, state or "
                "priority\n", skipped);
     }
 
-    return fulltext ? tc_reindex_fulltext(ctx) : EX_OK;
+    return EX_OK;
 }
 
 
