@@ -16,7 +16,7 @@
 #include "ngx_http_ticket_views.h"
 
 
-/* up to this many partitions are read in one round */
+/* up to this many partitions read in proportion to their sizes */
 #define NGX_HTTP_TICKET_ONE_ROUND_PARTS  8
 
 
@@ -269,20 +269,22 @@ ngx_http_ticket_query_fetch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         }
 
         m = ngx_max(3, (2 * seg->end + nparts - 1) / nparts);
-
-        /* a few partitions (a group's class partition each): read the
-         * whole depth at once, a second round would cost more commands
-         * than the entries it saves */
-        if (nparts <= NGX_HTTP_TICKET_ONE_ROUND_PARTS) {
-            m = seg->end;
-        }
-
         m = ngx_min(m, seg->end);
 
         for (i = seg->first; i < seg->first + seg->nparts; i++) {
 
             if (part[i].count == 0) {
                 continue;
+            }
+
+            /* a few partitions (a group's class partition each): each
+             * reads in proportion to its size, twice over, so the page
+             * rarely needs the second round (its commands) and a small
+             * partition does not read deep */
+            if (nparts <= NGX_HTTP_TICKET_ONE_ROUND_PARTS && seg->total) {
+                m = ngx_max(3, (2 * seg->end * part[i].count + seg->total - 1)
+                               / seg->total);
+                m = ngx_min(m, seg->end);
             }
 
             part[i].want = m;
