@@ -629,6 +629,20 @@ measure_scale() {
             "$BASE2/overview/$ov" "$CK"
         [ -n "$tn" ] && wrk_row "$sc.ticket_nocache" "ticket /t/$tn, cache off" "$BASE2/t/$tn" "$CK"
         [ -n "$ov" ] && overview_with_writes "$sc" "$ov" "$CK"
+        # issue 12: a personal overview with three conditions (open states,
+        # priority normal -- a full page at 10 k too --, unassigned), page
+        # cache off; its definition is what
+        # "save as new overview" stores (redis-schema/SCHEMA.md)
+        R hset "tk:{u:$BENCH_LOGIN}:overviews" 1 \
+            'name=bench&states=12345&priority=2&owner=nobody&sort=updated&dir=desc' >/dev/null
+        R incr 'tk:{ix}:gen' >/dev/null
+        if [ "$(fetch "$BASE2/overview/1" "$T/saved.html" "$CK")" = 200 ]; then
+            put "$sc.overview_saved.rows" "$($BP count-rows "$T/saved.html")"
+            wrk_row "$sc.overview_saved" "personal overview /overview/1 (3 conditions, $($BP count-rows "$T/saved.html") rows), cache off" \
+                "$BASE2/overview/1" "$CK"
+        else
+            na "$sc.overview_saved" "GET /overview/1 answered $(fetch "$BASE2/overview/1" /dev/null "$CK")"
+        fi
     fi
 
     # API list, bearer token

@@ -160,6 +160,9 @@ struct ngx_http_ticket_ctx_s {
     ngx_array_t                groups;          /* of group_right_t, every
                                                    group with a right,
                                                    sorted by name */
+    ngx_http_ticket_reply_t   *all_agents;      /* SMEMBERS of the
+                                                   all-agents groups, as
+                                                   authentication read it */
     unsigned                   api:1;           /* bearer token request  */
     unsigned                   authenticated:1;
     unsigned                   tx_conflict:1;   /* EXEC returned nil     */
@@ -372,6 +375,9 @@ ngx_int_t ngx_http_ticket_form_arg(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, const char *name, ngx_str_t *value);
 ngx_int_t ngx_http_ticket_query_arg(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+/* The same from a string of "&"-separated pairs (saved overviews). */
+ngx_int_t ngx_http_ticket_string_arg(ngx_http_request_t *r, ngx_str_t *input,
+    const char *name, ngx_str_t *value);
 /* A form field, "" when absent or malformed. */
 void ngx_http_ticket_form_value(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, const char *name, ngx_str_t *value);

@@ -52,6 +52,7 @@ static const struct {
     { "/admin/groups", ngx_http_ticket_admin_groups },
     { "/admin/outbox", ngx_http_ticket_admin_outbox },
     { "/admin/mail", ngx_http_ticket_admin_mail },
+    { "/admin/overviews", ngx_http_ticket_admin_overviews },
     { NULL, NULL }
 };
 static ngx_int_t ngx_http_ticket_quarantine_ids(ngx_http_request_t *r,

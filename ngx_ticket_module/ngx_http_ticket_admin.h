@@ -24,6 +24,9 @@ ngx_int_t ngx_http_ticket_admin_outbox(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_str_t *rest);
 ngx_int_t ngx_http_ticket_admin_mail(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_str_t *rest);
+/* the shared overviews (ngx_http_ticket_admin_overviews.c) */
+ngx_int_t ngx_http_ticket_admin_overviews(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *rest);
 
 /* ---- users (ngx_http_ticket_admin_users.c, _admin_users_write.c) -------- */
 

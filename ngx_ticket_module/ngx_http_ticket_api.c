@@ -25,6 +25,7 @@
 
 #include "ngx_http_ticket_views.h"
 #include "ngx_http_ticket_casework.h"
+#include "ngx_http_ticket_overview.h"
 #include "ngx_http_ticket_cache.h"
 #include "ngx_http_ticket_compose.h"
 #include "ngx_http_ticket_outbound.h"
@@ -200,6 +201,13 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (rest.len == 8 && ngx_strncmp(rest.data, "/tickets", 8) == 0) {
         return ngx_http_ticket_api_list(r, ctx);
+    }
+
+    /* saved and named overviews (ngx_http_ticket_api_overviews.c) */
+    if (rest.len >= 10 && ngx_strncmp(rest.data, "/overviews", 10) == 0) {
+        rest.data += 10;
+        rest.len -= 10;
+        return ngx_http_ticket_api_overviews(r, ctx, &rest);
     }
 
     if (rest.len == 7 && ngx_strncmp(rest.data, "/search", 7) == 0) {

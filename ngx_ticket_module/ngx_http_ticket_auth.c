@@ -330,6 +330,7 @@ ngx_http_ticket_auth_user(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     {
         ctx->unread = (ngx_uint_t) ctx->replies[3].integer;
     }
+    ctx->all_agents = &ctx->replies[1];         /* overviews use it too */
 
     if (ngx_http_ticket_rights(r, ctx, &ctx->replies[1]) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -44,6 +44,14 @@ ngx_http_ticket_query_arg(ngx_http_request_t *r, const char *name,
 }
 
 
+ngx_int_t
+ngx_http_ticket_string_arg(ngx_http_request_t *r, ngx_str_t *input,
+    const char *name, ngx_str_t *value)
+{
+    return ngx_http_ticket_urlencoded_arg(r, input, name, value);
+}
+
+
 /*
  * Find "name=value" among "&"-separated pairs and decode the value.  The
  * first occurrence wins, so a field cannot be overridden by appending it

@@ -16,6 +16,10 @@
 #include "ngx_http_ticket_views.h"
 
 
+/* up to this many partitions read in proportion to their sizes */
+#define NGX_HTTP_TICKET_ONE_ROUND_PARTS  8
+
+
 static ngx_int_t ngx_http_ticket_query_ranged(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
@@ -82,8 +86,8 @@ ngx_http_ticket_query_plan(ngx_http_ticket_query_t *q)
     q->lex = 0;
     q->set_desc = 1;
 
-    if (q->priority) {
-        q->sort = TK_SORT_PRIORITY;
+    if (q->priority || q->upd_from || q->upd_to) {
+        q->sort = q->priority ? TK_SORT_PRIORITY : TK_SORT_UPDATED;
 
         if (q->column == NGX_HTTP_TICKET_COL_UPDATED
             || q->column == NGX_HTTP_TICKET_COL_PRIORITY)
@@ -273,6 +277,16 @@ ngx_http_ticket_query_fetch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
                 continue;
             }
 
+            /* a few partitions (a group's class partition each): each
+             * reads in proportion to its size, twice over, so the page
+             * rarely needs the second round (its commands) and a small
+             * partition does not read deep */
+            if (nparts <= NGX_HTTP_TICKET_ONE_ROUND_PARTS && seg->total) {
+                m = ngx_max(3, (2 * seg->end * part[i].count + seg->total - 1)
+                               / seg->total);
+                m = ngx_min(m, seg->end);
+            }
+
             part[i].want = m;
             part[i].index = cmds->n;
 
@@ -314,10 +328,7 @@ ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
         return NGX_ERROR;
     }
 
-    lo = (long long) q->priority * 10000000000LL;
-    hi = lo + 10000000000LL;
-
-    if (q->priority) {
+    if (ngx_http_ticket_query_score_range(q, &lo, &hi)) {
         if (q->set_desc) {
             tk_cmds_add(cmds, "ZREVRANGEBYSCORE %s (%lld %lld "
                         "WITHSCORES LIMIT %llu %llu", key, hi, lo,
@@ -692,4 +703,23 @@ ngx_http_ticket_query_merged(ngx_http_request_t *r,
     q->nnumbers = n;
 
     return q->merged(r, ctx);
+}
+
+
+ngx_flag_t
+ngx_http_ticket_query_score_range(ngx_http_ticket_query_t *q, long long *lo,
+    long long *hi)
+{
+    long long  base;
+
+    if (!q->priority && !q->upd_from && !q->upd_to) {
+        return 0;
+    }
+
+    /* updated times stay below 1e10 s (the year 2286) */
+    base = (long long) q->priority * 10000000000LL;
+    *lo = base + (q->upd_from > 0 ? q->upd_from : 0);
+    *hi = base + (q->upd_to > 0 ? q->upd_to + 1 : 10000000000LL);
+
+    return 1;
 }

@@ -462,13 +462,9 @@ ngx_http_ticket_error(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         && ctx && ngx_http_ticket_write_refused(ctx))
     {
         status = NGX_HTTP_SERVICE_UNAVAILABLE;
-        message = ngx_http_ticket_page_de(r, ctx)
-                  ? "Die Datenbank nimmt gerade keine \xc3\x84nderungen an "
-                    "(Speicher oder Platte voll). Nichts wurde gespeichert; "
-                    "bitte sp\xc3\xa4ter noch einmal versuchen."
-                  : "The database refuses changes right now (memory or "
-                    "disk full). Nothing was saved; please try again "
-                    "later.";
+        message =
+            ngx_http_ticket_page_msg(r, ctx,
+                TK_MSG_OUTPUT_THE_DATABASE_REFUSES_CHANGES);
     }
 
     for (st = ngx_http_ticket_status_texts; st->status; st++) {

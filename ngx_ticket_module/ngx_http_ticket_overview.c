@@ -18,7 +18,6 @@
 #include "ngx_http_ticket_overview.h"
 
 
-#define NGX_HTTP_TICKET_MAX_PAGE       100000
 
 /*
  * Sidebar counts per visible group: the fields of tk:{ix}:counts in this
@@ -31,30 +30,43 @@
 #define NGX_HTTP_TICKET_CF_PER_GROUP   21
 
 
-static ngx_int_t ngx_http_ticket_overview_resolve(ngx_http_ticket_ctx_t *ctx,
-    ngx_str_t *name, ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_parts(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov);
+static ngx_int_t ngx_http_ticket_overview_group_parts(
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_uint_t g);
 static ngx_int_t ngx_http_ticket_overview_counted(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
 
 ngx_http_ticket_ov_def_t  ngx_http_ticket_ov_defs[NGX_HTTP_TICKET_OV_N] = {
     { "my", TK_MSG_OVERVIEW_OV_MY, TK_MSG_OVERVIEW_OV_MY_EMPTY,
-      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME },
+      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME, 0 },
     { "unassigned", TK_MSG_OVERVIEW_OV_UNASSIGNED,
       TK_MSG_OVERVIEW_OV_UNASSIGNED_EMPTY,
-      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_NONE },
+      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_NONE, 0 },
     { "waiting", TK_MSG_OVERVIEW_OV_WAITING, TK_MSG_OVERVIEW_OV_WAITING_EMPTY,
-      TK_STATE_WAITING, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME },
+      TK_STATE_WAITING, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME, 0 },
     { "open", TK_MSG_OVERVIEW_OV_OPEN, TK_MSG_OVERVIEW_OV_OPEN_EMPTY,
-      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ANY },
+      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ANY, 0 },
     { "all", TK_MSG_OVERVIEW_OV_ALL, TK_MSG_OVERVIEW_OV_ALL_EMPTY,
-      TK_STATE_NEW, TK_STATE_CLOSED, NGX_HTTP_TICKET_OWNER_ANY },
+      TK_STATE_NEW, TK_STATE_CLOSED, NGX_HTTP_TICKET_OWNER_ANY, 0 },
     /* unassigned open tickets started by auto-generated mail: out of
      * "unassigned", still in "open", "all" and the group overviews */
     { "auto", TK_MSG_OVERVIEW_OV_AUTO, TK_MSG_OVERVIEW_OV_AUTO_EMPTY,
-      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_AUTO },
+      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_AUTO, 0 },
+    /* the collective's: escalated, in progress, reminders (issue 11) */
+    { "escalated", TK_MSG_OVERVIEW_OV_ESCALATED,
+      TK_MSG_OVERVIEW_OV_ESCALATED_EMPTY,
+      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME,
+      NGX_HTTP_TICKET_ONLY_ESCALATED },
+    { "in-progress", TK_MSG_OVERVIEW_OV_IN_PROGRESS,
+      TK_MSG_OVERVIEW_OV_IN_PROGRESS_EMPTY,
+      TK_STATE_OPEN, TK_STATE_OPEN, NGX_HTTP_TICKET_OWNER_ME, 0 },
+    { "reminders", TK_MSG_OVERVIEW_OV_REMINDERS,
+      TK_MSG_OVERVIEW_OV_REMINDERS_EMPTY,
+      TK_STATE_NEW, TK_STATE_DEFERRED, NGX_HTTP_TICKET_OWNER_ME,
+      NGX_HTTP_TICKET_ONLY_REMINDER },
 };
 
 
@@ -79,6 +91,11 @@ ngx_http_ticket_overview_read(ngx_http_request_t *r,
 
     ov = ctx->view;
 
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     /*
      * One HMGET for the whole sidebar: per visible group the counts of
      * every state with any owner, unassigned, mine and automatic.  The
@@ -86,278 +103,74 @@ ngx_http_ticket_overview_read(ngx_http_request_t *r,
      */
     nfields = ctx->groups.nelts * NGX_HTTP_TICKET_CF_PER_GROUP;
 
-    if (nfields == 0) {
+    if (nfields) {
+        argv = ngx_palloc(r->pool, (2 + nfields) * sizeof(tk_str_t));
+        if (argv == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        tk_str_set(&argv[0], "HMGET");
+        tk_str_set(&argv[1], TK_KEY_INDEX_COUNTS);
+
+        ngx_str_set(&any, TK_OWNER_ANY);
+        ngx_str_set(&none, TK_OWNER_NONE);
+        ngx_str_set(&autogen, TK_OWNER_AUTO);
+        me = ctx->user.login;
+
+        gr = ctx->groups.elts;
+        i = 2;
+
+        for (g = 0; g < ctx->groups.nelts; g++) {
+            for (s = 0; s < NGX_HTTP_TICKET_CF_PER_GROUP; s++) {
+
+                if (s < NGX_HTTP_TICKET_CF_NONE) {
+                    owner = &any;
+                    state = TK_STATE_MIN + s;
+
+                } else if (s < NGX_HTTP_TICKET_CF_ME) {
+                    owner = &none;
+                    state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_NONE;
+
+                } else if (s < NGX_HTTP_TICKET_CF_AUTO) {
+                    owner = &me;
+                    state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_ME;
+
+                } else {
+                    owner = &autogen;
+                    state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_AUTO;
+                }
+
+                if (ngx_http_ticket_count_field(r, &gr[g].name, state, owner,
+                                                &argv[i++])
+                    != NGX_OK)
+                {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
+            }
+        }
+
+        tk_cmds_argv(cmds, (int) i, argv);
+        ov->counts_sent = 1;
+    }
+
+    /* the sidebar entries whose counts are not in the HMGET (sets, a
+     * priority, a person) add their commands to the same batch */
+    ov->extra = cmds->n;
+
+    if (ngx_http_ticket_overview_items(r, ctx, ov, cmds) != NGX_OK
+        || cmds->failed)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (cmds->n == 0) {
         ov->counts = NULL;
+        ctx->nreplies = 0;
         return ngx_http_ticket_overview_counted(r, ctx);
     }
 
-    argv = ngx_palloc(r->pool, (2 + nfields) * sizeof(tk_str_t));
-    if (argv == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    tk_str_set(&argv[0], "HMGET");
-    tk_str_set(&argv[1], TK_KEY_INDEX_COUNTS);
-
-    ngx_str_set(&any, TK_OWNER_ANY);
-    ngx_str_set(&none, TK_OWNER_NONE);
-    ngx_str_set(&autogen, TK_OWNER_AUTO);
-    me = ctx->user.login;
-
-    gr = ctx->groups.elts;
-    i = 2;
-
-    for (g = 0; g < ctx->groups.nelts; g++) {
-        for (s = 0; s < NGX_HTTP_TICKET_CF_PER_GROUP; s++) {
-
-            if (s < NGX_HTTP_TICKET_CF_NONE) {
-                owner = &any;
-                state = TK_STATE_MIN + s;
-
-            } else if (s < NGX_HTTP_TICKET_CF_ME) {
-                owner = &none;
-                state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_NONE;
-
-            } else if (s < NGX_HTTP_TICKET_CF_AUTO) {
-                owner = &me;
-                state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_ME;
-
-            } else {
-                owner = &autogen;
-                state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_AUTO;
-            }
-
-            if (ngx_http_ticket_count_field(r, &gr[g].name, state, owner,
-                                            &argv[i++])
-                != NGX_OK)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
-    }
-
-    cmds = ngx_http_ticket_cmds(r);
-    if (cmds == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    tk_cmds_argv(cmds, (int) i, argv);
-
     return ngx_http_ticket_redis_send(r, ctx, cmds,
                                       ngx_http_ticket_overview_counted);
-}
-
-
-/*
- * Which overview, which page, sort and filters.  NGX_DECLINED for an
- * unknown overview or a group the user cannot see (404); bad sort or
- * page values fall back to the defaults (links get edited by hand, a
- * list is still more useful than an error).
- */
-ngx_int_t
-ngx_http_ticket_overview_parse(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov)
-{
-    ngx_int_t     n;
-    ngx_str_t     name, arg;
-    const char   *prefix = "/overview/";
-
-    if (ctx->path.len <= 1
-        || (ctx->path.len <= ngx_strlen(prefix)
-            && ngx_strncmp(ctx->path.data, prefix, ctx->path.len) == 0))
-    {
-        /* "/", "/overview", "/overview/": the start page */
-        ngx_str_set(&name, "my");
-        ov->home = 1;
-
-    } else if (ctx->path.len > ngx_strlen(prefix)
-               && ngx_strncmp(ctx->path.data, prefix, ngx_strlen(prefix))
-                  == 0)
-    {
-        name.data = ctx->path.data + ngx_strlen(prefix);
-        name.len = ctx->path.len - ngx_strlen(prefix);
-
-    } else {
-        return NGX_DECLINED;
-    }
-
-    if (ngx_http_ticket_overview_resolve(ctx, &name, ov) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    if (ngx_http_ticket_query_init(r, &ov->query) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ov->query.column = NGX_HTTP_TICKET_COL_UPDATED;
-    ov->query.desc = 1;
-
-    if (ngx_http_ticket_query_arg(r, "sort", &arg) == NGX_OK) {
-        n = ngx_http_ticket_col_parse(&arg);
-        if (n != NGX_ERROR) {
-            ov->query.column = n;
-            ov->query.desc = ngx_http_ticket_col_default_desc(n);
-        }
-    }
-
-    if (ngx_http_ticket_query_arg(r, "dir", &arg) == NGX_OK) {
-        if (arg.len == 3 && ngx_strncmp(arg.data, "asc", 3) == 0) {
-            ov->query.desc = 0;
-
-        } else if (arg.len == 4 && ngx_strncmp(arg.data, "desc", 4) == 0) {
-            ov->query.desc = 1;
-        }
-    }
-
-    ov->page = 1;
-
-    if (ngx_http_ticket_query_arg(r, "page", &arg) == NGX_OK) {
-        n = ngx_atoi(arg.data, arg.len);
-        if (n >= 1 && n <= NGX_HTTP_TICKET_MAX_PAGE) {
-            ov->page = n;
-        }
-    }
-
-    if (ngx_http_ticket_query_arg(r, "state", &arg) == NGX_OK && arg.len) {
-        n = tk_state_parse((const char *) arg.data, arg.len);
-        if (n >= ov->state_min && n <= ov->state_max) {
-            ov->filter_state = n;
-        }
-    }
-
-    if (ngx_http_ticket_query_arg(r, "priority", &arg) == NGX_OK
-        && arg.len)
-    {
-        n = tk_prio_parse((const char *) arg.data, arg.len);
-        if (n >= TK_PRIO_MIN && n <= TK_PRIO_MAX) {
-            ov->filter_prio = n;
-        }
-    }
-
-    if (ov->def != NGX_HTTP_TICKET_OV_GROUP
-        && ngx_http_ticket_query_arg(r, "group", &arg) == NGX_OK
-        && arg.len
-        && ngx_http_ticket_right(ctx, &arg) != TK_RIGHT_NONE)
-    {
-        ov->filter_group = arg;
-    }
-
-    ov->query.priority = ov->filter_prio;
-    ov->query.limit = NGX_HTTP_TICKET_PER_PAGE;
-    ov->query.offset = (ov->page - 1) * NGX_HTTP_TICKET_PER_PAGE;
-
-    return NGX_OK;
-}
-
-
-/*
- * What an overview page depends on besides the data, all of it: the
- * location (links), the user (the "my" counts, which groups with which
- * right), language, today's date (short times say "14:05" today, a date
- * tomorrow), and the overview, sort, filters and page as parse() made
- * them.  The version is the generation authentication read.
- */
-ngx_int_t
-ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov)
-{
-    size_t                       len;
-    u_char                      *p;
-    ngx_time_t                  *tp;
-    ngx_http_ticket_loc_conf_t  *lcf;
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
-    tp = ngx_timeofday();
-
-    len = sizeof("ov||||||||||||||") + lcf->base_url.len
-          + ctx->user.login.len + ctx->user.lang.len
-          + ngx_http_ticket_cache_groups_len(ctx) + ov->name.len
-          + ov->filter_group.len + 7 * NGX_INT_T_LEN + NGX_TIME_T_LEN;
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ov->cache.key.data = p;
-
-    p = ngx_sprintf(p, "ov|%V|%V|%V|%T|", &lcf->base_url, &ctx->user.login,
-                    &ctx->user.lang,
-                    (time_t) ((tp->sec + tp->gmtoff * 60) / 86400));
-    p = ngx_http_ticket_cache_groups(p, ctx);
-    p = ngx_sprintf(p, "|%V|%ui|%ui|%ui|%ui|%i|%i|%V", &ov->name,
-                    (ngx_uint_t) ov->home, ov->query.column,
-                    (ngx_uint_t) ov->query.desc, ov->page, ov->filter_state,
-                    ov->filter_prio, &ov->filter_group);
-
-    ov->cache.key.len = p - ov->cache.key.data;
-    ov->cache.version = ctx->cache_gen;
-
-    return NGX_OK;
-}
-
-
-/*
- * An overview by name: which groups, states and owner it covers.
- * NGX_DECLINED for an unknown name or a group the user cannot see.
- */
-static ngx_int_t
-ngx_http_ticket_overview_resolve(ngx_http_ticket_ctx_t *ctx, ngx_str_t *name,
-    ngx_http_ticket_overview_t *ov)
-{
-    ngx_uint_t  i;
-
-    ov->name = *name;
-    ov->def = NGX_HTTP_TICKET_OV_N;
-
-    for (i = 0; i < NGX_HTTP_TICKET_OV_N; i++) {
-        if (name->len == ngx_strlen(ngx_http_ticket_ov_defs[i].name)
-            && ngx_strncmp(name->data, ngx_http_ticket_ov_defs[i].name,
-                           name->len)
-               == 0)
-        {
-            ov->def = i;
-            ov->state_min = ngx_http_ticket_ov_defs[i].state_min;
-            ov->state_max = ngx_http_ticket_ov_defs[i].state_max;
-            ov->owner_kind = ngx_http_ticket_ov_defs[i].owner;
-            break;
-        }
-    }
-
-    if (ov->def == NGX_HTTP_TICKET_OV_N) {
-
-        if (name->len <= 6 || ngx_strncmp(name->data, "group-", 6) != 0) {
-            return NGX_DECLINED;
-        }
-
-        ov->group.data = name->data + 6;
-        ov->group.len = name->len - 6;
-
-        if (ngx_http_ticket_right(ctx, &ov->group) == TK_RIGHT_NONE) {
-            return NGX_DECLINED;
-        }
-
-        ov->def = NGX_HTTP_TICKET_OV_GROUP;
-        ov->state_min = TK_STATE_MIN;
-        ov->state_max = TK_STATE_MAX;
-        ov->owner_kind = NGX_HTTP_TICKET_OWNER_ANY;
-    }
-
-    switch (ov->owner_kind) {
-    case NGX_HTTP_TICKET_OWNER_ME:
-        ov->owner = ctx->user.login;
-        break;
-    case NGX_HTTP_TICKET_OWNER_NONE:
-        ngx_str_set(&ov->owner, TK_OWNER_NONE);
-        break;
-    case NGX_HTTP_TICKET_OWNER_AUTO:
-        ngx_str_set(&ov->owner, TK_OWNER_AUTO);
-        break;
-    default:
-        ngx_str_set(&ov->owner, TK_OWNER_ANY);
-    }
-
-    return NGX_OK;
 }
 
 
@@ -373,7 +186,7 @@ ngx_http_ticket_overview_counted(ngx_http_request_t *r,
 
     ov = ctx->view;
 
-    if (ctx->groups.nelts) {
+    if (ov->counts_sent) {
         if (ctx->nreplies < 1
             || ctx->replies[0].type != REDIS_REPLY_ARRAY
             || ctx->replies[0].nelem
@@ -391,6 +204,10 @@ ngx_http_ticket_overview_counted(ngx_http_request_t *r,
         ov->counts = &ctx->replies[0];
     }
 
+    ov->replies = ctx->replies;
+    ov->nreplies = ctx->nreplies;
+    ngx_http_ticket_overview_items_counted(ctx, ov);
+
     /*
      * The start page is "my tickets" -- unless there are none: then the
      * unassigned ones of my groups, where work waits for someone.
@@ -407,16 +224,33 @@ ngx_http_ticket_overview_counted(ngx_http_request_t *r,
 
         if (mine == 0) {
             ngx_str_set(&name, "unassigned");
-            (void) ngx_http_ticket_overview_resolve(ctx, &name, ov);
+            (void) ngx_http_ticket_overview_resolve_name(ctx, &name, ov);
         }
     }
+
+    if (ov->nothing || ov->items_only) {
+        ov->query.total = 0;
+        ov->query.nrows = 0;
+        return ov->query.done(r, ctx);
+    }
+
+    /* escalated, reminders due, a tag: the set decides */
+    if (ov->only || ov->tag.len) {
+        return ngx_http_ticket_overview_sets(r, ctx, ov);
+    }
+
+    ov->query.upd_from = ov->upd_from;
+    ov->query.upd_to = ov->upd_to;
 
     if (ngx_http_ticket_overview_parts(ctx, ov) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ov->filter_prio) {
-        /* the sidebar counts do not know priorities: ZCOUNT them */
+    if (ov->filter_prio || ov->upd_from || ov->upd_to
+        || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER)
+    {
+        /* the sidebar counts know neither priorities nor other people's
+         * partitions: count them (ZCOUNT, HMGET) */
         return ngx_http_ticket_query_run(r, ctx, &ov->query);
     }
 
@@ -433,10 +267,7 @@ static ngx_int_t
 ngx_http_ticket_overview_parts(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov)
 {
-    ngx_int_t                       state;
-    ngx_uint_t                      g;
-    ngx_http_ticket_part_t         *part;
-    ngx_http_ticket_group_right_t  *gr;
+    ngx_uint_t  g;
 
     /* an owner filter narrows "any owner"; on "my" it must be me */
     if (ov->filter_owner.len) {
@@ -451,45 +282,235 @@ ngx_http_ticket_overview_parts(ngx_http_ticket_ctx_t *ctx,
         }
     }
 
-    gr = ctx->groups.elts;
-
     for (g = 0; g < ctx->groups.nelts; g++) {
 
-        if (ov->group.len
-            && !tk_str_eq(ngx_ticket_str(&gr[g].name),
-                          ngx_ticket_str(&ov->group)))
-        {
+        if (!ngx_http_ticket_overview_has_group(ctx, ov, g)) {
             continue;
         }
 
-        if (ov->filter_group.len
-            && !tk_str_eq(ngx_ticket_str(&gr[g].name),
-                          ngx_ticket_str(&ov->filter_group)))
-        {
-            continue;
-        }
-
-        for (state = ov->state_min; state <= ov->state_max; state++) {
-
-            if (ov->filter_state && state != ov->filter_state) {
-                continue;
-            }
-
-            if (ngx_http_ticket_query_add(&ov->query, &gr[g].name, state,
-                                          &ov->owner)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            part = ov->query.parts.elts;
-            part[ov->query.parts.nelts - 1].count =
-                ngx_http_ticket_overview_count(ctx, ov, g, state,
-                                               ov->owner_kind);
+        if (ngx_http_ticket_overview_group_parts(ctx, ov, g) != NGX_OK) {
+            return NGX_ERROR;
         }
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * One group's partitions: its states one by one, or -- all open states,
+ * or all states, sorted by a number -- one class partition (SCHEMA.md:
+ * the index has (group, open, owner) and (group, all, *)), so "all
+ * tickets" of seven groups reads seven sets, not 42.
+ */
+static ngx_int_t
+ngx_http_ticket_overview_group_parts(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov, ngx_uint_t g)
+{
+    ngx_int_t                       state, cls;
+    ngx_uint_t                      n, states, covered;
+    ngx_http_ticket_part_t         *part;
+    ngx_http_ticket_group_right_t  *gr;
+
+    gr = ctx->groups.elts;
+    states = ov->filter_state ? (ngx_uint_t) 1 << ov->filter_state
+                              : ov->states;
+    cls = 0;
+    covered = 0;
+
+    if (ngx_http_ticket_col_numeric(ov->query.column)) {
+        if (states == NGX_HTTP_TICKET_STATES_ALL
+            && ov->owner_kind == NGX_HTTP_TICKET_OWNER_ANY)
+        {
+            cls = TK_ISTATE_ALL;
+            covered = NGX_HTTP_TICKET_STATES_ALL;
+
+        } else if ((states & NGX_HTTP_TICKET_STATES_OPEN)
+                   == NGX_HTTP_TICKET_STATES_OPEN)
+        {
+            cls = TK_ISTATE_OPEN;
+            covered = NGX_HTTP_TICKET_STATES_OPEN;
+        }
+    }
+
+    if (cls) {
+        n = 0;
+
+        for (state = TK_STATE_MIN; state <= TK_STATE_MAX; state++) {
+            if (covered & (1 << state)) {
+                n += ngx_http_ticket_overview_count(ctx, ov, g, state,
+                                                    ov->owner_kind);
+            }
+        }
+
+        if (ngx_http_ticket_query_add(&ov->query, &gr[g].name, cls,
+                                      &ov->owner)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        part = ov->query.parts.elts;
+        part[ov->query.parts.nelts - 1].count = n;
+    }
+
+    for (state = TK_STATE_MIN; state <= TK_STATE_MAX; state++) {
+
+        if (!(states & (1 << state)) || (covered & (1 << state))) {
+            continue;
+        }
+
+        if (ngx_http_ticket_query_add(&ov->query, &gr[g].name, state,
+                                      &ov->owner)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        part = ov->query.parts.elts;
+        part[ov->query.parts.nelts - 1].count =
+            ngx_http_ticket_overview_count(ctx, ov, g, state,
+                                           ov->owner_kind);
+    }
+
+    return NGX_OK;
+}
+
+
+/* Is group g (index into ctx->groups) one ov covers: the group of a
+ * group overview, one of a saved overview's, the group filter? */
+ngx_flag_t
+ngx_http_ticket_overview_has_group(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov, ngx_uint_t g)
+{
+    ngx_uint_t                      i;
+    ngx_str_t                      *in;
+    ngx_flag_t                      found;
+    ngx_http_ticket_group_right_t  *gr;
+
+    gr = ctx->groups.elts;
+
+    if (ov->filter_group.len
+        && !tk_str_eq(ngx_ticket_str(&gr[g].name),
+                      ngx_ticket_str(&ov->filter_group)))
+    {
+        return 0;
+    }
+
+    if (ov->def == NGX_HTTP_TICKET_OV_UNASSIGNED_G) {
+        /* G and the groups every agent works in ("legal") */
+        return tk_str_eq(ngx_ticket_str(&gr[g].name),
+                         ngx_ticket_str(&ov->group))
+               || ngx_http_ticket_overview_shared_group(ov, &gr[g].name);
+    }
+
+    if (ov->group.len
+        && !tk_str_eq(ngx_ticket_str(&gr[g].name),
+                      ngx_ticket_str(&ov->group)))
+    {
+        return 0;
+    }
+
+    if (ov->groups_in == NULL) {
+        return 1;
+    }
+
+    in = ov->groups_in->elts;
+    found = 0;
+
+    for (i = 0; i < ov->groups_in->nelts && !found; i++) {
+        found = tk_str_eq(ngx_ticket_str(&gr[g].name),
+                          ngx_ticket_str(&in[i]));
+    }
+
+    return found;
+}
+
+
+/* Sum of the sidebar counts over ov's groups and states, -1 when they
+ * cannot say (a priority, a set, someone else's tickets). */
+ngx_int_t
+ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov)
+{
+    ngx_int_t   state;
+    ngx_uint_t  g, n;
+
+    if (ov->filter_prio || ov->only || ov->tag.len || ov->upd_from
+        || ov->upd_to || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER)
+    {
+        return -1;
+    }
+
+    if (ov->nothing) {
+        return 0;
+    }
+
+    n = 0;
+
+    for (g = 0; g < ctx->groups.nelts; g++) {
+        if (!ngx_http_ticket_overview_has_group(ctx, ov, g)) {
+            continue;
+        }
+
+        for (state = TK_STATE_MIN; state <= TK_STATE_MAX; state++) {
+            if (ov->states & (1 << state)) {
+                n += ngx_http_ticket_overview_count(ctx, ov, g, state,
+                                                    ov->owner_kind);
+            }
+        }
+    }
+
+    return (ngx_int_t) n;
+}
+
+
+/*
+ * The sidebar count of an overview the HMGET cannot give (a priority,
+ * someone else's tickets): its partitions as a page would read them,
+ * one ZCOUNT (priority) or ZCARD each, into the counts batch.  Returns
+ * how many commands were added.
+ */
+ngx_uint_t
+ngx_http_ticket_overview_part_counts(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_cmds_t *cmds)
+{
+    char                     key[TK_KEY_MAX];
+    long long                lo, hi;
+    ngx_flag_t               ranged;
+    ngx_uint_t               i;
+    ngx_http_ticket_part_t  *part;
+
+    if (ov->nothing || ngx_http_ticket_query_init(r, &ov->query) != NGX_OK
+        || ngx_http_ticket_overview_parts(ctx, ov) != NGX_OK)
+    {
+        return 0;
+    }
+
+    part = ov->query.parts.elts;
+    ov->query.priority = ov->filter_prio;
+    ov->query.upd_from = ov->upd_from;
+    ov->query.upd_to = ov->upd_to;
+    ranged = ngx_http_ticket_query_score_range(&ov->query, &lo, &hi);
+
+    for (i = 0; i < ov->query.parts.nelts; i++) {
+        if (tk_key_index(key, sizeof(key), ngx_ticket_str(&part[i].group),
+                         (int) part[i].state, ngx_ticket_str(&part[i].owner),
+                         ov->filter_prio ? TK_SORT_PRIORITY : TK_SORT_UPDATED)
+            == 0)
+        {
+            continue;
+        }
+
+        if (ranged) {
+            tk_cmds_add(cmds, "ZCOUNT %s %lld (%lld", key, lo, hi);
+        } else {
+            tk_cmds_add(cmds, "ZCARD %s", key);
+        }
+    }
+
+    return ov->query.parts.nelts;
 }
 
 
@@ -517,7 +538,14 @@ ngx_http_ticket_overview_query(ngx_http_request_t *r,
         ngx_str_set(&name, "all");
     }
 
-    if (ngx_http_ticket_overview_resolve(ctx, &name, ov) != NGX_OK) {
+    ov->all_agents = ctx->all_agents;
+
+    /* the overviews a set decides (escalated, reminders) and the saved
+     * ones are /api/v1/overviews/NAME/tickets (ngx_http_ticket_api_
+     * overviews.c): this list has no set reading */
+    if (ngx_http_ticket_overview_resolve_name(ctx, &name, ov) != NGX_OK
+        || ov->only)
+    {
         return NGX_DECLINED;
     }
 

@@ -1,9 +1,15 @@
 /*
- * ngx_http_ticket_overview.h -- what the overview view's two files share:
+ * ngx_http_ticket_overview.h -- what the overview view's files share:
  * the overviews there are, and the view's state between its steps.
  *   ngx_http_ticket_overview_page.c  the entry point and the page
+ *   ngx_http_ticket_overview_def.c   which overview: names, definitions,
+ *                                    filters, the cache key
+ *   ngx_http_ticket_overview_saved.c saved overviews: loaded, the sidebar
+ *   ngx_http_ticket_overview_save.c  ... saved, changed, deleted
  *   ngx_http_ticket_overview.c       which tickets an overview lists
- * The page file uses the other, never the other way round.
+ *   ngx_http_ticket_overview_sets.c  ... when a set decides (escalated,
+ *                                    reminders due, a tag)
+ * The page file uses the others, never the other way round.
  */
 
 #ifndef NGX_HTTP_TICKET_OVERVIEW_H
@@ -11,6 +17,7 @@
 
 #include "ngx_http_ticket_views.h"
 #include "ngx_http_ticket_cache.h"
+#include "tk_tpl.h"
 
 
 /* Owner kinds of the overviews; a partition's owner is one of these. */
@@ -21,7 +28,31 @@
 #define NGX_HTTP_TICKET_OWNER_AUTO     4        /* unassigned, flag auto */
 
 #define NGX_HTTP_TICKET_OV_GROUP       ((ngx_uint_t) -1)   /* "group-NAME" */
-#define NGX_HTTP_TICKET_OV_N           ((ngx_uint_t) 6)    /* named ones */
+#define NGX_HTTP_TICKET_OV_SAVED       ((ngx_uint_t) -2)   /* "ID"         */
+#define NGX_HTTP_TICKET_OV_UNASSIGNED_G ((ngx_uint_t) -3)  /* G + shared  */
+#define NGX_HTTP_TICKET_OV_ESCALATED_G ((ngx_uint_t) -4)   /* "escalated-G" */
+#define NGX_HTTP_TICKET_OV_N           ((ngx_uint_t) 9)    /* named ones */
+
+/* An overview narrowed to what a set says (ngx_http_ticket_overview_sets.c) */
+#define NGX_HTTP_TICKET_ONLY_ESCALATED 1
+#define NGX_HTTP_TICKET_ONLY_REMINDER  2
+
+/* States as a bit mask: bit s for state s. */
+#define NGX_HTTP_TICKET_STATES_OPEN    0x3e             /* 1..5 */
+#define NGX_HTTP_TICKET_STATES_ALL     0x7e             /* 1..6 */
+
+/* Read at most this many tickets of a set (escalated, reminders, tag). */
+#define NGX_HTTP_TICKET_SET_CAP        1000
+
+/* A saved overview the user may see, as loaded (its definition is parsed
+ * when it is the one shown, its sidebar count from its conditions). */
+typedef struct {
+    ngx_uint_t                 id;
+    ngx_str_t                  def;             /* "name=...&states=..." */
+    ngx_str_t                  name;
+    ngx_str_t                  key;             /* "17", the URL name */
+    unsigned                   personal:1;
+} ngx_http_ticket_saved_t;
 
 
 typedef struct {
@@ -31,11 +62,30 @@ typedef struct {
     ngx_int_t                  state_min;
     ngx_int_t                  state_max;
     ngx_uint_t                 owner;           /* NGX_HTTP_TICKET_OWNER_* */
+    ngx_uint_t                 only;            /* NGX_HTTP_TICKET_ONLY_* */
 } ngx_http_ticket_ov_def_t;
 
 
-/* The overview view's state; the query comes first (see views.h). */
+typedef struct ngx_http_ticket_overview_s  ngx_http_ticket_overview_t;
+
+/* One entry of the sidebar: its link name, label, count. */
 typedef struct {
+    ngx_str_t                  name;            /* "my", "group-legal", "17" */
+    ngx_str_t                  label;
+    ngx_int_t                  count;           /* -1: not known */
+    ngx_uint_t                 first;           /* its count replies ... */
+    ngx_uint_t                 n;               /* ... in the counts batch */
+    unsigned                   group:1;         /* a per-group entry */
+    unsigned                   saved:1;
+    unsigned                   personal:1;
+    unsigned                   current:1;
+    unsigned                   pri:1;           /* from tk:{ix}:counts:pri */
+    ngx_http_ticket_overview_t *scratch;        /* counted from the HMGET */
+} ngx_http_ticket_ov_item_t;
+
+
+/* The overview view's state; the query comes first (see views.h). */
+struct ngx_http_ticket_overview_s {
     ngx_http_ticket_query_t    query;
     ngx_uint_t                 def;             /* index, or OV_GROUP */
     ngx_str_t                  name;            /* "my", "group-legal" */
@@ -52,11 +102,51 @@ typedef struct {
     ngx_uint_t                 page;
     unsigned                   home:1;          /* "/": my, or unassigned */
 
+    /* the conditions beyond (groups, states range, owner) */
+    ngx_uint_t                 states;          /* mask, see STATES_* */
+    ngx_array_t               *groups_in;       /* ngx_str_t; NULL: any */
+    ngx_uint_t                 only;            /* NGX_HTTP_TICKET_ONLY_* */
+    ngx_str_t                  tag;             /* "": any */
+    ngx_str_t                  filter_tag;      /* ad hoc */
+    ngx_uint_t                 filter_only;
+    ngx_str_t                  filter_who;      /* ad hoc owner, as sent */
+    ngx_int_t                  def_column;      /* saved sort, or -1 */
+    ngx_int_t                  cond_prio;       /* saved priority, or 0 */
+    ngx_uint_t                 columns;         /* shown: mask, 0 all */
+    int64_t                    upd_from;        /* updated range, Unix s */
+    int64_t                    upd_to;          /* inclusive; 0: open */
+    ngx_str_t                  filter_from;     /* ad hoc, as typed */
+    ngx_str_t                  filter_to;
+    unsigned                   filter_columns:1;
+    ngx_flag_t                 def_desc;
+    unsigned                   nothing:1;       /* filters exclude all */
+    unsigned                   counts_sent:1;   /* the HMGET is reply 0 */
+
+    /* saved overviews (loaded first), the shared groups (all agents) */
+    ngx_array_t                saved;           /* ngx_http_ticket_saved_t */
+    ngx_http_ticket_saved_t   *current;         /* the one shown, or NULL */
+    ngx_http_ticket_reply_t   *all_agents;      /* SMEMBERS reply */
+    ngx_uint_t                 extra;           /* first extra count reply */
+    ngx_http_ticket_reply_t   *replies;         /* of the counts batch */
+    ngx_uint_t                 nreplies;
+    ngx_array_t                items;           /* ngx_http_ticket_ov_item_t */
+    ngx_array_t                pri_fields;      /* tk_str_t, of the HMGET */
+    ngx_uint_t                 pri_reply;       /* its reply, from extra */
+
     ngx_http_ticket_reply_t   *counts;          /* HMGET tk:{ix}:counts */
 
     /* the page cache: key and version when this page may be cached */
     ngx_http_ticket_cache_item_t  cache;
-} ngx_http_ticket_overview_t;
+
+    /* loading, saving */
+    ngx_http_ticket_step_pt    loaded_next;
+    ngx_http_ticket_step_pt    set_done;        /* sets: the page's done */
+    ngx_str_t                  api_name;        /* the API's NAME */
+    unsigned                   items_only:1;    /* API: the list, no page */
+    ngx_uint_t                 save_id;
+    ngx_str_t                  save_def;
+    unsigned                   save_shared:1;
+};
 
 
 extern ngx_http_ticket_ov_def_t  ngx_http_ticket_ov_defs[NGX_HTTP_TICKET_OV_N];
@@ -78,5 +168,89 @@ ngx_int_t ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
 /* Read the counts, then the query; ov->query.done gets the result. */
 ngx_int_t ngx_http_ticket_overview_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+
+/* ---- ngx_http_ticket_overview.c, for the saved ones ---------------------- */
+
+/* An overview by name ("my", "group-G", "17"); NGX_DECLINED: none such
+ * for this user.  ov->saved and ov->all_agents must be loaded. */
+ngx_int_t ngx_http_ticket_overview_resolve_name(ngx_http_ticket_ctx_t *ctx,
+    ngx_str_t *name, ngx_http_ticket_overview_t *ov);
+
+/* Apply a definition ("states=1,2&owner=me...") to ov, which resolve()
+ * set up as "all"; NGX_ERROR only for memory: what is not valid is left
+ * out, a group the user cannot read never gets in. */
+ngx_int_t ngx_http_ticket_overview_apply(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_str_t *def);
+
+/* Sum of the sidebar counts over ov's groups, states and owner; -1 when
+ * they cannot say (a priority, a set, a person). */
+ngx_int_t ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov);
+
+/* Commands counting ov's partitions (priority: ZCOUNT, else ZCARD)
+ * into cmds; returns how many (their replies are summed). */
+ngx_uint_t ngx_http_ticket_overview_part_counts(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_cmds_t *cmds);
+
+/* Is group g (index into ctx->groups) one ov covers? */
+ngx_flag_t ngx_http_ticket_overview_has_group(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov, ngx_uint_t g);
+
+/* ---- ngx_http_ticket_overview_saved.c ------------------------------------ */
+
+/* Read the user's and the shared overviews, then next() (the all-agents
+ * groups come from the authentication). */
+ngx_int_t ngx_http_ticket_overview_load(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt next);
+/* The saved overview named "ID", or NULL. */
+ngx_http_ticket_saved_t *ngx_http_ticket_overview_find(
+    ngx_http_ticket_overview_t *ov, ngx_str_t *name);
+/* ---- ngx_http_ticket_overview_save.c ------------------------------------- */
+
+/* The page's filters beyond state/priority/group and its save forms. */
+ngx_int_t ngx_http_ticket_overview_forms(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_tpl_overview_t *tpl);
+/* POST /overview/save, /overview/ID/delete. */
+ngx_int_t ngx_http_ticket_overview_post(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+/* ov's conditions as a definition (what "save as new" stores). */
+ngx_int_t ngx_http_ticket_overview_def(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_str_t *def);
+/* The sidebar's entries into ov->items; the commands of the counts the
+ * HMGET cannot give are appended to cmds (replies from ov->extra on). */
+ngx_int_t ngx_http_ticket_overview_items(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_cmds_t *cmds);
+/* The counts batch is in (ov->replies): every entry's count. */
+void ngx_http_ticket_overview_items_counted(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov);
+
+/* Is name one of the all-agents groups? */
+ngx_flag_t ngx_http_ticket_overview_shared_group(
+    ngx_http_ticket_overview_t *ov, ngx_str_t *name);
+
+/* ---- ngx_http_ticket_api_overviews.c ------------------------------------- */
+
+/* GET /api/v1/overviews, /api/v1/overviews/NAME/tickets (rest after
+ * "/api/v1/overviews"). */
+ngx_int_t ngx_http_ticket_api_overviews(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *rest);
+
+/* ---- ngx_http_ticket_overview_sets.c ------------------------------------- */
+
+/* The page of an overview narrowed by a set (ov->only, ov->tag): read
+ * the set(s), their rows, keep what matches, sort, cut the page; then
+ * ov->query.done. */
+ngx_int_t ngx_http_ticket_overview_sets(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
+/* Commands that count the set of an overview in the sidebar batch:
+ * returns how many were added (their replies are summed). */
+ngx_uint_t ngx_http_ticket_overview_set_counts(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_cmds_t *cmds);
 
 #endif /* NGX_HTTP_TICKET_OVERVIEW_H */

@@ -16,6 +16,10 @@
 #include "tk_tpl.h"
 
 
+static ngx_int_t ngx_http_ticket_overview_loaded(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_overview_cache_lookup(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_render(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_overview_cached(ngx_http_request_t *r,
@@ -52,11 +56,6 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     ngx_http_ticket_overview_t  *ov;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
-                                     "Overviews can only be read.");
-    }
-
     ov = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_overview_t));
     if (ov == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -64,9 +63,83 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     ctx->view = ov;
 
+    /* saving and deleting saved overviews: the forms of the page */
+    if (r->method == NGX_HTTP_POST) {
+        return ngx_http_ticket_overview_load(r, ctx,
+                                             ngx_http_ticket_overview_post);
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
+                                     "Overviews can only be read.");
+    }
+
     if (ngx_http_ticket_goto_notice(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    /*
+     * A named overview is known without the saved ones, and a cached
+     * page of it needs nothing else: the saved overviews (the sidebar
+     * lists them) are read on a miss only.  A name parse() does not know
+     * may be a saved one: read them, then parse again.
+     */
+    switch (ngx_http_ticket_overview_parse(r, ctx, ov)) {
+    case NGX_OK:
+        ov->query.done = ngx_http_ticket_overview_render;
+
+        switch (ngx_http_ticket_overview_cache_lookup(r, ctx, ov)) {
+        case NGX_OK:
+            return ngx_http_ticket_overview_cached(r, ctx, ov);
+        case NGX_DECLINED:
+            return ngx_http_ticket_overview_load(r, ctx,
+                                                 ngx_http_ticket_overview_read);
+        default:
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    case NGX_DECLINED:
+        return ngx_http_ticket_overview_load(r, ctx,
+                                             ngx_http_ticket_overview_loaded);
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+
+/* NGX_OK: the page is in the cache (ov->cache), NGX_DECLINED: not. */
+static ngx_int_t
+ngx_http_ticket_overview_cache_lookup(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov)
+{
+    if (!ctx->cache) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_ticket_overview_cache_key(r, ctx, ov) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_ticket_cache_get(r, ctx, &ov->cache);
+}
+
+
+/* The saved overviews are in and the name may be one: parse again on a
+ * clean state, then the cache, the read. */
+static ngx_int_t
+ngx_http_ticket_overview_loaded(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_array_t                  saved;
+    ngx_http_ticket_reply_t     *all_agents;
+    ngx_http_ticket_overview_t  *ov;
+
+    ov = ctx->view;
+    saved = ov->saved;
+    all_agents = ov->all_agents;
+    ngx_memzero(ov, sizeof(ngx_http_ticket_overview_t));
+    ov->saved = saved;
+    ov->all_agents = all_agents;
 
     switch (ngx_http_ticket_overview_parse(r, ctx, ov)) {
     case NGX_OK:
@@ -127,8 +200,11 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
 
     tpl->de = ngx_http_ticket_lang_de(ctx);
     tpl->desc = ov->query.desc;
-    tpl->filtered = (ov->filter_state || ov->filter_prio
-                     || ov->filter_group.len);
+    tpl->filtered = (ov->filter_state
+                     || (ov->filter_prio && ov->filter_prio != ov->cond_prio)
+                     || ov->filter_group.len || ov->filter_who.len
+                     || ov->filter_only || ov->filter_tag.len
+                     || ov->filter_from.len || ov->filter_to.len);
 
     ngx_str_set(&heading, "Tickets");
 
@@ -180,6 +256,11 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
         ngx_http_ticket_cstr(&tpl->empty_text,
                              ngx_http_ticket_msg(ctx,
                                  TK_MSG_OVERVIEW_PAGE_NO_TICKETS_MATCH_THESE));
+
+    } else if (ov->current) {
+        ngx_http_ticket_cstr(&tpl->empty_text,
+                             ngx_http_ticket_msg(ctx,
+                                 TK_MSG_OVERVIEW_PAGE_NO_TICKETS_IN_THIS_OVERVIEW));
 
     } else if (ov->def < NGX_HTTP_TICKET_OV_N) {
         ngx_http_ticket_cstr(&tpl->empty_text,
@@ -294,22 +375,20 @@ ngx_http_ticket_overview_body(tk_out_t *out, void *data)
 }
 
 
+/* The sidebar: the entries ngx_http_ticket_overview_items() made. */
 static ngx_int_t
 ngx_http_ticket_overview_sidebar(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
     tk_tpl_overview_t *tpl, ngx_str_t *heading)
 {
-    ngx_int_t                       s;
-    ngx_uint_t                      i, g, n, count;
-    ngx_str_t                       name;
-    tk_tpl_overview_overviews_t    *item;
-    ngx_http_ticket_ov_def_t       *def;
-    ngx_http_ticket_group_right_t  *gr;
+    ngx_uint_t                    i, n;
+    tk_tpl_overview_overviews_t  *item;
+    ngx_http_ticket_ov_item_t    *src;
 
-    gr = ctx->groups.elts;
-    n = NGX_HTTP_TICKET_OV_N + ctx->groups.nelts;
+    src = ov->items.elts;
+    n = ov->items.nelts;
 
-    item = ngx_pcalloc(r->pool, n * sizeof(tk_tpl_overview_overviews_t));
+    item = ngx_pcalloc(r->pool, (n + 1) * sizeof(tk_tpl_overview_overviews_t));
     if (item == NULL) {
         return NGX_ERROR;
     }
@@ -318,60 +397,26 @@ ngx_http_ticket_overview_sidebar(ngx_http_request_t *r,
     tpl->overviews_n = n;
 
     for (i = 0; i < n; i++) {
+        item[i].label = *ngx_ticket_str(&src[i].label);
+        item[i].group = src[i].group;
+        item[i].saved = src[i].saved;
+        item[i].personal = src[i].personal;
+        item[i].current = src[i].current;
+        item[i].name = *ngx_ticket_str(&src[i].name);
 
-        count = 0;
-
-        if (i < NGX_HTTP_TICKET_OV_N) {
-            def = &ngx_http_ticket_ov_defs[i];
-            name.data = (u_char *) def->name;
-            name.len = ngx_strlen(def->name);
-
-            for (g = 0; g < ctx->groups.nelts; g++) {
-                for (s = def->state_min; s <= def->state_max; s++) {
-                    count += ngx_http_ticket_overview_count(ctx, ov, g, s,
-                                                            def->owner);
-                }
-            }
-
-            item[i].label.data = (u_char *) ngx_http_ticket_msg(ctx,
-                                                                def->label);
-            item[i].label.len = ngx_strlen(item[i].label.data);
-            item[i].current = (ov->def == i);
-
-        } else {
-            g = i - NGX_HTTP_TICKET_OV_N;
-
-            name.len = sizeof("group-") - 1 + gr[g].name.len;
-            name.data = ngx_pnalloc(r->pool, name.len);
-            if (name.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_sprintf(name.data, "group-%V", &gr[g].name);
-
-            for (s = TK_STATE_MIN; s <= TK_STATE_MAX; s++) {
-                count += ngx_http_ticket_overview_count(ctx, ov, g, s,
-                                                    NGX_HTTP_TICKET_OWNER_ANY);
-            }
-
-            item[i].label = *ngx_ticket_str(&gr[g].name);
-            item[i].group = 1;
-            item[i].current = (ov->def == NGX_HTTP_TICKET_OV_GROUP
-                               && ov->group.len == gr[g].name.len
-                               && ngx_strncmp(ov->group.data,
-                                              gr[g].name.data,
-                                              ov->group.len) == 0);
-        }
-
-        if (ngx_http_ticket_overview_link(r, ov, &name, 0, 0, 0, 0,
+        if (ngx_http_ticket_overview_link(r, ov, &src[i].name, 0, 0, 0, 0,
                                           &item[i].url)
-                != NGX_OK
-            || ngx_http_ticket_uint_str(r, count, &item[i].count) != NGX_OK)
+            != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        item[i].name = *ngx_ticket_str(&name);
+        if (src[i].count >= 0
+            && ngx_http_ticket_uint_str(r, src[i].count, &item[i].count)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
 
         if (item[i].current) {
             heading->data = item[i].label.data;
@@ -388,50 +433,66 @@ ngx_http_ticket_overview_columns(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
     tk_tpl_overview_t *tpl)
 {
-    ngx_uint_t                    c;
+    ngx_uint_t                    c, k;
     ngx_flag_t                    desc;
-    tk_tpl_overview_cols_t       *col;
+    tk_str_t                      label;
+    tk_tpl_overview_cols_t       *col, *all;
     tk_tpl_overview_sort_opts_t  *opt;
 
-    col = ngx_pcalloc(r->pool, NGX_HTTP_TICKET_COL_N * sizeof(*col));
+    all = ngx_pcalloc(r->pool, NGX_HTTP_TICKET_COL_N * sizeof(*all));
     opt = ngx_pcalloc(r->pool, NGX_HTTP_TICKET_COL_N * sizeof(*opt));
-    if (col == NULL || opt == NULL) {
+    if (all == NULL || opt == NULL) {
         return NGX_ERROR;
     }
 
-    tpl->cols = col;
-    tpl->cols_n = NGX_HTTP_TICKET_COL_N;
+    tpl->cols = all;
+    tpl->cols_n = 0;
     tpl->sort_opts = opt;
     tpl->sort_opts_n = NGX_HTTP_TICKET_COL_N;
 
-    for (c = 0; c < NGX_HTTP_TICKET_COL_N; c++) {
+    for (c = 0, k = 0; c < NGX_HTTP_TICKET_COL_N; c++) {
+
+        /* the chosen columns in the header, every one in the sort select */
+        col = &all[k];
+
+        if (!ov->columns || (ov->columns & ((ngx_uint_t) 1 << c))) {
+            k++;
+            tpl->cols_n = k;
+        }
 
         /* the current column's header link turns the order around */
         if (c == ov->query.column) {
             desc = !ov->query.desc;
-            col[c].current = 1;
-            ngx_http_ticket_cstr(&col[c].dir, ov->query.desc ? "desc"
-                                                             : "asc");
-            ngx_http_ticket_cstr(&col[c].aria, ov->query.desc ? "descending"
-                                                              : "ascending");
+            col->current = 1;
+            ngx_http_ticket_cstr(&col->dir, ov->query.desc ? "desc"
+                                                           : "asc");
+            ngx_http_ticket_cstr(&col->aria, ov->query.desc ? "descending"
+                                                            : "ascending");
         } else {
             desc = ngx_http_ticket_col_default_desc(c);
         }
 
         if (ngx_http_ticket_overview_link(r, ov, &ov->name, c, desc, 1, 1,
-                                          &col[c].url)
+                                          &col->url)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        col[c].name.data = (u_char *) ngx_http_ticket_col_name(c);
-        col[c].name.len = ngx_strlen(col[c].name.data);
-        ngx_http_ticket_col_label(ctx, c, &col[c].label);
+        ngx_http_ticket_col_label(ctx, c, &label);
 
-        opt[c].value = col[c].name;
-        opt[c].label = col[c].label;
+        col->name.data = (u_char *) ngx_http_ticket_col_name(c);
+        col->name.len = ngx_strlen(col->name.data);
+        col->label = label;
+
+        opt[c].value = col->name;
+        opt[c].label = label;
         opt[c].selected = (c == ov->query.column);
+
+        /* a column not shown leaves its entry to the next one */
+        if (k == 0 || col != &all[k - 1]) {
+            ngx_memzero(col, sizeof(*col));
+        }
     }
 
     return NGX_OK;
@@ -450,18 +511,22 @@ ngx_http_ticket_overview_filters(ngx_http_request_t *r,
     tk_tpl_overview_group_opts_t   *go;
     ngx_http_ticket_group_right_t  *gr;
 
-    n = ov->state_max - ov->state_min + 1;
-
-    so = ngx_pcalloc(r->pool, n * sizeof(*so));
+    so = ngx_pcalloc(r->pool, TK_STATE_MAX * sizeof(*so));
     po = ngx_pcalloc(r->pool, TK_PRIO_MAX * sizeof(*po));
     if (so == NULL || po == NULL) {
         return NGX_ERROR;
     }
 
     tpl->state_opts = so;
-    tpl->state_opts_n = n;
+    n = 0;
 
-    for (s = ov->state_min, i = 0; s <= ov->state_max; s++, i++) {
+    for (s = TK_STATE_MIN; s <= TK_STATE_MAX; s++) {
+        if (!(ov->states & (1 << s))) {
+            continue;
+        }
+
+        i = n++;
+
         if (ngx_http_ticket_uint_str(r, s, &so[i].value) != NGX_OK) {
             return NGX_ERROR;
         }
@@ -469,6 +534,8 @@ ngx_http_ticket_overview_filters(ngx_http_request_t *r,
         ngx_http_ticket_state_label(ctx, s, &so[i].label);
         so[i].selected = (s == ov->filter_state);
     }
+
+    tpl->state_opts_n = n;
 
     tpl->prio_opts = po;
     tpl->prio_opts_n = TK_PRIO_MAX;
@@ -482,8 +549,15 @@ ngx_http_ticket_overview_filters(ngx_http_request_t *r,
         po[i].selected = (s == ov->filter_prio);
     }
 
+    if (ngx_http_ticket_overview_forms(r, ctx, ov, tpl) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     /* a group overview is one group already; one group offers no choice */
-    if (ov->def == NGX_HTTP_TICKET_OV_GROUP || ctx->groups.nelts < 2) {
+    if (ov->def == NGX_HTTP_TICKET_OV_GROUP
+        || ov->def == NGX_HTTP_TICKET_OV_ESCALATED_G
+        || ctx->groups.nelts < 2)
+    {
         return NGX_OK;
     }
 
@@ -544,6 +618,22 @@ ngx_http_ticket_overview_rows(ngx_http_request_t *r,
 
         row[i].number.data = p + 2;
         row[i].number.len = len - 2;
+
+        /* the chosen columns (the template asks per row) */
+#define NGX_HTTP_TICKET_SHOWN(c)                                             \
+        (!ov->columns || (ov->columns & ((ngx_uint_t) 1 << (c))))
+        row[i].show_number = NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_NUMBER);
+        row[i].show_customer =
+            NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_CUSTOMER);
+        row[i].show_group = NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_GROUP);
+        row[i].show_owner = NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_OWNER);
+        row[i].show_state = NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_STATE);
+        row[i].show_priority =
+            NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_PRIORITY);
+        row[i].show_created =
+            NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_CREATED);
+        row[i].show_updated =
+            NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_UPDATED);
         row[i].title = *ngx_ticket_str(&src->title);
 
         ngx_http_ticket_cstr(&row[i].no_title,
@@ -631,13 +721,18 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
 {
     u_char                      *p;
     size_t                       len;
+    ngx_uint_t                   c;
     ngx_http_ticket_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
 
     len = lcf->base_url.len + sizeof("overview/") - 1 + 3 * name->len
           + sizeof("?sort=&dir=desc&state=&priority=&group=&page=") - 1
-          + 10 + 2 * NGX_INT_T_LEN + 3 * ov->filter_group.len;
+          + 10 + 2 * NGX_INT_T_LEN + 3 * ov->filter_group.len
+          + sizeof("&owner=&only=escalated&tag=") + 3 * ov->filter_who.len
+          + 3 * ov->filter_tag.len + sizeof("&columns=") + 10 * 9
+          + sizeof("&from=&to=") + 3 * (ov->filter_from.len
+                                        + ov->filter_to.len);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -671,6 +766,48 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
         p += tk_escape_url(p, 3 * ov->filter_group.len,
                            ov->filter_group.data, ov->filter_group.len,
                            TK_URL_COMPONENT);
+    }
+
+    if (filters && ov->filter_who.len) {
+        p = ngx_cpymem(p, "&owner=", sizeof("&owner=") - 1);
+        p += tk_escape_url(p, 3 * ov->filter_who.len, ov->filter_who.data,
+                           ov->filter_who.len, TK_URL_COMPONENT);
+    }
+
+    if (filters && ov->filter_only) {
+        p = ngx_sprintf(p, "&only=%s",
+                        ov->filter_only == NGX_HTTP_TICKET_ONLY_ESCALATED
+                        ? "escalated" : "reminder");
+    }
+
+    if (filters && ov->filter_tag.len) {
+        p = ngx_cpymem(p, "&tag=", sizeof("&tag=") - 1);
+        p += tk_escape_url(p, 3 * ov->filter_tag.len, ov->filter_tag.data,
+                           ov->filter_tag.len, TK_URL_COMPONENT);
+    }
+
+    if (filters && ov->filter_from.len) {
+        p = ngx_cpymem(p, "&from=", sizeof("&from=") - 1);
+        p += tk_escape_url(p, 3 * ov->filter_from.len, ov->filter_from.data,
+                           ov->filter_from.len, TK_URL_COMPONENT);
+    }
+
+    if (filters && ov->filter_to.len) {
+        p = ngx_cpymem(p, "&to=", sizeof("&to=") - 1);
+        p += tk_escape_url(p, 3 * ov->filter_to.len, ov->filter_to.data,
+                           ov->filter_to.len, TK_URL_COMPONENT);
+    }
+
+    if (filters && ov->filter_columns && ov->columns) {
+        p = ngx_cpymem(p, "&columns=", sizeof("&columns=") - 1);
+
+        for (c = 0; c < NGX_HTTP_TICKET_COL_N; c++) {
+            if (ov->columns & ((ngx_uint_t) 1 << c)) {
+                p = ngx_sprintf(p, "%s,", ngx_http_ticket_col_name(c));
+            }
+        }
+
+        p--;
     }
 
     if (page > 1) {

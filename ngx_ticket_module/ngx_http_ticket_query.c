@@ -24,6 +24,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_ticket_query_counted(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_query_packed(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_query_rows(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
@@ -101,7 +103,8 @@ ngx_http_ticket_query_run(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_query_t *q)
 {
     char                     key[TK_KEY_MAX];
-    long long                lo;
+    long long                lo, hi;
+    ngx_flag_t               ranged;
     tk_str_t                *argv;
     tk_cmds_t               *cmds;
     ngx_uint_t               i;
@@ -117,21 +120,32 @@ ngx_http_ticket_query_run(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     part = q->parts.elts;
+    q->counts_per_part = ngx_http_ticket_query_score_range(q, &lo, &hi);
 
-    if (q->priority) {
-        lo = (long long) q->priority * 10000000000LL;
+    for (i = 0; i < q->parts.nelts; i++) {
+        if (part[i].state > TK_STATE_MAX) {
+            q->counts_per_part = 1;         /* a class partition: ZCARD */
+        }
+    }
+
+    if (q->counts_per_part) {
+        ranged = ngx_http_ticket_query_score_range(q, &lo, &hi);
 
         for (i = 0; i < q->parts.nelts; i++) {
             if (tk_key_index(key, sizeof(key), ngx_ticket_str(&part[i].group),
                              (int) part[i].state,
-                             ngx_ticket_str(&part[i].owner), TK_SORT_PRIORITY)
+                             ngx_ticket_str(&part[i].owner),
+                             q->priority ? TK_SORT_PRIORITY : TK_SORT_UPDATED)
                 == 0)
             {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
-            tk_cmds_add(cmds, "ZCOUNT %s %lld (%lld", key, lo,
-                        lo + 10000000000LL);
+            if (ranged) {
+                tk_cmds_add(cmds, "ZCOUNT %s %lld (%lld", key, lo, hi);
+            } else {
+                tk_cmds_add(cmds, "ZCARD %s", key);
+            }
         }
 
     } else {
@@ -179,7 +193,7 @@ ngx_http_ticket_query_counted(ngx_http_request_t *r,
 
     for (i = 0; i < q->parts.nelts; i++) {
 
-        if (q->priority) {
+        if (q->counts_per_part) {
             rep = (i < ctx->nreplies) ? &ctx->replies[i] : NULL;
 
         } else {
@@ -205,21 +219,160 @@ ngx_http_ticket_query_counted(ngx_http_request_t *r,
 }
 
 
-/* The merge's page (or a search's candidates) is in q->numbers: read the
- * rows of its tickets. */
+/*
+ * The merge's page (or a search's candidates) is in q->numbers: read the
+ * rows of its tickets, one HMGET of tk:{ix}:rows for all of them (the
+ * index keeps a ready row per ticket).
+ */
 ngx_int_t
 ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    uint64_t                 *numbers;
-    ngx_uint_t                i, f, n;
+    ngx_uint_t                i, n;
     tk_str_t                 *argv;
     tk_cmds_t                *cmds;
     ngx_http_ticket_query_t  *q;
 
     q = ctx->view;
-    numbers = q->numbers;
     n = q->nnumbers;
+
+    q->rows = ngx_pcalloc(r->pool, (n + 1) * sizeof(ngx_http_ticket_row_t));
+    if (q->rows == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    q->nrows = 0;
+
+    if (n == 0) {
+        return q->done(r, ctx);
+    }
+
+    cmds = ngx_http_ticket_cmds(r);
+    argv = ngx_pnalloc(r->pool, (n + 2) * sizeof(tk_str_t));
+    if (cmds == NULL || argv == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tk_str_set(&argv[0], "HMGET");
+    tk_str_set(&argv[1], TK_KEY_INDEX_ROWS);
+
+    for (i = 0; i < n; i++) {
+        argv[i + 2].data = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+        if (argv[i + 2].data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        argv[i + 2].len = ngx_sprintf(argv[i + 2].data, "%uL",
+                                      q->numbers[i]) - argv[i + 2].data;
+    }
+
+    tk_cmds_argv(cmds, (int) n + 2, argv);
+
+    if (cmds->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_query_packed);
+}
+
+
+/* One packed row: "N\x1ftitle\x1f...\x1fupdated\x1ftags\x1fcustomer"
+ * (tk_ticket_row()). */
+static ngx_int_t
+ngx_http_ticket_query_unpack(ngx_str_t *packed, ngx_http_ticket_row_t *row)
+{
+    long long   v;
+    ngx_str_t   f[TK_ROW_FIELDS];
+    ngx_uint_t  k;
+    u_char     *p, *last, *sep;
+
+    p = packed->data;
+    last = p + packed->len;
+
+    for (k = 0; k < TK_ROW_FIELDS; k++) {
+        sep = (k + 1 < TK_ROW_FIELDS) ? ngx_strlchr(p, last, TK_ROW_SEP)
+                                      : last;
+        if (sep == NULL) {
+            return NGX_ERROR;
+        }
+
+        f[k].data = p;
+        f[k].len = sep - p;
+        p = sep + 1;
+    }
+
+    v = tk_str_atoll(ngx_ticket_str(&f[0]));
+    if (v <= 0) {
+        return NGX_ERROR;
+    }
+
+    row->number = (uint64_t) v;
+    row->title = f[1];
+    row->customer_name = f[2];
+    row->customer_email = f[3];
+    row->group = f[4];
+    row->owner = f[5];
+    row->state = tk_state_parse((const char *) f[6].data, f[6].len);
+    row->priority = tk_prio_parse((const char *) f[7].data, f[7].len);
+    v = tk_str_atoll(ngx_ticket_str(&f[8]));
+    row->created = v > 0 ? v : 0;
+    v = tk_str_atoll(ngx_ticket_str(&f[9]));
+    row->updated = v > 0 ? v : 0;
+    row->tags = f[10];                          /* tags, customer page */
+    v = tk_str_atoll(ngx_ticket_str(&f[11]));
+    row->customer = v > 0 ? (uint64_t) v : 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The rows are in.  A ticket without one (indexed before rows existed,
+ * or a row too long to keep) is read from its hash in a second round;
+ * its slot waits with number 0.
+ */
+static ngx_int_t
+ngx_http_ticket_query_packed(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_uint_t                i, f, n, missing;
+    tk_str_t                 *argv;
+    tk_cmds_t                *cmds;
+    ngx_http_ticket_reply_t  *rep;
+    ngx_http_ticket_query_t  *q;
+
+    q = ctx->view;
+    n = q->nnumbers;
+
+    if (ctx->nreplies != 1 || ctx->replies[0].type != REDIS_REPLY_ARRAY
+        || ctx->replies[0].nelem != n)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ticket: unexpected reply to HMGET %s",
+                      TK_KEY_INDEX_ROWS);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    missing = 0;
+
+    for (i = 0; i < n; i++) {
+        rep = &ctx->replies[0].element[i];
+
+        if (rep->type != REDIS_REPLY_STRING
+            || ngx_http_ticket_query_unpack(&rep->str, &q->rows[i])
+               != NGX_OK
+            || q->rows[i].number != q->numbers[i])
+        {
+            q->rows[i].number = 0;
+            missing++;
+        }
+    }
+
+    if (missing == 0) {
+        q->nrows = n;
+        return q->done(r, ctx);
+    }
 
     cmds = ngx_http_ticket_cmds(r);
     argv = ngx_pnalloc(r->pool,
@@ -236,13 +389,17 @@ ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
     }
 
     for (i = 0; i < n; i++) {
+        if (q->rows[i].number) {
+            continue;
+        }
+
         argv[1].data = ngx_pnalloc(r->pool, TK_KEY_MAX);
         if (argv[1].data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         argv[1].len = tk_key_ticket((char *) argv[1].data, TK_KEY_MAX,
-                                    numbers[i]);
+                                    q->numbers[i]);
 
         tk_cmds_argv(cmds, (int) NGX_HTTP_TICKET_ROW_FIELDS + 2, argv);
     }
@@ -256,32 +413,32 @@ ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
 }
 
 
-
-/* One HMGET per ticket is in; a ticket deleted meanwhile is left out. */
+/* One HMGET per ticket without a row is in, in slot order; a ticket
+ * deleted meanwhile is left out, the page keeps its order. */
 static ngx_int_t
 ngx_http_ticket_query_rows(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     long long                 v;
     ngx_str_t                 s;
-    ngx_uint_t                i;
+    ngx_uint_t                i, k, j;
     ngx_http_ticket_row_t    *row;
     ngx_http_ticket_reply_t  *rep, *e;
     ngx_http_ticket_query_t  *q;
 
     q = ctx->view;
+    k = 0;
 
-    q->rows = ngx_pcalloc(r->pool, (ctx->nreplies + 1)
-                                   * sizeof(ngx_http_ticket_row_t));
-    if (q->rows == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    for (i = 0; i < q->nnumbers; i++) {
+        row = &q->rows[i];
 
-    q->nrows = 0;
+        if (row->number) {
+            continue;
+        }
 
-    for (i = 0; i < ctx->nreplies; i++) {
-        rep = &ctx->replies[i];
+        rep = (k < ctx->nreplies) ? &ctx->replies[k] : NULL;
+        k++;
 
-        if (rep->type != REDIS_REPLY_ARRAY
+        if (rep == NULL || rep->type != REDIS_REPLY_ARRAY
             || rep->nelem != NGX_HTTP_TICKET_ROW_FIELDS
             || rep->element[0].type != REDIS_REPLY_STRING)
         {
@@ -289,7 +446,6 @@ ngx_http_ticket_query_rows(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         }
 
         e = rep->element;
-        row = &q->rows[q->nrows];
 
         v = tk_str_atoll(ngx_ticket_str(&e[0].str));
         if (v <= 0) {
@@ -321,9 +477,16 @@ ngx_http_ticket_query_rows(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         ngx_http_ticket_reply_str(&e[11], &s);
         v = tk_str_atoll(ngx_ticket_str(&s));
         row->customer = v > 0 ? (uint64_t) v : 0;
-
-        q->nrows++;
     }
+
+    /* close the gaps of tickets gone meanwhile */
+    for (i = 0, j = 0; i < q->nnumbers; i++) {
+        if (q->rows[i].number) {
+            q->rows[j++] = q->rows[i];
+        }
+    }
+
+    q->nrows = j;
 
     return q->done(r, ctx);
 }
@@ -393,6 +556,17 @@ ngx_http_ticket_col_label(ngx_http_ticket_ctx_t *ctx, ngx_uint_t col,
 
     label->data = (u_char *) ngx_http_ticket_msg(ctx, c->label);
     label->len = ngx_strlen(label->data);
+}
+
+
+ngx_flag_t
+ngx_http_ticket_col_numeric(ngx_uint_t col)
+{
+    return col == NGX_HTTP_TICKET_COL_NUMBER
+           || col == NGX_HTTP_TICKET_COL_CREATED
+           || col == NGX_HTTP_TICKET_COL_PRIORITY
+           || col == NGX_HTTP_TICKET_COL_UPDATED
+           || col == NGX_HTTP_TICKET_COL_GROUP;
 }
 
 

@@ -31,6 +31,9 @@ typedef struct {
     ngx_str_t                  name;
     ngx_flag_t                 eligible;        /* enabled, a right on the
                                                    ticket's group */
+    ngx_str_t                  groups;          /* "ALSO legal ": of the
+                                                   viewer's groups those the
+                                                   user may own tickets in */
 } ngx_http_ticket_view_user_t;
 
 

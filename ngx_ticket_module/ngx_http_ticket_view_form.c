@@ -19,6 +19,9 @@
 
 static u_char *ngx_http_ticket_view_user_str(u_char *p, u_char *last,
     ngx_str_t *s);
+static ngx_int_t ngx_http_ticket_view_user_groups(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, ngx_str_t *rights,
+    ngx_str_t *disabled, ngx_str_t *groups);
 static ngx_int_t ngx_http_ticket_view_users(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v);
 static void ngx_http_ticket_view_errors(ngx_http_ticket_view_t *v,
@@ -222,16 +225,19 @@ ngx_http_ticket_view_users_cached(ngx_http_request_t *r,
     all_agents = ngx_http_ticket_set_has(v->all_agents,
                                          (ngx_str_t *) &v->ticket.group);
 
-    p = ngx_pnalloc(r->pool, sizeof("own||") + v->ticket.group.len + 1);
+    /* the viewer's groups too: each user's "may own in" list (the owner
+     * choice when the ticket moves) is made of them */
+    p = ngx_pnalloc(r->pool, sizeof("own|||") + v->ticket.group.len + 1
+                             + ngx_http_ticket_cache_groups_len(ctx));
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     v->users_cache.key.data = p;
-    v->users_cache.key.len = ngx_sprintf(p, "own|%V|%ui",
-                                         (ngx_str_t *) &v->ticket.group,
-                                         all_agents)
-                             - p;
+    p = ngx_sprintf(p, "own|%V|%ui|", (ngx_str_t *) &v->ticket.group,
+                    all_agents);
+    p = ngx_http_ticket_cache_groups(p, ctx);
+    v->users_cache.key.len = p - v->users_cache.key.data;
     v->users_cache.version = ctx->cache_gen;
 
     switch (ngx_http_ticket_cache_get(r, ctx, &v->users_cache)) {
@@ -262,7 +268,9 @@ ngx_http_ticket_view_users_cached(ngx_http_request_t *r,
         u->eligible = (*p++ == 'E');
 
         if ((p = ngx_http_ticket_view_user_str(p, last, &u->login)) == NULL
-            || (p = ngx_http_ticket_view_user_str(p, last, &u->name)) == NULL)
+            || (p = ngx_http_ticket_view_user_str(p, last, &u->name)) == NULL
+            || (p = ngx_http_ticket_view_user_str(p, last, &u->groups))
+               == NULL)
         {
             ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                           "ticket: a cached user list is damaged");
@@ -295,6 +303,51 @@ ngx_http_ticket_view_user_str(u_char *p, u_char *last, ngx_str_t *s)
     s->len = n;
 
     return colon + 1 + n;
+}
+
+
+/*
+ * Of the viewer's groups (the ones the ticket may move to), those a user
+ * may own tickets in: "ALSO legal " -- the owner choice follows the
+ * group select with it (static/ticket.js), the update checks it again.
+ */
+static ngx_int_t
+ngx_http_ticket_view_user_groups(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, ngx_str_t *rights,
+    ngx_str_t *disabled, ngx_str_t *groups)
+{
+    u_char                         *p;
+    ngx_uint_t                      g;
+    ngx_http_ticket_group_right_t  *gr;
+
+    groups->len = 0;
+
+    if (ngx_http_ticket_flag_on(disabled)) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, ngx_http_ticket_cache_groups_len(ctx)
+                             + ctx->groups.nelts + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    groups->data = p;
+    gr = ctx->groups.elts;
+
+    for (g = 0; g < ctx->groups.nelts; g++) {
+        if (tk_rights_get(ngx_ticket_str(rights), ngx_ticket_str(&gr[g].name),
+                          ngx_http_ticket_set_has(v->all_agents,
+                                                  &gr[g].name))
+            != TK_RIGHT_NONE)
+        {
+            p = ngx_sprintf(p, "%V ", &gr[g].name);
+        }
+    }
+
+    groups->len = p - groups->data;
+
+    return NGX_OK;
 }
 
 
@@ -350,7 +403,15 @@ ngx_http_ticket_view_users(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
                                        &v->ticket.group, (int) all_agents)
                          != TK_RIGHT_NONE;
 
-        size += 1 + 2 * (NGX_SIZE_T_LEN + 1) + u->login.len + u->name.len;
+        if (ngx_http_ticket_view_user_groups(r, ctx, v, &rights, &disabled,
+                                             &u->groups)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        size += 1 + 3 * (NGX_SIZE_T_LEN + 1) + u->login.len + u->name.len
+                + u->groups.len;
     }
 
     if (v->users_cache.key.len == 0) {
@@ -369,9 +430,9 @@ ngx_http_ticket_view_users(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     u = v->users_list->elts;
 
     for (i = 0; i < v->users_list->nelts; i++) {
-        p = ngx_sprintf(p, "%c%uz:%V%uz:%V", u[i].eligible ? 'E' : '-',
+        p = ngx_sprintf(p, "%c%uz:%V%uz:%V%uz:%V", u[i].eligible ? 'E' : '-',
                         u[i].login.len, &u[i].login, u[i].name.len,
-                        &u[i].name);
+                        &u[i].name, u[i].groups.len, &u[i].groups);
     }
 
     b.last = p;
@@ -459,11 +520,17 @@ ngx_http_ticket_view_owners(ngx_http_request_t *r,
             page->head.owner_name = *ngx_ticket_str(&u[i].name);
         }
 
-        if (!tpl->can_write || (!own && !sel && !u[i].eligible)) {
+        /* agents of the other groups too: the ticket may move there in
+         * the same save (the script shows each group's own) */
+        if (!tpl->can_write
+            || (!own && !sel && !u[i].eligible && u[i].groups.len == 0))
+        {
             continue;
         }
 
         oo[n].value = *ngx_ticket_str(&u[i].login);
+        oo[n].groups = *ngx_ticket_str(&u[i].groups);
+        oo[n].other = !u[i].eligible && !own && !sel;
 
         if (u[i].name.len) {
             oo[n].label.len = u[i].name.len + u[i].login.len + 3;

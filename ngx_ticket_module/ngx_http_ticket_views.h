@@ -36,7 +36,7 @@ typedef enum {
 /* One (group, state, owner) partition of the overview index. */
 typedef struct {
     ngx_str_t                  group;
-    ngx_int_t                  state;
+    ngx_int_t                  state;           /* or TK_ISTATE_OPEN, _ALL */
     ngx_str_t                  owner;           /* login, "-", "!", "*" */
     ngx_uint_t                 count;           /* tickets in it */
     ngx_uint_t                 want;            /* entries asked for */
@@ -108,7 +108,18 @@ typedef struct {
     ngx_flag_t                 set_desc;
     ngx_http_ticket_seg_t     *segs;
     ngx_uint_t                 nsegs;
+    ngx_flag_t                 counts_per_part; /* run(): one reply each */
+    int64_t                    upd_from;        /* filter on updated, Unix */
+    int64_t                    upd_to;          /* s, inclusive; 0: open */
 } ngx_http_ticket_query_t;
+
+/*
+ * A query with a priority or an updated range reads score ranges: of the
+ * priority sets (priority * 1e10 + updated) or of the updated sets.
+ * Bounds: lo inclusive, hi exclusive (ngx_http_ticket_merge.c).
+ */
+ngx_flag_t ngx_http_ticket_query_score_range(ngx_http_ticket_query_t *q,
+    long long *lo, long long *hi);
 
 /* Column by name ("number" ... "updated"), or NGX_ERROR. */
 ngx_int_t ngx_http_ticket_col_parse(ngx_str_t *name);
@@ -123,6 +134,9 @@ void ngx_http_ticket_col_label(ngx_http_ticket_ctx_t *ctx, ngx_uint_t col,
  * updated, priority, state, group.  Others fall back to updated.
  */
 ngx_flag_t ngx_http_ticket_col_with_priority(ngx_uint_t col);
+/* Columns the class partitions (numeric sorts, and group: segments by
+ * updated) can give; title, customer, owner and state cannot. */
+ngx_flag_t ngx_http_ticket_col_numeric(ngx_uint_t col);
 
 /* The rows of the tickets in q->numbers (q = ctx->view), then q->done. */
 ngx_int_t ngx_http_ticket_query_read_rows(ngx_http_request_t *r,

@@ -265,8 +265,14 @@ tk_key_index(char *buf, size_t size, const tk_str_t *group, int state,
 {
     tk_keybuf_t  kb;
 
-    if (sort < 0 || sort >= TK_SORT_N || state < TK_STATE_MIN
-        || state > TK_STATE_MAX)
+    int          cls;
+
+    /* the class partitions (open, all) have the numeric sorts only */
+    cls = (state == TK_ISTATE_OPEN || state == TK_ISTATE_ALL);
+
+    if (sort < 0 || sort >= TK_SORT_N
+        || (!cls && (state < TK_STATE_MIN || state > TK_STATE_MAX))
+        || (cls && tk_sort_is_lex(sort)))
     {
         if (size) {
             buf[0] = '\0';
@@ -278,7 +284,14 @@ tk_key_index(char *buf, size_t size, const tk_str_t *group, int state,
     tk_kb_cstr(&kb, TK_PFX_INDEX);
     tk_kb_bytes(&kb, group->data, group->len);
     tk_kb_cstr(&kb, TK_SFX_INDEX_STATE);
-    tk_kb_uint(&kb, (uint64_t) state);
+
+    if (cls) {
+        tk_kb_cstr(&kb, state == TK_ISTATE_OPEN ? TK_ISTATE_OPEN_NAME
+                                                : TK_ISTATE_ALL_NAME);
+    } else {
+        tk_kb_uint(&kb, (uint64_t) state);
+    }
+
     tk_kb_cstr(&kb, TK_SFX_INDEX_OWNER);
 
     if (owner == NULL || owner->len == 0) {

@@ -24,7 +24,7 @@
 #include "tk_str.h"
 
 /* Bumped on every incompatible change; checked by every program at start. */
-#define TK_SCHEMA_VERSION 2
+#define TK_SCHEMA_VERSION 3
 
 /* ---- global keys -------------------------------------------------------- */
 
@@ -816,5 +816,41 @@ size_t tk_index_lex_member(char *buf, size_t size, const tk_str_t *text,
 /* what an anonymised name and address become */
 #define TK_ANON_NAME         "anonymised"
 #define TK_ANON_EMAIL_FMT    "anonymised-%llu@invalid"
+/* ---- overviews (helper overviews): class partitions, rows, definitions --
+ * Besides the (group, state, owner) partitions every ticket is in
+ * "class" partitions that span states, numeric sorts (upd, crt, pri)
+ * only: (group, open, its owner) and (group, open, *) while its state is
+ * 1..5, (group, all, *) always.  An overview over all open states of a
+ * group reads one set instead of five.  tk_key_index() takes these two
+ * pseudo states; TK_FMT_INDEX_CLASS is the layout ("s:open", "s:all").
+ */
+#define TK_ISTATE_OPEN       100                /* index class: 1..5     */
+#define TK_ISTATE_ALL        101                /* index class: 1..6, *  */
+#define TK_ISTATE_OPEN_NAME  "open"
+#define TK_ISTATE_ALL_NAME   "all"
+#define TK_FMT_INDEX_CLASS   TK_PFX_INDEX "%s" TK_SFX_INDEX_STATE "%s"      \
+                             TK_SFX_INDEX_OWNER "%s" TK_SFX_INDEX_SORT "%s"
+/* hash ticket number -> its list row (the fields an overview shows,
+ * joined by TK_ROW_SEP, see tk_index_row()); kept with the index, so a
+ * page of 50 rows is one HMGET */
+#define TK_KEY_INDEX_ROWS    "tk:{ix}:rows"
+#define TK_ROW_SEP           '\x1f'
+#define TK_ROW_FIELDS        12     /* ... updated tags customer */
+/* hash "GROUP:STATE:OWNER:PRIORITY" -> tickets of that priority in the
+ * partition: the sidebar counts of overviews with a priority, kept with
+ * tk:{ix}:counts (also when only the priority changes) */
+#define TK_KEY_INDEX_COUNTS_PRI "tk:{ix}:counts:pri"
+/* saved overviews: hash id -> definition, the overview's conditions as
+ * a query string ("name=Dringend&groups=legal,ALSO&states=1,2&owner=me&
+ * priority=4&only=escalated&tag=frist&sort=updated&dir=desc", shared ones
+ * also "roles=agent&vgroups=legal"); see SCHEMA.md "Saved overviews".
+ * tk:overviews holds the shared ones (admins), tk:{u:L}:overviews a
+ * user's personal ones; ids from tk:seq:overview, unique over both. */
+#define TK_KEY_OVERVIEWS     "tk:overviews"            /* hash, shared    */
+#define TK_SFX_OVERVIEWS     ":overviews"
+#define TK_FMT_USER_OVERVIEWS TK_FMT_USER TK_SFX_OVERVIEWS /* hash       */
+#define TK_FMTS_USER_OVERVIEWS TK_FMTS_USER TK_SFX_OVERVIEWS
+#define TK_KEY_SEQ_OVERVIEW  "tk:seq:overview"
+#define TK_OVERVIEW_DEF_MAX  2048                      /* bytes          */
 
 #endif /* TK_SCHEMA_H */

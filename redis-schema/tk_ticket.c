@@ -16,6 +16,14 @@
 
 static void tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add,
     int counts);
+/* which counts a pass of tk_ticket_index() moves */
+#define TK_TICKET_COUNTS       1                /* tk:{ix}:counts */
+#define TK_TICKET_COUNTS_PRI   2                /* tk:{ix}:counts:pri */
+
+static void tk_ticket_index_rest(tk_cmds_t *c, const tk_ticket_t *t,
+    int add);
+static void tk_ticket_index_class(tk_cmds_t *c, const tk_ticket_t *t,
+    int cls, const tk_str_t *owner, int add);
 static void tk_ticket_index_partition(tk_cmds_t *c, const tk_ticket_t *t,
     const tk_str_t *owner, int add, int counts);
 static void tk_ticket_index_in_place(tk_cmds_t *c, const tk_ticket_t *old,
@@ -333,7 +341,7 @@ tk_ticket_write(tk_cmds_t *c, const tk_ticket_t *t)
 void
 tk_ticket_index_add(tk_cmds_t *c, const tk_ticket_t *t)
 {
-    tk_ticket_index(c, t, 1, 1);
+    tk_ticket_index(c, t, 1, TK_TICKET_COUNTS | TK_TICKET_COUNTS_PRI);
     tk_index_touch(c);
 }
 
@@ -341,7 +349,7 @@ tk_ticket_index_add(tk_cmds_t *c, const tk_ticket_t *t)
 void
 tk_ticket_index_del(tk_cmds_t *c, const tk_ticket_t *t)
 {
-    tk_ticket_index(c, t, 0, 1);
+    tk_ticket_index(c, t, 0, TK_TICKET_COUNTS | TK_TICKET_COUNTS_PRI);
     tk_index_touch(c);
 }
 
@@ -374,6 +382,23 @@ tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add, int counts)
         counts);
     tk_ticket_index_partition(c, t, &any, add, counts);
 
+    tk_ticket_index_rest(c, t, add);
+}
+
+
+/*
+ * What an index change writes besides the (group, state, owner) sets:
+ * the customer's list, the class partitions and the list row.  Also
+ * after an in-place change (tk_ticket_update): every one of them is a
+ * score or a value that ZADD/HSET simply replace.
+ */
+static void
+tk_ticket_index_rest(tk_cmds_t *c, const tk_ticket_t *t, int add)
+{
+    static const tk_str_t  any = tk_string(TK_OWNER_ANY);
+    char                   row[4096];
+    size_t                 len;
+
     /* the customer page's list (issue 13): removed and added with the
      * rest, so a changed customer moves the ticket */
     if (t->customer) {
@@ -388,6 +413,120 @@ tk_ticket_index(tk_cmds_t *c, const tk_ticket_t *t, int add, int counts)
                         (unsigned long long) t->number);
         }
     }
+    /* the class partitions: an overview over all open states (or all
+     * states) of a group reads one set, not one per state */
+    if (t->state != TK_STATE_CLOSED) {
+        tk_ticket_index_class(c, t, TK_ISTATE_OPEN,
+                              tk_ticket_owner_partition(t), add);
+        tk_ticket_index_class(c, t, TK_ISTATE_OPEN, &any, add);
+    }
+
+    tk_ticket_index_class(c, t, TK_ISTATE_ALL, &any, add);
+
+    /* the row the lists show; a ticket whose row does not fit has none
+     * and is read from its hash (ngx_http_ticket_query.c) */
+    len = add ? tk_ticket_row(row, sizeof(row), t) : 0;
+
+    if (len) {
+        tk_cmds_add(c, "HSET " TK_KEY_INDEX_ROWS " %llu %b",
+                    (unsigned long long) t->number, row, len);
+
+    } else {
+        tk_cmds_add(c, "HDEL " TK_KEY_INDEX_ROWS " %llu",
+                    (unsigned long long) t->number);
+    }
+}
+
+
+/* A class partition (TK_ISTATE_*): the numeric sorts, no counts. */
+static void
+tk_ticket_index_class(tk_cmds_t *c, const tk_ticket_t *t, int cls,
+    const tk_str_t *owner, int add)
+{
+    char  key[TK_KEY_MAX];
+    int   sort;
+
+    for (sort = 0; sort < TK_SORT_N; sort++) {
+
+        if (tk_sort_is_lex(sort)) {
+            continue;
+        }
+
+        if (tk_key_index(key, sizeof(key), &t->group, cls, owner, sort)
+            == 0)
+        {
+            c->failed = 1;
+            return;
+        }
+
+        if (add) {
+            tk_cmds_add(c, "ZADD %s %f %llu", key,
+                tk_index_score(sort, t->number, t->priority, t->updated),
+                (unsigned long long) t->number);
+
+        } else {
+            tk_cmds_add(c, "ZREM %s %llu", key,
+                (unsigned long long) t->number);
+        }
+    }
+}
+
+
+/* one field of a row: control bytes (and so TK_ROW_SEP) as blanks */
+static char *
+tk_ticket_row_field(char *p, char *end, const tk_str_t *s)
+{
+    size_t  i;
+
+    if (p == NULL || (size_t) (end - p) < s->len + 1) {
+        return NULL;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        *p++ = (s->data[i] < 0x20 || s->data[i] == 0x7f) ? ' '
+                                                         : (char) s->data[i];
+    }
+
+    *p++ = TK_ROW_SEP;
+
+    return p;
+}
+
+
+size_t
+tk_ticket_row(char *buf, size_t size, const tk_ticket_t *t)
+{
+    char      num[32], *p, *end;
+    tk_str_t  s;
+
+    p = buf;
+    end = buf + size;
+
+    s.data = (unsigned char *) num;
+    s.len = tk_num(num, (int64_t) t->number);
+    p = tk_ticket_row_field(p, end, &s);
+    p = tk_ticket_row_field(p, end, &t->title);
+    p = tk_ticket_row_field(p, end, &t->customer_name);
+    p = tk_ticket_row_field(p, end, &t->customer_email);
+    p = tk_ticket_row_field(p, end, &t->group);
+    p = tk_ticket_row_field(p, end, &t->owner);
+    s.len = tk_num(num, t->state);
+    p = tk_ticket_row_field(p, end, &s);
+    s.len = tk_num(num, t->priority);
+    p = tk_ticket_row_field(p, end, &s);
+    s.len = tk_num(num, t->created);
+    p = tk_ticket_row_field(p, end, &s);
+    s.len = tk_num(num, t->updated);
+    p = tk_ticket_row_field(p, end, &s);
+    p = tk_ticket_row_field(p, end, &t->tags);   /* issue 13 */
+    s.len = tk_num(num, (int64_t) t->customer);
+    p = tk_ticket_row_field(p, end, &s);
+
+    if (p == NULL) {
+        return 0;
+    }
+
+    return (size_t) (p - 1 - buf);              /* without the last sep */
 }
 
 
@@ -446,9 +585,15 @@ tk_ticket_index_partition(tk_cmds_t *c, const tk_ticket_t *t,
         }
     }
 
-    if (counts) {
+    if (counts & TK_TICKET_COUNTS) {
         tk_cmds_add(c, "HINCRBY " TK_KEY_INDEX_COUNTS " %S:%d:%S %d",
             &t->group, t->state, owner, add ? 1 : -1);
+    }
+
+    /* per priority too: the sidebar counts of overviews with a priority */
+    if (counts & TK_TICKET_COUNTS_PRI) {
+        tk_cmds_add(c, "HINCRBY " TK_KEY_INDEX_COUNTS_PRI " %S:%d:%S:%d %d",
+            &t->group, t->state, owner, t->priority, add ? 1 : -1);
     }
 }
 
@@ -572,7 +717,12 @@ tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
         cur.updated = now;
     }
 
-    counts = !tk_ticket_same_partition(old, &cur);
+    counts = tk_ticket_same_partition(old, &cur)
+             ? 0 : TK_TICKET_COUNTS | TK_TICKET_COUNTS_PRI;
+
+    if (old->priority != cur.priority) {
+        counts |= TK_TICKET_COUNTS_PRI;
+    }
 
     f = tk_feed_open(c, cur.number, TK_FEED_FIELDS, by);
 
@@ -582,14 +732,14 @@ tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
     }
 
     if (counts) {
-        tk_ticket_index(c, old, 0, 1);
+        tk_ticket_index(c, old, 0, counts);
     }
 
     tk_ticket_write(c, &cur);
     tk_feed_bump(f);
 
     if (counts) {
-        tk_ticket_index(c, &cur, 1, 1);
+        tk_ticket_index(c, &cur, 1, counts);
 
     } else {
         static const tk_str_t  any = tk_string(TK_OWNER_ANY);
@@ -597,6 +747,16 @@ tk_ticket_update(tk_cmds_t *c, const tk_ticket_t *old, const tk_ticket_t *new,
         tk_ticket_index_in_place(c, old, &cur,
                                  tk_ticket_owner_partition(&cur));
         tk_ticket_index_in_place(c, old, &cur, &any);
+
+        /* a new customer leaves the old one's list */
+        if (old->customer && old->customer != cur.customer) {
+            tk_cmds_add(c, "ZREM " TK_FMT_CUST_TICKETS " %llu",
+                        (unsigned long long) old->customer,
+                        (unsigned long long) cur.number);
+        }
+
+        /* class partitions (new "updated"), the row (new title...) */
+        tk_ticket_index_rest(c, &cur, 1);
     }
 
     tk_index_touch(c);

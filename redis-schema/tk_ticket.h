@@ -91,6 +91,12 @@ void tk_ticket_write(tk_cmds_t *c, const tk_ticket_t *t);
  */
 const tk_str_t *tk_ticket_owner_partition(const tk_ticket_t *t);
 
+/* The ticket's list row for TK_KEY_INDEX_ROWS: TK_ROW_FIELDS fields
+ * (number title customer_name customer_email group owner state priority
+ * created updated tags customer) joined by TK_ROW_SEP, control bytes as blanks.
+ * Returns its length, 0 when it does not fit into buf. */
+size_t tk_ticket_row(char *buf, size_t size, const tk_ticket_t *t);
+
 /* ZADD/ZREM the ticket in all its overview index sets. */
 void tk_ticket_index_add(tk_cmds_t *c, const tk_ticket_t *t);
 void tk_ticket_index_del(tk_cmds_t *c, const tk_ticket_t *t);

@@ -70,6 +70,53 @@
         update();
     }
 
+    /* ticket: moving and assigning is one save -- the owner choice
+     * offers the agents of the group the ticket is moved to (each
+     * option's data-groups); an owner who may not work there falls back
+     * to "nobody".  Without the script all agents are offered and the
+     * server says who may not. */
+    function owners() {
+        var form = document.getElementById('ticket-update'),
+            group, owner;
+
+        if (!form) {
+            return;
+        }
+
+        group = form.querySelector('select[name=group]');
+        owner = form.querySelector('select[name=owner]');
+
+        if (!group || !owner) {
+            return;
+        }
+
+        function update(first) {
+            var want = group.value + ' ';
+
+            Array.prototype.forEach.call(owner.options, function (o) {
+                var groups = o.getAttribute('data-groups');
+
+                if (groups === null || o.value === '') {
+                    return;
+                }
+
+                o.hidden = o.disabled = (' ' + groups).indexOf(' ' + want) < 0;
+
+                if (o.disabled && o.selected) {
+                    if (first) {
+                        /* the stored owner stays what the page shows */
+                        o.hidden = o.disabled = false;
+                    } else {
+                        owner.value = '';
+                    }
+                }
+            });
+        }
+
+        group.addEventListener('change', function () { update(false); });
+        update(true);
+    }
+
     /* phone: the overview strip scrolls sideways; bring the current one
      * into view without moving the page */
     function strip() {
@@ -230,6 +277,7 @@
         autosubmit();
         strip();
         reminder();
+        owners();
         shortcuts();
         importKey();
     });

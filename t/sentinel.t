@@ -73,7 +73,7 @@ sub ctl {
     die "ticketctl @_[1..$#_]: $rc $err" if $rc;
     return $out;
 }
-like ctl(undef, 'init'), qr/schema version 2 set/, 'ticketctl init through Sentinel (sentinel://)';
+like ctl(undef, 'init'), qr/schema version ${\ TK_SCHEMA_VERSION} set/, 'ticketctl init through Sentinel (sentinel://)';
 ctl(undef, 'group', 'add', 'legal', '--email', 'legal@example.org', '--all-agents');
 ctl("sentinel-test-pw\n", 'user', 'add', 'anna', '--name', 'Anna', '--email', 'anna@example.org',
     '--admin', '--password-stdin');

@@ -115,6 +115,7 @@ for my $view (qw(desktop mobile)) {
             'history names uta by her display name';
         is_deeply $h && $h->{titles}, ['uta'], '  her login as the tooltip';
         my $i = $v->{invalid};
+        is $v->{ownerAfterMove}, '', 'group ALSO chosen: the owner choice falls back to nobody (sanne may not work there)';
         is $i->{status}, 422, 'moving sanne\'s ticket to ALSO: the form again (422)';
         is $i->{page}, 'ticket', '  the ticket page';
         is $i->{messages}, 1, '  one message';

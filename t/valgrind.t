@@ -178,6 +178,17 @@ subtest 'requests' => sub {
     is $c->login('vera', $pw)->{status}, 303, 'login';
     is $c->get('/')->{status}, 200, 'overview';
     is $c->get('/overview/all?sort=title&dir=desc')->{status}, 200, 'sorted overview';
+    # saved overviews, the ad hoc filters and the set overviews
+    my $sv = $c->submit('/overview/all?owner=nobody&priority=2&state=1&columns=number,title',
+        'form#overview-save', name => 'Unter valgrind');
+    is $sv->{status}, 303, 'save as new overview';
+    my ($sid) = ($sv->{headers}{location} // '') =~ m{overview/(\d+)$};
+    is $c->get("/overview/$sid?from=2020-01-01&to=2099-12-31")->{status}, 200, 'the saved overview';
+    is $c->get('/overview/escalated')->{status}, 200, 'a set overview';
+    is $c->get('/overview/all?tag=frist')->{status}, 200, 'a tag';
+    is $c->api(GET => "/api/v1/overviews/$sid/tickets", $token)->{status}, 200, 'API overview';
+    is $c->api(GET => '/api/v1/overviews', $token)->{status}, 200, 'API overviews';
+    is $c->submit("/overview/$sid", 'form#overview-delete')->{status}, 303, 'delete it';
     is $c->get("/t/$n")->{status}, 200, 'ticket page';
     is $c->submit("/t/$n", 'form#ticket-update', state => 2)->{status}, 303, 'update';
     is $c->submit("/t/$n", 'form#rename', title => 'Renamed under valgrind')->{status}, 303, 'rename';

@@ -112,9 +112,13 @@ tc_init_schema(tc_ctx_t *ctx, int verbose)
     }
 
     /* an older schema this ticketctl knows how to bring up to date */
-    if (reply->type == REDIS_REPLY_STRING && strcmp(reply->str, "1") == 0) {
+    if (reply->type == REDIS_REPLY_STRING
+        && (strcmp(reply->str, "1") == 0 || strcmp(reply->str, "2") == 0))
+    {
+        long  from = strtol(reply->str, NULL, 10);
+
         freeReplyObject(reply);
-        return tc_migrate(ctx, 1, verbose);
+        return tc_migrate(ctx, from, verbose);
     }
 
     if (reply->type != REDIS_REPLY_STRING

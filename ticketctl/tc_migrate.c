@@ -58,11 +58,21 @@ tc_migrate(tc_ctx_t *ctx, long from, int verbose)
     int          rc;
     redisReply  *reply;
 
-    if (from != 1 || TK_SCHEMA_VERSION != 2) {
+    if (from < 1 || from >= TK_SCHEMA_VERSION || TK_SCHEMA_VERSION != 3) {
         return EX_DATAERR;
     }
 
-    rc = tc_migrate_history(ctx, verbose);
+    /* 1 -> 2: the history lists become streams */
+    if (from == 1) {
+        rc = tc_migrate_history(ctx, verbose);
+        if (rc != EX_OK) {
+            return rc;
+        }
+    }
+
+    /* 2 -> 3: the overview index gained class partitions, list rows and
+     * per-priority counts (SCHEMA.md): rebuilt from the ticket hashes */
+    rc = tc_reindex_index(ctx, verbose);
     if (rc != EX_OK) {
         return rc;
     }
@@ -75,7 +85,7 @@ tc_migrate(tc_ctx_t *ctx, long from, int verbose)
     freeReplyObject(reply);
 
     if (verbose) {
-        printf("schema version 1 -> %d (%s)\n", TK_SCHEMA_VERSION,
+        printf("schema version %ld -> %d (%s)\n", from, TK_SCHEMA_VERSION,
                TK_KEY_SCHEMA);
     }
 
@@ -129,7 +139,7 @@ tc_cmd_migrate(tc_ctx_t *ctx, int argc, char **argv)
     rc = tc_migrate(ctx, from, 1);
     if (rc == EX_DATAERR) {
         tc_fail(EX_DATAERR, "Redis at %s holds schema version %ld; this "
-                "ticketctl migrates version 1 to %d only", ctx->addr, from,
+                "ticketctl migrates versions 1 to %d only", ctx->addr, from,
                 TK_SCHEMA_VERSION);
     }
     return rc;

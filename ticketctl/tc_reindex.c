@@ -40,8 +40,7 @@ static int tc_reindex_scan(tc_ctx_t *ctx, const char *match,
 int
 tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv)
 {
-    unsigned long   done, skipped, deleted;
-    int             rc, fulltext;
+    int  rc, fulltext;
 
     fulltext = argc == 2 && strcmp(argv[1], "--fulltext") == 0;
 
@@ -49,7 +48,23 @@ tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv)
         return tc_usage("reindex");
     }
 
-    if ((rc = tc_connect(ctx, 1)) || (rc = tc_reindex_clear(ctx, &deleted))) {
+    if ((rc = tc_connect(ctx, 1)) || (rc = tc_reindex_index(ctx, 1))) {
+        return rc;
+    }
+
+    return fulltext ? tc_reindex_fulltext(ctx) : EX_OK;
+}
+
+
+/* The overview index from the ticket hashes (also the migration 2 -> 3,
+ * on a connection whose schema is not checked yet). */
+int
+tc_reindex_index(tc_ctx_t *ctx, int verbose)
+{
+    unsigned long   done, skipped, deleted;
+    int             rc;
+
+    if ((rc = tc_reindex_clear(ctx, &deleted))) {
         return rc;
     }
 
@@ -60,15 +75,17 @@ tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv)
         return rc;
     }
 
-    printf("reindexed %lu tickets (%lu index keys dropped first)\n", done,
-           deleted);
+    if (verbose) {
+        printf("reindexed %lu tickets (%lu index keys dropped first)\n",
+               done, deleted);
+    }
 
     if (skipped) {
         printf("skipped %lu ticket hashes without a valid number, state or "
                "priority\n", skipped);
     }
 
-    return fulltext ? tc_reindex_fulltext(ctx) : EX_OK;
+    return EX_OK;
 }
 
 
@@ -244,7 +261,8 @@ tc_reindex_clear(tc_ctx_t *ctx, unsigned long *deleted)
     size_t       i;
 
     /*
-     * Derived from the ticket hashes: the overview sets, their counts and
+     * Derived from the ticket hashes: the overview sets, their counts,
+     * the list rows and
      * the list of schema 1's first mailbridge, which the owner partition
      * "!" replaced.  Not the other keys under {ix}: the outbox holds mail
      * still to be sent, and the generation counter must only ever grow
@@ -257,8 +275,9 @@ tc_reindex_clear(tc_ctx_t *ctx, unsigned long *deleted)
 
     /* also the tag sets and counts, the customers' ticket lists (issue
      * 13): derived from the tickets as well */
-    del = tc_command(ctx, "UNLINK %s %s %s", TK_KEY_INDEX_COUNTS,
-                     TK_KEY_INDEX_AUTO_OLD, TK_KEY_TAGS);
+    del = tc_command(ctx, "UNLINK %s %s %s %s %s", TK_KEY_INDEX_COUNTS,
+                     TK_KEY_INDEX_AUTO_OLD, TK_KEY_TAGS, TK_KEY_INDEX_ROWS,
+                     TK_KEY_INDEX_COUNTS_PRI);
     if (del == NULL) {
         return EX_UNAVAILABLE;
     }

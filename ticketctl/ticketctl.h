@@ -162,6 +162,8 @@ int tc_group_check(tc_ctx_t *ctx, const char *name);
 
 int tc_cmd_ticket(tc_ctx_t *ctx, int argc, char **argv);
 int tc_cmd_reindex(tc_ctx_t *ctx, int argc, char **argv);
+/* the overview index rebuilt (reindex, and the migration 2 -> 3) */
+int tc_reindex_index(tc_ctx_t *ctx, int verbose);
 /* tc_trigger.c: "trigger", and the default rule init creates once */
 int tc_cmd_trigger(tc_ctx_t *ctx, int argc, char **argv);
 int tc_trigger_seed(tc_ctx_t *ctx, int verbose);

@@ -167,7 +167,18 @@ async function facts(page) {
 
       if (MOVE_TICKET) {
         await page.goto(`${BASE}/t/${MOVE_TICKET}`);
+        const was = await page.$eval('form#ticket-update select[name=owner]', (s) => s.value);
         await page.selectOption('form#ticket-update select[name=group]', MOVE_TO);
+        // the owner choice follows the group (static/ticket.js): the owner
+        // who may not work there falls back to nobody ...
+        r.ownerAfterMove = await page.$eval('form#ticket-update select[name=owner]', (s) => s.value);
+        // ... and a stale choice (a form without the script) is refused
+        // by the server: pick the old owner again
+        await page.evaluate((login) => {
+          const s = document.querySelector('form#ticket-update select[name=owner]');
+          const o = Array.from(s.options).find((x) => x.value === login);
+          if (o) { o.disabled = false; o.hidden = false; s.value = login; }
+        }, was);
         const [resp] = await Promise.all([
           page.waitForNavigation(),
           page.click('form#ticket-update button[type=submit]'),

@@ -404,8 +404,24 @@ ticket_index_add_covers_both_partitions(void **state)
     assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:* 1");
     /* the customer page's list (issue 13): score = created */
     assert_has_line(f, "ZADD tk:{ix}:cust:tickets:3 1700000000 7");
-    /* 5 sorts + 6 sorts + 2 counts + customer + gen */
-    assert_int_equal(f->cmds.n, 15);
+    /* the class partitions: numeric sorts only, no counts */
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:open:o:-:by:upd "
+                    "1700000000 7");
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:open:o:*:by:pri "
+                    "21700000000 7");
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:all:o:*:by:crt 7 7");
+    assert_no_line_prefix(f, "s:open:o:-:by:ttl");
+    assert_no_line_prefix(f, "s:all:o:-:");
+    /* the list row, fields joined by 0x1f (decoded as '|'), with the
+     * tags (none) and the customer id last */
+    assert_has_line(f, "HSET tk:{ix}:rows 7 7|Gewahrsam nach Demo|"
+                    "Ana Beispiel|ana@example.net|legal||1|2|1700000000|"
+                    "1700000000||3");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts:pri legal:1:-:2 1");
+    assert_has_line(f, "HINCRBY tk:{ix}:counts:pri legal:1:*:2 1");
+    /* 5 sorts + 6 sorts + 2 counts + 2 priority counts + 3 x 3 class
+     * sorts + 1 row + the customer's list */
+    assert_int_equal(f->cmds.n, 27);
 }
 
 
@@ -469,9 +485,13 @@ ticket_update_moves_index_and_records_history(void **state)
                     "field state from 1 to 2");
     assert_int_equal(count_prefix(f, "XADD tk:{t:7}:history"), 3);
     assert_int_equal(count_prefix(f, "HSET tk:{t:7} "), 1);
-    /* 11 index sets and the customer's list (issue 13) each way */
-    assert_int_equal(count_prefix(f, "ZREM"), 12);
-    assert_int_equal(count_prefix(f, "ZADD"), 12);
+    /* 11 index sets, 9 class sets and the customer's list each way */
+    assert_int_equal(count_prefix(f, "ZREM"), 21);
+    assert_int_equal(count_prefix(f, "ZADD"), 21);
+    assert_has_line(f, "ZREM tk:{ix}:g:legal:s:open:o:-:by:upd 7");
+    assert_has_line(f, "ZADD tk:{ix}:g:ALSO:s:open:o:franka:by:upd "
+                    "1700000100 7");
+    assert_int_equal(count_prefix(f, "HSET tk:{ix}:rows 7 "), 1);
     /* one generation bump per change, not one per index pass */
     assert_int_equal(count_prefix(f, "INCR tk:{ix}:gen"), 1);
 }
@@ -520,8 +540,13 @@ ticket_update_in_place_only_rescores(void **state)
     decode_all(f);
 
     assert_int_equal(count_prefix(f, "ZREM"), 0);
-    /* upd, crt, pri in the owner partition and in "*" */
-    assert_int_equal(count_prefix(f, "ZADD"), 6);
+    /* upd, crt, pri in the owner partition and in "*"; the 3 x 3 class
+     * sorts; the customer's list (a ZADD replaces the score) */
+    assert_int_equal(count_prefix(f, "ZADD"), 16);
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:open:o:*:by:upd "
+                    "1700000300 7");
+    /* the list row follows every change (title, "updated") */
+    assert_int_equal(count_prefix(f, "HSET tk:{ix}:rows 7 "), 1);
     assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:-:by:upd 1700000300 7");
     assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:*:by:upd 1700000300 7");
     assert_no_line_prefix(f, "by:ttl");
@@ -551,7 +576,9 @@ ticket_index_puts_unassigned_auto_under_bang(void **state)
     assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:* 1");
     assert_no_line_prefix(f, "o:-:");
     assert_no_line_prefix(f, "o:!:by:own");
-    assert_int_equal(f->cmds.n, 15);
+    assert_has_line(f, "ZADD tk:{ix}:g:legal:s:open:o:!:by:upd "
+                    "1700000000 7");
+    assert_int_equal(f->cmds.n, 27);
 }
 
 
@@ -700,7 +727,7 @@ ticket_create_writes_indexes_and_history(void **state)
     decode_all(f);
 
     assert_int_equal(count_prefix(f, "HSET tk:{t:7} "), 1);
-    assert_int_equal(count_prefix(f, "ZADD"), 12);   /* + customer list */
+    assert_int_equal(count_prefix(f, "ZADD"), 21);   /* + customer list */
     /* no from/to at all for the creation (the stream has no null) */
     assert_has_line(f, "XADD tk:{t:7}:history * time 1700000000 by system "
                     "field created");
