@@ -20,7 +20,7 @@ PACKAGES=(
     dovecot-imapd postfix gnupg wrk valgrind chromium fonts-dejavu-core
     libredis-perl libmail-imapclient-perl libtest-tcp-perl libio-socket-ssl-perl
     libcmocka-dev libcrypt-dev zlib1g-dev
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev unzip
 )
 
 say() { printf 'deps: %s\n' "$*" >&2; }
