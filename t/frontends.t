@@ -70,6 +70,20 @@ subtest 'sessions: made on A, used on B, ended on A' => sub {
     is $a2->get('/overview/all')->{status}, 200, 'A knows it';
     $b2->logout;
     isnt $a2->get('/overview/all')->{status}, 200, 'logged out on B: gone on A';
+
+    # a balancer without stickiness: the login form from A, posted to B
+    # (the CSRF token is a double-submit cookie, no per-server secret)
+    my $c = client_on($A);
+    my $csrf = $c->get('/login')->dom->at('form#login input[name=csrf]')->attr('value');
+    my $res2 = $c->post($B->url('/login'), [ login => 'bert', password => $pw{bert}, csrf => $csrf ]);
+    is $res2->{status}, 303, 'login form of A, sent to B: signed in';
+    is $c->get('/overview/all')->{status}, 200, 'and that session works on A';
+    my $page = $c->get($B->url('/overview/all'));
+    is $page->{status}, 200, 'and on B';
+    $c->get('/overview/all');        # the CSRF token of A's page
+    is $c->post($B->url('/logout'), [ csrf => $c->csrf ])->{status}, 303,
+        'a POST to B with the token of A\'s page';
+    isnt $c->get('/overview/all')->{status}, 200, 'signed out everywhere';
 };
 
 subtest 'login rate limit: per account, counted on both' => sub {
