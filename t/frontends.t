@@ -17,6 +17,7 @@ use Time::HiRes ();
 use File::Path qw(make_path);
 use Net::EmptyPort qw(empty_port wait_port);
 use TK;
+use SMTPTest;
 require "$FindBin::Bin/mail_lib.pl";
 
 # front end A: the harness' own nginx
@@ -29,6 +30,8 @@ $tk->add_group('Zivilrecht');
 # on the same Redis
 my $B = FE->new($tk, 'nginx-b');
 my $A = FE->wrap($tk);
+# front end C: no page cache at all -- what B must show byte for byte
+my $C = FE->new($tk, 'nginx-c', location => 'ticket_cache off;');
 
 my %pw = (
     anna => $tk->add_user('anna', name => 'Anna A', rights => 'ALSO:full', lang => 'en'),
@@ -133,6 +136,9 @@ my $last_mail = $first;
 my $ca = $tk->login_client('anna', $pw{anna});          # writes through A
 my $cb = client_on($B);                                 # reads through B
 is $cb->login('anna', $pw{anna})->{status}, 303, 'anna also on B';
+# the same session on C: the same page head, CSRF token included
+my $cc = client_on($C);
+$cc->jar->{$_} = $cb->jar->{$_} for keys %{ $cb->jar };
 my $token = $tk->add_token('anna');
 
 sub row {
@@ -161,6 +167,7 @@ sub b_now {
     my $page = $cb->get("/t/$num");
     my $t = $tk->ticket_hash($num);
     return {
+        num      => $num,
         row      => $tr,
         row_title => $tr ? decode_utf8($tr->at('td.title a')->text) : undef,
         row_state => $tr && ($tr->attr('class') // '') =~ /state-(\d)/ ? $1 : undef,
@@ -177,10 +184,21 @@ sub b_now {
     };
 }
 
-# B agrees with Redis on everything the three views show of ticket num
+# B agrees with Redis on everything the three views show of ticket num,
+# and its pages are the very pages C renders from Redis without a cache
 sub b_agrees {
     my ($what, $v) = @_;
     my $t = $v->{redis};
+    my $num = $v->{num};
+    for my $path ('/overview/all', "/t/$num") {
+        my ($b, $c) = ($cb->get($path), $cc->get($path));
+        is $b->{status}, $c->{status}, "$what: $path, same status on B and C";
+        ok $b->{content} eq $c->{content}, "$what: $path on B is the page C renders uncached"
+            or diag_diff($b->{content}, $c->{content});
+    }
+    my $path = '/api/v1/tickets?overview=all&sort=number&dir=asc';
+    is $cb->api(GET => $path, $token)->{content}, $cc->api(GET => $path, $token)->{content},
+        "$what: API list on B = C's";
     ok $v->{row}, "$what: B's overview has the row" or return;
     is $v->{row_title}, decode_utf8($t->{title}), "$what: B's overview title";
     is $v->{row_state}, $t->{state}, "$what: B's overview state";
@@ -195,9 +213,20 @@ sub b_agrees {
     is $v->{api}{owner} // '', $t->{owner} // '', "$what: API owner" if exists $v->{api}{owner};
 }
 
+sub diag_diff {
+    my ($x, $y) = @_;
+    my @x = split /\n/, $x;
+    my @y = split /\n/, $y;
+    for my $i (0 .. ($#x > $#y ? $#x : $#y)) {
+        next if ($x[$i] // '') eq ($y[$i] // '');
+        diag "line $i\n  B: " . ($x[$i] // '') . "\n  C: " . ($y[$i] // '');
+        return;
+    }
+}
+
 # Warm B, write through A (or elsewhere), then B's next views.
 sub through_a {
-    my ($what, $write, $check) = @_;
+    my ($what, $write, $check, %o) = @_;
     subtest $what => sub {
         warm_b();
         my $before = $tk->ticket_hash($n);
@@ -207,7 +236,7 @@ sub through_a {
         Time::HiRes::sleep(0.05) while time <= ($before->{updated} // 0);
         $write->();
         my $after = $tk->ticket_hash($n);
-        isnt $after->{rev}, $before->{rev}, 'the write bumped the ticket\'s rev';
+        isnt $after->{rev}, $before->{rev}, 'the write bumped the ticket\'s rev' unless $o{no_rev};
         my $v = b_now();
         b_agrees($what, $v);
         $check->($v) if $check;
@@ -236,6 +265,8 @@ subtest 'a change behind the write path\'s back is not seen on B (B caches)' => 
     my $v = b_now();
     is $v->{row_title}, decode_utf8($t->{title}), 'B\'s overview: the cached page';
     is api_list($cb)->{$n}{title}, decode_utf8($t->{title}), 'B\'s API list: the cached one';
+    isnt $cb->get('/overview/all')->{content}, $cc->get('/overview/all')->{content},
+        'B\'s overview differs from what C renders uncached (the comparison below can fail)';
     $tk->ctl('ticket', 'update', $n, '--title', $t->{title});
 };
 
@@ -310,6 +341,50 @@ through_a('ticketctl ticket update', sub {
     $tk->ctl('ticket', 'update', $n, '--title', 'Frist (ticketctl)', '--state', 'open');
 }, sub { is $_[0]{row_title}, 'Frist (ticketctl)', 'B: the new title' });
 
+through_a('a note through A\'s API', sub {
+    my $res = $ca->api(POST => "/api/v1/tickets/$n/articles", $token,
+        content => $tk->json->encode({ type => 'note', body => "Notiz per API\n" }));
+    is $res->{status}, 201, 'noted by API' or diag $res->{content};
+}, sub { like $_[0]{bodies}, qr/Notiz per API/, 'B shows it' });
+
+through_a('the customer edited through A', sub {
+    my $id = $tk->ticket_hash($n)->{customer};
+    ok $id, 'the ticket has a customer';
+    $ca->get("/customers/$id");
+    my $res = $ca->post_csrf("/customers/$id", [ name => 'Kim Kundin', email => 'kim@example.net',
+        organisation => 'Mieterverein Süd', notes => 'per A' ]);
+    is $res->{status}, 303, 'saved';
+}, undef, no_rev => 1);
+
+through_a('anna renames herself on A (owner choice, page head)', sub {
+    is $ca->submit('/profile', 'form#profile', name => 'Anna Umbenannt')->{status}, 303, 'renamed';
+}, sub {
+    my ($v) = @_;
+    is $v->{page}->dom->at('#user .name')->text, 'Anna Umbenannt', 'B\'s page head';
+    my ($opt) = grep { ($_->attr('value') // '') eq 'anna' } $v->{page}->dom->find('select#f-owner option');
+    like $opt ? $opt->text : '', qr/Anna Umbenannt/, 'B\'s owner choice';
+}, no_rev => 1);
+
+through_a('bert (the owner) renamed by ticketctl', sub {
+    $tk->ctl('user', 'set', 'bert', '--name', 'Bert Neu');
+}, sub {
+    like $_[0]{page}->dom->at('.meta-owner')->text, qr/Bert Neu/, 'B\'s ticket page: the owner\'s new name';
+}, no_rev => 1);
+
+subtest 'an article split off through A: both tickets current on B' => sub {
+    warm_b();
+    my @ids = $tk->redis->lrange(tk_key_ticket_arts($n), 0, -1);
+    my $art = $ids[-1];
+    $ca->get("/t/$n/a/$art/split");
+    my $res = $ca->post_csrf("/t/$n/a/$art/split", [ rev => $tk->ticket_hash($n)->{rev} ]);
+    is $res->{status}, 303, 'split' or diag $res->{content};
+    my ($x) = ($res->location // '') =~ m{/t/(\d+)$};
+    ok $x, 'into a new ticket' or return;
+    b_agrees('split source', b_now($n));
+    b_agrees('split target', b_now($x));
+    is b_now($n)->{articles}, @ids - 1, 'B: one article less on the source';
+};
+
 subtest 'a new ticket through a mail shows on B\'s overview and API list' => sub {
     warm_b();
     my $mail = MB::mail(from => 'Lea <lea@example.net>', to => 'also@example.org',
@@ -337,6 +412,26 @@ subtest 'a merge through A: both tickets current on B' => sub {
     is $src->{articles}, $src->{narts}, 'merge source: B\'s ticket page has its articles (none)';
 };
 
+subtest 'the outbox role sends the reply: its delivery state current on B' => sub {
+    my $r = $tk->redis;
+    my ($queued) = grep { ($r->hget(tk_key_article($n, $_), 'delivery') // '') eq 'queued' }
+        $r->lrange(tk_key_ticket_arts($n), 0, -1);
+    ok $queued, 'the reply of A waits in the outbox' or return;
+    warm_b();
+    my $before = $tk->ticket_hash($n);
+    my $smtp = SMTPTest->start($tk);
+    MB::write_conf($tk, extra => 'smtp.url = ' . $smtp->url . "\n");
+    $tk->spawn('outbox', MB::bin(), '-c', MB::conf($tk), 'outbox');
+    TK::wait_for('the reply sent', 20, sub {
+        ($r->hget(tk_key_article($n, $queued), 'delivery') // '') eq 'sent' });
+    $tk->stop_proc('outbox');
+    isnt $tk->ticket_hash($n)->{rev}, $before->{rev}, 'the delivery bumped the rev';
+    my $v = b_now();
+    b_agrees('delivered', $v);
+    is $v->{page}->dom->at("article#a-$queued p.delivery")->attr('data-state'), 'sent',
+        'B\'s ticket page: sent';
+};
+
 subtest 'a write through B shows on A as well' => sub {
     $ca->get('/overview/all') for 1 .. 2;
     $ca->get("/t/$n") for 1 .. 2;
@@ -360,11 +455,11 @@ package FE;
 sub wrap { my ($class, $tk) = @_; bless { tk => $tk, port => $tk->port }, $class }
 
 sub new {
-    my ($class, $tk, $name) = @_;
+    my ($class, $tk, $name, %o) = @_;
     my $prefix = $tk->dir . "/$name";
     File::Path::make_path("$prefix/conf", "$prefix/logs", "$prefix/tmp");
     my $port = Net::EmptyPort::empty_port();
-    TK::write_file("$prefix/conf/nginx.conf", $tk->nginx_conf(prefix => $prefix, port => $port));
+    TK::write_file("$prefix/conf/nginx.conf", $tk->nginx_conf(prefix => $prefix, port => $port, %o));
     $tk->spawn($name, 'nginx', '-p', $prefix, '-c', "$prefix/conf/nginx.conf", '-g', 'daemon off;');
     Net::EmptyPort::wait_port({ port => $port, max_wait => 10 })
         or die "$name did not start:\n" . TK::tail("$prefix/logs/error.log", 20);
