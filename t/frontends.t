@@ -5,7 +5,9 @@
 # shows on front end B a page older than a write made through front end A,
 # whatever the write (reply, note, state, rename, tags, owner, a mail
 # through mailbridge, the API), on the overview, the ticket page and the
-# API list.
+# API list: B's pages are byte for byte what front end C (no cache)
+# renders.  And after a lost Redis link (failover, restart) nothing cached
+# before it is served.
 use strict;
 use warnings;
 use FindBin;
