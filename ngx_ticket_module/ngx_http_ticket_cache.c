@@ -236,6 +236,32 @@ ngx_http_ticket_cache_generation(ngx_http_request_t *r,
 }
 
 
+/* After a lost link: the versions may count again on other data. */
+void
+ngx_http_ticket_cache_relinked(ngx_http_ticket_main_conf_t *mcf,
+    ngx_log_t *log)
+{
+    ngx_http_ticket_cache_t  *cache;
+
+    if (mcf->cache_zone == NULL) {
+        return;
+    }
+
+    cache = mcf->cache_zone->data;
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "ticket: redis is back after a lost link (failover or "
+                  "restart): the page cache starts over");
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+    ngx_http_ticket_cache_flush(cache);
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    /* the new server's generation is the one to compare with */
+    ngx_http_ticket_cache_gen_known = 0;
+}
+
+
 /* ---- get and put -------------------------------------------------------- */
 
 ngx_int_t

@@ -48,6 +48,15 @@ void ngx_http_ticket_cache_generation(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t gen);
 
 /*
+ * The worker's Redis link is ready again after it was lost (a failover,
+ * a restart): the server may not be the one the cached pages were read
+ * from -- a promoted replica that missed the last writes counts up to the
+ * same versions with other data.  Everything cached so far is dropped.
+ */
+void ngx_http_ticket_cache_relinked(ngx_http_ticket_main_conf_t *mcf,
+    ngx_log_t *log);
+
+/*
  * item->key and item->version set: NGX_OK with flags, meta and body (a
  * copy in r->pool), or NGX_DECLINED (not there, or another version).
  */

@@ -9,6 +9,7 @@
  */
 
 #include "ngx_http_ticket_redis.h"
+#include "ngx_http_ticket_cache.h"
 
 
 #define NGX_HTTP_TICKET_BACKOFF_MIN      100
@@ -246,6 +247,12 @@ ngx_http_ticket_conn_advance(ngx_http_ticket_conn_t *conn)
                       &ngx_http_ticket_endpoint_addr(w->mcf->endpoint)->text,
                       TK_SCHEMA_VERSION);
 
+        /* pages cached before may be of another server's data */
+        if (conn->was_ready) {
+            ngx_http_ticket_cache_relinked(w->mcf, w->log);
+        }
+
+        conn->was_ready = 1;
         conn->state = NGX_HTTP_TICKET_READY;
         conn->backoff = NGX_HTTP_TICKET_BACKOFF_MIN;
         conn->tried = 0;

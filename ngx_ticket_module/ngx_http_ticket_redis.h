@@ -114,6 +114,8 @@ struct ngx_http_ticket_conn_s {
     unsigned                       logged_down:1;
     unsigned                       logged_schema:1;
     unsigned                       logged_role:1;
+    unsigned                       was_ready:1;    /* ready once: a later
+                                                      ready is a relink */
     unsigned                       auth_pending:1; /* tx: AUTH reply next */
     unsigned                       subscriber:1;   /* w->sub */
     unsigned                       subscribed:1;   /* SUBSCRIBE confirmed */
