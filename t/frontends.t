@@ -264,6 +264,7 @@ subtest 'a change behind the write path\'s back is not seen on B (B caches)' => 
     warm_b();
     my $t = $tk->ticket_hash($n);
     $tk->redis->hset(tk_key_ticket($n), 'title', 'Heimlich');
+    $tk->redis->hdel(TK_KEY_INDEX_ROWS, $n);    # the list row too (read from the hash)
     my $v = b_now();
     is $v->{row_title}, decode_utf8($t->{title}), 'B\'s overview: the cached page';
     is api_list($cb)->{$n}{title}, decode_utf8($t->{title}), 'B\'s API list: the cached one';
@@ -445,6 +446,7 @@ subtest 'after a lost link (failover, restart) nothing cached before is served' 
     # the new primary's data at the same versions: a title the write
     # path never bumped for (as if written before a failover lost gen)
     $r->hset(tk_key_ticket($n), 'title', 'Nach dem Failover');
+    $r->hdel(TK_KEY_INDEX_ROWS, $n);
     is $cb->get('/overview/all')->{status}, 200, 'B still serves';
     $r->client_kill('TYPE', 'normal');       # what Sentinel does to a demoted primary
     my $ov;
