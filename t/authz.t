@@ -251,7 +251,7 @@ my @ROUTES = (
     # own to delete, {SD} a shared one to delete), templates ({P}, {PD}),
     # data protection (admins; the API says 403 "admins only" to agents)
     [ GET  => '/text-modules',                       'user' ],
-    [ GET  => '/text-modules?edit={M}',              'user' ],   # another's id: the own list, without it (below)
+    [ GET  => '/text-modules?edit={M}',              'own' ],
     [ POST => '/text-modules/save',                  'user', [ keyword => '', name => '', body => '' ] ],
     [ POST => '/text-modules/save',                  'own', [ id => '{M}', keyword => '', name => '', body => '' ] ],
     [ POST => '/text-modules/delete',                'own', [ id => '{MD}' ] ],
@@ -516,7 +516,7 @@ subtest 'overviews and their counts leave the ticket out' => sub {
 subtest 'no oracle: an invisible ticket looks like none at all' => sub {
     my $a = $web{none}->get("/t/$t_also");
     my $b = $web{none}->get('/t/999999');
-    is $a->{status}, 404, '404';
+    is $a->{status}, 404, 'the ticket page: 404';
     is $a->{content}, $b->{content}, 'the same page as a ticket that does not exist';
     my $ja = $tk->client->api(GET => "/api/v1/tickets/$t_also", $tok{none});
     my $jb = $tk->client->api(GET => '/api/v1/tickets/999999', $tok{none});
@@ -687,7 +687,9 @@ subtest 'casework and saved overviews: no way around the group right' => sub {
     unlike $tk->client->api(GET => '/api/v1/text_modules?q=', $tok{none})->{content}, qr/rootmod|Root Modul/,
         'root\'s own module: not in none\'s list';
     my $ed = $web{reader}->get("/text-modules?edit=$fx{M}");
-    unlike $ed->{content}, qr/rootmod|Root Modul|Liebe \{\{/, 'root\'s module id in ?edit=: not shown to reader';
+    is $ed->{content}, $web{reader}->get('/text-modules?edit=999999')->{content},
+        'root\'s module id in ?edit=: the 404 of one that does not exist';
+    unlike $ed->{content}, qr/rootmod|Root Modul|Liebe \{\{/, '  nothing of it';
     # "::keyword" in a note on a ticket one cannot see: 404, nothing written
     my $before = snapshot();
     my $n = japi(POST => "/api/v1/tickets/$t_cust/articles", $tok{none}, { type => 'note', body => '::geteilt' });
