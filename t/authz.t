@@ -156,6 +156,8 @@ my %fx;
         shared => 1, vgroups => 'Zivilrecht'));
     $fx{S}  = saved_id($web{root}->submit('/overview/all', 'form#overview-save', name => 'Alle geteilt',
         shared => 1));
+    $fx{SOD} = saved_id($web{root}->submit('/overview/all', 'form#overview-save', name => 'Geteilt weg',
+        shared => 1));
     $fx{R}  = '1700000000000-0';
     $r->hset(tk_key_dp_result($fx{R}), TK_F_DP_OP, 'export', TK_F_DP_STATUS, 'done',
         TK_F_DP_MESSAGE, 'ok', TK_F_DP_TICKETS, 1, TK_F_DP_ARTICLES, 1, TK_F_DP_FILE, '{"export":1}');
@@ -277,6 +279,7 @@ my @ROUTES = (
     [ POST => '/overview/{OD}/delete',               'own' ],
     [ GET  => '/overview/{Z}',                       'ziv' ],
     [ GET  => '/admin/overviews',                    'admin' ],
+    [ POST => '/admin/overviews',                    'admin', [ id => '{SOD}' ] ],   # deletes a shared one
     # the API (bearer tokens)
     [ GET   => '/api/v1/me',                         'user' ],
     [ GET   => '/api/v1/tickets',                    'user' ],
@@ -383,7 +386,7 @@ sub fill {
     $s =~ s/\{K\}/$k_pdf/g;
     $s =~ s/\{Q\}/$qid/g;
     $s =~ s/\{C\}/$c_also/g;
-    $s =~ s/\{(MD|M|SD|PD|P|OD|O|Z|R)\}/$fx{$1}/g;
+    $s =~ s/\{(MD|M|SOD|SD|PD|P|OD|O|Z|R)\}/$fx{$1}/g;
     return $s;
 }
 
@@ -662,6 +665,16 @@ subtest 'casework and saved overviews: no way around the group right' => sub {
     like $l->{content}, qr/Nur Ziv/, '  control: none has the Zivilrecht one';
     unlike $l->{content}, qr/Root privat/, '  but not root\'s own';
     ok !$web{reader}->get('/')->dom->at(qq{nav#overviews a[data-overview="$fx{Z}"]}), 'not in reader\'s sidebar';
+    # another's overview id in "save changes", a shared one's in delete
+    my @keys = (tk_key_user_overviews('root'), TK_KEY_OVERVIEWS);
+    my @was = map { $r->dump($_) // '' } @keys;
+    my $h = $web{none}->post_csrf('/overview/save', [ name => 'Gekapert', def => '', id => $fx{O} ]);
+    my $k = $web{full}->post_csrf('/overview/save', [ name => 'Gekapert', def => '', id => $fx{S}, shared => 1 ]);
+    my $d = $web{none}->post_csrf("/overview/$fx{Z}/delete", []);
+    is $d->{status}, 404, "a shared overview's delete by an agent: 404";
+    is_deeply [ map { $r->dump($_) // '' } @keys ], \@was,
+        "root's own and the shared overviews unchanged (save with their id: $h->{status}, $k->{status})";
+    unlike $web{root}->get("/overview/$fx{O}")->{content}, qr/Gekapert/, '  root\'s still has its name';
     # a group one cannot read, saved into an own overview: dropped
     my $res = $web{none}->submit('/overview/all?group=ALSO', 'form#overview-save', name => 'Fremde Gruppe');
     if ($res->{status} == 303) {
