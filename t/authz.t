@@ -315,6 +315,7 @@ my @ROUTES = (
     [ GET   => '/api/v1/text_modules?q=&ticket={T}', 'ticket_read' ],
     [ GET   => '/api/v1/templates',                  'user' ],
     [ GET   => '/api/v1/customers/a%40example.org/export', 'admin403' ],
+    [ GET   => '/api/v1/customers/kein-adresse/export', 'admin403' ],   # rights before the 422
     [ POST  => '/api/v1/customers/a%40example.org/erase',  'admin403', { mode => 'bogus' } ],
     [ GET   => '/api/v1/customers/requests/{R}',     'admin403' ],
     [ GET   => '/api/v1/overviews',                  'user' ],
