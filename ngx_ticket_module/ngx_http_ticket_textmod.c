@@ -173,11 +173,17 @@ ngx_http_ticket_textmods_loaded(ngx_http_request_t *r,
 
     tm->list = &ctx->replies[0];
 
+    /* another list's id (someone else's module) does not exist here,
+     * neither to edit (?edit=) nor to save or delete */
     if (tm->op == NGX_TM_SHOW) {
+        if (tm->edit.len
+            && !ngx_http_ticket_textmods_has(tm->list, &tm->edit))
+        {
+            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+        }
         return ngx_http_ticket_textmods_render(r, ctx);
     }
 
-    /* another list's id (someone else's module) does not exist here */
     if (tm->id.len && !ngx_http_ticket_textmods_has(tm->list, &tm->id)) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }

@@ -25,7 +25,9 @@ plan skip_all => 'build/mailbridge is not built' unless TK::mailbridge_bin();
 
 my $SECRET = 'Quokkafrist';          # in the ALSO ticket only
 
-my $tk = TK->new;
+# the public request form (ticket_form): anonymous by design, its own
+# location; the "request form" subtest below
+my $tk = TK->new(server => 'location = /form { ticket; ticket_form on; ticket_form_group legal; }');
 $tk->standard_groups;                # ALSO, legal (all agents), Zivilrecht
 MB::write_conf($tk);
 my $r = $tk->redis;
@@ -111,6 +113,57 @@ my $revoked = $tk->add_token('full');
 $tk->ctl('token', 'revoke', $revoked);
 $web{anon} = $tk->client;
 
+# ---- casework and overview fixtures (issue 14, authz3) ---------------------
+# root's own text modules and saved overviews ({M}, {O}; {MD}, {OD} to be
+# deleted by their row), shared ones and templates ({SD}, {PD} to delete),
+# a data-protection request with its result ({R}), a shared overview for
+# Zivilrecht only ({Z}) and one for everyone ({S}).
+sub saved_id {
+    my ($res) = @_;
+    my ($id) = ($res->header('location') // '') =~ m{overview/(\d+)$};
+    die "no saved overview: $res->{status}\n" unless $id;
+    return $id;
+}
+my %fx;
+{
+    my $new_tm = sub {
+        my ($who, $path, $set, %f) = @_;
+        my %old = map { $_ => 1 } $r->smembers($set);
+        is $web{$who}->post_csrf($path, [ %f ])->{status}, 303, "$path: $f{keyword}";
+        my ($id) = grep { !$old{$_} } $r->smembers($set);
+        return $id;
+    };
+    $fx{M}  = $new_tm->('root', '/text-modules/save', tk_key_user_textmods('root'),
+        keyword => 'rootmod', name => 'Root Modul', body => 'Liebe {{customer.name}}');
+    $fx{MD} = $new_tm->('root', '/text-modules/save', tk_key_user_textmods('root'),
+        keyword => 'rootweg', name => 'Root weg', body => 'x');
+    $new_tm->('root', '/admin/text-modules/save', TK_KEY_TEXTMODS,
+        keyword => 'geteilt', name => 'Geteilt', body => 'Hallo {{customer.name}}');
+    $fx{SD} = $new_tm->('root', '/admin/text-modules/save', TK_KEY_TEXTMODS,
+        keyword => 'geteiltweg', name => 'Geteilt weg', body => 'x');
+    my $new_tp = sub {
+        my (%f) = @_;
+        my %old = map { $_ => 1 } $r->smembers(TK_KEY_TEMPLATES);
+        is $web{root}->post_csrf('/admin/templates/save', [ %f ])->{status}, 303, "template $f{name}";
+        my ($id) = grep { !$old{$_} } $r->smembers(TK_KEY_TEMPLATES);
+        return $id;
+    };
+    $fx{P}  = $new_tp->(name => 'Vorlage', subject => 'Betreff', body => 'Für {{customer.name}}');
+    $fx{PD} = $new_tp->(name => 'Vorlage weg', subject => 'Weg', body => 'x');
+    $fx{O}  = saved_id($web{root}->submit('/overview/all', 'form#overview-save', name => 'Root privat'));
+    $fx{OD} = saved_id($web{root}->submit('/overview/all', 'form#overview-save', name => 'Root weg'));
+    $fx{Z}  = saved_id($web{root}->submit('/overview/all', 'form#overview-save', name => 'Nur Ziv',
+        shared => 1, vgroups => 'Zivilrecht'));
+    $fx{S}  = saved_id($web{root}->submit('/overview/all', 'form#overview-save', name => 'Alle geteilt',
+        shared => 1));
+    $fx{SOD} = saved_id($web{root}->submit('/overview/all', 'form#overview-save', name => 'Geteilt weg',
+        shared => 1));
+    $fx{R}  = '1700000000000-0';
+    $r->hset(tk_key_dp_result($fx{R}), TK_F_DP_OP, 'export', TK_F_DP_STATUS, 'done',
+        TK_F_DP_MESSAGE, 'ok', TK_F_DP_TICKETS, 1, TK_F_DP_ARTICLES, 1, TK_F_DP_FILE, '{"export":1}');
+    ok $fx{$_}, "fixture {$_} = $fx{$_}" for sort keys %fx;
+}
+
 # ---- the table ----------------------------------------------------------
 #
 # [ METHOD, PATH, CLASS, BODY ]   BODY: form pairs (pages) or a JSON
@@ -121,6 +174,8 @@ $web{anon} = $tk->client;
 #   admin         admins (everyone else: 404)
 #   admin403      admins (agents: 403, the page says why)
 #   group         who may read the group the path names (ALSO)
+#   own           root's own text module or saved overview (others: 404)
+#   ziv           a shared overview for Zivilrecht readers (none; others 404, root too)
 #   session       sign-in and out, tested on their own below
 # Paths: {T} ticket, {A} article, {K} attachment, {Q} quarantine id,
 # {C} a customer whose only ticket is in ALSO.
@@ -194,6 +249,37 @@ my @ROUTES = (
     [ GET  => '/admin/triggers',                     'admin' ],
     [ POST => '/admin/triggers/save',                'admin', [ name => '' ] ],
     [ POST => '/admin/triggers/delete',              'admin', [ id => '999999' ] ],
+    # casework (issue 14 authz3): text modules ({M} root's own, {MD} root's
+    # own to delete, {SD} a shared one to delete), templates ({P}, {PD}),
+    # data protection (admins; the API says 403 "admins only" to agents)
+    [ GET  => '/text-modules',                       'user' ],
+    [ GET  => '/text-modules?edit={M}',              'own' ],
+    [ POST => '/text-modules/save',                  'user', [ keyword => '', name => '', body => '' ] ],
+    [ POST => '/text-modules/save',                  'own', [ id => '{M}', keyword => '', name => '', body => '' ] ],
+    [ POST => '/text-modules/delete',                'own', [ id => '{MD}' ] ],
+    [ GET  => '/text-modules.json?q=',               'user' ],
+    [ GET  => '/text-modules.json?q=&ticket={T}',    'ticket_read' ],
+    [ GET  => '/admin/text-modules',                 'admin' ],
+    [ POST => '/admin/text-modules/save',            'admin', [ keyword => '', name => '', body => '' ] ],
+    [ POST => '/admin/text-modules/delete',          'admin', [ id => '{SD}' ] ],
+    [ GET  => '/admin/templates',                    'admin' ],
+    [ GET  => '/admin/templates?edit={P}',           'admin' ],
+    [ POST => '/admin/templates/save',               'admin', [ name => '' ] ],
+    [ POST => '/admin/templates/delete',             'admin', [ id => '{PD}' ] ],
+    [ GET  => '/t/{T}?template={P}',                 'ticket_read' ],
+    [ GET  => '/admin/customers',                    'admin' ],
+    [ GET  => '/admin/customers?request={R}',        'admin' ],
+    [ GET  => '/admin/customers/download?request={R}', 'admin' ],
+    [ POST => '/admin/customers/export',             'admin', [ address => 'not an address' ] ],
+    [ POST => '/admin/customers/erase',              'admin', [ address => 'not an address', mode => 'x' ] ],
+    # overviews (issue 14 authz3): {O} root's own, {OD} root's own to
+    # delete, {Z} shared with Zivilrecht readers only (none, not root)
+    [ POST => '/overview/save',                      'user', [ name => '   ' ] ],
+    [ GET  => '/overview/{O}',                       'own' ],
+    [ POST => '/overview/{OD}/delete',               'own' ],
+    [ GET  => '/overview/{Z}',                       'ziv' ],
+    [ GET  => '/admin/overviews',                    'admin' ],
+    [ POST => '/admin/overviews',                    'admin', [ id => '{SOD}' ] ],   # deletes a shared one
     # the API (bearer tokens)
     [ GET   => '/api/v1/me',                         'user' ],
     [ GET   => '/api/v1/tickets',                    'user' ],
@@ -224,6 +310,18 @@ my @ROUTES = (
     [ GET   => '/api/v1/admin/outbox',               'admin' ],
     [ GET   => '/api/v1/admin/mail',                 'admin' ],
     [ GET   => '/api/v1/admin/quarantine',           'admin' ],
+    # casework and overviews (issue 14 authz3)
+    [ GET   => '/api/v1/text_modules?q=',            'user' ],
+    [ GET   => '/api/v1/text_modules?q=&ticket={T}', 'ticket_read' ],
+    [ GET   => '/api/v1/templates',                  'user' ],
+    [ GET   => '/api/v1/customers/a%40example.org/export', 'admin403' ],
+    [ GET   => '/api/v1/customers/kein-adresse/export', 'admin403' ],   # rights before the 422
+    [ POST  => '/api/v1/customers/a%40example.org/erase',  'admin403', { mode => 'bogus' } ],
+    [ GET   => '/api/v1/customers/requests/{R}',     'admin403' ],
+    [ GET   => '/api/v1/overviews',                  'user' ],
+    [ GET   => '/api/v1/overviews/all/tickets',      'user' ],
+    [ GET   => '/api/v1/overviews/{O}/tickets',      'own' ],
+    [ GET   => '/api/v1/overviews/{Z}/tickets',      'ziv' ],
 );
 
 # Not routes: literals of the routing code that name no address of
@@ -232,6 +330,13 @@ my %NOT_A_ROUTE = (
     '/static/'   => 'ticket_static_url default',
     '/admin/new' => 'the API admin rewrite builds "/admin" + path + "/new"',
     '/api'       => 'the API prefix, covered by every /api/v1 row',
+    # overview_def.c's tables of owner and overview kinds ({ "nobody",
+    # NGX_HTTP_TICKET_OWNER_NONE }): query values and name prefixes
+    '/anyone'      => 'owner=anyone, a filter value',
+    '/auto'        => 'owner=auto, a filter value',
+    '/nobody'      => 'owner=nobody, a filter value',
+    '/unassigned-' => 'the overview name unassigned-G (/overview/NAME)',
+    '/escalated-'  => 'the overview name escalated-G (/overview/NAME)',
 );
 
 # ---- the table covers the routing code ------------------------------------
@@ -282,6 +387,7 @@ sub fill {
     $s =~ s/\{K\}/$k_pdf/g;
     $s =~ s/\{Q\}/$qid/g;
     $s =~ s/\{C\}/$c_also/g;
+    $s =~ s/\{(MD|M|SOD|SD|PD|P|OD|O|Z|R)\}/$fx{$1}/g;
     return $s;
 }
 
@@ -327,7 +433,8 @@ sub allowed {
     my ($who, $class, $group) = @_;
     return 0 if $who =~ /^(anon|gone|revoked)$/;
     return 1 if $class eq 'user';
-    return $who eq 'root' if $class =~ /^admin/;
+    return $who eq 'root' if $class =~ /^(admin|own)/;
+    return $who eq 'none' if $class eq 'ziv';
     my $right = $group eq 'legal' ? 'full'
               : $group eq 'Zivilrecht' ? ($who eq 'none' ? 'full' : 'none')
               : { root => 'full', full => 'full', reader => 'read' }->{$who} // 'none';
@@ -413,7 +520,7 @@ subtest 'overviews and their counts leave the ticket out' => sub {
 subtest 'no oracle: an invisible ticket looks like none at all' => sub {
     my $a = $web{none}->get("/t/$t_also");
     my $b = $web{none}->get('/t/999999');
-    is $a->{status}, 404, '404';
+    is $a->{status}, 404, 'the ticket page: 404';
     is $a->{content}, $b->{content}, 'the same page as a ticket that does not exist';
     my $ja = $tk->client->api(GET => "/api/v1/tickets/$t_also", $tok{none});
     my $jb = $tk->client->api(GET => '/api/v1/tickets/999999', $tok{none});
@@ -533,6 +640,111 @@ subtest 'notifications: nothing about a ticket one can no longer read' => sub {
     my $page = $web{reader}->get('/notifications');
     is $page->{status}, 200, 'the page: 200';
     unlike $page->{content}, qr/Umzugwort|\/t\/$t\b/, '  without it';
+};
+
+subtest 'casework and saved overviews: no way around the group right' => sub {
+    # saved overviews: list and count never include an invisible ticket
+    my $s = $web{none}->get("/overview/$fx{S}");
+    is $s->{status}, 200, 'the shared overview for everyone: 200 for none';
+    unlike $s->{content}, qr{/t/$t_also\b|/t/$t_cust\b|$SECRET}, '  without the ALSO tickets';
+    # the shared overview is "all" saved: its count is the user's "all"
+    my $count = sub {
+        my ($who, $name) = @_;
+        my $c = $web{$who}->get("/overview/$fx{S}")->dom->at(qq{nav#overviews [data-overview="$name"] .count});
+        return $c ? $c->text : '';
+    };
+    is $count->('none', $fx{S}), $count->('none', 'all'), '  its count for none: the one of "all" (no ALSO ticket)';
+    is $count->('reader', $fx{S}), $count->('reader', 'all'), '  control: the same for reader';
+    my @rows = map { $_->attr('data-number') } $s->dom->find('table#tickets tr[data-number]');
+    is scalar(@rows), $count->('none', $fx{S}), '  as many rows as the count';
+    ok !(grep { $_ == $t_also || $_ == $t_cust } @rows), '  none of them in ALSO';
+    my $j = $tk->client->api(GET => "/api/v1/overviews/$fx{S}/tickets", $tok{none})->json;
+    ok !(grep { $_->{number} == $t_also || $_->{number} == $t_cust } @{ $j->{tickets} }), '  API: not listed';
+    my $l = $tk->client->api(GET => '/api/v1/overviews', $tok{none});
+    unlike $tk->client->api(GET => '/api/v1/overviews', $tok{reader})->{content}, qr/Nur Ziv|Root privat/,
+        'API overview list for reader: not the Zivilrecht one nor root\'s own';
+    like $l->{content}, qr/Nur Ziv/, '  control: none has the Zivilrecht one';
+    unlike $l->{content}, qr/Root privat/, '  but not root\'s own';
+    ok !$web{reader}->get('/')->dom->at(qq{nav#overviews a[data-overview="$fx{Z}"]}), 'not in reader\'s sidebar';
+    # another's overview id in "save changes", a shared one's in delete
+    my @keys = (tk_key_user_overviews('root'), TK_KEY_OVERVIEWS);
+    my @was = map { $r->dump($_) // '' } @keys;
+    my $h = $web{none}->post_csrf('/overview/save', [ name => 'Gekapert', def => '', id => $fx{O} ]);
+    my $k = $web{full}->post_csrf('/overview/save', [ name => 'Gekapert', def => '', id => $fx{S}, shared => 1 ]);
+    my $d = $web{none}->post_csrf("/overview/$fx{Z}/delete", []);
+    is $d->{status}, 404, "a shared overview's delete by an agent: 404";
+    is_deeply [ map { $r->dump($_) // '' } @keys ], \@was,
+        "root's own and the shared overviews unchanged (save with their id: $h->{status}, $k->{status})";
+    unlike $web{root}->get("/overview/$fx{O}")->{content}, qr/Gekapert/, '  root\'s still has its name';
+    # a group one cannot read, saved into an own overview: dropped
+    my $res = $web{none}->submit('/overview/all?group=ALSO', 'form#overview-save', name => 'Fremde Gruppe');
+    if ($res->{status} == 303) {
+        my $id = saved_id($res);
+        my $p = $web{none}->get("/overview/$id");
+        unlike $p->{content}, qr{/t/$t_also\b|$SECRET}, 'an own overview naming ALSO: still without its tickets';
+    } else {
+        ok $res->{status} == 404 || $res->{status} == 422, "an own overview naming ALSO: refused ($res->{status})";
+    }
+    # text modules and templates: placeholders of an invisible ticket
+    for my $path ("/text-modules.json?q=geteilt&ticket=$t_cust", "/t/$t_cust?template=$fx{P}") {
+        my $a = $web{none}->get($path);
+        is $a->{status}, 404, "$path for none: 404";
+        unlike $a->{content}, qr/Geheime|Mandantin|$SECRET/, '  no customer name';
+    }
+    my $x = $tk->client->api(GET => "/api/v1/text_modules?q=geteilt&ticket=$t_cust", $tok{none});
+    is $x->{status}, 404, 'API text modules filled for an invisible ticket: 404';
+    unlike $x->{content}, qr/Geheime|Mandantin/, '  no customer name';
+    is $x->{content}, $tk->client->api(GET => '/api/v1/text_modules?q=geteilt&ticket=999999', $tok{none})->{content},
+        '  the answer for a ticket that does not exist';
+    like $tk->client->api(GET => "/api/v1/text_modules?q=geteilt&ticket=$t_cust", $tok{reader})->{content},
+        qr/Hallo Geheime Mandantin/, '  control: filled for reader';
+    unlike $tk->client->api(GET => '/api/v1/text_modules?q=', $tok{none})->{content}, qr/rootmod|Root Modul/,
+        'root\'s own module: not in none\'s list';
+    my $ed = $web{reader}->get("/text-modules?edit=$fx{M}");
+    is $ed->{content}, $web{reader}->get('/text-modules?edit=999999')->{content},
+        'root\'s module id in ?edit=: the 404 of one that does not exist';
+    unlike $ed->{content}, qr/rootmod|Root Modul|Liebe \{\{/, '  nothing of it';
+    # "::keyword" in a note on a ticket one cannot see: 404, nothing written
+    my $before = snapshot();
+    my $n = japi(POST => "/api/v1/tickets/$t_cust/articles", $tok{none}, { type => 'note', body => '::geteilt' });
+    is $n->{status}, 404, '"::geteilt" in a note on an invisible ticket: 404';
+    unlike $n->{content}, qr/Geheime|Mandantin/, '  no customer name';
+    is changed($before, snapshot()), '', '  Redis unchanged';
+    # data protection: never runs for an agent
+    $before = snapshot();
+    for my $who (qw(none reader full)) {
+        my $e = $tk->client->api(GET => '/api/v1/customers/geheim.mandantin%40example.net/export', $tok{$who});
+        is $e->{status}, 403, "$who: export 403";
+        my $d = japi(POST => '/api/v1/customers/geheim.mandantin%40example.net/erase', $tok{$who}, { mode => 'delete' });
+        is $d->{status}, 403, "$who: erase 403";
+        unlike $e->{content} . $d->{content}, qr/Geheime|$SECRET/, '  nothing about the customer';
+        is $web{$who}->post_csrf('/admin/customers/erase', [ address => 'geheim.mandantin@example.net',
+            mode => 'delete', confirm => 'geheim.mandantin@example.net' ])->{status}, 404, "$who: the admin form 404";
+    }
+    is changed($before, snapshot()), '', 'no request written';
+};
+
+subtest 'the request form: anonymous, shows and changes no ticket' => sub {
+    my $c = $tk->client;
+    my $f = $c->get('/form');
+    is $f->{status}, 200, '/form: the form for anyone';
+    unlike $f->{content}, qr{/t/\d|$SECRET|Legalwort|Zivilwort|Kundin|csrf}i, '  names no ticket, customer or session';
+    my $before = snapshot();
+    for my $q ("/form?ticket=$t_also", "/form/$t_also", "/form?n=$t_also") {
+        my $res = $c->get($q);
+        unlike $res->{content} // '', qr/$SECRET|Kundin/, "$q: no ticket";
+    }
+    my $p = $c->post('/form', [ name => 'x', email => 'x@example.org', subject => 's', message => 'm',
+        ticket => $t_also, token => 'bogus' ]);
+    ok $p->{status} == 403 || $p->{status} == 422, "a post without a valid form token: refused ($p->{status})";
+    unlike $p->{content} // '', qr/$SECRET/, '  no secret';
+    my $snap = changed($before, snapshot());
+    unlike $snap, qr/\{t:/, 'no ticket key changed';
+    # the form is a location of its own (ticket_form on), not a route of
+    # the ticket app: beside it, /form/... is the app's 404
+    unlike $web{full}->get('/form')->{content}, qr/$SECRET|Full Test/, 'with a session: nothing of it shown';
+    is $web{full}->get('/form/')->{status}, 404, '/form/ in the app (ticket_form off): 404';
+    is $web{full}->post_csrf('/form/', [ name => 'x' ])->{status}, 404, '  also for a POST';
 };
 
 # ---- CSRF: every POST of the table -------------------------------------------
