@@ -4,7 +4,8 @@
  * WATCH pool, ngx_http_ticket_tx.c), opened to the endpoint's address
  * (ngx_http_ticket_endpoint.c), taken through the connect state machine
  * (AUTH, ROLE, schema), reconnected -- next address, then backoff -- and
- * driven by a hiredis adapter over nginx events.  Batches on these
+ * driven by a hiredis adapter over nginx events (ngx_http_ticket_adapter.c;
+ * with Sentinels, where to go next: ngx_http_ticket_sentinel.c).  Batches on these
  * connections: ngx_http_ticket_batch.c, above this file.
  */
 
@@ -12,16 +13,10 @@
 #include "ngx_http_ticket_cache.h"
 
 
-#define NGX_HTTP_TICKET_BACKOFF_MIN      100
-#define NGX_HTTP_TICKET_BACKOFF_MAX      5000
 #define NGX_HTTP_TICKET_SCHEMA_RECHECK   5000
 
 
 static void ngx_http_ticket_conn_retry(ngx_http_ticket_conn_t *conn);
-static void ngx_http_ticket_sentinel_retry(ngx_http_ticket_conn_t *conn,
-    ngx_http_ticket_endpoint_t *ep);
-static ngx_int_t ngx_http_ticket_sentinel_reply(ngx_http_ticket_conn_t *conn,
-    ngx_http_ticket_reply_t *rr);
 static void ngx_http_ticket_conn_lost(ngx_http_ticket_conn_t *conn,
     const redisAsyncContext *ac);
 static void ngx_http_ticket_conn_log_down(ngx_http_ticket_conn_t *conn,
@@ -34,26 +29,13 @@ static void ngx_http_ticket_on_disconnect(const redisAsyncContext *ac,
 static void ngx_http_ticket_conn_advance(ngx_http_ticket_conn_t *conn);
 static void ngx_http_ticket_conn_send(ngx_http_ticket_conn_t *conn,
     ngx_uint_t state);
-static void ngx_http_ticket_conn_refuse(ngx_http_ticket_conn_t *conn,
-    const char *why, ngx_str_t *detail);
 static void ngx_http_ticket_handshake_handler(redisAsyncContext *ac,
     void *reply, void *privdata);
-static void ngx_http_ticket_sub_handler(redisAsyncContext *ac, void *reply,
-    void *privdata);
 static ngx_int_t ngx_http_ticket_role_check(ngx_http_ticket_conn_t *conn,
     ngx_http_ticket_reply_t *rr);
 static ngx_int_t ngx_http_ticket_schema_check(ngx_http_ticket_conn_t *conn,
     ngx_http_ticket_reply_t *rr);
 
-static void ngx_http_ticket_ev_read(ngx_event_t *ev);
-static void ngx_http_ticket_ev_write(ngx_event_t *ev);
-static void ngx_http_ticket_ev_add(ngx_event_t *ev, ngx_int_t event);
-static void ngx_http_ticket_ev_del(ngx_event_t *ev, ngx_int_t event);
-static void ngx_http_ticket_ev_add_read(void *data);
-static void ngx_http_ticket_ev_del_read(void *data);
-static void ngx_http_ticket_ev_add_write(void *data);
-static void ngx_http_ticket_ev_del_write(void *data);
-static void ngx_http_ticket_ev_cleanup(void *data);
 
 
 /* ---- connections ------------------------------------------------------ */
@@ -329,7 +311,6 @@ ngx_http_ticket_conn_usable(ngx_http_ticket_conn_t *conn)
 static void
 ngx_http_ticket_conn_retry(ngx_http_ticket_conn_t *conn)
 {
-    ngx_msec_t                   delay;
     ngx_http_ticket_worker_t    *w;
     ngx_http_ticket_endpoint_t  *ep;
 
@@ -337,27 +318,23 @@ ngx_http_ticket_conn_retry(ngx_http_ticket_conn_t *conn)
 
     conn->state = NGX_HTTP_TICKET_DOWN;
 
-    if (conn->subscriber && w && !w->exiting) {
-        ep = w->mcf->endpoint;
-        ep->sub_sentinel = (ep->sub_sentinel + 1) % ep->nsentinels;
-        delay = conn->backoff;
-        conn->backoff = ngx_min(conn->backoff * 2,
-                                NGX_HTTP_TICKET_BACKOFF_MAX);
-
-        if (conn->timer.timer_set) {
-            ngx_del_timer(&conn->timer);
-        }
-
-        ngx_add_timer(&conn->timer, delay);
-        return;
-    }
-
-    if (conn->id || w == NULL || w->exiting) {
-        /* transaction connections reconnect when next needed */
+    if (w == NULL || w->exiting) {
         return;
     }
 
     ep = w->mcf->endpoint;
+
+    /* the subscriber: the next Sentinel, after the backoff */
+    if (conn->subscriber) {
+        ep->sub_sentinel = (ep->sub_sentinel + 1) % ep->nsentinels;
+        ngx_http_ticket_conn_later(conn, ngx_http_ticket_backoff(conn, 0));
+        return;
+    }
+
+    if (conn->id) {
+        /* transaction connections reconnect when next needed */
+        return;
+    }
 
     if (ep->nsentinels) {
         ngx_http_ticket_sentinel_retry(conn, ep);
@@ -365,57 +342,37 @@ ngx_http_ticket_conn_retry(ngx_http_ticket_conn_t *conn)
     }
 
     ngx_http_ticket_endpoint_next(ep);
-
-    if (++conn->tried < ep->naddrs) {
-        delay = 0;
-
-    } else {
-        conn->tried = 0;
-        delay = conn->backoff;
-        conn->backoff = ngx_min(conn->backoff * 2,
-                                NGX_HTTP_TICKET_BACKOFF_MAX);
-    }
-
-    if (conn->timer.timer_set) {
-        ngx_del_timer(&conn->timer);
-    }
-
-    ngx_add_timer(&conn->timer, delay);
+    ngx_http_ticket_conn_later(conn,
+                               ngx_http_ticket_backoff(conn, ep->naddrs));
 }
 
 
 /*
- * With Sentinels: a Sentinel just named the primary -- connect to it at
- * once; anything else (that Sentinel, or the primary, failed) forgets
- * the primary and asks the next Sentinel, at once until each was tried,
- * then after the backoff.  So a failover costs the time Sentinel takes
- * to promote a replica, plus at most one backoff step.
+ * How long until the next try: none while fewer than n places (addresses,
+ * Sentinels) have failed in a row, then the backoff, which doubles up to
+ * NGX_HTTP_TICKET_BACKOFF_MAX (n 0: always the backoff).
  */
-static void
-ngx_http_ticket_sentinel_retry(ngx_http_ticket_conn_t *conn,
-    ngx_http_ticket_endpoint_t *ep)
+ngx_msec_t
+ngx_http_ticket_backoff(ngx_http_ticket_conn_t *conn, ngx_uint_t n)
 {
     ngx_msec_t  delay;
 
-    if (conn->resolved_now) {
-        conn->resolved_now = 0;
-        delay = 0;
-
-    } else {
-        ep->resolved = 0;
-        ep->sentinel = (ep->sentinel + 1) % ep->nsentinels;
-
-        if (++conn->tried < ep->nsentinels) {
-            delay = 0;
-
-        } else {
-            conn->tried = 0;
-            delay = conn->backoff;
-            conn->backoff = ngx_min(conn->backoff * 2,
-                                    NGX_HTTP_TICKET_BACKOFF_MAX);
-        }
+    if (n && ++conn->tried < n) {
+        return 0;
     }
 
+    conn->tried = 0;
+    delay = conn->backoff;
+    conn->backoff = ngx_min(conn->backoff * 2, NGX_HTTP_TICKET_BACKOFF_MAX);
+
+    return delay;
+}
+
+
+/* (Re)arm the connection's timer: in DOWN it reconnects. */
+void
+ngx_http_ticket_conn_later(ngx_http_ticket_conn_t *conn, ngx_msec_t delay)
+{
     if (conn->timer.timer_set) {
         ngx_del_timer(&conn->timer);
     }
@@ -650,148 +607,6 @@ ngx_http_ticket_handshake_handler(redisAsyncContext *ac, void *reply,
 }
 
 
-/*
- * SENTINEL get-master-addr-by-name: ["ip", "port"], or nil when this
- * Sentinel does not know the name.  Either way this link is done: with
- * an address the primary is connected next (resolved_now), else the next
- * Sentinel is asked.
- */
-static ngx_int_t
-ngx_http_ticket_sentinel_reply(ngx_http_ticket_conn_t *conn,
-    ngx_http_ticket_reply_t *rr)
-{
-    ngx_str_t                    none;
-    ngx_http_ticket_endpoint_t  *ep;
-
-    ep = ngx_http_ticket_worker->mcf->endpoint;
-
-    if (rr->type == REDIS_REPLY_ARRAY && rr->nelem == 2
-        && rr->element[0].type == REDIS_REPLY_STRING
-        && rr->element[1].type == REDIS_REPLY_STRING
-        && ngx_http_ticket_endpoint_primary(ep, &rr->element[0].str,
-                                            &rr->element[1].str) == NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_INFO, ngx_http_ticket_worker->log, 0,
-                      "ticket: sentinel %V names %V as the primary of "
-                      "\"%V\"", conn->peer,
-                      &ngx_http_ticket_endpoint_addr(ep)->text,
-                      &ep->master_name);
-
-        conn->resolved_now = 1;
-        ngx_http_ticket_conn_kill(conn);
-        return NGX_OK;
-    }
-
-    ngx_str_set(&none, "no such master");
-    ngx_http_ticket_conn_refuse(conn, "the Sentinel does not name a "
-                                "primary: SENTINEL get-master-addr-by-name",
-                                rr->type == REDIS_REPLY_ERROR ? &rr->str
-                                                              : &none);
-    return NGX_DECLINED;
-}
-
-
-/*
- * w->sub's messages: the confirmation of SUBSCRIBE, then one
- * "+switch-master" per failover: "NAME old-ip old-port new-ip new-port".
- * For our NAME the new primary goes into the endpoint and the shared
- * connection is dropped, so it reconnects there at once (and the
- * transaction connections follow the endpoint's generation).
- */
-static void
-ngx_http_ticket_sub_handler(redisAsyncContext *ac, void *reply,
-    void *privdata)
-{
-    ngx_http_ticket_conn_t *conn = privdata;
-
-    u_char                      *p, *last, *f[5];
-    size_t                       fl[5];
-    ngx_str_t                    ip, port;
-    ngx_uint_t                   n;
-    redisReply                  *rr = reply;
-    ngx_http_ticket_worker_t    *w;
-    ngx_http_ticket_endpoint_t  *ep;
-
-    w = ngx_http_ticket_worker;
-
-    if (rr == NULL || w == NULL || w->exiting || conn->ac != ac
-        || rr->type != REDIS_REPLY_ARRAY || rr->elements != 3
-        || rr->element[0]->type != REDIS_REPLY_STRING)
-    {
-        return;
-    }
-
-    ep = w->mcf->endpoint;
-
-    if (ngx_strcmp(rr->element[0]->str, "subscribe") == 0) {
-        if (conn->timer.timer_set) {
-            ngx_del_timer(&conn->timer);
-        }
-        conn->subscribed = 1;
-        conn->backoff = NGX_HTTP_TICKET_BACKOFF_MIN;
-        conn->logged_down = 0;
-        ngx_log_error(NGX_LOG_INFO, w->log, 0,
-                      "ticket: listening to sentinel %V for +switch-master",
-                      conn->peer);
-        return;
-    }
-
-    if (ngx_strcmp(rr->element[0]->str, "message") != 0
-        || rr->element[2]->type != REDIS_REPLY_STRING)
-    {
-        return;
-    }
-
-    p = (u_char *) rr->element[2]->str;
-    last = p + rr->element[2]->len;
-
-    for (n = 0; n < 5 && p < last; n++) {
-        f[n] = p;
-        while (p < last && *p != ' ') {
-            p++;
-        }
-        fl[n] = p - f[n];
-        while (p < last && *p == ' ') {
-            p++;
-        }
-    }
-
-    if (n != 5 || fl[0] != ep->master_name.len
-        || ngx_strncmp(f[0], ep->master_name.data, fl[0]) != 0)
-    {
-        return;
-    }
-
-    ip.data = f[3];
-    ip.len = fl[3];
-    port.data = f[4];
-    port.len = fl[4];
-
-    if (ngx_http_ticket_endpoint_primary(ep, &ip, &port) != NGX_OK) {
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
-                  "ticket: sentinel %V: +switch-master, the primary of "
-                  "\"%V\" is now %V", conn->peer, &ep->master_name,
-                  &ngx_http_ticket_endpoint_addr(ep)->text);
-
-    /* straight to the new primary, without asking again */
-    w->main.resolved_now = 1;
-
-    if (w->main.ac) {
-        ngx_http_ticket_conn_kill(&w->main);
-
-    } else if (w->main.state == NGX_HTTP_TICKET_DOWN) {
-        if (w->main.timer.timer_set) {
-            ngx_del_timer(&w->main.timer);
-        }
-        w->main.resolved_now = 0;
-        ngx_add_timer(&w->main.timer, 0);
-    }
-}
-
-
 /* ROLE's first element is "master", "slave" or "sentinel". */
 static ngx_int_t
 ngx_http_ticket_role_check(ngx_http_ticket_conn_t *conn,
@@ -870,7 +685,7 @@ ngx_http_ticket_schema_check(ngx_http_ticket_conn_t *conn,
  * This server will not do (wrong password, a replica): said once per
  * outage at "error", and the link dropped like a dead one.
  */
-static void
+void
 ngx_http_ticket_conn_refuse(ngx_http_ticket_conn_t *conn, const char *why,
     ngx_str_t *detail)
 {
@@ -894,134 +709,4 @@ ngx_http_ticket_conn_refuse(ngx_http_ticket_conn_t *conn, const char *why,
     }
 
     ngx_http_ticket_conn_kill(conn);
-}
-
-
-/* ---- the hiredis adapter: nginx events, level-triggered ----------------- */
-
-static void
-ngx_http_ticket_ev_read(ngx_event_t *ev)
-{
-    ngx_connection_t        *c;
-    ngx_http_ticket_conn_t  *conn;
-
-    c = ev->data;
-    conn = c->data;
-
-    if (conn->ac && conn->connection == c) {
-        redisAsyncHandleRead(conn->ac);
-    }
-}
-
-
-static void
-ngx_http_ticket_ev_write(ngx_event_t *ev)
-{
-    ngx_connection_t        *c;
-    ngx_http_ticket_conn_t  *conn;
-
-    c = ev->data;
-    conn = c->data;
-
-    if (conn->ac && conn->connection == c) {
-        redisAsyncHandleWrite(conn->ac);
-    }
-}
-
-
-/*
- * Level-triggered: hiredis reads at most 16 KB per call, so with edge
- * triggering a large reply would stall (TOOLCHAIN.md, section 2).
- */
-static void
-ngx_http_ticket_ev_add(ngx_event_t *ev, ngx_int_t event)
-{
-    ngx_connection_t  *c;
-
-    c = ev->data;
-
-    if (!ev->active && ngx_add_event(ev, event, NGX_LEVEL_EVENT) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                      "ticket: could not watch the redis socket");
-    }
-}
-
-
-static void
-ngx_http_ticket_ev_del(ngx_event_t *ev, ngx_int_t event)
-{
-    if (ev->active) {
-        (void) ngx_del_event(ev, event, 0);
-    }
-}
-
-
-static void
-ngx_http_ticket_ev_add_read(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    ngx_http_ticket_ev_add(c->read, NGX_READ_EVENT);
-}
-
-
-static void
-ngx_http_ticket_ev_del_read(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    ngx_http_ticket_ev_del(c->read, NGX_READ_EVENT);
-}
-
-
-static void
-ngx_http_ticket_ev_add_write(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    ngx_http_ticket_ev_add(c->write, NGX_WRITE_EVENT);
-}
-
-
-static void
-ngx_http_ticket_ev_del_write(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    ngx_http_ticket_ev_del(c->write, NGX_WRITE_EVENT);
-}
-
-
-/* hiredis closes the socket itself: only give back the connection. */
-static void
-ngx_http_ticket_ev_cleanup(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    ngx_http_ticket_conn_t  *conn;
-
-    if (c->fd == (ngx_socket_t) -1) {
-        return;
-    }
-
-    conn = c->data;
-
-    ngx_http_ticket_ev_del_read(c);
-    ngx_http_ticket_ev_del_write(c);
-
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
-    }
-
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
-
-    if (conn->connection == c) {
-        conn->connection = NULL;
-    }
-
-    ngx_free_connection(c);
-
-    c->fd = (ngx_socket_t) -1;
 }

@@ -222,4 +222,38 @@ void ngx_http_ticket_tx_release(ngx_http_ticket_conn_t *conn,
     ngx_flag_t unwatch);
 void ngx_http_ticket_tx_dispatch(ngx_event_t *ev);
 
+
+/* ---- between ngx_http_ticket_redis.c and ngx_http_ticket_sentinel.c ---- */
+
+#define NGX_HTTP_TICKET_BACKOFF_MIN      100      /* ms, doubling to: */
+#define NGX_HTTP_TICKET_BACKOFF_MAX      5000
+
+/* No wait while fewer than n places failed in a row, then the backoff
+ * (doubling); n 0: the backoff. */
+ngx_msec_t ngx_http_ticket_backoff(ngx_http_ticket_conn_t *conn,
+    ngx_uint_t n);
+/* (Re)arm the connection's timer (in DOWN it reconnects). */
+void ngx_http_ticket_conn_later(ngx_http_ticket_conn_t *conn,
+    ngx_msec_t delay);
+/* This server will not do: logged once per outage, the link dropped. */
+void ngx_http_ticket_conn_refuse(ngx_http_ticket_conn_t *conn,
+    const char *why, ngx_str_t *detail);
+/* Sentinel: where the shared connection goes after a failure, a
+ * Sentinel's answer, the subscriber's messages. */
+void ngx_http_ticket_sentinel_retry(ngx_http_ticket_conn_t *conn,
+    ngx_http_ticket_endpoint_t *ep);
+ngx_int_t ngx_http_ticket_sentinel_reply(ngx_http_ticket_conn_t *conn,
+    ngx_http_ticket_reply_t *rr);
+void ngx_http_ticket_sub_handler(redisAsyncContext *ac, void *reply,
+    void *privdata);
+
+/* ngx_http_ticket_adapter.c: hiredis' hooks over nginx events */
+void ngx_http_ticket_ev_read(ngx_event_t *ev);
+void ngx_http_ticket_ev_write(ngx_event_t *ev);
+void ngx_http_ticket_ev_add_read(void *data);
+void ngx_http_ticket_ev_del_read(void *data);
+void ngx_http_ticket_ev_add_write(void *data);
+void ngx_http_ticket_ev_del_write(void *data);
+void ngx_http_ticket_ev_cleanup(void *data);
+
 #endif /* NGX_HTTP_TICKET_REDIS_H */
