@@ -21,6 +21,7 @@ TK_CFLAGS = $(CPPFLAGS) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-p
 TK_SUPPORT_SRCS := redis-schema/support/tk_str.c redis-schema/support/tk_escape.c \
                    redis-schema/support/tk_time.c redis-schema/support/tk_cmd.c \
                    redis-schema/support/tk_redis_sync.c \
+                   redis-schema/support/tk_redis_sentinel.c \
                    redis-schema/support/tk_addr.c redis-schema/support/tk_json.c \
                    redis-schema/support/tk_multipart.c
 TK_SUPPORT_OBJS := $(patsubst redis-schema/support/%.c,$(BUILD)/obj/support/%.o,$(TK_SUPPORT_SRCS))
@@ -221,11 +222,12 @@ FUZZ_MISSING  := $(if $(wildcard redis-schema/support/tk_json.c),,json) \
 FUZZ_TARGETS  ?= $(filter-out $(FUZZ_MISSING),$(patsubst t/fuzz/fuzz_%.c,%,$(wildcard t/fuzz/fuzz_*.c)))
 FUZZ_BINS      = $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_SUP_OBJS := $(patsubst redis-schema/support/%.c,$(FUZZ_DIR)/obj/support/%.o,\
-                   $(filter-out %/tk_redis_sync.c,$(TK_SUPPORT_SRCS)))
+                   $(filter-out %/tk_redis_sync.c %/tk_redis_sentinel.c,$(TK_SUPPORT_SRCS)))
 FUZZ_MB_OBJS  := $(patsubst mailbridge/%.c,$(FUZZ_DIR)/obj/mb/%.o,\
                    $(filter-out mailbridge/main.c,$(MAILBRIDGE_SRCS)))
 FUZZ_TK_OBJS  := $(patsubst redis-schema/%.c,$(FUZZ_DIR)/obj/tk/%.o,$(TK_LIB_SRCS)) \
-                 $(FUZZ_DIR)/obj/support/tk_redis_sync.o
+                 $(FUZZ_DIR)/obj/support/tk_redis_sync.o \
+                 $(FUZZ_DIR)/obj/support/tk_redis_sentinel.o
 
 .PHONY: fuzz fuzz-build fuzz-regress
 

@@ -46,6 +46,8 @@ typedef struct {
  * connection and fails the call with TK_REDIS_ERROR, as a lost link does:
  * the caller reconnects, which asks Sentinel again.
  */
+#define TK_SENTINEL_PREFIX  "sentinel://"
+
 int tk_redis_connect(tk_redis_t *r, const char *addr, int timeout_ms);
 
 /*
@@ -56,6 +58,12 @@ int tk_redis_connect(tk_redis_t *r, const char *addr, int timeout_ms);
  * retry is idempotent.  replicas 0: off (the default).
  */
 void tk_redis_wait_default(int replicas, int ms);
+
+/* The two ways tk_redis_connect goes (tk_redis_sync.c, tk_redis_sentinel.c);
+ * r is set up by tk_redis_connect. */
+int tk_redis_connect_addr(tk_redis_t *r, const char *addr, int timeout_ms);
+int tk_redis_connect_sentinel(tk_redis_t *r, const char *addr,
+    int timeout_ms);
 void tk_redis_close(tk_redis_t *r);
 
 /*
