@@ -302,5 +302,5 @@ ngx_http_ticket_api_encode(u_char *p, ngx_str_t *s)
 static void *
 ngx_http_ticket_api_alloc(void *pool, size_t size)
 {
-    return ngx_pnalloc(pool, size ? size : 1);
+    return ngx_palloc(pool, size ? size : 1);
 }

@@ -248,7 +248,7 @@ ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
     }
 
     cmds = ngx_http_ticket_cmds(r);
-    argv = ngx_pnalloc(r->pool, (n + 2) * sizeof(tk_str_t));
+    argv = ngx_palloc(r->pool, (n + 2) * sizeof(tk_str_t));
     if (cmds == NULL || argv == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -375,7 +375,7 @@ ngx_http_ticket_query_packed(ngx_http_request_t *r,
     }
 
     cmds = ngx_http_ticket_cmds(r);
-    argv = ngx_pnalloc(r->pool,
+    argv = ngx_palloc(r->pool,
                        (NGX_HTTP_TICKET_ROW_FIELDS + 2) * sizeof(tk_str_t));
     if (cmds == NULL || argv == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -250,7 +250,7 @@ ngx_http_ticket_reply_first_error(ngx_http_ticket_compose_t *c,
 static void *
 ngx_http_ticket_reply_alloc(void *pool, size_t size)
 {
-    return ngx_pnalloc(pool, size ? size : 1);
+    return ngx_palloc(pool, size ? size : 1);
 }
 
 

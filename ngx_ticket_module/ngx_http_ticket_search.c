@@ -461,8 +461,8 @@ ngx_http_ticket_search_found(ngx_http_request_t *r,
 
     n = s->fetched;
 
-    s->numbers = ngx_pnalloc(r->pool, (n + 1) * sizeof(uint64_t));
-    s->articles = ngx_pnalloc(r->pool, (n + 1) * sizeof(uint64_t));
+    s->numbers = ngx_palloc(r->pool, (n + 1) * sizeof(uint64_t));
+    s->articles = ngx_palloc(r->pool, (n + 1) * sizeof(uint64_t));
     if (s->numbers == NULL || s->articles == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

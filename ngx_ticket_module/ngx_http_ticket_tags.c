@@ -569,7 +569,7 @@ ngx_http_ticket_tags_refuse(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 static void *
 ngx_http_ticket_tags_alloc(void *pool, size_t size)
 {
-    return ngx_pnalloc(pool, size ? size : 1);
+    return ngx_palloc(pool, size ? size : 1);
 }
 
 

@@ -488,7 +488,9 @@ sub new {
     File::Path::make_path("$prefix/conf", "$prefix/logs", "$prefix/tmp");
     my $port = Net::EmptyPort::empty_port();
     TK::write_file("$prefix/conf/nginx.conf", $tk->nginx_conf(prefix => $prefix, port => $port, %o));
-    $tk->spawn($name, 'nginx', '-p', $prefix, '-c', "$prefix/conf/nginx.conf", '-g', 'daemon off;');
+    # TK_NGINX_PRELOAD: libasan for an ASan-built module (make asan), as TK.pm does
+    my @env = $ENV{TK_NGINX_PRELOAD} ? ({ LD_PRELOAD => $ENV{TK_NGINX_PRELOAD} }) : ();
+    $tk->spawn($name, @env, 'nginx', '-p', $prefix, '-c', "$prefix/conf/nginx.conf", '-g', 'daemon off;');
     Net::EmptyPort::wait_port({ port => $port, max_wait => 10 })
         or die "$name did not start:\n" . TK::tail("$prefix/logs/error.log", 20);
     TK::wait_for("$name pid", 5, sub { -s "$prefix/logs/nginx.pid" });
