@@ -361,7 +361,7 @@ elsif ($cmd eq 'cmdstats') {
     my $info = r1($s, 'INFO', 'commandstats');
     my ($total, $usec, @parts) = (0, 0);
     while ($info =~ /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/mg) {
-        next if $1 eq 'info' || $1 eq 'config';
+        next if $1 =~ /^(info|config)/;   # the bench's own (config|resetstat)
         $total += $2;
         $usec += $3;
         push @parts, "$1:$2:${3}us";

@@ -62,6 +62,7 @@ typedef struct {
     ngx_flag_t                 cookie_secure;
     time_t                     session_timeout;
     ngx_flag_t                 cache;           /* ticket_cache */
+    ngx_flag_t                 row_cache;       /* ticket_row_cache */
     ngx_str_t                  subject_tag;     /* ticket_subject_tag */
     size_t                     upload_max_size; /* ticket_upload_max_size */
     /* casework: the public request form (ngx_http_ticket_reqform.c) */

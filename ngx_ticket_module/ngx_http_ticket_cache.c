@@ -62,6 +62,9 @@ static ngx_http_ticket_cache_node_t *ngx_http_ticket_cache_lookup(
 static void ngx_http_ticket_cache_delete(ngx_http_ticket_cache_t *cache,
     ngx_http_ticket_cache_node_t *cn);
 static void ngx_http_ticket_cache_flush(ngx_http_ticket_cache_t *cache);
+static void ngx_http_ticket_cache_store(ngx_http_request_t *r,
+    ngx_http_ticket_cache_t *cache, ngx_http_ticket_cache_item_t *item,
+    uint32_t hash, ngx_chain_t *body, ngx_uint_t epoch);
 
 
 /*
@@ -337,19 +340,35 @@ void
 ngx_http_ticket_cache_put(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_cache_item_t *item, ngx_chain_t *body)
 {
-    u_char                        *p;
-    size_t                         len, size;
-    uint32_t                       hash;
-    ngx_chain_t                   *cl;
-    ngx_queue_t                   *q;
-    ngx_http_ticket_cache_t       *cache;
-    ngx_http_ticket_cache_node_t  *cn, *old;
+    ngx_http_ticket_cache_t  *cache;
 
     cache = ngx_http_ticket_cache(r);
 
     if (cache == NULL || !ctx->cache || item->key.len == 0) {
         return;
     }
+
+    ngx_http_ticket_cache_store(r, cache, item,
+                                ngx_crc32_long(item->key.data, item->key.len),
+                                body, ctx->cache_epoch);
+}
+
+
+/*
+ * Store body under item (hash: of item->key).  A flush since the request
+ * read its epoch (epoch != the zone's) keeps it out: it may be older
+ * than what the flush was for.  Too large or no room: nothing stored.
+ */
+static void
+ngx_http_ticket_cache_store(ngx_http_request_t *r,
+    ngx_http_ticket_cache_t *cache, ngx_http_ticket_cache_item_t *item,
+    uint32_t hash, ngx_chain_t *body, ngx_uint_t epoch)
+{
+    u_char                        *p;
+    size_t                         len, size;
+    ngx_chain_t                   *cl;
+    ngx_queue_t                   *q;
+    ngx_http_ticket_cache_node_t  *cn, *old;
 
     len = 0;
 
@@ -367,11 +386,9 @@ ngx_http_ticket_cache_put(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         return;
     }
 
-    hash = ngx_crc32_long(item->key.data, item->key.len);
-
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    if (ctx->cache_epoch != cache->sh->epoch) {
+    if (epoch != cache->sh->epoch) {
         /* flushed since this request read the generation */
         ngx_shmtx_unlock(&cache->shpool->mutex);
         return;
@@ -430,6 +447,90 @@ ngx_http_ticket_cache_put(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "ticket cache store \"%V\" %uL, %uz bytes", &item->key,
                    item->version, len);
+}
+
+
+/* ---- fragments that carry their data in the key --------------------------- */
+
+/*
+ * An overview row is rendered from its packed row in tk:{ix}:rows, the
+ * language, the columns and the day, and all of that is its key: no
+ * counter to compare, no version -- a change to the ticket changes the
+ * row and so the key, and the old entry ages out of the LRU.  So the
+ * rows of an overview survive the write that outdated its page, and the
+ * next view renders only what changed.  murmur2 rather than crc32: the
+ * key is a few hundred bytes and there are 50 of them per page.
+ */
+ngx_int_t
+ngx_http_ticket_cache_frag_get(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *body)
+{
+    uint32_t                       hash;
+    ngx_http_ticket_cache_t       *cache;
+    ngx_http_ticket_cache_node_t  *cn;
+
+    cache = ngx_http_ticket_cache(r);
+    if (cache == NULL) {
+        return NGX_DECLINED;
+    }
+
+    hash = ngx_murmur_hash2(key->data, key->len);
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    cn = ngx_http_ticket_cache_lookup(cache, key, hash);
+
+    if (cn == NULL) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    body->len = cn->body_len;
+    body->data = ngx_pnalloc(r->pool, cn->body_len);
+    if (body->data == NULL) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(body->data, cn->data + cn->key_len + cn->meta_len,
+               cn->body_len);
+
+    ngx_queue_remove(&cn->queue);
+    ngx_queue_insert_head(&cache->sh->lru, &cn->queue);
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_ticket_cache_frag_put(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *body)
+{
+    ngx_buf_t                      b;
+    ngx_chain_t                    cl;
+    ngx_http_ticket_cache_t       *cache;
+    ngx_http_ticket_cache_item_t   item;
+
+    cache = ngx_http_ticket_cache(r);
+    if (cache == NULL || key->len == 0) {
+        return;
+    }
+
+    ngx_memzero(&item, sizeof(ngx_http_ticket_cache_item_t));
+    item.key = *key;
+
+    ngx_memzero(&b, sizeof(ngx_buf_t));
+    b.pos = body->data;
+    b.last = body->data + body->len;
+    cl.buf = &b;
+    cl.next = NULL;
+
+    /* the zone's own epoch: a flush cannot outdate what the key holds */
+    ngx_http_ticket_cache_store(r, cache, &item,
+                                ngx_murmur_hash2(key->data, key->len), &cl,
+                                cache->sh->epoch);
 }
 
 

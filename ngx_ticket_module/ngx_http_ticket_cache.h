@@ -71,6 +71,16 @@ void ngx_http_ticket_cache_put(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_cache_item_t *item,
     ngx_chain_t *body);
 
+/*
+ * Fragments whose key holds everything they are made of (an overview
+ * row: ngx_http_ticket_overview_row.c).  No version: valid while stored.
+ * get: NGX_OK with body (a copy in r->pool), NGX_DECLINED or NGX_ERROR.
+ */
+ngx_int_t ngx_http_ticket_cache_frag_get(ngx_http_request_t *r,
+    ngx_str_t *key, ngx_str_t *body);
+void ngx_http_ticket_cache_frag_put(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *body);
+
 /* "name:right," for every group the user sees: the rights part of a
  * key (the groups decide what a list shows). */
 u_char *ngx_http_ticket_cache_groups(u_char *p, ngx_http_ticket_ctx_t *ctx);

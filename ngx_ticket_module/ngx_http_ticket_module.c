@@ -150,6 +150,13 @@ static ngx_command_t  ngx_http_ticket_commands[] = {
       offsetof(ngx_http_ticket_loc_conf_t, cache),
       NULL },
 
+    { ngx_string("ticket_row_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ticket_loc_conf_t, row_cache),
+      NULL },
+
     { ngx_string("ticket_upload_max_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -702,6 +709,7 @@ ngx_http_ticket_create_loc_conf(ngx_conf_t *cf)
     lcf->cookie_secure = NGX_CONF_UNSET;
     lcf->session_timeout = NGX_CONF_UNSET;
     lcf->cache = NGX_CONF_UNSET;
+    lcf->row_cache = NGX_CONF_UNSET;
     lcf->upload_max_size = NGX_CONF_UNSET_SIZE;
     lcf->form = NGX_CONF_UNSET;
     lcf->form_rate = NGX_CONF_UNSET_UINT;
@@ -726,6 +734,7 @@ ngx_http_ticket_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->session_timeout, prev->session_timeout,
                              8 * 3600);
     ngx_conf_merge_value(conf->cache, prev->cache, 1);
+    ngx_conf_merge_value(conf->row_cache, prev->row_cache, 1);
     ngx_conf_merge_str_value(conf->subject_tag, prev->subject_tag, "Ticket#");
     ngx_conf_merge_size_value(conf->upload_max_size, prev->upload_max_size,
                               20 * 1024 * 1024);

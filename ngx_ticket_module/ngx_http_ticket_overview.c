@@ -30,6 +30,8 @@
 #define NGX_HTTP_TICKET_CF_PER_GROUP   21
 
 
+static ngx_int_t ngx_http_ticket_overview_parse_counts(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_parts(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_group_parts(
@@ -202,6 +204,11 @@ ngx_http_ticket_overview_counted(ngx_http_request_t *r,
         }
 
         ov->counts = &ctx->replies[0];
+
+        /* parsed once: the sidebar and the merge ask for each many times */
+        if (ngx_http_ticket_overview_parse_counts(r, ov) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     ov->replies = ctx->replies;
@@ -575,14 +582,38 @@ ngx_http_ticket_overview_query(ngx_http_request_t *r,
 
 
 /* One count of the sidebar reply: visible group g, state, owner kind. */
+/* The HMGET's replies as numbers (nil, "" or garbage: 0). */
+static ngx_int_t
+ngx_http_ticket_overview_parse_counts(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov)
+{
+    long long                 n;
+    ngx_uint_t                k;
+    ngx_http_ticket_reply_t  *rep;
+
+    ov->count_vals = ngx_palloc(r->pool,
+                                (ov->counts->nelem + 1) * sizeof(ngx_uint_t));
+    if (ov->count_vals == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (k = 0; k < ov->counts->nelem; k++) {
+        rep = &ov->counts->element[k];
+        n = (rep->type == REDIS_REPLY_STRING)
+            ? tk_str_atoll(ngx_ticket_str(&rep->str)) : 0;
+        ov->count_vals[k] = n > 0 ? (ngx_uint_t) n : 0;
+    }
+
+    return NGX_OK;
+}
+
+
 ngx_uint_t
 ngx_http_ticket_overview_count(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov, ngx_uint_t g, ngx_int_t state,
     ngx_uint_t owner_kind)
 {
-    long long                 n;
-    ngx_uint_t                i;
-    ngx_http_ticket_reply_t  *rep;
+    ngx_uint_t  i;
 
     if (ov->counts == NULL || state < TK_STATE_MIN || state > TK_STATE_MAX) {
         return 0;
@@ -619,13 +650,9 @@ ngx_http_ticket_overview_count(ngx_http_ticket_ctx_t *ctx,
         return 0;
     }
 
-    rep = &ov->counts->element[i];
-
-    if (rep->type != REDIS_REPLY_STRING) {
+    if (ov->count_vals == NULL) {
         return 0;
     }
 
-    n = tk_str_atoll(ngx_ticket_str(&rep->str));
-
-    return n > 0 ? (ngx_uint_t) n : 0;
+    return ov->count_vals[i];
 }

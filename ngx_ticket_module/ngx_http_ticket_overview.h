@@ -134,6 +134,7 @@ struct ngx_http_ticket_overview_s {
     ngx_uint_t                 pri_reply;       /* its reply, from extra */
 
     ngx_http_ticket_reply_t   *counts;          /* HMGET tk:{ix}:counts */
+    ngx_uint_t                *count_vals;      /* counts, parsed */
 
     /* the page cache: key and version when this page may be cached */
     ngx_http_ticket_cache_item_t  cache;
@@ -168,6 +169,12 @@ ngx_int_t ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
 /* Read the counts, then the query; ov->query.done gets the result. */
 ngx_int_t ngx_http_ticket_overview_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+
+/* One row as HTML (ngx_http_ticket_overview_row.c): from the row cache,
+ * else rendered and kept.  columns: the shown ones (mask, 0: all). */
+ngx_int_t ngx_http_ticket_overview_row(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_uint_t columns,
+    ngx_http_ticket_row_t *src, tk_str_t *html);
 
 /* ---- ngx_http_ticket_overview.c, for the saved ones ---------------------- */
 

@@ -12,7 +12,6 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ticket_overview.h"
-#include "tk_tags.h"
 #include "tk_tpl.h"
 
 
@@ -583,18 +582,17 @@ ngx_http_ticket_overview_filters(ngx_http_request_t *r,
 }
 
 
+/* The rows as HTML, each from the row cache or rendered
+ * (ngx_http_ticket_overview_row.c). */
 static ngx_int_t
 ngx_http_ticket_overview_rows(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
     tk_tpl_overview_t *tpl)
 {
-    u_char                  *p;
-    size_t                   len;
     ngx_uint_t               i;
     tk_tpl_overview_rows_t  *row;
-    ngx_http_ticket_row_t   *src;
 
-    row = ngx_pcalloc(r->pool, (ov->query.nrows + 1) * sizeof(*row));
+    row = ngx_palloc(r->pool, (ov->query.nrows + 1) * sizeof(*row));
     if (row == NULL) {
         return NGX_ERROR;
     }
@@ -603,102 +601,9 @@ ngx_http_ticket_overview_rows(ngx_http_request_t *r,
     tpl->rows_n = ov->query.nrows;
 
     for (i = 0; i < ov->query.nrows; i++) {
-        src = &ov->query.rows[i];
-
-        p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 2);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        len = ngx_sprintf(p, "t/%uL", src->number) - p;
-
-        if (ngx_http_ticket_url(r, (char *) p, len, &row[i].url) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        row[i].number.data = p + 2;
-        row[i].number.len = len - 2;
-
-        /* the chosen columns (the template asks per row) */
-#define NGX_HTTP_TICKET_SHOWN(c)                                             \
-        (!ov->columns || (ov->columns & ((ngx_uint_t) 1 << (c))))
-        row[i].show_number = NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_NUMBER);
-        row[i].show_customer =
-            NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_CUSTOMER);
-        row[i].show_group = NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_GROUP);
-        row[i].show_owner = NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_OWNER);
-        row[i].show_state = NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_STATE);
-        row[i].show_priority =
-            NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_PRIORITY);
-        row[i].show_created =
-            NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_CREATED);
-        row[i].show_updated =
-            NGX_HTTP_TICKET_SHOWN(NGX_HTTP_TICKET_COL_UPDATED);
-        row[i].title = *ngx_ticket_str(&src->title);
-
-        ngx_http_ticket_cstr(&row[i].no_title,
-                             ngx_http_ticket_msg(ctx,
-                                                 TK_MSG_COMMON_NO_SUBJECT));
-
-        row[i].customer = *ngx_ticket_str(src->customer_name.len
-                                          ? &src->customer_name
-                                          : &src->customer_email);
-        row[i].customer_email = *ngx_ticket_str(&src->customer_email);
-
-        /* the customer page and the tags as badges (issue 13) */
-        if (src->customer) {
-            u_char  *cp;
-
-            cp = ngx_pnalloc(r->pool, NGX_INT64_LEN + 16);
-            if (cp == NULL
-                || ngx_http_ticket_url(r, (char *) cp,
-                                       ngx_sprintf(cp, "customers/%uL",
-                                                   src->customer) - cp,
-                                       &row[i].customer_url) != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-        }
-
-        if (src->tags.len) {
-            tk_str_t    tags[TK_TAGS_MAX];
-            ngx_uint_t  k;
-
-            row[i].tags_n = tk_tags_split(ngx_ticket_str(&src->tags), tags,
-                                          TK_TAGS_MAX);
-            row[i].tags = ngx_palloc(r->pool,
-                                     row[i].tags_n * sizeof(*row[i].tags));
-            if (row[i].tags == NULL) {
-                return NGX_ERROR;
-            }
-
-            for (k = 0; k < row[i].tags_n; k++) {
-                row[i].tags[k].name = tags[k];
-            }
-        }
-
-        row[i].group = *ngx_ticket_str(&src->group);
-        row[i].owner = *ngx_ticket_str(&src->owner);
-
-        ngx_http_ticket_state_label(ctx, src->state, &row[i].state);
-        ngx_http_ticket_prio_label(ctx, src->priority, &row[i].priority);
-
-        if (ngx_http_ticket_uint_str(r, src->state, &row[i].state_id)
-                != NGX_OK
-            || ngx_http_ticket_uint_str(r, src->priority,
-                                        &row[i].priority_id) != NGX_OK
-            || ngx_http_ticket_short_time(r, ctx, src->created,
-                                          &row[i].created) != NGX_OK
-            || ngx_http_ticket_short_time(r, ctx, src->updated,
-                                          &row[i].updated) != NGX_OK
-            || ngx_http_ticket_time_str(r, src->created,
-                                        &row[i].created_full) != NGX_OK
-            || ngx_http_ticket_time_str(r, src->updated,
-                                        &row[i].updated_full) != NGX_OK
-            || ngx_http_ticket_iso_str(r, src->created, &row[i].created_iso)
-               != NGX_OK
-            || ngx_http_ticket_iso_str(r, src->updated, &row[i].updated_iso)
-               != NGX_OK)
+        if (ngx_http_ticket_overview_row(r, ctx, ov->columns,
+                                         &ov->query.rows[i], &row[i].html)
+            != NGX_OK)
         {
             return NGX_ERROR;
         }

@@ -563,6 +563,7 @@ ngx_http_ticket_overview_items_counted(ngx_http_ticket_ctx_t *ctx,
         if (item[i].scratch) {
             /* the scratch overview reads the same HMGET */
             item[i].scratch->counts = ov->counts;
+            item[i].scratch->count_vals = ov->count_vals;
             item[i].count = ngx_http_ticket_overview_sum(ctx,
                                                          item[i].scratch);
             continue;

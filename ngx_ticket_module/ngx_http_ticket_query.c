@@ -291,7 +291,8 @@ ngx_http_ticket_query_unpack(ngx_str_t *packed, ngx_http_ticket_row_t *row)
     last = p + packed->len;
 
     for (k = 0; k < TK_ROW_FIELDS; k++) {
-        sep = (k + 1 < TK_ROW_FIELDS) ? ngx_strlchr(p, last, TK_ROW_SEP)
+        /* memchr: vectorised, and a page splits 50 rows of ~300 bytes */
+        sep = (k + 1 < TK_ROW_FIELDS) ? memchr(p, TK_ROW_SEP, last - p)
                                       : last;
         if (sep == NULL) {
             return NGX_ERROR;
@@ -322,6 +323,7 @@ ngx_http_ticket_query_unpack(ngx_str_t *packed, ngx_http_ticket_row_t *row)
     row->tags = f[10];                          /* tags, customer page */
     v = tk_str_atoll(ngx_ticket_str(&f[11]));
     row->customer = v > 0 ? (uint64_t) v : 0;
+    row->packed = *packed;                      /* the row cache's key */
 
     return NGX_OK;
 }
@@ -365,6 +367,7 @@ ngx_http_ticket_query_packed(ngx_http_request_t *r,
             || q->rows[i].number != q->numbers[i])
         {
             q->rows[i].number = 0;
+            q->rows[i].packed.len = 0;          /* rendered from the hash */
             missing++;
         }
     }
@@ -503,8 +506,20 @@ ngx_http_ticket_count_field(ngx_http_request_t *r, ngx_str_t *group,
         return NGX_ERROR;
     }
 
+    /* by hand: the sidebar's HMGET names 21 fields per group */
     field->data = p;
-    field->len = ngx_sprintf(p, "%V:%i:%V", group, state, owner) - p;
+    p = ngx_cpymem(p, group->data, group->len);
+    *p++ = ':';
+
+    if (state >= 0 && state <= 9) {
+        *p++ = (u_char) ('0' + state);
+    } else {
+        p = ngx_sprintf(p, "%i", state);
+    }
+
+    *p++ = ':';
+    p = ngx_cpymem(p, owner->data, owner->len);
+    field->len = p - field->data;
 
     return NGX_OK;
 }

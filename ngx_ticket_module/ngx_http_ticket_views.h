@@ -71,6 +71,8 @@ typedef struct {
     int64_t                    updated;
     ngx_str_t                  tags;            /* stored list (tk_tags.h) */
     uint64_t                   customer;        /* id, 0: none */
+    ngx_str_t                  packed;          /* as in tk:{ix}:rows; "":
+                                                   read from the hash */
 } ngx_http_ticket_row_t;
 
 /*

@@ -269,6 +269,7 @@ subtest 'the counter went back (Redis reset): the cache starts over' => sub {
 subtest 'no room, too large, cache off: right all the same' => sub {
     my $big = "Zeile mit Text, damit der Artikel groß wird.\n" x 300;   # ~14 kB
     for my $setup ([ 'ticket_cache off', location => 'ticket_cache off;' ],
+                   [ 'ticket_cache off, ticket_row_cache off', location => 'ticket_cache off; ticket_row_cache off;' ],
                    [ 'a 64k zone', http => 'ticket_cache_zone 64k;' ],
                    [ 'a 128k zone', http => 'ticket_cache_zone 128k;' ],
                    [ 'ticket_cache_zone off', http => 'ticket_cache_zone off;' ])
@@ -328,6 +329,44 @@ subtest 'no room, too large, cache off: right all the same' => sub {
     }
 };
 
+subtest 'the row cache: page cache off, rows right after every change' => sub {
+    # ticket_cache off: every view renders its page, and its rows come
+    # from the row cache when their content, language, columns and day
+    # are the same -- so every kind of change must show at once
+    my $t = TK->new(location => 'ticket_cache off;');
+    $t->standard_groups;
+    my %p = (anna => $t->add_user('anna', rights => 'ALSO:full', lang => 'en'),
+             bert => $t->add_user('bert', rights => 'ALSO:full', lang => 'de'));
+    my %cl = map { $_ => $t->login_client($_, $p{$_}) } qw(anna bert);
+    my $n = $t->add_ticket(group => 'ALSO', title => 'Erste Akte', body => 'x');
+    my $m = $t->add_ticket(group => 'ALSO', title => 'Zweite Akte', body => 'y');
+    my $state = sub { my ($who) = @_; row_text($cl{$who}->get('/overview/all'), $n, 'state') };
+    for my $round (1 .. 2) {      # the second round is served from the rows cached by the first
+        is $state->('anna'), 'new', "round $round: English state";
+        is $state->('bert'), 'neu', "round $round: German state, same row";
+    }
+    $t->ctl('ticket', 'update', $n, '--state', 'open');
+    is $state->('anna'), 'in progress', 'a state change shows';
+    is $state->('bert'), 'in Bearbeitung', 'in both languages';
+    $t->ctl('ticket', 'update', $n, '--title', 'Umbenannt', '--owner', 'anna');
+    my $res = $cl{anna}->get('/overview/all');
+    is row_text($res, $n, 'title'), 'Umbenannt', 'a new title shows';
+    is row_text($res, $n, 'owner'), 'anna', 'a new owner shows';
+    is row_text($res, $m, 'title'), 'Zweite Akte', 'the other row as before';
+    # the same rows with fewer columns: no cell of the others
+    $res = $cl{anna}->get('/overview/all?sort=updated&dir=desc&columns=number,title');
+    my $tr = $res->dom->at("table#tickets tr[data-number=\"$n\"]");
+    ok $tr && $tr->at('td.title') && !$tr->at('td.owner') && !$tr->at('td.state'),
+        'columns=number,title: only those cells';
+    $res = $cl{anna}->get('/overview/all');
+    ok $res->dom->at("table#tickets tr[data-number=\"$n\"] td.owner"), 'all columns again';
+    $t->ctl('ticket', 'update', $n, '--priority', 'urgent');
+    $res = $cl{anna}->get('/overview/all');
+    is row_text($res, $n, 'priority'), 'URGENT', 'a priority change shows';
+    unlike $t->error_log(200), qr/\[(?:alert|crit|emerg)\]/, 'nothing bad logged';
+    $t->stop_all;
+};
+
 subtest 'nginx -t: the directives and their bad values' => sub {
     my $port = Net::EmptyPort::empty_port();
     my $test = sub {
@@ -346,6 +385,10 @@ subtest 'nginx -t: the directives and their bad values' => sub {
     }
     ($rc, $out) = $test->(location => 'ticket_cache maybe;');
     like $out, qr/invalid value "maybe" in "ticket_cache" directive/, 'ticket_cache takes on or off';
+    ($rc, $out) = $test->(location => 'ticket_row_cache off;');
+    is $rc, 0, '"ticket_row_cache off" passes' or diag $out;
+    ($rc, $out) = $test->(location => 'ticket_row_cache maybe;');
+    like $out, qr/invalid value "maybe" in "ticket_row_cache" directive/, 'ticket_row_cache takes on or off';
 };
 
 subtest 'nginx -s reload empties the cache' => sub {

@@ -80,7 +80,9 @@ tk_str_atoll(const tk_str_t *s)
         }
 
         d = s->data[i] - '0';
-        if (v > (LLONG_MAX - d) / 10) {
+
+        /* 18 digits always fit: the division only for longer ones */
+        if (i >= 18 && v > (LLONG_MAX - d) / 10) {
             return -1;
         }
 
