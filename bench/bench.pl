@@ -611,7 +611,7 @@ sub report {
                 : "n/a: $why", "<= 2x $res"];
     }
     for my $sc (@scales) {
-        for my $page (qw(overview overview_nocache ticket ticket_nocache)) {
+        for my $page (qw(overview overview_nocache overview_norows ticket ticket_nocache)) {
             my $v = $r{"cg.$sc.$page.ir_per_req"};
             next unless defined $v || defined $r{"cg.$sc.$page.na"};
             push @extra, ["callgrind Ir / $page request (" . $lab->($sc) . ')',

@@ -625,7 +625,7 @@ measure_scale() {
         na "$sc.overview_nocache" "$NGINX2_NA"; na "$sc.ticket_nocache" "$NGINX2_NA"
         na "$sc.overview_writes" "$NGINX2_NA"
     else
-        [ -n "$ov" ] && wrk_row "$sc.overview_nocache" "overview /overview/$ov, cache off" \
+        [ -n "$ov" ] && wrk_row "$sc.overview_nocache" "overview /overview/$ov, page cache off (rows: row cache)" \
             "$BASE2/overview/$ov" "$CK"
         [ -n "$tn" ] && wrk_row "$sc.ticket_nocache" "ticket /t/$tn, cache off" "$BASE2/t/$tn" "$CK"
         [ -n "$ov" ] && overview_with_writes "$sc" "$ov" "$CK"
@@ -690,6 +690,8 @@ measure_scale() {
         if [ -n "$ov" ]; then
             callgrind_page "$sc" overview "$BASE/overview/$ov"
             [ -n "$BASE2" ] && callgrind_page "$sc" overview_nocache "$BASE/overview/$ov" 'ticket_cache off;'
+            # and every row rendered too (ticket_row_cache off): info
+            [ -n "$BASE2" ] && callgrind_page "$sc" overview_norows "$BASE/overview/$ov" 'ticket_cache off; ticket_row_cache off;'
         else na "cg.$sc.overview" "no overview page"; fi
         if [ -n "$tn" ]; then
             callgrind_page "$sc" ticket "$BASE/t/$tn"
