@@ -401,7 +401,7 @@ ngx_http_ticket_complete_names(ngx_http_request_t *r,
             continue;
         }
 
-        tk_cmds_add(cmds, "HMGET tk:{u:%S} " TK_F_NAME " " TK_F_EMAIL " "
+        tk_cmds_add(cmds, "HMGET " TK_FMTS_USER " " TK_F_NAME " " TK_F_EMAIL " "
                     TK_F_DISABLED,
                     ngx_ticket_str(&cp->users->element[i].str));
     }

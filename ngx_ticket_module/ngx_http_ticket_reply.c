@@ -506,8 +506,8 @@ ngx_http_ticket_reply_decide(ngx_http_request_t *r,
     ngx_http_ticket_reply_files_write(r, ctx, cmds, &a, forwarded + 1);
 
     for (i = 1; c->forward && !c->note && i <= forwarded; i++) {
-        tk_cmds_add(cmds, "COPY tk:{t:%llu}:a:%llu:att:%u"
-                    " tk:{t:%llu}:a:%llu:att:%u",
+        tk_cmds_add(cmds, "COPY " TK_FMT_ATTACHMENT
+                    " " TK_FMT_ATTACHMENT,
                     (unsigned long long) rq->number,
                     (unsigned long long) target->id, (unsigned) i,
                     (unsigned long long) rq->number,

@@ -43,16 +43,16 @@ ngx_http_ticket_compose_sort(tk_cmds_t *cmds, uint64_t number)
 {
     unsigned long long  n = number;
 
-    tk_cmds_add(cmds, "SORT tk:{t:%llu}:articles BY nosort GET #"
-        " GET tk:{t:%llu}:a:*->" TK_F_KIND, n, n);
+    tk_cmds_add(cmds, "SORT " TK_FMT_TICKET_ARTS " BY nosort GET #"
+        " GET " TK_FMT_ARTICLE_GET TK_F_KIND, n, n);
 }
 
 
 void
 ngx_http_ticket_compose_flags(tk_cmds_t *cmds, uint64_t number)
 {
-    tk_cmds_add(cmds, "SORT tk:{t:%llu}:articles BY nosort"
-        " GET tk:{t:%llu}:a:*->" TK_F_FLAGS,
+    tk_cmds_add(cmds, "SORT " TK_FMT_TICKET_ARTS " BY nosort"
+        " GET " TK_FMT_ARTICLE_GET TK_F_FLAGS,
         (unsigned long long) number, (unsigned long long) number);
 }
 
@@ -79,7 +79,7 @@ void
 ngx_http_ticket_compose_art_read(tk_cmds_t *cmds, uint64_t number,
     uint64_t id)
 {
-    tk_cmds_add(cmds, "HMGET tk:{t:%llu}:a:%llu " TK_F_KIND " " TK_F_FROM
+    tk_cmds_add(cmds, "HMGET " TK_FMT_ARTICLE " " TK_F_KIND " " TK_F_FROM
         " " TK_F_REPLY_TO " " TK_F_TO " " TK_F_CC " " TK_F_LIST_ID " "
         TK_F_MESSAGE_ID " " TK_F_REFERENCES " " TK_F_IN_REPLY_TO " "
         TK_F_ATTACHMENTS " " TK_F_ATTACHMENT_NAMES " " TK_F_BODY " "

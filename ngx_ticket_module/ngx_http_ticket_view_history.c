@@ -93,7 +93,7 @@ ngx_http_ticket_view_history_read(ngx_http_request_t *r,
     login = v->name_logins->elts;
 
     for (i = 0; i < v->name_logins->nelts; i++) {
-        tk_cmds_add(cmds, "HGET tk:{u:%S} " TK_F_NAME,
+        tk_cmds_add(cmds, "HGET " TK_FMTS_USER " " TK_F_NAME,
                     ngx_ticket_str(&login[i]));
     }
 

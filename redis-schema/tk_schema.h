@@ -352,6 +352,9 @@ typedef enum {
 #define TK_FMT_TICKET_ARTS   TK_FMT_TICKET TK_SFX_ARTICLES /* list of ids */
 #define TK_FMT_ARTICLE       TK_FMT_TICKET TK_SFX_ARTICLE "%llu" /* hash  */
 #define TK_FMT_ATTACHMENT    TK_FMT_ARTICLE TK_SFX_ATTACHMENT "%u" /* hash */
+#define TK_FMT_ARTICLE_GET   TK_FMT_TICKET TK_SFX_ARTICLE "*->" /* SORT ..
+                                              GET: + a field of each
+                                              article of the list */
 #define TK_FMT_RAW           TK_FMT_ARTICLE TK_SFX_RAW /* string: raw mail */
 #define TK_FMT_RAWHASH       TK_PFX_RAWHASH "%s"  /* string "N:A": SHA-256
                                               of a mail without Message-ID */
