@@ -814,7 +814,8 @@ subtest 'cookies are Secure when configured' => sub {
     my $conf = $tk->nginx_conf;
     $conf =~ s/ticket_cookie_secure off;/ticket_cookie_secure on;/ or die 'no ticket_cookie_secure in the config';
     TK::write_file("$n/conf/nginx.conf", $conf);
-    $tk->spawn('nginx', 'nginx', '-p', $n, '-c', "$n/conf/nginx.conf", '-g', 'daemon off;');
+    # run_nginx: with libasan preloaded under make asan, like start_nginx
+    $tk->run_nginx;
     TK::wait_for('nginx up', 10, sub { $tk->client->get('/login')->{status} == 200 });
     my $c = $tk->client;
     $res = $c->login('full', $pw{full});
