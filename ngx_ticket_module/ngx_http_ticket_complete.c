@@ -296,9 +296,10 @@ ngx_http_ticket_complete_owned(ngx_http_request_t *r,
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL
-        || ngx_http_ticket_cust_vis_groups(r, cmds, ctx->replies,
-                                           ctx->nreplies, cp->ids.nelts,
-                                           &cp->counts) != NGX_OK)
+        || ngx_http_ticket_cust_vis_groups(r, ctx, cmds, ctx->replies,
+                                           ctx->nreplies, cp->ids.elts,
+                                           cp->ids.nelts, &cp->counts)
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -47,6 +47,7 @@ typedef struct {
     ngx_flag_t                 by_email;        /* ?email=: redirect */
     ngx_http_ticket_reply_t   *third;           /* the others' rows */
     ngx_uint_t                 nthird;
+    ngx_str_t                 *members;         /* their ids */
     ngx_uint_t                *counts;          /* customer_vis.c */
     u_char                    *visible;         /* per row of third */
     tk_tpl_customer_t         *tpl;
@@ -421,6 +422,7 @@ ngx_http_ticket_cu_members(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         /* and their tickets: an other one is named only if their own
          * page is there for this user (customer_vis.c) */
         ngx_http_ticket_cust_vis_tickets(cmds, members, ids->nelem);
+        cv->members = members;
     }
 
     if (cmds->failed) {
@@ -454,9 +456,11 @@ ngx_http_ticket_cu_owned(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL
-        || ngx_http_ticket_cust_vis_groups(r, cmds, ctx->replies + cv->nthird,
-                                           cv->nthird, cv->nthird,
-                                           &cv->counts) != NGX_OK)
+        || ngx_http_ticket_cust_vis_groups(r, ctx, cmds,
+                                           ctx->replies + cv->nthird,
+                                           cv->nthird, cv->members,
+                                           cv->nthird, &cv->counts)
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

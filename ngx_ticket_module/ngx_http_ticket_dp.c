@@ -14,7 +14,7 @@
  *                                               zip, or the outcome
  *
  * A request is one XADD to tk:dp:requests; the outcome is read from
- * tk:dp:result:ID.  Admins only (anyone else: 404 on the pages, 403 in
+ * tk:dp:result:ID.  Admins only (anyone else: 404, on the pages and in
  * the API); nothing is written before the checks pass.
  */
 
@@ -73,9 +73,9 @@ ngx_http_ticket_dp_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     int                    n;
     ngx_http_ticket_dp_t  *dp;
 
+    /* like the rest of the admin API: what an agent may not use is not there */
     if (!ctx->user.admin) {
-        return ngx_http_ticket_compose_json_error(r, NGX_HTTP_FORBIDDEN, NULL,
-                                                  "admins only");
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
 
     dp = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_dp_t));

@@ -406,12 +406,13 @@ ngx_int_t ngx_http_ticket_split_api(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number, uint64_t article);
 
 /* ---- which customers exist for the user (ngx_http_ticket_customer_vis.c):
- * round 1 (their newest tickets), round 2 (those tickets' groups), the
- * verdict; the caller sends the rounds ---------------------------------- */
+ * round 1 (their newest tickets), round 2 (those tickets' groups, the
+ * older ones per readable group), the verdict; the caller sends the rounds ---------------------------------- */
 void ngx_http_ticket_cust_vis_tickets(tk_cmds_t *cmds, ngx_str_t *ids,
     ngx_uint_t n);
 ngx_int_t ngx_http_ticket_cust_vis_groups(ngx_http_request_t *r,
-    tk_cmds_t *cmds, ngx_http_ticket_reply_t *replies, ngx_uint_t nreplies,
+    ngx_http_ticket_ctx_t *ctx, tk_cmds_t *cmds,
+    ngx_http_ticket_reply_t *replies, ngx_uint_t nreplies, ngx_str_t *ids,
     ngx_uint_t n, ngx_uint_t **counts);
 void ngx_http_ticket_cust_vis_decide(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_reply_t *replies, ngx_uint_t nreplies,

@@ -7,15 +7,10 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Path qw(make_path);
-use JSON::PP;
 use TK;
+use TKUI;
 
-my $ui = "$FindBin::Bin/ui";
-plan skip_all => 'node is not installed (make deps)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
-plan skip_all => 'chromium is not installed (make deps)' unless -x '/usr/bin/chromium';
-plan skip_all => 'playwright-core is not in t/ui/node_modules (make deps)'
-    unless -e "$ui/node_modules/playwright-core/package.json";
+TKUI::need_browser();
 
 my $tk = TK->new;
 $tk->standard_groups;
@@ -33,19 +28,14 @@ $r->hset(tk_key_article($n, 5000), kind => 'out', to => 'maria.musterfrau@exampl
     delivery_info => '451 4.7.1 greylisted, try again later', delivery_time => time);
 $r->xadd(TK_KEY_OUTBOX, '*', ticket => $n, article => 5000, kind => 'article');
 
-my $out = "$TK::BUILD/artifacts";
-make_path($out);
-unlink glob "$out/admin-*.png";
+my $out = TKUI::artifacts('admin-*.png');
 
 local $ENV{BASE} = $tk->base;
 local $ENV{LOGIN} = 'ada';
 local $ENV{PASSWORD} = $pw;
 local $ENV{USER} = 'franka';
 local $ENV{OUT} = $out;
-my ($rc, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/admin.js");
-my $res = eval { JSON::PP->new->decode((split /\n/, $stdout)[-1] // '') };
-ok $res && !$res->{fatal}, 'the browser script ran' or diag "exit $rc\n$stdout\n$stderr";
-$res && !$res->{fatal} or done_testing, exit;
+my $res = TKUI::run_script('admin.js');
 
 for my $view (qw(desktop mobile)) {
     my $v = $res->{views}{$view};

@@ -114,4 +114,33 @@ subtest 'read right: page without the form, POST refused' => sub {
     is $rw->get("/customers/$max")->{status}, 404, 'no readable ticket: 404';
 };
 
+subtest 'suggested when the readable ticket is older than the newest 20' => sub {
+    # Olga's one ALSO ticket is older than 24 in Zivilrecht (which cora
+    # may not read): she is there for cora all the same, not for bert
+    my $old = $tk->add_ticket(title => 'Olga in ALSO', group => 'ALSO', customer => 'Olga Alt <olga.alt@example.org>');
+    # the others a second later: created (the set's score) counts seconds
+    my $created = $tk->ticket_hash($old)->{created};
+    select undef, undef, undef, 0.1 while time <= $created;
+    $tk->add_ticket(title => "Olga geheim $_", group => 'Zivilrecht', customer => 'Olga Alt <olga.alt@example.org>')
+        for 1 .. 24;
+    my $olga = $tk->ticket_hash($old)->{customer};
+    my $set = sprintf(TK_FMT_CUST_TICKETS, $olga);
+    is $r->zcard($set), 25, '25 tickets';
+    ok !(grep { $_ == $old } $r->zrevrange($set, 0, 19)), '  the ALSO one not among the newest 20';
+    my $emails = sub { [ map { $_->{email} } @{ $_[0]->get($_[1])->json->{addresses} } ] };
+    is_deeply $emails->($web, '/new/complete?q=olga.alt'), [ 'olga.alt@example.org' ], '/new/complete: suggested';
+    is_deeply $emails->($web, "/t/$a/complete?q=olga.alt"), [ 'olga.alt@example.org' ], '/t/N/complete: suggested';
+    is $web->get("/customers/$olga")->{status}, 200, 'as her page is there';
+    my $pwb = $tk->add_user('bert', name => 'Bert B', rights => 'Bildung:full');
+    my $bert = $tk->login_client('bert', $pwb);
+    is_deeply $emails->($bert, '/new/complete?q=olga.alt'), [], 'control: not for bert (Bildung only)';
+    is $bert->get("/customers/$olga")->{status}, 404, '  whose page of her is a 404';
+    # the organisation's others on Kim's page name her too
+    $web->get("/customers/$olga");
+    is $web->post_csrf("/customers/$olga", [ name => 'Olga Alt', email => 'olga.alt@example.org',
+        organisation => 'Mieterverein Nord' ])->{status}, 303, 'Olga joins Kim\'s organisation';
+    my @m = map { $_->text } $web->get("/customers/$kim")->dom->find('#org-members a');
+    is_deeply \@m, [ 'Olga Alt' ], 'Kim\'s page lists Olga';
+};
+
 done_testing;

@@ -221,9 +221,9 @@ subtest 'a one-word name is no needle: the agent anna keeps her feed entries' =>
 
 subtest 'the web asks, ticketctl customer work does: API and admin page' => sub {
     my $res = $api->api('GET', '/api/v1/customers/quirin@quokka.example/export', $token);
-    is $res->{status}, 403, 'an agent: 403';
+    is $res->{status}, 404, 'an agent: 404, like the rest of the admin API';
     $res = $api->api('POST', '/api/v1/customers/quirin@quokka.example/erase', $token, content => '{"mode":"delete"}');
-    is $res->{status}, 403, 'an agent cannot erase';
+    is $res->{status}, 404, 'an agent cannot erase (404)';
     is $r->exists(TK_KEY_DP_REQUESTS) ? $r->xlen(TK_KEY_DP_REQUESTS) : 0, 0, 'no request written';
 
     $res = $api->api('GET', '/api/v1/customers/quirin@quokka.example/export', $admin_token);

@@ -10,6 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use TK;
+use TKUI;
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 use Time::HiRes qw(time sleep);
 use JSON::PP ();
@@ -550,10 +551,8 @@ subtest 'ticket page: a valid signature by someone else than From is flagged' =>
 };
 
 subtest 'in a browser: one click imports an attached key' => sub {
-    my $ui = "$FindBin::Bin/ui";
-    plan skip_all => 'no node/chromium/playwright-core'
-        unless -x '/usr/bin/chromium' && -e "$ui/node_modules/playwright-core/package.json"
-            && grep { -x "$_/node" } split /:/, $ENV{PATH};
+    my $why = TKUI::missing();
+    plan skip_all => $why if $why;
     newhome('fritz');
     my $fritz = genkey('fritz', 'Fritz <fritz@example.net>');
     my ($rc, $ct) = gpg('anna', "Bitte meinen Schluessel importieren.\n", '--armor', '--encrypt',
@@ -565,8 +564,7 @@ subtest 'in a browser: one click imports an attached key' => sub {
             . "Content-Disposition: attachment; filename=\"fritz.asc\"\n\n"
             . export('fritz', 'fritz@example.net') . "\n--K--\n"));
     my ($n) = deliver_ok($mail, 'mail with a key');
-    my $out = "$TK::BUILD/artifacts";
-    mkdir $out;
+    my $out = TKUI::artifacts();
     local $ENV{BASE} = $tk->base;
     local $ENV{LOGIN} = 'agentin';
     local $ENV{PASSWORD} = $anna_pw;
@@ -575,9 +573,7 @@ subtest 'in a browser: one click imports an attached key' => sub {
     my $keyfile = "$dir/fritz.asc";
     TK::write_file($keyfile, export('fritz', 'fritz@example.net'));
     local $ENV{KEY_FILE} = $keyfile;
-    my ($nrc, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/pgp.js");
-    my $r = eval { JSON::PP->new->decode((split /\n/, $stdout)[-1] // '') };
-    ok $r && !$r->{fatal}, 'the browser script ran' or return diag "exit $nrc\n$stdout\n$stderr";
+    my $r = TKUI::run_script('pgp.js', or_return => 1) or return;
     for my $view (qw(desktop mobile)) {
         my $v = $r->{views}{$view};
         is $v->{pgp}{status}, 'valid', "$view: PGP line says valid";

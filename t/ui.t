@@ -8,17 +8,11 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Path qw(make_path);
-use JSON::PP;
 use TK;
+use TKUI;
 require "$FindBin::Bin/mail_lib.pl";
 
-my $ui = "$FindBin::Bin/ui";
-plan skip_all => 'node is not installed (make deps)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
-plan skip_all => 'chromium is not installed (make deps)' unless -x '/usr/bin/chromium';
-plan skip_all => 'playwright-core is not in t/ui/node_modules: make deps could not '
-    . 'install it (npm registry unreachable?); run make deps again'
-    unless -e "$ui/node_modules/playwright-core/package.json";
+TKUI::need_browser();
 
 my $tk = TK->new;
 $tk->standard_groups;
@@ -69,9 +63,7 @@ if (TK::mailbridge_bin()) {
     ($mail_n) = MB::stored($tk, $id);
 }
 
-my $out = "$TK::BUILD/artifacts";
-make_path($out);
-unlink glob "$out/*.png";
+my $out = TKUI::artifacts('*.png');
 
 local $ENV{BASE} = $tk->base;
 local $ENV{LOGIN} = 'uta';
@@ -81,11 +73,8 @@ local $ENV{OUT} = $out;
 local $ENV{MAIL_TICKET} = $mail_n if $mail_n;
 local $ENV{MOVE_TICKET} = $move;
 local $ENV{MOVE_TO} = 'ALSO';
-my ($rc, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/ui.js");
 # decoded as bytes, like the string literals of this file
-my $r = eval { JSON::PP->new->decode((split /\n/, $stdout)[-1] // '') };
-ok $r && !$r->{fatal}, 'the browser script ran' or diag "exit $rc\n$stdout\n$stderr";
-$r && !$r->{fatal} or done_testing, exit;
+my $r = TKUI::run_script('ui.js');
 note "Chromium $r->{browser}";
 
 for my $view (qw(desktop mobile)) {

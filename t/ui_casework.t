@@ -8,15 +8,10 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Path qw(make_path);
-use JSON::PP;
 use TK;
+use TKUI;
 
-my $ui = "$FindBin::Bin/ui";
-plan skip_all => 'node is not installed (make deps)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
-plan skip_all => 'chromium is not installed (make deps)' unless -x '/usr/bin/chromium';
-plan skip_all => 'playwright-core is not in t/ui/node_modules (make deps)'
-    unless -e "$ui/node_modules/playwright-core/package.json";
+TKUI::need_browser();
 
 my $tk = TK->new;
 $tk->standard_groups;
@@ -36,9 +31,7 @@ is $tag->{status}, 200, 'another ticket has tags (autocomplete offers them)';
 my $customer = $tk->ticket_hash($n[0])->{customer};
 $tk->redis->hset(TK_KEY_PGP_ADDR, 'maria@example.org', 'AAAABBBBCCCCDDDDEEEEFFFF0000111122223333 0');
 
-my $out = "$TK::BUILD/artifacts";
-make_path($out);
-unlink glob "$out/$_-*.png" for qw(tags merge customer);
+my $out = TKUI::artifacts('tags-*.png', 'merge-*.png', 'customer-*.png');
 
 local $ENV{BASE} = $tk->base;
 local $ENV{LOGIN} = 'uta';
@@ -46,10 +39,7 @@ local $ENV{PASSWORD} = $pw;
 local $ENV{OUT} = $out;
 local $ENV{TICKETS} = join ',', @n;
 local $ENV{CUSTOMER} = $customer;
-my ($rc, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/ui_casework.js");
-my $r = eval { JSON::PP->new->decode((split /\n/, $stdout)[-1] // '') };
-ok $r && !$r->{fatal}, 'the browser script ran' or diag "exit $rc\n$stdout\n$stderr";
-$r && !$r->{fatal} or done_testing, exit;
+my $r = TKUI::run_script('ui_casework.js');
 note "Chromium $r->{browser}";
 
 my $i = 0;

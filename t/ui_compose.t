@@ -10,17 +10,12 @@ use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Path qw(make_path);
-use JSON::PP;
 use Encode ();
 use TK;
+use TKUI;
 require "$FindBin::Bin/mail_lib.pl";
 
-my $ui = "$FindBin::Bin/ui";
-plan skip_all => 'node is not installed (make deps)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
-plan skip_all => 'chromium is not installed (make deps)' unless -x '/usr/bin/chromium';
-plan skip_all => 'playwright-core is not in t/ui/node_modules (make deps)'
-    unless -e "$ui/node_modules/playwright-core/package.json";
+TKUI::need_browser();
 plan skip_all => 'build/mailbridge is missing' unless TK::mailbridge_bin();
 
 my $tk = TK->new;
@@ -38,9 +33,7 @@ my ($rc, undef, $err) = MB::deliver($tk, $mail, '--recipient', 'also@example.org
 die "deliver: $err" if $rc;
 my ($n) = MB::stored($tk, MB::msgid_of($mail));
 
-my $out = "$TK::BUILD/artifacts";
-make_path($out);
-unlink glob "$out/compose-*.png";
+my $out = TKUI::artifacts('compose-*.png');
 
 local $ENV{BASE} = $tk->base;
 local $ENV{LOGIN} = 'uta';
@@ -48,10 +41,7 @@ local $ENV{PASSWORD} = $pw;
 local $ENV{TICKET} = $n;
 local $ENV{KEYED} = 'Maria <maria@example.org>';
 local $ENV{OUT} = $out;
-my ($code, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/compose.js");
-my $r = eval { JSON::PP->new->utf8->decode((split /\n/, $stdout)[-1] // '') };
-ok $r && !$r->{fatal}, 'the browser script ran' or diag "exit $code\n$stdout\n$stderr";
-$r && !$r->{fatal} or done_testing, exit;
+my $r = TKUI::run_script('compose.js', utf8 => 1);
 
 for my $view (qw(desktop mobile)) {
     my $v = $r->{views}{$view};

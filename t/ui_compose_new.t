@@ -11,17 +11,12 @@ use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Path qw(make_path);
-use JSON::PP;
 use Encode ();
 use TK;
+use TKUI;
 require "$FindBin::Bin/mail_lib.pl";
 
-my $ui = "$FindBin::Bin/ui";
-plan skip_all => 'node is not installed (make deps)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
-plan skip_all => 'chromium is not installed (make deps)' unless -x '/usr/bin/chromium';
-plan skip_all => 'playwright-core is not in t/ui/node_modules (make deps)'
-    unless -e "$ui/node_modules/playwright-core/package.json";
+TKUI::need_browser();
 plan skip_all => 'build/mailbridge is missing' unless TK::mailbridge_bin();
 
 my $tk = TK->new;
@@ -38,9 +33,7 @@ my ($rc, undef, $err) = MB::deliver($tk, MB::mail(from => 'Berta Bestand <berta@
     to => 'also@example.org', subject => 'Alt'), '--recipient', 'also@example.org');
 die "deliver: $err" if $rc;
 
-my $out = "$TK::BUILD/artifacts";
-make_path($out);
-unlink glob "$out/compose-new-*.png";
+my $out = TKUI::artifacts('compose-new-*.png');
 
 local $ENV{BASE} = $tk->base;
 local $ENV{LOGIN} = 'uta';
@@ -48,10 +41,7 @@ local $ENV{PASSWORD} = $pw;
 local $ENV{KEYED} = 'Maria <maria@example.org>';
 local $ENV{CUSTOMER} = 'nora.neu@example.net';
 local $ENV{OUT} = $out;
-my ($code, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/compose_new.js");
-my $res = eval { JSON::PP->new->utf8->decode((split /\n/, $stdout)[-1] // '') };
-ok $res && !$res->{fatal}, 'the browser script ran' or diag "exit $code\n$stdout\n$stderr";
-$res && !$res->{fatal} or done_testing, exit;
+my $res = TKUI::run_script('compose_new.js', utf8 => 1);
 
 my %sent;
 for my $view (qw(desktop mobile)) {

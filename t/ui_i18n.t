@@ -9,16 +9,12 @@ use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Path qw(make_path);
 use JSON::PP;
 use TK;
+use TKUI;
 use TKCatalogue;
 
-my $ui = "$FindBin::Bin/ui";
-plan skip_all => 'node is not installed (make deps)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
-plan skip_all => 'chromium is not installed (make deps)' unless -x '/usr/bin/chromium';
-plan skip_all => 'playwright-core is not in t/ui/node_modules (make deps)'
-    unless -e "$ui/node_modules/playwright-core/package.json";
+TKUI::need_browser();
 
 my $tk = TK->new;
 $tk->standard_groups;
@@ -45,8 +41,7 @@ my @pages = (
 );
 
 my %cat = %{ TKCatalogue::catalogue() };
-my $out = "$TK::BUILD/artifacts";
-make_path($out);
+my $out = TKUI::artifacts();
 
 local $ENV{BASE} = $tk->base;
 local $ENV{OUT} = $out;
@@ -58,10 +53,7 @@ local $ENV{PAGES} = JSON::PP->new->encode([ map { { name => $_->[0], path => $_-
 local $ENV{SAMPLES} = JSON::PP->new->utf8->encode({
     de => TKCatalogue::only_texts(\%cat, 'en'), en => TKCatalogue::only_texts(\%cat, 'de') });
 
-my ($rc, $stdout, $stderr) = TK::run_cmd('timeout', '300', 'node', "$ui/i18n.js");
-my $r = eval { JSON::PP->new->utf8->decode((split /\n/, $stdout)[-1] // '') };
-ok $r && !$r->{fatal}, 'the browser script ran' or diag "exit $rc\n$stdout\n$stderr";
-$r && !$r->{fatal} or done_testing, exit;
+my $r = TKUI::run_script('i18n.js', timeout => 300, utf8 => 1);
 note "Chromium $r->{browser}";
 
 for my $lang (qw(de en)) {

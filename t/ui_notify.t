@@ -11,16 +11,11 @@ use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Path qw(make_path);
-use JSON::PP;
 use TK;
+use TKUI;
 require "$FindBin::Bin/mail_lib.pl";
 
-my $ui = "$FindBin::Bin/ui";
-plan skip_all => 'node is not installed (make deps)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
-plan skip_all => 'chromium is not installed (make deps)' unless -x '/usr/bin/chromium';
-plan skip_all => 'playwright-core is not in t/ui/node_modules (make deps)'
-    unless -e "$ui/node_modules/playwright-core/package.json";
+TKUI::need_browser();
 plan skip_all => 'build/mailbridge is missing' unless TK::mailbridge_bin();
 
 my $tk = TK->new;
@@ -51,9 +46,7 @@ my ($oldest) = $r->xrange(tk_key_user_notices('uta'), '-', '+', 'COUNT', 1);
 $r->zrem(tk_key_user_unread('uta'), (split /-/, $oldest->[0])[1]);
 $unread--;
 
-my $out = "$TK::BUILD/artifacts";
-make_path($out);
-unlink glob "$out/notify-*.png";
+my $out = TKUI::artifacts('notify-*.png');
 
 local $ENV{BASE} = $tk->base;
 local $ENV{LOGIN} = 'uta';
@@ -61,10 +54,7 @@ local $ENV{PASSWORD} = $pw;
 local $ENV{TICKET} = $n[2];
 local $ENV{MENTION} = 'bei';   # bert's name: Bert Beispiel
 local $ENV{OUT} = $out;
-my ($rc, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/ui_notify.js");
-my $res = eval { JSON::PP->new->decode((split /\n/, $stdout)[-1] // '') };
-ok $res && !$res->{fatal}, 'the browser script ran' or diag "exit $rc\n$stdout\n$stderr";
-$res && !$res->{fatal} or done_testing, exit;
+my $res = TKUI::run_script('ui_notify.js');
 note "Chromium $res->{browser}";
 
 for my $view (qw(desktop mobile)) {

@@ -10,15 +10,10 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Path qw(make_path);
-use JSON::PP;
 use TK;
+use TKUI;
 
-my $ui = "$FindBin::Bin/ui";
-plan skip_all => 'node is not installed (make deps)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
-plan skip_all => 'chromium is not installed (make deps)' unless -x '/usr/bin/chromium';
-plan skip_all => 'playwright-core is not in t/ui/node_modules (make deps)'
-    unless -e "$ui/node_modules/playwright-core/package.json";
+TKUI::need_browser();
 
 my $tk = TK->new;
 $tk->standard_groups;
@@ -40,19 +35,14 @@ for my $title (@titles) {
 }
 my $moved = $tk->add_ticket(title => 'Umzug in eine andere AG', group => 'ALSO', owner => 'alma');
 
-my $out = "$TK::BUILD/artifacts";
-make_path($out);
-unlink glob "$out/overview-filter-*.png";
+my $out = TKUI::artifacts('overview-filter-*.png');
 
 local $ENV{BASE} = $tk->base;
 local $ENV{LOGIN} = 'uta';
 local $ENV{PASSWORD} = $pw;
 local $ENV{TICKET} = $moved;
 local $ENV{OUT} = $out;
-my ($rc, $stdout, $stderr) = TK::run_cmd('timeout', '150', 'node', "$ui/ui_overviews.js");
-my $r = eval { JSON::PP->new->decode((split /\n/, $stdout)[-1] // '') };
-ok $r && !$r->{fatal}, 'the browser script ran' or diag "exit $rc\n$stdout\n$stderr";
-$r && !$r->{fatal} or done_testing, exit;
+my $r = TKUI::run_script('ui_overviews.js', timeout => 150);
 note "Chromium $r->{browser}";
 
 for my $view (qw(desktop mobile)) {

@@ -8,15 +8,10 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Path qw(make_path);
-use JSON::PP;
 use TK;
+use TKUI;
 
-my $ui = "$FindBin::Bin/ui";
-plan skip_all => 'node is not installed (make deps)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
-plan skip_all => 'chromium is not installed (make deps)' unless -x '/usr/bin/chromium';
-plan skip_all => 'playwright-core is not in t/ui/node_modules (make deps)'
-    unless -e "$ui/node_modules/playwright-core/package.json";
+TKUI::need_browser();
 
 my $tk = TK->new;
 $tk->standard_groups;
@@ -33,19 +28,14 @@ my @t = (
 );
 $tk->add_ticket(title => $_->[0], group => $_->[1], customer => $_->[2], body => $_->[3]) for @t;
 
-my $out = "$TK::BUILD/artifacts";
-make_path($out);
-unlink glob "$out/search-*.png";
+my $out = TKUI::artifacts('search-*.png');
 
 local $ENV{BASE} = $tk->base;
 local $ENV{LOGIN} = 'uta';
 local $ENV{PASSWORD} = $pw;
 local $ENV{QUERY} = 'Frist';
 local $ENV{OUT} = $out;
-my ($rc, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/ui_search.js");
-my $r = eval { JSON::PP->new->decode((split /\n/, $stdout)[-1] // '') };
-ok $r && !$r->{fatal}, 'the browser script ran' or diag "exit $rc\n$stdout\n$stderr";
-$r && !$r->{fatal} or done_testing, exit;
+my $r = TKUI::run_script('ui_search.js');
 note "Chromium $r->{browser}";
 
 for my $view (qw(desktop mobile)) {

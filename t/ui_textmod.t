@@ -11,16 +11,11 @@ use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Path qw(make_path);
-use JSON::PP;
 use Encode qw(encode_utf8 decode_utf8);
 use TK;
+use TKUI;
 
-my $ui = "$FindBin::Bin/ui";
-plan skip_all => 'node is not installed (make deps)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
-plan skip_all => 'chromium is not installed (make deps)' unless -x '/usr/bin/chromium';
-plan skip_all => 'playwright-core is not in t/ui/node_modules (make deps)'
-    unless -e "$ui/node_modules/playwright-core/package.json";
+TKUI::need_browser();
 
 my $tk = TK->new(server => 'location = /form { ticket; ticket_cookie_secure off; ticket_form on; ticket_form_group legal; }');
 $tk->add_group('legal', all_agents => 1, email => 'legal@example.org');
@@ -40,18 +35,14 @@ $c->post_csrf('/admin/templates/save', { name => 'Akteneinsicht', group => 'lega
     subject => 'Akteneinsicht für {{customer.name}}', body => "Hallo {{customer.name}},\nanbei der Antrag." });
 my ($tpl) = $r->smembers(TK_KEY_TEMPLATES);
 
-my $out = "$TK::BUILD/artifacts";
-make_path($out);
+my $out = TKUI::artifacts();
 local $ENV{BASE} = $tk->base;
 local $ENV{LOGIN} = 'uta';
 local $ENV{PASSWORD} = $pw;
 local $ENV{TICKET} = $n;
 local $ENV{TEMPLATE} = $tpl;
 local $ENV{OUT} = $out;
-my ($code, $stdout, $stderr) = TK::run_cmd('timeout', '120', 'node', "$ui/textmod.js");
-my $res = eval { JSON::PP->new->utf8->decode((split /\n/, $stdout)[-1] // '') };
-ok $res && !$res->{fatal}, 'the browser script ran' or diag "exit $code\n$stdout\n$stderr";
-$res && !$res->{fatal} or done_testing, exit;
+my $res = TKUI::run_script('textmod.js', utf8 => 1);
 
 for my $view (qw(desktop mobile)) {
     my $v = $res->{views}{$view};

@@ -16,13 +16,10 @@ use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 use Encode qw(encode);
 use TK;
+use TKUI;
 require "$FindBin::Bin/mail_lib.pl";
 
-my $ui = "$FindBin::Bin/ui";
-plan skip_all => 'node is not installed (make deps)' unless grep { -x "$_/node" } split /:/, $ENV{PATH};
-plan skip_all => 'chromium is not installed (make deps)' unless -x '/usr/bin/chromium';
-plan skip_all => 'playwright-core is not in t/ui/node_modules (make deps)'
-    unless -e "$ui/node_modules/playwright-core/package.json";
+TKUI::need_browser();
 plan skip_all => 'build/mailbridge is not built' unless TK::mailbridge_bin();
 
 # the vectors, XSS -> __xss(N)
@@ -119,10 +116,7 @@ local $ENV{BASE} = $tk->base;
 local $ENV{LOGIN} = 'xadmin';
 local $ENV{PASSWORD} = $pw;
 local $ENV{PAGES} = JSON::PP->new->encode(\@pages);
-my ($rc, $stdout, $stderr) = TK::run_cmd('timeout', '600', 'node', "$ui/xss.js");
-my $r = eval { JSON::PP->new->decode((split /\n/, $stdout)[-1] // '') };
-ok $r && !$r->{fatal}, 'the browser script ran' or diag "exit $rc\n$stdout\n$stderr";
-$r && !$r->{fatal} or done_testing, exit;
+my $r = TKUI::run_script('xss.js', timeout => 600);
 note "Chromium $r->{browser}, $r->{pages} page loads";
 
 # the controls: the hook and the CSP listener can fail this test

@@ -46,6 +46,14 @@ our $REDISEARCH = '/usr/lib/redis/modules/redisearch.so';
 
 our @INSTANCES;
 
+# make asan (TK_NGINX_PRELOAD set): nginx runs an ASan module with libasan
+# preloaded, mailbridge and ticketctl are ASan builds; they start, stop
+# and answer several times slower.  Every limit of this file and every
+# TK::wait_for of the tests is SLOW times longer then (they wait on
+# conditions: a passing test is no slower).  TK::limit(S) for others.
+our $SLOW = $ENV{TK_NGINX_PRELOAD} ? 4 : 1;
+sub limit { $_[0] * $SLOW }
+
 # ---- servers -------------------------------------------------------------
 
 # Options: redis_timeout ('1s'), workers (2), nginx => 0 (do not start),
@@ -121,7 +129,7 @@ sub stop_proc {
     $sig  //= 'TERM';
     $wait //= 10;
     kill $sig, $p->{pid};
-    my $deadline = time + $wait;
+    my $deadline = time + limit($wait);
     while (time < $deadline) {
         my $r = waitpid($p->{pid}, POSIX::WNOHANG());
         return $? if $r == $p->{pid} || $r == -1;
@@ -134,6 +142,7 @@ sub stop_proc {
 
 sub wait_for {
     my ($what, $timeout, $cond) = @_;
+    $timeout = limit($timeout);
     my $deadline = time + $timeout;
     while (time < $deadline) {
         return 1 if $cond->();
@@ -240,11 +249,19 @@ sub start_nginx {
     make_path("$n/conf", "$n/logs", "$n/tmp");
     $self->{port} //= empty_port();
     write_file("$n/conf/nginx.conf", $self->nginx_conf(%o));
+    $self->run_nginx;
+}
+
+# nginx on the config in dir/nginx/conf/nginx.conf as it is (a test may
+# have rewritten it after stop_nginx), up when it listens.
+sub run_nginx {
+    my ($self) = @_;
+    my $n = "$self->{dir}/nginx";
     # TK_NGINX_PRELOAD: libasan for an ASan-built module (make asan)
     my @env = $ENV{TK_NGINX_PRELOAD} ? ({ LD_PRELOAD => $ENV{TK_NGINX_PRELOAD} }) : ();
     $self->spawn('nginx', @env, 'nginx', '-p', $n, '-c', "$n/conf/nginx.conf",
         '-g', 'daemon off;');
-    unless (wait_port({ port => $self->{port}, max_wait => 10 })) {
+    unless (wait_port({ port => $self->{port}, max_wait => limit(10) })) {
         die "nginx did not start:\n" . tail("$self->{dir}/nginx.log", 20)
             . tail("$n/logs/error.log", 20);
     }
@@ -594,7 +611,7 @@ sub new {
     return bless {
         tk   => $tk,
         jar  => {},
-        http => HTTP::Tiny->new(max_redirect => 0, timeout => 30,
+        http => HTTP::Tiny->new(max_redirect => 0, timeout => TK::limit(30),
             agent => 'tk-e2e/1'),
     }, $class;
 }

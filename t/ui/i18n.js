@@ -10,13 +10,10 @@
 //   SAMPLES='{"de":[English-only texts],"en":[German-only texts]}'
 //   OUT=dir node i18n.js
 'use strict';
-const { chromium } = require('playwright-core');
+const ui = require('./lib');
 
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`${k} is not set`);
-  return process.env[k];
-};
-const BASE = env('BASE'), OUT = env('OUT');
+const { env } = ui;
+const BASE = env('BASE');
 const USERS = JSON.parse(env('USERS'));
 const PAGES = JSON.parse(env('PAGES'));
 const SAMPLES = JSON.parse(env('SAMPLES'));
@@ -60,51 +57,30 @@ async function look(page, samples) {
   }, samples);
 }
 
-(async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox'],
-  });
-  const result = { browser: browser.version(), langs: {} };
-  try {
-    for (const u of USERS) {
-      const context = await browser.newContext({
-        viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
-        deviceScaleFactor: 2, locale: u.lang === 'de' ? 'de-DE' : 'en-US',
-      });
-      const page = await context.newPage();
-      const errors = [];
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      const r = { pages: {}, errors };
+// the phone of lib.js's viewports, in the user's language
+const PHONE = ui.viewports().find((v) => v.name === 'mobile');
 
-      // the sign-in page first, as everyone sees it
-      await page.goto(`${BASE}/login`);
-      r.pages.login = await look(page, SAMPLES[u.lang]);
-      if (u.lang === 'de') await page.screenshot({ path: `${OUT}/login-de-mobile.png`, fullPage: true });
-      await page.fill('form#login input[name=login]', u.login);
-      await page.fill('form#login input[name=password]', u.password);
-      await Promise.all([
-        page.waitForNavigation(),
-        page.press('form#login input[name=password]', 'Enter'),
-      ]);
+ui.run(async (browser, result) => {
+  result.langs = {};
+  for (const u of USERS) {
+    const context = await ui.newContext(browser, PHONE, { locale: u.lang === 'de' ? 'de-DE' : 'en-US' });
+    const page = await context.newPage();
+    const r = { pages: {}, errors: ui.watch(page, { http: false }) };
 
-      for (const p of PAGES) {
-        const resp = await page.goto(`${BASE}${p.path}`, { waitUntil: 'load' });
-        const l = await look(page, SAMPLES[u.lang]);
-        l.status = resp ? resp.status() : null;
-        r.pages[p.name] = l;
-        if (u.lang === 'de') {
-          await page.screenshot({ path: `${OUT}/${p.name}-de-mobile.png`, fullPage: true });
-        }
-      }
-      result.langs[u.lang] = r;
-      await context.close();
+    // the sign-in page first, as everyone sees it
+    await page.goto(`${BASE}/login`);
+    r.pages.login = await look(page, SAMPLES[u.lang]);
+    if (u.lang === 'de') await ui.shot(page, 'login-de-mobile', { fullPage: true });
+    await ui.signIn(page, u.login, u.password);
+
+    for (const p of PAGES) {
+      const resp = await page.goto(`${BASE}${p.path}`, { waitUntil: 'load' });
+      const l = await look(page, SAMPLES[u.lang]);
+      l.status = resp ? resp.status() : null;
+      r.pages[p.name] = l;
+      if (u.lang === 'de') await ui.shot(page, `${p.name}-de-mobile`, { fullPage: true });
     }
-  } finally {
-    await browser.close();
+    result.langs[u.lang] = r;
+    await context.close();
   }
-  process.stdout.write(JSON.stringify(result) + '\n');
-})().catch((e) => {
-  process.stdout.write(JSON.stringify({ fatal: String(e && e.stack || e) }) + '\n');
-  process.exit(1);
 });

@@ -9,13 +9,10 @@
 // MOVE_TICKET: a ticket whose owner has no right on MOVE_TO; moving it
 // there must bring the form back with the message at the owner field.
 'use strict';
-const { chromium } = require('playwright-core');
+const ui = require('./lib');
 
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`${k} is not set`);
-  return process.env[k];
-};
-const BASE = env('BASE'), OUT = env('OUT'), TICKET = env('TICKET');
+const { env } = ui;
+const BASE = env('BASE'), TICKET = env('TICKET');
 const MAIL_TICKET = process.env.MAIL_TICKET;
 const MOVE_TICKET = process.env.MOVE_TICKET, MOVE_TO = process.env.MOVE_TO;
 
@@ -48,12 +45,6 @@ async function mailFacts(page) {
   });
 }
 
-const viewports = [
-  { name: 'desktop', viewport: { width: 1280, height: 800 } },
-  { name: 'mobile', viewport: { width: 390, height: 844 }, isMobile: true,
-    hasTouch: true, deviceScaleFactor: 2 },
-];
-
 async function facts(page) {
   return page.evaluate(() => {
     const q = (s) => document.querySelector(s);
@@ -81,150 +72,102 @@ async function facts(page) {
   });
 }
 
-(async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox'],
-  });
-  const result = { browser: browser.version(), views: {} };
-  try {
-    for (const v of viewports) {
-      // the collective's browsers are German (Accept-Language: de-DE)
-      const context = await browser.newContext({
-        viewport: v.viewport, isMobile: !!v.isMobile, hasTouch: !!v.hasTouch,
-        deviceScaleFactor: v.deviceScaleFactor || 1, locale: 'de-DE',
-      });
-      // CSP violations as the page sees them (an init script comes from
-      // the browser's side, not from the page, so the CSP does not apply)
-      await context.addInitScript(() => {
-        window.__tkCsp = [];
-        document.addEventListener('securitypolicyviolation', (e) => {
-          window.__tkCsp.push(`${e.violatedDirective} ${e.blockedURI}`);
-        });
-      });
-      const page = await context.newPage();
-      const errors = [];
-      const foreign = [];
-      page.on('request', (q) => { if (!q.url().startsWith(BASE) && !q.url().startsWith('data:')) foreign.push(q.url()); });
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => {
-        const where = (m.location() && m.location().url) || '';
-        // a browser asks for /favicon.ico on its own; not the page's fault
-        // and the refused move below answers 422 on purpose
-        if (m.type() === 'error' && !where.endsWith('/favicon.ico')
-            && !/status of 422 .*\/update$/.test(`${m.text()} ${where}`)) {
-          errors.push(`console: ${m.text()} ${where}`);
-        }
-      });
-      // 422: the refused move below, on purpose (checked there)
-      page.on('response', (r) => {
-        if (r.status() >= 400 && !(r.status() === 422 && r.url().endsWith('/update'))) {
-          errors.push(`HTTP ${r.status()} ${r.url()}`);
-        }
-      });
-      const r = { errors };
+// the refused move below answers 422 on purpose (checked there)
+const refusedMove = (r) => r.status() === 422 && r.url().endsWith('/update');
 
-      // a browser set to English gets English, one set to German (the
-      // context below) German
-      const en = await browser.newContext({ viewport: v.viewport, locale: 'en-US' });
-      const enPage = await en.newPage();
-      await enPage.goto(`${BASE}/login`);
-      r.loginEn = await facts(enPage);
-      await en.close();
+// the collective's browsers are German (Accept-Language: de-DE)
+ui.run((browser, result) => ui.eachView(browser, result, ui.viewports(), {
+  locale: 'de-DE', csp: true,
+  errors: { console: 'located', http: refusedMove, ignoreConsole: (t) => /status of 422 .*\/update$/.test(t) },
+}, async ({ page, v, r }) => {
+    const foreign = [];
+    page.on('request', (q) => { if (!q.url().startsWith(BASE) && !q.url().startsWith('data:')) foreign.push(q.url()); });
 
-      await page.goto(`${BASE}/login`);
-      r.login = await facts(page);
-      await page.screenshot({ path: `${OUT}/login-${v.name}.png`, fullPage: true });
+    // a browser set to English gets English, one set to German (the
+    // context below) German
+    const en = await browser.newContext({ viewport: v.viewport, locale: 'en-US' });
+    const enPage = await en.newPage();
+    await enPage.goto(`${BASE}/login`);
+    r.loginEn = await facts(enPage);
+    await en.close();
 
-      await page.fill('form#login input[name=login]', env('LOGIN'));
-      await page.fill('form#login input[name=password]', env('PASSWORD'));
-      await Promise.all([
-        page.waitForNavigation(),
-        page.press('form#login input[name=password]', 'Enter'),
-      ]);
-      r.overview = await facts(page);
-      await page.screenshot({ path: `${OUT}/overview-${v.name}.png`, fullPage: true });
+    await page.goto(`${BASE}/login`);
+    r.login = await facts(page);
+    await ui.shot(page, `login-${v.name}`, { fullPage: true });
 
-      // "go to ticket" as a number is read out on the phone
-      await page.fill('form#search input[name=q]', ` [Ticket#${TICKET}] `);
-      await Promise.all([
-        page.waitForNavigation(),
-        page.press('form#search input[name=q]', 'Enter'),
-      ]);
-      r.goto = await facts(page);
-      await page.goto(`${BASE}/`);
+    await ui.signIn(page);
+    r.overview = await facts(page);
+    await ui.shot(page, `overview-${v.name}`, { fullPage: true });
 
-      // a click on a row's title opens the ticket
-      const link = await page.$(`table#tickets tr[data-number="${TICKET}"] a[href$="/t/${TICKET}"]`);
-      if (link) {
-        await Promise.all([page.waitForNavigation(), link.click()]);
-      } else {
-        await page.goto(`${BASE}/t/${TICKET}`);
-      }
-      r.clicked = !!link;
-      r.ticket = await facts(page);
-      await page.screenshot({ path: `${OUT}/ticket-${v.name}.png`, fullPage: true });
+    // "go to ticket" as a number is read out on the phone
+    await page.fill('form#search input[name=q]', ` [Ticket#${TICKET}] `);
+    await Promise.all([
+      page.waitForNavigation(),
+      page.press('form#search input[name=q]', 'Enter'),
+    ]);
+    r.goto = await facts(page);
+    await page.goto(`${BASE}/`);
 
-      if (MOVE_TICKET) {
-        await page.goto(`${BASE}/t/${MOVE_TICKET}`);
-        const was = await page.$eval('form#ticket-update select[name=owner]', (s) => s.value);
-        await page.selectOption('form#ticket-update select[name=group]', MOVE_TO);
-        // the owner choice follows the group (static/ticket.js): the owner
-        // who may not work there falls back to nobody ...
-        r.ownerAfterMove = await page.$eval('form#ticket-update select[name=owner]', (s) => s.value);
-        // ... and a stale choice (a form without the script) is refused
-        // by the server: pick the old owner again
-        await page.evaluate((login) => {
-          const s = document.querySelector('form#ticket-update select[name=owner]');
-          const o = Array.from(s.options).find((x) => x.value === login);
-          if (o) { o.disabled = false; o.hidden = false; s.value = login; }
-        }, was);
-        const [resp] = await Promise.all([
-          page.waitForNavigation(),
-          page.click('form#ticket-update button[type=submit]'),
-        ]);
-        r.invalid = await page.evaluate(() => {
-          const q = (s) => document.querySelector(s);
-          const sel = q('form#ticket-update select[name=owner]');
-          const msg = q('form#ticket-update .field-error');
-          const sb = sel ? sel.getBoundingClientRect() : null;
-          const mb = msg ? msg.getBoundingClientRect() : null;
-          return {
-            page: document.body.getAttribute('data-page'),
-            messages: document.querySelectorAll('form#ticket-update .field-error').length,
-            text: msg ? msg.textContent.trim() : null,
-            id: msg ? msg.id : null,
-            visible: !!(mb && mb.width > 0 && mb.height > 0),
-            // right under the owner select, as wide as the form column
-            gap: sb && mb ? Math.round(mb.top - sb.bottom) : null,
-            sameColumn: sb && mb ? Math.abs(sb.left - mb.left) < 2 : false,
-            banner: !!q('.flash.error'),
-            group: q('select[name=group]').value,
-            owner: sel ? sel.value : null,
-            scrollWidth: document.documentElement.scrollWidth,
-          };
-        });
-        r.invalid.status = resp ? resp.status() : null;
-        await page.locator('form#ticket-update').scrollIntoViewIfNeeded();
-        await page.screenshot({ path: `${OUT}/ticket-error-${v.name}.png` });
-      }
-
-      if (MAIL_TICKET) {
-        await page.goto(`${BASE}/t/${MAIL_TICKET}`, { waitUntil: 'load' });
-        r.mail = await mailFacts(page);
-        r.mail.page = (await facts(page)).page;
-        await page.screenshot({ path: `${OUT}/mail-${v.name}.png`, fullPage: true });
-      }
-      r.foreign = foreign;
-
-      result.views[v.name] = r;
-      await context.close();
+    // a click on a row's title opens the ticket
+    const link = await page.$(`table#tickets tr[data-number="${TICKET}"] a[href$="/t/${TICKET}"]`);
+    if (link) {
+      await Promise.all([page.waitForNavigation(), link.click()]);
+    } else {
+      await page.goto(`${BASE}/t/${TICKET}`);
     }
-  } finally {
-    await browser.close();
-  }
-  process.stdout.write(JSON.stringify(result) + '\n');
-})().catch((e) => {
-  process.stdout.write(JSON.stringify({ fatal: String(e && e.stack || e) }) + '\n');
-  process.exit(1);
-});
+    r.clicked = !!link;
+    r.ticket = await facts(page);
+    await ui.shot(page, `ticket-${v.name}`, { fullPage: true });
+
+    if (MOVE_TICKET) {
+      await page.goto(`${BASE}/t/${MOVE_TICKET}`);
+      const was = await page.$eval('form#ticket-update select[name=owner]', (s) => s.value);
+      await page.selectOption('form#ticket-update select[name=group]', MOVE_TO);
+      // the owner choice follows the group (static/ticket.js): the owner
+      // who may not work there falls back to nobody ...
+      r.ownerAfterMove = await page.$eval('form#ticket-update select[name=owner]', (s) => s.value);
+      // ... and a stale choice (a form without the script) is refused
+      // by the server: pick the old owner again
+      await page.evaluate((login) => {
+        const s = document.querySelector('form#ticket-update select[name=owner]');
+        const o = Array.from(s.options).find((x) => x.value === login);
+        if (o) { o.disabled = false; o.hidden = false; s.value = login; }
+      }, was);
+      const [resp] = await Promise.all([
+        page.waitForNavigation(),
+        page.click('form#ticket-update button[type=submit]'),
+      ]);
+      r.invalid = await page.evaluate(() => {
+        const q = (s) => document.querySelector(s);
+        const sel = q('form#ticket-update select[name=owner]');
+        const msg = q('form#ticket-update .field-error');
+        const sb = sel ? sel.getBoundingClientRect() : null;
+        const mb = msg ? msg.getBoundingClientRect() : null;
+        return {
+          page: document.body.getAttribute('data-page'),
+          messages: document.querySelectorAll('form#ticket-update .field-error').length,
+          text: msg ? msg.textContent.trim() : null,
+          id: msg ? msg.id : null,
+          visible: !!(mb && mb.width > 0 && mb.height > 0),
+          // right under the owner select, as wide as the form column
+          gap: sb && mb ? Math.round(mb.top - sb.bottom) : null,
+          sameColumn: sb && mb ? Math.abs(sb.left - mb.left) < 2 : false,
+          banner: !!q('.flash.error'),
+          group: q('select[name=group]').value,
+          owner: sel ? sel.value : null,
+          scrollWidth: document.documentElement.scrollWidth,
+        };
+      });
+      r.invalid.status = resp ? resp.status() : null;
+      await page.locator('form#ticket-update').scrollIntoViewIfNeeded();
+      await ui.shot(page, `ticket-error-${v.name}`);
+    }
+
+    if (MAIL_TICKET) {
+      await page.goto(`${BASE}/t/${MAIL_TICKET}`, { waitUntil: 'load' });
+      r.mail = await mailFacts(page);
+      r.mail.page = (await facts(page)).page;
+      await ui.shot(page, `mail-${v.name}`, { fullPage: true });
+    }
+    r.foreign = foreign;
+  }));

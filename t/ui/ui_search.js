@@ -6,19 +6,10 @@
 //   BASE=http://127.0.0.1:PORT LOGIN=... PASSWORD=... QUERY=... OUT=dir \
 //     node ui_search.js
 'use strict';
-const { chromium } = require('playwright-core');
+const ui = require('./lib');
 
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`${k} is not set`);
-  return process.env[k];
-};
-const BASE = env('BASE'), OUT = env('OUT'), QUERY = env('QUERY');
-
-const viewports = [
-  { name: 'desktop', viewport: { width: 1280, height: 800 } },
-  { name: 'mobile', viewport: { width: 390, height: 844 }, isMobile: true,
-    hasTouch: true, deviceScaleFactor: 2 },
-];
+const { env } = ui;
+const QUERY = env('QUERY');
 
 async function facts(page) {
   return page.evaluate(() => {
@@ -42,63 +33,24 @@ async function facts(page) {
   });
 }
 
-(async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox'],
-  });
-  const result = { browser: browser.version(), views: {} };
-  try {
-    for (const v of viewports) {
-      const context = await browser.newContext({
-        viewport: v.viewport, isMobile: !!v.isMobile, hasTouch: !!v.hasTouch,
-        deviceScaleFactor: v.deviceScaleFactor || 1,
-      });
-      const page = await context.newPage();
-      const errors = [];
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => {
-        const where = (m.location() && m.location().url) || '';
-        if (m.type() === 'error' && !where.endsWith('/favicon.ico')) {
-          errors.push(`console: ${m.text()} ${where}`);
-        }
-      });
-      page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.url()}`); });
-      const r = { errors };
+ui.run((browser, result) => ui.eachView(browser, result, ui.viewports(),
+  { errors: { console: 'located' } }, async ({ page, v, r }) => {
+    await ui.login(page);
+    r.overview = await facts(page);
 
-      await page.goto(`${BASE}/login`);
-      await page.fill('form#login input[name=login]', env('LOGIN'));
-      await page.fill('form#login input[name=password]', env('PASSWORD'));
-      await Promise.all([
-        page.waitForNavigation(),
-        page.press('form#login input[name=password]', 'Enter'),
-      ]);
-      r.overview = await facts(page);
+    // the box in the page head: type, Enter
+    await page.fill('form#search input[name=q]', QUERY);
+    await Promise.all([
+      page.waitForNavigation(),
+      page.press('form#search input[name=q]', 'Enter'),
+    ]);
+    r.results = await facts(page);
+    await ui.shot(page, `search-${v.name}`, { fullPage: true });
 
-      // the box in the page head: type, Enter
-      await page.fill('form#search input[name=q]', QUERY);
-      await Promise.all([
-        page.waitForNavigation(),
-        page.press('form#search input[name=q]', 'Enter'),
-      ]);
-      r.results = await facts(page);
-      await page.screenshot({ path: `${OUT}/search-${v.name}.png`, fullPage: true });
-
-      // sorting by date from the results page's own form
-      await Promise.all([
-        page.waitForNavigation(),
-        page.selectOption('form#search-form select[name=sort]', 'date'),
-      ]);
-      r.byDate = await facts(page);
-
-      result.views[v.name] = r;
-      await context.close();
-    }
-  } finally {
-    await browser.close();
-  }
-  process.stdout.write(JSON.stringify(result) + '\n');
-})().catch((e) => {
-  process.stdout.write(JSON.stringify({ fatal: String(e && e.stack || e) }) + '\n');
-  process.exit(1);
-});
+    // sorting by date from the results page's own form
+    await Promise.all([
+      page.waitForNavigation(),
+      page.selectOption('form#search-form select[name=sort]', 'date'),
+    ]);
+    r.byDate = await facts(page);
+  }));

@@ -12,12 +12,9 @@
 //
 // Prints one JSON object: {browser, controls, runs: [...], found: [...]}.
 'use strict';
-const { chromium } = require('playwright-core');
+const ui = require('./lib');
 
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`${k} is not set`);
-  return process.env[k];
-};
+const { env } = ui;
 const BASE = env('BASE');
 const PAGES = JSON.parse(env('PAGES'));
 
@@ -27,27 +24,14 @@ async function newContext(browser, bypassCSP, runs) {
   await context.exposeFunction('__xss', (id) => {
     runs.push({ id: String(id), page: where, bypassCSP });
   });
+  await context.addInitScript(ui.recordCsp);
   await context.addInitScript(() => {
-    window.__tkCsp = [];
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__tkCsp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sample || ''}`);
-    });
     // a dialog is what a real payload would open
     window.alert = window.confirm = window.prompt = (x) => window.__xss(`alert:${x}`);
   });
   const page = await context.newPage();
   page.on('dialog', (d) => { runs.push({ id: `dialog:${d.message()}`, page: where, bypassCSP }); d.dismiss(); });
   return { context, page, at: (p) => { where = p; } };
-}
-
-async function login(page) {
-  await page.goto(`${BASE}/login`);
-  await page.fill('form#login input[name=login]', env('LOGIN'));
-  await page.fill('form#login input[name=password]', env('PASSWORD'));
-  await Promise.all([
-    page.waitForNavigation(),
-    page.press('form#login input[name=password]', 'Enter'),
-  ]);
 }
 
 // What would run on a click, hover or focus, and foreign active elements.
@@ -86,71 +70,61 @@ function domScan() {
   return bad;
 }
 
-(async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox'],
-  });
+ui.run(async (browser, out) => {
   const runs = [];
   const found = [];
-  const out = { browser: browser.version(), controls: {}, runs, found, pages: 0 };
-  try {
-    // control 1: the hook fires for a script that does run (no CSP here)
-    {
-      const c = await newContext(browser, false, runs);
-      c.at('control');
-      await c.page.setContent('<img src="x" onerror="__xss(\'control-onerror\')"><script>__xss("control-script")</script>');
-      await c.page.waitForTimeout(300);
-      out.controls.hook = runs.filter((r) => r.page === 'control').map((r) => r.id).sort();
-      await c.context.close();
-    }
-    for (const bypassCSP of [false, true]) {
-      const c = await newContext(browser, bypassCSP, runs);
-      await login(c.page);
-      // control 2: an inline script put into an app page is refused by
-      // the CSP and the listener sees it (not with the CSP bypassed: then
-      // it runs and the hook sees it)
-      c.at(`control-inline-${bypassCSP}`);
-      await c.page.goto(`${BASE}/`);
-      const v = await c.page.evaluate(() => {
-        const s = document.createElement('script');
-        s.textContent = '__xss("control-inline")';
-        document.body.appendChild(s);
-        return new Promise((res) => setTimeout(() => res(window.__tkCsp.slice()), 200));
-      });
-      await c.page.waitForTimeout(200);
-      out.controls[bypassCSP ? 'inlineBypassed' : 'inlineCsp'] = {
-        csp: v.length,
-        ran: runs.filter((r) => r.page === `control-inline-${bypassCSP}`).length,
-      };
-      const scan = await c.page.evaluate(domScan);
-      out.controls.overviewScanClean = out.controls.overviewScanClean ?? scan.length === 0;
-
-      for (const p of PAGES) {
-        c.at(p);
-        const res = await c.page.goto(`${BASE}${p}`, { waitUntil: 'load' });
-        out.pages++;
-        if (!res || res.status() !== 200) {
-          found.push({ page: p, bypassCSP, what: `HTTP ${res ? res.status() : 'none'}` });
-          continue;
-        }
-        // give handlers (onerror of broken images, autofocus, animations)
-        // time to fire
-        await c.page.waitForTimeout(60);
-        await c.page.mouse.move(200, 200);
-        await c.page.mouse.move(400, 300);
-        const csp = await c.page.evaluate(() => window.__tkCsp.slice());
-        const bad = await c.page.evaluate(domScan);
-        for (const x of csp) found.push({ page: p, bypassCSP, what: `CSP violation: ${x}` });
-        for (const x of bad) found.push({ page: p, bypassCSP, what: `DOM: ${x}` });
-      }
-      // late handlers
-      await c.page.waitForTimeout(300);
-      await c.context.close();
-    }
-  } catch (e) {
-    out.fatal = String(e && e.stack || e);
+  Object.assign(out, { controls: {}, runs, found, pages: 0 });
+  // control 1: the hook fires for a script that does run (no CSP here)
+  {
+    const c = await newContext(browser, false, runs);
+    c.at('control');
+    await c.page.setContent('<img src="x" onerror="__xss(\'control-onerror\')"><script>__xss("control-script")</script>');
+    await c.page.waitForTimeout(300);
+    out.controls.hook = runs.filter((r) => r.page === 'control').map((r) => r.id).sort();
+    await c.context.close();
   }
-  await browser.close();
-  console.log(JSON.stringify(out));
-})();
+  for (const bypassCSP of [false, true]) {
+    const c = await newContext(browser, bypassCSP, runs);
+    await ui.login(c.page);
+    // control 2: an inline script put into an app page is refused by
+    // the CSP and the listener sees it (not with the CSP bypassed: then
+    // it runs and the hook sees it)
+    c.at(`control-inline-${bypassCSP}`);
+    await c.page.goto(`${BASE}/`);
+    const v = await c.page.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = '__xss("control-inline")';
+      document.body.appendChild(s);
+      return new Promise((res) => setTimeout(() => res(window.__tkCsp.slice()), 200));
+    });
+    await c.page.waitForTimeout(200);
+    out.controls[bypassCSP ? 'inlineBypassed' : 'inlineCsp'] = {
+      csp: v.length,
+      ran: runs.filter((r) => r.page === `control-inline-${bypassCSP}`).length,
+    };
+    const scan = await c.page.evaluate(domScan);
+    out.controls.overviewScanClean = out.controls.overviewScanClean ?? scan.length === 0;
+
+    for (const p of PAGES) {
+      c.at(p);
+      const res = await c.page.goto(`${BASE}${p}`, { waitUntil: 'load' });
+      out.pages++;
+      if (!res || res.status() !== 200) {
+        found.push({ page: p, bypassCSP, what: `HTTP ${res ? res.status() : 'none'}` });
+        continue;
+      }
+      // give handlers (onerror of broken images, autofocus, animations)
+      // time to fire
+      await c.page.waitForTimeout(60);
+      await c.page.mouse.move(200, 200);
+      await c.page.mouse.move(400, 300);
+      const csp = await c.page.evaluate(() => window.__tkCsp.slice());
+      const bad = await c.page.evaluate(domScan);
+      for (const x of csp) found.push({ page: p, bypassCSP, what: `CSP violation: ${x}` });
+      for (const x of bad) found.push({ page: p, bypassCSP, what: `DOM: ${x}` });
+    }
+    // late handlers
+    await c.page.waitForTimeout(300);
+    await c.context.close();
+  }
+});
