@@ -17,6 +17,7 @@ typedef struct {
     ngx_str_t                  login;
     ngx_str_t                  gen;             /* the session's TK_F_GEN */
     ngx_flag_t                 had_cookie;
+    long long                  ttl;             /* the session's, or -1 */
     ngx_uint_t                 gen_reply;       /* GET tk:{ix}:gen; 0:
                                                    not asked */
 } ngx_http_ticket_auth_t;
@@ -143,6 +144,8 @@ ngx_http_ticket_auth_start(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     tk_cmds_add(cmds, "HGETALL %b", key.data, key.len);
+    /* whether the sliding expiry needs an EXPIRE (a write) this time */
+    tk_cmds_add(cmds, "TTL %b", key.data, key.len);
 
     return ngx_http_ticket_redis_send(r, ctx, cmds,
                                       ngx_http_ticket_auth_found);
@@ -163,12 +166,16 @@ ngx_http_ticket_auth_found(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     auth = ctx->view;
 
-    if (ctx->nreplies != 1 || ctx->replies[0].type != REDIS_REPLY_ARRAY) {
+    if (ctx->nreplies != (ctx->sid.len ? 2 : 1)
+        || ctx->replies[0].type != REDIS_REPLY_ARRAY)
+    {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                      NULL);
     }
 
     hash = &ctx->replies[0];
+    auth->ttl = (ctx->sid.len && ctx->replies[1].type == REDIS_REPLY_INTEGER)
+                ? ctx->replies[1].integer : -1;
 
     ngx_http_ticket_reply_value(hash, TK_F_LOGIN, &auth->login);
 
@@ -234,8 +241,20 @@ ngx_http_ticket_auth_load_user(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        tk_cmds_add(cmds, "EXPIRE %b %lld", key.data, key.len,
-                    (long long) lcf->session_timeout);
+        /*
+         * Sliding expiry, renewed at most once a minute (an eighth of a
+         * short timeout): EXPIRE is a write -- with appendfsync always a
+         * disk sync -- and a page view is a read.  So a session lasts
+         * between timeout - 60 s and timeout after its last request.
+         */
+        if (auth->ttl < 0
+            || auth->ttl < (long long) (lcf->session_timeout
+                                         - ngx_min(60, lcf->session_timeout
+                                                       / 8)))
+        {
+            tk_cmds_add(cmds, "EXPIRE %b %lld", key.data, key.len,
+                        (long long) lcf->session_timeout);
+        }
     }
 
     /*

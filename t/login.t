@@ -204,6 +204,27 @@ subtest 'after logout the login page speaks the language of who left' => sub {
     }
 };
 
+subtest 'sliding expiry: renewed by a request, at most once a minute' => sub {
+    my $c = $tk->login_client('anna', $anna);
+    my $sid = $c->cookie('tk_session');
+    my $key = tk_key_session($sid);
+    my $full = $r->ttl($key);
+    ok $full > 28000, "a new session lives the timeout ($full s)";
+    my $expires = sub {
+        $r->config('resetstat');
+        ok logged_in($c), 'a page view';
+        my $st = $r->info('commandstats')->{cmdstat_expire} // '';
+        return ($st =~ /calls=(\d+)/)[0] // 0;
+    };
+    is $expires->(), 0, 'right after login: no EXPIRE (a write) for a page view';
+    $r->expire($key, $full - 30);
+    is $expires->(), 0, 'half a minute used: still none';
+    $r->expire($key, $full - 90);
+    is $expires->(), 1, 'more than a minute used: the request renews it';
+    ok $r->ttl($key) >= $full - 1, 'back to the full timeout';
+    is $expires->(), 0, 'and the next request does not again';
+};
+
 subtest 'the session ID is random and long' => sub {
     my (%seen, $len);
     for (1 .. 3) {
