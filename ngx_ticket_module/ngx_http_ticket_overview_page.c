@@ -204,7 +204,9 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
                      || (ov->filter_prio && ov->filter_prio != ov->cond_prio)
                      || ov->filter_group.len || ov->filter_who.len
                      || ov->filter_only || ov->filter_tag.len
-                     || ov->filter_from.len || ov->filter_to.len);
+                     || ov->filter_from.len || ov->filter_to.len
+                     || ov->filter_cust.len || ov->filter_cfrom.len
+                     || ov->filter_cto.len);
 
     ngx_str_set(&heading, "Tickets");
 
@@ -732,7 +734,8 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
           + sizeof("&owner=&only=escalated&tag=") + 3 * ov->filter_who.len
           + 3 * ov->filter_tag.len + sizeof("&columns=") + 10 * 9
           + sizeof("&from=&to=") + 3 * (ov->filter_from.len
-                                        + ov->filter_to.len);
+                                        + ov->filter_to.len)
+          + ngx_http_ticket_overview_cond_len(ov);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -796,6 +799,10 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
         p = ngx_cpymem(p, "&to=", sizeof("&to=") - 1);
         p += tk_escape_url(p, 3 * ov->filter_to.len, ov->filter_to.data,
                            ov->filter_to.len, TK_URL_COMPONENT);
+    }
+
+    if (filters) {
+        p = ngx_http_ticket_overview_cond_link(p, ov);
     }
 
     if (filters && ov->filter_columns && ov->columns) {
