@@ -8,7 +8,11 @@
  *   ngx_http_ticket_overview_save.c  ... saved, changed, deleted
  *   ngx_http_ticket_overview.c       which tickets an overview lists
  *   ngx_http_ticket_overview_sets.c  ... when a set decides (escalated,
- *                                    reminders due, a tag)
+ *                                    reminders due, a tag, a customer)
+ *   ngx_http_ticket_overview_filter.c customer and created range; the
+ *                                    ad hoc filters of links
+ *   ngx_http_ticket_overview_probe.c ... a customer's id from an address,
+ *                                    a created range as ticket numbers
  * The page file uses the others, never the other way round.
  */
 
@@ -272,11 +276,14 @@ void ngx_http_ticket_overview_cond_args(ngx_http_request_t *r,
 /* ... of a saved definition ("customer=ID&created_from=S&created_to=S"). */
 void ngx_http_ticket_overview_cond_apply(ngx_http_request_t *r,
     ngx_http_ticket_overview_t *ov, ngx_str_t *def);
-/* Room for, and the parts of, a link (the ad hoc filters), a definition
- * and the page cache's key. */
-size_t ngx_http_ticket_overview_cond_len(ngx_http_ticket_overview_t *ov);
-u_char *ngx_http_ticket_overview_cond_link(u_char *p,
+/* Is the page filtered ad hoc ("clear filters")? */
+ngx_flag_t ngx_http_ticket_overview_filtered(ngx_http_ticket_overview_t *ov);
+/* The page's ad hoc filters (all of them) in a link: room, and written. */
+size_t ngx_http_ticket_overview_link_len(ngx_http_ticket_overview_t *ov);
+u_char *ngx_http_ticket_overview_link_filters(u_char *p,
     ngx_http_ticket_overview_t *ov);
+/* Room for, and the parts of, a definition and the page cache's key. */
+size_t ngx_http_ticket_overview_cond_len(ngx_http_ticket_overview_t *ov);
 u_char *ngx_http_ticket_overview_cond_def(u_char *p,
     ngx_http_ticket_overview_t *ov);
 u_char *ngx_http_ticket_overview_cond_key(u_char *p,

@@ -4,8 +4,10 @@
  * tk:customer-by-email before the page is read) and the created range.
  * Here: the ad hoc GET parameters ("customer", "created_from",
  * "created_to"), the saved definition's parts ("customer=ID",
- * "created_from=S", "created_to=S"), their share of links, definitions
- * and the page cache's key.  How they are read: a customer is a set
+ * "created_from=S", "created_to=S"), their share of definitions and the
+ * page cache's key -- and the ad hoc filters of every link (sort links,
+ * pager: all filters, these and the older ones) and whether a page is
+ * filtered at all.  How they are read: a customer is a set
  * overview over tk:{ix}:cust:tickets:ID (ngx_http_ticket_overview_sets.c);
  * a created range without a customer becomes a range of ticket numbers
  * (ngx_http_ticket_overview_probe.c) read from the "crt" partitions.
@@ -23,6 +25,8 @@
 
 static ngx_flag_t ngx_http_ticket_overview_cust_parse(ngx_http_request_t *r,
     ngx_str_t *arg, ngx_http_ticket_overview_t *ov);
+static u_char *ngx_http_ticket_overview_cond_link(u_char *p,
+    ngx_http_ticket_overview_t *ov);
 
 
 /*
@@ -177,8 +181,109 @@ ngx_http_ticket_overview_cond_len(ngx_http_ticket_overview_t *ov)
 }
 
 
-/* The ad hoc filters as typed, for links that keep them. */
+/* Is the page filtered ad hoc (then it offers "clear filters")? */
+ngx_flag_t
+ngx_http_ticket_overview_filtered(ngx_http_ticket_overview_t *ov)
+{
+    return ov->filter_state
+           || (ov->filter_prio && ov->filter_prio != ov->cond_prio)
+           || ov->filter_group.len || ov->filter_who.len
+           || ov->filter_only || ov->filter_tag.len
+           || ov->filter_from.len || ov->filter_to.len
+           || ov->filter_cust.len || ov->filter_cfrom.len
+           || ov->filter_cto.len;
+}
+
+
+/*
+ * The page's ad hoc filters in a link ("&state=2&owner=me..."): what
+ * sort links, pager and the sidebar's own entry carry over.  Values are
+ * percent-encoded; the template escapes the whole URL for HTML.
+ */
+size_t
+ngx_http_ticket_overview_link_len(ngx_http_ticket_overview_t *ov)
+{
+    return sizeof("&state=&priority=&group=") - 1 + 2 * NGX_INT_T_LEN
+           + 3 * ov->filter_group.len
+           + sizeof("&owner=&only=escalated&tag=") + 3 * ov->filter_who.len
+           + 3 * ov->filter_tag.len + sizeof("&columns=") + 10 * 9
+           + sizeof("&from=&to=") + 3 * (ov->filter_from.len
+                                         + ov->filter_to.len)
+           + ngx_http_ticket_overview_cond_len(ov);
+}
+
+
 u_char *
+ngx_http_ticket_overview_link_filters(u_char *p,
+    ngx_http_ticket_overview_t *ov)
+{
+    ngx_uint_t  c;
+
+    if (ov->filter_state) {
+        p = ngx_sprintf(p, "&state=%i", ov->filter_state);
+    }
+
+    if (ov->filter_prio) {
+        p = ngx_sprintf(p, "&priority=%i", ov->filter_prio);
+    }
+
+    if (ov->filter_group.len) {
+        p = ngx_cpymem(p, "&group=", sizeof("&group=") - 1);
+        p += tk_escape_url(p, 3 * ov->filter_group.len,
+                           ov->filter_group.data, ov->filter_group.len,
+                           TK_URL_COMPONENT);
+    }
+
+    if (ov->filter_who.len) {
+        p = ngx_cpymem(p, "&owner=", sizeof("&owner=") - 1);
+        p += tk_escape_url(p, 3 * ov->filter_who.len, ov->filter_who.data,
+                           ov->filter_who.len, TK_URL_COMPONENT);
+    }
+
+    if (ov->filter_only) {
+        p = ngx_sprintf(p, "&only=%s",
+                        ov->filter_only == NGX_HTTP_TICKET_ONLY_ESCALATED
+                        ? "escalated" : "reminder");
+    }
+
+    if (ov->filter_tag.len) {
+        p = ngx_cpymem(p, "&tag=", sizeof("&tag=") - 1);
+        p += tk_escape_url(p, 3 * ov->filter_tag.len, ov->filter_tag.data,
+                           ov->filter_tag.len, TK_URL_COMPONENT);
+    }
+
+    if (ov->filter_from.len) {
+        p = ngx_cpymem(p, "&from=", sizeof("&from=") - 1);
+        p += tk_escape_url(p, 3 * ov->filter_from.len, ov->filter_from.data,
+                           ov->filter_from.len, TK_URL_COMPONENT);
+    }
+
+    if (ov->filter_to.len) {
+        p = ngx_cpymem(p, "&to=", sizeof("&to=") - 1);
+        p += tk_escape_url(p, 3 * ov->filter_to.len, ov->filter_to.data,
+                           ov->filter_to.len, TK_URL_COMPONENT);
+    }
+
+    p = ngx_http_ticket_overview_cond_link(p, ov);
+
+    if (ov->filter_columns && ov->columns) {
+        p = ngx_cpymem(p, "&columns=", sizeof("&columns=") - 1);
+
+        for (c = 0; c < NGX_HTTP_TICKET_COL_N; c++) {
+            if (ov->columns & ((ngx_uint_t) 1 << c)) {
+                p = ngx_sprintf(p, "%s,", ngx_http_ticket_col_name(c));
+            }
+        }
+
+        p--;
+    }
+
+    return p;
+}
+
+
+/* The customer and created range as typed, for links that keep them. */
+static u_char *
 ngx_http_ticket_overview_cond_link(u_char *p, ngx_http_ticket_overview_t *ov)
 {
     if (ov->filter_cust.len) {
