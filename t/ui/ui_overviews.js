@@ -1,12 +1,10 @@
 // ui_overviews.js -- drives Debian's Chromium through playwright-core for
 // t/ui_overviews.t: logs in, filters /overview/all with the filter bar
-// (owner, priority), saves the result as a new overview, filters by
-// created range and customer, looks at it at
+// (owner, priority), saves the result as a new overview, looks at it at
 // desktop and phone sizes, and moves a ticket to another group to see the
 // owner choice follow.  Screenshots into OUT; one JSON object on stdout.
 //
 //   BASE=http://127.0.0.1:PORT LOGIN=... PASSWORD=... TICKET=N OUT=dir \
-//   CFROM=YYYY-MM-DD CTO=YYYY-MM-DD CUSTOMER=address \
 //     node ui_overviews.js
 'use strict';
 const { chromium } = require('playwright-core');
@@ -100,33 +98,6 @@ async function facts(page) {
       ]);
       r.saved = await facts(page);
       await page.screenshot({ path: `${OUT}/overview-filter-${v.name}.png`, fullPage: v.name === 'desktop' });
-
-      // created from / to (issue 12): typed into the date fields, sent
-      // with "Apply" (works without JS too), then a customer on top
-      await page.goto(`${BASE}/overview/all`);
-      await page.fill('form.filters input[name=created_from]', env('CFROM'));
-      await page.fill('form.filters input[name=created_to]', env('CTO'));
-      await Promise.all([
-        page.waitForNavigation(),
-        page.click('form.filters button[type=submit]'),
-      ]);
-      r.created = await facts(page);
-      r.created.numbers = await page.evaluate(() => Array.from(
-        document.querySelectorAll('table#tickets tr[data-number]')).map((tr) => tr.getAttribute('data-number')));
-      r.created.fields = await page.evaluate(() => ['created_from', 'created_to', 'customer'].map((n) => {
-        const el = document.querySelector(`form.filters input[name=${n}]`);
-        const b = el.getBoundingClientRect();
-        return { name: n, value: el.value, right: Math.round(b.right), width: Math.round(b.width) };
-      }));
-      await page.fill('form.filters input[name=customer]', env('CUSTOMER'));
-      await Promise.all([
-        page.waitForNavigation(),
-        page.click('form.filters button[type=submit]'),
-      ]);
-      r.customer = await facts(page);
-      r.customer.numbers = await page.evaluate(() => Array.from(
-        document.querySelectorAll('table#tickets tr[data-number]')).map((tr) => tr.getAttribute('data-number')));
-      await page.screenshot({ path: `${OUT}/overview-created-${v.name}.png`, fullPage: v.name === 'desktop' });
 
       // the ticket page: the owner choice follows the group select
       await page.goto(`${BASE}/t/${TICKET}`);
