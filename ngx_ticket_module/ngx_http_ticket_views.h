@@ -113,6 +113,11 @@ typedef struct {
     ngx_flag_t                 counts_per_part; /* run(): one reply each */
     int64_t                    upd_from;        /* filter on updated, Unix */
     int64_t                    upd_to;          /* s, inclusive; 0: open */
+    /* a created range as ticket numbers (numbers are given out in
+     * creation order): a score range of the "crt" sets */
+    ngx_flag_t                 num_range;
+    int64_t                    num_from;        /* inclusive */
+    int64_t                    num_to;          /* inclusive; 0: open */
 } ngx_http_ticket_query_t;
 
 /*
@@ -122,6 +127,9 @@ typedef struct {
  */
 ngx_flag_t ngx_http_ticket_query_score_range(ngx_http_ticket_query_t *q,
     long long *lo, long long *hi);
+/* The sets a score range is read from: priority, created (a number
+ * range), else updated. */
+ngx_int_t ngx_http_ticket_query_range_sort(ngx_http_ticket_query_t *q);
 
 /* Column by name ("number" ... "updated"), or NGX_ERROR. */
 ngx_int_t ngx_http_ticket_col_parse(ngx_str_t *name);
