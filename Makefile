@@ -47,6 +47,8 @@ TK_LIB_SRCS  += redis-schema/tk_tags.c redis-schema/tk_merge.c \
 TK_LIB_SRCS  += redis-schema/tk_notify.c
 # casework: text modules and ticket templates (data protection: ticketctl)
 TK_LIB_SRCS  += redis-schema/tk_textmod.c
+# tk_ticket.c's overview index part (helper tidy2)
+TK_LIB_SRCS  += redis-schema/tk_ticket_index.c
 TK_LIB_OBJS  := $(patsubst redis-schema/%.c,$(BUILD)/obj/%.o,$(TK_LIB_SRCS))
 TK_HDRS      := $(wildcard redis-schema/*.h) $(TK_SUPPORT_HDRS)
 
