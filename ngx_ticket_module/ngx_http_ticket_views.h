@@ -366,6 +366,9 @@ ngx_int_t ngx_http_ticket_api_admin(ngx_http_request_t *r,
 /* The ticket as GET /api/v1/tickets/N answers (after a change). */
 ngx_int_t ngx_http_ticket_api_ticket_get(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number);
+/* GET /api/v1/tickets: the list (ngx_http_ticket_api_list.c) */
+ngx_int_t ngx_http_ticket_api_list(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 
 /*
  * A refused update form (ngx_http_ticket_view.c): the ticket page again
