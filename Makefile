@@ -156,6 +156,8 @@ $(BUILD)/unit/%: t/unit/%.c $(BUILD)/libtk.a $(BUILD)/unit-tpl/tk_tpl_all.c
 
 unit-test: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "# $$t"; $$t; done
+# the tests' shared fixtures (t/unit/*.h, helper tidy2)
+$(UNIT_TESTS): $(wildcard t/unit/*.h)
 
 # ---- deps, run, end-to-end tests (scripts/, t/*.t, t/lib/TK.pm) --------
 #   make deps                       -- missing Debian packages, playwright-core
