@@ -141,6 +141,8 @@ all: $(BUILD)/TKSchema.pm
 $(BUILD)/TKSchema.pm: redis-schema/tk_schema.h scripts/schema-pm.pl
 	@mkdir -p $(@D)
 	scripts/schema-pm.pl redis-schema/tk_schema.h > $@.tmp && mv -f $@.tmp $@
+# the sections tk_schema.h includes (helper tidy2)
+$(BUILD)/TKSchema.pm: redis-schema/tk_schema_casework.h
 
 # ---- unit tests (cmocka): t/unit/test_*.c, test templates t/unit/tpl/ ---
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
