@@ -16,6 +16,8 @@ static void tk_ticket_index_rest(tk_cmds_t *c, const tk_ticket_t *t,
     int add);
 static void tk_ticket_index_class(tk_cmds_t *c, const tk_ticket_t *t,
     int cls, const tk_str_t *owner, int add);
+static void tk_ticket_index_num(tk_cmds_t *c, const char *key,
+    const tk_ticket_t *t, int sort, int add);
 static void tk_ticket_index_partition(tk_cmds_t *c, const tk_ticket_t *t,
     const tk_str_t *owner, int add, int counts);
 static void tk_ticket_index_in_place(tk_cmds_t *c, const tk_ticket_t *old,
@@ -149,15 +151,24 @@ tk_ticket_index_class(tk_cmds_t *c, const tk_ticket_t *t, int cls,
             return;
         }
 
-        if (add) {
-            tk_cmds_add(c, "ZADD %s %f %llu", key,
-                tk_index_score(sort, t->number, t->priority, t->updated),
-                (unsigned long long) t->number);
+        tk_ticket_index_num(c, key, t, sort, add);
+    }
+}
 
-        } else {
-            tk_cmds_add(c, "ZREM %s %llu", key,
-                (unsigned long long) t->number);
-        }
+
+/* A numeric sort set: the ticket with its score in, or out. */
+static void
+tk_ticket_index_num(tk_cmds_t *c, const char *key, const tk_ticket_t *t,
+    int sort, int add)
+{
+    if (add) {
+        tk_cmds_add(c, "ZADD %s %f %llu", key,
+            tk_index_score(sort, t->number, t->priority, t->updated),
+            (unsigned long long) t->number);
+
+    } else {
+        tk_cmds_add(c, "ZREM %s %llu", key,
+            (unsigned long long) t->number);
     }
 }
 
@@ -257,21 +268,11 @@ tk_ticket_index_partition(tk_cmds_t *c, const tk_ticket_t *t,
             text = tk_ticket_lex_text(t, sort, &tmp);
             mlen = tk_index_lex_member(member, sizeof(member), text,
                                        t->number);
-            if (add) {
-                tk_cmds_add(c, "ZADD %s 0 %b", key, member, mlen);
-
-            } else {
-                tk_cmds_add(c, "ZREM %s %b", key, member, mlen);
-            }
-
-        } else if (add) {
-            tk_cmds_add(c, "ZADD %s %f %llu", key,
-                tk_index_score(sort, t->number, t->priority, t->updated),
-                (unsigned long long) t->number);
+            tk_cmds_add(c, add ? "ZADD %s 0 %b" : "ZREM %s %b", key, member,
+                        mlen);
 
         } else {
-            tk_cmds_add(c, "ZREM %s %llu", key,
-                (unsigned long long) t->number);
+            tk_ticket_index_num(c, key, t, sort, add);
         }
     }
 
@@ -334,10 +335,7 @@ tk_ticket_index_in_place(tk_cmds_t *c, const tk_ticket_t *old,
         }
 
         if (!tk_sort_is_lex(sort)) {
-            tk_cmds_add(c, "ZADD %s %f %llu", key,
-                tk_index_score(sort, new->number, new->priority,
-                               new->updated),
-                (unsigned long long) new->number);
+            tk_ticket_index_num(c, key, new, sort, 1);   /* ZADD replaces */
             continue;
         }
 
