@@ -1,7 +1,8 @@
 /*
  * cmd_fixture.h -- the fixture of the unit tests on the exact bytes
- * sent to Redis (test_cmd.c, test_write_path.c): a command list on an
- * arena, and the commands decoded back to "ARG ARG ..." lines.
+ * sent to Redis (test_cmd.c, test_write_path.c, test_feed.c): a command
+ * list on an arena, and the commands decoded back to "ARG ARG ..."
+ * lines.
  */
 
 #ifndef CMD_FIXTURE_H
