@@ -360,6 +360,14 @@ void ngx_http_ticket_mailhtml(tk_out_t *out, tk_str_t *html,
 
 ngx_int_t ngx_http_ticket_action(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number, ngx_uint_t action);
+/* Inside a change's transaction (also the tags form's): let go of it,
+ * then the error page, or the ticket page again with the form as sent
+ * and message at field (422). */
+ngx_int_t ngx_http_ticket_action_refuse(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *message);
+ngx_int_t ngx_http_ticket_action_again(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number, const char *field,
+    const char *message);
 
 /* ---- the API's writes (ngx_http_ticket_api_write.c, _api.c) ------------- */
 
@@ -376,6 +384,9 @@ ngx_int_t ngx_http_ticket_api_admin(ngx_http_request_t *r,
 /* The ticket as GET /api/v1/tickets/N answers (after a change). */
 ngx_int_t ngx_http_ticket_api_ticket_get(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number);
+/* GET /api/v1/tickets: the list (ngx_http_ticket_api_list.c) */
+ngx_int_t ngx_http_ticket_api_list(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 
 /*
  * A refused update form (ngx_http_ticket_view.c): the ticket page again
