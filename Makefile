@@ -47,6 +47,8 @@ TK_LIB_SRCS  += redis-schema/tk_tags.c redis-schema/tk_merge.c \
 TK_LIB_SRCS  += redis-schema/tk_notify.c
 # casework: text modules and ticket templates (data protection: ticketctl)
 TK_LIB_SRCS  += redis-schema/tk_textmod.c
+# tk_ticket.c's overview index part (helper tidy2)
+TK_LIB_SRCS  += redis-schema/tk_ticket_index.c
 TK_LIB_OBJS  := $(patsubst redis-schema/%.c,$(BUILD)/obj/%.o,$(TK_LIB_SRCS))
 TK_HDRS      := $(wildcard redis-schema/*.h) $(TK_SUPPORT_HDRS)
 
@@ -139,6 +141,8 @@ all: $(BUILD)/TKSchema.pm
 $(BUILD)/TKSchema.pm: redis-schema/tk_schema.h scripts/schema-pm.pl
 	@mkdir -p $(@D)
 	scripts/schema-pm.pl redis-schema/tk_schema.h > $@.tmp && mv -f $@.tmp $@
+# the sections tk_schema.h includes (helper tidy2)
+$(BUILD)/TKSchema.pm: redis-schema/tk_schema_casework.h
 
 # ---- unit tests (cmocka): t/unit/test_*.c, test templates t/unit/tpl/ ---
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
@@ -154,6 +158,8 @@ $(BUILD)/unit/%: t/unit/%.c $(BUILD)/libtk.a $(BUILD)/unit-tpl/tk_tpl_all.c
 
 unit-test: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "# $$t"; $$t; done
+# the tests' shared fixtures (t/unit/*.h, helper tidy2)
+$(UNIT_TESTS): $(wildcard t/unit/*.h)
 
 # ---- deps, run, end-to-end tests (scripts/, t/*.t, t/lib/TK.pm) --------
 #   make deps                       -- missing Debian packages, playwright-core

@@ -66,8 +66,6 @@ static ngx_int_t ngx_http_ticket_action_begin(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_action_change(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
-static ngx_int_t ngx_http_ticket_action_refuse(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *message);
 static ngx_int_t ngx_http_ticket_action_invalid(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, const char *field, const char *message);
 static ngx_int_t ngx_http_ticket_action_no_access(ngx_http_request_t *r,
@@ -565,13 +563,29 @@ write:
 
 
 /* An error page for a change refused inside the transaction. */
-static ngx_int_t
+ngx_int_t
 ngx_http_ticket_action_refuse(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_uint_t status, const char *message)
 {
     ngx_http_ticket_tx_abort(r, ctx);
 
     return ngx_http_ticket_error(r, ctx, status, message);
+}
+
+
+/* A form refused inside the transaction: the ticket page again (422). */
+ngx_int_t
+ngx_http_ticket_action_again(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    uint64_t number, const char *field, const char *message)
+{
+    ngx_str_t  msg;
+
+    ngx_http_ticket_tx_abort(r, ctx);
+
+    msg.data = (u_char *) message;
+    msg.len = ngx_strlen(message);
+
+    return ngx_http_ticket_view_again(r, ctx, number, field, &msg);
 }
 
 
@@ -584,21 +598,16 @@ static ngx_int_t
 ngx_http_ticket_action_invalid(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, const char *field, const char *message)
 {
-    ngx_str_t                  msg;
     ngx_http_ticket_action_t  *act;
 
     act = ctx->view;
 
-    ngx_http_ticket_tx_abort(r, ctx);
-
     if (ctx->api) {
+        ngx_http_ticket_tx_abort(r, ctx);
         return ngx_http_ticket_compose_json_error(r, 422, field, message);
     }
 
-    msg.data = (u_char *) message;
-    msg.len = ngx_strlen(message);
-
-    return ngx_http_ticket_view_again(r, ctx, act->number, field, &msg);
+    return ngx_http_ticket_action_again(r, ctx, act->number, field, message);
 }
 
 

@@ -5,6 +5,7 @@
  *   GET /api/v1/me              the token's user and their groups
  *   GET /api/v1/tickets         a ticket list: the overviews and filters
  *                               of the web pages, paged and sorted
+ *                               (ngx_http_ticket_api_list.c)
  *   GET /api/v1/tickets/N       one ticket with articles and history
  *   GET /api/v1/search?q=       full text (ngx_http_ticket_search.c)
  *   POST /api/v1/tickets/N/articles   a reply or note (reply.c)
@@ -26,23 +27,9 @@
 #include "ngx_http_ticket_views.h"
 #include "ngx_http_ticket_casework.h"
 #include "ngx_http_ticket_overview.h"
-#include "ngx_http_ticket_cache.h"
 #include "ngx_http_ticket_compose.h"
 #include "ngx_http_ticket_outbound.h"
 #include "ngx_http_ticket_api_json.h"
-
-
-#define NGX_HTTP_TICKET_API_PER_PAGE   50
-#define NGX_HTTP_TICKET_API_MAX_PAGE   100
-#define NGX_HTTP_TICKET_API_PAGES      100000
-
-
-/* The list request; the query comes first (see views.h). */
-typedef struct {
-    ngx_http_ticket_query_t    query;
-    ngx_uint_t                 page;
-    ngx_http_ticket_cache_item_t  cache;        /* the page cache's */
-} ngx_http_ticket_api_list_t;
 
 
 typedef struct {
@@ -55,34 +42,155 @@ typedef struct {
 } ngx_http_ticket_api_ticket_t;
 
 
+/* how a route's path matches what follows "/api/v1" */
+#define NGX_HTTP_TICKET_API_EXACT    0x01   /* the path, nothing more */
+#define NGX_HTTP_TICKET_API_PREFIX   0x02   /* the path, maybe more */
+#define NGX_HTTP_TICKET_API_BELOW    0x03   /* the path and more */
+#define NGX_HTTP_TICKET_API_TREE     0x04   /* the path, or it + "/..." */
+#define NGX_HTTP_TICKET_API_NUMBER   0x05   /* the path, N, the suffix */
+#define NGX_HTTP_TICKET_API_MATCH    0x0f
+/* the handler gets what follows the path, not all of it */
+#define NGX_HTTP_TICKET_API_TAIL     0x10
+/* the handler's NGX_DECLINED: the next rows are tried */
+#define NGX_HTTP_TICKET_API_DECLINE  0x20
+
+
+typedef ngx_int_t (*ngx_http_ticket_api_pt)(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+typedef ngx_int_t (*ngx_http_ticket_api_number_pt)(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number);
+typedef ngx_int_t (*ngx_http_ticket_api_path_pt)(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *path);
+
+/* One route: exactly one of handler, number and below is set. */
+typedef struct {
+    ngx_uint_t                     methods;     /* NGX_HTTP_*; 0: any */
+    ngx_uint_t                     match;       /* NGX_HTTP_TICKET_API_* */
+    ngx_str_t                      path;        /* below "/api/v1" */
+    ngx_str_t                      suffix;      /* after N (NUMBER) */
+    ngx_http_ticket_api_pt         handler;
+    ngx_http_ticket_api_number_pt  number;
+    ngx_http_ticket_api_path_pt    below;
+} ngx_http_ticket_api_route_t;
+
+
+static ngx_int_t ngx_http_ticket_api_route(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const ngx_http_ticket_api_route_t *route,
+    ngx_str_t *rest);
+static ngx_flag_t ngx_http_ticket_api_route_match(
+    const ngx_http_ticket_api_route_t *route, ngx_str_t *rest);
+static ngx_int_t ngx_http_ticket_api_route_number(
+    const ngx_http_ticket_api_route_t *route, ngx_str_t *rest,
+    uint64_t *number);
+static ngx_int_t ngx_http_ticket_api_subscription(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number);
+static ngx_int_t ngx_http_ticket_api_not_allowed(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_api_me(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
-static ngx_int_t ngx_http_ticket_api_list(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx);
-static ngx_int_t ngx_http_ticket_api_list_params(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_api_list_t *list,
-    ngx_http_ticket_filter_t *f, const char **error);
-static ngx_flag_t ngx_http_ticket_api_param(ngx_http_request_t *r,
-    const char *name, ngx_str_t *arg, ngx_flag_t *malformed);
-static ngx_int_t ngx_http_ticket_api_list_cache_key(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_api_list_t *list,
-    ngx_http_ticket_filter_t *f);
-static ngx_int_t ngx_http_ticket_api_listed(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_api_ticket(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_str_t *digits);
+    ngx_http_ticket_ctx_t *ctx, uint64_t number);
 static ngx_int_t ngx_http_ticket_api_ticket_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_api_ticket_send(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
 
+#define NGX_HTTP_TICKET_API_GET      (NGX_HTTP_GET | NGX_HTTP_HEAD)
+
+/*
+ * In order: the first matching row answers.  The writes come first;
+ * whatever is not a GET or HEAD after them is a 405.
+ */
+static const ngx_http_ticket_api_route_t  ngx_http_ticket_api_routes[] = {
+
+    /* a reply or note (reply.c) */
+    { NGX_HTTP_POST, NGX_HTTP_TICKET_API_NUMBER, ngx_string("/tickets/"),
+      ngx_string("/articles"), NULL, ngx_http_ticket_reply_api, NULL },
+
+    /* notifications (helper notify): the list, mark read, subscribe */
+    { 0, NGX_HTTP_TICKET_API_TREE | NGX_HTTP_TICKET_API_TAIL,
+      ngx_string("/notifications"), ngx_null_string, NULL, NULL,
+      ngx_http_ticket_api_notifications },
+
+    { 0, NGX_HTTP_TICKET_API_NUMBER, ngx_string("/tickets/"),
+      ngx_string("/subscription"), NULL, ngx_http_ticket_api_subscription,
+      NULL },
+
+    /* "/admin" and below: admins only, everyone else a 404 */
+    { 0, NGX_HTTP_TICKET_API_TREE, ngx_string("/admin"), ngx_null_string,
+      NULL, NULL, ngx_http_ticket_api_admin },
+
+    /* the ticket page's forms (action.c) */
+    { NGX_HTTP_PATCH, NGX_HTTP_TICKET_API_NUMBER, ngx_string("/tickets/"),
+      ngx_null_string, NULL, ngx_http_ticket_api_patch, NULL },
+
+    /* a new ticket with our first mail (outbound.c) */
+    { NGX_HTTP_POST, NGX_HTTP_TICKET_API_EXACT, ngx_string("/tickets"),
+      ngx_null_string, ngx_http_ticket_outbound_api, NULL, NULL },
+
+    /* .../tags, .../merge, .../articles/A/split (issue 13) */
+    { 0, NGX_HTTP_TICKET_API_BELOW | NGX_HTTP_TICKET_API_DECLINE,
+      ngx_string("/tickets/"), ngx_null_string, NULL, NULL,
+      ngx_http_ticket_case_api },
+
+    /* casework: data protection (admins), GET and POST */
+    { 0, NGX_HTTP_TICKET_API_BELOW, ngx_string("/customers/"),
+      ngx_null_string, NULL, NULL, ngx_http_ticket_dp_api },
+
+    { (ngx_uint_t) ~NGX_HTTP_TICKET_API_GET, NGX_HTTP_TICKET_API_PREFIX,
+      ngx_string(""), ngx_null_string, ngx_http_ticket_api_not_allowed,
+      NULL, NULL },
+
+    { NGX_HTTP_TICKET_API_GET, NGX_HTTP_TICKET_API_EXACT, ngx_string("/me"),
+      ngx_null_string, ngx_http_ticket_api_me, NULL, NULL },
+
+    { NGX_HTTP_TICKET_API_GET, NGX_HTTP_TICKET_API_EXACT,
+      ngx_string("/tickets"), ngx_null_string, ngx_http_ticket_api_list,
+      NULL, NULL },
+
+    /* saved and named overviews (ngx_http_ticket_api_overviews.c) */
+    { NGX_HTTP_TICKET_API_GET,
+      NGX_HTTP_TICKET_API_PREFIX | NGX_HTTP_TICKET_API_TAIL,
+      ngx_string("/overviews"), ngx_null_string, NULL, NULL,
+      ngx_http_ticket_api_overviews },
+
+    { NGX_HTTP_TICKET_API_GET, NGX_HTTP_TICKET_API_EXACT,
+      ngx_string("/search"), ngx_null_string, ngx_http_ticket_search, NULL,
+      NULL },
+
+    /* casework: text modules, ticket templates */
+    { NGX_HTTP_TICKET_API_GET, NGX_HTTP_TICKET_API_EXACT,
+      ngx_string("/text_modules"), ngx_null_string,
+      ngx_http_ticket_textmod_json, NULL, NULL },
+
+    { NGX_HTTP_TICKET_API_GET, NGX_HTTP_TICKET_API_EXACT,
+      ngx_string("/templates"), ngx_null_string,
+      ngx_http_ticket_templates_api, NULL, NULL },
+
+    { NGX_HTTP_TICKET_API_GET, NGX_HTTP_TICKET_API_NUMBER,
+      ngx_string("/tickets/"), ngx_null_string, NULL,
+      ngx_http_ticket_api_ticket, NULL },
+
+    { 0, 0, ngx_null_string, ngx_null_string, NULL, NULL, NULL }
+};
+
+
 /* ---- routing -------------------------------------------------------------- */
 
+/*
+ * The routes below "/api/v1", tried in order: the first row whose
+ * method and path match answers.  A row's handler is one of three
+ * kinds, by what it needs of the path: nothing, the ticket number, or
+ * the path (all of it, or with NGX_HTTP_TICKET_API_TAIL what follows
+ * the row's path).
+ */
 ngx_int_t
 ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_str_t  rest, digits;
+    ngx_int_t                           rc;
+    ngx_str_t                           rest;
+    const ngx_http_ticket_api_route_t  *route;
 
     /*
      * A browser sends the session cookie along with any request, also one
@@ -97,138 +205,134 @@ ngx_http_ticket_api(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     rest.data = ctx->path.data + sizeof("/api/v1") - 1;
     rest.len = ctx->path.len - (sizeof("/api/v1") - 1);
 
-    /* POST /api/v1/tickets/N/articles: a reply or note (reply.c) */
-    if (r->method == NGX_HTTP_POST && rest.len > 18
-        && ngx_strncmp(rest.data, "/tickets/", 9) == 0
-        && ngx_strncmp(rest.data + rest.len - 9, "/articles", 9) == 0)
-    {
-        uint64_t  number;
+    for (route = ngx_http_ticket_api_routes; route->path.data; route++) {
 
-        digits.data = rest.data + 9;
-        digits.len = rest.len - 18;
-
-        if (ngx_http_ticket_number(digits.data, digits.data + digits.len,
-                                   &number)
-            != digits.len)
+        if ((route->methods && !(r->method & route->methods))
+            || !ngx_http_ticket_api_route_match(route, &rest))
         {
-            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
-                                         "not found");
+            continue;
         }
 
-        return ngx_http_ticket_reply_api(r, ctx, number);
-    }
+        rc = ngx_http_ticket_api_route(r, ctx, route, &rest);
 
-    /* notifications (helper notify): the list, mark read, subscribe */
-    if (rest.len >= 14 && ngx_strncmp(rest.data, "/notifications", 14) == 0
-        && (rest.len == 14 || rest.data[14] == '/'))
-    {
-        rest.data += sizeof("/notifications") - 1;
-        rest.len -= sizeof("/notifications") - 1;
-        return ngx_http_ticket_api_notifications(r, ctx, &rest);
-    }
-
-    if (rest.len > 22 && ngx_strncmp(rest.data, "/tickets/", 9) == 0
-        && ngx_strncmp(rest.data + rest.len - 13, "/subscription", 13) == 0)
-    {
-        uint64_t  number;
-
-        digits.data = rest.data + 9;
-        digits.len = rest.len - 22;
-        if (ngx_http_ticket_number(digits.data, digits.data + digits.len,
-                                   &number)
-            != digits.len)
+        /* a DECLINE row's handler knows only some paths below its own */
+        if (rc == NGX_DECLINED && (route->match & NGX_HTTP_TICKET_API_DECLINE))
         {
-            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
-                                         "not found");
-        }
-        return ngx_http_ticket_subscription(r, ctx, number, 1);
-    }
-
-    /* "/admin" and below: admins only, everyone else a 404 */
-    if (rest.len >= 6 && ngx_strncmp(rest.data, "/admin", 6) == 0
-        && (rest.len == 6 || rest.data[6] == '/'))
-    {
-        return ngx_http_ticket_api_admin(r, ctx, &rest);
-    }
-
-    /* PATCH /api/v1/tickets/N: the ticket page's forms (action.c) */
-    if (r->method == NGX_HTTP_PATCH && rest.len > 9
-        && ngx_strncmp(rest.data, "/tickets/", 9) == 0)
-    {
-        uint64_t  number;
-
-        if (ngx_http_ticket_number(rest.data + 9, rest.data + rest.len,
-                                   &number)
-            != rest.len - 9)
-        {
-            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
-                                         "not found");
+            continue;
         }
 
-        return ngx_http_ticket_api_patch(r, ctx, number);
-    }
-
-    /* POST /api/v1/tickets: a new ticket with our first mail (outbound.c) */
-    if (r->method == NGX_HTTP_POST && rest.len == 8
-        && ngx_strncmp(rest.data, "/tickets", 8) == 0)
-    {
-        return ngx_http_ticket_outbound_api(r, ctx);
-    }
-
-    /* /api/v1/tickets/N/tags|merge|articles/A/split (issue 13) */
-    if (rest.len > 9 && ngx_strncmp(rest.data, "/tickets/", 9) == 0) {
-        ngx_int_t  rc;
-
-        rc = ngx_http_ticket_case_api(r, ctx, &rest);
-        if (rc != NGX_DECLINED) {
-            return rc;
-        }
-    }
-
-    /* casework: data protection (admins), GET and POST */
-    if (rest.len > 11 && ngx_strncmp(rest.data, "/customers/", 11) == 0) {
-        return ngx_http_ticket_dp_api(r, ctx, &rest);
-    }
-
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
-                                     "only GET is supported");
-    }
-
-    if (rest.len == 3 && ngx_strncmp(rest.data, "/me", 3) == 0) {
-        return ngx_http_ticket_api_me(r, ctx);
-    }
-
-    if (rest.len == 8 && ngx_strncmp(rest.data, "/tickets", 8) == 0) {
-        return ngx_http_ticket_api_list(r, ctx);
-    }
-
-    /* saved and named overviews (ngx_http_ticket_api_overviews.c) */
-    if (rest.len >= 10 && ngx_strncmp(rest.data, "/overviews", 10) == 0) {
-        rest.data += 10;
-        rest.len -= 10;
-        return ngx_http_ticket_api_overviews(r, ctx, &rest);
-    }
-
-    if (rest.len == 7 && ngx_strncmp(rest.data, "/search", 7) == 0) {
-        return ngx_http_ticket_search(r, ctx);
-    }
-
-    /* casework: text modules, ticket templates */
-    if (rest.len == 13 && ngx_strncmp(rest.data, "/text_modules", 13) == 0) {
-        return ngx_http_ticket_textmod_json(r, ctx);
-    }
-    if (rest.len == 10 && ngx_strncmp(rest.data, "/templates", 10) == 0) {
-        return ngx_http_ticket_templates_api(r, ctx);
-    }
-
-    if (rest.len > 9 && ngx_strncmp(rest.data, "/tickets/", 9) == 0) {
-        digits.data = rest.data + 9;
-        digits.len = rest.len - 9;
-        return ngx_http_ticket_api_ticket(r, ctx, &digits);
+        return rc;
     }
 
     return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, "not found");
+}
+
+
+/* A matching row: its handler, with what it takes of the path. */
+static ngx_int_t
+ngx_http_ticket_api_route(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    const ngx_http_ticket_api_route_t *route, ngx_str_t *rest)
+{
+    uint64_t   number;
+    ngx_str_t  path;
+
+    if (route->number) {
+        /* ".../tickets/12x/articles": the address of no ticket */
+        if (ngx_http_ticket_api_route_number(route, rest, &number) != NGX_OK) {
+            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND,
+                                         "not found");
+        }
+
+        return route->number(r, ctx, number);
+    }
+
+    if (route->below == NULL) {
+        return route->handler(r, ctx);
+    }
+
+    path = *rest;
+    if (route->match & NGX_HTTP_TICKET_API_TAIL) {
+        path.data += route->path.len;
+        path.len -= route->path.len;
+    }
+
+    return route->below(r, ctx, &path);
+}
+
+
+static ngx_flag_t
+ngx_http_ticket_api_route_match(const ngx_http_ticket_api_route_t *route,
+    ngx_str_t *rest)
+{
+    size_t             len;
+    const ngx_str_t   *path, *suffix;
+
+    path = &route->path;
+    suffix = &route->suffix;
+    len = path->len;
+
+    if (rest->len < len || ngx_strncmp(rest->data, path->data, len) != 0) {
+        return 0;
+    }
+
+    switch (route->match & NGX_HTTP_TICKET_API_MATCH) {
+
+    case NGX_HTTP_TICKET_API_EXACT:
+        return rest->len == len;
+
+    case NGX_HTTP_TICKET_API_PREFIX:
+        return 1;
+
+    case NGX_HTTP_TICKET_API_BELOW:
+        return rest->len > len;
+
+    case NGX_HTTP_TICKET_API_TREE:
+        return rest->len == len || rest->data[len] == '/';
+
+    default: /* NGX_HTTP_TICKET_API_NUMBER */
+        return rest->len > len + suffix->len
+               && ngx_strncmp(rest->data + rest->len - suffix->len,
+                              suffix->data, suffix->len)
+                  == 0;
+    }
+}
+
+
+/* The N of path + N + suffix: digits only. */
+static ngx_int_t
+ngx_http_ticket_api_route_number(const ngx_http_ticket_api_route_t *route,
+    ngx_str_t *rest, uint64_t *number)
+{
+    u_char  *start, *end;
+
+    start = rest->data + route->path.len;
+    end = rest->data + rest->len - route->suffix.len;
+
+    if (ngx_http_ticket_number(start, end, number) != (size_t) (end - start))
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* "/tickets/N/subscription": the API's answer, not the form's */
+static ngx_int_t
+ngx_http_ticket_api_subscription(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number)
+{
+    return ngx_http_ticket_subscription(r, ctx, number, 1);
+}
+
+
+/* What no row above took is read only. */
+static ngx_int_t
+ngx_http_ticket_api_not_allowed(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
+                                 "only GET is supported");
 }
 
 
@@ -279,335 +383,6 @@ ngx_http_ticket_api_me(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 }
 
 
-/* ---- /tickets -------------------------------------------------------------- */
-
-static ngx_int_t
-ngx_http_ticket_api_list(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
-{
-    ngx_int_t                    rc;
-    tk_out_t                     out;
-    const char                  *error;
-    ngx_http_ticket_filter_t     f;
-    ngx_http_ticket_api_list_t  *list;
-
-    list = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_api_list_t));
-    if (list == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_ticket_query_init(r, &list->query) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memzero(&f, sizeof(ngx_http_ticket_filter_t));
-    error = NULL;
-
-    if (ngx_http_ticket_api_list_params(r, ctx, list, &f, &error) != NGX_OK) {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST, error);
-    }
-
-    rc = ngx_http_ticket_overview_query(r, ctx, &f, &list->query);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, "not found");
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* the same list under the same generation: the JSON made before */
-    if (ctx->cache) {
-        if (ngx_http_ticket_api_list_cache_key(r, ctx, list, &f) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        switch (ngx_http_ticket_cache_get(r, ctx, &list->cache)) {
-
-        case NGX_OK:
-            if (ngx_http_ticket_out_init(r, &out) != NGX_OK
-                || ngx_http_ticket_out_ref(&out, list->cache.body.data,
-                                           list->cache.body.len)
-                   != NGX_OK)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            return ngx_http_ticket_json(r, &out, NGX_HTTP_OK);
-
-        case NGX_DECLINED:
-            break;
-
-        default:
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    list->query.done = ngx_http_ticket_api_listed;
-    ctx->view = list;
-
-    return ngx_http_ticket_query_run(r, ctx, &list->query);
-}
-
-
-/*
- * The list depends on the user's groups and login (owner "me", the "my"
- * overviews) and on the parameters as parsed -- never on how they were
- * spelled.  No URLs and no language in it.
- */
-static ngx_int_t
-ngx_http_ticket_api_list_cache_key(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_api_list_t *list,
-    ngx_http_ticket_filter_t *f)
-{
-    u_char                   *p;
-    size_t                    len;
-    ngx_http_ticket_query_t  *q;
-
-    q = &list->query;
-
-    len = sizeof("api|||||||||||") + ctx->user.login.len
-          + ngx_http_ticket_cache_groups_len(ctx) + f->overview.len
-          + f->group.len + f->owner.len + 7 * NGX_INT_T_LEN;
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    list->cache.key.data = p;
-
-    p = ngx_sprintf(p, "api|%V|", &ctx->user.login);
-    p = ngx_http_ticket_cache_groups(p, ctx);
-    p = ngx_sprintf(p, "|%V|%V|%i|%V|%i|%ui|%ui|%ui|%ui", &f->overview,
-                    &f->group, f->state, &f->owner, q->priority, list->page,
-                    q->limit, q->column, (ngx_uint_t) q->desc);
-
-    list->cache.key.len = p - list->cache.key.data;
-    list->cache.version = ctx->cache_gen;
-
-    return NGX_OK;
-}
-
-
-/*
- * overview, group, state (name or number), owner (login, "me", "none"),
- * priority, page, per_page (at most 100), sort (a column, "-" in front
- * for descending) and dir (asc|desc).  Anything malformed is a 400 that
- * names the parameter: a script should fail loudly, not get a default.
- */
-static ngx_int_t
-ngx_http_ticket_api_list_params(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_api_list_t *list,
-    ngx_http_ticket_filter_t *f, const char **error)
-{
-    ngx_int_t                 n;
-    ngx_str_t                 arg;
-    ngx_flag_t                desc, sorted, malformed;
-    ngx_http_ticket_query_t  *q;
-
-    q = &list->query;
-    malformed = 0;
-
-#define ngx_http_ticket_api_arg(name)                                        \
-    ngx_http_ticket_api_param(r, name, &arg, &malformed)
-
-    if (ngx_http_ticket_api_arg("overview")) {
-        f->overview = arg;
-    }
-
-    if (ngx_http_ticket_api_arg("group")) {
-        if (!tk_valid_group(ngx_ticket_str(&arg))) {
-            *error = "bad group";
-            return NGX_ERROR;
-        }
-
-        f->group = arg;
-    }
-
-    if (ngx_http_ticket_api_arg("state")) {
-        f->state = tk_state_parse((char *) arg.data, arg.len);
-        if (f->state < TK_STATE_MIN || f->state > TK_STATE_MAX) {
-            *error = "bad state: a name (new, open, waiting, reminder, "
-                     "deferred, closed) or 1 to 6";
-            return NGX_ERROR;
-        }
-    }
-
-    if (ngx_http_ticket_api_arg("owner")) {
-        if (arg.len == 2 && ngx_strncmp(arg.data, "me", 2) == 0) {
-            f->owner = ctx->user.login;
-
-        } else if (arg.len == 4 && ngx_strncmp(arg.data, "none", 4) == 0) {
-            ngx_str_set(&f->owner, TK_OWNER_NONE);
-
-        } else if (tk_valid_login(ngx_ticket_str(&arg))) {
-            f->owner = arg;
-
-        } else {
-            *error = "bad owner: a login, \"me\" or \"none\"";
-            return NGX_ERROR;
-        }
-    }
-
-    if (ngx_http_ticket_api_arg("priority")) {
-        q->priority = tk_prio_parse((char *) arg.data, arg.len);
-        if (q->priority < TK_PRIO_MIN || q->priority > TK_PRIO_MAX) {
-            *error = "bad priority: a name (low, normal, high, urgent) or "
-                     "1 to 4";
-            return NGX_ERROR;
-        }
-    }
-
-    list->page = 1;
-
-    if (ngx_http_ticket_api_arg("page")) {
-        n = ngx_atoi(arg.data, arg.len);
-        if (n < 1 || n > NGX_HTTP_TICKET_API_PAGES) {
-            *error = "bad page: a number from 1";
-            return NGX_ERROR;
-        }
-
-        list->page = n;
-    }
-
-    q->limit = NGX_HTTP_TICKET_API_PER_PAGE;
-
-    if (ngx_http_ticket_api_arg("per_page")) {
-        n = ngx_atoi(arg.data, arg.len);
-        if (n < 1 || n > NGX_HTTP_TICKET_API_MAX_PAGE) {
-            *error = "bad per_page: 1 to 100";
-            return NGX_ERROR;
-        }
-
-        q->limit = n;
-    }
-
-    q->offset = (list->page - 1) * q->limit;
-    q->column = NGX_HTTP_TICKET_COL_UPDATED;
-    q->desc = 1;
-    sorted = 0;
-
-    if (ngx_http_ticket_api_arg("sort")) {
-        desc = (arg.data[0] == '-');
-
-        if (desc) {
-            arg.data++;
-            arg.len--;
-        }
-
-        n = ngx_http_ticket_col_parse(&arg);
-        if (n == NGX_ERROR) {
-            *error = "bad sort: number, title, customer, group, owner, "
-                     "state, priority, created or updated, \"-\" in front "
-                     "for descending";
-            return NGX_ERROR;
-        }
-
-        q->column = n;
-        q->desc = desc;
-        sorted = desc;
-    }
-
-    if (ngx_http_ticket_api_arg("dir")) {
-        if (sorted) {
-            *error = "use either sort=-COLUMN or dir, not both";
-            return NGX_ERROR;
-        }
-
-        if (arg.len == 3 && ngx_strncmp(arg.data, "asc", 3) == 0) {
-            q->desc = 0;
-
-        } else if (arg.len == 4 && ngx_strncmp(arg.data, "desc", 4) == 0) {
-            q->desc = 1;
-
-        } else {
-            *error = "bad dir: asc or desc";
-            return NGX_ERROR;
-        }
-    }
-
-#undef ngx_http_ticket_api_arg
-
-    if (malformed) {
-        *error = "malformed query string";
-        return NGX_ERROR;
-    }
-
-    if (q->priority && !ngx_http_ticket_col_with_priority(q->column)) {
-        *error = "with a priority filter the list sorts by updated, "
-                 "priority, state or group only";
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* 1 when the parameter is there and not empty; a malformed escape sets
- * *malformed. */
-static ngx_flag_t
-ngx_http_ticket_api_param(ngx_http_request_t *r, const char *name,
-    ngx_str_t *arg, ngx_flag_t *malformed)
-{
-    switch (ngx_http_ticket_query_arg(r, name, arg)) {
-
-    case NGX_OK:
-        return arg->len ? 1 : 0;
-
-    case NGX_DECLINED:
-        return 0;
-
-    default:
-        *malformed = 1;
-        return 0;
-    }
-}
-
-
-static ngx_int_t
-ngx_http_ticket_api_listed(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
-{
-    off_t                        len;
-    tk_out_t                     out;
-    ngx_uint_t                   i;
-    ngx_chain_t                 *chain;
-    ngx_http_ticket_api_list_t  *list;
-
-    list = ctx->view;
-
-    if (ngx_http_ticket_out_init(r, &out) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    tk_out_cstr(&out, "{\"tickets\":[");
-
-    for (i = 0; i < list->query.nrows; i++) {
-        tk_out_cstr(&out, i ? ",\n{" : "\n{");
-        ngx_http_ticket_api_ticket_fields(&out, &list->query.rows[i]);
-        tk_out_cstr(&out, "}");
-    }
-
-    tk_out_cstr(&out, "],\"total\":");
-    tk_out_uint(&out, list->query.total);
-    tk_out_cstr(&out, ",\"page\":");
-    tk_out_uint(&out, list->page);
-    tk_out_cstr(&out, ",\"per_page\":");
-    tk_out_uint(&out, list->query.limit);
-    tk_out_cstr(&out, "}\n");
-
-    if (list->cache.key.len) {
-        if (ngx_http_ticket_out_chain(&out, &chain, &len) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_http_ticket_cache_put(r, ctx, &list->cache, chain);
-    }
-
-    return ngx_http_ticket_json(r, &out, NGX_HTTP_OK);
-}
-
-
 /* ---- /tickets/N ------------------------------------------------------------- */
 
 /* After a PATCH: the ticket as it is now, the answer of a GET. */
@@ -615,35 +390,16 @@ ngx_int_t
 ngx_http_ticket_api_ticket_get(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number)
 {
-    u_char     *p;
-    ngx_str_t   digits;
-
-    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    digits.data = p;
-    digits.len = ngx_sprintf(p, "%uL", number) - p;
-
-    return ngx_http_ticket_api_ticket(r, ctx, &digits);
+    return ngx_http_ticket_api_ticket(r, ctx, number);
 }
 
 
 static ngx_int_t
 ngx_http_ticket_api_ticket(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
-    ngx_str_t *digits)
+    uint64_t number)
 {
-    uint64_t                       number;
     tk_cmds_t                     *cmds;
     ngx_http_ticket_api_ticket_t  *t;
-
-    if (ngx_http_ticket_number(digits->data, digits->data + digits->len,
-                               &number)
-        != digits->len)
-    {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, "not found");
-    }
 
     t = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_api_ticket_t));
     if (t == NULL) {

@@ -11,6 +11,34 @@
 #include "tk_textmod.h"
 #include "ngx_http_ticket_compose.h"
 
+/* casework_list.c: the request of a list page with a form (text
+ * modules, templates); the first member of the page's view */
+#define NGX_HTTP_TICKET_LIST_SHOW    0
+#define NGX_HTTP_TICKET_LIST_SAVE    1
+#define NGX_HTTP_TICKET_LIST_DELETE  2
+
+typedef struct {
+    const char                *prefix;      /* "admin/templates" */
+    ngx_uint_t                 op;          /* NGX_HTTP_TICKET_LIST_* */
+    ngx_str_t                  edit;        /* GET ?edit=ID, or empty */
+    ngx_str_t                  id;          /* POST; empty: a new one */
+} ngx_http_ticket_list_req_t;
+
+/* ctx->path below prefix: refused (405, 404, 400, CSRF), or next with
+ * op, edit and id set */
+ngx_int_t ngx_http_ticket_list_request(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt next);
+/* a save of a new entry: INCR seq first; then (or at once) write */
+ngx_int_t ngx_http_ticket_list_save(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const char *seq,
+    ngx_http_ticket_step_pt write);
+/* in write: the new entry's id from the INCR reply (NGX_ERROR: none) */
+ngx_int_t ngx_http_ticket_list_new_id(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+/* the step after the write's MULTI: back to the list */
+ngx_int_t ngx_http_ticket_list_done(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
 /* textmod.c: "/text-modules" (shared 0: the user's own) and
  * "/admin/text-modules" (shared 1; admin.c checked the role) */
 ngx_int_t ngx_http_ticket_textmods(ngx_http_request_t *r,

@@ -86,11 +86,14 @@ ngx_http_ticket_query_plan(ngx_http_ticket_query_t *q)
     q->lex = 0;
     q->set_desc = 1;
 
-    if (q->priority || q->upd_from || q->upd_to) {
-        q->sort = q->priority ? TK_SORT_PRIORITY : TK_SORT_UPDATED;
+    if (q->priority || q->upd_from || q->upd_to || q->num_range) {
+        q->sort = ngx_http_ticket_query_range_sort(q);
 
-        if (q->column == NGX_HTTP_TICKET_COL_UPDATED
-            || q->column == NGX_HTTP_TICKET_COL_PRIORITY)
+        if (q->sort == TK_SORT_CREATED
+            ? (q->column == NGX_HTTP_TICKET_COL_NUMBER
+               || q->column == NGX_HTTP_TICKET_COL_CREATED)
+            : (q->column == NGX_HTTP_TICKET_COL_UPDATED
+               || q->column == NGX_HTTP_TICKET_COL_PRIORITY))
         {
             q->set_desc = q->desc;
         }
@@ -712,6 +715,13 @@ ngx_http_ticket_query_score_range(ngx_http_ticket_query_t *q, long long *lo,
 {
     long long  base;
 
+    if (q->num_range && !q->priority && !q->upd_from && !q->upd_to) {
+        /* a created range: ticket numbers, the score of the crt sets */
+        *lo = q->num_from > 0 ? q->num_from : 0;
+        *hi = q->num_to > 0 ? q->num_to + 1 : 1000000000000000LL;
+        return 1;
+    }
+
     if (!q->priority && !q->upd_from && !q->upd_to) {
         return 0;
     }
@@ -722,4 +732,21 @@ ngx_http_ticket_query_score_range(ngx_http_ticket_query_t *q, long long *lo,
     *hi = base + (q->upd_to > 0 ? q->upd_to + 1 : 10000000000LL);
 
     return 1;
+}
+
+
+/* A priority or an updated range wins over a created range: the page
+ * goes to the sets path when both are asked for (overview_sets.c). */
+ngx_int_t
+ngx_http_ticket_query_range_sort(ngx_http_ticket_query_t *q)
+{
+    if (q->priority) {
+        return TK_SORT_PRIORITY;
+    }
+
+    if (q->num_range && !q->upd_from && !q->upd_to) {
+        return TK_SORT_CREATED;
+    }
+
+    return TK_SORT_UPDATED;
 }

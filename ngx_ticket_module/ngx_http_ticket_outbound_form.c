@@ -59,11 +59,9 @@ ngx_http_ticket_outbound_json(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_outbound_t *ob,
     const char **field, const char **message)
 {
-    int                      n, i;
-    size_t                   errpos;
-    ngx_str_t                type;
-    tk_json_member_t         m[NGX_HTTP_TICKET_JSON_MEMBERS];
-    const char             **k;
+    int                         n;
+    ngx_str_t                   type;
+    tk_json_member_t            m[NGX_HTTP_TICKET_JSON_MEMBERS];
     ngx_http_ticket_compose_t  *c;
 
     static const char  *known[] = {
@@ -72,45 +70,17 @@ ngx_http_ticket_outbound_json(ngx_http_request_t *r,
     };
 
     c = &ob->c;
-    c->posted = 1;
-    c->rev = c->arts = c->hist = -1;
-    *field = NULL;
 
-    n = tk_json_object(ngx_ticket_str(&ctx->form), m,
-                       NGX_HTTP_TICKET_JSON_MEMBERS, &errpos);
+    n = ngx_http_ticket_reply_json_object(ctx, c, known, m, field, message);
     if (n < 0) {
-        *message = "the body is not a JSON object (or a key repeats)";
         return NGX_DECLINED;
-    }
-
-    for (i = 0; i < n; i++) {
-        for (k = known; *k && !tk_str_eq_cstr(&m[i].key, *k); k++) {
-            /* void */
-        }
-
-        if (*k == NULL) {
-            *field = "?";
-            *message = "unknown member";
-            return NGX_DECLINED;
-        }
     }
 
     if (ngx_http_ticket_reply_json_str(r, m, n, "type", &type, field)
             != NGX_OK
         || ngx_http_ticket_reply_json_str(r, m, n, "group", &ob->group, field)
            != NGX_OK
-        || ngx_http_ticket_reply_json_str(r, m, n, "to", &c->to, field)
-           != NGX_OK
-        || ngx_http_ticket_reply_json_str(r, m, n, "cc", &c->cc, field)
-           != NGX_OK
-        || ngx_http_ticket_reply_json_str(r, m, n, "bcc", &c->bcc, field)
-           != NGX_OK
-        || ngx_http_ticket_reply_json_str(r, m, n, "subject", &c->subject,
-                                          field) != NGX_OK
-        || ngx_http_ticket_reply_json_str(r, m, n, "body", &c->body, field)
-           != NGX_OK
-        || ngx_http_ticket_reply_json_str(r, m, n, "pending_until",
-                                          &c->pending, field) != NGX_OK)
+        || ngx_http_ticket_reply_json_text(r, m, n, c, field) != NGX_OK)
     {
         *message = "must be a string";
         return NGX_DECLINED;

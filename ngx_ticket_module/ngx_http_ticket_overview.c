@@ -39,6 +39,8 @@ static ngx_int_t ngx_http_ticket_overview_group_parts(
     ngx_uint_t g);
 static ngx_int_t ngx_http_ticket_overview_counted(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_overview_list(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 
 
 ngx_http_ticket_ov_def_t  ngx_http_ticket_ov_defs[NGX_HTTP_TICKET_OV_N] = {
@@ -235,25 +237,80 @@ ngx_http_ticket_overview_counted(ngx_http_request_t *r,
         }
     }
 
+    if (!ov->nothing && !ov->items_only
+        && ngx_http_ticket_overview_cond_pending(ov))
+    {
+        /* a customer by address, a created range: its numbers first
+         * (ngx_http_ticket_overview_probe.c) */
+        return ngx_http_ticket_overview_cond_prepare(r, ctx, ov,
+                                                 ngx_http_ticket_overview_list);
+    }
+
+    return ngx_http_ticket_overview_list(r, ctx);
+}
+
+
+/* Everything known: read the page, from a set or the partitions. */
+static ngx_int_t
+ngx_http_ticket_overview_list(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_uint_t                   column;
+    ngx_http_ticket_overview_t  *ov;
+
+    ov = ctx->view;
+
     if (ov->nothing || ov->items_only) {
         ov->query.total = 0;
         ov->query.nrows = 0;
         return ov->query.done(r, ctx);
     }
 
-    /* escalated, reminders due, a tag: the set decides */
-    if (ov->only || ov->tag.len) {
+    /* escalated, reminders due, a tag, a customer: the set decides */
+    if (ov->only || ov->tag.len || ov->customer) {
         return ngx_http_ticket_overview_sets(r, ctx, ov);
     }
 
     ov->query.upd_from = ov->upd_from;
     ov->query.upd_to = ov->upd_to;
 
+    if (ov->query.num_range) {
+        /* a created range is read from the crt sets (score = number):
+         * sorted by number / created, or within a state or group;
+         * another column falls back to created */
+        column = ov->query.column;
+
+        if (column != NGX_HTTP_TICKET_COL_NUMBER
+            && column != NGX_HTTP_TICKET_COL_CREATED
+            && column != NGX_HTTP_TICKET_COL_STATE
+            && column != NGX_HTTP_TICKET_COL_GROUP)
+        {
+            /* newest first, as the updated range's fallback */
+            ov->query.column = NGX_HTTP_TICKET_COL_CREATED;
+            ov->query.desc = 1;
+        }
+
+        if (ov->filter_prio || ov->upd_from || ov->upd_to) {
+            /* and a priority or an updated range: one score range per
+             * set, so the crt partitions' ranges are read as sets are
+             * (at most NGX_HTTP_TICKET_SET_CAP, newest first) and their
+             * rows checked (ngx_http_ticket_overview_sets.c) */
+            ov->query.column = NGX_HTTP_TICKET_COL_CREATED;
+
+            if (ngx_http_ticket_overview_parts(ctx, ov) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ov->query.column = column;
+            return ngx_http_ticket_overview_sets(r, ctx, ov);
+        }
+    }
+
     if (ngx_http_ticket_overview_parts(ctx, ov) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ov->filter_prio || ov->upd_from || ov->upd_to
+    if (ov->filter_prio || ov->upd_from || ov->upd_to || ov->query.num_range
         || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER)
     {
         /* the sidebar counts know neither priorities nor other people's
@@ -444,7 +501,8 @@ ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
     ngx_uint_t  g, n;
 
     if (ov->filter_prio || ov->only || ov->tag.len || ov->upd_from
-        || ov->upd_to || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER)
+        || ov->upd_to || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER
+        || ngx_http_ticket_overview_cond_any(ov))
     {
         return -1;
     }

@@ -8,7 +8,11 @@
  *   ngx_http_ticket_overview_save.c  ... saved, changed, deleted
  *   ngx_http_ticket_overview.c       which tickets an overview lists
  *   ngx_http_ticket_overview_sets.c  ... when a set decides (escalated,
- *                                    reminders due, a tag)
+ *                                    reminders due, a tag, a customer)
+ *   ngx_http_ticket_overview_filter.c customer and created range; the
+ *                                    ad hoc filters of links
+ *   ngx_http_ticket_overview_probe.c ... a customer's id from an address,
+ *                                    a created range as ticket numbers
  * The page file uses the others, never the other way round.
  */
 
@@ -119,6 +123,17 @@ struct ngx_http_ticket_overview_s {
     ngx_str_t                  filter_to;
     unsigned                   filter_columns:1;
     ngx_flag_t                 def_desc;
+
+    /* customer and created range (ngx_http_ticket_overview_filter.c) */
+    uint64_t                   customer;        /* id; 0: any */
+    ngx_str_t                  cust_email;      /* by address: to resolve */
+    ngx_str_t                  filter_cust;     /* ad hoc, as typed */
+    int64_t                    crt_from;        /* created range, Unix s */
+    int64_t                    crt_to;          /* inclusive; 0: open */
+    ngx_str_t                  filter_cfrom;    /* ad hoc, as typed */
+    ngx_str_t                  filter_cto;
+    ngx_http_ticket_step_pt    cond_next;
+    void                      *probe;           /* created -> numbers */
     unsigned                   nothing:1;       /* filters exclude all */
     unsigned                   counts_sent:1;   /* the HMGET is reply 0 */
 
@@ -259,5 +274,37 @@ ngx_int_t ngx_http_ticket_overview_sets(ngx_http_request_t *r,
 ngx_uint_t ngx_http_ticket_overview_set_counts(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
     tk_cmds_t *cmds);
+
+/* ---- ngx_http_ticket_overview_filter.c ----------------------------------- */
+
+/* The ad hoc customer (id or address) and created range of the page. */
+void ngx_http_ticket_overview_cond_args(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov);
+/* ... of a saved definition ("customer=ID&created_from=S&created_to=S"). */
+void ngx_http_ticket_overview_cond_apply(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov, ngx_str_t *def);
+/* Is the page filtered ad hoc ("clear filters")? */
+ngx_flag_t ngx_http_ticket_overview_filtered(ngx_http_ticket_overview_t *ov);
+/* The page's ad hoc filters (all of them) in a link: room, and written. */
+size_t ngx_http_ticket_overview_link_len(ngx_http_ticket_overview_t *ov);
+u_char *ngx_http_ticket_overview_link_filters(u_char *p,
+    ngx_http_ticket_overview_t *ov);
+/* Room for, and the parts of, a definition and the page cache's key. */
+size_t ngx_http_ticket_overview_cond_len(ngx_http_ticket_overview_t *ov);
+u_char *ngx_http_ticket_overview_cond_def(u_char *p,
+    ngx_http_ticket_overview_t *ov);
+u_char *ngx_http_ticket_overview_cond_key(u_char *p,
+    ngx_http_ticket_overview_t *ov);
+/* Is one of them set (the sidebar cannot count it)? */
+ngx_flag_t ngx_http_ticket_overview_cond_any(ngx_http_ticket_overview_t *ov);
+/* Before the page is read: the customer's id from an address, a created
+ * range as ticket numbers (ov->query.num_*); then next(). */
+ngx_flag_t ngx_http_ticket_overview_cond_pending(
+    ngx_http_ticket_overview_t *ov);
+ngx_int_t ngx_http_ticket_overview_cond_prepare(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_http_ticket_step_pt next);
+/* Does a row carry tag (its stored list, "a,b,c")? */
+ngx_flag_t ngx_http_ticket_overview_row_tag(ngx_str_t *tags, ngx_str_t *tag);
 
 #endif /* NGX_HTTP_TICKET_OVERVIEW_H */

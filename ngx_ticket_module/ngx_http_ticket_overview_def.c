@@ -152,6 +152,9 @@ ngx_http_ticket_overview_parse(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    /* customer, created from / to (ngx_http_ticket_overview_filter.c) */
+    ngx_http_ticket_overview_cond_args(r, ov);
+
     if (ngx_http_ticket_query_arg(r, "priority", &arg) == NGX_OK
         && arg.len)
     {
@@ -204,7 +207,8 @@ ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
           + ov->filter_group.len + 8 * NGX_INT_T_LEN + NGX_TIME_T_LEN
           + 2 * NGX_INT64_LEN + 2
           + ov->filter_who.len + ov->filter_tag.len + ctx->csrf.len
-          + (ov->current ? ov->current->def.len : 0);
+          + (ov->current ? ov->current->def.len : 0)
+          + ngx_http_ticket_overview_cond_len(ov);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -226,6 +230,7 @@ ngx_http_ticket_overview_cache_key(ngx_http_request_t *r,
     p = ngx_sprintf(p, "|%ui|%V|%ui|%V|%V|", ov->columns, &ov->filter_who,
                     ov->filter_only,
                     &ov->filter_tag, &ctx->csrf);
+    p = ngx_http_ticket_overview_cond_key(p, ov);
 
     if (ov->current) {
         p = ngx_cpymem(p, ov->current->def.data, ov->current->def.len);
@@ -665,6 +670,8 @@ ngx_http_ticket_overview_apply(ngx_http_request_t *r,
     if (ngx_http_ticket_string_arg(r, def, "updated_to", &arg) == NGX_OK) {
         ov->upd_to = ngx_max(0, tk_str_atoll(ngx_ticket_str(&arg)));
     }
+
+    ngx_http_ticket_overview_cond_apply(r, ov, def);
 
     return NGX_OK;
 }

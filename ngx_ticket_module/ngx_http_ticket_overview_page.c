@@ -199,11 +199,7 @@ ngx_http_ticket_overview_render(ngx_http_request_t *r,
 
     tpl->de = ngx_http_ticket_lang_de(ctx);
     tpl->desc = ov->query.desc;
-    tpl->filtered = (ov->filter_state
-                     || (ov->filter_prio && ov->filter_prio != ov->cond_prio)
-                     || ov->filter_group.len || ov->filter_who.len
-                     || ov->filter_only || ov->filter_tag.len
-                     || ov->filter_from.len || ov->filter_to.len);
+    tpl->filtered = ngx_http_ticket_overview_filtered(ov);
 
     ngx_str_set(&heading, "Tickets");
 
@@ -626,18 +622,13 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
 {
     u_char                      *p;
     size_t                       len;
-    ngx_uint_t                   c;
     ngx_http_ticket_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
 
     len = lcf->base_url.len + sizeof("overview/") - 1 + 3 * name->len
-          + sizeof("?sort=&dir=desc&state=&priority=&group=&page=") - 1
-          + 10 + 2 * NGX_INT_T_LEN + 3 * ov->filter_group.len
-          + sizeof("&owner=&only=escalated&tag=") + 3 * ov->filter_who.len
-          + 3 * ov->filter_tag.len + sizeof("&columns=") + 10 * 9
-          + sizeof("&from=&to=") + 3 * (ov->filter_from.len
-                                        + ov->filter_to.len);
+          + sizeof("?sort=&dir=desc&page=") - 1 + NGX_INT_T_LEN + 10
+          + ngx_http_ticket_overview_link_len(ov);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -658,61 +649,8 @@ ngx_http_ticket_overview_link(ngx_http_request_t *r,
     p = ngx_sprintf(p, "?sort=%s&dir=%s", ngx_http_ticket_col_name(col),
                     desc ? "desc" : "asc");
 
-    if (filters && ov->filter_state) {
-        p = ngx_sprintf(p, "&state=%i", ov->filter_state);
-    }
-
-    if (filters && ov->filter_prio) {
-        p = ngx_sprintf(p, "&priority=%i", ov->filter_prio);
-    }
-
-    if (filters && ov->filter_group.len) {
-        p = ngx_cpymem(p, "&group=", sizeof("&group=") - 1);
-        p += tk_escape_url(p, 3 * ov->filter_group.len,
-                           ov->filter_group.data, ov->filter_group.len,
-                           TK_URL_COMPONENT);
-    }
-
-    if (filters && ov->filter_who.len) {
-        p = ngx_cpymem(p, "&owner=", sizeof("&owner=") - 1);
-        p += tk_escape_url(p, 3 * ov->filter_who.len, ov->filter_who.data,
-                           ov->filter_who.len, TK_URL_COMPONENT);
-    }
-
-    if (filters && ov->filter_only) {
-        p = ngx_sprintf(p, "&only=%s",
-                        ov->filter_only == NGX_HTTP_TICKET_ONLY_ESCALATED
-                        ? "escalated" : "reminder");
-    }
-
-    if (filters && ov->filter_tag.len) {
-        p = ngx_cpymem(p, "&tag=", sizeof("&tag=") - 1);
-        p += tk_escape_url(p, 3 * ov->filter_tag.len, ov->filter_tag.data,
-                           ov->filter_tag.len, TK_URL_COMPONENT);
-    }
-
-    if (filters && ov->filter_from.len) {
-        p = ngx_cpymem(p, "&from=", sizeof("&from=") - 1);
-        p += tk_escape_url(p, 3 * ov->filter_from.len, ov->filter_from.data,
-                           ov->filter_from.len, TK_URL_COMPONENT);
-    }
-
-    if (filters && ov->filter_to.len) {
-        p = ngx_cpymem(p, "&to=", sizeof("&to=") - 1);
-        p += tk_escape_url(p, 3 * ov->filter_to.len, ov->filter_to.data,
-                           ov->filter_to.len, TK_URL_COMPONENT);
-    }
-
-    if (filters && ov->filter_columns && ov->columns) {
-        p = ngx_cpymem(p, "&columns=", sizeof("&columns=") - 1);
-
-        for (c = 0; c < NGX_HTTP_TICKET_COL_N; c++) {
-            if (ov->columns & ((ngx_uint_t) 1 << c)) {
-                p = ngx_sprintf(p, "%s,", ngx_http_ticket_col_name(c));
-            }
-        }
-
-        p--;
+    if (filters) {
+        p = ngx_http_ticket_overview_link_filters(p, ov);
     }
 
     if (page > 1) {

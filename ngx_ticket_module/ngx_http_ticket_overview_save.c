@@ -99,6 +99,9 @@ ngx_http_ticket_overview_forms(ngx_http_request_t *r,
     tpl->tag = *ngx_ticket_str(&ov->filter_tag);
     tpl->from = *ngx_ticket_str(&ov->filter_from);
     tpl->to = *ngx_ticket_str(&ov->filter_to);
+    tpl->customer = *ngx_ticket_str(&ov->filter_cust);
+    tpl->created_from = *ngx_ticket_str(&ov->filter_cfrom);
+    tpl->created_to = *ngx_ticket_str(&ov->filter_cto);
 
     /* the forms that write */
     tpl->csrf = *ngx_ticket_str(&ctx->csrf);
@@ -250,7 +253,8 @@ ngx_http_ticket_overview_def(ngx_http_request_t *r,
     ngx_http_ticket_group_right_t  *gr;
 
     gr = ctx->groups.elts;
-    len = 384 + 3 * (ov->owner.len + ov->tag.len);
+    len = 384 + 3 * (ov->owner.len + ov->tag.len)
+          + ngx_http_ticket_overview_cond_len(ov);
 
     for (g = 0; g < ctx->groups.nelts; g++) {
         len += 3 * gr[g].name.len + 3;
@@ -333,6 +337,8 @@ ngx_http_ticket_overview_def(ngx_http_request_t *r,
     if (ov->upd_to) {
         p = ngx_sprintf(p, "&updated_to=%L", ov->upd_to);
     }
+
+    p = ngx_http_ticket_overview_cond_def(p, ov);
 
     p = ngx_sprintf(p, "&sort=%s&dir=%s",
                     ngx_http_ticket_col_name(ov->query.column),

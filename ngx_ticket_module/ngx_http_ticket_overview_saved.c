@@ -502,7 +502,11 @@ ngx_http_ticket_overview_item(ngx_http_request_t *r,
     /* the counts the HMGET cannot give: a set, a priority, a person;
      * "[G] escalated" per group would be one ZCARD per group: its page
      * counts (the sidebar stays within its commands) */
-    if (tmp->def == NGX_HTTP_TICKET_OV_ESCALATED_G) {
+    if (tmp->def == NGX_HTTP_TICKET_OV_ESCALATED_G
+        || ngx_http_ticket_overview_cond_any(tmp))
+    {
+        /* a customer's set holds tickets of every group, a created range
+         * needs its numbers first: the page counts */
         item->count = -1;
 
     } else if (tmp->only || tmp->tag.len) {

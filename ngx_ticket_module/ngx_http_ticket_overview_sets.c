@@ -14,6 +14,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <hiredis/read.h>
 
@@ -23,6 +24,10 @@
 static ngx_int_t ngx_http_ticket_overview_set_keys(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
     ngx_array_t *keys);
+static ngx_int_t ngx_http_ticket_overview_set_parts(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov, ngx_array_t *keys);
+static void ngx_http_ticket_overview_set_range(ngx_http_ticket_overview_t *ov,
+    tk_cmds_t *cmds, ngx_str_t *key, ngx_uint_t limit);
 static ngx_int_t ngx_http_ticket_overview_set_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_overview_set_rows(ngx_http_request_t *r,
@@ -44,6 +49,7 @@ typedef struct {
 #define NGX_HTTP_TICKET_SET_ESC_O      1
 #define NGX_HTTP_TICKET_SET_REM_O      2
 #define NGX_HTTP_TICKET_SET_TAG        3
+#define NGX_HTTP_TICKET_SET_RAW        4        /* name: the whole key */
 
 /* the commands per kind; the names stay in tk_schema.h */
 static const char  *ngx_http_ticket_set_range[] = {
@@ -82,6 +88,32 @@ ngx_http_ticket_overview_set_keys(ngx_http_request_t *r,
     ngx_http_ticket_group_right_t  *gr;
 
     gr = ctx->groups.elts;
+
+    /* a customer's tickets (of every group: the rows decide), unless a
+     * set of escalated or due tickets is the smaller one */
+    if (ov->customer && !ov->only) {
+        key = ngx_array_push(keys);
+        if (key == NULL) {
+            return NGX_ERROR;
+        }
+
+        key->kind = NGX_HTTP_TICKET_SET_RAW;
+        key->name.data = ngx_pnalloc(r->pool, TK_KEY_MAX);
+        if (key->name.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        key->name.len = (size_t) snprintf((char *) key->name.data,
+                                          TK_KEY_MAX, TK_FMT_CUST_TICKETS,
+                                          (unsigned long long) ov->customer);
+        return NGX_OK;
+    }
+
+    /* a created range with a priority or an updated range: the crt
+     * partitions overview.c chose (their number ranges) */
+    if (ov->query.num_range && !ov->only && !ov->tag.len) {
+        return ngx_http_ticket_overview_set_parts(r, ov, keys);
+    }
 
     if (ov->tag.len) {
         key = ngx_array_push(keys);
@@ -144,6 +176,70 @@ ngx_http_ticket_overview_set_keys(ngx_http_request_t *r,
 }
 
 
+/* The "crt" set of each of ov's partitions (ov->query.parts). */
+static ngx_int_t
+ngx_http_ticket_overview_set_parts(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov, ngx_array_t *keys)
+{
+    ngx_uint_t                  i;
+    ngx_http_ticket_part_t     *part;
+    ngx_http_ticket_set_key_t  *key;
+
+    part = ov->query.parts.elts;
+
+    for (i = 0; i < ov->query.parts.nelts; i++) {
+        key = ngx_array_push(keys);
+        if (key == NULL) {
+            return NGX_ERROR;
+        }
+
+        key->kind = NGX_HTTP_TICKET_SET_RAW;
+        key->name.data = ngx_pnalloc(r->pool, TK_KEY_MAX);
+        if (key->name.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        key->name.len = tk_key_index((char *) key->name.data, TK_KEY_MAX,
+                                     ngx_ticket_str(&part[i].group),
+                                     (int) part[i].state,
+                                     ngx_ticket_str(&part[i].owner),
+                                     TK_SORT_CREATED);
+        if (key->name.len == 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* The newest "limit" of a whole key: a customer's set by created (its
+ * score), a crt partition by number, within the created range. */
+static void
+ngx_http_ticket_overview_set_range(ngx_http_ticket_overview_t *ov,
+    tk_cmds_t *cmds, ngx_str_t *key, ngx_uint_t limit)
+{
+    long long  lo, hi;
+
+    if (ov->query.num_range && !ov->customer) {
+        lo = ov->query.num_from;
+        hi = ov->query.num_to ? ov->query.num_to + 1 : 1000000000000000LL;
+
+    } else if (ov->crt_from || ov->crt_to) {
+        lo = ov->crt_from;
+        hi = ov->crt_to ? ov->crt_to + 1 : 10000000000LL;
+
+    } else {
+        tk_cmds_add(cmds, "ZREVRANGE %S 0 %d", ngx_ticket_str(key),
+                    (int) limit - 1);
+        return;
+    }
+
+    tk_cmds_add(cmds, "ZREVRANGEBYSCORE %S (%lld %lld LIMIT 0 %d",
+                ngx_ticket_str(key), hi, lo, (int) limit);
+}
+
+
 /*
  * The sidebar's count of a set overview: ZCARD of each set.  Escalated
  * per group is exact (only groups the user reads); an owner's set holds
@@ -161,6 +257,7 @@ ngx_http_ticket_overview_set_counts(ngx_http_request_t *r,
     ngx_http_ticket_set_key_t  *key;
 
     if (ov->tag.len || ov->nothing || ov->filter_prio || ov->upd_from
+        || ngx_http_ticket_overview_cond_any(ov)
         || ov->upd_to || ov->states != NGX_HTTP_TICKET_STATES_OPEN
         || ngx_array_init(&keys, r->pool, 8,
                           sizeof(ngx_http_ticket_set_key_t)) != NGX_OK
@@ -212,6 +309,13 @@ ngx_http_ticket_overview_sets(ngx_http_request_t *r,
     key = keys.elts;
 
     for (i = 0; i < keys.nelts; i++) {
+        if (key[i].kind == NGX_HTTP_TICKET_SET_RAW) {
+            /* partitions share the cap: each its newest */
+            ngx_http_ticket_overview_set_range(ov, cmds, &key[i].name,
+                              ngx_max(1, NGX_HTTP_TICKET_SET_CAP / keys.nelts));
+            continue;
+        }
+
         tk_cmds_add(cmds, ngx_http_ticket_set_range[key[i].kind],
                     ngx_ticket_str(&key[i].name),
                     NGX_HTTP_TICKET_SET_CAP - 1);
@@ -360,6 +464,16 @@ ngx_http_ticket_overview_set_match(ngx_http_ticket_ctx_t *ctx,
 
     if ((ov->upd_from && row->updated < ov->upd_from)
         || (ov->upd_to && row->updated > ov->upd_to))
+    {
+        return 0;
+    }
+
+    /* customer, created range, a tag when another set was read */
+    if ((ov->customer && row->customer != ov->customer)
+        || (ov->crt_from && row->created < ov->crt_from)
+        || (ov->crt_to && row->created > ov->crt_to)
+        || (ov->tag.len && ov->customer
+            && !ngx_http_ticket_overview_row_tag(&row->tags, &ov->tag)))
     {
         return 0;
     }

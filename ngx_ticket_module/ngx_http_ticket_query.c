@@ -135,7 +135,7 @@ ngx_http_ticket_query_run(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
             if (tk_key_index(key, sizeof(key), ngx_ticket_str(&part[i].group),
                              (int) part[i].state,
                              ngx_ticket_str(&part[i].owner),
-                             q->priority ? TK_SORT_PRIORITY : TK_SORT_UPDATED)
+                             ngx_http_ticket_query_range_sort(q))
                 == 0)
             {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;

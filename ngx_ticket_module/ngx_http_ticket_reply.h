@@ -63,6 +63,17 @@ ngx_int_t ngx_http_ticket_reply_json(ngx_http_request_t *r,
 /* JSON members a reply and a new ticket share (ngx_http_ticket_reply_form.c,
  * also used by ngx_http_ticket_outbound_form.c). */
 #define NGX_HTTP_TICKET_JSON_MEMBERS   32
+/* ctx->form as a JSON object of members in known (NULL-terminated)
+ * into m[NGX_HTTP_TICKET_JSON_MEMBERS], c as posted: the number of
+ * members, or -1 with message (and field). */
+int ngx_http_ticket_reply_json_object(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_compose_t *c, const char **known, tk_json_member_t *m,
+    const char **field, const char **message);
+/* to, cc, bcc, subject, body, pending_until into c: NGX_OK, or
+ * NGX_ERROR (*field = the member) when one is not a string. */
+ngx_int_t ngx_http_ticket_reply_json_text(ngx_http_request_t *r,
+    const tk_json_member_t *m, int n, ngx_http_ticket_compose_t *c,
+    const char **field);
 /* "state" and "attachments" into c and ctx->uploads: NGX_OK, or
  * NGX_DECLINED with field and message. */
 ngx_int_t ngx_http_ticket_reply_json_common(ngx_http_request_t *r,

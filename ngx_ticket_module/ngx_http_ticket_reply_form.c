@@ -264,8 +264,7 @@ ngx_int_t
 ngx_http_ticket_reply_json(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_compose_t *c, const char **field, const char **message)
 {
-    int                      n, i;
-    size_t                   errpos;
+    int                      n;
     long long                v;
     ngx_str_t                type;
     tk_json_member_t         m[NGX_HTTP_TICKET_JSON_MEMBERS];
@@ -277,47 +276,14 @@ ngx_http_ticket_reply_json(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         "confirm_plain", "forward", NULL
     };
 
-    c->posted = 1;
-    c->rev = -1;
-    c->arts = -1;
-    c->hist = -1;
-    *field = NULL;
-
-    n = tk_json_object(ngx_ticket_str(&ctx->form), m,
-                       NGX_HTTP_TICKET_JSON_MEMBERS, &errpos);
+    n = ngx_http_ticket_reply_json_object(ctx, c, known, m, field, message);
     if (n < 0) {
-        *message = "the body is not a JSON object (or a key repeats)";
         return NGX_DECLINED;
-    }
-
-    for (i = 0; i < n; i++) {
-        const char  **k;
-
-        for (k = known; *k && !tk_str_eq_cstr(&m[i].key, *k); k++) {
-            /* void */
-        }
-
-        if (*k == NULL) {
-            *message = "unknown member";
-            *field = "?";
-            return NGX_DECLINED;
-        }
     }
 
     if (ngx_http_ticket_reply_json_str(r, m, n, "type", &type, field)
             != NGX_OK
-        || ngx_http_ticket_reply_json_str(r, m, n, "to", &c->to, field)
-           != NGX_OK
-        || ngx_http_ticket_reply_json_str(r, m, n, "cc", &c->cc, field)
-           != NGX_OK
-        || ngx_http_ticket_reply_json_str(r, m, n, "bcc", &c->bcc, field)
-           != NGX_OK
-        || ngx_http_ticket_reply_json_str(r, m, n, "subject", &c->subject,
-                                          field) != NGX_OK
-        || ngx_http_ticket_reply_json_str(r, m, n, "body", &c->body, field)
-           != NGX_OK
-        || ngx_http_ticket_reply_json_str(r, m, n, "pending_until",
-                                          &c->pending, field) != NGX_OK)
+        || ngx_http_ticket_reply_json_text(r, m, n, c, field) != NGX_OK)
     {
         *message = "must be a string";
         return NGX_DECLINED;
@@ -374,6 +340,77 @@ ngx_http_ticket_reply_json(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         *message = "a forward needs \"type\":\"reply\" and "
                    "reply_to_article";
         return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The body (ctx->form) as a JSON object into m, for a reply and a new
+ * ticket's first mail: a member not in known is an error (a typo must
+ * not go unnoticed).  Also c's start as posted (no rev, no counts).
+ * The number of members, or -1 with message (and field) set.
+ */
+int
+ngx_http_ticket_reply_json_object(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_compose_t *c, const char **known, tk_json_member_t *m,
+    const char **field, const char **message)
+{
+    int           n, i;
+    size_t        errpos;
+    const char  **k;
+
+    c->posted = 1;
+    c->rev = -1;
+    c->arts = -1;
+    c->hist = -1;
+    *field = NULL;
+
+    n = tk_json_object(ngx_ticket_str(&ctx->form), m,
+                       NGX_HTTP_TICKET_JSON_MEMBERS, &errpos);
+    if (n < 0) {
+        *message = "the body is not a JSON object (or a key repeats)";
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        for (k = known; *k && !tk_str_eq_cstr(&m[i].key, *k); k++) {
+            /* void */
+        }
+
+        if (*k == NULL) {
+            *message = "unknown member";
+            *field = "?";
+            return -1;
+        }
+    }
+
+    return n;
+}
+
+
+/* The mail's strings both take: to, cc, bcc, subject, body and the
+ * reminder date; NGX_ERROR (*field = the member) for a non-string. */
+ngx_int_t
+ngx_http_ticket_reply_json_text(ngx_http_request_t *r,
+    const tk_json_member_t *m, int n, ngx_http_ticket_compose_t *c,
+    const char **field)
+{
+    if (ngx_http_ticket_reply_json_str(r, m, n, "to", &c->to, field)
+            != NGX_OK
+        || ngx_http_ticket_reply_json_str(r, m, n, "cc", &c->cc, field)
+           != NGX_OK
+        || ngx_http_ticket_reply_json_str(r, m, n, "bcc", &c->bcc, field)
+           != NGX_OK
+        || ngx_http_ticket_reply_json_str(r, m, n, "subject", &c->subject,
+                                          field) != NGX_OK
+        || ngx_http_ticket_reply_json_str(r, m, n, "body", &c->body, field)
+           != NGX_OK
+        || ngx_http_ticket_reply_json_str(r, m, n, "pending_until",
+                                          &c->pending, field) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     return NGX_OK;

@@ -61,8 +61,8 @@ static ngx_int_t ngx_http_ticket_tags_committed(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_tags_done(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
-static ngx_int_t ngx_http_ticket_tags_refuse(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *message);
+static ngx_int_t ngx_http_ticket_tags_invalid(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, const char *message);
 static void *ngx_http_ticket_tags_alloc(void *pool, size_t size);
 
 
@@ -353,13 +353,13 @@ ngx_http_ticket_tags_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     if (ctx->nreplies < 1
         || ngx_http_ticket_ticket_parse(r, &ctx->replies[0], &old) != NGX_OK)
     {
-        return ngx_http_ticket_tags_refuse(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+        return ngx_http_ticket_action_refuse(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
 
     right = ngx_http_ticket_right(ctx, (ngx_str_t *) &old.group);
 
     if (right == TK_RIGHT_NONE) {
-        return ngx_http_ticket_tags_refuse(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
+        return ngx_http_ticket_action_refuse(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
 
     t->list = old.tags;
@@ -369,13 +369,13 @@ ngx_http_ticket_tags_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     if (right != TK_RIGHT_FULL) {
-        return ngx_http_ticket_tags_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
+        return ngx_http_ticket_action_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
                                    ngx_http_ticket_msg(ctx,
                                        TK_MSG_COMMON_YOU_HAVE_READ_ACCESS_TO_THIS));
     }
 
     if (t->error) {
-        return ngx_http_ticket_tags_refuse(r, ctx, 422, t->error);
+        return ngx_http_ticket_tags_invalid(r, ctx, t->error);
     }
 
     switch (ngx_http_ticket_tags_apply(r, t, &old.tags)) {
@@ -383,7 +383,7 @@ ngx_http_ticket_tags_change(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         break;
 
     case NGX_DECLINED:
-        return ngx_http_ticket_tags_refuse(r, ctx, 422,
+        return ngx_http_ticket_tags_invalid(r, ctx,
                                    ngx_http_ticket_msg(ctx,
                                        TK_MSG_TAGS_AT_MOST_20_TAGS_PER_TICKET));
     default:
@@ -547,22 +547,18 @@ ngx_http_ticket_tags_done(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
 /* A form's 422 is the ticket page with the message at the tags. */
 static ngx_int_t
-ngx_http_ticket_tags_refuse(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
-    ngx_uint_t status, const char *message)
+ngx_http_ticket_tags_invalid(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    const char *message)
 {
-    ngx_str_t                msg;
     ngx_http_ticket_tags_t  *t;
 
     t = ctx->view;
-    ngx_http_ticket_tx_abort(r, ctx);
 
-    if (status == 422 && !ctx->api) {
-        msg.data = (u_char *) message;
-        msg.len = ngx_strlen(message);
-        return ngx_http_ticket_view_again(r, ctx, t->number, "tags", &msg);
+    if (ctx->api) {
+        return ngx_http_ticket_action_refuse(r, ctx, 422, message);
     }
 
-    return ngx_http_ticket_error(r, ctx, status, message);
+    return ngx_http_ticket_action_again(r, ctx, t->number, "tags", message);
 }
 
 

@@ -26,9 +26,6 @@
 #include "tk_tpl.h"
 
 
-#define NGX_TP_SHOW    0
-#define NGX_TP_SAVE    1
-#define NGX_TP_DELETE  2
 #define NGX_TP_NF      7                 /* fields after the id */
 #define NGX_TP_W       (NGX_TP_NF + 1)   /* replies per template */
 
@@ -49,10 +46,9 @@ static const char *const  ngx_http_ticket_tp_fields[NGX_TP_NF] = {
 
 
 typedef struct {
+    ngx_http_ticket_list_req_t  req;            /* first: list.c */
     tk_tpl_tickettpls_t        tpl;
-    ngx_uint_t                 op;
     ngx_uint_t                 status;
-    ngx_str_t                  edit, id;
     ngx_str_t                  f[NGX_TP_NF];
     ngx_http_ticket_reply_t   *list;
 } ngx_http_ticket_tp_t;
@@ -69,84 +65,48 @@ static ngx_int_t ngx_http_ticket_tp_render(ngx_http_request_t *r,
 static void ngx_http_ticket_tp_form(tk_tpl_tickettpls_t *tpl, ngx_str_t *f);
 static ngx_int_t ngx_http_ticket_tp_write(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
-static ngx_int_t ngx_http_ticket_tp_done(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_tp_api_send(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
-static ngx_flag_t ngx_http_ticket_tp_digits(ngx_str_t *s);
 static void ngx_http_ticket_tp_body(tk_out_t *out, void *data);
 
 
 ngx_int_t
 ngx_http_ticket_templates(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_str_t              rest;
-    ngx_uint_t             i;
     ngx_http_ticket_tp_t  *tp;
 
     tp = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_tp_t));
     if (tp == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+    tp->req.prefix = "admin/templates";
     tp->status = NGX_HTTP_OK;
     ctx->page = "admin";
     ctx->view = tp;
 
-    rest.data = ctx->path.data + sizeof("/admin/templates") - 1;
-    rest.len = ctx->path.len - (sizeof("/admin/templates") - 1);
+    return ngx_http_ticket_list_request(r, ctx, ngx_http_ticket_tp_load);
+}
 
-    if (rest.len == 0) {
-        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
-        }
-        if (ngx_http_ticket_query_arg(r, "edit", &tp->edit) != NGX_OK
-            || !ngx_http_ticket_tp_digits(&tp->edit))
-        {
-            ngx_str_null(&tp->edit);
-        }
-        return ngx_http_ticket_tp_load(r, ctx);
-    }
 
-    if (r->method != NGX_HTTP_POST) {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
-    }
-    if (ngx_http_ticket_check_csrf(r, ctx) != NGX_OK) {
-        return ngx_http_ticket_csrf_refused(r, ctx);
-    }
+/* ---- reading ------------------------------------------------------------ */
 
-    if (rest.len == 5 && ngx_strncmp(rest.data, "/save", 5) == 0) {
-        tp->op = NGX_TP_SAVE;
-    } else if (rest.len == 7 && ngx_strncmp(rest.data, "/delete", 7) == 0) {
-        tp->op = NGX_TP_DELETE;
-    } else {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
-    }
+/* A POST's fields, then the list to check them against. */
+static ngx_int_t
+ngx_http_ticket_tp_load(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_uint_t             i;
+    tk_cmds_t             *cmds;
+    ngx_http_ticket_tp_t  *tp = ctx->view;
 
-    ngx_http_ticket_form_value(r, ctx, "id", &tp->id);
-    for (i = 0; i < NGX_TP_NF; i++) {
+    for (i = 0; tp->req.op != NGX_HTTP_TICKET_LIST_SHOW && i < NGX_TP_NF;
+         i++)
+    {
         ngx_http_ticket_form_value(r, ctx, ngx_http_ticket_tp_fields[i],
                                    &tp->f[i]);
         if (i != NGX_TP_BODY) {
             ngx_http_ticket_trim(&tp->f[i]);
         }
     }
-
-    if ((tp->id.len || tp->op == NGX_TP_DELETE)
-        && !ngx_http_ticket_tp_digits(&tp->id))
-    {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL);
-    }
-
-    return ngx_http_ticket_tp_load(r, ctx);
-}
-
-
-/* ---- reading ------------------------------------------------------------ */
-
-static ngx_int_t
-ngx_http_ticket_tp_load(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
-{
-    tk_cmds_t  *cmds;
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL) {
@@ -169,7 +129,6 @@ ngx_http_ticket_tp_loaded(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     ngx_uint_t             i;
     ngx_flag_t             found = 0;
-    tk_cmds_t             *cmds;
     ngx_http_ticket_tp_t  *tp = ctx->view;
 
     if (ctx->nreplies != 2 || ctx->replies[0].type != REDIS_REPLY_ARRAY) {
@@ -178,39 +137,30 @@ ngx_http_ticket_tp_loaded(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
     tp->list = &ctx->replies[0];
 
-    if (tp->op == NGX_TP_SHOW) {
+    if (tp->req.op == NGX_HTTP_TICKET_LIST_SHOW) {
         return ngx_http_ticket_tp_render(r, ctx);
     }
 
-    for (i = 0; tp->id.len && i + NGX_TP_W - 1 < tp->list->nelem;
+    for (i = 0; tp->req.id.len && i + NGX_TP_W - 1 < tp->list->nelem;
          i += NGX_TP_W)
     {
-        found |= tp->list->element[i].str.len == tp->id.len
-                 && ngx_strncmp(tp->list->element[i].str.data, tp->id.data,
-                                tp->id.len) == 0;
+        found |= tp->list->element[i].str.len == tp->req.id.len
+                 && ngx_strncmp(tp->list->element[i].str.data, tp->req.id.data,
+                                tp->req.id.len) == 0;
     }
-    if (tp->id.len && !found) {
+    if (tp->req.id.len && !found) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
 
-    if (tp->op == NGX_TP_SAVE
+    if (tp->req.op == NGX_HTTP_TICKET_LIST_SAVE
         && ngx_http_ticket_tp_check(ctx, tp, &ctx->replies[1]) != NGX_OK)
     {
         tp->status = 422;
         return ngx_http_ticket_tp_render(r, ctx);
     }
 
-    if (tp->op == NGX_TP_SAVE && tp->id.len == 0) {
-        cmds = ngx_http_ticket_cmds(r);
-        if (cmds == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-        tk_cmds_add(cmds, "INCR " TK_KEY_SEQ_TEMPLATE);
-        return ngx_http_ticket_redis_send(r, ctx, cmds,
-                                          ngx_http_ticket_tp_write);
-    }
-
-    return ngx_http_ticket_tp_write(r, ctx);
+    return ngx_http_ticket_list_save(r, ctx, TK_KEY_SEQ_TEMPLATE,
+                                     ngx_http_ticket_tp_write);
 }
 
 
@@ -333,8 +283,8 @@ ngx_http_ticket_tp_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-        if (tp->op == NGX_TP_SHOW && tp->edit.len == e[i].str.len
-            && ngx_strncmp(tp->edit.data, e[i].str.data, tp->edit.len) == 0)
+        if (tp->req.op == NGX_HTTP_TICKET_LIST_SHOW && tp->req.edit.len == e[i].str.len
+            && ngx_strncmp(tp->req.edit.data, e[i].str.data, tp->req.edit.len) == 0)
         {
             for (k = 0; k < NGX_TP_NF; k++) {
                 ngx_http_ticket_reply_str(&e[i + 1 + k], &f[k]);
@@ -346,8 +296,8 @@ ngx_http_ticket_tp_render(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         tpl->rows_n++;
     }
 
-    if (tp->op == NGX_TP_SAVE) {
-        tpl->f_id = *ngx_ticket_str(&tp->id);
+    if (tp->req.op == NGX_HTTP_TICKET_LIST_SAVE) {
+        tpl->f_id = *ngx_ticket_str(&tp->req.id);
         ngx_http_ticket_tp_form(tpl, tp->f);
     }
 
@@ -399,13 +349,8 @@ ngx_http_ticket_tp_write(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     tk_template_t          t;
     ngx_http_ticket_tp_t  *tp = ctx->view;
 
-    if (tp->op == NGX_TP_SAVE && tp->id.len == 0) {
-        if (ctx->nreplies != 1 || ctx->replies[0].type != REDIS_REPLY_INTEGER
-            || ngx_http_ticket_uint_str(r, (uint64_t) ctx->replies[0].integer,
-                                        ngx_ticket_str(&tp->id)) != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    if (ngx_http_ticket_list_new_id(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     cmds = ngx_http_ticket_cmds(r);
@@ -414,7 +359,7 @@ ngx_http_ticket_tp_write(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     }
 
     tk_cmds_multi(cmds);
-    if (tp->op == NGX_TP_SAVE) {
+    if (tp->req.op == NGX_HTTP_TICKET_LIST_SAVE) {
         t.name = *ngx_ticket_str(&tp->f[NGX_TP_NAME]);
         t.group = *ngx_ticket_str(&tp->f[NGX_TP_GROUP]);
         t.state = *ngx_ticket_str(&tp->f[NGX_TP_STATE]);
@@ -422,10 +367,10 @@ ngx_http_ticket_tp_write(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         t.subject = *ngx_ticket_str(&tp->f[NGX_TP_SUBJECT]);
         t.body = *ngx_ticket_str(&tp->f[NGX_TP_BODY]);
         t.customer = *ngx_ticket_str(&tp->f[NGX_TP_CUSTOMER]);
-        tk_template_write(cmds, ngx_ticket_str(&tp->id), &t,
+        tk_template_write(cmds, ngx_ticket_str(&tp->req.id), &t,
                           (int64_t) ngx_time());
     } else {
-        tk_template_delete(cmds, ngx_ticket_str(&tp->id));
+        tk_template_delete(cmds, ngx_ticket_str(&tp->req.id));
     }
     tk_cmds_exec(cmds);
 
@@ -433,22 +378,7 @@ ngx_http_ticket_tp_write(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_ticket_redis_send(r, ctx, cmds, ngx_http_ticket_tp_done);
-}
-
-
-static ngx_int_t
-ngx_http_ticket_tp_done(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
-{
-    if (ctx->nreplies == 0
-        || ctx->replies[ctx->nreplies - 1].type != REDIS_REPLY_ARRAY)
-    {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                     NULL);
-    }
-
-    return ngx_http_ticket_redirect(r, "admin/templates",
-                                    sizeof("admin/templates") - 1);
+    return ngx_http_ticket_redis_send(r, ctx, cmds, ngx_http_ticket_list_done);
 }
 
 
@@ -519,24 +449,6 @@ ngx_http_ticket_tp_api_send(ngx_http_request_t *r,
     tk_out_cstr(&out, "]}\n");
 
     return ngx_http_ticket_json(r, &out, NGX_HTTP_OK);
-}
-
-
-static ngx_flag_t
-ngx_http_ticket_tp_digits(ngx_str_t *s)
-{
-    ngx_uint_t  i;
-
-    if (s->len == 0 || s->len > 20) {
-        return 0;
-    }
-    for (i = 0; i < s->len; i++) {
-        if (s->data[i] < '0' || s->data[i] > '9') {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 

@@ -23,19 +23,14 @@
 #include "tk_tpl.h"
 
 
-#define NGX_TM_SHOW    0
-#define NGX_TM_SAVE    1
-#define NGX_TM_DELETE  2
-
-
 typedef struct {
+    ngx_http_ticket_list_req_t  req;            /* first: list.c; prefix
+                                                   "admin/text-modules" */
     tk_tpl_textmods_t          tpl;
     ngx_flag_t                 shared;
-    const char                *prefix;          /* "admin/text-modules" */
     ngx_str_t                 *owner;           /* NULL: shared          */
-    ngx_uint_t                 op;
     ngx_uint_t                 status;
-    ngx_str_t                  edit, id, keyword, name, body;
+    ngx_str_t                  keyword, name, body;
     ngx_http_ticket_reply_t   *list;            /* SORT reply            */
 } ngx_http_ticket_textmods_t;
 
@@ -55,20 +50,15 @@ static ngx_int_t ngx_http_ticket_textmods_rows(ngx_http_request_t *r,
     ngx_flag_t mine);
 static ngx_int_t ngx_http_ticket_textmods_write(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
-static ngx_int_t ngx_http_ticket_textmods_done(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_textmods_url(ngx_http_request_t *r,
     const char *prefix, const char *suffix, ngx_str_t *id, tk_str_t *out);
 static void ngx_http_ticket_textmods_body(tk_out_t *out, void *data);
-static ngx_flag_t ngx_http_ticket_textmods_digits(ngx_str_t *s);
 
 
 ngx_int_t
 ngx_http_ticket_textmods(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_flag_t shared)
 {
-    size_t                       plen;
-    ngx_str_t                    rest;
     ngx_http_ticket_textmods_t  *tm;
 
     tm = ngx_pcalloc(r->pool, sizeof(ngx_http_ticket_textmods_t));
@@ -77,63 +67,19 @@ ngx_http_ticket_textmods(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     tm->shared = shared;
-    tm->prefix = shared ? "admin/text-modules" : "text-modules";
+    tm->req.prefix = shared ? "admin/text-modules" : "text-modules";
     tm->owner = shared ? NULL : &ctx->user.login;
     tm->status = NGX_HTTP_OK;
     ctx->page = shared ? "admin" : "profile";
     ctx->view = tm;
 
-    plen = ngx_strlen(tm->prefix) + 1;
-    rest.data = ctx->path.data + plen;
-    rest.len = ctx->path.len - plen;
-
-    if (rest.len == 0) {
-        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-            return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_ALLOWED, NULL);
-        }
-        if (ngx_http_ticket_query_arg(r, "edit", &tm->edit) != NGX_OK
-            || !ngx_http_ticket_textmods_digits(&tm->edit))
-        {
-            ngx_str_null(&tm->edit);
-        }
-        return ngx_http_ticket_textmods_load(r, ctx);
-    }
-
-    if (r->method != NGX_HTTP_POST) {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
-    }
-
-    if (ngx_http_ticket_check_csrf(r, ctx) != NGX_OK) {
-        return ngx_http_ticket_csrf_refused(r, ctx);
-    }
-
-    if (rest.len == 5 && ngx_strncmp(rest.data, "/save", 5) == 0) {
-        tm->op = NGX_TM_SAVE;
-    } else if (rest.len == 7 && ngx_strncmp(rest.data, "/delete", 7) == 0) {
-        tm->op = NGX_TM_DELETE;
-    } else {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
-    }
-
-    ngx_http_ticket_form_value(r, ctx, "id", &tm->id);
-    ngx_http_ticket_form_value(r, ctx, "keyword", &tm->keyword);
-    ngx_http_ticket_form_value(r, ctx, "name", &tm->name);
-    ngx_http_ticket_form_value(r, ctx, "body", &tm->body);
-    ngx_http_ticket_trim(&tm->keyword);
-    ngx_http_ticket_trim(&tm->name);
-
-    if ((tm->id.len || tm->op == NGX_TM_DELETE)
-        && !ngx_http_ticket_textmods_digits(&tm->id))
-    {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_BAD_REQUEST, NULL);
-    }
-
-    return ngx_http_ticket_textmods_load(r, ctx);
+    return ngx_http_ticket_list_request(r, ctx, ngx_http_ticket_textmods_load);
 }
 
 
 /* ---- reading ------------------------------------------------------------ */
 
+/* A POST's fields, then the list it acts on. */
 static ngx_int_t
 ngx_http_ticket_textmods_load(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
@@ -141,13 +87,21 @@ ngx_http_ticket_textmods_load(ngx_http_request_t *r,
     tk_cmds_t                   *cmds;
     ngx_http_ticket_textmods_t  *tm = ctx->view;
 
+    if (tm->req.op != NGX_HTTP_TICKET_LIST_SHOW) {
+        ngx_http_ticket_form_value(r, ctx, "keyword", &tm->keyword);
+        ngx_http_ticket_form_value(r, ctx, "name", &tm->name);
+        ngx_http_ticket_form_value(r, ctx, "body", &tm->body);
+        ngx_http_ticket_trim(&tm->keyword);
+        ngx_http_ticket_trim(&tm->name);
+    }
+
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     tk_textmod_sort(cmds, tm->owner ? ngx_ticket_str(tm->owner) : NULL);
-    if (!tm->shared && tm->op == NGX_TM_SHOW) {
+    if (!tm->shared && tm->req.op == NGX_HTTP_TICKET_LIST_SHOW) {
         tk_textmod_sort(cmds, NULL);                /* the shared ones */
     }
 
@@ -175,38 +129,28 @@ ngx_http_ticket_textmods_loaded(ngx_http_request_t *r,
 
     /* another list's id (someone else's module) does not exist here,
      * neither to edit (?edit=) nor to save or delete */
-    if (tm->op == NGX_TM_SHOW) {
-        if (tm->edit.len
-            && !ngx_http_ticket_textmods_has(tm->list, &tm->edit))
+    if (tm->req.op == NGX_HTTP_TICKET_LIST_SHOW) {
+        if (tm->req.edit.len
+            && !ngx_http_ticket_textmods_has(tm->list, &tm->req.edit))
         {
             return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
         }
         return ngx_http_ticket_textmods_render(r, ctx);
     }
 
-    if (tm->id.len && !ngx_http_ticket_textmods_has(tm->list, &tm->id)) {
+    if (tm->req.id.len && !ngx_http_ticket_textmods_has(tm->list, &tm->req.id)) {
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
 
-    if (tm->op == NGX_TM_SAVE
+    if (tm->req.op == NGX_HTTP_TICKET_LIST_SAVE
         && ngx_http_ticket_textmods_check(r, ctx, tm) != NGX_OK)
     {
         tm->status = 422;
         return ngx_http_ticket_textmods_render(r, ctx);
     }
 
-    if (tm->op == NGX_TM_SAVE && tm->id.len == 0) {
-        tk_cmds_t  *cmds = ngx_http_ticket_cmds(r);
-
-        if (cmds == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-        tk_cmds_add(cmds, "INCR " TK_KEY_SEQ_TEXTMOD);
-        return ngx_http_ticket_redis_send(r, ctx, cmds,
-                                          ngx_http_ticket_textmods_write);
-    }
-
-    return ngx_http_ticket_textmods_write(r, ctx);
+    return ngx_http_ticket_list_save(r, ctx, TK_KEY_SEQ_TEXTMOD,
+                                     ngx_http_ticket_textmods_write);
 }
 
 
@@ -229,8 +173,8 @@ ngx_http_ticket_textmods_check(ngx_http_request_t *r,
             if (e[i + 1].str.len == tm->keyword.len
                 && ngx_strncmp(e[i + 1].str.data, tm->keyword.data,
                                tm->keyword.len) == 0
-                && !(e[i].str.len == tm->id.len
-                     && ngx_strncmp(e[i].str.data, tm->id.data, tm->id.len)
+                && !(e[i].str.len == tm->req.id.len
+                     && ngx_strncmp(e[i].str.data, tm->req.id.data, tm->req.id.len)
                         == 0))
             {
                 ngx_http_ticket_cstr(&tm->tpl.err_keyword,
@@ -306,25 +250,25 @@ ngx_http_ticket_textmods_render(ngx_http_request_t *r,
         || (ctx->nreplies > 1 && ctx->replies[1].type == REDIS_REPLY_ARRAY
             && ngx_http_ticket_textmods_rows(r, tm, &ctx->replies[1], 0)
                != NGX_OK)
-        || ngx_http_ticket_textmods_url(r, tm->prefix, "/save", NULL,
+        || ngx_http_ticket_textmods_url(r, tm->req.prefix, "/save", NULL,
                                         &tpl->save_url) != NGX_OK
-        || ngx_http_ticket_textmods_url(r, tm->prefix, "/delete", NULL,
+        || ngx_http_ticket_textmods_url(r, tm->req.prefix, "/delete", NULL,
                                         &tpl->delete_url) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (tm->op == NGX_TM_SAVE) {                       /* as sent */
-        tpl->f_id = *ngx_ticket_str(&tm->id);
+    if (tm->req.op == NGX_HTTP_TICKET_LIST_SAVE) {                       /* as sent */
+        tpl->f_id = *ngx_ticket_str(&tm->req.id);
         tpl->f_keyword = *ngx_ticket_str(&tm->keyword);
         tpl->f_name = *ngx_ticket_str(&tm->name);
         tpl->f_body = *ngx_ticket_str(&tm->body);
 
-    } else if (tm->edit.len) {
+    } else if (tm->req.edit.len) {
         e = tm->list->element;
         for (i = 0; i + 3 < tm->list->nelem; i += 4) {
-            if (e[i].str.len == tm->edit.len
-                && ngx_strncmp(e[i].str.data, tm->edit.data, tm->edit.len)
+            if (e[i].str.len == tm->req.edit.len
+                && ngx_strncmp(e[i].str.data, tm->req.edit.data, tm->req.edit.len)
                    == 0)
             {
                 tpl->f_id = *ngx_ticket_str(&e[i].str);
@@ -396,7 +340,7 @@ ngx_http_ticket_textmods_rows(ngx_http_request_t *r,
         row->keyword = *ngx_ticket_str(&e[i + 1].str);
         row->name = *ngx_ticket_str(&e[i + 2].str);
         row->body = *ngx_ticket_str(&e[i + 3].str);
-        if (ngx_http_ticket_textmods_url(r, tm->prefix, "?edit=", &e[i].str,
+        if (ngx_http_ticket_textmods_url(r, tm->req.prefix, "?edit=", &e[i].str,
                                          &row->edit_url) != NGX_OK)
         {
             return NGX_ERROR;
@@ -427,16 +371,8 @@ ngx_http_ticket_textmods_write(ngx_http_request_t *r,
     tk_cmds_t                   *cmds;
     ngx_http_ticket_textmods_t  *tm = ctx->view;
 
-    if (tm->op == NGX_TM_SAVE && tm->id.len == 0) {
-        if (ctx->nreplies != 1 || ctx->replies[0].type != REDIS_REPLY_INTEGER)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-        if (ngx_http_ticket_uint_str(r, (uint64_t) ctx->replies[0].integer,
-                                     ngx_ticket_str(&tm->id)) != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    if (ngx_http_ticket_list_new_id(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     cmds = ngx_http_ticket_cmds(r);
@@ -447,13 +383,13 @@ ngx_http_ticket_textmods_write(ngx_http_request_t *r,
     owner = tm->owner ? tm->owner : &none;
 
     tk_cmds_multi(cmds);
-    if (tm->op == NGX_TM_SAVE) {
-        tk_textmod_write(cmds, ngx_ticket_str(&tm->id), ngx_ticket_str(owner),
+    if (tm->req.op == NGX_HTTP_TICKET_LIST_SAVE) {
+        tk_textmod_write(cmds, ngx_ticket_str(&tm->req.id), ngx_ticket_str(owner),
                          ngx_ticket_str(&tm->keyword),
                          ngx_ticket_str(&tm->name),
                          ngx_ticket_str(&tm->body), (int64_t) ngx_time());
     } else {
-        tk_textmod_delete(cmds, ngx_ticket_str(&tm->id),
+        tk_textmod_delete(cmds, ngx_ticket_str(&tm->req.id),
                           ngx_ticket_str(owner));
     }
     tk_cmds_exec(cmds);
@@ -463,24 +399,7 @@ ngx_http_ticket_textmods_write(ngx_http_request_t *r,
     }
 
     return ngx_http_ticket_redis_send(r, ctx, cmds,
-                                      ngx_http_ticket_textmods_done);
-}
-
-
-static ngx_int_t
-ngx_http_ticket_textmods_done(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx)
-{
-    ngx_http_ticket_textmods_t  *tm = ctx->view;
-
-    if (ctx->nreplies == 0
-        || ctx->replies[ctx->nreplies - 1].type != REDIS_REPLY_ARRAY)
-    {
-        return ngx_http_ticket_error(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                     NULL);
-    }
-
-    return ngx_http_ticket_redirect(r, tm->prefix, ngx_strlen(tm->prefix));
+                                      ngx_http_ticket_list_done);
 }
 
 
@@ -507,23 +426,4 @@ ngx_http_ticket_textmods_url(ngx_http_request_t *r, const char *prefix,
 
     return ngx_http_ticket_url(r, (const char *) out->data,
                                p - out->data, out);
-}
-
-
-static ngx_flag_t
-ngx_http_ticket_textmods_digits(ngx_str_t *s)
-{
-    ngx_uint_t  i;
-
-    if (s->len == 0 || s->len > 20) {
-        return 0;
-    }
-
-    for (i = 0; i < s->len; i++) {
-        if (s->data[i] < '0' || s->data[i] > '9') {
-            return 0;
-        }
-    }
-
-    return 1;
 }

@@ -113,6 +113,11 @@ typedef struct {
     ngx_flag_t                 counts_per_part; /* run(): one reply each */
     int64_t                    upd_from;        /* filter on updated, Unix */
     int64_t                    upd_to;          /* s, inclusive; 0: open */
+    /* a created range as ticket numbers (numbers are given out in
+     * creation order): a score range of the "crt" sets */
+    ngx_flag_t                 num_range;
+    int64_t                    num_from;        /* inclusive */
+    int64_t                    num_to;          /* inclusive; 0: open */
 } ngx_http_ticket_query_t;
 
 /*
@@ -122,6 +127,9 @@ typedef struct {
  */
 ngx_flag_t ngx_http_ticket_query_score_range(ngx_http_ticket_query_t *q,
     long long *lo, long long *hi);
+/* The sets a score range is read from: priority, created (a number
+ * range), else updated. */
+ngx_int_t ngx_http_ticket_query_range_sort(ngx_http_ticket_query_t *q);
 
 /* Column by name ("number" ... "updated"), or NGX_ERROR. */
 ngx_int_t ngx_http_ticket_col_parse(ngx_str_t *name);
@@ -352,6 +360,14 @@ void ngx_http_ticket_mailhtml(tk_out_t *out, tk_str_t *html,
 
 ngx_int_t ngx_http_ticket_action(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number, ngx_uint_t action);
+/* Inside a change's transaction (also the tags form's): let go of it,
+ * then the error page, or the ticket page again with the form as sent
+ * and message at field (422). */
+ngx_int_t ngx_http_ticket_action_refuse(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_uint_t status, const char *message);
+ngx_int_t ngx_http_ticket_action_again(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, uint64_t number, const char *field,
+    const char *message);
 
 /* ---- the API's writes (ngx_http_ticket_api_write.c, _api.c) ------------- */
 
@@ -368,6 +384,9 @@ ngx_int_t ngx_http_ticket_api_admin(ngx_http_request_t *r,
 /* The ticket as GET /api/v1/tickets/N answers (after a change). */
 ngx_int_t ngx_http_ticket_api_ticket_get(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number);
+/* GET /api/v1/tickets: the list (ngx_http_ticket_api_list.c) */
+ngx_int_t ngx_http_ticket_api_list(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 
 /*
  * A refused update form (ngx_http_ticket_view.c): the ticket page again

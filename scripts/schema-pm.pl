@@ -19,6 +19,20 @@ open my $fh, '<', $src or die "$src: $!\n";
 my $text = do { local $/; <$fh> };
 close $fh;
 
+# The sections tk_schema.h includes from its own directory
+# (tk_schema_casework.h, ...) are read where it includes them, as the
+# compiler does, so the names keep their order.
+(my $dir = $src) =~ s{/?[^/]*$}{};
+$dir = '.' if $dir eq '';
+$text =~ s{^[ \t]*\#[ \t]*include[ \t]+"(tk_schema_[a-z0-9_]+\.h)"[^\n]*}{
+    my $f = "$dir/$1";
+    open my $ih, '<', $f or die "$f: $!\n";
+    my $t = do { local $/; <$ih> };
+    close $ih;
+    $t =~ s/\n\z//;
+    $t;
+}gme;
+
 # Comments out, string literals kept (a "/*" may not start a comment
 # inside a string), continuation lines joined.
 my $code = '';

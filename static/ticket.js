@@ -40,6 +40,17 @@
                 }
             });
         });
+
+        /* a typed field (tag, customer, dates) waits for Enter or the
+         * Apply button, which shows once one was edited: a date picker
+         * on a phone has no Enter */
+        Array.prototype.forEach.call(
+            document.querySelectorAll('form.filters input'),
+            function (input) {
+                input.addEventListener('input', function () {
+                    input.form.classList.add('edited');
+                });
+            });
     }
 
     /* ticket: the date field belongs to state 4 only */

@@ -2,12 +2,15 @@
 # sorting, and a personal overview with three conditions, checked against
 # the per-state partitions of the index read here directly (the pages
 # read the class partitions and the list rows: a different path), and
-# against the ticket hashes for the groups (rights).
+# against the ticket hashes for the groups (rights); a customer's tickets
+# and a created range (issue 12: the customer's set, the crt partitions
+# by the number range a search over the rows finds).
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use POSIX ();
 use TK;
 
 my $N = $ENV{TK_SCALE_TICKETS} // 100_000;
@@ -103,6 +106,39 @@ subtest 'a personal overview with three conditions' => sub {
     my $api = $c->api(GET => "/api/v1/overviews/$id/tickets", $token);
     is_deeply [ map { $_->{number} } @{ $api->json->{tickets} } ], \@got, 'the API lists the same page';
     is $api->json->{total}, $W, 'and the same total';
+};
+
+subtest 'a customer (her set) and a created range (crt partitions) at 100 k' => sub {
+    # the customer of the newest ticket, her tickets from her set
+    my $cust = $r->hget(tk_key_ticket($N), 'customer');
+    my @hers = grep { $mine{ $r->hget(tk_key_ticket($_), 'group') // '' } }
+        $r->zrevrange(tk_key_cust_tickets($cust), 0, -1);
+    my $res = $c->get("/overview/all?customer=$cust&sort=number");
+    is $res->{status}, 200, "customer $cust: 200";
+    is total($res), scalar @hers, 'her visible tickets: ' . scalar @hers;
+    is_deeply [ rows($res) ], [ grep { defined } (sort { $b <=> $a } @hers)[0 .. 49] ], 'newest first';
+
+    # a tenth of the numbers: their created times bound the range
+    my ($lo, $hi) = (int($N * 0.45), int($N * 0.55));
+    my $created = sub { (split /\x1f/, $r->hget(TK_KEY_INDEX_ROWS, $_[0]) // '')[8] };
+    my ($from, $to) = ($created->($lo), $created->($hi));
+    my @vis_in = grep { $_ >= $lo - 50 && $_ <= $hi + 50 } @visible;
+    my %c = map { $_ => $created->($_) } @vis_in;
+    my @exact = grep { $c{$_} >= $from && $c{$_} <= $to } @vis_in;
+    my $q = "created_from=" . POSIX::strftime('%Y-%m-%dT%H:%M', localtime($from))
+          . "&created_to=" . POSIX::strftime('%Y-%m-%dT%H:%M', localtime($to));
+    $res = $c->get("/overview/all?$q&sort=number&dir=desc");
+    is $res->{status}, 200, 'created range: 200';
+    my $t = total($res) // 0;
+    # gen spreads created by up to an hour against the numbers: the
+    # bounds may be off by the few tickets of that hour
+    cmp_ok abs($t - @exact), '<=', @exact / 50, "total $t ~ " . scalar(@exact) . ' created in the range';
+    my @p = rows($res);
+    is scalar @p, 50, 'a full page';
+    ok !(grep { $c{$_} < $from - 3600 || $c{$_} > $to + 3600 } @p), 'every row created in the range (+- an hour)';
+    is_deeply \@p, [ sort { $b <=> $a } @p ], 'by number, newest first';
+    my @deep = rows($c->get("/overview/all?$q&sort=number&dir=desc&page=10"));
+    ok @deep && !(grep { !exists $c{$_} } @deep), 'page 10: in the range too';
 };
 
 done_testing;

@@ -5,113 +5,12 @@
  * parts of one change of one ticket make one entry.
  */
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-
-#include "tk_cmd.h"
+#include "cmd_fixture.h"
 #include "tk_feed.h"
 #include "tk_outbox.h"
 #include "tk_ticket.h"
 
-#define S(lit)  { sizeof(lit) - 1, (unsigned char *) lit }
-
 #define XADD    "XADD tk:{ix}:feed MAXLEN ~ " TK_FEED_MAXLEN " * "
-
-typedef struct {
-    tk_arena_t  arena;
-    tk_cmds_t   cmds;
-    char       *text;              /* every command decoded, one per line */
-} fixture_t;
-
-
-static int
-setup(void **state)
-{
-    fixture_t  *f;
-
-    f = calloc(1, sizeof(fixture_t));
-    f->text = malloc(1024 * 1024);
-    tk_arena_init(&f->arena);
-    tk_cmds_init(&f->cmds, tk_arena_alloc, &f->arena);
-    *state = f;
-
-    return 0;
-}
-
-
-static int
-teardown(void **state)
-{
-    fixture_t  *f = *state;
-
-    tk_arena_reset(&f->arena);
-    free(f->text);
-    free(f);
-
-    return 0;
-}
-
-
-/* "ARG ARG ..." per command, like redis-cli MONITOR; checks the RESP */
-static const char *
-decode_all(fixture_t *f)
-{
-    char    *o = f->text;
-    size_t   i;
-
-    assert_false(f->cmds.failed);
-
-    for (i = 0; i < f->cmds.n; i++) {
-        tk_str_t    s = tk_cmds_get(&f->cmds, i);
-        const char *p = (const char *) s.data, *end = p + s.len;
-        long        argc, len, k;
-        char       *e;
-
-        assert_int_equal(*p, '*');
-        argc = strtol(p + 1, &e, 10);
-        p = e + 2;
-
-        for (k = 0; k < argc; k++) {
-            assert_int_equal(*p, '$');
-            len = strtol(p + 1, &e, 10);
-            p = e + 2;
-            assert_true(p + len + 2 <= end);
-            memcpy(o, p, (size_t) len);
-            o += len;
-            p += len + 2;
-            *o++ = k + 1 < argc ? ' ' : '\n';
-        }
-
-        assert_true(p == end);
-    }
-
-    *o = '\0';
-    return f->text;
-}
-
-
-static size_t
-count_prefix(fixture_t *f, const char *prefix)
-{
-    const char  *p = f->text;
-    size_t       n = 0, len = strlen(prefix);
-
-    while (*p) {
-        if (strncmp(p, prefix, len) == 0) {
-            n++;
-        }
-        p = strchr(p, '\n') + 1;
-    }
-
-    return n;
-}
 
 
 /* The one feed line, which must lie between MULTI and EXEC. */
