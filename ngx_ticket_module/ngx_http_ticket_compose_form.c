@@ -195,7 +195,8 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     /* casework: the templates, ?template=ID; "::" suggestions */
-    if (ngx_http_ticket_template_prefill(r, ctx, v, c, ld->templates, tpl)
+    if (ngx_http_ticket_template_prefill(r, ctx, v, c, ld->templates,
+                                         ld->chosen, tpl)
         != NGX_OK)
     {
         return NGX_ERROR;
