@@ -5,8 +5,8 @@
  * "?reply=A", to its sender, to all, or to the mailing list: "?to="),
  * quoted; posted back (errors, a conflict), it shows what was typed.
  * Its reads (full right only): the group, every article's flags (one
- * SORT), the answered article (those two from the page cache for the
- * ticket's rev), the recipients' keys.
+ * SORT), the answered article and the quote made of it (those three
+ * from the page cache for the ticket's rev), the recipients' keys.
  */
 
 #include <ngx_config.h>
@@ -515,9 +515,11 @@ ngx_http_ticket_compose_defaults(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_ticket_compose_quote(r, ngx_http_ticket_lang(ctx), c, a,
-                                      &c->body)
-        != NGX_OK)
+    /* the quote: escaped from the page cache, else made (and kept) */
+    if (ngx_http_ticket_compose_quote_cached(r, ctx, v, c, ld) != NGX_OK
+        && ngx_http_ticket_compose_quote(r, ngx_http_ticket_lang(ctx), c, a,
+                                         &c->body)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -142,6 +142,9 @@ typedef struct {
     ngx_http_ticket_cache_item_t  cache;
     ngx_http_ticket_reply_t   *target_rep;
     unsigned                   cached:1;
+    /* the quote, escaped for the textarea, under the same rev */
+    ngx_http_ticket_cache_item_t  quote;
+    ngx_str_t                  quote_html;
 } ngx_http_ticket_compose_load_t;
 
 

@@ -196,6 +196,15 @@ ngx_int_t ngx_http_ticket_compose_cache_get(ngx_http_request_t *r,
     ngx_http_ticket_compose_load_t *ld, uint64_t reply);
 void ngx_http_ticket_compose_cache_put(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_compose_load_t *ld);
+/* the quoted mail escaped, from the cache (NGX_OK: ld->quote_html), and
+ * the textarea's text: the quote escaped (kept for the next view) or the
+ * text as it is */
+ngx_int_t ngx_http_ticket_compose_quote_cached(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_compose_t *c, ngx_http_ticket_compose_load_t *ld);
+ngx_int_t ngx_http_ticket_compose_body(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_compose_t *c,
+    ngx_http_ticket_compose_load_t *ld, tk_str_t *body, tk_str_t *html);
 ngx_int_t ngx_http_ticket_view_compose_again(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number,
     ngx_http_ticket_compose_t *c);

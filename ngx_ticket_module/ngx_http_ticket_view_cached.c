@@ -444,3 +444,90 @@ ngx_http_ticket_compose_cache_put(ngx_http_request_t *r,
     ngx_http_ticket_vc_put(r, ctx, &ld->cache, reps, 3);
 }
 
+
+/* ---- the quoted mail, escaped, under the ticket's rev -------------------- */
+
+/*
+ * A fresh composer's text is the mail answered, quoted: made of that
+ * article (the same for one rev), the language and whether it is a
+ * forward.  Made and escaped for the textarea it is most of what the
+ * composer costs for a long mail, so it is kept escaped.  Not with
+ * ?template= (whose text goes around the quote).
+ */
+ngx_int_t
+ngx_http_ticket_compose_quote_cached(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_compose_t *c, ngx_http_ticket_compose_load_t *ld)
+{
+    u_char  *p;
+
+    if (ld->cache.key.len == 0 || ld->tpl_at >= 0 || ld->target == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(r->pool, sizeof("qh||||") + 3 * NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ld->quote.key.data = p;
+    ld->quote.key.len = ngx_sprintf(p, "qh|%uL|%uL|%ui|%ui", v->number,
+                                    ld->target->id, ngx_http_ticket_lang(ctx),
+                                    (ngx_uint_t) (c->forward ? 1 : 0))
+                        - p;
+    ld->quote.version = ld->cache.version;
+
+    if (ngx_http_ticket_cache_get(r, ctx, &ld->quote) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    ld->quote_html = ld->quote.body;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_ticket_compose_body(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_compose_t *c,
+    ngx_http_ticket_compose_load_t *ld, tk_str_t *body, tk_str_t *html)
+{
+    tk_out_t                 out;
+    tk_str_t                 s;
+    ngx_buf_t                b;
+    ngx_chain_t              cl;
+    ngx_http_ticket_sink_t   sink;
+
+    if (ld && ld->quote_html.len) {
+        *html = *ngx_ticket_str(&ld->quote_html);
+        return NGX_OK;
+    }
+
+    *body = *ngx_ticket_str(&c->body);
+
+    if (ld == NULL || ld->quote.key.len == 0 || c->body.len == 0) {
+        return NGX_OK;
+    }
+
+    /* a miss: escaped here (as the template would), and kept */
+    ngx_http_ticket_sink_init(r, &out, &sink, c->body.len + c->body.len / 8
+                                              + 64);
+    tk_out_html(&out, c->body.data, c->body.len);
+
+    if (ngx_http_ticket_sink_str(&out, &s) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&b, sizeof(ngx_buf_t));
+    b.pos = s.data;
+    b.last = s.data + s.len;
+    cl.buf = &b;
+    cl.next = NULL;
+
+    ngx_http_ticket_cache_put(r, ctx, &ld->quote, &cl);
+
+    *html = s;
+    body->len = 0;
+
+    return NGX_OK;
+}

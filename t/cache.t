@@ -263,6 +263,24 @@ subtest 'the page\'s lists and the composer\'s reads: cached, and every change s
     $r->hincrby(tk_key_ticket($also), TK_F_REV, 1);
     $r->exec;
     ok !$c{anna}->get($path)->dom->at('form#compose input[name=confirm_plain]'), 'flag gone: no confirm';
+
+    # the quote of the mail answered is kept escaped: per language, apart
+    # for a forward, the same as made
+    my $quote = sub { $_[0]->dom->at('form#compose textarea[name=body]')->raw_text };
+    $tk->ctl('ticket', 'update', $also, '--priority', 'low');
+    my $made = $c{anna}->get($path);
+    my $kept = $c{anna}->get($path);
+    is $quote->($kept), $quote->($made), 'the quote from the cache is the quote made';
+    like $quote->($kept), qr/^On .* wrote:\n> eins$/m, 'the mail answered, quoted';
+    like $kept->{content}, qr/&lt;kundin\@example\.org&gt; wrote:/, 'escaped once in the HTML';
+    unlike $kept->{content}, qr/&amp;lt;/, 'not twice';
+    $c{bert}->get($path);
+    like $quote->($c{bert}->get($path)), qr/^Am .*:\n> eins$/m, 'German for bert, from the same ticket';
+    like $quote->($c{anna}->get($path)), qr/ wrote:\n/, 'English again for anna';
+    $c{anna}->get("$path?to=forward");
+    my $fwd = $quote->($c{anna}->get("$path?to=forward"));
+    like $fwd, qr/Forwarded message/, 'a forward: its own text';
+    unlike $fwd, qr/^> /m, 'not quoted';
 };
 
 subtest 'same URL, other groups: each sees only their own' => sub {
