@@ -73,7 +73,7 @@ ngx_int_t ngx_http_ticket_templates_api(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_template_prefill(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, void *view,
     ngx_http_ticket_compose_t *c, ngx_http_ticket_reply_t *templates,
-    void *compose_tpl);
+    ngx_http_ticket_reply_t *chosen, void *compose_tpl);
 
 /* dp.c: data protection -- "/admin/customers" (admin.c checked the
  * role) and "/api/v1/customers/..." (rest: "/customers/...") */

@@ -4,10 +4,9 @@
  * same form.  Fresh, it answers the newest mail (or the one named by
  * "?reply=A", to its sender, to all, or to the mailing list: "?to="),
  * quoted; posted back (errors, a conflict), it shows what was typed.
- * Its reads run after the page's own (two more batches, full right
- * only): the group (address, signature, signing key), every article's
- * addresses and flags (one SORT), then the answered article's text and
- * the recipients' keys.
+ * Its reads (full right only): the group, every article's flags (one
+ * SORT), the answered article and the quote made of it (those three
+ * from the page cache for the ticket's rev), the recipients' keys.
  */
 
 #include <ngx_config.h>
@@ -108,22 +107,32 @@ ngx_http_ticket_compose_reads(ngx_http_request_t *r,
         ld->cand = id > 0 ? (uint64_t) id : 0;
     }
 
-    tk_cmds_add(cmds, "HGETALL %s", gkey);
-    ngx_http_ticket_compose_flags(cmds, v->number);
-
-    if (ld->cand) {
-        ngx_http_ticket_compose_art_read(cmds, v->number, ld->cand);
+    /* a fresh form: what the articles say may be cached for this rev */
+    if (!c->posted
+        && ngx_http_ticket_compose_cache_get(r, ctx, v, ld, c->reply)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    /* casework: the templates for the choice above the form */
+    tk_cmds_add(cmds, "HGETALL %s", gkey);
+
+    if (!ld->cached) {
+        ngx_http_ticket_compose_flags(cmds, v->number);
+
+        if (ld->cand) {
+            ngx_http_ticket_compose_art_read(cmds, v->number, ld->cand);
+        }
+    }
+
+    /* casework: the templates (read with the page's lists) */
     ld->tpl_at = -1;
     if (!c->posted) {
         ngx_str_t   want;
         ngx_uint_t  k;
 
-        ld->tpl_at = cmds->n - ld->first;
-        tk_template_sort_names(cmds);
-        /* ?template=ID: what the form takes of it, else a placeholder */
+        ld->templates = v->templates;
+        /* ?template=ID: what the form takes of it */
         if (ngx_http_ticket_query_arg(r, "template", &want) != NGX_OK
             || want.len == 0 || want.len > 20)
         {
@@ -135,9 +144,8 @@ ngx_http_ticket_compose_reads(ngx_http_request_t *r,
             }
         }
         if (want.len) {
+            ld->tpl_at = cmds->n - ld->first;
             tk_template_read(cmds, ngx_ticket_str(&want));
-        } else {
-            tk_cmds_add(cmds, "ECHO -");
         }
     }
 
@@ -250,23 +258,28 @@ ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
     c = v->compose;
     ld = c->load;
 
-    if (n < (ngx_uint_t) (2 + (ld->cand ? 1 : 0)
+    if (n < (ngx_uint_t) ((ld->cached ? 1 : 2 + (ld->cand ? 1 : 0))
                           + (ld->keys_for.len ? 1 : 0)))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ld->group = &rep[NGX_HTTP_TICKET_C_GROUP];
-    ld->encrypted = ngx_http_ticket_compose_encrypted(
-                                     &rep[NGX_HTTP_TICKET_C_FLAGS]);
 
     if (ld->keys_for.len) {
         ld->keys = &rep[n - 1];
     }
 
     if (ld->tpl_at >= 0 && (ngx_uint_t) ld->tpl_at < n) {
-        ld->templates = &rep[ld->tpl_at];
+        ld->chosen = &rep[ld->tpl_at];
     }
+
+    if (ld->cached) {
+        return ngx_http_ticket_compose_more(r, ctx);
+    }
+
+    ld->encrypted = ngx_http_ticket_compose_encrypted(
+                                     &rep[NGX_HTTP_TICKET_C_FLAGS]);
 
     /* the candidate is a mail (in or out): the one answered */
     if (ld->cand
@@ -276,6 +289,7 @@ ngx_http_ticket_compose_loaded(ngx_http_request_t *r,
         && ld->target_art.kind != TK_ART_NOTE)
     {
         ld->target = &ld->target_art;
+        ld->target_rep = &rep[2];
         return ngx_http_ticket_compose_more(r, ctx);
     }
 
@@ -367,6 +381,7 @@ ngx_http_ticket_compose_target(ngx_http_request_t *r,
            == NGX_OK)
     {
         ld->target = &ld->target_art;
+        ld->target_rep = &ctx->replies[0];
     }
 
     return ngx_http_ticket_compose_more(r, ctx);
@@ -387,6 +402,9 @@ ngx_http_ticket_compose_more(ngx_http_request_t *r,
     v = ctx->view;
     c = v->compose;
     ld = c->load;
+
+    /* the mail answered is known: for the next view of this rev */
+    ngx_http_ticket_compose_cache_put(r, ctx, ld);
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL) {
@@ -497,9 +515,11 @@ ngx_http_ticket_compose_defaults(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_ticket_compose_quote(r, ngx_http_ticket_lang(ctx), c, a,
-                                      &c->body)
-        != NGX_OK)
+    /* the quote: escaped from the page cache, else made (and kept) */
+    if (ngx_http_ticket_compose_quote_cached(r, ctx, v, c, ld) != NGX_OK
+        && ngx_http_ticket_compose_quote(r, ngx_http_ticket_lang(ctx), c, a,
+                                         &c->body)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }

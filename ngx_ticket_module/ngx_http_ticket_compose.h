@@ -14,6 +14,7 @@
 #define NGX_HTTP_TICKET_COMPOSE_H
 
 #include "ngx_http_ticket_views.h"
+#include "ngx_http_ticket_cache.h"
 #include "tk_addr.h"
 
 
@@ -135,6 +136,15 @@ typedef struct {
      * above the composer and ?template=ID; -1/NULL when posted */
     ngx_int_t                  tpl_at;
     ngx_http_ticket_reply_t   *templates;
+    ngx_http_ticket_reply_t   *chosen;          /* ?template=ID's HMGET */
+    /* the page cache (ngx_http_ticket_view_cached.c): encrypted and
+     * target as found for this rev; target_rep: the HMGET it came from */
+    ngx_http_ticket_cache_item_t  cache;
+    ngx_http_ticket_reply_t   *target_rep;
+    unsigned                   cached:1;
+    /* the quote, escaped for the textarea, under the same rev */
+    ngx_http_ticket_cache_item_t  quote;
+    ngx_str_t                  quote_html;
 } ngx_http_ticket_compose_load_t;
 
 

@@ -78,7 +78,12 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     tpl->cc = *ngx_ticket_str(&c->cc);
     tpl->bcc = *ngx_ticket_str(&c->bcc);
     tpl->subject = *ngx_ticket_str(&c->subject);
-    tpl->body = *ngx_ticket_str(&c->body);
+    if (ngx_http_ticket_compose_body(r, ctx, c, ld, &tpl->body,
+                                     &tpl->body_html) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     tpl->pending = *ngx_ticket_str(&c->pending);
 
     ngx_http_ticket_cstr(&tpl->err, c->err);
@@ -195,7 +200,8 @@ ngx_http_ticket_compose_tpl(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     /* casework: the templates, ?template=ID; "::" suggestions */
-    if (ngx_http_ticket_template_prefill(r, ctx, v, c, ld->templates, tpl)
+    if (ngx_http_ticket_template_prefill(r, ctx, v, c, ld->templates,
+                                         ld->chosen, tpl)
         != NGX_OK)
     {
         return NGX_ERROR;

@@ -503,7 +503,8 @@ ngx_http_ticket_tp_state(tk_tpl_compose_t *tpl, ngx_http_ticket_reply_t *v)
 ngx_int_t
 ngx_http_ticket_template_prefill(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, void *view, ngx_http_ticket_compose_t *c,
-    ngx_http_ticket_reply_t *templates, void *compose_tpl)
+    ngx_http_ticket_reply_t *templates, ngx_http_ticket_reply_t *chosen,
+    void *compose_tpl)
 {
     u_char                         *p;
     ngx_str_t                       want, subject, body;
@@ -511,7 +512,7 @@ ngx_http_ticket_template_prefill(ngx_http_request_t *r,
     tk_textmod_vars_t               vars;
     tk_tpl_compose_t               *tpl = compose_tpl;
     tk_tpl_compose_templates_t     *opt;
-    ngx_http_ticket_reply_t        *e, *chosen;
+    ngx_http_ticket_reply_t        *e;
     ngx_http_ticket_view_t         *v = view;
 
     /* textmod.js asks here, with the ticket for the placeholders */
@@ -591,8 +592,7 @@ ngx_http_ticket_template_prefill(ngx_http_request_t *r,
     }
 
     /* the chosen one (HMGET state subject body), filled for this ticket */
-    chosen = &templates[1];
-    if (want.len == 0 || chosen->type != REDIS_REPLY_ARRAY
+    if (want.len == 0 || chosen == NULL || chosen->type != REDIS_REPLY_ARRAY
         || chosen->nelem != 3 || chosen->element[1].type != REDIS_REPLY_STRING)
     {
         return NGX_OK;

@@ -20,12 +20,9 @@
 
 
 /* replies of the page's first batch: ngx_http_ticket_ticket_read()'s,
- * then the lists the forms need */
-#define NGX_HTTP_TICKET_R_USERS        3
-#define NGX_HTTP_TICKET_R_GROUPS       4
-#define NGX_HTTP_TICKET_R_ALL_AGENTS   5
-#define NGX_HTTP_TICKET_R_TAGS         6        /* ZREVRANGE tk:{ix}:tags */
-#define NGX_HTTP_TICKET_R_FIRST_N      7
+ * then the lists the forms need (NGX_HTTP_TICKET_VIEW_LISTS of them,
+ * unless the page cache has them), then SISMEMBER */
+#define NGX_HTTP_TICKET_R_LISTS        3
 
 
 static ngx_int_t ngx_http_ticket_view_show(ngx_http_request_t *r,
@@ -208,11 +205,12 @@ ngx_http_ticket_view_show(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ngx_http_ticket_view_lists_get(r, ctx, v) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     ngx_http_ticket_ticket_read(cmds, &v->key);
-    tk_cmds_add(cmds, "SMEMBERS " TK_KEY_USERS);
-    tk_cmds_add(cmds, "SMEMBERS " TK_KEY_GROUPS);
-    tk_cmds_add(cmds, "SMEMBERS " TK_KEY_GROUPS_ALL);
-    tk_cmds_add(cmds, "ZREVRANGE " TK_KEY_TAGS " 0 99");
+    ngx_http_ticket_view_lists_read(cmds, v);
     /* the subscribe button (per user: outside the page cache) */
     tk_cmds_add(cmds, "SISMEMBER " TK_FMT_SUBSCRIBERS " %S",
                 (unsigned long long) number,
@@ -236,13 +234,15 @@ static ngx_int_t
 ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 {
     tk_cmds_t                *cmds;
-    ngx_uint_t                i;
+    ngx_uint_t                i, sub;
     ngx_http_ticket_view_t   *v;
     ngx_http_ticket_reply_t  *users;
 
     v = ctx->view;
+    sub = NGX_HTTP_TICKET_R_LISTS
+          + (v->lists_cached ? 0 : NGX_HTTP_TICKET_VIEW_LISTS);
 
-    if (ctx->nreplies < NGX_HTTP_TICKET_R_FIRST_N) {
+    if (ctx->nreplies <= sub) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -279,13 +279,10 @@ ngx_http_ticket_view_read(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     v->history = &ctx->replies[NGX_HTTP_TICKET_READ_HISTORY];
     v->ids = &ctx->replies[NGX_HTTP_TICKET_READ_ARTICLES];
-    users = &ctx->replies[NGX_HTTP_TICKET_R_USERS];
-    v->users = users;
-    v->groups = &ctx->replies[NGX_HTTP_TICKET_R_GROUPS];
-    v->all_agents = &ctx->replies[NGX_HTTP_TICKET_R_ALL_AGENTS];
-    v->tag_names = &ctx->replies[NGX_HTTP_TICKET_R_TAGS];
-    v->subscribed = ctx->nreplies > NGX_HTTP_TICKET_R_FIRST_N
-                    && ctx->replies[NGX_HTTP_TICKET_R_FIRST_N].integer == 1;
+    ngx_http_ticket_view_lists_set(r, ctx, v,
+                                   &ctx->replies[NGX_HTTP_TICKET_R_LISTS]);
+    users = v->users;
+    v->subscribed = (ctx->replies[sub].integer == 1);
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL) {

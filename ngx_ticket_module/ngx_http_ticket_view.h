@@ -25,6 +25,10 @@
 #define NGX_HTTP_TICKET_PART_NFIELDS   3
 
 
+/* users, groups, all-agents groups, tags, template names */
+#define NGX_HTTP_TICKET_VIEW_LISTS     5
+
+
 /* A user as the owner choice knows them. */
 typedef struct {
     ngx_str_t                  login;
@@ -60,6 +64,11 @@ typedef struct {
     ngx_http_ticket_reply_t   *groups;          /* SMEMBERS tk:groups */
     ngx_http_ticket_reply_t   *all_agents;
     ngx_http_ticket_reply_t   *tag_names;       /* ZREVRANGE tk:{ix}:tags */
+    ngx_http_ticket_reply_t   *templates;       /* SORT tk:templates names */
+    /* those five from the page cache (ngx_http_ticket_view_cached.c) */
+    ngx_http_ticket_cache_item_t  lists_cache;
+    ngx_http_ticket_reply_t    lists[NGX_HTTP_TICKET_VIEW_LISTS];
+    unsigned                   lists_cached:1;
     ngx_flag_t                 subscribed;      /* the user follows it */
     ngx_uint_t                 narticles;
 
@@ -170,6 +179,32 @@ ngx_int_t ngx_http_ticket_compose_tpl(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_compose_article(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v, tk_article_t *a,
     tk_tpl_thread_articles_t *art);
+/* What the page keeps in the cache besides its thread
+ * (ngx_http_ticket_view_cached.c): the global lists under tk:{ix}:gen --
+ * lists_get before the first batch, lists_read adds their reads unless
+ * it had them, lists_set points v at them (and keeps what was read) --
+ * and the composer's article reads under the ticket's rev. */
+ngx_int_t ngx_http_ticket_view_lists_get(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v);
+void ngx_http_ticket_view_lists_read(tk_cmds_t *cmds,
+    ngx_http_ticket_view_t *v);
+void ngx_http_ticket_view_lists_set(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_reply_t *rep);
+ngx_int_t ngx_http_ticket_compose_cache_get(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_compose_load_t *ld, uint64_t reply);
+void ngx_http_ticket_compose_cache_put(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_compose_load_t *ld);
+/* the quoted mail escaped, from the cache (NGX_OK: ld->quote_html), and
+ * the textarea's text: the quote escaped (kept for the next view) or the
+ * text as it is */
+ngx_int_t ngx_http_ticket_compose_quote_cached(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_view_t *v,
+    ngx_http_ticket_compose_t *c, ngx_http_ticket_compose_load_t *ld);
+ngx_int_t ngx_http_ticket_compose_body(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_compose_t *c,
+    ngx_http_ticket_compose_load_t *ld, tk_str_t *body, tk_str_t *html);
 ngx_int_t ngx_http_ticket_view_compose_again(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, uint64_t number,
     ngx_http_ticket_compose_t *c);

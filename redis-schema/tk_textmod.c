@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tk_textmod.h"
+#include "tk_ticket.h"            /* tk_index_touch */
 
 
 /* one placeholder and where its value is in tk_textmod_vars_t */
@@ -257,6 +258,8 @@ tk_template_write(tk_cmds_t *c, const tk_str_t *id, const tk_template_t *t,
                 &t->priority, &t->subject, &t->body, &t->customer,
                 (long long) now);
     tk_cmds_add(c, "SADD " TK_KEY_TEMPLATES " %S", id);
+    /* the ticket page keeps the names under the generation */
+    tk_index_touch(c);
 }
 
 
@@ -265,6 +268,7 @@ tk_template_delete(tk_cmds_t *c, const tk_str_t *id)
 {
     tk_cmds_add(c, "DEL " TK_FMTS_TEMPLATE, id);
     tk_cmds_add(c, "SREM " TK_KEY_TEMPLATES " %S", id);
+    tk_index_touch(c);
 }
 
 

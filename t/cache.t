@@ -79,11 +79,11 @@ subtest 'a cached overview costs the authentication and nothing else' => sub {
 subtest 'a cached ticket page reads the ticket but no article' => sub {
     $c{anna}->get("/t/$also") for 1 .. 2;
     my $n = calls(sub { is $c{anna}->get("/t/$also")->{status}, 200, 'served' });
-    # the composer (t/compose.t) reads per request: the group (HGETALL),
-    # every article's addresses (SORT), the answered mail and the keys
+    # the composer (t/compose.t) reads per request: the group (HGETALL)
+    # and the recipients' keys; the answered mail comes with the thread
     is $n->{hgetall}, 3 + 1, 'HGETALL of session, user and ticket only (+ the composer\'s group)';
     ok !$n->{strlen}, 'no raw mail sizes';
-    is $n->{hmget} // 0, 2, 'no user for the owner choice (HMGET: the composer\'s quote and keys)';
+    is $n->{hmget} // 0, 1, 'no user for the owner choice, no answered mail (HMGET: the composer\'s keys)';
     $tk->ctl('ticket', 'update', $also, '--title', 'Akte ALSO neu');
     $n = calls(sub { $c{anna}->get("/t/$also") });
     is $n->{hgetall}, 4 + 1, 'after a change: the article too';
@@ -135,6 +135,8 @@ SKIP: {
             my $last = ($res->dom->find('article.article'))[-1];
             like $last->at('.body')->text, qr/Antwort Nummer $round/,
                 "round $round: the new one last";
+            like $res->dom->at('form#compose textarea[name=body]')->raw_text, qr/^> Antwort Nummer $round$/m,
+                "round $round: the composer answers the new one";
         }
         $tk->ctl('ticket', 'update', $n, '--state', 'closed');
         my $res = after_change($c{anna}, '/overview/all', sub {
@@ -190,6 +192,95 @@ subtest 'names in the history: a rename shows on the next ticket page' => sub {
         sub { $c{bert}->submit('/profile', 'form#profile', name => 'Bert Profil') });
     is $who->($res), 'Bert Profil', 'renamed on the profile page: at once';
     $tk->ctl('user', 'set', 'bert', '--name', 'Bert B');
+};
+
+# The page's lists (users, groups, all-agents groups, tags, the template
+# names) come from the cache under the generation, the composer's reads
+# of the articles (the mail answered, whether the customer wrote
+# encrypted) under the ticket's rev: each kind of change shows next time.
+subtest 'the page\'s lists and the composer\'s reads: cached, and every change shows' => sub {
+    my $path = "/t/$also";
+    $c{anna}->get($path) for 1 .. 2;
+    my $n = calls(sub { is $c{anna}->get($path)->{status}, 200, 'served' });
+    ok !$n->{sort}, 'no SORT: neither the articles\' flags and kinds nor the templates';
+    is $n->{smembers}, $auth{smembers}, 'SMEMBERS only for the authentication';
+    ok !$n->{zrevrange}, 'no ZREVRANGE of the tags';
+    ok !$n->{echo}, 'no ECHO';
+    is $n->{hmget}, 1, 'HMGET: the customer\'s key only (the mail answered is cached)';
+    my $total = 0;
+    $total += $_ for values %$n;
+    cmp_ok $total, '<=', 14, "$total commands in all";
+
+    my $values = sub { my ($res, $sel) = @_; [ map { $_->attr('value') // '' } $res->dom->find("$sel option") ] };
+    my $res = after_change($c{anna}, $path,
+        sub { $tk->add_user('dora', name => 'Dora D', rights => 'ALSO:full') });
+    ok((grep { $_ eq 'dora' } @{ $values->($res, 'select#f-owner') }), 'a new user: in the owner choice');
+
+    $res = after_change($c{anna}, $path, sub { $tk->add_group('Neu', all_agents => 1) });
+    ok((grep { $_ eq 'Neu' } @{ $values->($res, 'select#f-group') }), 'a new all-agents group: a group to move it to');
+
+    $res = after_change($c{anna}, $path, sub {
+        $c{carl}->get("/t/$legal");
+        is $c{carl}->post_csrf("/t/$legal/tags", [ add => 'fristsache' ])->{status}, 303, 'carl tags another ticket';
+    });
+    ok((grep { $_ eq 'fristsache' } @{ $values->($res, 'datalist#tag-names') }), 'a new tag: suggested');
+
+    my $root = $tk->login_client('root', $tk->add_user('root', rights => 'ALSO:full', admin => 1, lang => 'en'));
+    my $names = sub { [ map { $_->text } $_[0]->dom->find('select#template-choice option') ] };
+    $res = after_change($c{anna}, $path, sub {
+        $root->get('/admin/templates');
+        is $root->post_csrf('/admin/templates/save', { name => 'Vorlage Eins', subject => 'V' })->{status}, 303,
+            'a template saved';
+    });
+    is_deeply $names->($res), [ 'Vorlage Eins' ], 'a new template: in the choice';
+    my ($tid) = $tk->redis->smembers(TK_KEY_TEMPLATES);
+    $res = after_change($c{anna}, $path, sub {
+        $root->get('/admin/templates');
+        is $root->post_csrf('/admin/templates/delete', { id => $tid })->{status}, 303, 'and deleted';
+    });
+    is_deeply $names->($res), [], 'a deleted template: gone from the choice';
+
+    # what mailbridge writes when it finds a mail was encrypted: the
+    # article's flags and the ticket's rev, in one MULTI
+    my $r = $tk->redis;
+    my ($aid) = $r->lrange(tk_key_ticket_arts($also), -1, -1);
+    $res = after_change($c{anna}, $path, sub {
+        $r->multi;
+        $r->hset(tk_key_article($also, $aid), TK_F_FLAGS, 'encrypted');
+        $r->hincrby(tk_key_ticket($also), TK_F_REV, 1);
+        $r->exec;
+    });
+    ok $res->dom->at('form#compose input[name=confirm_plain]'), 'the customer wrote encrypted: the confirm is there';
+    # a key is per request: never from the cache
+    $res = after_change($c{anna}, $path,
+        sub { $r->hset(TK_KEY_PGP_ADDR, 'kundin@example.org', 'AAAA1111BBBB2222CCCC3333DDDD4444EEEE5555 0') });
+    is $res->dom->at('#security-line')->attr('data-crypt'), 'encrypt', 'a new key: encrypted';
+    $r->hdel(TK_KEY_PGP_ADDR, 'kundin@example.org');
+    $res = $c{anna}->get($path);
+    isnt $res->dom->at('#security-line')->attr('data-crypt'), 'encrypt', 'the key gone: not encrypted';
+    $r->multi;
+    $r->hset(tk_key_article($also, $aid), TK_F_FLAGS, '');
+    $r->hincrby(tk_key_ticket($also), TK_F_REV, 1);
+    $r->exec;
+    ok !$c{anna}->get($path)->dom->at('form#compose input[name=confirm_plain]'), 'flag gone: no confirm';
+
+    # the quote of the mail answered is kept escaped: per language, apart
+    # for a forward, the same as made
+    my $quote = sub { $_[0]->dom->at('form#compose textarea[name=body]')->raw_text };
+    $tk->ctl('ticket', 'update', $also, '--priority', 'low');
+    my $made = $c{anna}->get($path);
+    my $kept = $c{anna}->get($path);
+    is $quote->($kept), $quote->($made), 'the quote from the cache is the quote made';
+    like $quote->($kept), qr/^On .* wrote:\n> eins$/m, 'the mail answered, quoted';
+    like $kept->{content}, qr/&lt;kundin\@example\.org&gt; wrote:/, 'escaped once in the HTML';
+    unlike $kept->{content}, qr/&amp;lt;/, 'not twice';
+    $c{bert}->get($path);
+    like $quote->($c{bert}->get($path)), qr/^Am .*:\n> eins$/m, 'German for bert, from the same ticket';
+    like $quote->($c{anna}->get($path)), qr/ wrote:\n/, 'English again for anna';
+    $c{anna}->get("$path?to=forward");
+    my $fwd = $quote->($c{anna}->get("$path?to=forward"));
+    like $fwd, qr/Forwarded message/, 'a forward: its own text';
+    unlike $fwd, qr/^> /m, 'not quoted';
 };
 
 subtest 'same URL, other groups: each sees only their own' => sub {
