@@ -311,10 +311,11 @@ ngx_http_ticket_overview_list(ngx_http_request_t *r,
     }
 
     if (ov->filter_prio || ov->upd_from || ov->upd_to || ov->query.num_range
-        || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER)
+        || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER
+        || ngx_http_ticket_overview_closed_owned(ov))
     {
         /* the sidebar counts know neither priorities nor other people's
-         * partitions: count them (ZCOUNT, HMGET) */
+         * partitions nor owned closed ones: count them (ZCOUNT, HMGET) */
         return ngx_http_ticket_query_run(r, ctx, &ov->query);
     }
 
@@ -493,6 +494,25 @@ ngx_http_ticket_overview_has_group(ngx_http_ticket_ctx_t *ctx,
 
 /* Sum of the sidebar counts over ov's groups and states, -1 when they
  * cannot say (a priority, a set, someone else's tickets). */
+/*
+ * The sidebar's HMGET holds closed tickets for "any owner" only (a closed
+ * ticket is nobody's work any more), so an owner condition over closed
+ * tickets (/overview/all?owner=nobody, a saved "all of mine") cannot be
+ * counted from it: its partitions are counted (ZCARD) like a person's.
+ */
+ngx_flag_t
+ngx_http_ticket_overview_closed_owned(ngx_http_ticket_overview_t *ov)
+{
+    ngx_uint_t  states;
+
+    states = ov->filter_state ? (ngx_uint_t) 1 << ov->filter_state
+                              : ov->states;
+
+    return ov->owner_kind != NGX_HTTP_TICKET_OWNER_ANY
+           && (states & ((ngx_uint_t) 1 << TK_STATE_CLOSED));
+}
+
+
 ngx_int_t
 ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov)
@@ -502,7 +522,8 @@ ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
 
     if (ov->filter_prio || ov->only || ov->tag.len || ov->upd_from
         || ov->upd_to || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER
-        || ngx_http_ticket_overview_cond_any(ov))
+        || ngx_http_ticket_overview_cond_any(ov)
+        || ngx_http_ticket_overview_closed_owned(ov))
     {
         return -1;
     }

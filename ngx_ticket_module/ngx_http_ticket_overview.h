@@ -297,6 +297,9 @@ u_char *ngx_http_ticket_overview_cond_key(u_char *p,
     ngx_http_ticket_overview_t *ov);
 /* Is one of them set (the sidebar cannot count it)? */
 ngx_flag_t ngx_http_ticket_overview_cond_any(ngx_http_ticket_overview_t *ov);
+/* An owner condition over closed tickets: not in the sidebar's HMGET. */
+ngx_flag_t ngx_http_ticket_overview_closed_owned(
+    ngx_http_ticket_overview_t *ov);
 /* Before the page is read: the customer's id from an address, a created
  * range as ticket numbers (ov->query.num_*); then next(). */
 ngx_flag_t ngx_http_ticket_overview_cond_pending(

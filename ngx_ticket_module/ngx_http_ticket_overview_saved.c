@@ -535,7 +535,8 @@ ngx_http_ticket_overview_item(ngx_http_request_t *r,
         }
 
     } else if (tmp->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER
-               || tmp->filter_prio || tmp->upd_from || tmp->upd_to)
+               || tmp->filter_prio || tmp->upd_from || tmp->upd_to
+               || ngx_http_ticket_overview_closed_owned(tmp))
     {
         item->first = cmds->n - ov->extra;
         item->n = ngx_http_ticket_overview_part_counts(r, ctx, tmp, cmds);

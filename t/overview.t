@@ -182,6 +182,35 @@ subtest 'sidebar counts are the real numbers' => sub {
     }
 };
 
+subtest 'an owner filter over closed tickets counts them too' => sub {
+    # the sidebar's counts have closed tickets for "any owner" only: an
+    # owner condition on "all" must count its closed partitions itself
+    my @v = values %visible;
+    my %want = (
+        nobody => scalar(grep { $_->{owner} eq '' } @v),
+        me     => scalar(grep { $_->{owner} eq 'olga' } @v),
+        anton  => scalar(grep { $_->{owner} eq 'anton' } @v),
+    );
+    ok scalar(grep { $_->{owner} eq '' && $_->{state} == 6 } @v), 'there are closed unassigned tickets';
+    for my $who (sort keys %want) {
+        my $page = $c->get("/overview/all?owner=$who");
+        my $total = $page->dom->at('#total');
+        like $total ? $total->text : '', qr/\b$want{$who}\b/, "all, owner=$who: $want{$who} in all states";
+        my @n = rows($page);
+        is scalar(@n), $want{$who} > 50 ? 50 : $want{$who}, "all, owner=$who: its rows";
+    }
+    # saved: "all of mine" with its sidebar count
+    my $res = $c->get('/overview/all?owner=me');
+    my $form = $res->dom->at('form#overview-save') or return fail('no save form');
+    is $c->submit('/overview/all?owner=me', 'form#overview-save', name => 'Alle meine')->{status}, 303,
+        'saved as a new overview';
+    my @side = $c->get('/')->dom->find('nav#overviews a');
+    my ($a) = grep { ($_->at('span.label') // $_)->text =~ /Alle meine/ } @side;
+    ok $a, 'the saved overview is in the sidebar' or return;
+    my $cnt = $a->at('span.count');
+    is $cnt ? $cnt->text : undef, $want{me}, "its count includes the closed ones ($want{me})";
+};
+
 subtest 'unknown overview, bad sort, bad page' => sub {
     is $c->get('/overview/nonsense')->{status}, 404, 'unknown overview: 404';
     my $res = $c->get('/overview/all?sort=bogus&dir=sideways');
