@@ -34,6 +34,8 @@ typedef struct {
 static ngx_int_t ngx_http_ticket_date(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, int id, ngx_http_ticket_date_t *d,
     tk_str_t *str);
+static ngx_int_t ngx_http_ticket_parse_local(ngx_str_t *s, int64_t *t,
+    ngx_int_t hour);
 static int ngx_http_ticket_sink_more(tk_out_t *out, size_t min);
 
 
@@ -607,10 +609,27 @@ ngx_http_ticket_set_has(ngx_http_ticket_reply_t *set, ngx_str_t *member)
 /*
  * "2026-11-24T14:05" (datetime-local) or "2026-11-24 14:05" or
  * "2026-11-24" in the server's time zone -- the zone the page shows
- * times in.
+ * times in.  A date alone is 09:00: a reminder "on the 24th" is for the
+ * working morning.
  */
 ngx_int_t
 ngx_http_ticket_parse_local_time(ngx_str_t *s, int64_t *t)
+{
+    return ngx_http_ticket_parse_local(s, t, 9);
+}
+
+
+/* The same, but a date alone is its first second: the start of a date
+ * range ("updated from the 24th"), whose end adds the day. */
+ngx_int_t
+ngx_http_ticket_parse_local_day(ngx_str_t *s, int64_t *t)
+{
+    return ngx_http_ticket_parse_local(s, t, 0);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_parse_local(ngx_str_t *s, int64_t *t, ngx_int_t hour)
 {
     u_char     *p;
     struct tm   tm;
@@ -618,7 +637,7 @@ ngx_http_ticket_parse_local_time(ngx_str_t *s, int64_t *t)
     ngx_int_t   y, mo, d, h, mi;
 
     p = s->data;
-    h = 9;
+    h = hour;
     mi = 0;
 
     if ((s->len != 10 && s->len != 16 && s->len != 19)

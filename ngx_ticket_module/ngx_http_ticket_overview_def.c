@@ -111,13 +111,13 @@ ngx_http_ticket_overview_parse(ngx_http_request_t *r,
 
     /* updated from / to ("2026-11-24"; "to" is the whole day) */
     if (ngx_http_ticket_query_arg(r, "from", &arg) == NGX_OK && arg.len
-        && ngx_http_ticket_parse_local_time(&arg, &ov->upd_from) == NGX_OK)
+        && ngx_http_ticket_parse_local_day(&arg, &ov->upd_from) == NGX_OK)
     {
         ov->filter_from = arg;
     }
 
     if (ngx_http_ticket_query_arg(r, "to", &arg) == NGX_OK && arg.len
-        && ngx_http_ticket_parse_local_time(&arg, &ov->upd_to) == NGX_OK)
+        && ngx_http_ticket_parse_local_day(&arg, &ov->upd_to) == NGX_OK)
     {
         ov->filter_to = arg;
         ov->upd_to += (arg.len == 10) ? 86399 : 59;

@@ -59,14 +59,14 @@ ngx_http_ticket_overview_cond_args(ngx_http_request_t *r,
     }
 
     if (ngx_http_ticket_query_arg(r, "created_from", &arg) == NGX_OK
-        && arg.len && ngx_http_ticket_parse_local_time(&arg, &t) == NGX_OK)
+        && arg.len && ngx_http_ticket_parse_local_day(&arg, &t) == NGX_OK)
     {
         ov->filter_cfrom = arg;
         ov->crt_from = t;
     }
 
     if (ngx_http_ticket_query_arg(r, "created_to", &arg) == NGX_OK
-        && arg.len && ngx_http_ticket_parse_local_time(&arg, &t) == NGX_OK)
+        && arg.len && ngx_http_ticket_parse_local_day(&arg, &t) == NGX_OK)
     {
         ov->filter_cto = arg;
         ov->crt_to = t + ((arg.len == 10) ? 86399 : 59);

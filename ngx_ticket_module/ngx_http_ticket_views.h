@@ -399,8 +399,10 @@ ngx_int_t ngx_http_ticket_view_again(ngx_http_request_t *r,
     ngx_str_t *message);
 
 /* "2026-11-24T14:05" (datetime-local), "2026-11-24 14:05" or
- * "2026-11-24" in the server's time zone; NGX_OK or NGX_ERROR. */
+ * "2026-11-24" in the server's time zone; NGX_OK or NGX_ERROR.  A date
+ * alone is 09:00 (_time: a reminder) or 00:00 (_day: a range's start). */
 ngx_int_t ngx_http_ticket_parse_local_time(ngx_str_t *s, int64_t *t);
+ngx_int_t ngx_http_ticket_parse_local_day(ngx_str_t *s, int64_t *t);
 
 /* ---- tags, merge/split, customers (issue 13, helper "tags") ------------- */
 

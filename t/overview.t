@@ -211,6 +211,20 @@ subtest 'an owner filter over closed tickets counts them too' => sub {
     is $cnt ? $cnt->text : undef, $want{me}, "its count includes the closed ones ($want{me})";
 };
 
+subtest 'a date range starts at midnight and ends with its last day' => sub {
+    # ticket 2 last changed at 01:00 Berlin time on 2026-06-10 (23:00 UTC
+    # the day before; the created range parses its dates the same way)
+    my $r = $tk->redis;
+    $r->hset(tk_key_ticket(2), 'updated', 1781046000);
+    $tk->ctl('reindex');
+    my $has = sub { scalar grep { $_ == 2 } rows($c->get($_[0])) };
+    ok $has->('/overview/all?from=2026-06-10&to=2026-06-10'), 'updated from/to the 10th: in (01:00 counts)';
+    ok !$has->('/overview/all?from=2026-06-11'), 'from the 11th: out';
+    ok $has->('/overview/all?to=2026-06-10'), 'to the 10th: in';
+    ok !$has->('/overview/all?to=2026-06-09'), 'to the 9th: out';
+    $tk->ctl('ticket', 'update', 2, '--priority', 'normal');     # a fresh updated time again
+};
+
 subtest 'unknown overview, bad sort, bad page' => sub {
     is $c->get('/overview/nonsense')->{status}, 404, 'unknown overview: 404';
     my $res = $c->get('/overview/all?sort=bogus&dir=sideways');
