@@ -208,7 +208,6 @@ ngx_http_ticket_overview_probe_send(ngx_http_request_t *r,
 {
     uint64_t                        width;
     ngx_uint_t                      i, k, n;
-    tk_str_t                       *argv;
     tk_cmds_t                      *cmds;
     ngx_http_ticket_probe_t        *pr;
     ngx_http_ticket_overview_t     *ov;
@@ -244,27 +243,9 @@ ngx_http_ticket_overview_probe_send(ngx_http_request_t *r,
     }
 
     cmds = ngx_http_ticket_cmds(r);
-    argv = ngx_palloc(r->pool, (n + 2) * sizeof(tk_str_t));
-    if (cmds == NULL || argv == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    tk_str_set(&argv[0], "HMGET");
-    tk_str_set(&argv[1], TK_KEY_INDEX_ROWS);
-
-    for (k = 0; k < n; k++) {
-        argv[k + 2].data = ngx_pnalloc(r->pool, NGX_INT64_LEN);
-        if (argv[k + 2].data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        argv[k + 2].len = ngx_sprintf(argv[k + 2].data, "%uL",
-                                      pr->numbers[k]) - argv[k + 2].data;
-    }
-
-    tk_cmds_argv(cmds, (int) n + 2, argv);
-
-    if (cmds->failed) {
+    if (cmds == NULL
+        || ngx_http_ticket_rows_cmd(r, cmds, pr->numbers, n) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -228,8 +228,7 @@ ngx_int_t
 ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_uint_t                i, n;
-    tk_str_t                 *argv;
+    ngx_uint_t                n;
     tk_cmds_t                *cmds;
     ngx_http_ticket_query_t  *q;
 
@@ -248,27 +247,9 @@ ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
     }
 
     cmds = ngx_http_ticket_cmds(r);
-    argv = ngx_palloc(r->pool, (n + 2) * sizeof(tk_str_t));
-    if (cmds == NULL || argv == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    tk_str_set(&argv[0], "HMGET");
-    tk_str_set(&argv[1], TK_KEY_INDEX_ROWS);
-
-    for (i = 0; i < n; i++) {
-        argv[i + 2].data = ngx_pnalloc(r->pool, NGX_INT64_LEN);
-        if (argv[i + 2].data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        argv[i + 2].len = ngx_sprintf(argv[i + 2].data, "%uL",
-                                      q->numbers[i]) - argv[i + 2].data;
-    }
-
-    tk_cmds_argv(cmds, (int) n + 2, argv);
-
-    if (cmds->failed) {
+    if (cmds == NULL
+        || ngx_http_ticket_rows_cmd(r, cmds, q->numbers, n) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -492,6 +473,39 @@ ngx_http_ticket_query_rows(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     q->nrows = j;
 
     return q->done(r, ctx);
+}
+
+
+/* "HMGET tk:{ix}:rows N ..." for n ticket numbers into cmds: the list
+ * rows of a page, or of the created range's number search. */
+ngx_int_t
+ngx_http_ticket_rows_cmd(ngx_http_request_t *r, tk_cmds_t *cmds,
+    uint64_t *numbers, ngx_uint_t n)
+{
+    ngx_uint_t   i;
+    tk_str_t    *argv;
+
+    argv = ngx_palloc(r->pool, (n + 2) * sizeof(tk_str_t));
+    if (argv == NULL) {
+        return NGX_ERROR;
+    }
+
+    tk_str_set(&argv[0], "HMGET");
+    tk_str_set(&argv[1], TK_KEY_INDEX_ROWS);
+
+    for (i = 0; i < n; i++) {
+        argv[i + 2].data = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+        if (argv[i + 2].data == NULL) {
+            return NGX_ERROR;
+        }
+
+        argv[i + 2].len = ngx_sprintf(argv[i + 2].data, "%uL", numbers[i])
+                          - argv[i + 2].data;
+    }
+
+    tk_cmds_argv(cmds, (int) n + 2, argv);
+
+    return cmds->failed ? NGX_ERROR : NGX_OK;
 }
 
 

@@ -184,6 +184,9 @@ ngx_int_t ngx_http_ticket_overview_query(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_filter_t *f,
     ngx_http_ticket_query_t *q);
 
+/* "HMGET tk:{ix}:rows N ..." for n ticket numbers into cmds. */
+ngx_int_t ngx_http_ticket_rows_cmd(ngx_http_request_t *r, tk_cmds_t *cmds,
+    uint64_t *numbers, ngx_uint_t n);
 /* "G:S:O", a field of tk:{ix}:counts, into r->pool. */
 ngx_int_t ngx_http_ticket_count_field(ngx_http_request_t *r,
     ngx_str_t *group, ngx_int_t state, ngx_str_t *owner, tk_str_t *field);
