@@ -25,6 +25,8 @@
 
 static ngx_flag_t ngx_http_ticket_overview_cust_parse(ngx_http_request_t *r,
     ngx_str_t *arg, ngx_http_ticket_overview_t *ov);
+static u_char *ngx_http_ticket_overview_link_arg(u_char *p, const char *name,
+    ngx_str_t *value);
 static u_char *ngx_http_ticket_overview_cond_link(u_char *p,
     ngx_http_ticket_overview_t *ov);
 
@@ -227,18 +229,8 @@ ngx_http_ticket_overview_link_filters(u_char *p,
         p = ngx_sprintf(p, "&priority=%i", ov->filter_prio);
     }
 
-    if (ov->filter_group.len) {
-        p = ngx_cpymem(p, "&group=", sizeof("&group=") - 1);
-        p += tk_escape_url(p, 3 * ov->filter_group.len,
-                           ov->filter_group.data, ov->filter_group.len,
-                           TK_URL_COMPONENT);
-    }
-
-    if (ov->filter_who.len) {
-        p = ngx_cpymem(p, "&owner=", sizeof("&owner=") - 1);
-        p += tk_escape_url(p, 3 * ov->filter_who.len, ov->filter_who.data,
-                           ov->filter_who.len, TK_URL_COMPONENT);
-    }
+    p = ngx_http_ticket_overview_link_arg(p, "&group=", &ov->filter_group);
+    p = ngx_http_ticket_overview_link_arg(p, "&owner=", &ov->filter_who);
 
     if (ov->filter_only) {
         p = ngx_sprintf(p, "&only=%s",
@@ -246,23 +238,9 @@ ngx_http_ticket_overview_link_filters(u_char *p,
                         ? "escalated" : "reminder");
     }
 
-    if (ov->filter_tag.len) {
-        p = ngx_cpymem(p, "&tag=", sizeof("&tag=") - 1);
-        p += tk_escape_url(p, 3 * ov->filter_tag.len, ov->filter_tag.data,
-                           ov->filter_tag.len, TK_URL_COMPONENT);
-    }
-
-    if (ov->filter_from.len) {
-        p = ngx_cpymem(p, "&from=", sizeof("&from=") - 1);
-        p += tk_escape_url(p, 3 * ov->filter_from.len, ov->filter_from.data,
-                           ov->filter_from.len, TK_URL_COMPONENT);
-    }
-
-    if (ov->filter_to.len) {
-        p = ngx_cpymem(p, "&to=", sizeof("&to=") - 1);
-        p += tk_escape_url(p, 3 * ov->filter_to.len, ov->filter_to.data,
-                           ov->filter_to.len, TK_URL_COMPONENT);
-    }
+    p = ngx_http_ticket_overview_link_arg(p, "&tag=", &ov->filter_tag);
+    p = ngx_http_ticket_overview_link_arg(p, "&from=", &ov->filter_from);
+    p = ngx_http_ticket_overview_link_arg(p, "&to=", &ov->filter_to);
 
     p = ngx_http_ticket_overview_cond_link(p, ov);
 
@@ -286,25 +264,12 @@ ngx_http_ticket_overview_link_filters(u_char *p,
 static u_char *
 ngx_http_ticket_overview_cond_link(u_char *p, ngx_http_ticket_overview_t *ov)
 {
-    if (ov->filter_cust.len) {
-        p = ngx_cpymem(p, "&customer=", sizeof("&customer=") - 1);
-        p += tk_escape_url(p, 3 * ov->filter_cust.len, ov->filter_cust.data,
-                           ov->filter_cust.len, TK_URL_COMPONENT);
-    }
+    p = ngx_http_ticket_overview_link_arg(p, "&customer=", &ov->filter_cust);
+    p = ngx_http_ticket_overview_link_arg(p, "&created_from=",
+                                          &ov->filter_cfrom);
 
-    if (ov->filter_cfrom.len) {
-        p = ngx_cpymem(p, "&created_from=", sizeof("&created_from=") - 1);
-        p += tk_escape_url(p, 3 * ov->filter_cfrom.len, ov->filter_cfrom.data,
-                           ov->filter_cfrom.len, TK_URL_COMPONENT);
-    }
-
-    if (ov->filter_cto.len) {
-        p = ngx_cpymem(p, "&created_to=", sizeof("&created_to=") - 1);
-        p += tk_escape_url(p, 3 * ov->filter_cto.len, ov->filter_cto.data,
-                           ov->filter_cto.len, TK_URL_COMPONENT);
-    }
-
-    return p;
+    return ngx_http_ticket_overview_link_arg(p, "&created_to=",
+                                             &ov->filter_cto);
 }
 
 
@@ -369,4 +334,21 @@ ngx_http_ticket_overview_row_tag(ngx_str_t *tags, ngx_str_t *tag)
     }
 
     return 0;
+}
+
+
+/* "&name=value", the value percent-encoded; nothing for an empty one.
+ * (ngx_http_ticket_overview_link_len() counts 3 bytes a value byte.) */
+static u_char *
+ngx_http_ticket_overview_link_arg(u_char *p, const char *name,
+    ngx_str_t *value)
+{
+    if (value->len == 0) {
+        return p;
+    }
+
+    p = ngx_cpymem(p, name, ngx_strlen(name));
+
+    return p + tk_escape_url(p, 3 * value->len, value->data, value->len,
+                             TK_URL_COMPONENT);
 }
