@@ -45,6 +45,9 @@ typedef struct {
     ngx_str_t                  name;
 } ngx_http_ticket_set_key_t;
 
+static ngx_http_ticket_set_key_t *ngx_http_ticket_set_raw_key(
+    ngx_http_request_t *r, ngx_array_t *keys);
+
 #define NGX_HTTP_TICKET_SET_ESC_G      0
 #define NGX_HTTP_TICKET_SET_ESC_O      1
 #define NGX_HTTP_TICKET_SET_REM_O      2
@@ -77,6 +80,25 @@ static ngx_flag_t  ngx_http_ticket_set_desc;
  * its owner partition; reminders due of its owner partition ("anyone":
  * mine and the unassigned ones -- reminders are kept per owner); a tag.
  */
+/* A set read by its whole key (name.data: TK_KEY_MAX bytes to write it
+ * into), pushed onto keys; NULL: no memory. */
+static ngx_http_ticket_set_key_t *
+ngx_http_ticket_set_raw_key(ngx_http_request_t *r, ngx_array_t *keys)
+{
+    ngx_http_ticket_set_key_t  *key;
+
+    key = ngx_array_push(keys);
+    if (key == NULL) {
+        return NULL;
+    }
+
+    key->kind = NGX_HTTP_TICKET_SET_RAW;
+    key->name.data = ngx_pnalloc(r->pool, TK_KEY_MAX);
+
+    return key->name.data ? key : NULL;
+}
+
+
 static ngx_int_t
 ngx_http_ticket_overview_set_keys(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
@@ -92,14 +114,8 @@ ngx_http_ticket_overview_set_keys(ngx_http_request_t *r,
     /* a customer's tickets (of every group: the rows decide), unless a
      * set of escalated or due tickets is the smaller one */
     if (ov->customer && !ov->only) {
-        key = ngx_array_push(keys);
+        key = ngx_http_ticket_set_raw_key(r, keys);
         if (key == NULL) {
-            return NGX_ERROR;
-        }
-
-        key->kind = NGX_HTTP_TICKET_SET_RAW;
-        key->name.data = ngx_pnalloc(r->pool, TK_KEY_MAX);
-        if (key->name.data == NULL) {
             return NGX_ERROR;
         }
 
@@ -188,14 +204,8 @@ ngx_http_ticket_overview_set_parts(ngx_http_request_t *r,
     part = ov->query.parts.elts;
 
     for (i = 0; i < ov->query.parts.nelts; i++) {
-        key = ngx_array_push(keys);
+        key = ngx_http_ticket_set_raw_key(r, keys);
         if (key == NULL) {
-            return NGX_ERROR;
-        }
-
-        key->kind = NGX_HTTP_TICKET_SET_RAW;
-        key->name.data = ngx_pnalloc(r->pool, TK_KEY_MAX);
-        if (key->name.data == NULL) {
             return NGX_ERROR;
         }
 
