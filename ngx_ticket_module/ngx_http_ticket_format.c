@@ -357,13 +357,13 @@ ngx_http_ticket_uint_str(ngx_http_request_t *r, uint64_t v, tk_str_t *str)
 {
     u_char  *p;
 
-    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    p = ngx_pnalloc(r->pool, TK_UINT_LEN);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     str->data = p;
-    str->len = ngx_sprintf(p, "%uL", v) - p;
+    str->len = (u_char *) tk_str_putu((char *) p, v) - p;
 
     return NGX_OK;
 }

@@ -186,9 +186,13 @@ ngx_int_t ngx_http_ticket_overview_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
 /* One row as HTML (ngx_http_ticket_overview_row.c): from the row cache,
- * else rendered and kept.  columns: the shown ones (mask, 0: all). */
+ * else rendered and kept.  columns: the shown ones (mask, 0: all);
+ * prefix: the rows' common part of the cache key, from _row_prefix()
+ * once per page. */
+ngx_int_t ngx_http_ticket_overview_row_prefix(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_uint_t columns, ngx_str_t *prefix);
 ngx_int_t ngx_http_ticket_overview_row(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_uint_t columns,
+    ngx_http_ticket_ctx_t *ctx, ngx_uint_t columns, ngx_str_t *prefix,
     ngx_http_ticket_row_t *src, tk_str_t *html);
 
 /* ---- ngx_http_ticket_overview.c, for the saved ones ---------------------- */

@@ -25,8 +25,7 @@
 
 
 static ngx_int_t ngx_http_ticket_overview_row_key(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_uint_t columns,
-    ngx_http_ticket_row_t *src, ngx_str_t *key);
+    ngx_str_t *prefix, ngx_http_ticket_row_t *src, ngx_str_t *key);
 static ngx_int_t ngx_http_ticket_overview_row_render(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_uint_t columns,
     ngx_http_ticket_row_t *src, tk_str_t *html);
@@ -37,7 +36,7 @@ static ngx_int_t ngx_http_ticket_overview_row_fill(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_ticket_overview_row(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_uint_t columns,
+    ngx_http_ticket_ctx_t *ctx, ngx_uint_t columns, ngx_str_t *prefix,
     ngx_http_ticket_row_t *src, tk_str_t *html)
 {
     ngx_str_t                    key, body;
@@ -51,8 +50,7 @@ ngx_http_ticket_overview_row(ngx_http_request_t *r,
                                                    html);
     }
 
-    if (ngx_http_ticket_overview_row_key(r, ctx, columns, src, &key)
-        != NGX_OK)
+    if (ngx_http_ticket_overview_row_key(r, prefix, src, &key) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -82,11 +80,11 @@ ngx_http_ticket_overview_row(ngx_http_request_t *r,
 }
 
 
-/* "row|LANG|COLUMNS|DAY|BASE|" and the packed row itself. */
-static ngx_int_t
-ngx_http_ticket_overview_row_key(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_uint_t columns,
-    ngx_http_ticket_row_t *src, ngx_str_t *key)
+/* "row|LANG|COLUMNS|DAY|BASE|": what every row of the page shares, built
+ * once per page (a format run per row was 4 % of a page-cache miss). */
+ngx_int_t
+ngx_http_ticket_overview_row_prefix(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_uint_t columns, ngx_str_t *prefix)
 {
     u_char                      *p;
     ngx_time_t                  *tp;
@@ -96,21 +94,40 @@ ngx_http_ticket_overview_row_key(ngx_http_request_t *r,
     tp = ngx_timeofday();
 
     p = ngx_pnalloc(r->pool, sizeof("row|||||") + 3 * NGX_INT_T_LEN
-                             + NGX_TIME_T_LEN + lcf->base_url.len
-                             + src->packed.len);
+                             + NGX_TIME_T_LEN + lcf->base_url.len);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    key->data = p;
+    prefix->data = p;
 
     /* the day as the page cache keys it: local midnight moves "today" */
     p = ngx_sprintf(p, "row|%ui|%ui|%T|%V|",
                     (ngx_uint_t) ngx_http_ticket_page_lang(r, ctx), columns,
                     (time_t) ((tp->sec + tp->gmtoff * 60) / 86400),
                     &lcf->base_url);
-    p = ngx_cpymem(p, src->packed.data, src->packed.len);
 
+    prefix->len = p - prefix->data;
+
+    return NGX_OK;
+}
+
+
+/* The prefix and the packed row itself. */
+static ngx_int_t
+ngx_http_ticket_overview_row_key(ngx_http_request_t *r, ngx_str_t *prefix,
+    ngx_http_ticket_row_t *src, ngx_str_t *key)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, prefix->len + src->packed.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    key->data = p;
+    p = ngx_cpymem(p, prefix->data, prefix->len);
+    p = ngx_cpymem(p, src->packed.data, src->packed.len);
     key->len = p - key->data;
 
     return NGX_OK;

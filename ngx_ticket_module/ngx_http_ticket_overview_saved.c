@@ -324,7 +324,9 @@ ngx_http_ticket_overview_items(ngx_http_request_t *r,
                 return NGX_ERROR;
             }
 
-            ngx_sprintf(name.data, "%s%V", prefix[i], &gr[g].name);
+            ngx_memcpy(ngx_cpymem(name.data, prefix[i],
+                                  name.len - gr[g].name.len),
+                       gr[g].name.data, gr[g].name.len);
 
             if (ngx_http_ticket_overview_item(r, ctx, ov, &name, NULL, 1,
                                               cmds)
@@ -411,6 +413,7 @@ ngx_http_ticket_overview_item(ngx_http_request_t *r,
     ngx_str_t *name, const char *label, ngx_flag_t group, tk_cmds_t *cmds)
 {
     u_char                      *p;
+    const char                  *first, *second;
     ngx_flag_t                   shared;
     ngx_uint_t                   g;
     ngx_http_ticket_ov_item_t   *item;
@@ -457,24 +460,17 @@ ngx_http_ticket_overview_item(ngx_http_request_t *r,
 
     } else {
         /* "[legal] all tickets", "[ALSO] unassigned (+ legal)" */
-        item->label.data = ngx_pnalloc(r->pool, tmp->group.len + 64);
-        if (item->label.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        p = ngx_sprintf(item->label.data, "[%V] ", &tmp->group);
+        second = NULL;
 
         if (tmp->def == NGX_HTTP_TICKET_OV_GROUP) {
-            p = ngx_sprintf(p, "%s",
-                            ngx_http_ticket_msg(ctx,
-                                TK_MSG_OVERVIEW_SAVED_ALL_TICKETS));
+            first = ngx_http_ticket_msg(ctx,
+                                        TK_MSG_OVERVIEW_SAVED_ALL_TICKETS);
 
         } else if (tmp->def == NGX_HTTP_TICKET_OV_ESCALATED_G) {
-            p = ngx_sprintf(p, "%s",
-                            ngx_http_ticket_msg(ctx,
-                                                TK_MSG_TICKET_SIDE_ESCALATED));
+            first = ngx_http_ticket_msg(ctx, TK_MSG_TICKET_SIDE_ESCALATED);
 
         } else {
+            first = ngx_http_ticket_msg(ctx, TK_MSG_PROFILE_UNASSIGNED);
             shared = 0;
 
             for (g = 0; g < ctx->groups.nelts; g++) {
@@ -485,15 +481,30 @@ ngx_http_ticket_overview_item(ngx_http_request_t *r,
                                  ngx_ticket_str(&tmp->group));
             }
 
-            p = ngx_sprintf(p, "%s",
-                            ngx_http_ticket_msg(ctx,
-                                                TK_MSG_PROFILE_UNASSIGNED));
-
             if (shared) {
-                p = ngx_sprintf(p, "%s",
-                                ngx_http_ticket_msg(ctx,
-                                    TK_MSG_OVERVIEW_SAVED_SHARED_GROUPS));
+                second = ngx_http_ticket_msg(ctx,
+                                        TK_MSG_OVERVIEW_SAVED_SHARED_GROUPS);
             }
+        }
+
+        item->label.data = ngx_pnalloc(r->pool, tmp->group.len + 3
+                                                + ngx_strlen(first)
+                                                + (second ? ngx_strlen(second)
+                                                          : 0));
+        if (item->label.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        /* by hand: three entries per group on every overview page */
+        p = item->label.data;
+        *p++ = '[';
+        p = ngx_cpymem(p, tmp->group.data, tmp->group.len);
+        *p++ = ']';
+        *p++ = ' ';
+        p = ngx_cpymem(p, first, ngx_strlen(first));
+
+        if (second) {
+            p = ngx_cpymem(p, second, ngx_strlen(second));
         }
 
         item->label.len = p - item->label.data;

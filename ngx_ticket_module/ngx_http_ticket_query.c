@@ -482,25 +482,24 @@ ngx_int_t
 ngx_http_ticket_rows_cmd(ngx_http_request_t *r, tk_cmds_t *cmds,
     uint64_t *numbers, ngx_uint_t n)
 {
+    char        *p;
     ngx_uint_t   i;
     tk_str_t    *argv;
 
     argv = ngx_palloc(r->pool, (n + 2) * sizeof(tk_str_t));
-    if (argv == NULL) {
+    p = ngx_pnalloc(r->pool, n * TK_UINT_LEN + 1);
+    if (argv == NULL || p == NULL) {
         return NGX_ERROR;
     }
 
     tk_str_set(&argv[0], "HMGET");
     tk_str_set(&argv[1], TK_KEY_INDEX_ROWS);
 
+    /* one buffer for all the numbers */
     for (i = 0; i < n; i++) {
-        argv[i + 2].data = ngx_pnalloc(r->pool, NGX_INT64_LEN);
-        if (argv[i + 2].data == NULL) {
-            return NGX_ERROR;
-        }
-
-        argv[i + 2].len = ngx_sprintf(argv[i + 2].data, "%uL", numbers[i])
-                          - argv[i + 2].data;
+        argv[i + 2].data = (unsigned char *) p;
+        p = tk_str_putu(p, numbers[i]);
+        argv[i + 2].len = (size_t) (p - (char *) argv[i + 2].data);
     }
 
     tk_cmds_argv(cmds, (int) n + 2, argv);

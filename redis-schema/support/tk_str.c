@@ -163,3 +163,17 @@ tk_str_utoa(char *end, unsigned long long v)
 
     return p;
 }
+
+
+char *
+tk_str_putu(char *p, unsigned long long v)
+{
+    char    buf[TK_UINT_LEN], *d;
+    size_t  n;
+
+    d = tk_str_utoa(buf + TK_UINT_LEN, v);
+    n = (size_t) (buf + TK_UINT_LEN - d);
+    memcpy(p, d, n);
+
+    return p + n;
+}

@@ -36,6 +36,10 @@ long long tk_str_atoll(const tk_str_t *s);
 #define TK_UINT_LEN  20
 char *tk_str_utoa(char *end, unsigned long long v);
 
+/* v in decimal at p (at most TK_UINT_LEN bytes); returns the end: what
+ * pages use where ngx_sprintf("%uL") would parse a format per number. */
+char *tk_str_putu(char *p, unsigned long long v);
+
 /*
  * Lower-case UTF-8 for the full-text index and its queries: ASCII,
  * Latin-1, Latin Extended-A, Greek and Cyrillic capitals.  RediSearch 1.2
