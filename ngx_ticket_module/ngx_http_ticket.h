@@ -147,6 +147,11 @@ typedef struct ngx_http_ticket_ctx_s  ngx_http_ticket_ctx_t;
 typedef ngx_int_t (*ngx_http_ticket_step_pt)(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
+/* More reads for authentication's second batch, named by the user's
+ * login (a view's first round trip folded into it): auth_extra below. */
+typedef void (*ngx_http_ticket_auth_extra_pt)(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *login, tk_cmds_t *cmds);
+
 struct ngx_http_ticket_ctx_s {
     /* the last completed batch */
     ngx_http_ticket_reply_t   *replies;
@@ -164,6 +169,11 @@ struct ngx_http_ticket_ctx_s {
     ngx_http_ticket_reply_t   *all_agents;      /* SMEMBERS of the
                                                    all-agents groups, as
                                                    authentication read it */
+    /* set by the router before authentication: its commands go into
+     * the user's batch (after tk:{ix}:gen), their replies to extra */
+    ngx_http_ticket_auth_extra_pt  auth_extra;
+    ngx_http_ticket_reply_t   *extra;
+    ngx_uint_t                 nextra;
     unsigned                   api:1;           /* bearer token request  */
     unsigned                   authenticated:1;
     unsigned                   tx_conflict:1;   /* EXEC returned nil     */
@@ -463,6 +473,10 @@ ngx_int_t ngx_http_ticket_password_hash(ngx_http_request_t *r,
 /* ngx_http_ticket_overview.c: "/" and "/overview/NAME" */
 ngx_int_t ngx_http_ticket_overview(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+/* The saved overviews' reads, for authentication's batch (the router's
+ * ctx->auth_extra on overview pages; ngx_http_ticket_overview_saved.c). */
+void ngx_http_ticket_overview_auth_extra(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_str_t *login, tk_cmds_t *cmds);
 
 /* ngx_http_ticket_view.c: "/t/N" GET; POST "/t/N/update", "/t/N/title"
  * (ngx_http_ticket_action.c); GET "/t/N/a/A/..." files of an article

@@ -20,6 +20,8 @@ typedef struct {
     long long                  ttl;             /* the session's, or -1 */
     ngx_uint_t                 gen_reply;       /* GET tk:{ix}:gen; 0:
                                                    not asked */
+    ngx_uint_t                 extra_reply;     /* ctx->auth_extra's */
+    ngx_uint_t                 nextra;
 } ngx_http_ticket_auth_t;
 
 
@@ -268,6 +270,13 @@ ngx_http_ticket_auth_load_user(ngx_http_request_t *r,
         tk_cmds_add(cmds, "GET " TK_KEY_INDEX_GEN);
     }
 
+    /* the view's first reads, after the generation (the order above) */
+    if (ctx->auth_extra) {
+        auth->extra_reply = cmds->n;
+        ctx->auth_extra(r, ctx, &auth->login, cmds);
+        auth->nextra = cmds->n - auth->extra_reply;
+    }
+
     return ngx_http_ticket_redis_send(r, ctx, cmds,
                                       ngx_http_ticket_auth_user);
 }
@@ -357,6 +366,12 @@ ngx_http_ticket_auth_user(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     if (auth->gen_reply && auth->gen_reply < ctx->nreplies) {
         ngx_http_ticket_auth_gen(r, ctx, &ctx->replies[auth->gen_reply]);
+    }
+
+    /* the replies stay in the request's pool for the view */
+    if (auth->nextra && auth->extra_reply + auth->nextra <= ctx->nreplies) {
+        ctx->extra = &ctx->replies[auth->extra_reply];
+        ctx->nextra = auth->nextra;
     }
 
     ctx->authenticated = 1;

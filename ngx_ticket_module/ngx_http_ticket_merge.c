@@ -27,192 +27,11 @@ static ngx_int_t ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
     ngx_uint_t n);
 static ngx_int_t ngx_http_ticket_query_refilled(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_query_decide(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_query_merged(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
-
-
-/* Partitions of one state (then group) side by side. */
-static ngx_int_t ngx_libc_cdecl
-ngx_http_ticket_part_cmp_state(const void *one, const void *two)
-{
-    const ngx_http_ticket_part_t  *a = one, *b = two;
-
-    if (a->state != b->state) {
-        return a->state < b->state ? -1 : 1;
-    }
-
-    return ngx_memn2cmp(a->group.data, b->group.data, a->group.len,
-                        b->group.len);
-}
-
-
-/* Groups as people read them: case does not matter ("also" < "Legal"). */
-static ngx_int_t ngx_libc_cdecl
-ngx_http_ticket_part_cmp_group(const void *one, const void *two)
-{
-    ngx_http_ticket_part_t  *a, *b;
-    ngx_int_t                rc;
-
-    a = (ngx_http_ticket_part_t *) one;
-    b = (ngx_http_ticket_part_t *) two;
-
-    rc = ngx_http_ticket_casecmp(ngx_ticket_str(&a->group),
-                                 ngx_ticket_str(&b->group));
-    if (rc == 0) {
-        rc = ngx_memn2cmp(a->group.data, b->group.data, a->group.len,
-                          b->group.len);
-    }
-
-    if (rc != 0) {
-        return rc;
-    }
-
-    return a->state - b->state;
-}
-
-
-/*
- * Which sets to read and how: the sort key of the index, lexical or by
- * score, and the order within a set.  A sort the sets cannot give falls
- * back to "updated, newest first" (owner in owner-specific partitions,
- * where it is the same for all; other columns with a priority filter).
- */
-static void
-ngx_http_ticket_query_plan(ngx_http_ticket_query_t *q)
-{
-    ngx_http_ticket_part_t  *part;
-
-    q->sort = TK_SORT_UPDATED;
-    q->lex = 0;
-    q->set_desc = 1;
-
-    if (q->priority || q->upd_from || q->upd_to || q->num_range) {
-        q->sort = ngx_http_ticket_query_range_sort(q);
-
-        if (q->sort == TK_SORT_CREATED
-            ? (q->column == NGX_HTTP_TICKET_COL_NUMBER
-               || q->column == NGX_HTTP_TICKET_COL_CREATED)
-            : (q->column == NGX_HTTP_TICKET_COL_UPDATED
-               || q->column == NGX_HTTP_TICKET_COL_PRIORITY))
-        {
-            q->set_desc = q->desc;
-        }
-
-        return;
-    }
-
-    switch (q->column) {
-
-    case NGX_HTTP_TICKET_COL_NUMBER:
-    case NGX_HTTP_TICKET_COL_CREATED:
-        q->sort = TK_SORT_CREATED;
-        q->set_desc = q->desc;
-        break;
-
-    case NGX_HTTP_TICKET_COL_PRIORITY:
-        q->sort = TK_SORT_PRIORITY;
-        q->set_desc = q->desc;
-        break;
-
-    case NGX_HTTP_TICKET_COL_UPDATED:
-        q->set_desc = q->desc;
-        break;
-
-    case NGX_HTTP_TICKET_COL_TITLE:
-        q->sort = TK_SORT_TITLE;
-        q->lex = 1;
-        q->set_desc = q->desc;
-        break;
-
-    case NGX_HTTP_TICKET_COL_CUSTOMER:
-        q->sort = TK_SORT_CUSTOMER;
-        q->lex = 1;
-        q->set_desc = q->desc;
-        break;
-
-    case NGX_HTTP_TICKET_COL_OWNER:
-        part = q->parts.elts;
-        if (q->parts.nelts
-            && part[0].owner.len == 1 && part[0].owner.data[0] == '*')
-        {
-            q->sort = TK_SORT_OWNER;
-            q->lex = 1;
-            q->set_desc = q->desc;
-        }
-        break;
-
-    default:
-        /* state, group: segments, each by updated, newest first */
-        break;
-    }
-}
-
-
-/*
- * Cut the partitions into segments in page order: one per state or group
- * when sorting by that column (the partitions' order decides, the sets
- * are read newest first), otherwise a single segment merging them all.
- */
-static ngx_int_t
-ngx_http_ticket_query_segments(ngx_http_request_t *r,
-    ngx_http_ticket_query_t *q)
-{
-    ngx_uint_t               i, n;
-    ngx_flag_t               concat, by_state;
-    ngx_http_ticket_seg_t   *seg, tmp;
-    ngx_http_ticket_part_t  *part;
-
-    part = q->parts.elts;
-    n = q->parts.nelts;
-    by_state = (q->column == NGX_HTTP_TICKET_COL_STATE);
-    concat = by_state || q->column == NGX_HTTP_TICKET_COL_GROUP;
-
-    if (concat && n > 1) {
-        ngx_sort(part, n, sizeof(ngx_http_ticket_part_t),
-                 by_state ? ngx_http_ticket_part_cmp_state
-                          : ngx_http_ticket_part_cmp_group);
-    }
-
-    seg = ngx_pcalloc(r->pool, (n + 1) * sizeof(ngx_http_ticket_seg_t));
-    if (seg == NULL) {
-        return NGX_ERROR;
-    }
-
-    q->segs = seg;
-    q->nsegs = 0;
-    q->total = 0;
-
-    for (i = 0; i < n; i++) {
-
-        if (q->nsegs == 0
-            || (concat && by_state
-                && part[i].state != part[seg[q->nsegs - 1].first].state)
-            || (concat && !by_state
-                && ngx_memn2cmp(part[i].group.data,
-                                part[seg[q->nsegs - 1].first].group.data,
-                                part[i].group.len,
-                                part[seg[q->nsegs - 1].first].group.len)
-                   != 0))
-        {
-            seg[q->nsegs].first = i;
-            q->nsegs++;
-        }
-
-        seg[q->nsegs - 1].nparts++;
-        seg[q->nsegs - 1].total += part[i].count;
-        q->total += part[i].count;
-    }
-
-    if (concat && q->desc) {
-        for (i = 0; i < q->nsegs / 2; i++) {
-            tmp = seg[i];
-            seg[i] = seg[q->nsegs - 1 - i];
-            seg[q->nsegs - 1 - i] = tmp;
-        }
-    }
-
-    return NGX_OK;
-}
+static uint64_t ngx_http_ticket_query_number(ngx_str_t *member);
 
 
 /*
@@ -321,8 +140,9 @@ ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
     ngx_http_ticket_part_t *part, tk_cmds_t *cmds, ngx_uint_t from,
     ngx_uint_t n)
 {
-    char       key[TK_KEY_MAX];
-    long long  lo, hi;
+    char        key[TK_KEY_MAX];
+    const char *ws;
+    long long   lo, hi;
 
     if (tk_key_index(key, sizeof(key), ngx_ticket_str(&part->group),
                      (int) part->state, ngx_ticket_str(&part->owner), q->sort)
@@ -331,15 +151,18 @@ ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
         return NGX_ERROR;
     }
 
+    /* scores only when the rows cannot give the order (see views.h) */
+    ws = q->with_scores ? " WITHSCORES" : "";
+
     if (ngx_http_ticket_query_score_range(q, &lo, &hi)) {
         if (q->set_desc) {
-            tk_cmds_add(cmds, "ZREVRANGEBYSCORE %s (%lld %lld "
-                        "WITHSCORES LIMIT %llu %llu", key, hi, lo,
-                        (unsigned long long) from, (unsigned long long) n);
+            tk_cmds_add(cmds, "ZREVRANGEBYSCORE %s (%lld %lld%s LIMIT %llu %llu",
+                        key, hi, lo, ws, (unsigned long long) from,
+                        (unsigned long long) n);
         } else {
-            tk_cmds_add(cmds, "ZRANGEBYSCORE %s %lld (%lld "
-                        "WITHSCORES LIMIT %llu %llu", key, lo, hi,
-                        (unsigned long long) from, (unsigned long long) n);
+            tk_cmds_add(cmds, "ZRANGEBYSCORE %s %lld (%lld%s LIMIT %llu %llu",
+                        key, lo, hi, ws, (unsigned long long) from,
+                        (unsigned long long) n);
         }
 
     } else if (q->lex) {
@@ -354,10 +177,10 @@ ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
         }
 
     } else {
-        tk_cmds_add(cmds, "%s %s %llu %llu WITHSCORES",
+        tk_cmds_add(cmds, "%s %s %llu %llu%s",
                     q->set_desc ? "ZREVRANGE" : "ZRANGE", key,
                     (unsigned long long) from,
-                    (unsigned long long) (from + n - 1));
+                    (unsigned long long) (from + n - 1), ws);
     }
 
     return NGX_OK;
@@ -411,9 +234,10 @@ static ngx_int_t
 ngx_http_ticket_query_take(ngx_http_request_t *r, ngx_http_ticket_query_t *q,
     ngx_http_ticket_part_t *part, ngx_http_ticket_reply_t *rep)
 {
-    ngx_uint_t   k, n, step;
-    ngx_str_t   *members;
-    double      *scores;
+    ngx_uint_t              k, n, step;
+    ngx_str_t              *members;
+    double                 *scores;
+    ngx_str_t              *packed;
 
     if (rep->type != REDIS_REPLY_ARRAY) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -422,7 +246,7 @@ ngx_http_ticket_query_take(ngx_http_request_t *r, ngx_http_ticket_query_t *q,
         return NGX_OK;
     }
 
-    step = q->lex ? 1 : 2;
+    step = (q->lex || !q->with_scores) ? 1 : 2;
     n = rep->nelem / step;
 
     if (n == 0) {
@@ -432,7 +256,11 @@ ngx_http_ticket_query_take(ngx_http_request_t *r, ngx_http_ticket_query_t *q,
     members = ngx_palloc(r->pool, (part->len + n) * sizeof(ngx_str_t));
     scores = q->lex ? NULL
                     : ngx_palloc(r->pool, (part->len + n) * sizeof(double));
-    if (members == NULL || (!q->lex && scores == NULL)) {
+    packed = ngx_http_ticket_query_rows_scored(q)
+             ? ngx_palloc(r->pool, (part->len + n) * sizeof(ngx_str_t)) : NULL;
+    if (members == NULL || (!q->lex && scores == NULL)
+        || (ngx_http_ticket_query_rows_scored(q) && packed == NULL))
+    {
         return NGX_ERROR;
     }
 
@@ -441,20 +269,40 @@ ngx_http_ticket_query_take(ngx_http_request_t *r, ngx_http_ticket_query_t *q,
         if (scores) {
             ngx_memcpy(scores, part->scores, part->len * sizeof(double));
         }
+        if (packed) {
+            ngx_memcpy(packed, part->packed, part->len * sizeof(ngx_str_t));
+        }
     }
 
     for (k = 0; k < n; k++) {
         members[part->len + k] = rep->element[step * k].str;
 
-        if (scores) {
+        if (scores == NULL) {
+            continue;
+        }
+
+        if (q->with_scores) {
             scores[part->len + k] =
                 ngx_http_ticket_query_score(&rep->element[2 * k + 1].str);
+
+        } else if (q->sort == TK_SORT_CREATED) {
+            /* the score of a crt set is the member, its number */
+            scores[part->len + k] = (double)
+                ngx_http_ticket_query_number(&members[part->len + k]);
+
+        } else {
+            scores[part->len + k] = 0;          /* from its row, later */
         }
     }
 
     part->members = members;
     part->scores = scores;
+    part->packed = packed;
     part->len += n;
+
+    if (!ngx_http_ticket_query_rows_scored(q)) {
+        part->scored = part->len;
+    }
 
     return NGX_OK;
 }
@@ -518,7 +366,8 @@ ngx_http_ticket_query_number(ngx_str_t *member)
  */
 static void
 ngx_http_ticket_query_merge(ngx_http_ticket_query_t *q,
-    ngx_http_ticket_seg_t *seg, uint64_t *numbers, ngx_uint_t *n)
+    ngx_http_ticket_seg_t *seg, uint64_t *numbers, ngx_str_t *packed,
+    ngx_uint_t *n)
 {
     ngx_uint_t               i, k;
     ngx_http_ticket_part_t  *part, *best;
@@ -546,6 +395,10 @@ ngx_http_ticket_query_merge(ngx_http_ticket_query_t *q,
         }
 
         if (numbers && k >= seg->skip) {
+            if (packed) {
+                packed[*n] = best->packed[best->pos];
+            }
+
             numbers[(*n)++] =
                 ngx_http_ticket_query_number(&best->members[best->pos]);
         }
@@ -564,9 +417,7 @@ static ngx_int_t
 ngx_http_ticket_query_ranged(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_uint_t                s, i;
-    tk_cmds_t                *cmds;
-    ngx_http_ticket_seg_t    *seg;
+    ngx_uint_t                i;
     ngx_http_ticket_part_t   *part;
     ngx_http_ticket_query_t  *q;
 
@@ -575,10 +426,12 @@ ngx_http_ticket_query_ranged(ngx_http_request_t *r,
 
     for (i = 0; i < q->parts.nelts; i++) {
         part[i].len = 0;
+        part[i].scored = 0;
         part[i].pos = 0;
         part[i].refill = 0;
         part[i].members = NULL;
         part[i].scores = NULL;
+        part[i].packed = NULL;
 
         if (part[i].want == 0 || part[i].index >= ctx->nreplies) {
             continue;
@@ -592,6 +445,28 @@ ngx_http_ticket_query_ranged(ngx_http_request_t *r,
         }
     }
 
+    if (ngx_http_ticket_query_rows_scored(q)) {
+        return ngx_http_ticket_query_score_rows(r, ctx,
+                                                ngx_http_ticket_query_decide);
+    }
+
+    return ngx_http_ticket_query_decide(r, ctx);
+}
+
+
+/* Round 1 is ordered: does any partition need a second read? */
+static ngx_int_t
+ngx_http_ticket_query_decide(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_uint_t                s, i;
+    tk_cmds_t                *cmds;
+    ngx_http_ticket_seg_t    *seg;
+    ngx_http_ticket_part_t   *part;
+    ngx_http_ticket_query_t  *q;
+
+    q = ctx->view;
+    part = q->parts.elts;
     cmds = NULL;
 
     for (s = 0; s < q->nsegs; s++) {
@@ -601,7 +476,7 @@ ngx_http_ticket_query_ranged(ngx_http_request_t *r,
             continue;
         }
 
-        ngx_http_ticket_query_merge(q, seg, NULL, NULL);
+        ngx_http_ticket_query_merge(q, seg, NULL, NULL, NULL);
 
         for (i = seg->first; i < seg->first + seg->nparts; i++) {
 
@@ -669,6 +544,11 @@ ngx_http_ticket_query_refilled(ngx_http_request_t *r,
         }
     }
 
+    if (ngx_http_ticket_query_rows_scored(q)) {
+        return ngx_http_ticket_query_score_rows(r, ctx,
+                                                ngx_http_ticket_query_merged);
+    }
+
     return ngx_http_ticket_query_merged(r, ctx);
 }
 
@@ -680,19 +560,24 @@ ngx_http_ticket_query_merged(ngx_http_request_t *r,
 {
     uint64_t                 *numbers;
     ngx_uint_t                s, n;
+    ngx_str_t                *packed;
     ngx_http_ticket_query_t  *q;
 
     q = ctx->view;
 
     numbers = ngx_palloc(r->pool, (q->limit + 1) * sizeof(uint64_t));
-    if (numbers == NULL) {
+    packed = ngx_http_ticket_query_rows_scored(q)
+             ? ngx_palloc(r->pool, (q->limit + 1) * sizeof(ngx_str_t)) : NULL;
+    if (numbers == NULL
+        || (ngx_http_ticket_query_rows_scored(q) && packed == NULL))
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     n = 0;
 
     for (s = 0; s < q->nsegs && n < q->limit; s++) {
-        ngx_http_ticket_query_merge(q, &q->segs[s], numbers, &n);
+        ngx_http_ticket_query_merge(q, &q->segs[s], numbers, packed, &n);
     }
 
     q->nrows = 0;
@@ -704,49 +589,172 @@ ngx_http_ticket_query_merged(ngx_http_request_t *r,
     /* up to the query, which reads the rows (ngx_http_ticket_query.c) */
     q->numbers = numbers;
     q->nnumbers = n;
+    q->page_packed = packed;
 
     return q->merged(r, ctx);
 }
 
 
+/* ---- the order from the rows ---------------------------------------------- */
+
+static ngx_int_t ngx_http_ticket_query_rows_in(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+
+
+/* Sets by updated or priority: their order is in the rows (tk_index_score()
+ * of the row's fields), created: in the member itself, lexical: none. */
 ngx_flag_t
-ngx_http_ticket_query_score_range(ngx_http_ticket_query_t *q, long long *lo,
-    long long *hi)
+ngx_http_ticket_query_rows_scored(ngx_http_ticket_query_t *q)
 {
-    long long  base;
-
-    if (q->num_range && !q->priority && !q->upd_from && !q->upd_to) {
-        /* a created range: ticket numbers, the score of the crt sets */
-        *lo = q->num_from > 0 ? q->num_from : 0;
-        *hi = q->num_to > 0 ? q->num_to + 1 : 1000000000000000LL;
-        return 1;
-    }
-
-    if (!q->priority && !q->upd_from && !q->upd_to) {
-        return 0;
-    }
-
-    /* updated times stay below 1e10 s (the year 2286) */
-    base = (long long) q->priority * 10000000000LL;
-    *lo = base + (q->upd_from > 0 ? q->upd_from : 0);
-    *hi = base + (q->upd_to > 0 ? q->upd_to + 1 : 10000000000LL);
-
-    return 1;
+    return !q->lex && !q->with_scores
+           && (q->sort == TK_SORT_UPDATED || q->sort == TK_SORT_PRIORITY);
 }
 
 
-/* A priority or an updated range wins over a created range: the page
- * goes to the sets path when both are asked for (overview_sets.c). */
+/* One HMGET of tk:{ix}:rows for every member read since the last one. */
 ngx_int_t
-ngx_http_ticket_query_range_sort(ngx_http_ticket_query_t *q)
+ngx_http_ticket_query_score_rows(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt next)
 {
-    if (q->priority) {
-        return TK_SORT_PRIORITY;
+    uint64_t                 *numbers;
+    tk_cmds_t                *cmds;
+    ngx_uint_t                i, k, n;
+    ngx_http_ticket_part_t   *part;
+    ngx_http_ticket_query_t  *q;
+
+    q = ctx->view;
+    q->scored = next;
+    part = q->parts.elts;
+    n = 0;
+
+    for (i = 0; i < q->parts.nelts; i++) {
+        n += part[i].len - part[i].scored;
     }
 
-    if (q->num_range && !q->upd_from && !q->upd_to) {
-        return TK_SORT_CREATED;
+    if (n == 0) {
+        return next(r, ctx);
     }
 
-    return TK_SORT_UPDATED;
+    numbers = ngx_palloc(r->pool, n * sizeof(uint64_t));
+    if (numbers == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = 0;
+
+    for (i = 0; i < q->parts.nelts; i++) {
+        for (k = part[i].scored; k < part[i].len; k++) {
+            numbers[n++] = ngx_http_ticket_query_number(&part[i].members[k]);
+        }
+    }
+
+    cmds = ngx_http_ticket_cmds(r);
+    if (cmds == NULL
+        || ngx_http_ticket_rows_cmd(r, cmds, numbers, n) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_query_rows_in);
+}
+
+
+/*
+ * A set member's score from its packed row (tk_ticket_row(): number,
+ * title, customer name, address, group, owner, state, priority, created,
+ * updated, ...), read no further than needed: NGX_ERROR unless the row
+ * is the member's.  The page's rows are unpacked whole later, 50 of the
+ * ~100 read.
+ */
+static ngx_int_t
+ngx_http_ticket_query_row_score(ngx_http_ticket_query_t *q, ngx_str_t *packed,
+    ngx_str_t *member, double *score)
+{
+    u_char      *p, *last, *f[TK_ROW_FIELDS];
+    tk_str_t     num, upd;
+    ngx_uint_t   k;
+    ngx_int_t    prio;
+    long long    updated;
+
+    p = packed->data;
+    last = p + packed->len;
+
+    /* the starts of fields 0 .. 10 */
+    for (k = 0; k < 11; k++) {
+        f[k] = p;
+        p = memchr(p, TK_ROW_SEP, last - p);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+        p++;
+    }
+
+    num.data = f[0];
+    num.len = f[1] - f[0] - 1;
+
+    if (num.len != member->len
+        || ngx_memcmp(num.data, member->data, num.len) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    upd.data = f[9];
+    upd.len = f[10] - f[9] - 1;
+
+    prio = (q->sort == TK_SORT_PRIORITY)
+           ? tk_prio_parse((const char *) f[7], f[8] - f[7] - 1) : 0;
+
+    updated = tk_str_atoll(&upd);
+
+    *score = tk_index_score(q->sort, 0, (int) prio,
+                            updated > 0 ? updated : 0);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The rows are in, in the order asked: each member gets its row and from
+ * it its score.  A ticket without a row (indexed before rows existed, a
+ * row too long to keep, deleted meanwhile) has no order to give: the
+ * query starts over, its sets read with their scores.
+ */
+static ngx_int_t
+ngx_http_ticket_query_rows_in(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_uint_t                i, k, e;
+    ngx_http_ticket_reply_t  *rep, *elt;
+    ngx_http_ticket_part_t   *part;
+    ngx_http_ticket_query_t  *q;
+
+    q = ctx->view;
+    part = q->parts.elts;
+    rep = (ctx->nreplies == 1 && ctx->replies[0].type == REDIS_REPLY_ARRAY)
+          ? &ctx->replies[0] : NULL;
+    e = 0;
+
+    for (i = 0; i < q->parts.nelts; i++) {
+        for (k = part[i].scored; k < part[i].len; k++) {
+            elt = (rep && e < rep->nelem) ? &rep->element[e] : NULL;
+            e++;
+
+            if (elt == NULL || elt->type != REDIS_REPLY_STRING
+                || ngx_http_ticket_query_row_score(q, &elt->str,
+                                                   &part[i].members[k],
+                                                   &part[i].scores[k])
+                   != NGX_OK)
+            {
+                q->with_scores = 1;
+                return ngx_http_ticket_query_fetch(r, ctx, q);
+            }
+
+            part[i].packed[k] = elt->str;
+        }
+
+        part[i].scored = part[i].len;
+    }
+
+    return q->scored(r, ctx);
 }

@@ -228,7 +228,7 @@ ngx_int_t
 ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_uint_t                n;
+    ngx_uint_t                i, n;
     tk_cmds_t                *cmds;
     ngx_http_ticket_query_t  *q;
 
@@ -246,6 +246,25 @@ ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
         return q->done(r, ctx);
     }
 
+    if (q->page_packed) {
+        /* the merge ordered the members by their rows: here already */
+        for (i = 0; i < n; i++) {
+            if (ngx_http_ticket_query_unpack(&q->page_packed[i], &q->rows[i])
+                    != NGX_OK
+                || q->rows[i].number != q->numbers[i])
+            {
+                break;
+            }
+        }
+
+        if (i == n) {
+            q->nrows = n;
+            return q->done(r, ctx);
+        }
+
+        ngx_memzero(q->rows, n * sizeof(ngx_http_ticket_row_t));
+    }
+
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL
         || ngx_http_ticket_rows_cmd(r, cmds, q->numbers, n) != NGX_OK)
@@ -260,7 +279,7 @@ ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
 
 /* One packed row: "N\x1ftitle\x1f...\x1fupdated\x1ftags\x1fcustomer"
  * (tk_ticket_row()). */
-static ngx_int_t
+ngx_int_t
 ngx_http_ticket_query_unpack(ngx_str_t *packed, ngx_http_ticket_row_t *row)
 {
     long long   v;

@@ -234,6 +234,14 @@ ngx_http_ticket_route(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_logout(r, ctx);
     }
 
+    /* an overview page reads the saved overviews with the user */
+    if (!ctx->api && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+        && ((ctx->path.len == 1 && ctx->path.data[0] == '/')
+            || ngx_http_ticket_path_is(&ctx->path, "/overview")))
+    {
+        ctx->auth_extra = ngx_http_ticket_overview_auth_extra;
+    }
+
     return ngx_http_ticket_authenticate(r, ctx, ngx_http_ticket_dispatch);
 }
 

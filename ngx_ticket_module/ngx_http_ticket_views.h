@@ -44,7 +44,10 @@ typedef struct {
     ngx_flag_t                 refill;          /* read in round 2 too */
     ngx_str_t                 *members;         /* the fetched range */
     double                    *scores;          /* parsed, numeric sorts */
+    ngx_str_t                 *packed;          /* the members' rows, when
+                                                   the scores came from them */
     ngx_uint_t                 len;             /* entries fetched */
+    ngx_uint_t                 scored;          /* of which with a score */
     ngx_uint_t                 pos;             /* merge cursor */
 } ngx_http_ticket_part_t;
 
@@ -103,6 +106,8 @@ typedef struct {
     ngx_http_ticket_step_pt    merged;
     uint64_t                  *numbers;
     ngx_uint_t                 nnumbers;
+    ngx_str_t                 *page_packed;     /* their rows, when the
+                                                   merge read them; or NULL */
 
     /* internal: how the sets are read, the segments in page order */
     ngx_int_t                  sort;            /* tk_sort_e of the sets */
@@ -111,6 +116,9 @@ typedef struct {
     ngx_http_ticket_seg_t     *segs;
     ngx_uint_t                 nsegs;
     ngx_flag_t                 counts_per_part; /* run(): one reply each */
+    ngx_flag_t                 with_scores;     /* sets read WITHSCORES (a
+                                                   ticket without a row) */
+    ngx_http_ticket_step_pt    scored;          /* after the rows' scores */
     int64_t                    upd_from;        /* filter on updated, Unix */
     int64_t                    upd_to;          /* s, inclusive; 0: open */
     /* a created range as ticket numbers (numbers are given out in
@@ -183,6 +191,27 @@ typedef struct {
 ngx_int_t ngx_http_ticket_overview_query(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_filter_t *f,
     ngx_http_ticket_query_t *q);
+
+/*
+ * Internal to the merge (ngx_http_ticket_merge.c, _merge_scores.c): the
+ * sets are read without scores -- Redis 7.0 prints each with "%.17g",
+ * the biggest part of its time for a page -- and the members ordered by
+ * their rows' fields instead, read in the round trip that reads the
+ * page's rows anyway.  score_rows() reads the rows of the members that
+ * have no score yet and runs q->scored; a ticket without a row makes the
+ * query start over with scores (q->with_scores).
+ */
+ngx_flag_t ngx_http_ticket_query_rows_scored(ngx_http_ticket_query_t *q);
+/* The sets to read (ngx_http_ticket_merge_plan.c), and the partitions cut
+ * into segments in page order. */
+void ngx_http_ticket_query_plan(ngx_http_ticket_query_t *q);
+ngx_int_t ngx_http_ticket_query_segments(ngx_http_request_t *r,
+    ngx_http_ticket_query_t *q);
+ngx_int_t ngx_http_ticket_query_score_rows(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt next);
+/* One packed row of tk:{ix}:rows into row (ngx_http_ticket_query.c). */
+ngx_int_t ngx_http_ticket_query_unpack(ngx_str_t *packed,
+    ngx_http_ticket_row_t *row);
 
 /* "HMGET tk:{ix}:rows N ..." for n ticket numbers into cmds. */
 ngx_int_t ngx_http_ticket_rows_cmd(ngx_http_request_t *r, tk_cmds_t *cmds,
