@@ -140,9 +140,10 @@ ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
     ngx_http_ticket_part_t *part, tk_cmds_t *cmds, ngx_uint_t from,
     ngx_uint_t n)
 {
-    char        key[TK_KEY_MAX];
-    const char *ws;
-    long long   lo, hi;
+    char                key[TK_KEY_MAX];
+    ngx_flag_t          ws;
+    long long           lo, hi;
+    unsigned long long  from_, n_;
 
     if (tk_key_index(key, sizeof(key), ngx_ticket_str(&part->group),
                      (int) part->state, ngx_ticket_str(&part->owner), q->sort)
@@ -151,36 +152,44 @@ ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
         return NGX_ERROR;
     }
 
-    /* scores only when the rows cannot give the order (see views.h) */
-    ws = q->with_scores ? " WITHSCORES" : "";
+    /* scores only when the rows cannot give the order (see views.h); a
+     * format's word is one argument, so each variant is spelt out */
+    ws = q->with_scores;
+    from_ = (unsigned long long) from;
+    n_ = (unsigned long long) n;
 
     if (ngx_http_ticket_query_score_range(q, &lo, &hi)) {
-        if (q->set_desc) {
-            tk_cmds_add(cmds, "ZREVRANGEBYSCORE %s (%lld %lld%s LIMIT %llu %llu",
-                        key, hi, lo, ws, (unsigned long long) from,
-                        (unsigned long long) n);
+        if (q->set_desc && ws) {
+            tk_cmds_add(cmds, "ZREVRANGEBYSCORE %s (%lld %lld WITHSCORES "
+                        "LIMIT %llu %llu", key, hi, lo, from_, n_);
+        } else if (q->set_desc) {
+            tk_cmds_add(cmds, "ZREVRANGEBYSCORE %s (%lld %lld LIMIT %llu %llu",
+                        key, hi, lo, from_, n_);
+        } else if (ws) {
+            tk_cmds_add(cmds, "ZRANGEBYSCORE %s %lld (%lld WITHSCORES "
+                        "LIMIT %llu %llu", key, lo, hi, from_, n_);
         } else {
-            tk_cmds_add(cmds, "ZRANGEBYSCORE %s %lld (%lld%s LIMIT %llu %llu",
-                        key, lo, hi, ws, (unsigned long long) from,
-                        (unsigned long long) n);
+            tk_cmds_add(cmds, "ZRANGEBYSCORE %s %lld (%lld LIMIT %llu %llu",
+                        key, lo, hi, from_, n_);
         }
 
     } else if (q->lex) {
         if (q->set_desc) {
             tk_cmds_add(cmds, "ZREVRANGEBYLEX %s + - LIMIT %llu %llu",
-                        key, (unsigned long long) from,
-                        (unsigned long long) n);
+                        key, from_, n_);
         } else {
             tk_cmds_add(cmds, "ZRANGEBYLEX %s - + LIMIT %llu %llu",
-                        key, (unsigned long long) from,
-                        (unsigned long long) n);
+                        key, from_, n_);
         }
 
+    } else if (ws) {
+        tk_cmds_add(cmds, "%s %s %llu %llu WITHSCORES",
+                    q->set_desc ? "ZREVRANGE" : "ZRANGE", key, from_,
+                    from_ + n_ - 1);
     } else {
-        tk_cmds_add(cmds, "%s %s %llu %llu%s",
-                    q->set_desc ? "ZREVRANGE" : "ZRANGE", key,
-                    (unsigned long long) from,
-                    (unsigned long long) (from + n - 1), ws);
+        tk_cmds_add(cmds, "%s %s %llu %llu",
+                    q->set_desc ? "ZREVRANGE" : "ZRANGE", key, from_,
+                    from_ + n_ - 1);
     }
 
     return NGX_OK;
