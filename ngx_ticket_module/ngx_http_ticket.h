@@ -214,6 +214,10 @@ struct ngx_http_ticket_ctx_s {
     unsigned                   cache:1;         /* cache_gen is set */
 };
 
+/* The user's groups and rights into ctx->groups, from the user hash read
+ * by authentication and the all-agents groups (ngx_http_ticket_rights.c). */
+ngx_int_t ngx_http_ticket_rights(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_t *all_agents);
 /* Right of the current user on a group (tk_right_e). */
 ngx_int_t ngx_http_ticket_right(ngx_http_ticket_ctx_t *ctx, ngx_str_t *group);
 /* Full right on some group: may start a ticket (new outbound ticket). */

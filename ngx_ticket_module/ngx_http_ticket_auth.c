@@ -22,23 +22,38 @@ typedef struct {
                                                    not asked */
     ngx_uint_t                 extra_reply;     /* ctx->auth_extra's */
     ngx_uint_t                 nextra;
+    ngx_uint_t                 user_first;      /* the user's reads in the
+                                                   batch: 0, or 2 after the
+                                                   session's (one trip) */
+    ngx_http_ticket_reply_t   *user_replies;    /* kept over an EXPIRE */
+    ngx_uint_t                 nuser_replies;
 } ngx_http_ticket_auth_t;
+
+/* the session's TTL is not read yet (one round trip: with the user) */
+#define NGX_HTTP_TICKET_TTL_UNKNOWN  -3
 
 
 static ngx_int_t ngx_http_ticket_auth_found(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_auth_load_user(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_auth_t *auth);
+static ngx_int_t ngx_http_ticket_auth_user_cmds(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_auth_t *auth,
+    tk_cmds_t *cmds);
+static ngx_flag_t ngx_http_ticket_auth_renew(ngx_http_request_t *r,
+    ngx_http_ticket_auth_t *auth);
+static ngx_int_t ngx_http_ticket_auth_sid_key(ngx_http_request_t *r,
+    ngx_str_t *sid, ngx_str_t *key);
+static ngx_int_t ngx_http_ticket_auth_both(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
+static ngx_int_t ngx_http_ticket_auth_renewed(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_auth_user(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_auth_fail(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_auth_t *auth);
 static void ngx_http_ticket_auth_gen(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_t *rep);
-static ngx_int_t ngx_http_ticket_rights(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_reply_t *all_agents);
-static ngx_int_t ngx_http_ticket_cmp_group(const void *one,
-    const void *two);
 static ngx_int_t ngx_http_ticket_key(ngx_http_request_t *r,
     size_t (*build)(char *, size_t, const tk_str_t *), ngx_str_t *name,
     ngx_str_t *key);
@@ -66,7 +81,7 @@ ngx_http_ticket_auth_start(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_step_pt then, ngx_http_ticket_step_pt fail)
 {
     u_char                  *p, *last;
-    ngx_str_t                token, key;
+    ngx_str_t                token, key, ckey;
     tk_cmds_t               *cmds;
     ngx_table_elt_t         *h;
     ngx_http_ticket_auth_t  *auth;
@@ -149,8 +164,131 @@ ngx_http_ticket_auth_start(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     /* whether the sliding expiry needs an EXPIRE (a write) this time */
     tk_cmds_add(cmds, "TTL %b", key.data, key.len);
 
+    /*
+     * A session seen before: its login is known (a session's user never
+     * changes), so the user is read in the same round trip.  The session
+     * hash still decides: without it, nothing read here is used.
+     */
+    if (ngx_http_ticket_auth_sid_key(r, &ctx->sid, &ckey) == NGX_OK
+        && ngx_http_ticket_cache_frag_get(r, &ckey, &auth->login) == NGX_OK
+        && tk_valid_login(ngx_ticket_str(&auth->login)))
+    {
+        auth->ttl = NGX_HTTP_TICKET_TTL_UNKNOWN;
+        auth->user_first = cmds->n;
+
+        if (ngx_http_ticket_auth_user_cmds(r, ctx, auth, cmds) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                          ngx_http_ticket_auth_both);
+    }
+
+    ngx_str_null(&auth->login);
+
     return ngx_http_ticket_redis_send(r, ctx, cmds,
                                       ngx_http_ticket_auth_found);
+}
+
+
+/* "sid|ID": the key of a session's login in the page cache's zone. */
+static ngx_int_t
+ngx_http_ticket_auth_sid_key(ngx_http_request_t *r, ngx_str_t *sid,
+    ngx_str_t *key)
+{
+    key->len = sizeof("sid|") - 1 + sid->len;
+    key->data = ngx_pnalloc(r->pool, key->len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(key->data, "sid|", sizeof("sid|") - 1),
+               sid->data, sid->len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * One round trip: the session (hash, TTL), then the user's reads.  The
+ * session is checked as ngx_http_ticket_auth_found() does; a session of
+ * another login (it cannot be: ids are random) is read the long way.
+ */
+static ngx_int_t
+ngx_http_ticket_auth_both(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_str_t                 login;
+    tk_cmds_t                *cmds;
+    ngx_http_ticket_auth_t   *auth;
+    ngx_http_ticket_reply_t  *hash;
+
+    auth = ctx->view;
+
+    if (ctx->nreplies < auth->user_first + 2
+        || ctx->replies[0].type != REDIS_REPLY_ARRAY)
+    {
+        return ngx_http_ticket_error(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     NULL);
+    }
+
+    hash = &ctx->replies[0];
+    auth->ttl = (ctx->replies[1].type == REDIS_REPLY_INTEGER)
+                ? ctx->replies[1].integer : -1;
+
+    ngx_http_ticket_reply_value(hash, TK_F_LOGIN, &login);
+    ngx_http_ticket_reply_value(hash, TK_F_CSRF, &ctx->csrf);
+    ngx_http_ticket_reply_value(hash, TK_F_GEN, &auth->gen);
+
+    if (login.len == 0 || ctx->csrf.len == 0) {
+        /* expired or ended */
+        ngx_str_null(&ctx->sid);
+        ngx_str_null(&ctx->csrf);
+        return ngx_http_ticket_auth_fail(r, ctx, auth);
+    }
+
+    if (!tk_str_eq(ngx_ticket_str(&login), ngx_ticket_str(&auth->login))) {
+        auth->login = login;
+        auth->user_first = 0;
+        return ngx_http_ticket_auth_load_user(r, ctx, auth);
+    }
+
+    auth->user_replies = ctx->replies + auth->user_first;
+    auth->nuser_replies = ctx->nreplies - auth->user_first;
+
+    /* the sliding expiry, now that the TTL is known: its own round trip,
+     * at most once a minute */
+    if (ngx_http_ticket_auth_renew(r, auth)) {
+        cmds = ngx_http_ticket_cmds(r);
+        if (cmds == NULL
+            || ngx_http_ticket_key(r, tk_key_session, &ctx->sid, &login)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        tk_cmds_add(cmds, "EXPIRE %b %lld", login.data, login.len,
+                    (long long) ((ngx_http_ticket_loc_conf_t *)
+                        ngx_http_get_module_loc_conf(r, ngx_http_ticket_module)
+                    )->session_timeout);
+
+        return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                          ngx_http_ticket_auth_renewed);
+    }
+
+    return ngx_http_ticket_auth_renewed(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_ticket_auth_renewed(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
+{
+    ngx_http_ticket_auth_t  *auth;
+
+    auth = ctx->view;
+    ctx->replies = auth->user_replies;
+    ctx->nreplies = auth->nuser_replies;
+
+    return ngx_http_ticket_auth_user(r, ctx);
 }
 
 
@@ -208,19 +346,69 @@ static ngx_int_t
 ngx_http_ticket_auth_load_user(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_auth_t *auth)
 {
-    ngx_str_t                    key;
-    tk_cmds_t                   *cmds;
-    ngx_http_ticket_loc_conf_t  *lcf;
+    ngx_str_t   key;
+    tk_cmds_t  *cmds;
 
-    if (!tk_valid_login(ngx_ticket_str(&auth->login))
-        || ngx_http_ticket_key(r, tk_key_user, &auth->login, &key) != NGX_OK)
-    {
+    if (!tk_valid_login(ngx_ticket_str(&auth->login))) {
         return ngx_http_ticket_auth_fail(r, ctx, auth);
+    }
+
+    /* next time in one round trip (ngx_http_ticket_auth_both()) */
+    if (ctx->sid.len
+        && ngx_http_ticket_auth_sid_key(r, &ctx->sid, &key) == NGX_OK)
+    {
+        ngx_http_ticket_cache_frag_put(r, &key, &auth->login);
     }
 
     cmds = ngx_http_ticket_cmds(r);
     if (cmds == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    auth->user_first = 0;
+
+    if (ngx_http_ticket_auth_user_cmds(r, ctx, auth, cmds) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ticket_redis_send(r, ctx, cmds,
+                                      ngx_http_ticket_auth_user);
+}
+
+
+/*
+ * Sliding expiry, renewed at most once a minute (an eighth of a short
+ * timeout): EXPIRE is a write -- with appendfsync always a disk sync --
+ * and a page view is a read.  So a session lasts between timeout - 60 s
+ * and timeout after its last request.
+ */
+static ngx_flag_t
+ngx_http_ticket_auth_renew(ngx_http_request_t *r, ngx_http_ticket_auth_t *auth)
+{
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+
+    return auth->ttl != NGX_HTTP_TICKET_TTL_UNKNOWN
+           && (auth->ttl < 0
+               || auth->ttl < (long long) (lcf->session_timeout
+                                           - ngx_min(60,
+                                                lcf->session_timeout / 8)));
+}
+
+
+/* The user's reads into cmds (from auth->user_first on: the indices kept
+ * are relative to it). */
+static ngx_int_t
+ngx_http_ticket_auth_user_cmds(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_auth_t *auth,
+    tk_cmds_t *cmds)
+{
+    ngx_str_t                    key;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    if (ngx_http_ticket_key(r, tk_key_user, &auth->login, &key) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     tk_cmds_add(cmds, "HGETALL %b", key.data, key.len);
@@ -240,20 +428,10 @@ ngx_http_ticket_auth_load_user(ngx_http_request_t *r,
         if (ngx_http_ticket_key(r, tk_key_session, &ctx->sid, &key)
             != NGX_OK)
         {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
-        /*
-         * Sliding expiry, renewed at most once a minute (an eighth of a
-         * short timeout): EXPIRE is a write -- with appendfsync always a
-         * disk sync -- and a page view is a read.  So a session lasts
-         * between timeout - 60 s and timeout after its last request.
-         */
-        if (auth->ttl < 0
-            || auth->ttl < (long long) (lcf->session_timeout
-                                         - ngx_min(60, lcf->session_timeout
-                                                       / 8)))
-        {
+        if (ngx_http_ticket_auth_renew(r, auth)) {
             tk_cmds_add(cmds, "EXPIRE %b %lld", key.data, key.len,
                         (long long) lcf->session_timeout);
         }
@@ -266,19 +444,18 @@ ngx_http_ticket_auth_load_user(ngx_http_request_t *r,
      * version it is cached under.  See ngx_http_ticket_cache.c.
      */
     if (ngx_http_ticket_cache_enabled(r)) {
-        auth->gen_reply = cmds->n;
+        auth->gen_reply = cmds->n - auth->user_first;
         tk_cmds_add(cmds, "GET " TK_KEY_INDEX_GEN);
     }
 
     /* the view's first reads, after the generation (the order above) */
     if (ctx->auth_extra) {
-        auth->extra_reply = cmds->n;
+        auth->extra_reply = cmds->n - auth->user_first;
         ctx->auth_extra(r, ctx, &auth->login, cmds);
-        auth->nextra = cmds->n - auth->extra_reply;
+        auth->nextra = cmds->n - auth->user_first - auth->extra_reply;
     }
 
-    return ngx_http_ticket_redis_send(r, ctx, cmds,
-                                      ngx_http_ticket_auth_user);
+    return cmds->failed ? NGX_ERROR : NGX_OK;
 }
 
 
@@ -459,199 +636,6 @@ ngx_http_ticket_auth_gen(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     }
 
     ngx_http_ticket_cache_generation(r, ctx, (uint64_t) gen);
-}
-
-
-/*
- * Every group the user has a right on: the groups named in the "rights"
- * field and the all-agents groups, each asked of tk_rights_get() (the one
- * place that defines rights), sorted by name for ngx_http_ticket_right().
- */
-static ngx_int_t
-ngx_http_ticket_rights(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
-    ngx_http_ticket_reply_t *all_agents)
-{
-    u_char                         *p, *end, *comma, *colon, *s, *e;
-    size_t                          j;
-    ngx_int_t                       right;
-    ngx_str_t                      *name, *names;
-    ngx_uint_t                      i, n, all;
-    ngx_array_t                     candidates;
-    ngx_http_ticket_group_right_t  *gr;
-
-    if (ngx_array_init(&candidates, r->pool, 8, sizeof(ngx_str_t)) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    p = ctx->user.rights.data;
-    end = p + ctx->user.rights.len;
-
-    while (p < end) {
-        comma = ngx_strlchr(p, end, ',');
-        if (comma == NULL) {
-            comma = end;
-        }
-
-        /* "name:right": the name ends at the last colon */
-        colon = NULL;
-
-        for (s = p; s < comma; s++) {
-            if (*s == ':') {
-                colon = s;
-            }
-        }
-
-        if (colon) {
-            s = p;
-            e = colon;
-
-            while (s < e && (*s == ' ' || *s == '\t')) {
-                s++;
-            }
-
-            while (e > s && (e[-1] == ' ' || e[-1] == '\t')) {
-                e--;
-            }
-
-            if (e > s) {
-                name = ngx_array_push(&candidates);
-                if (name == NULL) {
-                    return NGX_ERROR;
-                }
-
-                name->data = s;
-                name->len = e - s;
-            }
-        }
-
-        p = comma + 1;
-    }
-
-    for (i = 0; i < all_agents->nelem; i++) {
-        if (all_agents->element[i].type != REDIS_REPLY_STRING
-            || all_agents->element[i].str.len == 0)
-        {
-            continue;
-        }
-
-        name = ngx_array_push(&candidates);
-        if (name == NULL) {
-            return NGX_ERROR;
-        }
-
-        *name = all_agents->element[i].str;
-    }
-
-    names = candidates.elts;
-    n = candidates.nelts;
-
-    ngx_sort(names, n, sizeof(ngx_str_t), ngx_http_ticket_cmp_group);
-
-    ctx->groups.nelts = 0;
-
-    for (i = 0; i < n; i++) {
-        if (i > 0 && names[i].len == names[i - 1].len
-            && ngx_strncmp(names[i].data, names[i - 1].data, names[i].len)
-               == 0)
-        {
-            continue;
-        }
-
-        all = 0;
-
-        for (j = 0; j < all_agents->nelem; j++) {
-            if (all_agents->element[j].str.len == names[i].len
-                && ngx_strncmp(all_agents->element[j].str.data,
-                               names[i].data, names[i].len)
-                   == 0)
-            {
-                all = 1;
-                break;
-            }
-        }
-
-        right = tk_rights_get(ngx_ticket_str(&ctx->user.rights),
-                              ngx_ticket_str(&names[i]), (int) all);
-
-        if (right <= TK_RIGHT_NONE) {
-            continue;
-        }
-
-        gr = ngx_array_push(&ctx->groups);
-        if (gr == NULL) {
-            return NGX_ERROR;
-        }
-
-        gr->name = names[i];
-        gr->right = right;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_ticket_cmp_group(const void *one, const void *two)
-{
-    const ngx_str_t  *a = one;
-    const ngx_str_t  *b = two;
-
-    return ngx_memn2cmp(a->data, b->data, a->len, b->len);
-}
-
-
-ngx_int_t
-ngx_http_ticket_right(ngx_http_ticket_ctx_t *ctx, ngx_str_t *group)
-{
-    ngx_int_t                       c;
-    ngx_uint_t                      lo, hi, mid;
-    ngx_http_ticket_group_right_t  *gr;
-
-    if (!ctx->authenticated || group == NULL) {
-        return TK_RIGHT_NONE;
-    }
-
-    gr = ctx->groups.elts;
-    lo = 0;
-    hi = ctx->groups.nelts;
-
-    while (lo < hi) {
-        mid = lo + (hi - lo) / 2;
-        c = ngx_memn2cmp(gr[mid].name.data, group->data, gr[mid].name.len,
-                         group->len);
-
-        if (c == 0) {
-            return gr[mid].right;
-        }
-
-        if (c < 0) {
-            lo = mid + 1;
-
-        } else {
-            hi = mid;
-        }
-    }
-
-    return TK_RIGHT_NONE;
-}
-
-
-ngx_flag_t
-ngx_http_ticket_full_somewhere(ngx_http_ticket_ctx_t *ctx)
-{
-    ngx_uint_t                      i;
-    ngx_http_ticket_group_right_t  *gr;
-
-    gr = ctx->groups.elts;
-
-    for (i = 0; ctx->authenticated && i < ctx->groups.nelts; i++) {
-        if (gr[i].right == TK_RIGHT_FULL) {
-            return 1;
-        }
-    }
-
-    return 0;
 }
 
 

@@ -204,6 +204,32 @@ subtest 'after logout the login page speaks the language of who left' => sub {
     }
 };
 
+# A session seen before is read together with its user, in one round
+# trip (nginx keeps which login a session id has); the session hash still
+# decides.  Each way a session ends must end it at once.
+subtest 'a session seen before: read with its user, ended all the same' => sub {
+    my $fresh = sub {
+        my $c = $tk->login_client('anna', $anna);
+        ok logged_in($c) && logged_in($c), 'two page views (the second in one round trip)';
+        return ($c, tk_key_session($c->cookie('tk_session')));
+    };
+    my ($c, $key) = $fresh->();
+    $r->del($key);
+    ok !logged_in($c), 'the session expired (its hash gone): signed out';
+    ($c, $key) = $fresh->();
+    $r->hset($key, 'gen', 'another');
+    ok !logged_in($c), 'ended by "end all sessions" (another session generation)';
+    ($c, $key) = $fresh->();
+    $r->hset(tk_key_user('anna'), 'disabled', '1');
+    ok !logged_in($c), 'the user disabled: signed out';
+    $r->hdel(tk_key_user('anna'), 'disabled');
+    ($c, $key) = $fresh->();
+    $r->hset($key, 'login', 'dora');
+    my $res = $c->get('/profile');
+    like $res->{content} // '', qr/dora/i, 'a session of another login (cannot happen) is read the long way';
+    unlike $res->dom->at('header') // '', qr/\banna\b/, '  and shows no trace of the cached one';
+};
+
 subtest 'sliding expiry: renewed by a request, at most once a minute' => sub {
     my $c = $tk->login_client('anna', $anna);
     my $sid = $c->cookie('tk_session');
