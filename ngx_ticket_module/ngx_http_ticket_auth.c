@@ -44,6 +44,9 @@ static ngx_flag_t ngx_http_ticket_auth_renew(ngx_http_request_t *r,
     ngx_http_ticket_auth_t *auth);
 static ngx_int_t ngx_http_ticket_auth_sid_key(ngx_http_request_t *r,
     ngx_str_t *sid, ngx_str_t *key);
+static ngx_flag_t ngx_http_ticket_auth_session(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_auth_t *auth, ngx_http_ticket_reply_t *hash,
+    ngx_str_t *login);
 static ngx_int_t ngx_http_ticket_auth_both(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_auth_renewed(ngx_http_request_t *r,
@@ -235,14 +238,7 @@ ngx_http_ticket_auth_both(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     auth->ttl = (ctx->replies[1].type == REDIS_REPLY_INTEGER)
                 ? ctx->replies[1].integer : -1;
 
-    ngx_http_ticket_reply_value(hash, TK_F_LOGIN, &login);
-    ngx_http_ticket_reply_value(hash, TK_F_CSRF, &ctx->csrf);
-    ngx_http_ticket_reply_value(hash, TK_F_GEN, &auth->gen);
-
-    if (login.len == 0 || ctx->csrf.len == 0) {
-        /* expired or ended */
-        ngx_str_null(&ctx->sid);
-        ngx_str_null(&ctx->csrf);
+    if (!ngx_http_ticket_auth_session(ctx, auth, hash, &login)) {
         return ngx_http_ticket_auth_fail(r, ctx, auth);
     }
 
@@ -292,6 +288,27 @@ ngx_http_ticket_auth_renewed(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 }
 
 
+/* A session hash: its login, CSRF token and generation; 0 when it has
+ * none of them (expired or signed out), and the request has no session. */
+static ngx_flag_t
+ngx_http_ticket_auth_session(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_auth_t *auth, ngx_http_ticket_reply_t *hash,
+    ngx_str_t *login)
+{
+    ngx_http_ticket_reply_value(hash, TK_F_LOGIN, login);
+    ngx_http_ticket_reply_value(hash, TK_F_CSRF, &ctx->csrf);
+    ngx_http_ticket_reply_value(hash, TK_F_GEN, &auth->gen);
+
+    if (login->len == 0 || ctx->csrf.len == 0) {
+        ngx_str_null(&ctx->sid);
+        ngx_str_null(&ctx->csrf);
+        return 0;
+    }
+
+    return 1;
+}
+
+
 /*
  * The session or token hash is in: both name their user.  A session
  * also holds its CSRF token (neither: expired or signed out); a token
@@ -317,20 +334,13 @@ ngx_http_ticket_auth_found(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     auth->ttl = (ctx->sid.len && ctx->replies[1].type == REDIS_REPLY_INTEGER)
                 ? ctx->replies[1].integer : -1;
 
-    ngx_http_ticket_reply_value(hash, TK_F_LOGIN, &auth->login);
-
     if (ctx->sid.len) {
-        ngx_http_ticket_reply_value(hash, TK_F_CSRF, &ctx->csrf);
-        ngx_http_ticket_reply_value(hash, TK_F_GEN, &auth->gen);
-
-        if (auth->login.len == 0 || ctx->csrf.len == 0) {
-            /* expired or ended */
-            ngx_str_null(&ctx->sid);
-            ngx_str_null(&ctx->csrf);
+        if (!ngx_http_ticket_auth_session(ctx, auth, hash, &auth->login)) {
             return ngx_http_ticket_auth_fail(r, ctx, auth);
         }
 
     } else {
+        ngx_http_ticket_reply_value(hash, TK_F_LOGIN, &auth->login);
         ngx_http_ticket_reply_value(hash, TK_F_DISABLED, &disabled);
 
         if (auth->login.len == 0 || ngx_http_ticket_flag_on(&disabled)) {

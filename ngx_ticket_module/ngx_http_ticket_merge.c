@@ -454,12 +454,8 @@ ngx_http_ticket_query_ranged(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_ticket_query_rows_scored(q)) {
-        return ngx_http_ticket_query_score_rows(r, ctx,
-                                                ngx_http_ticket_query_decide);
-    }
-
-    return ngx_http_ticket_query_decide(r, ctx);
+    return ngx_http_ticket_query_score_rows(r, ctx,
+                                            ngx_http_ticket_query_decide);
 }
 
 
@@ -553,12 +549,8 @@ ngx_http_ticket_query_refilled(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_ticket_query_rows_scored(q)) {
-        return ngx_http_ticket_query_score_rows(r, ctx,
-                                                ngx_http_ticket_query_merged);
-    }
-
-    return ngx_http_ticket_query_merged(r, ctx);
+    return ngx_http_ticket_query_score_rows(r, ctx,
+                                            ngx_http_ticket_query_merged);
 }
 
 
@@ -632,6 +624,11 @@ ngx_http_ticket_query_score_rows(ngx_http_request_t *r,
     ngx_http_ticket_query_t  *q;
 
     q = ctx->view;
+
+    if (!ngx_http_ticket_query_rows_scored(q)) {
+        return next(r, ctx);
+    }
+
     q->scored = next;
     part = q->parts.elts;
     n = 0;

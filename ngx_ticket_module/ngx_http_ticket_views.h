@@ -198,8 +198,9 @@ ngx_int_t ngx_http_ticket_overview_query(ngx_http_request_t *r,
  * the biggest part of its time for a page -- and the members ordered by
  * their rows' fields instead, read in the round trip that reads the
  * page's rows anyway.  score_rows() reads the rows of the members that
- * have no score yet and runs q->scored; a ticket without a row makes the
- * query start over with scores (q->with_scores).
+ * have no score yet and runs next (at once when the sets' order needs
+ * no rows); a ticket without a row makes the query start over with
+ * scores (q->with_scores).
  */
 ngx_flag_t ngx_http_ticket_query_rows_scored(ngx_http_ticket_query_t *q);
 /* The sets to read (ngx_http_ticket_merge_plan.c), and the partitions cut
