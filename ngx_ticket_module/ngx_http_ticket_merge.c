@@ -669,7 +669,9 @@ ngx_http_ticket_query_score_rows(ngx_http_request_t *r,
 /*
  * A set member's score from its packed row (tk_ticket_row(): number,
  * title, customer name, address, group, owner, state, priority, created,
- * updated, ...), read no further than needed: NGX_ERROR unless the row
+ * updated, tags, customer id): the number at the front (it must be the
+ * member's), priority and updated found from the back, past the short
+ * fields -- not through the title and names.  NGX_ERROR unless the row
  * is the member's.  The page's rows are unpacked whole later, 50 of the
  * ~100 read.
  */
@@ -677,41 +679,43 @@ static ngx_int_t
 ngx_http_ticket_query_row_score(ngx_http_ticket_query_t *q, ngx_str_t *packed,
     ngx_str_t *member, double *score)
 {
-    u_char      *p, *last, *f[TK_ROW_FIELDS];
-    tk_str_t     num, upd;
-    ngx_uint_t   k;
+    u_char      *p, *first, *sep[5];
+    tk_str_t     upd;
+    ngx_uint_t   k, need;
     ngx_int_t    prio;
     long long    updated;
 
-    p = packed->data;
-    last = p + packed->len;
+    first = packed->data;
+    p = first + packed->len;
 
-    /* the starts of fields 0 .. 10 */
-    for (k = 0; k < 11; k++) {
-        f[k] = p;
-        p = memchr(p, TK_ROW_SEP, last - p);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-        p++;
-    }
-
-    num.data = f[0];
-    num.len = f[1] - f[0] - 1;
-
-    if (num.len != member->len
-        || ngx_memcmp(num.data, member->data, num.len) != 0)
+    if (packed->len <= member->len || first[member->len] != TK_ROW_SEP
+        || ngx_memcmp(first, member->data, member->len) != 0)
     {
         return NGX_ERROR;
     }
 
-    upd.data = f[9];
-    upd.len = f[10] - f[9] - 1;
+    /* the separators before customer id, tags, updated, created, priority */
+    need = (q->sort == TK_SORT_PRIORITY) ? 5 : 3;
+    k = 0;
+
+    while (k < need && p > first + member->len) {
+        if (*--p == TK_ROW_SEP) {
+            sep[k++] = p;
+        }
+    }
+
+    if (k < need) {
+        return NGX_ERROR;
+    }
+
+    /* updated lies between the third and the second separator from the end */
+    upd.data = sep[2] + 1;
+    upd.len = sep[1] - sep[2] - 1;
+    updated = tk_str_atoll(&upd);
 
     prio = (q->sort == TK_SORT_PRIORITY)
-           ? tk_prio_parse((const char *) f[7], f[8] - f[7] - 1) : 0;
-
-    updated = tk_str_atoll(&upd);
+           ? tk_prio_parse((const char *) sep[4] + 1, sep[3] - sep[4] - 1)
+           : 0;
 
     *score = tk_index_score(q->sort, 0, (int) prio,
                             updated > 0 ? updated : 0);
