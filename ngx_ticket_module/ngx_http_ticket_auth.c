@@ -42,6 +42,8 @@ static ngx_int_t ngx_http_ticket_auth_user_cmds(ngx_http_request_t *r,
     tk_cmds_t *cmds);
 static ngx_flag_t ngx_http_ticket_auth_renew(ngx_http_request_t *r,
     ngx_http_ticket_auth_t *auth);
+static ngx_int_t ngx_http_ticket_auth_expire(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, tk_cmds_t *cmds);
 static ngx_int_t ngx_http_ticket_auth_sid_key(ngx_http_request_t *r,
     ngx_str_t *sid, ngx_str_t *key);
 static ngx_flag_t ngx_http_ticket_auth_session(ngx_http_ticket_ctx_t *ctx,
@@ -256,16 +258,10 @@ ngx_http_ticket_auth_both(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     if (ngx_http_ticket_auth_renew(r, auth)) {
         cmds = ngx_http_ticket_cmds(r);
         if (cmds == NULL
-            || ngx_http_ticket_key(r, tk_key_session, &ctx->sid, &login)
-               != NGX_OK)
+            || ngx_http_ticket_auth_expire(r, ctx, cmds) != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        tk_cmds_add(cmds, "EXPIRE %b %lld", login.data, login.len,
-                    (long long) ((ngx_http_ticket_loc_conf_t *)
-                        ngx_http_get_module_loc_conf(r, ngx_http_ticket_module)
-                    )->session_timeout);
 
         return ngx_http_ticket_redis_send(r, ctx, cmds,
                                           ngx_http_ticket_auth_renewed);
@@ -407,6 +403,28 @@ ngx_http_ticket_auth_renew(ngx_http_request_t *r, ngx_http_ticket_auth_t *auth)
 }
 
 
+/* The session's sliding EXPIRE into cmds: with the user's reads, or on
+ * its own when the TTL came with them (ngx_http_ticket_auth_both()). */
+static ngx_int_t
+ngx_http_ticket_auth_expire(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
+    tk_cmds_t *cmds)
+{
+    ngx_str_t                    key;
+    ngx_http_ticket_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
+
+    if (ngx_http_ticket_key(r, tk_key_session, &ctx->sid, &key) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    tk_cmds_add(cmds, "EXPIRE %b %lld", key.data, key.len,
+                (long long) lcf->session_timeout);
+
+    return NGX_OK;
+}
+
+
 /* The user's reads into cmds (from auth->user_first on: the indices kept
  * are relative to it). */
 static ngx_int_t
@@ -414,8 +432,7 @@ ngx_http_ticket_auth_user_cmds(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_auth_t *auth,
     tk_cmds_t *cmds)
 {
-    ngx_str_t                    key;
-    ngx_http_ticket_loc_conf_t  *lcf;
+    ngx_str_t  key;
 
     if (ngx_http_ticket_key(r, tk_key_user, &auth->login, &key) != NGX_OK) {
         return NGX_ERROR;
@@ -433,17 +450,10 @@ ngx_http_ticket_auth_user_cmds(ngx_http_request_t *r,
         tk_cmds_add(cmds, "ZCARD " TK_FMTS_USER_UNREAD,
                     ngx_ticket_str(&auth->login));
 
-        lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
-
-        if (ngx_http_ticket_key(r, tk_key_session, &ctx->sid, &key)
-            != NGX_OK)
+        if (ngx_http_ticket_auth_renew(r, auth)
+            && ngx_http_ticket_auth_expire(r, ctx, cmds) != NGX_OK)
         {
             return NGX_ERROR;
-        }
-
-        if (ngx_http_ticket_auth_renew(r, auth)) {
-            tk_cmds_add(cmds, "EXPIRE %b %lld", key.data, key.len,
-                        (long long) lcf->session_timeout);
         }
     }
 

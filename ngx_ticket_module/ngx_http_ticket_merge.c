@@ -141,7 +141,7 @@ ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
     ngx_uint_t n)
 {
     char                key[TK_KEY_MAX];
-    ngx_flag_t          ws;
+    const char         *fmt;
     long long           lo, hi;
     unsigned long long  from_, n_;
 
@@ -153,43 +153,33 @@ ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
     }
 
     /* scores only when the rows cannot give the order (see views.h); a
-     * format's word is one argument, so each variant is spelt out */
-    ws = q->with_scores;
+     * format's word is one argument, so the format is chosen whole */
     from_ = (unsigned long long) from;
     n_ = (unsigned long long) n;
 
     if (ngx_http_ticket_query_score_range(q, &lo, &hi)) {
-        if (q->set_desc && ws) {
-            tk_cmds_add(cmds, "ZREVRANGEBYSCORE %s (%lld %lld WITHSCORES "
-                        "LIMIT %llu %llu", key, hi, lo, from_, n_);
-        } else if (q->set_desc) {
-            tk_cmds_add(cmds, "ZREVRANGEBYSCORE %s (%lld %lld LIMIT %llu %llu",
-                        key, hi, lo, from_, n_);
-        } else if (ws) {
-            tk_cmds_add(cmds, "ZRANGEBYSCORE %s %lld (%lld WITHSCORES "
-                        "LIMIT %llu %llu", key, lo, hi, from_, n_);
+        if (q->set_desc) {
+            fmt = q->with_scores
+                  ? "ZREVRANGEBYSCORE %s (%lld %lld WITHSCORES LIMIT %llu %llu"
+                  : "ZREVRANGEBYSCORE %s (%lld %lld LIMIT %llu %llu";
+            tk_cmds_add(cmds, fmt, key, hi, lo, from_, n_);
+
         } else {
-            tk_cmds_add(cmds, "ZRANGEBYSCORE %s %lld (%lld LIMIT %llu %llu",
-                        key, lo, hi, from_, n_);
+            fmt = q->with_scores
+                  ? "ZRANGEBYSCORE %s %lld (%lld WITHSCORES LIMIT %llu %llu"
+                  : "ZRANGEBYSCORE %s %lld (%lld LIMIT %llu %llu";
+            tk_cmds_add(cmds, fmt, key, lo, hi, from_, n_);
         }
 
     } else if (q->lex) {
-        if (q->set_desc) {
-            tk_cmds_add(cmds, "ZREVRANGEBYLEX %s + - LIMIT %llu %llu",
-                        key, from_, n_);
-        } else {
-            tk_cmds_add(cmds, "ZRANGEBYLEX %s - + LIMIT %llu %llu",
-                        key, from_, n_);
-        }
+        fmt = q->set_desc ? "ZREVRANGEBYLEX %s + - LIMIT %llu %llu"
+                          : "ZRANGEBYLEX %s - + LIMIT %llu %llu";
+        tk_cmds_add(cmds, fmt, key, from_, n_);
 
-    } else if (ws) {
-        tk_cmds_add(cmds, "%s %s %llu %llu WITHSCORES",
-                    q->set_desc ? "ZREVRANGE" : "ZRANGE", key, from_,
-                    from_ + n_ - 1);
     } else {
-        tk_cmds_add(cmds, "%s %s %llu %llu",
-                    q->set_desc ? "ZREVRANGE" : "ZRANGE", key, from_,
-                    from_ + n_ - 1);
+        fmt = q->with_scores ? "%s %s %llu %llu WITHSCORES" : "%s %s %llu %llu";
+        tk_cmds_add(cmds, fmt, q->set_desc ? "ZREVRANGE" : "ZRANGE", key,
+                    from_, from_ + n_ - 1);
     }
 
     return NGX_OK;
@@ -244,6 +234,7 @@ ngx_http_ticket_query_take(ngx_http_request_t *r, ngx_http_ticket_query_t *q,
     ngx_http_ticket_part_t *part, ngx_http_ticket_reply_t *rep)
 {
     ngx_uint_t              k, n, step;
+    ngx_flag_t              by_rows;
     ngx_str_t              *members;
     double                 *scores;
     ngx_str_t              *packed;
@@ -265,10 +256,11 @@ ngx_http_ticket_query_take(ngx_http_request_t *r, ngx_http_ticket_query_t *q,
     members = ngx_palloc(r->pool, (part->len + n) * sizeof(ngx_str_t));
     scores = q->lex ? NULL
                     : ngx_palloc(r->pool, (part->len + n) * sizeof(double));
-    packed = ngx_http_ticket_query_rows_scored(q)
+    by_rows = ngx_http_ticket_query_rows_scored(q);
+    packed = by_rows
              ? ngx_palloc(r->pool, (part->len + n) * sizeof(ngx_str_t)) : NULL;
     if (members == NULL || (!q->lex && scores == NULL)
-        || (ngx_http_ticket_query_rows_scored(q) && packed == NULL))
+        || (by_rows && packed == NULL))
     {
         return NGX_ERROR;
     }
@@ -309,7 +301,7 @@ ngx_http_ticket_query_take(ngx_http_request_t *r, ngx_http_ticket_query_t *q,
     part->packed = packed;
     part->len += n;
 
-    if (!ngx_http_ticket_query_rows_scored(q)) {
+    if (!by_rows) {
         part->scored = part->len;
     }
 
@@ -561,17 +553,17 @@ ngx_http_ticket_query_merged(ngx_http_request_t *r,
 {
     uint64_t                 *numbers;
     ngx_uint_t                s, n;
+    ngx_flag_t                by_rows;
     ngx_str_t                *packed;
     ngx_http_ticket_query_t  *q;
 
     q = ctx->view;
 
+    by_rows = ngx_http_ticket_query_rows_scored(q);
     numbers = ngx_palloc(r->pool, (q->limit + 1) * sizeof(uint64_t));
-    packed = ngx_http_ticket_query_rows_scored(q)
+    packed = by_rows
              ? ngx_palloc(r->pool, (q->limit + 1) * sizeof(ngx_str_t)) : NULL;
-    if (numbers == NULL
-        || (ngx_http_ticket_query_rows_scored(q) && packed == NULL))
-    {
+    if (numbers == NULL || (by_rows && packed == NULL)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -617,7 +609,7 @@ ngx_int_t
 ngx_http_ticket_query_score_rows(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_step_pt next)
 {
-    uint64_t                 *numbers;
+    tk_str_t                 *argv;
     tk_cmds_t                *cmds;
     ngx_uint_t                i, k, n;
     ngx_http_ticket_part_t   *part;
@@ -641,8 +633,10 @@ ngx_http_ticket_query_score_rows(ngx_http_request_t *r,
         return next(r, ctx);
     }
 
-    numbers = ngx_palloc(r->pool, n * sizeof(uint64_t));
-    if (numbers == NULL) {
+    /* the members of an upd or pri set are the numbers, the rows' fields */
+    argv = ngx_http_ticket_rows_argv(r, n);
+    cmds = ngx_http_ticket_cmds(r);
+    if (argv == NULL || cmds == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -650,14 +644,13 @@ ngx_http_ticket_query_score_rows(ngx_http_request_t *r,
 
     for (i = 0; i < q->parts.nelts; i++) {
         for (k = part[i].scored; k < part[i].len; k++) {
-            numbers[n++] = ngx_http_ticket_query_number(&part[i].members[k]);
+            argv[2 + n++] = *ngx_ticket_str(&part[i].members[k]);
         }
     }
 
-    cmds = ngx_http_ticket_cmds(r);
-    if (cmds == NULL
-        || ngx_http_ticket_rows_cmd(r, cmds, numbers, n) != NGX_OK)
-    {
+    tk_cmds_argv(cmds, (int) n + 2, argv);
+
+    if (cmds->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

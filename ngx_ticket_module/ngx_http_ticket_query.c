@@ -495,6 +495,25 @@ ngx_http_ticket_query_rows(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 }
 
 
+/* The argv of "HMGET tk:{ix}:rows" with room for n fields (from argv[2]
+ * on, for the caller to fill). */
+tk_str_t *
+ngx_http_ticket_rows_argv(ngx_http_request_t *r, ngx_uint_t n)
+{
+    tk_str_t  *argv;
+
+    argv = ngx_palloc(r->pool, (n + 2) * sizeof(tk_str_t));
+    if (argv == NULL) {
+        return NULL;
+    }
+
+    tk_str_set(&argv[0], "HMGET");
+    tk_str_set(&argv[1], TK_KEY_INDEX_ROWS);
+
+    return argv;
+}
+
+
 /* "HMGET tk:{ix}:rows N ..." for n ticket numbers into cmds: the list
  * rows of a page, or of the created range's number search. */
 ngx_int_t
@@ -505,14 +524,11 @@ ngx_http_ticket_rows_cmd(ngx_http_request_t *r, tk_cmds_t *cmds,
     ngx_uint_t   i;
     tk_str_t    *argv;
 
-    argv = ngx_palloc(r->pool, (n + 2) * sizeof(tk_str_t));
+    argv = ngx_http_ticket_rows_argv(r, n);
     p = ngx_pnalloc(r->pool, n * TK_UINT_LEN + 1);
     if (argv == NULL || p == NULL) {
         return NGX_ERROR;
     }
-
-    tk_str_set(&argv[0], "HMGET");
-    tk_str_set(&argv[1], TK_KEY_INDEX_ROWS);
 
     /* one buffer for all the numbers */
     for (i = 0; i < n; i++) {

@@ -19,6 +19,7 @@ static ngx_int_t ngx_http_ticket_route(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ticket_dispatch(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_flag_t ngx_http_ticket_path_is(ngx_str_t *path, const char *name);
+static ngx_flag_t ngx_http_ticket_path_overview(ngx_str_t *path);
 static off_t ngx_http_ticket_body_max(ngx_http_request_t *r);
 
 
@@ -236,8 +237,7 @@ ngx_http_ticket_route(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
 
     /* an overview page reads the saved overviews with the user */
     if (!ctx->api && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
-        && ((ctx->path.len == 1 && ctx->path.data[0] == '/')
-            || ngx_http_ticket_path_is(&ctx->path, "/overview")))
+        && ngx_http_ticket_path_overview(&ctx->path))
     {
         ctx->auth_extra = ngx_http_ticket_overview_auth_extra;
     }
@@ -263,9 +263,7 @@ ngx_http_ticket_dispatch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
         return ngx_http_ticket_error(r, ctx, NGX_HTTP_NOT_FOUND, NULL);
     }
 
-    if ((path->len == 1 && path->data[0] == '/')
-        || ngx_http_ticket_path_is(path, "/overview"))
-    {
+    if (ngx_http_ticket_path_overview(path)) {
         ctx->page = "overview";
         return ngx_http_ticket_overview(r, ctx);
     }
@@ -378,4 +376,13 @@ ngx_http_ticket_path_is(ngx_str_t *path, const char *name)
     }
 
     return path->len == len || path->data[len] == '/';
+}
+
+
+/* "/" and "/overview...": the overview pages (the router and dispatch). */
+static ngx_flag_t
+ngx_http_ticket_path_overview(ngx_str_t *path)
+{
+    return (path->len == 1 && path->data[0] == '/')
+           || ngx_http_ticket_path_is(path, "/overview");
 }

@@ -214,7 +214,9 @@ ngx_int_t ngx_http_ticket_query_score_rows(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_query_unpack(ngx_str_t *packed,
     ngx_http_ticket_row_t *row);
 
-/* "HMGET tk:{ix}:rows N ..." for n ticket numbers into cmds. */
+/* "HMGET tk:{ix}:rows N ..." for n ticket numbers into cmds; its argv
+ * with n fields left to fill (the merge names members as they came). */
+tk_str_t *ngx_http_ticket_rows_argv(ngx_http_request_t *r, ngx_uint_t n);
 ngx_int_t ngx_http_ticket_rows_cmd(ngx_http_request_t *r, tk_cmds_t *cmds,
     uint64_t *numbers, ngx_uint_t n);
 /* "G:S:O", a field of tk:{ix}:counts, into r->pool. */
