@@ -16,15 +16,16 @@
 #include "ngx_http_ticket_views.h"
 
 
-/* up to this many partitions read in proportion to their sizes */
-#define NGX_HTTP_TICKET_ONE_ROUND_PARTS  8
+/* above every score of the index (times, priority * 1e10 + time,
+ * ticket numbers) */
+#define NGX_HTTP_TICKET_SCORE_INF        1000000000000000000LL
 
 
 static ngx_int_t ngx_http_ticket_query_ranged(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
     ngx_http_ticket_part_t *part, tk_cmds_t *cmds, ngx_uint_t from,
-    ngx_uint_t n);
+    ngx_uint_t n, ngx_http_ticket_seg_t *bound);
 static ngx_int_t ngx_http_ticket_query_refilled(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 static ngx_int_t ngx_http_ticket_query_decide(ngx_http_request_t *r,
@@ -38,7 +39,7 @@ static uint64_t ngx_http_ticket_query_number(ngx_str_t *member);
  * Read the top of every partition the page touches, in up to two rounds
  * (partitions counted empty and segments outside the page are not read).
  * A segment must merge its first "end" entries.  Round 1 reads the first
- * m = max(3, ceil(2 * end / P)) of each of its P partitions; a partition
+ * m of each of its partitions (ngx_http_ticket_query_want); a partition
  * whose m entries all rank within the segment's first "end" may hold more
  * that do, and only those partitions are read on, up to "end", in round
  * 2 (ngx_http_ticket_query_ranged).  The merge then sees every entry that
@@ -49,7 +50,7 @@ ngx_http_ticket_query_fetch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_query_t *q)
 {
     tk_cmds_t               *cmds;
-    ngx_uint_t               s, i, cum, end, nparts, m;
+    ngx_uint_t               s, i, cum, end, nparts;
     ngx_http_ticket_seg_t   *seg;
     ngx_http_ticket_part_t  *part;
 
@@ -90,29 +91,17 @@ ngx_http_ticket_query_fetch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
             continue;
         }
 
-        m = ngx_max(3, (2 * seg->end + nparts - 1) / nparts);
-        m = ngx_min(m, seg->end);
-
         for (i = seg->first; i < seg->first + seg->nparts; i++) {
 
             if (part[i].count == 0) {
                 continue;
             }
 
-            /* a few partitions (a group's class partition each): each
-             * reads in proportion to its size, twice over, so the page
-             * rarely needs the second round (its commands) and a small
-             * partition does not read deep */
-            if (nparts <= NGX_HTTP_TICKET_ONE_ROUND_PARTS && seg->total) {
-                m = ngx_max(3, (2 * seg->end * part[i].count + seg->total - 1)
-                               / seg->total);
-                m = ngx_min(m, seg->end);
-            }
-
-            part[i].want = m;
+            part[i].want = ngx_http_ticket_query_want(seg, &part[i], nparts);
             part[i].index = cmds->n;
 
-            if (ngx_http_ticket_query_range(q, &part[i], cmds, 0, m)
+            if (ngx_http_ticket_query_range(q, &part[i], cmds, 0,
+                                            part[i].want, NULL)
                 != NGX_OK)
             {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -134,15 +123,21 @@ ngx_http_ticket_query_fetch(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
 }
 
 
-/* Entries [from, from + n) of a partition's set in the set's order. */
+/*
+ * Entries [from, from + n) of a partition's set in the set's order.  With
+ * a bound (round 2) only those that rank no lower than the trial merge's
+ * last entry: the others cannot reach the page, which "end" entries at
+ * least as good already fill.  Scores are integers (tk_index_score()).
+ */
 static ngx_int_t
 ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
     ngx_http_ticket_part_t *part, tk_cmds_t *cmds, ngx_uint_t from,
-    ngx_uint_t n)
+    ngx_uint_t n, ngx_http_ticket_seg_t *bound)
 {
     char                key[TK_KEY_MAX];
     const char         *fmt;
-    long long           lo, hi;
+    long long           lo, hi, t;
+    ngx_flag_t          ranged;
     unsigned long long  from_, n_;
 
     if (tk_key_index(key, sizeof(key), ngx_ticket_str(&part->group),
@@ -157,7 +152,27 @@ ngx_http_ticket_query_range(ngx_http_ticket_query_t *q,
     from_ = (unsigned long long) from;
     n_ = (unsigned long long) n;
 
-    if (ngx_http_ticket_query_score_range(q, &lo, &hi)) {
+    ranged = ngx_http_ticket_query_score_range(q, &lo, &hi);
+
+    if (bound && bound->bounded && !q->lex) {
+        if (!ranged) {
+            lo = -NGX_HTTP_TICKET_SCORE_INF;
+            hi = NGX_HTTP_TICKET_SCORE_INF;
+            ranged = 1;
+        }
+
+        /* from the top of the range as round 1 read it, so "from" skips
+         * what round 1 read */
+        t = (long long) bound->bound;
+
+        if (q->set_desc) {
+            lo = ngx_max(lo, t);
+        } else {
+            hi = ngx_min(hi, t + 1);
+        }
+    }
+
+    if (ranged) {
         if (q->set_desc) {
             fmt = q->with_scores
                   ? "ZREVRANGEBYSCORE %s (%lld %lld WITHSCORES LIMIT %llu %llu"
@@ -379,6 +394,8 @@ ngx_http_ticket_query_merge(ngx_http_ticket_query_t *q,
         part[i].pos = 0;
     }
 
+    seg->bounded = 0;
+
     for (k = 0; k < seg->end && (numbers == NULL || *n < q->limit); k++) {
         best = NULL;
 
@@ -393,6 +410,11 @@ ngx_http_ticket_query_merge(ngx_http_ticket_query_t *q,
 
         if (best == NULL) {
             break;
+        }
+
+        if (k + 1 == seg->end && best->scores) {
+            seg->bound = best->scores[best->pos];
+            seg->bounded = 1;
         }
 
         if (numbers && k >= seg->skip) {
@@ -495,7 +517,7 @@ ngx_http_ticket_query_decide(ngx_http_request_t *r,
             part[i].index = cmds->n;
 
             if (ngx_http_ticket_query_range(q, &part[i], cmds, part[i].want,
-                                            seg->end - part[i].want)
+                                            seg->end - part[i].want, seg)
                 != NGX_OK)
             {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;

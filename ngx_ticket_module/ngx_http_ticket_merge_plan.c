@@ -12,6 +12,10 @@
 #include "ngx_http_ticket_views.h"
 
 
+/* up to this many partitions read in proportion to their sizes */
+#define NGX_HTTP_TICKET_ONE_ROUND_PARTS  8
+
+
 /* Partitions of one state (then group) side by side. */
 static ngx_int_t ngx_libc_cdecl
 ngx_http_ticket_part_cmp_state(const void *one, const void *two)
@@ -236,4 +240,41 @@ ngx_http_ticket_query_range_sort(ngx_http_ticket_query_t *q)
     }
 
     return TK_SORT_UPDATED;
+}
+
+
+/*
+ * How many entries round 1 reads of a partition.  A few partitions (a
+ * group's class partition each) read in proportion to their sizes: the
+ * page's share of a partition of c of a segment's t tickets is about
+ * binomial, mean mu = end * c / t; mu + 3 sqrt(mu) + 1 is more than that
+ * share but for one page in several hundred, so the second round (two
+ * round trips) is rare, and a large partition reads less than twice its
+ * share.  Many partitions (a person's, an owner's class) read the same
+ * 2 * end / P each.
+ */
+ngx_uint_t
+ngx_http_ticket_query_want(ngx_http_ticket_seg_t *seg,
+    ngx_http_ticket_part_t *part, ngx_uint_t nparts)
+{
+    ngx_uint_t  m, mu100, sd10, next;
+
+    if (nparts > NGX_HTTP_TICKET_ONE_ROUND_PARTS || seg->total == 0) {
+        m = ngx_max(3, (2 * seg->end + nparts - 1) / nparts);
+        return ngx_min(m, seg->end);
+    }
+
+    /* in hundredths: mu100 = 100 mu, sd10 = 10 sqrt(mu) (Newton) */
+    mu100 = (100 * seg->end * part->count + seg->total - 1) / seg->total;
+    sd10 = mu100;
+    next = (sd10 + 1) / 2;
+
+    while (next < sd10) {
+        sd10 = next;
+        next = (sd10 + mu100 / sd10) / 2;
+    }
+
+    m = (mu100 + 30 * sd10 + 100 + 99) / 100;
+
+    return ngx_min(ngx_max(3, m), seg->end);
 }

@@ -58,6 +58,9 @@ typedef struct {
     ngx_uint_t                 total;
     ngx_uint_t                 skip;            /* entries before the page */
     ngx_uint_t                 end;             /* entries to merge */
+    double                     bound;           /* score of the trial
+                                                   merge's last entry */
+    ngx_flag_t                 bounded;         /* it reached "end" */
 } ngx_http_ticket_seg_t;
 
 /* One ticket of a result page (only the fields lists show). */
@@ -206,6 +209,8 @@ ngx_flag_t ngx_http_ticket_query_rows_scored(ngx_http_ticket_query_t *q);
 /* The sets to read (ngx_http_ticket_merge_plan.c), and the partitions cut
  * into segments in page order. */
 void ngx_http_ticket_query_plan(ngx_http_ticket_query_t *q);
+ngx_uint_t ngx_http_ticket_query_want(ngx_http_ticket_seg_t *seg,
+    ngx_http_ticket_part_t *part, ngx_uint_t nparts);
 ngx_int_t ngx_http_ticket_query_segments(ngx_http_request_t *r,
     ngx_http_ticket_query_t *q);
 ngx_int_t ngx_http_ticket_query_score_rows(ngx_http_request_t *r,

@@ -259,6 +259,37 @@ subtest 'the merge orders by the rows; a ticket without one: by scores' => sub {
     }
 };
 
+# A partition whose first round is all on the page may hold more that
+# is: it is read on in a second round, but only as far as the page
+# reaches -- the entries that rank no lower than the trial merge's last
+# (ZREVRANGEBYSCORE from its score), not up to the page's end.
+subtest 'a partition that fills the page is read on, only as far as it reaches' => sub {
+    my $r = $tk->redis;
+    my @legal = sort { $a <=> $b } grep { $visible{$_}{group} eq 'legal' } keys %visible;
+    my $base = 1900000000;
+    my %old = map { $_ => $r->hget(tk_key_ticket($_), 'updated') } @legal;
+    # all but two of legal newer than every ALSO ticket, one second apart
+    my @new = @legal[2 .. $#legal];
+    $r->hset(tk_key_ticket($new[$_]), 'updated', $base + $_) for 0 .. $#new;
+    $r->hset(tk_key_ticket($legal[$_]), 'updated', 1000 + $_) for 0 .. 1;
+    $tk->ctl('reindex');
+    $r->config('set', 'slowlog-log-slower-than', 0);
+    $r->slowlog('reset');
+    my @got = rows($c->get('/overview/all?sort=updated&dir=desc'));
+    my @cmds = map { join ' ', @{ $_->[3] } } @{ $r->slowlog('get', 1000) };
+    $r->config('set', 'slowlog-log-slower-than', 10000);
+    is_deeply [ @got[0 .. $#new] ], [ reverse @new ], 'the newest (all of legal) first, in order';
+    is scalar(@got), 50, 'a full page';
+    ok !(grep { $visible{$_}{group} ne 'ALSO' } @got[@new .. 49]), 'then ALSO';
+    my @round2 = grep { /^ZREVRANGEBYSCORE \S+:g:legal:/ } @cmds;
+    is scalar(@round2), 1, 'legal read on in a second round';
+    like $round2[0] // '', qr/^ZREVRANGEBYSCORE \S+ \(\d+ (\d+) LIMIT (\d+) (\d+)$/, 'from the score of the page\'s last entry';
+    my ($lo) = ($round2[0] // '') =~ / (\d+) LIMIT/;
+    ok defined $lo && $lo > 1000 + 1, 'legal\'s two old tickets are below that score (not read)';
+    $r->hset(tk_key_ticket($_), 'updated', $old{$_}) for @legal;
+    $tk->ctl('reindex');
+};
+
 subtest 'unknown overview, bad sort, bad page' => sub {
     is $c->get('/overview/nonsense')->{status}, 404, 'unknown overview: 404';
     my $res = $c->get('/overview/all?sort=bogus&dir=sideways');
