@@ -19,15 +19,6 @@
 
 
 
-/*
- * Sidebar counts per visible group: the fields of tk:{ix}:counts in this
- * order.  Every overview is a sum over a subset of them.
- */
-#define NGX_HTTP_TICKET_CF_ANY         0        /* states 1..6, owner "*" */
-#define NGX_HTTP_TICKET_CF_NONE        6        /* states 1..5, owner "-" */
-#define NGX_HTTP_TICKET_CF_ME          11       /* states 1..5, owner me  */
-#define NGX_HTTP_TICKET_CF_AUTO        16       /* states 1..5, owner "!" */
-#define NGX_HTTP_TICKET_CF_PER_GROUP   21
 
 
 static ngx_int_t ngx_http_ticket_overview_parse_counts(ngx_http_request_t *r,
@@ -161,7 +152,7 @@ ngx_http_ticket_overview_read(ngx_http_request_t *r,
      * priority, a person) add their commands to the same batch */
     ov->extra = cmds->n;
 
-    if (ngx_http_ticket_overview_items(r, ctx, ov, cmds) != NGX_OK
+    if (ngx_http_ticket_sidebar_items(r, ctx, ov, cmds) != NGX_OK
         || cmds->failed)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -520,11 +511,7 @@ ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
     ngx_int_t   state;
     ngx_uint_t  g, n;
 
-    if (ov->filter_prio || ov->only || ov->tag.len || ov->upd_from
-        || ov->upd_to || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER
-        || ngx_http_ticket_overview_cond_any(ov)
-        || ngx_http_ticket_overview_closed_owned(ov))
-    {
+    if (!ngx_http_ticket_overview_summable(ov)) {
         return -1;
     }
 
@@ -548,6 +535,53 @@ ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
     }
 
     return (ngx_int_t) n;
+}
+
+
+/* Can the sidebar's HMGET count ov (not a priority, a set, someone
+ * else's tickets, a customer, a range, closed tickets of an owner)? */
+ngx_flag_t
+ngx_http_ticket_overview_summable(ngx_http_ticket_overview_t *ov)
+{
+    return !(ov->filter_prio || ov->only || ov->tag.len || ov->upd_from
+             || ov->upd_to || ov->owner_kind == NGX_HTTP_TICKET_OWNER_OTHER
+             || ngx_http_ticket_overview_cond_any(ov)
+             || ngx_http_ticket_overview_closed_owned(ov));
+}
+
+
+/*
+ * The fields of the sidebar's HMGET that ngx_http_ticket_overview_sum()
+ * adds up for ov, into idx (room for every field); how many.
+ */
+ngx_uint_t
+ngx_http_ticket_overview_sum_fields(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov, uint16_t *idx)
+{
+    ngx_int_t   state, i;
+    ngx_uint_t  g, n;
+
+    n = 0;
+
+    if (ov->nothing) {
+        return 0;
+    }
+
+    for (g = 0; g < ctx->groups.nelts; g++) {
+        if (!ngx_http_ticket_overview_has_group(ctx, ov, g)) {
+            continue;
+        }
+
+        for (state = TK_STATE_MIN; state <= TK_STATE_MAX; state++) {
+            i = ngx_http_ticket_overview_count_at(g, state, ov->owner_kind);
+
+            if ((ov->states & (1 << state)) && i >= 0) {
+                idx[n++] = (uint16_t) i;
+            }
+        }
+    }
+
+    return n;
 }
 
 
@@ -692,46 +726,53 @@ ngx_http_ticket_overview_count(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov, ngx_uint_t g, ngx_int_t state,
     ngx_uint_t owner_kind)
 {
-    ngx_uint_t  i;
+    ngx_int_t  i;
 
-    if (ov->counts == NULL || state < TK_STATE_MIN || state > TK_STATE_MAX) {
-        return 0;
-    }
+    i = ngx_http_ticket_overview_count_at(g, state, owner_kind);
 
-    i = g * NGX_HTTP_TICKET_CF_PER_GROUP;
-
-    switch (owner_kind) {
-    case NGX_HTTP_TICKET_OWNER_ANY:
-        i += NGX_HTTP_TICKET_CF_ANY + state - TK_STATE_MIN;
-        break;
-    case NGX_HTTP_TICKET_OWNER_NONE:
-        if (state == TK_STATE_CLOSED) {
-            return 0;
-        }
-        i += NGX_HTTP_TICKET_CF_NONE + state - TK_STATE_MIN;
-        break;
-    case NGX_HTTP_TICKET_OWNER_AUTO:
-        if (state == TK_STATE_CLOSED) {
-            return 0;
-        }
-        i += NGX_HTTP_TICKET_CF_AUTO + state - TK_STATE_MIN;
-        break;
-    case NGX_HTTP_TICKET_OWNER_OTHER:
-        return 0;
-    default:
-        if (state == TK_STATE_CLOSED) {
-            return 0;
-        }
-        i += NGX_HTTP_TICKET_CF_ME + state - TK_STATE_MIN;
-    }
-
-    if (i >= ov->counts->nelem) {
-        return 0;
-    }
-
-    if (ov->count_vals == NULL) {
+    if (i < 0 || ov->counts == NULL || ov->count_vals == NULL
+        || (size_t) i >= ov->counts->nelem)
+    {
         return 0;
     }
 
     return ov->count_vals[i];
+}
+
+
+/* Where in the sidebar's HMGET a count is: -1 where it has none (closed
+ * tickets of an owner, someone else's). */
+ngx_int_t
+ngx_http_ticket_overview_count_at(ngx_uint_t g, ngx_int_t state,
+    ngx_uint_t owner_kind)
+{
+    ngx_int_t  i;
+
+    if (state < TK_STATE_MIN || state > TK_STATE_MAX) {
+        return -1;
+    }
+
+    i = (ngx_int_t) (g * NGX_HTTP_TICKET_CF_PER_GROUP);
+
+    switch (owner_kind) {
+    case NGX_HTTP_TICKET_OWNER_ANY:
+        return i + NGX_HTTP_TICKET_CF_ANY + state - TK_STATE_MIN;
+    case NGX_HTTP_TICKET_OWNER_OTHER:
+        return -1;
+    default:
+        break;
+    }
+
+    if (state == TK_STATE_CLOSED) {
+        return -1;
+    }
+
+    switch (owner_kind) {
+    case NGX_HTTP_TICKET_OWNER_NONE:
+        return i + NGX_HTTP_TICKET_CF_NONE + state - TK_STATE_MIN;
+    case NGX_HTTP_TICKET_OWNER_AUTO:
+        return i + NGX_HTTP_TICKET_CF_AUTO + state - TK_STATE_MIN;
+    default:
+        return i + NGX_HTTP_TICKET_CF_ME + state - TK_STATE_MIN;
+    }
 }

@@ -45,6 +45,16 @@
 #define NGX_HTTP_TICKET_STATES_OPEN    0x3e             /* 1..5 */
 #define NGX_HTTP_TICKET_STATES_ALL     0x7e             /* 1..6 */
 
+/*
+ * Sidebar counts per visible group: the fields of tk:{ix}:counts in this
+ * order.  Every overview is a sum over a subset of them.
+ */
+#define NGX_HTTP_TICKET_CF_ANY         0        /* states 1..6, owner "*" */
+#define NGX_HTTP_TICKET_CF_NONE        6        /* states 1..5, owner "-" */
+#define NGX_HTTP_TICKET_CF_ME          11       /* states 1..5, owner me  */
+#define NGX_HTTP_TICKET_CF_AUTO        16       /* states 1..5, owner "!" */
+#define NGX_HTTP_TICKET_CF_PER_GROUP   21
+
 /* Read at most this many tickets of a set (escalated, reminders, tag). */
 #define NGX_HTTP_TICKET_SET_CAP        1000
 
@@ -84,7 +94,10 @@ typedef struct {
     unsigned                   personal:1;
     unsigned                   current:1;
     unsigned                   pri:1;           /* from tk:{ix}:counts:pri */
+    unsigned                   summed:1;        /* the sum of idx */
     ngx_http_ticket_overview_t *scratch;        /* counted from the HMGET */
+    uint16_t                  *idx;             /* ... or of these fields */
+    ngx_uint_t                 nidx;
 } ngx_http_ticket_ov_item_t;
 
 
@@ -213,6 +226,11 @@ ngx_int_t ngx_http_ticket_overview_apply(ngx_http_request_t *r,
  * they cannot say (a priority, a set, a person). */
 ngx_int_t ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov);
+ngx_flag_t ngx_http_ticket_overview_summable(ngx_http_ticket_overview_t *ov);
+ngx_uint_t ngx_http_ticket_overview_sum_fields(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov, uint16_t *idx);
+ngx_int_t ngx_http_ticket_overview_count_at(ngx_uint_t g, ngx_int_t state,
+    ngx_uint_t owner_kind);
 
 /* Commands counting ov's partitions (priority: ZCOUNT, else ZCARD)
  * into cmds; returns how many (their replies are summed). */
@@ -251,9 +269,26 @@ ngx_int_t ngx_http_ticket_overview_def(ngx_http_request_t *r,
 ngx_int_t ngx_http_ticket_overview_items(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
     tk_cmds_t *cmds);
+/* ... the same in parts: the arrays, one entry (label: its text if it
+ * is not a saved overview's or a group's), the HMGET of the priority
+ * counts after the last. */
+ngx_int_t ngx_http_ticket_overview_items_init(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov);
+ngx_int_t ngx_http_ticket_overview_item(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_str_t *name, const char *label, ngx_flag_t group, tk_cmds_t *cmds);
+void ngx_http_ticket_overview_items_end(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov, tk_cmds_t *cmds);
 /* The counts batch is in (ov->replies): every entry's count. */
 void ngx_http_ticket_overview_items_counted(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov);
+
+/* ---- ngx_http_ticket_sidebar.c ----------------------------------------- */
+
+/* ngx_http_ticket_overview_items() as the user's kept entries say. */
+ngx_int_t ngx_http_ticket_sidebar_items(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_cmds_t *cmds);
 
 /* Is name one of the all-agents groups? */
 ngx_flag_t ngx_http_ticket_overview_shared_group(

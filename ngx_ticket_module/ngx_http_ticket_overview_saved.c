@@ -35,9 +35,6 @@ static ngx_int_t ngx_http_ticket_overview_pri_fields(ngx_http_request_t *r,
     ngx_http_ticket_overview_t *tmp, ngx_uint_t g, ngx_uint_t *n);
 static void ngx_http_ticket_overview_pri_hmget(ngx_http_request_t *r,
     ngx_http_ticket_overview_t *ov, tk_cmds_t *cmds);
-static ngx_int_t ngx_http_ticket_overview_item(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
-    ngx_str_t *name, const char *label, ngx_flag_t group, tk_cmds_t *cmds);
 
 
 /* ---- loading ----------------------------------------------------------- */
@@ -302,12 +299,7 @@ ngx_http_ticket_overview_items(ngx_http_request_t *r,
     static const char              *prefix[] = { "group-", "unassigned-",
                                                  "escalated-" };
 
-    if (ngx_array_init(&ov->items, r->pool, 32,
-                       sizeof(ngx_http_ticket_ov_item_t))
-            != NGX_OK
-        || ngx_array_init(&ov->pri_fields, r->pool, 16, sizeof(tk_str_t))
-           != NGX_OK)
-    {
+    if (ngx_http_ticket_overview_items_init(r, ov) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -359,13 +351,38 @@ ngx_http_ticket_overview_items(ngx_http_request_t *r,
         }
     }
 
-    /* the priority counts of every entry with a priority: one HMGET */
+    ngx_http_ticket_overview_items_end(r, ov, cmds);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_ticket_overview_items_init(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov)
+{
+    if (ngx_array_init(&ov->items, r->pool, 32,
+                       sizeof(ngx_http_ticket_ov_item_t))
+            != NGX_OK
+        || ngx_array_init(&ov->pri_fields, r->pool, 16, sizeof(tk_str_t))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* The priority counts of every entry with a priority: one HMGET. */
+void
+ngx_http_ticket_overview_items_end(ngx_http_request_t *r,
+    ngx_http_ticket_overview_t *ov, tk_cmds_t *cmds)
+{
     if (ov->pri_fields.nelts) {
         ov->pri_reply = cmds->n - ov->extra;
         ngx_http_ticket_overview_pri_hmget(r, ov, cmds);
     }
-
-    return NGX_OK;
 }
 
 
@@ -429,7 +446,7 @@ ngx_http_ticket_overview_pri_hmget(ngx_http_request_t *r,
  * One entry: resolved like a page would be (a scratch overview), its
  * count from the HMGET later, or its commands now.
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_ticket_overview_item(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
     ngx_str_t *name, const char *label, ngx_flag_t group, tk_cmds_t *cmds)
@@ -597,6 +614,22 @@ ngx_http_ticket_overview_items_counted(ngx_http_ticket_ctx_t *ctx,
     item = ov->items.elts;
 
     for (i = 0; i < ov->items.nelts; i++) {
+
+        if (item[i].summed) {
+            /* an entry as the user's sidebar plan keeps it */
+            n = 0;
+
+            for (k = 0; k < item[i].nidx; k++) {
+                if (ov->count_vals && ov->counts
+                    && item[i].idx[k] < ov->counts->nelem)
+                {
+                    n += ov->count_vals[item[i].idx[k]];
+                }
+            }
+
+            item[i].count = n;
+            continue;
+        }
 
         if (item[i].scratch) {
             /* the scratch overview reads the same HMGET */

@@ -354,4 +354,50 @@ subtest 'owner picker: the agents of the group the ticket moves to, in one save'
     is $tk->ticket_hash($t)->{group}, 'Zivilrecht', 'nothing changed';
 };
 
+# nginx keeps each user's sidebar entries (ngx_http_ticket_sidebar.c)
+# under a key of everything they depend on; the counts are read on every
+# page.  Each change below shows on the next page.
+subtest 'the sidebar follows its user: saved overviews, rights, language, counts' => sub {
+    my $entry = sub {
+        my ($res, $name) = @_;
+        my $e = $res->dom->at(qq{nav#overviews a[data-overview="$name"]});
+        return $e ? $e->text : undef;
+    };
+    my $fresh = sub { $r->incr(TK_KEY_INDEX_GEN); $c->get('/overview/all') };
+    my $page = $fresh->();
+    $page = $fresh->();                                 # kept now
+    ok !defined $entry->($page, 950), 'no overview 950 yet';
+    $r->hset(tk_key_user_overviews('olga'), 950, 'name=Erste&states=12345&owner=anyone');
+    like $entry->($fresh->(), 950) // '', qr/Erste/, 'a new saved overview: in the sidebar';
+    $r->hset(tk_key_user_overviews('olga'), 950, 'name=Zweite&states=12345&owner=anyone');
+    $page = $fresh->();
+    like $entry->($page, 950) // '', qr/Zweite/, 'renamed: the new name';
+    unlike $entry->($page, 950) // '', qr/Erste/, 'not the old one';
+    $r->hset(tk_key_user_overviews('olga'), 950, 'name=Zweite&states=12345&owner=anyone&groups=legal');
+    my $now = $tk->all_tickets;             # as the subtests before left them
+    my $legal = grep { $_->{group} eq 'legal' && $_->{state} <= 5 } values %$now;
+    is count_of($fresh->(), 950), $legal, 'its conditions changed: its count with them';
+    $r->hdel(tk_key_user_overviews('olga'), 950);
+    ok !defined $entry->($fresh->(), 950), 'deleted: gone';
+
+    ok !defined $entry->($page, 'group-Zivilrecht'), 'no Zivilrecht entry';
+    $tk->ctl('user', 'set', 'olga', '--groups', 'ALSO:full,Zivilrecht:read');
+    $page = $fresh->();
+    ok defined $entry->($page, 'group-Zivilrecht'), 'Zivilrecht granted: its entries';
+    my $ziv = grep { $_->{group} eq 'Zivilrecht' } values %$now;
+    is count_of($page, 'group-Zivilrecht'), $ziv, 'with its count';
+    $tk->ctl('user', 'set', 'olga', '--groups', 'ALSO:full');
+    ok !defined $entry->($fresh->(), 'group-Zivilrecht'), 'taken away: gone';
+
+    like $entry->($fresh->(), 'all') // '', qr/Alle Tickets/, 'German';
+    $tk->ctl('user', 'set', 'olga', '--lang', 'en');
+    like $entry->($fresh->(), 'all') // '', qr/All tickets/i, 'English after the switch';
+    $tk->ctl('user', 'set', 'olga', '--lang', 'de');
+    like $entry->($fresh->(), 'all') // '', qr/Alle Tickets/, 'German again';
+
+    my $before = count_of($fresh->(), 'group-ALSO');
+    my $n = $tk->add_ticket(group => 'ALSO', title => 'Akte neu');
+    is count_of($fresh->(), 'group-ALSO'), $before + 1, 'a new ticket: the count of its group';
+};
+
 done_testing;
