@@ -86,6 +86,8 @@ ngx_http_ticket_overview(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx)
     switch (ngx_http_ticket_overview_parse(r, ctx, ov)) {
     case NGX_OK:
         ov->query.done = ngx_http_ticket_overview_render;
+    ov->query.lazy_rows = 1;
+        ov->query.lazy_rows = 1;
 
         switch (ngx_http_ticket_overview_cache_lookup(r, ctx, ov)) {
         case NGX_OK:

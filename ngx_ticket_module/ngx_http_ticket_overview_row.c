@@ -24,6 +24,9 @@
 #include "tk_tpl.h"
 
 
+static ngx_http_ticket_row_t *ngx_http_ticket_overview_row_full(
+    ngx_http_request_t *r, ngx_http_ticket_row_t *src,
+    ngx_http_ticket_row_t *full);
 static ngx_int_t ngx_http_ticket_overview_row_key(ngx_http_request_t *r,
     ngx_str_t *prefix, ngx_http_ticket_row_t *src, ngx_str_t *key);
 static ngx_int_t ngx_http_ticket_overview_row_render(ngx_http_request_t *r,
@@ -40,14 +43,15 @@ ngx_http_ticket_overview_row(ngx_http_request_t *r,
     ngx_http_ticket_row_t *src, tk_str_t *html)
 {
     ngx_str_t                    key, body;
+    ngx_http_ticket_row_t        full;
     ngx_http_ticket_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ticket_module);
 
     /* a row read from the ticket hash (no packed row) is rendered */
     if (!lcf->row_cache || src->packed.len == 0) {
-        return ngx_http_ticket_overview_row_render(r, ctx, columns, src,
-                                                   html);
+        return ngx_http_ticket_overview_row_render(r, ctx, columns,
+                   ngx_http_ticket_overview_row_full(r, src, &full), html);
     }
 
     if (ngx_http_ticket_overview_row_key(r, prefix, src, &key) != NGX_OK)
@@ -66,7 +70,8 @@ ngx_http_ticket_overview_row(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_http_ticket_overview_row_render(r, ctx, columns, src, html)
+    if (ngx_http_ticket_overview_row_render(r, ctx, columns,
+            ngx_http_ticket_overview_row_full(r, src, &full), html)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -77,6 +82,36 @@ ngx_http_ticket_overview_row(ngx_http_request_t *r,
     ngx_http_ticket_cache_frag_put(r, &key, &body);
 
     return NGX_OK;
+}
+
+
+/*
+ * A row as the template needs it: a lazy one (only its number and packed
+ * row, query.lazy_rows) is unpacked into full.  A packed row that does
+ * not unpack (damaged in Redis; a reindex writes it again) shows as its
+ * number alone rather than failing the page.
+ */
+static ngx_http_ticket_row_t *
+ngx_http_ticket_overview_row_full(ngx_http_request_t *r,
+    ngx_http_ticket_row_t *src, ngx_http_ticket_row_t *full)
+{
+    if (!src->lazy) {
+        return src;
+    }
+
+    ngx_memzero(full, sizeof(ngx_http_ticket_row_t));
+
+    if (ngx_http_ticket_query_unpack(&src->packed, full) != NGX_OK
+        || full->number != src->number)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "ticket: the row of ticket %uL in %s does not unpack",
+                      src->number, TK_KEY_INDEX_ROWS);
+        ngx_memzero(full, sizeof(ngx_http_ticket_row_t));
+        full->number = src->number;
+    }
+
+    return full;
 }
 
 

@@ -246,6 +246,19 @@ ngx_http_ticket_query_read_rows(ngx_http_request_t *r,
         return q->done(r, ctx);
     }
 
+    if (q->page_packed && q->lazy_rows) {
+        /* the merge ordered the members by their rows, each checked to
+         * be its member's (number at the front): here already */
+        for (i = 0; i < n; i++) {
+            q->rows[i].number = q->numbers[i];
+            q->rows[i].packed = q->page_packed[i];
+            q->rows[i].lazy = 1;
+        }
+
+        q->nrows = n;
+        return q->done(r, ctx);
+    }
+
     if (q->page_packed) {
         /* the merge ordered the members by their rows: here already */
         for (i = 0; i < n; i++) {

@@ -79,6 +79,8 @@ typedef struct {
     uint64_t                   customer;        /* id, 0: none */
     ngx_str_t                  packed;          /* as in tk:{ix}:rows; "":
                                                    read from the hash */
+    unsigned                   lazy:1;          /* number and packed only:
+                                                   see query.lazy_rows */
 } ngx_http_ticket_row_t;
 
 /*
@@ -103,6 +105,12 @@ typedef struct {
     ngx_uint_t                 nrows;
 
     ngx_http_ticket_step_pt    done;            /* runs with the result */
+    ngx_flag_t                 lazy_rows;       /* rows the merge read stay
+                                                   packed: the consumer
+                                                   unpacks what it renders
+                                                   (overview pages: only
+                                                   rows not in the row
+                                                   cache) */
 
     /* internal: the merge (ngx_http_ticket_merge.c) hands the page's
      * ticket numbers up through this step (ngx_http_ticket_query.c) */
