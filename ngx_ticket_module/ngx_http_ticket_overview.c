@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_ticket_overview_group_parts(
     ngx_uint_t g);
 static ngx_int_t ngx_http_ticket_overview_counted(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
+static ngx_uint_t ngx_http_ticket_overview_fields(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov, uint16_t *idx, ngx_uint_t *nidx);
 static ngx_int_t ngx_http_ticket_overview_list(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx);
 
@@ -508,33 +510,13 @@ ngx_int_t
 ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov)
 {
-    ngx_int_t   state;
-    ngx_uint_t  g, n;
+    ngx_uint_t  n;
 
     if (!ngx_http_ticket_overview_summable(ov)) {
         return -1;
     }
 
-    if (ov->nothing) {
-        return 0;
-    }
-
-    n = 0;
-
-    for (g = 0; g < ctx->groups.nelts; g++) {
-        if (!ngx_http_ticket_overview_has_group(ctx, ov, g)) {
-            continue;
-        }
-
-        for (state = TK_STATE_MIN; state <= TK_STATE_MAX; state++) {
-            if (ov->states & (1 << state)) {
-                n += ngx_http_ticket_overview_count(ctx, ov, g, state,
-                                                    ov->owner_kind);
-            }
-        }
-    }
-
-    return (ngx_int_t) n;
+    return (ngx_int_t) ngx_http_ticket_overview_fields(ctx, ov, NULL, &n);
 }
 
 
@@ -558,10 +540,28 @@ ngx_uint_t
 ngx_http_ticket_overview_sum_fields(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov, uint16_t *idx)
 {
-    ngx_int_t   state, i;
-    ngx_uint_t  g, n;
+    ngx_uint_t  n;
 
-    n = 0;
+    (void) ngx_http_ticket_overview_fields(ctx, ov, idx, &n);
+
+    return n;
+}
+
+
+/*
+ * The one walk over ov's groups and states both of the above make: the
+ * fields' indexes into idx when given, their number into *nidx; returns
+ * their sum (0 while the counts are not read).
+ */
+static ngx_uint_t
+ngx_http_ticket_overview_fields(ngx_http_ticket_ctx_t *ctx,
+    ngx_http_ticket_overview_t *ov, uint16_t *idx, ngx_uint_t *nidx)
+{
+    ngx_int_t   state, i;
+    ngx_uint_t  g, sum;
+
+    *nidx = 0;
+    sum = 0;
 
     if (ov->nothing) {
         return 0;
@@ -575,13 +575,21 @@ ngx_http_ticket_overview_sum_fields(ngx_http_ticket_ctx_t *ctx,
         for (state = TK_STATE_MIN; state <= TK_STATE_MAX; state++) {
             i = ngx_http_ticket_overview_count_at(g, state, ov->owner_kind);
 
-            if ((ov->states & (1 << state)) && i >= 0) {
-                idx[n++] = (uint16_t) i;
+            if (!(ov->states & (1 << state)) || i < 0) {
+                continue;
             }
+
+            if (idx) {
+                idx[*nidx] = (uint16_t) i;
+            }
+
+            (*nidx)++;
+            sum += ngx_http_ticket_overview_count(ctx, ov, g, state,
+                                                  ov->owner_kind);
         }
     }
 
-    return n;
+    return sum;
 }
 
 

@@ -94,9 +94,9 @@ typedef struct {
     unsigned                   personal:1;
     unsigned                   current:1;
     unsigned                   pri:1;           /* from tk:{ix}:counts:pri */
-    unsigned                   summed:1;        /* the sum of idx */
     ngx_http_ticket_overview_t *scratch;        /* counted from the HMGET */
-    uint16_t                  *idx;             /* ... or of these fields */
+    uint16_t                  *idx;             /* ... or the sum of these
+                                                   fields (kept entries) */
     ngx_uint_t                 nidx;
 } ngx_http_ticket_ov_item_t;
 

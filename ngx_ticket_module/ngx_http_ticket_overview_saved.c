@@ -615,7 +615,7 @@ ngx_http_ticket_overview_items_counted(ngx_http_ticket_ctx_t *ctx,
 
     for (i = 0; i < ov->items.nelts; i++) {
 
-        if (item[i].summed) {
+        if (item[i].idx) {
             /* an entry as the user's sidebar plan keeps it */
             n = 0;
 

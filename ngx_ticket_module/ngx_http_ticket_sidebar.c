@@ -103,20 +103,15 @@ ngx_http_ticket_sidebar_key(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     ngx_uint_t                      i, lang;
     ngx_http_ticket_reply_t        *aa;
     ngx_http_ticket_saved_t        *sv;
-    ngx_http_ticket_group_right_t  *gr;
 
-    gr = ctx->groups.elts;
     sv = ov->saved.elts;
     aa = (ov->all_agents && ov->all_agents->type == REDIS_REPLY_ARRAY)
          ? ov->all_agents : NULL;
     lang = ngx_http_ticket_lang(ctx);
 
-    len = sizeof("ovp1|") + 3 * NGX_INT_T_LEN + ctx->user.login.len
-          + ctx->user.role.len;
-
-    for (i = 0; i < ctx->groups.nelts; i++) {
-        len += 2 * NGX_INT_T_LEN + gr[i].name.len;
-    }
+    /* "ovp1|" lang "|" login role groups "|" all-agents "|" saved */
+    len = sizeof("ovp1|||::||") + 3 * NGX_INT_T_LEN + ctx->user.login.len
+          + ctx->user.role.len + ngx_http_ticket_cache_groups_len(ctx);
 
     for (i = 0; aa && i < aa->nelem; i++) {
         len += NGX_INT_T_LEN + aa->element[i].str.len;
@@ -136,11 +131,8 @@ ngx_http_ticket_sidebar_key(ngx_http_request_t *r, ngx_http_ticket_ctx_t *ctx,
     p = ngx_http_ticket_sidebar_str(p, &ctx->user.login);
     p = ngx_http_ticket_sidebar_str(p, &ctx->user.role);
 
-    for (i = 0; i < ctx->groups.nelts; i++) {
-        p = ngx_http_ticket_sidebar_str(p, &gr[i].name);
-        p = ngx_sprintf(p, "%i|", gr[i].right);
-    }
-
+    /* as the page cache's keys have them */
+    p = ngx_http_ticket_cache_groups(p, ctx);
     *p++ = '|';
 
     for (i = 0; aa && i < aa->nelem; i++) {
@@ -275,7 +267,6 @@ ngx_http_ticket_sidebar_take(ngx_http_request_t *r,
                                         e.name.len) == 0);
 
         if (e.kind == NGX_HTTP_TICKET_SB_SUM) {
-            item->summed = 1;
             item->nidx = e.nidx;
             item->idx = ngx_palloc(r->pool, e.nidx * sizeof(uint16_t) + 1);
             if (item->idx == NULL) {
