@@ -22,7 +22,10 @@
 
 
 static ngx_int_t ngx_http_ticket_overview_parse_counts(ngx_http_request_t *r,
-    ngx_http_ticket_overview_t *ov);
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_http_ticket_reply_t *mget);
+static ngx_uint_t ngx_http_ticket_countv_get(ngx_http_ticket_reply_t *rep,
+    ngx_uint_t slot);
 static ngx_int_t ngx_http_ticket_overview_parts(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_group_parts(
@@ -78,11 +81,10 @@ ngx_int_t
 ngx_http_ticket_overview_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_int_t                     state;
-    ngx_uint_t                    g, s, i, nfields;
+    ngx_uint_t                    g, i, nkeys;
     tk_str_t                     *argv;
     tk_cmds_t                    *cmds;
-    ngx_str_t                     me, none, any, autogen, *owner;
+    ngx_str_t                     any;
     ngx_http_ticket_overview_t   *ov;
     ngx_http_ticket_group_right_t *gr;
 
@@ -94,55 +96,32 @@ ngx_http_ticket_overview_read(ngx_http_request_t *r,
     }
 
     /*
-     * One HMGET for the whole sidebar: per visible group the counts of
-     * every state with any owner, unassigned, mine and automatic.  The
-     * current overview's partitions are among them.
+     * One MGET for the whole sidebar: per visible group its counts
+     * vector (every state with any owner, unassigned and automatic) and
+     * mine (tk:{ix}:cv:*, SCHEMA.md), two short strings instead of 21
+     * hash fields.  The current overview's partitions are among them.
      */
-    nfields = ctx->groups.nelts * NGX_HTTP_TICKET_CF_PER_GROUP;
+    nkeys = ctx->groups.nelts * 2;
 
-    if (nfields) {
-        argv = ngx_palloc(r->pool, (2 + nfields) * sizeof(tk_str_t));
+    if (nkeys) {
+        argv = ngx_palloc(r->pool, (1 + nkeys) * sizeof(tk_str_t));
         if (argv == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        tk_str_set(&argv[0], "HMGET");
-        tk_str_set(&argv[1], TK_KEY_INDEX_COUNTS);
+        tk_str_set(&argv[0], "MGET");
 
         ngx_str_set(&any, TK_OWNER_ANY);
-        ngx_str_set(&none, TK_OWNER_NONE);
-        ngx_str_set(&autogen, TK_OWNER_AUTO);
-        me = ctx->user.login;
-
         gr = ctx->groups.elts;
-        i = 2;
 
-        for (g = 0; g < ctx->groups.nelts; g++) {
-            for (s = 0; s < NGX_HTTP_TICKET_CF_PER_GROUP; s++) {
-
-                if (s < NGX_HTTP_TICKET_CF_NONE) {
-                    owner = &any;
-                    state = TK_STATE_MIN + s;
-
-                } else if (s < NGX_HTTP_TICKET_CF_ME) {
-                    owner = &none;
-                    state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_NONE;
-
-                } else if (s < NGX_HTTP_TICKET_CF_AUTO) {
-                    owner = &me;
-                    state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_ME;
-
-                } else {
-                    owner = &autogen;
-                    state = TK_STATE_MIN + s - NGX_HTTP_TICKET_CF_AUTO;
-                }
-
-                if (ngx_http_ticket_count_field(r, &gr[g].name, state, owner,
-                                                &argv[i++])
-                    != NGX_OK)
-                {
-                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
-                }
+        for (g = 0, i = 1; g < ctx->groups.nelts; g++) {
+            if (ngx_http_ticket_countv_key(r, &gr[g].name, &any, &argv[i++])
+                != NGX_OK
+                || ngx_http_ticket_countv_key(r, &gr[g].name,
+                                              &ctx->user.login, &argv[i++])
+                   != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
         }
 
@@ -161,7 +140,8 @@ ngx_http_ticket_overview_read(ngx_http_request_t *r,
     }
 
     if (cmds->n == 0) {
-        ov->counts = NULL;
+        ov->count_vals = NULL;
+        ov->count_n = 0;
         ctx->nreplies = 0;
         return ngx_http_ticket_overview_counted(r, ctx);
     }
@@ -186,22 +166,22 @@ ngx_http_ticket_overview_counted(ngx_http_request_t *r,
     if (ov->counts_sent) {
         if (ctx->nreplies < 1
             || ctx->replies[0].type != REDIS_REPLY_ARRAY
-            || ctx->replies[0].nelem
-               != ctx->groups.nelts * NGX_HTTP_TICKET_CF_PER_GROUP)
+            || ctx->replies[0].nelem != ctx->groups.nelts * 2)
         {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "ticket: unexpected reply to HMGET %s",
-                          TK_KEY_INDEX_COUNTS);
+                          "ticket: unexpected reply to MGET "
+                          TK_PFX_INDEX_COUNTV "*");
             return ngx_http_ticket_error(r, ctx,
                                          NGX_HTTP_INTERNAL_SERVER_ERROR,
                                          "The ticket counts could not be "
                                          "read.");
         }
 
-        ov->counts = &ctx->replies[0];
-
         /* parsed once: the sidebar and the merge ask for each many times */
-        if (ngx_http_ticket_overview_parse_counts(r, ov) != NGX_OK) {
+        if (ngx_http_ticket_overview_parse_counts(r, ctx, ov,
+                                                  &ctx->replies[0])
+            != NGX_OK)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
@@ -703,29 +683,77 @@ ngx_http_ticket_overview_query(ngx_http_request_t *r,
 
 
 /* One count of the sidebar reply: visible group g, state, owner kind. */
-/* The HMGET's replies as numbers (nil, "" or garbage: 0). */
+/*
+ * The MGET's vectors as the sidebar's counts, CF_PER_GROUP per visible
+ * group in the order ngx_http_ticket_overview_count_at() names them.  A
+ * missing key or a short string is 0 (no ticket ever there), a counter
+ * below 0 too.
+ */
 static ngx_int_t
 ngx_http_ticket_overview_parse_counts(ngx_http_request_t *r,
-    ngx_http_ticket_overview_t *ov)
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_http_ticket_reply_t *mget)
 {
-    long long                 n;
-    ngx_uint_t                k;
-    ngx_http_ticket_reply_t  *rep;
+    ngx_uint_t   g, k, kind, state, *v;
 
+    ov->count_n = ctx->groups.nelts * NGX_HTTP_TICKET_CF_PER_GROUP;
     ov->count_vals = ngx_palloc(r->pool,
-                                (ov->counts->nelem + 1) * sizeof(ngx_uint_t));
+                                (ov->count_n + 1) * sizeof(ngx_uint_t));
     if (ov->count_vals == NULL) {
         return NGX_ERROR;
     }
 
-    for (k = 0; k < ov->counts->nelem; k++) {
-        rep = &ov->counts->element[k];
-        n = (rep->type == REDIS_REPLY_STRING)
-            ? tk_str_atoll(ngx_ticket_str(&rep->str)) : 0;
-        ov->count_vals[k] = n > 0 ? (ngx_uint_t) n : 0;
+    for (g = 0; g < ctx->groups.nelts; g++) {
+        v = &ov->count_vals[g * NGX_HTTP_TICKET_CF_PER_GROUP];
+
+        for (k = 0; k < NGX_HTTP_TICKET_CF_PER_GROUP; k++) {
+
+            if (k < NGX_HTTP_TICKET_CF_NONE) {
+                kind = TK_COUNTV_ANY;
+                state = TK_STATE_MIN + k;
+
+            } else if (k < NGX_HTTP_TICKET_CF_ME) {
+                kind = TK_COUNTV_NONE;
+                state = TK_STATE_MIN + k - NGX_HTTP_TICKET_CF_NONE;
+
+            } else if (k < NGX_HTTP_TICKET_CF_AUTO) {
+                /* mine: the second key of the group, slot = state */
+                state = TK_STATE_MIN + k - NGX_HTTP_TICKET_CF_ME;
+                v[k] = ngx_http_ticket_countv_get(&mget->element[2 * g + 1],
+                                                  state);
+                continue;
+
+            } else {
+                kind = TK_COUNTV_AUTO;
+                state = TK_STATE_MIN + k - NGX_HTTP_TICKET_CF_AUTO;
+            }
+
+            v[k] = ngx_http_ticket_countv_get(&mget->element[2 * g],
+                                              kind * TK_COUNTV_SLOTS + state);
+        }
     }
 
     return NGX_OK;
+}
+
+
+/* Counter slot of a vector (tk:{ix}:cv:*): big-endian i32, as BITFIELD
+ * keeps it. */
+static ngx_uint_t
+ngx_http_ticket_countv_get(ngx_http_ticket_reply_t *rep, ngx_uint_t slot)
+{
+    int32_t   n;
+    u_char   *p;
+
+    if (rep->type != REDIS_REPLY_STRING || rep->str.len < (slot + 1) * 4) {
+        return 0;
+    }
+
+    p = rep->str.data + slot * 4;
+    n = (int32_t) (((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
+                   | ((uint32_t) p[2] << 8) | (uint32_t) p[3]);
+
+    return n > 0 ? (ngx_uint_t) n : 0;
 }
 
 
@@ -738,8 +766,7 @@ ngx_http_ticket_overview_count(ngx_http_ticket_ctx_t *ctx,
 
     i = ngx_http_ticket_overview_count_at(g, state, owner_kind);
 
-    if (i < 0 || ov->counts == NULL || ov->count_vals == NULL
-        || (size_t) i >= ov->counts->nelem)
+    if (i < 0 || ov->count_vals == NULL || (ngx_uint_t) i >= ov->count_n)
     {
         return 0;
     }

@@ -148,7 +148,7 @@ struct ngx_http_ticket_overview_s {
     ngx_http_ticket_step_pt    cond_next;
     void                      *probe;           /* created -> numbers */
     unsigned                   nothing:1;       /* filters exclude all */
-    unsigned                   counts_sent:1;   /* the HMGET is reply 0 */
+    unsigned                   counts_sent:1;   /* the MGET is reply 0 */
 
     /* saved overviews (loaded first), the shared groups (all agents) */
     ngx_array_t                saved;           /* ngx_http_ticket_saved_t */
@@ -161,8 +161,8 @@ struct ngx_http_ticket_overview_s {
     ngx_array_t                pri_fields;      /* tk_str_t, of the HMGET */
     ngx_uint_t                 pri_reply;       /* its reply, from extra */
 
-    ngx_http_ticket_reply_t   *counts;          /* HMGET tk:{ix}:counts */
-    ngx_uint_t                *count_vals;      /* counts, parsed */
+    ngx_uint_t                *count_vals;      /* tk:{ix}:cv:*, parsed */
+    ngx_uint_t                 count_n;         /* values in count_vals */
 
     /* the page cache: key and version when this page may be cached */
     ngx_http_ticket_cache_item_t  cache;

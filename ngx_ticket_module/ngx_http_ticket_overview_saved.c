@@ -620,8 +620,7 @@ ngx_http_ticket_overview_items_counted(ngx_http_ticket_ctx_t *ctx,
             n = 0;
 
             for (k = 0; k < item[i].nidx; k++) {
-                if (ov->count_vals && ov->counts
-                    && item[i].idx[k] < ov->counts->nelem)
+                if (ov->count_vals && item[i].idx[k] < ov->count_n)
                 {
                     n += ov->count_vals[item[i].idx[k]];
                 }
@@ -633,7 +632,7 @@ ngx_http_ticket_overview_items_counted(ngx_http_ticket_ctx_t *ctx,
 
         if (item[i].scratch) {
             /* the scratch overview reads the same HMGET */
-            item[i].scratch->counts = ov->counts;
+            item[i].scratch->count_n = ov->count_n;
             item[i].scratch->count_vals = ov->count_vals;
             item[i].count = ngx_http_ticket_overview_sum(ctx,
                                                          item[i].scratch);

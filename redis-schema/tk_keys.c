@@ -308,6 +308,49 @@ tk_key_index(char *buf, size_t size, const tk_str_t *group, int state,
 }
 
 
+size_t
+tk_key_countv(char *buf, size_t size, const tk_str_t *group, int state,
+    const tk_str_t *owner, unsigned *slot)
+{
+    int          kind;
+    tk_keybuf_t  kb;
+
+    if (state < TK_STATE_MIN || state > TK_STATE_MAX) {
+        if (size) {
+            buf[0] = '\0';
+        }
+        return 0;
+    }
+
+    kind = -1;
+
+    if (owner == NULL || owner->len == 0) {
+        kind = TK_COUNTV_NONE;
+
+    } else if (owner->len == 1) {
+        kind = owner->data[0] == '*' ? TK_COUNTV_ANY
+             : owner->data[0] == '-' ? TK_COUNTV_NONE
+             : owner->data[0] == '!' ? TK_COUNTV_AUTO : -1;
+    }
+
+    tk_kb_init(&kb, buf, size);
+    tk_kb_cstr(&kb, TK_PFX_INDEX_COUNTV);
+    tk_kb_bytes(&kb, group->data, group->len);
+
+    if (kind < 0) {
+        /* a person's vector: logins have no ':' (tk_valid_login) */
+        tk_kb_cstr(&kb, ":");
+        tk_kb_bytes(&kb, owner->data, owner->len);
+        *slot = (unsigned) state;
+
+    } else {
+        *slot = (unsigned) (kind * TK_COUNTV_SLOTS + state);
+    }
+
+    return tk_kb_done(&kb, buf, size);
+}
+
+
 /* digits of a number in a key: the end of them, or NULL if none */
 static const char *
 tk_key_digits(const char *p, const char *end, uint64_t *v)

@@ -24,7 +24,7 @@
 #include "tk_str.h"
 
 /* Bumped on every incompatible change; checked by every program at start. */
-#define TK_SCHEMA_VERSION 3
+#define TK_SCHEMA_VERSION 4
 
 /* ---- global keys -------------------------------------------------------- */
 
@@ -411,6 +411,20 @@ typedef enum {
  * by tk_ticket_index_add/del (HINCRBY) so the sidebar counts of every
  * overview are one HMGET.  "ticketctl reindex" rebuilds it. */
 #define TK_KEY_INDEX_COUNTS  "tk:{ix}:counts"
+/* strings: the same partition sizes as tk:{ix}:counts, packed for the
+ * sidebar (one MGET of two keys per group instead of an HMGET of 21
+ * fields per group).  Signed 32-bit big-endian counters, BITFIELD i32
+ * #SLOT: tk:{ix}:cv:GROUP holds the owners "*", "-" and "!" at
+ * SLOT = kind * TK_COUNTV_SLOTS + state (kind TK_COUNTV_ANY, _NONE,
+ * _AUTO), tk:{ix}:cv:GROUP:LOGIN a person's at SLOT = state.  Kept with
+ * the hash in the same MULTI (BITFIELD ... INCRBY), rebuilt with it by
+ * "ticketctl reindex"; see tk_key_countv(). */
+#define TK_PFX_INDEX_COUNTV  "tk:{ix}:cv:"             /* + GROUP[:LOGIN] */
+#define TK_PATTERN_INDEX_COUNTV TK_PFX_INDEX_COUNTV "*"
+#define TK_COUNTV_SLOTS      8      /* per owner kind: states 1..6 + spare */
+#define TK_COUNTV_ANY        0
+#define TK_COUNTV_NONE       1
+#define TK_COUNTV_AUTO       2
 /* counter: INCR'd in the same MULTI as every change of the overview
  * index and of anything an overview shows (tk_index_touch()), so a
  * rendered overview cached under generation G is current while the
@@ -675,6 +689,11 @@ size_t tk_key_token(char *buf, size_t size, const tk_str_t *token);
 size_t tk_key_msgid(char *buf, size_t size, const tk_str_t *message_id);
 size_t tk_key_index(char *buf, size_t size, const tk_str_t *group,
     int state, const tk_str_t *owner, int sort);
+/* the counter vector of partition (group, state, owner) and the
+ * counter's slot in it (see TK_PFX_INDEX_COUNTV); owner NULL or "" is
+ * "-" */
+size_t tk_key_countv(char *buf, size_t size, const tk_str_t *group,
+    int state, const tk_str_t *owner, unsigned *slot);
 
 /*
  * What a key found by SCAN is: TK_KEY_IS_TICKET for tk:{t:N} (*number

@@ -245,6 +245,7 @@ tk_ticket_index_partition(tk_cmds_t *c, const tk_ticket_t *t,
     char             key[TK_KEY_MAX], member[128];
     size_t           mlen;
     int              sort, is_any;
+    unsigned         slot;
     tk_str_t         tmp;
     const tk_str_t  *text;
 
@@ -279,6 +280,18 @@ tk_ticket_index_partition(tk_cmds_t *c, const tk_ticket_t *t,
     if (counts & TK_TICKET_COUNTS) {
         tk_cmds_add(c, "HINCRBY " TK_KEY_INDEX_COUNTS " %S:%d:%S %d",
             &t->group, t->state, owner, add ? 1 : -1);
+
+        /* the same count in the sidebar's packed vector */
+        if (tk_key_countv(key, sizeof(key), &t->group, t->state, owner,
+                          &slot)
+            == 0)
+        {
+            c->failed = 1;
+            return;
+        }
+
+        tk_cmds_add(c, "BITFIELD %s INCRBY i32 #%u %d", key, slot,
+                    add ? 1 : -1);
     }
 
     /* per priority too: the sidebar counts of overviews with a priority */

@@ -167,23 +167,23 @@ ctl_exit(69, qr/ticketctl init/, 'not initialised yet', 'user', 'list');
 
 $r->flushall;
 my $out = ctl_ok('init on an empty Redis', 'init');
-like $out, qr/schema version 3 set/, 'init sets the schema version';
+like $out, qr/schema version 4 set/, 'init sets the schema version';
 like $out, qr/tk:ft:articles created/, 'init creates the full-text index';
-is $r->get(TK_KEY_SCHEMA), '3', 'tk:schema = 3';
+is $r->get(TK_KEY_SCHEMA), '4', 'tk:schema = 4';
 my %info = ft('FT.INFO', TK_KEY_FT_ARTICLES);
 is $info{index_name}, TK_KEY_FT_ARTICLES, 'RediSearch index exists';
 $out = ctl_ok('init again', 'init');
-like $out, qr/schema version 3 ok.*tk:ft:articles ok/s, 'init is idempotent';
+like $out, qr/schema version 4 ok.*tk:ft:articles ok/s, 'init is idempotent';
 
 $r->set(TK_KEY_SCHEMA, '99');
 ctl_exit(65, qr/schema version "99"/, 'init refuses another schema', 'init');
-ctl_exit(69, qr/needs schema 3/, 'other commands refuse it too', 'group', 'list');
-$r->set(TK_KEY_SCHEMA, '3');
+ctl_exit(69, qr/needs schema 4/, 'other commands refuse it too', 'group', 'list');
+$r->set(TK_KEY_SCHEMA, '4');
 
 # ---- migration: schema 1 kept the history as lists of JSON strings ----------
 
 $r->set(TK_KEY_SCHEMA, '1');
-ctl_exit(69, qr/needs schema 3 \(an older one: stop nginx and mailbridge, then "ticketctl init"/,
+ctl_exit(69, qr/needs schema 4 \(an older one: stop nginx and mailbridge, then "ticketctl init"/,
     'schema 1: commands refuse it and say what to do', 'group', 'list');
 $r->rpush(tk_key_history(9001),
     '{"time":1795236093,"by":"system","field":"created","from":null,"to":null}',
@@ -193,8 +193,8 @@ $r->rpush(tk_key_history(9002), '{"time":1795236300,"by":"system","field":"creat
 $r->xadd(tk_key_history(9003), '*', time => 1, by => 'x', field => 'created');
 $out = ctl_ok('init migrates schema 1', 'init');
 like $out, qr/history of 2 tickets converted to streams \(4 entries\)/, 'says what it converted';
-like $out, qr/schema version 1 -> 3/, 'and the new version';
-is $r->get(TK_KEY_SCHEMA), '3', 'tk:schema = 3';
+like $out, qr/schema version 1 -> 4/, 'and the new version';
+is $r->get(TK_KEY_SCHEMA), '4', 'tk:schema = 4';
 is $r->type(tk_key_history(9001)), 'stream', 'the list is a stream now';
 my @m = map { $_->[1] } $r->xrange(tk_key_history(9001), '-', '+');
 is_deeply \@m, [
@@ -205,7 +205,7 @@ is_deeply \@m, [
 ], 'every entry, in order, decoded (null: no field; "" stays "")';
 is $r->xlen(tk_key_history(9002)), 1, 'the other ticket too';
 is $r->xlen(tk_key_history(9003)), 1, 'a stream already: left alone';
-like ctl_ok('init after the migration', 'init'), qr/schema version 3 ok/, 'then init is as always';
+like ctl_ok('init after the migration', 'init'), qr/schema version 4 ok/, 'then init is as always';
 
 # ---- migration 2 -> 3: the overview index gains class partitions, rows,
 # per-priority counts; init rebuilds it
@@ -216,10 +216,22 @@ like ctl_ok('init after the migration', 'init'), qr/schema version 3 ok/, 'then 
     $r->del(TK_KEY_INDEX_ROWS, TK_KEY_INDEX_COUNTS_PRI, tk_key_index_class('Umbau', 'all', '*', 'upd'));
     $r->set(TK_KEY_SCHEMA, '2');
     my $o = ctl_ok('init migrates schema 2', 'init');
-    like $o, qr/schema version 2 -> 3/, 'says so';
+    like $o, qr/schema version 2 -> 4/, 'says so';
     ok defined $r->hget(TK_KEY_INDEX_ROWS, $n), 'the list row is back';
     ok defined $r->zscore(tk_key_index_class('Umbau', 'all', '*', 'upd'), $n), 'and the class partition';
-    is $r->get(TK_KEY_SCHEMA), '3', 'tk:schema = 3';
+    is $r->get(TK_KEY_SCHEMA), '4', 'tk:schema = 4';
+    # 3 -> 4: the counts' packed vectors (tk:{ix}:cv:*) come back
+    my $cv = TK_PFX_INDEX_COUNTV . 'Umbau';
+    my $want = $r->get($cv);
+    ok defined $want && length $want, 'the group has a counts vector';
+    is unpack('l>', substr($want // '', 4 * (TK_COUNTV_ANY * TK_COUNTV_SLOTS + 1), 4)), 1,
+        '  one new ticket, any owner';
+    is unpack('l>', substr($want // '', 4 * (TK_COUNTV_NONE * TK_COUNTV_SLOTS + 1), 4)), 1,
+        '  one new ticket, nobody\'s';
+    $r->del($cv);
+    $r->set(TK_KEY_SCHEMA, '3');
+    like ctl_ok('init migrates schema 3', 'init'), qr/schema version 3 -> 4/, 'says so';
+    is $r->get($cv), $want, 'the vector is rebuilt as it was';
     # leave no ticket behind for the counts further down
     $r->flushall;
     ctl_ok('init again', 'init');
@@ -232,7 +244,7 @@ ctl_exit(65, qr/entry 1 of tk:\{t:9004\}:history is not a history entry of schem
 is $r->type(tk_key_history(9004)), 'list', '  nothing of that ticket converted';
 is $r->get(TK_KEY_SCHEMA), '1', '  and the schema stays 1';
 $r->del(map { tk_key_history($_) } 9001 .. 9004);
-$r->set(TK_KEY_SCHEMA, '3');
+$r->set(TK_KEY_SCHEMA, '4');
 
 # ---- groups ---------------------------------------------------------------
 

@@ -112,8 +112,8 @@ tc_init_schema(tc_ctx_t *ctx, int verbose)
     }
 
     /* an older schema this ticketctl knows how to bring up to date */
-    if (reply->type == REDIS_REPLY_STRING
-        && (strcmp(reply->str, "1") == 0 || strcmp(reply->str, "2") == 0))
+    if (reply->type == REDIS_REPLY_STRING && reply->str[0] >= '1'
+        && reply->str[0] < '0' + TK_SCHEMA_VERSION && reply->str[1] == '\0')
     {
         long  from = strtol(reply->str, NULL, 10);
 

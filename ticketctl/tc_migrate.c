@@ -58,7 +58,7 @@ tc_migrate(tc_ctx_t *ctx, long from, int verbose)
     int          rc;
     redisReply  *reply;
 
-    if (from < 1 || from >= TK_SCHEMA_VERSION || TK_SCHEMA_VERSION != 3) {
+    if (from < 1 || from >= TK_SCHEMA_VERSION || TK_SCHEMA_VERSION != 4) {
         return EX_DATAERR;
     }
 
@@ -71,7 +71,8 @@ tc_migrate(tc_ctx_t *ctx, long from, int verbose)
     }
 
     /* 2 -> 3: the overview index gained class partitions, list rows and
-     * per-priority counts (SCHEMA.md): rebuilt from the ticket hashes */
+     * per-priority counts; 3 -> 4: the counts' packed vectors
+     * (tk:{ix}:cv:*, SCHEMA.md): rebuilt from the ticket hashes */
     rc = tc_reindex_index(ctx, verbose);
     if (rc != EX_OK) {
         return rc;

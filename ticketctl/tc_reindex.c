@@ -261,15 +261,16 @@ tc_reindex_clear(tc_ctx_t *ctx, unsigned long *deleted)
     size_t       i;
 
     /*
-     * Derived from the ticket hashes: the overview sets, their counts,
-     * the list rows and
+     * Derived from the ticket hashes: the overview sets, their counts
+     * (hash and packed vectors), the list rows and
      * the list of schema 1's first mailbridge, which the owner partition
      * "!" replaced.  Not the other keys under {ix}: the outbox holds mail
      * still to be sent, and the generation counter must only ever grow
      * (nginx keeps pages cached under the values it has seen).
      */
     static const char  *patterns[] = {
-        TK_PATTERN_INDEX, TK_PATTERN_TAG_SETS, TK_PATTERN_CUST_TICKETS, NULL
+        TK_PATTERN_INDEX, TK_PATTERN_INDEX_COUNTV, TK_PATTERN_TAG_SETS,
+        TK_PATTERN_CUST_TICKETS, NULL
     };
     const char         **pat;
 

@@ -282,6 +282,38 @@ key_index_names_partition_and_sort(void **unused)
 }
 
 
+/* the sidebar's counts vectors: "*", "-", "!" share the group's string,
+ * a person has one per group; the slot is what BITFIELD #N names */
+static void
+key_countv_names_vector_and_slot(void **unused)
+{
+    char      buf[TK_KEY_MAX];
+    unsigned  slot;
+    tk_str_t  group = S("legal"), owner = S("ju"), none = S(""), dash = S("-");
+    tk_str_t  any = S("*"), autogen = S("!");
+
+    tk_key_countv(buf, sizeof(buf), &group, 2, &any, &slot);
+    assert_string_equal(buf, "tk:{ix}:cv:legal");
+    assert_int_equal(slot, 2);
+    tk_key_countv(buf, sizeof(buf), &group, 5, &none, &slot);
+    assert_string_equal(buf, "tk:{ix}:cv:legal");
+    assert_int_equal(slot, TK_COUNTV_SLOTS + 5);
+    tk_key_countv(buf, sizeof(buf), &group, 5, &dash, &slot);
+    assert_int_equal(slot, TK_COUNTV_SLOTS + 5);
+    tk_key_countv(buf, sizeof(buf), &group, 1, &autogen, &slot);
+    assert_string_equal(buf, "tk:{ix}:cv:legal");
+    assert_int_equal(slot, 2 * TK_COUNTV_SLOTS + 1);
+    tk_key_countv(buf, sizeof(buf), &group, 6, &owner, &slot);
+    assert_string_equal(buf, "tk:{ix}:cv:legal:ju");
+    assert_int_equal(slot, 6);
+    assert_int_equal(tk_key_countv(buf, sizeof(buf), &group, 0, &any, &slot),
+                     0);
+    assert_int_equal(tk_key_countv(buf, sizeof(buf), &group, 7, &any, &slot),
+                     0);
+    assert_int_equal(tk_key_countv(buf, 12, &group, 1, &any, &slot), 0);
+}
+
+
 static void
 flags_match_whole_entries(void **unused)
 {
@@ -487,6 +519,7 @@ main(void)
         cmocka_unit_test(kinds_rights_and_sorts_round_trip),
         cmocka_unit_test(key_builders_use_hash_tags),
         cmocka_unit_test(key_index_names_partition_and_sort),
+        cmocka_unit_test(key_countv_names_vector_and_slot),
         cmocka_unit_test(key_formats_agree_with_builders),
         cmocka_unit_test(key_parse_tells_tickets_and_articles),
         cmocka_unit_test(key_builders_report_overflow),

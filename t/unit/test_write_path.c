@@ -74,6 +74,9 @@ ticket_index_add_covers_both_partitions(void **state)
     assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:- 1");
     assert_has_line(f, "INCR tk:{ix}:gen");
     assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:* 1");
+    /* and their packed copies: "-" at 8 + state, "*" at state */
+    assert_has_line(f, "BITFIELD tk:{ix}:cv:legal INCRBY i32 #9 1");
+    assert_has_line(f, "BITFIELD tk:{ix}:cv:legal INCRBY i32 #1 1");
     /* the customer page's list (issue 13): score = created */
     assert_has_line(f, "ZADD tk:{ix}:cust:tickets:3 1700000000 7");
     /* the class partitions: numeric sorts only, no counts */
@@ -91,9 +94,9 @@ ticket_index_add_covers_both_partitions(void **state)
                     "1700000000||3");
     assert_has_line(f, "HINCRBY tk:{ix}:counts:pri legal:1:-:2 1");
     assert_has_line(f, "HINCRBY tk:{ix}:counts:pri legal:1:*:2 1");
-    /* 5 sorts + 6 sorts + 2 counts + 2 priority counts + 3 x 3 class
-     * sorts + 1 row + the customer's list */
-    assert_int_equal(f->cmds.n, 27);
+    /* 5 sorts + 6 sorts + 2 counts + their 2 vectors + 2 priority
+     * counts + 3 x 3 class sorts + 1 row + the customer's list */
+    assert_int_equal(f->cmds.n, 29);
 }
 
 
@@ -115,6 +118,8 @@ ticket_index_del_mirrors_add(void **state)
                     "ju|00000000000000000007");
     assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:ju -1");
     assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:* -1");
+    assert_has_line(f, "BITFIELD tk:{ix}:cv:legal:ju INCRBY i32 #1 -1");
+    assert_has_line(f, "BITFIELD tk:{ix}:cv:legal INCRBY i32 #1 -1");
     assert_int_equal(count_prefix(f, "ZADD"), 0);
 }
 
@@ -148,6 +153,9 @@ ticket_update_moves_index_and_records_history(void **state)
                     "franka|00000000000000000007");
     assert_has_line(f, "HINCRBY tk:{ix}:counts ALSO:2:franka 1");
     assert_has_line(f, "HINCRBY tk:{ix}:counts ALSO:2:* 1");
+    assert_has_line(f, "BITFIELD tk:{ix}:cv:legal INCRBY i32 #9 -1");
+    assert_has_line(f, "BITFIELD tk:{ix}:cv:ALSO:franka INCRBY i32 #2 1");
+    assert_has_line(f, "BITFIELD tk:{ix}:cv:ALSO INCRBY i32 #2 1");
     /* one history entry per changed field, nothing for the others */
     assert_has_line(f, "XADD tk:{t:7}:history * time 1700000100 by franka "
                     "field group from legal to ALSO");
@@ -246,11 +254,12 @@ ticket_index_puts_unassigned_auto_under_bang(void **state)
     assert_has_line(f, "ZADD tk:{ix}:g:legal:s:1:o:*:by:upd 1700000000 7");
     assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:! 1");
     assert_has_line(f, "HINCRBY tk:{ix}:counts legal:1:* 1");
+    assert_has_line(f, "BITFIELD tk:{ix}:cv:legal INCRBY i32 #17 1");
     assert_no_line_prefix(f, "o:-:");
     assert_no_line_prefix(f, "o:!:by:own");
     assert_has_line(f, "ZADD tk:{ix}:g:legal:s:open:o:!:by:upd "
                     "1700000000 7");
-    assert_int_equal(f->cmds.n, 27);
+    assert_int_equal(f->cmds.n, 29);
 }
 
 
