@@ -1,8 +1,9 @@
 /*
  * ngx_http_ticket_adapter.c -- hiredis' event hooks on nginx's event loop
- * for the connections of ngx_http_ticket_redis.c: reading and writing
- * when the socket is ready, level-triggered, and giving the nginx
- * connection back when hiredis closes the socket.
+ * for the connections of ngx_http_ticket_redis.c: reading when the
+ * socket is ready (level-triggered), writing at the end of the loop's
+ * pass, and giving the nginx connection back when hiredis closes the
+ * socket.
  */
 
 #include "ngx_http_ticket_redis.h"
@@ -39,7 +40,10 @@ ngx_http_ticket_ev_write(ngx_event_t *ev)
     conn = c->data;
 
     if (conn->ac && conn->connection == c) {
+        /* hiredis asks again from inside when it could not write all */
+        conn->writing = 1;
         redisAsyncHandleWrite(conn->ac);
+        conn->writing = 0;
     }
 }
 
@@ -89,12 +93,34 @@ ngx_http_ticket_ev_del_read(void *data)
 }
 
 
+/*
+ * hiredis wants to write whenever a command was queued.  The socket to
+ * Redis is nearly always writable, so a connected link does not watch
+ * it for that (an epoll_ctl on and one off, and one more pass of the
+ * event loop, per batch): the write is posted and runs at the end of
+ * this pass, one write for every command queued in it.  Only a link
+ * still connecting, or a write that did not go out whole (hiredis asks
+ * again from inside its write: the socket buffer is full), waits until
+ * the socket is writable.
+ */
 void
 ngx_http_ticket_ev_add_write(void *data)
 {
-    ngx_connection_t  *c = data;
+    ngx_connection_t        *c = data;
+    ngx_http_ticket_conn_t  *conn;
 
-    ngx_http_ticket_ev_add(c->write, NGX_WRITE_EVENT);
+    conn = c->data;
+
+    if (conn->writing || conn->ac == NULL
+        || !(conn->ac->c.flags & REDIS_CONNECTED))
+    {
+        ngx_http_ticket_ev_add(c->write, NGX_WRITE_EVENT);
+        return;
+    }
+
+    if (!c->write->active) {
+        ngx_post_event(c->write, &ngx_posted_events);
+    }
 }
 
 

@@ -121,6 +121,7 @@ struct ngx_http_ticket_conn_s {
     unsigned                       subscribed:1;   /* SUBSCRIBE confirmed */
     unsigned                       resolved_now:1; /* a Sentinel just named
                                                       the primary: go there */
+    unsigned                       writing:1;      /* in hiredis's write */
     ngx_str_t                     *peer;           /* address of the link,
                                                       for the log */
     ngx_http_ticket_rstate_t      *owner;          /* tx: its request */
