@@ -82,6 +82,9 @@ $HTTP_EXTRA
     server {
         listen 127.0.0.1:$PORT;
         server_name localhost;
+        # an overview page allocates ~150 kB from its request's pool:
+        # 64k blocks instead of 4k (docs/directives.md)
+        request_pool_size 64k;
 $SERVER_EXTRA
         location / {
             ticket;
