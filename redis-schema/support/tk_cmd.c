@@ -228,7 +228,7 @@ tk_cmds_vadd(tk_cmds_t *c, const char *fmt, va_list ap)
 static void
 tk_fmt_run(tk_fmt_state_t *st, const char *fmt, va_list *ap)
 {
-    const char  *p;
+    const char  *p, *q;
 
     for (p = fmt; *p && !st->error; p++) {
 
@@ -238,7 +238,14 @@ tk_fmt_run(tk_fmt_state_t *st, const char *fmt, va_list *ap)
         }
 
         if (*p != '%' || p[1] == '\0') {
-            tk_fmt_emit(st, p, 1);
+            /* a run of literal bytes at once ("ZREVRANGE" is one copy,
+             * not nine): up to the next space or conversion */
+            for (q = p + 1; *q && *q != ' ' && *q != '%'; q++) {
+                /* void */
+            }
+
+            tk_fmt_emit(st, p, (size_t) (q - p));
+            p = q - 1;
             continue;
         }
 

@@ -168,7 +168,7 @@ tk_out_mem_str(tk_out_t *out)
 /* ---- plain writers ------------------------------------------------------ */
 
 void
-tk_out_raw(tk_out_t *out, const void *p, size_t n)
+tk_out_raw_more(tk_out_t *out, const void *p, size_t n)
 {
     const unsigned char  *s;
     size_t                k;
