@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -185,6 +186,44 @@ html_escapes_the_five_special_characters(void **state)
                         "a&amp;b&lt;c&gt;d&quot;e&#39;f");
     assert_string_equal(HTML("plain text / = ;"), "plain text / = ;");
     assert_string_equal(HTML(""), "");
+}
+
+/* each special character at every position of a longer text, next to
+ * bytes one off from it (a faster scan must not confuse them), and all
+ * bytes besides the five untouched */
+static void
+html_finds_each_special_character_at_every_position(void **state)
+{
+    static const char  specials[] = "&<>\"'";
+    static const char  *entity[] = { "&amp;", "&lt;", "&gt;", "&quot;",
+                                     "&#39;" };
+    char                text[40], want[64];
+    size_t              c, pos, i;
+    int                 b;
+
+    for (c = 0; c < 5; c++) {
+        for (pos = 0; pos < 24; pos++) {
+            /* neighbours one below and above the special byte (and
+             * 0x80 + it): the test for a byte must not match them */
+            for (i = 0; i < 24; i++) {
+                b = (i & 1) ? specials[c] + 1
+                    : (i & 2) ? specials[c] - 1 : specials[c] | 0x80;
+                text[i] = (char) (strchr(specials, b) ? 'x' : b);
+            }
+
+            text[pos] = specials[c];
+            snprintf(want, sizeof(want), "%.*s%s%.*s", (int) pos, text,
+                     entity[c], (int) (23 - pos), text + pos + 1);
+            assert_string_equal(render(tk_out_html, text, 24), want);
+        }
+    }
+
+    for (b = 1; b < 256; b++) {
+        if (strchr(specials, b) == NULL) {
+            memset(text, b, 17);
+            assert_memory_equal(render(tk_out_html, text, 17), text, 17);
+        }
+    }
 }
 
 static void
@@ -702,6 +741,7 @@ main(void)
         cmocka_unit_test(mem_sink_starts_empty),
         cmocka_unit_test(str_writers_accept_null_and_empty),
         cmocka_unit_test(html_escapes_the_five_special_characters),
+        cmocka_unit_test(html_finds_each_special_character_at_every_position),
         cmocka_unit_test(html_neutralises_script_injection),
         cmocka_unit_test(html_keeps_utf8_and_entities_are_escaped_again),
         cmocka_unit_test(escape_html_into_buffer_reports_needed_size),
