@@ -402,27 +402,12 @@ subtest 'forward: the mail and its attachments go along (copied inside Redis)' =
     is $c->get("/t/$f/a/$id/att/1")->{status}, 200, 'and served like any attachment';
 };
 
-# multipart/form-data as a browser sends the composer with files
-sub multipart {
-    my ($boundary, @fields) = @_;
-    my $body = '';
-    while (my ($name, $v) = splice @fields, 0, 2) {
-        $body .= "--$boundary\r\n";
-        if (ref $v) {
-            $body .= qq{Content-Disposition: form-data; name="$name"; filename="$v->{filename}"\r\n}
-                . "Content-Type: $v->{type}\r\n\r\n$v->{data}\r\n";
-        } else {
-            $body .= qq{Content-Disposition: form-data; name="$name"\r\n\r\n$v\r\n};
-        }
-    }
-    return $body . "--$boundary--\r\n";
-}
 
 subtest 'attachments: uploaded with the form (multipart), stored like mail attachments' => sub {
     my ($action, $pairs) = compose_form($c, $n, body => 'Anbei zwei Dateien.');
     my $pdf = "%PDF-1.4\0\r\n--not-the-boundary\r\n\xff\xfe binary";
     my $boundary = q{----odd'(boundary)+_,-./:=?};
-    my $body = multipart($boundary, @$pairs,
+    my $body = TK::multipart($boundary, @$pairs,
         attachment => { filename => '../../etc/Bescheid vom 3.12..pdf', type => 'application/pdf', data => $pdf },
         attachment => { filename => "C:\\Akten\\Notiz\x01.txt", type => 'text/plain; charset=utf-8', data => "Hallo\n" },
         attachment => { filename => '', type => 'application/octet-stream', data => '' });
@@ -451,20 +436,20 @@ subtest 'attachments: uploaded with the form (multipart), stored like mail attac
 subtest 'attachments: too large, malformed, and a form that comes back' => sub {
     my $before = snapshot($n);
     my ($action, $pairs) = compose_form($c, $n, body => 'Zu groß.');
-    my $big = multipart('B0', @$pairs, attachment => { filename => 'big.bin', type => 'application/octet-stream',
+    my $big = TK::multipart('B0', @$pairs, attachment => { filename => 'big.bin', type => 'application/octet-stream',
         data => 'x' x (400 * 1024) });
     my $res = $c->request('POST', $action, content => $big,
         headers => { 'content-type' => 'multipart/form-data; boundary=B0' });
     is $res->{status}, 413, 'over ticket_upload_max_size: 413';
-    my $bad = multipart('B1', @$pairs);
+    my $bad = TK::multipart('B1', @$pairs);
     $bad =~ s/--B1--\r\n$//;
     is $c->request('POST', $action, content => $bad,
         headers => { 'content-type' => 'multipart/form-data; boundary=B1' })->{status}, 400, 'no closing delimiter: 400';
-    is $c->request('POST', $action, content => multipart('B2', @$pairs),
+    is $c->request('POST', $action, content => TK::multipart('B2', @$pairs),
         headers => { 'content-type' => 'multipart/form-data' })->{status}, 400, 'no boundary: 400';
     my %p = @$pairs;
     $p{subject} = "a\r\nb";
-    $res = $c->request('POST', $action, content => multipart('B3', %p,
+    $res = $c->request('POST', $action, content => TK::multipart('B3', %p,
             attachment => { filename => 'a.txt', type => 'text/plain', data => 'a' }),
         headers => { 'content-type' => 'multipart/form-data; boundary=B3' });
     is $res->{status}, 400, 'an invalid form with a file: 400';

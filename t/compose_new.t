@@ -58,21 +58,6 @@ sub unchanged {
     is_deeply state_of_db(), $before, "$what: nothing written";
 }
 
-# multipart/form-data as a browser sends the form with files
-sub multipart {
-    my ($boundary, @fields) = @_;
-    my $body = '';
-    while (my ($name, $v) = splice @fields, 0, 2) {
-        $body .= "--$boundary\r\n";
-        if (ref $v) {
-            $body .= qq{Content-Disposition: form-data; name="$name"; filename="$v->{filename}"\r\n}
-                . "Content-Type: $v->{type}\r\n\r\n$v->{data}\r\n";
-        } else {
-            $body .= qq{Content-Disposition: form-data; name="$name"\r\n\r\n$v\r\n};
-        }
-    }
-    return $body . "--$boundary--\r\n";
-}
 sub new_form {
     my ($client, %set) = @_;
     my $page = $client->get('/new');
@@ -127,7 +112,7 @@ subtest 'POST /new: customer created, ticket, article, outbox entry' => sub {
     my ($action, $pairs) = new_form($c, group => 'ALSO', to => 'kim.neu@example.net',
         customer_name => 'Kim Neu', cc => 'Bernd Beistand <bernd@example.net>', bcc => 'akte@example.org',
         subject => 'Eure Anfrage', body => "Hallo Kim,\r\nwir melden uns.\r\n");
-    my $res = $c->request('POST', $action, content => multipart('BNDRY', @$pairs,
+    my $res = $c->request('POST', $action, content => TK::multipart('BNDRY', @$pairs,
             attachment => { filename => 'Vollmacht.pdf', type => 'application/pdf', data => "%PDF-1.4\0x" }),
         headers => { 'content-type' => 'multipart/form-data; boundary=BNDRY' });
     is $res->{status}, 303, '303' or diag $res->{content};

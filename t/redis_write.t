@@ -19,21 +19,6 @@ my $n = $tk->add_ticket(title => 'Akte mit grossen Anlagen', group => 'ALSO');
 my $c = $tk->login_client('rudi', $pw);
 my $r = $tk->redis;
 
-# multipart/form-data as a browser sends the composer with files
-sub multipart {
-    my ($boundary, @fields) = @_;
-    my $body = '';
-    while (my ($name, $v) = splice @fields, 0, 2) {
-        $body .= "--$boundary\r\n";
-        if (ref $v) {
-            $body .= qq{Content-Disposition: form-data; name="$name"; filename="$v->{filename}"\r\n}
-                . "Content-Type: $v->{type}\r\n\r\n$v->{data}\r\n";
-        } else {
-            $body .= qq{Content-Disposition: form-data; name="$name"\r\n\r\n$v\r\n};
-        }
-    }
-    return $body . "--$boundary--\r\n";
-}
 
 # bytes no two places of which look alike, so a lost or repeated piece shows
 sub noise {
@@ -67,7 +52,7 @@ if ($pid == 0) {
 }
 
 my $res = $c->request('POST', $action,
-    content => multipart('Bx', @$pairs,
+    content => TK::multipart('Bx', @$pairs,
         attachment => { filename => 'scan1.bin', type => 'application/octet-stream', data => $files[0] },
         attachment => { filename => 'scan2.bin', type => 'application/octet-stream', data => $files[1] }),
     headers => { 'content-type' => 'multipart/form-data; boundary=Bx' });

@@ -465,6 +465,23 @@ sub all_tickets {
 
 # ---- HTTP ----------------------------------------------------------------
 
+# multipart/form-data as a browser sends a form with files: field =>
+# value, or field => { filename, type, data } for a file.
+sub multipart {
+    my ($boundary, @fields) = @_;
+    my $body = '';
+    while (my ($name, $v) = splice @fields, 0, 2) {
+        $body .= "--$boundary\r\n";
+        if (ref $v) {
+            $body .= qq{Content-Disposition: form-data; name="$name"; filename="$v->{filename}"\r\n}
+                . "Content-Type: $v->{type}\r\n\r\n$v->{data}\r\n";
+        } else {
+            $body .= qq{Content-Disposition: form-data; name="$name"\r\n\r\n$v\r\n};
+        }
+    }
+    return $body . "--$boundary--\r\n";
+}
+
 sub client { TK::Client->new($_[0]) }
 
 # A logged-in client (dies if login does not give 303).
