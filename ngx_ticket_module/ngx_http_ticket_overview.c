@@ -129,7 +129,7 @@ ngx_http_ticket_overview_read(ngx_http_request_t *r,
         ov->counts_sent = 1;
     }
 
-    /* the sidebar entries whose counts are not in the HMGET (sets, a
+    /* the sidebar entries whose counts are not in the counts (sets, a
      * priority, a person) add their commands to the same batch */
     ov->extra = cmds->n;
 
@@ -468,7 +468,7 @@ ngx_http_ticket_overview_has_group(ngx_http_ticket_ctx_t *ctx,
 /* Sum of the sidebar counts over ov's groups and states, -1 when they
  * cannot say (a priority, a set, someone else's tickets). */
 /*
- * The sidebar's HMGET holds closed tickets for "any owner" only (a closed
+ * The sidebar's counts hold closed tickets for "any owner" only (a closed
  * ticket is nobody's work any more), so an owner condition over closed
  * tickets (/overview/all?owner=nobody, a saved "all of mine") cannot be
  * counted from it: its partitions are counted (ZCARD) like a person's.
@@ -500,7 +500,7 @@ ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
 }
 
 
-/* Can the sidebar's HMGET count ov (not a priority, a set, someone
+/* Can the sidebar's counts give ov (not a priority, a set, someone
  * else's tickets, a customer, a range, closed tickets of an owner)? */
 ngx_flag_t
 ngx_http_ticket_overview_summable(ngx_http_ticket_overview_t *ov)
@@ -513,7 +513,7 @@ ngx_http_ticket_overview_summable(ngx_http_ticket_overview_t *ov)
 
 
 /*
- * The fields of the sidebar's HMGET that ngx_http_ticket_overview_sum()
+ * The sidebar's counts that ngx_http_ticket_overview_sum()
  * adds up for ov, into idx (room for every field); how many.
  */
 ngx_uint_t
@@ -574,7 +574,7 @@ ngx_http_ticket_overview_fields(ngx_http_ticket_ctx_t *ctx,
 
 
 /*
- * The sidebar count of an overview the HMGET cannot give (a priority,
+ * The sidebar count of an overview the counts cannot give (a priority,
  * someone else's tickets): its partitions as a page would read them,
  * one ZCOUNT (priority) or ZCARD each, into the counts batch.  Returns
  * how many commands were added.
@@ -775,7 +775,7 @@ ngx_http_ticket_overview_count(ngx_http_ticket_ctx_t *ctx,
 }
 
 
-/* Where in the sidebar's HMGET a count is: -1 where it has none (closed
+/* Where among the sidebar's counts one is: -1 where it has none (closed
  * tickets of an owner, someone else's). */
 ngx_int_t
 ngx_http_ticket_overview_count_at(ngx_uint_t g, ngx_int_t state,

@@ -283,7 +283,7 @@ ngx_http_ticket_overview_shared_group(ngx_http_ticket_overview_t *ov,
 /*
  * The named overviews, the saved ones, then per group "all", "unassigned
  * (and the shared groups)" and "escalated".  Counts come from the
- * sidebar's HMGET where the partitions say it; the others (sets, a
+ * sidebar's counts where the partitions say it; the others (sets, a
  * priority, a person) add their commands to the same batch.
  */
 ngx_int_t
@@ -444,7 +444,7 @@ ngx_http_ticket_overview_pri_hmget(ngx_http_request_t *r,
 
 /*
  * One entry: resolved like a page would be (a scratch overview), its
- * count from the HMGET later, or its commands now.
+ * count from the sidebar's counts later, or its commands now.
  */
 ngx_int_t
 ngx_http_ticket_overview_item(ngx_http_request_t *r,
@@ -549,7 +549,7 @@ ngx_http_ticket_overview_item(ngx_http_request_t *r,
         item->label.len = p - item->label.data;
     }
 
-    /* the counts the HMGET cannot give: a set, a priority, a person;
+    /* the counts the vectors cannot give: a set, a priority, a person;
      * "[G] escalated" per group would be one ZCARD per group: its page
      * counts (the sidebar stays within its commands) */
     if (tmp->def == NGX_HTTP_TICKET_OV_ESCALATED_G
@@ -601,7 +601,7 @@ ngx_http_ticket_overview_item(ngx_http_request_t *r,
 }
 
 
-/* The batch is in: sums of set counts, sums from the HMGET. */
+/* The batch is in: sums of set counts, sums of the counts. */
 void
 ngx_http_ticket_overview_items_counted(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov)
@@ -631,7 +631,7 @@ ngx_http_ticket_overview_items_counted(ngx_http_ticket_ctx_t *ctx,
         }
 
         if (item[i].scratch) {
-            /* the scratch overview reads the same HMGET */
+            /* the scratch overview reads the same counts */
             item[i].scratch->count_n = ov->count_n;
             item[i].scratch->count_vals = ov->count_vals;
             item[i].count = ngx_http_ticket_overview_sum(ctx,

@@ -4,7 +4,7 @@
  * Every overview page lists some thirty overviews with their counts, and
  * resolving each like a page (ngx_http_ticket_overview_item()) was a sixth
  * of a page-cache miss.  What an entry is -- its name, label, and which
- * fields of the sidebar's HMGET add up to its count -- depends only on
+ * of the sidebar's counts add up to its count -- depends only on
  * the user (login, language, role, groups and rights), the all-agents
  * groups and the saved overviews the user sees; the counts themselves are
  * read on every page.  So the entries are kept in the page cache's zone
