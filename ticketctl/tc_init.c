@@ -112,13 +112,16 @@ tc_init_schema(tc_ctx_t *ctx, int verbose)
     }
 
     /* an older schema this ticketctl knows how to bring up to date */
-    if (reply->type == REDIS_REPLY_STRING && reply->str[0] >= '1'
-        && reply->str[0] < '0' + TK_SCHEMA_VERSION && reply->str[1] == '\0')
-    {
-        long  from = strtol(reply->str, NULL, 10);
+    if (reply->type == REDIS_REPLY_STRING) {
+        char  *end;
+        long   from = strtol(reply->str, &end, 10);
 
-        freeReplyObject(reply);
-        return tc_migrate(ctx, from, verbose);
+        if (end != reply->str && *end == '\0' && from >= 1
+            && from < TK_SCHEMA_VERSION)
+        {
+            freeReplyObject(reply);
+            return tc_migrate(ctx, from, verbose);
+        }
     }
 
     if (reply->type != REDIS_REPLY_STRING
