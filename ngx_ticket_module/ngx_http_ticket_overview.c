@@ -21,11 +21,6 @@
 
 
 
-static ngx_int_t ngx_http_ticket_overview_parse_counts(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
-    ngx_http_ticket_reply_t *mget);
-static ngx_uint_t ngx_http_ticket_countv_get(ngx_http_ticket_reply_t *rep,
-    ngx_uint_t slot);
 static ngx_int_t ngx_http_ticket_overview_parts(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov);
 static ngx_int_t ngx_http_ticket_overview_group_parts(
@@ -81,12 +76,8 @@ ngx_int_t
 ngx_http_ticket_overview_read(ngx_http_request_t *r,
     ngx_http_ticket_ctx_t *ctx)
 {
-    ngx_uint_t                    g, i, nkeys;
-    tk_str_t                     *argv;
     tk_cmds_t                    *cmds;
-    ngx_str_t                     any;
     ngx_http_ticket_overview_t   *ov;
-    ngx_http_ticket_group_right_t *gr;
 
     ov = ctx->view;
 
@@ -95,38 +86,9 @@ ngx_http_ticket_overview_read(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /*
-     * One MGET for the whole sidebar: per visible group its counts
-     * vector (every state with any owner, unassigned and automatic) and
-     * mine (tk:{ix}:cv:*, SCHEMA.md), two short strings instead of 21
-     * hash fields.  The current overview's partitions are among them.
-     */
-    nkeys = ctx->groups.nelts * 2;
-
-    if (nkeys) {
-        argv = ngx_palloc(r->pool, (1 + nkeys) * sizeof(tk_str_t));
-        if (argv == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        tk_str_set(&argv[0], "MGET");
-
-        ngx_str_set(&any, TK_OWNER_ANY);
-        gr = ctx->groups.elts;
-
-        for (g = 0, i = 1; g < ctx->groups.nelts; g++) {
-            if (ngx_http_ticket_countv_key(r, &gr[g].name, &any, &argv[i++])
-                != NGX_OK
-                || ngx_http_ticket_countv_key(r, &gr[g].name,
-                                              &ctx->user.login, &argv[i++])
-                   != NGX_OK)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
-
-        tk_cmds_argv(cmds, (int) i, argv);
-        ov->counts_sent = 1;
+    /* the sidebar's counts, one MGET (ngx_http_ticket_overview_counts.c) */
+    if (ngx_http_ticket_overview_counts_cmd(r, ctx, ov, cmds) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* the sidebar entries whose counts are not in the counts (sets, a
@@ -178,7 +140,7 @@ ngx_http_ticket_overview_counted(ngx_http_request_t *r,
         }
 
         /* parsed once: the sidebar and the merge ask for each many times */
-        if (ngx_http_ticket_overview_parse_counts(r, ctx, ov,
+        if (ngx_http_ticket_overview_counts_parse(r, ctx, ov,
                                                   &ctx->replies[0])
             != NGX_OK)
         {
@@ -679,135 +641,4 @@ ngx_http_ticket_overview_query(ngx_http_request_t *r,
     *q = ov->query;
 
     return NGX_OK;
-}
-
-
-/* One count of the sidebar reply: visible group g, state, owner kind. */
-/*
- * The MGET's vectors as the sidebar's counts, CF_PER_GROUP per visible
- * group in the order ngx_http_ticket_overview_count_at() names them.  A
- * missing key or a short string is 0 (no ticket ever there), a counter
- * below 0 too.
- */
-static ngx_int_t
-ngx_http_ticket_overview_parse_counts(ngx_http_request_t *r,
-    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
-    ngx_http_ticket_reply_t *mget)
-{
-    ngx_uint_t   g, k, kind, state, *v;
-
-    ov->count_n = ctx->groups.nelts * NGX_HTTP_TICKET_CF_PER_GROUP;
-    ov->count_vals = ngx_palloc(r->pool,
-                                (ov->count_n + 1) * sizeof(ngx_uint_t));
-    if (ov->count_vals == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (g = 0; g < ctx->groups.nelts; g++) {
-        v = &ov->count_vals[g * NGX_HTTP_TICKET_CF_PER_GROUP];
-
-        for (k = 0; k < NGX_HTTP_TICKET_CF_PER_GROUP; k++) {
-
-            if (k < NGX_HTTP_TICKET_CF_NONE) {
-                kind = TK_COUNTV_ANY;
-                state = TK_STATE_MIN + k;
-
-            } else if (k < NGX_HTTP_TICKET_CF_ME) {
-                kind = TK_COUNTV_NONE;
-                state = TK_STATE_MIN + k - NGX_HTTP_TICKET_CF_NONE;
-
-            } else if (k < NGX_HTTP_TICKET_CF_AUTO) {
-                /* mine: the second key of the group, slot = state */
-                state = TK_STATE_MIN + k - NGX_HTTP_TICKET_CF_ME;
-                v[k] = ngx_http_ticket_countv_get(&mget->element[2 * g + 1],
-                                                  state);
-                continue;
-
-            } else {
-                kind = TK_COUNTV_AUTO;
-                state = TK_STATE_MIN + k - NGX_HTTP_TICKET_CF_AUTO;
-            }
-
-            v[k] = ngx_http_ticket_countv_get(&mget->element[2 * g],
-                                              kind * TK_COUNTV_SLOTS + state);
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* Counter slot of a vector (tk:{ix}:cv:*): big-endian i32, as BITFIELD
- * keeps it. */
-static ngx_uint_t
-ngx_http_ticket_countv_get(ngx_http_ticket_reply_t *rep, ngx_uint_t slot)
-{
-    int32_t   n;
-    u_char   *p;
-
-    if (rep->type != REDIS_REPLY_STRING || rep->str.len < (slot + 1) * 4) {
-        return 0;
-    }
-
-    p = rep->str.data + slot * 4;
-    n = (int32_t) (((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
-                   | ((uint32_t) p[2] << 8) | (uint32_t) p[3]);
-
-    return n > 0 ? (ngx_uint_t) n : 0;
-}
-
-
-ngx_uint_t
-ngx_http_ticket_overview_count(ngx_http_ticket_ctx_t *ctx,
-    ngx_http_ticket_overview_t *ov, ngx_uint_t g, ngx_int_t state,
-    ngx_uint_t owner_kind)
-{
-    ngx_int_t  i;
-
-    i = ngx_http_ticket_overview_count_at(g, state, owner_kind);
-
-    if (i < 0 || ov->count_vals == NULL || (ngx_uint_t) i >= ov->count_n)
-    {
-        return 0;
-    }
-
-    return ov->count_vals[i];
-}
-
-
-/* Where among the sidebar's counts one is: -1 where it has none (closed
- * tickets of an owner, someone else's). */
-ngx_int_t
-ngx_http_ticket_overview_count_at(ngx_uint_t g, ngx_int_t state,
-    ngx_uint_t owner_kind)
-{
-    ngx_int_t  i;
-
-    if (state < TK_STATE_MIN || state > TK_STATE_MAX) {
-        return -1;
-    }
-
-    i = (ngx_int_t) (g * NGX_HTTP_TICKET_CF_PER_GROUP);
-
-    switch (owner_kind) {
-    case NGX_HTTP_TICKET_OWNER_ANY:
-        return i + NGX_HTTP_TICKET_CF_ANY + state - TK_STATE_MIN;
-    case NGX_HTTP_TICKET_OWNER_OTHER:
-        return -1;
-    default:
-        break;
-    }
-
-    if (state == TK_STATE_CLOSED) {
-        return -1;
-    }
-
-    switch (owner_kind) {
-    case NGX_HTTP_TICKET_OWNER_NONE:
-        return i + NGX_HTTP_TICKET_CF_NONE + state - TK_STATE_MIN;
-    case NGX_HTTP_TICKET_OWNER_AUTO:
-        return i + NGX_HTTP_TICKET_CF_AUTO + state - TK_STATE_MIN;
-    default:
-        return i + NGX_HTTP_TICKET_CF_ME + state - TK_STATE_MIN;
-    }
 }

@@ -180,9 +180,23 @@ struct ngx_http_ticket_overview_s {
 
 extern ngx_http_ticket_ov_def_t  ngx_http_ticket_ov_defs[NGX_HTTP_TICKET_OV_N];
 
+/* ---- the sidebar's counts (ngx_http_ticket_overview_counts.c) ---------- */
+
+/* The MGET of the visible groups' counts vectors into cmds (none when
+ * the user sees no group); sets ov->counts_sent. */
+ngx_int_t ngx_http_ticket_overview_counts_cmd(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    tk_cmds_t *cmds);
+/* Its reply into ov->count_vals / count_n. */
+ngx_int_t ngx_http_ticket_overview_counts_parse(ngx_http_request_t *r,
+    ngx_http_ticket_ctx_t *ctx, ngx_http_ticket_overview_t *ov,
+    ngx_http_ticket_reply_t *mget);
 /* One count of the sidebar reply: visible group g, state, owner kind. */
 ngx_uint_t ngx_http_ticket_overview_count(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov, ngx_uint_t g, ngx_int_t state,
+    ngx_uint_t owner_kind);
+/* Where among the counts one is: -1 where it has none. */
+ngx_int_t ngx_http_ticket_overview_count_at(ngx_uint_t g, ngx_int_t state,
     ngx_uint_t owner_kind);
 
 /* Which overview, page, sort and filters (ctx->view = ov): NGX_OK,
@@ -229,8 +243,6 @@ ngx_int_t ngx_http_ticket_overview_sum(ngx_http_ticket_ctx_t *ctx,
 ngx_flag_t ngx_http_ticket_overview_summable(ngx_http_ticket_overview_t *ov);
 ngx_uint_t ngx_http_ticket_overview_sum_fields(ngx_http_ticket_ctx_t *ctx,
     ngx_http_ticket_overview_t *ov, uint16_t *idx);
-ngx_int_t ngx_http_ticket_overview_count_at(ngx_uint_t g, ngx_int_t state,
-    ngx_uint_t owner_kind);
 
 /* Commands counting ov's partitions (priority: ZCOUNT, else ZCARD)
  * into cmds; returns how many (their replies are summed). */

@@ -586,35 +586,6 @@ ngx_http_ticket_count_field(ngx_http_request_t *r, ngx_str_t *group,
 }
 
 
-ngx_int_t
-ngx_http_ticket_countv_key(ngx_http_request_t *r, ngx_str_t *group,
-    ngx_str_t *owner, tk_str_t *key)
-{
-    u_char    *p;
-    size_t     size;
-    unsigned   slot;
-    tk_str_t   g, o;
-
-    size = sizeof(TK_PFX_INDEX_COUNTV) + group->len + owner->len + 1;
-
-    p = ngx_pnalloc(r->pool, size);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    g.data = group->data;
-    g.len = group->len;
-    o.data = owner->data;
-    o.len = owner->len;
-
-    /* any state: the key is the same for all of a vector's slots */
-    key->data = p;
-    key->len = tk_key_countv((char *) p, size, &g, TK_STATE_MIN, &o, &slot);
-
-    return key->len ? NGX_OK : NGX_ERROR;
-}
-
-
 /* ---- columns -------------------------------------------------------------- */
 
 ngx_int_t

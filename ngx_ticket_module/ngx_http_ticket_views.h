@@ -235,10 +235,6 @@ ngx_int_t ngx_http_ticket_rows_cmd(ngx_http_request_t *r, tk_cmds_t *cmds,
 /* "G:S:O", a field of tk:{ix}:counts, into r->pool. */
 ngx_int_t ngx_http_ticket_count_field(ngx_http_request_t *r,
     ngx_str_t *group, ngx_int_t state, ngx_str_t *owner, tk_str_t *field);
-/* tk:{ix}:cv:GROUP (owner "*": the vector of "*", "-", "!") or
- * tk:{ix}:cv:GROUP:LOGIN, the sidebar's counts vectors, into r->pool. */
-ngx_int_t ngx_http_ticket_countv_key(ngx_http_request_t *r,
-    ngx_str_t *group, ngx_str_t *owner, tk_str_t *key);
 
 /* ---- PGP on the ticket page (ngx_http_ticket_keys.c) -------------------- */
 

@@ -344,7 +344,7 @@ tk_key_countv(char *buf, size_t size, const tk_str_t *group, int state,
         *slot = (unsigned) state;
 
     } else {
-        *slot = (unsigned) (kind * TK_COUNTV_SLOTS + state);
+        *slot = (unsigned) tk_countv_slot(kind, state);
     }
 
     return tk_kb_done(&kb, buf, size);

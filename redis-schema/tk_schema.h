@@ -425,6 +425,7 @@ typedef enum {
 #define TK_COUNTV_ANY        0
 #define TK_COUNTV_NONE       1
 #define TK_COUNTV_AUTO       2
+#define tk_countv_slot(kind, state)  ((kind) * TK_COUNTV_SLOTS + (state))
 /* counter: INCR'd in the same MULTI as every change of the overview
  * index and of anything an overview shows (tk_index_touch()), so a
  * rendered overview cached under generation G is current while the
